@@ -1,0 +1,98 @@
+import type { Condition, EvaluationContext, Segment } from './types';
+import { compileOperator } from './operators';
+import { toComparable } from './parse';
+
+/** A compiled condition. */
+export type Predicate = (context: EvaluationContext) => boolean;
+
+const always: Predicate = () => true;
+const never: Predicate = () => false;
+
+/** The unit key a segment's explicit lists are matched against: the context's `key`. */
+export function unitKeyOf(context: EvaluationContext): string | null {
+  return toComparable(context.key);
+}
+
+/**
+ * Reads an attribute. Names that exist on `Object.prototype` (`constructor`, `toString`, ...)
+ * must be own properties of the context, or every context would seem to have them.
+ */
+export function attributeReader(attr: string): (context: EvaluationContext) => unknown {
+  if (!(attr in Object.prototype)) return (ctx) => ctx[attr];
+  return (ctx) => (Object.prototype.hasOwnProperty.call(ctx, attr) ? ctx[attr] : undefined);
+}
+
+/**
+ * Compiles conditions and segments of one config document. Segments are compiled on first
+ * reference and memoized; a segment that reaches itself again never matches (saving rejects
+ * such cycles, this only keeps a hand-made document from recursing forever).
+ */
+export class ConditionCompiler {
+  private readonly compiled = new Map<string, Predicate>();
+  private readonly resolving = new Set<string>();
+
+  constructor(private readonly segments: Readonly<Record<string, Segment>>) {}
+
+  compile(condition: Condition | undefined): Predicate {
+    if (condition === undefined || condition === null) return always;
+    if ('all' in condition) {
+      const parts = condition.all.map((c) => this.compile(c));
+      if (parts.length === 0) return always;
+      if (parts.length === 1) return parts[0]!;
+      return (ctx) => {
+        for (const p of parts) if (!p(ctx)) return false;
+        return true;
+      };
+    }
+    if ('any' in condition) {
+      const parts = condition.any.map((c) => this.compile(c));
+      if (parts.length === 0) return never;
+      if (parts.length === 1) return parts[0]!;
+      return (ctx) => {
+        for (const p of parts) if (p(ctx)) return true;
+        return false;
+      };
+    }
+    if ('not' in condition) {
+      const inner = this.compile(condition.not);
+      return (ctx) => !inner(ctx);
+    }
+    if ('segment' in condition) return this.segment(condition.segment);
+    const { attr } = condition;
+    const read = attributeReader(attr);
+    if (condition.op === 'not_exists') {
+      return (ctx) => {
+        const v = read(ctx);
+        return v === undefined || v === null;
+      };
+    }
+    const test = compileOperator(condition);
+    return (ctx) => {
+      const v = read(ctx);
+      return v !== undefined && v !== null && test(v);
+    };
+  }
+
+  segment(key: string): Predicate {
+    const done = this.compiled.get(key);
+    if (done !== undefined) return done;
+    const seg = Object.prototype.hasOwnProperty.call(this.segments, key) ? this.segments[key] : undefined;
+    if (seg === undefined || this.resolving.has(key)) return never;
+    this.resolving.add(key);
+    const when = seg.when === undefined ? never : this.compile(seg.when);
+    this.resolving.delete(key);
+    const included = new Set(seg.included ?? []);
+    const excluded = new Set(seg.excluded ?? []);
+    // Explicit inclusion wins over exclusion, as in LaunchDarkly; both win over the condition.
+    const predicate: Predicate = (ctx) => {
+      const unit = unitKeyOf(ctx);
+      if (unit !== null) {
+        if (included.has(unit)) return true;
+        if (excluded.has(unit)) return false;
+      }
+      return when(ctx);
+    };
+    this.compiled.set(key, predicate);
+    return predicate;
+  }
+}

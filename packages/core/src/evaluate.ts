@@ -1,0 +1,62 @@
+import type { CompiledConfig } from './compile';
+import type { EvaluationContext } from './types';
+import { ErrorCode, Reason, type EvaluationDetail } from './reasons';
+
+function callerDefault<T>(value: T, reason: Reason, errorCode?: ErrorCode, from?: EvaluationDetail): EvaluationDetail<T> {
+  const d: EvaluationDetail<T> = { value, variant: null, reason };
+  if (from?.ruleId !== undefined) d.ruleId = from.ruleId;
+  const code = errorCode ?? from?.errorCode;
+  if (code !== undefined) d.errorCode = code;
+  if (from?.inExperiment !== undefined) d.inExperiment = from.inExperiment;
+  return d;
+}
+
+/**
+ * Evaluates one flag or experiment for a context. Never throws and never does I/O.
+ *
+ * Order: unknown key -> caller's default (`ERROR`, `FLAG_NOT_FOUND`); disabled -> off variant
+ * (`DISABLED`); failed prerequisite -> off variant (`PREREQUISITE_FAILED`); first matching rule
+ * (`TARGETING_MATCH` or `SPLIT`); default serve (`DEFAULT` or `SPLIT`). A value whose type
+ * differs from `defaultValue` returns the default with `TYPE_MISMATCH`. Pass `null` or
+ * `undefined` as the default to skip the type check.
+ *
+ * The returned object may be shared between calls: treat it as read-only.
+ *
+ * @example
+ * ```ts
+ * const d = evaluate(compiled, 'new-checkout', { key: 'user-1', country: 'US' }, false);
+ * // { value: true, variant: 'on', reason: 'TARGETING_MATCH', ruleId: 'staff' }
+ * ```
+ */
+export function evaluate<T>(compiled: CompiledConfig, flagKey: string, context: EvaluationContext, defaultValue: T): EvaluationDetail<T> {
+  const entry = compiled.entries.get(flagKey);
+  if (entry === undefined) return callerDefault(defaultValue, Reason.ERROR, ErrorCode.FLAG_NOT_FOUND);
+  let d: EvaluationDetail;
+  try {
+    d = entry.resolve(context ?? {});
+  } catch {
+    // Only a hostile context (a throwing getter) can get here; evaluation still never throws.
+    return callerDefault(defaultValue, Reason.ERROR, ErrorCode.GENERAL);
+  }
+  if (d.variant === null) return callerDefault(defaultValue, d.reason, undefined, d);
+  if (defaultValue !== undefined && defaultValue !== null && typeof d.value !== typeof defaultValue) {
+    return callerDefault(defaultValue, Reason.ERROR, ErrorCode.TYPE_MISMATCH);
+  }
+  return d as EvaluationDetail<T>;
+}
+
+/**
+ * Evaluates every flag and experiment for one context, without type checks (there is no
+ * caller default): what the server's remote-evaluation endpoint returns.
+ *
+ * @example
+ * ```ts
+ * const all = evaluateAll(compiled, { key: 'user-1' });
+ * all['new-checkout']?.value;
+ * ```
+ */
+export function evaluateAll(compiled: CompiledConfig, context: EvaluationContext): Record<string, EvaluationDetail> {
+  const out: Record<string, EvaluationDetail> = {};
+  for (const key of compiled.entries.keys()) out[key] = evaluate(compiled, key, context, null);
+  return out;
+}

@@ -1,0 +1,88 @@
+import type { EvaluationDetail } from './reasons';
+import { ErrorCode, Reason } from './reasons';
+import type { EvaluationContext, Flag, Serve } from './types';
+import type { ConditionCompiler, Predicate } from './condition';
+import { detail, unitIdOf, type Resolver } from './detail';
+import { compileSplit } from './split';
+
+/** A compiled flag or experiment: one entry of the compiled config. */
+export interface CompiledEntry {
+  readonly kind: 'flag' | 'experiment';
+  readonly key: string;
+  /** Resolves to a prebuilt detail; `variant: null` means "use the caller's default". */
+  resolve(context: EvaluationContext): EvaluationDetail;
+}
+
+const MISSING_UNIT = detail(null, null, Reason.ERROR, { errorCode: ErrorCode.TARGETING_KEY_MISSING });
+
+interface LinkedPrerequisite {
+  key: string;
+  variants: ReadonlySet<string>;
+  entry: CompiledEntry | undefined;
+}
+
+/** Compiled form of a {@link Flag}. Prerequisites are linked after every flag is compiled. */
+export class CompiledFlag implements CompiledEntry {
+  readonly kind = 'flag' as const;
+  readonly key: string;
+  readonly prerequisites: LinkedPrerequisite[];
+  private readonly enabled: boolean;
+  private readonly offDetail: EvaluationDetail;
+  private readonly prereqFailed: EvaluationDetail;
+  private readonly rules: { when: Predicate; serve: Resolver }[];
+  private readonly fallback: Resolver;
+  /** Set when linking finds this flag on a prerequisite cycle: it then always fails them. */
+  cyclic = false;
+
+  constructor(flag: Flag, conditions: ConditionCompiler) {
+    this.key = flag.key;
+    this.enabled = flag.enabled === true;
+    const values = new Map<string, unknown>();
+    for (const v of flag.variants ?? []) values.set(v.key, v.value);
+    const salt = flag.salt ?? flag.key;
+    const bucketBy = flag.bucket_by ?? 'key';
+    const variantDetail = (key: string, reason: Reason, ruleId?: string): EvaluationDetail =>
+      values.has(key) ? detail(values.get(key), key, reason, { ruleId }) : detail(null, null, Reason.ERROR, { ruleId, errorCode: ErrorCode.GENERAL });
+    const compileServe = (serve: Serve, fixedReason: Reason, ruleId?: string): Resolver => {
+      if ('variant' in serve) {
+        const d = variantDetail(serve.variant, fixedReason, ruleId);
+        return () => d;
+      }
+      const split = compileSplit(
+        salt,
+        serve.split.map((s) => s.weight),
+        serve.split.map((s) => variantDetail(s.variant, Reason.SPLIT, ruleId)),
+      );
+      return (ctx) => {
+        const unit = unitIdOf(ctx, bucketBy);
+        return unit === null ? MISSING_UNIT : split.pick(unit);
+      };
+    };
+    const off = flag.off_variant;
+    this.offDetail = off !== undefined && values.has(off) ? detail(values.get(off), off, Reason.DISABLED) : detail(null, null, Reason.DISABLED);
+    this.prereqFailed =
+      off !== undefined && values.has(off) ? detail(values.get(off), off, Reason.PREREQUISITE_FAILED) : detail(null, null, Reason.PREREQUISITE_FAILED);
+    this.rules = (flag.rules ?? []).map((r) => ({ when: conditions.compile(r.when), serve: compileServe(r.serve, Reason.TARGETING_MATCH, r.id) }));
+    this.fallback = compileServe(flag.default_serve ?? { variant: off ?? '' }, Reason.DEFAULT);
+    this.prerequisites = (flag.prerequisites ?? []).map((p) => ({ key: p.flag, variants: new Set(p.variants), entry: undefined }));
+  }
+
+  resolve(context: EvaluationContext): EvaluationDetail {
+    if (!this.enabled) return this.offDetail;
+    const pre = this.prerequisites;
+    if (pre.length !== 0) {
+      if (this.cyclic) return this.prereqFailed;
+      for (let i = 0; i < pre.length; i++) {
+        const p = pre[i]!;
+        const served = p.entry === undefined ? null : p.entry.resolve(context).variant;
+        if (served === null || !p.variants.has(served)) return this.prereqFailed;
+      }
+    }
+    const rules = this.rules;
+    for (let i = 0; i < rules.length; i++) {
+      const r = rules[i]!;
+      if (r.when(context)) return r.serve(context);
+    }
+    return this.fallback(context);
+  }
+}

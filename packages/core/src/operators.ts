@@ -1,0 +1,186 @@
+import type { ConditionValue, LeafCondition } from './types';
+import { toComparable, toEpochMs, toNumber } from './parse';
+import { compareSemver, parseSemver, type SemVer } from './semver';
+
+/** A test over one present (non-null) attribute value. */
+export type ValueTest = (value: unknown) => boolean;
+
+const never: ValueTest = () => false;
+
+function comparableList(values: readonly ConditionValue[]): string[] {
+  const out: string[] = [];
+  for (const v of values) {
+    const c = toComparable(v);
+    if (c !== null) out.push(c);
+  }
+  return out;
+}
+
+function membership(values: readonly ConditionValue[]): ValueTest {
+  const list = comparableList(values);
+  if (list.length === 0) return never;
+  if (list.length === 1) {
+    const only = list[0];
+    return (v) => toComparable(v) === only;
+  }
+  const set = new Set(list);
+  return (v) => {
+    const c = toComparable(v);
+    return c !== null && set.has(c);
+  };
+}
+
+function stringTest(values: readonly ConditionValue[], test: (s: string, needle: string) => boolean): ValueTest {
+  const needles = comparableList(values);
+  if (needles.length === 0) return never;
+  if (needles.length === 1) {
+    const only = needles[0]!;
+    return (v) => {
+      const s = typeof v === 'string' ? v : toComparable(v);
+      return s !== null && test(s, only);
+    };
+  }
+  return (v) => {
+    const s = typeof v === 'string' ? v : toComparable(v);
+    if (s === null) return false;
+    for (const n of needles) if (test(s, n)) return true;
+    return false;
+  };
+}
+
+function regexTest(values: readonly ConditionValue[]): ValueTest {
+  const patterns: RegExp[] = [];
+  for (const v of values) {
+    if (typeof v !== 'string') continue;
+    try {
+      patterns.push(new RegExp(v));
+    } catch {
+      // Invalid patterns are rejected when saved; a stray one here simply never matches.
+    }
+  }
+  if (patterns.length === 0) return never;
+  return (v) => {
+    const s = typeof v === 'string' ? v : toComparable(v);
+    if (s === null) return false;
+    for (const p of patterns) if (p.test(s)) return true;
+    return false;
+  };
+}
+
+/** "Any value" semantics collapse to one bound: `x > any(v)` is `x > min(v)`, and so on. */
+function bound(values: readonly ConditionValue[], parse: (v: unknown) => number | null, pick: 'min' | 'max'): number | null {
+  let out: number | null = null;
+  for (const v of values) {
+    const n = parse(v);
+    if (n === null) continue;
+    if (out === null || (pick === 'min' ? n < out : n > out)) out = n;
+  }
+  return out;
+}
+
+function numericTest(values: readonly ConditionValue[], op: 'gt' | 'gte' | 'lt' | 'lte', parse: (v: unknown) => number | null): ValueTest {
+  const b = bound(values, parse, op === 'gt' || op === 'gte' ? 'min' : 'max');
+  if (b === null) return never;
+  switch (op) {
+    case 'gt':
+      return (v) => { const n = parse(v); return n !== null && n > b; };
+    case 'gte':
+      return (v) => { const n = parse(v); return n !== null && n >= b; };
+    case 'lt':
+      return (v) => { const n = parse(v); return n !== null && n < b; };
+    case 'lte':
+      return (v) => { const n = parse(v); return n !== null && n <= b; };
+  }
+}
+
+function semverTest(values: readonly ConditionValue[], accept: (cmp: number) => boolean): ValueTest {
+  const targets: SemVer[] = [];
+  for (const v of values) {
+    const p = parseSemver(typeof v === 'string' ? v : String(v));
+    if (p !== null) targets.push(p);
+  }
+  if (targets.length === 0) return never;
+  return (v) => {
+    const p = parseSemver(typeof v === 'number' ? String(v) : v);
+    if (p === null) return false;
+    for (const t of targets) if (accept(compareSemver(p, t))) return true;
+    return false;
+  };
+}
+
+/** Array attributes match a positive operator when any element does. */
+function overArrays(test: ValueTest): ValueTest {
+  return (v) => {
+    if (!Array.isArray(v)) return test(v);
+    for (const el of v) if (el !== null && el !== undefined && test(el)) return true;
+    return false;
+  };
+}
+
+/**
+ * Compiles one leaf operator into a test over a present attribute value. Negative operators
+ * (`neq`, `not_in`, `not_contains`) are the exact negation of their positive twin; a missing
+ * attribute is handled by the caller, so it never reaches these tests.
+ */
+export function compileOperator(leaf: LeafCondition): ValueTest {
+  const values = leaf.values ?? [];
+  switch (leaf.op) {
+    case 'eq':
+    case 'in':
+      return overArrays(membership(values));
+    case 'neq':
+    case 'not_in': {
+      const t = overArrays(membership(values));
+      return (v) => !t(v);
+    }
+    case 'contains':
+      return containsTest(values);
+    case 'not_contains': {
+      const t = containsTest(values);
+      return (v) => !t(v);
+    }
+    case 'starts_with':
+      return overArrays(stringTest(values, (s, n) => s.startsWith(n)));
+    case 'ends_with':
+      return overArrays(stringTest(values, (s, n) => s.endsWith(n)));
+    case 'matches':
+      return overArrays(regexTest(values));
+    case 'gt':
+    case 'gte':
+    case 'lt':
+    case 'lte':
+      return overArrays(numericTest(values, leaf.op, toNumber));
+    case 'before':
+      return overArrays(numericTest(values, 'lt', toEpochMs));
+    case 'after':
+      return overArrays(numericTest(values, 'gt', toEpochMs));
+    case 'semver_eq':
+      return overArrays(semverTest(values, (c) => c === 0));
+    case 'semver_gt':
+      return overArrays(semverTest(values, (c) => c > 0));
+    case 'semver_gte':
+      return overArrays(semverTest(values, (c) => c >= 0));
+    case 'semver_lt':
+      return overArrays(semverTest(values, (c) => c < 0));
+    case 'semver_lte':
+      return overArrays(semverTest(values, (c) => c <= 0));
+    case 'exists':
+      return () => true;
+    case 'not_exists':
+      // Reached only for present values: a present attribute does not "not exist".
+      return () => false;
+    default:
+      return never;
+  }
+}
+
+/** `contains`: substring for strings, element equality for arrays. */
+function containsTest(values: readonly ConditionValue[]): ValueTest {
+  const sub = stringTest(values, (s, n) => s.includes(n));
+  const member = membership(values);
+  return (v) => {
+    if (!Array.isArray(v)) return sub(v);
+    for (const el of v) if (member(el)) return true;
+    return false;
+  };
+}

@@ -1,0 +1,16 @@
+export { conditionSchema, checkCondition, segmentRefs, MAX_CONDITION_DEPTH } from './condition';
+export {
+  keySchema,
+  KEY_PATTERN,
+  percentSchema,
+  serveSchema,
+  flagSchema,
+  segmentSchema,
+  experimentVariantSchema,
+  namespaceSchema,
+  configExperimentSchema,
+  checkWeights,
+  checkExperimentVariants,
+} from './resources';
+export { configDocumentSchema, checkReferences, validateConfig, formatPath, type ConfigIssue, type ValidationResult } from './document';
+export { unsafePatternReason, MAX_PATTERN_LENGTH } from './regex-safety';
