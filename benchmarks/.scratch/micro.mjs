@@ -1,0 +1,16 @@
+import { floorChars } from '/work/main/benchmarks/src/evaluation/adapters/floor.mjs';
+import { generateUsers } from '/work/main/benchmarks/src/evaluation/scenarios.mjs';
+import { measure } from 'mitata';
+const users = JSON.parse(JSON.stringify(generateUsers()));
+const inst = await floorChars.create();
+const ctxs = users.map(inst.context);
+const run = inst.scenarios.s2.run;
+let t = process.hrtime.bigint(); let x = 0;
+for (let r = 0; r < 100; r++) for (let i = 0; i < ctxs.length; i++) if (run(ctxs[i])) x++;
+console.log('plain loop ns/eval', Number(process.hrtime.bigint() - t) / 1e6, x);
+t = process.hrtime.bigint();
+for (let r = 0; r < 100; r++) for (let i = 0; i < ctxs.length; i++) if (run(ctxs[i])) x++;
+console.log('plain loop ns/eval', Number(process.hrtime.bigint() - t) / 1e6, x);
+let i = 0; const n = ctxs.length;
+const st = await measure(() => { const c = ctxs[i]; if (++i === n) i = 0; return run(c); });
+console.log('mitata', st.p50);

@@ -1,0 +1,86 @@
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { cors } from 'hono/cors';
+import { secureHeaders } from 'hono/secure-headers';
+import { createHash } from 'node:crypto';
+import { createAuthenticator, credentialOf } from './auth/authenticate';
+import { ApiError } from './errors';
+import type { AppEnv } from './http/app-env';
+import { createErrorHandler } from './http/error-handler';
+import { mount, type RouteDef } from './http/route';
+import { metricsMiddleware } from './middleware/metrics';
+import { rateLimit } from './middleware/rate-limit';
+import { requestId } from './middleware/request-id';
+import { requestLog } from './middleware/request-log';
+import { buildOpenApi } from './openapi/document';
+import { DOCS_HTML } from './openapi/docs-page';
+import { apiKeyRoutes } from './routes/api-keys';
+import { auditLogRoutes } from './routes/audit-log';
+import { authRoutes } from './routes/auth';
+import { featureFlagRoutes } from './routes/feature-flags';
+import { segmentRoutes } from './routes/segments';
+import { userRoutes } from './routes/users';
+import type { ServerContext } from './services/context';
+
+/** Route groups by prefix; later features add their own groups here. */
+export function routeGroups(ctx: ServerContext): { prefix: string; routes: RouteDef<any, any>[] }[] {
+  return [
+    {
+      prefix: '/api/v1',
+      routes: [...authRoutes(ctx), ...userRoutes(ctx), ...apiKeyRoutes(ctx), ...featureFlagRoutes(ctx), ...segmentRoutes(ctx), ...auditLogRoutes(ctx)],
+    },
+  ];
+}
+
+/**
+ * The Hono app. Middleware order: request id, structured log, security headers, CORS, body
+ * limit, rate limit, metrics; then routes; one error handler for everything.
+ */
+export function createApp(ctx: ServerContext, extraGroups: { prefix: string; routes: RouteDef<any, any>[] }[] = []): Hono<AppEnv> {
+  const app = new Hono<AppEnv>();
+  const errors = createErrorHandler(ctx.logger, ctx.options.docsBaseUrl);
+  const authenticate = createAuthenticator(ctx);
+  const groups = [...routeGroups(ctx), ...extraGroups];
+
+  app.use('*', requestId());
+  app.use('*', requestLog(ctx.logger));
+  app.use('*', secureHeaders({ crossOriginResourcePolicy: 'cross-origin' }));
+  app.use('*', cors({
+    origin: ctx.options.corsOrigins.includes('*') ? '*' : ctx.options.corsOrigins,
+    allowHeaders: ['Authorization', 'Content-Type', 'X-API-Key', 'X-Request-ID', 'If-None-Match', 'Last-Event-ID'],
+    exposeHeaders: ['X-Request-ID', 'ETag', 'Retry-After', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset'],
+    allowMethods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+    maxAge: 600,
+  }));
+  app.use('*', bodyLimit({
+    maxSize: ctx.options.bodyLimitBytes,
+    onError: () => { throw new ApiError('PAYLOAD_TOO_LARGE', `the request body is larger than ${ctx.options.bodyLimitBytes} bytes`); },
+  }));
+  app.use('/api/v1/auth/login', rateLimit(ctx.loginLimiter, (c) => {
+    const fwd = c.req.header('x-forwarded-for')?.split(',')[0]?.trim();
+    const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
+    return `login:${fwd ?? env?.incoming?.socket?.remoteAddress ?? 'unknown'}`;
+  }));
+  app.use('*', rateLimit(ctx.apiLimiter, (c) => {
+    const cred = credentialOf(c, c.req.path.startsWith('/sdk/'));
+    return cred !== null && cred.startsWith('sy_') ? `key:${createHash('sha256').update(cred).digest('base64url').slice(0, 22)}` : null;
+  }));
+  app.use('*', metricsMiddleware(ctx.metrics));
+
+  app.get('/health', (c) => c.json({ data: { status: 'ok' } }));
+  app.get('/ready', async (c) => {
+    const ok = await ctx.store.ping().catch(() => false);
+    if (!ok) return errors.envelope(c, 'INTERNAL_ERROR', 'the database does not answer', null);
+    return c.json({ data: { status: 'ready', config_version: ctx.config.version } });
+  });
+  app.get('/metrics', async (c) => c.text(await ctx.metrics.registry.metrics(), 200, { 'Content-Type': ctx.metrics.registry.contentType }));
+  const openapi = buildOpenApi(groups);
+  app.get('/api/v1/openapi.json', (c) => c.json(openapi));
+  app.get('/docs', (c) => c.html(DOCS_HTML));
+
+  for (const g of groups) mount(app, g.prefix, g.routes, authenticate);
+
+  app.onError(errors.handler);
+  app.notFound(errors.notFoundHandler);
+  return app;
+}

@@ -1,0 +1,11 @@
+import type { ApiKeyKind, Role } from '../store/types';
+
+/** Who is making a request, resolved once by the auth middleware. */
+export type Actor =
+  | { type: 'user'; id: string; email: string; role: Role; label: string }
+  | { type: 'api_key'; id: string; kind: ApiKeyKind; role: Role | null; ownerId: string | null; label: string };
+
+/** The user id that owns what this actor creates: the user, or a management key's creator. */
+export function ownerIdOf(actor: Actor): string | null {
+  return actor.type === 'user' ? actor.id : actor.ownerId;
+}

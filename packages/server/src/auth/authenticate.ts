@@ -1,0 +1,105 @@
+import type { Context } from 'hono';
+import { randomUUID } from 'node:crypto';
+import { ApiError } from '../errors';
+import type { AppEnv } from '../http/app-env';
+import type { ServerContext } from '../services/context';
+import type { UserRow } from '../store/types';
+import type { Actor } from './actor';
+import { hashApiKey } from './api-key-secret';
+import { minRole } from './permissions';
+
+const TOUCH_EVERY_MS = 60_000;
+
+/** The credential a request carries: `X-API-Key`, `Authorization: Bearer`, or (SDK routes) `?key=`. */
+export function credentialOf(c: Context<AppEnv>, allowQueryKey: boolean): string | null {
+  const header = c.req.header('x-api-key');
+  if (header !== undefined && header.trim() !== '') return header.trim();
+  const auth = c.req.header('authorization');
+  if (auth !== undefined) {
+    const m = /^Bearer\s+(.+)$/i.exec(auth.trim());
+    if (m !== null) return m[1]!.trim();
+  }
+  if (allowQueryKey) {
+    const q = c.req.query('key');
+    if (q !== undefined && q !== '') return q;
+  }
+  return null;
+}
+
+function isApiKeySecret(credential: string): boolean {
+  return credential.startsWith('sy_');
+}
+
+/**
+ * Resolves the actor behind a request once. API keys are looked up by hash (revoked keys fail
+ * at once); a management key acts with the lower of its own role and its creator's current
+ * role. JWTs are ours (HS256) or, when configured, an external OIDC issuer's, whose users are
+ * provisioned on first sight with the role their claim maps to.
+ */
+export function createAuthenticator(ctx: ServerContext) {
+  const touched = new Map<string, number>();
+
+  async function fromApiKey(secret: string): Promise<Actor> {
+    const key = await ctx.store.getApiKeyByHash(hashApiKey(secret));
+    if (key === null || key.revokedAt !== null) throw new ApiError('AUTHENTICATION_REQUIRED', 'the API key is invalid or has been revoked');
+    const now = ctx.now();
+    if ((touched.get(key.id) ?? 0) + TOUCH_EVERY_MS < now) {
+      touched.set(key.id, now);
+      await ctx.store.touchApiKey(key.id, new Date(now).toISOString());
+    }
+    if (key.kind !== 'management') return { type: 'api_key', id: key.id, kind: key.kind, role: null, ownerId: key.createdBy, label: key.name };
+    const creator = key.createdBy === null ? null : await ctx.store.getUser(key.createdBy);
+    if (creator === null) throw new ApiError('AUTHENTICATION_REQUIRED', 'the API key belongs to a user who no longer exists');
+    const role = key.role === null ? creator.role : minRole(key.role, creator.role);
+    return { type: 'api_key', id: key.id, kind: 'management', role, ownerId: creator.id, label: key.name };
+  }
+
+  async function provisionOidcUser(subject: string, email: string | null, name: string | null, role: UserRow['role']): Promise<UserRow> {
+    const id = `oidc:${subject}`;
+    const existing = await ctx.store.getUser(id);
+    const now = new Date(ctx.now()).toISOString();
+    if (existing !== null) {
+      if (existing.role !== role) {
+        const row = { ...existing, role, updatedAt: now };
+        await ctx.store.commit({ writes: [{ table: 'users', action: 'update', row }] });
+        return row;
+      }
+      return existing;
+    }
+    // Never attach an external identity to a local account by email: that would let the
+    // issuer take over local users.
+    const taken = email !== null && (await ctx.store.getUserByEmail(email)) !== null;
+    const row: UserRow = {
+      seq: 0, id, email: email !== null && !taken ? email : `${subject}.${randomUUID().slice(0, 8)}@oidc.invalid`, name, role,
+      passwordHash: null, source: 'oidc', createdAt: now, updatedAt: now,
+    };
+    await ctx.store.commit({ writes: [{ table: 'users', action: 'insert', row }] });
+    return row;
+  }
+
+  async function fromToken(token: string): Promise<Actor> {
+    const identity = await ctx.tokens.verify(token);
+    if (identity === null) throw new ApiError('AUTHENTICATION_REQUIRED', 'the bearer token is invalid or expired');
+    if (identity.source === 'local') {
+      const user = await ctx.store.getUser(identity.userId);
+      if (user === null) throw new ApiError('AUTHENTICATION_REQUIRED', 'the token belongs to a user who no longer exists');
+      return { type: 'user', id: user.id, email: user.email, role: user.role, label: user.email };
+    }
+    if (identity.role === null) throw new ApiError('PERMISSION_DENIED', 'the token carries no role this server maps');
+    const user = await provisionOidcUser(identity.subject, identity.email, identity.name, identity.role);
+    return { type: 'user', id: user.id, email: user.email, role: user.role, label: user.email };
+  }
+
+  return async function authenticate(c: Context<AppEnv>, allowQueryKey = false): Promise<Actor> {
+    const cached = c.get('actor');
+    if (cached !== undefined) return cached;
+    const credential = credentialOf(c, allowQueryKey);
+    if (credential === null) throw new ApiError('AUTHENTICATION_REQUIRED', 'send a bearer token or an API key (X-API-Key)');
+    const actor = isApiKeySecret(credential) ? await fromApiKey(credential) : await fromToken(credential);
+    c.set('actor', actor);
+    return actor;
+  };
+}
+
+/** The authenticator's type. */
+export type Authenticator = ReturnType<typeof createAuthenticator>;

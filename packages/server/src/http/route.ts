@@ -1,0 +1,86 @@
+import type { Context, Hono } from 'hono';
+import { z } from 'zod';
+import { ApiError, type ErrorDetail } from '../errors';
+import type { AppEnv } from './app-env';
+import type { Authenticator } from '../auth/authenticate';
+
+/** HTTP methods the API uses. */
+export type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
+
+/** What a handler returns: a JSON body to wrap, or a finished Response (SSE, CSV, 204...). */
+export type HandlerResult = { status?: number; data: unknown; meta?: Record<string, unknown>; headers?: Record<string, string> } | Response;
+
+/**
+ * One route: its validation schemas double as its OpenAPI description, so the document can
+ * never drift from what the server accepts.
+ */
+export interface RouteDef<B = unknown, Q = unknown> {
+  method: Method;
+  /** Hono-style path, `/feature-flags/:id`. */
+  path: string;
+  summary: string;
+  tag: string;
+  /** `user` (JWT or management key), `sdk` (server/client key), `any` or `none`. */
+  auth: 'user' | 'sdk' | 'any' | 'none';
+  body?: z.ZodType<B>;
+  query?: z.ZodType<Q>;
+  /** Success status and a short description of the response. */
+  success: { status: number; description: string; schema?: z.ZodType };
+  /** Error codes this route is documented to return besides the common ones. */
+  errors?: string[];
+  handler: (c: Context<AppEnv>, input: { body: B; query: Q; params: Record<string, string> }) => Promise<HandlerResult>;
+}
+
+/** Declares a route with inferred body and query types. */
+export function route<B = undefined, Q = undefined>(def: RouteDef<B, Q>): RouteDef<B, Q> {
+  return def;
+}
+
+/** Zod issues to envelope details with dot-joined paths. */
+export function zodDetails(error: z.ZodError, prefix: (string | number)[] = []): ErrorDetail[] {
+  return error.issues.map((i) => ({ path: [...prefix, ...i.path].map(String).join('.'), message: i.message }));
+}
+
+async function readJson(c: Context<AppEnv>): Promise<unknown> {
+  const text = await c.req.text();
+  if (text.trim() === '') throw new ApiError('VALIDATION_ERROR', 'request body is empty; expected JSON');
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (e) {
+    throw new ApiError('VALIDATION_ERROR', `malformed JSON body: ${(e as Error).message}`);
+  }
+}
+
+/** Mounts routes on an app, validating inputs and wrapping results in the envelope. */
+export function mount(app: Hono<AppEnv>, prefix: string, routes: readonly RouteDef<any, any>[], authenticate: Authenticator): void {
+  for (const r of routes) {
+    app.on(r.method.toUpperCase(), prefix + r.path, async (c) => {
+      if (r.auth !== 'none') {
+        const actor = await authenticate(c, r.auth === 'sdk');
+        const isSdkKey = actor.type === 'api_key' && actor.kind !== 'management';
+        if (r.auth === 'user' && isSdkKey) throw new ApiError('PERMISSION_DENIED', `${actor.kind} keys cannot use the management API; use a management key or log in`);
+        if (r.auth === 'sdk' && !isSdkKey) throw new ApiError('PERMISSION_DENIED', 'SDK endpoints take a server or client key');
+      }
+      let body: unknown = undefined;
+      if (r.body !== undefined) {
+        const parsed = r.body.safeParse(await readJson(c));
+        if (!parsed.success) throw new ApiError('VALIDATION_ERROR', 'request body is invalid', zodDetails(parsed.error));
+        body = parsed.data;
+      }
+      let query: unknown = undefined;
+      if (r.query !== undefined) {
+        const parsed = r.query.safeParse(c.req.query());
+        if (!parsed.success) throw new ApiError('VALIDATION_ERROR', 'query parameters are invalid', zodDetails(parsed.error));
+        query = parsed.data;
+      }
+      const result = await r.handler(c, { body, query, params: c.req.param() as Record<string, string> });
+      if (result instanceof Response) return result;
+      for (const [k, v] of Object.entries(result.headers ?? {})) c.header(k, v);
+      const status = result.status ?? r.success.status;
+      if (status === 204) return c.body(null, 204);
+      const payload: Record<string, unknown> = { data: result.data };
+      if (result.meta !== undefined) payload.meta = result.meta;
+      return c.json(payload, status as 200);
+    });
+  }
+}

@@ -1,0 +1,44 @@
+import type { MiddlewareHandler } from 'hono';
+import { routePath } from 'hono/route';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { AppEnv } from '../http/app-env';
+
+/** The metrics of one server instance, on its own registry (tests start many servers). */
+export interface ServerMetrics {
+  registry: Registry;
+  requests: Counter<'method' | 'route' | 'status'>;
+  duration: Histogram<'method' | 'route'>;
+  sseClients: { inc(): void; dec(): void };
+  eventsIngested: Counter<'type'>;
+}
+
+export function createMetrics(): ServerMetrics {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry });
+  const gauge = new Gauge({ name: 'switchyard_sse_clients', help: 'Connected SSE clients', registers: [registry] });
+  return {
+    registry,
+    requests: new Counter({ name: 'switchyard_http_requests_total', help: 'HTTP requests by route template', labelNames: ['method', 'route', 'status'], registers: [registry] }),
+    duration: new Histogram({
+      name: 'switchyard_http_request_duration_seconds', help: 'HTTP request latency by route template', labelNames: ['method', 'route'],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [registry],
+    }),
+    sseClients: gauge,
+    eventsIngested: new Counter({ name: 'switchyard_events_ingested_total', help: 'Events stored', labelNames: ['type'], registers: [registry] }),
+  };
+}
+
+/** Records count and latency under the matched route template, never the raw path (bounded labels). */
+export function metricsMiddleware(m: ServerMetrics): MiddlewareHandler<AppEnv> {
+  return async function metricsHandler(c, next) {
+    const start = performance.now();
+    try {
+      await next();
+    } finally {
+      const template = routePath(c, -1);
+      const route = template === '*' || template === '/*' || template === '' ? 'unmatched' : template;
+      m.requests.inc({ method: c.req.method, route, status: String(c.res.status) });
+      m.duration.observe({ method: c.req.method, route }, (performance.now() - start) / 1000);
+    }
+  };
+}

@@ -1,0 +1,78 @@
+import { z } from 'zod';
+import type { RouteDef } from '../http/route';
+import { ERROR_STATUS } from '../errors';
+
+const COMMON_ERRORS = ['VALIDATION_ERROR', 'AUTHENTICATION_REQUIRED', 'PERMISSION_DENIED', 'RESOURCE_NOT_FOUND', 'RATE_LIMIT_EXCEEDED', 'PAYLOAD_TOO_LARGE', 'INTERNAL_ERROR'];
+
+function jsonSchema(schema: z.ZodType): unknown {
+  // Conditions are validated by hand (for precise error paths), so they appear as open objects.
+  return z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any', target: 'openapi-3.0' });
+}
+
+const errorEnvelope = {
+  type: 'object',
+  required: ['error'],
+  properties: {
+    error: {
+      type: 'object',
+      required: ['code', 'message', 'request_id', 'documentation_url'],
+      properties: {
+        code: { type: 'string', enum: Object.keys(ERROR_STATUS) },
+        message: { type: 'string' },
+        details: {},
+        request_id: { type: 'string' },
+        documentation_url: { type: 'string' },
+      },
+    },
+  },
+};
+
+/**
+ * Builds the OpenAPI 3.0 document from the same route definitions (and zod schemas) the server
+ * validates with, so the two cannot drift.
+ */
+export function buildOpenApi(groups: { prefix: string; routes: readonly RouteDef<any, any>[] }[], extra: Record<string, unknown> = {}): Record<string, unknown> {
+  const paths = { ...extra } as Record<string, Record<string, unknown>>;
+  for (const { prefix, routes } of groups) {
+    for (const r of routes) {
+      const path = (prefix + r.path).replace(/:([A-Za-z_]+)/g, '{$1}');
+      const params = [...path.matchAll(/\{([A-Za-z_]+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
+      const query: unknown[] = [];
+      if (r.query !== undefined) {
+        const js = jsonSchema(r.query) as { properties?: Record<string, unknown>; required?: string[] };
+        for (const [name, schema] of Object.entries(js.properties ?? {})) query.push({ name, in: 'query', required: js.required?.includes(name) ?? false, schema });
+      }
+      const responses: Record<string, unknown> = {
+        [String(r.success.status)]: { description: r.success.description, ...(r.success.status === 204 ? {} : { content: { 'application/json': { schema: r.success.schema ? jsonSchema(r.success.schema) : { type: 'object', properties: { data: {}, meta: { type: 'object' } } } } } }) },
+      };
+      for (const code of [...COMMON_ERRORS, ...(r.errors ?? [])]) {
+        const status = String(ERROR_STATUS[code as keyof typeof ERROR_STATUS]);
+        if (code === 'AUTHENTICATION_REQUIRED' && r.auth === 'none') continue;
+        responses[status] ??= { description: code, content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } } };
+      }
+      const op: Record<string, unknown> = {
+        summary: r.summary,
+        tags: [r.tag],
+        operationId: `${r.method}${path.replace(/[^A-Za-z0-9]+(.)?/g, (_m, ch: string | undefined) => (ch ?? '').toUpperCase())}`,
+        parameters: [...params, ...query],
+        responses,
+        security: r.auth === 'none' ? [] : r.auth === 'sdk' ? [{ apiKey: [] }, { bearer: [] }] : [{ bearer: [] }, { apiKey: [] }],
+      };
+      if (r.body !== undefined) op.requestBody = { required: true, content: { 'application/json': { schema: jsonSchema(r.body) } } };
+      (paths[path] ??= {})[r.method] = op;
+    }
+  }
+  return {
+    openapi: '3.0.3',
+    info: { title: 'Switchyard API', version: '1.0.0', description: 'Management API and SDK endpoints of Switchyard. Errors use one envelope; see docs/errors.md.' },
+    servers: [{ url: '/' }],
+    paths,
+    components: {
+      securitySchemes: {
+        bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT or API key' },
+        apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+      },
+      schemas: { Error: errorEnvelope },
+    },
+  };
+}

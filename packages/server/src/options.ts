@@ -1,0 +1,89 @@
+import type { OidcOptions } from './auth/tokens';
+
+/** Everything the server can be told, resolved once from flags and `SWITCHYARD_*` variables. */
+export interface ServerOptions {
+  port: number;
+  host: string;
+  /** SQLite file path (`:memory:` for throwaway servers). */
+  dbPath: string;
+  demo: boolean;
+  /** HS256 secret; generated and persisted in the store when absent. */
+  jwtSecret: string | undefined;
+  jwtTtlSeconds: number;
+  adminEmail: string;
+  adminPassword: string | undefined;
+  corsOrigins: string[];
+  bodyLimitBytes: number;
+  logLevel: string;
+  /** Requests per second per API key, with a burst of `apiRateBurst`. */
+  apiRatePerSecond: number;
+  apiRateBurst: number;
+  /** Login attempts per minute per IP. */
+  loginRatePerMinute: number;
+  eventRetentionDays: number;
+  heartbeatMs: number;
+  oidc: OidcOptions | undefined;
+  docsBaseUrl: string;
+  /** Print first-start credentials (admin password, SDK keys) to stdout. */
+  printCredentials: boolean;
+}
+
+function num(v: string | undefined, fallback: number): number {
+  if (v === undefined || v.trim() === '') return fallback;
+  const n = Number(v);
+  if (!Number.isFinite(n)) throw new Error(`expected a number, got '${v}'`);
+  return n;
+}
+
+function parseRoleMap(v: string | undefined): OidcOptions['roleMap'] {
+  const out: OidcOptions['roleMap'] = {};
+  for (const pair of (v ?? '').split(',')) {
+    const [claim, role] = pair.split(':').map((s) => s.trim());
+    if (claim && (role === 'VIEWER' || role === 'EXPERIMENTER' || role === 'ADMIN')) out[claim] = role;
+  }
+  return out;
+}
+
+/**
+ * Resolves options: explicit values win, then environment variables, then defaults.
+ *
+ * @example
+ * ```ts
+ * const options = resolveOptions({ port: 0, dbPath: ':memory:' }, process.env);
+ * ```
+ */
+export function resolveOptions(explicit: Partial<ServerOptions> = {}, env: Record<string, string | undefined> = process.env): ServerOptions {
+  const jwks = env.SWITCHYARD_JWKS_URL;
+  const fromEnv: ServerOptions = {
+    port: num(env.SWITCHYARD_PORT ?? env.PORT, 8787),
+    host: env.SWITCHYARD_HOST ?? '127.0.0.1',
+    dbPath: env.SWITCHYARD_DB ?? '.switchyard/switchyard.db',
+    demo: env.SWITCHYARD_DEMO === '1' || env.SWITCHYARD_DEMO === 'true',
+    jwtSecret: env.SWITCHYARD_JWT_SECRET,
+    jwtTtlSeconds: num(env.SWITCHYARD_JWT_TTL_SECONDS, 3600),
+    adminEmail: env.SWITCHYARD_ADMIN_EMAIL ?? 'admin@switchyard.local',
+    adminPassword: env.SWITCHYARD_ADMIN_PASSWORD,
+    corsOrigins: (env.SWITCHYARD_CORS_ORIGINS ?? '*').split(',').map((s) => s.trim()).filter(Boolean),
+    bodyLimitBytes: num(env.SWITCHYARD_BODY_LIMIT_BYTES, 1024 * 1024),
+    logLevel: env.SWITCHYARD_LOG_LEVEL ?? 'info',
+    apiRatePerSecond: num(env.SWITCHYARD_API_RATE_PER_SECOND, 1000),
+    apiRateBurst: num(env.SWITCHYARD_API_RATE_BURST, 2000),
+    loginRatePerMinute: num(env.SWITCHYARD_LOGIN_RATE_PER_MINUTE, 10),
+    eventRetentionDays: num(env.SWITCHYARD_EVENT_RETENTION_DAYS, 90),
+    heartbeatMs: num(env.SWITCHYARD_HEARTBEAT_MS, 15_000),
+    oidc: jwks
+      ? {
+          jwksUrl: jwks,
+          ...(env.SWITCHYARD_OIDC_ISSUER ? { issuer: env.SWITCHYARD_OIDC_ISSUER } : {}),
+          ...(env.SWITCHYARD_OIDC_AUDIENCE ? { audience: env.SWITCHYARD_OIDC_AUDIENCE } : {}),
+          roleClaim: env.SWITCHYARD_OIDC_ROLE_CLAIM ?? 'role',
+          roleMap: parseRoleMap(env.SWITCHYARD_OIDC_ROLE_MAP),
+        }
+      : undefined,
+    docsBaseUrl: env.SWITCHYARD_DOCS_URL ?? 'https://github.com/switchyard-dev/switchyard/blob/main/docs',
+    printCredentials: true,
+  };
+  const out = { ...fromEnv };
+  for (const [k, v] of Object.entries(explicit)) if (v !== undefined) (out as unknown as Record<string, unknown>)[k] = v;
+  return out;
+}

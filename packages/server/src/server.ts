@@ -1,0 +1,102 @@
+import { serve, type ServerType } from '@hono/node-server';
+import type { AddressInfo } from 'node:net';
+import pino, { type Logger } from 'pino';
+import { createApp } from './app';
+import { createTokenService } from './auth/tokens';
+import { createMetrics } from './middleware/metrics';
+import { tokenBucketLimiter } from './middleware/rate-limit';
+import { resolveOptions, type ServerOptions } from './options';
+import { describeCredentials, firstStart, resolveJwtSecret, type FirstStartCredentials } from './services/bootstrap';
+import { ConfigState } from './services/config-state';
+import type { ServerContext } from './services/context';
+import { seedDemo } from './services/demo';
+import { openSqliteStore } from './store/sqlite/sqlite-store';
+import type { Store } from './store/types';
+
+/** A running server. */
+export interface RunningServer {
+  url: string;
+  port: number;
+  ctx: ServerContext;
+  /** Secrets created on first start (`null` on later starts). */
+  credentials: FirstStartCredentials | null;
+  /** Stops accepting, lets in-flight requests finish, then closes the store. */
+  close(): Promise<void>;
+}
+
+/** Options for {@link startServer}: server options plus injectables for tests. */
+export interface StartOptions extends Partial<ServerOptions> {
+  store?: Store;
+  logger?: Logger;
+  now?: () => number;
+  env?: Record<string, string | undefined>;
+}
+
+/**
+ * Opens the store, loads the config, runs first-start set-up (and the demo seed), and listens.
+ *
+ * @example
+ * ```ts
+ * const server = await startServer({ port: 0, dbPath: ':memory:', logLevel: 'silent' });
+ * console.log(server.url);
+ * await server.close();
+ * ```
+ */
+export async function startServer(start: StartOptions = {}): Promise<RunningServer> {
+  const { store: givenStore, logger: givenLogger, now, env, ...explicit } = start;
+  const options = resolveOptions(explicit, env ?? process.env);
+  const logger = givenLogger ?? pino({ level: options.logLevel, base: { service: 'switchyard' } });
+  const store = givenStore ?? openSqliteStore(options.dbPath);
+  const secret = await resolveJwtSecret(store, options);
+  const config = new ConfigState(store);
+  await config.load();
+  const ctx: ServerContext = {
+    options,
+    store,
+    logger,
+    tokens: createTokenService({ secret, ttlSeconds: options.jwtTtlSeconds, ...(options.oidc ? { oidc: options.oidc } : {}) }),
+    config,
+    metrics: createMetrics(),
+    apiLimiter: tokenBucketLimiter({ capacity: options.apiRateBurst, perSecond: options.apiRatePerSecond }),
+    loginLimiter: tokenBucketLimiter({ capacity: options.loginRatePerMinute, perSecond: options.loginRatePerMinute / 60 }),
+    now: now ?? Date.now,
+  };
+  const credentials = await firstStart(ctx);
+  if (credentials !== null && options.printCredentials) process.stdout.write(describeCredentials(credentials) + '\n');
+  if (options.demo) {
+    const admin = await store.getUserByEmail(options.adminEmail);
+    if (admin !== null) {
+      const created = await seedDemo(ctx, admin);
+      if (created.length > 0) logger.info({ created }, 'demo data seeded');
+    }
+  }
+  const app = createApp(ctx);
+  const server: ServerType = await new Promise((resolve, reject) => {
+    const s = serve({ fetch: app.fetch, port: options.port, hostname: options.host }, () => resolve(s));
+    s.once('error', (err) => {
+      void store.close();
+      reject(err);
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
+  logger.info({ url, db: store.kind === 'sqlite' ? options.dbPath : store.kind }, 'switchyard listening');
+  let closing: Promise<void> | null = null;
+  return {
+    url,
+    port,
+    ctx,
+    credentials,
+    close() {
+      closing ??= (async () => {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve());
+          // Idle keep-alive sockets would hold close() open; in-flight requests still finish.
+          (server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+        });
+        await store.close();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,70 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { newApiKeySecret } from '../auth/api-key-secret';
+import { generatePassword, hashPassword } from '../auth/password';
+import type { ServerOptions } from '../options';
+import type { ApiKeyRow, Store, UserRow } from '../store/types';
+import { commitMutation, SYSTEM_ORIGIN, type ServerContext } from './context';
+
+/** What a first start created; secrets appear here once and are never stored in clear. */
+export interface FirstStartCredentials {
+  adminEmail: string;
+  /** Only when generated (not given in SWITCHYARD_ADMIN_PASSWORD). */
+  adminPassword: string | null;
+  serverKey: string;
+  clientKey: string;
+}
+
+/** The JWT secret: configured, else persisted in the store, else generated and persisted. */
+export async function resolveJwtSecret(store: Store, options: ServerOptions): Promise<Uint8Array> {
+  if (options.jwtSecret !== undefined && options.jwtSecret !== '') return new TextEncoder().encode(options.jwtSecret);
+  let secret = await store.getSetting('jwt_secret');
+  if (secret === null) {
+    secret = randomBytes(32).toString('base64url');
+    await store.setSetting('jwt_secret', secret);
+  }
+  return new TextEncoder().encode(secret);
+}
+
+/**
+ * On a store with no users: creates the ADMIN (password from the environment or generated) and
+ * one server and one client SDK key, all audited as the system. Returns the secrets to print
+ * once; `null` when the store already had users.
+ */
+export async function firstStart(ctx: ServerContext): Promise<FirstStartCredentials | null> {
+  if ((await ctx.store.countUsers()) > 0) return null;
+  const now = new Date(ctx.now()).toISOString();
+  const password = ctx.options.adminPassword ?? generatePassword();
+  const admin: UserRow = {
+    seq: 0, id: randomUUID(), email: ctx.options.adminEmail, name: 'Administrator', role: 'ADMIN', passwordHash: await hashPassword(password),
+    source: 'local', createdAt: now, updatedAt: now,
+  };
+  await commitMutation(ctx, SYSTEM_ORIGIN, {
+    writes: [{ table: 'users', action: 'insert', row: admin }],
+    audit: { action: 'user.create', resourceType: 'user', resourceId: admin.id, resourceKey: admin.email, before: null, after: { email: admin.email, role: 'ADMIN' } },
+  });
+  const keys: Record<'server' | 'client', string> = { server: '', client: '' };
+  for (const kind of ['server', 'client'] as const) {
+    const { secret, hash, prefix } = newApiKeySecret(kind);
+    const row: ApiKeyRow = {
+      seq: 0, id: randomUUID(), name: `Default ${kind} key`, kind, role: null, prefix, hash, createdBy: admin.id, createdAt: now, lastUsedAt: null, revokedAt: null,
+    };
+    await commitMutation(ctx, SYSTEM_ORIGIN, {
+      writes: [{ table: 'api_keys', action: 'insert', row }],
+      audit: { action: 'api-key.create', resourceType: 'api-key', resourceId: row.id, resourceKey: row.name, before: null, after: { name: row.name, kind, prefix } },
+    });
+    keys[kind] = secret;
+  }
+  return { adminEmail: admin.email, adminPassword: ctx.options.adminPassword === undefined ? password : null, serverKey: keys.server, clientKey: keys.client };
+}
+
+/** The lines printed once on first start. */
+export function describeCredentials(c: FirstStartCredentials): string {
+  return [
+    '',
+    'Switchyard first start — these secrets are shown once and stored only as hashes:',
+    `  admin login     ${c.adminEmail}${c.adminPassword === null ? ' (password from SWITCHYARD_ADMIN_PASSWORD)' : ` / ${c.adminPassword}`}`,
+    `  server SDK key  ${c.serverKey}`,
+    `  client SDK key  ${c.clientKey}`,
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,178 @@
+import type { ConfigPatch } from '@switchyard/core';
+
+/** Resource kinds kept in the store. Flags and experiments share one key namespace. */
+export type ResourceKind = 'flag' | 'segment' | 'experiment';
+
+/** A flag, segment or experiment row; `data` is the resource's attributes as JSON. */
+export interface ResourceRow {
+  seq: number;
+  id: string;
+  kind: ResourceKind;
+  key: string;
+  ownerId: string | null;
+  status: string | null;
+  data: Record<string, unknown>;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** Roles, lowest first. */
+export const ROLES = ['VIEWER', 'EXPERIMENTER', 'ADMIN'] as const;
+/** A user's or management key's role. */
+export type Role = (typeof ROLES)[number];
+
+export interface UserRow {
+  seq: number;
+  id: string;
+  email: string;
+  name: string | null;
+  role: Role;
+  /** `null` for users provisioned from an external OIDC issuer. */
+  passwordHash: string | null;
+  source: 'local' | 'oidc';
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type ApiKeyKind = 'server' | 'client' | 'management';
+
+export interface ApiKeyRow {
+  seq: number;
+  id: string;
+  name: string;
+  kind: ApiKeyKind;
+  role: Role | null;
+  prefix: string;
+  hash: string;
+  createdBy: string | null;
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
+
+export interface AuditRecord {
+  at: string;
+  actorType: 'user' | 'api_key' | 'system';
+  actorId: string | null;
+  actorLabel: string | null;
+  action: string;
+  resourceType: string;
+  resourceId: string | null;
+  resourceKey: string | null;
+  before: unknown;
+  after: unknown;
+  requestId: string | null;
+  ip: string | null;
+  userAgent: string | null;
+}
+
+export interface AuditRow extends AuditRecord {
+  seq: number;
+}
+
+/** One write of a unit of work. */
+export type WriteOp =
+  | { table: 'resources'; action: 'insert' | 'update'; row: ResourceRow }
+  | { table: 'resources'; action: 'delete'; id: string }
+  | { table: 'users'; action: 'insert' | 'update'; row: UserRow }
+  | { table: 'users'; action: 'delete'; id: string }
+  | { table: 'api_keys'; action: 'insert' | 'update'; row: ApiKeyRow };
+
+/**
+ * Everything one mutation writes, committed atomically: the rows, the config patch (which gets
+ * the next config version) and the audit record. One call, so a PostgreSQL store can map it to
+ * one transaction without routes or services knowing.
+ */
+export interface UnitOfWork {
+  writes: WriteOp[];
+  /** Without `version`: the store assigns the next one. */
+  configPatch?: Omit<ConfigPatch, 'version'>;
+  audit?: AuditRecord;
+}
+
+export interface Page<T> {
+  items: T[];
+  nextCursor: number | null;
+}
+
+export interface ResourceFilter {
+  status?: string;
+  ownerId?: string;
+  q?: string;
+  after?: number;
+  limit: number;
+}
+
+export interface AuditFilter {
+  actorId?: string;
+  action?: string;
+  resourceType?: string;
+  resourceId?: string;
+  after?: number;
+  limit: number;
+}
+
+/** A config change as logged: the version it produced and its patch. */
+export interface ConfigLogEntry {
+  version: number;
+  patch: ConfigPatch;
+}
+
+/** An analytics event as stored. */
+export interface StoredEvent {
+  id: string;
+  type: 'exposure' | 'track';
+  key: string;
+  unitId: string;
+  experiment: string | null;
+  variant: string | null;
+  value: number | null;
+  properties: Record<string, unknown> | null;
+  timestamp: number;
+  receivedAt: number;
+}
+
+/**
+ * Persistence behind the server. Async everywhere so a PostgreSQL implementation fits the same
+ * shape; the SQLite one simply resolves synchronously computed values.
+ */
+export interface Store {
+  readonly kind: 'sqlite' | 'postgres';
+  ping(): Promise<boolean>;
+  close(): Promise<void>;
+
+  commit(work: UnitOfWork): Promise<{ version: number | null }>;
+
+  getResource(kind: ResourceKind, idOrKey: string): Promise<ResourceRow | null>;
+  /** A flag or experiment with this key (they share a namespace). */
+  findByKey(kinds: readonly ResourceKind[], key: string): Promise<ResourceRow | null>;
+  listResources(kind: ResourceKind, filter: ResourceFilter): Promise<Page<ResourceRow>>;
+  allResources(kind: ResourceKind): Promise<ResourceRow[]>;
+
+  configVersion(): Promise<number>;
+  configLogSince(version: number, limit: number): Promise<ConfigLogEntry[]>;
+
+  getUser(id: string): Promise<UserRow | null>;
+  getUserByEmail(email: string): Promise<UserRow | null>;
+  listUsers(after: number | undefined, limit: number): Promise<Page<UserRow>>;
+  countUsers(): Promise<number>;
+
+  getApiKey(id: string): Promise<ApiKeyRow | null>;
+  getApiKeyByHash(hash: string): Promise<ApiKeyRow | null>;
+  listApiKeys(createdBy: string | undefined, after: number | undefined, limit: number): Promise<Page<ApiKeyRow>>;
+  countApiKeys(): Promise<number>;
+  touchApiKey(id: string, at: string): Promise<void>;
+
+  listAudit(filter: AuditFilter): Promise<Page<AuditRow>>;
+
+  getSetting(key: string): Promise<string | null>;
+  setSetting(key: string, value: string): Promise<void>;
+
+  /**
+   * Stores several batches in one transaction (group commit) and resolves only once it is
+   * durable; per batch, how many events were new and how many ids were already stored.
+   */
+  insertEventBatches(batches: StoredEvent[][]): Promise<{ accepted: number; duplicates: number }[]>;
+  countEvents(): Promise<number>;
+  deleteEventsBefore(epochMs: number): Promise<number>;
+}
