@@ -20,15 +20,22 @@ import { authRoutes } from './routes/auth';
 import { featureFlagRoutes } from './routes/feature-flags';
 import { segmentRoutes } from './routes/segments';
 import { userRoutes } from './routes/users';
-import type { ServerContext } from './services/context';
+import { mountOfrep, ofrepOpenApiPaths } from './routes/ofrep';
+import { experimentRoutes } from './routes/experiments';
+import { eventBatchRoutes, sdkRoutes } from './routes/sdk';
+import { clientIpOf, type ServerContext } from './services/context';
 
 /** Route groups by prefix; later features add their own groups here. */
 export function routeGroups(ctx: ServerContext): { prefix: string; routes: RouteDef<any, any>[] }[] {
   return [
     {
       prefix: '/api/v1',
-      routes: [...authRoutes(ctx), ...userRoutes(ctx), ...apiKeyRoutes(ctx), ...featureFlagRoutes(ctx), ...segmentRoutes(ctx), ...auditLogRoutes(ctx)],
+      routes: [
+        ...authRoutes(ctx), ...userRoutes(ctx), ...apiKeyRoutes(ctx), ...featureFlagRoutes(ctx), ...segmentRoutes(ctx),
+        ...experimentRoutes(ctx), ...eventBatchRoutes(ctx), ...auditLogRoutes(ctx),
+      ],
     },
+    { prefix: '/sdk/v1', routes: sdkRoutes(ctx) },
   ];
 }
 
@@ -43,6 +50,10 @@ export function createApp(ctx: ServerContext, extraGroups: { prefix: string; rou
   const groups = [...routeGroups(ctx), ...extraGroups];
 
   app.use('*', requestId());
+  app.use('*', async (c, next) => {
+    c.set('clientIp', clientIpOf(c, ctx.options.trustProxy));
+    await next();
+  });
   app.use('*', requestLog(ctx.logger));
   app.use('*', secureHeaders({ crossOriginResourcePolicy: 'cross-origin' }));
   app.use('*', cors({
@@ -57,9 +68,7 @@ export function createApp(ctx: ServerContext, extraGroups: { prefix: string; rou
     onError: () => { throw new ApiError('PAYLOAD_TOO_LARGE', `the request body is larger than ${ctx.options.bodyLimitBytes} bytes`); },
   }));
   app.use('/api/v1/auth/login', rateLimit(ctx.loginLimiter, (c) => {
-    const fwd = c.req.header('x-forwarded-for')?.split(',')[0]?.trim();
-    const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
-    return `login:${fwd ?? env?.incoming?.socket?.remoteAddress ?? 'unknown'}`;
+    return `login:${c.get('clientIp') ?? 'unknown'}`;
   }));
   app.use('*', rateLimit(ctx.apiLimiter, (c) => {
     const cred = credentialOf(c, c.req.path.startsWith('/sdk/'));
@@ -74,11 +83,12 @@ export function createApp(ctx: ServerContext, extraGroups: { prefix: string; rou
     return c.json({ data: { status: 'ready', config_version: ctx.config.version } });
   });
   app.get('/metrics', async (c) => c.text(await ctx.metrics.registry.metrics(), 200, { 'Content-Type': ctx.metrics.registry.contentType }));
-  const openapi = buildOpenApi(groups);
+  const openapi = buildOpenApi(groups, ofrepOpenApiPaths);
   app.get('/api/v1/openapi.json', (c) => c.json(openapi));
   app.get('/docs', (c) => c.html(DOCS_HTML));
 
   for (const g of groups) mount(app, g.prefix, g.routes, authenticate);
+  mountOfrep(app, ctx, authenticate);
 
   app.onError(errors.handler);
   app.notFound(errors.notFoundHandler);

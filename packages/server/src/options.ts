@@ -20,8 +20,17 @@ export interface ServerOptions {
   apiRateBurst: number;
   /** Login attempts per minute per IP. */
   loginRatePerMinute: number;
+  /**
+   * Take the client address from the first `X-Forwarded-For` hop (behind a reverse proxy).
+   * Off by default: a client could otherwise forge it to dodge login rate limits and audit IPs.
+   */
+  trustProxy: boolean;
   eventRetentionDays: number;
   heartbeatMs: number;
+  /** An SSE client with more unsent bytes than this is dropped (it reconnects and resumes). */
+  sseMaxBufferBytes: number;
+  /** Patches kept in memory for `Last-Event-ID` replay. */
+  sseReplayCapacity: number;
   oidc: OidcOptions | undefined;
   docsBaseUrl: string;
   /** Print first-start credentials (admin password, SDK keys) to stdout. */
@@ -69,8 +78,11 @@ export function resolveOptions(explicit: Partial<ServerOptions> = {}, env: Recor
     apiRatePerSecond: num(env.SWITCHYARD_API_RATE_PER_SECOND, 1000),
     apiRateBurst: num(env.SWITCHYARD_API_RATE_BURST, 2000),
     loginRatePerMinute: num(env.SWITCHYARD_LOGIN_RATE_PER_MINUTE, 10),
+    trustProxy: env.SWITCHYARD_TRUST_PROXY === '1' || env.SWITCHYARD_TRUST_PROXY === 'true',
     eventRetentionDays: num(env.SWITCHYARD_EVENT_RETENTION_DAYS, 90),
     heartbeatMs: num(env.SWITCHYARD_HEARTBEAT_MS, 15_000),
+    sseMaxBufferBytes: num(env.SWITCHYARD_SSE_MAX_BUFFER_BYTES, 1024 * 1024),
+    sseReplayCapacity: num(env.SWITCHYARD_SSE_REPLAY_CAPACITY, 1024),
     oidc: jwks
       ? {
           jwksUrl: jwks,

@@ -10,6 +10,9 @@ import { describeCredentials, firstStart, resolveJwtSecret, type FirstStartCrede
 import { ConfigState } from './services/config-state';
 import type { ServerContext } from './services/context';
 import { seedDemo } from './services/demo';
+import { EventWriter } from './services/event-writer';
+import { startRetention } from './services/retention';
+import { StreamHub } from './services/stream-hub';
 import { openSqliteStore } from './store/sqlite/sqlite-store';
 import type { Store } from './store/types';
 
@@ -50,13 +53,22 @@ export async function startServer(start: StartOptions = {}): Promise<RunningServ
   const secret = await resolveJwtSecret(store, options);
   const config = new ConfigState(store);
   await config.load();
+  const metrics = createMetrics();
+  const hub = new StreamHub(config, { heartbeatMs: options.heartbeatMs, maxBufferBytes: options.sseMaxBufferBytes, replayCapacity: options.sseReplayCapacity }, logger, (d) =>
+    d > 0 ? metrics.sseClients.inc() : metrics.sseClients.dec(),
+  );
+  const events = new EventWriter(store, (stored) => {
+    for (const e of stored) metrics.eventsIngested.inc({ type: e.type });
+  });
   const ctx: ServerContext = {
     options,
     store,
     logger,
+    hub,
+    events,
     tokens: createTokenService({ secret, ttlSeconds: options.jwtTtlSeconds, ...(options.oidc ? { oidc: options.oidc } : {}) }),
     config,
-    metrics: createMetrics(),
+    metrics,
     apiLimiter: tokenBucketLimiter({ capacity: options.apiRateBurst, perSecond: options.apiRatePerSecond }),
     loginLimiter: tokenBucketLimiter({ capacity: options.loginRatePerMinute, perSecond: options.loginRatePerMinute / 60 }),
     now: now ?? Date.now,
@@ -71,6 +83,7 @@ export async function startServer(start: StartOptions = {}): Promise<RunningServ
     }
   }
   const app = createApp(ctx);
+  const stopRetention = startRetention(ctx);
   const server: ServerType = await new Promise((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: options.port, hostname: options.host }, () => resolve(s));
     s.once('error', (err) => {
@@ -89,11 +102,14 @@ export async function startServer(start: StartOptions = {}): Promise<RunningServ
     credentials,
     close() {
       closing ??= (async () => {
+        stopRetention();
+        hub.close();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());
           // Idle keep-alive sockets would hold close() open; in-flight requests still finish.
           (server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();
         });
+        await events.drain();
         await store.close();
       })();
       return closing;

@@ -5,6 +5,8 @@ import type { Actor } from '../auth/actor';
 export interface AppEnv {
   Variables: {
     requestId: string;
+    /** The client's address (see `trustProxy`), set once per request. */
+    clientIp: string | null;
     actor: Actor | undefined;
     log: Logger;
   };

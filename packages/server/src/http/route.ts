@@ -23,6 +23,8 @@ export interface RouteDef<B = unknown, Q = unknown> {
   /** `user` (JWT or management key), `sdk` (server/client key), `any` or `none`. */
   auth: 'user' | 'sdk' | 'any' | 'none';
   body?: z.ZodType<B>;
+  /** Documents a body the handler validates itself (event batches are checked by hand, for speed). */
+  docBody?: z.ZodType;
   query?: z.ZodType<Q>;
   /** Success status and a short description of the response. */
   success: { status: number; description: string; schema?: z.ZodType };
@@ -51,6 +53,16 @@ async function readJson(c: Context<AppEnv>): Promise<unknown> {
   }
 }
 
+/**
+ * @hono/node-server swaps the global `Response` for a lighter class, so a Response made
+ * before that (like its own RESPONSE_ALREADY_SENT) fails `instanceof`: check the shape too.
+ */
+function isResponse(x: unknown): x is Response {
+  if (x instanceof Response) return true;
+  const r = x as { status?: unknown; headers?: unknown; clone?: unknown } | null;
+  return typeof r === 'object' && r !== null && typeof r.status === 'number' && typeof r.clone === 'function' && r.headers instanceof Headers;
+}
+
 /** Mounts routes on an app, validating inputs and wrapping results in the envelope. */
 export function mount(app: Hono<AppEnv>, prefix: string, routes: readonly RouteDef<any, any>[], authenticate: Authenticator): void {
   for (const r of routes) {
@@ -74,7 +86,7 @@ export function mount(app: Hono<AppEnv>, prefix: string, routes: readonly RouteD
         query = parsed.data;
       }
       const result = await r.handler(c, { body, query, params: c.req.param() as Record<string, string> });
-      if (result instanceof Response) return result;
+      if (isResponse(result)) return result;
       for (const [k, v] of Object.entries(result.headers ?? {})) c.header(k, v);
       const status = result.status ?? r.success.status;
       if (status === 204) return c.body(null, 204);

@@ -58,7 +58,8 @@ export function buildOpenApi(groups: { prefix: string; routes: readonly RouteDef
         responses,
         security: r.auth === 'none' ? [] : r.auth === 'sdk' ? [{ apiKey: [] }, { bearer: [] }] : [{ bearer: [] }, { apiKey: [] }],
       };
-      if (r.body !== undefined) op.requestBody = { required: true, content: { 'application/json': { schema: jsonSchema(r.body) } } };
+      const body = r.body ?? r.docBody;
+      if (body !== undefined) op.requestBody = { required: true, content: { 'application/json': { schema: jsonSchema(body) } } };
       (paths[path] ??= {})[r.method] = op;
     }
   }

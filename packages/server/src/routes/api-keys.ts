@@ -85,6 +85,9 @@ export function apiKeyRoutes(ctx: ServerContext): RouteDef<any, any>[] {
         const k = await ctx.store.getApiKey(params.id!);
         if (k === null) throw notFound('API key', params.id!);
         if (!can(origin.actor!, 'delete', 'api-key', { ownerId: k.createdBy })) throw forbidden('you may only revoke your own API keys');
+        // As with creation: server and client keys are an ADMIN's, even when the caller (or a
+        // scoped key's creator) created them, so a read-only key cannot cut SDKs off.
+        if (k.kind !== 'management' && origin.actor!.role !== 'ADMIN') throw forbidden('only an ADMIN may revoke server and client keys');
         if (k.revokedAt === null) {
           const row = { ...k, revokedAt: new Date(ctx.now()).toISOString() };
           await commitMutation(ctx, origin, {

@@ -9,6 +9,8 @@ import type { RateLimiter } from '../middleware/rate-limit';
 import type { ServerOptions } from '../options';
 import type { AuditRecord, Store, WriteOp } from '../store/types';
 import type { ConfigState } from './config-state';
+import type { EventWriter } from './event-writer';
+import type { StreamHub } from './stream-hub';
 
 /** Everything a route or job needs, built once per server. */
 export interface ServerContext {
@@ -17,6 +19,8 @@ export interface ServerContext {
   logger: Logger;
   tokens: TokenService;
   config: ConfigState;
+  hub: StreamHub;
+  events: EventWriter;
   metrics: ServerMetrics;
   apiLimiter: RateLimiter;
   loginLimiter: RateLimiter;
@@ -32,14 +36,20 @@ export interface RequestOrigin {
   userAgent: string | null;
 }
 
+/**
+ * The client's address: the socket's peer, or the first `X-Forwarded-For` hop only when the
+ * server is told it sits behind a proxy (otherwise anyone could forge it).
+ */
+export function clientIpOf(c: Context<AppEnv>, trustProxy: boolean): string | null {
+  const forwarded = trustProxy ? c.req.header('x-forwarded-for')?.split(',')[0]?.trim() : undefined;
+  if (forwarded !== undefined && forwarded !== '') return forwarded;
+  const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
+  return env?.incoming?.socket?.remoteAddress ?? null;
+}
+
 /** The origin of an HTTP request. */
 export function originOf(c: Context<AppEnv>): RequestOrigin {
-  const forwarded = c.req.header('x-forwarded-for')?.split(',')[0]?.trim();
-  let ip: string | null = forwarded ?? null;
-  if (ip === null) {
-    const env = c.env as { incoming?: { socket?: { remoteAddress?: string } } } | undefined;
-    ip = env?.incoming?.socket?.remoteAddress ?? null;
-  }
+  const ip = c.get('clientIp') ?? clientIpOf(c, false);
   return { actor: c.get('actor') ?? null, requestId: c.get('requestId') ?? null, ip, userAgent: c.req.header('user-agent') ?? null };
 }
 

@@ -57,7 +57,7 @@ function referenceProblems(spec: KindSpec, key: string, patch: Omit<ConfigPatch,
  * every kind.
  */
 export class ResourceService {
-  constructor(readonly spec: KindSpec, private readonly ctx: ServerContext) {}
+  constructor(readonly spec: KindSpec, protected readonly ctx: ServerContext) {}
 
   assert(origin: RequestOrigin, action: Action, row?: ResourceRow): void {
     const actor = origin.actor;

@@ -1,0 +1,42 @@
+import { z } from 'zod';
+import { conditionSchema, experimentVariantSchema, keySchema, namespaceSchema } from '@switchyard/core/schema';
+import { route, type RouteDef } from '../http/route';
+import { originOf, type ServerContext } from '../services/context';
+import { guardrailSchema, metricSchema, TRANSITIONS, type LifecycleAction } from '../services/experiment-spec';
+import { ExperimentService } from '../services/experiments';
+import { toResource } from '../services/resource-service';
+import { resourceRoutes } from './resource-routes';
+
+const fields = {
+  name: z.string().max(256).optional(),
+  hypothesis: z.string().max(4096).optional(),
+  description: z.string().max(4096).optional(),
+  status: z.string().optional(),
+  variants: z.array(experimentVariantSchema).optional(),
+  targeting: conditionSchema.nullable().optional(),
+  traffic_allocation: z.number().optional(),
+  bucket_by: z.string().optional(),
+  salt: z.string().optional(),
+  namespace: namespaceSchema.nullable().optional(),
+  metrics: z.array(metricSchema).optional(),
+  primary_metric: z.string().nullable().optional(),
+  guardrails: z.array(guardrailSchema).optional(),
+  schedule: z.object({ start_at: z.string().optional(), end_at: z.string().optional() }).nullable().optional(),
+  id: z.string().optional(), created_at: z.string().optional(), updated_at: z.string().optional(), owner_id: z.string().optional(),
+  started_at: z.string().optional(), paused_at: z.string().optional(), completed_at: z.string().optional(), archived_at: z.string().optional(),
+};
+
+export const experimentCreateBody = z.strictObject({ key: keySchema, ...fields, variants: z.array(experimentVariantSchema) }).meta({ id: 'ExperimentInput' });
+export const experimentUpdateBody = z.strictObject({ key: keySchema.optional(), ...fields }).meta({ id: 'ExperimentUpdate' });
+
+/** Experiment CRUD and lifecycle actions. */
+export function experimentRoutes(ctx: ServerContext, service = new ExperimentService(ctx)): RouteDef<any, any>[] {
+  const lifecycle = (Object.keys(TRANSITIONS) as LifecycleAction[]).map((action) =>
+    route({
+      method: 'post', path: `/experiments/:id/${action}`, summary: `${action[0]!.toUpperCase()}${action.slice(1)} an experiment (${TRANSITIONS[action].from.join('/')} -> ${TRANSITIONS[action].to})`,
+      tag: 'Experiments', auth: 'user', success: { status: 200, description: 'The experiment in its new status' }, errors: ['INVALID_STATE_TRANSITION'],
+      handler: async (c, { params }) => ({ data: toResource(service.spec, await service.transition(originOf(c), params.id!, action)) }),
+    }),
+  );
+  return [...resourceRoutes('/experiments', 'Experiments', service, experimentCreateBody, experimentUpdateBody), ...lifecycle];
+}

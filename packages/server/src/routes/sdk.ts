@@ -1,0 +1,137 @@
+import type { ServerResponse } from 'node:http';
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
+import type { Context } from 'hono';
+import { z } from 'zod';
+import type { EvaluationContext } from '@switchyard/core';
+import { can } from '../auth/permissions';
+import { ApiError, forbidden } from '../errors';
+import type { AppEnv } from '../http/app-env';
+import { route, type RouteDef } from '../http/route';
+import type { ServerContext } from '../services/context';
+import { MAX_EVENTS_PER_BATCH, validateBatch } from '../services/event-validation';
+import { evaluateForWire } from '../services/stream-hub';
+
+const eventDoc = z.object({
+  id: z.string().describe('client-made unique id; a resent id is counted once'),
+  type: z.enum(['exposure', 'track']),
+  key: z.string(),
+  unit_id: z.string(),
+  experiment: z.string().optional(),
+  variant: z.string().optional(),
+  value: z.number().optional(),
+  properties: z.record(z.string(), z.unknown()).optional(),
+  timestamp: z.union([z.string(), z.number()]).describe('ISO 8601 or epoch milliseconds'),
+});
+const eventsBodyDoc = z.object({ events: z.array(eventDoc).max(1000) }).meta({ id: 'EventBatch' });
+
+const contextSchema = z.looseObject({ key: z.union([z.string(), z.number()]).optional() }).meta({ id: 'EvaluationContext' });
+const evaluateBody = z.strictObject({ context: contextSchema }).meta({ id: 'EvaluateInput' });
+
+/** Parses a context passed on a query string: JSON, or base64url-encoded JSON (what EventSource URLs carry best). */
+export function contextFromQuery(raw: string | undefined): EvaluationContext {
+  if (raw === undefined || raw === '') throw new ApiError('VALIDATION_ERROR', 'a client-key stream needs ?context=<JSON or base64url JSON>', [{ path: 'context', message: 'required' }]);
+  for (const text of [raw, Buffer.from(raw, 'base64url').toString('utf8')]) {
+    try {
+      const v = JSON.parse(text) as unknown;
+      if (typeof v === 'object' && v !== null && !Array.isArray(v)) return v as EvaluationContext;
+    } catch {
+      // try the next encoding
+    }
+  }
+  throw new ApiError('VALIDATION_ERROR', 'context must be a JSON object', [{ path: 'context', message: 'not a JSON object' }]);
+}
+
+function corsHeaders(c: Context<AppEnv>, origins: string[]): Record<string, string> {
+  const origin = c.req.header('origin');
+  if (origins.includes('*')) return { 'Access-Control-Allow-Origin': '*' };
+  if (origin !== undefined && origins.includes(origin)) return { 'Access-Control-Allow-Origin': origin, Vary: 'Origin' };
+  return {};
+}
+
+/** The ETag of a config version. */
+export const etagOf = (version: number) => `"v${version}"`;
+
+/** Accepts an events batch for an already-authorized caller: 202 only after the commit. */
+export async function ingestEvents(ctx: ServerContext, c: Context<AppEnv>): Promise<{ status: number; data: unknown }> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await c.req.text());
+  } catch (e) {
+    throw new ApiError('VALIDATION_ERROR', `malformed JSON body: ${(e as Error).message}`);
+  }
+  const checked = validateBatch(raw, ctx.now());
+  if ('details' in checked) {
+    if (checked.tooMany === true) throw new ApiError('PAYLOAD_TOO_LARGE', `a batch may carry at most ${MAX_EVENTS_PER_BATCH} events`, checked.details);
+    throw new ApiError('VALIDATION_ERROR', `${checked.details.length} event(s) are invalid; nothing was stored`, checked.details);
+  }
+  const result = await ctx.events.write(checked.events);
+  return { status: 202, data: result };
+}
+
+/** `/sdk/v1`: what SDKs talk to. */
+export function sdkRoutes(ctx: ServerContext): RouteDef<any, any>[] {
+  return [
+    route({
+      method: 'get', path: '/config', summary: 'The whole config document (server keys), with ETag / If-None-Match', tag: 'SDK', auth: 'sdk',
+      success: { status: 200, description: 'The config document {schema_version, version, flags, segments, experiments}' },
+      handler: async (c) => {
+        const actor = c.get('actor')!;
+        if (actor.type !== 'api_key' || actor.kind !== 'server') throw forbidden('the config document needs a server key; client keys use POST /sdk/v1/evaluate');
+        const doc = ctx.config.document;
+        const etag = etagOf(doc.version);
+        const inm = c.req.header('if-none-match');
+        if (inm !== undefined && inm.split(',').map((s) => s.trim().replace(/^W\//, '')).includes(etag)) {
+          return c.body(null, 304, { ETag: etag, 'Cache-Control': 'no-cache' });
+        }
+        return c.body(ctx.hub.documentJson(), 200, { ETag: etag, 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-cache' });
+      },
+    }),
+    route({
+      method: 'get', path: '/stream', summary: 'SSE: config stream (server key) or re-evaluated results for ?context= (client key)', tag: 'SDK', auth: 'sdk',
+      success: { status: 200, description: 'text/event-stream: put, patch, heartbeat comments' },
+      handler: async (c) => {
+        const actor = c.get('actor')!;
+        const context = actor.type === 'api_key' && actor.kind === 'client' ? contextFromQuery(c.req.query('context')) : null;
+        const res = (c.env as { outgoing: ServerResponse }).outgoing;
+        const lastRaw = c.req.header('last-event-id') ?? c.req.query('last_event_id');
+        const last = lastRaw !== undefined && /^\d+$/.test(lastRaw) ? Number(lastRaw) : null;
+        res.writeHead(200, {
+          'Content-Type': 'text/event-stream; charset=utf-8',
+          'Cache-Control': 'no-cache, no-transform',
+          Connection: 'keep-alive',
+          'X-Accel-Buffering': 'no',
+          'X-Request-ID': c.get('requestId'),
+          ...corsHeaders(c, ctx.options.corsOrigins),
+        });
+        res.socket?.setNoDelay(true);
+        if (context === null) ctx.hub.openConfigStream(res, last);
+        else ctx.hub.openRemoteStream(res, context);
+        return RESPONSE_ALREADY_SENT;
+      },
+    }),
+    route({
+      method: 'post', path: '/evaluate', summary: 'Every flag evaluated for a context (client or server keys); never rules', tag: 'SDK', auth: 'sdk', body: evaluateBody,
+      success: { status: 200, description: '{version, flags: {<key>: {value, variant, reason}}}' },
+      handler: async (_c, { body }) => ({ data: { version: ctx.config.version, flags: evaluateForWire(ctx.config, body.context as EvaluationContext) } }),
+    }),
+    route({
+      method: 'post', path: '/events', summary: 'Ingest a batch of exposure/track events; 202 after the commit', tag: 'Events', auth: 'sdk',
+      docBody: eventsBodyDoc, success: { status: 202, description: '{accepted, duplicates}' }, errors: ['PAYLOAD_TOO_LARGE'],
+      handler: async (c) => ingestEvents(ctx, c),
+    }),
+  ];
+}
+
+/** `POST /api/v1/events/batch`: the same ingestion for users, management keys and server keys. */
+export function eventBatchRoutes(ctx: ServerContext): RouteDef<any, any>[] {
+  return [
+    route({
+      method: 'post', path: '/events/batch', summary: 'Ingest a batch of events (server keys, EXPERIMENTER and ADMIN)', tag: 'Events', auth: 'any',
+      docBody: eventsBodyDoc, success: { status: 202, description: '{accepted, duplicates}' }, errors: ['PAYLOAD_TOO_LARGE'],
+      handler: async (c) => {
+        if (!can(c.get('actor')!, 'create', 'events')) throw forbidden('sending events needs a server key or an EXPERIMENTER or ADMIN role');
+        return ingestEvents(ctx, c);
+      },
+    }),
+  ];
+}

@@ -1,0 +1,74 @@
+import { ApiError } from '../errors';
+import type { ResourceRow } from '../store/types';
+import type { RequestOrigin, ServerContext } from './context';
+import { experimentSpec, TRANSITIONS, type LifecycleAction } from './experiment-spec';
+import { ResourceService } from './resource-service';
+
+/** Fields that would reassign enrolled units if they changed mid-experiment. */
+const FROZEN_WHILE_LIVE = ['variants', 'bucket_by', 'salt', 'namespace'] as const;
+
+/** Lifecycle timestamps: written by the server only. */
+const STAMPS = ['started_at', 'paused_at', 'completed_at', 'archived_at'] as const;
+
+function withoutStamps(input: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...input };
+  for (const k of STAMPS) delete out[k];
+  return out;
+}
+
+const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+
+/**
+ * Experiments: the shared resource behaviour plus the lifecycle state machine
+ * `DRAFT -> RUNNING <-> PAUSED -> COMPLETED -> ARCHIVED` (DRAFT may be archived; RUNNING may
+ * complete directly). Status only changes through lifecycle actions.
+ */
+export class ExperimentService extends ResourceService {
+  constructor(ctx: ServerContext) {
+    super(experimentSpec, ctx);
+  }
+
+  override async create(origin: RequestOrigin, input: Record<string, unknown>): Promise<ResourceRow> {
+    if (input.status !== undefined && input.status !== 'DRAFT') {
+      throw new ApiError('INVALID_STATE_TRANSITION', 'experiments are created as DRAFT; start one with POST /experiments/{id}/start');
+    }
+    return super.create(origin, { ...withoutStamps(input), status: 'DRAFT' });
+  }
+
+  override async update(origin: RequestOrigin, idOrKey: string, input: Record<string, unknown>, mode: 'patch' | 'put'): Promise<ResourceRow> {
+    const row = await this.get(origin, idOrKey);
+    if (input.status !== undefined && input.status !== row.data.status) {
+      throw new ApiError('INVALID_STATE_TRANSITION', `status changes through lifecycle actions (POST /experiments/${row.key}/start|pause|resume|complete|archive)`);
+    }
+    const live = row.data.status === 'RUNNING' || row.data.status === 'PAUSED';
+    if (live) {
+      for (const f of FROZEN_WHILE_LIVE) {
+        const next = mode === 'patch' && !(f in input) ? row.data[f] : input[f] ?? (f === 'salt' ? row.key : f === 'bucket_by' ? 'key' : undefined);
+        if (!same(next, row.data[f])) throw new ApiError('INVALID_STATE_TRANSITION', `${f} cannot change while the experiment is ${String(row.data.status)}`, [{ path: f, message: 'frozen while RUNNING or PAUSED' }]);
+      }
+    }
+    const stamps = Object.fromEntries(STAMPS.filter((k) => row.data[k] !== undefined).map((k) => [k, row.data[k]]));
+    return super.update(origin, idOrKey, { ...withoutStamps(input), ...stamps, status: row.data.status }, mode);
+  }
+
+  /** Applies a lifecycle action, audited as `experiment.<action>` and pushed to SDKs. */
+  async transition(origin: RequestOrigin, idOrKey: string, action: LifecycleAction): Promise<ResourceRow> {
+    const row = await this.get(origin, idOrKey);
+    this.assert(origin, 'lifecycle', row);
+    return this.transitionRow(origin, row, action);
+  }
+
+  /** The same, for a row already loaded and authorized (scheduler, safety monitor). */
+  async transitionRow(origin: RequestOrigin, row: ResourceRow, action: LifecycleAction, extra: Record<string, unknown> = {}): Promise<ResourceRow> {
+    const t = TRANSITIONS[action];
+    const status = row.data.status as string;
+    if (!(t.from as readonly string[]).includes(status)) {
+      throw new ApiError('INVALID_STATE_TRANSITION', `cannot ${action} an experiment that is ${status}; allowed from ${t.from.join(' or ')}`, {
+        status, action, allowed_from: t.from,
+      });
+    }
+    const data: Record<string, unknown> = { ...row.data, status: t.to, ...extra };
+    if (t.stamp !== null) data[t.stamp] = new Date(this.ctx.now()).toISOString();
+    return this.save(origin, row, this.validate(data), `experiment.${action}`);
+  }
+}
