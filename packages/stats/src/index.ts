@@ -1,4 +1,10 @@
-export { StatsError, StatsErrorCode } from './errors.js';
+export { analyze, DEFAULT_ALPHA } from './analyze.js';
+export type { BayesianFigures } from './bayesian.js';
+export { assertPrior, bayesianSummary } from './bayesian.js';
+export type { ArmStats, CompareOptions } from './compare.js';
+export { compareArms } from './compare.js';
+export type { CupedAdjustment, CupedArmAdjustment, CupedArmStats } from './cuped.js';
+export { cupedAdjust } from './cuped.js';
 export { chiSquareCdf, chiSquarePdf, chiSquareSf } from './distributions/chi-square.js';
 export { normalCdf, normalPdf, normalQuantile, normalSf } from './distributions/normal.js';
 export {
@@ -11,3 +17,45 @@ export {
   regularizedIncompleteBeta,
 } from './distributions/special-functions.js';
 export { studentTCdf, studentTPdf, studentTQuantile, studentTSf } from './distributions/t.js';
+export { StatsError, StatsErrorCode } from './errors.js';
+export type { ArmEstimate, DifferenceEstimate } from './frequentist.js';
+export {
+  absoluteDifference,
+  finiteInterval,
+  finiteOrNull,
+  relativeDifference,
+  twoSidedTTest,
+  welchDegreesOfFreedom,
+} from './frequentist.js';
+export type { Moments } from './moments.js';
+export { metricMoments, sampleCovariance, sampleVariance } from './moments.js';
+export {
+  assertSequentialTuning,
+  DEFAULT_SEQUENTIAL_TUNING,
+  sequentialHalfWidth,
+  sequentialPValue,
+  sequentialRho,
+  sequentialTest,
+} from './sequential.js';
+export { SRM_P_VALUE_THRESHOLD, sampleRatioMismatch } from './srm.js';
+export type {
+  AnalysisResult,
+  AnalyzeInput,
+  Comparison,
+  CovariateStats,
+  CupedArmFigures,
+  CupedFigures,
+  Interval,
+  MetricDefinition,
+  MetricResult,
+  MetricStats,
+  NormalPrior,
+  SequentialFigures,
+  SequentialTestFigures,
+  SrmResult,
+  TestFigures,
+  VariantInput,
+  VariantSummary,
+} from './types.js';
+export { ComparisonError, MetricType } from './types.js';
+export { validateAnalyzeInput } from './validate.js';
