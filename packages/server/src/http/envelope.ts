@@ -27,6 +27,9 @@ export function encodeCursor(seq: number): string {
 
 /** Decodes a cursor; `null` when it is not one of ours. */
 export function decodeCursor(cursor: string): number | null {
-  const n = Number(Buffer.from(cursor, 'base64url').toString('utf8'));
-  return Number.isSafeInteger(n) && n >= 0 ? n : null;
+  // Only what encodeCursor makes: garbage decodes to '' (and Number('') is 0), so check the digits.
+  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!/^\d{1,16}$/.test(text) || encodeCursor(Number(text)) !== cursor) return null;
+  const n = Number(text);
+  return Number.isSafeInteger(n) ? n : null;
 }

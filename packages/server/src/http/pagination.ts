@@ -10,7 +10,7 @@ export const pageQuery = z.object({
 
 /** Decodes a cursor or fails with a 400. */
 export function afterOf(cursor: string | undefined): number | undefined {
-  if (cursor === undefined) return undefined;
+  if (cursor === undefined || cursor === '') return undefined;
   const seq = decodeCursor(cursor);
   if (seq === null) throw new ApiError('VALIDATION_ERROR', 'cursor is not valid', [{ path: 'cursor', message: 'not a cursor this API issued' }]);
   return seq;

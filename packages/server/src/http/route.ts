@@ -40,7 +40,11 @@ export function route<B = undefined, Q = undefined>(def: RouteDef<B, Q>): RouteD
 
 /** Zod issues to envelope details with dot-joined paths. */
 export function zodDetails(error: z.ZodError, prefix: (string | number)[] = []): ErrorDetail[] {
-  return error.issues.map((i) => ({ path: [...prefix, ...i.path].map(String).join('.'), message: i.message }));
+  const join = (path: readonly PropertyKey[]) => [...prefix, ...path].map(String).join('.');
+  // An unknown field is reported at its own path, not at its parent object's.
+  return error.issues.flatMap((i) => i.code === 'unrecognized_keys'
+    ? i.keys.map((k) => ({ path: join([...i.path, k]), message: `unknown field '${k}'` }))
+    : [{ path: join(i.path), message: i.message }]);
 }
 
 async function readJson(c: Context<AppEnv>): Promise<unknown> {

@@ -6,6 +6,15 @@ import { guardrailSchema, metricSchema, TRANSITIONS, type LifecycleAction } from
 import { ExperimentService } from '../services/experiments';
 import { toResource } from '../services/resource-service';
 import { resourceRoutes } from './resource-routes';
+import { forestPlotSvg } from '../services/forest-plot';
+import { ResultsService, resultsCsv } from '../services/results';
+
+const resultsQuery = z.object({
+  format: z.enum(['json', 'csv', 'svg']).default('json'),
+  alpha: z.coerce.number().gt(0).lt(0.5).default(0.05),
+  sequential: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+  sequential_tuning: z.coerce.number().int().min(1).default(5000),
+});
 
 const fields = {
   name: z.string().max(256).optional(),
@@ -38,5 +47,19 @@ export function experimentRoutes(ctx: ServerContext, service = new ExperimentSer
       handler: async (c, { params }) => ({ data: toResource(service.spec, await service.transition(originOf(c), params.id!, action)) }),
     }),
   );
-  return [...resourceRoutes('/experiments', 'Experiments', service, experimentCreateBody, experimentUpdateBody), ...lifecycle];
+  const results = new ResultsService(ctx);
+  const resultsRoute = route({
+    method: 'get', path: '/experiments/:id/results', summary: 'Experiment results: units, per-metric lifts with CIs, p-values, chance to beat control, SRM (json, csv or svg)',
+    tag: 'Experiments', auth: 'user', query: resultsQuery, success: { status: 200, description: 'The analysis' },
+    handler: async (c, { params, query }) => {
+      const origin = originOf(c);
+      const row = await service.get(origin, params.id!);
+      const r = await results.compute(row, { alpha: query.alpha, sequential: query.sequential, sequentialTuning: query.sequential_tuning });
+      if (query.format === 'csv') return c.body(resultsCsv(r), 200, { 'Content-Type': 'text/csv; charset=utf-8', 'Content-Disposition': `attachment; filename="${row.key}-results.csv"` });
+      if (query.format === 'svg') return c.body(forestPlotSvg(r), 200, { 'Content-Type': 'image/svg+xml; charset=utf-8' });
+      const { analysis: _a, ...data } = r;
+      return { data };
+    },
+  });
+  return [...resourceRoutes('/experiments', 'Experiments', service, experimentCreateBody, experimentUpdateBody), ...lifecycle, resultsRoute];
 }

@@ -16,6 +16,8 @@ export class EventWriter {
   private pending: Pending[] = [];
   private scheduled = false;
   private inFlight: Promise<void> = Promise.resolve();
+  /** Bumped after every commit that stored events: lets caches of results notice new data. */
+  version = 0;
 
   constructor(private readonly store: Store, private readonly onStored?: (events: StoredEvent[]) => void) {}
 
@@ -48,6 +50,7 @@ export class EventWriter {
     this.inFlight = this.inFlight.then(async () => {
       try {
         const results = await this.store.insertEventBatches(group.map((p) => p.events));
+        this.version++;
         group.forEach((p, i) => p.resolve(results[i]!));
         if (this.onStored !== undefined) for (const p of group) this.onStored(p.events);
       } catch (e) {

@@ -132,6 +132,14 @@ export interface StoredEvent {
   receivedAt: number;
 }
 
+/** What {@link Store.experimentAggregates} returns. */
+export interface ExperimentAggregates {
+  units: Record<string, number>;
+  excludedUnits: number;
+  /** metric -> variant -> sums over exposed units (units without events add 0). */
+  metrics: Record<string, Record<string, { sum: number; sumSquares: number; unitsWithEvents: number }>>;
+}
+
 /**
  * Persistence behind the server. Async everywhere so a PostgreSQL implementation fits the same
  * shape; the SQLite one simply resolves synchronously computed values.
@@ -174,5 +182,11 @@ export interface Store {
    */
   insertEventBatches(batches: StoredEvent[][]): Promise<{ accepted: number; duplicates: number }[]>;
   countEvents(): Promise<number>;
+  /**
+   * Sufficient statistics of one experiment: exposed units per variant (units exposed to more
+   * than one variant are excluded and counted apart) and, per metric, the sum and sum of
+   * squares over units of each unit's value after its first exposure.
+   */
+  experimentAggregates(experiment: string, metrics: readonly { key: string; type: 'conversion' | 'mean' }[]): Promise<ExperimentAggregates>;
   deleteEventsBefore(epochMs: number): Promise<number>;
 }

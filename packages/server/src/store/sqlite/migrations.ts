@@ -88,4 +88,22 @@ CREATE INDEX events_timestamp ON events (timestamp);
 CREATE INDEX events_experiment ON events (experiment, unit_id) WHERE experiment IS NOT NULL;
 `,
   },
+  {
+    id: 2,
+    name: 'experiment units and metric index',
+    sql: `
+-- One row per (experiment, unit), maintained as exposures arrive: first exposure time, the
+-- variant, and whether the unit was ever exposed to a second variant (then it is excluded).
+CREATE TABLE experiment_units (
+  experiment TEXT NOT NULL,
+  unit_id TEXT NOT NULL,
+  variant TEXT NOT NULL,
+  first_ts INTEGER NOT NULL,
+  conflicted INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (experiment, unit_id)
+) WITHOUT ROWID;
+-- Covering index for results: metric events of a unit in time order.
+CREATE INDEX events_track ON events (key, unit_id, timestamp, value) WHERE type = 'track';
+`,
+  },
 ];

@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import type { ConfigPatch } from '@switchyard/core';
 import { MIGRATIONS } from './migrations';
 import type {
-  ApiKeyRow, AuditFilter, AuditRow, ConfigLogEntry, Page, ResourceFilter, ResourceKind, ResourceRow, Store,
+  ApiKeyRow, AuditFilter, AuditRow, ConfigLogEntry, ExperimentAggregates, Page, ResourceFilter, ResourceKind, ResourceRow, Store,
   StoredEvent, UnitOfWork, UserRow, Role, ApiKeyKind,
 } from '../types';
 
@@ -115,6 +115,21 @@ export function openSqliteStore(path: string): Store {
     insertEvent: db.prepare(`INSERT OR IGNORE INTO events (id, type, key, unit_id, experiment, variant, value, properties, timestamp, received_at)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     countEvents: db.prepare('SELECT COUNT(*) AS n FROM events'),
+    upsertUnit: db.prepare(`INSERT INTO experiment_units (experiment, unit_id, variant, first_ts) VALUES (?, ?, ?, ?)
+      ON CONFLICT (experiment, unit_id) DO UPDATE SET
+        conflicted = conflicted OR (variant <> excluded.variant),
+        first_ts = MIN(first_ts, excluded.first_ts)`),
+    unitsByVariant: db.prepare(`SELECT variant, COUNT(*) AS n FROM experiment_units WHERE experiment = ? AND conflicted = 0 GROUP BY variant`),
+    conflictedUnits: db.prepare(`SELECT COUNT(*) AS n FROM experiment_units WHERE experiment = ? AND conflicted = 1`),
+    meanSums: db.prepare(`SELECT variant, COUNT(*) AS k, SUM(s) AS sum, SUM(s * s) AS sq FROM (
+        SELECT a.variant AS variant, SUM(COALESCE(e.value, 1)) AS s
+        FROM experiment_units a JOIN events e ON e.type = 'track' AND e.key = ? AND e.unit_id = a.unit_id AND e.timestamp >= a.first_ts
+        WHERE a.experiment = ? AND a.conflicted = 0
+        GROUP BY a.unit_id) GROUP BY variant`),
+    conversionSums: db.prepare(`SELECT a.variant AS variant, COUNT(*) AS k FROM experiment_units a
+        WHERE a.experiment = ? AND a.conflicted = 0 AND EXISTS (
+          SELECT 1 FROM events e WHERE e.type = 'track' AND e.key = ? AND e.unit_id = a.unit_id AND e.timestamp >= a.first_ts)
+        GROUP BY a.variant`),
     deleteEventsBefore: db.prepare('DELETE FROM events WHERE timestamp < ?'),
   };
 
@@ -152,8 +167,11 @@ export function openSqliteStore(path: string): Store {
     batches.map((batch) => {
       let accepted = 0;
       for (const e of batch) {
-        accepted += s.insertEvent.run(e.id, e.type, e.key, e.unitId, e.experiment, e.variant, e.value,
+        const added = s.insertEvent.run(e.id, e.type, e.key, e.unitId, e.experiment, e.variant, e.value,
           e.properties === null ? null : JSON.stringify(e.properties), e.timestamp, e.receivedAt).changes;
+        // Only a new exposure moves the unit summary; a resent one must not.
+        if (added === 1 && e.type === 'exposure' && e.experiment !== null && e.variant !== null) s.upsertUnit.run(e.experiment, e.unitId, e.variant, e.timestamp);
+        accepted += added;
       }
       return { accepted, duplicates: batch.length - accepted };
     }),
@@ -225,6 +243,20 @@ export function openSqliteStore(path: string): Store {
     insertEventBatches: async (batches) => insertBatches(batches),
     countEvents: async () => (s.countEvents.get() as { n: number }).n,
     deleteEventsBefore: async (ms) => s.deleteEventsBefore.run(ms).changes,
+    experimentAggregates: async (experiment, metrics) => {
+      const out: ExperimentAggregates = { units: {}, excludedUnits: (s.conflictedUnits.get(experiment) as { n: number }).n, metrics: {} };
+      for (const r of s.unitsByVariant.all(experiment) as { variant: string; n: number }[]) out.units[r.variant] = r.n;
+      for (const m of metrics) {
+        const per: ExperimentAggregates['metrics'][string] = {};
+        if (m.type === 'conversion') {
+          for (const r of s.conversionSums.all(experiment, m.key) as { variant: string; k: number }[]) per[r.variant] = { sum: r.k, sumSquares: r.k, unitsWithEvents: r.k };
+        } else {
+          for (const r of s.meanSums.all(m.key, experiment) as { variant: string; k: number; sum: number; sq: number }[]) per[r.variant] = { sum: r.sum, sumSquares: r.sq, unitsWithEvents: r.k };
+        }
+        out.metrics[m.key] = per;
+      }
+      return out;
+    },
   };
 }
 
