@@ -3,10 +3,18 @@ import { compareArms } from './compare.js';
 import { metricMoments } from './moments.js';
 import { DEFAULT_SEQUENTIAL_TUNING } from './sequential.js';
 import { sampleRatioMismatch } from './srm.js';
-import type { AnalysisResult, AnalyzeInput, MetricDefinition, MetricResult, VariantInput } from './types.js';
+import type { AnalysisResult, MetricResult } from './result-types.js';
+import type { AnalyzeInput, MetricDefinition, VariantInput } from './types.js';
 import { validateAnalyzeInput } from './validate.js';
 
-/** Default two-sided significance level. */
+/**
+ * Default two-sided significance level.
+ *
+ * @example
+ * ```ts
+ * analyze({ ...input, alpha: DEFAULT_ALPHA }); // same as leaving alpha out
+ * ```
+ */
 export const DEFAULT_ALPHA = 0.05;
 
 function armStats(variant: VariantInput, metric: MetricDefinition): ArmStats {

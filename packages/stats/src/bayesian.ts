@@ -2,9 +2,18 @@ import { normalCdf, normalQuantile } from './distributions/normal.js';
 import { StatsError, StatsErrorCode } from './errors.js';
 import type { DifferenceEstimate } from './frequentist.js';
 import { finiteInterval } from './frequentist.js';
-import type { Interval, NormalPrior } from './types.js';
+import type { Interval } from './result-types.js';
+import type { NormalPrior } from './types.js';
 
-/** Posterior figures of a lift under the normal approximation. */
+/**
+ * Posterior figures of a lift under the normal approximation.
+ *
+ * @example
+ * ```ts
+ * const b: BayesianFigures | null = bayesianSummary({ estimate: 0.1, variance: 0.002068 }, 0.05);
+ * b?.chanceToBeatControl; // 0.986
+ * ```
+ */
 export interface BayesianFigures {
   /** P(lift > 0 | data) = Phi(posterior mean / posterior sd). */
   chanceToBeatControl: number;
@@ -34,8 +43,8 @@ export function assertPrior(prior: NormalPrior): void {
  *
  * @example
  * ```ts
- * bayesianSummary({ estimate: 0.1, variance: 0.0001969 }, 0.05);
- * // chanceToBeatControl 0.99999..., credibleInterval [0.0725..., 0.1275...]
+ * bayesianSummary({ estimate: 0.1, variance: 0.002068 }, 0.05);
+ * // { chanceToBeatControl: 0.98606, credibleInterval: [0.01087, 0.18913], posterior: { mean: 0.1, se: 0.04548 } }
  * ```
  */
 export function bayesianSummary(difference: DifferenceEstimate, alpha: number, prior?: NormalPrior): BayesianFigures | null {

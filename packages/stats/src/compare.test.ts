@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compareArms } from './compare.js';
-import { ComparisonError } from './types.js';
+import { ComparisonError } from './result-types.js';
 
 const options = { alpha: 0.05, sequentialTuning: 5000 };
 

@@ -4,10 +4,18 @@ import type { ArmEstimate } from './frequentist.js';
 import { absoluteDifference, finiteOrNull, relativeDifference, twoSidedTTest, welchDegreesOfFreedom } from './frequentist.js';
 import { metricMoments } from './moments.js';
 import { sequentialTest } from './sequential.js';
-import type { Comparison, CovariateStats, CupedFigures, MetricType, NormalPrior, SequentialFigures, TestFigures } from './types.js';
-import { ComparisonError } from './types.js';
+import type { Comparison, CupedFigures, SequentialFigures, TestFigures } from './result-types.js';
+import { ComparisonError } from './result-types.js';
+import type { CovariateStats, MetricType, NormalPrior } from './types.js';
 
-/** One arm of one metric, as {@link compareArms} needs it. */
+/**
+ * One arm of one metric, as {@link compareArms} needs it.
+ *
+ * @example
+ * ```ts
+ * const control: ArmStats = { key: 'control', units: 10000, sum: 1000, sumSquares: 1000 };
+ * ```
+ */
 export interface ArmStats {
   key: string;
   units: number;
@@ -16,7 +24,14 @@ export interface ArmStats {
   covariate?: CovariateStats;
 }
 
-/** Settings shared by every comparison of an analysis. */
+/**
+ * Settings shared by every comparison of an analysis.
+ *
+ * @example
+ * ```ts
+ * const options: CompareOptions = { alpha: 0.05, sequentialTuning: 5000, prior: { mean: 0, variance: 0.09 } };
+ * ```
+ */
 export interface CompareOptions {
   alpha: number;
   /** N* of the sequential test, or `null` to leave the sequential figures out. */

@@ -1,4 +1,11 @@
-/** Codes of {@link StatsError}: each names a kind of malformed input, never a property of the data. */
+/**
+ * Codes of {@link StatsError}: each names a kind of malformed input, never a property of the data.
+ *
+ * @example
+ * ```ts
+ * if (e instanceof StatsError && e.code === StatsErrorCode.INVALID_STATS) showInputError(e.message);
+ * ```
+ */
 export const StatsErrorCode = {
   /** `alpha`, `sequentialTuning` or `prior` is out of range. */
   INVALID_OPTIONS: 'INVALID_OPTIONS',

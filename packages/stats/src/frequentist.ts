@@ -1,10 +1,15 @@
 import { studentTQuantile, studentTSf } from './distributions/t.js';
-import type { Interval, TestFigures } from './types.js';
+import type { Interval, TestFigures } from './result-types.js';
 
 /**
  * One arm as the tests see it: units, per-unit mean and per-unit variance. With CUPED, `mean` and
  * `variance` are the adjusted ones and `rawMean` the unadjusted mean, which scales the relative lift
  * (GrowthBook's `unadjusted_mean`); without CUPED leave `rawMean` out.
+ *
+ * @example
+ * ```ts
+ * const control: ArmEstimate = { n: 10000, mean: 0.1, variance: 0.09 };
+ * ```
  */
 export interface ArmEstimate {
   n: number;
@@ -13,7 +18,15 @@ export interface ArmEstimate {
   rawMean?: number;
 }
 
-/** A point estimate of a difference and the variance of that estimate. */
+/**
+ * A point estimate of a difference and the variance of that estimate.
+ *
+ * @example
+ * ```ts
+ * const d: DifferenceEstimate = absoluteDifference(control, treatment);
+ * Math.sqrt(d.variance); // standard error
+ * ```
+ */
 export interface DifferenceEstimate {
   estimate: number;
   variance: number;
@@ -43,7 +56,7 @@ export function welchDegreesOfFreedom(control: ArmEstimate, treatment: ArmEstima
  * @example
  * ```ts
  * absoluteDifference({ n: 100, mean: 0.1, variance: 0.09 }, { n: 100, mean: 0.12, variance: 0.1056 });
- * // { estimate: 0.02, variance: 0.001956 }
+ * // { estimate: 0.02, variance: 0.001956 } (up to rounding)
  * ```
  */
 export function absoluteDifference(control: ArmEstimate, treatment: ArmEstimate): DifferenceEstimate {
@@ -62,7 +75,7 @@ export function absoluteDifference(control: ArmEstimate, treatment: ArmEstimate)
  * @example
  * ```ts
  * relativeDifference({ n: 10000, mean: 0.1, variance: 0.09 }, { n: 10000, mean: 0.11, variance: 0.0979 });
- * // { estimate: 0.1, variance: 0.00019690000000000003 }
+ * // { estimate: 0.1, variance: 0.002068 } (up to rounding)
  * ```
  */
 export function relativeDifference(control: ArmEstimate, treatment: ArmEstimate): DifferenceEstimate | null {
@@ -76,12 +89,28 @@ export function relativeDifference(control: ArmEstimate, treatment: ArmEstimate)
   };
 }
 
-/** `[lo, hi]` when both ends are finite, else `null`: results never carry NaN or infinities. */
+/**
+ * `[lo, hi]` when both ends are finite, else `null`: results never carry NaN or infinities.
+ *
+ * @example
+ * ```ts
+ * finiteInterval(-1, 1);        // [-1, 1]
+ * finiteInterval(0, Infinity);  // null
+ * ```
+ */
 export function finiteInterval(lo: number, hi: number): Interval | null {
   return Number.isFinite(lo) && Number.isFinite(hi) ? [lo, hi] : null;
 }
 
-/** `x` when finite, else `null`. */
+/**
+ * `x` when finite, else `null`.
+ *
+ * @example
+ * ```ts
+ * finiteOrNull(0.5);        // 0.5
+ * finiteOrNull(Number.NaN); // null
+ * ```
+ */
 export function finiteOrNull(x: number): number | null {
   return Number.isFinite(x) ? x : null;
 }
@@ -92,8 +121,8 @@ export function finiteOrNull(x: number): number | null {
  *
  * @example
  * ```ts
- * twoSidedTTest({ estimate: 0.1, variance: 0.0001969 }, 19998, 0.05);
- * // { se: 0.01403..., dof: 19998, ci: [0.0725..., 0.1275...], pValue: 1.1e-12 }
+ * twoSidedTTest({ estimate: 0.1, variance: 0.002068 }, 19998, 0.05);
+ * // { se: 0.0454753, dof: 19998, ci: [0.0108647, 0.1891353], pValue: 0.0278895 }
  * ```
  */
 export function twoSidedTTest(difference: DifferenceEstimate, dof: number, alpha: number): TestFigures {

@@ -40,22 +40,18 @@ export {
 export { SRM_P_VALUE_THRESHOLD, sampleRatioMismatch } from './srm.js';
 export type {
   AnalysisResult,
-  AnalyzeInput,
   Comparison,
-  CovariateStats,
   CupedArmFigures,
   CupedFigures,
   Interval,
-  MetricDefinition,
   MetricResult,
-  MetricStats,
-  NormalPrior,
   SequentialFigures,
   SequentialTestFigures,
   SrmResult,
   TestFigures,
-  VariantInput,
   VariantSummary,
-} from './types.js';
-export { ComparisonError, MetricType } from './types.js';
+} from './result-types.js';
+export { ComparisonError } from './result-types.js';
+export type { AnalyzeInput, CovariateStats, MetricDefinition, MetricStats, NormalPrior, VariantInput } from './types.js';
+export { MetricType } from './types.js';
 export { validateAnalyzeInput } from './validate.js';

@@ -6,7 +6,14 @@ import { MetricType } from './types.js';
  */
 const CANCELLATION_TOLERANCE = 1e-10;
 
-/** Per-unit mean and variance of one arm; `null` where they cannot be estimated. */
+/**
+ * Per-unit mean and variance of one arm; `null` where they cannot be estimated.
+ *
+ * @example
+ * ```ts
+ * const { mean, variance }: Moments = metricMoments('mean', 4, 12, 50); // 3, 4.667
+ * ```
+ */
 export interface Moments {
   mean: number | null;
   variance: number | null;
@@ -47,7 +54,7 @@ export function sampleCovariance(n: number, sumX: number, sumY: number, sumXY: n
  *
  * @example
  * ```ts
- * metricMoments('conversion', 10000, 1000, 1000); // { mean: 0.1, variance: 0.09 }
+ * metricMoments('conversion', 10000, 1000, 1000); // { mean: 0.1, variance: 0.09 } (up to rounding)
  * ```
  */
 export function metricMoments(type: MetricType, n: number, sum: number, sumSquares: number): Moments {

@@ -1,9 +1,16 @@
 import { StatsError, StatsErrorCode } from './errors.js';
 import type { DifferenceEstimate } from './frequentist.js';
 import { finiteInterval } from './frequentist.js';
-import type { SequentialTestFigures } from './types.js';
+import type { SequentialTestFigures } from './result-types.js';
 
-/** GrowthBook's default N*: the total sample size at which the confidence sequence is tightest. */
+/**
+ * GrowthBook's default N*: the total sample size at which the confidence sequence is tightest.
+ *
+ * @example
+ * ```ts
+ * analyze({ ...input, sequential: true }).sequential; // { included: true, tuning: DEFAULT_SEQUENTIAL_TUNING }
+ * ```
+ */
 export const DEFAULT_SEQUENTIAL_TUNING = 5000;
 
 /**
@@ -27,7 +34,7 @@ export function assertSequentialTuning(tuning: number): void {
  *
  * @example
  * ```ts
- * sequentialRho(0.05, 5000); // 0.04168...
+ * sequentialRho(0.05, 5000); // 0.0398401
  * ```
  */
 export function sequentialRho(alpha: number, tuning: number): number {
@@ -43,7 +50,7 @@ export function sequentialRho(alpha: number, tuning: number): number {
  *
  * @example
  * ```ts
- * sequentialHalfWidth(0.0001969, 20000, 0.05, 5000); // wider than 1.96 * sqrt(0.0001969)
+ * sequentialHalfWidth(0.002068, 20000, 0.05, 5000); // 0.14221, against 0.08913 for the fixed-horizon z interval
  * ```
  */
 export function sequentialHalfWidth(variance: number, n: number, alpha: number, tuning: number): number {
@@ -61,7 +68,7 @@ export function sequentialHalfWidth(variance: number, n: number, alpha: number, 
  *
  * @example
  * ```ts
- * sequentialPValue({ estimate: 0.1, variance: 0.0001969 }, 20000, 0.05, 5000); // ~1e-9
+ * sequentialPValue({ estimate: 0.1, variance: 0.002068 }, 20000, 0.05, 5000); // 0.549 (fixed-horizon: 0.028)
  * ```
  */
 export function sequentialPValue(difference: DifferenceEstimate, n: number, alpha: number, tuning: number): number {
@@ -78,7 +85,7 @@ export function sequentialPValue(difference: DifferenceEstimate, n: number, alph
  *
  * @example
  * ```ts
- * sequentialTest({ estimate: 0.1, variance: 0.0001969 }, 20000, 0.05, 5000); // { ci: [...], pValue: ... }
+ * sequentialTest({ estimate: 0.1, variance: 0.002068 }, 20000, 0.05, 5000); // { ci: [-0.04221, 0.24221], pValue: 0.549 }
  * ```
  */
 export function sequentialTest(difference: DifferenceEstimate, n: number, alpha: number, tuning: number): SequentialTestFigures {

@@ -1,8 +1,15 @@
 import { chiSquareSf } from './distributions/chi-square.js';
 import { StatsError, StatsErrorCode } from './errors.js';
-import type { SrmResult } from './types.js';
+import type { SrmResult } from './result-types.js';
 
-/** p-value below which a sample ratio mismatch is flagged (GrowthBook's and most vendors' default). */
+/**
+ * p-value below which a sample ratio mismatch is flagged (GrowthBook's and most vendors' default).
+ *
+ * @example
+ * ```ts
+ * const flagged = result.srm.pValue !== null && result.srm.pValue < SRM_P_VALUE_THRESHOLD;
+ * ```
+ */
 export const SRM_P_VALUE_THRESHOLD = 0.001;
 
 /**

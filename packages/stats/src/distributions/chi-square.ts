@@ -13,7 +13,7 @@ function assertArguments(x: number, dof: number): void {
  *
  * @example
  * ```ts
- * chiSquarePdf(1, 2); // 0.5 * e^-0.5 = 0.3032653298563167
+ * chiSquarePdf(1, 2); // 0.303265329856317 = e^-0.5 / 2
  * ```
  */
 export function chiSquarePdf(x: number, dof: number): number {
@@ -43,7 +43,7 @@ export function chiSquareCdf(x: number, dof: number): number {
  *
  * @example
  * ```ts
- * chiSquareSf(10.828, 1); // ~0.001
+ * chiSquareSf(10.828, 1); // 0.000999766
  * ```
  */
 export function chiSquareSf(x: number, dof: number): number {

@@ -92,7 +92,7 @@ function lowerQuantile(p: number): number {
  *
  * @example
  * ```ts
- * normalQuantile(0.975); // 1.959963984540054
+ * normalQuantile(0.975); // 1.95996398454005
  * ```
  */
 export function normalQuantile(p: number): number {
