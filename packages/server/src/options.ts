@@ -26,6 +26,8 @@ export interface ServerOptions {
    */
   trustProxy: boolean;
   eventRetentionDays: number;
+  /** How often the safety monitor checks guardrails of running experiments. */
+  safetyIntervalMs: number;
   heartbeatMs: number;
   /** An SSE client with more unsent bytes than this is dropped (it reconnects and resumes). */
   sseMaxBufferBytes: number;
@@ -80,6 +82,7 @@ export function resolveOptions(explicit: Partial<ServerOptions> = {}, env: Recor
     loginRatePerMinute: num(env.SWITCHYARD_LOGIN_RATE_PER_MINUTE, 10),
     trustProxy: env.SWITCHYARD_TRUST_PROXY === '1' || env.SWITCHYARD_TRUST_PROXY === 'true',
     eventRetentionDays: num(env.SWITCHYARD_EVENT_RETENTION_DAYS, 90),
+    safetyIntervalMs: num(env.SWITCHYARD_SAFETY_INTERVAL_MS, 60_000),
     heartbeatMs: num(env.SWITCHYARD_HEARTBEAT_MS, 15_000),
     sseMaxBufferBytes: num(env.SWITCHYARD_SSE_MAX_BUFFER_BYTES, 1024 * 1024),
     sseReplayCapacity: num(env.SWITCHYARD_SSE_REPLAY_CAPACITY, 1024),

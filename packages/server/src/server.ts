@@ -13,6 +13,10 @@ import { seedDemo } from './services/demo';
 import { EventWriter } from './services/event-writer';
 import { startRetention } from './services/retention';
 import { StreamHub } from './services/stream-hub';
+import { ExperimentService } from './services/experiments';
+import { ResultsService } from './services/results';
+import { SafetyMonitor } from './services/safety-monitor';
+import { Scheduler } from './services/scheduler';
 import { openSqliteStore } from './store/sqlite/sqlite-store';
 import type { Store } from './store/types';
 
@@ -23,6 +27,8 @@ export interface RunningServer {
   ctx: ServerContext;
   /** Secrets created on first start (`null` on later starts). */
   credentials: FirstStartCredentials | null;
+  /** Background jobs, exposed so tests (and operators) can run a pass now. */
+  jobs: { scheduler: Scheduler; safety: SafetyMonitor };
   /** Stops accepting, lets in-flight requests finish, then closes the store. */
   close(): Promise<void>;
 }
@@ -84,6 +90,11 @@ export async function startServer(start: StartOptions = {}): Promise<RunningServ
   }
   const app = createApp(ctx);
   const stopRetention = startRetention(ctx);
+  const experiments = new ExperimentService(ctx);
+  const scheduler = new Scheduler(ctx, experiments);
+  await scheduler.start();
+  const safety = new SafetyMonitor(ctx, experiments, new ResultsService(ctx), options.safetyIntervalMs);
+  safety.start();
   const server: ServerType = await new Promise((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: options.port, hostname: options.host }, () => resolve(s));
     s.once('error', (err) => {
@@ -100,9 +111,12 @@ export async function startServer(start: StartOptions = {}): Promise<RunningServ
     port,
     ctx,
     credentials,
+    jobs: { scheduler, safety },
     close() {
       closing ??= (async () => {
         stopRetention();
+        scheduler.stop();
+        safety.stop();
         hub.close();
         await new Promise<void>((resolve) => {
           server.close(() => resolve());

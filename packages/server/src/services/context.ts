@@ -26,6 +26,8 @@ export interface ServerContext {
   loginLimiter: RateLimiter;
   /** Injectable for tests of scheduled behaviour; everything else uses it too. */
   now: () => number;
+  /** Set by the scheduler: called after any experiment is created, changed or deleted. */
+  onExperimentChanged?: () => void;
 }
 
 /** Who and where a mutation came from, for its audit record. */

@@ -38,6 +38,8 @@ export const experimentSchema = z
     paused_at: z.string().optional(),
     completed_at: z.string().optional(),
     archived_at: z.string().optional(),
+    /** Why the safety monitor paused it, when it did. */
+    pause_reason: z.record(z.string(), z.unknown()).optional(),
   })
   .superRefine((e, ctx) => {
     const issue = (message: string, path: (string | number)[]) => ctx.addIssue({ code: 'custom', message, path });

@@ -59,7 +59,7 @@ export class ExperimentService extends ResourceService {
   }
 
   /** The same, for a row already loaded and authorized (scheduler, safety monitor). */
-  async transitionRow(origin: RequestOrigin, row: ResourceRow, action: LifecycleAction, extra: Record<string, unknown> = {}): Promise<ResourceRow> {
+  async transitionRow(origin: RequestOrigin, row: ResourceRow, action: LifecycleAction, extra: Record<string, unknown> = {}, auditAction = `experiment.${action}`): Promise<ResourceRow> {
     const t = TRANSITIONS[action];
     const status = row.data.status as string;
     if (!(t.from as readonly string[]).includes(status)) {
@@ -69,6 +69,7 @@ export class ExperimentService extends ResourceService {
     }
     const data: Record<string, unknown> = { ...row.data, status: t.to, ...extra };
     if (t.stamp !== null) data[t.stamp] = new Date(this.ctx.now()).toISOString();
-    return this.save(origin, row, this.validate(data), `experiment.${action}`);
+    if (action !== 'pause') delete data.pause_reason;
+    return this.save(origin, row, this.validate(data), auditAction);
   }
 }

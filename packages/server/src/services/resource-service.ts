@@ -101,6 +101,11 @@ export class ResourceService {
     return { [this.spec.docField]: { [key]: form } } as Omit<ConfigPatch, 'version'>;
   }
 
+  /** Lets background jobs (the scheduler) hear about experiment changes. */
+  private changed(): void {
+    if (this.spec.kind === 'experiment') this.ctx.onExperimentChanged?.();
+  }
+
   async create(origin: RequestOrigin, input: Record<string, unknown>): Promise<ResourceRow> {
     this.assert(origin, 'create');
     const data = this.validate(input);
@@ -128,6 +133,7 @@ export class ResourceService {
       if (String((e as Error).message).includes('UNIQUE')) throw conflict(`the key '${key}' is already in use`, { key });
       throw e;
     }
+    this.changed();
     return row;
   }
 
@@ -159,6 +165,7 @@ export class ResourceService {
       ...(patch === undefined ? {} : { patch }),
       audit: { action: auditAction, resourceType: this.spec.type, resourceId: row.id, resourceKey: row.key, before: row.data, after: data },
     });
+    this.changed();
     return next;
   }
 
@@ -177,5 +184,6 @@ export class ResourceService {
       ...(patch === undefined ? {} : { patch }),
       audit: { action: `${this.spec.type}.delete`, resourceType: this.spec.type, resourceId: row.id, resourceKey: row.key, before: row.data, after: null },
     });
+    this.changed();
   }
 }
