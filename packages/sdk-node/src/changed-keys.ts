@@ -1,0 +1,79 @@
+import type { Condition, ConfigDocument, ConfigPatch } from '@switchyard/core';
+
+/** Segment keys a condition refers to, directly. */
+function segmentRefs(c: Condition | undefined, out: Set<string>): Set<string> {
+  if (c === undefined || c === null || typeof c !== 'object') return out;
+  if ('segment' in c && typeof c.segment === 'string') out.add(c.segment);
+  else if ('all' in c && Array.isArray(c.all)) for (const x of c.all) segmentRefs(x, out);
+  else if ('any' in c && Array.isArray(c.any)) for (const x of c.any) segmentRefs(x, out);
+  else if ('not' in c) segmentRefs(c.not, out);
+  return out;
+}
+
+const differs = (a: unknown, b: unknown): boolean => JSON.stringify(a) !== JSON.stringify(b);
+
+function diffKeys(prev: Record<string, unknown>, next: Record<string, unknown>, out: Set<string>): void {
+  for (const k of Object.keys(next)) if (!(k in prev) || differs(prev[k], next[k])) out.add(k);
+  for (const k of Object.keys(prev)) if (!(k in next)) out.add(k);
+}
+
+/**
+ * The flag and experiment keys whose evaluation may differ between two documents: the ones that
+ * changed themselves, plus those that depend on a changed segment (directly or through another
+ * segment) or on a changed prerequisite flag. This is what `'change'` listeners and OpenFeature's
+ * `flagsChanged` need: a segment edit changes the flags that target it, not a "segment".
+ *
+ * With `patch`, only what the patch names is compared (the rest is unchanged by construction).
+ */
+export function changedKeys(prev: ConfigDocument, next: ConfigDocument, patch?: ConfigPatch): string[] {
+  const entries = new Set<string>();
+  const segments = new Set<string>();
+  if (patch !== undefined) {
+    for (const k of Object.keys(patch.flags ?? {})) entries.add(k);
+    for (const k of Object.keys(patch.experiments ?? {})) entries.add(k);
+    for (const k of Object.keys(patch.segments ?? {})) segments.add(k);
+  } else {
+    diffKeys(prev.flags, next.flags, entries);
+    diffKeys(prev.experiments, next.experiments, entries);
+    diffKeys(prev.segments, next.segments, segments);
+  }
+  // Segments referring to changed segments changed too (fixed point; segment graphs are tiny).
+  if (segments.size > 0) {
+    let grew = true;
+    while (grew) {
+      grew = false;
+      for (const [k, s] of Object.entries(next.segments)) {
+        if (segments.has(k)) continue;
+        for (const r of segmentRefs(s?.when, new Set())) {
+          if (segments.has(r)) {
+            segments.add(k);
+            grew = true;
+            break;
+          }
+        }
+      }
+    }
+    for (const [k, f] of Object.entries(next.flags)) {
+      if (entries.has(k)) continue;
+      const refs = new Set<string>();
+      for (const r of f?.rules ?? []) segmentRefs(r.when, refs);
+      for (const r of refs) if (segments.has(r)) entries.add(k);
+    }
+    for (const [k, e] of Object.entries(next.experiments)) {
+      if (!entries.has(k) && [...segmentRefs(e?.targeting, new Set())].some((r) => segments.has(r))) entries.add(k);
+    }
+  }
+  // Flags whose prerequisites changed.
+  let grew = entries.size > 0;
+  while (grew) {
+    grew = false;
+    for (const [k, f] of Object.entries(next.flags)) {
+      if (entries.has(k)) continue;
+      if ((f?.prerequisites ?? []).some((p) => entries.has(p.flag))) {
+        entries.add(k);
+        grew = true;
+      }
+    }
+  }
+  return [...entries].sort();
+}

@@ -1,0 +1,2 @@
+/** This package's version, sent in `User-Agent` (kept equal to package.json by a test). */
+export const SDK_VERSION = '0.1.0';
