@@ -1,3 +1,7 @@
+import { randomUUID } from 'node:crypto';
+import { compileConfig, evaluate } from '@switchyard/core';
+import type { StoredEvent } from '../store/types';
+import { ExperimentService } from './experiments';
 import { flagSpec } from './flag-spec';
 import { segmentSpec } from './segment-spec';
 import { ResourceService } from './resource-service';
@@ -36,6 +40,49 @@ const DEMO_FLAGS = [
   },
 ];
 
+const DEMO_EXPERIMENT = {
+  key: 'checkout-cta', name: 'Checkout button colour', hypothesis: 'A green checkout button converts better than the blue one',
+  variants: [{ key: 'control', weight: 50, value: 'blue' }, { key: 'green', weight: 50, value: 'green' }],
+  metrics: [{ key: 'purchase', type: 'conversion' }, { key: 'revenue', type: 'mean' }], primary_metric: 'purchase',
+  guardrails: [{ metric: 'errors', max_relative_increase: 0.25 }],
+};
+
+/** Deterministic PRNG (mulberry32): the demo data is the same on every machine. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Simulated traffic: units enrolled as an SDK would enroll them, green converting ~12 % better. */
+function simulatedEvents(ctx: ServerContext, units: number): StoredEvent[] {
+  const compiled = compileConfig(ctx.config.document);
+  const rnd = prng(42);
+  const now = ctx.now();
+  const events: StoredEvent[] = [];
+  const base = { experiment: null, variant: null, value: null, properties: null, receivedAt: now };
+  for (let i = 0; i < units; i++) {
+    const unitId = `demo-user-${i}`;
+    const d = evaluate(compiled, DEMO_EXPERIMENT.key, { key: unitId }, 'blue');
+    if (d.inExperiment !== true || d.variant === null) continue;
+    const ts = now - 7 * 86_400_000 + Math.floor((i / units) * 7 * 86_400_000);
+    events.push({ ...base, id: randomUUID(), type: 'exposure', key: DEMO_EXPERIMENT.key, unitId, experiment: DEMO_EXPERIMENT.key, variant: d.variant, timestamp: ts });
+    const rate = d.variant === 'green' ? 0.12 : 0.1;
+    if (rnd() < rate) {
+      const value = Math.round((30 + rnd() * 70) * 100) / 100;
+      events.push({ ...base, id: randomUUID(), type: 'track', key: 'purchase', unitId, value, timestamp: ts + 60_000 });
+      events.push({ ...base, id: randomUUID(), type: 'track', key: 'revenue', unitId, value, timestamp: ts + 60_000 });
+    }
+    if (rnd() < 0.02) events.push({ ...base, id: randomUUID(), type: 'track', key: 'errors', unitId, value: 1, timestamp: ts + 1000 });
+  }
+  return events;
+}
+
 /**
  * Seeds demo flags and a segment, idempotently: only what is missing is created, as the first
  * ADMIN, through the same service (and audit) as the API.
@@ -56,6 +103,14 @@ export async function seedDemo(ctx: ServerContext, admin: UserRow): Promise<stri
       await flags.create(origin, f);
       created.push(`flag ${f.key}`);
     }
+  }
+  if ((await ctx.store.findByKey(['flag', 'experiment'], DEMO_EXPERIMENT.key)) === null) {
+    const experiments = new ExperimentService(ctx);
+    await experiments.create(origin, DEMO_EXPERIMENT);
+    await experiments.transition(origin, DEMO_EXPERIMENT.key, 'start');
+    const events = simulatedEvents(ctx, 20_000);
+    for (let i = 0; i < events.length; i += 1000) await ctx.events.write(events.slice(i, i + 1000));
+    created.push(`experiment ${DEMO_EXPERIMENT.key} with ${events.length} simulated events`);
   }
   return created;
 }

@@ -15,7 +15,7 @@ export function forestPlotSvg(p: ResultsPayload): string {
       rows.push({
         metric: key, label: c.variant, lift: c.relativeLift, ci: ci ?? null,
         significant: c.relative.pValue !== null && c.relative.pValue < p.analysis.alpha,
-        note: c.error ?? (c.relative.pValue === null ? '' : `p=${c.relative.pValue < 0.001 ? '<0.001' : c.relative.pValue.toFixed(3)}`),
+        note: c.error ?? (c.relative.pValue === null ? '' : c.relative.pValue < 0.001 ? 'p<0.001' : `p=${c.relative.pValue.toFixed(3)}`),
       });
     }
   }
