@@ -1,14 +1,47 @@
-import { existsSync } from 'node:fs';
-import { defineConfig } from 'tsup';
+import { fileURLToPath } from 'node:url';
+import { defineConfig, type Options } from 'tsup';
 
-const entry: Record<string, string> = { index: 'src/index.ts' };
-if (existsSync('src/openfeature/index.ts')) entry.openfeature = 'src/openfeature/index.ts';
+/**
+ * `@switchyard/core` reaches `murmurhash3js-revisited` for non-ASCII input only, through its
+ * 32-bit function; the package also carries two 128-bit variants (5 kB minified). The local
+ * entry bundles core with `src/murmur-x86-32.ts` in the package's place (checked against the
+ * package and spec/hash.json in test/murmur-shim.test.ts).
+ */
+const murmurShim: NonNullable<Options['esbuildPlugins']>[number] = {
+  name: 'murmur-x86-32',
+  setup(build) {
+    const path = fileURLToPath(new URL('./src/murmur-x86-32.ts', import.meta.url));
+    build.onResolve({ filter: /^murmurhash3js-revisited$/ }, () => ({ path }));
+  },
+};
 
-export default defineConfig({
-  entry,
-  format: ['esm', 'cjs'],
-  dts: true,
-  clean: true,
-  sourcemap: true,
-  target: 'es2020',
-});
+// `pnpm build` empties dist first, so neither config cleans (they build in parallel).
+export default defineConfig([
+  {
+    // For bundlers. `./local` carries core (with the shim) so its size is what an app gets;
+    // `.` and `./openfeature` never import core at run time.
+    entry: { index: 'src/index.ts', local: 'src/local.ts', openfeature: 'src/openfeature/index.ts' },
+    format: ['esm', 'cjs'],
+    dts: true,
+    sourcemap: true,
+    target: 'es2020',
+    platform: 'browser',
+    noExternal: ['@switchyard/core', 'murmurhash3js-revisited'],
+    esbuildPlugins: [murmurShim],
+    metafile: true,
+  },
+  {
+    // For a <script> tag: everything inlined and minified, exposed as `window.Switchyard`.
+    entry: { switchyard: 'src/index.ts', 'switchyard-local': 'src/local.ts' },
+    format: ['iife'],
+    globalName: 'Switchyard',
+    outExtension: () => ({ js: '.min.js' }),
+    noExternal: [/.*/],
+    esbuildPlugins: [murmurShim],
+    minify: true,
+    sourcemap: true,
+    target: 'es2022',
+    platform: 'browser',
+    metafile: true,
+  },
+]);

@@ -1,0 +1,136 @@
+import type { EvaluationContext, EvaluationDetail } from '@switchyard/core';
+import type { SwitchyardError } from './errors';
+
+/**
+ * Who flags are evaluated for: `key` identifies the unit (user, device, account) and is the
+ * `unit_id` of every event; other attributes feed targeting rules.
+ *
+ * @example
+ * ```ts
+ * const context: Context = { key: 'user-1', plan: 'pro', country: 'US' };
+ * ```
+ */
+export type Context = EvaluationContext;
+
+/**
+ * One evaluation: the value served, the variant (`null` when the caller's default was returned),
+ * the reason (OpenFeature's names) and, on errors, an error code. Never thrown, always returned.
+ *
+ * @example
+ * ```ts
+ * const d: FlagDetail<boolean> = client.detail('new-checkout', false);
+ * if (d.reason === 'ERROR') console.warn(d.errorCode);
+ * ```
+ */
+export type FlagDetail<T = unknown> = EvaluationDetail<T>;
+
+/**
+ * Where a client's values come from right now.
+ *
+ * - `loading`: nothing yet; evaluations return the caller's default (`PROVIDER_NOT_READY`).
+ * - `cached`: last session's values from localStorage (reason `CACHED`).
+ * - `ready`: fresh values from the server, kept current by the stream.
+ * - `stale`: the stream is lost; the last values are served (reason `STALE`) while it reconnects.
+ */
+export type ClientStatus = 'loading' | 'cached' | 'ready' | 'stale';
+
+/** Options both modes share. */
+export interface ClientOptions {
+  /** The Switchyard server's origin, e.g. `https://flags.example.com` (no trailing `/sdk/v1`). */
+  baseUrl: string;
+  /** The context to evaluate for; change it later with `identify()`. */
+  context: Context;
+  /** Keep values current over SSE (default `true`). With `false` values change only on `identify()`. */
+  streaming?: boolean;
+  /**
+   * Where warm-start values (and events a closing page could not send) are kept. Defaults to
+   * `localStorage`; `null` turns warm start off.
+   */
+  storage?: Storage | null;
+  /** Send queued events at most this long after the first one was queued (default 2000 ms). */
+  flushIntervalMs?: number;
+  /** Send at once when this many events are queued (default 50). */
+  flushAt?: number;
+  /** Oldest events are dropped beyond this many (default 1000). */
+  maxQueueSize?: number;
+}
+
+/** Options of {@link createBrowserClient}: remote evaluation with a public client key. */
+export interface BrowserClientOptions extends ClientOptions {
+  /** A client key (`sy_cli_...`): it can only evaluate and send events, never read rules. */
+  clientKey: string;
+}
+
+/** Options of `createLocalClient` (`@switchyard/sdk-browser/local`): in-page evaluation. */
+export interface LocalClientOptions extends ClientOptions {
+  /**
+   * A server key (`sy_srv_...`). It reads the whole config, segment lists included: use local
+   * mode only in trusted apps (internal tools, kiosks), never on a public site.
+   */
+  serverKey: string;
+}
+
+/** Extra data of a `track()` event. */
+export interface TrackData {
+  /** A number the experiment's `mean` metrics add up, e.g. revenue. */
+  value?: number;
+  /** Free-form properties stored with the event (at most 8 kB as JSON). */
+  properties?: Record<string, unknown>;
+}
+
+/** What each client event passes to its listeners. */
+export interface ClientEvents {
+  /** Fresh values arrived: after start, after `identify()`, and after an outage. */
+  ready: undefined;
+  /** The keys whose value, variant or reason changed for the current context. */
+  change: string[];
+  /** Something failed; the client keeps serving the values it has. */
+  error: SwitchyardError;
+}
+
+/**
+ * A browser client. Every evaluation method is synchronous, never throws and never does I/O:
+ * it reads values the client already holds.
+ *
+ * @example
+ * ```ts
+ * const client = createBrowserClient({ clientKey, baseUrl, context: { key: 'user-1' } });
+ * await client.ready();
+ * if (client.boolean('new-checkout', false)) showNewCheckout();
+ * ```
+ */
+export interface BrowserClient {
+  /** Where values come from right now. */
+  readonly status: ClientStatus;
+  /** The current context. */
+  readonly context: Context;
+  /**
+   * Resolves once fresh values for the current context are in; rejects with a
+   * `SwitchyardError` when loading them failed (the client keeps retrying over the stream).
+   */
+  ready(): Promise<void>;
+  /** A boolean flag's value, or `defaultValue`. */
+  boolean(key: string, defaultValue: boolean): boolean;
+  /** A string flag's value, or `defaultValue`. */
+  string(key: string, defaultValue: string): string;
+  /** A number flag's value, or `defaultValue`. */
+  number(key: string, defaultValue: number): number;
+  /** A JSON flag's value, or `defaultValue`. */
+  json<T>(key: string, defaultValue: T): T;
+  /** The full evaluation: value, variant, reason, rule id, error code. */
+  detail<T>(key: string, defaultValue: T): FlagDetail<T>;
+  /** The variant served for a flag or experiment, `null` when none (e.g. not enrolled). */
+  variant(key: string): string | null;
+  /** Every flag and experiment the client holds, evaluated for the current context (no exposures). */
+  all(): Record<string, FlagDetail>;
+  /** Queues a `track` event for the current context's `key`. */
+  track(eventKey: string, data?: TrackData): void;
+  /** Switches to another context and loads its values; resolves when they are fresh. */
+  identify(context: Context): Promise<void>;
+  /** Listens to a client event; returns a function that stops listening. */
+  on<E extends keyof ClientEvents>(event: E, listener: (payload: ClientEvents[E]) => void): () => void;
+  /** Sends queued events now. */
+  flush(): Promise<void>;
+  /** Stops the stream, sends queued events and detaches from the page. */
+  close(): void;
+}
