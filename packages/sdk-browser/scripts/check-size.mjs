@@ -1,10 +1,12 @@
 // Fails the build when an entry is over its size budget (minified + gzip level 9, 1 kB = 1000 B)
 // or pulls in what it must not: the remote entry never includes core's evaluator or zod, and no
-// entry includes a Node built-in. Run after tsup: `node scripts/check-size.mjs`.
+// entry includes a Node built-in. Run after tsup: `node scripts/check-size.mjs [dist directory]`.
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { gzipSync } from 'node:zlib';
 
-const dist = new URL('../dist/', import.meta.url);
+const dist = process.argv[2] ? pathToFileURL(resolve(process.argv[2]) + '/') : new URL('../dist/', import.meta.url);
 const read = (name) => readFileSync(new URL(name, dist));
 const meta = (name) => JSON.parse(read(name).toString());
 

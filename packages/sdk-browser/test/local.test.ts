@@ -1,0 +1,173 @@
+import { isDeepStrictEqual } from 'node:util';
+import { compileConfig, evaluate } from '@switchyard/core';
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser, openPage } from './support/browser';
+import { createClientInPage, detailInPage, evaluateCasesInPage, waitForValue } from './support/page';
+import { evaluationSpec, loadSpecIntoServer, validConfigNames } from './support/spec';
+import { startStaticServer, type StaticServer } from './support/static-server';
+import { admin, createFlag, startTestServer, until, type TestServer } from './support/switchyard-server';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+describe('local mode (server key): core evaluating in Chromium', () => {
+  let t: TestServer;
+  let web: StaticServer;
+  let browser: Browser;
+  let localPage: string;
+
+  beforeAll(async () => {
+    [t, web, browser] = await Promise.all([startTestServer(), startStaticServer(), launchBrowser()]);
+    localPage = `${web.url}/local.html`;
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await web?.close();
+    await t?.destroy();
+  });
+
+  it('answers every spec vector, invalid configs included, from the streamed document', async () => {
+    const { page, context, errors } = await openPage(browser, localPage);
+    const mismatches: unknown[] = [];
+    let total = 0;
+    for (const name of Object.keys(evaluationSpec.configs)) {
+      const cases = evaluationSpec.cases.filter((c) => c.config === name);
+      await createClientInPage(page, { serverKey: 'sy_srv_stub', baseUrl: `${web.url}/spec/${name}`, context: {}, storage: null });
+      await page.evaluate(() => window.client.ready());
+      const details = await evaluateCasesInPage(page, cases);
+      cases.forEach((c, i) => {
+        if (!isDeepStrictEqual(details[i], c.expected)) mismatches.push({ name: c.name, expected: c.expected, got: details[i] });
+      });
+      total += cases.length;
+      await page.evaluate(() => window.client.close());
+    }
+    expect(mismatches).toEqual([]);
+    expect(total).toBe(evaluationSpec.cases.length);
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it('records exposures under the attribute an experiment buckets by', async () => {
+    const { page, context } = await openPage(browser, localPage);
+    await createClientInPage(page, { serverKey: 'sy_srv_stub', baseUrl: `${web.url}/spec/experiments`, context: { key: 'user-9', account: 'acme' }, storage: null });
+    await page.evaluate(async () => {
+      await window.client.ready();
+      window.client.variant('by-account');
+      window.client.variant('checkout-exp');
+      window.client.variant('paused-exp'); // PAUSED: control for everyone, no exposure
+      await window.client.flush();
+    });
+    const exposures = (web.stubEvents.experiments ?? []) as { type: string; key: string; unit_id: string; variant: string }[];
+    // (Earlier tests' exposures went to the same stub; this test's units are its own.)
+    expect(exposures.filter((e) => e.unit_id === 'acme' || e.unit_id === 'user-9').map((e) => [e.type, e.key, e.unit_id])).toEqual([
+      ['exposure', 'by-account', 'acme'],
+      ['exposure', 'checkout-exp', 'user-9'],
+    ]);
+    await context.close();
+  });
+
+  it('evaluates the spec configs recreated on a real server exactly as core does', async () => {
+    await loadSpecIntoServer(t);
+    const cases = evaluationSpec.cases.filter((c) => validConfigNames.includes(c.config));
+    const { page, context } = await openPage(browser, localPage);
+    await createClientInPage(page, { serverKey: t.serverKey, baseUrl: t.url, context: {}, storage: null });
+    await page.evaluate(() => window.client.ready());
+    const details = await evaluateCasesInPage(page, cases);
+    const served = compileConfig((await t.request('GET', '/sdk/v1/config', { apiKey: t.serverKey })).body);
+    const notCore = cases.flatMap((c, i) => {
+      const want = evaluate(served, c.flag, JSON.parse(JSON.stringify(c.context)), c.default);
+      return isDeepStrictEqual(details[i], { ...want }) ? [] : [{ name: c.name, core: want, got: details[i] }];
+    });
+    expect(notCore).toEqual([]);
+    // The same five differences between the spec's documents and the server's as in remote mode.
+    expect(cases.filter((c, i) => !isDeepStrictEqual(details[i], c.expected)).length).toBe(5);
+    await context.close();
+  });
+
+  it('applies a change made through the management API within 1 s, and identify() needs no request', async () => {
+    await createFlag(t, 'local-live', {
+      rules: [{ id: 'beta', when: { attr: 'plan', op: 'eq', values: ['beta'] }, serve: { variant: 'on' } }],
+      default_serve: { variant: 'off' },
+    });
+    const { page, context } = await openPage(browser, localPage);
+    await createClientInPage(page, { serverKey: t.serverKey, baseUrl: t.url, context: { key: 'u1', plan: 'beta' } });
+    await page.evaluate(() => window.client.ready());
+    expect(await detailInPage(page, 'local-live', false)).toEqual({ value: true, variant: 'on', reason: 'TARGETING_MATCH', ruleId: 'beta' });
+    await sleep(200);
+
+    const started = Date.now();
+    await admin(t, 'PATCH', '/api/v1/feature-flags/local-live', { rules: [] });
+    await waitForValue(page, 'local-live', false, 1000);
+    expect(Date.now() - started).toBeLessThan(1000);
+
+    const requests: string[] = [];
+    page.on('request', (r) => requests.push(r.url()));
+    const switched = await page.evaluate(() => {
+      const done = window.client.identify({ key: 'u2', plan: 'beta' });
+      return done.then(() => window.client.detail('local-live', true));
+    });
+    expect(switched).toEqual({ value: false, variant: 'off', reason: 'DEFAULT' });
+    await admin(t, 'PATCH', '/api/v1/feature-flags/local-live', { rules: [{ id: 'u2', when: { attr: 'key', op: 'eq', values: ['u2'] }, serve: { variant: 'on' } }] });
+    await waitForValue(page, 'local-live', true, 1000);
+    expect(requests.filter((u) => !u.includes('/sdk/v1/events'))).toEqual([]);
+    await context.close();
+  });
+
+  it('starts warm from localStorage after a reload', async () => {
+    await createFlag(t, 'local-warm', { type: 'number', variants: [{ key: 'n', value: 7 }] });
+    const { page, context } = await openPage(browser, localPage);
+    await createClientInPage(page, { serverKey: t.serverKey, baseUrl: t.url, context: { key: 'w' } });
+    await page.evaluate(() => window.client.ready());
+    await page.reload();
+    const first = await createClientInPage(page, { serverKey: t.serverKey, baseUrl: t.url, context: { key: 'w' } }, { key: 'local-warm', default: 0 });
+    expect(first).toEqual({ detail: { value: 7, variant: 'n', reason: 'CACHED' }, status: 'cached' });
+    await page.evaluate(() => window.client.ready());
+    expect(await detailInPage(page, 'local-warm', 0)).toEqual({ value: 7, variant: 'n', reason: 'DEFAULT' });
+    // The server key itself is never written down.
+    expect(await page.evaluate(() => JSON.stringify(localStorage))).not.toContain(t.serverKey);
+    await context.close();
+  });
+
+  it('survives a server outage and catches up from the stream after a restart on the same port', async () => {
+    const s = await startTestServer();
+    try {
+      await createFlag(s, 'local-outage', { type: 'string', variants: [{ key: 'a', value: 'before' }, { key: 'b', value: 'after' }], default_serve: { variant: 'a' } });
+      const { page, context } = await openPage(browser, localPage);
+      await createClientInPage(page, { serverKey: s.serverKey, baseUrl: s.url, context: { key: 'o' } });
+      await page.evaluate(() => window.client.ready());
+      const port = s.port;
+
+      await s.stop();
+      await page.waitForFunction(() => window.client.status === 'stale', undefined, { timeout: 10_000 });
+      expect(await detailInPage(page, 'local-outage', 'x')).toEqual({ value: 'before', variant: 'a', reason: 'STALE' });
+      // identify() still works while the server is down: the page has the config.
+      await page.evaluate(() => window.client.identify({ key: 'o2' }));
+      expect(await detailInPage(page, 'local-outage', 'x')).toMatchObject({ value: 'before', variant: 'a' });
+
+      await s.restart(0);
+      await admin(s, 'PATCH', '/api/v1/feature-flags/local-outage', { default_serve: { variant: 'b' } });
+      await s.restart(port);
+      await waitForValue(page, 'local-outage', 'after', 15_000);
+      expect(await detailInPage(page, 'local-outage', 'x')).toEqual({ value: 'after', variant: 'b', reason: 'DEFAULT' });
+      expect(await page.evaluate(() => window.client.status)).toBe('ready');
+
+      await admin(s, 'PATCH', '/api/v1/feature-flags/local-outage', { default_serve: { variant: 'a' } });
+      await waitForValue(page, 'local-outage', 'before', 1000);
+      await context.close();
+    } finally {
+      await s.destroy();
+    }
+  });
+
+  it('sends events with the server key, and a beacon on close', async () => {
+    const { page, context } = await openPage(browser, localPage);
+    await createClientInPage(page, { serverKey: t.serverKey, baseUrl: t.url, context: { key: 'local-events' }, flushIntervalMs: 600_000 });
+    await page.evaluate(() => window.client.ready());
+    const before = await t.server.ctx.store.countEvents();
+    await page.evaluate(() => window.client.track('local-purchase', { value: 3 }));
+    await page.close({ runBeforeUnload: true });
+    await until(async () => (await t.server.ctx.store.countEvents()) === before + 1, 10_000, 'the beaconed event');
+    await context.close();
+  });
+});
