@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
 import { ConfigStore } from '../src/config-store';
-import { changedKeys } from '../src/changed-keys';
+import { changedKeys as changedKeysTyped } from '../src/changed-keys';
+import type { ConfigDocument, ConfigPatch } from '@switchyard/core';
 import { Emitter } from '../src/emitter';
 import { BoundedQueue } from '../src/events/queue';
 import { ExposureLru } from '../src/exposure-lru';
@@ -12,7 +13,7 @@ import { Backoff } from '../src/sync/backoff';
 import { SDK_VERSION } from '../src/version';
 import { memoryLogger } from './support/logger';
 
-const doc = (version: number, extra: Record<string, unknown> = {}) => ({ schema_version: 1 as const, version, flags: {}, segments: {}, experiments: {}, ...extra });
+const doc = <E extends Record<string, unknown>>(version: number, extra: E = {} as E) => ({ schema_version: 1 as const, version, flags: {}, segments: {}, experiments: {}, ...extra });
 const flag = (key: string, extra: Record<string, unknown> = {}) => ({
   key, type: 'boolean', enabled: true, variants: [{ key: 'on', value: true }, { key: 'off', value: false }], off_variant: 'off', default_serve: { variant: 'on' }, ...extra,
 });
@@ -222,6 +223,9 @@ describe('ConfigStore', () => {
     expect(s.unitAttribute('other')).toBe('key');
   });
 });
+
+// Literal test documents widen `type: 'boolean'` to string; the function only reads them.
+const changedKeys = (a: unknown, b: unknown, p?: unknown) => changedKeysTyped(a as ConfigDocument, b as ConfigDocument, p as ConfigPatch | undefined);
 
 describe('changedKeys', () => {
   const base = doc(1, {
