@@ -26,5 +26,6 @@ export type Resolver = (context: EvaluationContext) => EvaluationDetail;
 /** The unit id for bucketing from the `bucket_by` attribute: strings and finite numbers only. */
 export function unitIdOf(context: EvaluationContext, bucketBy: string): string | null {
   const v = context[bucketBy];
-  return typeof v === 'string' ? v : toComparable(v);
+  if (typeof v === 'string') return v;
+  return typeof v === 'number' ? toComparable(v) : null;
 }

@@ -36,11 +36,15 @@ export function evaluate<T>(compiled: CompiledConfig, flagKey: string, context: 
     d = entry.resolve(context ?? {});
   } catch {
     // Only a hostile context (a throwing getter) can get here; evaluation still never throws.
-    return callerDefault(defaultValue, Reason.ERROR, ErrorCode.GENERAL);
+    const e = callerDefault(defaultValue, Reason.ERROR, ErrorCode.GENERAL);
+    if (entry.kind === 'experiment') e.inExperiment = false; // experiment keys always say whether to expose
+    return e;
   }
   if (d.variant === null) return callerDefault(defaultValue, d.reason, undefined, d);
   if (defaultValue !== undefined && defaultValue !== null && typeof d.value !== typeof defaultValue) {
-    return callerDefault(defaultValue, Reason.ERROR, ErrorCode.TYPE_MISMATCH);
+    const e = callerDefault(defaultValue, Reason.ERROR, ErrorCode.TYPE_MISMATCH);
+    if (d.inExperiment !== undefined) e.inExperiment = false; // the caller's default is no exposure
+    return e;
   }
   return d as EvaluationDetail<T>;
 }

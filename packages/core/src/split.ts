@@ -1,5 +1,10 @@
 import type { EvaluationDetail } from './reasons';
+import { ErrorCode, Reason } from './reasons';
 import { createBucketer, toBasisPoints, BUCKETS } from './hash';
+import { detail } from './detail';
+
+/** What an empty split (only in a hand-made document) serves: nothing, so the caller's default. */
+const EMPTY_SPLIT = detail(null, null, Reason.ERROR, { errorCode: ErrorCode.GENERAL });
 
 /** A weighted split compiled to cumulative basis-point bounds and one prebuilt detail per slice. */
 export interface CompiledSplit {
@@ -22,6 +27,7 @@ export function compileSplit(salt: string, weights: readonly number[], details: 
   }
   if (bounds.length > 0) bounds[bounds.length - 1] = BUCKETS;
   const last = details.length - 1;
+  if (last < 0) return { pick: () => EMPTY_SPLIT };
   return {
     pick(unitId) {
       const b = bucketer(unitId);

@@ -61,7 +61,8 @@ export function checkReferences(doc: Refs): ConfigIssue[] {
     if (flag.key !== key) issues.push({ path: ['flags', key, 'key'], message: `key '${flag.key}' does not match its map key '${key}'` });
     if (has(doc.experiments, key)) issues.push({ path: ['flags', key], message: `key '${key}' is already used by an experiment` });
     (flag.prerequisites ?? []).forEach((p, i) => {
-      const target = doc.flags[p.flag];
+      // Own keys only: `constructor`, `toString`... are valid flag keys but also Object.prototype members.
+      const target = has(doc.flags, p.flag) ? doc.flags[p.flag] : undefined;
       if (target === undefined) {
         issues.push({ path: ['flags', key, 'prerequisites', i, 'flag'], message: `unknown flag '${p.flag}'` });
         return;

@@ -30,10 +30,11 @@ function groupBodyStart(p: string, i: number): number {
 
 /**
  * Why a pattern is unsafe to run on every evaluation, or `null` when it is fine. Rejects what
- * makes backtracking engines go exponential — a repeated group that itself contains a
- * repetition, such as `(a+)+` or `(\w*x?)*` — and backreferences, plus over-long or invalid
- * patterns. A conservative syntactic check: it may refuse a harmless pattern, never the reverse
- * for the nested-quantifier family.
+ * makes backtracking engines go exponential — a repeated group that can itself match in more
+ * than one way: one containing a quantifier (`(a+)+`, `(\w*x?)*`, even `(a?a?)+`) or an
+ * alternation (`(a|aa)+`) — and backreferences, plus over-long or invalid patterns. A
+ * conservative syntactic check: it may refuse a harmless pattern (`(a|b)+`), never the reverse
+ * for these families.
  *
  * @example
  * ```ts
@@ -48,13 +49,13 @@ export function unsafePatternReason(pattern: string): string | null {
   } catch (e) {
     return `invalid regular expression: ${(e as Error).message}`;
   }
-  // One frame per open group: does anything inside it repeat?
-  const stack: { repeats: boolean }[] = [{ repeats: false }];
+  // One frame per open group: can it match in more than one way (a quantifier, even `?`, or `|`)?
+  const stack: { varies: boolean }[] = [{ varies: false }];
   let i = 0;
   while (i < pattern.length) {
     const c = pattern[i]!;
     let atomEnd = i + 1;
-    let groupRepeats = false;
+    let groupVaries = false;
     if (c === '\\') {
       const next = pattern[i + 1] ?? '';
       if (/[1-9]/.test(next) || next === 'k') return 'backreferences are not allowed';
@@ -62,22 +63,26 @@ export function unsafePatternReason(pattern: string): string | null {
     } else if (c === '[') {
       let j = i + 1;
       if (pattern[j] === '^') j++;
-      if (pattern[j] === ']') j++;
+      // No POSIX "]" first: in JavaScript `[]` is the empty class and `[^]` matches any character.
       while (j < pattern.length && pattern[j] !== ']') j += pattern[j] === '\\' ? 2 : 1;
       atomEnd = j + 1;
     } else if (c === '(') {
-      stack.push({ repeats: false });
+      stack.push({ varies: false });
       i = groupBodyStart(pattern, i);
       continue;
     } else if (c === ')') {
       const frame = stack.pop();
       if (frame === undefined || stack.length === 0) return 'unbalanced parentheses';
-      groupRepeats = frame.repeats;
+      groupVaries = frame.varies;
+    } else if (c === '|') {
+      stack[stack.length - 1]!.varies = true;
     }
     const q = quantifierAt(pattern, atomEnd);
     const top = stack[stack.length - 1]!;
-    if (q.repeats && groupRepeats) return `nested quantifier at position ${atomEnd}: a repeated group contains a repetition`;
-    if (q.repeats || groupRepeats) top.repeats = true;
+    if (q.repeats && groupVaries) {
+      return `nested quantifier at position ${atomEnd}: a repeated group contains a quantifier or an alternation`;
+    }
+    if (q.length > 0 || groupVaries) top.varies = true;
     i = atomEnd + q.length;
   }
   return null;
