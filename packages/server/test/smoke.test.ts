@@ -18,6 +18,18 @@ describe('server smoke', () => {
     const openapi = await t.request('GET', '/api/v1/openapi.json');
     expect(openapi.body.openapi).toBe('3.0.3');
     expect(Object.keys(openapi.body.paths)).toContain('/api/v1/feature-flags/{id}');
+    // Every $ref resolves inside the document (zod's local definitions are hoisted into components).
+    const refs: string[] = [];
+    const walk = (n: unknown): void => {
+      if (Array.isArray(n)) n.forEach(walk);
+      else if (n !== null && typeof n === 'object') for (const [k, v] of Object.entries(n)) k === '$ref' ? refs.push(v as string) : walk(v);
+    };
+    walk(openapi.body);
+    expect(refs.length).toBeGreaterThan(5);
+    for (const ref of refs) {
+      const target = ref.replace(/^#\//, '').split('/').reduce<any>((node, part) => node?.[part], openapi.body);
+      expect(target, ref).toBeDefined();
+    }
     await t.request('GET', '/api/v1/feature-flags/x', { token: t.adminToken });
     const metrics = await t.request('GET', '/metrics');
     expect(metrics.body).toContain('route="/api/v1/feature-flags/:id"');

@@ -4,9 +4,27 @@ import { ERROR_STATUS } from '../errors';
 
 const COMMON_ERRORS = ['VALIDATION_ERROR', 'AUTHENTICATION_REQUIRED', 'PERMISSION_DENIED', 'RESOURCE_NOT_FOUND', 'RATE_LIMIT_EXCEEDED', 'PAYLOAD_TOO_LARGE', 'INTERNAL_ERROR'];
 
+/** Named schemas collected while building, published under `components.schemas`. */
+const components: Record<string, unknown> = {};
+
+/** Points zod's local `#/definitions/X` (or `$defs`) refs at `#/components/schemas/X`. */
+function rewriteRefs(node: unknown): unknown {
+  if (Array.isArray(node)) return node.map(rewriteRefs);
+  if (node === null || typeof node !== 'object') return node;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(node)) {
+    if (k === '$ref' && typeof v === 'string') out[k] = v.replace(/^#\/(definitions|\$defs)\//, '#/components/schemas/');
+    else out[k] = rewriteRefs(v);
+  }
+  return out;
+}
+
 function jsonSchema(schema: z.ZodType): unknown {
   // Conditions are validated by hand (for precise error paths), so they appear as open objects.
-  return z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any', target: 'openapi-3.0' });
+  const js = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any', target: 'openapi-3.0' }) as Record<string, unknown>;
+  const { definitions, $defs, ...rest } = js as { definitions?: Record<string, unknown>; $defs?: Record<string, unknown> };
+  for (const [name, def] of Object.entries({ ...(definitions ?? {}), ...($defs ?? {}) })) components[name] ??= rewriteRefs(def);
+  return rewriteRefs(rest);
 }
 
 const errorEnvelope = {
@@ -73,7 +91,7 @@ export function buildOpenApi(groups: { prefix: string; routes: readonly RouteDef
         bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT or API key' },
         apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
       },
-      schemas: { Error: errorEnvelope },
+      schemas: { ...components, Error: errorEnvelope },
     },
   };
 }
