@@ -88,6 +88,11 @@ interface ReadyWaiter {
 
 const NO_EVENTS: EventStats = Object.freeze({ queued: 0, delivered: 0, duplicates: 0, droppedOverflow: 0, droppedRejected: 0, droppedOnClose: 0 });
 
+/** The caller's default with an error code: the not-ready and can't-evaluate outcomes. */
+function fallback<T>(value: T, errorCode: ErrorCode): EvaluationDetail<T> {
+  return { value, variant: null, reason: Reason.ERROR, errorCode };
+}
+
 function unitOf(v: unknown): string | null {
   if (typeof v === 'string') return v === '' ? null : v;
   return typeof v === 'number' && Number.isFinite(v) ? String(v) : null;
@@ -231,16 +236,18 @@ export class SwitchyardClient {
    * ```
    */
   detail<T>(key: string, context: EvaluationContext, defaultValue: T): EvaluationDetail<T> {
+    // The hot path: kept small so V8 inlines it (and core's evaluate into it); the rare
+    // outcomes are built out of line.
     const compiled = this.store.compiled;
-    if (compiled === null) return { value: defaultValue, variant: null, reason: Reason.ERROR, errorCode: ErrorCode.PROVIDER_NOT_READY };
+    if (compiled === null) return fallback(defaultValue, ErrorCode.PROVIDER_NOT_READY);
     let d: EvaluationDetail<T>;
     try {
       d = evaluate(compiled, key, context, defaultValue);
     } catch {
       // core does not throw; this guards the promise that evaluation never does.
-      return { value: defaultValue, variant: null, reason: Reason.ERROR, errorCode: ErrorCode.GENERAL };
+      return fallback(defaultValue, ErrorCode.GENERAL);
     }
-    if (d.inExperiment === true && this.exposures !== null) this.expose(key, context, d.variant);
+    if (d.inExperiment === true) this.expose(key, context, d.variant);
     return d;
   }
 
@@ -455,9 +462,13 @@ export class SwitchyardClient {
   }
 
   private expose(key: string, context: EvaluationContext, variant: string | null): void {
-    if (variant === null) return;
-    const unit = unitOf(context[this.store.unitAttribute(key)]);
-    if (unit === null || !this.exposures!.add(key, unit)) return;
+    const seen = this.exposures;
+    if (seen === null || variant === null) return;
+    const attr = this.store.unitAttribute(key);
+    // `context.key` is a named (monomorphic) load; `context[attr]` is a keyed one.
+    const raw = attr === 'key' ? context.key : context[attr];
+    const unit = typeof raw === 'string' && raw !== '' ? raw : unitOf(raw);
+    if (unit === null || !seen.add(key, unit)) return;
     this.processor?.enqueue({ id: randomUUID(), type: 'exposure', key, unit_id: unit, experiment: key, variant, timestamp: Date.now() });
   }
 

@@ -94,7 +94,9 @@ export class ConfigStore {
 
   /** The attribute naming an experiment's unit (`bucket_by`, default `key`). */
   unitAttribute(experimentKey: string): string {
-    return this.unitAttrs.get(experimentKey) ?? 'key';
+    // Most configs bucket every experiment by `key`: then no lookup at all.
+    const attrs = this.unitAttrs;
+    return attrs.size === 0 ? 'key' : (attrs.get(experimentKey) ?? 'key');
   }
 
   /**
@@ -130,7 +132,7 @@ export class ConfigStore {
     }
     const previousVersion = this.doc?.version ?? null;
     const unitAttrs = new Map<string, string>();
-    for (const [k, e] of Object.entries(doc.experiments)) if (typeof e.bucket_by === 'string' && e.bucket_by !== '') unitAttrs.set(k, e.bucket_by);
+    for (const [k, e] of Object.entries(doc.experiments)) if (typeof e.bucket_by === 'string' && e.bucket_by !== '' && e.bucket_by !== 'key') unitAttrs.set(k, e.bucket_by);
     this.doc = doc;
     this.src = source;
     this.compiled = compiled;
