@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bucket, compileConfig, CoreError, evaluate, evaluateAll, type ConfigDocument, type EvaluationContext, type Flag } from './index';
+import { applyPatch, bucket, compileConfig, CoreError, emptyConfig, evaluate, evaluateAll, type ConfigDocument, type EvaluationContext, type Flag } from './index';
 
 const BOOL = [
   { key: 'on', value: true },
@@ -134,5 +134,23 @@ describe('evaluateAll', () => {
     expect(all.exp!.inExperiment).toBe(true);
     expect(all.exp!.reason).toBe('SPLIT');
     expect(evaluateAll(compiled, {}).exp).toEqual({ value: null, variant: null, reason: 'DEFAULT', inExperiment: false });
+  });
+});
+
+describe('dates without an offset', () => {
+  it('are read as UTC, whatever the machine zone', () => {
+    const doc = {
+      schema_version: 1 as const, version: 1, segments: {}, experiments: {},
+      flags: { f: { key: 'f', type: 'boolean' as const, enabled: true, variants: [{ key: 'on', value: true }, { key: 'off', value: false }], rules: [{ id: 'r', when: { attr: 'at', op: 'before' as const, values: ['2024-06-01T12:00:00Z'] }, serve: { variant: 'on' } }], default_serve: { variant: 'off' } } },
+    };
+    const compiled = compileConfig(doc);
+    expect(evaluate(compiled, 'f', { key: 'u', at: '2024-06-01T11:59:59' }, false).value).toBe(true);
+    expect(evaluate(compiled, 'f', { key: 'u', at: '2024-06-01T12:00:00' }, false).value).toBe(false);
+  });
+
+  it('a patch cannot touch the prototype', () => {
+    const next = applyPatch(emptyConfig(), JSON.parse('{"version": 1, "flags": {"__proto__": {"polluted": true}}}'));
+    expect(Object.getPrototypeOf(next.flags)).toBe(Object.prototype);
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
   });
 });

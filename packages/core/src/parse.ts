@@ -24,11 +24,15 @@ export function toEpochMs(value: unknown): number | null {
   const n = toNumber(value);
   if (n !== null) return n;
   if (typeof value === 'string') {
-    const t = Date.parse(value);
+    // A date-time without an offset is read as UTC: JavaScript would use the machine's zone,
+    // and the same context must evaluate the same everywhere.
+    const t = Date.parse(LOCAL_DATE_TIME.test(value) ? `${value}Z` : value);
     return Number.isNaN(t) ? null : t;
   }
   return null;
 }
+
+const LOCAL_DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?$/;
 
 /** The string form equality operators compare: primitives only. */
 export function toComparable(value: unknown): string | null {

@@ -14,6 +14,8 @@ function merge<T>(base: Record<string, T>, changes: Record<string, T | null> | u
   if (changes === undefined) return base;
   const out = { ...base };
   for (const [key, value] of Object.entries(changes)) {
+    // Keys cannot start with "_"; refusing this one keeps a hostile patch off the prototype.
+    if (key === '__proto__') continue;
     if (value === null) delete out[key];
     else out[key] = value;
   }
