@@ -144,8 +144,16 @@ describe('dates without an offset', () => {
       flags: { f: { key: 'f', type: 'boolean' as const, enabled: true, variants: [{ key: 'on', value: true }, { key: 'off', value: false }], rules: [{ id: 'r', when: { attr: 'at', op: 'before' as const, values: ['2024-06-01T12:00:00Z'] }, serve: { variant: 'on' } }], default_serve: { variant: 'off' } } },
     };
     const compiled = compileConfig(doc);
-    expect(evaluate(compiled, 'f', { key: 'u', at: '2024-06-01T11:59:59' }, false).value).toBe(true);
-    expect(evaluate(compiled, 'f', { key: 'u', at: '2024-06-01T12:00:00' }, false).value).toBe(false);
+    const zone = process.env.TZ;
+    process.env.TZ = 'America/New_York'; // Node re-reads TZ when it changes
+    try {
+      expect(new Date(2024, 0, 1).getTimezoneOffset()).not.toBe(0);
+      expect(evaluate(compiled, 'f', { key: 'u', at: '2024-06-01T11:59:59' }, false).value).toBe(true);
+      expect(evaluate(compiled, 'f', { key: 'u', at: '2024-06-01T12:00:00' }, false).value).toBe(false);
+    } finally {
+      if (zone === undefined) delete process.env.TZ;
+      else process.env.TZ = zone;
+    }
   });
 
   it('a patch cannot touch the prototype', () => {
