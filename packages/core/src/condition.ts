@@ -1,5 +1,5 @@
 import type { Condition, EvaluationContext, Segment } from './types';
-import { compileOperator } from './operators';
+import { compileOperator, compileStringLeaf } from './operators';
 import { toComparable } from './parse';
 
 /** A compiled condition. */
@@ -67,6 +67,9 @@ export class ConditionCompiler {
       };
     }
     const test = compileOperator(condition);
+    // Ordinary attribute names get an operator-specialised leaf (see compileStringLeaf).
+    const fast = attr in Object.prototype ? null : compileStringLeaf(attr, condition, test);
+    if (fast !== null) return fast;
     return (ctx) => {
       const v = read(ctx);
       return v !== undefined && v !== null && test(v);

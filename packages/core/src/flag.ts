@@ -31,6 +31,8 @@ export class CompiledFlag implements CompiledEntry {
   private readonly prereqFailed: EvaluationDetail;
   private readonly rules: { when: Predicate; serve: Resolver }[];
   private readonly fallback: Resolver;
+  /** The detail every context gets when there are no prerequisites or rules and the default is a fixed variant. */
+  private readonly constant: EvaluationDetail | null;
   /** Set when linking finds this flag on a prerequisite cycle: it then always fails them. */
   cyclic = false;
 
@@ -63,12 +65,19 @@ export class CompiledFlag implements CompiledEntry {
     this.prereqFailed =
       off !== undefined && values.has(off) ? detail(values.get(off), off, Reason.PREREQUISITE_FAILED) : detail(null, null, Reason.PREREQUISITE_FAILED);
     this.rules = (flag.rules ?? []).map((r) => ({ when: conditions.compile(r.when), serve: compileServe(r.serve, Reason.TARGETING_MATCH, r.id) }));
-    this.fallback = compileServe(flag.default_serve ?? { variant: off ?? '' }, Reason.DEFAULT);
+    const defaultServe = flag.default_serve ?? { variant: off ?? '' };
+    this.fallback = compileServe(defaultServe, Reason.DEFAULT);
     this.prerequisites = (flag.prerequisites ?? []).map((p) => ({ key: p.flag, variants: new Set(p.variants), entry: undefined }));
+    // A flag with nothing to decide (a plain on/off switch) skips the rule loop and the serve call.
+    this.constant =
+      this.rules.length === 0 && this.prerequisites.length === 0 && 'variant' in defaultServe
+        ? variantDetail(defaultServe.variant, Reason.DEFAULT)
+        : null;
   }
 
   resolve(context: EvaluationContext): EvaluationDetail {
     if (!this.enabled) return this.offDetail;
+    if (this.constant !== null) return this.constant;
     const pre = this.prerequisites;
     if (pre.length !== 0) {
       if (this.cyclic) return this.prereqFailed;

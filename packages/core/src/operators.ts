@@ -1,6 +1,6 @@
-import type { ConditionValue, LeafCondition } from './types';
+import type { ConditionValue, EvaluationContext, LeafCondition } from './types';
 import { toComparable, toEpochMs, toNumber } from './parse';
-import { compareSemver, parseSemver, type SemVer } from './semver';
+import { compareSemverString, parseSemver, type SemVer } from './semver';
 
 /** A test over one present (non-null) attribute value. */
 export type ValueTest = (value: unknown) => boolean;
@@ -93,17 +93,27 @@ function numericTest(values: readonly ConditionValue[], op: 'gt' | 'gte' | 'lt' 
   }
 }
 
-function semverTest(values: readonly ConditionValue[], accept: (cmp: number) => boolean): ValueTest {
+function semverTargets(values: readonly ConditionValue[]): SemVer[] {
   const targets: SemVer[] = [];
   for (const v of values) {
     const p = parseSemver(typeof v === 'string' ? v : String(v));
     if (p !== null) targets.push(p);
   }
+  return targets;
+}
+
+function semverTest(values: readonly ConditionValue[], accept: (cmp: number) => boolean): ValueTest {
+  const targets = semverTargets(values);
   if (targets.length === 0) return never;
+  // Scans the attribute without allocating (see compareSemverString); NaN = not a version.
   return (v) => {
-    const p = parseSemver(typeof v === 'number' ? String(v) : v);
-    if (p === null) return false;
-    for (const t of targets) if (accept(compareSemver(p, t))) return true;
+    const s = typeof v === 'number' ? String(v) : v;
+    if (typeof s !== 'string') return false;
+    for (let i = 0; i < targets.length; i++) {
+      const c = compareSemverString(s, targets[i]!);
+      if (c !== c) return false;
+      if (accept(c)) return true;
+    }
     return false;
   };
 }
@@ -183,4 +193,112 @@ function containsTest(values: readonly ConditionValue[]): ValueTest {
     for (const el of v) if (member(el)) return true;
     return false;
   };
+}
+
+/** A leaf predicate over the whole context. */
+type LeafPredicate = (context: EvaluationContext) => boolean;
+
+/**
+ * The hot path of the common leaves: for `eq in neq not_in starts_with ends_with contains
+ * not_contains matches semver_*` on an ordinary attribute name, one closure per leaf reads the
+ * attribute and, when it is a string, tests it inline. A rule then costs a single call instead
+ * of a chain of shared wrappers (reader, array fan-out, coercion, comparison), which V8 cannot
+ * inline once a config mixes operators. Any other value (number, boolean, array, missing) goes to
+ * `generic`, the leaf's full compiled test, so results are exactly those of `compileOperator`:
+ * each fast path below is that test specialised to a string input.
+ *
+ * Returns `null` when there is no fast path; the caller then builds the generic leaf.
+ */
+export function compileStringLeaf(attr: string, leaf: LeafCondition, generic: ValueTest): LeafPredicate | null {
+  const values = leaf.values ?? [];
+  const slow = (v: unknown): boolean => v !== undefined && v !== null && generic(v);
+  switch (leaf.op) {
+    case 'eq':
+    case 'in':
+    case 'neq':
+    case 'not_in': {
+      const list = comparableList(values);
+      if (list.length === 0) return null;
+      const negate = leaf.op === 'neq' || leaf.op === 'not_in';
+      if (list.length === 1) {
+        const only = list[0]!;
+        return (ctx) => {
+          const v = ctx[attr];
+          return typeof v === 'string' ? (v === only) !== negate : slow(v);
+        };
+      }
+      const set = new Set(list);
+      return (ctx) => {
+        const v = ctx[attr];
+        return typeof v === 'string' ? set.has(v) !== negate : slow(v);
+      };
+    }
+    case 'starts_with':
+    case 'ends_with':
+    case 'contains':
+    case 'not_contains': {
+      const needles = comparableList(values);
+      if (needles.length !== 1) return null;
+      const needle = needles[0]!;
+      if (leaf.op === 'starts_with') {
+        return (ctx) => {
+          const v = ctx[attr];
+          return typeof v === 'string' ? v.startsWith(needle) : slow(v);
+        };
+      }
+      if (leaf.op === 'ends_with') {
+        return (ctx) => {
+          const v = ctx[attr];
+          return typeof v === 'string' ? v.endsWith(needle) : slow(v);
+        };
+      }
+      const negate = leaf.op === 'not_contains';
+      return (ctx) => {
+        const v = ctx[attr];
+        return typeof v === 'string' ? v.includes(needle) !== negate : slow(v);
+      };
+    }
+    case 'matches': {
+      const patterns: RegExp[] = [];
+      for (const v of values) {
+        if (typeof v !== 'string') continue;
+        try {
+          patterns.push(new RegExp(v));
+        } catch {
+          // As in regexTest: a stray invalid pattern never matches.
+        }
+      }
+      if (patterns.length !== 1) return null;
+      const pattern = patterns[0]!;
+      return (ctx) => {
+        const v = ctx[attr];
+        return typeof v === 'string' ? pattern.test(v) : slow(v);
+      };
+    }
+    case 'semver_eq':
+    case 'semver_gt':
+    case 'semver_gte':
+    case 'semver_lt':
+    case 'semver_lte': {
+      const targets = semverTargets(values);
+      if (targets.length === 0) return null;
+      // The accepted signs of compareSemver, as booleans rather than a callback.
+      const op = leaf.op;
+      const below = op === 'semver_lt' || op === 'semver_lte';
+      const equal = op === 'semver_eq' || op === 'semver_gte' || op === 'semver_lte';
+      const above = op === 'semver_gt' || op === 'semver_gte';
+      return (ctx) => {
+        const v = ctx[attr];
+        if (typeof v !== 'string') return slow(v);
+        for (let i = 0; i < targets.length; i++) {
+          const c = compareSemverString(v, targets[i]!);
+          if (c !== c) return false; // not a version
+          if (c < 0 ? below : c === 0 ? equal : above) return true;
+        }
+        return false;
+      };
+    }
+    default:
+      return null;
+  }
 }
