@@ -8,7 +8,9 @@ import { admin, createFlag, startTestServer, until, type TestServer } from './su
 
 // esbuild comes with tsup (a root devDependency): bundle the web SDK, the OFREP provider and
 // the built provider into one script for the page.
-const esbuild = createRequire(createRequire(import.meta.url).resolve('tsup'))('esbuild') as typeof import('esbuild');
+const esbuild = createRequire(createRequire(import.meta.url).resolve('tsup'))('esbuild') as {
+  build(options: Record<string, unknown>): Promise<{ outputFiles: { contents: Uint8Array }[] }>;
+};
 
 type OFWindow = Window & { OF: any; events: { type: string; flags?: string[] }[]; of: any };
 

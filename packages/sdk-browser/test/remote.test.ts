@@ -251,6 +251,47 @@ describe('remote mode (client key) in Chromium against a real server', () => {
     await context.close();
   });
 
+  it('keeps events the browser refuses to beacon, and sends them on the next page load', async () => {
+    const { page, context } = await openPage(browser, remotePage);
+    await createClientInPage(page, { clientKey: t.clientKey, baseUrl: t.url, context: { key: 'refused-user' }, flushIntervalMs: 600_000 });
+    await page.evaluate(() => window.client.ready());
+    const before = await t.server.ctx.store.countEvents();
+    await page.evaluate(() => {
+      navigator.sendBeacon = () => false; // over the keepalive quota, say
+      window.client.track('refused', { value: 1 });
+      window.client.track('refused', { value: 2 });
+      Object.defineProperty(document, 'visibilityState', { configurable: true, get: () => 'hidden' });
+      document.dispatchEvent(new Event('visibilitychange'));
+    });
+    expect(await page.evaluate(() => Object.values(localStorage).join())).toContain('"refused"');
+    await sleep(300);
+    expect(await t.server.ctx.store.countEvents()).toBe(before);
+
+    await page.reload();
+    await createClientInPage(page, { clientKey: t.clientKey, baseUrl: t.url, context: { key: 'someone-else' } });
+    await until(async () => (await t.server.ctx.store.countEvents()) === before + 2, 10_000, 'the stored events');
+    expect(await page.evaluate(() => Object.values(localStorage).join())).not.toContain('"refused"');
+    await context.close();
+  });
+
+  it('drops a batch the server rejects as invalid and keeps sending the rest; no key, no event', async () => {
+    const { page, context } = await openPage(browser, remotePage);
+    await createClientInPage(page, { clientKey: t.clientKey, baseUrl: t.url, context: { key: 'invalid-user' }, flushIntervalMs: 50 });
+    await page.evaluate(() => window.client.ready());
+    const before = await t.server.ctx.store.countEvents();
+    await page.evaluate(async () => {
+      window.client.track('too-big', { properties: { blob: 'x'.repeat(9000) } }); // over the server's 8 kB
+      await window.client.flush();
+      window.client.track('fine');
+      await window.client.flush();
+      await window.client.identify({ plan: 'anonymous' });
+      window.client.track('nobody'); // no context key, no unit id
+    });
+    expect(await page.evaluate(() => window.seen.errors)).toEqual(['EVENTS_REJECTED', 'MISSING_KEY']);
+    await until(async () => (await t.server.ctx.store.countEvents()) === before + 1, 10_000, 'the valid event');
+    await context.close();
+  });
+
   it('never sends the page rules or segment lists, and never stores them', async () => {
     await admin(t, 'POST', '/api/v1/segments', { key: 'secret-seg', included: ['secret-unit-7f3a'] });
     await createFlag(t, 'seg-flag', { rules: [{ id: 'secret-rule', when: { segment: 'secret-seg' }, serve: { variant: 'on' } }], default_serve: { variant: 'off' } });
