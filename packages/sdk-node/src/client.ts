@@ -12,7 +12,14 @@ import { createTransport, type Transport } from './http/transport';
 import { resolveOptions, type ClientOptions, type ResolvedOptions } from './options';
 import { Synchronizer, type SyncMode } from './sync/synchronizer';
 
-/** Payload of `'ready'`. */
+/**
+ * Payload of `'ready'`.
+ *
+ * @example
+ * ```ts
+ * client.on('ready', ({ version, source }) => log.info({ version, source }, 'flags loaded'));
+ * ```
+ */
 export interface ReadyEvent {
   /** Version of the first config, `null` offline without a bootstrap. */
   version: number | null;
@@ -20,7 +27,14 @@ export interface ReadyEvent {
   source: ConfigSource | 'offline';
 }
 
-/** Payload of `'stale'`. */
+/**
+ * Payload of `'stale'`.
+ *
+ * @example
+ * ```ts
+ * client.on('stale', ({ silentForMs }) => log.warn(`Switchyard silent for ${silentForMs} ms; serving the last config`));
+ * ```
+ */
 export interface StaleEvent {
   /** How long nothing has been heard from the server. */
   silentForMs: number;
@@ -28,7 +42,14 @@ export interface StaleEvent {
   lastActivityAt: number;
 }
 
-/** Payload of `'recovered'`. */
+/**
+ * Payload of `'recovered'`.
+ *
+ * @example
+ * ```ts
+ * client.on('recovered', ({ version }) => log.info({ version }, 'Switchyard sync recovered'));
+ * ```
+ */
 export interface RecoveredEvent {
   version: number | null;
 }
@@ -44,6 +65,12 @@ export interface RecoveredEvent {
  * - `recovered`: heard from the server again after `stale`.
  * - `error`: something failed (stream, fetch, invalid config, rejected events); the client goes on
  *   unless the code is `UNAUTHORIZED`. Emitting `error` with no listener is harmless.
+ *
+ * @example
+ * ```ts
+ * const onChange = (change: ClientEvents['change']) => cache.invalidate(change.keys);
+ * client.on('change', onChange);
+ * ```
  */
 export interface ClientEvents {
   ready: ReadyEvent;
@@ -53,7 +80,15 @@ export interface ClientEvents {
   error: SwitchyardError;
 }
 
-/** Options of {@link SwitchyardClient.track}. */
+/**
+ * Options of {@link SwitchyardClient.track}.
+ *
+ * @example
+ * ```ts
+ * const options: TrackOptions = { value: 42.5, properties: { currency: 'EUR' }, unitId: company.id };
+ * client.track('purchase', { key: user.id }, options);
+ * ```
+ */
 export interface TrackOptions {
   /** The metric value (e.g. revenue); must be a finite number. */
   value?: number;
@@ -68,7 +103,15 @@ export interface TrackOptions {
   unitId?: string;
 }
 
-/** What {@link SwitchyardClient.stats} reports. */
+/**
+ * What {@link SwitchyardClient.stats} reports.
+ *
+ * @example
+ * ```ts
+ * const { configVersion, sync, stale, events } = client.stats();
+ * health.report({ configVersion, sync, stale, eventsDropped: events.droppedOverflow + events.droppedRejected });
+ * ```
+ */
 export interface ClientStats {
   /** The held config version, or `null`. */
   configVersion: number | null;

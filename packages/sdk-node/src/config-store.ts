@@ -1,10 +1,24 @@
 import { applyPatch, compileConfig, type CompiledConfig, type ConfigDocument, type ConfigPatch } from '@switchyard/core';
 import { changedKeys } from './changed-keys';
 
-/** Where the current config came from. */
+/**
+ * Where the current config came from.
+ *
+ * @example
+ * ```ts
+ * if (client.stats().configSource === 'bootstrap') log.warn('serving the bootstrap file, not live flags');
+ * ```
+ */
 export type ConfigSource = 'bootstrap' | 'server';
 
-/** What a `'change'` listener receives. */
+/**
+ * What a `'change'` listener receives.
+ *
+ * @example
+ * ```ts
+ * client.on('change', ({ version, previousVersion, keys }) => log.info({ version, previousVersion, keys }, 'flags changed'));
+ * ```
+ */
 export interface ConfigChange {
   /** The new config version. */
   version: number;

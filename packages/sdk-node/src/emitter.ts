@@ -1,6 +1,14 @@
 import type { Logger } from './logger';
 
-/** A listener for one event type. */
+/**
+ * A listener for one event type.
+ *
+ * @example
+ * ```ts
+ * const onError: Listener<SwitchyardError> = (err) => log.warn(err.code);
+ * client.on('error', onError);
+ * ```
+ */
 export type Listener<T> = (payload: T) => void;
 
 /**

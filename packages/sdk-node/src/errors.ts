@@ -1,6 +1,11 @@
 /**
  * What went wrong, as a stable string a program can branch on. Messages are for humans and may
  * change; codes do not.
+ *
+ * @example
+ * ```ts
+ * client.on('error', (err) => { if (err.code === SwitchyardErrorCode.UNAUTHORIZED) pageOnCall(err); });
+ * ```
  */
 export const SwitchyardErrorCode = {
   /** `ready()` waited longer than its timeout. */
@@ -21,7 +26,14 @@ export const SwitchyardErrorCode = {
   EVENTS_REJECTED: 'EVENTS_REJECTED',
 } as const;
 
-/** One of {@link SwitchyardErrorCode}. */
+/**
+ * One of {@link SwitchyardErrorCode}.
+ *
+ * @example
+ * ```ts
+ * const fatal: SwitchyardErrorCode[] = ['UNAUTHORIZED'];
+ * ```
+ */
 export type SwitchyardErrorCode = (typeof SwitchyardErrorCode)[keyof typeof SwitchyardErrorCode];
 
 /**

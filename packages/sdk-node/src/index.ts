@@ -26,8 +26,6 @@ export {
 export type { ClientOptions } from './options';
 export type { ConfigChange, ConfigSource } from './config-store';
 export type { EventStats } from './events/processor';
-export type { WireEvent } from './events/types';
-export { EventType } from './events/types';
 export type { SyncMode } from './sync/synchronizer';
 export type { FetchFunction, HttpRequestInit, HttpResponse } from './http/transport';
 export type { Listener } from './emitter';

@@ -1,4 +1,11 @@
-/** Log levels, most verbose first. */
+/**
+ * Log levels, most verbose first.
+ *
+ * @example
+ * ```ts
+ * createClient({ sdkKey, baseUrl, logger: consoleLogger(LogLevel.WARN) });
+ * ```
+ */
 export const LogLevel = {
   DEBUG: 'debug',
   INFO: 'info',
@@ -6,7 +13,14 @@ export const LogLevel = {
   ERROR: 'error',
 } as const;
 
-/** One of {@link LogLevel}. */
+/**
+ * One of {@link LogLevel}.
+ *
+ * @example
+ * ```ts
+ * const level: LogLevel = process.env.DEBUG ? 'debug' : 'warn';
+ * ```
+ */
 export type LogLevel = (typeof LogLevel)[keyof typeof LogLevel];
 
 /**

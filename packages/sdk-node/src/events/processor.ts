@@ -15,7 +15,14 @@ export interface EventProcessorOptions {
   onError: (err: SwitchyardError) => void;
 }
 
-/** Counters of what happened to events, since the client was created. */
+/**
+ * Counters of what happened to events, since the client was created.
+ *
+ * @example
+ * ```ts
+ * const { queued, delivered, droppedOverflow } = client.stats().events;
+ * ```
+ */
 export interface EventStats {
   /** Waiting in memory (queued or in a batch being delivered). */
   queued: number;

@@ -1,7 +1,14 @@
 import { Agent, fetch as undiciFetch } from 'undici';
 import { SDK_VERSION } from '../version';
 
-/** The parts of a fetch `Response` the SDK reads. */
+/**
+ * The parts of a fetch `Response` the SDK reads (a WHATWG `Response` fits).
+ *
+ * @example
+ * ```ts
+ * const res: HttpResponse = await fetch(url);
+ * ```
+ */
 export interface HttpResponse {
   readonly status: number;
   readonly url: string;
@@ -11,7 +18,14 @@ export interface HttpResponse {
   text(): Promise<string>;
 }
 
-/** The parts of `RequestInit` the SDK sets. */
+/**
+ * The parts of `RequestInit` the SDK sets.
+ *
+ * @example
+ * ```ts
+ * const init: HttpRequestInit = { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{}' };
+ * ```
+ */
 export interface HttpRequestInit {
   method?: string;
   headers?: Record<string, string>;
@@ -22,6 +36,13 @@ export interface HttpRequestInit {
 /**
  * A fetch-compatible function. The default is undici's `fetch` over a keep-alive `Agent`; pass
  * your own (e.g. `globalThis.fetch`, a proxy-aware fetch) through the `fetch` option.
+ *
+ * @example
+ * ```ts
+ * import { ProxyAgent, fetch as undiciFetch } from 'undici';
+ * const proxy = new ProxyAgent('http://proxy.internal:3128');
+ * createClient({ sdkKey, baseUrl, fetch: (url, init) => undiciFetch(url, { ...init, dispatcher: proxy }) as never });
+ * ```
  */
 export type FetchFunction = (url: string, init: HttpRequestInit) => Promise<HttpResponse>;
 

@@ -15,7 +15,14 @@ import { createClient, type SwitchyardClient } from '../client';
 import type { ClientOptions } from '../options';
 import { toSwitchyardContext } from './context';
 
-/** Options of {@link SwitchyardProvider} beyond the client's own. */
+/**
+ * Options of {@link SwitchyardProvider} beyond the client's own.
+ *
+ * @example
+ * ```ts
+ * new SwitchyardProvider({ sdkKey, baseUrl }, { readyTimeoutMs: 2000 });
+ * ```
+ */
 export interface SwitchyardProviderOptions {
   /** How long `initialize` (and so `setProviderAndWait`) waits for the first config. Default: the client's `readyTimeoutMs`. */
   readyTimeoutMs?: number;

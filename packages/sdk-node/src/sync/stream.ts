@@ -27,6 +27,8 @@ export interface StreamConnectionOptions {
   /** The version held, to resume from (`Last-Event-ID`); `null` asks for a full `put`. */
   lastEventId: string | null;
   handlers: StreamHandlers;
+  /** A handler threw (a bug): reported here instead of crashing the process. */
+  onInternalError: (err: unknown) => void;
 }
 
 /**
@@ -48,16 +50,19 @@ export class StreamConnection {
   constructor(private readonly options: StreamConnectionOptions) {
     const { handlers } = options;
     this.es = new EventSource(joinUrl(options.baseUrl, '/sdk/v1/stream'), { fetch: this.fetch });
-    this.es.addEventListener('open', () => {
-      if (!this.done) handlers.onOpen();
-    });
-    this.es.addEventListener('put', (e: MessageEvent) => {
-      if (!this.done) handlers.onPut(String(e.data), e.lastEventId);
-    });
-    this.es.addEventListener('patch', (e: MessageEvent) => {
-      if (!this.done) handlers.onPatch(String(e.data), e.lastEventId);
-    });
-    this.es.addEventListener('error', (e: Event) => this.fail(e as Event & { message?: string }));
+    // EventTarget rethrows a listener's exception as an uncaught exception (a crashed process),
+    // so every listener is fenced; the handlers are not expected to throw, this is insurance.
+    const fenced = (fn: () => void) => {
+      try {
+        fn();
+      } catch (err) {
+        options.onInternalError(err);
+      }
+    };
+    this.es.addEventListener('open', () => fenced(() => !this.done && handlers.onOpen()));
+    this.es.addEventListener('put', (e: MessageEvent) => fenced(() => !this.done && handlers.onPut(String(e.data), e.lastEventId)));
+    this.es.addEventListener('patch', (e: MessageEvent) => fenced(() => !this.done && handlers.onPatch(String(e.data), e.lastEventId)));
+    this.es.addEventListener('error', (e: Event) => fenced(() => this.fail(e as Event & { message?: string })));
   }
 
   /** Ends the connection without reporting a failure (shutdown, or a silent connection being replaced). */

@@ -23,7 +23,14 @@ export interface SyncCallbacks {
   fatal(err: SwitchyardError): void;
 }
 
-/** How sync currently runs. */
+/**
+ * How sync currently runs (`'offline'` in {@link ClientStats} for an offline client).
+ *
+ * @example
+ * ```ts
+ * if (client.stats().sync === 'polling') log.warn('the stream was refused (proxy?); polling instead');
+ * ```
+ */
 export type SyncMode = 'streaming' | 'polling' | 'stopped';
 
 /** A connection that lived this long earns a fresh backoff even without data (e.g. an idle resume). */
@@ -115,6 +122,7 @@ export class Synchronizer {
       transport: this.transport,
       baseUrl: this.options.streamBaseUrl,
       lastEventId,
+      onInternalError: (err) => this.log.error('internal error handling stream data', { error: String(err), stack: (err as Error)?.stack }),
       handlers: {
         onOpen: () => {
           this.connectedAt = Date.now();
