@@ -1,4 +1,13 @@
-/** Codes of {@link SwitchyardError}. */
+/**
+ * Codes of {@link SwitchyardError}.
+ *
+ * @example
+ * ```ts
+ * client.on('error', (e) => {
+ *   if (e.code === SwitchyardErrorCode.STREAM_ERROR) showOfflineBadge();
+ * });
+ * ```
+ */
 export const SwitchyardErrorCode = {
   /** `createBrowserClient` / `createLocalClient` got options it cannot work with. */
   INVALID_OPTIONS: 'INVALID_OPTIONS',

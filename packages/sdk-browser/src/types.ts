@@ -31,10 +31,22 @@ export type FlagDetail<T = unknown> = EvaluationDetail<T>;
  * - `cached`: last session's values from localStorage (reason `CACHED`).
  * - `ready`: fresh values from the server, kept current by the stream.
  * - `stale`: the stream is lost; the last values are served (reason `STALE`) while it reconnects.
+ *
+ * @example
+ * ```ts
+ * badge.hidden = client.status !== 'stale';
+ * ```
  */
 export type ClientStatus = 'loading' | 'cached' | 'ready' | 'stale';
 
-/** Options both modes share. */
+/**
+ * Options both modes share.
+ *
+ * @example
+ * ```ts
+ * const common: ClientOptions = { baseUrl: 'https://flags.example.com', context: { key: 'user-1' }, flushIntervalMs: 5000 };
+ * ```
+ */
 export interface ClientOptions {
   /** The Switchyard server's origin, e.g. `https://flags.example.com` (no trailing `/sdk/v1`). */
   baseUrl: string;
@@ -55,13 +67,27 @@ export interface ClientOptions {
   maxQueueSize?: number;
 }
 
-/** Options of {@link createBrowserClient}: remote evaluation with a public client key. */
+/**
+ * Options of `createBrowserClient`: remote evaluation with a public client key.
+ *
+ * @example
+ * ```ts
+ * const options: BrowserClientOptions = { clientKey: 'sy_cli_...', baseUrl: 'https://flags.example.com', context: { key: 'user-1' } };
+ * ```
+ */
 export interface BrowserClientOptions extends ClientOptions {
   /** A client key (`sy_cli_...`): it can only evaluate and send events, never read rules. */
   clientKey: string;
 }
 
-/** Options of `createLocalClient` (`@switchyard/sdk-browser/local`): in-page evaluation. */
+/**
+ * Options of `createLocalClient` (`@switchyard/sdk-browser/local`): in-page evaluation.
+ *
+ * @example
+ * ```ts
+ * const options: LocalClientOptions = { serverKey: 'sy_srv_...', baseUrl: 'https://flags.internal', context: { key: 'agent-7' } };
+ * ```
+ */
 export interface LocalClientOptions extends ClientOptions {
   /**
    * A server key (`sy_srv_...`). It reads the whole config, segment lists included: use local
@@ -70,7 +96,14 @@ export interface LocalClientOptions extends ClientOptions {
   serverKey: string;
 }
 
-/** Extra data of a `track()` event. */
+/**
+ * Extra data of a `track()` event.
+ *
+ * @example
+ * ```ts
+ * client.track('purchase', { value: 42.5, properties: { sku: 'A-1' } });
+ * ```
+ */
 export interface TrackData {
   /** A number the experiment's `mean` metrics add up, e.g. revenue. */
   value?: number;
@@ -78,7 +111,14 @@ export interface TrackData {
   properties?: Record<string, unknown>;
 }
 
-/** What each client event passes to its listeners. */
+/**
+ * What each client event passes to its listeners.
+ *
+ * @example
+ * ```ts
+ * const off = client.on('change', (keys) => keys.includes('new-checkout') && rerender());
+ * ```
+ */
 export interface ClientEvents {
   /** Fresh values arrived: after start, after `identify()`, and after an outage. */
   ready: undefined;

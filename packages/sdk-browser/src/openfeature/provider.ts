@@ -15,10 +15,23 @@ import type { BrowserClient, BrowserClientOptions, Context } from '../types';
 /**
  * Options of {@link SwitchyardWebProvider}: a remote-mode client's options without the context
  * (OpenFeature supplies it), or a factory for any client, e.g. a local-mode one.
+ *
+ * @example
+ * ```ts
+ * new SwitchyardWebProvider({ clientKey: 'sy_cli_...', baseUrl });
+ * new SwitchyardWebProvider({ client: (context) => createLocalClient({ serverKey, baseUrl, context }) });
+ * ```
  */
 export type SwitchyardProviderOptions = Omit<BrowserClientOptions, 'context'> | { client: (context: Context) => BrowserClient };
 
-/** OpenFeature's `targetingKey` becomes Switchyard's `key`; every other attribute is kept. */
+/**
+ * OpenFeature's `targetingKey` becomes Switchyard's `key`; every other attribute is kept.
+ *
+ * @example
+ * ```ts
+ * toSwitchyardContext({ targetingKey: 'user-1', plan: 'pro' }); // { plan: 'pro', key: 'user-1' }
+ * ```
+ */
 export function toSwitchyardContext(context: EvaluationContext = {}): Context {
   const { targetingKey, ...rest } = context;
   return targetingKey === undefined ? rest : { ...rest, key: targetingKey };
