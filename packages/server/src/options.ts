@@ -4,8 +4,17 @@ import type { OidcOptions } from './auth/tokens';
 export interface ServerOptions {
   port: number;
   host: string;
-  /** SQLite file path (`:memory:` for throwaway servers). */
+  /** SQLite file path (`:memory:` for throwaway servers); unused when `databaseUrl` is set. */
   dbPath: string;
+  /** `postgres://…` or `postgresql://…`: the PostgreSQL store, for several instances. Absent: SQLite at `dbPath`. */
+  databaseUrl: string | undefined;
+  /** `redis://…`: config-change fan-out between instances and rate limits shared by them. */
+  redisUrl: string | undefined;
+  /**
+   * With PostgreSQL or Redis: how often an instance compares the store's config version with
+   * its own and catches up (the path that still works when Redis is down or absent).
+   */
+  configPollMs: number;
   demo: boolean;
   /** HS256 secret; generated and persisted in the store when absent. */
   jwtSecret: string | undefined;
@@ -69,6 +78,9 @@ export function resolveOptions(explicit: Partial<ServerOptions> = {}, env: Recor
     port: num(env.SWITCHYARD_PORT ?? env.PORT, 8787),
     host: env.SWITCHYARD_HOST ?? '127.0.0.1',
     dbPath: env.SWITCHYARD_DB ?? '.switchyard/switchyard.db',
+    databaseUrl: env.SWITCHYARD_DATABASE_URL || undefined,
+    redisUrl: env.SWITCHYARD_REDIS_URL || undefined,
+    configPollMs: num(env.SWITCHYARD_CONFIG_POLL_MS, 5000),
     demo: env.SWITCHYARD_DEMO === '1' || env.SWITCHYARD_DEMO === 'true',
     jwtSecret: env.SWITCHYARD_JWT_SECRET,
     jwtTtlSeconds: num(env.SWITCHYARD_JWT_TTL_SECONDS, 3600),

@@ -5,19 +5,23 @@ import { createApp } from './app';
 import { createTokenService } from './auth/tokens';
 import { createMetrics } from './middleware/metrics';
 import { tokenBucketLimiter } from './middleware/rate-limit';
+import { redisRateLimiter } from './middleware/redis-rate-limiter';
 import { resolveOptions, type ServerOptions } from './options';
 import { describeCredentials, firstStart, resolveJwtSecret, type FirstStartCredentials } from './services/bootstrap';
+import { ConfigFanout } from './services/config-fanout';
 import { ConfigState } from './services/config-state';
 import type { ServerContext } from './services/context';
 import { seedDemo } from './services/demo';
 import { EventWriter } from './services/event-writer';
 import { startRetention } from './services/retention';
+import { connectRedis } from './services/redis';
 import { StreamHub } from './services/stream-hub';
 import { ExperimentService } from './services/experiments';
 import { ResultsService } from './services/results';
 import { SafetyMonitor } from './services/safety-monitor';
 import { Scheduler } from './services/scheduler';
-import { openSqliteStore } from './store/sqlite/sqlite-store';
+import { openStore } from './store/open-store';
+import { isPostgresStore } from './store/postgres/postgres-store';
 import type { Store } from './store/types';
 
 /** A running server. */
@@ -29,6 +33,8 @@ export interface RunningServer {
   credentials: FirstStartCredentials | null;
   /** Background jobs, exposed so tests (and operators) can run a pass now. */
   jobs: { scheduler: Scheduler; safety: SafetyMonitor };
+  /** Cross-instance config sync (PostgreSQL or Redis set-ups); `null` for a lone SQLite server. */
+  fanout: ConfigFanout | null;
   /** Stops accepting, lets in-flight requests finish, then closes the store. */
   close(): Promise<void>;
 }
@@ -55,10 +61,17 @@ export async function startServer(start: StartOptions = {}): Promise<RunningServ
   const { store: givenStore, logger: givenLogger, now, env, ...explicit } = start;
   const options = resolveOptions(explicit, env ?? process.env);
   const logger = givenLogger ?? pino({ level: options.logLevel, base: { service: 'switchyard' } });
-  const store = givenStore ?? openSqliteStore(options.dbPath);
-  const secret = await resolveJwtSecret(store, options);
+  const baseStore = givenStore ?? (await openStore(options, logger));
+  const redis = options.redisUrl !== undefined ? connectRedis(options.redisUrl, logger) : null;
+  const fanout = baseStore.kind === 'postgres' || redis !== null ? new ConfigFanout(baseStore, { redis, pollMs: options.configPollMs, logger }) : null;
+  // Commits through `store` publish their config version to the other instances.
+  const store = fanout?.store ?? baseStore;
+  // Check-then-act set-up (JWT secret, first admin, demo seed) runs once across instances starting together.
+  const once = <T>(fn: () => Promise<T>): Promise<T> => (isPostgresStore(baseStore) ? baseStore.withLock('bootstrap', fn) : fn());
+  const secret = await once(() => resolveJwtSecret(store, options));
   const config = new ConfigState(store);
   await config.load();
+  fanout?.start(config);
   const metrics = createMetrics();
   const hub = new StreamHub(config, { heartbeatMs: options.heartbeatMs, maxBufferBytes: options.sseMaxBufferBytes, replayCapacity: options.sseReplayCapacity }, logger, (d) =>
     d > 0 ? metrics.sseClients.inc() : metrics.sseClients.dec(),
@@ -75,16 +88,20 @@ export async function startServer(start: StartOptions = {}): Promise<RunningServ
     tokens: createTokenService({ secret, ttlSeconds: options.jwtTtlSeconds, ...(options.oidc ? { oidc: options.oidc } : {}) }),
     config,
     metrics,
-    apiLimiter: tokenBucketLimiter({ capacity: options.apiRateBurst, perSecond: options.apiRatePerSecond }),
-    loginLimiter: tokenBucketLimiter({ capacity: options.loginRatePerMinute, perSecond: options.loginRatePerMinute / 60 }),
+    apiLimiter: redis !== null
+      ? redisRateLimiter({ redis: redis.command, name: 'api', capacity: options.apiRateBurst, perSecond: options.apiRatePerSecond, logger })
+      : tokenBucketLimiter({ capacity: options.apiRateBurst, perSecond: options.apiRatePerSecond }),
+    loginLimiter: redis !== null
+      ? redisRateLimiter({ redis: redis.command, name: 'login', capacity: options.loginRatePerMinute, perSecond: options.loginRatePerMinute / 60, logger })
+      : tokenBucketLimiter({ capacity: options.loginRatePerMinute, perSecond: options.loginRatePerMinute / 60 }),
     now: now ?? Date.now,
   };
-  const credentials = await firstStart(ctx);
+  const credentials = await once(() => firstStart(ctx));
   if (credentials !== null && options.printCredentials) process.stdout.write(describeCredentials(credentials) + '\n');
   if (options.demo) {
     const admin = await store.getUserByEmail(options.adminEmail);
     if (admin !== null) {
-      const created = await seedDemo(ctx, admin);
+      const created = await once(() => seedDemo(ctx, admin));
       if (created.length > 0) logger.info({ created }, 'demo data seeded');
     }
   }
@@ -98,7 +115,11 @@ export async function startServer(start: StartOptions = {}): Promise<RunningServ
   const server: ServerType = await new Promise((resolve, reject) => {
     const s = serve({ fetch: app.fetch, port: options.port, hostname: options.host }, () => resolve(s));
     s.once('error', (err) => {
-      void store.close();
+      void (async () => {
+        await fanout?.close();
+        await redis?.close();
+        await store.close();
+      })();
       reject(err);
     });
   });
@@ -112,6 +133,7 @@ export async function startServer(start: StartOptions = {}): Promise<RunningServ
     ctx,
     credentials,
     jobs: { scheduler, safety },
+    fanout,
     close() {
       closing ??= (async () => {
         stopRetention();
@@ -124,6 +146,8 @@ export async function startServer(start: StartOptions = {}): Promise<RunningServ
           (server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();
         });
         await events.drain();
+        await fanout?.close();
+        await redis?.close();
         await store.close();
       })();
       return closing;

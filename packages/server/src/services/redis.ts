@@ -1,0 +1,89 @@
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+
+/**
+ * The two Redis connections of an instance: `command` (publishes config versions, runs the
+ * rate-limit script) and `subscriber` (pub/sub mode). Both connect lazily, reconnect forever
+ * with a capped back-off, and report errors to the log (throttled) instead of throwing: Redis
+ * is an accelerator, never a dependency of serving a request.
+ */
+export interface RedisConnections {
+  command: Redis;
+  subscriber: Redis;
+  /** Both connections are up. */
+  readonly ready: boolean;
+  close(): Promise<void>;
+}
+
+export interface RedisConnectOptions {
+  /** A command that takes longer fails (and its caller falls back); default 500 ms. */
+  commandTimeoutMs?: number;
+  /** Longest wait between reconnect attempts; default 2000 ms. */
+  maxReconnectDelayMs?: number;
+}
+
+/** Logs a connection's first error after it was up (or at start), then at most every 30 s. */
+function watch(redis: Redis, role: string, logger: Logger): void {
+  let lastLogged = 0;
+  let wasReady = false;
+  redis.on('ready', () => {
+    if (wasReady || lastLogged !== 0) logger.info({ role }, 'redis connection restored');
+    wasReady = true;
+    lastLogged = 0;
+  });
+  redis.on('error', (err: Error) => {
+    const now = Date.now();
+    if (now - lastLogged < 30_000) return;
+    lastLogged = now;
+    logger.warn({ role, err: err.message }, 'redis unavailable; serving from memory and the store until it is back');
+  });
+}
+
+/**
+ * Opens (lazily) the command and subscriber connections to `url`.
+ *
+ * @example
+ * ```ts
+ * const redis = connectRedis('redis://cache:6379', logger);
+ * await redis.close();
+ * ```
+ */
+export function connectRedis(url: string, logger: Logger, options: RedisConnectOptions = {}): RedisConnections {
+  const maxDelay = options.maxReconnectDelayMs ?? 2000;
+  const common = {
+    lazyConnect: true,
+    connectTimeout: 2000,
+    // Never give up: keep trying with a capped back-off while the instance keeps serving.
+    retryStrategy: (times: number) => Math.min(times * 100, maxDelay),
+  };
+  const command = new Redis(url, {
+    ...common,
+    // Fail fast instead of queueing while disconnected: callers fall back at once.
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+    commandTimeout: options.commandTimeoutMs ?? 500,
+  });
+  const subscriber = new Redis(url, {
+    ...common,
+    maxRetriesPerRequest: null,
+    // The fan-out subscribes on every 'ready' itself (so a subscription that failed at start still happens).
+    autoResubscribe: false,
+  });
+  watch(command, 'command', logger);
+  watch(subscriber, 'subscriber', logger);
+  // A failed first attempt is retried by retryStrategy; the error was logged by watch().
+  command.connect().catch(() => {});
+  subscriber.connect().catch(() => {});
+  return {
+    command,
+    subscriber,
+    get ready() {
+      return command.status === 'ready' && subscriber.status === 'ready';
+    },
+    async close() {
+      // disconnect(): immediate, no reconnect, no waiting on a server that may be gone.
+      command.disconnect();
+      subscriber.disconnect();
+    },
+  };
+}

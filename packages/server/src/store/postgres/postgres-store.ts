@@ -1,0 +1,531 @@
+import pg from 'pg';
+import type { ConfigPatch } from '@switchyard/core';
+import { PG_MIGRATIONS } from './migrations';
+import type {
+  ApiKeyKind, ApiKeyRow, AuditFilter, AuditRow, ConfigLogEntry, ExperimentAggregates, Page, ResourceFilter, ResourceKind, ResourceRow, Role, Store,
+  StoredEvent, UnitOfWork, UserRow,
+} from '../types';
+
+type Row = Record<string, unknown>;
+type Queryable = Pick<pg.PoolClient, 'query'>;
+
+/** A {@link Store} on PostgreSQL, plus what several instances sharing it need. */
+export interface PostgresStore extends Store {
+  readonly kind: 'postgres';
+  /**
+   * Runs `fn` while holding a session-level advisory lock named `name` (waiting for it), so a
+   * check-then-act across instances (first-start set-up, the JWT secret) happens once.
+   */
+  withLock<T>(name: string, fn: () => Promise<T>): Promise<T>;
+}
+
+export interface PostgresStoreOptions {
+  /** Pool size (default 10). */
+  max?: number;
+  /** Errors of idle pooled connections (a restarted database); they are otherwise harmless. */
+  onError?: (err: Error) => void;
+}
+
+/** Advisory lock keys (first int of the two-int form: "switchyard"). */
+const LOCK_SPACE = 0x5377_7964;
+const MIGRATION_LOCK = 1;
+/** Held by every commit that writes a config version, until it commits. */
+const CONFIG_LOCK = 2;
+/** 10 columns per event row: 1,000 rows keep a statement at 10,000 parameters (limit 65,535). */
+const EVENT_CHUNK = 1000;
+const UNIT_CHUNK = 1000;
+
+/** `true` for a `postgres://` or `postgresql://` URL. */
+export function isPostgresUrl(url: string | undefined): boolean {
+  return url !== undefined && /^postgres(ql)?:\/\//i.test(url);
+}
+
+/** `true` when the store is a {@link PostgresStore}. */
+export function isPostgresStore(store: Store): store is PostgresStore {
+  return store.kind === 'postgres' && typeof (store as Partial<PostgresStore>).withLock === 'function';
+}
+
+const json = (v: unknown): string | null => (v === undefined ? null : JSON.stringify(v));
+const parse = (v: unknown): unknown => (typeof v === 'string' ? JSON.parse(v) : null);
+const ns = (kind: ResourceKind): string => (kind === 'segment' ? 'segment' : 'flag');
+const num = (v: unknown): number => Number(v);
+
+function toResource(r: Row): ResourceRow {
+  return {
+    seq: num(r.seq), id: r.id as string, kind: r.kind as ResourceKind, key: r.key as string,
+    ownerId: (r.owner_id as string | null) ?? null, status: (r.status as string | null) ?? null,
+    data: parse(r.data) as Record<string, unknown>, createdAt: r.created_at as string, updatedAt: r.updated_at as string,
+  };
+}
+
+function toUser(r: Row): UserRow {
+  return {
+    seq: num(r.seq), id: r.id as string, email: r.email as string, name: (r.name as string | null) ?? null,
+    role: r.role as Role, passwordHash: (r.password_hash as string | null) ?? null, source: r.source as 'local' | 'oidc',
+    createdAt: r.created_at as string, updatedAt: r.updated_at as string,
+  };
+}
+
+function toApiKey(r: Row): ApiKeyRow {
+  return {
+    seq: num(r.seq), id: r.id as string, name: r.name as string, kind: r.kind as ApiKeyKind,
+    role: (r.role as Role | null) ?? null, prefix: r.prefix as string, hash: r.hash as string,
+    createdBy: (r.created_by as string | null) ?? null, createdAt: r.created_at as string,
+    lastUsedAt: (r.last_used_at as string | null) ?? null, revokedAt: (r.revoked_at as string | null) ?? null,
+  };
+}
+
+function toAudit(r: Row): AuditRow {
+  return {
+    seq: num(r.seq), at: r.at as string, actorType: r.actor_type as AuditRow['actorType'],
+    actorId: (r.actor_id as string | null) ?? null, actorLabel: (r.actor_label as string | null) ?? null,
+    action: r.action as string, resourceType: r.resource_type as string, resourceId: (r.resource_id as string | null) ?? null,
+    resourceKey: (r.resource_key as string | null) ?? null, before: parse(r.before), after: parse(r.after),
+    requestId: (r.request_id as string | null) ?? null, ip: (r.ip as string | null) ?? null, userAgent: (r.user_agent as string | null) ?? null,
+  };
+}
+
+function page<T extends { seq: number }>(rows: T[], limit: number): Page<T> {
+  const more = rows.length > limit;
+  const items = more ? rows.slice(0, limit) : rows;
+  return { items, nextCursor: more ? items[items.length - 1]!.seq : null };
+}
+
+/** `($1, $2, ...), (...)` for `rows` rows of `cols` parameters. */
+function placeholders(rows: number, cols: number): string {
+  const out: string[] = [];
+  for (let r = 0; r < rows; r++) {
+    const p: string[] = [];
+    for (let c = 1; c <= cols; c++) p.push(`$${r * cols + c}`);
+    out.push(`(${p.join(', ')})`);
+  }
+  return out.join(', ');
+}
+
+/**
+ * Unique violations surface with the word UNIQUE, as SQLite reports them, so callers that map
+ * them to 409 (`message.includes('UNIQUE')`) behave the same on both stores.
+ */
+function translate(e: unknown): unknown {
+  const pe = e as { code?: string; table?: string; constraint?: string; message?: string };
+  if (pe !== null && typeof pe === 'object' && pe.code === '23505') {
+    const err = new Error(`UNIQUE constraint failed: ${pe.table ?? '?'} (${pe.constraint ?? '?'})`, { cause: e });
+    (err as Error & { code: string }).code = '23505';
+    return err;
+  }
+  return e;
+}
+
+/**
+ * A pooled connection that cannot crash the process when the server drops it while it is
+ * checked out (pg emits 'error' on such a client and the pool only listens while it is idle);
+ * a connection that failed this way is discarded on release.
+ */
+async function checkout(pool: pg.Pool): Promise<pg.PoolClient> {
+  const client = await pool.connect();
+  let failed: Error | undefined;
+  const onError = (err: Error) => { failed = err; };
+  client.on('error', onError);
+  const release = client.release.bind(client);
+  client.release = (err?: Error | boolean) => {
+    client.off('error', onError);
+    release(err ?? failed);
+  };
+  return client;
+}
+
+/** Deadlock or serialization failure: the transaction can simply run again. */
+const retryable = (e: unknown): boolean => {
+  const code = (e as { code?: string } | null)?.code;
+  return code === '40P01' || code === '40001';
+};
+
+/** BIGINT and NUMERIC as JS numbers (seqs, versions, epoch ms and counts all fit in 2^53). */
+const TYPES: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: string) => {
+    if (oid === 20 || oid === 1700) return (v: string) => Number(v);
+    return (pg.types.getTypeParser as (o: number, f?: string) => unknown)(oid, format);
+  }) as pg.CustomTypesConfig['getTypeParser'],
+};
+
+/**
+ * The multi-instance store: PostgreSQL through a `pg.Pool`, migrations applied at open under
+ * an advisory lock, the same rows and semantics as the SQLite store.
+ *
+ * - `commit()` is one transaction. When it carries a config patch it first takes a
+ *   transaction-level advisory lock, so config versions (an identity column, one sequence for
+ *   every instance) commit in the order they are assigned: a reader never sees version N+1
+ *   before N. A rolled-back commit can leave a gap; {@link ConfigState.apply} reloads on gaps.
+ * - `insertEventBatches()` is one transaction per group: multi-row
+ *   `INSERT ... ON CONFLICT (id) DO NOTHING RETURNING id`, chunked under the parameter limit,
+ *   then one upsert of `experiment_units` for the exposures that were new.
+ * - `allResources()` and `configVersion()` calls issued in the same tick (as
+ *   `ConfigState.load()` does) share one REPEATABLE READ snapshot, so a reload never pairs a
+ *   version with resources from before or after it.
+ *
+ * @example
+ * ```ts
+ * const store = await openPostgresStore('postgres://switchyard@db:5432/switchyard');
+ * ```
+ */
+export async function openPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
+  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10, types: TYPES });
+  pool.on('error', (err) => options.onError?.(err));
+  try {
+    await migrate(pool);
+  } catch (e) {
+    await pool.end().catch(() => {});
+    throw e;
+  }
+
+  const q = async (sql: string, params: unknown[] = []): Promise<Row[]> => {
+    try {
+      return (await pool.query(sql, params)).rows as Row[];
+    } catch (e) {
+      throw translate(e);
+    }
+  };
+  const one = async <T>(sql: string, params: unknown[], map: (r: Row) => T): Promise<T | null> => {
+    const rows = await q(sql, params);
+    return rows[0] === undefined ? null : map(rows[0]);
+  };
+
+  /** Runs `fn` in a transaction on one connection; retried on deadlock / serialization failure. */
+  const tx = async <T>(fn: (c: Queryable) => Promise<T>): Promise<T> => {
+    for (let attempt = 1; ; attempt++) {
+      const client = await checkout(pool);
+      let broken: Error | undefined;
+      try {
+        await client.query('BEGIN');
+        const out = await fn(client);
+        await client.query('COMMIT');
+        return out;
+      } catch (e) {
+        try {
+          await client.query('ROLLBACK');
+        } catch (rollbackError) {
+          broken = rollbackError as Error;
+        }
+        if (attempt < 4 && retryable(e)) continue;
+        throw translate(e);
+      } finally {
+        client.release(broken);
+      }
+    }
+  };
+
+  // Reads issued in the same tick share one REPEATABLE READ transaction (see above).
+  let snapshot: { client: Promise<pg.PoolClient>; pending: Promise<unknown>[]; tail: Promise<unknown> } | null = null;
+  const snapshotQuery = (sql: string, params: unknown[]): Promise<Row[]> => {
+    let s = snapshot;
+    if (s === null) {
+      const client = (async () => {
+        const c = await checkout(pool);
+        try {
+          await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+        } catch (e) {
+          c.release(e as Error);
+          throw e;
+        }
+        return c;
+      })();
+      const created = { client, pending: [] as Promise<unknown>[], tail: client as Promise<unknown> };
+      s = created;
+      snapshot = created;
+      setImmediate(() => {
+        snapshot = null;
+        void Promise.allSettled(created.pending).then(async () => {
+          let c: pg.PoolClient;
+          try {
+            c = await created.client;
+          } catch {
+            return;
+          }
+          try {
+            await c.query('COMMIT');
+            c.release();
+          } catch (e) {
+            c.release(e as Error);
+          }
+        });
+      });
+    }
+    // One query at a time on the connection: each waits for the previous one.
+    const client = s.client;
+    const result = s.tail.then(() => client).then((c) => c.query(sql, params)).then((r) => r.rows as Row[]);
+    const settled = result.catch(() => {});
+    s.tail = settled;
+    s.pending.push(settled);
+    return result;
+  };
+
+  const writeResource = async (c: Queryable, action: 'insert' | 'update', r: ResourceRow) => {
+    if (action === 'insert') {
+      await c.query(`INSERT INTO resources (id, kind, ns, key, owner_id, status, data, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+        [r.id, r.kind, ns(r.kind), r.key, r.ownerId, r.status, JSON.stringify(r.data), r.createdAt, r.updatedAt]);
+    } else {
+      await c.query(`UPDATE resources SET key = $2, ns = $3, owner_id = $4, status = $5, data = $6, updated_at = $7 WHERE id = $1`,
+        [r.id, r.key, ns(r.kind), r.ownerId, r.status, JSON.stringify(r.data), r.updatedAt]);
+    }
+  };
+
+  const commit = (work: UnitOfWork): Promise<{ version: number | null }> =>
+    tx(async (c) => {
+      // Taken first, before any row lock, so it cannot deadlock with the rows it protects.
+      if (work.configPatch !== undefined) await c.query('SELECT pg_advisory_xact_lock($1, $2)', [LOCK_SPACE, CONFIG_LOCK]);
+      for (const w of work.writes) {
+        if (w.table === 'resources') {
+          if (w.action === 'delete') await c.query('DELETE FROM resources WHERE id = $1', [w.id]);
+          else await writeResource(c, w.action, w.row);
+        } else if (w.table === 'users') {
+          if (w.action === 'delete') await c.query('DELETE FROM users WHERE id = $1', [w.id]);
+          else if (w.action === 'insert') {
+            const u = w.row;
+            await c.query(`INSERT INTO users (id, email, name, role, password_hash, source, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+              [u.id, u.email, u.name, u.role, u.passwordHash, u.source, u.createdAt, u.updatedAt]);
+          } else {
+            const u = w.row;
+            await c.query(`UPDATE users SET email = $2, name = $3, role = $4, password_hash = $5, updated_at = $6 WHERE id = $1`,
+              [u.id, u.email, u.name, u.role, u.passwordHash, u.updatedAt]);
+          }
+        } else if (w.action === 'insert') {
+          const k = w.row;
+          await c.query(`INSERT INTO api_keys (id, name, kind, role, prefix, hash, created_by, created_at, last_used_at, revoked_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, [k.id, k.name, k.kind, k.role, k.prefix, k.hash, k.createdBy, k.createdAt, k.lastUsedAt, k.revokedAt]);
+        } else {
+          const k = w.row;
+          await c.query('UPDATE api_keys SET name = $2, role = $3, revoked_at = $4 WHERE id = $1', [k.id, k.name, k.role, k.revokedAt]);
+        }
+      }
+      let version: number | null = null;
+      if (work.configPatch !== undefined) {
+        const { rows } = await c.query('INSERT INTO config_log (patch, created_at) VALUES ($1, $2) RETURNING version', ['{}', new Date().toISOString()]);
+        version = num((rows[0] as Row).version);
+        await c.query('UPDATE config_log SET patch = $1 WHERE version = $2', [JSON.stringify({ ...work.configPatch, version }), version]);
+      }
+      if (work.audit !== undefined) {
+        const a = work.audit;
+        await c.query(`INSERT INTO audit_log (at, actor_type, actor_id, actor_label, action, resource_type, resource_id, resource_key, before, after,
+          request_id, ip, user_agent) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+          [a.at, a.actorType, a.actorId, a.actorLabel, a.action, a.resourceType, a.resourceId, a.resourceKey, json(a.before), json(a.after), a.requestId, a.ip, a.userAgent]);
+      }
+      return { version };
+    });
+
+  const insertEventBatches = (batches: StoredEvent[][]): Promise<{ accepted: number; duplicates: number }[]> =>
+    tx(async (c) => {
+      const results: { accepted: number; duplicates: number }[] = [];
+      // New exposures in arrival order, folded per (experiment, unit) below.
+      const exposures: StoredEvent[] = [];
+      for (const batch of batches) {
+        // Repeats inside a batch count as duplicates, as in SQLite (the first occurrence wins).
+        const seen = new Map<string, StoredEvent>();
+        for (const e of batch) if (!seen.has(e.id)) seen.set(e.id, e);
+        // A stable order of ids keeps two instances inserting overlapping batches from deadlocking.
+        const unique = [...seen.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+        const inserted = new Set<string>();
+        for (let i = 0; i < unique.length; i += EVENT_CHUNK) {
+          const chunk = unique.slice(i, i + EVENT_CHUNK);
+          const params: unknown[] = [];
+          for (const e of chunk) {
+            params.push(e.id, e.type, e.key, e.unitId, e.experiment, e.variant, e.value, e.properties === null ? null : JSON.stringify(e.properties), e.timestamp, e.receivedAt);
+          }
+          const { rows } = await c.query(`INSERT INTO events (id, type, key, unit_id, experiment, variant, value, properties, timestamp, received_at)
+            VALUES ${placeholders(chunk.length, 10)} ON CONFLICT (id) DO NOTHING RETURNING id`, params);
+          for (const r of rows as Row[]) inserted.add(r.id as string);
+        }
+        // Only a new exposure moves the unit summary; a resent one must not.
+        for (const e of seen.values()) {
+          if (inserted.has(e.id) && e.type === 'exposure' && e.experiment !== null && e.variant !== null) exposures.push(e);
+        }
+        results.push({ accepted: inserted.size, duplicates: batch.length - inserted.size });
+      }
+      await upsertUnits(c, exposures);
+      return results;
+    });
+
+  /**
+   * The same end state as SQLite's per-event upsert (first variant kept, earliest timestamp,
+   * conflicted once a second variant shows up), folded per unit first because one
+   * `INSERT ... ON CONFLICT DO UPDATE` may not touch a row twice.
+   */
+  const upsertUnits = async (c: Queryable, exposures: StoredEvent[]): Promise<void> => {
+    const units = new Map<string, { experiment: string; unitId: string; variant: string; firstTs: number; conflicted: number }>();
+    for (const e of exposures) {
+      const k = JSON.stringify([e.experiment, e.unitId]);
+      const u = units.get(k);
+      if (u === undefined) units.set(k, { experiment: e.experiment!, unitId: e.unitId, variant: e.variant!, firstTs: e.timestamp, conflicted: 0 });
+      else {
+        if (u.variant !== e.variant) u.conflicted = 1;
+        u.firstTs = Math.min(u.firstTs, e.timestamp);
+      }
+    }
+    const rows = [...units.values()].sort((a, b) => (a.experiment < b.experiment ? -1 : a.experiment > b.experiment ? 1 : a.unitId < b.unitId ? -1 : a.unitId > b.unitId ? 1 : 0));
+    for (let i = 0; i < rows.length; i += UNIT_CHUNK) {
+      const chunk = rows.slice(i, i + UNIT_CHUNK);
+      const params: unknown[] = [];
+      for (const u of chunk) params.push(u.experiment, u.unitId, u.variant, u.firstTs, u.conflicted);
+      await c.query(`INSERT INTO experiment_units AS a (experiment, unit_id, variant, first_ts, conflicted) VALUES ${placeholders(chunk.length, 5)}
+        ON CONFLICT (experiment, unit_id) DO UPDATE SET
+          conflicted = CASE WHEN a.conflicted = 1 OR EXCLUDED.conflicted = 1 OR a.variant <> EXCLUDED.variant THEN 1 ELSE 0 END,
+          first_ts = LEAST(a.first_ts, EXCLUDED.first_ts)`, params);
+    }
+  };
+
+  const listResources = async (kind: ResourceKind, f: ResourceFilter): Promise<Page<ResourceRow>> => {
+    const args: unknown[] = [kind, f.after ?? 0];
+    const where = ['kind = $1', 'seq > $2'];
+    if (f.status !== undefined) { args.push(f.status); where.push(`status = $${args.length}`); }
+    if (f.ownerId !== undefined) { args.push(f.ownerId); where.push(`owner_id = $${args.length}`); }
+    if (f.q !== undefined && f.q !== '') {
+      args.push(f.q);
+      const p = `$${args.length}`;
+      where.push(`(strpos(lower(key), lower(${p})) > 0 OR strpos(lower(COALESCE(data::json->>'name', '')), lower(${p})) > 0)`);
+    }
+    args.push(f.limit + 1);
+    const rows = await q(`SELECT * FROM resources WHERE ${where.join(' AND ')} ORDER BY seq LIMIT $${args.length}`, args);
+    return page(rows.map(toResource), f.limit);
+  };
+
+  const listAudit = async (f: AuditFilter): Promise<Page<AuditRow>> => {
+    // Newest first: the cursor walks backwards through the sequence.
+    const args: unknown[] = [f.after ?? Number.MAX_SAFE_INTEGER];
+    const where = ['seq < $1'];
+    if (f.actorId !== undefined) { args.push(f.actorId); where.push(`actor_id = $${args.length}`); }
+    if (f.action !== undefined) { args.push(f.action); where.push(`action = $${args.length}`); }
+    if (f.resourceType !== undefined) { args.push(f.resourceType); where.push(`resource_type = $${args.length}`); }
+    if (f.resourceId !== undefined) { args.push(f.resourceId); where.push(`(resource_id = $${args.length} OR resource_key = $${args.length})`); }
+    args.push(f.limit + 1);
+    const rows = await q(`SELECT * FROM audit_log WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT $${args.length}`, args);
+    return page(rows.map(toAudit), f.limit);
+  };
+
+  const experimentAggregates = async (experiment: string, metrics: readonly { key: string; type: 'conversion' | 'mean' }[]): Promise<ExperimentAggregates> => {
+    const [excluded, units] = await Promise.all([
+      q('SELECT COUNT(*) AS n FROM experiment_units WHERE experiment = $1 AND conflicted = 1', [experiment]),
+      q('SELECT variant, COUNT(*) AS n FROM experiment_units WHERE experiment = $1 AND conflicted = 0 GROUP BY variant', [experiment]),
+    ]);
+    const out: ExperimentAggregates = { units: {}, excludedUnits: num(excluded[0]!.n), metrics: {} };
+    for (const r of units) out.units[r.variant as string] = num(r.n);
+    for (const m of metrics) {
+      const per: ExperimentAggregates['metrics'][string] = {};
+      if (m.type === 'conversion') {
+        const rows = await q(`SELECT a.variant AS variant, COUNT(*) AS k FROM experiment_units a
+          WHERE a.experiment = $1 AND a.conflicted = 0 AND EXISTS (
+            SELECT 1 FROM events e WHERE e.type = 'track' AND e.key = $2 AND e.unit_id = a.unit_id AND e.timestamp >= a.first_ts)
+          GROUP BY a.variant`, [experiment, m.key]);
+        for (const r of rows) { const k = num(r.k); per[r.variant as string] = { sum: k, sumSquares: k, unitsWithEvents: k }; }
+      } else {
+        const rows = await q(`SELECT variant, COUNT(*) AS k, SUM(s) AS sum, SUM(s * s) AS sq FROM (
+            SELECT a.variant AS variant, SUM(COALESCE(e.value, 1)) AS s
+            FROM experiment_units a JOIN events e ON e.type = 'track' AND e.key = $1 AND e.unit_id = a.unit_id AND e.timestamp >= a.first_ts
+            WHERE a.experiment = $2 AND a.conflicted = 0
+            GROUP BY a.unit_id, a.variant) per_unit GROUP BY variant`, [m.key, experiment]);
+        for (const r of rows) per[r.variant as string] = { sum: num(r.sum), sumSquares: num(r.sq), unitsWithEvents: num(r.k) };
+      }
+      out.metrics[m.key] = per;
+    }
+    return out;
+  };
+
+  let closed: Promise<void> | null = null;
+  return {
+    kind: 'postgres',
+    ping: async () => {
+      try {
+        return num((await q('SELECT 1 AS ok'))[0]!.ok) === 1;
+      } catch {
+        return false;
+      }
+    },
+    close: () => (closed ??= pool.end()),
+    async withLock(name, fn) {
+      const client = await checkout(pool);
+      let broken: Error | undefined;
+      try {
+        await client.query('SELECT pg_advisory_lock($1, hashtext($2))', [LOCK_SPACE, name]);
+        try {
+          return await fn();
+        } finally {
+          try {
+            await client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [LOCK_SPACE, name]);
+          } catch (e) {
+            broken = e as Error;
+          }
+        }
+      } finally {
+        // A connection whose unlock failed is discarded: closing it releases the lock.
+        client.release(broken);
+      }
+    },
+    commit,
+    getResource: async (kind, idOrKey) =>
+      (await one('SELECT * FROM resources WHERE kind = $1 AND id = $2', [kind, idOrKey], toResource)) ??
+      (await one('SELECT * FROM resources WHERE kind = $1 AND key = $2', [kind, idOrKey], toResource)),
+    findByKey: async (kinds, key) => {
+      for (const k of new Set(kinds.map(ns))) {
+        const r = await one('SELECT * FROM resources WHERE ns = $1 AND key = $2', [k, key], toResource);
+        if (r !== null && kinds.includes(r.kind)) return r;
+      }
+      return null;
+    },
+    listResources,
+    allResources: async (kind) => (await snapshotQuery('SELECT * FROM resources WHERE kind = $1 ORDER BY seq', [kind])).map(toResource),
+    configVersion: async () => num((await snapshotQuery('SELECT COALESCE(MAX(version), 0) AS v FROM config_log', []))[0]!.v),
+    configLogSince: async (version, limit) =>
+      (await q('SELECT version, patch FROM config_log WHERE version > $1 ORDER BY version LIMIT $2', [version, limit]))
+        .map((r) => ({ version: num(r.version), patch: JSON.parse(r.patch as string) as ConfigPatch })) as ConfigLogEntry[],
+    getUser: (id) => one('SELECT * FROM users WHERE id = $1', [id], toUser),
+    getUserByEmail: (email) => one('SELECT * FROM users WHERE lower(email) = lower($1)', [email], toUser),
+    listUsers: async (after, limit) => page((await q('SELECT * FROM users WHERE seq > $1 ORDER BY seq LIMIT $2', [after ?? 0, limit + 1])).map(toUser), limit),
+    countUsers: async () => num((await q('SELECT COUNT(*) AS n FROM users'))[0]!.n),
+    getApiKey: (id) => one('SELECT * FROM api_keys WHERE id = $1', [id], toApiKey),
+    getApiKeyByHash: (hash) => one('SELECT * FROM api_keys WHERE hash = $1', [hash], toApiKey),
+    listApiKeys: async (createdBy, after, limit) => {
+      const rows = createdBy === undefined
+        ? await q('SELECT * FROM api_keys WHERE seq > $1 ORDER BY seq LIMIT $2', [after ?? 0, limit + 1])
+        : await q('SELECT * FROM api_keys WHERE created_by = $1 AND seq > $2 ORDER BY seq LIMIT $3', [createdBy, after ?? 0, limit + 1]);
+      return page(rows.map(toApiKey), limit);
+    },
+    countApiKeys: async () => num((await q('SELECT COUNT(*) AS n FROM api_keys'))[0]!.n),
+    touchApiKey: async (id, at) => { await q('UPDATE api_keys SET last_used_at = $1 WHERE id = $2', [at, id]); },
+    listAudit,
+    getSetting: async (key) => ((await q('SELECT value FROM settings WHERE key = $1', [key]))[0]?.value as string | undefined) ?? null,
+    setSetting: async (key, value) => {
+      await q('INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value', [key, value]);
+    },
+    insertEventBatches,
+    countEvents: async () => num((await q('SELECT COUNT(*) AS n FROM events'))[0]!.n),
+    deleteEventsBefore: async (ms) => (await pool.query('DELETE FROM events WHERE timestamp < $1', [ms])).rowCount ?? 0,
+    experimentAggregates,
+  };
+}
+
+/** Applies pending migrations, one transaction each, under a session advisory lock. */
+async function migrate(pool: pg.Pool): Promise<void> {
+  const client = await checkout(pool);
+  let broken: Error | undefined;
+  try {
+    await client.query('SELECT pg_advisory_lock($1, $2)', [LOCK_SPACE, MIGRATION_LOCK]);
+    try {
+      await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+      const applied = new Set((await client.query('SELECT id FROM schema_migrations')).rows.map((r: Row) => num(r.id)));
+      for (const m of PG_MIGRATIONS) {
+        if (applied.has(m.id)) continue;
+        await client.query('BEGIN');
+        try {
+          await client.query(m.sql);
+          await client.query('INSERT INTO schema_migrations (id, name, applied_at) VALUES ($1, $2, $3)', [m.id, m.name, new Date().toISOString()]);
+          await client.query('COMMIT');
+        } catch (e) {
+          await client.query('ROLLBACK');
+          throw new Error(`PostgreSQL migration ${m.id} (${m.name}) failed: ${(e as Error).message}`, { cause: e });
+        }
+      }
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1, $2)', [LOCK_SPACE, MIGRATION_LOCK]).catch((e: Error) => { broken = e; });
+    }
+  } finally {
+    client.release(broken);
+  }
+}

@@ -1,0 +1,110 @@
+import { Redis } from 'ioredis';
+import pino from 'pino';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { redisRateLimiter } from '../src/middleware/redis-rate-limiter';
+import { tokenBucketLimiter, type RateDecision } from '../src/middleware/rate-limit';
+import { connectRedis } from '../src/services/redis';
+import { freePort, startRedis, type TestRedis } from './services';
+
+const silent = pino({ level: 'silent' });
+
+/** An ioredis client configured like the server's command connection. */
+function client(url: string): Redis {
+  return new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: 500, retryStrategy: (n) => Math.min(n * 100, 300) });
+}
+
+async function ready(r: Redis, timeoutMs = 5000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (r.status !== 'ready') {
+    if (Date.now() > deadline) throw new Error(`redis client not ready in ${timeoutMs} ms (status ${r.status})`);
+    await new Promise((res) => setTimeout(res, 20));
+  }
+}
+
+describe('Redis-backed rate limiter', () => {
+  let redis: TestRedis;
+  const clients: Redis[] = [];
+  const open = async () => {
+    const c = client(redis.url);
+    c.on('error', () => {});
+    clients.push(c);
+    await ready(c);
+    return c;
+  };
+
+  beforeAll(async () => {
+    redis = await startRedis();
+  });
+  afterAll(async () => {
+    for (const c of clients) c.disconnect();
+    await redis?.stop();
+  });
+
+  it('two instances (two connections) draw from one bucket', async () => {
+    const a = redisRateLimiter({ redis: await open(), name: 'shared', capacity: 5, perSecond: 1 });
+    const b = redisRateLimiter({ redis: await open(), name: 'shared', capacity: 5, perSecond: 1 });
+    const now = 1_700_000_000_000;
+    const decisions: RateDecision[] = [];
+    for (let i = 0; i < 8; i++) decisions.push(await (i % 2 === 0 ? a : b).take('key:1', now));
+    expect(decisions.map((d) => d.allowed)).toEqual([true, true, true, true, true, false, false, false]);
+    expect(decisions.slice(0, 5).map((d) => d.remaining)).toEqual([4, 3, 2, 1, 0]);
+    expect(decisions[5]).toEqual({ allowed: false, limit: 5, remaining: 0, resetSeconds: 1 });
+    // Two seconds later two tokens are back, for either instance.
+    expect((await b.take('key:1', now + 2000)).allowed).toBe(true);
+    expect((await a.take('key:1', now + 2000)).allowed).toBe(true);
+    expect((await a.take('key:1', now + 2000)).allowed).toBe(false);
+    // Another key, and another limiter name, are separate buckets.
+    expect((await a.take('key:2', now)).remaining).toBe(4);
+    const other = redisRateLimiter({ redis: await open(), name: 'other', capacity: 5, perSecond: 1 });
+    expect((await other.take('key:1', now)).remaining).toBe(4);
+    expect(a.stats.local + b.stats.local).toBe(0);
+  });
+
+  it('decides exactly like the in-process token bucket', async () => {
+    const shared = redisRateLimiter({ redis: await open(), name: 'same', capacity: 3, perSecond: 2 });
+    const local = tokenBucketLimiter({ capacity: 3, perSecond: 2 });
+    const steps = [0, 0, 0, 0, 100, 400, 500, 500, 500, 2000, 2000, 2100, 2101, 5000, 5000, 5000, 5000];
+    const t0 = 1_800_000_000_000;
+    for (const [i, dt] of steps.entries()) {
+      expect(await shared.take('k', t0 + dt), `step ${i}`).toEqual(await local.take('k', t0 + dt));
+    }
+  });
+
+  it('fails open to local counting while Redis is down and goes back to Redis when it returns', async () => {
+    const r = await open();
+    const limiter = redisRateLimiter({ redis: r, name: 'outage', capacity: 2, perSecond: 0.001, retryAfterMs: 50 });
+    const now = Date.now();
+    expect((await limiter.take('k', now)).allowed).toBe(true);
+    expect(limiter.stats.redis).toBe(1);
+    await redis.stop();
+    const started = Date.now();
+    const during = [await limiter.take('k', now), await limiter.take('k', now), await limiter.take('k', now)];
+    expect(Date.now() - started).toBeLessThan(1000);
+    // The local bucket starts full: two allowed, then refused (never an exception).
+    expect(during.map((d) => d.allowed)).toEqual([true, true, false]);
+    expect(limiter.stats.local).toBe(3);
+    await redis.start();
+    await ready(r, 10_000);
+    await new Promise((res) => setTimeout(res, 60));
+    // Redis forgot everything (no persistence): a full bucket again, counted in Redis.
+    const after = await limiter.take('k', now);
+    expect(after).toMatchObject({ allowed: true, remaining: 1 });
+    expect(limiter.stats.redis).toBe(2);
+  });
+
+  it('answers from memory without delay when Redis was never reachable', async () => {
+    const port = await freePort();
+    const conns = connectRedis(`redis://127.0.0.1:${port}`, silent);
+    try {
+      const limiter = redisRateLimiter({ redis: conns.command, name: 'never', capacity: 1, perSecond: 1, logger: silent });
+      const started = Date.now();
+      expect((await limiter.take('k', started)).allowed).toBe(true);
+      expect((await limiter.take('k', started)).allowed).toBe(false);
+      expect(Date.now() - started).toBeLessThan(200);
+      expect(limiter.stats).toEqual({ redis: 0, local: 2 });
+      expect(conns.ready).toBe(false);
+    } finally {
+      await conns.close();
+    }
+  });
+});
