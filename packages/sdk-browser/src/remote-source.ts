@@ -12,6 +12,8 @@ interface WireDetail {
   rule_id?: string;
   error_code?: SourceDetail['errorCode'];
   in_experiment?: boolean;
+  /** The experiment's unit id, when the server enrolled the unit (experiments may bucket by another attribute than `key`). */
+  unit_id?: string;
 }
 
 /** `{version, flags}` from `/sdk/v1/evaluate` or the stream, in the SDK's camelCase form. */
@@ -27,6 +29,7 @@ function snapshotOf(data: { version?: unknown; flags?: Record<string, WireDetail
       if (w.rule_id !== undefined) d.ruleId = w.rule_id;
       if (w.error_code !== undefined) d.errorCode = w.error_code;
       if (w.in_experiment !== undefined) d.inExperiment = w.in_experiment;
+      if (w.unit_id !== undefined) (d as SourceDetail).unit = w.unit_id;
     }
     flags[k] = d;
   }

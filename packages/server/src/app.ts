@@ -72,7 +72,11 @@ export function createApp(ctx: ServerContext, extraGroups: { prefix: string; rou
   }));
   app.use('*', rateLimit(ctx.apiLimiter, (c) => {
     const cred = credentialOf(c, c.req.path.startsWith('/sdk/'));
-    return cred !== null && cred.startsWith('sy_') ? `key:${createHash('sha256').update(cred).digest('base64url').slice(0, 22)}` : null;
+    if (cred === null || !cred.startsWith('sy_')) return null;
+    const key = `key:${createHash('sha256').update(cred).digest('base64url').slice(0, 22)}`;
+    // A client key is shared by every visitor of a site: count it per visitor, or one visitor
+    // could use up everyone's budget.
+    return cred.startsWith('sy_cli_') ? `${key}:${c.get('clientIp') ?? 'unknown'}` : key;
   }));
   app.use('*', metricsMiddleware(ctx.metrics));
 

@@ -143,3 +143,38 @@ describe('SDK config and stream endpoints', () => {
     }
   });
 });
+
+describe('remote evaluation details', () => {
+  it('takes any JSON object as context and names the unit of an enrolled experiment', async () => {
+    const t = await startTestServer();
+    try {
+      await t.request('POST', '/api/v1/experiments', {
+        token: t.adminToken,
+        body: { key: 'by-company', bucket_by: 'company_id', variants: [{ key: 'control', weight: 50 }, { key: 'b', weight: 50 }] },
+      });
+      await t.request('POST', '/api/v1/experiments/by-company/start', { token: t.adminToken });
+      const r = await t.request('POST', '/sdk/v1/evaluate', { apiKey: t.clientKey, body: { context: { key: 'user-9', company_id: 'acme' } } });
+      expect(r.body.data.flags['by-company']).toMatchObject({ reason: 'SPLIT', in_experiment: true, unit_id: 'acme' });
+      const none = await t.request('POST', '/sdk/v1/evaluate', { apiKey: t.clientKey, body: { context: { key: null } } });
+      expect(none.status).toBe(200);
+      expect(none.body.data.flags['by-company']).toEqual({ value: null, variant: null, reason: 'DEFAULT', in_experiment: false });
+      const proto = await t.request('POST', '/sdk/v1/evaluate', { apiKey: t.clientKey, raw: '{"context": {"key": "u", "__proto__": {"x": 1}}}', headers: { 'content-type': 'application/json' } });
+      expect(proto.status).toBe(200);
+      expect((await t.request('POST', '/sdk/v1/evaluate', { apiKey: t.clientKey, body: { context: [] } })).status).toBe(400);
+    } finally {
+      await t.stop();
+    }
+  });
+
+  it('rate-limits a client key per visitor, so one visitor cannot exhaust it for all', async () => {
+    const t = await startTestServer({ apiRateBurst: 3, apiRatePerSecond: 0.001, trustProxy: true });
+    try {
+      const ask = (ip: string) => t.request('POST', '/sdk/v1/evaluate', { apiKey: t.clientKey, headers: { 'x-forwarded-for': ip }, body: { context: { key: 'u' } } });
+      for (let i = 0; i < 3; i++) expect((await ask('203.0.113.1')).status).toBe(200);
+      expect((await ask('203.0.113.1')).status).toBe(429);
+      expect((await ask('203.0.113.2')).status).toBe(200);
+    } finally {
+      await t.stop();
+    }
+  });
+});

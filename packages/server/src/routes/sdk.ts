@@ -24,8 +24,26 @@ const eventDoc = z.object({
 });
 const eventsBodyDoc = z.object({ events: z.array(eventDoc).max(1000) }).meta({ id: 'EventBatch' });
 
-const contextSchema = z.looseObject({ key: z.union([z.string(), z.number()]).optional() }).meta({ id: 'EvaluationContext' });
-const evaluateBody = z.strictObject({ context: contextSchema }).meta({ id: 'EvaluateInput' });
+const contextSchema = z.record(z.string(), z.unknown()).meta({ id: 'EvaluationContext', description: 'key identifies the unit; other attributes feed targeting' });
+const evaluateBodyDoc = z.strictObject({ context: contextSchema }).meta({ id: 'EvaluateInput' });
+
+/**
+ * Reads `{context}` by hand rather than through zod: a context is any JSON object, taken as
+ * parsed (zod would copy it and drop an own `__proto__` attribute), exactly as core sees it.
+ */
+async function readContext(c: Context<AppEnv>): Promise<EvaluationContext> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(await c.req.text());
+  } catch (e) {
+    throw new ApiError('VALIDATION_ERROR', `malformed JSON body: ${(e as Error).message}`);
+  }
+  const context = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? (raw as { context?: unknown }).context : undefined;
+  if (typeof context !== 'object' || context === null || Array.isArray(context)) {
+    throw new ApiError('VALIDATION_ERROR', 'the body must be {"context": {...}}', [{ path: 'context', message: 'must be an object' }]);
+  }
+  return context as EvaluationContext;
+}
 
 /** Parses a context passed on a query string: JSON, or base64url-encoded JSON (what EventSource URLs carry best). */
 export function contextFromQuery(raw: string | undefined): EvaluationContext {
@@ -110,9 +128,12 @@ export function sdkRoutes(ctx: ServerContext): RouteDef<any, any>[] {
       },
     }),
     route({
-      method: 'post', path: '/evaluate', summary: 'Every flag evaluated for a context (client or server keys); never rules', tag: 'SDK', auth: 'sdk', body: evaluateBody,
+      method: 'post', path: '/evaluate', summary: 'Every flag evaluated for a context (client or server keys); never rules', tag: 'SDK', auth: 'sdk', docBody: evaluateBodyDoc,
       success: { status: 200, description: '{version, flags: {<key>: {value, variant, reason}}}' },
-      handler: async (_c, { body }) => ({ data: { version: ctx.config.version, flags: evaluateForWire(ctx.config, body.context as EvaluationContext) } }),
+      handler: async (c) => {
+        const context = await readContext(c);
+        return { data: { version: ctx.config.version, flags: evaluateForWire(ctx.config, context) } };
+      },
     }),
     route({
       method: 'post', path: '/events', summary: 'Ingest a batch of exposure/track events; 202 after the commit', tag: 'Events', auth: 'sdk',

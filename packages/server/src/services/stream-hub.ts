@@ -7,7 +7,15 @@ import { sseFrame, toWire, type WireDetail } from './wire';
 /** Every flag and experiment evaluated for one context, in wire form. */
 export function evaluateForWire(config: ConfigState, context: EvaluationContext): Record<string, WireDetail> {
   const out: Record<string, WireDetail> = {};
-  for (const [k, d] of Object.entries(evaluateAll(config.compiled(), context))) out[k] = toWire(d);
+  const experiments = config.document.experiments;
+  for (const [k, d] of Object.entries(evaluateAll(config.compiled(), context))) {
+    const w = toWire(d);
+    if (d.inExperiment === true) {
+      const unit = context[experiments[k]?.bucket_by ?? 'key'];
+      if (typeof unit === 'string' || typeof unit === 'number') w.unit_id = String(unit);
+    }
+    out[k] = w;
+  }
   return out;
 }
 

@@ -8,6 +8,8 @@ export interface WireDetail {
   rule_id?: string;
   error_code?: string;
   in_experiment?: boolean;
+  /** For an enrolled unit: its id under the experiment's `bucket_by`, so a remote client records the exposure under the right unit. */
+  unit_id?: string;
 }
 
 /** Converts core's camelCase detail to the JSON wire shape. */
