@@ -90,25 +90,38 @@ describe('BoundedQueue', () => {
 });
 
 describe('ExposureLru', () => {
-  it('reports a pair once, remembers per experiment and evicts the least recently seen', () => {
-    const lru = new ExposureLru(3);
+  it('reports a pair once, per experiment, and forgets pairs not seen for a generation', () => {
+    const lru = new ExposureLru(4); // generations of 2 pairs
     expect(lru.add('e1', 'u1')).toBe(true);
     expect(lru.add('e1', 'u1')).toBe(false);
-    expect(lru.add('e2', 'u1')).toBe(true); // another experiment, same unit
-    expect(lru.add('e1', 'u2')).toBe(true);
-    expect(lru.add('e1', 'u1')).toBe(false); // touch u1: e2/u1 is now the oldest
-    expect(lru.add('e1', 'u3')).toBe(true); // evicts e2/u1
-    expect(lru.size).toBe(3);
+    expect(lru.add('e2', 'u1')).toBe(true); // another experiment, same unit; generation full
+    expect(lru.size).toBe(2);
+    expect(lru.add('e1', 'u1')).toBe(false); // in the old generation: still remembered, moved young
+    expect(lru.add('e1', 'u2')).toBe(true); // generation full again: e2/u1 (not seen since) is dropped
     expect(lru.has('e2', 'u1')).toBe(false);
     expect(lru.has('e1', 'u1')).toBe(true);
     expect(lru.add('e2', 'u1')).toBe(true); // forgotten, so exposed again
+    expect(lru.add('e1', 'u1')).toBe(false); // old -> young; the generation fills and turns over
+    expect(lru.add('e1', 'u2')).toBe(true); // u2 was not seen during the last generation
   });
 
-  it('stays bounded under many distinct pairs', () => {
+  it('stays bounded under many distinct pairs and keeps the recent ones', () => {
     const lru = new ExposureLru(100);
-    for (let i = 0; i < 10_000; i++) lru.add(`e${i % 7}`, `u${i}`);
-    expect(lru.size).toBe(100);
-    for (let i = 9_900; i < 10_000; i++) expect(lru.has(`e${i % 7}`, `u${i}`)).toBe(true);
+    for (let i = 0; i < 10_000; i++) {
+      lru.add(`e${i % 7}`, `u${i}`);
+      expect(lru.size).toBeLessThanOrEqual(100);
+    }
+    for (let i = 9_950; i < 10_000; i++) expect(lru.has(`e${i % 7}`, `u${i}`)).toBe(true);
+    expect(lru.has('e0', 'u0')).toBe(false);
+  });
+
+  it('never forgets a pair seen at least once every capacity / 2 new pairs', () => {
+    const lru = new ExposureLru(10);
+    expect(lru.add('e', 'hot')).toBe(true);
+    for (let i = 0; i < 1000; i++) {
+      lru.add('e', `cold-${i}`);
+      if (i % 4 === 0) expect(lru.add('e', 'hot')).toBe(false);
+    }
   });
 });
 

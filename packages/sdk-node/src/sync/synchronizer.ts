@@ -329,6 +329,8 @@ export class Synchronizer {
 
   private onSilence(silentForMs: number): void {
     if (this.mode === 'stopped') return;
+    // Polling is silent between polls by design: stale means two polls' worth of nothing.
+    if (this.mode === 'polling' && silentForMs < 2 * this.options.pollIntervalMs) return;
     if (!this.isStale && this.store.fromServer) {
       this.isStale = true;
       this.log.warn('no data from the server; config may be stale', { silentForMs });
