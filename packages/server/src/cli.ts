@@ -7,7 +7,9 @@ const USAGE = `Usage: switchyard serve [--port 8787] [--host 127.0.0.1] [--db .s
 Environment: SWITCHYARD_PORT, SWITCHYARD_HOST, SWITCHYARD_DB, SWITCHYARD_DEMO, SWITCHYARD_ADMIN_EMAIL,
 SWITCHYARD_ADMIN_PASSWORD, SWITCHYARD_JWT_SECRET, SWITCHYARD_CORS_ORIGINS, SWITCHYARD_LOG_LEVEL,
 SWITCHYARD_EVENT_RETENTION_DAYS, SWITCHYARD_JWKS_URL, SWITCHYARD_OIDC_ISSUER, SWITCHYARD_OIDC_AUDIENCE,
-SWITCHYARD_OIDC_ROLE_CLAIM, SWITCHYARD_OIDC_ROLE_MAP. See docs/configuration.md.`;
+SWITCHYARD_OIDC_ROLE_CLAIM, SWITCHYARD_OIDC_ROLE_MAP, SWITCHYARD_DATABASE_URL (postgres://..., for several
+instances), SWITCHYARD_REDIS_URL (config fan-out and shared rate limits), SWITCHYARD_TRUST_PROXY.
+See docs/configuration.md and docs/scaling.md.`;
 
 async function main(argv: string[]): Promise<void> {
   const { positionals, values } = parseArgs({

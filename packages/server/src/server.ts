@@ -62,95 +62,105 @@ export async function startServer(start: StartOptions = {}): Promise<RunningServ
   const options = resolveOptions(explicit, env ?? process.env);
   const logger = givenLogger ?? pino({ level: options.logLevel, base: { service: 'switchyard' } });
   const baseStore = givenStore ?? (await openStore(options, logger));
-  const redis = options.redisUrl !== undefined ? connectRedis(options.redisUrl, logger) : null;
-  const fanout = baseStore.kind === 'postgres' || redis !== null ? new ConfigFanout(baseStore, { redis, pollMs: options.configPollMs, logger }) : null;
-  // Commits through `store` publish their config version to the other instances.
-  const store = fanout?.store ?? baseStore;
-  // Check-then-act set-up (JWT secret, first admin, demo seed) runs once across instances starting together.
-  const once = <T>(fn: () => Promise<T>): Promise<T> => (isPostgresStore(baseStore) ? baseStore.withLock('bootstrap', fn) : fn());
-  const secret = await once(() => resolveJwtSecret(store, options));
-  const config = new ConfigState(store);
-  await config.load();
-  fanout?.start(config);
-  const metrics = createMetrics();
-  const hub = new StreamHub(config, { heartbeatMs: options.heartbeatMs, maxBufferBytes: options.sseMaxBufferBytes, replayCapacity: options.sseReplayCapacity }, logger, (d) =>
-    d > 0 ? metrics.sseClients.inc() : metrics.sseClients.dec(),
-  );
-  const events = new EventWriter(store, (stored) => {
-    for (const e of stored) metrics.eventsIngested.inc({ type: e.type });
-  });
-  const ctx: ServerContext = {
-    options,
-    store,
-    logger,
-    hub,
-    events,
-    tokens: createTokenService({ secret, ttlSeconds: options.jwtTtlSeconds, ...(options.oidc ? { oidc: options.oidc } : {}) }),
-    config,
-    metrics,
-    apiLimiter: redis !== null
-      ? redisRateLimiter({ redis: redis.command, name: 'api', capacity: options.apiRateBurst, perSecond: options.apiRatePerSecond, logger })
-      : tokenBucketLimiter({ capacity: options.apiRateBurst, perSecond: options.apiRatePerSecond }),
-    loginLimiter: redis !== null
-      ? redisRateLimiter({ redis: redis.command, name: 'login', capacity: options.loginRatePerMinute, perSecond: options.loginRatePerMinute / 60, logger })
-      : tokenBucketLimiter({ capacity: options.loginRatePerMinute, perSecond: options.loginRatePerMinute / 60 }),
-    now: now ?? Date.now,
-  };
-  const credentials = await once(() => firstStart(ctx));
-  if (credentials !== null && options.printCredentials) process.stdout.write(describeCredentials(credentials) + '\n');
-  if (options.demo) {
-    const admin = await store.getUserByEmail(options.adminEmail);
-    if (admin !== null) {
-      const created = await once(() => seedDemo(ctx, admin));
-      if (created.length > 0) logger.info({ created }, 'demo data seeded');
-    }
+  // Whatever start-up opened is closed again, newest first, if a later step fails.
+  const undo: (() => unknown)[] = [() => baseStore.close()];
+  try {
+    return await listen();
+  } catch (err) {
+    for (const step of undo.reverse()) await Promise.resolve().then(step).catch(() => undefined);
+    throw err;
   }
-  const app = createApp(ctx);
-  const stopRetention = startRetention(ctx);
-  const experiments = new ExperimentService(ctx);
-  const scheduler = new Scheduler(ctx, experiments);
-  await scheduler.start();
-  const safety = new SafetyMonitor(ctx, experiments, new ResultsService(ctx), options.safetyIntervalMs);
-  safety.start();
-  const server: ServerType = await new Promise((resolve, reject) => {
-    const s = serve({ fetch: app.fetch, port: options.port, hostname: options.host }, () => resolve(s));
-    s.once('error', (err) => {
-      void (async () => {
-        await fanout?.close();
-        await redis?.close();
-        await store.close();
-      })();
-      reject(err);
+
+  async function listen(): Promise<RunningServer> {
+    const redis = options.redisUrl !== undefined ? connectRedis(options.redisUrl, logger) : null;
+    if (redis !== null) undo.push(() => redis.close());
+    const fanout = baseStore.kind === 'postgres' || redis !== null ? new ConfigFanout(baseStore, { redis, pollMs: options.configPollMs, logger }) : null;
+    // Commits through `store` publish their config version to the other instances.
+    const store = fanout?.store ?? baseStore;
+    // Check-then-act set-up (JWT secret, first admin, demo seed) runs once across instances starting together.
+    const once = <T>(fn: () => Promise<T>): Promise<T> => (isPostgresStore(baseStore) ? baseStore.withLock('bootstrap', fn) : fn());
+    const secret = await once(() => resolveJwtSecret(store, options));
+    const config = new ConfigState(store);
+    await config.load();
+    fanout?.start(config);
+    if (fanout !== null) undo.push(() => fanout.close());
+    const metrics = createMetrics();
+    const hub: StreamHub = new StreamHub(config, { heartbeatMs: options.heartbeatMs, maxBufferBytes: options.sseMaxBufferBytes, replayCapacity: options.sseReplayCapacity }, logger, (d) =>
+      d > 0 ? metrics.sseClients.inc() : metrics.sseClients.dec(),
+    );
+    undo.push(() => hub.close());
+    const events = new EventWriter(store, (stored) => {
+      for (const e of stored) metrics.eventsIngested.inc({ type: e.type });
     });
-  });
-  const port = (server.address() as AddressInfo).port;
-  const url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
-  logger.info({ url, db: store.kind === 'sqlite' ? options.dbPath : store.kind }, 'switchyard listening');
-  let closing: Promise<void> | null = null;
-  return {
-    url,
-    port,
-    ctx,
-    credentials,
-    jobs: { scheduler, safety },
-    fanout,
-    close() {
-      closing ??= (async () => {
-        stopRetention();
-        scheduler.stop();
-        safety.stop();
-        hub.close();
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          // Idle keep-alive sockets would hold close() open; in-flight requests still finish.
-          (server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();
-        });
-        await events.drain();
-        await fanout?.close();
-        await redis?.close();
-        await store.close();
-      })();
-      return closing;
-    },
-  };
+    const ctx: ServerContext = {
+      options,
+      store,
+      logger,
+      hub,
+      events,
+      tokens: createTokenService({ secret, ttlSeconds: options.jwtTtlSeconds, ...(options.oidc ? { oidc: options.oidc } : {}) }),
+      config,
+      metrics,
+      apiLimiter: redis !== null
+        ? redisRateLimiter({ redis: redis.command, name: 'api', capacity: options.apiRateBurst, perSecond: options.apiRatePerSecond, logger })
+        : tokenBucketLimiter({ capacity: options.apiRateBurst, perSecond: options.apiRatePerSecond }),
+      loginLimiter: redis !== null
+        ? redisRateLimiter({ redis: redis.command, name: 'login', capacity: options.loginRatePerMinute, perSecond: options.loginRatePerMinute / 60, logger })
+        : tokenBucketLimiter({ capacity: options.loginRatePerMinute, perSecond: options.loginRatePerMinute / 60 }),
+      now: now ?? Date.now,
+    };
+    const credentials = await once(() => firstStart(ctx));
+    if (credentials !== null && options.printCredentials) process.stdout.write(describeCredentials(credentials) + '\n');
+    if (options.demo) {
+      const admin = await store.getUserByEmail(options.adminEmail);
+      if (admin !== null) {
+        const created = await once(() => seedDemo(ctx, admin));
+        if (created.length > 0) logger.info({ created }, 'demo data seeded');
+      }
+    }
+    const app = createApp(ctx);
+    const stopRetention = startRetention(ctx);
+    undo.push(stopRetention);
+    const experiments = new ExperimentService(ctx);
+    const scheduler = new Scheduler(ctx, experiments);
+    undo.push(() => scheduler.stop());
+    await scheduler.start();
+    const safety = new SafetyMonitor(ctx, experiments, new ResultsService(ctx), options.safetyIntervalMs);
+    safety.start();
+    undo.push(() => safety.stop());
+    const server: ServerType = await new Promise((resolve, reject) => {
+      const s = serve({ fetch: app.fetch, port: options.port, hostname: options.host }, () => resolve(s));
+      s.once('error', reject);
+    });
+    const port = (server.address() as AddressInfo).port;
+    const url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
+    logger.info({ url, db: store.kind === 'sqlite' ? options.dbPath : store.kind }, 'switchyard listening');
+    let closing: Promise<void> | null = null;
+    return {
+      url,
+      port,
+      ctx,
+      credentials,
+      jobs: { scheduler, safety },
+      fanout,
+      close() {
+        closing ??= (async () => {
+          stopRetention();
+          scheduler.stop();
+          safety.stop();
+          hub.close();
+          await new Promise<void>((resolve) => {
+            server.close(() => resolve());
+            // Idle keep-alive sockets would hold close() open; in-flight requests still finish.
+            (server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+          });
+          await events.drain();
+          await fanout?.close();
+          await redis?.close();
+          await store.close();
+        })();
+        return closing;
+      },
+    };
+  }
 }

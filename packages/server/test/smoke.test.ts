@@ -50,3 +50,14 @@ describe('server smoke', () => {
     expect(other.body.data).toMatchObject({ value: false, variant: 'off', reason: 'DEFAULT' });
   });
 });
+
+describe('start-up failure', () => {
+  it('rejects with the listen error and releases what it opened', async () => {
+    const first = await startTestServer();
+    try {
+      await expect(startTestServer({ port: first.server.port })).rejects.toThrow(/EADDRINUSE/);
+    } finally {
+      await first.stop();
+    }
+  });
+});

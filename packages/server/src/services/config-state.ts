@@ -41,6 +41,7 @@ export class ConfigState {
   private doc: ConfigDocument = emptyConfig();
   private compiledCache: CompiledConfig | null = null;
   private readonly listeners = new Set<ConfigListener>();
+  private applying: Promise<void> = Promise.resolve();
 
   constructor(private readonly store: Store) {}
 
@@ -78,7 +79,15 @@ export class ConfigState {
    * Applies a committed patch. Patches arrive in version order from this process; one that
    * skips a version (another instance wrote in between) triggers a reload from the store.
    */
-  async apply(patch: ConfigPatch): Promise<void> {
+  apply(patch: ConfigPatch): Promise<void> {
+    // One at a time: a gap reload awaits the store, and an apply slipping in meanwhile would
+    // reach SSE clients ahead of the versions the reload replays.
+    const run = this.applying.then(() => this.applyNow(patch));
+    this.applying = run.catch(() => undefined);
+    return run;
+  }
+
+  private async applyNow(patch: ConfigPatch): Promise<void> {
     if (patch.version <= this.doc.version) return;
     if (patch.version !== this.doc.version + 1) {
       const before = this.doc.version;
