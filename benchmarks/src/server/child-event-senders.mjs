@@ -1,0 +1,133 @@
+/**
+ * Child process: concurrent event senders for the ingestion benchmark.
+ *
+ * parent `{type: 'run', url, key, concurrency, batchSize, runId, startNs, windowStartNs, windowEndNs}`
+ *   -> `{type: 'done', ...counts, latenciesMs}` after the last request has completed.
+ *
+ * Each sender is a loop with its own keep-alive `node:http` agent (one socket), POSTing
+ * `/sdk/v1/events` back to back until `windowEndNs`. Bodies come from one pre-serialized template
+ * of `batchSize` events with holes for the ids: each request fills every event id and every unit
+ * id with a fresh `crypto.randomUUID()` (random keys, as the SDKs make them, so SQLite's inserts
+ * land all over its B-trees) and joins the pieces: no JSON.stringify per request. Mix per batch:
+ * 40 % exposures (each a new unit of experiment `ingest-exp`, variant control/treatment), 60 %
+ * `track` events of those units (`purchase` with a value, one in three with small properties),
+ * epoch-millisecond timestamps.
+ */
+import { randomUUID } from 'node:crypto';
+import http from 'node:http';
+import { childFailureHandler, nowNs } from './lib.mjs';
+
+childFailureHandler();
+
+const HOLE = '@@HOLE@@';
+
+/**
+ * The body template: `pieces` with a hole between each two, and what goes in each hole (a fresh
+ * event id, or the id of one of the batch's fresh units). `fill()` makes one batch.
+ */
+function template(batchSize) {
+  const ts = Date.now();
+  const events = [];
+  /** @type {({ kind: 'id', j: number } | { kind: 'unit', u: number })[]} */
+  const holes = [];
+  const exposures = Math.round(batchSize * 0.4);
+  for (let j = 0; j < batchSize; j++) {
+    if (j < exposures) {
+      events.push({ id: HOLE, type: 'exposure', key: 'ingest-exp', unit_id: HOLE, experiment: 'ingest-exp', variant: j % 2 === 0 ? 'control' : 'treatment', timestamp: ts + j });
+      holes.push({ kind: 'id', j }, { kind: 'unit', u: j });
+    } else {
+      const u = (j - exposures) % exposures;
+      const e = { id: HOLE, type: 'track', key: 'purchase', unit_id: HOLE, value: Math.round(((j * 7919) % 10000) / 10) / 10 + 1, timestamp: ts + 1000 + j };
+      if (j % 3 === 0) e.properties = { plan: 'pro', source: 'bench' };
+      events.push(e);
+      holes.push({ kind: 'id', j }, { kind: 'unit', u });
+    }
+  }
+  const pieces = JSON.stringify({ events }).split(HOLE);
+  if (pieces.length !== holes.length + 1) throw new Error('template holes do not line up');
+  return {
+    /** One body: random UUIDs for every event id and every unit, as the SDKs make them. */
+    fill() {
+      const units = Array.from({ length: exposures }, () => randomUUID());
+      const out = new Array(pieces.length * 2 - 1);
+      for (let k = 0; k < holes.length; k++) {
+        out[2 * k] = pieces[k];
+        const h = holes[k];
+        out[2 * k + 1] = h.kind === 'id' ? randomUUID() : units[h.u];
+      }
+      out[out.length - 1] = pieces[pieces.length - 1];
+      return out.join('');
+    },
+  };
+}
+
+/**
+ * @param {http.Agent} agent @param {URL} u @param {string} key @param {string} body
+ * @returns {Promise<{ status: number, accepted: number }>}
+ */
+function post(agent, u, key, body) {
+  return new Promise((resolve, reject) => {
+    const req = http.request({
+      host: u.hostname, port: u.port, path: '/sdk/v1/events', method: 'POST', agent,
+      headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), 'x-api-key': key },
+    }, (res) => {
+      const chunks = [];
+      res.on('data', (c) => chunks.push(c));
+      res.on('end', () => {
+        let accepted = 0;
+        if (res.statusCode === 202) accepted = JSON.parse(Buffer.concat(chunks).toString('utf8')).data.accepted;
+        resolve({ status: res.statusCode ?? 0, accepted });
+      });
+      res.on('error', reject);
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+process.on('message', async (m) => {
+  if (m?.type === 'close') {
+    process.disconnect?.();
+    process.exit(0);
+  }
+  if (m?.type !== 'run') return;
+  const u = new URL(m.url);
+  const tpl = template(m.batchSize);
+  const bodyBytes = Buffer.byteLength(tpl.fill());
+  const totals = { requests: 0, acked: 0, windowAcked: 0, windowRequests: 0, duplicates: 0, statuses: /** @type {Record<string, number>} */ ({}), errors: 0 };
+  /** @type {number[]} */
+  const latenciesMs = [];
+  while (nowNs() < m.startNs) await new Promise((r) => setTimeout(r, 5));
+  const sender = async () => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      while (nowNs() < m.windowEndNs) {
+        const body = tpl.fill();
+        const t0 = nowNs();
+        let r;
+        try {
+          r = await post(agent, u, m.key, body);
+        } catch {
+          totals.errors++;
+          continue;
+        }
+        const t1 = nowNs();
+        totals.requests++;
+        totals.statuses[r.status] = (totals.statuses[r.status] ?? 0) + 1;
+        totals.acked += r.accepted;
+        if (r.status === 202) totals.duplicates += m.batchSize - r.accepted;
+        // A request counts in the window when it completed inside it.
+        if (t1 >= m.windowStartNs && t1 <= m.windowEndNs) {
+          totals.windowAcked += r.accepted;
+          totals.windowRequests++;
+          latenciesMs.push((t1 - t0) / 1e6);
+        }
+      }
+    } finally {
+      agent.destroy();
+    }
+  };
+  await Promise.all(Array.from({ length: m.concurrency }, sender));
+  process.send({ type: 'done', ...totals, bodyBytes, latenciesMs, endNs: nowNs() });
+});
+process.send({ type: 'ready', pid: process.pid });

@@ -1,0 +1,103 @@
+/**
+ * Child process: one Switchyard server from the built dist, on 127.0.0.1 and an ephemeral port.
+ *
+ *   node child-switchyard.mjs '<JSON of startServer options>'
+ *
+ * Messages to the parent: `{type: 'ready', url, credentials}`, then on `{type: 'close'}` it closes
+ * the server (draining queued events), answers `{type: 'closed'}` and exits normally (so that a
+ * `--cpu-prof` profile gets written). `{type: 'timings'}` answers the store-call timings recorded
+ * when started with `instrumentAggregates: true` (the harness wraps the store method; the server
+ * source is not changed); `{type: 'cpu'}` the process's CPU time so far (µs); `{type: 'count-events'}`
+ * the number of rows in the events table.
+ */
+import { childFailureHandler, nowNs } from './lib.mjs';
+
+childFailureHandler();
+const { startServer } = await import('../../../packages/server/dist/index.js');
+
+const { instrumentAggregates = false, traceConfig = false, whatIfFlushInLoop = false, ...options } = JSON.parse(process.argv[2] ?? '{}');
+const server = await startServer({ port: 0, host: '127.0.0.1', logLevel: 'silent', printCredentials: false, env: {}, ...options });
+
+/** @type {{ aggregatesMs: number[] }} */
+const timings = { aggregatesMs: [] };
+if (instrumentAggregates) {
+  const store = server.ctx.store;
+  const original = store.experimentAggregates.bind(store);
+  store.experimentAggregates = async (...args) => {
+    const t0 = nowNs();
+    try {
+      return await original(...args);
+    } finally {
+      timings.aggregatesMs.push((nowNs() - t0) / 1e6);
+    }
+  };
+}
+
+/**
+ * With `traceConfig`: per config version, when `ConfigState.apply` was entered (the change is
+ * committed), when the listeners after StreamHub's had run (every frame handed to `res.write`),
+ * and when the next `setImmediate` fired (node:http's corked writes flushed to the sockets).
+ * @type {Map<number, { start: number, queued?: number, flushed?: number }>}
+ */
+const traces = new Map();
+if (traceConfig) {
+  const config = server.ctx.config;
+  const apply = config.apply.bind(config);
+  config.apply = (patch) => {
+    traces.set(patch.version, { start: nowNs() });
+    return apply(patch);
+  };
+  // StreamHub subscribed in startServer, so this listener runs right after its broadcast.
+  config.subscribe((patch) => {
+    const t = traces.get(patch.version) ?? { start: NaN };
+    t.queued = nowNs();
+    traces.set(patch.version, t);
+    setImmediate(() => { t.flushed = nowNs(); });
+  });
+}
+
+/**
+ * What-if (only when asked, never in the published figures): StreamHub's per-client write wrapped
+ * in `socket.cork()` / `socket.uncork()`, so each client's frame is sent by a `writev` inside the
+ * broadcast loop instead of node:http's next-tick flush, which runs only after the rest of the
+ * PATCH request's promise chain. Used to test a suggested change without editing the server.
+ */
+if (whatIfFlushInLoop) {
+  const hub = server.ctx.hub;
+  const write = hub.write;
+  hub.write = function (client, chunk) {
+    const socket = client.res.socket;
+    if (socket === null || socket === undefined || socket.writableCorked) return write.call(this, client, chunk);
+    socket.cork();
+    try {
+      return write.call(this, client, chunk);
+    } finally {
+      socket.uncork();
+    }
+  };
+}
+
+process.on('message', async (m) => {
+  if (m?.type === 'cpu') {
+    process.send({ type: 'cpu', ...process.cpuUsage(), atNs: nowNs() });
+    return;
+  }
+  if (m?.type === 'count-events') {
+    process.send({ type: 'count-events', count: await server.ctx.store.countEvents() });
+    return;
+  }
+  if (m?.type === 'traces') {
+    process.send({ type: 'traces', traces: [...traces].map(([version, t]) => ({ version, ...t })) });
+    return;
+  }
+  if (m?.type === 'close') {
+    await server.close();
+    process.send({ type: 'closed' });
+    process.disconnect?.();
+    process.exit(0);
+  } else if (m?.type === 'timings') {
+    process.send({ type: 'timings', ...timings });
+    timings.aggregatesMs = [];
+  }
+});
+process.send({ type: 'ready', url: server.url, pid: process.pid, credentials: server.credentials });

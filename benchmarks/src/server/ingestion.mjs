@@ -1,0 +1,191 @@
+/**
+ * Event ingestion: sustained events/s into SQLite through `POST /sdk/v1/events`, batches of 500
+ * from several concurrent senders, counting only events acknowledged with 202 (which the server
+ * sends after the group commit), then checking that the events table holds exactly that many rows.
+ *
+ * Processes: Switchyard in one child (fresh temp SQLite file per run, rate limits off), the
+ * senders in another (`child-event-senders.mjs`), this coordinator in between (it only samples
+ * the server's CPU time at the window's edges and counts rows at the end).
+ */
+import fs from 'node:fs';
+import path from 'node:path';
+import {
+  COMMON_RULES, assertBuilt, fmt, frameIs, here, load1, loadNote, median, newestProfile, nowNs, otherBusyProcesses, profileTable,
+  sleep, startChild, summarize, summarizeProfile, tempDir, topSelfTable, writeSection,
+} from './lib.mjs';
+import { machine, machineLine } from '../lib/machine.mjs';
+
+export const NAME = 'ingestion';
+/** Issue target: events/s sustained on this machine. */
+export const TARGET_EVENTS_PER_S = 100_000;
+
+const BATCH = 500;
+const CONCURRENCY = 6;
+
+/** Sleeps until the monotonic clock passes `ns`. */
+async function until(ns) {
+  for (;;) {
+    const left = (ns - nowNs()) / 1e6;
+    if (left <= 0) return;
+    await sleep(Math.min(left, 50));
+  }
+}
+
+/**
+ * One run on a fresh database.
+ * @param {{ runId: string, dir: string, warmupMs: number, durationMs: number, profileDir?: string }} o
+ */
+async function oneRun(o) {
+  const dbPath = path.join(o.dir, `ingest-${o.runId}.db`);
+  const server = startChild(path.join(here, 'child-switchyard.mjs'), {
+    execArgv: o.profileDir !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${o.profileDir}`] : [],
+    args: [JSON.stringify({ dbPath, adminPassword: 'bench-admin-password-1', apiRateBurst: 1e9, apiRatePerSecond: 1e9, heartbeatMs: 600_000 })],
+  });
+  const senders = startChild(path.join(here, 'child-event-senders.mjs'));
+  try {
+    const ready = await server.next('ready', 60_000);
+    await senders.next('ready');
+    const startNs = nowNs() + 300e6;
+    const windowStartNs = startNs + o.warmupMs * 1e6;
+    const windowEndNs = windowStartNs + o.durationMs * 1e6;
+    senders.send({ type: 'run', url: ready.url, key: ready.credentials.serverKey, concurrency: CONCURRENCY, batchSize: BATCH, runId: o.runId, startNs, windowStartNs, windowEndNs });
+    await until(windowStartNs);
+    server.send({ type: 'cpu' });
+    const cpu0 = await server.next('cpu');
+    await until(windowEndNs);
+    server.send({ type: 'cpu' });
+    const cpu1 = await server.next('cpu');
+    const done = await senders.next('done', o.durationMs + 120_000);
+    server.send({ type: 'count-events' });
+    const { count } = await server.next('count-events');
+    await server.stop(60_000);
+    const dbBytes = ['', '-wal'].reduce((a, s) => a + (fs.existsSync(dbPath + s) ? fs.statSync(dbPath + s).size : 0), 0);
+    const windowS = o.durationMs / 1000;
+    const cpuS = (cpu1.user + cpu1.system - cpu0.user - cpu0.system) / 1e6;
+    const wallS = (cpu1.atNs - cpu0.atNs) / 1e9;
+    return {
+      eventsPerS: done.windowAcked / windowS,
+      windowAcked: done.windowAcked,
+      windowRequests: done.windowRequests,
+      acked: done.acked,
+      rows: count,
+      requests: done.requests,
+      statuses: done.statuses,
+      errors: done.errors,
+      duplicates: done.duplicates,
+      bodyBytes: done.bodyBytes,
+      latency: summarize(done.latenciesMs),
+      serverCpuShare: cpuS / wallS,
+      dbBytes,
+      windowUs: /** @type {[number, number]} */ ([windowStartNs / 1000, windowEndNs / 1000]),
+    };
+  } finally {
+    await senders.stop();
+    await server.stop();
+  }
+}
+
+const INGEST_RULES = [
+  { name: '(idle)', test: frameIs.idle, leafOnly: true },
+  { name: '(garbage collector)', test: frameIs.gc, leafOnly: true },
+  { name: '(program: V8/libuv native, not attributed to JS)', test: frameIs.program, leafOnly: true },
+  {
+    name: 'SQLite COMMIT: dirty pages appended to the WAL, plus auto-checkpoints (self time of better-sqlite3\'s transaction wrapper)',
+    stack: (s) => s[0].functionName === 'sqliteTransaction' && /better-sqlite3/.test(s[0].url),
+  },
+  {
+    name: 'SQLite statements: INSERT into `events` (PK + 3 indexes) and upsert `experiment_units`, run from the store\'s insert loop',
+    test: frameIs.url(/better-sqlite3/),
+  },
+  { name: 'validation (validateBatch / validateEvent)', test: frameIs.fn(/^(validateBatch|validateEvent|parseTimestamp)$/) },
+  {
+    name: 'JSON.parse of the body (in ingestEvents)',
+    stack: (s) => (s[0].functionName === 'parse' && s[0].url === '') || s[0].functionName === 'ingestEvents',
+  },
+  { name: 'metrics: prom-client `eventsIngested.inc` per stored event', test: frameIs.url(/prom-client/) },
+  { name: 'reading the body: Request.text() (web streams, TextDecoder)', test: (f) => /node:internal\/(webstreams|encoding)|undici/.test(f.url) || ((f.functionName === 'text' || f.functionName === 'arrayBuffer') && /hono/.test(f.url)) },
+  { name: 'JWT / API-key auth (sha256 + key lookup)', test: frameIs.fn(/^(authenticate|fromApiKey|hashApiKey)$/) },
+  ...COMMON_RULES,
+];
+
+/** @param {{ resultsDir: string, quick?: boolean, log?: (s: string) => void }} opts */
+export async function run({ resultsDir, quick = false, log = (s) => console.log(s) }) {
+  assertBuilt();
+  const runs = quick ? 1 : 3;
+  const warmupMs = quick ? 2000 : 3000;
+  const durationMs = quick ? 6000 : 20_000;
+  const m = machine();
+  const loadBefore = load1();
+  const busy = otherBusyProcesses();
+  const started = Date.now();
+  const tmp = tempDir('ingest');
+  /** @type {any[]} */
+  const results = [];
+  /** @type {ReturnType<typeof summarizeProfile> | null} */
+  let profile = null;
+  let profiled = null;
+  try {
+    for (let i = 0; i < runs; i++) {
+      const r = await oneRun({ runId: `r${i}`, dir: tmp.dir, warmupMs, durationMs });
+      results.push(r);
+      log(`[ingestion] run ${i + 1}: ${fmt(r.eventsPerS, 0)} events/s (${r.windowAcked} acked in ${durationMs / 1000} s); latency p50 ${fmt(r.latency.p50)} p99 ${fmt(r.latency.p99)} ms; rows ${r.rows} vs acked ${r.acked}; server CPU ${fmt(100 * r.serverCpuShare, 0)} % of one core; statuses ${JSON.stringify(r.statuses)}`);
+      for (const s of ['-wal', '-shm', '']) fs.rmSync(path.join(tmp.dir, `ingest-r${i}.db${s}`), { force: true });
+    }
+    const profDir = path.join(tmp.dir, 'prof');
+    fs.mkdirSync(profDir);
+    const pw = quick ? 1000 : 2000;
+    const pd = quick ? 4000 : 8000;
+    profiled = await oneRun({ runId: 'prof', dir: tmp.dir, warmupMs: pw, durationMs: pd, profileDir: profDir });
+    log(`[ingestion] profiled run: ${fmt(profiled.eventsPerS, 0)} events/s (profiling adds overhead)`);
+    const file = newestProfile(profDir);
+    // Only the samples of the measured window count.
+    if (file !== null) profile = summarizeProfile(file, INGEST_RULES, [profiled.windowUs]);
+  } finally {
+    tmp.remove();
+  }
+  const loadAfter = load1();
+  const wallS = (Date.now() - started) / 1000;
+
+  const eps = median(results.map((r) => r.eventsPerS));
+  const consistent = results.every((r) => r.rows === r.acked && r.errors === 0);
+  const ok = eps >= TARGET_EVENTS_PER_S;
+  const lines = [
+    '## Event ingestion: events/s into SQLite',
+    '',
+    `Measured ${m.date.slice(0, 10)} on ${machineLine(m)}. ${loadNote(loadBefore, loadAfter)}.${busy.length > 0 ? ` Busy processes at the start: ${busy.slice(0, 6).join(', ')}.` : ''} Wall time ${fmt(wallS, 0)} s.${quick ? ' **Quick mode** (shorter runs, not for publishing).' : ''}`,
+    '',
+    `Command: \`cd benchmarks && node --expose-gc src/run-all.mjs ingestion\`. Per run: a fresh Switchyard process (built dist, new temp SQLite file in WAL mode, \`synchronous = NORMAL\`, rate limits off) and a sender process with ${CONCURRENCY} concurrent senders, each a keep-alive \`node:http\` connection POSTing \`/sdk/v1/events\` back to back with the server key; each body is ${BATCH} events (${fmt((results[0]?.bodyBytes ?? 0) / 1024, 0)} KiB) from a pre-serialized template whose event ids and unit ids are filled with fresh \`crypto.randomUUID()\`s per request, as the SDKs make them (so inserts land at random places in SQLite's B-trees): 40 % exposures of new units, 60 % \`purchase\` tracks of those units with a value, a third with properties. ${warmupMs / 1000} s warm-up, then a ${durationMs / 1000} s window: events/s = events acknowledged by \`202\` responses that completed in the window / window length; latency = those requests' round trips. After each run the events table's row count is compared with every acknowledged event (warm-up and tail included). ${runs} run(s); the headline is the median.`,
+    '',
+    '| run | events/s | requests/s | p50 ms | p99 ms | max ms | server CPU (share of one core) | events per server CPU-second | rows = acked | non-202 |',
+    '|--:|--:|--:|--:|--:|--:|--:|--:|---|--:|',
+  ];
+  results.forEach((r, i) => {
+    const non202 = Object.entries(r.statuses).filter(([s]) => s !== '202').reduce((a, [, n]) => a + n, 0) + r.errors;
+    lines.push(`| ${i + 1} | ${fmt(r.eventsPerS, 0)} | ${fmt(r.windowRequests / (durationMs / 1000), 0)} | ${fmt(r.latency.p50)} | ${fmt(r.latency.p99)} | ${fmt(r.latency.max)} | ${fmt(100 * r.serverCpuShare, 0)} % | ${fmt(r.eventsPerS / r.serverCpuShare, 0)} | ${r.rows === r.acked ? '✅' : '❌'} ${r.rows.toLocaleString('en-US')} / ${r.acked.toLocaleString('en-US')} | ${non202} |`);
+  });
+  lines.push(
+    `| **median** | **${fmt(eps, 0)}** | ${fmt(median(results.map((r) => r.windowRequests / (durationMs / 1000))), 0)} | ${fmt(median(results.map((r) => r.latency.p50)))} | ${fmt(median(results.map((r) => r.latency.p99)))} | ${fmt(median(results.map((r) => r.latency.max)))} | ${fmt(100 * median(results.map((r) => r.serverCpuShare)), 0)} % | ${fmt(median(results.map((r) => r.eventsPerS / r.serverCpuShare)), 0)} | | |`,
+    '',
+    `Target: at least ${TARGET_EVENTS_PER_S.toLocaleString('en-US')} events/s sustained — **${ok ? 'met' : 'not met'}** (median ${fmt(eps, 0)} events/s, ${fmt(eps / TARGET_EVENTS_PER_S, 2)}× the target ${ok ? '✅' : '❌'}). Every acknowledged event is in the database: ${consistent ? 'yes ✅' : 'NO ❌'}. "Events per server CPU-second" divides the rate by the CPU the server process actually got in the window: on a shared machine it estimates what one uncontended core would sustain (the server is one thread: better-sqlite3 runs on its event loop).`,
+  );
+  if (profile !== null) {
+    lines.push(
+      '',
+      '### Where the server\'s time goes',
+      '',
+      `One more run (${fmt(profiled?.eventsPerS ?? NaN, 0)} events/s; not in the table) with the server under \`--cpu-prof\`, counting only the samples of its ${quick ? 4 : 8} s window (${fmt(profile.totalMs, 0)} ms of samples). Each sample goes to the first category that matches any frame of its stack, in this order.`,
+      '',
+      profileTable(profile, 14),
+      '',
+      topSelfTable(profile, 10),
+    );
+  }
+  const file = writeSection(resultsDir, NAME, lines.join('\n'));
+  log(`[ingestion] wrote ${file}`);
+  return { results, profile };
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  await run({ resultsDir: path.resolve(here, '../../results'), quick: process.env.BENCH_QUICK === '1' });
+  process.exit(0);
+}
