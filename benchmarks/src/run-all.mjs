@@ -27,6 +27,10 @@ const resultsDir = path.join(root, 'results');
  */
 const BENCHMARKS = {
   evaluation: () => import('./evaluation/index.mjs'),
+  'sdk-node': () => import('./sdk-node/index.mjs'),
+  'sse-fanout': () => import('./server/sse-fanout.mjs'),
+  ingestion: () => import('./server/ingestion.mjs'),
+  results: () => import('./server/results.mjs'),
 };
 
 // Heap figures need a manual GC: re-run under --expose-gc when it is missing.
