@@ -62,11 +62,15 @@ describe('events: failures and retries', () => {
     };
     const c = client({ stream: false, pollIntervalMs: 60_000 });
     c.track('m', { key: 'u1' });
+    await waitFor(() => fake.requests.events.length === 1, 2000, 'the first attempt');
+    await sleep(20);
+    // An explicit flush does not jump a server-requested pause either.
+    await c.flush();
+    expect(fake.requests.events).toHaveLength(1);
     await waitFor(() => fake.requests.events.length === 2, 4000, 'the retry');
     expect(at[1]! - at[0]!).toBeGreaterThanOrEqual(950);
     expect(ids(2)).toEqual(ids(1));
-    // An explicit flush does not jump a server-requested pause either.
-    expect(c.stats().events.queued).toBe(0);
+    await waitFor(() => c.stats().events.queued === 0, 1000, 'delivery');
   });
 
   it('drops a batch on a 4xx other than 429, logging the server error code, and does not retry it', async () => {
