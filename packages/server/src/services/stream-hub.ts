@@ -131,7 +131,13 @@ export class StreamHub {
       res.destroy();
       return;
     }
-    if (chunk !== '') res.write(chunk);
+    if (chunk === '') return;
+    // Corked, the frame goes to the socket inside this loop rather than on a later tick,
+    // after whatever request triggered the broadcast has finished.
+    const socket = res.socket;
+    socket?.cork();
+    res.write(chunk);
+    socket?.uncork();
   }
 
   private writeAll(chunk: string): void {

@@ -121,4 +121,10 @@ CREATE TABLE experiment_units (
 CREATE INDEX events_track ON events (key, unit_id, timestamp) INCLUDE (value) WHERE type = 'track';
 `,
   },
+  {
+    id: 3,
+    name: 'drop the unused experiment index',
+    // No query reads it; every ingested event paid for it (SQLite migration 3 drops it too).
+    sql: `DROP INDEX IF EXISTS events_experiment;`,
+  },
 ];

@@ -106,4 +106,33 @@ CREATE TABLE experiment_units (
 CREATE INDEX events_track ON events (key, unit_id, timestamp, value) WHERE type = 'track';
 `,
   },
+  {
+    id: 3,
+    name: 'events as an append-only rowid table',
+    // A WITHOUT ROWID table keyed by client-made random ids inserted every row at a random
+    // place in the B-tree (one dirty page per event); a rowid table appends rows and keeps
+    // only the small id index random. The unused (experiment, unit_id) index goes.
+    sql: `
+CREATE TABLE events_v3 (
+  seq INTEGER PRIMARY KEY,
+  id TEXT NOT NULL,
+  type TEXT NOT NULL,
+  key TEXT NOT NULL,
+  unit_id TEXT NOT NULL,
+  experiment TEXT,
+  variant TEXT,
+  value REAL,
+  properties TEXT,
+  timestamp INTEGER NOT NULL,
+  received_at INTEGER NOT NULL
+);
+INSERT INTO events_v3 (id, type, key, unit_id, experiment, variant, value, properties, timestamp, received_at)
+  SELECT id, type, key, unit_id, experiment, variant, value, properties, timestamp, received_at FROM events ORDER BY received_at;
+DROP TABLE events;
+ALTER TABLE events_v3 RENAME TO events;
+CREATE UNIQUE INDEX events_id ON events (id);
+CREATE INDEX events_timestamp ON events (timestamp);
+CREATE INDEX events_track ON events (key, unit_id, timestamp, value) WHERE type = 'track';
+`,
+  },
 ];
