@@ -5,14 +5,17 @@
 //   SWITCHYARD_URL=http://127.0.0.1:8787 SWITCHYARD_CLIENT_KEY=sy_cli_... node server.mjs
 import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
+import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 
 const here = new URL('./', import.meta.url);
+// The SDK's script-tag bundle, from the installed package.
+const sdkBundle = createRequire(import.meta.url).resolve('@switchyard/sdk-browser/iife');
 const files = {
   '/': ['public/index.html', 'text/html; charset=utf-8'],
   '/app.js': ['public/app.js', 'text/javascript'],
   '/style.css': ['public/style.css', 'text/css'],
-  '/switchyard.min.js': ['../../packages/sdk-browser/dist/switchyard.min.js', 'text/javascript'],
+  '/switchyard.min.js': [sdkBundle, 'text/javascript'],
 };
 
 /**

@@ -1,17 +1,14 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startExampleServer } from '../server.mjs';
 
 // This example has no dependencies of its own (it is not linked until `pnpm install` runs
 // again): the server and Playwright are taken from the SDK package that depends on them.
-const fromSdk = createRequire(new URL('../../../packages/sdk-browser/package.json', import.meta.url));
-const load = async <T>(name: string): Promise<T> => import(pathToFileURL(fromSdk.resolve(name)).href) as Promise<T>;
-const { chromium } = await load<typeof import('playwright-core')>('playwright-core');
-const { startServer } = await load<{ startServer: (o: Record<string, unknown>) => Promise<any> }>('@switchyard/server');
+const { chromium } = await import('playwright-core');
+const { startServer } = await import('@switchyard/server');
 
 const ADMIN = { email: 'admin@example-app.test', password: 'example-admin-password' };
 const screenshotPath = fileURLToPath(new URL('../../../docs/images/browser-app.png', import.meta.url));

@@ -1,4 +1,2 @@
-// The SDK, from its build. Once `pnpm install` has linked this workspace package, this file can
-// simply be `export * from '@switchyard/sdk-node';` (see README.md). Build the SDK first:
-// `cd packages/sdk-node && npx tsup`.
-export { createClient, consoleLogger } from '../../../packages/sdk-node/dist/index.js';
+// The SDK, as an app installs it from npm (a workspace link here).
+export { createClient, consoleLogger } from '@switchyard/sdk-node';

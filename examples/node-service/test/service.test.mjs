@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // The real server, from its build (`cd packages/server && npx tsup`); `@switchyard/server` once linked.
-import { startServer } from '../../../packages/server/dist/index.js';
+import { startServer } from '@switchyard/server';
 import { startService } from '../src/service.mjs';
 
 const waitFor = async (check, timeoutMs, what) => {
