@@ -26,7 +26,7 @@ export class CompiledExperiment implements CompiledEntry {
   private readonly namespace: { bucketer: Bucketer; start: number; end: number } | null;
   private readonly paused: EvaluationDetail;
 
-  constructor(exp: ConfigExperiment, conditions: ConditionCompiler) {
+  constructor(exp: ConfigExperiment & { key: string }, conditions: ConditionCompiler) {
     this.key = exp.key;
     this.status = exp.status;
     const salt = exp.salt ?? exp.key;

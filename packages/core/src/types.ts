@@ -116,7 +116,8 @@ export interface NamespaceRange {
 
 /** The part of an experiment the config document carries. */
 export interface ConfigExperiment {
-  key: string;
+  /** The document's map key names the experiment; the server omits this field. */
+  key?: string;
   status: ExperimentStatus;
   variants: ExperimentVariant[];
   targeting?: Condition;

@@ -105,7 +105,7 @@ describe('experiments', () => {
       await t.request('POST', `/api/v1/experiments/${key}/start`, { token: t.adminToken });
       await sse.until(() => sse.events.some((e) => e.event === 'patch' && e.data.experiments?.[key]?.status === 'RUNNING'));
       const doc = (await t.request('GET', '/sdk/v1/config', { apiKey: t.serverKey })).body;
-      expect(Object.keys(doc.experiments[key]).sort()).toEqual(['bucket_by', 'key', 'salt', 'status', 'targeting', 'traffic_allocation', 'variants']);
+      expect(Object.keys(doc.experiments[key]).sort()).toEqual(['bucket_by', 'salt', 'status', 'targeting', 'traffic_allocation', 'variants']);
       const inside = await t.request('GET', `/api/v1/feature-flags/${key}/evaluate?user_id=u1&country=US`, { apiKey: t.serverKey });
       expect(inside.body.data).toMatchObject({ reason: 'SPLIT', in_experiment: true });
       const outside = await t.request('GET', `/api/v1/feature-flags/${key}/evaluate?user_id=u1&country=FR`, { apiKey: t.serverKey });

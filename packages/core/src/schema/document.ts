@@ -86,7 +86,7 @@ export function checkReferences(doc: Refs): ConfigIssue[] {
   const segCycle = findCycle(segmentGraph);
   if (segCycle !== null) issues.push({ path: ['segments', segCycle[0]!, 'when'], message: `segment cycle: ${segCycle.join(' -> ')}` });
   for (const [key, exp] of Object.entries(doc.experiments)) {
-    if (exp.key !== key) issues.push({ path: ['experiments', key, 'key'], message: `key '${exp.key}' does not match its map key '${key}'` });
+    if (exp.key !== undefined && exp.key !== key) issues.push({ path: ['experiments', key, 'key'], message: `key '${exp.key}' does not match its map key '${key}'` });
     refsIn(exp.targeting, ['experiments', key, 'targeting']);
   }
   return issues;

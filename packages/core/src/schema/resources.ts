@@ -167,7 +167,7 @@ export function checkExperimentVariants(variants: readonly { key: string; weight
  */
 export const configExperimentSchema = z
   .object({
-    key: keySchema,
+    key: keySchema.optional(),
     status: z.enum(EXPERIMENT_STATUSES),
     variants: z.array(experimentVariantSchema).max(20),
     targeting: conditionSchema.optional(),

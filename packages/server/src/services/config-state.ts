@@ -6,8 +6,8 @@ export const LIVE_EXPERIMENT_STATUSES: ReadonlySet<string> = new Set(['RUNNING',
 
 /** The part of a stored experiment the config document carries, and nothing else. */
 export function toConfigExperiment(data: Record<string, unknown>): ConfigExperiment {
+  // Only what evaluation needs: the key is the document's map key; metrics, owner and the rest stay on the server.
   const e: ConfigExperiment = {
-    key: data.key as string,
     status: data.status as ConfigExperiment['status'],
     variants: (data.variants as ConfigExperiment['variants']).map((v) => (v.value === undefined ? { key: v.key, weight: v.weight } : { key: v.key, weight: v.weight, value: v.value })),
     traffic_allocation: (data.traffic_allocation as number | undefined) ?? 100,
