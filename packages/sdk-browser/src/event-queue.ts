@@ -42,9 +42,14 @@ export const EVENTS_PER_POST = 100;
 /** Bytes per beacon: browsers allow 64 KiB of keepalive requests in flight per page. */
 export const BEACON_BYTES = 60_000;
 
-/** A random 128-bit hex id (`crypto.getRandomValues` also works on plain-http pages, unlike `randomUUID`). */
+/**
+ * A time-ordered id: 48 bits of milliseconds, then 80 random bits, as hex (`crypto.getRandomValues`
+ * also works on plain-http pages, unlike `randomUUID`). Ids that grow with time keep the
+ * server's de-duplication index appending instead of writing a random page per event.
+ */
 function eventId(): string {
-  return Array.from(crypto.getRandomValues(new Uint8Array(16)), (b) => (b + 256).toString(16).slice(1)).join('');
+  const random = Array.from(crypto.getRandomValues(new Uint8Array(10)), (b) => (b + 256).toString(16).slice(1)).join('');
+  return Date.now().toString(16).padStart(12, '0') + random;
 }
 
 /**

@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { emptyConfig, ErrorCode, evaluate, Reason, type EvaluationContext, type EvaluationDetail, type JsonValue } from '@switchyard/core';
 import { loadBootstrap } from './bootstrap';
 import { ConfigStore, type ConfigChange, type ConfigSource } from './config-store';
@@ -11,6 +10,7 @@ import { ExposureLru } from './exposure-lru';
 import { createTransport, type Transport } from './http/transport';
 import { resolveOptions, type ClientOptions, type ResolvedOptions } from './options';
 import { Synchronizer, type SyncMode } from './sync/synchronizer';
+import { eventId } from './events/event-id';
 
 /**
  * Payload of `'ready'`.
@@ -380,7 +380,7 @@ export class SwitchyardClient {
         log.warn('track(): no unit (context.key or options.unitId); dropped', { eventKey });
         return;
       }
-      const event: WireEvent = { id: randomUUID(), type: 'track', key: eventKey, unit_id: unit, timestamp: Date.now() };
+      const event: WireEvent = { id: eventId(), type: 'track', key: eventKey, unit_id: unit, timestamp: Date.now() };
       if (options.value !== undefined) {
         if (typeof options.value !== 'number' || !Number.isFinite(options.value)) {
           log.warn('track(): value must be a finite number; dropped', { eventKey });
@@ -512,7 +512,7 @@ export class SwitchyardClient {
     const raw = attr === 'key' ? context.key : context[attr];
     const unit = typeof raw === 'string' && raw !== '' ? raw : unitOf(raw);
     if (unit === null || !seen.add(key, unit)) return;
-    this.processor?.enqueue({ id: randomUUID(), type: 'exposure', key, unit_id: unit, experiment: key, variant, timestamp: Date.now() });
+    this.processor?.enqueue({ id: eventId(), type: 'exposure', key, unit_id: unit, experiment: key, variant, timestamp: Date.now() });
   }
 
   private onApplied(change: ConfigChange): void {

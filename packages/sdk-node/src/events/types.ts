@@ -9,7 +9,7 @@ export type EventType = (typeof EventType)[keyof typeof EventType];
 
 /** An event as `POST /sdk/v1/events` takes it (snake_case: it is the wire format). */
 export interface WireEvent {
-  /** Made by the SDK once (`crypto.randomUUID()`) and kept across retries, so the server counts it once. */
+  /** Made by the SDK once (a time-ordered UUIDv7) and kept across retries, so the server counts it once. */
   id: string;
   type: EventType;
   /** Experiment key for an exposure, event key (metric) for a track. */
