@@ -7,19 +7,29 @@
  * Each sender is a loop with its own keep-alive `node:http` agent (one socket), POSTing
  * `/sdk/v1/events` back to back until `windowEndNs`. Bodies come from one pre-serialized template
  * of `batchSize` events with holes for the ids: each request fills every event id and every unit
- * id with a fresh `crypto.randomUUID()` (random keys, as the SDKs make them, so SQLite's inserts
- * land all over its B-trees) and joins the pieces: no JSON.stringify per request. Mix per batch:
+ * id with a fresh id and joins the pieces: no JSON.stringify per request. Event ids are
+ * time-ordered UUIDv7s, as the Switchyard SDKs make them (so the id index appends); unit ids
+ * are random `crypto.randomUUID()`s, as apps' user ids usually are. Mix per batch:
  * 40 % exposures (each a new unit of experiment `ingest-exp`, variant control/treatment), 60 %
  * `track` events of those units (`purchase` with a value, one in three with small properties),
  * epoch-millisecond timestamps.
  */
-import { randomUUID } from 'node:crypto';
+import { randomFillSync, randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { childFailureHandler, nowNs } from './lib.mjs';
 
 childFailureHandler();
 
 const HOLE = '@@HOLE@@';
+
+const HEX = Array.from({ length: 256 }, (_, b) => (b + 256).toString(16).slice(1));
+const rnd = new Uint8Array(10);
+/** A UUIDv7 like the SDKs' `eventId()`: milliseconds first, then random bits. */
+function eventId() {
+  randomFillSync(rnd);
+  const ts = Date.now().toString(16).padStart(12, '0');
+  return `${ts.slice(0, 8)}-${ts.slice(8, 12)}-7${HEX[rnd[0]].slice(1)}${HEX[rnd[1]]}-${HEX[(rnd[2] & 0x3f) | 0x80]}${HEX[rnd[3]]}-${HEX[rnd[4]]}${HEX[rnd[5]]}${HEX[rnd[6]]}${HEX[rnd[7]]}${HEX[rnd[8]]}${HEX[rnd[9]]}`;
+}
 
 /**
  * The body template: `pieces` with a hole between each two, and what goes in each hole (a fresh
@@ -46,14 +56,14 @@ function template(batchSize) {
   const pieces = JSON.stringify({ events }).split(HOLE);
   if (pieces.length !== holes.length + 1) throw new Error('template holes do not line up');
   return {
-    /** One body: random UUIDs for every event id and every unit, as the SDKs make them. */
+    /** One body: a fresh UUIDv7 per event (as the SDKs make them) and a random UUID per unit. */
     fill() {
       const units = Array.from({ length: exposures }, () => randomUUID());
       const out = new Array(pieces.length * 2 - 1);
       for (let k = 0; k < holes.length; k++) {
         out[2 * k] = pieces[k];
         const h = holes[k];
-        out[2 * k + 1] = h.kind === 'id' ? randomUUID() : units[h.u];
+        out[2 * k + 1] = h.kind === 'id' ? eventId() : units[h.u];
       }
       out[out.length - 1] = pieces[pieces.length - 1];
       return out.join('');
