@@ -47,14 +47,38 @@ export function zodDetails(error: z.ZodError, prefix: (string | number)[] = []):
     : [{ path: join(i.path), message: i.message }]);
 }
 
-async function readJson(c: Context<AppEnv>): Promise<unknown> {
-  const text = await c.req.text();
-  if (text.trim() === '') throw new ApiError('VALIDATION_ERROR', 'request body is empty; expected JSON');
+/**
+ * Deepest nesting a request body may have. A 1 MiB body can nest brackets far deeper than the
+ * recursive code after the parse (zod, JSON.stringify, evaluation) has stack for.
+ */
+export const MAX_JSON_DEPTH = 128;
+
+function tooDeep(root: unknown): boolean {
+  const stack: [unknown, number][] = [[root, 0]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (depth > MAX_JSON_DEPTH) return true;
+    for (const x of Array.isArray(v) ? v : Object.values(v as object)) if (typeof x === 'object' && x !== null) stack.push([x, depth + 1]);
+  }
+  return false;
+}
+
+/** Parses a JSON request body; malformed or absurdly nested JSON is a 400. */
+export function parseJsonBody(text: string): unknown {
+  let v: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    v = JSON.parse(text) as unknown;
   } catch (e) {
     throw new ApiError('VALIDATION_ERROR', `malformed JSON body: ${(e as Error).message}`);
   }
+  if (typeof v === 'object' && v !== null && tooDeep(v)) throw new ApiError('VALIDATION_ERROR', `the JSON body nests deeper than ${MAX_JSON_DEPTH} levels`);
+  return v;
+}
+
+async function readJson(c: Context<AppEnv>): Promise<unknown> {
+  const text = await c.req.text();
+  if (text.trim() === '') throw new ApiError('VALIDATION_ERROR', 'request body is empty; expected JSON');
+  return parseJsonBody(text);
 }
 
 /**

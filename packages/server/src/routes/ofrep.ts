@@ -5,6 +5,7 @@ import type { Actor } from '../auth/actor';
 import type { Authenticator } from '../auth/authenticate';
 import { ApiError } from '../errors';
 import type { AppEnv } from '../http/app-env';
+import { parseJsonBody } from '../http/route';
 import type { ServerContext } from '../services/context';
 
 /**
@@ -44,9 +45,9 @@ async function readBody(c: Context<AppEnv>): Promise<unknown> {
   const text = await c.req.text();
   if (text.trim() === '') return {};
   try {
-    return JSON.parse(text) as unknown;
+    return parseJsonBody(text);
   } catch (e) {
-    throw new OfrepError(400, 'PARSE_ERROR', `the request body is not valid JSON: ${(e as Error).message}`);
+    throw new OfrepError(400, 'PARSE_ERROR', (e as Error).message);
   }
 }
 

@@ -1,0 +1,43 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from './helpers';
+
+describe('request bodies', () => {
+  let t: TestServer;
+  beforeAll(async () => { t = await startTestServer(); });
+  afterAll(async () => { await t.stop(); });
+
+  it('deeply nested condition is a 400, not a 500', async () => {
+    const depth = 50_000;
+    const raw = `{"key":"deep","type":"boolean","rules":[{"id":"r","serve":{"variant":"on"},"when":${'{"not":'.repeat(depth)}{"attr":"a","op":"exists","values":[]}${'}'.repeat(depth)}}]}`;
+    const r = await t.request('POST', '/api/v1/feature-flags', { token: t.adminToken, raw, headers: { 'content-type': 'application/json' } });
+    expect(r.status).toBe(400);
+  });
+
+  it('deeply nested context on /sdk/v1/evaluate is a 400, not a 500', async () => {
+    const depth = 100_000;
+    const raw = `{"context":{"key":"u","x":${'['.repeat(depth)}${']'.repeat(depth)}}}`;
+    const r = await t.request('POST', '/sdk/v1/evaluate', { apiKey: t.clientKey, raw, headers: { 'content-type': 'application/json' } });
+    expect(r.status).toBe(400);
+  });
+
+  it('deeply nested events batch is a 400, not a 500', async () => {
+    const depth = 100_000;
+    const raw = `{"events":[{"id":"e1","type":"track","key":"k","unit_id":"u","timestamp":1,"properties":{"x":${'['.repeat(depth)}${']'.repeat(depth)}}}]}`;
+    const r = await t.request('POST', '/sdk/v1/events', { apiKey: t.serverKey, raw, headers: { 'content-type': 'application/json' } });
+    expect(r.status).toBe(400);
+  });
+
+  it('deeply nested flag variant value is a 400, not a 500', async () => {
+    const depth = 100_000;
+    const raw = `{"key":"deepjson","type":"json","variants":[{"key":"a","value":${'['.repeat(depth)}${']'.repeat(depth)}}]}`;
+    const r = await t.request('POST', '/api/v1/feature-flags', { token: t.adminToken, raw, headers: { 'content-type': 'application/json' } });
+    expect(r.status).toBe(400);
+  });
+
+  it('deeply nested OFREP context is a 400, not a 500', async () => {
+    const depth = 100_000;
+    const raw = `{"context":{"targetingKey":"u","x":${'['.repeat(depth)}${']'.repeat(depth)}}}`;
+    const r = await t.request('POST', '/ofrep/v1/evaluate/flags', { apiKey: t.clientKey, raw, headers: { 'content-type': 'application/json' } });
+    expect(r.status).toBe(400);
+  });
+});
