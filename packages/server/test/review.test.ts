@@ -1,3 +1,5 @@
+import { EventEmitter } from 'node:events';
+import type { ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from './helpers';
 
@@ -39,5 +41,21 @@ describe('request bodies', () => {
     const raw = `{"context":{"targetingKey":"u","x":${'['.repeat(depth)}${']'.repeat(depth)}}}`;
     const r = await t.request('POST', '/ofrep/v1/evaluate/flags', { apiKey: t.clientKey, raw, headers: { 'content-type': 'application/json' } });
     expect(r.status).toBe(400);
+  });
+});
+
+describe('SSE streams', () => {
+  it('a stream whose response closed before it was attached is not kept', async () => {
+    const t = await startTestServer();
+    try {
+      const hub = t.server.ctx.hub;
+      // The client hung up while the request was authenticated: 'close' has already fired.
+      const res = Object.assign(new EventEmitter(), { destroyed: true, writableEnded: false, writableLength: 0, socket: null, write: () => true, end: () => undefined, destroy: () => undefined });
+      hub.openConfigStream(res as unknown as ServerResponse, null);
+      hub.openRemoteStream(res as unknown as ServerResponse, { key: 'u1' });
+      expect(hub.size).toBe(0);
+    } finally {
+      await t.stop();
+    }
   });
 });

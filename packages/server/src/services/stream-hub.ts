@@ -114,6 +114,9 @@ export class StreamHub {
 
   private attach(client: Client, first: string): void {
     const { res } = client;
+    // A client that hung up while the request was being authenticated already fired 'close':
+    // registered now, it would never be removed.
+    if (res.destroyed || res.writableEnded) return;
     this.clients.add(client);
     this.onCount?.(1);
     res.on('close', () => {
