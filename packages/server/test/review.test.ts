@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { ServerResponse } from 'node:http';
+import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from './helpers';
 
@@ -54,6 +55,38 @@ describe('SSE streams', () => {
       hub.openConfigStream(res as unknown as ServerResponse, null);
       hub.openRemoteStream(res as unknown as ServerResponse, { key: 'u1' });
       expect(hub.size).toBe(0);
+    } finally {
+      await t.stop();
+    }
+  });
+});
+
+describe('scheduler', () => {
+  it('a scheduled start that fails is not retried in a tight loop', async () => {
+    let now = Date.parse('2030-01-01T00:00:00Z');
+    const lines: string[] = [];
+    const logger = pino({ level: 'error' }, { write: (s: string) => { lines.push(s); } });
+    const t = await startTestServer({ now: () => now, logger });
+    try {
+      const seg = await t.request('POST', '/api/v1/segments', { token: t.adminToken, body: { key: 'doomed-seg', included: ['u1'] } });
+      expect(seg.status).toBe(201);
+      const exp = await t.request('POST', '/api/v1/experiments', {
+        token: t.adminToken,
+        body: { key: 'doomed', variants: [{ key: 'control', weight: 50 }, { key: 'treatment', weight: 50 }], targeting: { segment: 'doomed-seg' }, schedule: { start_at: '2030-01-02T00:00:00Z' } },
+      });
+      expect(exp.status).toBe(201);
+      // A DRAFT experiment is not in the config, so nothing stops deleting the segment it targets.
+      expect((await t.request('DELETE', '/api/v1/segments/doomed-seg', { token: t.adminToken })).status).toBe(204);
+      now = Date.parse('2030-01-02T00:00:01Z');
+      await t.server.jobs.scheduler.tick();
+      await new Promise((r) => setTimeout(r, 300));
+      const failures = lines.filter((l) => l.includes('scheduled transition failed')).length;
+      expect(failures).toBe(1);
+      // Fixed by an edit, it is retried.
+      expect((await t.request('PATCH', '/api/v1/experiments/doomed', { token: t.adminToken, body: { targeting: null } })).status).toBe(200);
+      await t.server.jobs.scheduler.replan();
+      await t.server.jobs.scheduler.tick();
+      expect((await t.request('GET', '/api/v1/experiments/doomed', { token: t.adminToken })).body.data.attributes.status).toBe('RUNNING');
     } finally {
       await t.stop();
     }

@@ -28,6 +28,9 @@ export function dueAction(row: ResourceRow): Due | null {
   return null;
 }
 
+/** One transition of one version of an experiment. */
+const attemptOf = (d: Due) => `${d.row.id}|${d.row.updatedAt}|${d.action}`;
+
 /**
  * Starts and completes experiments at their `schedule.start_at` / `end_at`. One timer aimed at
  * the next due time (no polling), re-planned from the store whenever an experiment changes, so
@@ -39,6 +42,8 @@ export class Scheduler {
   private plan: Due[] = [];
   private running: Promise<void> = Promise.resolve();
   private stopped = false;
+  /** Transitions that failed, by {@link attemptOf}: not retried until the experiment changes (else the timer would fire again at once, forever). */
+  private failed = new Set<string>();
 
   constructor(private readonly ctx: ServerContext, private readonly experiments: ExperimentService) {}
 
@@ -57,7 +62,9 @@ export class Scheduler {
   async replan(): Promise<void> {
     if (this.stopped) return;
     const rows = await this.ctx.store.allResources('experiment');
-    this.plan = rows.map(dueAction).filter((d): d is Due => d !== null && !Number.isNaN(d.at)).sort((a, b) => a.at - b.at);
+    const due = rows.map(dueAction).filter((d): d is Due => d !== null && !Number.isNaN(d.at));
+    this.failed = new Set(due.map(attemptOf).filter((k) => this.failed.has(k)));
+    this.plan = due.filter((d) => !this.failed.has(attemptOf(d))).sort((a, b) => a.at - b.at);
     this.arm();
   }
 
@@ -84,6 +91,7 @@ export class Scheduler {
           await this.experiments.transitionRow(SCHEDULER_ORIGIN, fresh, d.action, {}, `experiment.scheduled_${d.action}`);
           this.ctx.logger.info({ experiment: fresh.key, action: d.action }, 'scheduled transition');
         } catch (err) {
+          this.failed.add(attemptOf(current));
           this.ctx.logger.error({ err, experiment: fresh.key, action: d.action }, 'scheduled transition failed');
         }
       }
