@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { commitMutation, SYSTEM_ORIGIN } from '../src/services/context';
 import { startTestServer, type TestServer } from './helpers';
 
 describe('request bodies', () => {
@@ -75,8 +76,11 @@ describe('scheduler', () => {
         body: { key: 'doomed', variants: [{ key: 'control', weight: 50 }, { key: 'treatment', weight: 50 }], targeting: { segment: 'doomed-seg' }, schedule: { start_at: '2030-01-02T00:00:00Z' } },
       });
       expect(exp.status).toBe(201);
-      // A DRAFT experiment is not in the config, so nothing stops deleting the segment it targets.
-      expect((await t.request('DELETE', '/api/v1/segments/doomed-seg', { token: t.adminToken })).status).toBe(204);
+      // The segment goes behind the API's back (as in a database from before DRAFT references were checked).
+      await commitMutation(t.server.ctx, SYSTEM_ORIGIN, {
+        writes: [{ table: 'resources', action: 'delete', id: seg.body.data.id }], patch: { segments: { 'doomed-seg': null } },
+        audit: { action: 'segment.delete', resourceType: 'segment', resourceId: seg.body.data.id, resourceKey: 'doomed-seg', before: null, after: null },
+      });
       now = Date.parse('2030-01-02T00:00:01Z');
       await t.server.jobs.scheduler.tick();
       await new Promise((r) => setTimeout(r, 300));
@@ -90,5 +94,27 @@ describe('scheduler', () => {
     } finally {
       await t.stop();
     }
+  });
+});
+
+describe('references of DRAFT experiments', () => {
+  let t: TestServer;
+  beforeAll(async () => { t = await startTestServer(); });
+  afterAll(async () => { await t.stop(); });
+  const draft = (key: string, segment: string) => ({ key, variants: [{ key: 'control', weight: 50 }, { key: 'treatment', weight: 50 }], targeting: { segment } });
+
+  it('a segment a DRAFT experiment targets cannot be deleted (409), so the experiment can still start', async () => {
+    expect((await t.request('POST', '/api/v1/segments', { token: t.adminToken, body: { key: 'draft-seg', included: ['u1'] } })).status).toBe(201);
+    expect((await t.request('POST', '/api/v1/experiments', { token: t.adminToken, body: draft('draft-exp', 'draft-seg') })).status).toBe(201);
+    const del = await t.request('DELETE', '/api/v1/segments/draft-seg', { token: t.adminToken });
+    expect(del.status).toBe(409);
+    expect(del.body.error.code).toBe('CONFLICT');
+    expect((await t.request('POST', '/api/v1/experiments/draft-exp/start', { token: t.adminToken })).status).toBe(200);
+  });
+
+  it('a DRAFT experiment targeting an unknown segment is a 400 on save', async () => {
+    const r = await t.request('POST', '/api/v1/experiments', { token: t.adminToken, body: draft('draft-ghost', 'no-such-segment') });
+    expect(r.status).toBe(400);
+    expect(r.body.error.details[0].path).toBe('targeting');
   });
 });

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ConfigPatch } from '@switchyard/core';
-import { checkReferences, formatPath } from '@switchyard/core/schema';
+import { checkReferences, formatPath, segmentRefs } from '@switchyard/core/schema';
 import type { z } from 'zod';
 import type { Action, Subject } from '../auth/permissions';
 import { can } from '../auth/permissions';
@@ -10,7 +10,7 @@ import { resource, type ResourceObject } from '../http/envelope';
 import { zodDetails } from '../http/route';
 import type { Page, ResourceKind, ResourceRow } from '../store/types';
 import { commitMutation, type RequestOrigin, type ServerContext } from './context';
-import { configFormOf } from './config-state';
+import { configFormOf, toConfigExperiment } from './config-state';
 
 /** Fields a client may send back from a GET that the server owns; they are ignored on write. */
 export const READ_ONLY_FIELDS = ['id', 'created_at', 'updated_at', 'owner_id'] as const;
@@ -101,6 +101,15 @@ export class ResourceService {
     return { [this.spec.docField]: { [key]: form } } as Omit<ConfigPatch, 'version'>;
   }
 
+  /**
+   * What the save-time reference check judges: a DRAFT experiment is not in the config, but is
+   * checked as if it were, so it cannot be saved with references its start would reject.
+   */
+  private checkedPatch(key: string, row: ResourceRow): Omit<ConfigPatch, 'version'> | undefined {
+    if (this.spec.kind === 'experiment' && row.data.status === 'DRAFT') return { experiments: { [key]: toConfigExperiment(row.data) } };
+    return this.patchFor(key, row);
+  }
+
   /** Lets background jobs (the scheduler) hear about experiment changes. */
   private changed(): void {
     if (this.spec.kind === 'experiment') this.ctx.onExperimentChanged?.();
@@ -119,8 +128,9 @@ export class ResourceService {
       createdAt: now, updatedAt: now,
     };
     const patch = this.patchFor(key, row);
-    if (patch !== undefined) {
-      const problems = referenceProblems(this.spec, key, patch, this.ctx);
+    const checked = this.checkedPatch(key, row);
+    if (checked !== undefined) {
+      const problems = referenceProblems(this.spec, key, checked, this.ctx);
       if (problems.length > 0) throw new ApiError('VALIDATION_ERROR', `the ${this.spec.label} refers to something that does not exist`, problems);
     }
     try {
@@ -156,8 +166,9 @@ export class ResourceService {
     const next: ResourceRow = { ...row, data, status: this.spec.statusOf(data), updatedAt: new Date(this.ctx.now()).toISOString() };
     const wasLive = configFormOf(row) !== null;
     const patch = this.patchFor(row.key, next) ?? (wasLive ? this.patchFor(row.key, null) : undefined);
-    if (patch !== undefined) {
-      const problems = referenceProblems(this.spec, row.key, patch, this.ctx);
+    const checked = this.checkedPatch(row.key, next) ?? patch;
+    if (checked !== undefined) {
+      const problems = referenceProblems(this.spec, row.key, checked, this.ctx);
       if (problems.length > 0) throw new ApiError('VALIDATION_ERROR', `the ${this.spec.label} refers to something that does not exist`, problems);
     }
     await commitMutation(this.ctx, origin, {
@@ -177,6 +188,13 @@ export class ResourceService {
       const problems = referenceProblems(this.spec, row.key, patch, this.ctx);
       if (problems.length > 0) {
         throw new ApiError('CONFLICT', `the ${this.spec.label} '${row.key}' is still referenced`, problems);
+      }
+    }
+    if (this.spec.kind === 'segment') {
+      // DRAFT experiments are not in the config the check above sees.
+      const drafts = (await this.ctx.store.allResources('experiment')).filter((e) => e.data.status === 'DRAFT' && segmentRefs(e.data.targeting).has(row.key));
+      if (drafts.length > 0) {
+        throw new ApiError('CONFLICT', `the segment '${row.key}' is still referenced`, drafts.map((e) => ({ path: formatPath(['experiments', e.key, 'targeting']), message: `DRAFT experiment '${e.key}' targets this segment` })));
       }
     }
     await commitMutation(this.ctx, origin, {
