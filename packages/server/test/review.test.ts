@@ -118,3 +118,62 @@ describe('references of DRAFT experiments', () => {
     expect(r.body.error.details[0].path).toBe('targeting');
   });
 });
+
+describe('review follow-ups', () => {
+  it('does not open a scheduled window that closed while the server was down', async () => {
+    let now = Date.parse('2031-01-01T00:00:00Z');
+    const t = await startTestServer({ now: () => now });
+    try {
+      await t.request('POST', '/api/v1/experiments', {
+        token: t.adminToken,
+        body: { key: 'missed-window', variants: [{ key: 'control', weight: 50 }, { key: 'b', weight: 50 }], schedule: { start_at: '2031-01-02T00:00:00Z', end_at: '2031-01-03T00:00:00Z' } },
+      });
+      now = Date.parse('2031-01-04T00:00:00Z');
+      await t.server.jobs.scheduler.tick();
+      const row = await t.request('GET', '/api/v1/experiments/missed-window', { token: t.adminToken });
+      expect(row.body.data.attributes.status).toBe('DRAFT');
+    } finally {
+      await t.stop();
+    }
+  });
+
+  it('lets a key capped below another key’s role not revoke it', async () => {
+    const t = await startTestServer();
+    try {
+      const admin = await t.request('POST', '/api/v1/api-keys', { token: t.adminToken, body: { name: 'admin mgmt', kind: 'management', role: 'ADMIN' } });
+      const viewerKey = await t.request('POST', '/api/v1/api-keys', { token: t.adminToken, body: { name: 'read only', kind: 'management', role: 'VIEWER' } });
+      const r = await t.request('DELETE', `/api/v1/api-keys/${admin.body.data.id}`, { apiKey: viewerKey.body.data.attributes.key });
+      expect(r.status).toBe(403);
+      expect((await t.request('GET', '/api/v1/auth/me', { apiKey: admin.body.data.attributes.key })).status).toBe(200);
+      expect((await t.request('DELETE', `/api/v1/api-keys/${admin.body.data.id}`, { token: t.adminToken })).status).toBe(204);
+    } finally {
+      await t.stop();
+    }
+  });
+
+  it('answers a VIEWER editing a running experiment with 403, and keeps checking guardrails past a failing experiment', async () => {
+    const t = await startTestServer();
+    try {
+      const body = (key: string) => ({ key, variants: [{ key: 'control', weight: 50 }, { key: 'b', weight: 50 }], guardrails: [{ metric: 'errors', max_relative_increase: 0.1 }] });
+      await t.request('POST', '/api/v1/experiments', { token: t.adminToken, body: body('live-exp') });
+      await t.request('POST', '/api/v1/experiments/live-exp/start', { token: t.adminToken });
+      const viewer = await t.user('VIEWER');
+      const r = await t.request('PATCH', '/api/v1/experiments/live-exp', { token: viewer.token, body: { variants: [{ key: 'control', weight: 10 }, { key: 'b', weight: 90 }] } });
+      expect(r.status).toBe(403);
+      const results = (t.server.jobs.safety as unknown as { results: { compute: (...a: unknown[]) => Promise<unknown> } }).results;
+      const original = results.compute.bind(results);
+      let calls = 0;
+      results.compute = async (...a: unknown[]) => {
+        calls++;
+        if (calls === 1) throw new Error('boom');
+        return original(...a);
+      };
+      await t.request('POST', '/api/v1/experiments', { token: t.adminToken, body: body('second-exp') });
+      await t.request('POST', '/api/v1/experiments/second-exp/start', { token: t.adminToken });
+      await expect(t.server.jobs.safety.check()).resolves.toEqual([]);
+      expect(calls).toBe(2);
+    } finally {
+      await t.stop();
+    }
+  });
+});

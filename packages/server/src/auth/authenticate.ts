@@ -73,7 +73,14 @@ export function createAuthenticator(ctx: ServerContext) {
       seq: 0, id, email: email !== null && !taken ? email : `${subject}.${randomUUID().slice(0, 8)}@oidc.invalid`, name, role,
       passwordHash: null, source: 'oidc', createdAt: now, updatedAt: now,
     };
-    await ctx.store.commit({ writes: [{ table: 'users', action: 'insert', row }] });
+    try {
+      await ctx.store.commit({ writes: [{ table: 'users', action: 'insert', row }] });
+    } catch (err) {
+      // Two first requests of one new user at once: the other one created it.
+      const winner = await ctx.store.getUser(id);
+      if (winner === null) throw err;
+      return winner;
+    }
     return row;
   }
 

@@ -88,6 +88,8 @@ export function apiKeyRoutes(ctx: ServerContext): RouteDef<any, any>[] {
         // As with creation: server and client keys are an ADMIN's, even when the caller (or a
         // scoped key's creator) created them, so a read-only key cannot cut SDKs off.
         if (k.kind !== 'management' && origin.actor!.role !== 'ADMIN') throw forbidden('only an ADMIN may revoke server and client keys');
+        // Nor may a key capped below another key's role revoke it (a VIEWER-scoped key cutting off its creator's ADMIN key).
+        if (k.role !== null && !roleAtLeast(origin.actor!.role!, k.role)) throw forbidden(`revoking a ${k.role} key needs at least that role`);
         if (k.revokedAt === null) {
           const row = { ...k, revokedAt: new Date(ctx.now()).toISOString() };
           await commitMutation(ctx, origin, {

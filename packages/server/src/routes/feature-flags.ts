@@ -7,6 +7,7 @@ import { originOf, type ServerContext } from '../services/context';
 import { ResourceService } from '../services/resource-service';
 import { flagSpec } from '../services/flag-spec';
 import { resourceRoutes } from './resource-routes';
+import { toWire } from '../services/wire';
 
 const readOnly = { id: z.string().optional(), created_at: z.string().optional(), updated_at: z.string().optional(), owner_id: z.string().optional() };
 
@@ -50,11 +51,7 @@ export function featureFlagRoutes(ctx: ServerContext): RouteDef<any, any>[] {
         const context: Record<string, unknown> = { ...attrs };
         if (userId !== undefined) context.key = userId;
         const d = evaluate(compiled, key, context, null);
-        const data: Record<string, unknown> = { key, value: d.value, variant: d.variant, reason: d.reason };
-        if (d.ruleId !== undefined) data.rule_id = d.ruleId;
-        if (d.errorCode !== undefined) data.error_code = d.errorCode;
-        if (d.inExperiment !== undefined) data.in_experiment = d.inExperiment;
-        return { data, meta: { config_version: compiled.version } };
+        return { data: { key, ...toWire(d) }, meta: { config_version: compiled.version } };
       },
     }),
   ];

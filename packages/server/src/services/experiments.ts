@@ -37,6 +37,8 @@ export class ExperimentService extends ResourceService {
 
   override async update(origin: RequestOrigin, idOrKey: string, input: Record<string, unknown>, mode: 'patch' | 'put'): Promise<ResourceRow> {
     const row = await this.get(origin, idOrKey);
+    // Who may change it comes first: a VIEWER gets 403, not a lesson about frozen fields.
+    this.assert(origin, 'update', row);
     if (input.status !== undefined && input.status !== row.data.status) {
       throw new ApiError('INVALID_STATE_TRANSITION', `status changes through lifecycle actions (POST /experiments/${row.key}/start|pause|resume|complete|archive)`);
     }

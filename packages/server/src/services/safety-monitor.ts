@@ -1,3 +1,4 @@
+import type { ResourceRow } from '../store/types';
 import { SYSTEM_ORIGIN, type RequestOrigin, type ServerContext } from './context';
 import type { ExperimentService } from './experiments';
 import type { ResultsService } from './results';
@@ -25,6 +26,7 @@ export interface Breach {
  */
 export class SafetyMonitor {
   private timer: NodeJS.Timeout | null = null;
+  private checking: Promise<Breach[]> | null = null;
 
   constructor(private readonly ctx: ServerContext, private readonly experiments: ExperimentService, private readonly results: ResultsService, private readonly intervalMs: number) {}
 
@@ -40,30 +42,49 @@ export class SafetyMonitor {
 
   /** One pass over running experiments; returns the breaches that paused something. */
   async check(): Promise<Breach[]> {
+    // Passes never overlap: a slow one (large experiments) is not joined by the next tick.
+    if (this.checking !== null) return this.checking;
+    this.checking = this.pass().finally(() => {
+      this.checking = null;
+    });
+    return this.checking;
+  }
+
+  private async pass(): Promise<Breach[]> {
     const found: Breach[] = [];
     for (const row of await this.ctx.store.allResources('experiment')) {
-      const guardrails = (row.data.guardrails as { metric: string; max_relative_increase: number }[] | undefined) ?? [];
-      if (row.data.status !== 'RUNNING' || guardrails.length === 0) continue;
-      const r = await this.results.compute(row, { alpha: 0.05, sequential: true, sequentialTuning: 5000 });
-      let breach: Breach | null = null;
-      for (const g of guardrails) {
-        for (const c of r.analysis.metrics[g.metric]?.comparisons ?? []) {
-          const ci = c.sequential?.ci ?? null;
-          if (c.error !== null || c.relativeLift === null || ci === null) continue;
-          if (ci[0] > g.max_relative_increase) {
-            breach = { experiment: row.key, guardrail: g.metric, variant: c.variant, threshold: g.max_relative_increase, relative_lift: c.relativeLift, sequential_ci: ci, sequential_p_value: c.sequential?.pValue ?? null };
-            break;
-          }
-        }
-        if (breach !== null) break;
+      try {
+        const breach = await this.checkOne(row);
+        if (breach !== null) found.push(breach);
+      } catch (err) {
+        // One experiment whose results fail must not switch off the guardrails of the others.
+        this.ctx.logger.error({ err, experiment: row.key }, 'safety check failed');
       }
-      if (breach === null) continue;
-      const fresh = await this.ctx.store.getResource('experiment', row.id);
-      if (fresh === null || fresh.data.status !== 'RUNNING') continue;
-      await this.experiments.transitionRow(MONITOR_ORIGIN, fresh, 'pause', { pause_reason: { by: 'safety-monitor', ...breach } }, 'experiment.auto_pause');
-      this.ctx.logger.warn(breach, 'guardrail breached: experiment paused');
-      found.push(breach);
     }
     return found;
+  }
+
+  private async checkOne(row: ResourceRow): Promise<Breach | null> {
+    const guardrails = (row.data.guardrails as { metric: string; max_relative_increase: number }[] | undefined) ?? [];
+    if (row.data.status !== 'RUNNING' || guardrails.length === 0) return null;
+    const r = await this.results.compute(row, { alpha: 0.05, sequential: true, sequentialTuning: 5000 });
+    let breach: Breach | null = null;
+    for (const g of guardrails) {
+      for (const c of r.analysis.metrics[g.metric]?.comparisons ?? []) {
+        const ci = c.sequential?.ci ?? null;
+        if (c.error !== null || c.relativeLift === null || ci === null) continue;
+        if (ci[0] > g.max_relative_increase) {
+          breach = { experiment: row.key, guardrail: g.metric, variant: c.variant, threshold: g.max_relative_increase, relative_lift: c.relativeLift, sequential_ci: ci, sequential_p_value: c.sequential?.pValue ?? null };
+          break;
+        }
+      }
+      if (breach !== null) break;
+    }
+    if (breach === null) return null;
+    const fresh = await this.ctx.store.getResource('experiment', row.id);
+    if (fresh === null || fresh.data.status !== 'RUNNING') return null;
+    await this.experiments.transitionRow(MONITOR_ORIGIN, fresh, 'pause', { pause_reason: { by: 'safety-monitor', ...breach } }, 'experiment.auto_pause');
+    this.ctx.logger.warn(breach, 'guardrail breached: experiment paused');
+    return breach;
   }
 }

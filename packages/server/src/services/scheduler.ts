@@ -14,14 +14,15 @@ interface Due {
 }
 
 /** What is due for one experiment, if anything. */
-export function dueAction(row: ResourceRow): Due | null {
+export function dueAction(row: ResourceRow, now: number): Due | null {
   const schedule = row.data.schedule as { start_at?: string; end_at?: string } | undefined;
   if (schedule === undefined) return null;
   const status = row.data.status;
   const end = schedule.end_at === undefined ? null : Date.parse(schedule.end_at);
   if (status === 'DRAFT' && schedule.start_at !== undefined) {
-    // A window that closed while the server was down is not opened after the fact.
-    if (end !== null && end <= Date.parse(schedule.start_at)) return null;
+    // A window that closed while the server was down is not opened after the fact: starting
+    // it would make it live (and expose units) for a moment before completing it.
+    if (end !== null && end <= now) return null;
     return { at: Date.parse(schedule.start_at), row, action: 'start' };
   }
   if ((status === 'RUNNING' || status === 'PAUSED') && end !== null) return { at: end, row, action: 'complete' };
@@ -62,7 +63,8 @@ export class Scheduler {
   async replan(): Promise<void> {
     if (this.stopped) return;
     const rows = await this.ctx.store.allResources('experiment');
-    const due = rows.map(dueAction).filter((d): d is Due => d !== null && !Number.isNaN(d.at));
+    const now = this.ctx.now();
+    const due = rows.map((r) => dueAction(r, now)).filter((d): d is Due => d !== null && !Number.isNaN(d.at));
     this.failed = new Set(due.map(attemptOf).filter((k) => this.failed.has(k)));
     this.plan = due.filter((d) => !this.failed.has(attemptOf(d))).sort((a, b) => a.at - b.at);
     this.arm();
@@ -85,7 +87,7 @@ export class Scheduler {
       const due = this.plan.filter((d) => d.at <= now);
       for (const d of due) {
         const fresh = await this.ctx.store.getResource('experiment', d.row.id);
-        const current = fresh === null ? null : dueAction(fresh);
+        const current = fresh === null ? null : dueAction(fresh, now);
         if (fresh === null || current === null || current.action !== d.action || current.at > now) continue;
         try {
           await this.experiments.transitionRow(SCHEDULER_ORIGIN, fresh, d.action, {}, `experiment.scheduled_${d.action}`);
