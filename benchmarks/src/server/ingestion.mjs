@@ -94,7 +94,7 @@ const INGEST_RULES = [
     stack: (s) => s[0].functionName === 'sqliteTransaction' && /better-sqlite3/.test(s[0].url),
   },
   {
-    name: 'SQLite statements: INSERT into `events` (PK + 3 indexes) and upsert `experiment_units`, run from the store\'s insert loop',
+    name: 'SQLite statements: INSERT into `events` (table + 3 indexes) and the results\' summaries (`experiment_units`, `unit_metrics`), run from the store\'s insert loop',
     test: frameIs.url(/better-sqlite3/),
   },
   { name: 'validation (validateBatch / validateEvent)', test: frameIs.fn(/^(validateBatch|validateEvent|parseTimestamp)$/) },

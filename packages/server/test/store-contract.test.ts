@@ -7,6 +7,7 @@ import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openPostgresStore } from '../src/store/postgres/postgres-store';
 import { PG_MIGRATIONS } from '../src/store/postgres/migrations';
+import { MIGRATIONS } from '../src/store/sqlite/migrations';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-store';
 import type { ApiKeyRow, AuditRecord, ResourceKind, ResourceRow, Store, StoredEvent, UnitOfWork, UserRow } from '../src/store/types';
 import { startPostgres, type TestPostgres } from './services';
@@ -369,6 +370,126 @@ describe.each(['sqlite', 'postgres'] as const)('store contract: %s', (kind) => {
     // Other experiments are separate.
     expect(await store.experimentAggregates('other', [{ key: 'buy', type: 'conversion' }])).toEqual({ units: {}, excludedUnits: 0, metrics: { buy: {} } });
   });
+
+  const BUY = [{ key: 'buy', type: 'mean' as const }, { key: 'buy', type: 'conversion' as const }];
+  const sums = async (experiment = 'exp', metric: { key: string; type: 'mean' | 'conversion' } = BUY[0]!) =>
+    (await store.experimentAggregates(experiment, [metric])).metrics[metric.key];
+
+  it('unit metrics: a track that arrives before its exposure counts when its timestamp is at or after the exposure, not before', async () => {
+    await store.insertEventBatches([[
+      event('t-late', { unitId: 'u1', key: 'buy', timestamp: 1500, value: 4 }),
+      event('t-same', { unitId: 'u1', key: 'buy', timestamp: 1000, value: 2 }),
+      event('t-early', { unitId: 'u1', key: 'buy', timestamp: 999, value: 100 }),
+      event('t-other', { unitId: 'u2', key: 'buy', timestamp: 5000 }),
+    ]]);
+    expect(await sums()).toEqual({});
+    // Exposure in a later call.
+    await store.insertEventBatches([[exposure('x1', 'u1', 'A', 1000)]]);
+    expect(await sums()).toEqual({ A: { sum: 6, sumSquares: 36, unitsWithEvents: 1 } });
+    // In the same batch, after and before the track.
+    await store.insertEventBatches([[
+      event('t3', { unitId: 'u3', key: 'buy', timestamp: 2000, value: 1.5 }), exposure('x3', 'u3', 'B', 1000),
+      exposure('x4', 'u4', 'B', 1000), event('t4', { unitId: 'u4', key: 'buy', timestamp: 1000 }), event('t4-early', { unitId: 'u4', key: 'buy', timestamp: 10 }),
+    ]]);
+    expect(await sums()).toEqual({ A: { sum: 6, sumSquares: 36, unitsWithEvents: 1 }, B: { sum: 2.5, sumSquares: 3.25, unitsWithEvents: 2 } });
+    expect(await sums('exp', BUY[1]!)).toEqual({ A: { sum: 1, sumSquares: 1, unitsWithEvents: 1 }, B: { sum: 2, sumSquares: 2, unitsWithEvents: 2 } });
+    // A track after the exposures adds to the unit's sum; u2 was never exposed.
+    await store.insertEventBatches([[event('t5', { unitId: 'u1', key: 'buy', timestamp: 3000, value: -1 }), event('t6', { unitId: 'u2', key: 'buy', timestamp: 6000 })]]);
+    expect(await sums()).toEqual({ A: { sum: 5, sumSquares: 25, unitsWithEvents: 1 }, B: { sum: 2.5, sumSquares: 3.25, unitsWithEvents: 2 } });
+    expect((await store.experimentAggregates('exp', [])).units).toEqual({ A: 1, B: 2 });
+  });
+
+  it('unit metrics: an earlier exposure that arrives later moves the first exposure back and more events count, once', async () => {
+    await store.insertEventBatches([[
+      exposure('x1', 'u1', 'A', 1000),
+      event('t1', { unitId: 'u1', key: 'buy', timestamp: 400, value: 1 }),
+      event('t2', { unitId: 'u1', key: 'buy', timestamp: 700, value: 2 }),
+      event('t3', { unitId: 'u1', key: 'buy', timestamp: 1200, value: 4 }),
+      event('t4', { unitId: 'u1', key: 'view', timestamp: 800 }),
+    ]]);
+    expect(await sums()).toEqual({ A: { sum: 4, sumSquares: 16, unitsWithEvents: 1 } });
+    expect(await sums('exp', { key: 'view', type: 'conversion' })).toEqual({});
+    await store.insertEventBatches([[exposure('x2', 'u1', 'A', 600)]]);
+    expect(await sums()).toEqual({ A: { sum: 6, sumSquares: 36, unitsWithEvents: 1 } });
+    expect(await sums('exp', { key: 'view', type: 'conversion' })).toEqual({ A: { sum: 1, sumSquares: 1, unitsWithEvents: 1 } });
+    // A later exposure changes nothing; an even earlier one (with a track in the same batch) adds the rest.
+    await store.insertEventBatches([[exposure('x3', 'u1', 'A', 5000)]]);
+    expect(await sums()).toEqual({ A: { sum: 6, sumSquares: 36, unitsWithEvents: 1 } });
+    await store.insertEventBatches([[event('t5', { unitId: 'u1', key: 'buy', timestamp: 300, value: 8 }), exposure('x4', 'u1', 'A', 300), event('t6', { unitId: 'u1', key: 'buy', timestamp: 350, value: 16 })]]);
+    expect(await sums()).toEqual({ A: { sum: 31, sumSquares: 961, unitsWithEvents: 1 } });
+    // Another experiment of the same unit keeps its own first exposure.
+    await store.insertEventBatches([[exposure('y1', 'u1', 'C', 1100, 'exp2')]]);
+    expect(await sums('exp2')).toEqual({ C: { sum: 4, sumSquares: 16, unitsWithEvents: 1 } });
+    await store.insertEventBatches([[event('t7', { unitId: 'u1', key: 'buy', timestamp: 1100, value: 0.5 })]]);
+    expect(await sums('exp2')).toEqual({ C: { sum: 4.5, sumSquares: 20.25, unitsWithEvents: 1 } });
+    expect(await sums()).toEqual({ A: { sum: 31.5, sumSquares: 992.25, unitsWithEvents: 1 } });
+  });
+
+  it('unit metrics: a unit exposed to a second variant leaves the metrics and is counted as excluded, whatever arrives later', async () => {
+    await store.insertEventBatches([[
+      exposure('x1', 'u1', 'A', 1000), exposure('x2', 'u2', 'A', 1000), exposure('x3', 'u3', 'B', 1000),
+      event('t1', { unitId: 'u1', key: 'buy', timestamp: 1100, value: 3 }), event('t1v', { unitId: 'u1', key: 'view', timestamp: 1100 }),
+      event('t2', { unitId: 'u2', key: 'buy', timestamp: 1100, value: 5 }), event('t3', { unitId: 'u3', key: 'buy', timestamp: 1100, value: 7 }),
+    ]]);
+    expect(await sums()).toEqual({ A: { sum: 8, sumSquares: 34, unitsWithEvents: 2 }, B: { sum: 7, sumSquares: 49, unitsWithEvents: 1 } });
+    // u1 is exposed to B (later in time): excluded, its rows (every metric key) go.
+    await store.insertEventBatches([[exposure('x4', 'u1', 'B', 2000)]]);
+    let agg = await store.experimentAggregates('exp', [...BUY, { key: 'view', type: 'conversion' }]);
+    expect(agg.units).toEqual({ A: 1, B: 1 });
+    expect(agg.excludedUnits).toBe(1);
+    expect(agg.metrics.view).toEqual({});
+    expect(await sums()).toEqual({ A: { sum: 5, sumSquares: 25, unitsWithEvents: 1 }, B: { sum: 7, sumSquares: 49, unitsWithEvents: 1 } });
+    // Later tracks, exposures of either variant and an earlier exposure of an excluded unit change nothing.
+    await store.insertEventBatches([[
+      event('t5', { unitId: 'u1', key: 'buy', timestamp: 3000, value: 11 }), exposure('x5', 'u1', 'A', 10), exposure('x6', 'u1', 'B', 20),
+      event('t6', { unitId: 'u1', key: 'buy', timestamp: 30, value: 13 }),
+    ]]);
+    expect(await sums()).toEqual({ A: { sum: 5, sumSquares: 25, unitsWithEvents: 1 }, B: { sum: 7, sumSquares: 49, unitsWithEvents: 1 } });
+    // A conflict and tracks of a new unit inside one batch, in both orders.
+    await store.insertEventBatches([[
+      event('t7', { unitId: 'u7', key: 'buy', timestamp: 5000 }), exposure('x7', 'u7', 'A', 100), exposure('x8', 'u7', 'B', 200), event('t8', { unitId: 'u7', key: 'buy', timestamp: 6000 }),
+    ]]);
+    agg = await store.experimentAggregates('exp', BUY.slice(0, 1));
+    expect(agg).toEqual({ units: { A: 1, B: 1 }, excludedUnits: 2, metrics: { buy: { A: { sum: 5, sumSquares: 25, unitsWithEvents: 1 }, B: { sum: 7, sumSquares: 49, unitsWithEvents: 1 } } } });
+    // The conflict is per experiment: u1 in exp2 still counts.
+    await store.insertEventBatches([[exposure('y1', 'u1', 'A', 1000, 'exp2')]]);
+    expect(await sums('exp2')).toEqual({ A: { sum: 3 + 11, sumSquares: 196, unitsWithEvents: 1 } });
+  });
+
+  it('unit metrics: resent events never count twice (within a batch, across batches of a group, across calls)', async () => {
+    const x1 = exposure('x1', 'u1', 'A', 1000);
+    const t1 = event('t1', { unitId: 'u1', key: 'buy', timestamp: 1500, value: 2 });
+    const t0 = event('t0', { unitId: 'u1', key: 'buy', timestamp: 800, value: 64 });
+    expect(await store.insertEventBatches([[t1, t1, x1, t1, x1], [t1, x1]])).toEqual([{ accepted: 2, duplicates: 3 }, { accepted: 0, duplicates: 2 }]);
+    expect(await sums()).toEqual({ A: { sum: 2, sumSquares: 4, unitsWithEvents: 1 } });
+    await store.insertEventBatches([[t1, x1], [t1]]);
+    expect(await sums()).toEqual({ A: { sum: 2, sumSquares: 4, unitsWithEvents: 1 } });
+    // An earlier exposure, resent many times, takes in t0 once.
+    const x0 = exposure('x0', 'u1', 'A', 500);
+    await store.insertEventBatches([[t0, x0, x0], [x0, t0]]);
+    await store.insertEventBatches([[x0, t0, t1]]);
+    expect(await sums()).toEqual({ A: { sum: 66, sumSquares: 66 * 66, unitsWithEvents: 1 } });
+    // A resent exposure with another variant is a duplicate: no conflict.
+    await store.insertEventBatches([[{ ...x1, variant: 'B' }]]);
+    expect(await store.experimentAggregates('exp', BUY.slice(1))).toEqual({ units: { A: 1 }, excludedUnits: 0, metrics: { buy: { A: { sum: 1, sumSquares: 1, unitsWithEvents: 1 } } } });
+  });
+
+  it('unit metrics: retention deletes events, not what they added to the results', async () => {
+    await store.insertEventBatches([[
+      exposure('x1', 'u1', 'A', 100), exposure('x2', 'u2', 'B', 100),
+      event('t1', { unitId: 'u1', key: 'buy', timestamp: 150, value: 2 }), event('t2', { unitId: 'u1', key: 'buy', timestamp: 5000, value: 3 }),
+      event('t3', { unitId: 'u2', key: 'buy', timestamp: 200 }),
+    ]]);
+    const before = await store.experimentAggregates('exp', BUY);
+    expect(before.metrics.buy).toEqual({ A: { sum: 1, sumSquares: 1, unitsWithEvents: 1 }, B: { sum: 1, sumSquares: 1, unitsWithEvents: 1 } });
+    expect(await store.deleteEventsBefore(1000)).toBe(4);
+    expect(await store.countEvents()).toBe(1);
+    expect(await store.experimentAggregates('exp', BUY)).toEqual(before);
+    expect((await store.experimentAggregates('exp', BUY.slice(0, 1))).metrics.buy).toEqual({ A: { sum: 5, sumSquares: 25, unitsWithEvents: 1 }, B: { sum: 1, sumSquares: 1, unitsWithEvents: 1 } });
+    // New events still add to the kept sums.
+    await store.insertEventBatches([[event('t4', { unitId: 'u1', key: 'buy', timestamp: 6000, value: 1 })]]);
+    expect((await store.experimentAggregates('exp', BUY.slice(0, 1))).metrics.buy).toEqual({ A: { sum: 6, sumSquares: 36, unitsWithEvents: 1 }, B: { sum: 1, sumSquares: 1, unitsWithEvents: 1 } });
+  });
 });
 
 /** A small deterministic PRNG (mulberry32), so both stores get exactly the same events. */
@@ -383,7 +504,7 @@ function prng(seed: number): () => number {
 }
 
 /** Groups of batches with exposures (some conflicting, some resent), metric events before and after exposure, null values. */
-function generateEvents(seed: number): StoredEvent[][][] {
+function generateEvents(seed: number, idPrefix = 'ev'): StoredEvent[][][] {
   const rnd = prng(seed);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
   const all: StoredEvent[] = [];
@@ -403,9 +524,9 @@ function generateEvents(seed: number): StoredEvent[][][] {
         let e: StoredEvent;
         if (r < 0.35) {
           const variant = rnd() < 0.04 ? pick(['control', 'treatment', 'third']) : (Number(unit.slice(5)) % 2 === 0 ? 'control' : 'treatment');
-          e = exposure(`ev-${n++}`, unit, variant, Math.floor(rnd() * 10_000), rnd() < 0.9 ? 'exp' : 'other-exp');
+          e = exposure(`${idPrefix}-${n++}`, unit, variant, Math.floor(rnd() * 10_000), rnd() < 0.9 ? 'exp' : 'other-exp');
         } else {
-          e = event(`ev-${n++}`, {
+          e = event(`${idPrefix}-${n++}`, {
             unitId: unit, key: pick(['revenue', 'clicks', 'signup']), timestamp: Math.floor(rnd() * 10_000),
             value: rnd() < 0.3 ? null : Math.floor(rnd() * 40) / 4, properties: rnd() < 0.5 ? null : { plan: pick(['a', 'b']) },
           });
@@ -452,30 +573,142 @@ function referenceAggregates(groups: StoredEvent[][][], experiment: string, metr
 }
 
 describe('SQLite and PostgreSQL agree', () => {
-  it('experimentAggregates are identical for the same events (and match the definition)', async () => {
-    const groups = generateEvents(20250101);
+  it.each([20250101, 7, 99991])('experimentAggregates are identical for the same events after every group, and match the definition (seed %i)', async (seed) => {
+    const groups = generateEvents(seed);
     const metrics = [{ key: 'revenue', type: 'mean' as const }, { key: 'clicks', type: 'mean' as const }, { key: 'signup', type: 'conversion' as const }, { key: 'none', type: 'mean' as const }];
     const sqlite = await harnesses.sqlite();
     const postgresH = await harnesses.postgres();
     try {
       const counts: Record<string, unknown[]> = { sqlite: [], postgres: [] };
-      for (const group of groups) {
-        counts.sqlite!.push(await sqlite.store.insertEventBatches(group));
-        counts.postgres!.push(await postgresH.store.insertEventBatches(group));
+      for (let g = 0; g < groups.length; g++) {
+        counts.sqlite!.push(await sqlite.store.insertEventBatches(groups[g]!));
+        counts.postgres!.push(await postgresH.store.insertEventBatches(groups[g]!));
+        // Incremental upkeep: right after each group, not only at the end.
+        const sofar = groups.slice(0, g + 1);
+        for (const exp of ['exp', 'other-exp']) {
+          const a = await sqlite.store.experimentAggregates(exp, metrics);
+          expect(await postgresH.store.experimentAggregates(exp, metrics)).toEqual(a);
+          expect(a).toEqual(referenceAggregates(sofar, exp, metrics));
+        }
       }
       expect(counts.postgres).toEqual(counts.sqlite);
       expect(await postgresH.store.countEvents()).toBe(await sqlite.store.countEvents());
       for (const exp of ['exp', 'other-exp']) {
         const a = await sqlite.store.experimentAggregates(exp, metrics);
-        const b = await postgresH.store.experimentAggregates(exp, metrics);
-        expect(b).toEqual(a);
-        expect(a).toEqual(referenceAggregates(groups, exp, metrics));
-        expect(a.excludedUnits).toBeGreaterThan(0);
+        if (exp === 'exp') expect(a.excludedUnits).toBeGreaterThan(0);
         expect(Object.keys(a.metrics.revenue!).sort()).toEqual(['control', 'treatment']);
+        // The conversion of a key also tracked as a mean.
+        const conv = await sqlite.store.experimentAggregates(exp, [{ key: 'revenue', type: 'conversion' }]);
+        expect(await postgresH.store.experimentAggregates(exp, [{ key: 'revenue', type: 'conversion' }])).toEqual(conv);
+        expect(conv).toEqual(referenceAggregates(groups, exp, [{ key: 'revenue', type: 'conversion' }]));
       }
+      // Retention leaves the results as they were.
+      const before = await sqlite.store.experimentAggregates('exp', metrics);
+      expect(await sqlite.store.deleteEventsBefore(5000)).toBe(await postgresH.store.deleteEventsBefore(5000));
+      expect(await sqlite.store.experimentAggregates('exp', metrics)).toEqual(before);
+      expect(await postgresH.store.experimentAggregates('exp', metrics)).toEqual(before);
     } finally {
       await sqlite.close();
       await postgresH.close();
+    }
+  });
+
+  it('PostgreSQL: instances ingesting the same units concurrently still count every event once', async () => {
+    const url = await postgres.createDatabase();
+    const a = await openPostgresStore(url);
+    const b = await openPostgresStore(url);
+    try {
+      // Many small groups over few units, half to each instance, all in flight at once: tracks
+      // and new exposures of one unit race in different transactions.
+      const groups = generateEvents(4242).flatMap((g) => g.flatMap((batch) => [batch.slice(0, 50), batch.slice(50, 100), batch.slice(100)].map((part) => [part])));
+      await Promise.all(groups.map((g, i) => (i % 2 === 0 ? a : b).insertEventBatches(g)));
+      const metrics = [{ key: 'revenue', type: 'mean' as const }, { key: 'signup', type: 'conversion' as const }];
+      for (const exp of ['exp', 'other-exp']) expect(await a.experimentAggregates(exp, metrics)).toEqual(referenceAggregates(groups, exp, metrics));
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+});
+
+/** The distinct events of `groups` in arrival order (first occurrence of an id wins). */
+function legacyRows(groups: StoredEvent[][][]): StoredEvent[] {
+  const seen = new Set<string>();
+  const out: StoredEvent[] = [];
+  for (const g of groups) for (const b of g) for (const e of b) if (!seen.has(e.id)) { seen.add(e.id); out.push(e); }
+  return out;
+}
+
+describe('migration 4 backfills the metric sums of a database written at migration 3', () => {
+  const groups = generateEvents(31337);
+  const metrics = [{ key: 'revenue', type: 'mean' as const }, { key: 'clicks', type: 'mean' as const }, { key: 'signup', type: 'conversion' as const }];
+
+  it('SQLite', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'switchyard-migrate-'));
+    const path = join(dir, 'store.db');
+    try {
+      const db = new Database(path);
+      db.exec('CREATE TABLE schema_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+      for (const m of MIGRATIONS.filter((x) => x.id <= 3)) {
+        db.exec(m.sql);
+        db.prepare('INSERT INTO schema_migrations (id, name, applied_at) VALUES (?, ?, ?)').run(m.id, m.name, T0);
+      }
+      const insert = db.prepare(`INSERT INTO events (id, type, key, unit_id, experiment, variant, value, properties, timestamp, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+      const upsert = db.prepare(`INSERT INTO experiment_units (experiment, unit_id, variant, first_ts) VALUES (?, ?, ?, ?)
+        ON CONFLICT (experiment, unit_id) DO UPDATE SET conflicted = conflicted OR (variant <> excluded.variant), first_ts = MIN(first_ts, excluded.first_ts)`);
+      db.transaction(() => {
+        for (const e of legacyRows(groups)) {
+          insert.run(e.id, e.type, e.key, e.unitId, e.experiment, e.variant, e.value, e.properties === null ? null : JSON.stringify(e.properties), e.timestamp, e.receivedAt);
+          if (e.type === 'exposure' && e.experiment !== null && e.variant !== null) upsert.run(e.experiment, e.unitId, e.variant, e.timestamp);
+        }
+      })();
+      db.close();
+      const store = openSqliteStore(path);
+      try {
+        for (const exp of ['exp', 'other-exp']) expect(await store.experimentAggregates(exp, metrics)).toEqual(referenceAggregates(groups, exp, metrics));
+        // And it keeps them up to date from there.
+        const more = generateEvents(5, 'more');
+        for (const g of more) await store.insertEventBatches(g);
+        for (const exp of ['exp', 'other-exp']) expect(await store.experimentAggregates(exp, metrics)).toEqual(referenceAggregates([...groups, ...more], exp, metrics));
+      } finally {
+        await store.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('PostgreSQL', async () => {
+    const url = await postgres.createDatabase();
+    const c = new pg.Client({ connectionString: url });
+    await c.connect();
+    try {
+      await c.query('CREATE TABLE schema_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+      for (const m of PG_MIGRATIONS.filter((x) => x.id <= 3)) {
+        await c.query(m.sql);
+        await c.query('INSERT INTO schema_migrations (id, name, applied_at) VALUES ($1, $2, $3)', [m.id, m.name, T0]);
+      }
+      for (const e of legacyRows(groups)) {
+        await c.query(`INSERT INTO events (id, type, key, unit_id, experiment, variant, value, properties, timestamp, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+          [e.id, e.type, e.key, e.unitId, e.experiment, e.variant, e.value, e.properties === null ? null : JSON.stringify(e.properties), e.timestamp, e.receivedAt]);
+        if (e.type === 'exposure' && e.experiment !== null && e.variant !== null) {
+          await c.query(`INSERT INTO experiment_units AS a (experiment, unit_id, variant, first_ts, conflicted) VALUES ($1, $2, $3, $4, 0)
+            ON CONFLICT (experiment, unit_id) DO UPDATE SET
+              conflicted = CASE WHEN a.conflicted = 1 OR a.variant <> EXCLUDED.variant THEN 1 ELSE 0 END, first_ts = LEAST(a.first_ts, EXCLUDED.first_ts)`,
+          [e.experiment, e.unitId, e.variant, e.timestamp]);
+        }
+      }
+    } finally {
+      await c.end();
+    }
+    const store = await openPostgresStore(url);
+    try {
+      for (const exp of ['exp', 'other-exp']) expect(await store.experimentAggregates(exp, metrics)).toEqual(referenceAggregates(groups, exp, metrics));
+      const more = generateEvents(5, 'more');
+      for (const g of more) await store.insertEventBatches(g);
+      for (const exp of ['exp', 'other-exp']) expect(await store.experimentAggregates(exp, metrics)).toEqual(referenceAggregates([...groups, ...more], exp, metrics));
+    } finally {
+      await store.close();
     }
   });
 });

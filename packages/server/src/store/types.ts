@@ -178,15 +178,19 @@ export interface Store {
 
   /**
    * Stores several batches in one transaction (group commit) and resolves only once it is
-   * durable; per batch, how many events were new and how many ids were already stored.
+   * durable; per batch, how many events were new and how many ids were already stored. In the
+   * same transaction, new events (never resent ids) update the results' summaries: the exposed
+   * units of each experiment and each unit's metric sums, whatever order events arrive in.
    */
   insertEventBatches(batches: StoredEvent[][]): Promise<{ accepted: number; duplicates: number }[]>;
   countEvents(): Promise<number>;
   /**
    * Sufficient statistics of one experiment: exposed units per variant (units exposed to more
    * than one variant are excluded and counted apart) and, per metric, the sum and sum of
-   * squares over units of each unit's value after its first exposure.
+   * squares over units of each unit's value after its first exposure. Reads the summaries kept
+   * at ingestion (range scans), not the events.
    */
   experimentAggregates(experiment: string, metrics: readonly { key: string; type: 'conversion' | 'mean' }[]): Promise<ExperimentAggregates>;
+  /** Retention: deletes events only; the results' summaries (exposed units, metric sums) keep counting them. */
   deleteEventsBefore(epochMs: number): Promise<number>;
 }

@@ -127,4 +127,46 @@ CREATE INDEX events_track ON events (key, unit_id, timestamp) INCLUDE (value) WH
     // No query reads it; every ingested event paid for it (SQLite migration 3 drops it too).
     sql: `DROP INDEX IF EXISTS events_experiment;`,
   },
+  {
+    id: 4,
+    name: 'per-unit metric sums and unit counts maintained at ingestion',
+    // As SQLite migration 4: results become a few range scans, everything maintained by
+    // insertEventBatches in the events' transaction and backfilled here from what is stored.
+    sql: `
+-- Keyed by unit first: a track event finds every experiment its unit is in with the key.
+ALTER TABLE experiment_units DROP CONSTRAINT experiment_units_pkey;
+ALTER TABLE experiment_units ADD PRIMARY KEY (unit_id, experiment);
+-- COUNT(*) of experiment_units per (experiment, conflicted, variant). A conflicted unit stays
+-- under its first variant.
+CREATE TABLE experiment_unit_counts (
+  experiment TEXT NOT NULL,
+  conflicted SMALLINT NOT NULL,
+  variant TEXT NOT NULL,
+  units BIGINT NOT NULL,
+  PRIMARY KEY (experiment, conflicted, variant)
+);
+INSERT INTO experiment_unit_counts (experiment, conflicted, variant, units)
+  SELECT experiment, conflicted, variant, COUNT(*) FROM experiment_units GROUP BY experiment, conflicted, variant;
+-- One row per non-excluded (experiment, metric key, unit) with at least one counted event
+-- (timestamp at or after the unit's first exposure): the sum of those events' values, an
+-- event without a value counting 1. Rows of a unit that becomes conflicted are deleted;
+-- retention does not touch this table.
+CREATE TABLE unit_metrics (
+  experiment TEXT NOT NULL,
+  metric TEXT NOT NULL,
+  variant TEXT NOT NULL,
+  unit_id TEXT NOT NULL,
+  value DOUBLE PRECISION NOT NULL,
+  PRIMARY KEY (experiment, metric, variant, unit_id)
+);
+-- A unit's track events, all keys at once (a new exposure backfills from them).
+DROP INDEX IF EXISTS events_track;
+CREATE INDEX events_track ON events (unit_id, key, timestamp) INCLUDE (value) WHERE type = 'track';
+INSERT INTO unit_metrics (experiment, metric, variant, unit_id, value)
+  SELECT a.experiment, e.key, a.variant, a.unit_id, SUM(COALESCE(e.value, 1))
+  FROM experiment_units a JOIN events e ON e.type = 'track' AND e.unit_id = a.unit_id AND e.timestamp >= a.first_ts
+  WHERE a.conflicted = 0
+  GROUP BY a.experiment, e.key, a.variant, a.unit_id;
+`,
+  },
 ];

@@ -31,6 +31,8 @@ const LOCK_SPACE = 0x5377_7964;
 const MIGRATION_LOCK = 1;
 /** Held by every commit that writes a config version, until it commits. */
 const CONFIG_LOCK = 2;
+/** Held by every event transaction that stores new events, from its summary upkeep until it commits. */
+const INGEST_LOCK = 3;
 /** 10 columns per event row: 1,000 rows keep a statement at 10,000 parameters (limit 65,535). */
 const EVENT_CHUNK = 1000;
 const UNIT_CHUNK = 1000;
@@ -158,7 +160,13 @@ const TYPES: pg.CustomTypesConfig = {
  *   before N. A rolled-back commit can leave a gap; {@link ConfigState.apply} reloads on gaps.
  * - `insertEventBatches()` is one transaction per group: multi-row
  *   `INSERT ... ON CONFLICT (id) DO NOTHING RETURNING id`, chunked under the parameter limit,
- *   then one upsert of `experiment_units` for the exposures that were new.
+ *   then the summaries for the events that were new (`unit_metrics` for the tracks, then
+ *   `experiment_units`, `experiment_unit_counts` and `unit_metrics` for the exposures), a few
+ *   set-based statements.
+ *   The summary upkeep runs under a transaction-level advisory lock held until commit: a
+ *   track and a new exposure of the same unit in two concurrent transactions would each miss
+ *   the other's uncommitted row (READ COMMITTED) and the track would never count. The event
+ *   INSERTs, the bulk of the work, still run concurrently.
  * - `allResources()` and `configVersion()` calls issued in the same tick (as
  *   `ConfigState.load()` does) share one REPEATABLE READ snapshot, so a reload never pairs a
  *   version with resources from before or after it.
@@ -315,7 +323,8 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
   const insertEventBatches = (batches: StoredEvent[][]): Promise<{ accepted: number; duplicates: number }[]> =>
     tx(async (c) => {
       const results: { accepted: number; duplicates: number }[] = [];
-      // New exposures in arrival order, folded per (experiment, unit) below.
+      // New events in arrival order: tracks and exposures move the summaries below.
+      const tracks: StoredEvent[] = [];
       const exposures: StoredEvent[] = [];
       for (const batch of batches) {
         // Repeats inside a batch count as duplicates, as in SQLite (the first occurrence wins).
@@ -334,22 +343,48 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
             VALUES ${placeholders(chunk.length, 10)} ON CONFLICT (id) DO NOTHING RETURNING id`, params);
           for (const r of rows as Row[]) inserted.add(r.id as string);
         }
-        // Only a new exposure moves the unit summary; a resent one must not.
+        // Only a new event moves the summaries; a resent one must not.
         for (const e of seen.values()) {
-          if (inserted.has(e.id) && e.type === 'exposure' && e.experiment !== null && e.variant !== null) exposures.push(e);
+          if (!inserted.has(e.id)) continue;
+          if (e.type === 'track') tracks.push(e);
+          else if (e.type === 'exposure' && e.experiment !== null && e.variant !== null) exposures.push(e);
         }
         results.push({ accepted: inserted.size, duplicates: batch.length - inserted.size });
       }
-      await upsertUnits(c, exposures);
+      if (tracks.length > 0 || exposures.length > 0) {
+        // Statements after the lock see every summary committed before it (READ COMMITTED).
+        await c.query('SELECT pg_advisory_xact_lock($1, $2)', [LOCK_SPACE, INGEST_LOCK]);
+        // Tracks first, against the exposures stored before this group; the exposures then
+        // take in every stored track (this group's included) from their first exposure on.
+        await addTracks(c, tracks);
+        await applyExposures(c, exposures);
+      }
       return results;
     });
 
+  /** Each new track adds its value (1 without one) to its unit's row of every experiment it was exposed in by then. */
+  const addTracks = async (c: Queryable, tracks: StoredEvent[]): Promise<void> => {
+    if (tracks.length === 0) return;
+    // GROUP BY: one INSERT ... ON CONFLICT DO UPDATE may not touch a row twice.
+    await c.query(`INSERT INTO unit_metrics AS m (experiment, metric, variant, unit_id, value)
+      SELECT a.experiment, t.key, a.variant, a.unit_id, SUM(t.value)
+      FROM unnest($1::text[], $2::text[], $3::bigint[], $4::float8[]) AS t(key, unit_id, ts, value)
+      JOIN experiment_units a ON a.unit_id = t.unit_id AND a.conflicted = 0 AND a.first_ts <= t.ts
+      GROUP BY a.experiment, t.key, a.variant, a.unit_id
+      ON CONFLICT (experiment, metric, variant, unit_id) DO UPDATE SET value = m.value + EXCLUDED.value`,
+    [tracks.map((e) => e.key), tracks.map((e) => e.unitId), tracks.map((e) => e.timestamp), tracks.map((e) => e.value ?? 1)]);
+  };
+
   /**
-   * The same end state as SQLite's per-event upsert (first variant kept, earliest timestamp,
-   * conflicted once a second variant shows up), folded per unit first because one
-   * `INSERT ... ON CONFLICT DO UPDATE` may not touch a row twice.
+   * The same end state as SQLite's per-event upkeep. The group's exposures are folded per
+   * (experiment, unit) (first variant, earliest time, conflicted on a second variant) and
+   * compared with the unit's state before this group: a new unit is inserted and counted and
+   * takes in its stored tracks from its first exposure on; an earlier first exposure takes in
+   * the tracks between the new and the old time; a unit that turns conflicted moves to the
+   * excluded count and loses its `unit_metrics` rows; anything else (a repeat) writes nothing.
    */
-  const upsertUnits = async (c: Queryable, exposures: StoredEvent[]): Promise<void> => {
+  const applyExposures = async (c: Queryable, exposures: StoredEvent[]): Promise<void> => {
+    if (exposures.length === 0) return;
     const units = new Map<string, { experiment: string; unitId: string; variant: string; firstTs: number; conflicted: number }>();
     for (const e of exposures) {
       const k = JSON.stringify([e.experiment, e.unitId]);
@@ -361,14 +396,86 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       }
     }
     const rows = [...units.values()].sort((a, b) => (a.experiment < b.experiment ? -1 : a.experiment > b.experiment ? 1 : a.unitId < b.unitId ? -1 : a.unitId > b.unitId ? 1 : 0));
-    for (let i = 0; i < rows.length; i += UNIT_CHUNK) {
-      const chunk = rows.slice(i, i + UNIT_CHUNK);
+    const before = new Map<string, { variant: string; firstTs: number; conflicted: number }>();
+    const { rows: old } = await c.query(`SELECT a.experiment, a.unit_id, a.variant, a.first_ts, a.conflicted
+      FROM unnest($1::text[], $2::text[]) AS k(unit_id, experiment)
+      JOIN experiment_units a ON a.unit_id = k.unit_id AND a.experiment = k.experiment`, [rows.map((u) => u.unitId), rows.map((u) => u.experiment)]);
+    for (const r of old as Row[]) {
+      before.set(JSON.stringify([r.experiment, r.unit_id]), { variant: r.variant as string, firstTs: num(r.first_ts), conflicted: num(r.conflicted) });
+    }
+    // Tracks of [lo, hi) to add per unit, per experiment the units whose rows go, and the unit count deltas.
+    const ranges = { experiment: [] as string[], unitId: [] as string[], variant: [] as string[], lo: [] as number[], hi: [] as number[] };
+    const addRange = (u: { experiment: string; unitId: string }, variant: string, lo: number, hi: number) => {
+      ranges.experiment.push(u.experiment); ranges.unitId.push(u.unitId); ranges.variant.push(variant); ranges.lo.push(lo); ranges.hi.push(hi);
+    };
+    const drops = new Map<string, { unitId: string[]; variant: string[] }>();
+    const counts = new Map<string, { experiment: string; conflicted: number; variant: string; units: number }>();
+    const count = (experiment: string, conflicted: number, variant: string, units: number) => {
+      const k = JSON.stringify([experiment, conflicted, variant]);
+      const c0 = counts.get(k);
+      if (c0 === undefined) counts.set(k, { experiment, conflicted, variant, units });
+      else c0.units += units;
+    };
+    // Rows that change, written after the decisions (a repeat exposure writes nothing).
+    const changed: typeof rows = [];
+    for (const u of rows) {
+      const o = before.get(JSON.stringify([u.experiment, u.unitId]));
+      if (o === undefined) {
+        changed.push(u);
+        count(u.experiment, u.conflicted, u.variant, 1);
+        if (u.conflicted === 0) addRange(u, u.variant, u.firstTs, Number.MAX_SAFE_INTEGER);
+        continue;
+      }
+      const conflicted = o.conflicted !== 0 || u.conflicted !== 0 || u.variant !== o.variant ? 1 : 0;
+      if (conflicted === o.conflicted && u.firstTs >= o.firstTs) continue;
+      changed.push({ ...u, variant: o.variant, conflicted, firstTs: Math.min(u.firstTs, o.firstTs) });
+      if (o.conflicted !== 0) continue;
+      if (conflicted !== 0) {
+        count(u.experiment, 0, o.variant, -1);
+        count(u.experiment, 1, o.variant, 1);
+        const d = drops.get(u.experiment) ?? { unitId: [], variant: [] };
+        d.unitId.push(u.unitId);
+        d.variant.push(o.variant);
+        drops.set(u.experiment, d);
+      } else {
+        addRange(u, o.variant, u.firstTs, o.firstTs);
+      }
+    }
+    for (let i = 0; i < changed.length; i += UNIT_CHUNK) {
+      const chunk = changed.slice(i, i + UNIT_CHUNK);
       const params: unknown[] = [];
       for (const u of chunk) params.push(u.experiment, u.unitId, u.variant, u.firstTs, u.conflicted);
+      // The values are the unit's new state, computed above.
       await c.query(`INSERT INTO experiment_units AS a (experiment, unit_id, variant, first_ts, conflicted) VALUES ${placeholders(chunk.length, 5)}
-        ON CONFLICT (experiment, unit_id) DO UPDATE SET
-          conflicted = CASE WHEN a.conflicted = 1 OR EXCLUDED.conflicted = 1 OR a.variant <> EXCLUDED.variant THEN 1 ELSE 0 END,
-          first_ts = LEAST(a.first_ts, EXCLUDED.first_ts)`, params);
+        ON CONFLICT (unit_id, experiment) DO UPDATE SET conflicted = EXCLUDED.conflicted, first_ts = EXCLUDED.first_ts`, params);
+    }
+    const deltas = [...counts.values()].filter((d) => d.units !== 0);
+    if (deltas.length > 0) {
+      deltas.sort((a, b) => (a.experiment < b.experiment ? -1 : a.experiment > b.experiment ? 1 : a.conflicted - b.conflicted || (a.variant < b.variant ? -1 : a.variant > b.variant ? 1 : 0)));
+      await c.query(`INSERT INTO experiment_unit_counts AS n (experiment, conflicted, variant, units)
+        SELECT * FROM unnest($1::text[], $2::smallint[], $3::text[], $4::bigint[])
+        ON CONFLICT (experiment, conflicted, variant) DO UPDATE SET units = n.units + EXCLUDED.units`,
+      [deltas.map((d) => d.experiment), deltas.map((d) => d.conflicted), deltas.map((d) => d.variant), deltas.map((d) => d.units)]);
+    }
+    if (ranges.unitId.length > 0) {
+      await c.query(`INSERT INTO unit_metrics AS m (experiment, metric, variant, unit_id, value)
+        SELECT r.experiment, e.key, r.variant, r.unit_id, SUM(COALESCE(e.value, 1))
+        FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[]) AS r(experiment, unit_id, variant, lo, hi)
+        JOIN events e ON e.type = 'track' AND e.unit_id = r.unit_id AND e.timestamp >= r.lo AND e.timestamp < r.hi
+        GROUP BY r.experiment, e.key, r.variant, r.unit_id
+        ON CONFLICT (experiment, metric, variant, unit_id) DO UPDATE SET value = m.value + EXCLUDED.value`,
+      [ranges.experiment, ranges.unitId, ranges.variant, ranges.lo, ranges.hi]);
+    }
+    for (const [experiment, d] of drops) {
+      // The experiment's metric keys by a loose index scan (one seek per key), then one delete per key and unit.
+      await c.query(`WITH RECURSIVE k(metric) AS (
+          (SELECT metric FROM unit_metrics WHERE experiment = $1 ORDER BY metric LIMIT 1)
+          UNION ALL
+          SELECT (SELECT n.metric FROM unit_metrics n WHERE n.experiment = $1 AND n.metric > k.metric ORDER BY n.metric LIMIT 1)
+          FROM k WHERE k.metric IS NOT NULL)
+        DELETE FROM unit_metrics m USING k, unnest($2::text[], $3::text[]) AS d(unit_id, variant)
+        WHERE m.experiment = $1 AND m.metric = k.metric AND m.variant = d.variant AND m.unit_id = d.unit_id`,
+      [experiment, d.unitId, d.variant]);
     }
   };
 
@@ -401,29 +508,25 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
   };
 
   const experimentAggregates = async (experiment: string, metrics: readonly { key: string; type: 'conversion' | 'mean' }[]): Promise<ExperimentAggregates> => {
-    const [excluded, units] = await Promise.all([
-      q('SELECT COUNT(*) AS n FROM experiment_units WHERE experiment = $1 AND conflicted = 1', [experiment]),
-      q('SELECT variant, COUNT(*) AS n FROM experiment_units WHERE experiment = $1 AND conflicted = 0 GROUP BY variant', [experiment]),
+    const [units, sums] = await Promise.all([
+      q('SELECT conflicted, variant, units FROM experiment_unit_counts WHERE experiment = $1 AND units > 0', [experiment]),
+      metrics.length === 0 ? Promise.resolve([] as Row[]) : q(`SELECT metric, variant, COUNT(*) AS k, SUM(value) AS sum, SUM(value * value) AS sq
+        FROM unit_metrics WHERE experiment = $1 AND metric = ANY($2::text[]) GROUP BY metric, variant`, [experiment, metrics.map((m) => m.key)]),
     ]);
-    const out: ExperimentAggregates = { units: {}, excludedUnits: num(excluded[0]!.n), metrics: {} };
-    for (const r of units) out.units[r.variant as string] = num(r.n);
+    const out: ExperimentAggregates = { units: {}, excludedUnits: 0, metrics: {} };
+    for (const r of units) {
+      if (num(r.conflicted) !== 0) out.excludedUnits += num(r.units);
+      else out.units[r.variant as string] = num(r.units);
+    }
+    for (const m of metrics) out.metrics[m.key] = {};
     for (const m of metrics) {
-      const per: ExperimentAggregates['metrics'][string] = {};
-      if (m.type === 'conversion') {
-        const rows = await q(`SELECT a.variant AS variant, COUNT(*) AS k FROM experiment_units a
-          WHERE a.experiment = $1 AND a.conflicted = 0 AND EXISTS (
-            SELECT 1 FROM events e WHERE e.type = 'track' AND e.key = $2 AND e.unit_id = a.unit_id AND e.timestamp >= a.first_ts)
-          GROUP BY a.variant`, [experiment, m.key]);
-        for (const r of rows) { const k = num(r.k); per[r.variant as string] = { sum: k, sumSquares: k, unitsWithEvents: k }; }
-      } else {
-        const rows = await q(`SELECT variant, COUNT(*) AS k, SUM(s) AS sum, SUM(s * s) AS sq FROM (
-            SELECT a.variant AS variant, SUM(COALESCE(e.value, 1)) AS s
-            FROM experiment_units a JOIN events e ON e.type = 'track' AND e.key = $1 AND e.unit_id = a.unit_id AND e.timestamp >= a.first_ts
-            WHERE a.experiment = $2 AND a.conflicted = 0
-            GROUP BY a.unit_id, a.variant) per_unit GROUP BY variant`, [m.key, experiment]);
-        for (const r of rows) per[r.variant as string] = { sum: num(r.sum), sumSquares: num(r.sq), unitsWithEvents: num(r.k) };
+      const per = out.metrics[m.key]!;
+      for (const r of sums) {
+        if (r.metric !== m.key) continue;
+        const k = num(r.k);
+        // A conversion is 1 for each unit with a row.
+        per[r.variant as string] = m.type === 'conversion' ? { sum: k, sumSquares: k, unitsWithEvents: k } : { sum: num(r.sum), sumSquares: num(r.sq), unitsWithEvents: k };
       }
-      out.metrics[m.key] = per;
     }
     return out;
   };

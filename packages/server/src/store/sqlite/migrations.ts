@@ -135,4 +135,60 @@ CREATE INDEX events_timestamp ON events (timestamp);
 CREATE INDEX events_track ON events (key, unit_id, timestamp, value) WHERE type = 'track';
 `,
   },
+  {
+    id: 4,
+    name: 'per-unit metric sums and unit counts maintained at ingestion',
+    // Results become a few range scans instead of a join of every exposed unit with its metric
+    // events. Everything here is maintained by insertEventBatches in the same transaction as
+    // the events (see the store) and backfilled below from what is stored.
+    sql: `
+-- experiment_units keyed by unit first: a track event finds every experiment its unit is in
+-- with the primary key, so no second index pays for each new unit.
+CREATE TABLE experiment_units_v4 (
+  experiment TEXT NOT NULL,
+  unit_id TEXT NOT NULL,
+  variant TEXT NOT NULL,
+  first_ts INTEGER NOT NULL,
+  conflicted INTEGER NOT NULL DEFAULT 0,
+  PRIMARY KEY (unit_id, experiment)
+) WITHOUT ROWID;
+INSERT INTO experiment_units_v4 (experiment, unit_id, variant, first_ts, conflicted)
+  SELECT experiment, unit_id, variant, first_ts, conflicted FROM experiment_units ORDER BY unit_id, experiment;
+DROP TABLE experiment_units;
+ALTER TABLE experiment_units_v4 RENAME TO experiment_units;
+-- COUNT(*) of experiment_units per (experiment, conflicted, variant): units per variant and
+-- excluded units without scanning every unit. A conflicted unit stays under its first variant.
+CREATE TABLE experiment_unit_counts (
+  experiment TEXT NOT NULL,
+  conflicted INTEGER NOT NULL,
+  variant TEXT NOT NULL,
+  units INTEGER NOT NULL,
+  PRIMARY KEY (experiment, conflicted, variant)
+) WITHOUT ROWID;
+INSERT INTO experiment_unit_counts (experiment, conflicted, variant, units)
+  SELECT experiment, conflicted, variant, COUNT(*) FROM experiment_units GROUP BY experiment, conflicted, variant;
+-- One row per non-excluded (experiment, metric key, unit) with at least one counted event
+-- (timestamp at or after the unit's first exposure): the sum of those events' values, an
+-- event without a value counting 1. The variant sits before unit_id so that results read
+-- each variant as one contiguous range (no sort); ingestion knows it from experiment_units.
+-- Rows of a unit that becomes conflicted are deleted; retention does not touch this table.
+CREATE TABLE unit_metrics (
+  experiment TEXT NOT NULL,
+  metric TEXT NOT NULL,
+  variant TEXT NOT NULL,
+  unit_id TEXT NOT NULL,
+  value REAL NOT NULL,
+  PRIMARY KEY (experiment, metric, variant, unit_id)
+) WITHOUT ROWID;
+-- A unit's track events, all keys at once (a new exposure backfills from them); still serves
+-- lookups by unit and key.
+DROP INDEX events_track;
+CREATE INDEX events_track ON events (unit_id, key, timestamp, value) WHERE type = 'track';
+INSERT INTO unit_metrics (experiment, metric, variant, unit_id, value)
+  SELECT a.experiment, e.key, a.variant, a.unit_id, SUM(COALESCE(e.value, 1))
+  FROM experiment_units a JOIN events e ON e.type = 'track' AND e.unit_id = a.unit_id AND e.timestamp >= a.first_ts
+  WHERE a.conflicted = 0
+  GROUP BY a.experiment, e.key, a.variant, a.unit_id;
+`,
+  },
 ];

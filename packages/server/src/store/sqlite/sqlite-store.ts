@@ -9,6 +9,8 @@ import type {
 } from '../types';
 
 type Row = Record<string, unknown>;
+/** Adds `units` to the count of (experiment, conflicted, variant). */
+type UnitCounter = (experiment: string, conflicted: number, variant: string, units: number) => void;
 
 const json = (v: unknown): string | null => (v === undefined ? null : JSON.stringify(v));
 const parse = (v: unknown): unknown => (typeof v === 'string' ? JSON.parse(v) : null);
@@ -117,21 +119,29 @@ export function openSqliteStore(path: string): Store {
     insertEvent: db.prepare(`INSERT OR IGNORE INTO events (id, type, key, unit_id, experiment, variant, value, properties, timestamp, received_at)
       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     countEvents: db.prepare('SELECT COUNT(*) AS n FROM events'),
-    upsertUnit: db.prepare(`INSERT INTO experiment_units (experiment, unit_id, variant, first_ts) VALUES (?, ?, ?, ?)
-      ON CONFLICT (experiment, unit_id) DO UPDATE SET
-        conflicted = conflicted OR (variant <> excluded.variant),
-        first_ts = MIN(first_ts, excluded.first_ts)`),
-    unitsByVariant: db.prepare(`SELECT variant, COUNT(*) AS n FROM experiment_units WHERE experiment = ? AND conflicted = 0 GROUP BY variant`),
-    conflictedUnits: db.prepare(`SELECT COUNT(*) AS n FROM experiment_units WHERE experiment = ? AND conflicted = 1`),
-    meanSums: db.prepare(`SELECT variant, COUNT(*) AS k, SUM(s) AS sum, SUM(s * s) AS sq FROM (
-        SELECT a.variant AS variant, SUM(COALESCE(e.value, 1)) AS s
-        FROM experiment_units a JOIN events e ON e.type = 'track' AND e.key = ? AND e.unit_id = a.unit_id AND e.timestamp >= a.first_ts
-        WHERE a.experiment = ? AND a.conflicted = 0
-        GROUP BY a.unit_id) GROUP BY variant`),
-    conversionSums: db.prepare(`SELECT a.variant AS variant, COUNT(*) AS k FROM experiment_units a
-        WHERE a.experiment = ? AND a.conflicted = 0 AND EXISTS (
-          SELECT 1 FROM events e WHERE e.type = 'track' AND e.key = ? AND e.unit_id = a.unit_id AND e.timestamp >= a.first_ts)
-        GROUP BY a.variant`),
+    insertUnit: db.prepare('INSERT INTO experiment_units (experiment, unit_id, variant, first_ts) VALUES (?, ?, ?, ?)'),
+    updateUnit: db.prepare('UPDATE experiment_units SET conflicted = ?, first_ts = ? WHERE unit_id = ? AND experiment = ?'),
+    unitState: db.prepare('SELECT variant, first_ts, conflicted FROM experiment_units WHERE unit_id = ? AND experiment = ?'),
+    addUnitCount: db.prepare(`INSERT INTO experiment_unit_counts (experiment, conflicted, variant, units) VALUES (?, ?, ?, ?)
+      ON CONFLICT (experiment, conflicted, variant) DO UPDATE SET units = units + excluded.units`),
+    // A new track event: added to the unit's row of every experiment it is counted in from a
+    // first exposure at or before the event (one primary-key probe when there is none).
+    trackAdd: db.prepare(`INSERT INTO unit_metrics (experiment, metric, variant, unit_id, value)
+      SELECT experiment, ?, variant, unit_id, ? FROM experiment_units WHERE unit_id = ? AND conflicted = 0 AND first_ts <= ?
+      ON CONFLICT (experiment, metric, variant, unit_id) DO UPDATE SET value = value + excluded.value`),
+    hasTracks: db.prepare("SELECT 1 FROM events WHERE type = 'track' AND unit_id = ? AND timestamp >= ? LIMIT 1").pluck(),
+    // A new or earlier first exposure: the unit's track events in [lo, hi) join its sums.
+    rangeAdd: db.prepare(`INSERT INTO unit_metrics (experiment, metric, variant, unit_id, value)
+      SELECT ?, key, ?, unit_id, SUM(COALESCE(value, 1)) FROM events
+      WHERE type = 'track' AND unit_id = ? AND timestamp >= ? AND timestamp < ? GROUP BY key
+      ON CONFLICT (experiment, metric, variant, unit_id) DO UPDATE SET value = value + excluded.value`),
+    // The metric keys of an experiment, one index seek each (a loose index scan).
+    firstMetric: db.prepare('SELECT metric FROM unit_metrics WHERE experiment = ? ORDER BY metric LIMIT 1').pluck(),
+    nextMetric: db.prepare('SELECT metric FROM unit_metrics WHERE experiment = ? AND metric > ? ORDER BY metric LIMIT 1').pluck(),
+    deleteUnitMetric: db.prepare('DELETE FROM unit_metrics WHERE experiment = ? AND metric = ? AND variant = ? AND unit_id = ?'),
+    unitCounts: db.prepare('SELECT conflicted, variant, units FROM experiment_unit_counts WHERE experiment = ? AND units > 0'),
+    metricSums: db.prepare(`SELECT variant, COUNT(*) AS k, SUM(value) AS sum, SUM(value * value) AS sq FROM unit_metrics
+        WHERE experiment = ? AND metric = ? GROUP BY variant`),
     deleteEventsBefore: db.prepare('DELETE FROM events WHERE timestamp < ?'),
   };
 
@@ -165,19 +175,69 @@ export function openSqliteStore(path: string): Store {
     return { version };
   });
 
-  const insertBatches = db.transaction((batches: StoredEvent[][]) =>
-    batches.map((batch) => {
+  /** Deletes an (experiment, unit)'s metric rows, written under `variant`: the unit became conflicted. */
+  const dropUnitMetrics = (experiment: string, variant: string, unitId: string): void => {
+    for (let m = s.firstMetric.get(experiment) as string | undefined; m !== undefined; m = s.nextMetric.get(experiment, m) as string | undefined) {
+      s.deleteUnitMetric.run(experiment, m, variant, unitId);
+    }
+  };
+
+  /**
+   * A new exposure (never a resent one) moves `experiment_units`, its counts and
+   * `unit_metrics`: a new unit is counted and takes in its track events from the exposure on
+   * (they may have arrived first); an earlier first exposure takes in those between the new
+   * and the old time; a second variant moves the unit to the excluded count and deletes its
+   * rows (a conflicted unit never counts again). A repeat exposure only reads.
+   */
+  const applyExposure = (experiment: string, unitId: string, variant: string, ts: number, count: UnitCounter): void => {
+    const old = s.unitState.get(unitId, experiment) as { variant: string; first_ts: number; conflicted: number } | undefined;
+    if (old === undefined) {
+      s.insertUnit.run(experiment, unitId, variant, ts);
+      count(experiment, 0, variant, 1);
+      // Usually the unit has no track events yet: one probe, no write.
+      if (s.hasTracks.get(unitId, ts) !== undefined) s.rangeAdd.run(experiment, variant, unitId, ts, Number.MAX_SAFE_INTEGER);
+      return;
+    }
+    // The first variant stays; a second one makes the unit conflicted for good; the earliest time wins.
+    const wasConflicted = old.conflicted !== 0;
+    const conflicted = wasConflicted || old.variant !== variant;
+    if (conflicted === wasConflicted && ts >= old.first_ts) return; // the common repeat exposure: nothing to write
+    s.updateUnit.run(conflicted ? 1 : 0, Math.min(ts, old.first_ts), unitId, experiment);
+    if (wasConflicted) return;
+    if (conflicted) {
+      count(experiment, 0, old.variant, -1);
+      count(experiment, 1, old.variant, 1);
+      dropUnitMetrics(experiment, old.variant, unitId);
+    } else {
+      s.rangeAdd.run(experiment, variant, unitId, ts, old.first_ts);
+    }
+  };
+
+  const insertBatches = db.transaction((batches: StoredEvent[][]) => {
+    // Unit count deltas, written once per transaction (a few rows) rather than once per unit.
+    const deltas = new Map<string, { experiment: string; conflicted: number; variant: string; units: number }>();
+    const count: UnitCounter = (experiment, conflicted, variant, units) => {
+      const k = JSON.stringify([experiment, conflicted, variant]);
+      const d = deltas.get(k);
+      if (d === undefined) deltas.set(k, { experiment, conflicted, variant, units });
+      else d.units += units;
+    };
+    const results = batches.map((batch) => {
       let accepted = 0;
       for (const e of batch) {
         const added = s.insertEvent.run(e.id, e.type, e.key, e.unitId, e.experiment, e.variant, e.value,
           e.properties === null ? null : JSON.stringify(e.properties), e.timestamp, e.receivedAt).changes;
-        // Only a new exposure moves the unit summary; a resent one must not.
-        if (added === 1 && e.type === 'exposure' && e.experiment !== null && e.variant !== null) s.upsertUnit.run(e.experiment, e.unitId, e.variant, e.timestamp);
         accepted += added;
+        // Only a new event moves the summaries; a resent one must not.
+        if (added !== 1) continue;
+        if (e.type === 'track') s.trackAdd.run(e.key, e.value ?? 1, e.unitId, e.timestamp);
+        else if (e.type === 'exposure' && e.experiment !== null && e.variant !== null) applyExposure(e.experiment, e.unitId, e.variant, e.timestamp, count);
       }
       return { accepted, duplicates: batch.length - accepted };
-    }),
-  );
+    });
+    for (const d of deltas.values()) if (d.units !== 0) s.addUnitCount.run(d.experiment, d.conflicted, d.variant, d.units);
+    return results;
+  });
 
   const listResources = (kind: ResourceKind, f: ResourceFilter): Page<ResourceRow> => {
     const where = ['kind = ?', 'seq > ?'];
@@ -246,14 +306,16 @@ export function openSqliteStore(path: string): Store {
     countEvents: async () => (s.countEvents.get() as { n: number }).n,
     deleteEventsBefore: async (ms) => s.deleteEventsBefore.run(ms).changes,
     experimentAggregates: async (experiment, metrics) => {
-      const out: ExperimentAggregates = { units: {}, excludedUnits: (s.conflictedUnits.get(experiment) as { n: number }).n, metrics: {} };
-      for (const r of s.unitsByVariant.all(experiment) as { variant: string; n: number }[]) out.units[r.variant] = r.n;
+      const out: ExperimentAggregates = { units: {}, excludedUnits: 0, metrics: {} };
+      for (const r of s.unitCounts.all(experiment) as { conflicted: number; variant: string; units: number }[]) {
+        if (r.conflicted !== 0) out.excludedUnits += r.units;
+        else out.units[r.variant] = r.units;
+      }
       for (const m of metrics) {
         const per: ExperimentAggregates['metrics'][string] = {};
-        if (m.type === 'conversion') {
-          for (const r of s.conversionSums.all(experiment, m.key) as { variant: string; k: number }[]) per[r.variant] = { sum: r.k, sumSquares: r.k, unitsWithEvents: r.k };
-        } else {
-          for (const r of s.meanSums.all(m.key, experiment) as { variant: string; k: number; sum: number; sq: number }[]) per[r.variant] = { sum: r.sum, sumSquares: r.sq, unitsWithEvents: r.k };
+        for (const r of s.metricSums.all(experiment, m.key) as { variant: string; k: number; sum: number; sq: number }[]) {
+          // A conversion is 1 for each unit with a row.
+          per[r.variant] = m.type === 'conversion' ? { sum: r.k, sumSquares: r.k, unitsWithEvents: r.k } : { sum: r.sum, sumSquares: r.sq, unitsWithEvents: r.k };
         }
         out.metrics[m.key] = per;
       }
