@@ -2,18 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { compileConfig, evaluate, type ConfigDocument } from '@switchyard/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from './helpers';
+import { prng } from '../src/services/prng';
 
-/** Deterministic PRNG (mulberry32) so the simulated experiment is the same on every run. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const experiment = (key: string) => ({
   key, name: key, variants: [{ key: 'control', weight: 50 }, { key: 'treatment', weight: 50 }],

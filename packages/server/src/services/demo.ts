@@ -7,6 +7,7 @@ import { segmentSpec } from './segment-spec';
 import { ResourceService } from './resource-service';
 import { SYSTEM_ORIGIN, type ServerContext } from './context';
 import type { UserRow } from '../store/types';
+import { prng } from './prng';
 
 const DEMO_SEGMENTS = [
   { key: 'beta-testers', name: 'Beta testers', included: ['user-1', 'user-2'], excluded: [], when: { attr: 'email', op: 'ends_with', values: ['@beta.example.com'] } },
@@ -47,17 +48,6 @@ const DEMO_EXPERIMENT = {
   guardrails: [{ metric: 'errors', max_relative_increase: 0.25 }],
 };
 
-/** Deterministic PRNG (mulberry32): the demo data is the same on every machine. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Simulated traffic: units enrolled as an SDK would enroll them, green converting ~12 % better. */
 function simulatedEvents(ctx: ServerContext, units: number): StoredEvent[] {
