@@ -4,58 +4,19 @@ import { dirname } from 'node:path';
 import type { ConfigPatch } from '@switchyard/core';
 import { MIGRATIONS } from './migrations';
 import type {
-  ApiKeyRow, AuditFilter, AuditRow, ConfigLogEntry, ExperimentAggregates, Page, ResourceFilter, ResourceKind, ResourceRow, Store,
-  StoredEvent, UnitOfWork, UserRow, Role, ApiKeyKind,
+  AuditFilter, AuditRow, ConfigLogEntry, ExperimentAggregates, Page, ResourceFilter, ResourceKind, ResourceRow, Store,
+  StoredEvent, UnitOfWork,
 } from '../types';
+import { json, ns, page, toApiKey, toAudit, toResource, toUser, type Row } from '../rows';
 
-type Row = Record<string, unknown>;
 /** Adds `units` to the count of (experiment, conflicted, variant). */
 type UnitCounter = (experiment: string, conflicted: number, variant: string, units: number) => void;
 
-const json = (v: unknown): string | null => (v === undefined ? null : JSON.stringify(v));
-const parse = (v: unknown): unknown => (typeof v === 'string' ? JSON.parse(v) : null);
-const ns = (kind: ResourceKind): string => (kind === 'segment' ? 'segment' : 'flag');
 
-function toResource(r: Row): ResourceRow {
-  return {
-    seq: r.seq as number, id: r.id as string, kind: r.kind as ResourceKind, key: r.key as string,
-    ownerId: (r.owner_id as string | null) ?? null, status: (r.status as string | null) ?? null,
-    data: parse(r.data) as Record<string, unknown>, createdAt: r.created_at as string, updatedAt: r.updated_at as string,
-  };
-}
 
-function toUser(r: Row): UserRow {
-  return {
-    seq: r.seq as number, id: r.id as string, email: r.email as string, name: (r.name as string | null) ?? null,
-    role: r.role as Role, passwordHash: (r.password_hash as string | null) ?? null, source: r.source as 'local' | 'oidc',
-    createdAt: r.created_at as string, updatedAt: r.updated_at as string,
-  };
-}
 
-function toApiKey(r: Row): ApiKeyRow {
-  return {
-    seq: r.seq as number, id: r.id as string, name: r.name as string, kind: r.kind as ApiKeyKind,
-    role: (r.role as Role | null) ?? null, prefix: r.prefix as string, hash: r.hash as string,
-    createdBy: (r.created_by as string | null) ?? null, createdAt: r.created_at as string,
-    lastUsedAt: (r.last_used_at as string | null) ?? null, revokedAt: (r.revoked_at as string | null) ?? null,
-  };
-}
 
-function toAudit(r: Row): AuditRow {
-  return {
-    seq: r.seq as number, at: r.at as string, actorType: r.actor_type as AuditRow['actorType'],
-    actorId: (r.actor_id as string | null) ?? null, actorLabel: (r.actor_label as string | null) ?? null,
-    action: r.action as string, resourceType: r.resource_type as string, resourceId: (r.resource_id as string | null) ?? null,
-    resourceKey: (r.resource_key as string | null) ?? null, before: parse(r.before), after: parse(r.after),
-    requestId: (r.request_id as string | null) ?? null, ip: (r.ip as string | null) ?? null, userAgent: (r.user_agent as string | null) ?? null,
-  };
-}
 
-function page<T extends { seq: number }>(rows: T[], limit: number): Page<T> {
-  const more = rows.length > limit;
-  const items = more ? rows.slice(0, limit) : rows;
-  return { items, nextCursor: more ? items[items.length - 1]!.seq : null };
-}
 
 /**
  * The embedded default: one SQLite file in WAL mode with foreign keys on, numbered migrations
