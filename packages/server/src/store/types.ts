@@ -178,9 +178,11 @@ export interface Store {
 
   /**
    * Stores several batches in one transaction (group commit) and resolves only once it is
-   * durable; per batch, how many events were new and how many ids were already stored. In the
-   * same transaction, new events (never resent ids) update the results' summaries: the exposed
-   * units of each experiment and each unit's metric sums, whatever order events arrive in.
+   * durable; per batch, how many events were new and how many ids were already stored. New
+   * events (never resent ids) update the results' summaries: the exposed units of each
+   * experiment and each unit's metric sums, whatever order events arrive in. PostgreSQL does
+   * that in the same transaction; SQLite in a background aggregator that
+   * {@link Store.experimentAggregates} waits for.
    */
   insertEventBatches(batches: StoredEvent[][]): Promise<{ accepted: number; duplicates: number }[]>;
   countEvents(): Promise<number>;
@@ -188,7 +190,7 @@ export interface Store {
    * Sufficient statistics of one experiment: exposed units per variant (units exposed to more
    * than one variant are excluded and counted apart) and, per metric, the sum and sum of
    * squares over units of each unit's value after its first exposure. Reads the summaries kept
-   * at ingestion (range scans), not the events.
+   * at ingestion (range scans), not the events, once they count every event stored before the call.
    */
   experimentAggregates(experiment: string, metrics: readonly { key: string; type: 'conversion' | 'mean' }[]): Promise<ExperimentAggregates>;
   /** Retention: deletes events only; the results' summaries (exposed units, metric sums) keep counting them. */

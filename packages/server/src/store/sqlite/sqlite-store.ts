@@ -1,26 +1,20 @@
-import Database from 'better-sqlite3';
+import type Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { ConfigPatch } from '@switchyard/core';
 import { MIGRATIONS } from './migrations';
 import type {
-  AuditFilter, AuditRow, ConfigLogEntry, ExperimentAggregates, Page, ResourceFilter, ResourceKind, ResourceRow, Store,
-  StoredEvent, UnitOfWork,
+  AuditFilter, AuditRow, ConfigLogEntry, ExperimentAggregates, Page, ResourceFilter, ResourceKind, ResourceRow, Store, UnitOfWork,
 } from '../types';
 import { json, ns, page, toApiKey, toAudit, toResource, toUser, type Row } from '../rows';
-
-/** Adds `units` to the count of (experiment, conflicted, variant). */
-type UnitCounter = (experiment: string, conflicted: number, variant: string, units: number) => void;
-
-
-
-
-
-
+import { openConnection } from './connection';
+import { openEventLog } from './event-log';
 
 /**
  * The embedded default: one SQLite file in WAL mode with foreign keys on, numbered migrations
- * applied at open, and every statement prepared once.
+ * applied at open, and every statement prepared once. Events are appended, and the results'
+ * summaries maintained, by a writer thread with its own connection (see event-log.ts); this
+ * connection serves everything else.
  *
  * @example
  * ```ts
@@ -29,16 +23,10 @@ type UnitCounter = (experiment: string, conflicted: number, variant: string, uni
  */
 export function openSqliteStore(path: string): Store {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  const db = new Database(path);
-  db.pragma('journal_mode = WAL');
-  db.pragma('foreign_keys = ON');
-  // NORMAL is durable in WAL mode against process crashes (kill -9), which is what an
-  // acknowledged event must survive; FULL would also cover power loss at a large cost per commit.
-  db.pragma('synchronous = NORMAL');
-  db.pragma('busy_timeout = 5000');
-  // 64 MiB of page cache: index pages touched by ingestion stay in memory between commits.
-  db.pragma('cache_size = -65536');
+  // The writer thread checkpoints; this connection's rare commits never stall on one.
+  const db = openConnection(path, { autocheckpointPages: path === ':memory:' ? 1000 : 0 });
   migrate(db);
+  const events = openEventLog(db, path);
 
   const s = {
     insertResource: db.prepare(`INSERT INTO resources (id, kind, ns, key, owner_id, status, data, created_at, updated_at)
@@ -77,33 +65,10 @@ export function openSqliteStore(path: string): Store {
       @resourceType, @resourceId, @resourceKey, @before, @after, @requestId, @ip, @userAgent)`),
     getSetting: db.prepare('SELECT value FROM settings WHERE key = ?'),
     setSetting: db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
-    insertEvent: db.prepare(`INSERT OR IGNORE INTO events (id, type, key, unit_id, experiment, variant, value, properties, timestamp, received_at)
-      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     countEvents: db.prepare('SELECT COUNT(*) AS n FROM events'),
-    insertUnit: db.prepare('INSERT INTO experiment_units (experiment, unit_id, variant, first_ts) VALUES (?, ?, ?, ?)'),
-    updateUnit: db.prepare('UPDATE experiment_units SET conflicted = ?, first_ts = ? WHERE unit_id = ? AND experiment = ?'),
-    unitState: db.prepare('SELECT variant, first_ts, conflicted FROM experiment_units WHERE unit_id = ? AND experiment = ?'),
-    addUnitCount: db.prepare(`INSERT INTO experiment_unit_counts (experiment, conflicted, variant, units) VALUES (?, ?, ?, ?)
-      ON CONFLICT (experiment, conflicted, variant) DO UPDATE SET units = units + excluded.units`),
-    // A new track event: added to the unit's row of every experiment it is counted in from a
-    // first exposure at or before the event (one primary-key probe when there is none).
-    trackAdd: db.prepare(`INSERT INTO unit_metrics (experiment, metric, variant, unit_id, value)
-      SELECT experiment, ?, variant, unit_id, ? FROM experiment_units WHERE unit_id = ? AND conflicted = 0 AND first_ts <= ?
-      ON CONFLICT (experiment, metric, variant, unit_id) DO UPDATE SET value = value + excluded.value`),
-    hasTracks: db.prepare("SELECT 1 FROM events WHERE type = 'track' AND unit_id = ? AND timestamp >= ? LIMIT 1").pluck(),
-    // A new or earlier first exposure: the unit's track events in [lo, hi) join its sums.
-    rangeAdd: db.prepare(`INSERT INTO unit_metrics (experiment, metric, variant, unit_id, value)
-      SELECT ?, key, ?, unit_id, SUM(COALESCE(value, 1)) FROM events
-      WHERE type = 'track' AND unit_id = ? AND timestamp >= ? AND timestamp < ? GROUP BY key
-      ON CONFLICT (experiment, metric, variant, unit_id) DO UPDATE SET value = value + excluded.value`),
-    // The metric keys of an experiment, one index seek each (a loose index scan).
-    firstMetric: db.prepare('SELECT metric FROM unit_metrics WHERE experiment = ? ORDER BY metric LIMIT 1').pluck(),
-    nextMetric: db.prepare('SELECT metric FROM unit_metrics WHERE experiment = ? AND metric > ? ORDER BY metric LIMIT 1').pluck(),
-    deleteUnitMetric: db.prepare('DELETE FROM unit_metrics WHERE experiment = ? AND metric = ? AND variant = ? AND unit_id = ?'),
     unitCounts: db.prepare('SELECT conflicted, variant, units FROM experiment_unit_counts WHERE experiment = ? AND units > 0'),
     metricSums: db.prepare(`SELECT variant, COUNT(*) AS k, SUM(value) AS sum, SUM(value * value) AS sq FROM unit_metrics
         WHERE experiment = ? AND metric = ? GROUP BY variant`),
-    deleteEventsBefore: db.prepare('DELETE FROM events WHERE timestamp < ?'),
   };
 
   const resourceParams = (r: ResourceRow) => ({
@@ -134,70 +99,6 @@ export function openSqliteStore(path: string): Store {
       s.insertAudit.run({ ...a, before: json(a.before), after: json(a.after) });
     }
     return { version };
-  });
-
-  /** Deletes an (experiment, unit)'s metric rows, written under `variant`: the unit became conflicted. */
-  const dropUnitMetrics = (experiment: string, variant: string, unitId: string): void => {
-    for (let m = s.firstMetric.get(experiment) as string | undefined; m !== undefined; m = s.nextMetric.get(experiment, m) as string | undefined) {
-      s.deleteUnitMetric.run(experiment, m, variant, unitId);
-    }
-  };
-
-  /**
-   * A new exposure (never a resent one) moves `experiment_units`, its counts and
-   * `unit_metrics`: a new unit is counted and takes in its track events from the exposure on
-   * (they may have arrived first); an earlier first exposure takes in those between the new
-   * and the old time; a second variant moves the unit to the excluded count and deletes its
-   * rows (a conflicted unit never counts again). A repeat exposure only reads.
-   */
-  const applyExposure = (experiment: string, unitId: string, variant: string, ts: number, count: UnitCounter): void => {
-    const old = s.unitState.get(unitId, experiment) as { variant: string; first_ts: number; conflicted: number } | undefined;
-    if (old === undefined) {
-      s.insertUnit.run(experiment, unitId, variant, ts);
-      count(experiment, 0, variant, 1);
-      // Usually the unit has no track events yet: one probe, no write.
-      if (s.hasTracks.get(unitId, ts) !== undefined) s.rangeAdd.run(experiment, variant, unitId, ts, Number.MAX_SAFE_INTEGER);
-      return;
-    }
-    // The first variant stays; a second one makes the unit conflicted for good; the earliest time wins.
-    const wasConflicted = old.conflicted !== 0;
-    const conflicted = wasConflicted || old.variant !== variant;
-    if (conflicted === wasConflicted && ts >= old.first_ts) return; // the common repeat exposure: nothing to write
-    s.updateUnit.run(conflicted ? 1 : 0, Math.min(ts, old.first_ts), unitId, experiment);
-    if (wasConflicted) return;
-    if (conflicted) {
-      count(experiment, 0, old.variant, -1);
-      count(experiment, 1, old.variant, 1);
-      dropUnitMetrics(experiment, old.variant, unitId);
-    } else {
-      s.rangeAdd.run(experiment, variant, unitId, ts, old.first_ts);
-    }
-  };
-
-  const insertBatches = db.transaction((batches: StoredEvent[][]) => {
-    // Unit count deltas, written once per transaction (a few rows) rather than once per unit.
-    const deltas = new Map<string, { experiment: string; conflicted: number; variant: string; units: number }>();
-    const count: UnitCounter = (experiment, conflicted, variant, units) => {
-      const k = JSON.stringify([experiment, conflicted, variant]);
-      const d = deltas.get(k);
-      if (d === undefined) deltas.set(k, { experiment, conflicted, variant, units });
-      else d.units += units;
-    };
-    const results = batches.map((batch) => {
-      let accepted = 0;
-      for (const e of batch) {
-        const added = s.insertEvent.run(e.id, e.type, e.key, e.unitId, e.experiment, e.variant, e.value,
-          e.properties === null ? null : JSON.stringify(e.properties), e.timestamp, e.receivedAt).changes;
-        accepted += added;
-        // Only a new event moves the summaries; a resent one must not.
-        if (added !== 1) continue;
-        if (e.type === 'track') s.trackAdd.run(e.key, e.value ?? 1, e.unitId, e.timestamp);
-        else if (e.type === 'exposure' && e.experiment !== null && e.variant !== null) applyExposure(e.experiment, e.unitId, e.variant, e.timestamp, count);
-      }
-      return { accepted, duplicates: batch.length - accepted };
-    });
-    for (const d of deltas.values()) if (d.units !== 0) s.addUnitCount.run(d.experiment, d.conflicted, d.variant, d.units);
-    return results;
   });
 
   const listResources = (kind: ResourceKind, f: ResourceFilter): Page<ResourceRow> => {
@@ -233,7 +134,10 @@ export function openSqliteStore(path: string): Store {
   return {
     kind: 'sqlite',
     ping: async () => (db.prepare('SELECT 1 AS ok').get() as Row).ok === 1,
-    close: async () => { if (db.open) db.close(); },
+    close: async () => {
+      await events.close();
+      if (db.open) db.close();
+    },
     commit: async (work) => commitTx(work),
     getResource: async (kind, idOrKey) => one(s.resourceById, toResource, kind, idOrKey) ?? one(s.resourceByKey, toResource, kind, idOrKey),
     findByKey: async (kinds, key) => {
@@ -263,10 +167,12 @@ export function openSqliteStore(path: string): Store {
     listAudit: async (f) => listAudit(f),
     getSetting: async (key) => ((s.getSetting.get(key) as Row | undefined)?.value as string | undefined) ?? null,
     setSetting: async (key, value) => { s.setSetting.run(key, value); },
-    insertEventBatches: async (batches) => insertBatches(batches),
+    insertEventBatches: (batches) => events.insert(batches),
     countEvents: async () => (s.countEvents.get() as { n: number }).n,
-    deleteEventsBefore: async (ms) => s.deleteEventsBefore.run(ms).changes,
+    deleteEventsBefore: (ms) => events.deleteBefore(ms),
     experimentAggregates: async (experiment, metrics) => {
+      // The summaries trail ingestion: first bring them up to every event stored so far.
+      await events.drain();
       const out: ExperimentAggregates = { units: {}, excludedUnits: 0, metrics: {} };
       for (const r of s.unitCounts.all(experiment) as { conflicted: number; variant: string; units: number }[]) {
         if (r.conflicted !== 0) out.excludedUnits += r.units;

@@ -1,0 +1,219 @@
+import type Database from 'better-sqlite3';
+import type { StoredEvent } from '../types';
+
+/** Columns of one event in a packed batch, in the order the insert statements bind them. */
+export const EVENT_FIELDS = 10;
+
+/**
+ * Batches flattened for the trip to the writer thread: a flat array of primitives clones far
+ * faster than one object per event, and binds straight into the multi-row inserts.
+ */
+export interface PackedBatches {
+  /** Events per batch. */
+  sizes: number[];
+  /** `EVENT_FIELDS` values per event: id, type, key, unit_id, experiment, variant, value, properties (JSON), timestamp, received_at. */
+  values: (string | number | null)[];
+}
+
+/** Flattens batches of validated events into {@link PackedBatches}. */
+export function packBatches(batches: readonly StoredEvent[][]): PackedBatches {
+  const sizes: number[] = [];
+  const values: (string | number | null)[] = [];
+  for (const batch of batches) {
+    sizes.push(batch.length);
+    for (const e of batch) {
+      values.push(e.id, e.type, e.key, e.unitId, e.experiment, e.variant, e.value,
+        e.properties === null ? null : JSON.stringify(e.properties), e.timestamp, e.receivedAt);
+    }
+  }
+  return { sizes, values };
+}
+
+/** Rows per multi-row INSERT, largest first: one statement per chunk instead of one per event. */
+const CHUNKS = [64, 16, 4, 1] as const;
+
+/** How much one aggregation slice may do before it commits and lets ingestion back in. */
+export interface SliceBudget {
+  maxEvents: number;
+  maxMs: number;
+}
+
+/** Adds `units` to the count of (experiment, conflicted, variant). */
+type UnitCounter = (experiment: string, conflicted: number, variant: string, units: number) => void;
+
+/** One event as the aggregator reads it (raw row: seq, type, key, unit_id, experiment, variant, value, timestamp). */
+type AggRow = [number, string, string, string, string | null, string | null, number | null, number];
+
+/**
+ * The event tables of one SQLite connection: appending batches (what a `202` waits for) and the
+ * aggregator that brings the results' summaries (`experiment_units`, `experiment_unit_counts`,
+ * `unit_metrics`, `unit_tracks`) up to date with the events past its cursor. Used on the writer
+ * thread, or inline for an in-memory database.
+ *
+ * @example
+ * ```ts
+ * const tables = eventTables(db);
+ * tables.insert(packBatches([events]));
+ * while (tables.backlog() > 0) tables.aggregate({ maxEvents: 20_000, maxMs: 50 });
+ * ```
+ */
+export function eventTables(db: Database.Database, now: () => number = () => performance.now()) {
+  const inserts = new Map(CHUNKS.map((n) => [n, db.prepare(`INSERT OR IGNORE INTO events
+    (id, type, key, unit_id, experiment, variant, value, properties, timestamp, received_at)
+    VALUES ${Array.from({ length: n }, () => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`)]));
+  const s = {
+    maxSeq: db.prepare('SELECT COALESCE(MAX(seq), 0) FROM events').pluck(),
+    cursor: db.prepare('SELECT seq FROM event_aggregation WHERE id = 1').pluck(),
+    setCursor: db.prepare('UPDATE event_aggregation SET seq = ? WHERE id = 1'),
+    pending: db.prepare('SELECT seq, type, key, unit_id, experiment, variant, value, timestamp FROM events WHERE seq > ? ORDER BY seq LIMIT ?').raw(),
+    insertUnit: db.prepare('INSERT INTO experiment_units (experiment, unit_id, variant, first_ts) VALUES (?, ?, ?, ?)'),
+    updateUnit: db.prepare('UPDATE experiment_units SET conflicted = ?, first_ts = ? WHERE unit_id = ? AND experiment = ?'),
+    unitState: db.prepare('SELECT variant, first_ts, conflicted FROM experiment_units WHERE unit_id = ? AND experiment = ?'),
+    addUnitCount: db.prepare(`INSERT INTO experiment_unit_counts (experiment, conflicted, variant, units) VALUES (?, ?, ?, ?)
+      ON CONFLICT (experiment, conflicted, variant) DO UPDATE SET units = units + excluded.units`),
+    insertTrack: db.prepare('INSERT INTO unit_tracks (unit_id, key, timestamp, seq, value) VALUES (?, ?, ?, ?, ?)'),
+    // A track event: added to the unit's row of every experiment it is counted in from a first
+    // exposure at or before the event (one primary-key probe when there is none).
+    trackAdd: db.prepare(`INSERT INTO unit_metrics (experiment, metric, variant, unit_id, value)
+      SELECT experiment, ?, variant, unit_id, ? FROM experiment_units WHERE unit_id = ? AND conflicted = 0 AND first_ts <= ?
+      ON CONFLICT (experiment, metric, variant, unit_id) DO UPDATE SET value = value + excluded.value`),
+    hasTracks: db.prepare('SELECT 1 FROM unit_tracks WHERE unit_id = ? AND timestamp >= ? LIMIT 1').pluck(),
+    // A new or earlier first exposure: the unit's track events in [lo, hi) join its sums.
+    rangeAdd: db.prepare(`INSERT INTO unit_metrics (experiment, metric, variant, unit_id, value)
+      SELECT ?, key, ?, unit_id, SUM(value) FROM unit_tracks WHERE unit_id = ? AND timestamp >= ? AND timestamp < ? GROUP BY key
+      ON CONFLICT (experiment, metric, variant, unit_id) DO UPDATE SET value = value + excluded.value`),
+    // The metric keys of an experiment, one index seek each (a loose index scan).
+    firstMetric: db.prepare('SELECT metric FROM unit_metrics WHERE experiment = ? ORDER BY metric LIMIT 1').pluck(),
+    nextMetric: db.prepare('SELECT metric FROM unit_metrics WHERE experiment = ? AND metric > ? ORDER BY metric LIMIT 1').pluck(),
+    deleteUnitMetric: db.prepare('DELETE FROM unit_metrics WHERE experiment = ? AND metric = ? AND variant = ? AND unit_id = ?'),
+    deleteEventsBefore: db.prepare('DELETE FROM events WHERE timestamp < ?'),
+    deleteTracksBefore: db.prepare('DELETE FROM unit_tracks WHERE timestamp < ?'),
+  };
+
+  /** Highest stored seq and the aggregator's cursor, kept in memory: this connection is their only writer. */
+  let stored = s.maxSeq.get() as number;
+  let aggregated = s.cursor.get() as number;
+
+  const insertTx = db.transaction((packed: PackedBatches) => {
+    const { sizes, values } = packed;
+    let at = 0;
+    const results = sizes.map((size) => {
+      let accepted = 0;
+      let left = size;
+      for (const n of CHUNKS) {
+        const stmt = inserts.get(n)!;
+        for (; left >= n; left -= n) {
+          accepted += stmt.run(values.slice(at, at + n * EVENT_FIELDS)).changes;
+          at += n * EVENT_FIELDS;
+        }
+      }
+      return { accepted, duplicates: size - accepted };
+    });
+    stored = s.maxSeq.get() as number;
+    return results;
+  });
+
+  /** Deletes an (experiment, unit)'s metric rows, written under `variant`: the unit became conflicted. */
+  const dropUnitMetrics = (experiment: string, variant: string, unitId: string): void => {
+    for (let m = s.firstMetric.get(experiment) as string | undefined; m !== undefined; m = s.nextMetric.get(experiment, m) as string | undefined) {
+      s.deleteUnitMetric.run(experiment, m, variant, unitId);
+    }
+  };
+
+  /**
+   * A new exposure (never a resent one: those were not stored) moves `experiment_units`, its
+   * counts and `unit_metrics`: a new unit is counted and takes in its track events from the
+   * exposure on (they may have arrived first); an earlier first exposure takes in those between
+   * the new and the old time; a second variant moves the unit to the excluded count and deletes
+   * its rows (a conflicted unit never counts again). A repeat exposure only reads.
+   */
+  const applyExposure = (experiment: string, unitId: string, variant: string, ts: number, count: UnitCounter): void => {
+    const old = s.unitState.get(unitId, experiment) as { variant: string; first_ts: number; conflicted: number } | undefined;
+    if (old === undefined) {
+      s.insertUnit.run(experiment, unitId, variant, ts);
+      count(experiment, 0, variant, 1);
+      // Usually the unit has no track events yet: one probe, no write.
+      if (s.hasTracks.get(unitId, ts) !== undefined) s.rangeAdd.run(experiment, variant, unitId, ts, Number.MAX_SAFE_INTEGER);
+      return;
+    }
+    // The first variant stays; a second one makes the unit conflicted for good; the earliest time wins.
+    const wasConflicted = old.conflicted !== 0;
+    const conflicted = wasConflicted || old.variant !== variant;
+    if (conflicted === wasConflicted && ts >= old.first_ts) return; // the common repeat exposure: nothing to write
+    s.updateUnit.run(conflicted ? 1 : 0, Math.min(ts, old.first_ts), unitId, experiment);
+    if (wasConflicted) return;
+    if (conflicted) {
+      count(experiment, 0, old.variant, -1);
+      count(experiment, 1, old.variant, 1);
+      dropUnitMetrics(experiment, old.variant, unitId);
+    } else {
+      s.rangeAdd.run(experiment, variant, unitId, ts, old.first_ts);
+    }
+  };
+
+  /** Reads rows in pages of this many while a slice has budget left. */
+  const PAGE = 2000;
+
+  const aggregateTx = db.transaction((budget: SliceBudget): number => {
+    const started = now();
+    // Unit count deltas, written once per slice (a few rows) rather than once per unit.
+    const deltas = new Map<string, { experiment: string; conflicted: number; variant: string; units: number }>();
+    const count: UnitCounter = (experiment, conflicted, variant, units) => {
+      const k = JSON.stringify([experiment, conflicted, variant]);
+      const d = deltas.get(k);
+      if (d === undefined) deltas.set(k, { experiment, conflicted, variant, units });
+      else d.units += units;
+    };
+    let cursor = aggregated;
+    let done = 0;
+    while (done < budget.maxEvents && now() - started < budget.maxMs) {
+      const rows = s.pending.all(cursor, Math.min(PAGE, budget.maxEvents - done)) as AggRow[];
+      if (rows.length === 0) break;
+      for (const [seq, type, key, unitId, experiment, variant, value, ts] of rows) {
+        if (type === 'track') {
+          s.insertTrack.run(unitId, key, ts, seq, value ?? 1);
+          s.trackAdd.run(key, value ?? 1, unitId, ts);
+        } else if (experiment !== null && variant !== null) {
+          applyExposure(experiment, unitId, variant, ts, count);
+        }
+      }
+      cursor = rows[rows.length - 1]![0];
+      done += rows.length;
+    }
+    for (const d of deltas.values()) if (d.units !== 0) s.addUnitCount.run(d.experiment, d.conflicted, d.variant, d.units);
+    s.setCursor.run(cursor);
+    aggregated = cursor;
+    return done;
+  });
+
+  return {
+    /** Appends batches in one transaction; per batch, new events and resent ids. */
+    insert: (packed: PackedBatches): { accepted: number; duplicates: number }[] => insertTx(packed),
+    /** Events stored but not yet in the summaries. */
+    backlog: (): number => stored - aggregated,
+    /** Highest seq stored so far: a drain target. */
+    storedSeq: (): number => stored,
+    /** Highest seq in the summaries. */
+    aggregatedSeq: (): number => aggregated,
+    /** One transaction of aggregation within `budget`; resolves to the events it summarized. */
+    aggregate: (budget: SliceBudget): number => (stored > aggregated ? aggregateTx(budget) : 0),
+    /**
+     * Retention: events (and the aggregator's copy of tracks) with a timestamp before `epochMs`.
+     * Call with the backlog drained (throws otherwise): summaries keep counting what it deletes.
+     */
+    deleteBefore: (epochMs: number): number => db.transaction(() => {
+      if (stored !== aggregated) throw new Error('retention needs the aggregator caught up first');
+      s.deleteTracksBefore.run(epochMs);
+      const deleted = s.deleteEventsBefore.run(epochMs).changes;
+      // A new row takes MAX(seq) + 1: had the newest events gone, it would land at or below the
+      // cursor and never be summarized. Everything left is summarized, so the cursor may drop.
+      stored = s.maxSeq.get() as number;
+      aggregated = stored;
+      s.setCursor.run(aggregated);
+      return deleted;
+    })(),
+  };
+}
+
+/** The aggregator and appender of one connection. */
+export type EventTables = ReturnType<typeof eventTables>;

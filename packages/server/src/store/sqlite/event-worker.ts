@@ -1,0 +1,121 @@
+/**
+ * The SQLite writer thread: appends event batches (each reply is what a `202` waits for) and,
+ * in the time ingestion leaves, runs the aggregator that keeps the results' summaries up to
+ * date. Owning these writes off the main thread lets HTTP parsing and SQLite run on two cores,
+ * and keeps commits and WAL checkpoints from stalling every other request.
+ *
+ * Scheduling: ingestion first. The aggregator runs when no batch has arrived for
+ * {@link IDLE_MS}, at least one slice every {@link SHARE_EVERY_MS} under sustained load, and
+ * back to back (between batches) while somebody waits for a drain.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { openConnection } from './connection';
+import { eventTables, type PackedBatches } from './event-tables';
+import type { WorkerReply, WorkerRequest } from './event-log';
+
+/** No batch for this long counts as idle. */
+const IDLE_MS = 5;
+/** Under sustained ingestion, the aggregator still gets one slice this often. */
+const SHARE_EVERY_MS = 1000;
+/** One slice: one transaction, bounded so a waiting batch is not held up long. */
+const SLICE = { maxEvents: 20_000, maxMs: 40 };
+/** Idle WAL checkpoint cadence (commits past `wal_autocheckpoint` pages also checkpoint). */
+const CHECKPOINT_EVERY_MS = 10_000;
+
+const port = parentPort!;
+const { path } = workerData as { path: string };
+// 10,000 pages (~40 MiB) between checkpoints: a page that many commits dirty is copied once.
+const db = openConnection(path, { autocheckpointPages: 10_000 });
+const tables = eventTables(db);
+
+let lastInsertAt = 0;
+let lastSliceAt = performance.now();
+/** The pending aggregation tick, if any. */
+let timer: { cancel: () => void } | null = null;
+let closed = false;
+/** Drains waiting for the aggregator to reach a seq. */
+const waiters: { target: number; id: number }[] = [];
+
+const reply = (r: WorkerReply) => port.postMessage(r);
+
+function settleWaiters(): void {
+  const reached = tables.aggregatedSeq();
+  for (let i = waiters.length - 1; i >= 0; i--) {
+    if (waiters[i]!.target <= reached) reply({ id: waiters.splice(i, 1)[0]!.id, ok: true, result: null });
+  }
+}
+
+function schedule(): void {
+  if (timer !== null || closed || tables.backlog() === 0) return;
+  const busy = performance.now() - lastInsertAt < IDLE_MS;
+  // setImmediate runs after the messages already queued: batches go first.
+  if (!busy || waiters.length > 0) {
+    const h = setImmediate(tick);
+    timer = { cancel: () => clearImmediate(h) };
+  } else {
+    const h = setTimeout(tick, IDLE_MS);
+    timer = { cancel: () => clearTimeout(h) };
+  }
+}
+
+function tick(): void {
+  timer = null;
+  const t = performance.now();
+  const due = waiters.length > 0 || t - lastInsertAt >= IDLE_MS || t - lastSliceAt >= SHARE_EVERY_MS;
+  if (due) {
+    try {
+      tables.aggregate(SLICE);
+    } catch (err) {
+      // The slice rolled back; its events stay pending and are retried on the next tick.
+      for (const w of waiters.splice(0)) reply({ id: w.id, ok: false, error: describe(err) });
+    }
+    lastSliceAt = performance.now();
+    settleWaiters();
+  }
+  schedule();
+}
+
+function describe(err: unknown): { message: string; code?: string } {
+  const e = err as { message?: string; code?: string };
+  return { message: e.message ?? String(err), ...(e.code !== undefined ? { code: e.code } : {}) };
+}
+
+const checkpoints = setInterval(() => {
+  if (performance.now() - lastInsertAt > CHECKPOINT_EVERY_MS / 2) db.pragma('wal_checkpoint(PASSIVE)');
+}, CHECKPOINT_EVERY_MS);
+checkpoints.unref();
+
+port.on('message', (m: WorkerRequest) => {
+  try {
+    switch (m.op) {
+      case 'insert': {
+        const result = tables.insert(m.batches as PackedBatches);
+        lastInsertAt = performance.now();
+        reply({ id: m.id, ok: true, result });
+        break;
+      }
+      case 'drain':
+        waiters.push({ target: tables.storedSeq(), id: m.id });
+        settleWaiters();
+        break;
+      case 'delete-before': {
+        // Retention deletes events the summaries must already count.
+        while (tables.backlog() > 0) tables.aggregate(SLICE);
+        settleWaiters();
+        reply({ id: m.id, ok: true, result: tables.deleteBefore(m.epochMs) });
+        break;
+      }
+      case 'close':
+        closed = true;
+        timer?.cancel();
+        clearInterval(checkpoints);
+        db.close();
+        reply({ id: m.id, ok: true, result: null });
+        port.close();
+        return;
+    }
+  } catch (err) {
+    reply({ id: m.id, ok: false, error: describe(err) });
+  }
+  schedule();
+});
