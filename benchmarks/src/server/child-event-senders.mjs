@@ -12,7 +12,7 @@
  * are random `crypto.randomUUID()`s, as apps' user ids usually are. Mix per batch:
  * 40 % exposures (each a new unit of experiment `ingest-exp`, variant control/treatment), 60 %
  * `track` events of those units (`purchase` with a value, one in three with small properties),
- * epoch-millisecond timestamps.
+ * epoch-millisecond timestamps from the clock at send time (tracks a second after exposures).
  */
 import { randomFillSync, randomUUID } from 'node:crypto';
 import http from 'node:http';
@@ -23,12 +23,19 @@ childFailureHandler();
 const HOLE = '@@HOLE@@';
 
 const HEX = Array.from({ length: 256 }, (_, b) => (b + 256).toString(16).slice(1));
-const rnd = new Uint8Array(10);
-/** A UUIDv7 like the SDKs' `eventId()`: milliseconds first, then random bits. */
-function eventId() {
-  randomFillSync(rnd);
+/**
+ * `n` UUIDv7s like the SDKs' `eventId()`: milliseconds first, then random bits. One
+ * `randomFillSync` per batch keeps the sender's CPU (which shares the machine with the server) low.
+ */
+function eventIds(n) {
+  const rnd = randomFillSync(new Uint8Array(10 * n));
   const ts = Date.now().toString(16).padStart(12, '0');
-  return `${ts.slice(0, 8)}-${ts.slice(8, 12)}-7${HEX[rnd[0]].slice(1)}${HEX[rnd[1]]}-${HEX[(rnd[2] & 0x3f) | 0x80]}${HEX[rnd[3]]}-${HEX[rnd[4]]}${HEX[rnd[5]]}${HEX[rnd[6]]}${HEX[rnd[7]]}${HEX[rnd[8]]}${HEX[rnd[9]]}`;
+  const prefix = `${ts.slice(0, 8)}-${ts.slice(8, 12)}-7`;
+  const ids = new Array(n);
+  for (let i = 0, o = 0; i < n; i++, o += 10) {
+    ids[i] = `${prefix}${HEX[rnd[o]].slice(1)}${HEX[rnd[o + 1]]}-${HEX[(rnd[o + 2] & 0x3f) | 0x80]}${HEX[rnd[o + 3]]}-${HEX[rnd[o + 4]]}${HEX[rnd[o + 5]]}${HEX[rnd[o + 6]]}${HEX[rnd[o + 7]]}${HEX[rnd[o + 8]]}${HEX[rnd[o + 9]]}`;
+  }
+  return ids;
 }
 
 /**
@@ -36,34 +43,37 @@ function eventId() {
  * event id, or the id of one of the batch's fresh units). `fill()` makes one batch.
  */
 function template(batchSize) {
-  const ts = Date.now();
   const events = [];
-  /** @type {({ kind: 'id', j: number } | { kind: 'unit', u: number })[]} */
+  /** @type {({ kind: 'id', j: number } | { kind: 'unit', u: number } | { kind: 'ts', offset: number })[]} */
   const holes = [];
+  // Timestamps are holes too: the clock at send time (exposures first, tracks a second later), as an SDK stamps them.
+  const TS = -1;
   const exposures = Math.round(batchSize * 0.4);
   for (let j = 0; j < batchSize; j++) {
     if (j < exposures) {
-      events.push({ id: HOLE, type: 'exposure', key: 'ingest-exp', unit_id: HOLE, experiment: 'ingest-exp', variant: j % 2 === 0 ? 'control' : 'treatment', timestamp: ts + j });
-      holes.push({ kind: 'id', j }, { kind: 'unit', u: j });
+      events.push({ id: HOLE, type: 'exposure', key: 'ingest-exp', unit_id: HOLE, experiment: 'ingest-exp', variant: j % 2 === 0 ? 'control' : 'treatment', timestamp: TS });
+      holes.push({ kind: 'id', j }, { kind: 'unit', u: j }, { kind: 'ts', offset: 0 });
     } else {
       const u = (j - exposures) % exposures;
-      const e = { id: HOLE, type: 'track', key: 'purchase', unit_id: HOLE, value: Math.round(((j * 7919) % 10000) / 10) / 10 + 1, timestamp: ts + 1000 + j };
+      const e = { id: HOLE, type: 'track', key: 'purchase', unit_id: HOLE, value: Math.round(((j * 7919) % 10000) / 10) / 10 + 1, timestamp: TS };
       if (j % 3 === 0) e.properties = { plan: 'pro', source: 'bench' };
       events.push(e);
-      holes.push({ kind: 'id', j }, { kind: 'unit', u });
+      holes.push({ kind: 'id', j }, { kind: 'unit', u }, { kind: 'ts', offset: 1000 });
     }
   }
-  const pieces = JSON.stringify({ events }).split(HOLE);
+  const pieces = JSON.stringify({ events }).replaceAll(`"timestamp":${TS}`, `"timestamp":${HOLE}`).split(HOLE);
   if (pieces.length !== holes.length + 1) throw new Error('template holes do not line up');
   return {
-    /** One body: a fresh UUIDv7 per event (as the SDKs make them) and a random UUID per unit. */
+    /** One body: a fresh UUIDv7 per event (as the SDKs make them), a random UUID per unit, the current time. */
     fill() {
       const units = Array.from({ length: exposures }, () => randomUUID());
+      const ids = eventIds(batchSize);
+      const now = Date.now();
       const out = new Array(pieces.length * 2 - 1);
       for (let k = 0; k < holes.length; k++) {
         out[2 * k] = pieces[k];
         const h = holes[k];
-        out[2 * k + 1] = h.kind === 'id' ? eventId() : units[h.u];
+        out[2 * k + 1] = h.kind === 'id' ? ids[h.j] : h.kind === 'unit' ? units[h.u] : String(now + h.offset);
       }
       out[out.length - 1] = pieces[pieces.length - 1];
       return out.join('');
@@ -108,6 +118,13 @@ process.on('message', async (m) => {
   /** @type {number[]} */
   const latenciesMs = [];
   while (nowNs() < m.startNs) await new Promise((r) => setTimeout(r, 5));
+  /** The senders' own CPU over the window: they share the 2 cores with the server. */
+  let cpu0 = null;
+  let cpuWindow = null;
+  const windowTimers = [
+    setTimeout(() => { cpu0 = process.cpuUsage(); }, Math.max(0, (m.windowStartNs - nowNs()) / 1e6)),
+    setTimeout(() => { if (cpu0 !== null) { const c = process.cpuUsage(cpu0); cpuWindow = (c.user + c.system) / 1e6; } }, Math.max(0, (m.windowEndNs - nowNs()) / 1e6)),
+  ];
   const sender = async () => {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     try {
@@ -138,6 +155,8 @@ process.on('message', async (m) => {
     }
   };
   await Promise.all(Array.from({ length: m.concurrency }, sender));
-  process.send({ type: 'done', ...totals, bodyBytes, latenciesMs, endNs: nowNs() });
+  windowTimers.forEach(clearTimeout);
+  const senderCpuShare = cpuWindow === null ? NaN : cpuWindow / ((m.windowEndNs - m.windowStartNs) / 1e9);
+  process.send({ type: 'done', ...totals, bodyBytes, latenciesMs, senderCpuShare, endNs: nowNs() });
 });
 process.send({ type: 'ready', pid: process.pid });

@@ -20,7 +20,7 @@ export const NAME = 'ingestion';
 export const TARGET_EVENTS_PER_S = 100_000;
 
 const BATCH = 500;
-const CONCURRENCY = 6;
+const CONCURRENCY = Number(process.env.BENCH_SENDERS ?? 6);
 
 /** Sleeps until the monotonic clock passes `ns`. */
 async function until(ns) {
@@ -76,6 +76,7 @@ async function oneRun(o) {
       bodyBytes: done.bodyBytes,
       latency: summarize(done.latenciesMs),
       serverCpuShare: cpuS / wallS,
+      senderCpuShare: done.senderCpuShare,
       dbBytes,
       windowUs: /** @type {[number, number]} */ ([windowStartNs / 1000, windowEndNs / 1000]),
     };
@@ -128,7 +129,7 @@ export async function run({ resultsDir, quick = false, log = (s) => console.log(
     for (let i = 0; i < runs; i++) {
       const r = await oneRun({ runId: `r${i}`, dir: tmp.dir, warmupMs, durationMs });
       results.push(r);
-      log(`[ingestion] run ${i + 1}: ${fmt(r.eventsPerS, 0)} events/s (${r.windowAcked} acked in ${durationMs / 1000} s); latency p50 ${fmt(r.latency.p50)} p99 ${fmt(r.latency.p99)} ms; rows ${r.rows} vs acked ${r.acked}; server CPU ${fmt(100 * r.serverCpuShare, 0)} % of one core; statuses ${JSON.stringify(r.statuses)}`);
+      log(`[ingestion] run ${i + 1}: ${fmt(r.eventsPerS, 0)} events/s (${r.windowAcked} acked in ${durationMs / 1000} s); latency p50 ${fmt(r.latency.p50)} p99 ${fmt(r.latency.p99)} ms; rows ${r.rows} vs acked ${r.acked}; server CPU ${fmt(100 * r.serverCpuShare, 0)} % of one core, senders ${fmt(100 * r.senderCpuShare, 0)} %; statuses ${JSON.stringify(r.statuses)}`);
       for (const s of ['-wal', '-shm', '']) fs.rmSync(path.join(tmp.dir, `ingest-r${i}.db${s}`), { force: true });
     }
     const profDir = path.join(tmp.dir, 'prof');
@@ -137,6 +138,7 @@ export async function run({ resultsDir, quick = false, log = (s) => console.log(
     const pd = quick ? 4000 : 8000;
     profiled = await oneRun({ runId: 'prof', dir: tmp.dir, warmupMs: pw, durationMs: pd, profileDir: profDir });
     log(`[ingestion] profiled run: ${fmt(profiled.eventsPerS, 0)} events/s (profiling adds overhead)`);
+    if (process.env.SWY_KEEP_PROF) fs.cpSync(profDir, process.env.SWY_KEEP_PROF, { recursive: true });
     const file = newestProfile(profDir);
     // Only the samples of the measured window count.
     if (file !== null) profile = summarizeProfile(file, INGEST_RULES, [profiled.windowUs]);

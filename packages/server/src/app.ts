@@ -1,13 +1,12 @@
 import { Hono } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { cors } from 'hono/cors';
 import { secureHeaders } from 'hono/secure-headers';
 import { createHash } from 'node:crypto';
 import { createAuthenticator, credentialOf } from './auth/authenticate';
-import { ApiError } from './errors';
 import type { AppEnv } from './http/app-env';
 import { createErrorHandler } from './http/error-handler';
 import { mount, type RouteDef } from './http/route';
+import { bodyLimit } from './middleware/body-limit';
 import { metricsMiddleware } from './middleware/metrics';
 import { rateLimit } from './middleware/rate-limit';
 import { requestId } from './middleware/request-id';
@@ -63,10 +62,7 @@ export function createApp(ctx: ServerContext, extraGroups: { prefix: string; rou
     allowMethods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
     maxAge: 600,
   }));
-  app.use('*', bodyLimit({
-    maxSize: ctx.options.bodyLimitBytes,
-    onError: () => { throw new ApiError('PAYLOAD_TOO_LARGE', `the request body is larger than ${ctx.options.bodyLimitBytes} bytes`); },
-  }));
+  app.use('*', bodyLimit(ctx.options.bodyLimitBytes));
   app.use('/api/v1/auth/login', rateLimit(ctx.loginLimiter, (c) => {
     return `login:${c.get('clientIp') ?? 'unknown'}`;
   }));

@@ -90,7 +90,10 @@ export async function startServer(start: StartOptions = {}): Promise<RunningServ
     );
     undo.push(() => hub.close());
     const events = new EventWriter(store, (stored) => {
-      for (const e of stored) metrics.eventsIngested.inc({ type: e.type });
+      let tracks = 0;
+      for (const e of stored) if (e.type === 'track') tracks++;
+      if (tracks > 0) metrics.eventsIngested.inc({ type: 'track' }, tracks);
+      if (stored.length > tracks) metrics.eventsIngested.inc({ type: 'exposure' }, stored.length - tracks);
     });
     const ctx: ServerContext = {
       options,

@@ -2,6 +2,7 @@ import type { Context, Hono } from 'hono';
 import { z } from 'zod';
 import { ApiError, type ErrorDetail } from '../errors';
 import type { AppEnv } from './app-env';
+import { readBodyText } from './read-body';
 import type { Authenticator } from '../auth/authenticate';
 
 /** HTTP methods the API uses. */
@@ -53,8 +54,9 @@ export function zodDetails(error: z.ZodError, prefix: (string | number)[] = []):
  */
 export const MAX_JSON_DEPTH = 128;
 
-function tooDeep(root: unknown): boolean {
-  const stack: [unknown, number][] = [[root, 0]];
+/** Whether `root`, found at nesting level `depth` of a body, holds anything deeper than {@link MAX_JSON_DEPTH}. */
+export function tooDeep(root: unknown, depth = 0): boolean {
+  const stack: [unknown, number][] = [[root, depth]];
   while (stack.length > 0) {
     const [v, depth] = stack.pop()!;
     if (depth > MAX_JSON_DEPTH) return true;
@@ -63,20 +65,24 @@ function tooDeep(root: unknown): boolean {
   return false;
 }
 
-/** Parses a JSON request body; malformed or absurdly nested JSON is a 400. */
-export function parseJsonBody(text: string): unknown {
+/**
+ * Parses a JSON request body; malformed or absurdly nested JSON is a 400. `checkDepth: false`
+ * is for a caller that bounds the depth of the only parts it recurses into itself (the event
+ * batch checks each event's properties, instead of walking all of a 100 KiB batch).
+ */
+export function parseJsonBody(text: string, checkDepth = true): unknown {
   let v: unknown;
   try {
     v = JSON.parse(text) as unknown;
   } catch (e) {
     throw new ApiError('VALIDATION_ERROR', `malformed JSON body: ${(e as Error).message}`);
   }
-  if (typeof v === 'object' && v !== null && tooDeep(v)) throw new ApiError('VALIDATION_ERROR', `the JSON body nests deeper than ${MAX_JSON_DEPTH} levels`);
+  if (checkDepth && typeof v === 'object' && v !== null && tooDeep(v)) throw new ApiError('VALIDATION_ERROR', `the JSON body nests deeper than ${MAX_JSON_DEPTH} levels`);
   return v;
 }
 
 async function readJson(c: Context<AppEnv>): Promise<unknown> {
-  const text = await c.req.text();
+  const text = await readBodyText(c);
   if (text.trim() === '') throw new ApiError('VALIDATION_ERROR', 'request body is empty; expected JSON');
   return parseJsonBody(text);
 }

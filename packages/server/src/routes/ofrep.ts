@@ -5,6 +5,7 @@ import type { Actor } from '../auth/actor';
 import type { Authenticator } from '../auth/authenticate';
 import { ApiError } from '../errors';
 import type { AppEnv } from '../http/app-env';
+import { readBodyText } from '../http/read-body';
 import { parseJsonBody } from '../http/route';
 import type { ServerContext } from '../services/context';
 
@@ -42,7 +43,7 @@ type OfrepFlag =
 
 /** Reads the request body: empty means `{}` (the spec's request body is optional). */
 async function readBody(c: Context<AppEnv>): Promise<unknown> {
-  const text = await c.req.text();
+  const text = await readBodyText(c);
   if (text.trim() === '') return {};
   try {
     return parseJsonBody(text);

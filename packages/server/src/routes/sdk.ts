@@ -6,6 +6,7 @@ import type { EvaluationContext } from '@switchyard/core';
 import { can } from '../auth/permissions';
 import { ApiError, forbidden } from '../errors';
 import type { AppEnv } from '../http/app-env';
+import { readBodyText } from '../http/read-body';
 import { parseJsonBody, route, type RouteDef } from '../http/route';
 import type { ServerContext } from '../services/context';
 import { MAX_EVENTS_PER_BATCH, validateBatch } from '../services/event-validation';
@@ -32,7 +33,7 @@ const evaluateBodyDoc = z.strictObject({ context: contextSchema }).meta({ id: 'E
  * parsed (zod would copy it and drop an own `__proto__` attribute), exactly as core sees it.
  */
 async function readContext(c: Context<AppEnv>): Promise<EvaluationContext> {
-  const raw = parseJsonBody(await c.req.text());
+  const raw = parseJsonBody(await readBodyText(c));
   const context = typeof raw === 'object' && raw !== null && !Array.isArray(raw) ? (raw as { context?: unknown }).context : undefined;
   if (typeof context !== 'object' || context === null || Array.isArray(context)) {
     throw new ApiError('VALIDATION_ERROR', 'the body must be {"context": {...}}', [{ path: 'context', message: 'must be an object' }]);
@@ -66,7 +67,8 @@ export const etagOf = (version: number) => `"v${version}"`;
 
 /** Accepts an events batch for an already-authorized caller: 202 only after the commit. */
 export async function ingestEvents(ctx: ServerContext, c: Context<AppEnv>): Promise<{ status: number; data: unknown }> {
-  const raw = parseJsonBody(await c.req.text());
+  // validateBatch bounds the nesting of each event's properties, the only part anything recurses into.
+  const raw = parseJsonBody(await readBodyText(c), false);
   const checked = validateBatch(raw, ctx.now());
   if ('details' in checked) {
     if (checked.tooMany === true) throw new ApiError('PAYLOAD_TOO_LARGE', `a batch may carry at most ${MAX_EVENTS_PER_BATCH} events`, checked.details);

@@ -1,4 +1,5 @@
 import type { ErrorDetail } from '../errors';
+import { MAX_JSON_DEPTH, tooDeep } from '../http/route';
 import type { StoredEvent } from '../store/types';
 
 /** Largest batch a request may carry. */
@@ -56,6 +57,8 @@ export function validateEvent(raw: unknown, receivedAt: number): { event: Stored
   let properties: Record<string, unknown> | null = null;
   if (e.properties !== undefined && e.properties !== null) {
     if (typeof e.properties !== 'object' || Array.isArray(e.properties)) problems.push('properties must be an object');
+    // {events: [{properties: ...}]}: properties sit at level 3 of the body.
+    else if (tooDeep(e.properties, 3)) problems.push(`properties nest deeper than ${MAX_JSON_DEPTH} levels`);
     else if (JSON.stringify(e.properties).length > MAX_PROPERTIES_BYTES) problems.push(`properties are larger than ${MAX_PROPERTIES_BYTES} bytes`);
     else properties = e.properties as Record<string, unknown>;
   }

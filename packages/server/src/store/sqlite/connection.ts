@@ -16,7 +16,7 @@ export function openConnection(path: string, options: { autocheckpointPages: num
   // 64 MiB of page cache: index pages touched by ingestion stay in memory between commits.
   db.pragma('cache_size = -65536');
   // Checkpoints copy the WAL into the database file and stall whichever connection's commit
-  // triggers them: only the writer thread's connection runs them (0 turns them off elsewhere).
+  // triggers them: a file's connections leave them to the checkpointer thread (0 = never here).
   db.pragma(`wal_autocheckpoint = ${options.autocheckpointPages}`);
   return db;
 }

@@ -31,12 +31,12 @@ export interface EventLog {
 }
 
 /**
- * The built writer thread. From the sources (the test runner), the build's copy: Node cannot
- * start a worker from a `.ts` file, so tests run against `pnpm build`'s output of it.
+ * A built worker entry (`dist/<name>.js`). From the sources (the test runner), the build's copy:
+ * Node cannot start a worker from a `.ts` file, so tests run against `pnpm build`'s output.
  */
-function workerFile(): URL {
+function workerFile(name: 'sqlite-event-worker' | 'sqlite-checkpoint-worker'): URL {
   const here = import.meta.url;
-  return fileURLToPath(here).endsWith('.ts') ? new URL('../../../dist/sqlite-event-worker.js', here) : new URL('./sqlite-event-worker.js', here);
+  return new URL(fileURLToPath(here).endsWith('.ts') ? `../../../dist/${name}.js` : `./${name}.js`, here);
 }
 
 /**
@@ -87,7 +87,7 @@ function workerEventLog(path: string): EventLog {
   /** The running writer thread; a new one if the last one died (its open requests failed). */
   const current = (): Worker => {
     if (worker !== null) return worker;
-    const w = new Worker(workerFile(), { workerData: { path } });
+    const w = new Worker(workerFile('sqlite-event-worker'), { workerData: { path } });
     w.on('message', (r: WorkerReply) => {
       const p = pending.get(r.id);
       if (p === undefined) return;
@@ -119,18 +119,24 @@ function workerEventLog(path: string): EventLog {
 
   // Started now, not at the first batch: a backlog left by the last run is summarized while idle.
   current().unref();
+  const checkpointer = new Worker(workerFile('sqlite-checkpoint-worker'), { workerData: { path } });
+  checkpointer.unref();
+  const checkpointerExited = new Promise((resolve) => checkpointer.once('exit', resolve));
   return {
     insert: (batches) => call({ op: 'insert', batches: packBatches(batches) }),
     drain: () => call({ op: 'drain' }),
     deleteBefore: (epochMs) => call({ op: 'delete-before', epochMs }),
     close: async () => {
       if (closed) return;
-      if (worker === null) { closed = true; return; }
-      const w = worker;
-      const exited = new Promise((resolve) => w.once('exit', resolve));
-      await call({ op: 'close' });
+      checkpointer.postMessage({ op: 'close' });
+      if (worker !== null) {
+        const w = worker;
+        const exited = new Promise((resolve) => w.once('exit', resolve));
+        await call({ op: 'close' });
+        await exited;
+      }
       closed = true;
-      await exited;
+      await checkpointerExited;
     },
   };
 }

@@ -29,6 +29,9 @@ export function packBatches(batches: readonly StoredEvent[][]): PackedBatches {
   return { sizes, values };
 }
 
+/** Retention's unit of time ranges: runs of 2^16 seqs (see migration 5's event_chunks). */
+const CHUNK = 65_536;
+
 /** Rows per multi-row INSERT, largest first: one statement per chunk instead of one per event. */
 const CHUNKS = [64, 16, 4, 1] as const;
 
@@ -86,8 +89,16 @@ export function eventTables(db: Database.Database, now: () => number = () => per
     firstMetric: db.prepare('SELECT metric FROM unit_metrics WHERE experiment = ? ORDER BY metric LIMIT 1').pluck(),
     nextMetric: db.prepare('SELECT metric FROM unit_metrics WHERE experiment = ? AND metric > ? ORDER BY metric LIMIT 1').pluck(),
     deleteUnitMetric: db.prepare('DELETE FROM unit_metrics WHERE experiment = ? AND metric = ? AND variant = ? AND unit_id = ?'),
-    deleteEventsBefore: db.prepare('DELETE FROM events WHERE timestamp < ?'),
-    deleteTracksBefore: db.prepare('DELETE FROM unit_tracks WHERE timestamp < ?'),
+    widenChunk: db.prepare(`INSERT INTO event_chunks (chunk, min_ts, max_ts) VALUES (?, ?, ?)
+      ON CONFLICT (chunk) DO UPDATE SET min_ts = MIN(min_ts, excluded.min_ts), max_ts = MAX(max_ts, excluded.max_ts)`),
+    oldChunks: db.prepare('SELECT chunk FROM event_chunks WHERE min_ts < ? ORDER BY chunk').pluck(),
+    // The aggregator's copies of the chunk's old tracks go with them (one primary-key probe each).
+    deleteOldTracks: db.prepare(`DELETE FROM unit_tracks WHERE (unit_id, key, timestamp, seq) IN
+      (SELECT unit_id, key, timestamp, seq FROM events WHERE seq >= ? AND seq < ? AND type = 'track' AND timestamp < ?)`),
+    deleteOldEvents: db.prepare('DELETE FROM events WHERE seq >= ? AND seq < ? AND timestamp < ?'),
+    chunkRange: db.prepare('SELECT MIN(timestamp) AS lo, MAX(timestamp) AS hi FROM events WHERE seq >= ? AND seq < ?'),
+    setChunk: db.prepare('UPDATE event_chunks SET min_ts = ?, max_ts = ? WHERE chunk = ?'),
+    dropChunk: db.prepare('DELETE FROM event_chunks WHERE chunk = ?'),
   };
 
   /** Highest stored seq and the aggregator's cursor, kept in memory: this connection is their only writer. */
@@ -164,12 +175,19 @@ export function eventTables(db: Database.Database, now: () => number = () => per
       if (d === undefined) deltas.set(k, { experiment, conflicted, variant, units });
       else d.units += units;
     };
+    // Time range per chunk of seqs read in this slice, merged into event_chunks at the end.
+    const chunks = new Map<number, { lo: number; hi: number }>();
     let cursor = aggregated;
     let done = 0;
     while (done < budget.maxEvents && now() - started < budget.maxMs) {
       const rows = s.pending.all(cursor, Math.min(PAGE, budget.maxEvents - done)) as AggRow[];
       if (rows.length === 0) break;
       for (const [seq, type, key, unitId, experiment, variant, value, ts] of rows) {
+        // Division, not >>: seqs outgrow 32 bits.
+        const c = chunks.get(Math.floor(seq / CHUNK));
+        if (c === undefined) chunks.set(Math.floor(seq / CHUNK), { lo: ts, hi: ts });
+        else if (ts < c.lo) c.lo = ts;
+        else if (ts > c.hi) c.hi = ts;
         if (type === 'track') {
           s.insertTrack.run(unitId, key, ts, seq, value ?? 1);
           s.trackAdd.run(key, value ?? 1, unitId, ts);
@@ -181,6 +199,7 @@ export function eventTables(db: Database.Database, now: () => number = () => per
       done += rows.length;
     }
     for (const d of deltas.values()) if (d.units !== 0) s.addUnitCount.run(d.experiment, d.conflicted, d.variant, d.units);
+    for (const [chunk, r] of chunks) s.widenChunk.run(chunk, r.lo, r.hi);
     s.setCursor.run(cursor);
     aggregated = cursor;
     return done;
@@ -203,8 +222,16 @@ export function eventTables(db: Database.Database, now: () => number = () => per
      */
     deleteBefore: (epochMs: number): number => db.transaction(() => {
       if (stored !== aggregated) throw new Error('retention needs the aggregator caught up first');
-      s.deleteTracksBefore.run(epochMs);
-      const deleted = s.deleteEventsBefore.run(epochMs).changes;
+      let deleted = 0;
+      for (const chunk of s.oldChunks.all(epochMs) as number[]) {
+        const lo = chunk * CHUNK;
+        const hi = (chunk + 1) * CHUNK;
+        s.deleteOldTracks.run(lo, hi, epochMs);
+        deleted += s.deleteOldEvents.run(lo, hi, epochMs).changes;
+        const left = s.chunkRange.get(lo, hi) as { lo: number | null; hi: number | null };
+        if (left.lo === null || left.hi === null) s.dropChunk.run(chunk);
+        else s.setChunk.run(left.lo, left.hi, chunk);
+      }
       // A new row takes MAX(seq) + 1: had the newest events gone, it would land at or below the
       // cursor and never be summarized. Everything left is summarized, so the cursor may drop.
       stored = s.maxSeq.get() as number;

@@ -2,7 +2,7 @@
  * The SQLite writer thread: appends event batches (each reply is what a `202` waits for) and,
  * in the time ingestion leaves, runs the aggregator that keeps the results' summaries up to
  * date. Owning these writes off the main thread lets HTTP parsing and SQLite run on two cores,
- * and keeps commits and WAL checkpoints from stalling every other request.
+ * and keeps commits from stalling every other request.
  *
  * Scheduling: ingestion first. The aggregator runs when no batch has arrived for
  * {@link IDLE_MS}, at least one slice every {@link SHARE_EVERY_MS} under sustained load, and
@@ -14,21 +14,25 @@ import { eventTables, type PackedBatches } from './event-tables';
 import type { WorkerReply, WorkerRequest } from './event-log';
 
 /** No batch for this long counts as idle. */
-const IDLE_MS = 5;
+const IDLE_MS = 50;
 /** Under sustained ingestion, the aggregator still gets one slice this often. */
 const SHARE_EVERY_MS = 1000;
+/**
+ * How often this connection checkpoints what the checkpointer thread has not copied yet (a
+ * few frames: cheap), so that the next commit can start the WAL file over instead of growing it.
+ */
+const RESET_WAL_EVERY_MS = 1000;
 /** One slice: one transaction, bounded so a waiting batch is not held up long. */
 const SLICE = { maxEvents: 20_000, maxMs: 40 };
-/** Idle WAL checkpoint cadence (commits past `wal_autocheckpoint` pages also checkpoint). */
-const CHECKPOINT_EVERY_MS = 10_000;
 
 const port = parentPort!;
 const { path } = workerData as { path: string };
-// 10,000 pages (~40 MiB) between checkpoints: a page that many commits dirty is copied once.
-const db = openConnection(path, { autocheckpointPages: 10_000 });
+// The checkpointer thread checkpoints (checkpoint-worker.ts): a commit here never stalls on one.
+const db = openConnection(path, { autocheckpointPages: 0 });
 const tables = eventTables(db);
 
 let lastInsertAt = 0;
+let lastWalReset = performance.now();
 let lastSliceAt = performance.now();
 /** The pending aggregation tick, if any. */
 let timer: { cancel: () => void } | null = null;
@@ -37,6 +41,16 @@ let closed = false;
 const waiters: { target: number; id: number }[] = [];
 
 const reply = (r: WorkerReply) => port.postMessage(r);
+
+function resetWalIfDue(): void {
+  if (performance.now() - lastWalReset < RESET_WAL_EVERY_MS) return;
+  lastWalReset = performance.now();
+  try {
+    db.pragma('wal_checkpoint(PASSIVE)');
+  } catch {
+    // Busy with the checkpointer's own round: next time.
+  }
+}
 
 function settleWaiters(): void {
   const reached = tables.aggregatedSeq();
@@ -80,11 +94,6 @@ function describe(err: unknown): { message: string; code?: string } {
   return { message: e.message ?? String(err), ...(e.code !== undefined ? { code: e.code } : {}) };
 }
 
-const checkpoints = setInterval(() => {
-  if (performance.now() - lastInsertAt > CHECKPOINT_EVERY_MS / 2) db.pragma('wal_checkpoint(PASSIVE)');
-}, CHECKPOINT_EVERY_MS);
-checkpoints.unref();
-
 port.on('message', (m: WorkerRequest) => {
   try {
     switch (m.op) {
@@ -92,6 +101,7 @@ port.on('message', (m: WorkerRequest) => {
         const result = tables.insert(m.batches as PackedBatches);
         lastInsertAt = performance.now();
         reply({ id: m.id, ok: true, result });
+        resetWalIfDue();
         break;
       }
       case 'drain':
@@ -108,7 +118,6 @@ port.on('message', (m: WorkerRequest) => {
       case 'close':
         closed = true;
         timer?.cancel();
-        clearInterval(checkpoints);
         db.close();
         reply({ id: m.id, ok: true, result: null });
         port.close();

@@ -197,7 +197,8 @@ INSERT INTO unit_metrics (experiment, metric, variant, unit_id, value)
     // Ingestion only appends events (rowid order plus the id index); the summaries of migration 4
     // are brought up to date by an aggregator that reads events past a cursor (see
     // event-tables.ts). The per-unit track index moves off the events table into a table the
-    // aggregator writes, so that acknowledging a batch never waits for random-key index inserts.
+    // aggregator writes, and the timestamp index gives way to per-chunk time ranges, so that
+    // acknowledging a batch never waits for random-key index inserts.
     sql: `
 -- Every aggregated track event by unit: a new or earlier first exposure takes in the unit's
 -- tracks from then on. value is the counted value (1 for an event without one).
@@ -219,6 +220,16 @@ CREATE TABLE event_aggregation (
   seq INTEGER NOT NULL
 );
 INSERT INTO event_aggregation (id, seq) SELECT 1, COALESCE(MAX(seq), 0) FROM events;
+-- Retention without a timestamp index (one more B-tree per stored event): the aggregator keeps
+-- the oldest and newest timestamp of every run of 65,536 seqs, and retention scans only the
+-- runs that hold something older than its cutoff.
+CREATE TABLE event_chunks (
+  chunk INTEGER PRIMARY KEY,
+  min_ts INTEGER NOT NULL,
+  max_ts INTEGER NOT NULL
+);
+INSERT INTO event_chunks (chunk, min_ts, max_ts) SELECT seq >> 16, MIN(timestamp), MAX(timestamp) FROM events GROUP BY seq >> 16;
+DROP INDEX events_timestamp;
 `,
   },
 ];
