@@ -41,7 +41,7 @@ async function oneRun(o) {
     execArgv: o.profileDir !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${o.profileDir}`] : [],
     args: [JSON.stringify({ dbPath, adminPassword: 'bench-admin-password-1', apiRateBurst: 1e9, apiRatePerSecond: 1e9, heartbeatMs: 600_000 })],
   });
-  const senders = startChild(path.join(here, 'child-event-senders.mjs'));
+  const senders = startChild(path.join(here, 'child-event-senders.mjs'), { execArgv: process.env.SWY_SENDER_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.SWY_SENDER_PROF] : [] });
   try {
     const ready = await server.next('ready', 60_000);
     await senders.next('ready');
