@@ -8,7 +8,8 @@
  * `--cpu-prof` profile gets written). `{type: 'timings'}` answers the store-call timings recorded
  * when started with `instrumentAggregates: true` (the harness wraps the store method; the server
  * source is not changed); `{type: 'cpu'}` the process's CPU time so far (µs); `{type: 'count-events'}`
- * the number of rows in the events table.
+ * the number of rows in the events table; `{type: 'drain'}` how long (ms) until the results'
+ * summaries count every stored event.
  */
 import { childFailureHandler, nowNs } from './lib.mjs';
 
@@ -80,6 +81,13 @@ if (whatIfFlushInLoop) {
 process.on('message', async (m) => {
   if (m?.type === 'cpu') {
     process.send({ type: 'cpu', ...process.cpuUsage(), atNs: nowNs() });
+    return;
+  }
+  if (m?.type === 'drain') {
+    // Results wait for the aggregator: an aggregates call returns once it has caught up.
+    const t0 = nowNs();
+    await server.ctx.store.experimentAggregates('bench-drain', []);
+    process.send({ type: 'drain', ms: (nowNs() - t0) / 1e6 });
     return;
   }
   if (m?.type === 'count-events') {

@@ -7,11 +7,13 @@
  * senders in another (`child-event-senders.mjs`), this coordinator in between (it only samples
  * the server's CPU time at the window's edges and counts rows at the end).
  */
+import { execSync } from 'node:child_process';
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import {
-  COMMON_RULES, assertBuilt, fmt, frameIs, here, load1, loadNote, median, newestProfile, nowNs, otherBusyProcesses, profileTable,
-  sleep, startChild, summarize, summarizeProfile, tempDir, topSelfTable, writeSection,
+  COMMON_RULES, assertBuilt, fmt, frameIs, here, load1, loadNote, median, nowNs, otherBusyProcesses, profileTable, repoRoot,
+  sleep, startChild, summarize, summarizeProfile, tempDir, threadProfile, topSelfTable, writeSection,
 } from './lib.mjs';
 import { machine, machineLine } from '../lib/machine.mjs';
 
@@ -20,7 +22,7 @@ export const NAME = 'ingestion';
 export const TARGET_EVENTS_PER_S = 100_000;
 
 const BATCH = 500;
-const CONCURRENCY = Number(process.env.BENCH_SENDERS ?? 6);
+const CONCURRENCY = 6;
 
 /** Sleeps until the monotonic clock passes `ns`. */
 async function until(ns) {
@@ -28,6 +30,17 @@ async function until(ns) {
     const left = (ns - nowNs()) / 1e6;
     if (left <= 0) return;
     await sleep(Math.min(left, 50));
+  }
+}
+
+/** Stored events the results' summaries do not count yet (read on a separate read-only connection). */
+function summariesBehind(dbPath) {
+  const Database = createRequire(path.join(repoRoot, 'packages/server/package.json'))('better-sqlite3');
+  const db = new Database(dbPath, { readonly: true });
+  try {
+    return db.prepare('SELECT (SELECT COALESCE(MAX(seq), 0) FROM events) - (SELECT seq FROM event_aggregation) AS n').get().n;
+  } finally {
+    db.close();
   }
 }
 
@@ -41,7 +54,7 @@ async function oneRun(o) {
     execArgv: o.profileDir !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${o.profileDir}`] : [],
     args: [JSON.stringify({ dbPath, adminPassword: 'bench-admin-password-1', apiRateBurst: 1e9, apiRatePerSecond: 1e9, heartbeatMs: 600_000 })],
   });
-  const senders = startChild(path.join(here, 'child-event-senders.mjs'), { execArgv: process.env.SWY_SENDER_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.SWY_SENDER_PROF] : [] });
+  const senders = startChild(path.join(here, 'child-event-senders.mjs'));
   try {
     const ready = await server.next('ready', 60_000);
     await senders.next('ready');
@@ -56,6 +69,11 @@ async function oneRun(o) {
     server.send({ type: 'cpu' });
     const cpu1 = await server.next('cpu');
     const done = await senders.next('done', o.durationMs + 120_000);
+    // The summaries trail ingestion (the writer thread's aggregator yields to batches): how far
+    // behind they are when the senders stop, and how long they take to catch up.
+    const backlog = summariesBehind(dbPath);
+    server.send({ type: 'drain' });
+    const { ms: drainMs } = await server.next('drain', 600_000);
     server.send({ type: 'count-events' });
     const { count } = await server.next('count-events');
     await server.stop(60_000);
@@ -75,6 +93,8 @@ async function oneRun(o) {
       duplicates: done.duplicates,
       bodyBytes: done.bodyBytes,
       latency: summarize(done.latenciesMs),
+      backlog,
+      drainMs,
       serverCpuShare: cpuS / wallS,
       senderCpuShare: done.senderCpuShare,
       dbBytes,
@@ -86,26 +106,32 @@ async function oneRun(o) {
   }
 }
 
+/** The main thread: HTTP, parsing, validation, handing batches to the writer thread. */
 const INGEST_RULES = [
   { name: '(idle)', test: frameIs.idle, leafOnly: true },
   { name: '(garbage collector)', test: frameIs.gc, leafOnly: true },
   { name: '(program: V8/libuv native, not attributed to JS)', test: frameIs.program, leafOnly: true },
-  {
-    name: 'SQLite COMMIT: dirty pages appended to the WAL, plus auto-checkpoints (self time of better-sqlite3\'s transaction wrapper)',
-    stack: (s) => s[0].functionName === 'sqliteTransaction' && /better-sqlite3/.test(s[0].url),
-  },
-  {
-    name: 'SQLite statements: INSERT into `events` (table + 3 indexes) and the results\' summaries (`experiment_units`, `unit_metrics`), run from the store\'s insert loop',
-    test: frameIs.url(/better-sqlite3/),
-  },
-  { name: 'validation (validateBatch / validateEvent)', test: frameIs.fn(/^(validateBatch|validateEvent|parseTimestamp)$/) },
-  {
-    name: 'JSON.parse of the body (in ingestEvents)',
-    stack: (s) => (s[0].functionName === 'parse' && s[0].url === '') || s[0].functionName === 'ingestEvents',
-  },
-  { name: 'metrics: prom-client `eventsIngested.inc` per stored event', test: frameIs.url(/prom-client/) },
-  { name: 'reading the body: Request.text() (web streams, TextDecoder)', test: (f) => /node:internal\/(webstreams|encoding)|undici/.test(f.url) || ((f.functionName === 'text' || f.functionName === 'arrayBuffer') && /hono/.test(f.url)) },
+  { name: 'JSON.parse of the body (parseJsonBody)', test: frameIs.fn(/^parseJsonBody$/) },
+  { name: 'validation (validateBatch / validateEvent)', test: frameIs.fn(/^(validateBatch|validateEvent|parseTimestamp|tooDeep)$/) },
+  { name: 'handing batches to the writer thread (packBatches, postMessage: structured clone)', test: frameIs.fn(/^(packBatches|postMessage)$/) },
+  { name: 'reading the body from the IncomingMessage (readBodyText)', test: frameIs.fn(/^readBodyText$/) },
+  { name: 'metrics: prom-client', test: frameIs.url(/prom-client/) },
   { name: 'JWT / API-key auth (sha256 + key lookup)', test: frameIs.fn(/^(authenticate|fromApiKey|hashApiKey)$/) },
+  ...COMMON_RULES,
+];
+
+/** The SQLite writer thread: appending batches, and the aggregator in the time left. */
+const WRITER_RULES = [
+  { name: '(idle: waiting for the next batch)', test: frameIs.idle, leafOnly: true },
+  // The aggregator runs from the worker's `tick`; everything else SQLite does here is appending.
+  { name: 'aggregator slices: results\' summaries, unit_tracks, event_chunks (statements and commits)', test: frameIs.fn(/^(aggregateSlice|tick)$/) },
+  {
+    name: 'COMMIT of a batch group: its pages appended to the WAL (self time of better-sqlite3\'s transaction wrapper)',
+    stack: (s) => s[0].functionName === 'sqliteTransaction',
+  },
+  { name: 'appending: multi-row INSERTs into `events` and its id index (appendBatches)', test: frameIs.fn(/^appendBatches$/) },
+  { name: '(garbage collector)', test: frameIs.gc, leafOnly: true },
+  { name: '(program: V8/libuv native, incl. deserializing batches)', test: frameIs.program, leafOnly: true },
   ...COMMON_RULES,
 ];
 
@@ -124,13 +150,21 @@ export async function run({ resultsDir, quick = false, log = (s) => console.log(
   const results = [];
   /** @type {ReturnType<typeof summarizeProfile> | null} */
   let profile = null;
+  /** @type {ReturnType<typeof summarizeProfile> | null} */
+  let writerProfile = null;
+  /** @type {ReturnType<typeof summarizeProfile> | null} */
+  let checkpointerProfile = null;
   let profiled = null;
   try {
     for (let i = 0; i < runs; i++) {
       const r = await oneRun({ runId: `r${i}`, dir: tmp.dir, warmupMs, durationMs });
       results.push(r);
-      log(`[ingestion] run ${i + 1}: ${fmt(r.eventsPerS, 0)} events/s (${r.windowAcked} acked in ${durationMs / 1000} s); latency p50 ${fmt(r.latency.p50)} p99 ${fmt(r.latency.p99)} ms; rows ${r.rows} vs acked ${r.acked}; server CPU ${fmt(100 * r.serverCpuShare, 0)} % of one core, senders ${fmt(100 * r.senderCpuShare, 0)} %; statuses ${JSON.stringify(r.statuses)}`);
+      log(`[ingestion] run ${i + 1}: ${fmt(r.eventsPerS, 0)} events/s (${r.windowAcked} acked in ${durationMs / 1000} s); latency p50 ${fmt(r.latency.p50)} p99 ${fmt(r.latency.p99)} ms; rows ${r.rows} vs acked ${r.acked}; server CPU ${fmt(100 * r.serverCpuShare, 0)} % of one core, senders ${fmt(100 * r.senderCpuShare, 0)} %; statuses ${JSON.stringify(r.statuses)}; summaries ${r.backlog} events behind at the end, caught up in ${fmt(r.drainMs / 1000, 1)} s`);
       for (const s of ['-wal', '-shm', '']) fs.rmSync(path.join(tmp.dir, `ingest-r${i}.db${s}`), { force: true });
+      // Each run writes gigabytes (the catch-up included): let the kernel finish writing back
+      // before the next one starts, or that run competes with its predecessor's I/O.
+      execSync('sync');
+      await sleep(2000);
     }
     const profDir = path.join(tmp.dir, 'prof');
     fs.mkdirSync(profDir);
@@ -138,10 +172,14 @@ export async function run({ resultsDir, quick = false, log = (s) => console.log(
     const pd = quick ? 4000 : 8000;
     profiled = await oneRun({ runId: 'prof', dir: tmp.dir, warmupMs: pw, durationMs: pd, profileDir: profDir });
     log(`[ingestion] profiled run: ${fmt(profiled.eventsPerS, 0)} events/s (profiling adds overhead)`);
-    if (process.env.SWY_KEEP_PROF) fs.cpSync(profDir, process.env.SWY_KEEP_PROF, { recursive: true });
-    const file = newestProfile(profDir);
+    // Threads: 0 main, 1 the SQLite writer, 2 the checkpointer (started in that order).
+    const main = threadProfile(profDir, 0);
+    const writer = threadProfile(profDir, 1);
+    const checkpointer = threadProfile(profDir, 2);
     // Only the samples of the measured window count.
-    if (file !== null) profile = summarizeProfile(file, INGEST_RULES, [profiled.windowUs]);
+    if (main !== null) profile = summarizeProfile(main, INGEST_RULES, [profiled.windowUs]);
+    if (writer !== null) writerProfile = summarizeProfile(writer, WRITER_RULES, [profiled.windowUs]);
+    if (checkpointer !== null) checkpointerProfile = summarizeProfile(checkpointer, [{ name: '(idle)', test: frameIs.idle, leafOnly: true }, { name: 'checkpointing', test: () => true }], [profiled.windowUs]);
   } finally {
     tmp.remove();
   }
@@ -156,31 +194,40 @@ export async function run({ resultsDir, quick = false, log = (s) => console.log(
     '',
     `Measured ${m.date.slice(0, 10)} on ${machineLine(m)}. ${loadNote(loadBefore, loadAfter)}.${busy.length > 0 ? ` Busy processes at the start: ${busy.slice(0, 6).join(', ')}.` : ''} Wall time ${fmt(wallS, 0)} s.${quick ? ' **Quick mode** (shorter runs, not for publishing).' : ''}`,
     '',
-    `Command: \`cd benchmarks && node --expose-gc src/run-all.mjs ingestion\`. Per run: a fresh Switchyard process (built dist, new temp SQLite file in WAL mode, \`synchronous = NORMAL\`, rate limits off) and a sender process with ${CONCURRENCY} concurrent senders, each a keep-alive \`node:http\` connection POSTing \`/sdk/v1/events\` back to back with the server key; each body is ${BATCH} events (${fmt((results[0]?.bodyBytes ?? 0) / 1024, 0)} KiB) from a pre-serialized template whose event ids are fresh time-ordered UUIDv7s (as the Switchyard SDKs make them) and unit ids fresh \`crypto.randomUUID()\`s per request: 40 % exposures of new units, 60 % \`purchase\` tracks of those units with a value, a third with properties. ${warmupMs / 1000} s warm-up, then a ${durationMs / 1000} s window: events/s = events acknowledged by \`202\` responses that completed in the window / window length; latency = those requests' round trips. After each run the events table's row count is compared with every acknowledged event (warm-up and tail included). ${runs} run(s); the headline is the median.`,
+    `Command: \`cd benchmarks && node --expose-gc src/run-all.mjs ingestion\`. Per run: a fresh Switchyard process (built dist, new temp SQLite file: WAL, \`synchronous = NORMAL\`, 8 KiB pages; rate limits off) and a sender process with ${CONCURRENCY} concurrent senders, each a keep-alive \`node:http\` connection POSTing \`/sdk/v1/events\` back to back with the server key; each body is ${BATCH} events (${fmt((results[0]?.bodyBytes ?? 0) / 1024, 0)} KiB), copied from a pre-encoded template whose fixed-width holes get fresh time-ordered UUIDv7 event ids (as the Switchyard SDKs make them), fresh \`crypto.randomUUID()\` unit ids and the current time per request: 40 % exposures of new units, 60 % \`purchase\` tracks of those units with a value, a third with properties. ${warmupMs / 1000} s warm-up, then a ${durationMs / 1000} s window: events/s = events acknowledged by \`202\` responses that completed in the window / window length; latency = those requests' round trips. After each run the events table's row count is compared with every acknowledged event (warm-up and tail included). ${runs} run(s); the headline is the median.`,
     '',
-    '| run | events/s | requests/s | p50 ms | p99 ms | max ms | server CPU (share of one core) | events per server CPU-second | rows = acked | non-202 |',
-    '|--:|--:|--:|--:|--:|--:|--:|--:|---|--:|',
+    'How the server ingests (packages/server/src/store/sqlite): the main thread reads, parses and validates each batch and answers `202` once the SQLite writer thread has committed it; the writer thread appends every batch that arrived meanwhile in one transaction (group commit: multi-row INSERTs into `events` and its id index only); a checkpointer thread copies the WAL into the database file. The results\' summaries (exposed units, per-unit metric sums) are maintained by an aggregator on the writer thread that reads events past a cursor, when no batch is waiting and at least one 40 ms slice a second under sustained load; results and the safety monitor wait for it to catch up. The last two columns show that lag: summaries behind = stored events not yet summarized when the senders stopped; caught up in = how long until a results request could answer.',
+    '',
+    '| run | events/s | requests/s | p50 ms | p99 ms | max ms | server CPU (cores) | senders\' CPU (cores) | rows = acked | non-202 | summaries behind at the end (events) | caught up in |',
+    '|--:|--:|--:|--:|--:|--:|--:|--:|---|--:|--:|--:|',
   ];
   results.forEach((r, i) => {
     const non202 = Object.entries(r.statuses).filter(([s]) => s !== '202').reduce((a, [, n]) => a + n, 0) + r.errors;
-    lines.push(`| ${i + 1} | ${fmt(r.eventsPerS, 0)} | ${fmt(r.windowRequests / (durationMs / 1000), 0)} | ${fmt(r.latency.p50)} | ${fmt(r.latency.p99)} | ${fmt(r.latency.max)} | ${fmt(100 * r.serverCpuShare, 0)} % | ${fmt(r.eventsPerS / r.serverCpuShare, 0)} | ${r.rows === r.acked ? '✅' : '❌'} ${r.rows.toLocaleString('en-US')} / ${r.acked.toLocaleString('en-US')} | ${non202} |`);
+    lines.push(`| ${i + 1} | ${fmt(r.eventsPerS, 0)} | ${fmt(r.windowRequests / (durationMs / 1000), 0)} | ${fmt(r.latency.p50)} | ${fmt(r.latency.p99)} | ${fmt(r.latency.max)} | ${fmt(r.serverCpuShare, 2)} | ${fmt(r.senderCpuShare, 2)} | ${r.rows === r.acked ? '✅' : '❌'} ${r.rows.toLocaleString('en-US')} / ${r.acked.toLocaleString('en-US')} | ${non202} | ${r.backlog.toLocaleString('en-US')} | ${fmt(r.drainMs / 1000, 1)} s |`);
   });
   lines.push(
-    `| **median** | **${fmt(eps, 0)}** | ${fmt(median(results.map((r) => r.windowRequests / (durationMs / 1000))), 0)} | ${fmt(median(results.map((r) => r.latency.p50)))} | ${fmt(median(results.map((r) => r.latency.p99)))} | ${fmt(median(results.map((r) => r.latency.max)))} | ${fmt(100 * median(results.map((r) => r.serverCpuShare)), 0)} % | ${fmt(median(results.map((r) => r.eventsPerS / r.serverCpuShare)), 0)} | | |`,
+    `| **median** | **${fmt(eps, 0)}** | ${fmt(median(results.map((r) => r.windowRequests / (durationMs / 1000))), 0)} | ${fmt(median(results.map((r) => r.latency.p50)))} | ${fmt(median(results.map((r) => r.latency.p99)))} | ${fmt(median(results.map((r) => r.latency.max)))} | ${fmt(median(results.map((r) => r.serverCpuShare)), 2)} | ${fmt(median(results.map((r) => r.senderCpuShare)), 2)} | | | ${median(results.map((r) => r.backlog)).toLocaleString('en-US')} | ${fmt(median(results.map((r) => r.drainMs)) / 1000, 1)} s |`,
     '',
-    `Target: at least ${TARGET_EVENTS_PER_S.toLocaleString('en-US')} events/s sustained — **${ok ? 'met' : 'not met'}** (median ${fmt(eps, 0)} events/s, ${fmt(eps / TARGET_EVENTS_PER_S, 2)}× the target ${ok ? '✅' : '❌'}). Every acknowledged event is in the database: ${consistent ? 'yes ✅' : 'NO ❌'}. "Events per server CPU-second" divides the rate by the CPU the server process actually got in the window: on a shared machine it estimates what one uncontended core would sustain (the server is one thread: better-sqlite3 runs on its event loop).`,
+    `Target: at least ${TARGET_EVENTS_PER_S.toLocaleString('en-US')} events/s sustained — **${ok ? 'met' : 'not met'}** (median ${fmt(eps, 0)} events/s, ${fmt(eps / TARGET_EVENTS_PER_S, 2)}× the target ${ok ? '✅' : '❌'}). Every acknowledged event is in the database: ${consistent ? 'yes ✅' : 'NO ❌'}. CPU columns are CPU-seconds per second over the window: the server (all its threads) and the sender process share the machine's 2 cores, and the kernel's loopback TCP work is split between them.`,
   );
   if (profile !== null) {
     lines.push(
       '',
       '### Where the server\'s time goes',
       '',
-      `One more run (${fmt(profiled?.eventsPerS ?? NaN, 0)} events/s; not in the table) with the server under \`--cpu-prof\`, counting only the samples of its ${quick ? 4 : 8} s window (${fmt(profile.totalMs, 0)} ms of samples). Each sample goes to the first category that matches any frame of its stack, in this order.`,
+      `One more run (${fmt(profiled?.eventsPerS ?? NaN, 0)} events/s; not in the table) with the server under \`--cpu-prof\`, counting only the samples of its ${quick ? 4 : 8} s window (${fmt(profile.totalMs, 0)} ms of samples per thread). Each sample goes to the first category that matches any frame of its stack, in this order.`,
+      '',
+      '**Main thread** (HTTP, parsing, validation):',
       '',
       profileTable(profile, 14),
       '',
-      topSelfTable(profile, 10),
+      topSelfTable(profile, 8),
     );
+    if (writerProfile !== null) lines.push('', '**SQLite writer thread**:', '', profileTable(writerProfile, 8));
+    if (checkpointerProfile !== null) {
+      const busy = checkpointerProfile.categories.find((c) => c.name === 'checkpointing');
+      lines.push('', `**Checkpointer thread**: busy ${fmt(busy?.pct ?? 0, 1)} % of the window (PASSIVE checkpoints every 250 ms).`);
+    }
   }
   const file = writeSection(resultsDir, NAME, lines.join('\n'));
   log(`[ingestion] wrote ${file}`);

@@ -297,6 +297,16 @@ export function newestProfile(dir) {
   return files[0] ?? null;
 }
 
+/**
+ * The profile one thread of a process wrote into `dir` (`--cpu-prof` names each file
+ * `CPU.<date>.<time>.<pid>.<thread id>.<n>.cpuprofile`; 0 is the main thread, workers count up
+ * in the order they started), or null.
+ */
+export function threadProfile(dir, threadId) {
+  const f = fs.readdirSync(dir).find((x) => new RegExp(`^CPU\\.\\d+\\.\\d+\\.\\d+\\.${threadId}\\.\\d+\\.cpuprofile$`).test(x));
+  return f === undefined ? null : path.join(dir, f);
+}
+
 /** Markdown table of a profile summary. */
 export function profileTable(summary, limit = 12) {
   const lines = ['| where | ms | share |', '|---|--:|--:|'];

@@ -474,6 +474,14 @@ describe.each(['sqlite', 'postgres'] as const)('store contract: %s', (kind) => {
     expect(await store.experimentAggregates('exp', BUY.slice(1))).toEqual({ units: { A: 1 }, excludedUnits: 0, metrics: { buy: { A: { sum: 1, sumSquares: 1, unitsWithEvents: 1 } } } });
   });
 
+  it('unit metrics: a track deleted by retention no longer joins a unit whose exposure arrives after it', async () => {
+    await store.insertEventBatches([[event('t1', { unitId: 'u1', key: 'buy', timestamp: 150, value: 2 }), event('t2', { unitId: 'u1', key: 'buy', timestamp: 5000, value: 3 })]]);
+    expect(await store.deleteEventsBefore(1000)).toBe(1);
+    // Exposed at 100: only the surviving track (5000) counts; the deleted one (150) is gone for good.
+    await store.insertEventBatches([[exposure('x1', 'u1', 'A', 100)]]);
+    expect((await store.experimentAggregates('exp', BUY.slice(0, 1))).metrics.buy).toEqual({ A: { sum: 3, sumSquares: 9, unitsWithEvents: 1 } });
+  });
+
   it('unit metrics: retention deletes events, not what they added to the results', async () => {
     await store.insertEventBatches([[
       exposure('x1', 'u1', 'A', 100), exposure('x2', 'u2', 'B', 100),

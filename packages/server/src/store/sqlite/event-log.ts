@@ -128,11 +128,14 @@ function workerEventLog(path: string): EventLog {
     deleteBefore: (epochMs) => call({ op: 'delete-before', epochMs }),
     close: async () => {
       if (closed) return;
+      // Referenced until they have exited: an awaited close must hold the process open.
+      checkpointer.ref();
       checkpointer.postMessage({ op: 'close' });
       if (worker !== null) {
         const w = worker;
         const exited = new Promise((resolve) => w.once('exit', resolve));
         await call({ op: 'close' });
+        w.ref();
         await exited;
       }
       closed = true;

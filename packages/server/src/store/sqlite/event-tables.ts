@@ -105,7 +105,7 @@ export function eventTables(db: Database.Database, now: () => number = () => per
   let stored = s.maxSeq.get() as number;
   let aggregated = s.cursor.get() as number;
 
-  const insertTx = db.transaction((packed: PackedBatches) => {
+  const insertTx = db.transaction(function appendBatches(packed: PackedBatches) {
     const { sizes, values } = packed;
     let at = 0;
     const results = sizes.map((size) => {
@@ -165,7 +165,7 @@ export function eventTables(db: Database.Database, now: () => number = () => per
   /** Reads rows in pages of this many while a slice has budget left. */
   const PAGE = 2000;
 
-  const aggregateTx = db.transaction((budget: SliceBudget): number => {
+  const aggregateTx = db.transaction(function aggregateSlice(budget: SliceBudget): number {
     const started = now();
     // Unit count deltas, written once per slice (a few rows) rather than once per unit.
     const deltas = new Map<string, { experiment: string; conflicted: number; variant: string; units: number }>();
@@ -220,7 +220,7 @@ export function eventTables(db: Database.Database, now: () => number = () => per
      * Retention: events (and the aggregator's copy of tracks) with a timestamp before `epochMs`.
      * Call with the backlog drained (throws otherwise): summaries keep counting what it deletes.
      */
-    deleteBefore: (epochMs: number): number => db.transaction(() => {
+    deleteBefore: (epochMs: number): number => db.transaction(function deleteOldEvents() {
       if (stored !== aggregated) throw new Error('retention needs the aggregator caught up first');
       let deleted = 0;
       for (const chunk of s.oldChunks.all(epochMs) as number[]) {
