@@ -45,7 +45,8 @@ if (unknown.length > 0) {
   console.error(`unknown benchmark(s): ${unknown.join(', ')}; known: ${Object.keys(BENCHMARKS).join(', ')}`);
   process.exit(2);
 }
-const names = requested.length > 0 ? requested : Object.keys(BENCHMARKS);
+// `--assemble`: only rebuild RESULTS.md from the section files.
+const names = process.argv.includes('--assemble') ? [] : requested.length > 0 ? requested : Object.keys(BENCHMARKS);
 const quick = process.env.BENCH_QUICK === '1' || process.argv.includes('--quick');
 
 let failed = false;

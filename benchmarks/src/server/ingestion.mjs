@@ -12,7 +12,7 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import {
-  COMMON_RULES, assertBuilt, fmt, frameIs, here, load1, loadNote, median, nowNs, otherBusyProcesses, profileTable, repoRoot,
+  COMMON_RULES, assertBuilt, cpuShares, cpuTicks, fmt, frameIs, here, load1, loadNote, median, nowNs, otherBusyProcesses, profileTable, repoRoot,
   sleep, startChild, summarize, summarizeProfile, tempDir, threadProfile, topSelfTable, writeSection,
 } from './lib.mjs';
 import { machine, machineLine } from '../lib/machine.mjs';
@@ -63,9 +63,11 @@ async function oneRun(o) {
     const windowEndNs = windowStartNs + o.durationMs * 1e6;
     senders.send({ type: 'run', url: ready.url, key: ready.credentials.serverKey, concurrency: CONCURRENCY, batchSize: BATCH, runId: o.runId, startNs, windowStartNs, windowEndNs });
     await until(windowStartNs);
+    const machine0 = cpuTicks();
     server.send({ type: 'cpu' });
     const cpu0 = await server.next('cpu');
     await until(windowEndNs);
+    const machine1 = cpuTicks();
     server.send({ type: 'cpu' });
     const cpu1 = await server.next('cpu');
     const done = await senders.next('done', o.durationMs + 120_000);
@@ -95,6 +97,7 @@ async function oneRun(o) {
       latency: summarize(done.latenciesMs),
       backlog,
       drainMs,
+      machineCpu: cpuShares(machine0, machine1),
       serverCpuShare: cpuS / wallS,
       senderCpuShare: done.senderCpuShare,
       dbBytes,
@@ -159,10 +162,11 @@ export async function run({ resultsDir, quick = false, log = (s) => console.log(
     for (let i = 0; i < runs; i++) {
       const r = await oneRun({ runId: `r${i}`, dir: tmp.dir, warmupMs, durationMs });
       results.push(r);
-      log(`[ingestion] run ${i + 1}: ${fmt(r.eventsPerS, 0)} events/s (${r.windowAcked} acked in ${durationMs / 1000} s); latency p50 ${fmt(r.latency.p50)} p99 ${fmt(r.latency.p99)} ms; rows ${r.rows} vs acked ${r.acked}; server CPU ${fmt(100 * r.serverCpuShare, 0)} % of one core, senders ${fmt(100 * r.senderCpuShare, 0)} %; statuses ${JSON.stringify(r.statuses)}; summaries ${r.backlog} events behind at the end, caught up in ${fmt(r.drainMs / 1000, 1)} s`);
-      for (const s of ['-wal', '-shm', '']) fs.rmSync(path.join(tmp.dir, `ingest-r${i}.db${s}`), { force: true });
+      log(`[ingestion] run ${i + 1}: ${fmt(r.eventsPerS, 0)} events/s (${r.windowAcked} acked in ${durationMs / 1000} s); latency p50 ${fmt(r.latency.p50)} p99 ${fmt(r.latency.p99)} ms; rows ${r.rows} vs acked ${r.acked}; server CPU ${fmt(100 * r.serverCpuShare, 0)} % of one core, senders ${fmt(100 * r.senderCpuShare, 0)} %; statuses ${JSON.stringify(r.statuses)}; machine ${JSON.stringify(r.machineCpu)}; summaries ${r.backlog} events behind at the end, caught up in ${fmt(r.drainMs / 1000, 1)} s`);
       // Each run writes gigabytes (the catch-up included): let the kernel finish writing back
-      // before the next one starts, or that run competes with its predecessor's I/O.
+      // before the next one starts, or that run competes with its predecessor's I/O. The files
+      // stay until the end: deleting them here (the file system discards their blocks) slowed
+      // the next run.
       execSync('sync');
       await sleep(2000);
     }
@@ -198,17 +202,17 @@ export async function run({ resultsDir, quick = false, log = (s) => console.log(
     '',
     'How the server ingests (packages/server/src/store/sqlite): the main thread reads, parses and validates each batch and answers `202` once the SQLite writer thread has committed it; the writer thread appends every batch that arrived meanwhile in one transaction (group commit: multi-row INSERTs into `events` and its id index only); a checkpointer thread copies the WAL into the database file. The results\' summaries (exposed units, per-unit metric sums) are maintained by an aggregator on the writer thread that reads events past a cursor, when no batch is waiting and at least one 40 ms slice a second under sustained load; results and the safety monitor wait for it to catch up. The last two columns show that lag: summaries behind = stored events not yet summarized when the senders stopped; caught up in = how long until a results request could answer.',
     '',
-    '| run | events/s | requests/s | p50 ms | p99 ms | max ms | server CPU (cores) | senders\' CPU (cores) | rows = acked | non-202 | summaries behind at the end (events) | caught up in |',
-    '|--:|--:|--:|--:|--:|--:|--:|--:|---|--:|--:|--:|',
+    '| run | events/s | requests/s | p50 ms | p99 ms | max ms | server CPU (cores) | senders\' CPU (cores) | machine: busy / iowait / steal / idle | rows = acked | non-202 | summaries behind at the end (events) | caught up in |',
+    '|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|--:|--:|--:|',
   ];
   results.forEach((r, i) => {
     const non202 = Object.entries(r.statuses).filter(([s]) => s !== '202').reduce((a, [, n]) => a + n, 0) + r.errors;
-    lines.push(`| ${i + 1} | ${fmt(r.eventsPerS, 0)} | ${fmt(r.windowRequests / (durationMs / 1000), 0)} | ${fmt(r.latency.p50)} | ${fmt(r.latency.p99)} | ${fmt(r.latency.max)} | ${fmt(r.serverCpuShare, 2)} | ${fmt(r.senderCpuShare, 2)} | ${r.rows === r.acked ? '✅' : '❌'} ${r.rows.toLocaleString('en-US')} / ${r.acked.toLocaleString('en-US')} | ${non202} | ${r.backlog.toLocaleString('en-US')} | ${fmt(r.drainMs / 1000, 1)} s |`);
+    lines.push(`| ${i + 1} | ${fmt(r.eventsPerS, 0)} | ${fmt(r.windowRequests / (durationMs / 1000), 0)} | ${fmt(r.latency.p50)} | ${fmt(r.latency.p99)} | ${fmt(r.latency.max)} | ${fmt(r.serverCpuShare, 2)} | ${fmt(r.senderCpuShare, 2)} | ${r.machineCpu === null ? 'n/a' : ['busy', 'iowait', 'steal', 'idle'].map((k) => `${fmt(100 * r.machineCpu[k], 0)} %`).join(' / ')} | ${r.rows === r.acked ? '✅' : '❌'} ${r.rows.toLocaleString('en-US')} / ${r.acked.toLocaleString('en-US')} | ${non202} | ${r.backlog.toLocaleString('en-US')} | ${fmt(r.drainMs / 1000, 1)} s |`);
   });
   lines.push(
-    `| **median** | **${fmt(eps, 0)}** | ${fmt(median(results.map((r) => r.windowRequests / (durationMs / 1000))), 0)} | ${fmt(median(results.map((r) => r.latency.p50)))} | ${fmt(median(results.map((r) => r.latency.p99)))} | ${fmt(median(results.map((r) => r.latency.max)))} | ${fmt(median(results.map((r) => r.serverCpuShare)), 2)} | ${fmt(median(results.map((r) => r.senderCpuShare)), 2)} | | | ${median(results.map((r) => r.backlog)).toLocaleString('en-US')} | ${fmt(median(results.map((r) => r.drainMs)) / 1000, 1)} s |`,
+    `| **median** | **${fmt(eps, 0)}** | ${fmt(median(results.map((r) => r.windowRequests / (durationMs / 1000))), 0)} | ${fmt(median(results.map((r) => r.latency.p50)))} | ${fmt(median(results.map((r) => r.latency.p99)))} | ${fmt(median(results.map((r) => r.latency.max)))} | ${fmt(median(results.map((r) => r.serverCpuShare)), 2)} | ${fmt(median(results.map((r) => r.senderCpuShare)), 2)} | | | | ${median(results.map((r) => r.backlog)).toLocaleString('en-US')} | ${fmt(median(results.map((r) => r.drainMs)) / 1000, 1)} s |`,
     '',
-    `Target: at least ${TARGET_EVENTS_PER_S.toLocaleString('en-US')} events/s sustained — **${ok ? 'met' : 'not met'}** (median ${fmt(eps, 0)} events/s, ${fmt(eps / TARGET_EVENTS_PER_S, 2)}× the target ${ok ? '✅' : '❌'}). Every acknowledged event is in the database: ${consistent ? 'yes ✅' : 'NO ❌'}. CPU columns are CPU-seconds per second over the window: the server (all its threads) and the sender process share the machine's 2 cores, and the kernel's loopback TCP work is split between them.`,
+    `Target: at least ${TARGET_EVENTS_PER_S.toLocaleString('en-US')} events/s sustained — **${ok ? 'met' : 'not met'}** (median ${fmt(eps, 0)} events/s, ${fmt(eps / TARGET_EVENTS_PER_S, 2)}× the target ${ok ? '✅' : '❌'}). Every acknowledged event is in the database: ${consistent ? 'yes ✅' : 'NO ❌'}. CPU columns are CPU-seconds per second over the window: the server (all its threads) and the sender process share the machine's 2 cores, and the kernel's loopback TCP work is split between them. The machine column splits all of its CPU time over the window (/proc/stat): steal is time the hypervisor gave to other guests, which shows up as lower rates on this shared machine.`,
   );
   if (profile !== null) {
     lines.push(

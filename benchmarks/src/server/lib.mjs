@@ -205,6 +205,24 @@ export function loadNote(before, after) {
 }
 export const load1 = () => os.loadavg()[0];
 
+/** The machine's CPU time counters so far (Linux `/proc/stat`, in ticks), or null elsewhere. */
+export function cpuTicks() {
+  try {
+    const [user, nice, system, idle, iowait, irq, softirq, steal] = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1, 9).map(Number);
+    return { busy: user + nice + system + irq + softirq, idle, iowait, steal };
+  } catch {
+    return null;
+  }
+}
+
+/** Shares (0-1) of the machine's CPU time between two `cpuTicks()` readings. */
+export function cpuShares(a, b) {
+  if (a === null || b === null) return null;
+  const d = { busy: b.busy - a.busy, idle: b.idle - a.idle, iowait: b.iowait - a.iowait, steal: b.steal - a.steal };
+  const total = d.busy + d.idle + d.iowait + d.steal || 1;
+  return { busy: d.busy / total, idle: d.idle / total, iowait: d.iowait / total, steal: d.steal / total };
+}
+
 /** Node processes other than this benchmark's that were using CPU at the start (noise). */
 export function otherBusyProcesses() {
   const r = spawnSync('ps', ['-eo', 'pid,ppid,pcpu,comm', '--sort=-pcpu'], { encoding: 'utf8' });
