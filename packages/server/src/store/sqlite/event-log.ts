@@ -67,7 +67,9 @@ function inlineEventLog(db: Database.Database): EventLog {
     drain: async () => catchUp(),
     deleteBefore: async (epochMs) => {
       catchUp();
-      return tables.deleteBefore(epochMs);
+      let deleted = 0;
+      for (let step = tables.deleteBefore(epochMs); !step.done; step = tables.deleteBefore(epochMs)) deleted += step.deleted;
+      return deleted;
     },
     close: async () => {},
   };

@@ -91,7 +91,7 @@ export function eventTables(db: Database.Database, now: () => number = () => per
     deleteUnitMetric: db.prepare('DELETE FROM unit_metrics WHERE experiment = ? AND metric = ? AND variant = ? AND unit_id = ?'),
     widenChunk: db.prepare(`INSERT INTO event_chunks (chunk, min_ts, max_ts) VALUES (?, ?, ?)
       ON CONFLICT (chunk) DO UPDATE SET min_ts = MIN(min_ts, excluded.min_ts), max_ts = MAX(max_ts, excluded.max_ts)`),
-    oldChunks: db.prepare('SELECT chunk FROM event_chunks WHERE min_ts < ? ORDER BY chunk').pluck(),
+    oldChunk: db.prepare('SELECT chunk FROM event_chunks WHERE min_ts < ? ORDER BY chunk LIMIT 1').pluck(),
     // The aggregator's copies of the chunk's old tracks go with them (one primary-key probe each).
     deleteOldTracks: db.prepare(`DELETE FROM unit_tracks WHERE (unit_id, key, timestamp, seq) IN
       (SELECT unit_id, key, timestamp, seq FROM events WHERE seq >= ? AND seq < ? AND type = 'track' AND timestamp < ?)`),
@@ -205,6 +205,28 @@ export function eventTables(db: Database.Database, now: () => number = () => per
     return done;
   });
 
+  const deleteChunkTx = db.transaction(function deleteOldEvents(epochMs: number): { deleted: number; done: boolean } {
+    const chunk = s.oldChunk.get(epochMs) as number | undefined;
+    if (chunk === undefined) return { deleted: 0, done: true };
+    const lo = chunk * CHUNK;
+    // Events past the cursor are not summarized yet: they stay, and widen the chunk when they are.
+    const hi = Math.min((chunk + 1) * CHUNK, aggregated + 1);
+    s.deleteOldTracks.run(lo, hi, epochMs);
+    const deleted = s.deleteOldEvents.run(lo, hi, epochMs).changes;
+    // The range of what is left and summarized: each call moves this chunk past the cutoff.
+    const left = s.chunkRange.get(lo, hi) as { lo: number | null; hi: number | null };
+    if (left.lo === null || left.hi === null) s.dropChunk.run(chunk);
+    else s.setChunk.run(left.lo, left.hi, chunk);
+    // A new row takes MAX(seq) + 1: had the newest events gone, it would land at or below the
+    // cursor and never be summarized. What is left up to the new maximum is summarized.
+    stored = s.maxSeq.get() as number;
+    if (aggregated > stored) {
+      aggregated = stored;
+      s.setCursor.run(aggregated);
+    }
+    return { deleted, done: false };
+  });
+
   return {
     /** Appends batches in one transaction; per batch, new events and resent ids. */
     insert: (packed: PackedBatches): { accepted: number; duplicates: number }[] => insertTx(packed),
@@ -217,28 +239,11 @@ export function eventTables(db: Database.Database, now: () => number = () => per
     /** One transaction of aggregation within `budget`; resolves to the events it summarized. */
     aggregate: (budget: SliceBudget): number => (stored > aggregated ? aggregateTx(budget) : 0),
     /**
-     * Retention: events (and the aggregator's copy of tracks) with a timestamp before `epochMs`.
-     * Call with the backlog drained (throws otherwise): summaries keep counting what it deletes.
+     * Retention, one chunk of seqs per call (one transaction): events with a timestamp before
+     * `epochMs`, and the aggregator's copies of those tracks. Only summarized events are deleted
+     * (summaries keep counting what it deletes); `done` once no summarized chunk holds any.
      */
-    deleteBefore: (epochMs: number): number => db.transaction(function deleteOldEvents() {
-      if (stored !== aggregated) throw new Error('retention needs the aggregator caught up first');
-      let deleted = 0;
-      for (const chunk of s.oldChunks.all(epochMs) as number[]) {
-        const lo = chunk * CHUNK;
-        const hi = (chunk + 1) * CHUNK;
-        s.deleteOldTracks.run(lo, hi, epochMs);
-        deleted += s.deleteOldEvents.run(lo, hi, epochMs).changes;
-        const left = s.chunkRange.get(lo, hi) as { lo: number | null; hi: number | null };
-        if (left.lo === null || left.hi === null) s.dropChunk.run(chunk);
-        else s.setChunk.run(left.lo, left.hi, chunk);
-      }
-      // A new row takes MAX(seq) + 1: had the newest events gone, it would land at or below the
-      // cursor and never be summarized. Everything left is summarized, so the cursor may drop.
-      stored = s.maxSeq.get() as number;
-      aggregated = stored;
-      s.setCursor.run(aggregated);
-      return deleted;
-    })(),
+    deleteBefore: (epochMs: number): { deleted: number; done: boolean } => deleteChunkTx(epochMs),
   };
 }
 

@@ -37,8 +37,8 @@ let lastSliceAt = performance.now();
 /** The pending aggregation tick, if any. */
 let timer: { cancel: () => void } | null = null;
 let closed = false;
-/** Drains waiting for the aggregator to reach a seq. */
-const waiters: { target: number; id: number }[] = [];
+/** Those waiting for the aggregator to reach a seq (drains, retention). */
+const waiters: { target: number; resolve: () => void; reject: (err: unknown) => void }[] = [];
 
 const reply = (r: WorkerReply) => port.postMessage(r);
 
@@ -55,8 +55,37 @@ function resetWalIfDue(): void {
 function settleWaiters(): void {
   const reached = tables.aggregatedSeq();
   for (let i = waiters.length - 1; i >= 0; i--) {
-    if (waiters[i]!.target <= reached) reply({ id: waiters.splice(i, 1)[0]!.id, ok: true, result: null });
+    if (waiters[i]!.target <= reached) waiters.splice(i, 1)[0]!.resolve();
   }
+}
+
+/** Resolves once the summaries count every event stored so far; slices run back to back meanwhile, between batches. */
+function caughtUp(): Promise<void> {
+  return new Promise((resolve, reject) => {
+    waiters.push({ target: tables.storedSeq(), resolve, reject });
+    settleWaiters();
+    schedule();
+  });
+}
+
+/**
+ * Retention, one chunk of seqs per transaction with batches let in between: deleting millions of
+ * rows in one transaction would hold the write lock (and every acknowledgement) for seconds.
+ */
+async function deleteBefore(epochMs: number): Promise<number> {
+  await caughtUp();
+  let deleted = 0;
+  for (;;) {
+    const step = tables.deleteBefore(epochMs);
+    deleted += step.deleted;
+    if (step.done) return deleted;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+/** Answers request `id` with what `work` settles to. */
+function answer(id: number, work: Promise<unknown>): void {
+  work.then((result) => reply({ id, ok: true, result: result ?? null }), (err: unknown) => reply({ id, ok: false, error: describe(err) }));
 }
 
 function schedule(): void {
@@ -81,7 +110,7 @@ function tick(): void {
       tables.aggregate(SLICE);
     } catch (err) {
       // The slice rolled back; its events stay pending and are retried on the next tick.
-      for (const w of waiters.splice(0)) reply({ id: w.id, ok: false, error: describe(err) });
+      for (const w of waiters.splice(0)) w.reject(err);
     }
     lastSliceAt = performance.now();
     settleWaiters();
@@ -105,16 +134,11 @@ port.on('message', (m: WorkerRequest) => {
         break;
       }
       case 'drain':
-        waiters.push({ target: tables.storedSeq(), id: m.id });
-        settleWaiters();
+        answer(m.id, caughtUp());
         break;
-      case 'delete-before': {
-        // Retention deletes events the summaries must already count.
-        while (tables.backlog() > 0) tables.aggregate(SLICE);
-        settleWaiters();
-        reply({ id: m.id, ok: true, result: tables.deleteBefore(m.epochMs) });
+      case 'delete-before':
+        answer(m.id, deleteBefore(m.epochMs));
         break;
-      }
       case 'close':
         closed = true;
         timer?.cancel();
