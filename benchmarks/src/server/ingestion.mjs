@@ -128,6 +128,7 @@ const WRITER_RULES = [
   { name: '(idle: waiting for the next batch)', test: frameIs.idle, leafOnly: true },
   // The aggregator runs from the worker's `tick`; everything else SQLite does here is appending.
   { name: 'aggregator slices: results\' summaries, unit_tracks, event_chunks (statements and commits)', test: frameIs.fn(/^(aggregateSlice|tick)$/) },
+  { name: 'the writer\'s once-a-second checkpoint of the frames the checkpointer has not copied yet (resetWalIfDue)', test: frameIs.fn(/^resetWalIfDue$/) },
   {
     name: 'COMMIT of a batch group: its pages appended to the WAL (self time of better-sqlite3\'s transaction wrapper)',
     stack: (s) => s[0].functionName === 'sqliteTransaction',

@@ -178,3 +178,19 @@ describe('remote evaluation details', () => {
     }
   });
 });
+
+describe('SDK streams at shutdown', () => {
+  it('ends a stream that opens after shutdown began, so closing the server does not wait on it', async () => {
+    const t = await startTestServer();
+    try {
+      // What a stream request still being authenticated when close() ended the others meets.
+      t.server.ctx.hub.close();
+      const res = await fetch(`${t.url}/sdk/v1/stream`, { headers: { 'x-api-key': t.serverKey } });
+      expect(res.status).toBe(200);
+      // The body ends instead of staying open for the next heartbeat that will never come.
+      expect(await res.text()).toBe('');
+    } finally {
+      await t.stop();
+    }
+  });
+});

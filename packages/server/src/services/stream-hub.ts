@@ -46,6 +46,8 @@ export interface StreamHubOptions {
  */
 export class StreamHub {
   private readonly clients = new Set<Client>();
+  /** Set by close(): shutdown has begun. */
+  private closed = false;
   private readonly ring: { version: number; frame: string }[] = [];
   private readonly heartbeat: NodeJS.Timeout;
   private readonly unsubscribe: () => void;
@@ -94,8 +96,9 @@ export class StreamHub {
     this.attach(client, `retry: ${RETRY_HINT_MS}\n\n` + sseFrame('put', compiled.version, { version: compiled.version, flags }));
   }
 
-  /** Ends every stream (shutdown). */
+  /** Ends every stream (shutdown), and any opened after this. */
   close(): void {
+    this.closed = true;
     clearInterval(this.heartbeat);
     this.unsubscribe();
     for (const c of this.clients) c.res.end();
@@ -117,6 +120,12 @@ export class StreamHub {
     // A client that hung up while the request was being authenticated already fired 'close':
     // registered now, it would never be removed.
     if (res.destroyed || res.writableEnded) return;
+    // A stream whose request was still being authenticated when the server began shutting down
+    // would otherwise hold the HTTP server's close() open until the client goes away.
+    if (this.closed) {
+      res.end();
+      return;
+    }
     this.clients.add(client);
     this.onCount?.(1);
     res.on('close', () => {

@@ -3,7 +3,7 @@
  * no committing connection stalls on a checkpoint (run by the writer's commits, one took
  * ~200 ms and held every acknowledgement behind it). PASSIVE checkpoints never block a writer.
  * They cannot reset the WAL under a writer that never pauses; the writer thread does that
- * itself with a cheap checkpoint of the few frames left (see event-worker.ts).
+ * itself with a cheap checkpoint of the few frames left (see writer-worker.ts).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { openConnection } from './connection';

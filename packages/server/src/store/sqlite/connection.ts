@@ -21,5 +21,7 @@ export function openConnection(path: string, options: { autocheckpointPages: num
   // Checkpoints copy the WAL into the database file and stall whichever connection's commit
   // triggers them: a file's connections leave them to the checkpointer thread (0 = never here).
   db.pragma(`wal_autocheckpoint = ${options.autocheckpointPages}`);
+  // A WAL that grew during a long catch-up is cut back to 64 MiB when it starts over.
+  db.pragma('journal_size_limit = 67108864');
   return db;
 }

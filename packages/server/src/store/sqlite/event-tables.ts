@@ -31,6 +31,8 @@ export function packBatches(batches: readonly StoredEvent[][]): PackedBatches {
 
 /** Retention's unit of time ranges: runs of 2^16 seqs (see migration 5's event_chunks). */
 const CHUNK = 65_536;
+/** Seqs retention deletes per transaction: a chunk takes 8 short ones, with batches in between. */
+const RETENTION_STEP = 8192;
 
 /** Rows per multi-row INSERT, largest first: one statement per chunk instead of one per event. */
 const CHUNKS = [64, 16, 4, 1] as const;
@@ -120,8 +122,7 @@ export function eventTables(db: Database.Database, now: () => number = () => per
       }
       return { accepted, duplicates: size - accepted };
     });
-    stored = s.maxSeq.get() as number;
-    return results;
+    return { results, stored: s.maxSeq.get() as number };
   });
 
   /** Deletes an (experiment, unit)'s metric rows, written under `variant`: the unit became conflicted. */
@@ -162,10 +163,10 @@ export function eventTables(db: Database.Database, now: () => number = () => per
     }
   };
 
-  /** Reads rows in pages of this many while a slice has budget left. */
-  const PAGE = 2000;
+  /** Reads rows in pages of this many while a slice has budget left (the budget is checked between pages). */
+  const PAGE = 500;
 
-  const aggregateTx = db.transaction(function aggregateSlice(budget: SliceBudget): number {
+  const aggregateTx = db.transaction(function aggregateSlice(budget: SliceBudget): { done: number; cursor: number } {
     const started = now();
     // Unit count deltas, written once per slice (a few rows) rather than once per unit.
     const deltas = new Map<string, { experiment: string; conflicted: number; variant: string; units: number }>();
@@ -201,35 +202,46 @@ export function eventTables(db: Database.Database, now: () => number = () => per
     for (const d of deltas.values()) if (d.units !== 0) s.addUnitCount.run(d.experiment, d.conflicted, d.variant, d.units);
     for (const [chunk, r] of chunks) s.widenChunk.run(chunk, r.lo, r.hi);
     s.setCursor.run(cursor);
-    aggregated = cursor;
-    return done;
+    return { done, cursor };
   });
 
-  const deleteChunkTx = db.transaction(function deleteOldEvents(epochMs: number): { deleted: number; done: boolean } {
+  /** Where retention stopped inside the oldest chunk, so that a chunk takes several short transactions. */
+  let retention: { epochMs: number; chunk: number; next: number } | null = null;
+
+  const deleteStepTx = db.transaction(function deleteOldEvents(epochMs: number): { deleted: number; done: boolean; stored: number; aggregated: number } {
     const chunk = s.oldChunk.get(epochMs) as number | undefined;
-    if (chunk === undefined) return { deleted: 0, done: true };
+    if (chunk === undefined) return { deleted: 0, done: true, stored, aggregated };
     const lo = chunk * CHUNK;
     // Events past the cursor are not summarized yet: they stay, and widen the chunk when they are.
-    const hi = Math.min((chunk + 1) * CHUNK, aggregated + 1);
-    s.deleteOldTracks.run(lo, hi, epochMs);
-    const deleted = s.deleteOldEvents.run(lo, hi, epochMs).changes;
-    // The range of what is left and summarized: each call moves this chunk past the cutoff.
-    const left = s.chunkRange.get(lo, hi) as { lo: number | null; hi: number | null };
-    if (left.lo === null || left.hi === null) s.dropChunk.run(chunk);
-    else s.setChunk.run(left.lo, left.hi, chunk);
+    const end = Math.min((chunk + 1) * CHUNK, aggregated + 1);
+    const from = retention !== null && retention.epochMs === epochMs && retention.chunk === chunk ? retention.next : lo;
+    const to = Math.min(from + RETENTION_STEP, end);
+    s.deleteOldTracks.run(from, to, epochMs);
+    const deleted = s.deleteOldEvents.run(from, to, epochMs).changes;
+    retention = { epochMs, chunk, next: to };
+    if (to === end) {
+      // The chunk is done: its range becomes what is left of it and summarized (past the cutoff).
+      retention = null;
+      const left = s.chunkRange.get(lo, end) as { lo: number | null; hi: number | null };
+      if (left.lo === null || left.hi === null) s.dropChunk.run(chunk);
+      else s.setChunk.run(left.lo, left.hi, chunk);
+    }
     // A new row takes MAX(seq) + 1: had the newest events gone, it would land at or below the
     // cursor and never be summarized. What is left up to the new maximum is summarized.
-    stored = s.maxSeq.get() as number;
-    if (aggregated > stored) {
-      aggregated = stored;
-      s.setCursor.run(aggregated);
-    }
-    return { deleted, done: false };
+    const max = s.maxSeq.get() as number;
+    const cursor = Math.min(aggregated, max);
+    if (cursor !== aggregated) s.setCursor.run(cursor);
+    return { deleted, done: false, stored: max, aggregated: cursor };
   });
 
   return {
     /** Appends batches in one transaction; per batch, new events and resent ids. */
-    insert: (packed: PackedBatches): { accepted: number; duplicates: number }[] => insertTx(packed),
+    insert: (packed: PackedBatches): { accepted: number; duplicates: number }[] => {
+      // In-memory positions move only once the transaction has committed.
+      const r = insertTx(packed);
+      stored = r.stored;
+      return r.results;
+    },
     /** Events stored but not yet in the summaries. */
     backlog: (): number => stored - aggregated,
     /** Highest seq stored so far: a drain target. */
@@ -237,13 +249,24 @@ export function eventTables(db: Database.Database, now: () => number = () => per
     /** Highest seq in the summaries. */
     aggregatedSeq: (): number => aggregated,
     /** One transaction of aggregation within `budget`; resolves to the events it summarized. */
-    aggregate: (budget: SliceBudget): number => (stored > aggregated ? aggregateTx(budget) : 0),
+    aggregate: (budget: SliceBudget): number => {
+      if (stored <= aggregated) return 0;
+      const r = aggregateTx(budget);
+      aggregated = r.cursor;
+      return r.done;
+    },
     /**
-     * Retention, one chunk of seqs per call (one transaction): events with a timestamp before
-     * `epochMs`, and the aggregator's copies of those tracks. Only summarized events are deleted
-     * (summaries keep counting what it deletes); `done` once no summarized chunk holds any.
+     * Retention, one step of at most 8,192 seqs per call (one transaction): events with a
+     * timestamp before `epochMs`, and the aggregator's copies of those tracks. Only summarized
+     * events are deleted (summaries keep counting what it deletes); `done` once no summarized
+     * chunk holds any.
      */
-    deleteBefore: (epochMs: number): { deleted: number; done: boolean } => deleteChunkTx(epochMs),
+    deleteBefore: (epochMs: number): { deleted: number; done: boolean } => {
+      const r = deleteStepTx(epochMs);
+      stored = r.stored;
+      aggregated = r.aggregated;
+      return { deleted: r.deleted, done: r.done };
+    },
   };
 }
 

@@ -4,17 +4,17 @@ import { dirname } from 'node:path';
 import type { ConfigPatch } from '@switchyard/core';
 import { MIGRATIONS } from './migrations';
 import type {
-  AuditFilter, AuditRow, ConfigLogEntry, ExperimentAggregates, Page, ResourceFilter, ResourceKind, ResourceRow, Store, UnitOfWork,
+  AuditFilter, AuditRow, ConfigLogEntry, ExperimentAggregates, Page, ResourceFilter, ResourceKind, ResourceRow, Store,
 } from '../types';
-import { json, ns, page, toApiKey, toAudit, toResource, toUser, type Row } from '../rows';
+import { ns, page, toApiKey, toAudit, toResource, toUser, type Row } from '../rows';
 import { openConnection } from './connection';
-import { openEventLog } from './event-log';
+import { openWriter } from './writer';
 
 /**
  * The embedded default: one SQLite file in WAL mode with foreign keys on, numbered migrations
- * applied at open, and every statement prepared once. Events are appended, and the results'
- * summaries maintained, by a writer thread with its own connection (see event-log.ts); this
- * connection serves everything else.
+ * applied at open, and every statement prepared once. Every write (event batches, the results'
+ * summaries, units of work, settings) is made by a writer thread with its own connection (see
+ * writer.ts); this connection only reads.
  *
  * @example
  * ```ts
@@ -23,83 +23,33 @@ import { openEventLog } from './event-log';
  */
 export function openSqliteStore(path: string): Store {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-  // The writer thread checkpoints; this connection's rare commits never stall on one.
+  // Reads only, after the migrations: every write goes through the writer thread (writer.ts).
   const db = openConnection(path, { autocheckpointPages: path === ':memory:' ? 1000 : 0 });
   migrate(db);
-  const events = openEventLog(db, path);
+  const writer = openWriter(db, path);
 
   const s = {
-    insertResource: db.prepare(`INSERT INTO resources (id, kind, ns, key, owner_id, status, data, created_at, updated_at)
-      VALUES (@id, @kind, @ns, @key, @ownerId, @status, @data, @createdAt, @updatedAt)`),
-    updateResource: db.prepare(`UPDATE resources SET key = @key, ns = @ns, owner_id = @ownerId, status = @status, data = @data,
-      updated_at = @updatedAt WHERE id = @id`),
-    deleteResource: db.prepare('DELETE FROM resources WHERE id = ?'),
     resourceById: db.prepare('SELECT * FROM resources WHERE kind = ? AND id = ?'),
     resourceByKey: db.prepare('SELECT * FROM resources WHERE kind = ? AND key = ?'),
     resourceByNsKey: db.prepare('SELECT * FROM resources WHERE ns = ? AND key = ?'),
     allResources: db.prepare('SELECT * FROM resources WHERE kind = ? ORDER BY seq'),
-    insertUser: db.prepare(`INSERT INTO users (id, email, name, role, password_hash, source, created_at, updated_at)
-      VALUES (@id, @email, @name, @role, @passwordHash, @source, @createdAt, @updatedAt)`),
-    updateUser: db.prepare(`UPDATE users SET email = @email, name = @name, role = @role, password_hash = @passwordHash,
-      updated_at = @updatedAt WHERE id = @id`),
-    deleteUser: db.prepare('DELETE FROM users WHERE id = ?'),
     userById: db.prepare('SELECT * FROM users WHERE id = ?'),
     userByEmail: db.prepare('SELECT * FROM users WHERE email = ?'),
     listUsers: db.prepare('SELECT * FROM users WHERE seq > ? ORDER BY seq LIMIT ?'),
     countUsers: db.prepare('SELECT COUNT(*) AS n FROM users'),
-    insertKey: db.prepare(`INSERT INTO api_keys (id, name, kind, role, prefix, hash, created_by, created_at, last_used_at, revoked_at)
-      VALUES (@id, @name, @kind, @role, @prefix, @hash, @createdBy, @createdAt, @lastUsedAt, @revokedAt)`),
-    updateKey: db.prepare('UPDATE api_keys SET name = @name, role = @role, revoked_at = @revokedAt WHERE id = @id'),
     keyById: db.prepare('SELECT * FROM api_keys WHERE id = ?'),
     keyByHash: db.prepare('SELECT * FROM api_keys WHERE hash = ?'),
     listKeys: db.prepare('SELECT * FROM api_keys WHERE seq > ? ORDER BY seq LIMIT ?'),
     listKeysBy: db.prepare('SELECT * FROM api_keys WHERE created_by = ? AND seq > ? ORDER BY seq LIMIT ?'),
     countKeys: db.prepare('SELECT COUNT(*) AS n FROM api_keys'),
-    touchKey: db.prepare('UPDATE api_keys SET last_used_at = ? WHERE id = ?'),
-    insertLog: db.prepare('INSERT INTO config_log (patch, created_at) VALUES (?, ?)'),
-    setLogPatch: db.prepare('UPDATE config_log SET patch = ? WHERE version = ?'),
     maxVersion: db.prepare('SELECT COALESCE(MAX(version), 0) AS v FROM config_log'),
     logSince: db.prepare('SELECT version, patch FROM config_log WHERE version > ? ORDER BY version LIMIT ?'),
-    insertAudit: db.prepare(`INSERT INTO audit_log (at, actor_type, actor_id, actor_label, action, resource_type, resource_id,
-      resource_key, before, after, request_id, ip, user_agent) VALUES (@at, @actorType, @actorId, @actorLabel, @action,
-      @resourceType, @resourceId, @resourceKey, @before, @after, @requestId, @ip, @userAgent)`),
     getSetting: db.prepare('SELECT value FROM settings WHERE key = ?'),
-    setSetting: db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
     countEvents: db.prepare('SELECT COUNT(*) AS n FROM events'),
     unitCounts: db.prepare('SELECT conflicted, variant, units FROM experiment_unit_counts WHERE experiment = ? AND units > 0'),
     metricSums: db.prepare(`SELECT variant, COUNT(*) AS k, SUM(value) AS sum, SUM(value * value) AS sq FROM unit_metrics
         WHERE experiment = ? AND metric = ? GROUP BY variant`),
   };
-
-  const resourceParams = (r: ResourceRow) => ({
-    id: r.id, kind: r.kind, ns: ns(r.kind), key: r.key, ownerId: r.ownerId, status: r.status, data: JSON.stringify(r.data),
-    createdAt: r.createdAt, updatedAt: r.updatedAt,
-  });
-
-  const commitTx = db.transaction((work: UnitOfWork): { version: number | null } => {
-    for (const w of work.writes) {
-      if (w.table === 'resources') {
-        if (w.action === 'delete') s.deleteResource.run(w.id);
-        else (w.action === 'insert' ? s.insertResource : s.updateResource).run(resourceParams(w.row));
-      } else if (w.table === 'users') {
-        if (w.action === 'delete') s.deleteUser.run(w.id);
-        else (w.action === 'insert' ? s.insertUser : s.updateUser).run({ ...w.row });
-      } else {
-        (w.action === 'insert' ? s.insertKey : s.updateKey).run({ ...w.row });
-      }
-    }
-    let version: number | null = null;
-    if (work.configPatch !== undefined) {
-      const now = new Date().toISOString();
-      version = Number(s.insertLog.run('{}', now).lastInsertRowid);
-      s.setLogPatch.run(JSON.stringify({ ...work.configPatch, version }), version);
-    }
-    if (work.audit !== undefined) {
-      const a = work.audit;
-      s.insertAudit.run({ ...a, before: json(a.before), after: json(a.after) });
-    }
-    return { version };
-  });
 
   const listResources = (kind: ResourceKind, f: ResourceFilter): Page<ResourceRow> => {
     const where = ['kind = ?', 'seq > ?'];
@@ -131,14 +81,32 @@ export function openSqliteStore(path: string): Store {
     return r === undefined ? null : map(r);
   };
 
+  /** One read transaction: the writer commits slices concurrently, and units and sums must agree. */
+  const readAggregates = db.transaction((experiment: string, metrics: readonly { key: string; type: 'conversion' | 'mean' }[]): ExperimentAggregates => {
+    const out: ExperimentAggregates = { units: {}, excludedUnits: 0, metrics: {} };
+    for (const r of s.unitCounts.all(experiment) as { conflicted: number; variant: string; units: number }[]) {
+      if (r.conflicted !== 0) out.excludedUnits += r.units;
+      else out.units[r.variant] = r.units;
+    }
+    for (const m of metrics) {
+      const per: ExperimentAggregates['metrics'][string] = {};
+      for (const r of s.metricSums.all(experiment, m.key) as { variant: string; k: number; sum: number; sq: number }[]) {
+        // A conversion is 1 for each unit with a row.
+        per[r.variant] = m.type === 'conversion' ? { sum: r.k, sumSquares: r.k, unitsWithEvents: r.k } : { sum: r.sum, sumSquares: r.sq, unitsWithEvents: r.k };
+      }
+      out.metrics[m.key] = per;
+    }
+    return out;
+  });
+
   return {
     kind: 'sqlite',
     ping: async () => (db.prepare('SELECT 1 AS ok').get() as Row).ok === 1,
     close: async () => {
-      await events.close();
+      await writer.close();
       if (db.open) db.close();
     },
-    commit: async (work) => commitTx(work),
+    commit: (work) => writer.commit(work),
     getResource: async (kind, idOrKey) => one(s.resourceById, toResource, kind, idOrKey) ?? one(s.resourceByKey, toResource, kind, idOrKey),
     findByKey: async (kinds, key) => {
       for (const k of new Set(kinds.map(ns))) {
@@ -163,30 +131,17 @@ export function openSqliteStore(path: string): Store {
       return page((rows as Row[]).map(toApiKey), limit);
     },
     countApiKeys: async () => (s.countKeys.get() as { n: number }).n,
-    touchApiKey: async (id, at) => { s.touchKey.run(at, id); },
+    touchApiKey: (id, at) => writer.touchApiKey(id, at),
     listAudit: async (f) => listAudit(f),
     getSetting: async (key) => ((s.getSetting.get(key) as Row | undefined)?.value as string | undefined) ?? null,
-    setSetting: async (key, value) => { s.setSetting.run(key, value); },
-    insertEventBatches: (batches) => events.insert(batches),
+    setSetting: (key, value) => writer.setSetting(key, value),
+    insertEventBatches: (batches) => writer.insertEvents(batches),
     countEvents: async () => (s.countEvents.get() as { n: number }).n,
-    deleteEventsBefore: (ms) => events.deleteBefore(ms),
+    deleteEventsBefore: (ms) => writer.deleteEventsBefore(ms),
     experimentAggregates: async (experiment, metrics) => {
       // The summaries trail ingestion: first bring them up to every event stored so far.
-      await events.drain();
-      const out: ExperimentAggregates = { units: {}, excludedUnits: 0, metrics: {} };
-      for (const r of s.unitCounts.all(experiment) as { conflicted: number; variant: string; units: number }[]) {
-        if (r.conflicted !== 0) out.excludedUnits += r.units;
-        else out.units[r.variant] = r.units;
-      }
-      for (const m of metrics) {
-        const per: ExperimentAggregates['metrics'][string] = {};
-        for (const r of s.metricSums.all(experiment, m.key) as { variant: string; k: number; sum: number; sq: number }[]) {
-          // A conversion is 1 for each unit with a row.
-          per[r.variant] = m.type === 'conversion' ? { sum: r.k, sumSquares: r.k, unitsWithEvents: r.k } : { sum: r.sum, sumSquares: r.sq, unitsWithEvents: r.k };
-        }
-        out.metrics[m.key] = per;
-      }
-      return out;
+      await writer.drain();
+      return readAggregates(experiment, metrics);
     },
   };
 }

@@ -1,14 +1,18 @@
 import type Database from 'better-sqlite3';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { StoredEvent } from '../types';
+import type { StoredEvent, UnitOfWork } from '../types';
 import { eventTables, packBatches, type PackedBatches } from './event-tables';
+import { storeWrites } from './writes';
 
 /** A message to the writer thread. */
 export type WorkerRequest =
   | { id: number; op: 'insert'; batches: PackedBatches }
   | { id: number; op: 'drain' }
   | { id: number; op: 'delete-before'; epochMs: number }
+  | { id: number; op: 'commit'; work: UnitOfWork }
+  | { id: number; op: 'set-setting'; key: string; value: string }
+  | { id: number; op: 'touch-key'; keyId: string; at: string }
   | { id: number; op: 'close' };
 
 /** A request before it gets its id. */
@@ -19,14 +23,21 @@ export type WorkerReply =
   | { id: number; ok: true; result: unknown }
   | { id: number; ok: false; error: { message: string; code?: string } };
 
-/** Where events are appended and summarized: the writer thread, or inline for `:memory:`. */
-export interface EventLog {
+/**
+ * Every write to the SQLite file: event batches (appended, then summarized behind ingestion),
+ * units of work, settings. One writer thread with its own connection does them all, so the main
+ * thread never waits synchronously for another connection's write lock; it only reads.
+ */
+export interface Writer {
   /** Appends batches in one transaction; settles once it is committed. */
-  insert(batches: StoredEvent[][]): Promise<{ accepted: number; duplicates: number }[]>;
+  insertEvents(batches: StoredEvent[][]): Promise<{ accepted: number; duplicates: number }[]>;
   /** Settles once the summaries count every event stored before the call. */
   drain(): Promise<void>;
   /** Retention (after a drain): deletes events with a timestamp before `epochMs`. */
-  deleteBefore(epochMs: number): Promise<number>;
+  deleteEventsBefore(epochMs: number): Promise<number>;
+  commit(work: UnitOfWork): Promise<{ version: number | null }>;
+  setSetting(key: string, value: string): Promise<void>;
+  touchApiKey(id: string, at: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -34,48 +45,55 @@ export interface EventLog {
  * A built worker entry (`dist/<name>.js`). From the sources (the test runner), the build's copy:
  * Node cannot start a worker from a `.ts` file, so tests run against `pnpm build`'s output.
  */
-function workerFile(name: 'sqlite-event-worker' | 'sqlite-checkpoint-worker'): URL {
+function workerFile(name: 'sqlite-writer-worker' | 'sqlite-checkpoint-worker'): URL {
   const here = import.meta.url;
   return new URL(fileURLToPath(here).endsWith('.ts') ? `../../../dist/${name}.js` : `./${name}.js`, here);
 }
 
+/** Whether `path` names a private in-memory database, which a second connection cannot open. */
+export const isMemoryPath = (path: string) => path === ':memory:' || path === '';
+
 /**
- * Opens the event log of the SQLite file at `path`: a writer thread with its own connection, or,
- * for an in-memory database (which a second connection cannot share), the same work inline on
- * `db`, summarizing each batch right after it is stored.
+ * Opens the writer of the SQLite file at `path`: a writer thread and a checkpointer thread, each
+ * with its own connection; for an in-memory database, the same work inline on `db`, summarizing
+ * each event batch right after it is stored.
  *
  * @example
  * ```ts
- * const log = openEventLog(db, '.switchyard/switchyard.db');
- * await log.insert([events]);
- * await log.drain(); // results may now read the summaries
+ * const writer = openWriter(db, '.switchyard/switchyard.db');
+ * await writer.insertEvents([events]);
+ * await writer.drain(); // results may now read the summaries
  * ```
  */
-export function openEventLog(db: Database.Database, path: string): EventLog {
-  return path === ':memory:' ? inlineEventLog(db) : workerEventLog(path);
+export function openWriter(db: Database.Database, path: string): Writer {
+  return isMemoryPath(path) ? inlineWriter(db) : threadWriter(path);
 }
 
-function inlineEventLog(db: Database.Database): EventLog {
+function inlineWriter(db: Database.Database): Writer {
   const tables = eventTables(db);
+  const writes = storeWrites(db);
   const catchUp = () => { while (tables.backlog() > 0) tables.aggregate({ maxEvents: 20_000, maxMs: Number.POSITIVE_INFINITY }); };
   return {
-    insert: async (batches) => {
+    insertEvents: async (batches) => {
       const results = tables.insert(packBatches(batches));
       catchUp();
       return results;
     },
     drain: async () => catchUp(),
-    deleteBefore: async (epochMs) => {
+    deleteEventsBefore: async (epochMs) => {
       catchUp();
       let deleted = 0;
       for (let step = tables.deleteBefore(epochMs); !step.done; step = tables.deleteBefore(epochMs)) deleted += step.deleted;
       return deleted;
     },
+    commit: async (work) => writes.commit(work),
+    setSetting: async (key, value) => writes.setSetting(key, value),
+    touchApiKey: async (id, at) => writes.touchApiKey(id, at),
     close: async () => {},
   };
 }
 
-function workerEventLog(path: string): EventLog {
+function threadWriter(path: string): Writer {
   let worker: Worker | null = null;
   let closed = false;
   let nextId = 1;
@@ -89,7 +107,7 @@ function workerEventLog(path: string): EventLog {
   /** The running writer thread; a new one if the last one died (its open requests failed). */
   const current = (): Worker => {
     if (worker !== null) return worker;
-    const w = new Worker(workerFile('sqlite-event-worker'), { workerData: { path } });
+    const w = new Worker(workerFile('sqlite-writer-worker'), { workerData: { path } });
     w.on('message', (r: WorkerReply) => {
       const p = pending.get(r.id);
       if (p === undefined) return;
@@ -108,7 +126,7 @@ function workerEventLog(path: string): EventLog {
   };
 
   const call = <T>(req: Unsent): Promise<T> => {
-    if (closed) return Promise.reject(new Error('the event log is closed'));
+    if (closed && req.op !== 'close') return Promise.reject(new Error('the SQLite store is closed'));
     const w = current();
     const id = nextId++;
     return new Promise<T>((resolve, reject) => {
@@ -119,17 +137,36 @@ function workerEventLog(path: string): EventLog {
     });
   };
 
-  // Started now, not at the first batch: a backlog left by the last run is summarized while idle.
+  // Started now, not at the first write: a backlog left by the last run is summarized while idle.
   current().unref();
-  const checkpointer = new Worker(workerFile('sqlite-checkpoint-worker'), { workerData: { path } });
-  checkpointer.unref();
-  const checkpointerExited = new Promise((resolve) => checkpointer.once('exit', resolve));
+  let checkpointer = startCheckpointer();
+  let checkpointerExited = new Promise((resolve) => checkpointer.once('exit', resolve));
+
+  /** Checkpointing must not stop for good: a failed checkpointer is replaced a second later. */
+  function startCheckpointer(): Worker {
+    const c = new Worker(workerFile('sqlite-checkpoint-worker'), { workerData: { path } });
+    c.unref();
+    c.on('error', () => {
+      if (closed) return;
+      setTimeout(() => {
+        if (closed) return;
+        checkpointer = startCheckpointer();
+        checkpointerExited = new Promise((resolve) => checkpointer.once('exit', resolve));
+      }, 1000).unref();
+    });
+    return c;
+  }
+
   return {
-    insert: (batches) => call({ op: 'insert', batches: packBatches(batches) }),
+    insertEvents: (batches) => call({ op: 'insert', batches: packBatches(batches) }),
     drain: () => call({ op: 'drain' }),
-    deleteBefore: (epochMs) => call({ op: 'delete-before', epochMs }),
+    deleteEventsBefore: (epochMs) => call({ op: 'delete-before', epochMs }),
+    commit: (work) => call({ op: 'commit', work }),
+    setSetting: (key, value) => call({ op: 'set-setting', key, value }),
+    touchApiKey: (keyId, at) => call({ op: 'touch-key', keyId, at }),
     close: async () => {
       if (closed) return;
+      closed = true;
       // Referenced until they have exited: an awaited close must hold the process open.
       checkpointer.ref();
       checkpointer.postMessage({ op: 'close' });
@@ -140,7 +177,6 @@ function workerEventLog(path: string): EventLog {
         w.ref();
         await exited;
       }
-      closed = true;
       await checkpointerExited;
     },
   };

@@ -1,0 +1,181 @@
+/**
+ * The SQLite writer thread: every write to the file. It appends event batches (each reply is what
+ * a `202` waits for), commits units of work and settings, and in the time ingestion leaves runs
+ * the aggregator that keeps the results' summaries up to date. One writer means no connection
+ * ever waits for another's lock, and the main thread (HTTP, parsing, reads) and SQLite's writes
+ * run on two cores.
+ *
+ * Scheduling: requests first, in arrival order. The aggregator runs when no batch has arrived for
+ * {@link IDLE_MS}, at least one slice every {@link SHARE_EVERY_MS} under sustained load, and
+ * back to back (between requests) while somebody waits for it.
+ */
+import { parentPort, workerData } from 'node:worker_threads';
+import { openConnection } from './connection';
+import { eventTables } from './event-tables';
+import type { WorkerReply, WorkerRequest } from './writer';
+import { storeWrites } from './writes';
+
+/** No batch for this long counts as idle. */
+const IDLE_MS = 50;
+/** Under sustained ingestion, the aggregator still gets one slice this often. */
+const SHARE_EVERY_MS = 1000;
+/** After a failed slice (disk full, say), the next try waits this long. */
+const RETRY_MS = 1000;
+/**
+ * How often this connection checkpoints what the checkpointer thread has not copied yet (a
+ * few frames: cheap), so that the next commit can start the WAL file over instead of growing it.
+ */
+const RESET_WAL_EVERY_MS = 1000;
+/** One slice: one transaction, bounded so a waiting request is not held up long. */
+const SLICE = { maxEvents: 20_000, maxMs: 40 };
+
+const port = parentPort!;
+const { path } = workerData as { path: string };
+// The checkpointer thread checkpoints (checkpoint-worker.ts): a commit here never stalls on one.
+const db = openConnection(path, { autocheckpointPages: 0 });
+const tables = eventTables(db);
+const writes = storeWrites(db);
+
+let lastInsertAt = 0;
+let lastWalReset = performance.now();
+let lastSliceAt = performance.now();
+let retryAfter = 0;
+/** The pending aggregation tick, if any. */
+let timer: { immediate: boolean; cancel: () => void } | null = null;
+let closed = false;
+/** Those waiting for the aggregator to reach a seq (drains, retention). */
+const waiters: { target: number; resolve: () => void; reject: (err: unknown) => void }[] = [];
+
+const reply = (r: WorkerReply) => port.postMessage(r);
+
+function describe(err: unknown): { message: string; code?: string } {
+  const e = err as { message?: string; code?: string };
+  return { message: e.message ?? String(err), ...(e.code !== undefined ? { code: e.code } : {}) };
+}
+
+/** Answers request `id` with what `work` settles to. */
+function answer(id: number, work: Promise<unknown>): void {
+  work.then((result) => reply({ id, ok: true, result: result ?? null }), (err: unknown) => reply({ id, ok: false, error: describe(err) }));
+}
+
+function resetWalIfDue(): void {
+  if (performance.now() - lastWalReset < RESET_WAL_EVERY_MS) return;
+  lastWalReset = performance.now();
+  try {
+    db.pragma('wal_checkpoint(PASSIVE)');
+  } catch {
+    // Busy with the checkpointer's own round: next time.
+  }
+}
+
+function settleWaiters(): void {
+  const reached = tables.aggregatedSeq();
+  for (let i = waiters.length - 1; i >= 0; i--) {
+    if (waiters[i]!.target <= reached) waiters.splice(i, 1)[0]!.resolve();
+  }
+}
+
+function schedule(): void {
+  if (closed || tables.backlog() === 0) return;
+  const wait = Math.max(0, retryAfter - performance.now());
+  // Someone waiting, or idle: setImmediate, which runs after the requests already queued.
+  const now = wait === 0 && (waiters.length > 0 || performance.now() - lastInsertAt >= IDLE_MS);
+  if (timer !== null && (timer.immediate || !now)) return;
+  timer?.cancel();
+  if (now) {
+    const h = setImmediate(tick);
+    timer = { immediate: true, cancel: () => clearImmediate(h) };
+  } else {
+    const h = setTimeout(tick, Math.max(wait, IDLE_MS));
+    timer = { immediate: false, cancel: () => clearTimeout(h) };
+  }
+}
+
+function tick(): void {
+  timer = null;
+  const t = performance.now();
+  const due = t >= retryAfter && (waiters.length > 0 || t - lastInsertAt >= IDLE_MS || t - lastSliceAt >= SHARE_EVERY_MS);
+  if (due) {
+    try {
+      tables.aggregate(SLICE);
+    } catch (err) {
+      // The slice rolled back; its events stay pending for the next try.
+      retryAfter = performance.now() + RETRY_MS;
+      for (const w of waiters.splice(0)) w.reject(err);
+    }
+    lastSliceAt = performance.now();
+    settleWaiters();
+    resetWalIfDue();
+  }
+  schedule();
+}
+
+/** Resolves once the summaries count every event stored so far; slices run back to back meanwhile, between requests. */
+function caughtUp(): Promise<void> {
+  return new Promise((resolve, reject) => {
+    waiters.push({ target: tables.storedSeq(), resolve, reject });
+    settleWaiters();
+    schedule();
+  });
+}
+
+/**
+ * Retention in short transactions with requests let in between: deleting millions of rows in
+ * one would hold back every acknowledgement for seconds.
+ */
+async function deleteBefore(epochMs: number): Promise<number> {
+  await caughtUp();
+  let deleted = 0;
+  for (;;) {
+    const step = tables.deleteBefore(epochMs);
+    deleted += step.deleted;
+    resetWalIfDue();
+    if (step.done) return deleted;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+}
+
+port.on('message', (m: WorkerRequest) => {
+  try {
+    switch (m.op) {
+      case 'insert': {
+        const result = tables.insert(m.batches);
+        lastInsertAt = performance.now();
+        reply({ id: m.id, ok: true, result });
+        resetWalIfDue();
+        break;
+      }
+      case 'commit':
+        reply({ id: m.id, ok: true, result: writes.commit(m.work) });
+        break;
+      case 'set-setting':
+        writes.setSetting(m.key, m.value);
+        reply({ id: m.id, ok: true, result: null });
+        break;
+      case 'touch-key':
+        writes.touchApiKey(m.keyId, m.at);
+        reply({ id: m.id, ok: true, result: null });
+        break;
+      case 'drain':
+        answer(m.id, caughtUp());
+        break;
+      case 'delete-before':
+        answer(m.id, deleteBefore(m.epochMs));
+        break;
+      case 'close':
+        closed = true;
+        timer?.cancel();
+        for (const w of waiters.splice(0)) w.reject(new Error('the SQLite store is closing'));
+        db.close();
+        reply({ id: m.id, ok: true, result: null });
+        port.close();
+        return;
+    }
+  } catch (err) {
+    reply({ id: m.id, ok: false, error: describe(err) });
+  }
+  schedule();
+});
+
+// A backlog left by the last run (stored, not yet summarized) is summarized while idle.
+schedule();

@@ -1,0 +1,78 @@
+import type Database from 'better-sqlite3';
+import { json, ns } from '../rows';
+import type { ResourceRow, UnitOfWork } from '../types';
+
+/**
+ * The store's writes other than events: units of work (rows, a config patch, an audit record,
+ * in one transaction), settings and API-key last use. Prepared on the connection that writes,
+ * which is the writer thread's (one writer: no connection ever waits for another's lock).
+ *
+ * @example
+ * ```ts
+ * const writes = storeWrites(db);
+ * const { version } = writes.commit({ writes: [], configPatch: { flags: {} } });
+ * ```
+ */
+export function storeWrites(db: Database.Database) {
+  const s = {
+    insertResource: db.prepare(`INSERT INTO resources (id, kind, ns, key, owner_id, status, data, created_at, updated_at)
+      VALUES (@id, @kind, @ns, @key, @ownerId, @status, @data, @createdAt, @updatedAt)`),
+    updateResource: db.prepare(`UPDATE resources SET key = @key, ns = @ns, owner_id = @ownerId, status = @status, data = @data,
+      updated_at = @updatedAt WHERE id = @id`),
+    deleteResource: db.prepare('DELETE FROM resources WHERE id = ?'),
+    insertUser: db.prepare(`INSERT INTO users (id, email, name, role, password_hash, source, created_at, updated_at)
+      VALUES (@id, @email, @name, @role, @passwordHash, @source, @createdAt, @updatedAt)`),
+    updateUser: db.prepare(`UPDATE users SET email = @email, name = @name, role = @role, password_hash = @passwordHash,
+      updated_at = @updatedAt WHERE id = @id`),
+    deleteUser: db.prepare('DELETE FROM users WHERE id = ?'),
+    insertKey: db.prepare(`INSERT INTO api_keys (id, name, kind, role, prefix, hash, created_by, created_at, last_used_at, revoked_at)
+      VALUES (@id, @name, @kind, @role, @prefix, @hash, @createdBy, @createdAt, @lastUsedAt, @revokedAt)`),
+    updateKey: db.prepare('UPDATE api_keys SET name = @name, role = @role, revoked_at = @revokedAt WHERE id = @id'),
+    touchKey: db.prepare('UPDATE api_keys SET last_used_at = ? WHERE id = ?'),
+    insertLog: db.prepare('INSERT INTO config_log (patch, created_at) VALUES (?, ?)'),
+    setLogPatch: db.prepare('UPDATE config_log SET patch = ? WHERE version = ?'),
+    insertAudit: db.prepare(`INSERT INTO audit_log (at, actor_type, actor_id, actor_label, action, resource_type, resource_id,
+      resource_key, before, after, request_id, ip, user_agent) VALUES (@at, @actorType, @actorId, @actorLabel, @action,
+      @resourceType, @resourceId, @resourceKey, @before, @after, @requestId, @ip, @userAgent)`),
+    setSetting: db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
+  };
+
+  const resourceParams = (r: ResourceRow) => ({
+    id: r.id, kind: r.kind, ns: ns(r.kind), key: r.key, ownerId: r.ownerId, status: r.status, data: JSON.stringify(r.data),
+    createdAt: r.createdAt, updatedAt: r.updatedAt,
+  });
+
+  const commit = db.transaction(function commitUnitOfWork(work: UnitOfWork): { version: number | null } {
+    for (const w of work.writes) {
+      if (w.table === 'resources') {
+        if (w.action === 'delete') s.deleteResource.run(w.id);
+        else (w.action === 'insert' ? s.insertResource : s.updateResource).run(resourceParams(w.row));
+      } else if (w.table === 'users') {
+        if (w.action === 'delete') s.deleteUser.run(w.id);
+        else (w.action === 'insert' ? s.insertUser : s.updateUser).run({ ...w.row });
+      } else {
+        (w.action === 'insert' ? s.insertKey : s.updateKey).run({ ...w.row });
+      }
+    }
+    let version: number | null = null;
+    if (work.configPatch !== undefined) {
+      const now = new Date().toISOString();
+      version = Number(s.insertLog.run('{}', now).lastInsertRowid);
+      s.setLogPatch.run(JSON.stringify({ ...work.configPatch, version }), version);
+    }
+    if (work.audit !== undefined) {
+      const a = work.audit;
+      s.insertAudit.run({ ...a, before: json(a.before), after: json(a.after) });
+    }
+    return { version };
+  });
+
+  return {
+    commit: (work: UnitOfWork): { version: number | null } => commit(work),
+    setSetting: (key: string, value: string): void => { s.setSetting.run(key, value); },
+    touchApiKey: (id: string, at: string): void => { s.touchKey.run(at, id); },
+  };
+}
+
+/** See {@link storeWrites}. */
+export type StoreWrites = ReturnType<typeof storeWrites>;
