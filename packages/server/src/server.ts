@@ -24,6 +24,9 @@ import { openStore } from './store/open-store';
 import { isPostgresStore } from './store/postgres/postgres-store';
 import type { Store } from './store/types';
 
+/** How long close() lets in-flight requests finish before it cuts the connections left. */
+const SHUTDOWN_GRACE_MS = 5000;
+
 /** A running server. */
 export interface RunningServer {
   url: string;
@@ -153,9 +156,16 @@ export async function startServer(start: StartOptions = {}): Promise<RunningServ
           safety.stop();
           hub.close();
           await new Promise<void>((resolve) => {
-            server.close(() => resolve());
+            const http = server as unknown as { closeIdleConnections?: () => void; closeAllConnections?: () => void };
+            // In-flight requests get a grace period; a connection still busy after it (a client
+            // that keeps sending on a kept-alive connection) is cut so that close() always ends.
+            const force = setTimeout(() => http.closeAllConnections?.(), SHUTDOWN_GRACE_MS);
+            server.close(() => {
+              clearTimeout(force);
+              resolve();
+            });
             // Idle keep-alive sockets would hold close() open; in-flight requests still finish.
-            (server as unknown as { closeIdleConnections?: () => void }).closeIdleConnections?.();
+            http.closeIdleConnections?.();
           });
           await events.drain();
           await fanout?.close();

@@ -44,6 +44,15 @@ export interface StreamHubOptions {
  * evaluation per distinct context per change). Writes never wait: a client that cannot keep up
  * is dropped instead of growing memory or slowing the others.
  */
+/**
+ * Ends a stream and its connection at shutdown: left open for keep-alive, the EventSource's
+ * reconnect would arrive on it (the listening socket no longer matters to a kept-alive
+ * connection), keeping the HTTP server's close() waiting.
+ */
+function endAndHangUp(res: ServerResponse): void {
+  res.end(() => res.socket?.end());
+}
+
 export class StreamHub {
   private readonly clients = new Set<Client>();
   /** Set by close(): shutdown has begun. */
@@ -101,7 +110,7 @@ export class StreamHub {
     this.closed = true;
     clearInterval(this.heartbeat);
     this.unsubscribe();
-    for (const c of this.clients) c.res.end();
+    for (const c of this.clients) endAndHangUp(c.res);
     this.clients.clear();
   }
 
@@ -123,7 +132,7 @@ export class StreamHub {
     // A stream whose request was still being authenticated when the server began shutting down
     // would otherwise hold the HTTP server's close() open until the client goes away.
     if (this.closed) {
-      res.end();
+      endAndHangUp(res);
       return;
     }
     this.clients.add(client);
