@@ -8,7 +8,7 @@ import type {
 } from '../types';
 import { ns, page, toApiKey, toAudit, toResource, toUser, type Row } from '../rows';
 import { openConnection } from './connection';
-import { openWriter } from './writer';
+import { isMemoryPath, openWriter } from './writer';
 
 /**
  * The embedded default: one SQLite file in WAL mode with foreign keys on, numbered migrations
@@ -22,9 +22,10 @@ import { openWriter } from './writer';
  * ```
  */
 export function openSqliteStore(path: string): Store {
-  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const inMemory = isMemoryPath(path);
+  if (!inMemory) mkdirSync(dirname(path), { recursive: true });
   // Reads only, after the migrations: every write goes through the writer thread (writer.ts).
-  const db = openConnection(path, { autocheckpointPages: path === ':memory:' ? 1000 : 0 });
+  const db = openConnection(path, { autocheckpointPages: inMemory ? 1000 : 0 });
   migrate(db);
   const writer = openWriter(db, path);
 
