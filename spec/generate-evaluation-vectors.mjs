@@ -41,7 +41,10 @@ function unitOf(context, bucketBy = 'key') {
 /** Which variant a flag split serves: {variant, bucket}. */
 function splitOutcome(salt, split, unit) {
   const b = refBucket(salt, unit);
-  const i = refSlice(split.map((s) => s.weight), b);
+  const i = refSlice(
+    split.map((s) => s.weight),
+    b,
+  );
   return { variant: split[i].variant, bucket: b, index: i };
 }
 
@@ -79,314 +82,581 @@ const ruleFlag = (key, when) => ({
 
 // [flag key, condition, tags, [label, context, matches][]]
 const conditionTable = [
-  ['eq-string', { attr: 'country', op: 'eq', values: ['US'] }, ['operator:eq'], [
-    ['equal string', { key: 'u', country: 'US' }, true],
-    ['case-sensitive', { key: 'u', country: 'us' }, false],
-    ['different string', { key: 'u', country: 'CA' }, false],
-    ['array attribute, one element equal', { key: 'u', country: ['CA', 'US'] }, true],
-    ['array attribute, no element equal', { key: 'u', country: ['CA', 'MX'] }, false],
-    ['array attribute with null element', { key: 'u', country: [null, 'US'] }, true],
-    ['empty array', { key: 'u', country: [] }, false],
-    ['object attribute (type mismatch)', { key: 'u', country: { code: 'US' } }, false],
-    ['missing attribute', { key: 'u' }, false],
-    ['null attribute', { key: 'u', country: null }, false],
-  ]],
-  ['eq-number', { attr: 'age', op: 'eq', values: [30] }, ['operator:eq', 'coercion'], [
-    ['number equal', { key: 'u', age: 30 }, true],
-    ['numeric string equal (string forms)', { key: 'u', age: '30' }, true],
-    ['string "30.0" is not "30"', { key: 'u', age: '30.0' }, false],
-    ['different number', { key: 'u', age: 31 }, false],
-    ['boolean (type mismatch)', { key: 'u', age: true }, false],
-  ]],
-  ['eq-decimal', { attr: 'ratio', op: 'eq', values: [1.5] }, ['operator:eq', 'coercion'], [
-    ['number equal', { key: 'u', ratio: 1.5 }, true],
-    ['string "1.5"', { key: 'u', ratio: '1.5' }, true],
-    ['string "1.50" compares as a string', { key: 'u', ratio: '1.50' }, false],
-  ]],
-  ['eq-numeric-string-value', { attr: 'age', op: 'eq', values: ['30'] }, ['operator:eq', 'coercion'], [
-    ['number attribute vs string value', { key: 'u', age: 30 }, true],
-  ]],
-  ['eq-boolean', { attr: 'beta', op: 'eq', values: [true] }, ['operator:eq', 'coercion'], [
-    ['boolean true', { key: 'u', beta: true }, true],
-    ['string "true"', { key: 'u', beta: 'true' }, true],
-    ['boolean false', { key: 'u', beta: false }, false],
-    ['number 1 is not true', { key: 'u', beta: 1 }, false],
-  ]],
-  ['eq-empty-string', { attr: 'nick', op: 'eq', values: [''] }, ['operator:eq'], [
-    ['empty string present', { key: 'u', nick: '' }, true],
-    ['missing', { key: 'u' }, false],
-  ]],
-  ['eq-any-of', { attr: 'country', op: 'eq', values: ['US', 'CA'] }, ['operator:eq'], [
-    ['second value', { key: 'u', country: 'CA' }, true],
-    ['neither', { key: 'u', country: 'FR' }, false],
-  ]],
-  ['neq', { attr: 'country', op: 'neq', values: ['US'] }, ['operator:neq'], [
-    ['different', { key: 'u', country: 'CA' }, true],
-    ['equal', { key: 'u', country: 'US' }, false],
-    ['missing attribute', { key: 'u' }, false],
-    ['null attribute', { key: 'u', country: null }, false],
-    ['array containing the value', { key: 'u', country: ['CA', 'US'] }, false],
-    ['array without the value', { key: 'u', country: ['CA', 'MX'] }, true],
-    ['object attribute (present, never equal)', { key: 'u', country: { code: 'US' } }, true],
-  ]],
-  ['neq-number', { attr: 'age', op: 'neq', values: [30] }, ['operator:neq', 'coercion'], [
-    ['numeric string equal', { key: 'u', age: '30' }, false],
-    ['different number', { key: 'u', age: 29 }, true],
-  ]],
-  ['in', { attr: 'country', op: 'in', values: ['US', 'CA', 'MX'] }, ['operator:in'], [
-    ['member', { key: 'u', country: 'MX' }, true],
-    ['not a member', { key: 'u', country: 'FR' }, false],
-    ['missing', { key: 'u' }, false],
-    ['array with a member', { key: 'u', country: ['FR', 'CA'] }, true],
-  ]],
-  ['in-numbers', { attr: 'tier', op: 'in', values: [1, 2, 3] }, ['operator:in', 'coercion'], [
-    ['numeric string member', { key: 'u', tier: '2' }, true],
-    ['number member', { key: 'u', tier: 3 }, true],
-    ['non-member', { key: 'u', tier: 4 }, false],
-  ]],
-  ['not-in', { attr: 'country', op: 'not_in', values: ['US', 'CA'] }, ['operator:not_in'], [
-    ['not a member', { key: 'u', country: 'FR' }, true],
-    ['member', { key: 'u', country: 'US' }, false],
-    ['missing attribute', { key: 'u' }, false],
-    ['null attribute', { key: 'u', country: null }, false],
-    ['array with a member', { key: 'u', country: ['FR', 'US'] }, false],
-    ['array without members', { key: 'u', country: ['FR', 'DE'] }, true],
-  ]],
-  ['contains-string', { attr: 'email', op: 'contains', values: ['@example'] }, ['operator:contains'], [
-    ['substring', { key: 'u', email: 'bob@example.com' }, true],
-    ['no substring', { key: 'u', email: 'bob@other.com' }, false],
-    ['missing', { key: 'u' }, false],
-  ]],
-  ['contains-array', { attr: 'tags', op: 'contains', values: ['vip'] }, ['operator:contains'], [
-    ['array element equal', { key: 'u', tags: ['beta', 'vip'] }, true],
-    ['array element only contains the text (no substring on arrays)', { key: 'u', tags: ['vip-gold'] }, false],
-    ['string attribute: substring', { key: 'u', tags: 'vip-gold' }, true],
-    ['object attribute', { key: 'u', tags: { vip: true } }, false],
-  ]],
-  ['contains-array-number', { attr: 'ids', op: 'contains', values: [2] }, ['operator:contains', 'coercion'], [
-    ['number element', { key: 'u', ids: [1, 2, 3] }, true],
-    ['numeric string element', { key: 'u', ids: ['2'] }, true],
-    ['no element', { key: 'u', ids: [1, 3, 22] }, false],
-  ]],
-  ['contains-any-of', { attr: 'email', op: 'contains', values: ['@a.com', '@b.com'] }, ['operator:contains'], [
-    ['second needle', { key: 'u', email: 'x@b.com' }, true],
-  ]],
-  ['contains-number-attr', { attr: 'n', op: 'contains', values: ['23'] }, ['operator:contains', 'coercion'], [
-    ['string form of a number', { key: 'u', n: 12345 }, true],
-  ]],
-  ['not-contains', { attr: 'email', op: 'not_contains', values: ['@example.com'] }, ['operator:not_contains'], [
-    ['no substring', { key: 'u', email: 'bob@other.com' }, true],
-    ['substring', { key: 'u', email: 'bob@example.com' }, false],
-    ['missing', { key: 'u' }, false],
-  ]],
-  ['not-contains-array', { attr: 'tags', op: 'not_contains', values: ['c'] }, ['operator:not_contains'], [
-    ['array without element', { key: 'u', tags: ['a', 'b'] }, true],
-    ['array with element', { key: 'u', tags: ['a', 'c'] }, false],
-    ['object attribute (present, contains is false)', { key: 'u', tags: { c: 1 } }, true],
-  ]],
-  ['starts-with', { attr: 'name', op: 'starts_with', values: ['admin-', 'ops-'] }, ['operator:starts_with'], [
-    ['first prefix', { key: 'u', name: 'admin-1' }, true],
-    ['second prefix', { key: 'u', name: 'ops-7' }, true],
-    ['no prefix', { key: 'u', name: 'user' }, false],
-    ['case-sensitive', { key: 'u', name: 'Admin-1' }, false],
-    ['array, one element', { key: 'u', name: ['x', 'ops-2'] }, true],
-    ['missing', { key: 'u' }, false],
-  ]],
-  ['starts-with-boolean', { attr: 'flagged', op: 'starts_with', values: ['tr'] }, ['operator:starts_with', 'coercion'], [
-    ['string form of true', { key: 'u', flagged: true }, true],
-    ['string form of false', { key: 'u', flagged: false }, false],
-  ]],
-  ['ends-with', { attr: 'email', op: 'ends_with', values: ['@example.com'] }, ['operator:ends_with'], [
-    ['suffix', { key: 'u', email: 'a@example.com' }, true],
-    ['case-sensitive', { key: 'u', email: 'a@EXAMPLE.com' }, false],
-    ['suffix elsewhere', { key: 'u', email: 'a@example.com.evil' }, false],
-  ]],
-  ['ends-with-number', { attr: 'zip', op: 'ends_with', values: ['00'] }, ['operator:ends_with', 'coercion'], [
-    ['number string form', { key: 'u', zip: 1000 }, true],
-    ['number not ending so', { key: 'u', zip: 1001 }, false],
-  ]],
-  ['matches', { attr: 'email', op: 'matches', values: ['^[a-z]+@example\\.com$'] }, ['operator:matches'], [
-    ['full match', { key: 'u', email: 'bob@example.com' }, true],
-    ['uppercase', { key: 'u', email: 'Bob@example.com' }, false],
-    ['anchored', { key: 'u', email: 'bob@example.com.evil' }, false],
-    ['array, one element', { key: 'u', email: ['nope', 'ann@example.com'] }, true],
-    ['missing', { key: 'u' }, false],
-  ]],
-  ['matches-unanchored', { attr: 'ua', op: 'matches', values: ['Mobile|Android'] }, ['operator:matches'], [
-    ['finds anywhere', { key: 'u', ua: 'Mozilla/5.0 (Linux; Android 14)' }, true],
-    ['no hit', { key: 'u', ua: 'Mozilla/5.0 (X11; Linux x86_64)' }, false],
-  ]],
-  ['matches-number', { attr: 'code', op: 'matches', values: ['^\\d{5}$'] }, ['operator:matches', 'coercion'], [
-    ['number string form', { key: 'u', code: 12345 }, true],
-    ['too short', { key: 'u', code: 1234 }, false],
-  ]],
-  ['matches-unicode', { attr: 'name', op: 'matches', values: ['^Jos.$'] }, ['operator:matches', 'non-ascii'], [
-    ['non-ASCII character matched by .', { key: 'u', name: 'José' }, true],
-  ]],
-  ['gt', { attr: 'age', op: 'gt', values: [18] }, ['operator:gt'], [
-    ['greater', { key: 'u', age: 19 }, true],
-    ['equal', { key: 'u', age: 18 }, false],
-    ['numeric string', { key: 'u', age: '19' }, true],
-    ['padded decimal string', { key: 'u', age: ' 18.5 ' }, true],
-    ['non-numeric string', { key: 'u', age: 'abc' }, false],
-    ['empty string', { key: 'u', age: '' }, false],
-    ['boolean', { key: 'u', age: true }, false],
-    ['missing', { key: 'u' }, false],
-    ['null', { key: 'u', age: null }, false],
-    ['array, one element greater', { key: 'u', age: [10, 20] }, true],
-    ['negative', { key: 'u', age: -19 }, false],
-  ]],
-  ['gt-any-of', { attr: 'n', op: 'gt', values: [100, 10] }, ['operator:gt'], [
-    ['greater than the smaller value', { key: 'u', n: 50 }, true],
-    ['greater than neither', { key: 'u', n: 10 }, false],
-  ]],
-  ['gt-string-value', { attr: 'n', op: 'gt', values: ['5'] }, ['operator:gt', 'coercion'], [
-    ['numeric string in values', { key: 'u', n: 6 }, true],
-  ]],
-  ['gte', { attr: 'age', op: 'gte', values: [18] }, ['operator:gte'], [
-    ['equal', { key: 'u', age: 18 }, true],
-    ['equal as string', { key: 'u', age: '18' }, true],
-    ['below', { key: 'u', age: 17.99 }, false],
-  ]],
-  ['lt', { attr: 'score', op: 'lt', values: [10] }, ['operator:lt'], [
-    ['below', { key: 'u', score: 9.5 }, true],
-    ['equal', { key: 'u', score: 10 }, false],
-    ['negative numeric string', { key: 'u', score: '-1' }, true],
-    ['non-numeric', { key: 'u', score: 'low' }, false],
-  ]],
-  ['lt-any-of', { attr: 'n', op: 'lt', values: [1, 100] }, ['operator:lt'], [
-    ['below the larger value', { key: 'u', n: 50 }, true],
-  ]],
-  ['lte', { attr: 'score', op: 'lte', values: [10] }, ['operator:lte'], [
-    ['equal', { key: 'u', score: 10 }, true],
-    ['above', { key: 'u', score: 10.01 }, false],
-  ]],
-  ['semver-gt', { attr: 'version', op: 'semver_gt', values: ['1.2.3'] }, ['operator:semver_gt'], [
-    ['patch above', { key: 'u', version: '1.2.4' }, true],
-    ['equal', { key: 'u', version: '1.2.3' }, false],
-    ['numeric minor ordering (10 > 2)', { key: 'u', version: 'v1.10.0' }, true],
-    ['two-part shorthand', { key: 'u', version: '1.3' }, true],
-    ['one-part shorthand', { key: 'u', version: '2' }, true],
-    ['pre-release is lower', { key: 'u', version: '1.2.3-beta' }, false],
-    ['build metadata ignored', { key: 'u', version: '1.2.3+build.5' }, false],
-    ['unparsable', { key: 'u', version: 'not-a-version' }, false],
-    ['leading zero is unparsable', { key: 'u', version: '01.2.4' }, false],
-    ['number attribute 2 is 2.0.0', { key: 'u', version: 2 }, true],
-    ['padded', { key: 'u', version: ' 1.2.4 ' }, true],
-    ['missing', { key: 'u' }, false],
-  ]],
-  ['semver-eq', { attr: 'version', op: 'semver_eq', values: ['1.2.3'] }, ['operator:semver_eq'], [
-    ['build metadata ignored', { key: 'u', version: '1.2.3+build.7' }, true],
-    ['v prefix', { key: 'u', version: 'v1.2.3' }, true],
-    ['pre-release differs', { key: 'u', version: '1.2.3-rc.1' }, false],
-    ['1.2 is 1.2.0', { key: 'u', version: '1.2' }, false],
-  ]],
-  ['semver-eq-short-value', { attr: 'version', op: 'semver_eq', values: ['1.2'] }, ['operator:semver_eq'], [
-    ['1.2.0 equals 1.2', { key: 'u', version: '1.2.0' }, true],
-  ]],
-  ['semver-gte', { attr: 'version', op: 'semver_gte', values: ['2.0.0-rc.1'] }, ['operator:semver_gte'], [
-    ['later pre-release', { key: 'u', version: '2.0.0-rc.2' }, true],
-    ['alphabetically earlier pre-release', { key: 'u', version: '2.0.0-beta.9' }, false],
-    ['release', { key: 'u', version: '2.0.0' }, true],
-    ['equal', { key: 'u', version: '2.0.0-rc.1' }, true],
-    ['longer pre-release with equal prefix', { key: 'u', version: '2.0.0-rc.1.1' }, true],
-  ]],
-  ['semver-lt', { attr: 'version', op: 'semver_lt', values: ['1.0.0'] }, ['operator:semver_lt'], [
-    ['pre-release of the same version', { key: 'u', version: '1.0.0-alpha' }, true],
-    ['earlier', { key: 'u', version: '0.9.9' }, true],
-    ['equal', { key: 'u', version: '1.0.0' }, false],
-  ]],
-  ['semver-lte', { attr: 'version', op: 'semver_lte', values: ['1.0.0-beta.11'] }, ['operator:semver_lte'], [
-    ['numeric identifiers compare numerically', { key: 'u', version: '1.0.0-beta.2' }, true],
-    ['fewer identifiers is lower', { key: 'u', version: '1.0.0-beta' }, true],
-    ['later pre-release', { key: 'u', version: '1.0.0-rc.1' }, false],
-    ['numeric identifier below alphanumeric', { key: 'u', version: '1.0.0-1' }, true],
-  ]],
-  ['before', { attr: 'signup', op: 'before', values: ['2024-01-01T00:00:00Z'] }, ['operator:before'], [
-    ['one second earlier', { key: 'u', signup: '2023-12-31T23:59:59Z' }, true],
-    ['equal instant is not before', { key: 'u', signup: '2024-01-01T00:00:00Z' }, false],
-    ['one millisecond later', { key: 'u', signup: '2024-01-01T00:00:00.001Z' }, false],
-    ['epoch ms number', { key: 'u', signup: 1704067199999 }, true],
-    ['epoch ms numeric string', { key: 'u', signup: '1704067199999' }, true],
-    ['epoch ms equal', { key: 'u', signup: 1704067200000 }, false],
-    ['offset is honoured (23:30Z)', { key: 'u', signup: '2024-01-01T00:30:00+01:00' }, true],
-    ['unparsable', { key: 'u', signup: 'not a date' }, false],
-    ['boolean', { key: 'u', signup: true }, false],
-    ['missing', { key: 'u' }, false],
-  ]],
-  ['after', { attr: 'signup', op: 'after', values: ['2024-01-01T00:00:00Z'] }, ['operator:after'], [
-    ['one ms later (epoch)', { key: 'u', signup: 1704067200001 }, true],
-    ['date-only ISO string (UTC midnight)', { key: 'u', signup: '2024-06-01' }, true],
-    ['earlier date-only', { key: 'u', signup: '2023-06-01' }, false],
-    ['equal instant is not after', { key: 'u', signup: '2024-01-01T00:00:00.000Z' }, false],
-  ]],
-  ['after-epoch-value', { attr: 'signup', op: 'after', values: [1704067200000] }, ['operator:after'], [
-    ['ISO attribute vs epoch value', { key: 'u', signup: '2024-01-02T00:00:00Z' }, true],
-  ]],
-  ['exists', { attr: 'plan', op: 'exists' }, ['operator:exists', 'missing-attribute'], [
-    ['string', { key: 'u', plan: 'free' }, true],
-    ['empty string is present', { key: 'u', plan: '' }, true],
-    ['false is present', { key: 'u', plan: false }, true],
-    ['0 is present', { key: 'u', plan: 0 }, true],
-    ['empty array is present', { key: 'u', plan: [] }, true],
-    ['null is missing', { key: 'u', plan: null }, false],
-    ['missing', { key: 'u' }, false],
-  ]],
-  ['not-exists', { attr: 'plan', op: 'not_exists' }, ['operator:not_exists', 'missing-attribute'], [
-    ['missing', { key: 'u' }, true],
-    ['null', { key: 'u', plan: null }, true],
-    ['empty string is present', { key: 'u', plan: '' }, false],
-  ]],
-  ['proto-constructor', { attr: 'constructor', op: 'exists' }, ['prototype-attribute', 'operator:exists'], [
-    ['not inherited from the object prototype', { key: 'u' }, false],
-    ['own attribute', { key: 'u', constructor: 'x' }, true],
-  ]],
-  ['proto-tostring', { attr: 'toString', op: 'eq', values: ['x'] }, ['prototype-attribute', 'operator:eq'], [
-    ['not inherited', { key: 'u' }, false],
-    ['own attribute', { key: 'u', toString: 'x' }, true],
-  ]],
-  ['proto-hasownproperty', { attr: 'hasOwnProperty', op: 'not_exists' }, ['prototype-attribute', 'operator:not_exists'], [
-    ['not inherited, so it does not exist', { key: 'u' }, true],
-  ]],
-  ['proto-dunder', { attr: '__proto__', op: 'eq', values: ['x'] }, ['prototype-attribute', 'operator:eq'], [
-    ['own __proto__ attribute', JSON.parse('{"key":"u","__proto__":"x"}'), true],
-    ['absent', { key: 'u' }, false],
-  ]],
+  [
+    'eq-string',
+    { attr: 'country', op: 'eq', values: ['US'] },
+    ['operator:eq'],
+    [
+      ['equal string', { key: 'u', country: 'US' }, true],
+      ['case-sensitive', { key: 'u', country: 'us' }, false],
+      ['different string', { key: 'u', country: 'CA' }, false],
+      ['array attribute, one element equal', { key: 'u', country: ['CA', 'US'] }, true],
+      ['array attribute, no element equal', { key: 'u', country: ['CA', 'MX'] }, false],
+      ['array attribute with null element', { key: 'u', country: [null, 'US'] }, true],
+      ['empty array', { key: 'u', country: [] }, false],
+      ['object attribute (type mismatch)', { key: 'u', country: { code: 'US' } }, false],
+      ['missing attribute', { key: 'u' }, false],
+      ['null attribute', { key: 'u', country: null }, false],
+    ],
+  ],
+  [
+    'eq-number',
+    { attr: 'age', op: 'eq', values: [30] },
+    ['operator:eq', 'coercion'],
+    [
+      ['number equal', { key: 'u', age: 30 }, true],
+      ['numeric string equal (string forms)', { key: 'u', age: '30' }, true],
+      ['string "30.0" is not "30"', { key: 'u', age: '30.0' }, false],
+      ['different number', { key: 'u', age: 31 }, false],
+      ['boolean (type mismatch)', { key: 'u', age: true }, false],
+    ],
+  ],
+  [
+    'eq-decimal',
+    { attr: 'ratio', op: 'eq', values: [1.5] },
+    ['operator:eq', 'coercion'],
+    [
+      ['number equal', { key: 'u', ratio: 1.5 }, true],
+      ['string "1.5"', { key: 'u', ratio: '1.5' }, true],
+      ['string "1.50" compares as a string', { key: 'u', ratio: '1.50' }, false],
+    ],
+  ],
+  [
+    'eq-numeric-string-value',
+    { attr: 'age', op: 'eq', values: ['30'] },
+    ['operator:eq', 'coercion'],
+    [['number attribute vs string value', { key: 'u', age: 30 }, true]],
+  ],
+  [
+    'eq-boolean',
+    { attr: 'beta', op: 'eq', values: [true] },
+    ['operator:eq', 'coercion'],
+    [
+      ['boolean true', { key: 'u', beta: true }, true],
+      ['string "true"', { key: 'u', beta: 'true' }, true],
+      ['boolean false', { key: 'u', beta: false }, false],
+      ['number 1 is not true', { key: 'u', beta: 1 }, false],
+    ],
+  ],
+  [
+    'eq-empty-string',
+    { attr: 'nick', op: 'eq', values: [''] },
+    ['operator:eq'],
+    [
+      ['empty string present', { key: 'u', nick: '' }, true],
+      ['missing', { key: 'u' }, false],
+    ],
+  ],
+  [
+    'eq-any-of',
+    { attr: 'country', op: 'eq', values: ['US', 'CA'] },
+    ['operator:eq'],
+    [
+      ['second value', { key: 'u', country: 'CA' }, true],
+      ['neither', { key: 'u', country: 'FR' }, false],
+    ],
+  ],
+  [
+    'neq',
+    { attr: 'country', op: 'neq', values: ['US'] },
+    ['operator:neq'],
+    [
+      ['different', { key: 'u', country: 'CA' }, true],
+      ['equal', { key: 'u', country: 'US' }, false],
+      ['missing attribute', { key: 'u' }, false],
+      ['null attribute', { key: 'u', country: null }, false],
+      ['array containing the value', { key: 'u', country: ['CA', 'US'] }, false],
+      ['array without the value', { key: 'u', country: ['CA', 'MX'] }, true],
+      ['object attribute (present, never equal)', { key: 'u', country: { code: 'US' } }, true],
+    ],
+  ],
+  [
+    'neq-number',
+    { attr: 'age', op: 'neq', values: [30] },
+    ['operator:neq', 'coercion'],
+    [
+      ['numeric string equal', { key: 'u', age: '30' }, false],
+      ['different number', { key: 'u', age: 29 }, true],
+    ],
+  ],
+  [
+    'in',
+    { attr: 'country', op: 'in', values: ['US', 'CA', 'MX'] },
+    ['operator:in'],
+    [
+      ['member', { key: 'u', country: 'MX' }, true],
+      ['not a member', { key: 'u', country: 'FR' }, false],
+      ['missing', { key: 'u' }, false],
+      ['array with a member', { key: 'u', country: ['FR', 'CA'] }, true],
+    ],
+  ],
+  [
+    'in-numbers',
+    { attr: 'tier', op: 'in', values: [1, 2, 3] },
+    ['operator:in', 'coercion'],
+    [
+      ['numeric string member', { key: 'u', tier: '2' }, true],
+      ['number member', { key: 'u', tier: 3 }, true],
+      ['non-member', { key: 'u', tier: 4 }, false],
+    ],
+  ],
+  [
+    'not-in',
+    { attr: 'country', op: 'not_in', values: ['US', 'CA'] },
+    ['operator:not_in'],
+    [
+      ['not a member', { key: 'u', country: 'FR' }, true],
+      ['member', { key: 'u', country: 'US' }, false],
+      ['missing attribute', { key: 'u' }, false],
+      ['null attribute', { key: 'u', country: null }, false],
+      ['array with a member', { key: 'u', country: ['FR', 'US'] }, false],
+      ['array without members', { key: 'u', country: ['FR', 'DE'] }, true],
+    ],
+  ],
+  [
+    'contains-string',
+    { attr: 'email', op: 'contains', values: ['@example'] },
+    ['operator:contains'],
+    [
+      ['substring', { key: 'u', email: 'bob@example.com' }, true],
+      ['no substring', { key: 'u', email: 'bob@other.com' }, false],
+      ['missing', { key: 'u' }, false],
+    ],
+  ],
+  [
+    'contains-array',
+    { attr: 'tags', op: 'contains', values: ['vip'] },
+    ['operator:contains'],
+    [
+      ['array element equal', { key: 'u', tags: ['beta', 'vip'] }, true],
+      ['array element only contains the text (no substring on arrays)', { key: 'u', tags: ['vip-gold'] }, false],
+      ['string attribute: substring', { key: 'u', tags: 'vip-gold' }, true],
+      ['object attribute', { key: 'u', tags: { vip: true } }, false],
+    ],
+  ],
+  [
+    'contains-array-number',
+    { attr: 'ids', op: 'contains', values: [2] },
+    ['operator:contains', 'coercion'],
+    [
+      ['number element', { key: 'u', ids: [1, 2, 3] }, true],
+      ['numeric string element', { key: 'u', ids: ['2'] }, true],
+      ['no element', { key: 'u', ids: [1, 3, 22] }, false],
+    ],
+  ],
+  [
+    'contains-any-of',
+    { attr: 'email', op: 'contains', values: ['@a.com', '@b.com'] },
+    ['operator:contains'],
+    [['second needle', { key: 'u', email: 'x@b.com' }, true]],
+  ],
+  [
+    'contains-number-attr',
+    { attr: 'n', op: 'contains', values: ['23'] },
+    ['operator:contains', 'coercion'],
+    [['string form of a number', { key: 'u', n: 12345 }, true]],
+  ],
+  [
+    'not-contains',
+    { attr: 'email', op: 'not_contains', values: ['@example.com'] },
+    ['operator:not_contains'],
+    [
+      ['no substring', { key: 'u', email: 'bob@other.com' }, true],
+      ['substring', { key: 'u', email: 'bob@example.com' }, false],
+      ['missing', { key: 'u' }, false],
+    ],
+  ],
+  [
+    'not-contains-array',
+    { attr: 'tags', op: 'not_contains', values: ['c'] },
+    ['operator:not_contains'],
+    [
+      ['array without element', { key: 'u', tags: ['a', 'b'] }, true],
+      ['array with element', { key: 'u', tags: ['a', 'c'] }, false],
+      ['object attribute (present, contains is false)', { key: 'u', tags: { c: 1 } }, true],
+    ],
+  ],
+  [
+    'starts-with',
+    { attr: 'name', op: 'starts_with', values: ['admin-', 'ops-'] },
+    ['operator:starts_with'],
+    [
+      ['first prefix', { key: 'u', name: 'admin-1' }, true],
+      ['second prefix', { key: 'u', name: 'ops-7' }, true],
+      ['no prefix', { key: 'u', name: 'user' }, false],
+      ['case-sensitive', { key: 'u', name: 'Admin-1' }, false],
+      ['array, one element', { key: 'u', name: ['x', 'ops-2'] }, true],
+      ['missing', { key: 'u' }, false],
+    ],
+  ],
+  [
+    'starts-with-boolean',
+    { attr: 'flagged', op: 'starts_with', values: ['tr'] },
+    ['operator:starts_with', 'coercion'],
+    [
+      ['string form of true', { key: 'u', flagged: true }, true],
+      ['string form of false', { key: 'u', flagged: false }, false],
+    ],
+  ],
+  [
+    'ends-with',
+    { attr: 'email', op: 'ends_with', values: ['@example.com'] },
+    ['operator:ends_with'],
+    [
+      ['suffix', { key: 'u', email: 'a@example.com' }, true],
+      ['case-sensitive', { key: 'u', email: 'a@EXAMPLE.com' }, false],
+      ['suffix elsewhere', { key: 'u', email: 'a@example.com.evil' }, false],
+    ],
+  ],
+  [
+    'ends-with-number',
+    { attr: 'zip', op: 'ends_with', values: ['00'] },
+    ['operator:ends_with', 'coercion'],
+    [
+      ['number string form', { key: 'u', zip: 1000 }, true],
+      ['number not ending so', { key: 'u', zip: 1001 }, false],
+    ],
+  ],
+  [
+    'matches',
+    { attr: 'email', op: 'matches', values: ['^[a-z]+@example\\.com$'] },
+    ['operator:matches'],
+    [
+      ['full match', { key: 'u', email: 'bob@example.com' }, true],
+      ['uppercase', { key: 'u', email: 'Bob@example.com' }, false],
+      ['anchored', { key: 'u', email: 'bob@example.com.evil' }, false],
+      ['array, one element', { key: 'u', email: ['nope', 'ann@example.com'] }, true],
+      ['missing', { key: 'u' }, false],
+    ],
+  ],
+  [
+    'matches-unanchored',
+    { attr: 'ua', op: 'matches', values: ['Mobile|Android'] },
+    ['operator:matches'],
+    [
+      ['finds anywhere', { key: 'u', ua: 'Mozilla/5.0 (Linux; Android 14)' }, true],
+      ['no hit', { key: 'u', ua: 'Mozilla/5.0 (X11; Linux x86_64)' }, false],
+    ],
+  ],
+  [
+    'matches-number',
+    { attr: 'code', op: 'matches', values: ['^\\d{5}$'] },
+    ['operator:matches', 'coercion'],
+    [
+      ['number string form', { key: 'u', code: 12345 }, true],
+      ['too short', { key: 'u', code: 1234 }, false],
+    ],
+  ],
+  [
+    'matches-unicode',
+    { attr: 'name', op: 'matches', values: ['^Jos.$'] },
+    ['operator:matches', 'non-ascii'],
+    [['non-ASCII character matched by .', { key: 'u', name: 'José' }, true]],
+  ],
+  [
+    'gt',
+    { attr: 'age', op: 'gt', values: [18] },
+    ['operator:gt'],
+    [
+      ['greater', { key: 'u', age: 19 }, true],
+      ['equal', { key: 'u', age: 18 }, false],
+      ['numeric string', { key: 'u', age: '19' }, true],
+      ['padded decimal string', { key: 'u', age: ' 18.5 ' }, true],
+      ['non-numeric string', { key: 'u', age: 'abc' }, false],
+      ['empty string', { key: 'u', age: '' }, false],
+      ['boolean', { key: 'u', age: true }, false],
+      ['missing', { key: 'u' }, false],
+      ['null', { key: 'u', age: null }, false],
+      ['array, one element greater', { key: 'u', age: [10, 20] }, true],
+      ['negative', { key: 'u', age: -19 }, false],
+    ],
+  ],
+  [
+    'gt-any-of',
+    { attr: 'n', op: 'gt', values: [100, 10] },
+    ['operator:gt'],
+    [
+      ['greater than the smaller value', { key: 'u', n: 50 }, true],
+      ['greater than neither', { key: 'u', n: 10 }, false],
+    ],
+  ],
+  [
+    'gt-string-value',
+    { attr: 'n', op: 'gt', values: ['5'] },
+    ['operator:gt', 'coercion'],
+    [['numeric string in values', { key: 'u', n: 6 }, true]],
+  ],
+  [
+    'gte',
+    { attr: 'age', op: 'gte', values: [18] },
+    ['operator:gte'],
+    [
+      ['equal', { key: 'u', age: 18 }, true],
+      ['equal as string', { key: 'u', age: '18' }, true],
+      ['below', { key: 'u', age: 17.99 }, false],
+    ],
+  ],
+  [
+    'lt',
+    { attr: 'score', op: 'lt', values: [10] },
+    ['operator:lt'],
+    [
+      ['below', { key: 'u', score: 9.5 }, true],
+      ['equal', { key: 'u', score: 10 }, false],
+      ['negative numeric string', { key: 'u', score: '-1' }, true],
+      ['non-numeric', { key: 'u', score: 'low' }, false],
+    ],
+  ],
+  ['lt-any-of', { attr: 'n', op: 'lt', values: [1, 100] }, ['operator:lt'], [['below the larger value', { key: 'u', n: 50 }, true]]],
+  [
+    'lte',
+    { attr: 'score', op: 'lte', values: [10] },
+    ['operator:lte'],
+    [
+      ['equal', { key: 'u', score: 10 }, true],
+      ['above', { key: 'u', score: 10.01 }, false],
+    ],
+  ],
+  [
+    'semver-gt',
+    { attr: 'version', op: 'semver_gt', values: ['1.2.3'] },
+    ['operator:semver_gt'],
+    [
+      ['patch above', { key: 'u', version: '1.2.4' }, true],
+      ['equal', { key: 'u', version: '1.2.3' }, false],
+      ['numeric minor ordering (10 > 2)', { key: 'u', version: 'v1.10.0' }, true],
+      ['two-part shorthand', { key: 'u', version: '1.3' }, true],
+      ['one-part shorthand', { key: 'u', version: '2' }, true],
+      ['pre-release is lower', { key: 'u', version: '1.2.3-beta' }, false],
+      ['build metadata ignored', { key: 'u', version: '1.2.3+build.5' }, false],
+      ['unparsable', { key: 'u', version: 'not-a-version' }, false],
+      ['leading zero is unparsable', { key: 'u', version: '01.2.4' }, false],
+      ['number attribute 2 is 2.0.0', { key: 'u', version: 2 }, true],
+      ['padded', { key: 'u', version: ' 1.2.4 ' }, true],
+      ['missing', { key: 'u' }, false],
+    ],
+  ],
+  [
+    'semver-eq',
+    { attr: 'version', op: 'semver_eq', values: ['1.2.3'] },
+    ['operator:semver_eq'],
+    [
+      ['build metadata ignored', { key: 'u', version: '1.2.3+build.7' }, true],
+      ['v prefix', { key: 'u', version: 'v1.2.3' }, true],
+      ['pre-release differs', { key: 'u', version: '1.2.3-rc.1' }, false],
+      ['1.2 is 1.2.0', { key: 'u', version: '1.2' }, false],
+    ],
+  ],
+  [
+    'semver-eq-short-value',
+    { attr: 'version', op: 'semver_eq', values: ['1.2'] },
+    ['operator:semver_eq'],
+    [['1.2.0 equals 1.2', { key: 'u', version: '1.2.0' }, true]],
+  ],
+  [
+    'semver-gte',
+    { attr: 'version', op: 'semver_gte', values: ['2.0.0-rc.1'] },
+    ['operator:semver_gte'],
+    [
+      ['later pre-release', { key: 'u', version: '2.0.0-rc.2' }, true],
+      ['alphabetically earlier pre-release', { key: 'u', version: '2.0.0-beta.9' }, false],
+      ['release', { key: 'u', version: '2.0.0' }, true],
+      ['equal', { key: 'u', version: '2.0.0-rc.1' }, true],
+      ['longer pre-release with equal prefix', { key: 'u', version: '2.0.0-rc.1.1' }, true],
+    ],
+  ],
+  [
+    'semver-lt',
+    { attr: 'version', op: 'semver_lt', values: ['1.0.0'] },
+    ['operator:semver_lt'],
+    [
+      ['pre-release of the same version', { key: 'u', version: '1.0.0-alpha' }, true],
+      ['earlier', { key: 'u', version: '0.9.9' }, true],
+      ['equal', { key: 'u', version: '1.0.0' }, false],
+    ],
+  ],
+  [
+    'semver-lte',
+    { attr: 'version', op: 'semver_lte', values: ['1.0.0-beta.11'] },
+    ['operator:semver_lte'],
+    [
+      ['numeric identifiers compare numerically', { key: 'u', version: '1.0.0-beta.2' }, true],
+      ['fewer identifiers is lower', { key: 'u', version: '1.0.0-beta' }, true],
+      ['later pre-release', { key: 'u', version: '1.0.0-rc.1' }, false],
+      ['numeric identifier below alphanumeric', { key: 'u', version: '1.0.0-1' }, true],
+    ],
+  ],
+  [
+    'before',
+    { attr: 'signup', op: 'before', values: ['2024-01-01T00:00:00Z'] },
+    ['operator:before'],
+    [
+      ['one second earlier', { key: 'u', signup: '2023-12-31T23:59:59Z' }, true],
+      ['equal instant is not before', { key: 'u', signup: '2024-01-01T00:00:00Z' }, false],
+      ['one millisecond later', { key: 'u', signup: '2024-01-01T00:00:00.001Z' }, false],
+      ['epoch ms number', { key: 'u', signup: 1704067199999 }, true],
+      ['epoch ms numeric string', { key: 'u', signup: '1704067199999' }, true],
+      ['epoch ms equal', { key: 'u', signup: 1704067200000 }, false],
+      ['offset is honoured (23:30Z)', { key: 'u', signup: '2024-01-01T00:30:00+01:00' }, true],
+      ['unparsable', { key: 'u', signup: 'not a date' }, false],
+      ['boolean', { key: 'u', signup: true }, false],
+      ['missing', { key: 'u' }, false],
+    ],
+  ],
+  [
+    'after',
+    { attr: 'signup', op: 'after', values: ['2024-01-01T00:00:00Z'] },
+    ['operator:after'],
+    [
+      ['one ms later (epoch)', { key: 'u', signup: 1704067200001 }, true],
+      ['date-only ISO string (UTC midnight)', { key: 'u', signup: '2024-06-01' }, true],
+      ['earlier date-only', { key: 'u', signup: '2023-06-01' }, false],
+      ['equal instant is not after', { key: 'u', signup: '2024-01-01T00:00:00.000Z' }, false],
+    ],
+  ],
+  [
+    'after-epoch-value',
+    { attr: 'signup', op: 'after', values: [1704067200000] },
+    ['operator:after'],
+    [['ISO attribute vs epoch value', { key: 'u', signup: '2024-01-02T00:00:00Z' }, true]],
+  ],
+  [
+    'exists',
+    { attr: 'plan', op: 'exists' },
+    ['operator:exists', 'missing-attribute'],
+    [
+      ['string', { key: 'u', plan: 'free' }, true],
+      ['empty string is present', { key: 'u', plan: '' }, true],
+      ['false is present', { key: 'u', plan: false }, true],
+      ['0 is present', { key: 'u', plan: 0 }, true],
+      ['empty array is present', { key: 'u', plan: [] }, true],
+      ['null is missing', { key: 'u', plan: null }, false],
+      ['missing', { key: 'u' }, false],
+    ],
+  ],
+  [
+    'not-exists',
+    { attr: 'plan', op: 'not_exists' },
+    ['operator:not_exists', 'missing-attribute'],
+    [
+      ['missing', { key: 'u' }, true],
+      ['null', { key: 'u', plan: null }, true],
+      ['empty string is present', { key: 'u', plan: '' }, false],
+    ],
+  ],
+  [
+    'proto-constructor',
+    { attr: 'constructor', op: 'exists' },
+    ['prototype-attribute', 'operator:exists'],
+    [
+      ['not inherited from the object prototype', { key: 'u' }, false],
+      ['own attribute', { key: 'u', constructor: 'x' }, true],
+    ],
+  ],
+  [
+    'proto-tostring',
+    { attr: 'toString', op: 'eq', values: ['x'] },
+    ['prototype-attribute', 'operator:eq'],
+    [
+      ['not inherited', { key: 'u' }, false],
+      ['own attribute', { key: 'u', toString: 'x' }, true],
+    ],
+  ],
+  [
+    'proto-hasownproperty',
+    { attr: 'hasOwnProperty', op: 'not_exists' },
+    ['prototype-attribute', 'operator:not_exists'],
+    [['not inherited, so it does not exist', { key: 'u' }, true]],
+  ],
+  [
+    'proto-dunder',
+    { attr: '__proto__', op: 'eq', values: ['x'] },
+    ['prototype-attribute', 'operator:eq'],
+    [
+      ['own __proto__ attribute', JSON.parse('{"key":"u","__proto__":"x"}'), true],
+      ['absent', { key: 'u' }, false],
+    ],
+  ],
   // Boolean combinations.
-  ['all', { all: [{ attr: 'country', op: 'eq', values: ['US'] }, { attr: 'age', op: 'gte', values: [18] }] }, ['all'], [
-    ['both', { key: 'u', country: 'US', age: 30 }, true],
-    ['one fails', { key: 'u', country: 'US', age: 17 }, false],
-    ['one missing', { key: 'u', country: 'US' }, false],
-  ]],
-  ['any', { any: [{ attr: 'country', op: 'eq', values: ['US'] }, { attr: 'age', op: 'gte', values: [18] }] }, ['any'], [
-    ['second only', { key: 'u', country: 'FR', age: 30 }, true],
-    ['neither', { key: 'u', country: 'FR', age: 3 }, false],
-    ['both missing', { key: 'u' }, false],
-  ]],
-  ['not', { not: { attr: 'country', op: 'eq', values: ['US'] } }, ['not', 'missing-attribute'], [
-    ['inner false', { key: 'u', country: 'CA' }, true],
-    ['inner true', { key: 'u', country: 'US' }, false],
-    ['missing attribute: inner false, so not is true', { key: 'u' }, true],
-  ]],
+  [
+    'all',
+    {
+      all: [
+        { attr: 'country', op: 'eq', values: ['US'] },
+        { attr: 'age', op: 'gte', values: [18] },
+      ],
+    },
+    ['all'],
+    [
+      ['both', { key: 'u', country: 'US', age: 30 }, true],
+      ['one fails', { key: 'u', country: 'US', age: 17 }, false],
+      ['one missing', { key: 'u', country: 'US' }, false],
+    ],
+  ],
+  [
+    'any',
+    {
+      any: [
+        { attr: 'country', op: 'eq', values: ['US'] },
+        { attr: 'age', op: 'gte', values: [18] },
+      ],
+    },
+    ['any'],
+    [
+      ['second only', { key: 'u', country: 'FR', age: 30 }, true],
+      ['neither', { key: 'u', country: 'FR', age: 3 }, false],
+      ['both missing', { key: 'u' }, false],
+    ],
+  ],
+  [
+    'not',
+    { not: { attr: 'country', op: 'eq', values: ['US'] } },
+    ['not', 'missing-attribute'],
+    [
+      ['inner false', { key: 'u', country: 'CA' }, true],
+      ['inner true', { key: 'u', country: 'US' }, false],
+      ['missing attribute: inner false, so not is true', { key: 'u' }, true],
+    ],
+  ],
   ['all-empty', { all: [] }, ['all'], [['empty all is true', { key: 'u' }, true]]],
   ['any-empty', { any: [] }, ['any'], [['empty any is false', { key: 'u' }, false]]],
-  ['nested', {
-    any: [
-      { all: [{ attr: 'plan', op: 'eq', values: ['pro'] }, { not: { attr: 'country', op: 'in', values: ['FR', 'DE'] } }] },
-      { all: [{ attr: 'beta', op: 'eq', values: [true] }, { any: [{ attr: 'age', op: 'lt', values: [13] }, { attr: 'age', op: 'gt', values: [65] }] }] },
+  [
+    'nested',
+    {
+      any: [
+        { all: [{ attr: 'plan', op: 'eq', values: ['pro'] }, { not: { attr: 'country', op: 'in', values: ['FR', 'DE'] } }] },
+        {
+          all: [
+            { attr: 'beta', op: 'eq', values: [true] },
+            {
+              any: [
+                { attr: 'age', op: 'lt', values: [13] },
+                { attr: 'age', op: 'gt', values: [65] },
+              ],
+            },
+          ],
+        },
+      ],
+    },
+    ['all', 'any', 'not', 'nested'],
+    [
+      ['pro outside FR/DE', { key: 'u', plan: 'pro', country: 'US' }, true],
+      ['pro in DE', { key: 'u', plan: 'pro', country: 'DE' }, false],
+      ['pro, no country', { key: 'u', plan: 'pro' }, true],
+      ['beta and senior', { key: 'u', beta: true, age: 70 }, true],
+      ['beta and adult', { key: 'u', beta: 'true', age: 30 }, false],
+      ['nothing', { key: 'u' }, false],
     ],
-  }, ['all', 'any', 'not', 'nested'], [
-    ['pro outside FR/DE', { key: 'u', plan: 'pro', country: 'US' }, true],
-    ['pro in DE', { key: 'u', plan: 'pro', country: 'DE' }, false],
-    ['pro, no country', { key: 'u', plan: 'pro' }, true],
-    ['beta and senior', { key: 'u', beta: true, age: 70 }, true],
-    ['beta and adult', { key: 'u', beta: 'true', age: 30 }, false],
-    ['nothing', { key: 'u' }, false],
-  ]],
-  ['not-not', { not: { not: { attr: 'plan', op: 'exists' } } }, ['not', 'nested'], [
-    ['double negation', { key: 'u', plan: 'x' }, true],
-    ['double negation, missing', { key: 'u' }, false],
-  ]],
+  ],
+  [
+    'not-not',
+    { not: { not: { attr: 'plan', op: 'exists' } } },
+    ['not', 'nested'],
+    [
+      ['double negation', { key: 'u', plan: 'x' }, true],
+      ['double negation, missing', { key: 'u' }, false],
+    ],
+  ],
 ];
 
 const opFlags = {};
@@ -447,7 +717,15 @@ const segRows = [
   ['seg-and-country', 'segment, wrong country', { key: 'u1', country: 'CA' }, false],
 ];
 for (const [flag, label, context, matches] of segRows) {
-  add({ name: `${flag}: ${label}`, tags: ['segment'], config: 'segments', flag, context, default: false, expected: matches ? MATCH : NO_MATCH });
+  add({
+    name: `${flag}: ${label}`,
+    tags: ['segment'],
+    config: 'segments',
+    flag,
+    context,
+    default: false,
+    expected: matches ? MATCH : NO_MATCH,
+  });
 }
 
 // A segment cycle cannot be saved; a hand-made document with one must not hang, and the cycle never matches.
@@ -458,7 +736,15 @@ configs['segment-cycle'] = {
   ),
   valid: false,
 };
-add({ name: 'segment cycle never matches', tags: ['segment', 'invalid-config'], config: 'segment-cycle', flag: 'seg-cycle', context: { key: 'u1' }, default: false, expected: NO_MATCH });
+add({
+  name: 'segment cycle never matches',
+  tags: ['segment', 'invalid-config'],
+  config: 'segment-cycle',
+  flag: 'seg-cycle',
+  context: { key: 'u1' },
+  default: false,
+  expected: NO_MATCH,
+});
 
 // ---------------------------------------------------------------------------------------
 // 3. Flag evaluation order: unknown flag, disabled, rules, defaults, types.
@@ -549,30 +835,184 @@ configs.flags = doc({
 });
 
 const flagRows = [
-  ['unknown flag', 'no-such-flag', { key: 'u' }, 'fallback', { value: 'fallback', variant: null, reason: 'ERROR', errorCode: 'FLAG_NOT_FOUND' }, ['flag-not-found']],
-  ['unknown flag named like an Object.prototype member', 'constructor', { key: 'u' }, 'fallback', { value: 'fallback', variant: null, reason: 'ERROR', errorCode: 'FLAG_NOT_FOUND' }, ['flag-not-found', 'prototype-attribute']],
-  ['unknown flag, null default', 'toString', { key: 'u' }, null, { value: null, variant: null, reason: 'ERROR', errorCode: 'FLAG_NOT_FOUND' }, ['flag-not-found']],
-  ['first matching rule wins', 'ordered', { key: 'u', country: 'US' }, 'x', { value: 'red', variant: 'red', reason: 'TARGETING_MATCH', ruleId: 'us' }, ['rules']],
-  ['second rule', 'ordered', { key: 'u', country: 'CA' }, 'x', { value: 'blue', variant: 'blue', reason: 'TARGETING_MATCH', ruleId: 'north-america' }, ['rules']],
-  ['no rule: default serve', 'ordered', { key: 'u', country: 'FR' }, 'x', { value: 'green', variant: 'green', reason: 'DEFAULT' }, ['rules']],
-  ['empty context: default serve', 'ordered', {}, 'x', { value: 'green', variant: 'green', reason: 'DEFAULT' }, ['rules', 'missing-attribute']],
-  ['rule without a condition always matches', 'catch-all', { key: 'u' }, 'x', { value: 'blue', variant: 'blue', reason: 'TARGETING_MATCH', ruleId: 'everyone' }, ['rules']],
-  ['disabled: off variant even though a rule matches', 'kill-switched', { key: 'u' }, 'x', { value: 'red', variant: 'red', reason: 'DISABLED' }, ['disabled']],
-  ['disabled without off variant: caller default', 'disabled-no-off', { key: 'u' }, 'fallback', { value: 'fallback', variant: null, reason: 'DISABLED' }, ['disabled']],
-  ['disabled without off variant: no type check on the caller default', 'disabled-no-off', { key: 'u' }, 42, { value: 42, variant: null, reason: 'DISABLED' }, ['disabled', 'type-mismatch']],
-  ['disabled off variant of the wrong type for the default', 'kill-switched', { key: 'u' }, false, { value: false, variant: null, reason: 'ERROR', errorCode: 'TYPE_MISMATCH' }, ['disabled', 'type-mismatch']],
-  ['number flag', 'number-flag', { key: 'u', plan: 'enterprise' }, 0, { value: 100.5, variant: 'high', reason: 'TARGETING_MATCH', ruleId: 'big' }, ['types']],
+  [
+    'unknown flag',
+    'no-such-flag',
+    { key: 'u' },
+    'fallback',
+    { value: 'fallback', variant: null, reason: 'ERROR', errorCode: 'FLAG_NOT_FOUND' },
+    ['flag-not-found'],
+  ],
+  [
+    'unknown flag named like an Object.prototype member',
+    'constructor',
+    { key: 'u' },
+    'fallback',
+    { value: 'fallback', variant: null, reason: 'ERROR', errorCode: 'FLAG_NOT_FOUND' },
+    ['flag-not-found', 'prototype-attribute'],
+  ],
+  [
+    'unknown flag, null default',
+    'toString',
+    { key: 'u' },
+    null,
+    { value: null, variant: null, reason: 'ERROR', errorCode: 'FLAG_NOT_FOUND' },
+    ['flag-not-found'],
+  ],
+  [
+    'first matching rule wins',
+    'ordered',
+    { key: 'u', country: 'US' },
+    'x',
+    { value: 'red', variant: 'red', reason: 'TARGETING_MATCH', ruleId: 'us' },
+    ['rules'],
+  ],
+  [
+    'second rule',
+    'ordered',
+    { key: 'u', country: 'CA' },
+    'x',
+    { value: 'blue', variant: 'blue', reason: 'TARGETING_MATCH', ruleId: 'north-america' },
+    ['rules'],
+  ],
+  [
+    'no rule: default serve',
+    'ordered',
+    { key: 'u', country: 'FR' },
+    'x',
+    { value: 'green', variant: 'green', reason: 'DEFAULT' },
+    ['rules'],
+  ],
+  [
+    'empty context: default serve',
+    'ordered',
+    {},
+    'x',
+    { value: 'green', variant: 'green', reason: 'DEFAULT' },
+    ['rules', 'missing-attribute'],
+  ],
+  [
+    'rule without a condition always matches',
+    'catch-all',
+    { key: 'u' },
+    'x',
+    { value: 'blue', variant: 'blue', reason: 'TARGETING_MATCH', ruleId: 'everyone' },
+    ['rules'],
+  ],
+  [
+    'disabled: off variant even though a rule matches',
+    'kill-switched',
+    { key: 'u' },
+    'x',
+    { value: 'red', variant: 'red', reason: 'DISABLED' },
+    ['disabled'],
+  ],
+  [
+    'disabled without off variant: caller default',
+    'disabled-no-off',
+    { key: 'u' },
+    'fallback',
+    { value: 'fallback', variant: null, reason: 'DISABLED' },
+    ['disabled'],
+  ],
+  [
+    'disabled without off variant: no type check on the caller default',
+    'disabled-no-off',
+    { key: 'u' },
+    42,
+    { value: 42, variant: null, reason: 'DISABLED' },
+    ['disabled', 'type-mismatch'],
+  ],
+  [
+    'disabled off variant of the wrong type for the default',
+    'kill-switched',
+    { key: 'u' },
+    false,
+    { value: false, variant: null, reason: 'ERROR', errorCode: 'TYPE_MISMATCH' },
+    ['disabled', 'type-mismatch'],
+  ],
+  [
+    'number flag',
+    'number-flag',
+    { key: 'u', plan: 'enterprise' },
+    0,
+    { value: 100.5, variant: 'high', reason: 'TARGETING_MATCH', ruleId: 'big' },
+    ['types'],
+  ],
   ['number flag, default serve', 'number-flag', { key: 'u' }, 0, { value: 10, variant: 'low', reason: 'DEFAULT' }, ['types']],
-  ['number flag with a string default: type mismatch', 'number-flag', { key: 'u' }, '0', { value: '0', variant: null, reason: 'ERROR', errorCode: 'TYPE_MISMATCH' }, ['types', 'type-mismatch']],
-  ['number flag with a null default: no type check', 'number-flag', { key: 'u' }, null, { value: 10, variant: 'low', reason: 'DEFAULT' }, ['types']],
-  ['json flag, object value', 'json-flag', { key: 'u' }, {}, { value: { color: 'red', sizes: [1, 2], nested: { ok: true } }, variant: 'object', reason: 'DEFAULT' }, ['types']],
-  ['json flag, array value with an object default (both "object")', 'json-flag', { key: 'u', wants: 'array' }, {}, { value: [1, 'two', null], variant: 'array', reason: 'TARGETING_MATCH', ruleId: 'arr' }, ['types']],
-  ['json flag with a string default: type mismatch', 'json-flag', { key: 'u' }, 'none', { value: 'none', variant: null, reason: 'ERROR', errorCode: 'TYPE_MISMATCH' }, ['types', 'type-mismatch']],
-  ['boolean flag with a string default: type mismatch', 'bool-flag', { key: 'u' }, 'yes', { value: 'yes', variant: null, reason: 'ERROR', errorCode: 'TYPE_MISMATCH' }, ['types', 'type-mismatch']],
-  ['boolean flag with a number default: type mismatch', 'bool-flag', { key: 'u' }, 0, { value: 0, variant: null, reason: 'ERROR', errorCode: 'TYPE_MISMATCH' }, ['types', 'type-mismatch']],
+  [
+    'number flag with a string default: type mismatch',
+    'number-flag',
+    { key: 'u' },
+    '0',
+    { value: '0', variant: null, reason: 'ERROR', errorCode: 'TYPE_MISMATCH' },
+    ['types', 'type-mismatch'],
+  ],
+  [
+    'number flag with a null default: no type check',
+    'number-flag',
+    { key: 'u' },
+    null,
+    { value: 10, variant: 'low', reason: 'DEFAULT' },
+    ['types'],
+  ],
+  [
+    'json flag, object value',
+    'json-flag',
+    { key: 'u' },
+    {},
+    { value: { color: 'red', sizes: [1, 2], nested: { ok: true } }, variant: 'object', reason: 'DEFAULT' },
+    ['types'],
+  ],
+  [
+    'json flag, array value with an object default (both "object")',
+    'json-flag',
+    { key: 'u', wants: 'array' },
+    {},
+    { value: [1, 'two', null], variant: 'array', reason: 'TARGETING_MATCH', ruleId: 'arr' },
+    ['types'],
+  ],
+  [
+    'json flag with a string default: type mismatch',
+    'json-flag',
+    { key: 'u' },
+    'none',
+    { value: 'none', variant: null, reason: 'ERROR', errorCode: 'TYPE_MISMATCH' },
+    ['types', 'type-mismatch'],
+  ],
+  [
+    'boolean flag with a string default: type mismatch',
+    'bool-flag',
+    { key: 'u' },
+    'yes',
+    { value: 'yes', variant: null, reason: 'ERROR', errorCode: 'TYPE_MISMATCH' },
+    ['types', 'type-mismatch'],
+  ],
+  [
+    'boolean flag with a number default: type mismatch',
+    'bool-flag',
+    { key: 'u' },
+    0,
+    { value: 0, variant: null, reason: 'ERROR', errorCode: 'TYPE_MISMATCH' },
+    ['types', 'type-mismatch'],
+  ],
   ['boolean flag, boolean default', 'bool-flag', { key: 'u' }, false, { value: true, variant: 'on', reason: 'DEFAULT' }, ['types']],
-  ['string flag with a boolean default: type mismatch', 'ordered', { key: 'u', country: 'US' }, true, { value: true, variant: null, reason: 'ERROR', errorCode: 'TYPE_MISMATCH' }, ['types', 'type-mismatch']],
-  ['disabled boolean flag serves its off variant', 'bool-disabled', { key: 'u' }, true, { value: false, variant: 'off', reason: 'DISABLED' }, ['disabled']],
+  [
+    'string flag with a boolean default: type mismatch',
+    'ordered',
+    { key: 'u', country: 'US' },
+    true,
+    { value: true, variant: null, reason: 'ERROR', errorCode: 'TYPE_MISMATCH' },
+    ['types', 'type-mismatch'],
+  ],
+  [
+    'disabled boolean flag serves its off variant',
+    'bool-disabled',
+    { key: 'u' },
+    true,
+    { value: false, variant: 'off', reason: 'DISABLED' },
+    ['disabled'],
+  ],
 ];
 for (const [label, flag, context, def, expected, tags] of flagRows) {
   add({ name: `flags: ${label}`, tags, config: 'flags', flag, context, default: def, expected });
@@ -581,7 +1021,15 @@ for (const [label, flag, context, def, expected, tags] of flagRows) {
 // ---------------------------------------------------------------------------------------
 // 4. Prerequisites.
 
-const boolFlag = (key, extra) => ({ key, type: 'boolean', enabled: true, variants: BOOL, off_variant: 'off', default_serve: { variant: 'on' }, ...extra });
+const boolFlag = (key, extra) => ({
+  key,
+  type: 'boolean',
+  enabled: true,
+  variants: BOOL,
+  off_variant: 'off',
+  default_serve: { variant: 'on' },
+  ...extra,
+});
 const PARENT_SPLIT = [
   { variant: 'on', weight: 50 },
   { variant: 'off', weight: 50 },
@@ -601,10 +1049,18 @@ configs.prerequisites = doc({
     default_serve: { variant: 'on' },
   },
   'parent-disabled': boolFlag('parent-disabled', { enabled: false }),
-  'parent-disabled-no-off': { key: 'parent-disabled-no-off', type: 'boolean', enabled: false, variants: BOOL, default_serve: { variant: 'on' } },
+  'parent-disabled-no-off': {
+    key: 'parent-disabled-no-off',
+    type: 'boolean',
+    enabled: false,
+    variants: BOOL,
+    default_serve: { variant: 'on' },
+  },
   'needs-disabled-off': boolFlag('needs-disabled-off', { prerequisites: [{ flag: 'parent-disabled', variants: ['off'] }] }),
   'needs-disabled-on': boolFlag('needs-disabled-on', { prerequisites: [{ flag: 'parent-disabled', variants: ['on'] }] }),
-  'needs-disabled-no-off': boolFlag('needs-disabled-no-off', { prerequisites: [{ flag: 'parent-disabled-no-off', variants: ['on', 'off'] }] }),
+  'needs-disabled-no-off': boolFlag('needs-disabled-no-off', {
+    prerequisites: [{ flag: 'parent-disabled-no-off', variants: ['on', 'off'] }],
+  }),
   'needs-either': boolFlag('needs-either', { prerequisites: [{ flag: 'parent', variants: ['on', 'off'] }] }),
   grandchild: boolFlag('grandchild', { prerequisites: [{ flag: 'child', variants: ['on'] }] }),
   'two-prereqs': boolFlag('two-prereqs', {
@@ -626,7 +1082,13 @@ const FAIL_OFF = { value: false, variant: 'off', reason: 'PREREQUISITE_FAILED' }
 const prereqRows = [
   ['prerequisite met', 'child', { key: 'p-on' }, false, PASS],
   ['prerequisite not met: off variant', 'child', { key: 'p-off' }, false, FAIL_OFF],
-  ['prerequisite not met, no off variant: caller default', 'child-no-off', { key: 'p-off' }, true, { value: true, variant: null, reason: 'PREREQUISITE_FAILED' }],
+  [
+    'prerequisite not met, no off variant: caller default',
+    'child-no-off',
+    { key: 'p-off' },
+    true,
+    { value: true, variant: null, reason: 'PREREQUISITE_FAILED' },
+  ],
   ['prerequisite met, no off variant', 'child-no-off', { key: 'p-on' }, false, PASS],
   ['disabled prerequisite serves its off variant, which counts', 'needs-disabled-off', { key: 'u' }, false, PASS],
   ['disabled prerequisite does not serve on', 'needs-disabled-on', { key: 'u' }, false, FAIL_OFF],
@@ -636,8 +1098,20 @@ const prereqRows = [
   ['chain: child fails and serves off, grandchild fails', 'grandchild', { key: 'p-off' }, false, FAIL_OFF],
   ['all prerequisites must pass', 'two-prereqs', { key: 'p-on' }, false, PASS],
   ['one of two prerequisites fails', 'two-prereqs', { key: 'p-off' }, false, FAIL_OFF],
-  ['disabled is checked before prerequisites', 'disabled-child', { key: 'p-on' }, false, { value: false, variant: 'off', reason: 'DISABLED' }],
-  ['rules run after prerequisites pass', 'child-with-rule', { key: 'p-on', plan: 'pro' }, true, { value: false, variant: 'off', reason: 'TARGETING_MATCH', ruleId: 'pro' }],
+  [
+    'disabled is checked before prerequisites',
+    'disabled-child',
+    { key: 'p-on' },
+    false,
+    { value: false, variant: 'off', reason: 'DISABLED' },
+  ],
+  [
+    'rules run after prerequisites pass',
+    'child-with-rule',
+    { key: 'p-on', plan: 'pro' },
+    true,
+    { value: false, variant: 'off', reason: 'TARGETING_MATCH', ruleId: 'pro' },
+  ],
   ['failed prerequisite comes before rules', 'child-with-rule', { key: 'p-off', plan: 'pro' }, true, FAIL_OFF],
 ];
 for (const [label, flag, context, def, expected] of prereqRows) {
@@ -665,7 +1139,14 @@ configs['prerequisite-problems'] = {
     orphan: boolFlag('orphan', { prerequisites: [{ flag: 'missing-flag', variants: ['on'] }] }),
     'cycle-a': boolFlag('cycle-a', { prerequisites: [{ flag: 'cycle-b', variants: ['on'] }] }),
     'cycle-b': boolFlag('cycle-b', { prerequisites: [{ flag: 'cycle-a', variants: ['on'] }] }),
-    'cycle-no-off': { key: 'cycle-no-off', type: 'boolean', enabled: true, variants: BOOL, prerequisites: [{ flag: 'cycle-no-off', variants: ['on'] }], default_serve: { variant: 'on' } },
+    'cycle-no-off': {
+      key: 'cycle-no-off',
+      type: 'boolean',
+      enabled: true,
+      variants: BOOL,
+      prerequisites: [{ flag: 'cycle-no-off', variants: ['on'] }],
+      default_serve: { variant: 'on' },
+    },
     'cycle-disabled': boolFlag('cycle-disabled', { enabled: false, prerequisites: [{ flag: 'cycle-b', variants: ['on'] }] }),
     'on-cycle': boolFlag('on-cycle', { prerequisites: [{ flag: 'cycle-a', variants: ['on'] }] }),
   }),
@@ -675,12 +1156,32 @@ const problemRows = [
   ['unknown prerequisite flag fails', 'orphan', { key: 'u' }, false, FAIL_OFF],
   ['prerequisite cycle: first flag fails', 'cycle-a', { key: 'u' }, false, FAIL_OFF],
   ['prerequisite cycle: second flag fails', 'cycle-b', { key: 'u' }, false, FAIL_OFF],
-  ['self-prerequisite, no off variant: caller default', 'cycle-no-off', { key: 'u' }, true, { value: true, variant: null, reason: 'PREREQUISITE_FAILED' }],
-  ['disabled flag pointing into a cycle is simply disabled', 'cycle-disabled', { key: 'u' }, true, { value: false, variant: 'off', reason: 'DISABLED' }],
+  [
+    'self-prerequisite, no off variant: caller default',
+    'cycle-no-off',
+    { key: 'u' },
+    true,
+    { value: true, variant: null, reason: 'PREREQUISITE_FAILED' },
+  ],
+  [
+    'disabled flag pointing into a cycle is simply disabled',
+    'cycle-disabled',
+    { key: 'u' },
+    true,
+    { value: false, variant: 'off', reason: 'DISABLED' },
+  ],
   ['flag requiring "on" from a cyclic flag fails', 'on-cycle', { key: 'u' }, false, FAIL_OFF],
 ];
 for (const [label, flag, context, def, expected] of problemRows) {
-  add({ name: `prerequisites: ${label}`, tags: ['prerequisite', 'invalid-config'], config: 'prerequisite-problems', flag, context, default: def, expected });
+  add({
+    name: `prerequisites: ${label}`,
+    tags: ['prerequisite', 'invalid-config'],
+    config: 'prerequisite-problems',
+    flag,
+    context,
+    default: def,
+    expected,
+  });
 }
 
 // ---------------------------------------------------------------------------------------
@@ -713,9 +1214,23 @@ const splitFlags = {
   'rollout-12-5': { key: 'rollout-12-5', type: 'boolean', enabled: true, variants: BOOL, default_serve: { split: ROLLOUT } },
   'zero-first': { key: 'zero-first', type: 'boolean', enabled: true, variants: BOOL, default_serve: { split: ZERO_FIRST } },
   'zero-last': { key: 'zero-last', type: 'boolean', enabled: true, variants: BOOL, default_serve: { split: ZERO_LAST } },
-  'custom-salt': { key: 'custom-salt', type: 'boolean', enabled: true, variants: BOOL, salt: 'shared-salt', default_serve: { split: S3070 } },
+  'custom-salt': {
+    key: 'custom-salt',
+    type: 'boolean',
+    enabled: true,
+    variants: BOOL,
+    salt: 'shared-salt',
+    default_serve: { split: S3070 },
+  },
   'unicode-salt': { key: 'unicode-salt', type: 'boolean', enabled: true, variants: BOOL, salt: 'sälz-😀', default_serve: { split: S3070 } },
-  'by-company': { key: 'by-company', type: 'boolean', enabled: true, variants: BOOL, bucket_by: 'company_id', default_serve: { split: S3070 } },
+  'by-company': {
+    key: 'by-company',
+    type: 'boolean',
+    enabled: true,
+    variants: BOOL,
+    bucket_by: 'company_id',
+    default_serve: { split: S3070 },
+  },
   'rule-split': {
     key: 'rule-split',
     type: 'string',
@@ -749,24 +1264,54 @@ function splitCase(flagKey, label, context, { def = null, ruleId, tags = [] } = 
 }
 const exactly = (b) => (x) => x === b;
 for (let n = 1; n <= 8; n++) splitCase('split-30-70', `user-${n}`, { key: `user-${n}` }, { def: false });
-for (const b of [0, 2999, 3000, 9999]) splitCase('split-30-70', `unit on bucket ${b}`, { key: findUnit('split-30-70', exactly(b)) }, { def: false, tags: ['boundary'] });
-for (const b of [3332, 3333, 6665, 6666, 9999]) splitCase('three-way', `unit on bucket ${b}`, { key: findUnit('three-way', exactly(b)) }, { def: 'x', tags: ['boundary'] });
+for (const b of [0, 2999, 3000, 9999])
+  splitCase('split-30-70', `unit on bucket ${b}`, { key: findUnit('split-30-70', exactly(b)) }, { def: false, tags: ['boundary'] });
+for (const b of [3332, 3333, 6665, 6666, 9999])
+  splitCase('three-way', `unit on bucket ${b}`, { key: findUnit('three-way', exactly(b)) }, { def: 'x', tags: ['boundary'] });
 for (let n = 1; n <= 4; n++) splitCase('three-way', `user-${n}`, { key: `user-${n}` }, { def: 'x' });
-for (const b of [1249, 1250]) splitCase('rollout-12-5', `unit on bucket ${b}`, { key: findUnit('rollout-12-5', exactly(b)) }, { def: false, tags: ['boundary', 'rollout'] });
-splitCase('rollout-12-5', 'a unit inside 12.5 %', { key: findUnit('rollout-12-5', (b) => b < 1250, 'member-') }, { def: false, tags: ['rollout'] });
-splitCase('rollout-12-5', 'a unit outside 12.5 %', { key: findUnit('rollout-12-5', (b) => b >= 1250, 'member-') }, { def: false, tags: ['rollout'] });
-for (const b of [0, 9999]) splitCase('zero-first', `0 % first slice, bucket ${b}`, { key: findUnit('zero-first', exactly(b)) }, { def: false, tags: ['boundary'] });
-for (const b of [0, 9999]) splitCase('zero-last', `0 % last slice, bucket ${b}`, { key: findUnit('zero-last', exactly(b)) }, { def: false, tags: ['boundary'] });
-for (const u of ['user-1', 'user-2', 'user-3']) splitCase('custom-salt', `salt is not the flag key, ${u}`, { key: u }, { def: false, tags: ['salt'] });
-for (const u of ['user-1', 'José', '😀']) splitCase('unicode-salt', `non-ASCII salt, ${u}`, { key: u }, { def: false, tags: ['salt', 'non-ascii'] });
-for (const u of ['José', 'ユーザー42', '用户', '😀', '👨‍👩‍👧‍👦', 'naïve-ü', 'Привет']) splitCase('split-30-70', `non-ASCII unit ${u}`, { key: u }, { def: false, tags: ['non-ascii'] });
+for (const b of [1249, 1250])
+  splitCase(
+    'rollout-12-5',
+    `unit on bucket ${b}`,
+    { key: findUnit('rollout-12-5', exactly(b)) },
+    { def: false, tags: ['boundary', 'rollout'] },
+  );
+splitCase(
+  'rollout-12-5',
+  'a unit inside 12.5 %',
+  { key: findUnit('rollout-12-5', (b) => b < 1250, 'member-') },
+  { def: false, tags: ['rollout'] },
+);
+splitCase(
+  'rollout-12-5',
+  'a unit outside 12.5 %',
+  { key: findUnit('rollout-12-5', (b) => b >= 1250, 'member-') },
+  { def: false, tags: ['rollout'] },
+);
+for (const b of [0, 9999])
+  splitCase('zero-first', `0 % first slice, bucket ${b}`, { key: findUnit('zero-first', exactly(b)) }, { def: false, tags: ['boundary'] });
+for (const b of [0, 9999])
+  splitCase('zero-last', `0 % last slice, bucket ${b}`, { key: findUnit('zero-last', exactly(b)) }, { def: false, tags: ['boundary'] });
+for (const u of ['user-1', 'user-2', 'user-3'])
+  splitCase('custom-salt', `salt is not the flag key, ${u}`, { key: u }, { def: false, tags: ['salt'] });
+for (const u of ['user-1', 'José', '😀'])
+  splitCase('unicode-salt', `non-ASCII salt, ${u}`, { key: u }, { def: false, tags: ['salt', 'non-ascii'] });
+for (const u of ['José', 'ユーザー42', '用户', '😀', '👨‍👩‍👧‍👦', 'naïve-ü', 'Привет'])
+  splitCase('split-30-70', `non-ASCII unit ${u}`, { key: u }, { def: false, tags: ['non-ascii'] });
 splitCase('split-30-70', 'empty string is a unit', { key: '' }, { def: false });
 splitCase('split-30-70', 'numeric key is stringified', { key: 42 }, { def: false, tags: ['coercion'] });
 splitCase('split-30-70', 'numeric key with decimals', { key: 1.5 }, { def: false, tags: ['coercion'] });
 splitCase('split-30-70', 'null default: no type check', { key: 'user-9' }, { def: null });
-for (const u of ['acme', 'globex', 'initech']) splitCase('by-company', `bucket_by company_id=${u}`, { key: 'same-user', company_id: u }, { def: false, tags: ['bucket-by'] });
+for (const u of ['acme', 'globex', 'initech'])
+  splitCase('by-company', `bucket_by company_id=${u}`, { key: 'same-user', company_id: u }, { def: false, tags: ['bucket-by'] });
 splitCase('by-company', 'bucket_by numeric company_id', { key: 'u', company_id: 12345 }, { def: false, tags: ['bucket-by', 'coercion'] });
-for (let n = 1; n <= 4; n++) splitCase('rule-split', `split inside a rule, user-${n}`, { key: `user-${n}`, beta: true }, { def: 'x', ruleId: 'beta-split', tags: ['rules'] });
+for (let n = 1; n <= 4; n++)
+  splitCase(
+    'rule-split',
+    `split inside a rule, user-${n}`,
+    { key: `user-${n}`, beta: true },
+    { def: 'x', ruleId: 'beta-split', tags: ['rules'] },
+  );
 
 const MISSING_KEY = (def) => ({ value: def, variant: null, reason: 'ERROR', errorCode: 'TARGETING_KEY_MISSING' });
 const missingRows = [
@@ -779,7 +1324,15 @@ const missingRows = [
   ['rule-split', 'split in a matching rule, no key', { beta: true }, 'fallback'],
 ];
 for (const [flag, label, context, def] of missingRows) {
-  add({ name: `splits: ${flag}, ${label}`, tags: ['split', 'missing-attribute'], config: 'splits', flag, context, default: def, expected: MISSING_KEY(def) });
+  add({
+    name: `splits: ${flag}, ${label}`,
+    tags: ['split', 'missing-attribute'],
+    config: 'splits',
+    flag,
+    context,
+    default: def,
+    expected: MISSING_KEY(def),
+  });
 }
 add({
   name: 'splits: rule-split, rule does not match: fixed default serve',
@@ -894,15 +1447,32 @@ const experiments = {
       { key: 'treatment', weight: 50 },
     ],
   },
-  'draft-exp': { key: 'draft-exp', status: 'DRAFT', variants: [{ key: 'control', weight: 50 }, { key: 'treatment', weight: 50 }] },
-  'completed-exp': { key: 'completed-exp', status: 'COMPLETED', variants: [{ key: 'control', weight: 50 }, { key: 'treatment', weight: 50 }] },
-  'archived-exp': { key: 'archived-exp', status: 'ARCHIVED', variants: [{ key: 'control', weight: 50 }, { key: 'treatment', weight: 50 }] },
+  'draft-exp': {
+    key: 'draft-exp',
+    status: 'DRAFT',
+    variants: [
+      { key: 'control', weight: 50 },
+      { key: 'treatment', weight: 50 },
+    ],
+  },
+  'completed-exp': {
+    key: 'completed-exp',
+    status: 'COMPLETED',
+    variants: [
+      { key: 'control', weight: 50 },
+      { key: 'treatment', weight: 50 },
+    ],
+  },
+  'archived-exp': {
+    key: 'archived-exp',
+    status: 'ARCHIVED',
+    variants: [
+      { key: 'control', weight: 50 },
+      { key: 'treatment', weight: 50 },
+    ],
+  },
 };
-configs.experiments = doc(
-  {},
-  { internal: { key: 'internal', included: ['staff-1'] } },
-  experiments,
-);
+configs.experiments = doc({}, { internal: { key: 'internal', included: ['staff-1'] } }, experiments);
 
 /** The contract's experiment evaluation, with targeting outcome supplied by hand. */
 function experimentOutcome(expKey, context, targeted) {
@@ -910,7 +1480,10 @@ function experimentOutcome(expKey, context, targeted) {
   const notIn = (why) => ({ expected: { value: null, variant: null, reason: 'DEFAULT', inExperiment: false }, note: why, enrolled: false });
   if (e.status === 'PAUSED') {
     const c = e.variants[0];
-    return { expected: { value: c.value === undefined ? c.key : c.value, variant: c.key, reason: 'DISABLED', inExperiment: false }, note: 'paused: control for everyone' };
+    return {
+      expected: { value: c.value === undefined ? c.key : c.value, variant: c.key, reason: 'DISABLED', inExperiment: false },
+      note: 'paused: control for everyone',
+    };
   }
   if (e.status !== 'RUNNING') return notIn(`status ${e.status}`);
   const unit = unitOf(context, e.bucket_by ?? 'key');
@@ -943,36 +1516,78 @@ function experimentOutcome(expKey, context, targeted) {
 function expCase(expKey, label, context, { targeted = true, def = null, tags = [] } = {}) {
   const { expected, note } = experimentOutcome(expKey, context, targeted);
   if (expected.variant === null) expected.value = def;
-  add({ name: `experiments: ${expKey}, ${label}`, tags: ['experiment', ...tags], config: 'experiments', flag: expKey, context, default: def, expected, note });
+  add({
+    name: `experiments: ${expKey}, ${label}`,
+    tags: ['experiment', ...tags],
+    config: 'experiments',
+    flag: expKey,
+    context,
+    default: def,
+    expected,
+    note,
+  });
 }
 
 for (let n = 1; n <= 6; n++) expCase('checkout-exp', `user-${n}`, { key: `user-${n}` }, { def: 'default' });
-for (const b of [4999, 5000]) expCase('checkout-exp', `split boundary, bucket ${b}`, { key: findUnit('checkout-exp', exactly(b)) }, { def: 'default', tags: ['boundary'] });
-for (const u of ['José', 'ユーザー42', '😀', 'a\ud800b']) expCase('checkout-exp', `non-ASCII unit ${JSON.stringify(u)}`, { key: u }, { def: 'default', tags: ['non-ascii'] });
+for (const b of [4999, 5000])
+  expCase(
+    'checkout-exp',
+    `split boundary, bucket ${b}`,
+    { key: findUnit('checkout-exp', exactly(b)) },
+    { def: 'default', tags: ['boundary'] },
+  );
+for (const u of ['José', 'ユーザー42', '😀', 'a\ud800b'])
+  expCase('checkout-exp', `non-ASCII unit ${JSON.stringify(u)}`, { key: u }, { def: 'default', tags: ['non-ascii'] });
 expCase('checkout-exp', 'no key: not enrolled', { country: 'US' }, { def: 'default', tags: ['missing-attribute'] });
 expCase('checkout-exp', 'boolean key: not enrolled', { key: false }, { def: 'default', tags: ['missing-attribute'] });
 expCase('checkout-exp', 'numeric key', { key: 7 }, { def: 'default', tags: ['coercion'] });
 for (let n = 1; n <= 5; n++) expCase('no-values', `variant key is the value, user-${n}`, { key: `user-${n}` }, { def: 'default' });
 // Traffic: units just inside and just outside 40 %, and a few ordinary ones.
 const trafficSalt = 'partial-traffic.traffic';
-expCase('partial-traffic', 'traffic bucket 3999 is inside 40 %', { key: findUnit(trafficSalt, exactly(3999)) }, { def: false, tags: ['traffic', 'boundary'] });
-expCase('partial-traffic', 'traffic bucket 4000 is outside 40 %', { key: findUnit(trafficSalt, exactly(4000)) }, { def: false, tags: ['traffic', 'boundary'] });
+expCase(
+  'partial-traffic',
+  'traffic bucket 3999 is inside 40 %',
+  { key: findUnit(trafficSalt, exactly(3999)) },
+  { def: false, tags: ['traffic', 'boundary'] },
+);
+expCase(
+  'partial-traffic',
+  'traffic bucket 4000 is outside 40 %',
+  { key: findUnit(trafficSalt, exactly(4000)) },
+  { def: false, tags: ['traffic', 'boundary'] },
+);
 expCase('partial-traffic', 'traffic bucket 0', { key: findUnit(trafficSalt, exactly(0)) }, { def: false, tags: ['traffic', 'boundary'] });
 for (let n = 1; n <= 6; n++) expCase('partial-traffic', `user-${n}`, { key: `user-${n}` }, { def: false, tags: ['traffic'] });
-expCase('partial-traffic', 'wrong-typed caller default: type mismatch when enrolled', { key: findUnit(trafficSalt, exactly(0)) }, { def: 'nope', tags: ['traffic', 'type-mismatch'] });
+expCase(
+  'partial-traffic',
+  'wrong-typed caller default: type mismatch when enrolled',
+  { key: findUnit(trafficSalt, exactly(0)) },
+  { def: 'nope', tags: ['traffic', 'type-mismatch'] },
+);
 {
   // Enrolled unit + a default of another type: the caller's default, ERROR / TYPE_MISMATCH, no exposure.
   const last = cases[cases.length - 1];
-  if (last.expected.inExperiment) last.expected = { value: 'nope', variant: null, reason: 'ERROR', errorCode: 'TYPE_MISMATCH', inExperiment: false };
+  if (last.expected.inExperiment)
+    last.expected = { value: 'nope', variant: null, reason: 'ERROR', errorCode: 'TYPE_MISMATCH', inExperiment: false };
   else throw new Error('expected an enrolled unit');
 }
-expCase('zero-traffic', '0 % traffic enrolls nobody', { key: findUnit('zero-traffic.traffic', exactly(0)) }, { def: 'default', tags: ['traffic', 'boundary'] });
+expCase(
+  'zero-traffic',
+  '0 % traffic enrolls nobody',
+  { key: findUnit('zero-traffic.traffic', exactly(0)) },
+  { def: 'default', tags: ['traffic', 'boundary'] },
+);
 // Targeting (by hand) then bucketing (by reference).
 expCase('targeted-exp', 'targeted country', { key: 'user-1', country: 'US' }, { targeted: true, def: 0, tags: ['targeting'] });
 expCase('targeted-exp', 'targeted country, user-2', { key: 'user-2', country: 'CA' }, { targeted: true, def: 0, tags: ['targeting'] });
 expCase('targeted-exp', 'untargeted country', { key: 'user-1', country: 'FR' }, { targeted: false, def: 0, tags: ['targeting'] });
 expCase('targeted-exp', 'country missing', { key: 'user-1' }, { targeted: false, def: 0, tags: ['targeting', 'missing-attribute'] });
-expCase('targeted-exp', 'excluded by segment', { key: 'staff-1', country: 'US' }, { targeted: false, def: 0, tags: ['targeting', 'segment'] });
+expCase(
+  'targeted-exp',
+  'excluded by segment',
+  { key: 'staff-1', country: 'US' },
+  { targeted: false, def: 0, tags: ['targeting', 'segment'] },
+);
 // Namespaces: the same unit can be in at most one of ns-left [0, 50) and ns-right [50, 100).
 const nsSalt = 'ns.checkout';
 for (const b of [0, 4999, 5000, 9999]) {
@@ -991,12 +1606,19 @@ for (let n = 1; n <= 4; n++) {
   expCase('ns-left', `user-${n}`, { key: `user-${n}` }, { def: 'default', tags: ['namespace'] });
   expCase('ns-right', `user-${n}`, { key: `user-${n}` }, { def: 'default', tags: ['namespace'] });
 }
-for (const a of ['acct-1', 'acct-2', 'acct-3']) expCase('by-account', `bucket_by account with custom salt, ${a}`, { key: 'same-user', account: a }, { def: {}, tags: ['bucket-by', 'salt'] });
+for (const a of ['acct-1', 'acct-2', 'acct-3'])
+  expCase(
+    'by-account',
+    `bucket_by account with custom salt, ${a}`,
+    { key: 'same-user', account: a },
+    { def: {}, tags: ['bucket-by', 'salt'] },
+  );
 expCase('by-account', 'bucket_by account missing', { key: 'user-1' }, { def: {}, tags: ['bucket-by', 'missing-attribute'] });
 expCase('paused-exp', 'paused serves control', { key: 'user-1' }, { def: 'default', tags: ['status'] });
 expCase('paused-exp', 'paused serves control even without a key', {}, { def: 'default', tags: ['status'] });
 expCase('paused-no-value', 'paused control without value serves its key', { key: 'user-1' }, { def: 'default', tags: ['status'] });
-for (const k of ['draft-exp', 'completed-exp', 'archived-exp']) expCase(k, 'not running: caller default', { key: 'user-1' }, { def: 'default', tags: ['status'] });
+for (const k of ['draft-exp', 'completed-exp', 'archived-exp'])
+  expCase(k, 'not running: caller default', { key: 'user-1' }, { def: 'default', tags: ['status'] });
 // ---------------------------------------------------------------------------------------
 
 const file = {

@@ -35,7 +35,9 @@ const BENCHMARKS = {
 
 // Heap figures need a manual GC: re-run under --expose-gc when it is missing.
 if (typeof globalThis.gc !== 'function') {
-  const res = spawnSync(process.execPath, ['--expose-gc', ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
+  const res = spawnSync(process.execPath, ['--expose-gc', ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
+    stdio: 'inherit',
+  });
   process.exit(res.status ?? 1);
 }
 
@@ -62,7 +64,12 @@ for (const name of names) {
 
 /** Rebuilds RESULTS.md from the section files: known benchmarks first, in order, then any others. */
 function writeResults() {
-  const present = fs.existsSync(resultsDir) ? fs.readdirSync(resultsDir).filter((f) => f.endsWith('.md')).map((f) => f.slice(0, -3)) : [];
+  const present = fs.existsSync(resultsDir)
+    ? fs
+        .readdirSync(resultsDir)
+        .filter((f) => f.endsWith('.md'))
+        .map((f) => f.slice(0, -3))
+    : [];
   const order = [...Object.keys(BENCHMARKS).filter((n) => present.includes(n)), ...present.filter((n) => !(n in BENCHMARKS)).sort()];
   const parts = [
     '# Switchyard benchmark results',

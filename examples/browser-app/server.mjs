@@ -45,7 +45,11 @@ export async function startExampleServer({ switchyardUrl, clientKey, port = 0, h
   const { port: actual } = server.address();
   return {
     url: `http://${host}:${actual}`,
-    close: () => new Promise((resolve) => { server.closeAllConnections?.(); server.close(() => resolve()); }),
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections?.();
+        server.close(() => resolve());
+      }),
   };
 }
 

@@ -1,8 +1,12 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: { index: 'src/index.ts', cli: 'src/cli.ts', 'sqlite-writer-worker': 'src/store/sqlite/writer-worker.ts',
-    'sqlite-checkpoint-worker': 'src/store/sqlite/checkpoint-worker.ts' },
+  entry: {
+    index: 'src/index.ts',
+    cli: 'src/cli.ts',
+    'sqlite-writer-worker': 'src/store/sqlite/writer-worker.ts',
+    'sqlite-checkpoint-worker': 'src/store/sqlite/checkpoint-worker.ts',
+  },
   format: ['esm'],
   dts: { entry: { index: 'src/index.ts' } },
   clean: true,

@@ -197,7 +197,9 @@ export async function run(options) {
   if (sw) {
     for (const id of SCENARIO_IDS) {
       heap[id] = await heapCheck(sw.inst.scenarios[id].run, sw.contexts, heapN);
-      log(`  heap ${id}: ${mib(heap[id].before)} -> ${mib(heap[id].after)} (${signedKib(heap[id].delta)}), ${heap[id].gcsDuringLoop} GC(s) during ${heapN.toLocaleString('en-US')} evaluations`);
+      log(
+        `  heap ${id}: ${mib(heap[id].before)} -> ${mib(heap[id].after)} (${signedKib(heap[id].delta)}), ${heap[id].gcsDuringLoop} GC(s) during ${heapN.toLocaleString('en-US')} evaluations`,
+      );
     }
   }
 
@@ -222,7 +224,9 @@ export async function run(options) {
   const L = [];
   L.push('## Evaluation: `evaluate` vs peer SDKs');
   L.push('');
-  L.push(`Measured on ${machineLine(m)}. mitata ${packageVersion('mitata')}; ${users.length.toLocaleString('en-US')} distinct pre-generated users cycled per call; ${rounds} round(s), each cell the median over rounds of mitata's p50 (ns per evaluation, lower is better), clock: ${CLOCK === 'cpu' ? 'process CPU time (user + system; immune to time spent descheduled on a shared machine)' : 'wall (hrtime)'}. 1-minute load average ${loadBefore.toFixed(2)} before, ${os.loadavg()[0].toFixed(2)} after. Wall time ${Math.round((Date.now() - started) / 1000)} s${quick ? '; **quick mode** (shorter runs, not for publishing)' : ''}.`);
+  L.push(
+    `Measured on ${machineLine(m)}. mitata ${packageVersion('mitata')}; ${users.length.toLocaleString('en-US')} distinct pre-generated users cycled per call; ${rounds} round(s), each cell the median over rounds of mitata's p50 (ns per evaluation, lower is better), clock: ${CLOCK === 'cpu' ? 'process CPU time (user + system; immune to time spent descheduled on a shared machine)' : 'wall (hrtime)'}. 1-minute load average ${loadBefore.toFixed(2)} before, ${os.loadavg()[0].toFixed(2)} after. Wall time ${Math.round((Date.now() - started) / 1000)} s${quick ? '; **quick mode** (shorter runs, not for publishing)' : ''}.`,
+  );
   L.push('');
   L.push('### ns per evaluation (median)');
   L.push('');
@@ -230,7 +234,9 @@ export async function run(options) {
   L.push(`|---|---|${SCENARIO_IDS.map(() => '--:').join('|')}|`);
   for (const e of entries) {
     const bold = e.adapter.role === 'switchyard' ? '**' : '';
-    L.push(`| ${bold}${e.adapter.name}${bold} | ${e.version} | ${SCENARIO_IDS.map((s) => `${bold}${fmtNs(ns(e.adapter.id, s))}${bold}`).join(' | ')} |`);
+    L.push(
+      `| ${bold}${e.adapter.name}${bold} | ${e.version} | ${SCENARIO_IDS.map((s) => `${bold}${fmtNs(ns(e.adapter.id, s))}${bold}`).join(' | ')} |`,
+    );
   }
   L.push('');
   L.push('### Speed vs the fastest peer (fastest peer ns / row ns; > 1 is faster)');
@@ -242,11 +248,15 @@ export async function run(options) {
     L.push(`| ${e.adapter.name} | ${SCENARIO_IDS.map((s) => `${(fastestPeer[s].ns / ns(e.adapter.id, s)).toFixed(2)}×`).join(' | ')} |`);
   }
   L.push('');
-  L.push(`Target: Switchyard at least ${TARGET_RATIO}× faster than the fastest peer in every scenario, in the same run — ${verdicts.every((v) => v.ok) ? '**met**' : '**NOT met**'}: ${verdicts.map((v) => `${v.id.toUpperCase()} ${v.ratio.toFixed(1)}× ${v.ok ? '✅' : '❌'}`).join(', ')}. Reference absolute figures from the issue (S1 ≤ ${TARGET_NS.s1}, S2 ≤ ${TARGET_NS.s2}, S3 ≤ ${TARGET_NS.s3}, S4 ≤ ${TARGET_NS.s4} ns): ${verdicts.map((v) => `${v.id.toUpperCase()} ${fmtNs(v.mine)} ${v.absOk ? '✅' : '❌'}`).join(', ')}.`);
+  L.push(
+    `Target: Switchyard at least ${TARGET_RATIO}× faster than the fastest peer in every scenario, in the same run — ${verdicts.every((v) => v.ok) ? '**met**' : '**NOT met**'}: ${verdicts.map((v) => `${v.id.toUpperCase()} ${v.ratio.toFixed(1)}× ${v.ok ? '✅' : '❌'}`).join(', ')}. Reference absolute figures from the issue (S1 ≤ ${TARGET_NS.s1}, S2 ≤ ${TARGET_NS.s2}, S3 ≤ ${TARGET_NS.s3}, S4 ≤ ${TARGET_NS.s4} ns): ${verdicts.map((v) => `${v.id.toUpperCase()} ${fmtNs(v.mine)} ${v.absOk ? '✅' : '❌'}`).join(', ')}.`,
+  );
   L.push('');
   L.push('### Sanity: the same answers from every SDK (all 10,000 users)');
   L.push('');
-  L.push('S1 must be 100 % true, S2 ≈ 50 %, S3 ≈ 20 % (every user misses rules 1–4 and reaches the 20 % rollout; "reached rule 5" where the SDK reports the matched rule), S4 ≈ 34 / 33 / 33 (control / a / b). Each SDK hashes differently, so the exact users differ; the shares must not.');
+  L.push(
+    'S1 must be 100 % true, S2 ≈ 50 %, S3 ≈ 20 % (every user misses rules 1–4 and reaches the 20 % rollout; "reached rule 5" where the SDK reports the matched rule), S4 ≈ 34 / 33 / 33 (control / a / b). Each SDK hashes differently, so the exact users differ; the shares must not.',
+  );
   L.push('');
   L.push(`| SDK | ${SCENARIO_IDS.map((s) => SCENARIO_LABELS[s]).join(' | ')} |`);
   L.push(`|---|${SCENARIO_IDS.map(() => '---').join('|')}|`);
@@ -258,7 +268,9 @@ export async function run(options) {
   if (sw) {
     L.push(`### Heap: ${heapN.toLocaleString('en-US')} Switchyard evaluations per scenario`);
     L.push('');
-    L.push('After warm-up; `heapUsed` after two forced GCs (`node --expose-gc`) before and after the loop, and the number of GCs V8 ran during the loop.');
+    L.push(
+      'After warm-up; `heapUsed` after two forced GCs (`node --expose-gc`) before and after the loop, and the number of GCs V8 ran during the loop.',
+    );
     L.push('');
     L.push('| scenario | heapUsed before | heapUsed after | growth | GCs during loop |');
     L.push('|---|--:|--:|--:|--:|');
@@ -271,8 +283,12 @@ export async function run(options) {
   L.push('### What is timed');
   L.push('');
   for (const e of entries) L.push(`- **${e.adapter.name}**: ${e.adapter.api}.`);
-  L.push('- Every call evaluates the next of the 10,000 users (contexts built beforehand in each SDK\'s own shape), through a benchmark function compiled separately for each SDK and scenario so no SDK\'s call site is made polymorphic by another\'s. Everything is warmed up by the sanity pass (2 × 10,000 evaluations of every scenario) before timing.');
-  L.push('- Equivalence notes: GrowthBook has no `ends_with` (an anchored `$regex` is used); Unleash has no `eq` (`IN` with one value) and its rules are strategies; LaunchDarkly has no semver `>=` (negated `semVerLessThan`) and its 20 % rollout is the fallthrough; flagd\'s rules are a JsonLogic `if` chain and its rollouts `fractional`.');
+  L.push(
+    "- Every call evaluates the next of the 10,000 users (contexts built beforehand in each SDK's own shape), through a benchmark function compiled separately for each SDK and scenario so no SDK's call site is made polymorphic by another's. Everything is warmed up by the sanity pass (2 × 10,000 evaluations of every scenario) before timing.",
+  );
+  L.push(
+    "- Equivalence notes: GrowthBook has no `ends_with` (an anchored `$regex` is used); Unleash has no `eq` (`IN` with one value) and its rules are strategies; LaunchDarkly has no semver `>=` (negated `semVerLessThan`) and its 20 % rollout is the fallthrough; flagd's rules are a JsonLogic `if` chain and its rollouts `fractional`.",
+  );
   L.push('');
 
   const text = L.join('\n');

@@ -22,8 +22,26 @@ export const KEYS = Object.freeze({
 
 /** S3 rule 1: `country in` these 20 values. No generated user has one of them. */
 export const TARGET_COUNTRIES = Object.freeze([
-  'US', 'CA', 'GB', 'DE', 'FR', 'ES', 'IT', 'NL', 'SE', 'NO',
-  'DK', 'FI', 'IE', 'PT', 'AT', 'CH', 'BE', 'PL', 'AU', 'NZ',
+  'US',
+  'CA',
+  'GB',
+  'DE',
+  'FR',
+  'ES',
+  'IT',
+  'NL',
+  'SE',
+  'NO',
+  'DK',
+  'FI',
+  'IE',
+  'PT',
+  'AT',
+  'CH',
+  'BE',
+  'PL',
+  'AU',
+  'NZ',
 ]);
 /** S3 rule 2: `plan eq` this. */
 export const TARGET_PLAN = 'enterprise';
@@ -164,7 +182,8 @@ export function checkSummary(scenario, summary) {
   const problems = [];
   if (e.kind === 'boolean') {
     const got = /** @type {number} */ (summary.truePercent);
-    if (Math.abs(got - e.truePercent) > e.tolerance) problems.push(`${scenario}: ${got.toFixed(1)} % true, expected ${e.truePercent} ± ${e.tolerance}`);
+    if (Math.abs(got - e.truePercent) > e.tolerance)
+      problems.push(`${scenario}: ${got.toFixed(1)} % true, expected ${e.truePercent} ± ${e.tolerance}`);
     if (scenario === 's3' && summary.lastRulePercent !== null && summary.lastRulePercent !== undefined && summary.lastRulePercent !== 100) {
       problems.push(`s3: only ${summary.lastRulePercent.toFixed(1)} % of users reached the last rule`);
     }
@@ -187,7 +206,7 @@ export function checkSummary(scenario, summary) {
  */
 export function formatSummary(scenario, summary) {
   if (EXPECTATIONS[scenario].kind === 'boolean') {
-    let s = `${(/** @type {number} */ (summary.truePercent)).toFixed(1)} % true`;
+    let s = `${/** @type {number} */ (summary.truePercent).toFixed(1)} % true`;
     if (scenario === 's3' && typeof summary.lastRulePercent === 'number') s += `, ${summary.lastRulePercent.toFixed(0)} % reached rule 5`;
     return s;
   }

@@ -66,40 +66,89 @@ function stubFetch() {
   return async (url, init) => {
     if (url.endsWith('/sdk/v1/events')) {
       const n = JSON.parse(init.body).events.length;
-      return new Response(JSON.stringify({ data: { accepted: n, duplicates: 0 } }), { status: 202, headers: { 'content-type': 'application/json' } });
+      return new Response(JSON.stringify({ data: { accepted: n, duplicates: 0 } }), {
+        status: 202,
+        headers: { 'content-type': 'application/json' },
+      });
     }
-    return new Promise((_resolve, reject) => init.signal?.addEventListener('abort', () => reject(Object.assign(new Error('aborted'), { name: 'AbortError' }))));
+    return new Promise((_resolve, reject) =>
+      init.signal?.addEventListener('abort', () => reject(Object.assign(new Error('aborted'), { name: 'AbortError' }))),
+    );
   };
 }
 
 /** 10,000 flags of every type and shape a real config mixes. */
 function bigDocument(n = 10_000) {
   const flags = {};
-  const ON_OFF = [{ key: 'on', value: true }, { key: 'off', value: false }];
+  const ON_OFF = [
+    { key: 'on', value: true },
+    { key: 'off', value: false },
+  ];
   for (let i = 0; i < n; i++) {
     const key = `flag-${String(i).padStart(5, '0')}`;
     switch (i % 4) {
       case 0:
-        flags[key] = { key, type: 'boolean', enabled: true, variants: ON_OFF, off_variant: 'off', rules: [], default_serve: { variant: 'on' } };
+        flags[key] = {
+          key,
+          type: 'boolean',
+          enabled: true,
+          variants: ON_OFF,
+          off_variant: 'off',
+          rules: [],
+          default_serve: { variant: 'on' },
+        };
         break;
       case 1:
-        flags[key] = { key, type: 'boolean', enabled: true, variants: ON_OFF, off_variant: 'off', rules: [], default_serve: { split: [{ variant: 'on', weight: 25 }, { variant: 'off', weight: 75 }] } };
+        flags[key] = {
+          key,
+          type: 'boolean',
+          enabled: true,
+          variants: ON_OFF,
+          off_variant: 'off',
+          rules: [],
+          default_serve: {
+            split: [
+              { variant: 'on', weight: 25 },
+              { variant: 'off', weight: 75 },
+            ],
+          },
+        };
         break;
       case 2:
         flags[key] = {
-          key, type: 'string', enabled: true,
-          variants: [{ key: 'a', value: 'alpha' }, { key: 'b', value: 'beta' }, { key: 'c', value: 'gamma' }],
+          key,
+          type: 'string',
+          enabled: true,
+          variants: [
+            { key: 'a', value: 'alpha' },
+            { key: 'b', value: 'beta' },
+            { key: 'c', value: 'gamma' },
+          ],
           rules: [
             { id: 'eu', when: { attr: 'country', op: 'in', values: ['DE', 'FR', 'IT', 'ES', 'NL'] }, serve: { variant: 'b' } },
-            { id: 'staff', when: { all: [{ attr: 'email', op: 'ends_with', values: ['@example.com'] }, { attr: 'plan', op: 'neq', values: ['free'] }] }, serve: { variant: 'c' } },
+            {
+              id: 'staff',
+              when: {
+                all: [
+                  { attr: 'email', op: 'ends_with', values: ['@example.com'] },
+                  { attr: 'plan', op: 'neq', values: ['free'] },
+                ],
+              },
+              serve: { variant: 'c' },
+            },
           ],
           default_serve: { variant: 'a' },
         };
         break;
       default:
         flags[key] = {
-          key, type: 'json', enabled: i % 8 !== 3,
-          variants: [{ key: 'v1', value: { limit: 10, tiers: ['free'] } }, { key: 'v2', value: { limit: 100, tiers: ['pro', 'team'] } }],
+          key,
+          type: 'json',
+          enabled: i % 8 !== 3,
+          variants: [
+            { key: 'v1', value: { limit: 10, tiers: ['free'] } },
+            { key: 'v2', value: { limit: 100, tiers: ['pro', 'team'] } },
+          ],
           off_variant: 'v1',
           rules: [{ id: 'new-app', when: { attr: 'version', op: 'semver_gte', values: ['5.0.0'] }, serve: { variant: 'v2' } }],
           default_serve: { variant: 'v1' },
@@ -137,9 +186,21 @@ export async function run(options) {
 
   // ---- 1. evaluation ------------------------------------------------------------------------
   const compiled = compileConfig(scenarioDocument);
-  const client = createClient({ sdkKey: 'bench', baseUrl: 'http://sdk-bench.invalid', bootstrap: scenarioDocument, fetch: stubFetch(), exposureCacheSize: 50_000 });
+  const client = createClient({
+    sdkKey: 'bench',
+    baseUrl: 'http://sdk-bench.invalid',
+    bootstrap: scenarioDocument,
+    fetch: stubFetch(),
+    exposureCacheSize: 50_000,
+  });
   // The same, with events off: no exposure dedupe, so the wrapper alone.
-  const quiet = createClient({ sdkKey: 'bench', baseUrl: 'http://sdk-bench.invalid', bootstrap: scenarioDocument, fetch: stubFetch(), events: { enabled: false } });
+  const quiet = createClient({
+    sdkKey: 'bench',
+    baseUrl: 'http://sdk-bench.invalid',
+    bootstrap: scenarioDocument,
+    fetch: stubFetch(),
+    events: { enabled: false },
+  });
   const defaults = { s1: false, s2: false, s3: false, s4: 'control' };
   /** variant id -> scenario -> function(context) */
   const VARIANTS = {
@@ -159,7 +220,8 @@ export async function run(options) {
       for (const c of contexts) {
         const a = evaluate(compiled, KEYS[s], c, defaults[s]);
         const b = client.detail(KEYS[s], c, defaults[s]);
-        if (a.value !== b.value || a.variant !== b.variant || a.reason !== b.reason) throw new Error(`client and core disagree on ${s} for ${c.key}`);
+        if (a.value !== b.value || a.variant !== b.variant || a.reason !== b.reason)
+          throw new Error(`client and core disagree on ${s} for ${c.key}`);
         VARIANTS.typed.run(s)(c);
         VARIANTS.quiet.run(s)(c);
       }
@@ -167,7 +229,8 @@ export async function run(options) {
   }
   await client.flush();
   const exposed = client.stats();
-  if (exposed.exposuresRemembered !== users.length) throw new Error(`expected ${users.length} remembered exposures, got ${exposed.exposuresRemembered}`);
+  if (exposed.exposuresRemembered !== users.length)
+    throw new Error(`expected ${users.length} remembered exposures, got ${exposed.exposuresRemembered}`);
   log(`sdk-node: sanity ok; ${exposed.events.delivered} exposures recorded once each (${exposed.exposuresRemembered} remembered)`);
 
   const samples = new Map();
@@ -251,7 +314,9 @@ export async function run(options) {
   const L = [];
   L.push('## Node SDK: client overhead over bare core, and memory');
   L.push('');
-  L.push(`Measured on ${machineLine(m)}. \`@switchyard/sdk-node\` ${JSON.parse(fs.readFileSync(path.resolve(here, '../../../packages/sdk-node/package.json'), 'utf8')).version} (built \`dist\`), \`@switchyard/core\` ${packageVersion('@switchyard/core')}, mitata ${packageVersion('mitata')}; the evaluation benchmark's S1–S4 flags and ${users.length.toLocaleString('en-US')} users; ${rounds} round(s), each cell the median over rounds of mitata's p50, clock: ${CLOCK === 'cpu' ? 'process CPU time' : 'wall'}. 1-minute load average ${loadBefore.toFixed(2)} before, ${os.loadavg()[0].toFixed(2)} after. Wall time ${Math.round((Date.now() - started) / 1000)} s${quick ? '; **quick mode** (shorter runs, not for publishing)' : ''}.`);
+  L.push(
+    `Measured on ${machineLine(m)}. \`@switchyard/sdk-node\` ${JSON.parse(fs.readFileSync(path.resolve(here, '../../../packages/sdk-node/package.json'), 'utf8')).version} (built \`dist\`), \`@switchyard/core\` ${packageVersion('@switchyard/core')}, mitata ${packageVersion('mitata')}; the evaluation benchmark's S1–S4 flags and ${users.length.toLocaleString('en-US')} users; ${rounds} round(s), each cell the median over rounds of mitata's p50, clock: ${CLOCK === 'cpu' ? 'process CPU time' : 'wall'}. 1-minute load average ${loadBefore.toFixed(2)} before, ${os.loadavg()[0].toFixed(2)} after. Wall time ${Math.round((Date.now() - started) / 1000)} s${quick ? '; **quick mode** (shorter runs, not for publishing)' : ''}.`,
+  );
   L.push('');
   L.push('### ns per evaluation (median)');
   L.push('');
@@ -261,29 +326,50 @@ export async function run(options) {
   L.push(`| overhead of \`client.detail\` over core | ${verdict.map((x) => `${pct(x.ratio)} ${x.ok ? '✅' : '❌'}`).join(' | ')} |`);
   L.push(`| overhead of the typed call over core | ${verdict.map((x) => pct(x.typedRatio)).join(' | ')} |`);
   L.push('');
-  L.push(`Target: the client adds under ${TARGET_OVERHEAD * 100} % over bare core (\`client.detail\` vs \`evaluate\`, same inputs, same detail out) — ${verdict.every((x) => x.ok) ? '**met**' : '**NOT met**'} (${verdict.map((x) => `${x.s.toUpperCase()} ${pct(x.ratio)}`).join(', ')}).`);
+  L.push(
+    `Target: the client adds under ${TARGET_OVERHEAD * 100} % over bare core (\`client.detail\` vs \`evaluate\`, same inputs, same detail out) — ${verdict.every((x) => x.ok) ? '**met**' : '**NOT met**'} (${verdict.map((x) => `${x.s.toUpperCase()} ${pct(x.ratio)}`).join(', ')}).`,
+  );
   L.push('');
-  L.push(`What the client adds per call: a null check for "no config yet", a \`try\` (evaluation must never throw) and, for experiments (S4), the exposure dedupe — a steady-state hit in a bounded LRU (one \`Set#has\` on the caller's unit string, no write: a hash probe into the set of exposed units, which over 10,000 distinct units mostly misses the CPU caches), since all ${users.length.toLocaleString('en-US')} units were exposed during warm-up (${afterTiming.events.delivered.toLocaleString('en-US')} exposures delivered once each to the stubbed endpoint; ${afterTiming.exposuresRemembered.toLocaleString('en-US')} pairs remembered). The client is live (events on, HTTP stubbed, the stream held open without data), not offline, so this is the production path.`);
+  L.push(
+    `What the client adds per call: a null check for "no config yet", a \`try\` (evaluation must never throw) and, for experiments (S4), the exposure dedupe — a steady-state hit in a bounded LRU (one \`Set#has\` on the caller's unit string, no write: a hash probe into the set of exposed units, which over 10,000 distinct units mostly misses the CPU caches), since all ${users.length.toLocaleString('en-US')} units were exposed during warm-up (${afterTiming.events.delivered.toLocaleString('en-US')} exposures delivered once each to the stubbed endpoint; ${afterTiming.exposuresRemembered.toLocaleString('en-US')} pairs remembered). The client is live (events on, HTTP stubbed, the stream held open without data), not offline, so this is the production path.`,
+  );
   L.push('');
-  L.push(`S1–S3 (flags) measure the wrapper alone; differences of a few percent either way are noise and JIT state (the same \`detail\` function serves every scenario, as in a real service). S4 is an experiment: on top of core, every call asks whether this (experiment, unit) pair was already exposed, which is what "one exposure per unit" costs; with events off (no exposures, so no dedupe) \`client.detail\` was ${pct(ns('quiet', 's4') / ns('core', 's4'))} over core in S4. \`client.variant\`, the call meant for experiments, was ${pct(verdict[3].typedRatio)} in this run.`);
+  L.push(
+    `S1–S3 (flags) measure the wrapper alone; differences of a few percent either way are noise and JIT state (the same \`detail\` function serves every scenario, as in a real service). S4 is an experiment: on top of core, every call asks whether this (experiment, unit) pair was already exposed, which is what "one exposure per unit" costs; with events off (no exposures, so no dedupe) \`client.detail\` was ${pct(ns('quiet', 's4') / ns('core', 's4'))} over core in S4. \`client.variant\`, the call meant for experiments, was ${pct(verdict[3].typedRatio)} in this run.`,
+  );
   L.push('');
   L.push('### Memory: a client holding 10,000 flags');
   L.push('');
-  L.push('`heapUsed` after forced GCs, before and after building each holder from the same document (a quarter each: boolean on, boolean 25 % split, string with two rules, json with a semver rule).');
+  L.push(
+    '`heapUsed` after forced GCs, before and after building each holder from the same document (a quarter each: boolean on, boolean 25 % split, string with two rules, json with a semver rule).',
+  );
   L.push('');
   L.push('| holder | heap added | per flag |');
   L.push('|---|--:|--:|');
-  L.push(`| bare core: \`compileConfig(doc)\` (document + compiled closures) | ${mib(withCore - base)} | ${((withCore - base) / 10_000).toFixed(0)} B |`);
-  L.push(`| \`createClient({ bootstrap: doc })\` (the same, plus store, queues, LRU, timers) | ${mib(withClient - base2)} | ${((withClient - base2) / 10_000).toFixed(0)} B |`);
+  L.push(
+    `| bare core: \`compileConfig(doc)\` (document + compiled closures) | ${mib(withCore - base)} | ${((withCore - base) / 10_000).toFixed(0)} B |`,
+  );
+  L.push(
+    `| \`createClient({ bootstrap: doc })\` (the same, plus store, queues, LRU, timers) | ${mib(withClient - base2)} | ${((withClient - base2) / 10_000).toFixed(0)} B |`,
+  );
   L.push('');
-  L.push(`The document is ${mib(bigJson.length)} of JSON. Receiving it as a stream \`put\` — SSE parsing, \`JSON.parse\`, compiling, and the diff that names the changed keys for \`'change'\`, from the frame entering the client's stream to the \`'change'\` event — takes ${median(applyMs).toFixed(0)} ms (median of ${applyMs.length}), of which \`JSON.parse\` alone is ${median(parseMs).toFixed(0)} ms and core's \`compileConfig\` alone ${median(compileMs).toFixed(0)} ms. The previous config keeps serving until the new one is swapped in, but the work runs on the event loop. A \`patch\` changing one flag still recompiles the whole document (core compiles per version, not per flag), so with 10,000 flags every change costs about the compile time.`);
+  L.push(
+    `The document is ${mib(bigJson.length)} of JSON. Receiving it as a stream \`put\` — SSE parsing, \`JSON.parse\`, compiling, and the diff that names the changed keys for \`'change'\`, from the frame entering the client's stream to the \`'change'\` event — takes ${median(applyMs).toFixed(0)} ms (median of ${applyMs.length}), of which \`JSON.parse\` alone is ${median(parseMs).toFixed(0)} ms and core's \`compileConfig\` alone ${median(compileMs).toFixed(0)} ms. The previous config keeps serving until the new one is swapped in, but the work runs on the event loop. A \`patch\` changing one flag still recompiles the whole document (core compiles per version, not per flag), so with 10,000 flags every change costs about the compile time.`,
+  );
   L.push('');
 
   fs.mkdirSync(options.resultsDir, { recursive: true });
   const file = path.join(options.resultsDir, 'sdk-node.md');
   fs.writeFileSync(file, L.join('\n'));
   log(`sdk-node: wrote ${file} in ${Math.round((Date.now() - started) / 1000)} s`);
-  return { file, verdict, ns: Object.fromEntries([...samples.keys()].map((k) => [k, median(samples.get(k))])), memory: { core: withCore - base, client: withClient - base2 }, applyMs: median(applyMs), compileMs: median(compileMs) };
+  return {
+    file,
+    verdict,
+    ns: Object.fromEntries([...samples.keys()].map((k) => [k, median(samples.get(k))])),
+    memory: { core: withCore - base, client: withClient - base2 },
+    applyMs: median(applyMs),
+    compileMs: median(compileMs),
+  };
 }
 
 // Run directly: `node --expose-gc src/sdk-node/index.mjs [--quick]` writes results/sdk-node.md

@@ -33,7 +33,8 @@ function eventIds(n) {
   const prefix = `${ts.slice(0, 8)}-${ts.slice(8, 12)}-7`;
   const ids = new Array(n);
   for (let i = 0, o = 0; i < n; i++, o += 10) {
-    ids[i] = `${prefix}${HEX[rnd[o]].slice(1)}${HEX[rnd[o + 1]]}-${HEX[(rnd[o + 2] & 0x3f) | 0x80]}${HEX[rnd[o + 3]]}-${HEX[rnd[o + 4]]}${HEX[rnd[o + 5]]}${HEX[rnd[o + 6]]}${HEX[rnd[o + 7]]}${HEX[rnd[o + 8]]}${HEX[rnd[o + 9]]}`;
+    ids[i] =
+      `${prefix}${HEX[rnd[o]].slice(1)}${HEX[rnd[o + 1]]}-${HEX[(rnd[o + 2] & 0x3f) | 0x80]}${HEX[rnd[o + 3]]}-${HEX[rnd[o + 4]]}${HEX[rnd[o + 5]]}${HEX[rnd[o + 6]]}${HEX[rnd[o + 7]]}${HEX[rnd[o + 8]]}${HEX[rnd[o + 9]]}`;
   }
   return ids;
 }
@@ -53,11 +54,26 @@ function template(batchSize) {
   const exposures = Math.round(batchSize * 0.4);
   for (let j = 0; j < batchSize; j++) {
     if (j < exposures) {
-      events.push({ id: HOLE, type: 'exposure', key: 'ingest-exp', unit_id: HOLE, experiment: 'ingest-exp', variant: j % 2 === 0 ? 'control' : 'treatment', timestamp: TS });
+      events.push({
+        id: HOLE,
+        type: 'exposure',
+        key: 'ingest-exp',
+        unit_id: HOLE,
+        experiment: 'ingest-exp',
+        variant: j % 2 === 0 ? 'control' : 'treatment',
+        timestamp: TS,
+      });
       holes.push({ kind: 'id', j }, { kind: 'unit', u: j }, { kind: 'ts', offset: 0 });
     } else {
       const u = (j - exposures) % exposures;
-      const e = { id: HOLE, type: 'track', key: 'purchase', unit_id: HOLE, value: Math.round(((j * 7919) % 10000) / 10) / 10 + 1, timestamp: TS };
+      const e = {
+        id: HOLE,
+        type: 'track',
+        key: 'purchase',
+        unit_id: HOLE,
+        value: Math.round(((j * 7919) % 10000) / 10) / 10 + 1,
+        timestamp: TS,
+      };
       if (j % 3 === 0) e.properties = { plan: 'pro', source: 'bench' };
       events.push(e);
       holes.push({ kind: 'id', j }, { kind: 'unit', u }, { kind: 'ts', offset: 1000 });
@@ -101,19 +117,26 @@ function template(batchSize) {
  */
 function post(agent, u, key, body) {
   return new Promise((resolve, reject) => {
-    const req = http.request({
-      host: u.hostname, port: u.port, path: '/sdk/v1/events', method: 'POST', agent,
-      headers: { 'content-type': 'application/json', 'content-length': body.length, 'x-api-key': key },
-    }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => {
-        let accepted = 0;
-        if (res.statusCode === 202) accepted = JSON.parse(Buffer.concat(chunks).toString('utf8')).data.accepted;
-        resolve({ status: res.statusCode ?? 0, accepted });
-      });
-      res.on('error', reject);
-    });
+    const req = http.request(
+      {
+        host: u.hostname,
+        port: u.port,
+        path: '/sdk/v1/events',
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': body.length, 'x-api-key': key },
+      },
+      (res) => {
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => {
+          let accepted = 0;
+          if (res.statusCode === 202) accepted = JSON.parse(Buffer.concat(chunks).toString('utf8')).data.accepted;
+          resolve({ status: res.statusCode ?? 0, accepted });
+        });
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -128,7 +151,15 @@ process.on('message', async (m) => {
   const u = new URL(m.url);
   const tpl = template(m.batchSize);
   const bodyBytes = tpl.fill().length;
-  const totals = { requests: 0, acked: 0, windowAcked: 0, windowRequests: 0, duplicates: 0, statuses: /** @type {Record<string, number>} */ ({}), errors: 0 };
+  const totals = {
+    requests: 0,
+    acked: 0,
+    windowAcked: 0,
+    windowRequests: 0,
+    duplicates: 0,
+    statuses: /** @type {Record<string, number>} */ ({}),
+    errors: 0,
+  };
   /** @type {number[]} */
   const latenciesMs = [];
   while (nowNs() < m.startNs) await new Promise((r) => setTimeout(r, 5));
@@ -136,8 +167,21 @@ process.on('message', async (m) => {
   let cpu0 = null;
   let cpuWindow = null;
   const windowTimers = [
-    setTimeout(() => { cpu0 = process.cpuUsage(); }, Math.max(0, (m.windowStartNs - nowNs()) / 1e6)),
-    setTimeout(() => { if (cpu0 !== null) { const c = process.cpuUsage(cpu0); cpuWindow = (c.user + c.system) / 1e6; } }, Math.max(0, (m.windowEndNs - nowNs()) / 1e6)),
+    setTimeout(
+      () => {
+        cpu0 = process.cpuUsage();
+      },
+      Math.max(0, (m.windowStartNs - nowNs()) / 1e6),
+    ),
+    setTimeout(
+      () => {
+        if (cpu0 !== null) {
+          const c = process.cpuUsage(cpu0);
+          cpuWindow = (c.user + c.system) / 1e6;
+        }
+      },
+      Math.max(0, (m.windowEndNs - nowNs()) / 1e6),
+    ),
   ];
   const sender = async () => {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });

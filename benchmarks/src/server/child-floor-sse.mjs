@@ -25,7 +25,11 @@ function frame(version, bytes) {
 
 const server = http.createServer((req, res) => {
   if (req.method === 'GET' && req.url?.startsWith('/stream')) {
-    res.writeHead(200, { 'Content-Type': 'text/event-stream; charset=utf-8', 'Cache-Control': 'no-cache, no-transform', Connection: 'keep-alive' });
+    res.writeHead(200, {
+      'Content-Type': 'text/event-stream; charset=utf-8',
+      'Cache-Control': 'no-cache, no-transform',
+      Connection: 'keep-alive',
+    });
     res.socket?.setNoDelay(true);
     clients.add(res);
     res.on('close', () => clients.delete(res));
@@ -42,7 +46,9 @@ const server = http.createServer((req, res) => {
       for (const c of clients) if (!c.destroyed && !c.writableEnded) c.write(f);
       const t = { version, start, queued: nowNs(), flushed: NaN };
       traces.push(t);
-      setImmediate(() => { t.flushed = nowNs(); });
+      setImmediate(() => {
+        t.flushed = nowNs();
+      });
       res.writeHead(204).end();
     });
     return;

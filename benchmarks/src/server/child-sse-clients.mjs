@@ -75,7 +75,14 @@ function onData(name, s, i) {
  */
 function open(name, s, u, p, headers, i) {
   return new Promise((resolve, reject) => {
-    const req = http.request({ host: u.hostname, port: u.port, path: p, method: 'GET', headers: { accept: 'text/event-stream', ...headers }, agent: false });
+    const req = http.request({
+      host: u.hostname,
+      port: u.port,
+      path: p,
+      method: 'GET',
+      headers: { accept: 'text/event-stream', ...headers },
+      agent: false,
+    });
     s.clients[i] = { req, tail: null };
     req.on('response', (res) => {
       if (res.statusCode !== 200) {
@@ -87,7 +94,9 @@ function open(name, s, u, p, headers, i) {
         res.on('data', onData(name, s, i));
         resolve(undefined);
       });
-      res.on('close', () => { s.disconnected++; });
+      res.on('close', () => {
+        s.disconnected++;
+      });
     });
     req.on('error', reject);
     req.end();

@@ -53,7 +53,9 @@ if (traceConfig) {
     const t = traces.get(patch.version) ?? { start: NaN };
     t.queued = nowNs();
     traces.set(patch.version, t);
-    setImmediate(() => { t.flushed = nowNs(); });
+    setImmediate(() => {
+      t.flushed = nowNs();
+    });
   });
 }
 

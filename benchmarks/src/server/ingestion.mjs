@@ -12,8 +12,28 @@ import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import {
-  COMMON_RULES, assertBuilt, cpuShares, cpuTicks, fmt, frameIs, here, load1, loadNote, median, nowNs, otherBusyProcesses, profileTable, repoRoot,
-  sleep, startChild, summarize, summarizeProfile, tempDir, threadProfile, topSelfTable, writeSection,
+  COMMON_RULES,
+  assertBuilt,
+  cpuShares,
+  cpuTicks,
+  fmt,
+  frameIs,
+  here,
+  load1,
+  loadNote,
+  median,
+  nowNs,
+  otherBusyProcesses,
+  profileTable,
+  repoRoot,
+  sleep,
+  startChild,
+  summarize,
+  summarizeProfile,
+  tempDir,
+  threadProfile,
+  topSelfTable,
+  writeSection,
 } from './lib.mjs';
 import { machine, machineLine } from '../lib/machine.mjs';
 
@@ -52,7 +72,9 @@ async function oneRun(o) {
   const dbPath = path.join(o.dir, `ingest-${o.runId}.db`);
   const server = startChild(path.join(here, 'child-switchyard.mjs'), {
     execArgv: o.profileDir !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${o.profileDir}`] : [],
-    args: [JSON.stringify({ dbPath, adminPassword: 'bench-admin-password-1', apiRateBurst: 1e9, apiRatePerSecond: 1e9, heartbeatMs: 600_000 })],
+    args: [
+      JSON.stringify({ dbPath, adminPassword: 'bench-admin-password-1', apiRateBurst: 1e9, apiRatePerSecond: 1e9, heartbeatMs: 600_000 }),
+    ],
   });
   const senders = startChild(path.join(here, 'child-event-senders.mjs'));
   try {
@@ -61,7 +83,17 @@ async function oneRun(o) {
     const startNs = nowNs() + 300e6;
     const windowStartNs = startNs + o.warmupMs * 1e6;
     const windowEndNs = windowStartNs + o.durationMs * 1e6;
-    senders.send({ type: 'run', url: ready.url, key: ready.credentials.serverKey, concurrency: CONCURRENCY, batchSize: BATCH, runId: o.runId, startNs, windowStartNs, windowEndNs });
+    senders.send({
+      type: 'run',
+      url: ready.url,
+      key: ready.credentials.serverKey,
+      concurrency: CONCURRENCY,
+      batchSize: BATCH,
+      runId: o.runId,
+      startNs,
+      windowStartNs,
+      windowEndNs,
+    });
     await until(windowStartNs);
     const machine0 = cpuTicks();
     server.send({ type: 'cpu' });
@@ -116,7 +148,10 @@ const INGEST_RULES = [
   { name: '(program: V8/libuv native, not attributed to JS)', test: frameIs.program, leafOnly: true },
   { name: 'JSON.parse of the body (parseJsonBody)', test: frameIs.fn(/^parseJsonBody$/) },
   { name: 'validation (validateBatch / validateEvent)', test: frameIs.fn(/^(validateBatch|validateEvent|parseTimestamp|tooDeep)$/) },
-  { name: 'handing batches to the writer thread (packBatches, postMessage: structured clone)', test: frameIs.fn(/^(packBatches|postMessage)$/) },
+  {
+    name: 'handing batches to the writer thread (packBatches, postMessage: structured clone)',
+    test: frameIs.fn(/^(packBatches|postMessage)$/),
+  },
   { name: 'reading the body from the IncomingMessage (readBodyText)', test: frameIs.fn(/^readBodyText$/) },
   { name: 'metrics: prom-client', test: frameIs.url(/prom-client/) },
   { name: 'JWT / API-key auth (sha256 + key lookup)', test: frameIs.fn(/^(authenticate|fromApiKey|hashApiKey)$/) },
@@ -127,10 +162,16 @@ const INGEST_RULES = [
 const WRITER_RULES = [
   { name: '(idle: waiting for the next batch)', test: frameIs.idle, leafOnly: true },
   // The aggregator runs from the worker's `tick`; everything else SQLite does here is appending.
-  { name: 'aggregator slices: results\' summaries, unit_tracks, event_chunks (statements and commits)', test: frameIs.fn(/^(aggregateSlice|tick)$/) },
-  { name: 'the writer\'s once-a-second checkpoint of the frames the checkpointer has not copied yet (resetWalIfDue)', test: frameIs.fn(/^resetWalIfDue$/) },
   {
-    name: 'COMMIT of a batch group: its pages appended to the WAL (self time of better-sqlite3\'s transaction wrapper)',
+    name: "aggregator slices: results' summaries, unit_tracks, event_chunks (statements and commits)",
+    test: frameIs.fn(/^(aggregateSlice|tick)$/),
+  },
+  {
+    name: "the writer's once-a-second checkpoint of the frames the checkpointer has not copied yet (resetWalIfDue)",
+    test: frameIs.fn(/^resetWalIfDue$/),
+  },
+  {
+    name: "COMMIT of a batch group: its pages appended to the WAL (self time of better-sqlite3's transaction wrapper)",
     stack: (s) => s[0].functionName === 'sqliteTransaction',
   },
   { name: 'appending: multi-row INSERTs into `events` and its id index (appendBatches)', test: frameIs.fn(/^appendBatches$/) },
@@ -163,7 +204,9 @@ export async function run({ resultsDir, quick = false, log = (s) => console.log(
     for (let i = 0; i < runs; i++) {
       const r = await oneRun({ runId: `r${i}`, dir: tmp.dir, warmupMs, durationMs });
       results.push(r);
-      log(`[ingestion] run ${i + 1}: ${fmt(r.eventsPerS, 0)} events/s (${r.windowAcked} acked in ${durationMs / 1000} s); latency p50 ${fmt(r.latency.p50)} p99 ${fmt(r.latency.p99)} ms; rows ${r.rows} vs acked ${r.acked}; server CPU ${fmt(100 * r.serverCpuShare, 0)} % of one core, senders ${fmt(100 * r.senderCpuShare, 0)} %; statuses ${JSON.stringify(r.statuses)}; machine ${JSON.stringify(r.machineCpu)}; summaries ${r.backlog} events behind at the end, caught up in ${fmt(r.drainMs / 1000, 1)} s`);
+      log(
+        `[ingestion] run ${i + 1}: ${fmt(r.eventsPerS, 0)} events/s (${r.windowAcked} acked in ${durationMs / 1000} s); latency p50 ${fmt(r.latency.p50)} p99 ${fmt(r.latency.p99)} ms; rows ${r.rows} vs acked ${r.acked}; server CPU ${fmt(100 * r.serverCpuShare, 0)} % of one core, senders ${fmt(100 * r.senderCpuShare, 0)} %; statuses ${JSON.stringify(r.statuses)}; machine ${JSON.stringify(r.machineCpu)}; summaries ${r.backlog} events behind at the end, caught up in ${fmt(r.drainMs / 1000, 1)} s`,
+      );
       // Each run writes gigabytes (the catch-up included): let the kernel finish writing back
       // before the next one starts, or that run competes with its predecessor's I/O. The files
       // stay until the end: deleting them here (the file system discards their blocks) slowed
@@ -184,7 +227,15 @@ export async function run({ resultsDir, quick = false, log = (s) => console.log(
     // Only the samples of the measured window count.
     if (main !== null) profile = summarizeProfile(main, INGEST_RULES, [profiled.windowUs]);
     if (writer !== null) writerProfile = summarizeProfile(writer, WRITER_RULES, [profiled.windowUs]);
-    if (checkpointer !== null) checkpointerProfile = summarizeProfile(checkpointer, [{ name: '(idle)', test: frameIs.idle, leafOnly: true }, { name: 'checkpointing', test: () => true }], [profiled.windowUs]);
+    if (checkpointer !== null)
+      checkpointerProfile = summarizeProfile(
+        checkpointer,
+        [
+          { name: '(idle)', test: frameIs.idle, leafOnly: true },
+          { name: 'checkpointing', test: () => true },
+        ],
+        [profiled.windowUs],
+      );
   } finally {
     tmp.remove();
   }
@@ -201,14 +252,19 @@ export async function run({ resultsDir, quick = false, log = (s) => console.log(
     '',
     `Command: \`cd benchmarks && node --expose-gc src/run-all.mjs ingestion\`. Per run: a fresh Switchyard process (built dist, new temp SQLite file: WAL, \`synchronous = NORMAL\`, 8 KiB pages; rate limits off) and a sender process with ${CONCURRENCY} concurrent senders, each a keep-alive \`node:http\` connection POSTing \`/sdk/v1/events\` back to back with the server key; each body is ${BATCH} events (${fmt((results[0]?.bodyBytes ?? 0) / 1024, 0)} KiB), copied from a pre-encoded template whose fixed-width holes get fresh time-ordered UUIDv7 event ids (as the Switchyard SDKs make them), fresh \`crypto.randomUUID()\` unit ids and the current time per request: 40 % exposures of new units, 60 % \`purchase\` tracks of those units with a value, a third with properties. ${warmupMs / 1000} s warm-up, then a ${durationMs / 1000} s window: events/s = events acknowledged by \`202\` responses that completed in the window / window length; latency = those requests' round trips. After each run the events table's row count is compared with every acknowledged event (warm-up and tail included). ${runs} run(s); the headline is the median.`,
     '',
-    'How the server ingests (packages/server/src/store/sqlite): the main thread reads, parses and validates each batch and answers `202` once the SQLite writer thread has committed it; the writer thread appends every batch that arrived meanwhile in one transaction (group commit: multi-row INSERTs into `events` and its id index only); a checkpointer thread copies the WAL into the database file. The results\' summaries (exposed units, per-unit metric sums) are maintained by an aggregator on the writer thread that reads events past a cursor, when no batch is waiting and at least one 40 ms slice a second under sustained load; results and the safety monitor wait for it to catch up. The last two columns show that lag: summaries behind = stored events not yet summarized when the senders stopped; caught up in = how long until a results request could answer.',
+    "How the server ingests (packages/server/src/store/sqlite): the main thread reads, parses and validates each batch and answers `202` once the SQLite writer thread has committed it; the writer thread appends every batch that arrived meanwhile in one transaction (group commit: multi-row INSERTs into `events` and its id index only); a checkpointer thread copies the WAL into the database file. The results' summaries (exposed units, per-unit metric sums) are maintained by an aggregator on the writer thread that reads events past a cursor, when no batch is waiting and at least one 40 ms slice a second under sustained load; results and the safety monitor wait for it to catch up. The last two columns show that lag: summaries behind = stored events not yet summarized when the senders stopped; caught up in = how long until a results request could answer.",
     '',
-    '| run | events/s | requests/s | p50 ms | p99 ms | max ms | server CPU (cores) | senders\' CPU (cores) | machine: busy / iowait / steal / idle | rows = acked | non-202 | summaries behind at the end (events) | caught up in |',
+    "| run | events/s | requests/s | p50 ms | p99 ms | max ms | server CPU (cores) | senders' CPU (cores) | machine: busy / iowait / steal / idle | rows = acked | non-202 | summaries behind at the end (events) | caught up in |",
     '|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|--:|--:|--:|',
   ];
   results.forEach((r, i) => {
-    const non202 = Object.entries(r.statuses).filter(([s]) => s !== '202').reduce((a, [, n]) => a + n, 0) + r.errors;
-    lines.push(`| ${i + 1} | ${fmt(r.eventsPerS, 0)} | ${fmt(r.windowRequests / (durationMs / 1000), 0)} | ${fmt(r.latency.p50)} | ${fmt(r.latency.p99)} | ${fmt(r.latency.max)} | ${fmt(r.serverCpuShare, 2)} | ${fmt(r.senderCpuShare, 2)} | ${r.machineCpu === null ? 'n/a' : ['busy', 'iowait', 'steal', 'idle'].map((k) => `${fmt(100 * r.machineCpu[k], 0)} %`).join(' / ')} | ${r.rows === r.acked ? '✅' : '❌'} ${r.rows.toLocaleString('en-US')} / ${r.acked.toLocaleString('en-US')} | ${non202} | ${r.backlog.toLocaleString('en-US')} | ${fmt(r.drainMs / 1000, 1)} s |`);
+    const non202 =
+      Object.entries(r.statuses)
+        .filter(([s]) => s !== '202')
+        .reduce((a, [, n]) => a + n, 0) + r.errors;
+    lines.push(
+      `| ${i + 1} | ${fmt(r.eventsPerS, 0)} | ${fmt(r.windowRequests / (durationMs / 1000), 0)} | ${fmt(r.latency.p50)} | ${fmt(r.latency.p99)} | ${fmt(r.latency.max)} | ${fmt(r.serverCpuShare, 2)} | ${fmt(r.senderCpuShare, 2)} | ${r.machineCpu === null ? 'n/a' : ['busy', 'iowait', 'steal', 'idle'].map((k) => `${fmt(100 * r.machineCpu[k], 0)} %`).join(' / ')} | ${r.rows === r.acked ? '✅' : '❌'} ${r.rows.toLocaleString('en-US')} / ${r.acked.toLocaleString('en-US')} | ${non202} | ${r.backlog.toLocaleString('en-US')} | ${fmt(r.drainMs / 1000, 1)} s |`,
+    );
   });
   lines.push(
     `| **median** | **${fmt(eps, 0)}** | ${fmt(median(results.map((r) => r.windowRequests / (durationMs / 1000))), 0)} | ${fmt(median(results.map((r) => r.latency.p50)))} | ${fmt(median(results.map((r) => r.latency.p99)))} | ${fmt(median(results.map((r) => r.latency.max)))} | ${fmt(median(results.map((r) => r.serverCpuShare)), 2)} | ${fmt(median(results.map((r) => r.senderCpuShare)), 2)} | | | | ${median(results.map((r) => r.backlog)).toLocaleString('en-US')} | ${fmt(median(results.map((r) => r.drainMs)) / 1000, 1)} s |`,
@@ -218,7 +274,7 @@ export async function run({ resultsDir, quick = false, log = (s) => console.log(
   if (profile !== null) {
     lines.push(
       '',
-      '### Where the server\'s time goes',
+      "### Where the server's time goes",
       '',
       `One more run (${fmt(profiled?.eventsPerS ?? NaN, 0)} events/s; not in the table) with the server under \`--cpu-prof\`, counting only the samples of its ${quick ? 4 : 8} s window (${fmt(profile.totalMs, 0)} ms of samples per thread). Each sample goes to the first category that matches any frame of its stack, in this order.`,
       '',

@@ -29,7 +29,9 @@ export function assertBuilt() {
   const need = [SERVER_DIST, path.join(repoRoot, 'packages/core/dist/index.js'), path.join(repoRoot, 'packages/stats/dist/index.js')];
   const missing = need.filter((f) => !fs.existsSync(f));
   if (missing.length > 0) {
-    throw new Error(`missing build output: ${missing.map((f) => path.relative(repoRoot, f)).join(', ')}; run \`npx tsup\` in packages/core, packages/stats and packages/server`);
+    throw new Error(
+      `missing build output: ${missing.map((f) => path.relative(repoRoot, f)).join(', ')}; run \`npx tsup\` in packages/core, packages/stats and packages/server`,
+    );
   }
 }
 
@@ -48,10 +50,21 @@ export function fdLimit() {
  */
 export function startChild(script, o = {}) {
   const fds = o.fds ?? 8192;
-  const child = spawn('sh', ['-c', `ulimit -n ${fds} 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$0" "$@"`, process.execPath, ...(o.execArgv ?? []), script, ...(o.args ?? [])], {
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    env: { ...process.env, ...(o.env ?? {}) },
-  });
+  const child = spawn(
+    'sh',
+    [
+      '-c',
+      `ulimit -n ${fds} 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$0" "$@"`,
+      process.execPath,
+      ...(o.execArgv ?? []),
+      script,
+      ...(o.args ?? []),
+    ],
+    {
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      env: { ...process.env, ...(o.env ?? {}) },
+    },
+  );
   /** @type {any[]} */
   const inbox = [];
   /** @type {{ test: (m: any) => boolean, resolve: (m: any) => void }[]} */
@@ -79,10 +92,24 @@ export function startChild(script, o = {}) {
       const j = inbox.findIndex(test);
       if (j >= 0) return checkError(inbox.splice(j, 1)[0]);
       return new Promise((resolve, reject) => {
-        const w = { test, resolve: (m) => { clearTimeout(timer); try { resolve(checkError(m)); } catch (e) { reject(e); } } };
+        const w = {
+          test,
+          resolve: (m) => {
+            clearTimeout(timer);
+            try {
+              resolve(checkError(m));
+            } catch (e) {
+              reject(e);
+            }
+          },
+        };
         const timer = setTimeout(() => {
           waiters.splice(waiters.indexOf(w), 1);
-          reject(new Error(`${path.basename(script)}: no '${typeof typeOrTest === 'string' ? typeOrTest : 'matching'}' message within ${timeoutMs} ms`));
+          reject(
+            new Error(
+              `${path.basename(script)}: no '${typeof typeOrTest === 'string' ? typeOrTest : 'matching'}' message within ${timeoutMs} ms`,
+            ),
+          );
         }, timeoutMs);
         waiters.push(w);
         void exited.then(({ code, signal }) => {
@@ -97,7 +124,11 @@ export function startChild(script, o = {}) {
     /** Asks the child to close (it exits by itself), then kills it if it has not within `ms`. */
     async stop(ms = 15_000) {
       if (child.exitCode !== null || child.signalCode !== null) return;
-      try { child.send({ type: 'close' }); } catch { /* channel already closed */ }
+      try {
+        child.send({ type: 'close' });
+      } catch {
+        /* channel already closed */
+      }
       const t = setTimeout(() => child.kill('SIGKILL'), ms);
       await exited;
       clearTimeout(t);
@@ -114,7 +145,11 @@ function checkError(m) {
 /** Reports an uncaught failure of a child to its parent, then exits. */
 export function childFailureHandler() {
   const fail = (e) => {
-    try { process.send?.({ type: 'error', message: e?.stack ?? String(e) }); } catch { /* ignore */ }
+    try {
+      process.send?.({ type: 'error', message: e?.stack ?? String(e) });
+    } catch {
+      /* ignore */
+    }
     setTimeout(() => process.exit(1), 100);
   };
   process.on('uncaughtException', fail);
@@ -135,20 +170,34 @@ export function request(agent, base, method, p, o = {}) {
   const u = new URL(p, base);
   const body = o.body === undefined ? undefined : typeof o.body === 'string' ? o.body : JSON.stringify(o.body);
   return new Promise((resolve, reject) => {
-    const req = http.request({
-      host: u.hostname, port: u.port, path: u.pathname + u.search, method, agent,
-      headers: { ...(body !== undefined ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } : {}), ...(o.headers ?? {}) },
-    }, (res) => {
-      const chunks = [];
-      res.on('data', (c) => chunks.push(c));
-      res.on('end', () => {
-        const text = Buffer.concat(chunks).toString('utf8');
-        let json = null;
-        try { json = text === '' ? null : JSON.parse(text); } catch { /* not JSON */ }
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
-      });
-      res.on('error', reject);
-    });
+    const req = http.request(
+      {
+        host: u.hostname,
+        port: u.port,
+        path: u.pathname + u.search,
+        method,
+        agent,
+        headers: {
+          ...(body !== undefined ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } : {}),
+          ...(o.headers ?? {}),
+        },
+      },
+      (res) => {
+        const chunks = [];
+        res.on('data', (c) => chunks.push(c));
+        res.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let json = null;
+          try {
+            json = text === '' ? null : JSON.parse(text);
+          } catch {
+            /* not JSON */
+          }
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
+        });
+        res.on('error', reject);
+      },
+    );
     req.on('error', reject);
     req.end(body);
   });
@@ -208,7 +257,13 @@ export const load1 = () => os.loadavg()[0];
 /** The machine's CPU time counters so far (Linux `/proc/stat`, in ticks), or null elsewhere. */
 export function cpuTicks() {
   try {
-    const [user, nice, system, idle, iowait, irq, softirq, steal] = fs.readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1, 9).map(Number);
+    const [user, nice, system, idle, iowait, irq, softirq, steal] = fs
+      .readFileSync('/proc/stat', 'utf8')
+      .split('\n')[0]
+      .trim()
+      .split(/\s+/)
+      .slice(1, 9)
+      .map(Number);
     return { busy: user + nice + system + irq + softirq, idle, iowait, steal };
   } catch {
     return null;
@@ -227,7 +282,11 @@ export function cpuShares(a, b) {
 export function otherBusyProcesses() {
   const r = spawnSync('ps', ['-eo', 'pid,ppid,pcpu,comm', '--sort=-pcpu'], { encoding: 'utf8' });
   if (r.status !== 0) return [];
-  return r.stdout.split('\n').slice(1).map((l) => l.trim().split(/\s+/)).filter((f) => f.length >= 4 && Number(f[2]) >= 10 && Number(f[0]) !== process.pid)
+  return r.stdout
+    .split('\n')
+    .slice(1)
+    .map((l) => l.trim().split(/\s+/))
+    .filter((f) => f.length >= 4 && Number(f[2]) >= 10 && Number(f[0]) !== process.pid)
     .map((f) => `${f[3]} ${f[2]} %`);
 }
 
@@ -259,7 +318,10 @@ export function summarizeProfile(file, rules, windows) {
     for (let cur = id; cur !== undefined; cur = parent.get(cur)) stack.push(byId.get(cur).callFrame);
     let cat = 'other JS (not matched above)';
     for (const r of rules) {
-      if (r.stack !== undefined ? r.stack(stack) : r.leafOnly ? r.test(leaf) : stack.some(r.test)) { cat = r.name; break; }
+      if (r.stack !== undefined ? r.stack(stack) : r.leafOnly ? r.test(leaf) : stack.some(r.test)) {
+        cat = r.name;
+        break;
+      }
     }
     catOf.set(id, cat);
     return cat;
@@ -286,7 +348,10 @@ export function summarizeProfile(file, rules, windows) {
   return {
     totalMs: total / 1000,
     categories: [...cats].map(([name, us]) => ({ name, ms: us / 1000, pct: pct(us) })).sort((a, b) => b.ms - a.ms),
-    topSelf: [...self].map(([fn, us]) => ({ fn, ms: us / 1000, pct: pct(us) })).sort((a, b) => b.ms - a.ms).slice(0, 12),
+    topSelf: [...self]
+      .map(([fn, us]) => ({ fn, ms: us / 1000, pct: pct(us) }))
+      .sort((a, b) => b.ms - a.ms)
+      .slice(0, 12),
   };
 }
 
@@ -303,14 +368,20 @@ export const frameIs = {
 /** Rules shared by every server profile, after the benchmark-specific ones. */
 export const COMMON_RULES = [
   { name: 'SQLite (better-sqlite3)', test: frameIs.url(/better-sqlite3/) },
-  { name: 'HTTP: node:http / net / streams', test: frameIs.url(/^node:(_http|http|net|stream|internal\/(streams|http|net|stream_base|js_stream))/) },
+  {
+    name: 'HTTP: node:http / net / streams',
+    test: frameIs.url(/^node:(_http|http|net|stream|internal\/(streams|http|net|stream_base|js_stream))/),
+  },
   { name: 'Hono + @hono/node-server (routing, middleware, Request/Response adapters)', test: frameIs.url(/(hono|@hono)/) },
   { name: 'pino / prom-client', test: frameIs.url(/(pino|prom-client)/) },
 ];
 
 /** The profile file a `--cpu-prof-dir` run left (the newest `.cpuprofile`). */
 export function newestProfile(dir) {
-  const files = fs.readdirSync(dir).filter((f) => f.endsWith('.cpuprofile')).map((f) => path.join(dir, f));
+  const files = fs
+    .readdirSync(dir)
+    .filter((f) => f.endsWith('.cpuprofile'))
+    .map((f) => path.join(dir, f));
   files.sort((a, b) => fs.statSync(b).mtimeMs - fs.statSync(a).mtimeMs);
   return files[0] ?? null;
 }
@@ -335,7 +406,8 @@ export function profileTable(summary, limit = 12) {
 /** Markdown table of the functions with the most self time. */
 export function topSelfTable(summary, limit = 8) {
   const lines = ['| function (self time) | ms | share |', '|---|--:|--:|'];
-  for (const c of summary.topSelf.slice(0, limit)) lines.push(`| \`${c.fn.replace(/\|/g, '\\|')}\` | ${fmt(c.ms, 0)} | ${fmt(c.pct, 1)} % |`);
+  for (const c of summary.topSelf.slice(0, limit))
+    lines.push(`| \`${c.fn.replace(/\|/g, '\\|')}\` | ${fmt(c.ms, 0)} | ${fmt(c.pct, 1)} % |`);
   return lines.join('\n');
 }
 

@@ -21,8 +21,23 @@ import http from 'node:http';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import {
-  SERVER_DIST, assertBuilt, expectStatus, fmt, here, load1, loadNote, login, median, nowNs, otherBusyProcesses, repoRoot, request,
-  sleep, startChild, tempDir, writeSection,
+  SERVER_DIST,
+  assertBuilt,
+  expectStatus,
+  fmt,
+  here,
+  load1,
+  loadNote,
+  login,
+  median,
+  nowNs,
+  otherBusyProcesses,
+  repoRoot,
+  request,
+  sleep,
+  startChild,
+  tempDir,
+  writeSection,
 } from './lib.mjs';
 import { machine, machineLine } from '../lib/machine.mjs';
 
@@ -63,7 +78,11 @@ export async function build(store, units, log) {
   const base = Math.floor((Date.now() - 7 * 86_400_000) / 1000) * 1000;
   const counts = { exposures: 0, purchase: 0, revenue: 0, before: 0 };
   /** Independent tallies to check the server's answer: converters and revenue units per variant. */
-  const expected = { converters: { control: 0, treatment: 0 }, revenueUnits: { control: 0, treatment: 0 }, revenueSum: { control: 0, treatment: 0 } };
+  const expected = {
+    converters: { control: 0, treatment: 0 },
+    revenueUnits: { control: 0, treatment: 0 },
+    revenueSum: { control: 0, treatment: 0 },
+  };
   const t0 = nowNs();
   for (let start = 0; start < units; start += CHUNK_UNITS) {
     const exposures = [];
@@ -74,10 +93,25 @@ export async function build(store, units, log) {
       const unit = `u${pad(i)}`;
       const variant = rand() < 0.5 ? 'control' : 'treatment';
       const ts = base + i * 50;
-      exposures.push({ id: `x${pad(i)}`, type: 'exposure', key: EXPERIMENT, unitId: unit, experiment: EXPERIMENT, variant, value: null, properties: null, timestamp: ts, receivedAt: ts });
+      exposures.push({
+        id: `x${pad(i)}`,
+        type: 'exposure',
+        key: EXPERIMENT,
+        unitId: unit,
+        experiment: EXPERIMENT,
+        variant,
+        value: null,
+        properties: null,
+        timestamp: ts,
+        receivedAt: ts,
+      });
       let after = false;
       const metricTs = () => {
-        if (rand() < 0.02) { counts.before++; after = false; return ts - 1000 - Math.floor(rand() * 60_000); }
+        if (rand() < 0.02) {
+          counts.before++;
+          after = false;
+          return ts - 1000 - Math.floor(rand() * 60_000);
+        }
         after = true;
         return ts + 1000 + Math.floor(rand() * 86_400_000);
       };
@@ -87,7 +121,18 @@ export async function build(store, units, log) {
         for (let j = 0; j < k; j++) {
           const t = metricTs();
           converted ||= after;
-          purchases.push({ id: `p${pad(i)}-${j}`, type: 'track', key: 'purchase', unitId: unit, experiment: null, variant: null, value: null, properties: null, timestamp: t, receivedAt: t });
+          purchases.push({
+            id: `p${pad(i)}-${j}`,
+            type: 'track',
+            key: 'purchase',
+            unitId: unit,
+            experiment: null,
+            variant: null,
+            value: null,
+            properties: null,
+            timestamp: t,
+            receivedAt: t,
+          });
         }
         if (converted) expected.converters[variant]++;
       }
@@ -98,10 +143,27 @@ export async function build(store, units, log) {
         for (let j = 0; j < k; j++) {
           const t = metricTs();
           const value = Math.round((5 + rand() * 95 * (variant === 'control' ? 1 : 1.03)) * 100) / 100;
-          revenues.push({ id: `r${pad(i)}-${j}`, type: 'track', key: 'revenue', unitId: unit, experiment: null, variant: null, value, properties: null, timestamp: t, receivedAt: t });
-          if (after) { sum += value; any = true; }
+          revenues.push({
+            id: `r${pad(i)}-${j}`,
+            type: 'track',
+            key: 'revenue',
+            unitId: unit,
+            experiment: null,
+            variant: null,
+            value,
+            properties: null,
+            timestamp: t,
+            receivedAt: t,
+          });
+          if (after) {
+            sum += value;
+            any = true;
+          }
         }
-        if (any) { expected.revenueUnits[variant]++; expected.revenueSum[variant] += sum; }
+        if (any) {
+          expected.revenueUnits[variant]++;
+          expected.revenueSum[variant] += sum;
+        }
       }
     }
     counts.exposures += exposures.length;
@@ -125,11 +187,20 @@ export async function build(store, units, log) {
 
 /** The store's result queries (copied from packages/server/src/store/sqlite/sqlite-store.ts), timed alone. */
 export const QUERIES = {
-  'units per variant and excluded units': ['SELECT conflicted, variant, units FROM experiment_unit_counts WHERE experiment = ? AND units > 0', [EXPERIMENT]],
-  'conversion sums (purchase)': [`SELECT variant, COUNT(*) AS k, SUM(value) AS sum, SUM(value * value) AS sq FROM unit_metrics
-        WHERE experiment = ? AND metric = ? GROUP BY variant`, [EXPERIMENT, 'purchase']],
-  'mean sums (revenue)': [`SELECT variant, COUNT(*) AS k, SUM(value) AS sum, SUM(value * value) AS sq FROM unit_metrics
-        WHERE experiment = ? AND metric = ? GROUP BY variant`, [EXPERIMENT, 'revenue']],
+  'units per variant and excluded units': [
+    'SELECT conflicted, variant, units FROM experiment_unit_counts WHERE experiment = ? AND units > 0',
+    [EXPERIMENT],
+  ],
+  'conversion sums (purchase)': [
+    `SELECT variant, COUNT(*) AS k, SUM(value) AS sum, SUM(value * value) AS sq FROM unit_metrics
+        WHERE experiment = ? AND metric = ? GROUP BY variant`,
+    [EXPERIMENT, 'purchase'],
+  ],
+  'mean sums (revenue)': [
+    `SELECT variant, COUNT(*) AS k, SUM(value) AS sum, SUM(value * value) AS sq FROM unit_metrics
+        WHERE experiment = ? AND metric = ? GROUP BY variant`,
+    [EXPERIMENT, 'revenue'],
+  ],
 };
 
 /** @param {string} dbPath */
@@ -141,7 +212,11 @@ function timeQueries(dbPath) {
     const out = [];
     for (const [name, [sql, args]] of Object.entries(QUERIES)) {
       const stmt = db.prepare(sql);
-      const plan = db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...args).map((r) => r.detail).join('; ');
+      const plan = db
+        .prepare(`EXPLAIN QUERY PLAN ${sql}`)
+        .all(...args)
+        .map((r) => r.detail)
+        .join('; ');
       const ms = [];
       for (let i = 0; i < 3; i++) {
         const t0 = nowNs();
@@ -185,11 +260,15 @@ export async function run({ resultsDir, quick = false, log = (s) => console.log(
       await store.close();
     }
     dbBytes = ['', '-wal'].reduce((a, s) => a + (fs.existsSync(dbPath + s) ? fs.statSync(dbPath + s).size : 0), 0);
-    log(`[results] built ${built.exposures.toLocaleString('en-US')} exposures + ${(built.purchase + built.revenue).toLocaleString('en-US')} metric events in ${fmt(built.ms / 1000, 1)} s, of which ${fmt(built.summarizeMs / 1000, 1)} s waiting for the aggregator after the last batch (${fmt(dbBytes / 2 ** 20, 0)} MiB)`);
+    log(
+      `[results] built ${built.exposures.toLocaleString('en-US')} exposures + ${(built.purchase + built.revenue).toLocaleString('en-US')} metric events in ${fmt(built.ms / 1000, 1)} s, of which ${fmt(built.summarizeMs / 1000, 1)} s waiting for the aggregator after the last batch (${fmt(dbBytes / 2 ** 20, 0)} MiB)`,
+    );
 
     for (let r = 0; r < rounds; r++) {
       const server = startChild(path.join(here, 'child-switchyard.mjs'), {
-        args: [JSON.stringify({ dbPath, adminPassword: ADMIN_PASSWORD, apiRateBurst: 1e9, apiRatePerSecond: 1e9, instrumentAggregates: true })],
+        args: [
+          JSON.stringify({ dbPath, adminPassword: ADMIN_PASSWORD, apiRateBurst: 1e9, apiRatePerSecond: 1e9, instrumentAggregates: true }),
+        ],
       });
       try {
         const ready = await server.next('ready', 120_000);
@@ -201,15 +280,30 @@ export async function run({ resultsDir, quick = false, log = (s) => console.log(
         const creds = JSON.parse(fs.readFileSync(path.join(tmp.dir, 'keys.json'), 'utf8'));
         const auth = await login(agent, base, creds.adminEmail, ADMIN_PASSWORD);
         if (r === 0) {
-          expectStatus(await request(agent, base, 'POST', '/api/v1/experiments', {
-            headers: { authorization: auth },
-            body: {
-              key: EXPERIMENT, name: 'Results at scale', hypothesis: 'treatment converts better',
-              variants: [{ key: 'control', weight: 50 }, { key: 'treatment', weight: 50 }],
-              metrics: [{ key: 'purchase', type: 'conversion' }, { key: 'revenue', type: 'mean' }], primary_metric: 'purchase',
-            },
-          }), 201);
-          expectStatus(await request(agent, base, 'POST', `/api/v1/experiments/${EXPERIMENT}/start`, { headers: { authorization: auth } }), 200);
+          expectStatus(
+            await request(agent, base, 'POST', '/api/v1/experiments', {
+              headers: { authorization: auth },
+              body: {
+                key: EXPERIMENT,
+                name: 'Results at scale',
+                hypothesis: 'treatment converts better',
+                variants: [
+                  { key: 'control', weight: 50 },
+                  { key: 'treatment', weight: 50 },
+                ],
+                metrics: [
+                  { key: 'purchase', type: 'conversion' },
+                  { key: 'revenue', type: 'mean' },
+                ],
+                primary_metric: 'purchase',
+              },
+            }),
+            201,
+          );
+          expectStatus(
+            await request(agent, base, 'POST', `/api/v1/experiments/${EXPERIMENT}/start`, { headers: { authorization: auth } }),
+            200,
+          );
         }
         const cpu = async () => {
           server.send({ type: 'cpu' });
@@ -231,7 +325,10 @@ export async function run({ resultsDir, quick = false, log = (s) => console.log(
             }
           })();
           const t0 = nowNs();
-          const res = expectStatus(await request(agent, base, 'GET', `/api/v1/experiments/${EXPERIMENT}/results`, { headers: { authorization: auth } }), 200);
+          const res = expectStatus(
+            await request(agent, base, 'GET', `/api/v1/experiments/${EXPERIMENT}/results`, { headers: { authorization: auth } }),
+            200,
+          );
           const ms = (nowNs() - t0) / 1e6;
           polling = false;
           await poller;
@@ -250,10 +347,13 @@ export async function run({ resultsDir, quick = false, log = (s) => console.log(
         sample ??= cold.body;
         for (let i = 0; i < invalidations; i++) {
           const ts = Date.now();
-          expectStatus(await request(agent, base, 'POST', '/sdk/v1/events', {
-            headers: { 'x-api-key': creds.serverKey },
-            body: { events: [{ id: `inv-${r}-${i}-${ts}`, type: 'track', key: 'page_view', unit_id: 'nobody', timestamp: ts }] },
-          }), 202);
+          expectStatus(
+            await request(agent, base, 'POST', '/sdk/v1/events', {
+              headers: { 'x-api-key': creds.serverKey },
+              body: { events: [{ id: `inv-${r}-${i}-${ts}`, type: 'track', key: 'page_view', unit_id: 'nobody', timestamp: ts }] },
+            }),
+            202,
+          );
           const x = await get(true);
           t.stall.push(x.stallMs);
           t.recompute.push(x.ms);
@@ -263,7 +363,12 @@ export async function run({ resultsDir, quick = false, log = (s) => console.log(
         const c = await get();
         t.cached.push(c.ms);
         if ((await sqlTimes()).length > 0) throw new Error('a GET without new events recomputed the results');
-        log(`[results] round ${r + 1}: cold ${fmt(cold.ms, 0)} ms, recomputed ${t.recompute.slice(-invalidations).map((x) => fmt(x, 0)).join(' / ')} ms, cached ${fmt(c.ms, 1)} ms`);
+        log(
+          `[results] round ${r + 1}: cold ${fmt(cold.ms, 0)} ms, recomputed ${t.recompute
+            .slice(-invalidations)
+            .map((x) => fmt(x, 0))
+            .join(' / ')} ms, cached ${fmt(c.ms, 1)} ms`,
+        );
       } finally {
         await server.stop(60_000);
       }
@@ -291,7 +396,9 @@ export async function run({ resultsDir, quick = false, log = (s) => console.log(
     const units = v.find((x) => x.key === k)?.units;
     const rv = (rm?.variants ?? []).find((x) => x.key === k);
     const revenueMean = units > 0 ? built.expected.revenueSum[k] / units : NaN;
-    return pv?.count === built.expected.converters[k] && rv !== undefined && Math.abs(rv.mean - revenueMean) < 1e-6 * Math.max(1, revenueMean);
+    return (
+      pv?.count === built.expected.converters[k] && rv !== undefined && Math.abs(rv.mean - revenueMean) < 1e-6 * Math.max(1, revenueMean)
+    );
   });
   const correct = checks.every(Boolean);
   const lines = [
@@ -303,12 +410,12 @@ export async function run({ resultsDir, quick = false, log = (s) => console.log(
     '',
     '| | median ms | all (ms) | of which SQL (median ms) | server CPU ms (median) |',
     '|---|--:|---|--:|--:|',
-    `| build the data (${(built.exposures + built.purchase + built.revenue).toLocaleString("en-US")} events, ${fmt(dbBytes / 2 ** 20, 0)} MiB file; ${fmt(built.summarizeMs, 0)} ms of it waiting for the aggregator after the last batch) | ${fmt(built.ms, 0)} | | | |`,
+    `| build the data (${(built.exposures + built.purchase + built.revenue).toLocaleString('en-US')} events, ${fmt(dbBytes / 2 ** 20, 0)} MiB file; ${fmt(built.summarizeMs, 0)} ms of it waiting for the aggregator after the last batch) | ${fmt(built.ms, 0)} | | | |`,
     `| **cold** first request | **${fmt(cold, 0)}** | ${t.cold.map((x) => fmt(x, 0)).join(', ')} | ${fmt(median(t.coldSql), 0)} | ${fmt(median(t.coldCpu), 0)} |`,
     `| **recomputed** after one new event | **${fmt(recompute, 0)}** | ${t.recompute.map((x) => fmt(x, 0)).join(', ')} | ${fmt(median(t.recomputeSql), 0)} | ${fmt(median(t.recomputeCpu), 0)} |`,
     `| cached (no new events) | ${fmt(median(t.cached), 1)} | ${t.cached.map((x) => fmt(x, 1)).join(', ')} | - | - |`,
     '',
-    'Server CPU ms is the server process\'s user + system CPU time over the request; when it is well below the wall time, the process was waiting for the CPU (other load) or for I/O.',
+    "Server CPU ms is the server process's user + system CPU time over the request; when it is well below the wall time, the process was waiting for the CPU (other load) or for I/O.",
     '',
     `Event-loop stall: while each cold and recomputed request ran, \`GET /health\` was polled every 20 ms on another connection; its slowest answer was ${fmt(median(t.stall), 0)} ms (median over requests; max ${fmt(Math.max(...t.stall), 0)} ms). better-sqlite3 is synchronous, so for that long the server answers nothing else: no SSE writes, no event acknowledgements, no evaluations.`,
     '',
@@ -316,7 +423,7 @@ export async function run({ resultsDir, quick = false, log = (s) => console.log(
     '',
     `Target: results for 1M units / 2M metric events in under ${fmt(TARGET_MS / 1000, 0)} s — **${quick ? 'not judged (quick mode)' : ok ? 'met' : 'not met'}** (cold ${fmt(cold, 0)} ms ${cold < TARGET_MS ? '✅' : '❌'}, recomputed ${fmt(recompute, 0)} ms ${recompute < TARGET_MS ? '✅' : '❌'}).`,
     '',
-    'The store\'s queries timed one by one on a read-only connection (3 runs each, after the rounds above):',
+    "The store's queries timed one by one on a read-only connection (3 runs each, after the rounds above):",
     '',
     '| query | ms (3 runs) | SQLite plan |',
     '|---|---|---|',

@@ -20,8 +20,29 @@ import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import {
-  COMMON_RULES, assertBuilt, fdLimit, fmt, frameIs, here, load1, loadNote, login, median, newestProfile, nowNs, otherBusyProcesses,
-  profileTable, request, expectStatus, sleep, startChild, summarize, summarizeProfile, tempDir, topSelfTable, writeSection,
+  COMMON_RULES,
+  assertBuilt,
+  fdLimit,
+  fmt,
+  frameIs,
+  here,
+  load1,
+  loadNote,
+  login,
+  median,
+  newestProfile,
+  nowNs,
+  otherBusyProcesses,
+  profileTable,
+  request,
+  expectStatus,
+  sleep,
+  startChild,
+  summarize,
+  summarizeProfile,
+  tempDir,
+  topSelfTable,
+  writeSection,
 } from './lib.mjs';
 import { machine, machineLine } from '../lib/machine.mjs';
 
@@ -50,7 +71,17 @@ export async function pairedRound(clients, o) {
   const servers = {
     switchyard: startChild(path.join(here, 'child-switchyard.mjs'), {
       execArgv: o.profileDir !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${o.profileDir}`, '--cpu-prof-interval=100'] : [],
-      args: [JSON.stringify({ dbPath, adminPassword: ADMIN_PASSWORD, apiRateBurst: 1e9, apiRatePerSecond: 1e9, heartbeatMs: 600_000, traceConfig: true, ...(o.whatIf ?? {}) })],
+      args: [
+        JSON.stringify({
+          dbPath,
+          adminPassword: ADMIN_PASSWORD,
+          apiRateBurst: 1e9,
+          apiRatePerSecond: 1e9,
+          heartbeatMs: 600_000,
+          traceConfig: true,
+          ...(o.whatIf ?? {}),
+        }),
+      ],
       fds: Math.max(8192, clients + 512),
     }),
     floor: startChild(path.join(here, 'child-floor-sse.mjs'), { fds: Math.max(8192, clients + 512) }),
@@ -60,27 +91,44 @@ export async function pairedRound(clients, o) {
   try {
     const [sw, fl] = await Promise.all([servers.switchyard.next('ready', 60_000), servers.floor.next('ready', 60_000)]);
     const auth = await login(agent, sw.url, sw.credentials.adminEmail, ADMIN_PASSWORD);
-    expectStatus(await request(agent, sw.url, 'POST', '/api/v1/feature-flags', {
-      headers: { authorization: auth },
-      body: { key: FLAG, name: 'Fan-out benchmark flag', type: 'boolean', enabled: false, description: 'toggled by the benchmark' },
-    }), 201);
+    expectStatus(
+      await request(agent, sw.url, 'POST', '/api/v1/feature-flags', {
+        headers: { authorization: auth },
+        body: { key: FLAG, name: 'Fan-out benchmark flag', type: 'boolean', enabled: false, description: 'toggled by the benchmark' },
+      }),
+      201,
+    );
     let frameBytes = 0;
     const targets = {
       switchyard: {
-        url: sw.url, path: '/sdk/v1/stream', headers: { 'x-api-key': sw.credentials.serverKey },
+        url: sw.url,
+        path: '/sdk/v1/stream',
+        headers: { 'x-api-key': sw.credentials.serverKey },
         version: expectStatus(await request(agent, sw.url, 'GET', '/ready'), 200).json.data.config_version,
         /** @param {number} i */
-        trigger: async (i) => expectStatus(await request(agent, sw.url, 'PATCH', `/api/v1/feature-flags/${FLAG}`, { headers: { authorization: auth }, body: { enabled: i % 2 === 0 } }), 200),
+        trigger: async (i) =>
+          expectStatus(
+            await request(agent, sw.url, 'PATCH', `/api/v1/feature-flags/${FLAG}`, {
+              headers: { authorization: auth },
+              body: { enabled: i % 2 === 0 },
+            }),
+            200,
+          ),
       },
       floor: {
-        url: fl.url, path: '/stream', headers: {}, version: 0,
+        url: fl.url,
+        path: '/stream',
+        headers: {},
+        version: 0,
         /** @param {number} _i @param {number} v */
-        trigger: async (_i, v) => expectStatus(await request(agent, fl.url, 'POST', '/broadcast', { body: { version: v, bytes: frameBytes } }), 204),
+        trigger: async (_i, v) =>
+          expectStatus(await request(agent, fl.url, 'POST', '/broadcast', { body: { version: v, bytes: frameBytes } }), 204),
       },
     };
     const IMPLS = /** @type {const} */ (['switchyard', 'floor']);
 
-    for (let w = 0; w < WORKERS; w++) workers.push(startChild(path.join(here, 'child-sse-clients.mjs'), { fds: Math.max(8192, 2 * clients + 512) }));
+    for (let w = 0; w < WORKERS; w++)
+      workers.push(startChild(path.join(here, 'child-sse-clients.mjs'), { fds: Math.max(8192, 2 * clients + 512) }));
     await Promise.all(workers.map((w) => w.next('ready')));
     const per = workers.map((_, w) => Math.floor(clients / WORKERS) + (w < clients % WORKERS ? 1 : 0));
     /** @type {Record<string, number>} */
@@ -88,13 +136,20 @@ export async function pairedRound(clients, o) {
     for (const impl of IMPLS) {
       const t = targets[impl];
       const t0c = nowNs();
-      workers.forEach((w, i) => w.send({ type: 'connect', set: impl, url: t.url, path: t.path, headers: t.headers, count: per[i], concurrency: 25 }));
+      workers.forEach((w, i) =>
+        w.send({ type: 'connect', set: impl, url: t.url, path: t.path, headers: t.headers, count: per[i], concurrency: 25 }),
+      );
       await Promise.all(workers.map((w) => w.next((m) => m?.type === 'error' || (m?.type === 'connected' && m.set === impl), 180_000)));
       connectMs[impl] = (nowNs() - t0c) / 1e6;
     }
     await sleep(500);
 
-    const acc = Object.fromEntries(IMPLS.map((impl) => [impl, { latencies: /** @type {number[]} */ ([]), triggerMs: /** @type {number[]} */ ([]), missing: 0, measured: new Map() }]));
+    const acc = Object.fromEntries(
+      IMPLS.map((impl) => [
+        impl,
+        { latencies: /** @type {number[]} */ ([]), triggerMs: /** @type {number[]} */ ([]), missing: 0, measured: new Map() },
+      ]),
+    );
     const total = o.warmup + o.changes;
     for (let i = 0; i < total; i++) {
       for (const impl of i % 2 === 0 ? IMPLS : [...IMPLS].reverse()) {
@@ -102,11 +157,17 @@ export async function pairedRound(clients, o) {
         const a = acc[impl];
         const v = t.version + 1;
         workers.forEach((w) => w.send({ type: 'expect', set: impl, version: v, timeoutMs: 10_000 }));
-        await Promise.all(workers.map((w) => w.next((m) => m?.type === 'error' || (m?.type === 'armed' && m.set === impl && m.version === v))));
+        await Promise.all(
+          workers.map((w) => w.next((m) => m?.type === 'error' || (m?.type === 'armed' && m.set === impl && m.version === v))),
+        );
         const t0 = nowNs();
         let tResp = 0;
-        const sent = t.trigger(i, v).then(() => { tResp = nowNs(); });
-        const reports = await Promise.all(workers.map((w) => w.next((m) => m?.type === 'error' || (m?.type === 'arrivals' && m.set === impl && m.version === v), 20_000)));
+        const sent = t.trigger(i, v).then(() => {
+          tResp = nowNs();
+        });
+        const reports = await Promise.all(
+          workers.map((w) => w.next((m) => m?.type === 'error' || (m?.type === 'arrivals' && m.set === impl && m.version === v), 20_000)),
+        );
         await sent;
         t.version = v;
         if (impl === 'switchyard' && frameBytes === 0) frameBytes = Math.max(...reports.map((r) => r.frameBytes));
@@ -116,7 +177,10 @@ export async function pairedRound(clients, o) {
           for (const r of reports) {
             for (const x of r.arrivals) {
               if (x === null) a.missing++;
-              else { a.latencies.push((x - t0) / 1e6); if (x > last) last = x; }
+              else {
+                a.latencies.push((x - t0) / 1e6);
+                if (x > last) last = x;
+              }
             }
           }
           if (impl === 'switchyard') o.windows?.push([t0 / 1000, last / 1000]);
@@ -126,7 +190,10 @@ export async function pairedRound(clients, o) {
       }
     }
     const after = expectStatus(await request(agent, sw.url, 'GET', '/ready'), 200).json.data.config_version;
-    if (after !== targets.switchyard.version) throw new Error(`config version ${after} after the run, expected ${targets.switchyard.version}: a PATCH did not make exactly one version`);
+    if (after !== targets.switchyard.version)
+      throw new Error(
+        `config version ${after} after the run, expected ${targets.switchyard.version}: a PATCH did not make exactly one version`,
+      );
 
     /** @type {Record<string, any>} */
     const out = {};
@@ -147,10 +214,19 @@ export async function pairedRound(clients, o) {
         split.last.push((mm.last - mm.t0) / 1e6);
       }
       out[impl] = {
-        ...summarize(a.latencies), missing: a.missing, triggerP50: median(a.triggerMs), frameBytes, connectMs: connectMs[impl],
-        preP50: median(split.pre), queueP50: median(split.queue), flushP50: median(split.flush), lastP50: median(split.last),
-        lastP90: lastPerChange[Math.min(lastPerChange.length - 1, Math.ceil(0.9 * lastPerChange.length) - 1)], lastMax: lastPerChange[lastPerChange.length - 1],
-        slowChanges: lastPerChange.filter((x) => x > TARGET_P99_MS).length, changes: lastPerChange.length,
+        ...summarize(a.latencies),
+        missing: a.missing,
+        triggerP50: median(a.triggerMs),
+        frameBytes,
+        connectMs: connectMs[impl],
+        preP50: median(split.pre),
+        queueP50: median(split.queue),
+        flushP50: median(split.flush),
+        lastP50: median(split.last),
+        lastP90: lastPerChange[Math.min(lastPerChange.length - 1, Math.ceil(0.9 * lastPerChange.length) - 1)],
+        lastMax: lastPerChange[lastPerChange.length - 1],
+        slowChanges: lastPerChange.filter((x) => x > TARGET_P99_MS).length,
+        changes: lastPerChange.length,
       };
     }
     return out;
@@ -210,7 +286,9 @@ export async function run({ resultsDir, quick = false, log = (s) => console.log(
           const x = res[impl];
           frameBytes = x.frameBytes;
           results[n][impl].push(x);
-          log(`[sse-fanout] ${impl} n=${n} round ${r + 1}: p50 ${fmt(x.p50)} p95 ${fmt(x.p95)} p99 ${fmt(x.p99)} max ${fmt(x.max)} ms; split: before fan-out ${fmt(x.preP50)}, queue ${fmt(x.queueP50)}, flush ${fmt(x.flushP50)}, last delivery ${fmt(x.lastP50)} ms; change RTT ${fmt(x.triggerP50)} ms; missing ${x.missing}; connect ${fmt(x.connectMs, 0)} ms`);
+          log(
+            `[sse-fanout] ${impl} n=${n} round ${r + 1}: p50 ${fmt(x.p50)} p95 ${fmt(x.p95)} p99 ${fmt(x.p99)} max ${fmt(x.max)} ms; split: before fan-out ${fmt(x.preP50)}, queue ${fmt(x.queueP50)}, flush ${fmt(x.flushP50)}, last delivery ${fmt(x.lastP50)} ms; change RTT ${fmt(x.triggerP50)} ms; missing ${x.missing}; connect ${fmt(x.connectMs, 0)} ms`,
+          );
         }
       }
     }
@@ -224,7 +302,9 @@ export async function run({ resultsDir, quick = false, log = (s) => console.log(
     const preWindows = [];
     const n = sizes[sizes.length - 1];
     const pr = await pairedRound(n, { warmup, changes: quick ? 10 : 20, dbDir: tmp.dir, profileDir: profDir, windows, preWindows, log });
-    log(`[sse-fanout] profiled round n=${n}: switchyard p50 ${fmt(pr.switchyard.p50)} p99 ${fmt(pr.switchyard.p99)} ms, floor p50 ${fmt(pr.floor.p50)} p99 ${fmt(pr.floor.p99)} ms (profiling adds overhead)`);
+    log(
+      `[sse-fanout] profiled round n=${n}: switchyard p50 ${fmt(pr.switchyard.p50)} p99 ${fmt(pr.switchyard.p99)} ms, floor p50 ${fmt(pr.floor.p50)} p99 ${fmt(pr.floor.p99)} ms (profiling adds overhead)`,
+    );
     const file = newestProfile(profDir);
     if (file !== null) {
       profile = summarizeProfile(file, SSE_RULES, windows);
@@ -252,7 +332,9 @@ export async function run({ resultsDir, quick = false, log = (s) => console.log(
   for (const n of sizes) {
     for (const impl of ['switchyard', 'floor']) {
       const rs = results[n][impl];
-      lines.push(`| ${n.toLocaleString('en-US')} | ${impl === 'switchyard' ? '**Switchyard**' : 'floor: bare node:http'} | ${fmt(agg(rs, 'p50'))} | ${fmt(agg(rs, 'p95'))} | ${fmt(agg(rs, 'p99'))} | ${fmt(agg(rs, 'max'))} | ${rs.map((x) => fmt(x.p99)).join(', ')} | ${fmt(agg(rs, 'triggerP50'))} | ${rs.reduce((a, x) => a + x.missing, 0)} |`);
+      lines.push(
+        `| ${n.toLocaleString('en-US')} | ${impl === 'switchyard' ? '**Switchyard**' : 'floor: bare node:http'} | ${fmt(agg(rs, 'p50'))} | ${fmt(agg(rs, 'p95'))} | ${fmt(agg(rs, 'p99'))} | ${fmt(agg(rs, 'max'))} | ${rs.map((x) => fmt(x.p99)).join(', ')} | ${fmt(agg(rs, 'triggerP50'))} | ${rs.reduce((a, x) => a + x.missing, 0)} |`,
+      );
     }
   }
   lines.push(
@@ -265,7 +347,9 @@ export async function run({ resultsDir, quick = false, log = (s) => console.log(
   for (const n of sizes) {
     for (const impl of ['switchyard', 'floor']) {
       const rs = results[n][impl];
-      lines.push(`| ${n.toLocaleString('en-US')} | ${impl === 'switchyard' ? 'Switchyard' : 'floor'} | ${fmt(agg(rs, 'preP50'))} | ${fmt(agg(rs, 'queueP50'))} | ${fmt(agg(rs, 'flushP50'))} | ${fmt(agg(rs, 'lastP50'))} | ${fmt(agg(rs, 'lastP90'))} | ${fmt(agg(rs, 'lastMax'))} | ${rs.reduce((x, r) => x + r.slowChanges, 0)} of ${rs.reduce((x, r) => x + r.changes, 0)} |`);
+      lines.push(
+        `| ${n.toLocaleString('en-US')} | ${impl === 'switchyard' ? 'Switchyard' : 'floor'} | ${fmt(agg(rs, 'preP50'))} | ${fmt(agg(rs, 'queueP50'))} | ${fmt(agg(rs, 'flushP50'))} | ${fmt(agg(rs, 'lastP50'))} | ${fmt(agg(rs, 'lastP90'))} | ${fmt(agg(rs, 'lastMax'))} | ${rs.reduce((x, r) => x + r.slowChanges, 0)} of ${rs.reduce((x, r) => x + r.changes, 0)} |`,
+      );
     }
   }
   lines.push('', '| clients | Switchyard / floor p50 | p95 | p99 | max |', '|--:|--:|--:|--:|--:|');
@@ -274,7 +358,9 @@ export async function run({ resultsDir, quick = false, log = (s) => console.log(
     const s = results[n].switchyard;
     const f = results[n].floor;
     const ratio = (k) => agg(s, k) / agg(f, k);
-    lines.push(`| ${n.toLocaleString('en-US')} | ${fmt(ratio('p50'))}× | ${fmt(ratio('p95'))}× | ${fmt(ratio('p99'))}× | ${fmt(ratio('max'))}× |`);
+    lines.push(
+      `| ${n.toLocaleString('en-US')} | ${fmt(ratio('p50'))}× | ${fmt(ratio('p95'))}× | ${fmt(ratio('p99'))}× | ${fmt(ratio('max'))}× |`,
+    );
     const ok = ratio('p50') <= TARGET_RATIO && ratio('p99') <= TARGET_RATIO;
     ratioOk &&= ok;
     verdicts.push(`${n.toLocaleString('en-US')} clients: p50 ${fmt(ratio('p50'))}×, p99 ${fmt(ratio('p99'))}× ${ok ? '✅' : '❌'}`);

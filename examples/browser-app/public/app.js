@@ -24,7 +24,9 @@ function render() {
   const box = $('#checkout-flow');
   box.dataset.flow = flow;
   box.querySelector('.flow-title').textContent = FLOWS[flow].title;
-  box.querySelector('.steps').replaceChildren(...FLOWS[flow].steps.map((s) => Object.assign(document.createElement('li'), { textContent: s })));
+  box
+    .querySelector('.steps')
+    .replaceChildren(...FLOWS[flow].steps.map((s) => Object.assign(document.createElement('li'), { textContent: s })));
 
   // The experiment: the button colour. Reading it records this visitor's exposure (once).
   $('#buy').dataset.colour = client.string('checkout-cta', 'blue');
@@ -34,7 +36,12 @@ function render() {
   $('#flags').replaceChildren(
     ...rows.map(([key, d]) => {
       const tr = document.createElement('tr');
-      for (const [text, cls] of [[key, 'key'], [JSON.stringify(d.value), 'value'], [d.variant ?? '-', 'variant'], [d.reason, `reason r-${d.reason.toLowerCase()}`]]) {
+      for (const [text, cls] of [
+        [key, 'key'],
+        [JSON.stringify(d.value), 'value'],
+        [d.variant ?? '-', 'variant'],
+        [d.reason, `reason r-${d.reason.toLowerCase()}`],
+      ]) {
         tr.append(Object.assign(document.createElement('td'), { textContent: text, className: cls }));
       }
       return tr;
@@ -48,7 +55,10 @@ client.on('change', render);
 client.on('ready', render);
 client.on('error', render);
 render(); // last visit's values (reason CACHED) or the defaults, at once
-client.ready().catch((e) => console.warn('Switchyard:', e.code, e.message)).finally(render);
+client
+  .ready()
+  .catch((e) => console.warn('Switchyard:', e.code, e.message))
+  .finally(render);
 
 $('#user').addEventListener('change', async (e) => {
   $('#thanks').hidden = true;

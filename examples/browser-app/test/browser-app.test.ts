@@ -32,14 +32,39 @@ describe('examples/browser-app in Chromium against the demo server', () => {
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'switchyard-example-'));
     switchyard = await startServer({
-      port: 0, host: '127.0.0.1', dbPath: join(dir, 'db.sqlite'), demo: true, logLevel: 'silent', printCredentials: false,
-      adminEmail: ADMIN.email, adminPassword: ADMIN.password, jwtSecret: 'example-browser-app-secret-long-enough', env: {},
+      port: 0,
+      host: '127.0.0.1',
+      dbPath: join(dir, 'db.sqlite'),
+      demo: true,
+      logLevel: 'silent',
+      printCredentials: false,
+      adminEmail: ADMIN.email,
+      adminPassword: ADMIN.password,
+      jwtSecret: 'example-browser-app-secret-long-enough',
+      env: {},
     });
-    token = (await (await fetch(`${switchyard.url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(ADMIN) })).json()).data.access_token;
+    token = (
+      await (
+        await fetch(`${switchyard.url}/api/v1/auth/login`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(ADMIN),
+        })
+      ).json()
+    ).data.access_token;
     app = await startExampleServer({ switchyardUrl: switchyard.url, clientKey: switchyard.credentials.clientKey });
     browser = await chromium.launch({
       executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-quic', '--disable-sync'],
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--no-first-run',
+        '--disable-quic',
+        '--disable-sync',
+      ],
     });
   });
 

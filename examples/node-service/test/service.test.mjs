@@ -20,26 +20,58 @@ describe('examples/node-service', () => {
   let token;
   let service;
   const api = (method, path, body) =>
-    fetch(server.url + path, { method, headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    fetch(server.url + path, {
+      method,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
   const checkout = async (query) => (await fetch(`${service.url}/checkout?${query}`)).json();
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'example-node-service-'));
     server = await startServer({
-      port: 0, host: '127.0.0.1', dbPath: join(dir, 'db.sqlite'), logLevel: 'silent', printCredentials: false,
-      adminEmail: 'admin@example.test', adminPassword: 'admin-password-1', jwtSecret: 'example-secret-long-enough-for-hs256', env: {},
+      port: 0,
+      host: '127.0.0.1',
+      dbPath: join(dir, 'db.sqlite'),
+      logLevel: 'silent',
+      printCredentials: false,
+      adminEmail: 'admin@example.test',
+      adminPassword: 'admin-password-1',
+      jwtSecret: 'example-secret-long-enough-for-hs256',
+      env: {},
     });
-    const login = await fetch(`${server.url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: 'admin@example.test', password: 'admin-password-1' }) });
+    const login = await fetch(`${server.url}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: 'admin@example.test', password: 'admin-password-1' }),
+    });
     token = (await login.json()).data.access_token;
     const flag = await api('POST', '/api/v1/feature-flags', {
-      key: 'new-checkout', type: 'boolean', enabled: true,
+      key: 'new-checkout',
+      type: 'boolean',
+      enabled: true,
       rules: [{ id: 'us', when: { attr: 'country', op: 'eq', values: ['US'] }, serve: { variant: 'on' } }],
       default_serve: { variant: 'off' },
     });
     expect(flag.status).toBe(201);
-    expect((await api('POST', '/api/v1/experiments', { key: 'checkout-layout', variants: [{ key: 'control', weight: 50 }, { key: 'one-page', weight: 50 }], metrics: [{ key: 'purchase', type: 'conversion' }] })).status).toBe(201);
+    expect(
+      (
+        await api('POST', '/api/v1/experiments', {
+          key: 'checkout-layout',
+          variants: [
+            { key: 'control', weight: 50 },
+            { key: 'one-page', weight: 50 },
+          ],
+          metrics: [{ key: 'purchase', type: 'conversion' }],
+        })
+      ).status,
+    ).toBe(201);
     expect((await api('POST', '/api/v1/experiments/checkout-layout/start')).status).toBe(200);
-    service = await startService({ sdkKey: server.credentials.serverKey, baseUrl: server.url, clientOptions: { events: { flushIntervalMs: 50 } } });
+    service = await startService({
+      sdkKey: server.credentials.serverKey,
+      baseUrl: server.url,
+      clientOptions: { events: { flushIntervalMs: 50 } },
+    });
   });
 
   afterAll(async () => {

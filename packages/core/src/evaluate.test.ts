@@ -1,12 +1,38 @@
 import { describe, expect, it } from 'vitest';
-import { applyPatch, bucket, compileConfig, CoreError, emptyConfig, evaluate, evaluateAll, type ConfigDocument, type EvaluationContext, type Flag } from './index';
+import {
+  applyPatch,
+  bucket,
+  compileConfig,
+  CoreError,
+  emptyConfig,
+  evaluate,
+  evaluateAll,
+  type ConfigDocument,
+  type EvaluationContext,
+  type Flag,
+} from './index';
 
 const BOOL = [
   { key: 'on', value: true },
   { key: 'off', value: false },
 ];
-const flag = (key: string, extra: Partial<Flag> = {}): Flag => ({ key, type: 'boolean', enabled: true, variants: BOOL, off_variant: 'off', default_serve: { variant: 'on' }, ...extra });
-const doc = (parts: Partial<ConfigDocument>): ConfigDocument => ({ schema_version: 1, version: 5, flags: {}, segments: {}, experiments: {}, ...parts });
+const flag = (key: string, extra: Partial<Flag> = {}): Flag => ({
+  key,
+  type: 'boolean',
+  enabled: true,
+  variants: BOOL,
+  off_variant: 'off',
+  default_serve: { variant: 'on' },
+  ...extra,
+});
+const doc = (parts: Partial<ConfigDocument>): ConfigDocument => ({
+  schema_version: 1,
+  version: 5,
+  flags: {},
+  segments: {},
+  experiments: {},
+  ...parts,
+});
 
 const compiled = compileConfig(
   doc({
@@ -15,10 +41,25 @@ const compiled = compileConfig(
         rules: [{ id: 'early', when: { attr: 'signup', op: 'before', values: ['2024-01-01T00:00:00Z'] }, serve: { variant: 'off' } }],
       }),
       country: flag('country', { rules: [{ id: 'us', when: { attr: 'country', op: 'eq', values: ['US'] }, serve: { variant: 'off' } }] }),
-      half: flag('half', { default_serve: { split: [{ variant: 'on', weight: 50 }, { variant: 'off', weight: 50 }] } }),
+      half: flag('half', {
+        default_serve: {
+          split: [
+            { variant: 'on', weight: 50 },
+            { variant: 'off', weight: 50 },
+          ],
+        },
+      }),
     },
     experiments: {
-      exp: { key: 'exp', status: 'RUNNING', variants: [{ key: 'control', weight: 50, value: 'a' }, { key: 'treatment', weight: 50, value: 'b' }], targeting: { attr: 'country', op: 'exists' } },
+      exp: {
+        key: 'exp',
+        status: 'RUNNING',
+        variants: [
+          { key: 'control', weight: 50, value: 'a' },
+          { key: 'treatment', weight: 50, value: 'b' },
+        ],
+        targeting: { attr: 'country', op: 'exists' },
+      },
     },
   }),
 );
@@ -42,7 +83,19 @@ describe('compileConfig', () => {
   });
 
   it('exposes the version, the document and one entry per key; a flag wins a key collision', () => {
-    const d = doc({ flags: { k: flag('k') }, experiments: { k: { key: 'k', status: 'PAUSED', variants: [{ key: 'control', weight: 50 }, { key: 't', weight: 50 }] } } });
+    const d = doc({
+      flags: { k: flag('k') },
+      experiments: {
+        k: {
+          key: 'k',
+          status: 'PAUSED',
+          variants: [
+            { key: 'control', weight: 50 },
+            { key: 't', weight: 50 },
+          ],
+        },
+      },
+    });
     const c = compileConfig(d);
     expect(c.version).toBe(5);
     expect(c.document).toBe(d);
@@ -53,23 +106,42 @@ describe('compileConfig', () => {
 
 describe('evaluate: inputs JSON cannot carry', () => {
   it('Date attributes for before/after', () => {
-    expect(evaluate(compiled, 'dated', { signup: new Date('2023-06-01T00:00:00Z') }, true)).toEqual({ value: false, variant: 'off', reason: 'TARGETING_MATCH', ruleId: 'early' });
+    expect(evaluate(compiled, 'dated', { signup: new Date('2023-06-01T00:00:00Z') }, true)).toEqual({
+      value: false,
+      variant: 'off',
+      reason: 'TARGETING_MATCH',
+      ruleId: 'early',
+    });
     expect(evaluate(compiled, 'dated', { signup: new Date('2024-06-01T00:00:00Z') }, true).reason).toBe('DEFAULT');
     expect(evaluate(compiled, 'dated', { signup: new Date('garbage') }, true).reason).toBe('DEFAULT');
   });
 
   it('undefined default skips the type check, like null', () => {
-    expect(evaluate(compiled, 'country', { country: 'US' }, undefined)).toEqual({ value: false, variant: 'off', reason: 'TARGETING_MATCH', ruleId: 'us' });
+    expect(evaluate(compiled, 'country', { country: 'US' }, undefined)).toEqual({
+      value: false,
+      variant: 'off',
+      reason: 'TARGETING_MATCH',
+      ruleId: 'us',
+    });
   });
 
   it('non-finite numeric unit ids are missing', () => {
     for (const key of [NaN, Infinity, -Infinity]) {
-      expect(evaluate(compiled, 'half', { key } as unknown as EvaluationContext, false)).toEqual({ value: false, variant: null, reason: 'ERROR', errorCode: 'TARGETING_KEY_MISSING' });
+      expect(evaluate(compiled, 'half', { key } as unknown as EvaluationContext, false)).toEqual({
+        value: false,
+        variant: null,
+        reason: 'ERROR',
+        errorCode: 'TARGETING_KEY_MISSING',
+      });
     }
   });
 
   it('a null or undefined context is an empty one', () => {
-    expect(evaluate(compiled, 'country', null as unknown as EvaluationContext, true)).toEqual({ value: true, variant: 'on', reason: 'DEFAULT' });
+    expect(evaluate(compiled, 'country', null as unknown as EvaluationContext, true)).toEqual({
+      value: true,
+      variant: 'on',
+      reason: 'DEFAULT',
+    });
     expect(evaluate(compiled, 'half', undefined as unknown as EvaluationContext, true).errorCode).toBe('TARGETING_KEY_MISSING');
   });
 
@@ -81,8 +153,24 @@ describe('evaluate: inputs JSON cannot carry', () => {
       },
     };
     expect(evaluate(compiled, 'country', hostile, true)).toEqual({ value: true, variant: null, reason: 'ERROR', errorCode: 'GENERAL' });
-    expect(evaluate(compiled, 'exp', hostile, 'x')).toEqual({ value: 'x', variant: null, reason: 'ERROR', errorCode: 'GENERAL', inExperiment: false });
-    const proxy = new Proxy({}, { get: () => { throw new Error('trap'); }, has: () => { throw new Error('trap'); } });
+    expect(evaluate(compiled, 'exp', hostile, 'x')).toEqual({
+      value: 'x',
+      variant: null,
+      reason: 'ERROR',
+      errorCode: 'GENERAL',
+      inExperiment: false,
+    });
+    const proxy = new Proxy(
+      {},
+      {
+        get: () => {
+          throw new Error('trap');
+        },
+        has: () => {
+          throw new Error('trap');
+        },
+      },
+    );
     expect(evaluate(compiled, 'half', proxy, false).reason).toBe('ERROR');
   });
 
@@ -92,7 +180,14 @@ describe('evaluate: inputs JSON cannot carry', () => {
   });
 
   it('a serve naming an unknown variant (hand-made document) gives the caller default with ERROR / GENERAL', () => {
-    const c = compileConfig(doc({ flags: { f: flag('f', { rules: [{ id: 'r', serve: { variant: 'ghost' } }] }), g: flag('g', { default_serve: { split: [{ variant: 'ghost', weight: 100 }] } }) } }));
+    const c = compileConfig(
+      doc({
+        flags: {
+          f: flag('f', { rules: [{ id: 'r', serve: { variant: 'ghost' } }] }),
+          g: flag('g', { default_serve: { split: [{ variant: 'ghost', weight: 100 }] } }),
+        },
+      }),
+    );
     expect(evaluate(c, 'f', {}, true)).toEqual({ value: true, variant: null, reason: 'ERROR', ruleId: 'r', errorCode: 'GENERAL' });
     expect(evaluate(c, 'g', { key: 'u' }, true)).toEqual({ value: true, variant: null, reason: 'ERROR', errorCode: 'GENERAL' });
   });
@@ -140,8 +235,23 @@ describe('evaluateAll', () => {
 describe('dates without an offset', () => {
   it('are read as UTC, whatever the machine zone', () => {
     const doc = {
-      schema_version: 1 as const, version: 1, segments: {}, experiments: {},
-      flags: { f: { key: 'f', type: 'boolean' as const, enabled: true, variants: [{ key: 'on', value: true }, { key: 'off', value: false }], rules: [{ id: 'r', when: { attr: 'at', op: 'before' as const, values: ['2024-06-01T12:00:00Z'] }, serve: { variant: 'on' } }], default_serve: { variant: 'off' } } },
+      schema_version: 1 as const,
+      version: 1,
+      segments: {},
+      experiments: {},
+      flags: {
+        f: {
+          key: 'f',
+          type: 'boolean' as const,
+          enabled: true,
+          variants: [
+            { key: 'on', value: true },
+            { key: 'off', value: false },
+          ],
+          rules: [{ id: 'r', when: { attr: 'at', op: 'before' as const, values: ['2024-06-01T12:00:00Z'] }, serve: { variant: 'on' } }],
+          default_serve: { variant: 'off' },
+        },
+      },
     };
     const compiled = compileConfig(doc);
     const zone = process.env.TZ;

@@ -44,7 +44,9 @@ export class CompiledFlag implements CompiledEntry {
     const salt = flag.salt ?? flag.key;
     const bucketBy = flag.bucket_by ?? 'key';
     const variantDetail = (key: string, reason: Reason, ruleId?: string): EvaluationDetail =>
-      values.has(key) ? detail(values.get(key), key, reason, { ruleId }) : detail(null, null, Reason.ERROR, { ruleId, errorCode: ErrorCode.GENERAL });
+      values.has(key)
+        ? detail(values.get(key), key, reason, { ruleId })
+        : detail(null, null, Reason.ERROR, { ruleId, errorCode: ErrorCode.GENERAL });
     const compileServe = (serve: Serve, fixedReason: Reason, ruleId?: string): Resolver => {
       if ('variant' in serve) {
         const d = variantDetail(serve.variant, fixedReason, ruleId);
@@ -61,10 +63,16 @@ export class CompiledFlag implements CompiledEntry {
       };
     };
     const off = flag.off_variant;
-    this.offDetail = off !== undefined && values.has(off) ? detail(values.get(off), off, Reason.DISABLED) : detail(null, null, Reason.DISABLED);
+    this.offDetail =
+      off !== undefined && values.has(off) ? detail(values.get(off), off, Reason.DISABLED) : detail(null, null, Reason.DISABLED);
     this.prereqFailed =
-      off !== undefined && values.has(off) ? detail(values.get(off), off, Reason.PREREQUISITE_FAILED) : detail(null, null, Reason.PREREQUISITE_FAILED);
-    this.rules = (flag.rules ?? []).map((r) => ({ when: conditions.compile(r.when), serve: compileServe(r.serve, Reason.TARGETING_MATCH, r.id) }));
+      off !== undefined && values.has(off)
+        ? detail(values.get(off), off, Reason.PREREQUISITE_FAILED)
+        : detail(null, null, Reason.PREREQUISITE_FAILED);
+    this.rules = (flag.rules ?? []).map((r) => ({
+      when: conditions.compile(r.when),
+      serve: compileServe(r.serve, Reason.TARGETING_MATCH, r.id),
+    }));
     const defaultServe = flag.default_serve ?? { variant: off ?? '' };
     this.fallback = compileServe(defaultServe, Reason.DEFAULT);
     this.prerequisites = (flag.prerequisites ?? []).map((p) => ({ key: p.flag, variants: new Set(p.variants), entry: undefined }));

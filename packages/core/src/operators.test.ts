@@ -14,7 +14,8 @@ describe('parse helpers', () => {
     expect(toNumber('42')).toBe(42);
     expect(toNumber(' 3.5 ')).toBe(3.5);
     expect(toNumber('-0.25')).toBe(-0.25);
-    for (const x of ['', '   ', 'abc', '12abc', 'Infinity', NaN, Infinity, -Infinity, true, null, undefined, {}, [], [1]]) expect(toNumber(x)).toBeNull();
+    for (const x of ['', '   ', 'abc', '12abc', 'Infinity', NaN, Infinity, -Infinity, true, null, undefined, {}, [], [1]])
+      expect(toNumber(x)).toBeNull();
   });
 
   it('toEpochMs: Dates, epoch ms and ISO 8601', () => {
@@ -126,7 +127,11 @@ describe('numeric and date operators', () => {
 
 describe('missing attributes', () => {
   it.each(OPERATORS.map((op) => [op]))('%s: undefined and null are missing', (op) => {
-    const values: ConditionValue[] = op.startsWith('semver') ? ['1.0.0'] : op === 'before' || op === 'after' ? ['2024-01-01'] : ['x', 1, true];
+    const values: ConditionValue[] = op.startsWith('semver')
+      ? ['1.0.0']
+      : op === 'before' || op === 'after'
+        ? ['2024-01-01']
+        : ['x', 1, true];
     const p = cond({ attr: 'a', op, values });
     const expected = op === 'not_exists';
     expect(p({})).toBe(expected);
@@ -141,7 +146,11 @@ describe('missing attributes', () => {
 });
 
 describe('negative operators are exact negations for present attributes (property)', () => {
-  const value: fc.Arbitrary<ConditionValue> = fc.oneof(fc.constantFrom('a', 'b', 'ab', '1', 'true', ''), fc.integer({ min: -2, max: 2 }), fc.boolean());
+  const value: fc.Arbitrary<ConditionValue> = fc.oneof(
+    fc.constantFrom('a', 'b', 'ab', '1', 'true', ''),
+    fc.integer({ min: -2, max: 2 }),
+    fc.boolean(),
+  );
   const attr = fc.oneof(value, fc.array(fc.oneof(value, fc.constant(null)), { maxLength: 4 }), fc.object({ maxDepth: 1 }), fc.double());
   const pairs = [
     ['eq', 'neq'],
@@ -164,7 +173,9 @@ describe('negative operators are exact negations for present attributes (propert
       fc.property(fc.array(value, { minLength: 1, maxLength: 4 }), attr, (values, a) => {
         const forms = new Set(values.map(String));
         const elements = Array.isArray(a) ? a : [a];
-        const expected = elements.some((e) => (typeof e === 'string' || typeof e === 'boolean' || (typeof e === 'number' && Number.isFinite(e))) && forms.has(String(e)));
+        const expected = elements.some(
+          (e) => (typeof e === 'string' || typeof e === 'boolean' || (typeof e === 'number' && Number.isFinite(e))) && forms.has(String(e)),
+        );
         expect(cond({ attr: 'a', op: 'eq', values })({ a })).toBe(expected);
       }),
     );
@@ -210,7 +221,13 @@ describe('combinators', () => {
 
   it('short-circuits: later conditions are not read once the answer is known', () => {
     let reads = 0;
-    const ctx = { country: 'FR', get age() { reads++; return 30; } };
+    const ctx = {
+      country: 'FR',
+      get age() {
+        reads++;
+        return 30;
+      },
+    };
     expect(cond({ all: [us, adult] })(ctx)).toBe(false);
     expect(cond({ any: [{ not: us }, adult] })(ctx)).toBe(true);
     expect(reads).toBe(0);

@@ -83,13 +83,25 @@ function numericTest(values: readonly ConditionValue[], op: 'gt' | 'gte' | 'lt' 
   if (b === null) return never;
   switch (op) {
     case 'gt':
-      return (v) => { const n = parse(v); return n !== null && n > b; };
+      return (v) => {
+        const n = parse(v);
+        return n !== null && n > b;
+      };
     case 'gte':
-      return (v) => { const n = parse(v); return n !== null && n >= b; };
+      return (v) => {
+        const n = parse(v);
+        return n !== null && n >= b;
+      };
     case 'lt':
-      return (v) => { const n = parse(v); return n !== null && n < b; };
+      return (v) => {
+        const n = parse(v);
+        return n !== null && n < b;
+      };
     case 'lte':
-      return (v) => { const n = parse(v); return n !== null && n <= b; };
+      return (v) => {
+        const n = parse(v);
+        return n !== null && n <= b;
+      };
   }
 }
 

@@ -20,7 +20,16 @@ const base = (): ConfigDocument => ({
   version: 7,
   flags: { a: flag('a', true), b: flag('b', true) },
   segments: { s: { key: 's', included: ['u1'] } },
-  experiments: { e: { key: 'e', status: 'PAUSED', variants: [{ key: 'control', weight: 50 }, { key: 't', weight: 50 }] } },
+  experiments: {
+    e: {
+      key: 'e',
+      status: 'PAUSED',
+      variants: [
+        { key: 'control', weight: 50 },
+        { key: 't', weight: 50 },
+      ],
+    },
+  },
 });
 
 describe('emptyConfig', () => {
@@ -37,7 +46,16 @@ describe('applyPatch', () => {
       version: 8,
       flags: { a: flag('a', false), b: null, c: flag('c', true) },
       segments: { s: null, t: { key: 't', excluded: ['u2'] } },
-      experiments: { e: { key: 'e', status: 'RUNNING', variants: [{ key: 'control', weight: 50 }, { key: 't', weight: 50 }] } },
+      experiments: {
+        e: {
+          key: 'e',
+          status: 'RUNNING',
+          variants: [
+            { key: 'control', weight: 50 },
+            { key: 't', weight: 50 },
+          ],
+        },
+      },
     });
     expect(next.version).toBe(8);
     expect(next.schema_version).toBe(1);
@@ -69,7 +87,10 @@ describe('applyPatch', () => {
   });
 
   it('treats prototype-named keys as ordinary keys', () => {
-    const next = applyPatch(emptyConfig(), { version: 1, flags: { constructor: flag('constructor', true), toString: flag('toString', false) } });
+    const next = applyPatch(emptyConfig(), {
+      version: 1,
+      flags: { constructor: flag('constructor', true), toString: flag('toString', false) },
+    });
     expect(Object.keys(next.flags).sort()).toEqual(['constructor', 'toString']);
     const removed = applyPatch(next, { version: 2, flags: { constructor: null } });
     expect(Object.keys(removed.flags)).toEqual(['toString']);
@@ -90,6 +111,8 @@ describe('applyPatch', () => {
     expect(evaluate(before, 'a', { key: 'u9' }, false).value).toBe(true);
     expect(evaluate(after, 'a', { key: 'u9' }, false)).toEqual({ value: false, variant: 'off', reason: 'DEFAULT' });
     expect(evaluate(after, 'a', { key: 'u2' }, false)).toEqual({ value: true, variant: 'on', reason: 'TARGETING_MATCH', ruleId: 'in-s' });
-    expect(evaluate(compileConfig(applyPatch(next, { version: 9, flags: { a: null } })), 'a', { key: 'u2' }, false).errorCode).toBe('FLAG_NOT_FOUND');
+    expect(evaluate(compileConfig(applyPatch(next, { version: 9, flags: { a: null } })), 'a', { key: 'u2' }, false).errorCode).toBe(
+      'FLAG_NOT_FOUND',
+    );
   });
 });

@@ -1,7 +1,18 @@
 import { describe, expect, it, vi } from 'vitest';
 import fc from 'fast-check';
 import murmur from 'murmurhash3js-revisited';
-import { bucket, compileConfig, createBucketer, evaluate, hash32, OPERATORS, Reason, type ConfigDocument, type EvaluationDetail, type Flag } from './index';
+import {
+  bucket,
+  compileConfig,
+  createBucketer,
+  evaluate,
+  hash32,
+  OPERATORS,
+  Reason,
+  type ConfigDocument,
+  type EvaluationDetail,
+  type Flag,
+} from './index';
 import type { Condition, ConditionValue, ConfigExperiment, Operator, Segment } from './types';
 import { validateConfig } from './schema';
 
@@ -62,53 +73,80 @@ const BOOL = [
   { key: 'on', value: true },
   { key: 'off', value: false },
 ];
-const doc = (parts: Partial<ConfigDocument>): ConfigDocument => ({ schema_version: 1, version: 1, flags: {}, segments: {}, experiments: {}, ...parts });
+const doc = (parts: Partial<ConfigDocument>): ConfigDocument => ({
+  schema_version: 1,
+  version: 1,
+  flags: {},
+  segments: {},
+  experiments: {},
+  ...parts,
+});
 const rolloutFlag = (key: string, salt: string, basisPoints: number): Flag => ({
   key,
   type: 'boolean',
   enabled: true,
   variants: BOOL,
   salt,
-  default_serve: { split: [{ variant: 'on', weight: basisPoints / 100 }, { variant: 'off', weight: (10000 - basisPoints) / 100 }] },
+  default_serve: {
+    split: [
+      { variant: 'on', weight: basisPoints / 100 },
+      { variant: 'off', weight: (10000 - basisPoints) / 100 },
+    ],
+  },
 });
-const unitIds = fc.array(fc.oneof(fc.string({ maxLength: 12 }), fc.string({ unit: 'binary', maxLength: 6 })), { minLength: 1, maxLength: 60 });
+const unitIds = fc.array(fc.oneof(fc.string({ maxLength: 12 }), fc.string({ unit: 'binary', maxLength: 6 })), {
+  minLength: 1,
+  maxLength: 60,
+});
 const salts = fc.string({ unit: 'binary', maxLength: 16 });
 
 describe('rollouts and splits (property)', () => {
   it('a rollout of p % serves exactly the units with bucket < round(p * 100), and raising p only adds units', () => {
     fc.assert(
-      fc.property(salts, fc.integer({ min: 0, max: 10000 }), fc.integer({ min: 0, max: 10000 }), unitIds, fc.nat(2), (salt, rx, y, units, pin) => {
-        // Random units rarely sit on a boundary; pin one there (bound = its bucket, or one above) most of the time.
-        const x = pin === 0 ? rx : refBucket(salt, units[0]!) + pin - 1;
-        const [lo, hi] = x <= y ? [x, y] : [y, x];
-        const low = compileConfig(doc({ flags: { r: rolloutFlag('r', salt, lo) } }));
-        const high = compileConfig(doc({ flags: { r: rolloutFlag('r', salt, hi) } }));
-        for (const key of units) {
-          const a = evaluate(low, 'r', { key }, false);
-          const b = evaluate(high, 'r', { key }, false);
-          expect(a.reason).toBe(Reason.SPLIT);
-          expect(a.value).toBe(refBucket(salt, key) < lo);
-          if (a.value === true) expect(b.value).toBe(true);
-        }
-      }),
+      fc.property(
+        salts,
+        fc.integer({ min: 0, max: 10000 }),
+        fc.integer({ min: 0, max: 10000 }),
+        unitIds,
+        fc.nat(2),
+        (salt, rx, y, units, pin) => {
+          // Random units rarely sit on a boundary; pin one there (bound = its bucket, or one above) most of the time.
+          const x = pin === 0 ? rx : refBucket(salt, units[0]!) + pin - 1;
+          const [lo, hi] = x <= y ? [x, y] : [y, x];
+          const low = compileConfig(doc({ flags: { r: rolloutFlag('r', salt, lo) } }));
+          const high = compileConfig(doc({ flags: { r: rolloutFlag('r', salt, hi) } }));
+          for (const key of units) {
+            const a = evaluate(low, 'r', { key }, false);
+            const b = evaluate(high, 'r', { key }, false);
+            expect(a.reason).toBe(Reason.SPLIT);
+            expect(a.value).toBe(refBucket(salt, key) < lo);
+            if (a.value === true) expect(b.value).toBe(true);
+          }
+        },
+      ),
       { numRuns: 300 },
     );
   });
 
   it('a weighted split serves the first slice whose cumulative upper bound exceeds the bucket', () => {
-    const weightsArb = fc
-      .uniqueArray(fc.integer({ min: 0, max: 10000 }), { maxLength: 5 })
-      .map((cuts) => {
-        const sorted = [0, ...cuts.sort((a, b) => a - b), 10000];
-        return sorted.slice(1).map((c, i) => (c - sorted[i]!) / 100);
-      });
+    const weightsArb = fc.uniqueArray(fc.integer({ min: 0, max: 10000 }), { maxLength: 5 }).map((cuts) => {
+      const sorted = [0, ...cuts.sort((a, b) => a - b), 10000];
+      return sorted.slice(1).map((c, i) => (c - sorted[i]!) / 100);
+    });
     fc.assert(
       fc.property(salts, weightsArb, unitIds, fc.boolean(), (salt, randomWeights, units, pin) => {
         // When pinned, the first cut is exactly units[0]'s bucket, so that unit sits on a boundary.
         const b0 = refBucket(salt, units[0]!);
         const weights = pin && b0 > 0 ? [b0 / 100, (10000 - b0) / 100] : randomWeights;
         const variants = weights.map((_, i) => ({ key: `v${i}`, value: i }));
-        const f: Flag = { key: 'w', type: 'number', enabled: true, variants, salt, default_serve: { split: weights.map((weight, i) => ({ variant: `v${i}`, weight })) } };
+        const f: Flag = {
+          key: 'w',
+          type: 'number',
+          enabled: true,
+          variants,
+          salt,
+          default_serve: { split: weights.map((weight, i) => ({ variant: `v${i}`, weight })) },
+        };
         expect(validateConfig(doc({ flags: { w: f } })).ok).toBe(true);
         const c = compileConfig(doc({ flags: { w: f } }));
         for (const key of units) {
@@ -180,24 +218,30 @@ describe('experiments (property)', () => {
 
   it('experiments on disjoint ranges of one namespace never share a unit', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 9999 }), fc.string({ minLength: 1, maxLength: 8 }).filter((k) => /^[A-Za-z0-9]/.test(k)), unitIds, fc.boolean(), (randomCut, ns, units, pin) => {
-        const b0 = refBucket(`ns.${ns}`, units[0]!);
-        const cut = pin && b0 > 0 ? b0 : randomCut;
-        const c = compileConfig(
-          doc({
-            experiments: {
-              left: { ...experiment(100, 'left', { namespace: { key: ns, start: 0, end: cut / 100 } }), key: 'left' },
-              right: { ...experiment(100, 'right', { namespace: { key: ns, start: cut / 100, end: 100 } }), key: 'right' },
-            },
-          }),
-        );
-        for (const key of units) {
-          const l = evaluate(c, 'left', { key }, null).inExperiment;
-          const r = evaluate(c, 'right', { key }, null).inExperiment;
-          expect(l !== r).toBe(true); // 100 % traffic: exactly one of them
-          expect(l).toBe(refBucket(`ns.${ns}`, key) < cut);
-        }
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 9999 }),
+        fc.string({ minLength: 1, maxLength: 8 }).filter((k) => /^[A-Za-z0-9]/.test(k)),
+        unitIds,
+        fc.boolean(),
+        (randomCut, ns, units, pin) => {
+          const b0 = refBucket(`ns.${ns}`, units[0]!);
+          const cut = pin && b0 > 0 ? b0 : randomCut;
+          const c = compileConfig(
+            doc({
+              experiments: {
+                left: { ...experiment(100, 'left', { namespace: { key: ns, start: 0, end: cut / 100 } }), key: 'left' },
+                right: { ...experiment(100, 'right', { namespace: { key: ns, start: cut / 100, end: 100 } }), key: 'right' },
+              },
+            }),
+          );
+          for (const key of units) {
+            const l = evaluate(c, 'left', { key }, null).inExperiment;
+            const r = evaluate(c, 'right', { key }, null).inExperiment;
+            expect(l !== r).toBe(true); // 100 % traffic: exactly one of them
+            expect(l).toBe(refBucket(`ns.${ns}`, key) < cut);
+          }
+        },
+      ),
       { numRuns: 200 },
     );
   });
@@ -228,7 +272,14 @@ function valuesFor(op: Operator): fc.Arbitrary<ConditionValue[] | undefined> {
     case 'after':
       return list(fc.oneof(fc.constantFrom('2024-01-01T00:00:00Z', '2023-06-01', 'nope'), fc.integer({ min: 0, max: 2e12 })));
     default:
-      return list(fc.oneof(fc.constantFrom('US', 'CA', 'pro', '', '30', 'true'), fc.integer({ min: -5, max: 50 }), fc.boolean(), fc.double({ noNaN: true, noDefaultInfinity: true })));
+      return list(
+        fc.oneof(
+          fc.constantFrom('US', 'CA', 'pro', '', '30', 'true'),
+          fc.integer({ min: -5, max: 50 }),
+          fc.boolean(),
+          fc.double({ noNaN: true, noDefaultInfinity: true }),
+        ),
+      );
   }
 }
 
@@ -265,7 +316,9 @@ const VALUE_BY_TYPE = {
 function serveArb(n: number): fc.Arbitrary<Flag['default_serve']> {
   return fc.oneof(
     fc.nat(n - 1).map((i) => ({ variant: `v${i}` })),
-    fc.integer({ min: 1, max: n }).chain((k) => weightsArb(k).map((ws) => ({ split: ws.map((weight, i) => ({ variant: `v${i}`, weight })) }))),
+    fc
+      .integer({ min: 1, max: n })
+      .chain((k) => weightsArb(k).map((ws) => ({ split: ws.map((weight, i) => ({ variant: `v${i}`, weight })) }))),
   );
 }
 
@@ -287,7 +340,10 @@ function flagArb(key: string, index: number): fc.Arbitrary<Flag> {
           default_serve: serveArb(n),
           off: fc.nat(n - 1),
           prerequisites: earlier.length
-            ? fc.array(fc.constantFrom(...earlier).map((flag) => ({ flag, variants: ['v0'] })), { maxLength: 2 })
+            ? fc.array(
+                fc.constantFrom(...earlier).map((flag) => ({ flag, variants: ['v0'] })),
+                { maxLength: 2 },
+              )
             : fc.constant<{ flag: string; variants: string[] }[]>([]),
         })
         .map(({ rules, default_serve, off, prerequisites }) => {
@@ -296,7 +352,9 @@ function flagArb(key: string, index: number): fc.Arbitrary<Flag> {
             type,
             enabled,
             variants: Array.from({ length: n }, (_, i) => ({ key: `v${i}`, value: VALUE_BY_TYPE[type](i) })),
-            rules: rules.map((r, i) => (r.when === undefined ? { id: `r${i}`, serve: r.serve } : { id: `r${i}`, when: r.when, serve: r.serve })),
+            rules: rules.map((r, i) =>
+              r.when === undefined ? { id: `r${i}`, serve: r.serve } : { id: `r${i}`, when: r.when, serve: r.serve },
+            ),
             default_serve,
           };
           if (withOff) f.off_variant = `v${off}`;
@@ -325,8 +383,14 @@ function experimentArb(key: string): fc.Arbitrary<ConfigExperiment> {
       n: fc.integer({ min: 2, max: 4 }),
       withValues: fc.boolean(),
       targeting: fc.option(conditionArb(SEGMENTS), { nil: undefined }),
-      traffic: fc.option(fc.integer({ min: 0, max: 10000 }).map((b) => b / 100), { nil: undefined }),
-      ns: fc.option(fc.tuple(fc.integer({ min: 0, max: 9999 }), fc.integer({ min: 1, max: 10000 })).filter(([a, b]) => a < b), { nil: undefined }),
+      traffic: fc.option(
+        fc.integer({ min: 0, max: 10000 }).map((b) => b / 100),
+        { nil: undefined },
+      ),
+      ns: fc.option(
+        fc.tuple(fc.integer({ min: 0, max: 9999 }), fc.integer({ min: 1, max: 10000 })).filter(([a, b]) => a < b),
+        { nil: undefined },
+      ),
       bucketBy: fc.option(fc.constantFrom('key', 'company_id'), { nil: undefined }),
     })
     .chain((r) =>
@@ -380,24 +444,36 @@ const throwing = () => {
 const contextArb: fc.Arbitrary<Record<string, unknown>> = fc
   .record({
     attrs: fc.dictionary(fc.oneof(fc.constantFrom(...ATTRS), fc.string({ maxLength: 6 })), attrValue, { maxKeys: 6 }),
-    key: fc.option(fc.oneof(fc.constantFrom(...UNITS), fc.string({ unit: 'binary', maxLength: 8 }), fc.integer(), fc.double(), fc.boolean()), { nil: undefined }),
+    key: fc.option(
+      fc.oneof(fc.constantFrom(...UNITS), fc.string({ unit: 'binary', maxLength: 8 }), fc.integer(), fc.double(), fc.boolean()),
+      { nil: undefined },
+    ),
     hostile: fc.option(fc.constantFrom(...ATTRS), { freq: 8, nil: undefined }),
     nullProto: fc.boolean(),
   })
   .map(({ attrs, key, hostile, nullProto }) => {
     const ctx: Record<string, unknown> = nullProto ? Object.create(null) : {};
-    for (const [k, v] of Object.entries(attrs)) Object.defineProperty(ctx, k, { value: v, enumerable: true, configurable: true, writable: true });
+    for (const [k, v] of Object.entries(attrs))
+      Object.defineProperty(ctx, k, { value: v, enumerable: true, configurable: true, writable: true });
     if (key !== undefined) ctx.key = key;
     if (hostile !== undefined) Object.defineProperty(ctx, hostile, { get: throwing, enumerable: true, configurable: true });
     return ctx;
   });
 
-const defaultArb = fc.oneof(fc.constant(null), fc.boolean(), fc.string({ maxLength: 3 }), fc.integer(), fc.constant({}), fc.constant(undefined));
+const defaultArb = fc.oneof(
+  fc.constant(null),
+  fc.boolean(),
+  fc.string({ maxLength: 3 }),
+  fc.integer(),
+  fc.constant({}),
+  fc.constant(undefined),
+);
 const REASONS = new Set<string>(Object.values(Reason));
 
 function checkWellFormed(d: EvaluationDetail, document: ConfigDocument, key: string, def: unknown): void {
   expect(REASONS.has(d.reason)).toBe(true);
-  const isExperiment = !Object.prototype.hasOwnProperty.call(document.flags, key) && Object.prototype.hasOwnProperty.call(document.experiments, key);
+  const isExperiment =
+    !Object.prototype.hasOwnProperty.call(document.flags, key) && Object.prototype.hasOwnProperty.call(document.experiments, key);
   if (d.variant === null) {
     expect(d.value).toBe(def);
   } else if (isExperiment) {
@@ -503,7 +579,12 @@ describe('evaluate on arbitrary input (property)', () => {
   it('never throws on contexts that are not plain objects', () => {
     const c = compileConfig(
       doc({
-        flags: { f: { ...rolloutFlag('f', 'f', 5000), rules: [{ id: 'r', when: { any: OPERATORS.map((op) => ({ attr: 'a', op, values: ['1'] })) }, serve: { variant: 'on' } }] } },
+        flags: {
+          f: {
+            ...rolloutFlag('f', 'f', 5000),
+            rules: [{ id: 'r', when: { any: OPERATORS.map((op) => ({ attr: 'a', op, values: ['1'] })) }, serve: { variant: 'on' } }],
+          },
+        },
       }),
     );
     fc.assert(

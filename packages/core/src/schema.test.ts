@@ -36,7 +36,13 @@ const exp = (key: string, extra: Json = {}): Json => ({
   ],
   ...extra,
 });
-const doc = (flags: Json = {}, segments: Json = {}, experiments: Json = {}): Json => ({ schema_version: 1, version: 3, flags, segments, experiments });
+const doc = (flags: Json = {}, segments: Json = {}, experiments: Json = {}): Json => ({
+  schema_version: 1,
+  version: 3,
+  flags,
+  segments,
+  experiments,
+});
 const withRule = (when: unknown) => doc({ f: flag('f', { rules: [{ id: 'r', when, serve: { variant: 'on' } }] }) });
 
 function issues(input: unknown): ConfigIssue[] {
@@ -68,25 +74,62 @@ describe('validateConfig: accepted documents', () => {
           prerequisites: [{ flag: 'backend', variants: ['on'] }],
           rules: [
             { id: 'staff', when: { attr: 'email', op: 'ends_with', values: ['@example.com'] }, serve: { variant: 'on' } },
-            { id: 'beta', when: { all: [{ segment: 'beta' }, { not: { attr: 'country', op: 'in', values: ['FR'] } }] }, serve: { split: [{ variant: 'on', weight: 12.5 }, { variant: 'off', weight: 87.5 }] } },
+            {
+              id: 'beta',
+              when: { all: [{ segment: 'beta' }, { not: { attr: 'country', op: 'in', values: ['FR'] } }] },
+              serve: {
+                split: [
+                  { variant: 'on', weight: 12.5 },
+                  { variant: 'off', weight: 87.5 },
+                ],
+              },
+            },
             { id: 'pattern', when: { attr: 'email', op: 'matches', values: ['^[a-z]+@example\\.com$'] }, serve: { variant: 'off' } },
             { id: 'always', serve: { variant: 'off' } },
           ],
-          default_serve: { split: [{ variant: 'on', weight: 33.33 }, { variant: 'off', weight: 66.67 }] },
+          default_serve: {
+            split: [
+              { variant: 'on', weight: 33.33 },
+              { variant: 'off', weight: 66.67 },
+            ],
+          },
         }),
         backend: flag('backend', { enabled: false }),
-        colour: { key: 'colour', type: 'string', enabled: true, variants: [{ key: 'red', value: 'red' }], default_serve: { variant: 'red' } },
-        limits: { key: 'limits', type: 'json', enabled: true, variants: [{ key: 'a', value: { n: [1, null, 'x'] } }], default_serve: { variant: 'a' } },
+        colour: {
+          key: 'colour',
+          type: 'string',
+          enabled: true,
+          variants: [{ key: 'red', value: 'red' }],
+          default_serve: { variant: 'red' },
+        },
+        limits: {
+          key: 'limits',
+          type: 'json',
+          enabled: true,
+          variants: [{ key: 'a', value: { n: [1, null, 'x'] } }],
+          default_serve: { variant: 'a' },
+        },
       },
       { beta: { key: 'beta', included: ['u1'], excluded: ['u2'], when: { attr: 'plan', op: 'exists' } } },
-      { 'checkout-exp': exp('checkout-exp', { targeting: { segment: 'beta' }, traffic_allocation: 40.5, namespace: { key: 'checkout', start: 0, end: 50 }, bucket_by: 'account', salt: 's' }) },
+      {
+        'checkout-exp': exp('checkout-exp', {
+          targeting: { segment: 'beta' },
+          traffic_allocation: 40.5,
+          namespace: { key: 'checkout', start: 0, end: 50 },
+          bucket_by: 'account',
+          salt: 's',
+        }),
+      },
     );
     const r = validateConfig(input);
     expect(r.ok ? 'ok' : r.issues).toBe('ok');
   });
 
   it('accepts keys named like Object.prototype members', () => {
-    const input = doc({ constructor: flag('constructor'), toString: flag('toString', { prerequisites: [{ flag: 'constructor', variants: ['on'] }] }) });
+    const input = doc({
+      constructor: flag('constructor'),
+      toString: flag('toString', { prerequisites: [{ flag: 'constructor', variants: ['on'] }] }),
+    });
     expect(validateConfig(input).ok).toBe(true);
   });
 });
@@ -101,7 +144,8 @@ describe('validateConfig: rejected documents, with precise paths', () => {
   });
 
   it('weights must sum to 100, with at most two decimals', () => {
-    const split = (weights: number[]) => doc({ f: flag('f', { default_serve: { split: weights.map((w, i) => ({ variant: i % 2 ? 'off' : 'on', weight: w })) } }) });
+    const split = (weights: number[]) =>
+      doc({ f: flag('f', { default_serve: { split: weights.map((w, i) => ({ variant: i % 2 ? 'off' : 'on', weight: w })) } }) });
     expectIssue(split([30, 60]), ['flags', 'f', 'default_serve', 'split'], /sum to 100 \(they sum to 90\)/);
     expectIssue(split([50, 50.01]), ['flags', 'f', 'default_serve', 'split'], /sum to 100/);
     expectIssue(split([33.333, 66.667]), ['flags', 'f', 'default_serve', 'split', 0, 'weight'], /two decimals/);
@@ -113,23 +157,88 @@ describe('validateConfig: rejected documents, with precise paths', () => {
   });
 
   it('unknown variant references', () => {
-    expectIssue(doc({ f: flag('f', { default_serve: { variant: 'maybe' } }) }), ['flags', 'f', 'default_serve', 'variant'], /unknown variant 'maybe'/);
+    expectIssue(
+      doc({ f: flag('f', { default_serve: { variant: 'maybe' } }) }),
+      ['flags', 'f', 'default_serve', 'variant'],
+      /unknown variant 'maybe'/,
+    );
     expectIssue(doc({ f: flag('f', { off_variant: 'gone' }) }), ['flags', 'f', 'off_variant'], /unknown variant 'gone'/);
     expectIssue(
-      doc({ f: flag('f', { rules: [{ id: 'a', serve: { variant: 'on' } }, { id: 'b', serve: { split: [{ variant: 'on', weight: 50 }, { variant: 'nah', weight: 50 }] } }] }) }),
+      doc({
+        f: flag('f', {
+          rules: [
+            { id: 'a', serve: { variant: 'on' } },
+            {
+              id: 'b',
+              serve: {
+                split: [
+                  { variant: 'on', weight: 50 },
+                  { variant: 'nah', weight: 50 },
+                ],
+              },
+            },
+          ],
+        }),
+      }),
       ['flags', 'f', 'rules', 1, 'serve', 'split', 1, 'variant'],
       /unknown variant 'nah'/,
     );
   });
 
   it('variants, rules and serves', () => {
-    expectIssue(doc({ f: flag('f', { variants: [{ key: 'on', value: true }, { key: 'on', value: false }] }) }), ['flags', 'f', 'variants', 1, 'key'], /duplicate variant key 'on'/);
-    expectIssue(doc({ f: flag('f', { variants: [{ key: 'on', value: 'yes' }, { key: 'off', value: false }] }) }), ['flags', 'f', 'variants', 0, 'value'], /type 'boolean'/);
-    expectIssue(doc({ f: { ...flag('f'), type: 'number', variants: [{ key: 'on', value: 1 }, { key: 'off', value: 'x' }] } }), ['flags', 'f', 'variants', 1, 'value'], /type 'number'/);
+    expectIssue(
+      doc({
+        f: flag('f', {
+          variants: [
+            { key: 'on', value: true },
+            { key: 'on', value: false },
+          ],
+        }),
+      }),
+      ['flags', 'f', 'variants', 1, 'key'],
+      /duplicate variant key 'on'/,
+    );
+    expectIssue(
+      doc({
+        f: flag('f', {
+          variants: [
+            { key: 'on', value: 'yes' },
+            { key: 'off', value: false },
+          ],
+        }),
+      }),
+      ['flags', 'f', 'variants', 0, 'value'],
+      /type 'boolean'/,
+    );
+    expectIssue(
+      doc({
+        f: {
+          ...flag('f'),
+          type: 'number',
+          variants: [
+            { key: 'on', value: 1 },
+            { key: 'off', value: 'x' },
+          ],
+        },
+      }),
+      ['flags', 'f', 'variants', 1, 'value'],
+      /type 'number'/,
+    );
     expectIssue(doc({ f: flag('f', { variants: [] }) }), ['flags', 'f', 'variants'], />=1/);
     expectIssue(doc({ f: flag('f', { type: 'date' }) }), ['flags', 'f', 'type'], /boolean|string|number|json/);
     expectIssue(doc({ f: flag('f', { enabled: 'yes' }) }), ['flags', 'f', 'enabled'], /boolean/);
-    expectIssue(doc({ f: flag('f', { rules: [{ id: 'r', serve: { variant: 'on' } }, { id: 'r', serve: { variant: 'off' } }] }) }), ['flags', 'f', 'rules', 1, 'id'], /duplicate rule id 'r'/);
+    expectIssue(
+      doc({
+        f: flag('f', {
+          rules: [
+            { id: 'r', serve: { variant: 'on' } },
+            { id: 'r', serve: { variant: 'off' } },
+          ],
+        }),
+      }),
+      ['flags', 'f', 'rules', 1, 'id'],
+      /duplicate rule id 'r'/,
+    );
     expectIssue(doc({ f: flag('f', { rules: [{ id: '', serve: { variant: 'on' } }] }) }), ['flags', 'f', 'rules', 0, 'id'], />=1/);
     expectIssue(doc({ f: flag('f', { default_serve: { variant: 'on', split: [] } }) }), ['flags', 'f', 'default_serve'], /Invalid input/);
     expectIssue(doc({ f: flag('f', { bucket_by: '' }) }), ['flags', 'f', 'bucket_by'], />=1/);
@@ -145,29 +254,77 @@ describe('validateConfig: rejected documents, with precise paths', () => {
     expectIssue(doc({}, { s: { key: 't' } }), ['segments', 's', 'key'], /does not match/);
     expectIssue(doc({}, {}, { e: exp('x') }), ['experiments', 'e', 'key'], /does not match/);
     expectIssue(doc({}, { 'a/b': { key: 'a/b' } }), ['segments', 'a/b', 'key'], /must start/);
-    expectIssue(doc({}, {}, { e: exp('e', { variants: [{ key: 'bad key', weight: 50 }, { key: 'b', weight: 50 }] }) }), ['experiments', 'e', 'variants', 0, 'key'], /must start/);
+    expectIssue(
+      doc(
+        {},
+        {},
+        {
+          e: exp('e', {
+            variants: [
+              { key: 'bad key', weight: 50 },
+              { key: 'b', weight: 50 },
+            ],
+          }),
+        },
+      ),
+      ['experiments', 'e', 'variants', 0, 'key'],
+      /must start/,
+    );
     expectIssue(doc({ f: flag('f') }, {}, { f: exp('f') }), ['flags', 'f'], /already used by an experiment/);
   });
 
   it('prerequisites: unknown flags and variants, self references, cycles', () => {
-    expectIssue(doc({ a: flag('a', { prerequisites: [{ flag: 'nope', variants: ['on'] }] }) }), ['flags', 'a', 'prerequisites', 0, 'flag'], /unknown flag 'nope'/);
+    expectIssue(
+      doc({ a: flag('a', { prerequisites: [{ flag: 'nope', variants: ['on'] }] }) }),
+      ['flags', 'a', 'prerequisites', 0, 'flag'],
+      /unknown flag 'nope'/,
+    );
     // Object.prototype members are not flags.
-    expectIssue(doc({ a: flag('a', { prerequisites: [{ flag: 'constructor', variants: ['on'] }] }) }), ['flags', 'a', 'prerequisites', 0, 'flag'], /unknown flag 'constructor'/);
-    expectIssue(doc({ a: flag('a', { prerequisites: [{ flag: 'toString', variants: ['on'] }] }) }), ['flags', 'a', 'prerequisites', 0, 'flag'], /unknown flag 'toString'/);
-    expectIssue(doc({ a: flag('a', { prerequisites: [{ flag: 'b', variants: ['on', 'maybe'] }] }), b: flag('b') }), ['flags', 'a', 'prerequisites', 0, 'variants', 1], /flag 'b' has no variant 'maybe'/);
-    expectIssue(doc({ a: flag('a', { prerequisites: [{ flag: 'b', variants: [] }] }), b: flag('b') }), ['flags', 'a', 'prerequisites', 0, 'variants'], />=1/);
+    expectIssue(
+      doc({ a: flag('a', { prerequisites: [{ flag: 'constructor', variants: ['on'] }] }) }),
+      ['flags', 'a', 'prerequisites', 0, 'flag'],
+      /unknown flag 'constructor'/,
+    );
+    expectIssue(
+      doc({ a: flag('a', { prerequisites: [{ flag: 'toString', variants: ['on'] }] }) }),
+      ['flags', 'a', 'prerequisites', 0, 'flag'],
+      /unknown flag 'toString'/,
+    );
+    expectIssue(
+      doc({ a: flag('a', { prerequisites: [{ flag: 'b', variants: ['on', 'maybe'] }] }), b: flag('b') }),
+      ['flags', 'a', 'prerequisites', 0, 'variants', 1],
+      /flag 'b' has no variant 'maybe'/,
+    );
+    expectIssue(
+      doc({ a: flag('a', { prerequisites: [{ flag: 'b', variants: [] }] }), b: flag('b') }),
+      ['flags', 'a', 'prerequisites', 0, 'variants'],
+      />=1/,
+    );
     // Prerequisites name flags, not experiments.
-    expectIssue(doc({ a: flag('a', { prerequisites: [{ flag: 'e', variants: ['control'] }] }) }, {}, { e: exp('e') }), ['flags', 'a', 'prerequisites', 0, 'flag'], /unknown flag 'e'/);
+    expectIssue(
+      doc({ a: flag('a', { prerequisites: [{ flag: 'e', variants: ['control'] }] }) }, {}, { e: exp('e') }),
+      ['flags', 'a', 'prerequisites', 0, 'flag'],
+      /unknown flag 'e'/,
+    );
     const self = issues(doc({ a: flag('a', { prerequisites: [{ flag: 'a', variants: ['on'] }] }) }));
     expect(self).toContainEqual({ path: ['flags', 'a', 'prerequisites', 0, 'flag'], message: 'a flag cannot be its own prerequisite' });
     expectIssue(
-      doc({ a: flag('a', { prerequisites: [{ flag: 'b', variants: ['on'] }] }), b: flag('b', { prerequisites: [{ flag: 'c', variants: ['on'] }] }), c: flag('c', { prerequisites: [{ flag: 'a', variants: ['on'] }] }) }),
+      doc({
+        a: flag('a', { prerequisites: [{ flag: 'b', variants: ['on'] }] }),
+        b: flag('b', { prerequisites: [{ flag: 'c', variants: ['on'] }] }),
+        c: flag('c', { prerequisites: [{ flag: 'a', variants: ['on'] }] }),
+      }),
       ['flags', 'a', 'prerequisites'],
       /prerequisite cycle: a -> b -> c -> a/,
     );
     // A diamond is not a cycle.
     const diamond = doc({
-      top: flag('top', { prerequisites: [{ flag: 'l', variants: ['on'] }, { flag: 'r', variants: ['on'] }] }),
+      top: flag('top', {
+        prerequisites: [
+          { flag: 'l', variants: ['on'] },
+          { flag: 'r', variants: ['on'] },
+        ],
+      }),
       l: flag('l', { prerequisites: [{ flag: 'base', variants: ['on'] }] }),
       r: flag('r', { prerequisites: [{ flag: 'base', variants: ['on'] }] }),
       base: flag('base'),
@@ -179,8 +336,16 @@ describe('validateConfig: rejected documents, with precise paths', () => {
     expectIssue(withRule({ segment: 'ghost' }), ['flags', 'f', 'rules', 0, 'when'], /unknown segment 'ghost'/);
     expectIssue(withRule({ not: { any: [{ segment: 'toString' }] } }), ['flags', 'f', 'rules', 0, 'when'], /unknown segment 'toString'/);
     expectIssue(doc({}, { s: { key: 's', when: { segment: 'ghost' } } }), ['segments', 's', 'when'], /unknown segment 'ghost'/);
-    expectIssue(doc({}, {}, { e: exp('e', { targeting: { segment: 'ghost' } }) }), ['experiments', 'e', 'targeting'], /unknown segment 'ghost'/);
-    expectIssue(doc({}, { a: { key: 'a', when: { segment: 'b' } }, b: { key: 'b', when: { all: [{ not: { segment: 'a' } }] } } }), ['segments', 'a', 'when'], /segment cycle: a -> b -> a/);
+    expectIssue(
+      doc({}, {}, { e: exp('e', { targeting: { segment: 'ghost' } }) }),
+      ['experiments', 'e', 'targeting'],
+      /unknown segment 'ghost'/,
+    );
+    expectIssue(
+      doc({}, { a: { key: 'a', when: { segment: 'b' } }, b: { key: 'b', when: { all: [{ not: { segment: 'a' } }] } } }),
+      ['segments', 'a', 'when'],
+      /segment cycle: a -> b -> a/,
+    );
     expectIssue(doc({}, { a: { key: 'a', when: { segment: 'a' } } }), ['segments', 'a', 'when'], /segment cycle: a -> a/);
     expectIssue(doc({}, { s: { key: 's', included: ['x'.repeat(257)] } }), ['segments', 's', 'included', 0], /<=256/);
   });
@@ -188,15 +353,35 @@ describe('validateConfig: rejected documents, with precise paths', () => {
   it('conditions: unknown operators and malformed leaves, at their exact path', () => {
     const cond = (...all: unknown[]) => withRule({ all });
     const ok = { attr: 'a', op: 'eq', values: ['x'] };
-    expectIssue(cond(ok, { attr: 'a', op: 'equals', values: ['x'] }), ['flags', 'f', 'rules', 0, 'when', 'all', 1, 'op'], /unknown operator "equals"/);
+    expectIssue(
+      cond(ok, { attr: 'a', op: 'equals', values: ['x'] }),
+      ['flags', 'f', 'rules', 0, 'when', 'all', 1, 'op'],
+      /unknown operator "equals"/,
+    );
     expectIssue(cond(ok, { attr: 'a', values: ['x'] }), ['flags', 'f', 'rules', 0, 'when', 'all', 1, 'op'], /unknown operator/);
     expectIssue(cond({ attr: '', op: 'eq', values: ['x'] }), ['flags', 'f', 'rules', 0, 'when', 'all', 0, 'attr'], /non-empty string/);
     expectIssue(cond({ attr: 'a', op: 'eq' }), ['flags', 'f', 'rules', 0, 'when', 'all', 0, 'values'], /non-empty values array/);
-    expectIssue(cond({ attr: 'a', op: 'in', values: [] }), ['flags', 'f', 'rules', 0, 'when', 'all', 0, 'values'], /non-empty values array/);
+    expectIssue(
+      cond({ attr: 'a', op: 'in', values: [] }),
+      ['flags', 'f', 'rules', 0, 'when', 'all', 0, 'values'],
+      /non-empty values array/,
+    );
     expectIssue(cond({ attr: 'a', op: 'in', values: 'US' }), ['flags', 'f', 'rules', 0, 'when', 'all', 0, 'values'], /must be an array/);
-    expectIssue(cond({ attr: 'a', op: 'in', values: ['US', { x: 1 }] }), ['flags', 'f', 'rules', 0, 'when', 'all', 0, 'values', 1], /string, a finite number or a boolean/);
-    expectIssue(cond({ attr: 'a', op: 'in', values: [null] }), ['flags', 'f', 'rules', 0, 'when', 'all', 0, 'values', 0], /string, a finite number or a boolean/);
-    expectIssue(cond({ attr: 'a', op: 'eq', values: ['x'], negate: true }), ['flags', 'f', 'rules', 0, 'when', 'all', 0, 'negate'], /unknown field 'negate'/);
+    expectIssue(
+      cond({ attr: 'a', op: 'in', values: ['US', { x: 1 }] }),
+      ['flags', 'f', 'rules', 0, 'when', 'all', 0, 'values', 1],
+      /string, a finite number or a boolean/,
+    );
+    expectIssue(
+      cond({ attr: 'a', op: 'in', values: [null] }),
+      ['flags', 'f', 'rules', 0, 'when', 'all', 0, 'values', 0],
+      /string, a finite number or a boolean/,
+    );
+    expectIssue(
+      cond({ attr: 'a', op: 'eq', values: ['x'], negate: true }),
+      ['flags', 'f', 'rules', 0, 'when', 'all', 0, 'negate'],
+      /unknown field 'negate'/,
+    );
     expectIssue(withRule({ all: [ok], any: [ok] }), ['flags', 'f', 'rules', 0, 'when'], /'all' must be the only field/);
     expectIssue(withRule({ any: ok }), ['flags', 'f', 'rules', 0, 'when', 'any'], /must be an array/);
     expectIssue(withRule({ not: ok, attr: 'x' }), ['flags', 'f', 'rules', 0, 'when'], /'not' must be the only field/);
@@ -219,7 +404,13 @@ describe('validateConfig: rejected documents, with precise paths', () => {
   });
 
   it('conditions: invalid and catastrophic regexes', () => {
-    const m = (...values: unknown[]) => withRule({ any: [{ attr: 'x', op: 'eq', values: ['y'] }, { attr: 'email', op: 'matches', values }] });
+    const m = (...values: unknown[]) =>
+      withRule({
+        any: [
+          { attr: 'x', op: 'eq', values: ['y'] },
+          { attr: 'email', op: 'matches', values },
+        ],
+      });
     const at = (i: number) => ['flags', 'f', 'rules', 0, 'when', 'any', 1, 'values', i];
     expectIssue(m('^ok$', '(unclosed'), at(1), /invalid regular expression/);
     expectIssue(m('(a+)+$'), at(0), /nested quantifier/);
@@ -232,15 +423,61 @@ describe('validateConfig: rejected documents, with precise paths', () => {
   });
 
   it('experiments', () => {
-    expectIssue(doc({}, {}, { e: exp('e', { variants: [{ key: 'control', weight: 100 }] }) }), ['experiments', 'e', 'variants'], /at least two variants/);
-    expectIssue(doc({}, {}, { e: exp('e', { variants: [{ key: 'a', weight: 60 }, { key: 'b', weight: 60 }] }) }), ['experiments', 'e', 'variants'], /sum to 100 \(they sum to 120\)/);
-    expectIssue(doc({}, {}, { e: exp('e', { variants: [{ key: 'a', weight: 50 }, { key: 'a', weight: 50 }] }) }), ['experiments', 'e', 'variants', 1, 'key'], /duplicate variant key 'a'/);
+    expectIssue(
+      doc({}, {}, { e: exp('e', { variants: [{ key: 'control', weight: 100 }] }) }),
+      ['experiments', 'e', 'variants'],
+      /at least two variants/,
+    );
+    expectIssue(
+      doc(
+        {},
+        {},
+        {
+          e: exp('e', {
+            variants: [
+              { key: 'a', weight: 60 },
+              { key: 'b', weight: 60 },
+            ],
+          }),
+        },
+      ),
+      ['experiments', 'e', 'variants'],
+      /sum to 100 \(they sum to 120\)/,
+    );
+    expectIssue(
+      doc(
+        {},
+        {},
+        {
+          e: exp('e', {
+            variants: [
+              { key: 'a', weight: 50 },
+              { key: 'a', weight: 50 },
+            ],
+          }),
+        },
+      ),
+      ['experiments', 'e', 'variants', 1, 'key'],
+      /duplicate variant key 'a'/,
+    );
     expectIssue(doc({}, {}, { e: exp('e', { traffic_allocation: 101 }) }), ['experiments', 'e', 'traffic_allocation'], /<=100/);
     expectIssue(doc({}, {}, { e: exp('e', { traffic_allocation: 10.005 }) }), ['experiments', 'e', 'traffic_allocation'], /two decimals/);
-    expectIssue(doc({}, {}, { e: exp('e', { namespace: { key: 'n', start: 50, end: 50 } }) }), ['experiments', 'e', 'namespace', 'end'], /start must be below end/);
-    expectIssue(doc({}, {}, { e: exp('e', { namespace: { key: 'n', start: 0, end: 120 } }) }), ['experiments', 'e', 'namespace', 'end'], /<=100/);
+    expectIssue(
+      doc({}, {}, { e: exp('e', { namespace: { key: 'n', start: 50, end: 50 } }) }),
+      ['experiments', 'e', 'namespace', 'end'],
+      /start must be below end/,
+    );
+    expectIssue(
+      doc({}, {}, { e: exp('e', { namespace: { key: 'n', start: 0, end: 120 } }) }),
+      ['experiments', 'e', 'namespace', 'end'],
+      /<=100/,
+    );
     expectIssue(doc({}, {}, { e: exp('e', { status: 'RUNNIN' }) }), ['experiments', 'e', 'status'], /RUNNING/);
-    expectIssue(doc({}, {}, { e: exp('e', { targeting: { attr: 'a', op: 'regex', values: ['x'] } }) }), ['experiments', 'e', 'targeting', 'op'], /unknown operator "regex"/);
+    expectIssue(
+      doc({}, {}, { e: exp('e', { targeting: { attr: 'a', op: 'regex', values: ['x'] } }) }),
+      ['experiments', 'e', 'targeting', 'op'],
+      /unknown operator "regex"/,
+    );
   });
 
   it('reports every problem at once', () => {
@@ -248,14 +485,33 @@ describe('validateConfig: rejected documents, with precise paths', () => {
     expect(all.map((i) => formatPath(i.path)).sort()).toEqual(['flags.f.default_serve.variant', 'flags.f.off_variant', 'flags.g.key']);
     // A structurally broken resource does not crash the whole-document checks.
     const broken = doc({ a: flag('a', { prerequisites: [{ flag: 'b', variants: ['on'] }] }), b: { key: 'b', type: 'boolean' } });
-    expect(issues(broken).map((i) => formatPath(i.path)).sort()).toEqual(['flags.b.default_serve', 'flags.b.enabled', 'flags.b.variants']);
+    expect(
+      issues(broken)
+        .map((i) => formatPath(i.path))
+        .sort(),
+    ).toEqual(['flags.b.default_serve', 'flags.b.enabled', 'flags.b.variants']);
   });
 });
 
 describe('flagSchema / segmentSchema / configExperimentSchema / conditionSchema / keySchema', () => {
   it('flagSchema validates one flag with paths relative to it', () => {
     expect(flagSchema.safeParse(flag('f')).success).toBe(true);
-    const r = flagSchema.safeParse(flag('f', { rules: [{ id: 'r', when: { all: [{ attr: 'a', op: 'eq', values: ['x'] }, { attr: 'b', op: 'nope', values: [1] }] }, serve: { variant: 'on' } }] }));
+    const r = flagSchema.safeParse(
+      flag('f', {
+        rules: [
+          {
+            id: 'r',
+            when: {
+              all: [
+                { attr: 'a', op: 'eq', values: ['x'] },
+                { attr: 'b', op: 'nope', values: [1] },
+              ],
+            },
+            serve: { variant: 'on' },
+          },
+        ],
+      }),
+    );
     expect(r.success).toBe(false);
     expect(r.error?.issues.map((i) => i.path)).toEqual([['rules', 0, 'when', 'all', 1, 'op']]);
     const missing = flagSchema.safeParse({ key: 'f' });
@@ -274,12 +530,18 @@ describe('flagSchema / segmentSchema / configExperimentSchema / conditionSchema 
 
   it('conditionSchema', () => {
     expect(conditionSchema.safeParse({ all: [{ attr: 'a', op: 'eq', values: ['x'] }, { segment: 'beta' }] }).success).toBe(true);
-    expect(conditionSchema.safeParse({ any: [{ not: { attr: 'a', op: 'gt' } }] }).error?.issues[0]?.path).toEqual(['any', 0, 'not', 'values']);
+    expect(conditionSchema.safeParse({ any: [{ not: { attr: 'a', op: 'gt' } }] }).error?.issues[0]?.path).toEqual([
+      'any',
+      0,
+      'not',
+      'values',
+    ]);
   });
 
   it('keySchema', () => {
     for (const k of ['a', 'A1', '0', 'new-checkout', 'a.b_c-d', 'k'.repeat(128)]) expect(keySchema.safeParse(k).success, k).toBe(true);
-    for (const k of ['', '-a', '.a', '_a', 'a b', 'a/b', 'é', 'k'.repeat(129), 'a\n']) expect(keySchema.safeParse(k).success, k).toBe(false);
+    for (const k of ['', '-a', '.a', '_a', 'a b', 'a/b', 'é', 'k'.repeat(129), 'a\n'])
+      expect(keySchema.safeParse(k).success, k).toBe(false);
   });
 
   it('formatPath', () => {
@@ -289,7 +551,11 @@ describe('flagSchema / segmentSchema / configExperimentSchema / conditionSchema 
 });
 
 describe('checkReferences', () => {
-  const base = (flags: Record<string, Flag>): Pick<ConfigDocument, 'flags' | 'segments' | 'experiments'> => ({ flags, segments: {}, experiments: {} });
+  const base = (flags: Record<string, Flag>): Pick<ConfigDocument, 'flags' | 'segments' | 'experiments'> => ({
+    flags,
+    segments: {},
+    experiments: {},
+  });
 
   it('returns no issues for a consistent document', () => {
     expect(checkReferences(base({ a: flag('a') as unknown as Flag }))).toEqual([]);
@@ -297,7 +563,12 @@ describe('checkReferences', () => {
 
   it('finds cycles, unknown flags and unknown variants directly', () => {
     const a = flag('a', { prerequisites: [{ flag: 'b', variants: ['on'] }] }) as unknown as Flag;
-    const b = flag('b', { prerequisites: [{ flag: 'a', variants: ['nope'] }, { flag: 'z', variants: ['on'] }] }) as unknown as Flag;
+    const b = flag('b', {
+      prerequisites: [
+        { flag: 'a', variants: ['nope'] },
+        { flag: 'z', variants: ['on'] },
+      ],
+    }) as unknown as Flag;
     expect(checkReferences(base({ a, b }))).toEqual([
       { path: ['flags', 'b', 'prerequisites', 0, 'variants', 0], message: "flag 'a' has no variant 'nope'" },
       { path: ['flags', 'b', 'prerequisites', 1, 'flag'], message: "unknown flag 'z'" },

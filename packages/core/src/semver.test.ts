@@ -34,8 +34,29 @@ describe('parseSemver', () => {
   });
 
   it.each([
-    '', ' ', 'v', 'V1.2.3', '01.2.3', '1.02.3', '1.2.03', '1.2.3.4', '1.2.3-', '1.2.3+', '1.2.3-beta..1', '1.2.3-beta.',
-    '1..2', '.1.2', '1.2.', '-1.2.3', '1.2.3-béta', '1.2.3 beta', 'latest', 'x.y.z', '1.2.3++b', '1.2.3+b+c', 'vv1',
+    '',
+    ' ',
+    'v',
+    'V1.2.3',
+    '01.2.3',
+    '1.02.3',
+    '1.2.03',
+    '1.2.3.4',
+    '1.2.3-',
+    '1.2.3+',
+    '1.2.3-beta..1',
+    '1.2.3-beta.',
+    '1..2',
+    '.1.2',
+    '1.2.',
+    '-1.2.3',
+    '1.2.3-béta',
+    '1.2.3 beta',
+    'latest',
+    'x.y.z',
+    '1.2.3++b',
+    '1.2.3+b+c',
+    'vv1',
   ])('rejects %j', (s) => {
     expect(parseSemver(s)).toBeNull();
   });
@@ -95,7 +116,10 @@ describe('compareSemver', () => {
       pre: fc.array(fc.oneof(fc.nat(12).map(String), fc.constantFrom('alpha', 'beta', 'rc', 'a', 'b', 'x-1', 'Z')), { maxLength: 3 }),
       build: fc.option(fc.constantFrom('build.1', 'sha.abc', '001'), { nil: undefined }),
     })
-    .map(({ major, minor, patch, pre, build }) => `${major}.${minor}.${patch}${pre.length ? '-' + pre.join('.') : ''}${build ? '+' + build : ''}`);
+    .map(
+      ({ major, minor, patch, pre, build }) =>
+        `${major}.${minor}.${patch}${pre.length ? '-' + pre.join('.') : ''}${build ? '+' + build : ''}`,
+    );
 
   it('is a total order: antisymmetric, reflexive and transitive', () => {
     fc.assert(
@@ -110,7 +134,8 @@ describe('compareSemver', () => {
 });
 
 // The grammar the contract documents, as one regular expression; parseSemver must accept exactly it.
-const GRAMMAR = /^v?(0|[1-9]\d*)(?:\.(0|[1-9]\d*))?(?:\.(0|[1-9]\d*))?(?:-([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$/;
+const GRAMMAR =
+  /^v?(0|[1-9]\d*)(?:\.(0|[1-9]\d*))?(?:\.(0|[1-9]\d*))?(?:-([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$/;
 function referenceParse(input: string): SemVer | null {
   const m = GRAMMAR.exec(input.trim());
   if (m === null) return null;
@@ -120,8 +145,14 @@ function referenceParse(input: string): SemVer | null {
 
 describe('semver grammar (property)', () => {
   // Strings made of version-ish characters, so that many of them are (almost) versions.
-  const versionish = fc.string({ unit: fc.constantFrom('0', '1', '2', '9', '.', '-', '+', 'v', 'a', 'Z', ' ', 'é', '\t', '\u00a0', '\ufeff', '\u2028'), maxLength: 16 });
-  const nearVersions = fc.oneof(versionish, fc.tuple(versionish, versionish).map(([a, b]) => `1.2.3${a}${b}`));
+  const versionish = fc.string({
+    unit: fc.constantFrom('0', '1', '2', '9', '.', '-', '+', 'v', 'a', 'Z', ' ', 'é', '\t', '\u00a0', '\ufeff', '\u2028'),
+    maxLength: 16,
+  });
+  const nearVersions = fc.oneof(
+    versionish,
+    fc.tuple(versionish, versionish).map(([a, b]) => `1.2.3${a}${b}`),
+  );
 
   it('parseSemver accepts exactly the documented grammar', () => {
     fc.assert(
@@ -133,7 +164,13 @@ describe('semver grammar (property)', () => {
   });
 
   it('the semver operators agree with compareSemver over parsed versions', () => {
-    const ops = { semver_eq: (c: number) => c === 0, semver_gt: (c: number) => c > 0, semver_gte: (c: number) => c >= 0, semver_lt: (c: number) => c < 0, semver_lte: (c: number) => c <= 0 } as const;
+    const ops = {
+      semver_eq: (c: number) => c === 0,
+      semver_gt: (c: number) => c > 0,
+      semver_gte: (c: number) => c >= 0,
+      semver_lt: (c: number) => c < 0,
+      semver_lte: (c: number) => c <= 0,
+    } as const;
     fc.assert(
       fc.property(nearVersions, nearVersions, fc.constantFrom(...(Object.keys(ops) as (keyof typeof ops)[])), (attr, target, op) => {
         const t = referenceParse(target);

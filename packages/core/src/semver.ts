@@ -105,7 +105,10 @@ function scanSemver(input: string): boolean {
 
 function scannedPre(): (string | number)[] {
   if (scanPreStart < 0) return [];
-  return scanned.slice(scanPreStart, scanPreEnd).split('.').map((id) => (NUMERIC.test(id) ? Number(id) : id));
+  return scanned
+    .slice(scanPreStart, scanPreEnd)
+    .split('.')
+    .map((id) => (NUMERIC.test(id) ? Number(id) : id));
 }
 
 /**

@@ -8,9 +8,28 @@ export type JsonValue = string | number | boolean | null | JsonValue[] | { [key:
 
 /** Every operator a condition leaf may use. */
 export const OPERATORS = [
-  'eq', 'neq', 'in', 'not_in', 'contains', 'not_contains', 'starts_with', 'ends_with', 'matches',
-  'gt', 'gte', 'lt', 'lte', 'semver_eq', 'semver_gt', 'semver_gte', 'semver_lt', 'semver_lte',
-  'before', 'after', 'exists', 'not_exists',
+  'eq',
+  'neq',
+  'in',
+  'not_in',
+  'contains',
+  'not_contains',
+  'starts_with',
+  'ends_with',
+  'matches',
+  'gt',
+  'gte',
+  'lt',
+  'lte',
+  'semver_eq',
+  'semver_gt',
+  'semver_gte',
+  'semver_lt',
+  'semver_lte',
+  'before',
+  'after',
+  'exists',
+  'not_exists',
 ] as const;
 
 /** A condition operator, e.g. `'ends_with'`. */
@@ -27,12 +46,7 @@ export interface LeafCondition {
 }
 
 /** A targeting condition: a leaf, a boolean combination, or a segment reference. */
-export type Condition =
-  | LeafCondition
-  | { all: Condition[] }
-  | { any: Condition[] }
-  | { not: Condition }
-  | { segment: string };
+export type Condition = LeafCondition | { all: Condition[] } | { any: Condition[] } | { not: Condition } | { segment: string };
 
 /** A flag variant: a key and the value it serves. */
 export interface Variant {

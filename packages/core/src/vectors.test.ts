@@ -7,8 +7,19 @@ import { validateConfig } from './schema';
 // The published vectors in /spec: every SDK runs the same files (see spec/README.md).
 const spec = (name: string): any => JSON.parse(readFileSync(new URL(`../../../spec/${name}`, import.meta.url), 'utf8'));
 
-interface HashCase { name: string; input: string; utf8: string; hash: number }
-interface BucketCase { salt: string; unit: string; input: string; hash: number; bucket: number }
+interface HashCase {
+  name: string;
+  input: string;
+  utf8: string;
+  hash: number;
+}
+interface BucketCase {
+  salt: string;
+  unit: string;
+  input: string;
+  hash: number;
+  bucket: number;
+}
 interface EvalCase {
   name: string;
   tags?: string[];
@@ -54,14 +65,17 @@ describe('spec/bucket.json', () => {
     expect(buckets).toContain(9999);
   });
 
-  it.each(bucketFile.cases.map((c) => [`${JSON.stringify(c.salt)} / ${JSON.stringify(c.unit).slice(0, 40)}`, c] as const))('%s', (_n, c) => {
-    expect(c.input).toBe(`${c.salt}.${c.unit}`);
-    expect(murmur.x86.hash32(new TextEncoder().encode(c.input), 0) >>> 0).toBe(c.hash);
-    expect(Number((BigInt(c.hash) * 10000n) / 4294967296n)).toBe(c.bucket);
-    expect(hash32(c.input)).toBe(c.hash);
-    expect(bucket(c.salt, c.unit)).toBe(c.bucket);
-    expect(createBucketer(c.salt)(c.unit)).toBe(c.bucket);
-  });
+  it.each(bucketFile.cases.map((c) => [`${JSON.stringify(c.salt)} / ${JSON.stringify(c.unit).slice(0, 40)}`, c] as const))(
+    '%s',
+    (_n, c) => {
+      expect(c.input).toBe(`${c.salt}.${c.unit}`);
+      expect(murmur.x86.hash32(new TextEncoder().encode(c.input), 0) >>> 0).toBe(c.hash);
+      expect(Number((BigInt(c.hash) * 10000n) / 4294967296n)).toBe(c.bucket);
+      expect(hash32(c.input)).toBe(c.hash);
+      expect(bucket(c.salt, c.unit)).toBe(c.bucket);
+      expect(createBucketer(c.salt)(c.unit)).toBe(c.bucket);
+    },
+  );
 });
 
 describe('spec/evaluation.json', () => {
@@ -93,7 +107,8 @@ describe('spec/evaluation.json', () => {
     walk(evalFile.configs);
     expect([...ops].sort()).toEqual([...OPERATORS].sort());
     const reasons = new Set(evalFile.cases.map((c) => c.expected.reason));
-    for (const r of [Reason.DEFAULT, Reason.TARGETING_MATCH, Reason.SPLIT, Reason.DISABLED, Reason.PREREQUISITE_FAILED, Reason.ERROR]) expect(reasons).toContain(r);
+    for (const r of [Reason.DEFAULT, Reason.TARGETING_MATCH, Reason.SPLIT, Reason.DISABLED, Reason.PREREQUISITE_FAILED, Reason.ERROR])
+      expect(reasons).toContain(r);
     const codes = new Set(evalFile.cases.map((c) => c.expected.errorCode));
     for (const code of ['FLAG_NOT_FOUND', 'TYPE_MISMATCH', 'TARGETING_KEY_MISSING']) expect(codes).toContain(code);
   });

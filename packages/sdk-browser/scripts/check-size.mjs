@@ -12,7 +12,12 @@ const meta = (name) => JSON.parse(read(name).toString());
 
 const budgets = [
   { entry: 'remote (`@switchyard/sdk-browser`)', file: 'switchyard.min.js', budget: 6000, forbid: [/\/core\//, /zod/, /murmurhash/] },
-  { entry: 'local (`@switchyard/sdk-browser/local`)', file: 'switchyard-local.min.js', budget: 10000, forbid: [/zod/, /\/core\/dist\/schema/, /murmurhash3js-revisited/] },
+  {
+    entry: 'local (`@switchyard/sdk-browser/local`)',
+    file: 'switchyard-local.min.js',
+    budget: 10000,
+    forbid: [/zod/, /\/core\/dist\/schema/, /murmurhash3js-revisited/],
+  },
 ];
 
 const iife = meta('metafile-iife.json');
@@ -29,7 +34,8 @@ for (const { entry, file, budget, forbid } of budgets) {
   if (inputs.length === 0) problems.push(`${file}: not in the metafile`);
   for (const input of inputs) {
     for (const re of forbid) if (re.test(input)) problems.push(`${file} includes ${input}`);
-    if (/^node:|^(fs|path|crypto|http|https|stream|zlib|os|url|util|events|buffer)$/.test(input)) problems.push(`${file} includes the Node built-in ${input}`);
+    if (/^node:|^(fs|path|crypto|http|https|stream|zlib|os|url|util|events|buffer)$/.test(input))
+      problems.push(`${file} includes the Node built-in ${input}`);
   }
   if (/require\(["']node:|from ?["']node:/.test(code.toString())) problems.push(`${file} references a node: module`);
 }

@@ -167,7 +167,8 @@ export function createClient(options: ClientOptions, baseUrl: string, key: strin
       if (unit === undefined) return report(new SwitchyardError('MISSING_KEY', 'track() needs a context key'));
       queue.push({ type: 'track', key: eventKey, unit_id: unit, value: data.value, properties: data.properties });
     },
-    identify: (next) => (isObject(next) ? start(next) : Promise.reject(new SwitchyardError('INVALID_OPTIONS', 'context must be an object'))),
+    identify: (next) =>
+      isObject(next) ? start(next) : Promise.reject(new SwitchyardError('INVALID_OPTIONS', 'context must be an object')),
     on: (event, listener) => emitter.on(event, listener),
     flush: () => queue.flush(),
     close() {

@@ -93,7 +93,9 @@ export function createEventQueue(o: EventQueueOptions): EventQueue {
       // 400 and 413 reject the batch whole, and resending it would fail again: drop it.
       const status = (e as SwitchyardError).status;
       retry = status !== 400 && status !== 413;
-      o.onError(retry ? (e as SwitchyardError) : new SwitchyardError('EVENTS_REJECTED', `${batch.length} events dropped: ${status}`, status));
+      o.onError(
+        retry ? (e as SwitchyardError) : new SwitchyardError('EVENTS_REJECTED', `${batch.length} events dropped: ${status}`, status),
+      );
     }
     inflight = [];
     if (retry) queue = batch.concat(queue).slice(-o.maxQueueSize);
@@ -122,7 +124,8 @@ export function createEventQueue(o: EventQueueOptions): EventQueue {
     while (pending.length > 0) {
       let n = pending.length;
       let blob: Blob;
-      while ((blob = new Blob([JSON.stringify({ events: pending.slice(0, n) })], { type: 'text/plain' })).size > BEACON_BYTES && n > 1) n = Math.ceil(n / 2);
+      while ((blob = new Blob([JSON.stringify({ events: pending.slice(0, n) })], { type: 'text/plain' })).size > BEACON_BYTES && n > 1)
+        n = Math.ceil(n / 2);
       if (!navigator.sendBeacon?.(url, blob)) break;
       pending.splice(0, n);
     }

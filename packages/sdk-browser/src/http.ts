@@ -16,7 +16,11 @@ export async function requestJson(url: string, key: string, body?: unknown): Pro
     throw new SwitchyardError('NETWORK_ERROR', `${url}: ${(e as Error).message}`);
   }
   if (!res.ok) {
-    throw new SwitchyardError(res.status === 401 || res.status === 403 ? 'UNAUTHORIZED' : 'HTTP_ERROR', `${url} answered ${res.status}`, res.status);
+    throw new SwitchyardError(
+      res.status === 401 || res.status === 403 ? 'UNAUTHORIZED' : 'HTTP_ERROR',
+      `${url} answered ${res.status}`,
+      res.status,
+    );
   }
   try {
     return await res.json();

@@ -9,7 +9,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 
 const pkg = fileURLToPath(new URL('..', import.meta.url));
 const dist = join(pkg, 'dist');
-const check = (dir?: string) => spawnSync(process.execPath, [join(pkg, 'scripts/check-size.mjs'), ...(dir ? [dir] : [])], { encoding: 'utf8' });
+const check = (dir?: string) =>
+  spawnSync(process.execPath, [join(pkg, 'scripts/check-size.mjs'), ...(dir ? [dir] : [])], { encoding: 'utf8' });
 const gz = (file: string) => gzipSync(readFileSync(join(dist, file)), { level: 9 }).length;
 const temps: string[] = [];
 const copyOfDist = () => {
@@ -59,12 +60,18 @@ describe('builds', () => {
 
   it('ships ESM without core in the remote entry, and an IIFE that defines window.Switchyard', () => {
     const esm = JSON.parse(readFileSync(join(dist, 'metafile-esm.json'), 'utf8'));
-    const inputs = (out: string): string[] => Object.keys(esm.outputs[out].inputs).concat(esm.outputs[out].imports.filter((i: { external: boolean }) => !i.external).flatMap((i: { path: string }) => inputs(i.path)));
+    const inputs = (out: string): string[] =>
+      Object.keys(esm.outputs[out].inputs).concat(
+        esm.outputs[out].imports.filter((i: { external: boolean }) => !i.external).flatMap((i: { path: string }) => inputs(i.path)),
+      );
     expect(inputs('dist/index.js').some((i) => i.includes('core/'))).toBe(false);
     expect(inputs('dist/local.js').some((i) => i.includes('core/dist/index.js'))).toBe(true);
     // A bare context with web globals only (core builds a TextEncoder at load): no require,
     // process or Buffer, so loading cannot touch Node.
-    const run = (file: string) => Object.keys(runInNewContext(`${readFileSync(join(dist, file), 'utf8')}\n;Switchyard`, { TextEncoder })).sort().join(',');
+    const run = (file: string) =>
+      Object.keys(runInNewContext(`${readFileSync(join(dist, file), 'utf8')}\n;Switchyard`, { TextEncoder }))
+        .sort()
+        .join(',');
     expect(run('switchyard.min.js')).toBe('SwitchyardError,SwitchyardErrorCode,createBrowserClient');
     expect(run('switchyard-local.min.js')).toBe('SwitchyardError,SwitchyardErrorCode,createLocalClient');
   });

@@ -7,11 +7,20 @@ const pkg = fileURLToPath(new URL('..', import.meta.url));
 const root = join(pkg, '../..');
 
 const newest = (dir: string): number =>
-  Math.max(0, ...readdirSync(dir, { withFileTypes: true }).map((e) => (e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs)));
+  Math.max(
+    0,
+    ...readdirSync(dir, { withFileTypes: true }).map((e) =>
+      e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs,
+    ),
+  );
 
 const stale = () => {
   const built = join(pkg, 'dist/switchyard.min.js');
-  const sources = Math.max(newest(join(pkg, 'src')), statSync(join(pkg, 'tsup.config.ts')).mtimeMs, statSync(join(root, 'packages/core/dist/index.js')).mtimeMs);
+  const sources = Math.max(
+    newest(join(pkg, 'src')),
+    statSync(join(pkg, 'tsup.config.ts')).mtimeMs,
+    statSync(join(root, 'packages/core/dist/index.js')).mtimeMs,
+  );
   return !existsSync(built) || statSync(built).mtimeMs < sources;
 };
 

@@ -50,7 +50,12 @@ describe('local mode (server key): core evaluating in Chromium', () => {
 
   it('records exposures under the attribute an experiment buckets by', async () => {
     const { page, context } = await openPage(browser, localPage);
-    await createClientInPage(page, { serverKey: 'sy_srv_stub', baseUrl: `${web.url}/spec/experiments`, context: { key: 'user-9', account: 'acme' }, storage: null });
+    await createClientInPage(page, {
+      serverKey: 'sy_srv_stub',
+      baseUrl: `${web.url}/spec/experiments`,
+      context: { key: 'user-9', account: 'acme' },
+      storage: null,
+    });
     await page.evaluate(async () => {
       await window.client.ready();
       window.client.variant('by-account');
@@ -93,7 +98,12 @@ describe('local mode (server key): core evaluating in Chromium', () => {
     const { page, context } = await openPage(browser, localPage);
     await createClientInPage(page, { serverKey: t.serverKey, baseUrl: t.url, context: { key: 'u1', plan: 'beta' } });
     await page.evaluate(() => window.client.ready());
-    expect(await detailInPage(page, 'local-live', false)).toEqual({ value: true, variant: 'on', reason: 'TARGETING_MATCH', ruleId: 'beta' });
+    expect(await detailInPage(page, 'local-live', false)).toEqual({
+      value: true,
+      variant: 'on',
+      reason: 'TARGETING_MATCH',
+      ruleId: 'beta',
+    });
     await sleep(200);
 
     const started = Date.now();
@@ -108,7 +118,9 @@ describe('local mode (server key): core evaluating in Chromium', () => {
       return done.then(() => window.client.detail('local-live', true));
     });
     expect(switched).toEqual({ value: false, variant: 'off', reason: 'DEFAULT' });
-    await admin(t, 'PATCH', '/api/v1/feature-flags/local-live', { rules: [{ id: 'u2', when: { attr: 'key', op: 'eq', values: ['u2'] }, serve: { variant: 'on' } }] });
+    await admin(t, 'PATCH', '/api/v1/feature-flags/local-live', {
+      rules: [{ id: 'u2', when: { attr: 'key', op: 'eq', values: ['u2'] }, serve: { variant: 'on' } }],
+    });
     await waitForValue(page, 'local-live', true, 1000);
     expect(requests.filter((u) => !u.includes('/sdk/v1/events'))).toEqual([]);
     await context.close();
@@ -120,7 +132,11 @@ describe('local mode (server key): core evaluating in Chromium', () => {
     await createClientInPage(page, { serverKey: t.serverKey, baseUrl: t.url, context: { key: 'w' } });
     await page.evaluate(() => window.client.ready());
     await page.reload();
-    const first = await createClientInPage(page, { serverKey: t.serverKey, baseUrl: t.url, context: { key: 'w' } }, { key: 'local-warm', default: 0 });
+    const first = await createClientInPage(
+      page,
+      { serverKey: t.serverKey, baseUrl: t.url, context: { key: 'w' } },
+      { key: 'local-warm', default: 0 },
+    );
     expect(first).toEqual({ detail: { value: 7, variant: 'n', reason: 'CACHED' }, status: 'cached' });
     await page.evaluate(() => window.client.ready());
     expect(await detailInPage(page, 'local-warm', 0)).toEqual({ value: 7, variant: 'n', reason: 'DEFAULT' });
@@ -132,7 +148,14 @@ describe('local mode (server key): core evaluating in Chromium', () => {
   it('survives a server outage and catches up from the stream after a restart on the same port', async () => {
     const s = await startTestServer();
     try {
-      await createFlag(s, 'local-outage', { type: 'string', variants: [{ key: 'a', value: 'before' }, { key: 'b', value: 'after' }], default_serve: { variant: 'a' } });
+      await createFlag(s, 'local-outage', {
+        type: 'string',
+        variants: [
+          { key: 'a', value: 'before' },
+          { key: 'b', value: 'after' },
+        ],
+        default_serve: { variant: 'a' },
+      });
       const { page, context } = await openPage(browser, localPage);
       await createClientInPage(page, { serverKey: s.serverKey, baseUrl: s.url, context: { key: 'o' } });
       await page.evaluate(() => window.client.ready());

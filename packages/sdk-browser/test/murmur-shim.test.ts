@@ -7,7 +7,9 @@ import shim from '../src/murmur-x86-32';
 const reference = createRequire(createRequire(import.meta.url).resolve('@switchyard/core'))('murmurhash3js-revisited') as {
   x86: { hash32(bytes: Uint8Array, seed?: number): number };
 };
-const hashFile: { cases: { name: string; input: string; hash: number }[] } = JSON.parse(readFileSync(new URL('../../../spec/hash.json', import.meta.url), 'utf8'));
+const hashFile: { cases: { name: string; input: string; hash: number }[] } = JSON.parse(
+  readFileSync(new URL('../../../spec/hash.json', import.meta.url), 'utf8'),
+);
 
 describe('the murmurhash3js-revisited stand-in of the local bundles', () => {
   it.each(hashFile.cases.map((c) => [c.name, c] as const))('spec/hash.json: %s', (_name, c) => {
@@ -22,7 +24,12 @@ describe('the murmurhash3js-revisited stand-in of the local bundles', () => {
       for (let i = 0; i < bytes.length; i++) bytes[i] = next() & 0xff;
       const s = n % 5 === 0 ? next() : 0;
       const want = reference.x86.hash32(bytes, s) >>> 0;
-      if (shim.x86.hash32(bytes, s) !== want) expect({ bytes: Array.from(bytes), seed: s, got: shim.x86.hash32(bytes, s) }).toEqual({ bytes: Array.from(bytes), seed: s, got: want });
+      if (shim.x86.hash32(bytes, s) !== want)
+        expect({ bytes: Array.from(bytes), seed: s, got: shim.x86.hash32(bytes, s) }).toEqual({
+          bytes: Array.from(bytes),
+          seed: s,
+          got: want,
+        });
     }
   });
 });

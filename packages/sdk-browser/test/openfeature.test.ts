@@ -31,7 +31,11 @@ describe('OpenFeature web provider in Chromium', () => {
       logLevel: 'silent',
     });
     web.route('/of.js', 'text/javascript', Buffer.from(bundle.outputFiles[0]!.contents));
-    web.route('/of.html', 'text/html', '<!doctype html><html><head><meta charset="utf-8"><script src="/of.js"></script></head><body></body></html>');
+    web.route(
+      '/of.html',
+      'text/html',
+      '<!doctype html><html><head><meta charset="utf-8"><script src="/of.js"></script></head><body></body></html>',
+    );
     await createFlag(t, 'of-bool', {
       rules: [{ id: 'pro', when: { attr: 'plan', op: 'eq', values: ['pro'] }, serve: { variant: 'on' } }],
       default_serve: { variant: 'off' },
@@ -39,7 +43,13 @@ describe('OpenFeature web provider in Chromium', () => {
     await createFlag(t, 'of-string', { type: 'string', variants: [{ key: 'a', value: 'alpha' }] });
     await createFlag(t, 'of-number', { type: 'number', variants: [{ key: 'n', value: 42 }] });
     await createFlag(t, 'of-object', { type: 'json', variants: [{ key: 'o', value: { size: 'L' } }] });
-    await admin(t, 'POST', '/api/v1/experiments', { key: 'of-exp', variants: [{ key: 'control', weight: 50 }, { key: 'treatment', weight: 50 }] });
+    await admin(t, 'POST', '/api/v1/experiments', {
+      key: 'of-exp',
+      variants: [
+        { key: 'control', weight: 50 },
+        { key: 'treatment', weight: 50 },
+      ],
+    });
     await admin(t, 'POST', '/api/v1/experiments/of-exp/start');
   });
 
@@ -60,7 +70,9 @@ describe('OpenFeature web provider in Chromium', () => {
         const p =
           provider === 'remote'
             ? new SwitchyardWebProvider({ clientKey, baseUrl: url, flushIntervalMs: 100 })
-            : new SwitchyardWebProvider({ client: (context: object) => createLocalClient({ serverKey, baseUrl: url, context, flushIntervalMs: 100 }) });
+            : new SwitchyardWebProvider({
+                client: (context: object) => createLocalClient({ serverKey, baseUrl: url, context, flushIntervalMs: 100 }),
+              });
         for (const type of [ProviderEvents.ConfigurationChanged, ProviderEvents.Stale, ProviderEvents.Error, ProviderEvents.Ready]) {
           OpenFeature.addHandler(type, (e: { flagsChanged?: string[] }) => w.events.push({ type, flags: e?.flagsChanged }));
         }
@@ -74,7 +86,13 @@ describe('OpenFeature web provider in Chromium', () => {
   const details = (page: Page) =>
     page.evaluate(() => {
       const c = (window as unknown as OFWindow).of;
-      const pick = (d: any) => ({ value: d.value, variant: d.variant, reason: d.reason, errorCode: d.errorCode, flagMetadata: d.flagMetadata });
+      const pick = (d: any) => ({
+        value: d.value,
+        variant: d.variant,
+        reason: d.reason,
+        errorCode: d.errorCode,
+        flagMetadata: d.flagMetadata,
+      });
       return {
         bool: pick(c.getBooleanDetails('of-bool', false)),
         string: pick(c.getStringDetails('of-string', 'x')),
@@ -111,7 +129,12 @@ describe('OpenFeature web provider in Chromium', () => {
     expect(await page.evaluate(() => (window as unknown as OFWindow).of.getBooleanDetails('of-bool', true).value)).toBe(false);
 
     await admin(t, 'PATCH', '/api/v1/feature-flags/of-string', { variants: [{ key: 'a', value: 'beta' }] });
-    await page.waitForFunction(() => (window as unknown as OFWindow).events.some((e) => e.type === 'PROVIDER_CONFIGURATION_CHANGED' && e.flags?.includes('of-string')), undefined, { timeout: 1000 });
+    await page.waitForFunction(
+      () =>
+        (window as unknown as OFWindow).events.some((e) => e.type === 'PROVIDER_CONFIGURATION_CHANGED' && e.flags?.includes('of-string')),
+      undefined,
+      { timeout: 1000 },
+    );
     expect(await page.evaluate(() => (window as unknown as OFWindow).of.getStringValue('of-string', 'x'))).toBe('beta');
     await admin(t, 'PATCH', '/api/v1/feature-flags/of-string', { variants: [{ key: 'a', value: 'alpha' }] });
     await context.close();
@@ -138,9 +161,17 @@ describe('OpenFeature web provider in Chromium', () => {
       async ({ url, clientKey }) => {
         const w = window as unknown as OFWindow;
         const { OpenFeature, OFREPWebProvider } = w.OF;
-        await OpenFeature.setProviderAndWait('ofrep', new OFREPWebProvider({ baseUrl: url, headers: [['Authorization', `Bearer ${clientKey}`]], pollInterval: 0 }));
+        await OpenFeature.setProviderAndWait(
+          'ofrep',
+          new OFREPWebProvider({ baseUrl: url, headers: [['Authorization', `Bearer ${clientKey}`]], pollInterval: 0 }),
+        );
         const ofrep = OpenFeature.getClient('ofrep');
-        const keys: [string, string, unknown][] = [['of-bool', 'Boolean', false], ['of-string', 'String', 'x'], ['of-number', 'Number', 0], ['of-object', 'Object', {}]];
+        const keys: [string, string, unknown][] = [
+          ['of-bool', 'Boolean', false],
+          ['of-string', 'String', 'x'],
+          ['of-number', 'Number', 0],
+          ['of-object', 'Object', {}],
+        ];
         return keys.map(([k, type, d]) => {
           const a = w.of[`get${type}Details`](k, d);
           const b = ofrep[`get${type}Details`](k, d);
@@ -155,15 +186,18 @@ describe('OpenFeature web provider in Chromium', () => {
 
   it('reports a bad key as a fatal provider error, not a throw at evaluation', async () => {
     const { page, context } = await openPage(browser, `${web.url}/of.html`);
-    const r = await page.evaluate(async ({ url }) => {
-      const w = window as unknown as OFWindow;
-      const { OpenFeature, SwitchyardWebProvider } = w.OF;
-      await OpenFeature.setContext({ targetingKey: 'u' });
-      await OpenFeature.setProviderAndWait(new SwitchyardWebProvider({ clientKey: 'sy_cli_wrong', baseUrl: url })).catch(() => undefined);
-      const c = OpenFeature.getClient();
-      const d = c.getBooleanDetails('of-bool', true);
-      return { status: c.providerStatus, value: d.value, errorCode: d.errorCode };
-    }, { url: t.url });
+    const r = await page.evaluate(
+      async ({ url }) => {
+        const w = window as unknown as OFWindow;
+        const { OpenFeature, SwitchyardWebProvider } = w.OF;
+        await OpenFeature.setContext({ targetingKey: 'u' });
+        await OpenFeature.setProviderAndWait(new SwitchyardWebProvider({ clientKey: 'sy_cli_wrong', baseUrl: url })).catch(() => undefined);
+        const c = OpenFeature.getClient();
+        const d = c.getBooleanDetails('of-bool', true);
+        return { status: c.providerStatus, value: d.value, errorCode: d.errorCode };
+      },
+      { url: t.url },
+    );
     expect(r).toEqual({ status: 'FATAL', value: true, errorCode: 'PROVIDER_FATAL' });
     await context.close();
   });

@@ -23,11 +23,33 @@ describe('remote mode (client key) in Chromium against a real server', () => {
       rules: [{ id: 'pro', when: { attr: 'plan', op: 'eq', values: ['pro'] }, serve: { variant: 'on' } }],
       default_serve: { variant: 'off' },
     });
-    await createFlag(t, 'banner-text', { type: 'string', variants: [{ key: 'a', value: 'Hello' }, { key: 'b', value: 'Welcome back' }], default_serve: { variant: 'b' } });
-    await createFlag(t, 'max-items', { type: 'number', variants: [{ key: 'low', value: 3 }, { key: 'high', value: 10 }], default_serve: { variant: 'high' } });
-    await createFlag(t, 'theme', { type: 'json', variants: [{ key: 'dark', value: { bg: '#000', fg: '#fff' } }], default_serve: { variant: 'dark' } });
+    await createFlag(t, 'banner-text', {
+      type: 'string',
+      variants: [
+        { key: 'a', value: 'Hello' },
+        { key: 'b', value: 'Welcome back' },
+      ],
+      default_serve: { variant: 'b' },
+    });
+    await createFlag(t, 'max-items', {
+      type: 'number',
+      variants: [
+        { key: 'low', value: 3 },
+        { key: 'high', value: 10 },
+      ],
+      default_serve: { variant: 'high' },
+    });
+    await createFlag(t, 'theme', {
+      type: 'json',
+      variants: [{ key: 'dark', value: { bg: '#000', fg: '#fff' } }],
+      default_serve: { variant: 'dark' },
+    });
     await admin(t, 'POST', '/api/v1/experiments', {
-      key: 'cart-exp', variants: [{ key: 'control', weight: 50, value: 'classic' }, { key: 'treatment', weight: 50, value: 'one-page' }],
+      key: 'cart-exp',
+      variants: [
+        { key: 'control', weight: 50, value: 'classic' },
+        { key: 'treatment', weight: 50, value: 'one-page' },
+      ],
       metrics: [{ key: 'purchase', type: 'conversion' }],
     });
     await admin(t, 'POST', '/api/v1/experiments/cart-exp/start');
@@ -41,8 +63,15 @@ describe('remote mode (client key) in Chromium against a real server', () => {
 
   it("serves the caller's default with PROVIDER_NOT_READY before ready, then the server's evaluation", async () => {
     const { page, errors, context } = await openPage(browser, remotePage);
-    const before = await createClientInPage(page, { clientKey: t.clientKey, baseUrl: t.url, context: { key: 'user-1', plan: 'pro' } }, { key: 'new-checkout', default: false });
-    expect(before).toEqual({ detail: { value: false, variant: null, reason: 'ERROR', errorCode: 'PROVIDER_NOT_READY' }, status: 'loading' });
+    const before = await createClientInPage(
+      page,
+      { clientKey: t.clientKey, baseUrl: t.url, context: { key: 'user-1', plan: 'pro' } },
+      { key: 'new-checkout', default: false },
+    );
+    expect(before).toEqual({
+      detail: { value: false, variant: null, reason: 'ERROR', errorCode: 'PROVIDER_NOT_READY' },
+      status: 'loading',
+    });
 
     await page.evaluate(() => window.client.ready());
     const got = await page.evaluate(() => {
@@ -83,7 +112,10 @@ describe('remote mode (client key) in Chromium against a real server', () => {
     // POST /sdk/v1/evaluate refuses (400) a context whose `key` is neither a string nor a number
     // (core evaluates it as "no unit"), and its zod parsing drops an own `__proto__` attribute.
     const cases = evaluationSpec.cases.filter(
-      (c) => validConfigNames.includes(c.config) && (c.context.key === undefined || ['string', 'number'].includes(typeof c.context.key)) && !Object.hasOwn(c.context, '__proto__'),
+      (c) =>
+        validConfigNames.includes(c.config) &&
+        (c.context.key === undefined || ['string', 'number'].includes(typeof c.context.key)) &&
+        !Object.hasOwn(c.context, '__proto__'),
     );
     expect(cases.length).toBeGreaterThan(370);
     const { page, context } = await openPage(browser, remotePage);
@@ -132,7 +164,12 @@ describe('remote mode (client key) in Chromium against a real server', () => {
     await waitForValue(page, 'later-flag', 'later', 1000);
     await admin(t, 'DELETE', '/api/v1/feature-flags/later-flag');
     await waitForValue(page, 'later-flag', null, 1000);
-    expect(await detailInPage(page, 'later-flag', 'gone')).toEqual({ value: 'gone', variant: null, reason: 'ERROR', errorCode: 'FLAG_NOT_FOUND' });
+    expect(await detailInPage(page, 'later-flag', 'gone')).toEqual({
+      value: 'gone',
+      variant: null,
+      reason: 'ERROR',
+      errorCode: 'FLAG_NOT_FOUND',
+    });
     await context.close();
   });
 
@@ -166,26 +203,47 @@ describe('remote mode (client key) in Chromium against a real server', () => {
 
     await page.reload();
     // Same context with the attributes in another order: still the same cache entry.
-    const first = await createClientInPage(page, { clientKey: t.clientKey, baseUrl: t.url, context: { plan: 'pro', key: 'warm-user' } }, { key: 'warm-flag', default: 'default' });
+    const first = await createClientInPage(
+      page,
+      { clientKey: t.clientKey, baseUrl: t.url, context: { plan: 'pro', key: 'warm-user' } },
+      { key: 'warm-flag', default: 'default' },
+    );
     expect(first).toEqual({ detail: { value: 'from-server', variant: 'x', reason: 'CACHED' }, status: 'cached' });
     await page.evaluate(() => window.client.ready());
     expect(await detailInPage(page, 'warm-flag', 'default')).toEqual({ value: 'from-server', variant: 'x', reason: 'DEFAULT' });
 
     // Another context has no cache: the caller's default until ready.
     await page.reload();
-    const other = await createClientInPage(page, { clientKey: t.clientKey, baseUrl: t.url, context: { key: 'never-seen' } }, { key: 'warm-flag', default: 'default' });
-    expect(other).toEqual({ detail: { value: 'default', variant: null, reason: 'ERROR', errorCode: 'PROVIDER_NOT_READY' }, status: 'loading' });
+    const other = await createClientInPage(
+      page,
+      { clientKey: t.clientKey, baseUrl: t.url, context: { key: 'never-seen' } },
+      { key: 'warm-flag', default: 'default' },
+    );
+    expect(other).toEqual({
+      detail: { value: 'default', variant: null, reason: 'ERROR', errorCode: 'PROVIDER_NOT_READY' },
+      status: 'loading',
+    });
 
     // storage: null turns warm start off.
     await page.reload();
-    const off = await createClientInPage(page, { clientKey: t.clientKey, baseUrl: t.url, context: ctx, storage: null }, { key: 'warm-flag', default: 'default' });
+    const off = await createClientInPage(
+      page,
+      { clientKey: t.clientKey, baseUrl: t.url, context: ctx, storage: null },
+      { key: 'warm-flag', default: 'default' },
+    );
     expect(off?.detail.reason).toBe('ERROR');
     await context.close();
   });
 
   it('delivers queued events with sendBeacon when the page is closed, one exposure per (experiment, unit)', async () => {
     const { page, context } = await openPage(browser, remotePage);
-    await createClientInPage(page, { clientKey: t.clientKey, baseUrl: t.url, context: { key: 'closing-user' }, flushIntervalMs: 600_000, flushAt: 1000 });
+    await createClientInPage(page, {
+      clientKey: t.clientKey,
+      baseUrl: t.url,
+      context: { key: 'closing-user' },
+      flushIntervalMs: 600_000,
+      flushAt: 1000,
+    });
     await page.evaluate(() => window.client.ready());
     const before = await t.server.ctx.store.countEvents();
     await page.evaluate(() => {
@@ -207,7 +265,8 @@ describe('remote mode (client key) in Chromium against a real server', () => {
     const { page, context } = await openPage(browser, remotePage);
     const requests: { url: string; type: string | null }[] = [];
     page.on('request', (r) => {
-      if (r.url().includes('/sdk/v1/events') && r.method() === 'POST') requests.push({ url: r.url(), type: r.headers()['content-type'] ?? null });
+      if (r.url().includes('/sdk/v1/events') && r.method() === 'POST')
+        requests.push({ url: r.url(), type: r.headers()['content-type'] ?? null });
     });
     await page.evaluate(() => {
       const original = navigator.sendBeacon.bind(navigator);
@@ -231,7 +290,9 @@ describe('remote mode (client key) in Chromium against a real server', () => {
     expect(requests[0]!.url).toBe(`${t.url}/sdk/v1/events?key=${encodeURIComponent(t.clientKey)}`);
     expect(requests[0]!.type).toContain('text/plain');
     const bodies = await page.evaluate(() => Promise.all((window as unknown as { beacons: Promise<string>[] }).beacons));
-    expect(bodies.map((b) => JSON.parse(b).events)).toEqual([[expect.objectContaining({ type: 'track', key: 'signup', unit_id: 'hidden-user' })]]);
+    expect(bodies.map((b) => JSON.parse(b).events)).toEqual([
+      [expect.objectContaining({ type: 'track', key: 'signup', unit_id: 'hidden-user' })],
+    ]);
     await context.close();
   });
 
@@ -294,15 +355,27 @@ describe('remote mode (client key) in Chromium against a real server', () => {
 
   it('never sends the page rules or segment lists, and never stores them', async () => {
     await admin(t, 'POST', '/api/v1/segments', { key: 'secret-seg', included: ['secret-unit-7f3a'] });
-    await createFlag(t, 'seg-flag', { rules: [{ id: 'secret-rule', when: { segment: 'secret-seg' }, serve: { variant: 'on' } }], default_serve: { variant: 'off' } });
+    await createFlag(t, 'seg-flag', {
+      rules: [{ id: 'secret-rule', when: { segment: 'secret-seg' }, serve: { variant: 'on' } }],
+      default_serve: { variant: 'off' },
+    });
     const { page, context } = await openPage(browser, remotePage);
     const bodies: string[] = [];
     page.on('response', (r) => {
-      if (r.url().startsWith(t.url)) void r.text().then((b) => bodies.push(b), () => undefined);
+      if (r.url().startsWith(t.url))
+        void r.text().then(
+          (b) => bodies.push(b),
+          () => undefined,
+        );
     });
     await createClientInPage(page, { clientKey: t.clientKey, baseUrl: t.url, context: { key: 'secret-unit-7f3a' } });
     await page.evaluate(() => window.client.ready());
-    expect(await detailInPage(page, 'seg-flag', false)).toEqual({ value: true, variant: 'on', reason: 'TARGETING_MATCH', ruleId: 'secret-rule' });
+    expect(await detailInPage(page, 'seg-flag', false)).toEqual({
+      value: true,
+      variant: 'on',
+      reason: 'TARGETING_MATCH',
+      ruleId: 'secret-rule',
+    });
     await until(() => bodies.length > 0, 5000, 'a response body');
     const other = JSON.stringify(bodies) + (await page.evaluate(() => JSON.stringify(localStorage)));
     expect(other).not.toContain('"rules"');
@@ -314,9 +387,19 @@ describe('remote mode (client key) in Chromium against a real server', () => {
   it('rejects ready() with UNAUTHORIZED for a bad key and keeps serving defaults', async () => {
     const { page, context, errors } = await openPage(browser, remotePage);
     await createClientInPage(page, { clientKey: 'sy_cli_not-a-real-key', baseUrl: t.url, context: { key: 'u' } });
-    const failure = await page.evaluate(() => window.client.ready().then(() => null, (e: { name: string; code: string; status: number }) => ({ name: e.name, code: e.code, status: e.status })));
+    const failure = await page.evaluate(() =>
+      window.client.ready().then(
+        () => null,
+        (e: { name: string; code: string; status: number }) => ({ name: e.name, code: e.code, status: e.status }),
+      ),
+    );
     expect(failure).toEqual({ name: 'SwitchyardError', code: 'UNAUTHORIZED', status: 401 });
-    expect(await detailInPage(page, 'new-checkout', false)).toEqual({ value: false, variant: null, reason: 'ERROR', errorCode: 'PROVIDER_NOT_READY' });
+    expect(await detailInPage(page, 'new-checkout', false)).toEqual({
+      value: false,
+      variant: null,
+      reason: 'ERROR',
+      errorCode: 'PROVIDER_NOT_READY',
+    });
     expect(await page.evaluate(() => window.seen.errors)).toContain('UNAUTHORIZED');
     // Bad options throw at creation, with the one error class.
     const thrown = await page.evaluate(() => {
@@ -370,4 +453,3 @@ describe('remote mode (client key) in Chromium against a real server', () => {
     }
   });
 });
-

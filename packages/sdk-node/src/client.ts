@@ -129,7 +129,14 @@ interface ReadyWaiter {
   timer: NodeJS.Timeout | null;
 }
 
-const NO_EVENTS: EventStats = Object.freeze({ queued: 0, delivered: 0, duplicates: 0, droppedOverflow: 0, droppedRejected: 0, droppedOnClose: 0 });
+const NO_EVENTS: EventStats = Object.freeze({
+  queued: 0,
+  delivered: 0,
+  duplicates: 0,
+  droppedOverflow: 0,
+  droppedRejected: 0,
+  droppedOnClose: 0,
+});
 
 /** The caller's default with an error code: the not-ready and can't-evaluate outcomes. */
 function fallback<T>(value: T, errorCode: ErrorCode): EvaluationDetail<T> {
@@ -178,7 +185,11 @@ export class SwitchyardClient {
     this.emitter = new Emitter<ClientEvents>(o.logger);
     if (o.bootstrap !== undefined) {
       const r = this.store.replace(loadBootstrap(o.bootstrap), 'bootstrap');
-      if (r.status !== 'applied') throw new SwitchyardError('INVALID_OPTIONS', `bootstrap is not a usable config document: ${r.status === 'invalid' ? r.error : r.status}`);
+      if (r.status !== 'applied')
+        throw new SwitchyardError(
+          'INVALID_OPTIONS',
+          `bootstrap is not a usable config document: ${r.status === 'invalid' ? r.error : r.status}`,
+        );
     } else if (o.offline) {
       this.store.replace(emptyConfig(), 'bootstrap');
     }
@@ -213,7 +224,10 @@ export class SwitchyardClient {
           });
     if (this.store.compiled !== null) {
       this.isReadyFlag = true;
-      const event: ReadyEvent = { version: o.bootstrap === undefined ? null : this.store.version, source: o.bootstrap === undefined ? 'offline' : 'bootstrap' };
+      const event: ReadyEvent = {
+        version: o.bootstrap === undefined ? null : this.store.version,
+        source: o.bootstrap === undefined ? 'offline' : 'bootstrap',
+      };
       // Next microtask: listeners attached right after createClient() still hear it.
       queueMicrotask(() => {
         if (this.closing === null) this.emitter.emit('ready', event);
@@ -258,10 +272,13 @@ export class SwitchyardClient {
       const w: ReadyWaiter = { resolve, reject, timer: null };
       if (ms !== Infinity) {
         // Not unref'd: a script awaiting ready() must get its answer before the process may exit.
-        w.timer = setTimeout(() => {
-          this.readyWaiters.delete(w);
-          reject(new SwitchyardError('TIMEOUT', `no config from the server within ${ms} ms`));
-        }, Math.max(0, Number.isFinite(ms) ? ms : 0));
+        w.timer = setTimeout(
+          () => {
+            this.readyWaiters.delete(w);
+            reject(new SwitchyardError('TIMEOUT', `no config from the server within ${ms} ms`));
+          },
+          Math.max(0, Number.isFinite(ms) ? ms : 0),
+        );
       }
       this.readyWaiters.add(w);
     });

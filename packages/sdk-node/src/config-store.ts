@@ -45,7 +45,8 @@ const isVersion = (v: unknown): v is number => typeof v === 'number' && Number.i
 function recordOrEmpty(v: unknown, name: string, allowNull: boolean): Record<string, never> | string {
   if (v === undefined) return {};
   if (!isRecord(v)) return `${name} must be an object`;
-  for (const [k, x] of Object.entries(v)) if (!(isRecord(x) || (allowNull && x === null))) return `${name}.${k} must be an object${allowNull ? ' or null' : ''}`;
+  for (const [k, x] of Object.entries(v))
+    if (!(isRecord(x) || (allowNull && x === null))) return `${name}.${k} must be an object${allowNull ? ' or null' : ''}`;
   return v as Record<string, never>;
 }
 
@@ -146,7 +147,8 @@ export class ConfigStore {
     }
     const previousVersion = this.doc?.version ?? null;
     const unitAttrs = new Map<string, string>();
-    for (const [k, e] of Object.entries(doc.experiments)) if (typeof e.bucket_by === 'string' && e.bucket_by !== '' && e.bucket_by !== 'key') unitAttrs.set(k, e.bucket_by);
+    for (const [k, e] of Object.entries(doc.experiments))
+      if (typeof e.bucket_by === 'string' && e.bucket_by !== '' && e.bucket_by !== 'key') unitAttrs.set(k, e.bucket_by);
     this.doc = doc;
     this.src = source;
     this.compiled = compiled;

@@ -82,7 +82,13 @@ export interface ResolvedOptions {
   reconnect: { initialDelayMs: number; maxDelayMs: number };
   requestTimeoutMs: number;
   readyTimeoutMs: number;
-  events: { enabled: boolean; capacity: number; batchSize: number; flushIntervalMs: number; retry: { initialDelayMs: number; maxDelayMs: number } };
+  events: {
+    enabled: boolean;
+    capacity: number;
+    batchSize: number;
+    flushIntervalMs: number;
+    retry: { initialDelayMs: number; maxDelayMs: number };
+  };
   exposureCacheSize: number;
   closeTimeoutMs: number;
   logger: Logger;

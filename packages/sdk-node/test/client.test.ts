@@ -8,16 +8,41 @@ const config: ConfigDocument = {
   schema_version: 1,
   version: 3,
   flags: {
-    bool: { key: 'bool', type: 'boolean', enabled: true, variants: [{ key: 'on', value: true }, { key: 'off', value: false }], off_variant: 'off', rules: [{ id: 'us', when: { attr: 'country', op: 'eq', values: ['US'] }, serve: { variant: 'on' } }], default_serve: { variant: 'off' } },
+    bool: {
+      key: 'bool',
+      type: 'boolean',
+      enabled: true,
+      variants: [
+        { key: 'on', value: true },
+        { key: 'off', value: false },
+      ],
+      off_variant: 'off',
+      rules: [{ id: 'us', when: { attr: 'country', op: 'eq', values: ['US'] }, serve: { variant: 'on' } }],
+      default_serve: { variant: 'off' },
+    },
     str: { key: 'str', type: 'string', enabled: true, variants: [{ key: 'a', value: 'alpha' }], default_serve: { variant: 'a' } },
     num: { key: 'num', type: 'number', enabled: true, variants: [{ key: 'n', value: 3.5 }], default_serve: { variant: 'n' } },
     obj: { key: 'obj', type: 'json', enabled: true, variants: [{ key: 'j', value: { a: [1] } }], default_serve: { variant: 'j' } },
   },
   segments: {},
   experiments: {
-    exp: { key: 'exp', status: 'RUNNING', variants: [{ key: 'control', weight: 50 }, { key: 'treatment', weight: 50, value: 'new' }] },
+    exp: {
+      key: 'exp',
+      status: 'RUNNING',
+      variants: [
+        { key: 'control', weight: 50 },
+        { key: 'treatment', weight: 50, value: 'new' },
+      ],
+    },
     'company-exp': { key: 'company-exp', status: 'RUNNING', bucket_by: 'company_id', variants: [{ key: 'only', weight: 100 }] },
-    paused: { key: 'paused', status: 'PAUSED', variants: [{ key: 'control', weight: 50 }, { key: 'b', weight: 50 }] },
+    paused: {
+      key: 'paused',
+      status: 'PAUSED',
+      variants: [
+        { key: 'control', weight: 50 },
+        { key: 'b', weight: 50 },
+      ],
+    },
   },
 };
 
@@ -42,7 +67,12 @@ describe('evaluation API', () => {
     expect(c.string('str', { key: 'u' }, 'x')).toBe('alpha');
     expect(c.number('num', { key: 'u' }, 0)).toBe(3.5);
     expect(c.json('obj', { key: 'u' }, {})).toEqual({ a: [1] });
-    expect(c.detail('bool', { key: 'u', country: 'US' }, false)).toEqual({ value: true, variant: 'on', reason: 'TARGETING_MATCH', ruleId: 'us' });
+    expect(c.detail('bool', { key: 'u', country: 'US' }, false)).toEqual({
+      value: true,
+      variant: 'on',
+      reason: 'TARGETING_MATCH',
+      ruleId: 'us',
+    });
     expect(c.detail('nope', { key: 'u' }, 'd')).toEqual({ value: 'd', variant: null, reason: 'ERROR', errorCode: 'FLAG_NOT_FOUND' });
     expect(c.detail('str', { key: 'u' }, 1)).toEqual({ value: 1, variant: null, reason: 'ERROR', errorCode: 'TYPE_MISMATCH' });
   });
@@ -54,7 +84,12 @@ describe('evaluation API', () => {
     expect(c.detail('exp', { key: 'user-1' }, 'dflt')).toMatchObject({ variant: v, reason: 'SPLIT', inExperiment: true });
     expect(c.variant('exp', {})).toBeNull();
     expect(c.variant('nope', { key: 'u' })).toBeNull();
-    expect(c.detail('paused', { key: 'u' }, 'x')).toMatchObject({ value: 'control', variant: 'control', reason: 'DISABLED', inExperiment: false });
+    expect(c.detail('paused', { key: 'u' }, 'x')).toMatchObject({
+      value: 'control',
+      variant: 'control',
+      reason: 'DISABLED',
+      inExperiment: false,
+    });
   });
 
   it('never throws, even for hostile input', () => {
@@ -125,7 +160,15 @@ describe('exposures and tracking', () => {
   const setup = () => {
     fake = fakeSwitchyard();
     const f = fake;
-    const c = createClient({ sdkKey: 'k', baseUrl: BASE, fetch: f.fetch, bootstrap: config, stream: false, pollIntervalMs: 60_000, events: { flushIntervalMs: 20 } });
+    const c = createClient({
+      sdkKey: 'k',
+      baseUrl: BASE,
+      fetch: f.fetch,
+      bootstrap: config,
+      stream: false,
+      pollIntervalMs: 60_000,
+      events: { flushIntervalMs: 20 },
+    });
     f.onConfig = () => new Response(null, { status: 503 });
     clients.push(c);
     const sent = () => f.requests.events.flatMap((r) => r.body.events);
@@ -171,7 +214,14 @@ describe('exposures and tracking', () => {
     await c.flush();
     await waitFor(() => c.stats().events.delivered === 3, 2000, 'tracks delivered');
     const [a, b, d] = sent();
-    expect(a).toMatchObject({ type: 'track', key: 'purchase', unit_id: 'user-1', value: 42.5, properties: { currency: 'EUR', items: [1, 2] }, timestamp: Date.parse('2026-01-02T03:04:05Z') });
+    expect(a).toMatchObject({
+      type: 'track',
+      key: 'purchase',
+      unit_id: 'user-1',
+      value: 42.5,
+      properties: { currency: 'EUR', items: [1, 2] },
+      timestamp: Date.parse('2026-01-02T03:04:05Z'),
+    });
     expect(b).toMatchObject({ key: 'signup', unit_id: '7', timestamp: '2026-01-01T00:00:00Z' });
     expect(b.value).toBeUndefined();
     expect(d).toMatchObject({ key: 'visit', unit_id: 'acme' });
@@ -199,7 +249,15 @@ describe('exposures and tracking', () => {
 
   it('sends nothing when events are disabled or offline', async () => {
     fake = fakeSwitchyard();
-    const c = createClient({ sdkKey: 'k', baseUrl: BASE, fetch: fake.fetch, bootstrap: config, stream: false, pollIntervalMs: 60_000, events: { enabled: false } });
+    const c = createClient({
+      sdkKey: 'k',
+      baseUrl: BASE,
+      fetch: fake.fetch,
+      bootstrap: config,
+      stream: false,
+      pollIntervalMs: 60_000,
+      events: { enabled: false },
+    });
     clients.push(c);
     c.variant('exp', { key: 'u' });
     c.track('m', { key: 'u' });

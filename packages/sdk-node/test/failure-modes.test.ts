@@ -38,7 +38,10 @@ const ids = (n: number) => fake.requests.events[n - 1]!.body.events.map((e: { id
 describe('events: failures and retries', () => {
   it('retries a batch after 500s with the same event ids, then counts it delivered once', async () => {
     setup();
-    fake.onEvents = (body, n) => (n <= 2 ? HttpResponse.json({ error: { code: 'INTERNAL_ERROR' } }, { status: 500 }) : HttpResponse.json({ data: { accepted: body.events.length, duplicates: 0 } }, { status: 202 }));
+    fake.onEvents = (body, n) =>
+      n <= 2
+        ? HttpResponse.json({ error: { code: 'INTERNAL_ERROR' } }, { status: 500 })
+        : HttpResponse.json({ data: { accepted: body.events.length, duplicates: 0 } }, { status: 202 });
     const log = memoryLogger();
     const c = client({ offline: false, stream: false, pollIntervalMs: 60_000, logger: log });
     for (let i = 0; i < 3; i++) c.track('m', { key: `u${i}` }, { value: i });
@@ -86,7 +89,11 @@ describe('events: failures and retries', () => {
     await sleep(150);
     expect(fake.requests.events).toHaveLength(1);
     expect(c.stats().events).toMatchObject({ queued: 0, delivered: 0, droppedRejected: 2 });
-    expect(log.at('error').find((l) => l.message.includes('rejected'))?.fields).toMatchObject({ status: 403, code: 'PERMISSION_DENIED', count: 2 });
+    expect(log.at('error').find((l) => l.message.includes('rejected'))?.fields).toMatchObject({
+      status: 403,
+      code: 'PERMISSION_DENIED',
+      count: 2,
+    });
     expect(errors.filter((e) => e.code === 'EVENTS_REJECTED').map((e) => e.status)).toEqual([403]);
   });
 
@@ -94,7 +101,16 @@ describe('events: failures and retries', () => {
     setup();
     fake.onEvents = (body, n) =>
       n === 1
-        ? HttpResponse.json({ error: { code: 'VALIDATION_ERROR', message: '1 event(s) are invalid', details: [{ index: 1, message: 'unit_id is longer than 256 characters' }] } }, { status: 400 })
+        ? HttpResponse.json(
+            {
+              error: {
+                code: 'VALIDATION_ERROR',
+                message: '1 event(s) are invalid',
+                details: [{ index: 1, message: 'unit_id is longer than 256 characters' }],
+              },
+            },
+            { status: 400 },
+          )
         : HttpResponse.json({ data: { accepted: body.events.length, duplicates: 0 } }, { status: 202 });
     const c = client({ stream: false, pollIntervalMs: 60_000 });
     c.track('m', { key: 'a' });
@@ -118,7 +134,9 @@ describe('events: failures and retries', () => {
     for (let i = 0; i < 8; i++) c.track('m', { key: `u${i}` });
     await c.flush();
     await waitFor(() => c.stats().events.queued === 0, 2000, 'delivery');
-    const delivered = fake.requests.events.filter((r) => r.body.events.length <= 2).flatMap((r) => r.body.events.map((e: { unit_id: string }) => e.unit_id));
+    const delivered = fake.requests.events
+      .filter((r) => r.body.events.length <= 2)
+      .flatMap((r) => r.body.events.map((e: { unit_id: string }) => e.unit_id));
     expect(delivered).toEqual(['u0', 'u1', 'u2', 'u3', 'u4', 'u5', 'u6', 'u7']);
     expect(c.stats().events).toMatchObject({ delivered: 8, droppedRejected: 0 });
   });
@@ -145,7 +163,8 @@ describe('events: failures and retries', () => {
 
   it('retries a request that hangs (request timeout) with the same ids', async () => {
     setup();
-    fake.onEvents = (body, n) => (n === 1 ? 'hang' : HttpResponse.json({ data: { accepted: body.events.length, duplicates: 0 } }, { status: 202 }));
+    fake.onEvents = (body, n) =>
+      n === 1 ? 'hang' : HttpResponse.json({ data: { accepted: body.events.length, duplicates: 0 } }, { status: 202 });
     const c = client({ stream: false, pollIntervalMs: 60_000, requestTimeoutMs: 200 });
     c.track('m', { key: 'u1' });
     await waitFor(() => c.stats().events.delivered === 1, 3000, 'delivery after the timeout');
@@ -303,7 +322,9 @@ describe('stream: failures and recovery', () => {
     setup();
     fake.onStream = () => new HttpResponse('not here', { status: 404 });
     fake.onConfig = (req) =>
-      req.headers.get('if-none-match') === '"v5"' ? new HttpResponse(null, { status: 304, headers: { etag: '"v5"' } }) : HttpResponse.json(doc(5, { a: boolFlag('a') }), { headers: { etag: '"v5"' } });
+      req.headers.get('if-none-match') === '"v5"'
+        ? new HttpResponse(null, { status: 304, headers: { etag: '"v5"' } })
+        : HttpResponse.json(doc(5, { a: boolFlag('a') }), { headers: { etag: '"v5"' } });
     const log = memoryLogger();
     const c = client({ pollIntervalMs: 50, logger: log });
     await c.ready({ timeoutMs: 2000 });

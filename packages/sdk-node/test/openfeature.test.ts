@@ -17,12 +17,57 @@ describe('OpenFeature provider with a real server', () => {
     OpenFeature.setLogger(silent);
     t = await startTestServer({ heartbeatMs: 200 });
     await t.api('POST', '/api/v1/segments', { key: 'staff', included: ['boss'] });
-    await t.api('POST', '/api/v1/feature-flags', booleanFlag('of-bool', { rules: [{ id: 'us', when: { attr: 'country', op: 'eq', values: ['US'] }, serve: { variant: 'on' } }], default_serve: { variant: 'off' } }));
-    await t.api('POST', '/api/v1/feature-flags', { key: 'of-string', type: 'string', enabled: true, variants: [{ key: 'a', value: 'alpha' }, { key: 'b', value: 'beta' }], default_serve: { variant: 'b' } });
-    await t.api('POST', '/api/v1/feature-flags', { key: 'of-number', type: 'number', enabled: true, variants: [{ key: 'n', value: 42 }], default_serve: { variant: 'n' } });
-    await t.api('POST', '/api/v1/feature-flags', { key: 'of-json', type: 'json', enabled: true, variants: [{ key: 'j', value: { color: 'red', sizes: [1, 2] } }], default_serve: { variant: 'j' } });
-    await t.api('POST', '/api/v1/feature-flags', booleanFlag('of-split', { default_serve: { split: [{ variant: 'on', weight: 50 }, { variant: 'off', weight: 50 }] } }));
-    await t.api('POST', '/api/v1/experiments', { key: 'of-exp', variants: [{ key: 'control', weight: 50 }, { key: 'treatment', weight: 50, value: 'new' }] });
+    await t.api(
+      'POST',
+      '/api/v1/feature-flags',
+      booleanFlag('of-bool', {
+        rules: [{ id: 'us', when: { attr: 'country', op: 'eq', values: ['US'] }, serve: { variant: 'on' } }],
+        default_serve: { variant: 'off' },
+      }),
+    );
+    await t.api('POST', '/api/v1/feature-flags', {
+      key: 'of-string',
+      type: 'string',
+      enabled: true,
+      variants: [
+        { key: 'a', value: 'alpha' },
+        { key: 'b', value: 'beta' },
+      ],
+      default_serve: { variant: 'b' },
+    });
+    await t.api('POST', '/api/v1/feature-flags', {
+      key: 'of-number',
+      type: 'number',
+      enabled: true,
+      variants: [{ key: 'n', value: 42 }],
+      default_serve: { variant: 'n' },
+    });
+    await t.api('POST', '/api/v1/feature-flags', {
+      key: 'of-json',
+      type: 'json',
+      enabled: true,
+      variants: [{ key: 'j', value: { color: 'red', sizes: [1, 2] } }],
+      default_serve: { variant: 'j' },
+    });
+    await t.api(
+      'POST',
+      '/api/v1/feature-flags',
+      booleanFlag('of-split', {
+        default_serve: {
+          split: [
+            { variant: 'on', weight: 50 },
+            { variant: 'off', weight: 50 },
+          ],
+        },
+      }),
+    );
+    await t.api('POST', '/api/v1/experiments', {
+      key: 'of-exp',
+      variants: [
+        { key: 'control', weight: 50 },
+        { key: 'treatment', weight: 50, value: 'new' },
+      ],
+    });
     await t.api('POST', '/api/v1/experiments/of-exp/start');
     provider = new SwitchyardProvider({ sdkKey: t.serverKey, baseUrl: t.url, events: { flushIntervalMs: 50 } });
     await OpenFeature.setProviderAndWait(provider);
@@ -44,10 +89,21 @@ describe('OpenFeature provider with a real server', () => {
     const b = await of.getBooleanDetails('of-bool', false, { targetingKey: 'user-1', country: 'US' });
     expect(b).toMatchObject({ flagKey: 'of-bool', value: true, variant: 'on', reason: 'TARGETING_MATCH', flagMetadata: { ruleId: 'us' } });
     expect(b.errorCode).toBeUndefined();
-    expect(await of.getBooleanDetails('of-bool', true, { targetingKey: 'user-1', country: 'FR' })).toMatchObject({ value: false, variant: 'off', reason: 'DEFAULT' });
-    expect(await of.getStringDetails('of-string', 'x', { targetingKey: 'u' })).toMatchObject({ value: 'beta', variant: 'b', reason: 'DEFAULT' });
+    expect(await of.getBooleanDetails('of-bool', true, { targetingKey: 'user-1', country: 'FR' })).toMatchObject({
+      value: false,
+      variant: 'off',
+      reason: 'DEFAULT',
+    });
+    expect(await of.getStringDetails('of-string', 'x', { targetingKey: 'u' })).toMatchObject({
+      value: 'beta',
+      variant: 'b',
+      reason: 'DEFAULT',
+    });
     expect(await of.getNumberDetails('of-number', 0, { targetingKey: 'u' })).toMatchObject({ value: 42, variant: 'n' });
-    expect(await of.getObjectDetails('of-json', {}, { targetingKey: 'u' })).toMatchObject({ value: { color: 'red', sizes: [1, 2] }, variant: 'j' });
+    expect(await of.getObjectDetails('of-json', {}, { targetingKey: 'u' })).toMatchObject({
+      value: { color: 'red', sizes: [1, 2] },
+      variant: 'j',
+    });
     // The split buckets by targetingKey: the same answer as the SDK's own API for { key }.
     for (const unit of ['a', 'b', 'c', 'd', 'e', 'f']) {
       const d = await of.getBooleanDetails('of-split', false, { targetingKey: unit });
@@ -58,9 +114,21 @@ describe('OpenFeature provider with a real server', () => {
 
   it('maps error codes 1:1 and returns the default', async () => {
     const of = OpenFeature.getClient();
-    expect(await of.getBooleanDetails('missing', true, { targetingKey: 'u' })).toMatchObject({ value: true, reason: 'ERROR', errorCode: 'FLAG_NOT_FOUND' });
-    expect(await of.getNumberDetails('of-bool', 7, { targetingKey: 'u' })).toMatchObject({ value: 7, reason: 'ERROR', errorCode: 'TYPE_MISMATCH' });
-    expect(await of.getBooleanDetails('of-split', false, {})).toMatchObject({ value: false, reason: 'ERROR', errorCode: 'TARGETING_KEY_MISSING' });
+    expect(await of.getBooleanDetails('missing', true, { targetingKey: 'u' })).toMatchObject({
+      value: true,
+      reason: 'ERROR',
+      errorCode: 'FLAG_NOT_FOUND',
+    });
+    expect(await of.getNumberDetails('of-bool', 7, { targetingKey: 'u' })).toMatchObject({
+      value: 7,
+      reason: 'ERROR',
+      errorCode: 'TYPE_MISMATCH',
+    });
+    expect(await of.getBooleanDetails('of-split', false, {})).toMatchObject({
+      value: false,
+      reason: 'ERROR',
+      errorCode: 'TARGETING_KEY_MISSING',
+    });
   });
 
   it('evaluates experiments and records one exposure per unit', async () => {
@@ -93,8 +161,15 @@ describe('OpenFeature provider with a real server', () => {
     OpenFeature.addHandler(ProviderEvents.ConfigurationChanged, handler);
     try {
       await t.api('PATCH', '/api/v1/feature-flags/of-bool', { enabled: false });
-      await waitFor(() => changed.some((c) => (c.flagsChanged as string[] | undefined)?.includes('of-bool')), 2000, 'CONFIGURATION_CHANGED');
-      expect(await OpenFeature.getClient().getBooleanDetails('of-bool', true, { targetingKey: 'u', country: 'US' })).toMatchObject({ value: false, reason: 'DISABLED' });
+      await waitFor(
+        () => changed.some((c) => (c.flagsChanged as string[] | undefined)?.includes('of-bool')),
+        2000,
+        'CONFIGURATION_CHANGED',
+      );
+      expect(await OpenFeature.getClient().getBooleanDetails('of-bool', true, { targetingKey: 'u', country: 'US' })).toMatchObject({
+        value: false,
+        reason: 'DISABLED',
+      });
     } finally {
       OpenFeature.removeHandler(ProviderEvents.ConfigurationChanged, handler);
     }
@@ -117,7 +192,11 @@ describe('OpenFeature provider events without a real server', () => {
       await expect(OpenFeature.setProviderAndWait(provider)).rejects.toThrow(/no config/);
       expect(OpenFeature.getClient().providerStatus).toBe(ProviderStatus.ERROR);
       const s = await fake.stream(1);
-      s.put(doc(1, { f: { key: 'f', type: 'boolean', enabled: true, variants: [{ key: 'on', value: true }], default_serve: { variant: 'on' } } }));
+      s.put(
+        doc(1, {
+          f: { key: 'f', type: 'boolean', enabled: true, variants: [{ key: 'on', value: true }], default_serve: { variant: 'on' } },
+        }),
+      );
       await waitFor(() => OpenFeature.getClient().providerStatus === ProviderStatus.READY, 2000, 'READY');
       // (OpenFeature also runs a READY handler at once when added while the current provider is ready.)
       expect(seen.slice(seen.indexOf('error'))).toEqual(['error', 'ready']);
@@ -131,7 +210,13 @@ describe('OpenFeature provider events without a real server', () => {
     OpenFeature.setLogger(silent);
     const fake = fakeSwitchyard();
     try {
-      const provider = new SwitchyardProvider({ sdkKey: 'k', baseUrl: BASE, fetch: fake.fetch, staleAfterMs: 200, reconnect: { initialDelayMs: 10, maxDelayMs: 20 } });
+      const provider = new SwitchyardProvider({
+        sdkKey: 'k',
+        baseUrl: BASE,
+        fetch: fake.fetch,
+        staleAfterMs: 200,
+        reconnect: { initialDelayMs: 10, maxDelayMs: 20 },
+      });
       const init = OpenFeature.setProviderAndWait(provider);
       (await fake.stream(1)).put(doc(1));
       await init;

@@ -29,7 +29,12 @@ describe('against a real server', () => {
     const readyEvents: unknown[] = [];
     c.on('ready', (e) => readyEvents.push(e));
     expect(c.isReady).toBe(false);
-    expect(c.detail('ready-flag', { key: 'u1' }, false)).toEqual({ value: false, variant: null, reason: 'ERROR', errorCode: 'PROVIDER_NOT_READY' });
+    expect(c.detail('ready-flag', { key: 'u1' }, false)).toEqual({
+      value: false,
+      variant: null,
+      reason: 'ERROR',
+      errorCode: 'PROVIDER_NOT_READY',
+    });
     await c.ready({ timeoutMs: 5000 });
     expect(c.detail('ready-flag', { key: 'u1' }, false)).toEqual({ value: true, variant: 'on', reason: 'DEFAULT' });
     const serverVersion = (await t.api('GET', '/sdk/v1/config', undefined, { apiKey: t.serverKey })).body.version;
@@ -71,7 +76,13 @@ describe('against a real server', () => {
 
   it('records one exposure per (experiment, unit) and tracks events, stored once by the server', async () => {
     const exp = await t.api('POST', '/api/v1/experiments', {
-      key: 'checkout-exp', name: 'Checkout', variants: [{ key: 'control', weight: 50 }, { key: 'one-page', weight: 50 }], metrics: [{ key: 'purchase', type: 'conversion' }],
+      key: 'checkout-exp',
+      name: 'Checkout',
+      variants: [
+        { key: 'control', weight: 50 },
+        { key: 'one-page', weight: 50 },
+      ],
+      metrics: [{ key: 'purchase', type: 'conversion' }],
     });
     expect(exp.status).toBe(201);
     expect((await t.api('POST', '/api/v1/experiments/checkout-exp/start')).status).toBe(200);
@@ -107,9 +118,19 @@ describe('against a real server', () => {
     await waitFor(() => errors.includes('STREAM_ERROR'), 3000, 'the client to notice the outage');
     // The change happens while the client cannot see any server: through a second instance on
     // another port over the same SQLite file, which is then stopped.
-    const side = await startServer({ port: 0, host: '127.0.0.1', dbPath: t.dbPath, logLevel: 'silent', printCredentials: false, jwtSecret: 'sdk-node-test-secret-long-enough-for-hs256', env: {} });
+    const side = await startServer({
+      port: 0,
+      host: '127.0.0.1',
+      dbPath: t.dbPath,
+      logLevel: 'silent',
+      printCredentials: false,
+      jwtSecret: 'sdk-node-test-secret-long-enough-for-hs256',
+      env: {},
+    });
     const r = await fetch(`${side.url}/api/v1/feature-flags/restart-flag`, {
-      method: 'PATCH', headers: { authorization: `Bearer ${t.adminToken}`, 'content-type': 'application/json' }, body: JSON.stringify({ enabled: false }),
+      method: 'PATCH',
+      headers: { authorization: `Bearer ${t.adminToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ enabled: false }),
     });
     expect(r.status).toBe(200);
     await side.close();
@@ -124,7 +145,10 @@ describe('against a real server', () => {
   });
 
   it('delivers events exactly once across a server outage (retried with the same ids)', async () => {
-    const c = client({ events: { flushIntervalMs: 50, retry: { initialDelayMs: 50, maxDelayMs: 200 } }, reconnect: { initialDelayMs: 50, maxDelayMs: 300 } });
+    const c = client({
+      events: { flushIntervalMs: 50, retry: { initialDelayMs: 50, maxDelayMs: 200 } },
+      reconnect: { initialDelayMs: 50, maxDelayMs: 300 },
+    });
     await c.ready();
     const before = await t.server.ctx.store.countEvents();
     await t.stop();
@@ -146,7 +170,11 @@ describe('against a real server', () => {
     const proxy: Server = createServer(async (req, res) => {
       const chunks: Buffer[] = [];
       for await (const ch of req) chunks.push(ch as Buffer);
-      const upstream = await fetch(t.url + req.url, { method: req.method, headers: { authorization: req.headers.authorization!, 'content-type': 'application/json' }, body: Buffer.concat(chunks) });
+      const upstream = await fetch(t.url + req.url, {
+        method: req.method,
+        headers: { authorization: req.headers.authorization!, 'content-type': 'application/json' },
+        body: Buffer.concat(chunks),
+      });
       const text = await upstream.text();
       posts++;
       if (posts === 1) {

@@ -17,7 +17,9 @@ interface EvalCase {
   expected: { value: unknown; variant: string | null; reason: string; ruleId?: string; errorCode?: string; inExperiment?: boolean };
 }
 type SpecConfig = ConfigDocument & { valid?: boolean };
-const spec: { configs: Record<string, SpecConfig>; cases: EvalCase[] } = JSON.parse(readFileSync(new URL('../../../spec/evaluation.json', import.meta.url), 'utf8'));
+const spec: { configs: Record<string, SpecConfig>; cases: EvalCase[] } = JSON.parse(
+  readFileSync(new URL('../../../spec/evaluation.json', import.meta.url), 'utf8'),
+);
 
 const documentOf = (name: string): ConfigDocument => {
   const { valid: _v, ...doc } = spec.configs[name]!;
@@ -25,8 +27,20 @@ const documentOf = (name: string): ConfigDocument => {
 };
 
 /** The detail with exactly the fields the vectors specify (absent = absent). */
-const shape = (d: { value: unknown; variant: string | null; reason: string; ruleId?: string; errorCode?: string; inExperiment?: boolean }) => ({
-  value: d.value, variant: d.variant, reason: d.reason, ruleId: d.ruleId, errorCode: d.errorCode, inExperiment: d.inExperiment,
+const shape = (d: {
+  value: unknown;
+  variant: string | null;
+  reason: string;
+  ruleId?: string;
+  errorCode?: string;
+  inExperiment?: boolean;
+}) => ({
+  value: d.value,
+  variant: d.variant,
+  reason: d.reason,
+  ruleId: d.ruleId,
+  errorCode: d.errorCode,
+  inExperiment: d.inExperiment,
 });
 
 describe('spec/evaluation.json through the client (bootstrap, offline)', () => {

@@ -13,9 +13,25 @@ import { Backoff } from '../src/sync/backoff';
 import { SDK_VERSION } from '../src/version';
 import { memoryLogger } from './support/logger';
 
-const doc = <E extends Record<string, unknown>>(version: number, extra: E = {} as E) => ({ schema_version: 1 as const, version, flags: {}, segments: {}, experiments: {}, ...extra });
+const doc = <E extends Record<string, unknown>>(version: number, extra: E = {} as E) => ({
+  schema_version: 1 as const,
+  version,
+  flags: {},
+  segments: {},
+  experiments: {},
+  ...extra,
+});
 const flag = (key: string, extra: Record<string, unknown> = {}) => ({
-  key, type: 'boolean', enabled: true, variants: [{ key: 'on', value: true }, { key: 'off', value: false }], off_variant: 'off', default_serve: { variant: 'on' }, ...extra,
+  key,
+  type: 'boolean',
+  enabled: true,
+  variants: [
+    { key: 'on', value: true },
+    { key: 'off', value: false },
+  ],
+  off_variant: 'off',
+  default_serve: { variant: 'on' },
+  ...extra,
 });
 
 describe('Backoff (full jitter)', () => {
@@ -152,7 +168,14 @@ describe('loggers', () => {
   it('the default logger is silent and a throwing logger is contained', () => {
     const spy = vi.spyOn(console, 'log');
     silentLogger.error('nothing');
-    const safe = safeLogger({ debug: () => { throw new Error('x'); }, info: () => {}, warn: () => {}, error: () => {} });
+    const safe = safeLogger({
+      debug: () => {
+        throw new Error('x');
+      },
+      info: () => {},
+      warn: () => {},
+      error: () => {},
+    });
     expect(() => safe.debug('m')).not.toThrow();
     expect(spy).not.toHaveBeenCalled();
     spy.mockRestore();
@@ -211,10 +234,20 @@ describe('ConfigStore', () => {
     const s = new ConfigStore();
     s.replace(doc(1, { flags: { a: flag('a') } }), 'server');
     const before = s.compiled;
-    for (const junk of [null, 'x', [], { version: 2 }, { schema_version: 2, version: 2 }, { schema_version: 1, version: -1 }, { schema_version: 1, version: 2, flags: [] }, { schema_version: 1, version: 2, flags: { a: 3 } }]) {
+    for (const junk of [
+      null,
+      'x',
+      [],
+      { version: 2 },
+      { schema_version: 2, version: 2 },
+      { schema_version: 1, version: -1 },
+      { schema_version: 1, version: 2, flags: [] },
+      { schema_version: 1, version: 2, flags: { a: 3 } },
+    ]) {
       expect(s.replace(junk, 'server').status).toBe('invalid');
     }
-    for (const junk of [null, { flags: {} }, { version: '2' }, { version: 2, flags: { a: 'x' } }]) expect(s.patch(junk).status).toBe('invalid');
+    for (const junk of [null, { flags: {} }, { version: '2' }, { version: 2, flags: { a: 'x' } }])
+      expect(s.patch(junk).status).toBe('invalid');
     expect(s.compiled).toBe(before);
     expect(s.version).toBe(1);
   });
@@ -231,14 +264,18 @@ describe('ConfigStore', () => {
 
   it('remembers each experiment unit attribute', () => {
     const s = new ConfigStore();
-    s.replace(doc(1, { experiments: { e: { key: 'e', status: 'RUNNING', variants: [{ key: 'a', weight: 100 }], bucket_by: 'company_id' } } }), 'server');
+    s.replace(
+      doc(1, { experiments: { e: { key: 'e', status: 'RUNNING', variants: [{ key: 'a', weight: 100 }], bucket_by: 'company_id' } } }),
+      'server',
+    );
     expect(s.unitAttribute('e')).toBe('company_id');
     expect(s.unitAttribute('other')).toBe('key');
   });
 });
 
 // Literal test documents widen `type: 'boolean'` to string; the function only reads them.
-const changedKeys = (a: unknown, b: unknown, p?: unknown) => changedKeysTyped(a as ConfigDocument, b as ConfigDocument, p as ConfigPatch | undefined);
+const changedKeys = (a: unknown, b: unknown, p?: unknown) =>
+  changedKeysTyped(a as ConfigDocument, b as ConfigDocument, p as ConfigPatch | undefined);
 
 describe('changedKeys', () => {
   const base = doc(1, {

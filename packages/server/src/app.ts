@@ -30,8 +30,14 @@ export function routeGroups(ctx: ServerContext): { prefix: string; routes: Route
     {
       prefix: '/api/v1',
       routes: [
-        ...authRoutes(ctx), ...userRoutes(ctx), ...apiKeyRoutes(ctx), ...featureFlagRoutes(ctx), ...segmentRoutes(ctx),
-        ...experimentRoutes(ctx), ...eventBatchRoutes(ctx), ...auditLogRoutes(ctx),
+        ...authRoutes(ctx),
+        ...userRoutes(ctx),
+        ...apiKeyRoutes(ctx),
+        ...featureFlagRoutes(ctx),
+        ...segmentRoutes(ctx),
+        ...experimentRoutes(ctx),
+        ...eventBatchRoutes(ctx),
+        ...auditLogRoutes(ctx),
       ],
     },
     { prefix: '/sdk/v1', routes: sdkRoutes(ctx) },
@@ -55,25 +61,34 @@ export function createApp(ctx: ServerContext, extraGroups: { prefix: string; rou
   });
   app.use('*', requestLog(ctx.logger));
   app.use('*', secureHeaders({ crossOriginResourcePolicy: 'cross-origin' }));
-  app.use('*', cors({
-    origin: ctx.options.corsOrigins.includes('*') ? '*' : ctx.options.corsOrigins,
-    allowHeaders: ['Authorization', 'Content-Type', 'X-API-Key', 'X-Request-ID', 'If-None-Match', 'Last-Event-ID'],
-    exposeHeaders: ['X-Request-ID', 'ETag', 'Retry-After', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset'],
-    allowMethods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
-    maxAge: 600,
-  }));
+  app.use(
+    '*',
+    cors({
+      origin: ctx.options.corsOrigins.includes('*') ? '*' : ctx.options.corsOrigins,
+      allowHeaders: ['Authorization', 'Content-Type', 'X-API-Key', 'X-Request-ID', 'If-None-Match', 'Last-Event-ID'],
+      exposeHeaders: ['X-Request-ID', 'ETag', 'Retry-After', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset'],
+      allowMethods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
+      maxAge: 600,
+    }),
+  );
   app.use('*', bodyLimit(ctx.options.bodyLimitBytes));
-  app.use('/api/v1/auth/login', rateLimit(ctx.loginLimiter, (c) => {
-    return `login:${c.get('clientIp') ?? 'unknown'}`;
-  }));
-  app.use('*', rateLimit(ctx.apiLimiter, (c) => {
-    const cred = credentialOf(c, c.req.path.startsWith('/sdk/'));
-    if (cred === null || !cred.startsWith('sy_')) return null;
-    const key = `key:${createHash('sha256').update(cred).digest('base64url').slice(0, 22)}`;
-    // A client key is shared by every visitor of a site: count it per visitor, or one visitor
-    // could use up everyone's budget.
-    return cred.startsWith('sy_cli_') ? `${key}:${c.get('clientIp') ?? 'unknown'}` : key;
-  }));
+  app.use(
+    '/api/v1/auth/login',
+    rateLimit(ctx.loginLimiter, (c) => {
+      return `login:${c.get('clientIp') ?? 'unknown'}`;
+    }),
+  );
+  app.use(
+    '*',
+    rateLimit(ctx.apiLimiter, (c) => {
+      const cred = credentialOf(c, c.req.path.startsWith('/sdk/'));
+      if (cred === null || !cred.startsWith('sy_')) return null;
+      const key = `key:${createHash('sha256').update(cred).digest('base64url').slice(0, 22)}`;
+      // A client key is shared by every visitor of a site: count it per visitor, or one visitor
+      // could use up everyone's budget.
+      return cred.startsWith('sy_cli_') ? `${key}:${c.get('clientIp') ?? 'unknown'}` : key;
+    }),
+  );
   app.use('*', metricsMiddleware(ctx.metrics));
 
   app.get('/health', (c) => c.json({ data: { status: 'ok' } }));

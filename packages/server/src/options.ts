@@ -72,7 +72,10 @@ function parseRoleMap(v: string | undefined): OidcOptions['roleMap'] {
  * const options = resolveOptions({ port: 0, dbPath: ':memory:' }, process.env);
  * ```
  */
-export function resolveOptions(explicit: Partial<ServerOptions> = {}, env: Record<string, string | undefined> = process.env): ServerOptions {
+export function resolveOptions(
+  explicit: Partial<ServerOptions> = {},
+  env: Record<string, string | undefined> = process.env,
+): ServerOptions {
   const jwks = env.SWITCHYARD_JWKS_URL;
   const fromEnv: ServerOptions = {
     port: num(env.SWITCHYARD_PORT ?? env.PORT, 8787),
@@ -86,7 +89,10 @@ export function resolveOptions(explicit: Partial<ServerOptions> = {}, env: Recor
     jwtTtlSeconds: num(env.SWITCHYARD_JWT_TTL_SECONDS, 3600),
     adminEmail: env.SWITCHYARD_ADMIN_EMAIL ?? 'admin@switchyard.local',
     adminPassword: env.SWITCHYARD_ADMIN_PASSWORD,
-    corsOrigins: (env.SWITCHYARD_CORS_ORIGINS ?? '*').split(',').map((s) => s.trim()).filter(Boolean),
+    corsOrigins: (env.SWITCHYARD_CORS_ORIGINS ?? '*')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
     bodyLimitBytes: num(env.SWITCHYARD_BODY_LIMIT_BYTES, 1024 * 1024),
     logLevel: env.SWITCHYARD_LOG_LEVEL ?? 'info',
     apiRatePerSecond: num(env.SWITCHYARD_API_RATE_PER_SECOND, 1000),

@@ -70,14 +70,18 @@ export async function startServer(start: StartOptions = {}): Promise<RunningServ
   try {
     return await listen();
   } catch (err) {
-    for (const step of undo.reverse()) await Promise.resolve().then(step).catch(() => undefined);
+    for (const step of undo.reverse())
+      await Promise.resolve()
+        .then(step)
+        .catch(() => undefined);
     throw err;
   }
 
   async function listen(): Promise<RunningServer> {
     const redis = options.redisUrl !== undefined ? connectRedis(options.redisUrl, logger) : null;
     if (redis !== null) undo.push(() => redis.close());
-    const fanout = baseStore.kind === 'postgres' || redis !== null ? new ConfigFanout(baseStore, { redis, pollMs: options.configPollMs, logger }) : null;
+    const fanout =
+      baseStore.kind === 'postgres' || redis !== null ? new ConfigFanout(baseStore, { redis, pollMs: options.configPollMs, logger }) : null;
     // Commits through `store` publish their config version to the other instances.
     const store = fanout?.store ?? baseStore;
     // Check-then-act set-up (JWT secret, first admin, demo seed) runs once across instances starting together.
@@ -88,8 +92,11 @@ export async function startServer(start: StartOptions = {}): Promise<RunningServ
     fanout?.start(config);
     if (fanout !== null) undo.push(() => fanout.close());
     const metrics = createMetrics();
-    const hub: StreamHub = new StreamHub(config, { heartbeatMs: options.heartbeatMs, maxBufferBytes: options.sseMaxBufferBytes, replayCapacity: options.sseReplayCapacity }, logger, (d) =>
-      d > 0 ? metrics.sseClients.inc() : metrics.sseClients.dec(),
+    const hub: StreamHub = new StreamHub(
+      config,
+      { heartbeatMs: options.heartbeatMs, maxBufferBytes: options.sseMaxBufferBytes, replayCapacity: options.sseReplayCapacity },
+      logger,
+      (d) => (d > 0 ? metrics.sseClients.inc() : metrics.sseClients.dec()),
     );
     undo.push(() => hub.close());
     const events = new EventWriter(store, (stored) => {
@@ -107,12 +114,26 @@ export async function startServer(start: StartOptions = {}): Promise<RunningServ
       tokens: createTokenService({ secret, ttlSeconds: options.jwtTtlSeconds, ...(options.oidc ? { oidc: options.oidc } : {}) }),
       config,
       metrics,
-      apiLimiter: redis !== null
-        ? redisRateLimiter({ redis: redis.command, name: 'api', capacity: options.apiRateBurst, perSecond: options.apiRatePerSecond, logger })
-        : tokenBucketLimiter({ capacity: options.apiRateBurst, perSecond: options.apiRatePerSecond }),
-      loginLimiter: redis !== null
-        ? redisRateLimiter({ redis: redis.command, name: 'login', capacity: options.loginRatePerMinute, perSecond: options.loginRatePerMinute / 60, logger })
-        : tokenBucketLimiter({ capacity: options.loginRatePerMinute, perSecond: options.loginRatePerMinute / 60 }),
+      apiLimiter:
+        redis !== null
+          ? redisRateLimiter({
+              redis: redis.command,
+              name: 'api',
+              capacity: options.apiRateBurst,
+              perSecond: options.apiRatePerSecond,
+              logger,
+            })
+          : tokenBucketLimiter({ capacity: options.apiRateBurst, perSecond: options.apiRatePerSecond }),
+      loginLimiter:
+        redis !== null
+          ? redisRateLimiter({
+              redis: redis.command,
+              name: 'login',
+              capacity: options.loginRatePerMinute,
+              perSecond: options.loginRatePerMinute / 60,
+              logger,
+            })
+          : tokenBucketLimiter({ capacity: options.loginRatePerMinute, perSecond: options.loginRatePerMinute / 60 }),
       now: now ?? Date.now,
     };
     const credentials = await once(() => firstStart(ctx));

@@ -43,7 +43,9 @@ describe('API keys: kinds, secrets, effective roles, revocation', () => {
     const all: any[] = [];
     let cursor: string | null = null;
     do {
-      const r: Reply = await t.request('GET', `/api/v1/api-keys?limit=2${cursor === null ? '' : `&cursor=${cursor}`}`, { token: t.adminToken });
+      const r: Reply = await t.request('GET', `/api/v1/api-keys?limit=2${cursor === null ? '' : `&cursor=${cursor}`}`, {
+        token: t.adminToken,
+      });
       expect(r.status).toBe(200);
       expect(r.body.data.length).toBeLessThanOrEqual(2);
       const text = JSON.stringify(r.body);
@@ -55,7 +57,13 @@ describe('API keys: kinds, secrets, effective roles, revocation', () => {
       expect(r.body.meta.pagination.has_more).toBe(cursor !== null);
     } while (cursor !== null);
     const listed = all.find((x) => x.id === k.id);
-    expect(listed.attributes).toMatchObject({ name: 'listed', kind: 'management', role: 'VIEWER', prefix: k.key.slice(0, 12), revoked: false });
+    expect(listed.attributes).toMatchObject({
+      name: 'listed',
+      kind: 'management',
+      role: 'VIEWER',
+      prefix: k.key.slice(0, 12),
+      revoked: false,
+    });
     expect(listed.relationships.owner.data.id).toBe(adminId);
     expect(Number.isNaN(Date.parse(listed.attributes.created_at))).toBe(false);
     expect(Date.parse(listed.attributes.last_used_at)).toBeGreaterThanOrEqual(before - 1000);
@@ -80,7 +88,11 @@ describe('API keys: kinds, secrets, effective roles, revocation', () => {
     expect((await t.request('GET', '/api/v1/segments', { headers: { authorization: `Bearer ${k.key}` } })).status).toBe(200);
     expect((await t.request('GET', '/api/v1/segments', { apiKey: k.key })).status).toBe(200);
     const me = await t.request('GET', '/api/v1/auth/me', { apiKey: k.key });
-    expect(me.body.data).toMatchObject({ id: k.id, type: 'api-key', attributes: { kind: 'management', role: 'ADMIN', created_by: adminId } });
+    expect(me.body.data).toMatchObject({
+      id: k.id,
+      type: 'api-key',
+      attributes: { kind: 'management', role: 'ADMIN', created_by: adminId },
+    });
   });
 
   it('SDK keys get 403 on the management API except server-side evaluation', async () => {
@@ -90,11 +102,22 @@ describe('API keys: kinds, secrets, effective roles, revocation', () => {
       expect(ok.status).toBe(200);
       expect(ok.body.data).toMatchObject({ key: 'sdk-eval', value: true, variant: 'on', reason: 'DEFAULT' });
       for (const [method, path] of [
-        ['GET', '/api/v1/feature-flags'], ['GET', '/api/v1/feature-flags/sdk-eval'], ['POST', '/api/v1/feature-flags'], ['PATCH', '/api/v1/feature-flags/sdk-eval'],
-        ['PUT', '/api/v1/feature-flags/sdk-eval'], ['DELETE', '/api/v1/feature-flags/sdk-eval'], ['GET', '/api/v1/segments'], ['GET', '/api/v1/users'],
-        ['GET', '/api/v1/api-keys'], ['POST', '/api/v1/api-keys'], ['GET', '/api/v1/audit-log'],
+        ['GET', '/api/v1/feature-flags'],
+        ['GET', '/api/v1/feature-flags/sdk-eval'],
+        ['POST', '/api/v1/feature-flags'],
+        ['PATCH', '/api/v1/feature-flags/sdk-eval'],
+        ['PUT', '/api/v1/feature-flags/sdk-eval'],
+        ['DELETE', '/api/v1/feature-flags/sdk-eval'],
+        ['GET', '/api/v1/segments'],
+        ['GET', '/api/v1/users'],
+        ['GET', '/api/v1/api-keys'],
+        ['POST', '/api/v1/api-keys'],
+        ['GET', '/api/v1/audit-log'],
       ] as const) {
-        const r = await t.request(method, path, { apiKey, ...(method === 'GET' || method === 'DELETE' ? {} : { body: { key: 'x', type: 'boolean', name: 'x', kind: 'server' } }) });
+        const r = await t.request(method, path, {
+          apiKey,
+          ...(method === 'GET' || method === 'DELETE' ? {} : { body: { key: 'x', type: 'boolean', name: 'x', kind: 'server' } }),
+        });
         expectError(r, 'PERMISSION_DENIED');
       }
     }
@@ -114,7 +137,7 @@ describe('API keys: kinds, secrets, effective roles, revocation', () => {
     }
   });
 
-  it('a management key acts with min(its role, its creator\'s current role)', async () => {
+  it("a management key acts with min(its role, its creator's current role)", async () => {
     const u = await t.user('ADMIN');
     const k = await createKey(t, { token: u.token }, { name: 'powerful', kind: 'management', role: 'ADMIN' });
     expect((await t.request('GET', '/api/v1/audit-log?limit=1', { apiKey: k.key })).status).toBe(200);
@@ -122,18 +145,30 @@ describe('API keys: kinds, secrets, effective roles, revocation', () => {
     // Creator demoted to VIEWER: the ADMIN key now only reads.
     expect((await t.request('PATCH', `/api/v1/users/${u.id}`, { token: t.adminToken, body: { role: 'VIEWER' } })).status).toBe(200);
     expect((await t.request('GET', '/api/v1/feature-flags', { apiKey: k.key })).status).toBe(200);
-    expectError(await t.request('POST', '/api/v1/feature-flags', { apiKey: k.key, body: { key: 'demoted-key-flag', type: 'boolean' } }), 'PERMISSION_DENIED');
+    expectError(
+      await t.request('POST', '/api/v1/feature-flags', { apiKey: k.key, body: { key: 'demoted-key-flag', type: 'boolean' } }),
+      'PERMISSION_DENIED',
+    );
     expectError(await t.request('GET', '/api/v1/audit-log', { apiKey: k.key }), 'PERMISSION_DENIED');
     expect((await t.request('GET', '/api/v1/auth/me', { apiKey: k.key })).body.data.attributes.role).toBe('VIEWER');
     // ...and cannot mint a key above its effective role.
-    expectError(await t.request('POST', '/api/v1/api-keys', { apiKey: k.key, body: { name: 'x', kind: 'management', role: 'EXPERIMENTER' } }), 'PERMISSION_DENIED');
+    expectError(
+      await t.request('POST', '/api/v1/api-keys', { apiKey: k.key, body: { name: 'x', kind: 'management', role: 'EXPERIMENTER' } }),
+      'PERMISSION_DENIED',
+    );
 
     // Promoted to EXPERIMENTER: creates flags, still no users or audit log.
     await t.request('PATCH', `/api/v1/users/${u.id}`, { token: t.adminToken, body: { role: 'EXPERIMENTER' } });
     const flag = await t.request('POST', '/api/v1/feature-flags', { apiKey: k.key, body: { key: 'promoted-key-flag', type: 'boolean' } });
     expect(flag.status).toBe(201);
     expect(flag.body.data.relationships.owner.data.id).toBe(u.id);
-    expectError(await t.request('POST', '/api/v1/users', { apiKey: k.key, body: { email: 'nope@test.local', role: 'VIEWER', password: 'long-enough' } }), 'PERMISSION_DENIED');
+    expectError(
+      await t.request('POST', '/api/v1/users', {
+        apiKey: k.key,
+        body: { email: 'nope@test.local', role: 'VIEWER', password: 'long-enough' },
+      }),
+      'PERMISSION_DENIED',
+    );
 
     // A key minted by a key belongs to the human, with the role capped at the minting key's.
     const child = await createKey(t, { apiKey: k.key }, { name: 'child', kind: 'management' });
@@ -146,14 +181,25 @@ describe('API keys: kinds, secrets, effective roles, revocation', () => {
     expectError(await t.request('GET', '/api/v1/feature-flags', { apiKey: child.key }), 'AUTHENTICATION_REQUIRED');
   });
 
-  it('a user\'s existing token follows their current role, not the one it was issued with', async () => {
-    const made = await t.request('POST', '/api/v1/users', { token: t.adminToken, body: { email: 'Follow.Me@test.local', role: 'EXPERIMENTER', password: 'follow-password' } });
+  it("a user's existing token follows their current role, not the one it was issued with", async () => {
+    const made = await t.request('POST', '/api/v1/users', {
+      token: t.adminToken,
+      body: { email: 'Follow.Me@test.local', role: 'EXPERIMENTER', password: 'follow-password' },
+    });
     const u = { id: made.body.data.id as string, token: await t.login('Follow.Me@test.local', 'follow-password') };
-    expect((await t.request('POST', '/api/v1/feature-flags', { token: u.token, body: { key: 'role-follow-1', type: 'boolean' } })).status).toBe(201);
+    expect(
+      (await t.request('POST', '/api/v1/feature-flags', { token: u.token, body: { key: 'role-follow-1', type: 'boolean' } })).status,
+    ).toBe(201);
     await t.request('PATCH', `/api/v1/users/${u.id}`, { token: t.adminToken, body: { role: 'VIEWER' } });
-    expectError(await t.request('POST', '/api/v1/feature-flags', { token: u.token, body: { key: 'role-follow-2', type: 'boolean' } }), 'PERMISSION_DENIED');
+    expectError(
+      await t.request('POST', '/api/v1/feature-flags', { token: u.token, body: { key: 'role-follow-2', type: 'boolean' } }),
+      'PERMISSION_DENIED',
+    );
     // Demoted, they can no longer change even what they own.
-    expectError(await t.request('PATCH', '/api/v1/feature-flags/role-follow-1', { token: u.token, body: { enabled: true } }), 'PERMISSION_DENIED');
+    expectError(
+      await t.request('PATCH', '/api/v1/feature-flags/role-follow-1', { token: u.token, body: { enabled: true } }),
+      'PERMISSION_DENIED',
+    );
     await t.request('PATCH', `/api/v1/users/${u.id}`, { token: t.adminToken, body: { role: 'ADMIN' } });
     expect((await t.request('GET', '/api/v1/audit-log?limit=1', { token: u.token })).status).toBe(200);
     // Logins match emails case-insensitively.
@@ -162,7 +208,10 @@ describe('API keys: kinds, secrets, effective roles, revocation', () => {
 
   it('a capped key cannot escalate: EXPERIMENTER key of an ADMIN cannot touch users, keys of others or the audit log', async () => {
     const k = await createKey(t, { token: t.adminToken }, { name: 'scoped', kind: 'management', role: 'EXPERIMENTER' });
-    expectError(await t.request('POST', '/api/v1/api-keys', { apiKey: k.key, body: { name: 'x', kind: 'management', role: 'ADMIN' } }), 'PERMISSION_DENIED');
+    expectError(
+      await t.request('POST', '/api/v1/api-keys', { apiKey: k.key, body: { name: 'x', kind: 'management', role: 'ADMIN' } }),
+      'PERMISSION_DENIED',
+    );
     expectError(await t.request('POST', '/api/v1/api-keys', { apiKey: k.key, body: { name: 'x', kind: 'server' } }), 'PERMISSION_DENIED');
     expectError(await t.request('PATCH', `/api/v1/users/${adminId}`, { apiKey: k.key, body: { name: 'pwned' } }), 'PERMISSION_DENIED');
     expectError(await t.request('GET', '/api/v1/audit-log', { apiKey: k.key }), 'PERMISSION_DENIED');
@@ -180,9 +229,13 @@ describe('API keys: kinds, secrets, effective roles, revocation', () => {
     expect((await t.request('GET', '/api/v1/feature-flags/revoke-eval/evaluate', { apiKey: srv.key })).status).toBe(200);
     expect((await t.request('GET', '/api/v1/feature-flags/revoke-eval/evaluate', { apiKey: cli.key })).status).toBe(200);
 
-    for (const x of [k, srv, cli]) expect((await t.request('DELETE', `/api/v1/api-keys/${x.id}`, { token: t.adminToken })).status).toBe(204);
+    for (const x of [k, srv, cli])
+      expect((await t.request('DELETE', `/api/v1/api-keys/${x.id}`, { token: t.adminToken })).status).toBe(204);
     expectError(await t.request('GET', '/api/v1/feature-flags', { apiKey: k.key }), 'AUTHENTICATION_REQUIRED');
-    expectError(await t.request('GET', '/api/v1/feature-flags', { headers: { authorization: `Bearer ${k.key}` } }), 'AUTHENTICATION_REQUIRED');
+    expectError(
+      await t.request('GET', '/api/v1/feature-flags', { headers: { authorization: `Bearer ${k.key}` } }),
+      'AUTHENTICATION_REQUIRED',
+    );
     expectError(await t.request('GET', '/api/v1/feature-flags/revoke-eval/evaluate', { apiKey: srv.key }), 'AUTHENTICATION_REQUIRED');
     expectError(await t.request('GET', '/api/v1/feature-flags/revoke-eval/evaluate', { apiKey: cli.key }), 'AUTHENTICATION_REQUIRED');
 
@@ -195,7 +248,10 @@ describe('API keys: kinds, secrets, effective roles, revocation', () => {
     expect((await t.request('GET', `/api/v1/api-keys/${k.id}`, { token: t.adminToken })).body.data.attributes.revoked_at).toBe(revokedAt);
     const audit = await t.request('GET', `/api/v1/audit-log?resource_id=${k.id}&action=api-key.revoke`, { token: t.adminToken });
     expect(audit.body.data).toHaveLength(1);
-    expectError(await t.request('DELETE', '/api/v1/api-keys/00000000-0000-0000-0000-000000000000', { token: t.adminToken }), 'RESOURCE_NOT_FOUND');
+    expectError(
+      await t.request('DELETE', '/api/v1/api-keys/00000000-0000-0000-0000-000000000000', { token: t.adminToken }),
+      'RESOURCE_NOT_FOUND',
+    );
     expectError(await t.request('GET', '/api/v1/api-keys/nope', { token: t.adminToken }), 'RESOURCE_NOT_FOUND');
   });
 

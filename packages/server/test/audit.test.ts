@@ -10,10 +10,18 @@ describe('audit log', () => {
   let adminId: string;
   let rid = 0;
   /** A request with our own request id and user agent; returns the reply and the id sent. */
-  const send = async (method: string, path: string, o: { body?: unknown; token?: string; apiKey?: string } = {}): Promise<{ r: Reply; requestId: string }> => {
+  const send = async (
+    method: string,
+    path: string,
+    o: { body?: unknown; token?: string; apiKey?: string } = {},
+  ): Promise<{ r: Reply; requestId: string }> => {
     const requestId = `audit-req-${++rid}`;
     const auth = o.apiKey === undefined ? { token: o.token ?? t.adminToken } : { apiKey: o.apiKey };
-    const r = await t.request(method, path, { ...auth, ...(o.body === undefined ? {} : { body: o.body }), headers: { 'x-request-id': requestId, 'user-agent': UA } });
+    const r = await t.request(method, path, {
+      ...auth,
+      ...(o.body === undefined ? {} : { body: o.body }),
+      headers: { 'x-request-id': requestId, 'user-agent': UA },
+    });
     expect(r.headers.get('x-request-id')).toBe(requestId);
     return { r, requestId };
   };
@@ -58,7 +66,12 @@ describe('audit log', () => {
     expect(c.r.status).toBe(201);
     const id = c.r.body.data.id;
     const created = await recordOf(c.requestId);
-    expect(created).toMatchObject({ action: 'feature-flag.create', actor: adminActor(), resource: { type: 'feature-flag', id, key: 'audited-flag' }, before: null });
+    expect(created).toMatchObject({
+      action: 'feature-flag.create',
+      actor: adminActor(),
+      resource: { type: 'feature-flag', id, key: 'audited-flag' },
+      before: null,
+    });
     expect(created.after).toMatchObject({ key: 'audited-flag', name: 'Audited', enabled: false, off_variant: 'off' });
     expectOrigin(created, c.requestId);
 
@@ -80,13 +93,22 @@ describe('audit log', () => {
     const d = await send('DELETE', '/api/v1/feature-flags/audited-flag');
     expect(d.r.status).toBe(204);
     const deleted = await recordOf(d.requestId);
-    expect(deleted).toMatchObject({ action: 'feature-flag.delete', resource: { type: 'feature-flag', id, key: 'audited-flag' }, after: null });
+    expect(deleted).toMatchObject({
+      action: 'feature-flag.delete',
+      resource: { type: 'feature-flag', id, key: 'audited-flag' },
+      after: null,
+    });
     expect(deleted.before).toMatchObject({ name: 'Replaced' });
     expectOrigin(deleted, d.requestId);
 
     // Filter by id or by key, newest first.
     const byId = await audit(`resource_id=${id}`);
-    expect(byId.map((a) => a.attributes.action)).toEqual(['feature-flag.delete', 'feature-flag.update', 'feature-flag.update', 'feature-flag.create']);
+    expect(byId.map((a) => a.attributes.action)).toEqual([
+      'feature-flag.delete',
+      'feature-flag.update',
+      'feature-flag.update',
+      'feature-flag.create',
+    ]);
     expect((await audit('resource_id=audited-flag')).map((a) => a.id)).toEqual(byId.map((a) => a.id));
     const ids = byId.map((a) => Number(a.id));
     expect([...ids].sort((a, b) => b - a)).toEqual(ids);
@@ -99,14 +121,34 @@ describe('audit log', () => {
     expect(c.r.status).toBe(201);
     const keyActor = { type: 'api_key', id: key.id, label: 'ci pipeline' };
     const created = await recordOf(c.requestId);
-    expect(created).toMatchObject({ action: 'segment.create', actor: keyActor, resource: { type: 'segment', key: 'audited-seg' }, before: null, after: { included: ['u1'] } });
+    expect(created).toMatchObject({
+      action: 'segment.create',
+      actor: keyActor,
+      resource: { type: 'segment', key: 'audited-seg' },
+      before: null,
+      after: { included: ['u1'] },
+    });
     expectOrigin(created, c.requestId);
     const p = await send('PATCH', '/api/v1/segments/audited-seg', { apiKey: key.key, body: { excluded: ['u2'] } });
-    expect(await recordOf(p.requestId)).toMatchObject({ action: 'segment.update', actor: keyActor, before: { excluded: [] }, after: { included: ['u1'], excluded: ['u2'] } });
+    expect(await recordOf(p.requestId)).toMatchObject({
+      action: 'segment.update',
+      actor: keyActor,
+      before: { excluded: [] },
+      after: { included: ['u1'], excluded: ['u2'] },
+    });
     const u = await send('PUT', '/api/v1/segments/audited-seg', { apiKey: key.key, body: { name: 'Replaced' } });
-    expect(await recordOf(u.requestId)).toMatchObject({ action: 'segment.update', before: { included: ['u1'] }, after: { name: 'Replaced', included: [], excluded: [] } });
+    expect(await recordOf(u.requestId)).toMatchObject({
+      action: 'segment.update',
+      before: { included: ['u1'] },
+      after: { name: 'Replaced', included: [], excluded: [] },
+    });
     const d = await send('DELETE', '/api/v1/segments/audited-seg', { apiKey: key.key });
-    expect(await recordOf(d.requestId)).toMatchObject({ action: 'segment.delete', actor: keyActor, before: { name: 'Replaced' }, after: null });
+    expect(await recordOf(d.requestId)).toMatchObject({
+      action: 'segment.delete',
+      actor: keyActor,
+      before: { name: 'Replaced' },
+      after: null,
+    });
     // Filter by actor: the key's four records and nothing else.
     const byActor = await audit(`actor_id=${key.id}`);
     expect(byActor.map((a) => a.attributes.action)).toEqual(['segment.delete', 'segment.update', 'segment.update', 'segment.create']);
@@ -114,19 +156,33 @@ describe('audit log', () => {
 
   it('records user create, update and delete without any password or hash', async () => {
     const password = 'a-very-secret-password';
-    const c = await send('POST', '/api/v1/users', { body: { email: 'audited@test.local', name: 'Audited User', role: 'VIEWER', password } });
+    const c = await send('POST', '/api/v1/users', {
+      body: { email: 'audited@test.local', name: 'Audited User', role: 'VIEWER', password },
+    });
     expect(c.r.status).toBe(201);
     const id = c.r.body.data.id;
     expect(await recordOf(c.requestId)).toMatchObject({
-      action: 'user.create', actor: adminActor(), resource: { type: 'user', id, key: 'audited@test.local' }, before: null,
+      action: 'user.create',
+      actor: adminActor(),
+      resource: { type: 'user', id, key: 'audited@test.local' },
+      before: null,
       after: { email: 'audited@test.local', name: 'Audited User', role: 'VIEWER' },
     });
     const u = await send('PATCH', `/api/v1/users/${id}`, { body: { role: 'EXPERIMENTER', password: 'another-secret-password' } });
     const updated = await recordOf(u.requestId);
-    expect(updated).toMatchObject({ action: 'user.update', before: { role: 'VIEWER' }, after: { role: 'EXPERIMENTER', password_changed: true } });
+    expect(updated).toMatchObject({
+      action: 'user.update',
+      before: { role: 'VIEWER' },
+      after: { role: 'EXPERIMENTER', password_changed: true },
+    });
     expectOrigin(updated, u.requestId);
     const d = await send('DELETE', `/api/v1/users/${id}`);
-    expect(await recordOf(d.requestId)).toMatchObject({ action: 'user.delete', resource: { type: 'user', id }, before: { email: 'audited@test.local', role: 'EXPERIMENTER' }, after: null });
+    expect(await recordOf(d.requestId)).toMatchObject({
+      action: 'user.delete',
+      resource: { type: 'user', id },
+      before: { email: 'audited@test.local', role: 'EXPERIMENTER' },
+      after: null,
+    });
     const text = JSON.stringify(await audit(`resource_id=${id}`));
     expect(text).not.toContain(password);
     expect(text).not.toContain('another-secret-password');
@@ -138,7 +194,10 @@ describe('audit log', () => {
     expect(c.r.status).toBe(201);
     const { id, attributes } = c.r.body.data;
     expect(await recordOf(c.requestId)).toMatchObject({
-      action: 'api-key.create', actor: adminActor(), resource: { type: 'api-key', id, key: 'audited key' }, before: null,
+      action: 'api-key.create',
+      actor: adminActor(),
+      resource: { type: 'api-key', id, key: 'audited key' },
+      before: null,
       after: { name: 'audited key', kind: 'server', prefix: attributes.prefix },
     });
     const d = await send('DELETE', `/api/v1/api-keys/${id}`);
@@ -157,10 +216,22 @@ describe('audit log', () => {
     await t.request('POST', '/api/v1/feature-flags', { token: t.adminToken, body: { key: 'exists-once', type: 'boolean' } });
     const mark = await newest();
     expect(Number(mark.id)).toBeGreaterThan(Number(before.id));
-    expectError(await t.request('POST', '/api/v1/feature-flags', { token: viewer.token, body: { key: 'refused', type: 'boolean' } }), 'PERMISSION_DENIED');
-    expectError(await t.request('POST', '/api/v1/feature-flags', { token: t.adminToken, body: { key: 'bad key', type: 'boolean' } }), 'VALIDATION_ERROR');
-    expectError(await t.request('POST', '/api/v1/feature-flags', { token: t.adminToken, body: { key: 'exists-once', type: 'boolean' } }), 'CONFLICT');
-    expectError(await t.request('PATCH', '/api/v1/feature-flags/nope', { token: t.adminToken, body: { enabled: true } }), 'RESOURCE_NOT_FOUND');
+    expectError(
+      await t.request('POST', '/api/v1/feature-flags', { token: viewer.token, body: { key: 'refused', type: 'boolean' } }),
+      'PERMISSION_DENIED',
+    );
+    expectError(
+      await t.request('POST', '/api/v1/feature-flags', { token: t.adminToken, body: { key: 'bad key', type: 'boolean' } }),
+      'VALIDATION_ERROR',
+    );
+    expectError(
+      await t.request('POST', '/api/v1/feature-flags', { token: t.adminToken, body: { key: 'exists-once', type: 'boolean' } }),
+      'CONFLICT',
+    );
+    expectError(
+      await t.request('PATCH', '/api/v1/feature-flags/nope', { token: t.adminToken, body: { enabled: true } }),
+      'RESOURCE_NOT_FOUND',
+    );
     expectError(await t.request('DELETE', `/api/v1/users/${adminId}`, { token: t.adminToken }), 'CONFLICT');
     expectError(await t.request('POST', '/api/v1/feature-flags', { body: { key: 'anon', type: 'boolean' } }), 'AUTHENTICATION_REQUIRED');
     await t.request('GET', '/api/v1/feature-flags', { token: t.adminToken });
@@ -183,7 +254,9 @@ describe('audit log', () => {
     let cursor: string | null = null;
     let pages = 0;
     do {
-      const r: Reply = await t.request('GET', `/api/v1/audit-log?limit=3${cursor === null ? '' : `&cursor=${cursor}`}`, { token: t.adminToken });
+      const r: Reply = await t.request('GET', `/api/v1/audit-log?limit=3${cursor === null ? '' : `&cursor=${cursor}`}`, {
+        token: t.adminToken,
+      });
       expect(r.status).toBe(200);
       expect(r.body.data.length).toBeLessThanOrEqual(3);
       seen.push(...r.body.data.map((a: { id: string }) => a.id));
@@ -198,14 +271,27 @@ describe('audit log', () => {
     expect(nums).toEqual([...nums].sort((a, b) => b - a));
     // Filters and cursors combine.
     const page1 = await t.request('GET', '/api/v1/audit-log?action=segment.create&limit=2', { token: t.adminToken });
-    const page2 = await t.request('GET', `/api/v1/audit-log?action=segment.create&limit=2&cursor=${page1.body.meta.pagination.next_cursor}`, { token: t.adminToken });
+    const page2 = await t.request(
+      'GET',
+      `/api/v1/audit-log?action=segment.create&limit=2&cursor=${page1.body.meta.pagination.next_cursor}`,
+      { token: t.adminToken },
+    );
     expect([...page1.body.data, ...page2.body.data].map((a: { id: string }) => a.id)).toEqual(creates.slice(0, 4).map((a) => a.id));
   });
 
   it('is append-only: the API has no way to change it and the database refuses to', async () => {
     const count = (await audit('')).length;
-    for (const [method, path] of [['DELETE', '/api/v1/audit-log'], ['DELETE', '/api/v1/audit-log/1'], ['PATCH', '/api/v1/audit-log/1'], ['PUT', '/api/v1/audit-log/1'], ['POST', '/api/v1/audit-log']] as const) {
-      expectError(await t.request(method, path, { token: t.adminToken, ...(method === 'DELETE' ? {} : { body: { action: 'forged' } }) }), 'RESOURCE_NOT_FOUND');
+    for (const [method, path] of [
+      ['DELETE', '/api/v1/audit-log'],
+      ['DELETE', '/api/v1/audit-log/1'],
+      ['PATCH', '/api/v1/audit-log/1'],
+      ['PUT', '/api/v1/audit-log/1'],
+      ['POST', '/api/v1/audit-log'],
+    ] as const) {
+      expectError(
+        await t.request(method, path, { token: t.adminToken, ...(method === 'DELETE' ? {} : { body: { action: 'forged' } }) }),
+        'RESOURCE_NOT_FOUND',
+      );
     }
     const db = new Database(t.dbPath);
     try {

@@ -15,7 +15,10 @@ describe('error envelope: every code', () => {
   });
 
   it('VALIDATION_ERROR', async () => {
-    const e = expectError(await t.request('POST', '/api/v1/feature-flags', { token: t.adminToken, body: { key: 'bad key', type: 'boolean' } }), 'VALIDATION_ERROR');
+    const e = expectError(
+      await t.request('POST', '/api/v1/feature-flags', { token: t.adminToken, body: { key: 'bad key', type: 'boolean' } }),
+      'VALIDATION_ERROR',
+    );
     expect(e.details).toEqual([expect.objectContaining({ path: 'key', message: expect.any(String) })]);
     expectError(await t.request('GET', '/api/v1/feature-flags?limit=0', { token: t.adminToken }), 'VALIDATION_ERROR');
   });
@@ -23,33 +26,55 @@ describe('error envelope: every code', () => {
   it('AUTHENTICATION_REQUIRED, with the same answer for unknown emails and wrong passwords', async () => {
     expectError(await t.request('GET', '/api/v1/feature-flags'), 'AUTHENTICATION_REQUIRED');
     expectError(await t.request('GET', '/api/v1/feature-flags', { token: 'garbage' }), 'AUTHENTICATION_REQUIRED');
-    expectError(await t.request('GET', '/api/v1/feature-flags', { headers: { authorization: 'Basic YWRtaW46YWRtaW4=' } }), 'AUTHENTICATION_REQUIRED');
+    expectError(
+      await t.request('GET', '/api/v1/feature-flags', { headers: { authorization: 'Basic YWRtaW46YWRtaW4=' } }),
+      'AUTHENTICATION_REQUIRED',
+    );
     // A token signed with another secret.
     const [h, p] = t.adminToken.split('.');
     expectError(await t.request('GET', '/api/v1/feature-flags', { token: `${h}.${p}.${'A'.repeat(43)}` }), 'AUTHENTICATION_REQUIRED');
-    const wrongPassword = expectError(await t.request('POST', '/api/v1/auth/login', { body: { email: ADMIN_EMAIL, password: 'wrong-password' } }), 'AUTHENTICATION_REQUIRED');
-    const unknownEmail = expectError(await t.request('POST', '/api/v1/auth/login', { body: { email: 'nobody@test.local', password: 'wrong-password' } }), 'AUTHENTICATION_REQUIRED');
+    const wrongPassword = expectError(
+      await t.request('POST', '/api/v1/auth/login', { body: { email: ADMIN_EMAIL, password: 'wrong-password' } }),
+      'AUTHENTICATION_REQUIRED',
+    );
+    const unknownEmail = expectError(
+      await t.request('POST', '/api/v1/auth/login', { body: { email: 'nobody@test.local', password: 'wrong-password' } }),
+      'AUTHENTICATION_REQUIRED',
+    );
     expect(unknownEmail.message).toBe(wrongPassword.message);
   });
 
-  it('a deleted user\'s token stops working', async () => {
+  it("a deleted user's token stops working", async () => {
     const u = await t.user('EXPERIMENTER');
     expect((await t.request('DELETE', `/api/v1/users/${u.id}`, { token: t.adminToken })).status).toBe(204);
     expectError(await t.request('GET', '/api/v1/feature-flags', { token: u.token }), 'AUTHENTICATION_REQUIRED');
   });
 
   it('PERMISSION_DENIED', async () => {
-    expectError(await t.request('POST', '/api/v1/feature-flags', { token: viewer.token, body: { key: 'denied', type: 'boolean' } }), 'PERMISSION_DENIED');
+    expectError(
+      await t.request('POST', '/api/v1/feature-flags', { token: viewer.token, body: { key: 'denied', type: 'boolean' } }),
+      'PERMISSION_DENIED',
+    );
     expectError(await t.request('GET', '/api/v1/audit-log', { token: viewer.token }), 'PERMISSION_DENIED');
   });
 
   it('RESOURCE_NOT_FOUND for missing resources and routes', async () => {
-    for (const path of ['/api/v1/feature-flags/missing', '/api/v1/segments/missing', `/api/v1/users/${randomUUID()}`, `/api/v1/api-keys/${randomUUID()}`, '/api/v1/feature-flags/missing/evaluate']) {
+    for (const path of [
+      '/api/v1/feature-flags/missing',
+      '/api/v1/segments/missing',
+      `/api/v1/users/${randomUUID()}`,
+      `/api/v1/api-keys/${randomUUID()}`,
+      '/api/v1/feature-flags/missing/evaluate',
+    ]) {
       expectError(await t.request('GET', path, { token: t.adminToken }), 'RESOURCE_NOT_FOUND');
     }
     for (const [method, path, body] of [
-      ['PATCH', '/api/v1/feature-flags/missing', { name: 'x' }], ['PUT', '/api/v1/feature-flags/missing', { type: 'boolean' }], ['PUT', '/api/v1/segments/missing', { name: 'x' }],
-      ['DELETE', '/api/v1/feature-flags/missing'], ['DELETE', '/api/v1/segments/missing'], ['PATCH', `/api/v1/users/${randomUUID()}`, { name: 'x' }],
+      ['PATCH', '/api/v1/feature-flags/missing', { name: 'x' }],
+      ['PUT', '/api/v1/feature-flags/missing', { type: 'boolean' }],
+      ['PUT', '/api/v1/segments/missing', { name: 'x' }],
+      ['DELETE', '/api/v1/feature-flags/missing'],
+      ['DELETE', '/api/v1/segments/missing'],
+      ['PATCH', `/api/v1/users/${randomUUID()}`, { name: 'x' }],
       ['DELETE', `/api/v1/users/${randomUUID()}`],
     ] as const) {
       expectError(await t.request(method, path, { token: t.adminToken, ...(body === undefined ? {} : { body }) }), 'RESOURCE_NOT_FOUND');
@@ -61,29 +86,60 @@ describe('error envelope: every code', () => {
   });
 
   it('CONFLICT: duplicate keys, per namespace', async () => {
-    expect((await t.request('POST', '/api/v1/feature-flags', { token: t.adminToken, body: { key: 'dup', type: 'boolean' } })).status).toBe(201);
-    const e = expectError(await t.request('POST', '/api/v1/feature-flags', { token: t.adminToken, body: { key: 'dup', type: 'string', variants: [{ key: 'a', value: 'a' }] } }), 'CONFLICT');
+    expect((await t.request('POST', '/api/v1/feature-flags', { token: t.adminToken, body: { key: 'dup', type: 'boolean' } })).status).toBe(
+      201,
+    );
+    const e = expectError(
+      await t.request('POST', '/api/v1/feature-flags', {
+        token: t.adminToken,
+        body: { key: 'dup', type: 'string', variants: [{ key: 'a', value: 'a' }] },
+      }),
+      'CONFLICT',
+    );
     expect(e.message).toContain('dup');
     // Segments have their own namespace.
     expect((await t.request('POST', '/api/v1/segments', { token: t.adminToken, body: { key: 'dup' } })).status).toBe(201);
     expectError(await t.request('POST', '/api/v1/segments', { token: t.adminToken, body: { key: 'dup' } }), 'CONFLICT');
     // Keys are case-sensitive identifiers: a different case is a different flag.
-    expect((await t.request('POST', '/api/v1/feature-flags', { token: t.adminToken, body: { key: 'DUP', type: 'boolean' } })).status).toBe(201);
+    expect((await t.request('POST', '/api/v1/feature-flags', { token: t.adminToken, body: { key: 'DUP', type: 'boolean' } })).status).toBe(
+      201,
+    );
   });
 
   it('CONFLICT: flags and experiments share one key namespace', async () => {
     const now = new Date().toISOString();
     const ctx = t.server.ctx;
     await ctx.store.commit({
-      writes: [{
-        table: 'resources', action: 'insert',
-        row: {
-          seq: 0, id: randomUUID(), kind: 'experiment', key: 'checkout-test', ownerId: null, status: 'DRAFT', createdAt: now, updatedAt: now,
-          data: { key: 'checkout-test', name: 'Checkout test', status: 'DRAFT', variants: [{ key: 'control', weight: 50 }, { key: 'b', weight: 50 }] },
+      writes: [
+        {
+          table: 'resources',
+          action: 'insert',
+          row: {
+            seq: 0,
+            id: randomUUID(),
+            kind: 'experiment',
+            key: 'checkout-test',
+            ownerId: null,
+            status: 'DRAFT',
+            createdAt: now,
+            updatedAt: now,
+            data: {
+              key: 'checkout-test',
+              name: 'Checkout test',
+              status: 'DRAFT',
+              variants: [
+                { key: 'control', weight: 50 },
+                { key: 'b', weight: 50 },
+              ],
+            },
+          },
         },
-      }],
+      ],
     });
-    const e = expectError(await t.request('POST', '/api/v1/feature-flags', { token: t.adminToken, body: { key: 'checkout-test', type: 'boolean' } }), 'CONFLICT');
+    const e = expectError(
+      await t.request('POST', '/api/v1/feature-flags', { token: t.adminToken, body: { key: 'checkout-test', type: 'boolean' } }),
+      'CONFLICT',
+    );
     expect(e.message).toContain('experiment');
     expectError(await t.request('GET', '/api/v1/feature-flags/checkout-test', { token: t.adminToken }), 'RESOURCE_NOT_FOUND');
     expect((await t.request('POST', '/api/v1/segments', { token: t.adminToken, body: { key: 'checkout-test' } })).status).toBe(201);
@@ -92,11 +148,23 @@ describe('error envelope: every code', () => {
   it('CONFLICT: deleting a segment or flag something still refers to', async () => {
     const admin = { token: t.adminToken };
     expect((await t.request('POST', '/api/v1/segments', { ...admin, body: { key: 'beta', included: ['u1'] } })).status).toBe(201);
-    expect((await t.request('POST', '/api/v1/segments', { ...admin, body: { key: 'beta-plus', when: { any: [{ segment: 'beta' }, { attr: 'plan', op: 'eq', values: ['pro'] }] } } })).status).toBe(201);
+    expect(
+      (
+        await t.request('POST', '/api/v1/segments', {
+          ...admin,
+          body: { key: 'beta-plus', when: { any: [{ segment: 'beta' }, { attr: 'plan', op: 'eq', values: ['pro'] }] } },
+        })
+      ).status,
+    ).toBe(201);
     expect((await t.request('POST', '/api/v1/feature-flags', { ...admin, body: { key: 'base', type: 'boolean' } })).status).toBe(201);
     const uses = await t.request('POST', '/api/v1/feature-flags', {
       ...admin,
-      body: { key: 'uses-beta', type: 'boolean', prerequisites: [{ flag: 'base', variants: ['on'] }], rules: [{ id: 'r1', when: { segment: 'beta-plus' }, serve: { variant: 'on' } }] },
+      body: {
+        key: 'uses-beta',
+        type: 'boolean',
+        prerequisites: [{ flag: 'base', variants: ['on'] }],
+        rules: [{ id: 'r1', when: { segment: 'beta-plus' }, serve: { variant: 'on' } }],
+      },
     });
     expect(uses.status).toBe(201);
     const seg = expectError(await t.request('DELETE', '/api/v1/segments/beta-plus', admin), 'CONFLICT');
@@ -108,14 +176,22 @@ describe('error envelope: every code', () => {
     expect(prereq.details.map((d: { path: string }) => d.path)).toContain('flags.uses-beta.prerequisites.0.flag');
     // Everything is still there; once the reference is gone the delete goes through.
     expect((await t.request('GET', '/api/v1/segments/beta-plus', admin)).status).toBe(200);
-    expect((await t.request('PATCH', '/api/v1/feature-flags/uses-beta', { ...admin, body: { rules: [], prerequisites: [] } })).status).toBe(200);
+    expect((await t.request('PATCH', '/api/v1/feature-flags/uses-beta', { ...admin, body: { rules: [], prerequisites: [] } })).status).toBe(
+      200,
+    );
     expect((await t.request('DELETE', '/api/v1/segments/beta-plus', admin)).status).toBe(204);
     expect((await t.request('DELETE', '/api/v1/segments/beta', admin)).status).toBe(204);
     expect((await t.request('DELETE', '/api/v1/feature-flags/base', admin)).status).toBe(204);
   });
 
   it('CONFLICT: duplicate user emails (case-insensitive) and the last ADMIN', async () => {
-    expectError(await t.request('POST', '/api/v1/users', { token: t.adminToken, body: { email: ADMIN_EMAIL.toUpperCase(), role: 'VIEWER', password: 'long-enough' } }), 'CONFLICT');
+    expectError(
+      await t.request('POST', '/api/v1/users', {
+        token: t.adminToken,
+        body: { email: ADMIN_EMAIL.toUpperCase(), role: 'VIEWER', password: 'long-enough' },
+      }),
+      'CONFLICT',
+    );
     const adminId = await whoAmI(t, t.adminToken);
     expectError(await t.request('PATCH', `/api/v1/users/${adminId}`, { token: t.adminToken, body: { role: 'VIEWER' } }), 'CONFLICT');
     expectError(await t.request('DELETE', `/api/v1/users/${adminId}`, { token: t.adminToken }), 'CONFLICT');
@@ -156,7 +232,12 @@ describe('RATE_LIMIT_EXCEEDED and PAYLOAD_TOO_LARGE', () => {
     const replies: Reply[] = [];
     for (let i = 0; i < 5; i++) {
       // A forged X-Forwarded-For must not buy a fresh bucket (the server does not trust proxies by default).
-      replies.push(await t.request('POST', '/api/v1/auth/login', { body: { email: ADMIN_EMAIL, password: 'wrong-password' }, headers: { 'x-forwarded-for': `203.0.113.${i}` } }));
+      replies.push(
+        await t.request('POST', '/api/v1/auth/login', {
+          body: { email: ADMIN_EMAIL, password: 'wrong-password' },
+          headers: { 'x-forwarded-for': `203.0.113.${i}` },
+        }),
+      );
     }
     expect(replies.map((r) => r.status)).toEqual([401, 401, 429, 429, 429]);
     expect(replies[0]!.headers.get('ratelimit-limit')).toBe('3');
@@ -175,13 +256,19 @@ describe('RATE_LIMIT_EXCEEDED and PAYLOAD_TOO_LARGE', () => {
     expect(Number(limited.headers.get('ratelimit-reset'))).toBeGreaterThanOrEqual(1);
     expect(e.details).toMatchObject({ retry_after_seconds: retryAfter });
     // Even the right password is refused while limited...
-    expectError(await t.request('POST', '/api/v1/auth/login', { body: { email: ADMIN_EMAIL, password: ADMIN_PASSWORD } }), 'RATE_LIMIT_EXCEEDED');
+    expectError(
+      await t.request('POST', '/api/v1/auth/login', { body: { email: ADMIN_EMAIL, password: ADMIN_PASSWORD } }),
+      'RATE_LIMIT_EXCEEDED',
+    );
     // ...but everything else goes on.
     expect((await t.request('GET', '/api/v1/feature-flags', { token: t.adminToken })).status).toBe(200);
     // After Retry-After seconds, one attempt is allowed again (and only one).
     vi.setSystemTime(Date.now() + retryAfter * 1000);
     expect((await t.request('POST', '/api/v1/auth/login', { body: { email: ADMIN_EMAIL, password: ADMIN_PASSWORD } })).status).toBe(200);
-    expectError(await t.request('POST', '/api/v1/auth/login', { body: { email: ADMIN_EMAIL, password: ADMIN_PASSWORD } }), 'RATE_LIMIT_EXCEEDED');
+    expectError(
+      await t.request('POST', '/api/v1/auth/login', { body: { email: ADMIN_EMAIL, password: ADMIN_PASSWORD } }),
+      'RATE_LIMIT_EXCEEDED',
+    );
   });
 
   it('limits each API key to its burst, then refills', async () => {
@@ -215,18 +302,28 @@ describe('RATE_LIMIT_EXCEEDED and PAYLOAD_TOO_LARGE', () => {
   it('SDK keys are limited too', async () => {
     await t.request('POST', '/api/v1/feature-flags', { token: t.adminToken, body: { key: 'limited-eval', type: 'boolean' } });
     const statuses: number[] = [];
-    for (let i = 0; i < 6; i++) statuses.push((await t.request('GET', '/api/v1/feature-flags/limited-eval/evaluate', { apiKey: t.serverKey })).status);
+    for (let i = 0; i < 6; i++)
+      statuses.push((await t.request('GET', '/api/v1/feature-flags/limited-eval/evaluate', { apiKey: t.serverKey })).status);
     expect(statuses).toEqual([200, 200, 200, 200, 200, 429]);
   });
 
   it('PAYLOAD_TOO_LARGE for a body over the limit, declared or streamed', async () => {
     const big = JSON.stringify({ key: 'too-big', type: 'boolean', description: 'x'.repeat(5000) });
-    expectError(await t.request('POST', '/api/v1/feature-flags', { token: t.adminToken, raw: big, headers: { 'content-type': 'application/json' } }), 'PAYLOAD_TOO_LARGE');
+    expectError(
+      await t.request('POST', '/api/v1/feature-flags', { token: t.adminToken, raw: big, headers: { 'content-type': 'application/json' } }),
+      'PAYLOAD_TOO_LARGE',
+    );
     // Chunked, without Content-Length.
     const res = await fetch(`${t.url}/api/v1/feature-flags`, {
       method: 'POST',
       headers: { authorization: `Bearer ${t.adminToken}`, 'content-type': 'application/json', 'x-request-id': 'chunked-1' },
-      body: new ReadableStream({ start(c) { c.enqueue(new TextEncoder().encode(big.slice(0, 3000))); c.enqueue(new TextEncoder().encode(big.slice(3000))); c.close(); } }),
+      body: new ReadableStream({
+        start(c) {
+          c.enqueue(new TextEncoder().encode(big.slice(0, 3000)));
+          c.enqueue(new TextEncoder().encode(big.slice(3000)));
+          c.close();
+        },
+      }),
       duplex: 'half',
     } as RequestInit);
     const body: any = await res.json();
@@ -234,7 +331,10 @@ describe('RATE_LIMIT_EXCEEDED and PAYLOAD_TOO_LARGE', () => {
     expect(body.error.request_id).toBe('chunked-1');
     expectError(await t.request('GET', '/api/v1/feature-flags/too-big', { token: t.adminToken }), 'RESOURCE_NOT_FOUND');
     // Just under the limit is fine.
-    const fits = await t.request('POST', '/api/v1/feature-flags', { token: t.adminToken, body: { key: 'fits', type: 'boolean', description: 'x'.repeat(3500) } });
+    const fits = await t.request('POST', '/api/v1/feature-flags', {
+      token: t.adminToken,
+      body: { key: 'fits', type: 'boolean', description: 'x'.repeat(3500) },
+    });
     expect(fits.status).toBe(201);
   });
 });
@@ -249,10 +349,22 @@ describe('behind a trusted proxy (trustProxy: true)', () => {
   });
 
   it('limits logins per forwarded client and records the forwarded address', async () => {
-    const attempt = (ip: string) => t.request('POST', '/api/v1/auth/login', { body: { email: ADMIN_EMAIL, password: 'nope-nope' }, headers: { 'x-forwarded-for': `${ip}, 10.0.0.1` } });
-    expect([(await attempt('198.51.100.1')).status, (await attempt('198.51.100.1')).status, (await attempt('198.51.100.1')).status]).toEqual([401, 401, 429]);
+    const attempt = (ip: string) =>
+      t.request('POST', '/api/v1/auth/login', {
+        body: { email: ADMIN_EMAIL, password: 'nope-nope' },
+        headers: { 'x-forwarded-for': `${ip}, 10.0.0.1` },
+      });
+    expect([
+      (await attempt('198.51.100.1')).status,
+      (await attempt('198.51.100.1')).status,
+      (await attempt('198.51.100.1')).status,
+    ]).toEqual([401, 401, 429]);
     expect((await attempt('198.51.100.2')).status).toBe(401);
-    await t.request('POST', '/api/v1/segments', { token: t.adminToken, body: { key: 'proxied' }, headers: { 'x-forwarded-for': '198.51.100.7, 10.0.0.1' } });
+    await t.request('POST', '/api/v1/segments', {
+      token: t.adminToken,
+      body: { key: 'proxied' },
+      headers: { 'x-forwarded-for': '198.51.100.7, 10.0.0.1' },
+    });
     const audit = await t.request('GET', '/api/v1/audit-log?resource_id=proxied', { token: t.adminToken });
     expect(audit.body.data[0].attributes.ip).toBe('198.51.100.7');
   });
@@ -278,7 +390,11 @@ describe('INTERNAL_ERROR', () => {
       ['GET', '/ready'],
     ];
     for (const [method, path, body] of requests) {
-      const r = await t.request(method, path, { token: t.adminToken, headers: { 'x-request-id': 'boom-1' }, ...(body === undefined ? {} : { body }) });
+      const r = await t.request(method, path, {
+        token: t.adminToken,
+        headers: { 'x-request-id': 'boom-1' },
+        ...(body === undefined ? {} : { body }),
+      });
       const e = expectError(r, 'INTERNAL_ERROR');
       expect(e.request_id).toBe('boom-1');
       const text = JSON.stringify(r.body);

@@ -9,7 +9,13 @@ import { runRetention } from '../src/services/retention';
 import { startTestServer, type TestServer } from './helpers';
 
 const track = (overrides: Record<string, unknown> = {}) => ({
-  id: randomUUID(), type: 'track', key: 'purchase', unit_id: 'u1', value: 12.5, timestamp: new Date().toISOString(), ...overrides,
+  id: randomUUID(),
+  type: 'track',
+  key: 'purchase',
+  unit_id: 'u1',
+  value: 12.5,
+  timestamp: new Date().toISOString(),
+  ...overrides,
 });
 
 describe('event ingestion', () => {
@@ -22,7 +28,11 @@ describe('event ingestion', () => {
   });
 
   it('acknowledges with 202 and counts a resent id once', async () => {
-    const events = [track(), track({ type: 'exposure', key: 'exp', experiment: 'exp', variant: 'control', value: undefined }), track({ timestamp: Date.now() })];
+    const events = [
+      track(),
+      track({ type: 'exposure', key: 'exp', experiment: 'exp', variant: 'control', value: undefined }),
+      track({ timestamp: Date.now() }),
+    ];
     const before = await t.server.ctx.store.countEvents();
     const r = await t.request('POST', '/sdk/v1/events', { apiKey: t.serverKey, body: { events } });
     expect(r.status).toBe(202);
@@ -37,7 +47,13 @@ describe('event ingestion', () => {
 
   it('rejects a batch with invalid events whole, naming the index and reason of each', async () => {
     const before = await t.server.ctx.store.countEvents();
-    const events = [track(), track({ type: 'click' }), track(), track({ timestamp: 'yesterday', unit_id: '' }), track({ type: 'exposure', variant: undefined })];
+    const events = [
+      track(),
+      track({ type: 'click' }),
+      track(),
+      track({ timestamp: 'yesterday', unit_id: '' }),
+      track({ type: 'exposure', variant: undefined }),
+    ];
     const r = await t.request('POST', '/sdk/v1/events', { apiKey: t.serverKey, body: { events } });
     expect(r.status).toBe(400);
     expect(r.body.error.code).toBe('VALIDATION_ERROR');
@@ -51,14 +67,25 @@ describe('event ingestion', () => {
   });
 
   it('rejects malformed JSON, a missing events array, over 1,000 events and over 1 MiB', async () => {
-    const malformed = await t.request('POST', '/sdk/v1/events', { apiKey: t.serverKey, raw: '{"events": [', headers: { 'content-type': 'application/json' } });
+    const malformed = await t.request('POST', '/sdk/v1/events', {
+      apiKey: t.serverKey,
+      raw: '{"events": [',
+      headers: { 'content-type': 'application/json' },
+    });
     expect(malformed.status).toBe(400);
     expect((await t.request('POST', '/sdk/v1/events', { apiKey: t.serverKey, body: { nope: [] } })).status).toBe(400);
-    const many = await t.request('POST', '/sdk/v1/events', { apiKey: t.serverKey, body: { events: Array.from({ length: 1001 }, () => track()) } });
+    const many = await t.request('POST', '/sdk/v1/events', {
+      apiKey: t.serverKey,
+      body: { events: Array.from({ length: 1001 }, () => track()) },
+    });
     expect(many.status).toBe(413);
     expect(many.body.error.code).toBe('PAYLOAD_TOO_LARGE');
     // connection: close, because the server answers 413 without reading the rest of the body.
-    const big = await t.request('POST', '/sdk/v1/events', { apiKey: t.serverKey, headers: { connection: 'close' }, body: { events: [track({ properties: { blob: 'x'.repeat(1024 * 1024 + 10) } })] } });
+    const big = await t.request('POST', '/sdk/v1/events', {
+      apiKey: t.serverKey,
+      headers: { connection: 'close' },
+      body: { events: [track({ properties: { blob: 'x'.repeat(1024 * 1024 + 10) } })] },
+    });
     expect(big.status).toBe(413);
   });
 
@@ -88,7 +115,9 @@ describe('durability', () => {
   it('loses no acknowledged event when the server is killed with SIGKILL mid-ingest', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'switchyard-kill-'));
     const dbPath = join(dir, 'kill.db');
-    const child = spawn(process.execPath, [join(__dirname, 'fixtures/child-server.mjs'), dbPath, '0'], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [join(__dirname, 'fixtures/child-server.mjs'), dbPath, '0'], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     const info = await new Promise<{ url: string; serverKey: string }>((resolve, reject) => {
       let buf = '';
       child.stdout.on('data', (d: Buffer) => {
@@ -104,7 +133,11 @@ describe('durability', () => {
       for (;;) {
         const events = Array.from({ length: 200 }, () => track());
         try {
-          const res = await fetch(`${info.url}/sdk/v1/events`, { method: 'POST', headers: { 'x-api-key': info.serverKey, 'content-type': 'application/json' }, body: JSON.stringify({ events }) });
+          const res = await fetch(`${info.url}/sdk/v1/events`, {
+            method: 'POST',
+            headers: { 'x-api-key': info.serverKey, 'content-type': 'application/json' },
+            body: JSON.stringify({ events }),
+          });
           if (res.status === 202) for (const e of events) acked.add(e.id);
         } catch {
           failures++;

@@ -13,11 +13,19 @@ describe('feature flag API: lists, lookups, updates and config versions', () => 
     exp = await t.user('EXPERIMENTER');
     // 7 flags: 3 enabled, 2 owned by the experimenter, names for search.
     const specs: [string, string, boolean, string][] = [
-      ['page-01', 'Checkout Redesign', true, 'admin'], ['page-02', 'checkout button', false, 'admin'], ['page-03', 'Search v2', true, 'exp'],
-      ['page-04', 'Pricing', false, 'exp'], ['page-05', 'Onboarding', true, 'admin'], ['page-06', 'Dark mode', false, 'admin'], ['page-07', 'CHECKOUT copy', false, 'admin'],
+      ['page-01', 'Checkout Redesign', true, 'admin'],
+      ['page-02', 'checkout button', false, 'admin'],
+      ['page-03', 'Search v2', true, 'exp'],
+      ['page-04', 'Pricing', false, 'exp'],
+      ['page-05', 'Onboarding', true, 'admin'],
+      ['page-06', 'Dark mode', false, 'admin'],
+      ['page-07', 'CHECKOUT copy', false, 'admin'],
     ];
     for (const [key, name, enabled, who] of specs) {
-      const r = await t.request('POST', '/api/v1/feature-flags', { token: who === 'exp' ? exp.token : t.adminToken, body: { key, name, type: 'boolean', enabled } });
+      const r = await t.request('POST', '/api/v1/feature-flags', {
+        token: who === 'exp' ? exp.token : t.adminToken,
+        body: { key, name, type: 'boolean', enabled },
+      });
       expect(r.status).toBe(201);
     }
   });
@@ -38,7 +46,14 @@ describe('feature flag API: lists, lookups, updates and config versions', () => 
     expect(pages.map((p) => p.body.meta.pagination.has_more)).toEqual([true, true, false]);
     expect(pages.map((p) => p.body.meta.pagination.limit)).toEqual([3, 3, 3]);
     expect(pages.flatMap(keysOf)).toEqual(['page-01', 'page-02', 'page-03', 'page-04', 'page-05', 'page-06', 'page-07']);
-    for (const p of pages) for (const f of p.body.data) expect(f).toMatchObject({ id: expect.any(String), type: 'feature-flag', attributes: expect.any(Object), relationships: { owner: expect.any(Object) } });
+    for (const p of pages)
+      for (const f of p.body.data)
+        expect(f).toMatchObject({
+          id: expect.any(String),
+          type: 'feature-flag',
+          attributes: expect.any(Object),
+          relationships: { owner: expect.any(Object) },
+        });
     // An exact multiple of the limit ends without an empty extra page.
     const seven = await t.request('GET', '/api/v1/feature-flags?limit=7', admin());
     expect(seven.body.meta.pagination).toEqual({ limit: 7, next_cursor: null, has_more: false });
@@ -97,22 +112,39 @@ describe('feature flag API: lists, lookups, updates and config versions', () => 
 
   it('PATCH merges the named top-level fields; PUT replaces and re-applies defaults', async () => {
     const body = {
-      key: 'merge-me', name: 'Merge me', description: 'keep me', type: 'string', enabled: true, salt: 'custom-salt', bucket_by: 'account_id',
-      variants: [{ key: 'a', value: 'A' }, { key: 'b', value: 'B' }], off_variant: 'b',
-      rules: [{ id: 'us', when: { attr: 'country', op: 'eq', values: ['US'] }, serve: { variant: 'b' } }], default_serve: { variant: 'a' },
+      key: 'merge-me',
+      name: 'Merge me',
+      description: 'keep me',
+      type: 'string',
+      enabled: true,
+      salt: 'custom-salt',
+      bucket_by: 'account_id',
+      variants: [
+        { key: 'a', value: 'A' },
+        { key: 'b', value: 'B' },
+      ],
+      off_variant: 'b',
+      rules: [{ id: 'us', when: { attr: 'country', op: 'eq', values: ['US'] }, serve: { variant: 'b' } }],
+      default_serve: { variant: 'a' },
     };
     const created = await t.request('POST', '/api/v1/feature-flags', { ...admin(), body });
     expect(created.status).toBe(201);
     const { created_at: createdAt } = created.body.data.attributes;
 
-    const patched = await t.request('PATCH', '/api/v1/feature-flags/merge-me', { ...admin(), body: { enabled: false, default_serve: { variant: 'b' } } });
+    const patched = await t.request('PATCH', '/api/v1/feature-flags/merge-me', {
+      ...admin(),
+      body: { enabled: false, default_serve: { variant: 'b' } },
+    });
     expect(patched.status).toBe(200);
     const { created_at: _c, updated_at: updatedAt, ...kept } = patched.body.data.attributes;
     expect(kept).toEqual({ ...body, enabled: false, default_serve: { variant: 'b' }, prerequisites: [] });
     expect(_c).toBe(createdAt);
     expect(Date.parse(updatedAt)).toBeGreaterThanOrEqual(Date.parse(createdAt));
     // Top-level means top-level: a rules array is replaced, not merged element-wise.
-    const rules = await t.request('PATCH', '/api/v1/feature-flags/merge-me', { ...admin(), body: { rules: [{ id: 'de', when: { attr: 'country', op: 'eq', values: ['DE'] }, serve: { variant: 'a' } }] } });
+    const rules = await t.request('PATCH', '/api/v1/feature-flags/merge-me', {
+      ...admin(),
+      body: { rules: [{ id: 'de', when: { attr: 'country', op: 'eq', values: ['DE'] }, serve: { variant: 'a' } }] },
+    });
     expect(rules.body.data.attributes.rules.map((r: { id: string }) => r.id)).toEqual(['de']);
     expect(rules.body.data.attributes.description).toBe('keep me');
 
@@ -120,8 +152,21 @@ describe('feature flag API: lists, lookups, updates and config versions', () => 
     expect(put.status).toBe(200);
     const attrs = put.body.data.attributes;
     expect(attrs).toMatchObject({
-      key: 'merge-me', name: 'Replaced', type: 'boolean', enabled: false, salt: 'merge-me', bucket_by: 'key', off_variant: 'off',
-      variants: [{ key: 'on', value: true }, { key: 'off', value: false }], default_serve: { variant: 'on' }, rules: [], prerequisites: [], created_at: createdAt,
+      key: 'merge-me',
+      name: 'Replaced',
+      type: 'boolean',
+      enabled: false,
+      salt: 'merge-me',
+      bucket_by: 'key',
+      off_variant: 'off',
+      variants: [
+        { key: 'on', value: true },
+        { key: 'off', value: false },
+      ],
+      default_serve: { variant: 'on' },
+      rules: [],
+      prerequisites: [],
+      created_at: createdAt,
     });
     expect(attrs).not.toHaveProperty('description');
     expect(put.body.data.id).toBe(created.body.data.id);
@@ -131,7 +176,15 @@ describe('feature flag API: lists, lookups, updates and config versions', () => 
     expectError(noType, 'VALIDATION_ERROR');
     expect(detailPaths(noType)).toContain('type');
     // A PATCH that leaves the flag inconsistent is refused as a whole.
-    const broken = await t.request('PATCH', '/api/v1/feature-flags/merge-me', { ...admin(), body: { variants: [{ key: 'yes', value: true }, { key: 'no', value: false }] } });
+    const broken = await t.request('PATCH', '/api/v1/feature-flags/merge-me', {
+      ...admin(),
+      body: {
+        variants: [
+          { key: 'yes', value: true },
+          { key: 'no', value: false },
+        ],
+      },
+    });
     expectError(broken, 'VALIDATION_ERROR');
     expect(detailPaths(broken)).toEqual(expect.arrayContaining(['off_variant', 'default_serve.variant']));
     expect((await t.request('GET', '/api/v1/feature-flags/merge-me', admin())).body.data.attributes.variants[0].key).toBe('on');
@@ -140,12 +193,18 @@ describe('feature flag API: lists, lookups, updates and config versions', () => 
   it('round-trips a GET body through PUT and PATCH; read-only fields are ignored', async () => {
     const got = await t.request('GET', '/api/v1/feature-flags/page-01', admin());
     const attrs = got.body.data.attributes;
-    const put = await t.request('PUT', `/api/v1/feature-flags/${got.body.data.id}`, { ...admin(), body: { ...attrs, id: 'forged', owner_id: 'forged', created_at: '1999-01-01T00:00:00.000Z' } });
+    const put = await t.request('PUT', `/api/v1/feature-flags/${got.body.data.id}`, {
+      ...admin(),
+      body: { ...attrs, id: 'forged', owner_id: 'forged', created_at: '1999-01-01T00:00:00.000Z' },
+    });
     expect(put.status, JSON.stringify(put.body)).toBe(200);
     expect(put.body.data.id).toBe(got.body.data.id);
     expect(put.body.data.attributes.created_at).toBe(attrs.created_at);
     expect(put.body.data.relationships).toEqual(got.body.data.relationships);
-    const patch = await t.request('PATCH', '/api/v1/feature-flags/page-01', { ...admin(), body: { owner_id: exp.id, name: 'Checkout Redesign' } });
+    const patch = await t.request('PATCH', '/api/v1/feature-flags/page-01', {
+      ...admin(),
+      body: { owner_id: exp.id, name: 'Checkout Redesign' },
+    });
     expect(patch.body.data.relationships.owner.data.id).toBe(got.body.data.relationships.owner.data.id);
     expect(patch.body.data.attributes).not.toHaveProperty('owner_id');
   });
@@ -158,12 +217,14 @@ describe('feature flag API: lists, lookups, updates and config versions', () => 
     }
     expectError(await t.request('GET', '/api/v1/feature-flags/renamed', admin()), 'RESOURCE_NOT_FOUND');
     // Sending the same key is fine.
-    expect((await t.request('PATCH', '/api/v1/feature-flags/page-02', { ...admin(), body: { key: 'page-02', name: 'checkout button' } })).status).toBe(200);
+    expect(
+      (await t.request('PATCH', '/api/v1/feature-flags/page-02', { ...admin(), body: { key: 'page-02', name: 'checkout button' } })).status,
+    ).toBe(200);
     const seg = await t.request('PATCH', '/api/v1/segments/page-05', { ...admin(), body: { key: 'other-seg' } });
     expectError(seg, 'VALIDATION_ERROR');
   });
 
-  it('every flag or segment change bumps /ready\'s config_version by one; reads and failures do not', async () => {
+  it("every flag or segment change bumps /ready's config_version by one; reads and failures do not", async () => {
     let v = await configVersion(t);
     const step = async (method: string, path: string, body?: unknown, bump = 1) => {
       const r = await t.request(method, path, { ...admin(), ...(body === undefined ? {} : { body }) });
@@ -193,16 +254,39 @@ describe('feature flag API: lists, lookups, updates and config versions', () => 
     await t.request('POST', '/api/v1/feature-flags', {
       ...admin(),
       body: {
-        key: 'eval-attrs', type: 'number', enabled: true, variants: [{ key: 'low', value: 1 }, { key: 'high', value: 2 }, { key: 'vip', value: 3 }],
+        key: 'eval-attrs',
+        type: 'number',
+        enabled: true,
+        variants: [
+          { key: 'low', value: 1 },
+          { key: 'high', value: 2 },
+          { key: 'vip', value: 3 },
+        ],
         rules: [
           { id: 'vip', when: { attr: 'key', op: 'eq', values: ['vip-user'] }, serve: { variant: 'vip' } },
-          { id: 'new-app', when: { all: [{ attr: 'app_version', op: 'semver_gte', values: ['2.0.0'] }, { attr: 'age', op: 'gt', values: [30] }] }, serve: { variant: 'high' } },
+          {
+            id: 'new-app',
+            when: {
+              all: [
+                { attr: 'app_version', op: 'semver_gte', values: ['2.0.0'] },
+                { attr: 'age', op: 'gt', values: [30] },
+              ],
+            },
+            serve: { variant: 'high' },
+          },
         ],
         default_serve: { variant: 'low' },
       },
     });
-    const ev = async (q: string) => (await t.request('GET', `/api/v1/feature-flags/eval-attrs/evaluate?${q}`, { apiKey: t.serverKey })).body.data;
-    expect(await ev('user_id=vip-user')).toEqual({ key: 'eval-attrs', value: 3, variant: 'vip', reason: 'TARGETING_MATCH', rule_id: 'vip' });
+    const ev = async (q: string) =>
+      (await t.request('GET', `/api/v1/feature-flags/eval-attrs/evaluate?${q}`, { apiKey: t.serverKey })).body.data;
+    expect(await ev('user_id=vip-user')).toEqual({
+      key: 'eval-attrs',
+      value: 3,
+      variant: 'vip',
+      reason: 'TARGETING_MATCH',
+      rule_id: 'vip',
+    });
     expect(await ev('user_id=u1&app_version=2.1.0&age=31')).toMatchObject({ value: 2, rule_id: 'new-app' });
     expect(await ev('user_id=u1&app_version=1.9.9&age=31')).toMatchObject({ value: 1, reason: 'DEFAULT' });
     await t.request('PATCH', '/api/v1/feature-flags/eval-attrs', { ...admin(), body: { enabled: false } });
@@ -221,9 +305,16 @@ describe('request ids, docs and metrics', () => {
 
   it('every response carries X-Request-ID, honouring a sane one', async () => {
     const cases: [string, string, Record<string, unknown>][] = [
-      ['GET', '/health', {}], ['GET', '/ready', {}], ['GET', '/metrics', {}], ['GET', '/docs', {}], ['GET', '/api/v1/openapi.json', {}],
-      ['GET', '/api/v1/feature-flags', { token: t.adminToken }], ['GET', '/api/v1/feature-flags', {}], ['GET', '/api/v1/feature-flags/missing', { token: t.adminToken }],
-      ['GET', '/no/such/route', {}], ['POST', '/api/v1/feature-flags', { token: t.adminToken, raw: '{' }],
+      ['GET', '/health', {}],
+      ['GET', '/ready', {}],
+      ['GET', '/metrics', {}],
+      ['GET', '/docs', {}],
+      ['GET', '/api/v1/openapi.json', {}],
+      ['GET', '/api/v1/feature-flags', { token: t.adminToken }],
+      ['GET', '/api/v1/feature-flags', {}],
+      ['GET', '/api/v1/feature-flags/missing', { token: t.adminToken }],
+      ['GET', '/no/such/route', {}],
+      ['POST', '/api/v1/feature-flags', { token: t.adminToken, raw: '{' }],
       ['POST', '/api/v1/auth/login', { body: { email: 'admin@test.local', password: 'admin-password-1' } }],
       ['DELETE', '/api/v1/api-keys/nope', { token: t.adminToken }],
     ];
@@ -233,10 +324,14 @@ describe('request ids, docs and metrics', () => {
       expect(withId.headers.get('x-request-id'), `${method} ${path}`).toBe(mine);
       if (withId.status >= 400) expect(withId.body.error.request_id).toBe(mine);
       const without = await t.request(method, path, o);
-      expect(without.headers.get('x-request-id'), `${method} ${path}`).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+      expect(without.headers.get('x-request-id'), `${method} ${path}`).toMatch(
+        /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+      );
     }
     // A CORS preflight too, and the header is exposed to browsers.
-    const pre = await t.request('OPTIONS', '/api/v1/feature-flags', { headers: { origin: 'https://app.example', 'access-control-request-method': 'POST', 'x-request-id': 'preflight-1' } });
+    const pre = await t.request('OPTIONS', '/api/v1/feature-flags', {
+      headers: { origin: 'https://app.example', 'access-control-request-method': 'POST', 'x-request-id': 'preflight-1' },
+    });
     expect(pre.status).toBe(204);
     expect(pre.headers.get('x-request-id')).toBe('preflight-1');
     const get = await t.request('GET', '/health', { headers: { origin: 'https://app.example' } });
@@ -253,7 +348,15 @@ describe('request ids, docs and metrics', () => {
     expect(r.body).toMatch(/^<!doctype html>/i);
     expect(r.body).toContain('/api/v1/openapi.json');
     const doc = await t.request('GET', '/api/v1/openapi.json');
-    for (const p of ['/api/v1/feature-flags', '/api/v1/feature-flags/{id}', '/api/v1/segments', '/api/v1/users', '/api/v1/api-keys', '/api/v1/audit-log', '/api/v1/auth/login']) {
+    for (const p of [
+      '/api/v1/feature-flags',
+      '/api/v1/feature-flags/{id}',
+      '/api/v1/segments',
+      '/api/v1/users',
+      '/api/v1/api-keys',
+      '/api/v1/audit-log',
+      '/api/v1/auth/login',
+    ]) {
       expect(Object.keys(doc.body.paths), p).toContain(p);
     }
   });
@@ -290,7 +393,9 @@ describe('request ids, docs and metrics', () => {
     expect(delta('method="GET",route="unmatched",status="404"')).toBe(1);
     expect(text).toContain('route="unmatched"');
     for (const raw of ['metric-flag"', 'another-raw-key', 'secret-user', 'path-123']) expect(text).not.toContain(raw);
-    expect(text).toMatch(/switchyard_http_request_duration_seconds_bucket\{le="[^"]+",method="GET",route="\/api\/v1\/feature-flags\/:id"\}/);
+    expect(text).toMatch(
+      /switchyard_http_request_duration_seconds_bucket\{le="[^"]+",method="GET",route="\/api\/v1\/feature-flags\/:id"\}/,
+    );
     expect(text).toContain('process_cpu_user_seconds_total');
   });
 });

@@ -23,7 +23,11 @@ export interface TestServer {
   adminToken: string;
   serverKey: string;
   clientKey: string;
-  request<T = any>(method: string, path: string, options?: { body?: unknown; raw?: string; token?: string; apiKey?: string; headers?: Record<string, string> }): Promise<Reply<T>>;
+  request<T = any>(
+    method: string,
+    path: string,
+    options?: { body?: unknown; raw?: string; token?: string; apiKey?: string; headers?: Record<string, string> },
+  ): Promise<Reply<T>>;
   login(email: string, password: string): Promise<string>;
   /** Creates a user as admin and returns its id and token. */
   user(role: 'VIEWER' | 'EXPERIMENTER' | 'ADMIN', email?: string): Promise<{ id: string; token: string; email: string }>;
@@ -77,11 +81,21 @@ export async function startTestServer(options: StartOptions & { dir?: string } =
   let serverKey = server.credentials?.serverKey ?? '';
   let clientKey = server.credentials?.clientKey ?? '';
   if (serverKey === '') {
-    serverKey = (await request('POST', '/api/v1/api-keys', { token: adminToken, body: { name: 'test server', kind: 'server' } })).body.data.attributes.key;
-    clientKey = (await request('POST', '/api/v1/api-keys', { token: adminToken, body: { name: 'test client', kind: 'client' } })).body.data.attributes.key;
+    serverKey = (await request('POST', '/api/v1/api-keys', { token: adminToken, body: { name: 'test server', kind: 'server' } })).body.data
+      .attributes.key;
+    clientKey = (await request('POST', '/api/v1/api-keys', { token: adminToken, body: { name: 'test client', kind: 'client' } })).body.data
+      .attributes.key;
   }
   return {
-    server, url, dir, dbPath, adminToken, serverKey, clientKey, request, login,
+    server,
+    url,
+    dir,
+    dbPath,
+    adminToken,
+    serverKey,
+    clientKey,
+    request,
+    login,
     async user(role, email) {
       const e = email ?? `${role.toLowerCase()}-${++counter}-${Date.now()}@test.local`;
       const password = 'password-' + counter;

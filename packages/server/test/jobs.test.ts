@@ -4,10 +4,17 @@ import { startTestServer, type TestServer } from './helpers';
 import { SseClient } from './sse-client';
 
 const experiment = (key: string, extra: Record<string, unknown> = {}) => ({
-  key, variants: [{ key: 'control', weight: 50 }, { key: 'treatment', weight: 50 }],
-  metrics: [{ key: 'purchase', type: 'conversion' }], guardrails: [{ metric: 'errors', max_relative_increase: 0.1 }], ...extra,
+  key,
+  variants: [
+    { key: 'control', weight: 50 },
+    { key: 'treatment', weight: 50 },
+  ],
+  metrics: [{ key: 'purchase', type: 'conversion' }],
+  guardrails: [{ metric: 'errors', max_relative_increase: 0.1 }],
+  ...extra,
 });
-const statusOf = async (t: TestServer, key: string) => (await t.request('GET', `/api/v1/experiments/${key}`, { token: t.adminToken })).body.data.attributes.status as string;
+const statusOf = async (t: TestServer, key: string) =>
+  (await t.request('GET', `/api/v1/experiments/${key}`, { token: t.adminToken })).body.data.attributes.status as string;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 async function waitFor(check: () => Promise<boolean>, timeoutMs: number): Promise<number> {
   const start = Date.now();
@@ -24,7 +31,10 @@ describe('scheduler', () => {
     try {
       const startAt = Date.now() + 700;
       const endAt = startAt + 800;
-      await t.request('POST', '/api/v1/experiments', { token: t.adminToken, body: experiment('timed', { schedule: { start_at: new Date(startAt).toISOString(), end_at: new Date(endAt).toISOString() } }) });
+      await t.request('POST', '/api/v1/experiments', {
+        token: t.adminToken,
+        body: experiment('timed', { schedule: { start_at: new Date(startAt).toISOString(), end_at: new Date(endAt).toISOString() } }),
+      });
       expect(await statusOf(t, 'timed')).toBe('DRAFT');
       await waitFor(async () => (await statusOf(t, 'timed')) === 'RUNNING', 3000);
       expect(Date.now() - startAt).toBeLessThan(1000);
@@ -32,8 +42,14 @@ describe('scheduler', () => {
       await waitFor(async () => (await statusOf(t, 'timed')) === 'COMPLETED', 3000);
       expect(Date.now() - endAt).toBeLessThan(1000);
       const audit = await t.request('GET', '/api/v1/audit-log?resource_id=timed', { token: t.adminToken });
-      const records = audit.body.data.map((a: { attributes: { action: string; actor: { type: string } } }) => [a.attributes.action, a.attributes.actor.type]);
-      expect(records.slice(0, 2)).toEqual([['experiment.scheduled_complete', 'system'], ['experiment.scheduled_start', 'system']]);
+      const records = audit.body.data.map((a: { attributes: { action: string; actor: { type: string } } }) => [
+        a.attributes.action,
+        a.attributes.actor.type,
+      ]);
+      expect(records.slice(0, 2)).toEqual([
+        ['experiment.scheduled_complete', 'system'],
+        ['experiment.scheduled_start', 'system'],
+      ]);
     } finally {
       await t.stop();
     }
@@ -43,7 +59,10 @@ describe('scheduler', () => {
     let now = Date.parse('2030-01-01T00:00:00Z');
     const t = await startTestServer({ now: () => now });
     try {
-      await t.request('POST', '/api/v1/experiments', { token: t.adminToken, body: experiment('clocked', { schedule: { start_at: '2030-01-02T00:00:00Z', end_at: '2030-01-09T00:00:00Z' } }) });
+      await t.request('POST', '/api/v1/experiments', {
+        token: t.adminToken,
+        body: experiment('clocked', { schedule: { start_at: '2030-01-02T00:00:00Z', end_at: '2030-01-09T00:00:00Z' } }),
+      });
       await t.server.jobs.scheduler.tick();
       expect(await statusOf(t, 'clocked')).toBe('DRAFT');
       now = Date.parse('2030-01-02T00:00:00Z');
@@ -63,7 +82,10 @@ describe('scheduler', () => {
   it('survives a restart: what came due while it was down runs at start', async () => {
     const first = await startTestServer();
     const { dbPath, dir } = first;
-    await first.request('POST', '/api/v1/experiments', { token: first.adminToken, body: experiment('after-restart', { schedule: { start_at: new Date(Date.now() + 400).toISOString() } }) });
+    await first.request('POST', '/api/v1/experiments', {
+      token: first.adminToken,
+      body: experiment('after-restart', { schedule: { start_at: new Date(Date.now() + 400).toISOString() } }),
+    });
     await first.server.close();
     await sleep(600);
     const second = await startTestServer({ dbPath, dir });
@@ -92,7 +114,8 @@ describe('safety monitor', () => {
       const unit = `${key}-${i}`;
       events.push({ id: randomUUID(), type: 'exposure', key, experiment: key, variant, unit_id: unit, timestamp: ts });
       // Deterministic error counts: a fixed share of units per arm see one error.
-      if ((i * 7919) % 1000 < errorRate[variant]! * 1000) events.push({ id: randomUUID(), type: 'track', key: 'errors', unit_id: unit, value: 1, timestamp: ts + 1 });
+      if ((i * 7919) % 1000 < errorRate[variant]! * 1000)
+        events.push({ id: randomUUID(), type: 'track', key: 'errors', unit_id: unit, value: 1, timestamp: ts + 1 });
       if (events.length >= 900) {
         expect((await t.request('POST', '/sdk/v1/events', { apiKey: t.serverKey, body: { events } })).status).toBe(202);
         events = [];

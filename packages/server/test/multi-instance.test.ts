@@ -24,7 +24,10 @@ describe('several instances on PostgreSQL and Redis', () => {
   const extra: RunningServer[] = [];
 
   const instance = (more: StartOptions = {}): StartOptions => ({
-    databaseUrl, redisUrl: redis.url, configPollMs: POLL_MS, loginRatePerMinute: 10_000,
+    databaseUrl,
+    redisUrl: redis.url,
+    configPollMs: POLL_MS,
+    loginRatePerMinute: 10_000,
     // No configured secret: every instance must take it from the store's settings table.
     jwtSecret: undefined,
     ...more,
@@ -116,8 +119,15 @@ describe('several instances on PostgreSQL and Redis', () => {
     expect(Date.now() - t1).toBeLessThan(1000);
 
     const storeVersion = await a.server.ctx.store.configVersion();
-    await until('both instances at the store version', () => a.server.ctx.config.version === storeVersion && b.server.ctx.config.version === storeVersion, 1000);
-    const [ca, cb] = await Promise.all([a.request('GET', '/sdk/v1/config', { apiKey: a.serverKey }), b.request('GET', '/sdk/v1/config', { apiKey: b.serverKey })]);
+    await until(
+      'both instances at the store version',
+      () => a.server.ctx.config.version === storeVersion && b.server.ctx.config.version === storeVersion,
+      1000,
+    );
+    const [ca, cb] = await Promise.all([
+      a.request('GET', '/sdk/v1/config', { apiKey: a.serverKey }),
+      b.request('GET', '/sdk/v1/config', { apiKey: b.serverKey }),
+    ]);
     expect(ca.headers.get('etag')).toBe(`"v${storeVersion}"`);
     expect(cb.headers.get('etag')).toBe(ca.headers.get('etag'));
     expect(cb.body).toEqual(ca.body);
@@ -129,20 +139,32 @@ describe('several instances on PostgreSQL and Redis', () => {
     const keys = Array.from({ length: 16 }, (_, i) => `burst-${i}`);
     await Promise.all(keys.map((k, i) => createFlag(i % 2 === 0 ? a : b, k)));
     const storeVersion = await a.server.ctx.store.configVersion();
-    await until('both instances at the store version', () => a.server.ctx.config.version === storeVersion && b.server.ctx.config.version === storeVersion, 2 * POLL_MS);
-    const [ca, cb] = await Promise.all([a.request('GET', '/sdk/v1/config', { apiKey: a.serverKey }), b.request('GET', '/sdk/v1/config', { apiKey: b.serverKey })]);
+    await until(
+      'both instances at the store version',
+      () => a.server.ctx.config.version === storeVersion && b.server.ctx.config.version === storeVersion,
+      2 * POLL_MS,
+    );
+    const [ca, cb] = await Promise.all([
+      a.request('GET', '/sdk/v1/config', { apiKey: a.serverKey }),
+      b.request('GET', '/sdk/v1/config', { apiKey: b.serverKey }),
+    ]);
     expect(cb.body).toEqual(ca.body);
     for (const k of keys) expect(ca.body.flags[k], k).toBeDefined();
     // Patches reach the stream in version order (a repeat is harmless, going back is not).
     const ids = onB.events.filter((e) => e.event === 'patch').map((e) => Number(e.id));
-    expect(ids.filter((id, i) => i > 0 && id < ids[i - 1]!), JSON.stringify(ids)).toEqual([]);
+    expect(
+      ids.filter((id, i) => i > 0 && id < ids[i - 1]!),
+      JSON.stringify(ids),
+    ).toEqual([]);
     // What an SDK following B's stream ends up with: the put, then patches in version order.
     await onB.until(() => onB.events.some((e) => e.event === 'patch' && Number(e.id) === storeVersion), 1000);
     const flags = { ...put.data.flags } as Record<string, unknown>;
     let v = put.data.version as number;
     for (const e of onB.events) {
       if (e.event !== 'patch' || Number(e.id) <= v) continue;
-      for (const [k, f] of Object.entries(e.data.flags ?? {})) if (f === null) delete flags[k]; else flags[k] = f;
+      for (const [k, f] of Object.entries(e.data.flags ?? {}))
+        if (f === null) delete flags[k];
+        else flags[k] = f;
       v = Number(e.id);
     }
     expect(v).toBe(storeVersion);
@@ -152,7 +174,8 @@ describe('several instances on PostgreSQL and Redis', () => {
   it('shares rate limits: with a burst of 4, requests spread over two instances are limited together', async () => {
     const c = await startBare({ apiRateBurst: 4, apiRatePerSecond: 0.001 });
     const d = await startBare({ apiRateBurst: 4, apiRatePerSecond: 0.001 });
-    const key = (await a.request('POST', '/api/v1/api-keys', { token: a.adminToken, body: { name: 'rate-limited', kind: 'server' } })).body.data.attributes.key as string;
+    const key = (await a.request('POST', '/api/v1/api-keys', { token: a.adminToken, body: { name: 'rate-limited', kind: 'server' } })).body
+      .data.attributes.key as string;
     const replies: { status: number; remaining: string | null }[] = [];
     for (let i = 0; i < 8; i++) {
       const res = await fetch(`${(i % 2 === 0 ? c : d).url}/sdk/v1/config`, { headers: { 'x-api-key': key } });
@@ -181,18 +204,34 @@ describe('several instances on PostgreSQL and Redis', () => {
     expect((await fetch(`${f.url}/health`)).status).toBe(200);
     const cfg = await fetch(`${f.url}/sdk/v1/config`, { headers: { 'x-api-key': a.serverKey } });
     expect(cfg.status).toBe(200);
-    const login = await fetch(`${f.url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email: ADMIN_EMAIL, password: ADMIN_PASSWORD }) });
+    const login = await fetch(`${f.url}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: ADMIN_EMAIL, password: ADMIN_PASSWORD }),
+    });
     expect(login.status).toBe(200);
     const token = ((await login.json()) as any).data.access_token as string;
-    const created = await fetch(`${f.url}/api/v1/feature-flags`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify({ key: 'from-f', type: 'boolean', enabled: false }) });
+    const created = await fetch(`${f.url}/api/v1/feature-flags`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify({ key: 'from-f', type: 'boolean', enabled: false }),
+    });
     expect(created.status).toBe(201);
     expect(f.fanout!.connected).toBe(false);
   });
 
   it('takes the database and Redis from SWITCHYARD_DATABASE_URL and SWITCHYARD_REDIS_URL', async () => {
     const g = await startServer({
-      port: 0, host: '127.0.0.1', logLevel: 'silent', printCredentials: false,
-      env: { SWITCHYARD_DATABASE_URL: databaseUrl, SWITCHYARD_REDIS_URL: redis.url, SWITCHYARD_CONFIG_POLL_MS: '250', SWITCHYARD_DB: '/nonexistent/never-used.db' },
+      port: 0,
+      host: '127.0.0.1',
+      logLevel: 'silent',
+      printCredentials: false,
+      env: {
+        SWITCHYARD_DATABASE_URL: databaseUrl,
+        SWITCHYARD_REDIS_URL: redis.url,
+        SWITCHYARD_CONFIG_POLL_MS: '250',
+        SWITCHYARD_DB: '/nonexistent/never-used.db',
+      },
     });
     extra.push(g);
     expect(g.ctx.store.kind).toBe('postgres');

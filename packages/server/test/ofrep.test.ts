@@ -14,36 +14,60 @@ async function createFlag(t: TestServer, body: Record<string, unknown>): Promise
 /** The flags every test below reads. */
 async function seed(t: TestServer): Promise<void> {
   await createFlag(t, {
-    key: 'of-bool', type: 'boolean', enabled: true,
+    key: 'of-bool',
+    type: 'boolean',
+    enabled: true,
     rules: [{ id: 'us', when: { attr: 'country', op: 'eq', values: ['US'] }, serve: { variant: 'on' } }],
     default_serve: { variant: 'off' },
   });
   await createFlag(t, {
-    key: 'of-string', type: 'string', enabled: true,
-    variants: [{ key: 'blue', value: 'blue' }, { key: 'green', value: 'green' }],
+    key: 'of-string',
+    type: 'string',
+    enabled: true,
+    variants: [
+      { key: 'blue', value: 'blue' },
+      { key: 'green', value: 'green' },
+    ],
     rules: [{ id: 'pro', when: { attr: 'plan', op: 'eq', values: ['pro'] }, serve: { variant: 'green' } }],
     default_serve: { variant: 'blue' },
   });
   // Targets the unit id, so it proves that targetingKey becomes Switchyard's `key`.
   await createFlag(t, {
-    key: 'of-number', type: 'number', enabled: true,
-    variants: [{ key: 'low', value: 10 }, { key: 'high', value: 99.5 }],
+    key: 'of-number',
+    type: 'number',
+    enabled: true,
+    variants: [
+      { key: 'low', value: 10 },
+      { key: 'high', value: 99.5 },
+    ],
     rules: [{ id: 'vip', when: { attr: 'key', op: 'eq', values: ['vip-user'] }, serve: { variant: 'high' } }],
     default_serve: { variant: 'low' },
   });
   await createFlag(t, {
-    key: 'of-json', type: 'json', enabled: true,
+    key: 'of-json',
+    type: 'json',
+    enabled: true,
     variants: [{ key: 'v1', value: { theme: 'dark', max: 3 } }],
     default_serve: { variant: 'v1' },
   });
   await createFlag(t, {
-    key: 'of-split', type: 'boolean', enabled: true,
-    default_serve: { split: [{ variant: 'on', weight: 50 }, { variant: 'off', weight: 50 }] },
+    key: 'of-split',
+    type: 'boolean',
+    enabled: true,
+    default_serve: {
+      split: [
+        { variant: 'on', weight: 50 },
+        { variant: 'off', weight: 50 },
+      ],
+    },
   });
   // Disabled without an off variant: Switchyard serves "the caller's default".
   await createFlag(t, {
-    key: 'of-dark', type: 'string', enabled: false,
-    variants: [{ key: 'a', value: 'a' }], default_serve: { variant: 'a' },
+    key: 'of-dark',
+    type: 'string',
+    enabled: false,
+    variants: [{ key: 'a', value: 'a' }],
+    default_serve: { variant: 'a' },
   });
   // There is no experiment API in this test's scope: the experiment enters the config directly.
   await commitMutation(t.server.ctx, SYSTEM_ORIGIN, {
@@ -51,9 +75,16 @@ async function seed(t: TestServer): Promise<void> {
     patch: {
       experiments: {
         'of-exp': {
-          key: 'of-exp', status: 'RUNNING', salt: 'of-exp', bucket_by: 'key', traffic_allocation: 100,
+          key: 'of-exp',
+          status: 'RUNNING',
+          salt: 'of-exp',
+          bucket_by: 'key',
+          traffic_allocation: 100,
           targeting: { attr: 'country', op: 'eq', values: ['US'] },
-          variants: [{ key: 'control', weight: 50, value: 'old' }, { key: 'treatment', weight: 50, value: 'new' }],
+          variants: [
+            { key: 'control', weight: 50, value: 'old' },
+            { key: 'treatment', weight: 50, value: 'new' },
+          ],
         },
       },
     },
@@ -80,7 +111,10 @@ describe('OFREP endpoints (raw HTTP)', () => {
     expect(r.status).toBe(200);
     expect(r.headers.get('content-type')).toMatch(/^application\/json/);
     expect(r.body).toEqual({
-      key: 'of-bool', value: true, reason: 'TARGETING_MATCH', variant: 'on',
+      key: 'of-bool',
+      value: true,
+      reason: 'TARGETING_MATCH',
+      variant: 'on',
       metadata: { config_version: t.server.ctx.config.version, rule_id: 'us' },
     });
   });
@@ -126,7 +160,10 @@ describe('OFREP endpoints (raw HTTP)', () => {
   });
 
   it('rejects malformed JSON with 400 PARSE_ERROR and a bad context with 400 INVALID_CONTEXT', async () => {
-    const parse = await t.request('POST', `${SINGLE}/of-bool`, { raw: '{"context": ', headers: { ...client(), 'content-type': 'application/json' } });
+    const parse = await t.request('POST', `${SINGLE}/of-bool`, {
+      raw: '{"context": ',
+      headers: { ...client(), 'content-type': 'application/json' },
+    });
     expect(parse.status).toBe(400);
     expect(parse.body).toEqual({ key: 'of-bool', errorCode: 'PARSE_ERROR', errorDetails: expect.any(String) });
     for (const body of [[1, 2], { context: 'u1' }, { context: [] }, { context: { targetingKey: 42 } }]) {
@@ -189,7 +226,12 @@ describe('OFREP endpoints (raw HTTP)', () => {
     expect(Object.keys(byKey).sort()).toEqual(['of-bool', 'of-dark', 'of-exp', 'of-json', 'of-number', 'of-split', 'of-string']);
     expect(byKey['of-bool']).toMatchObject({ value: true, variant: 'on', reason: 'TARGETING_MATCH' });
     expect(byKey['of-string']).toMatchObject({ value: 'blue', variant: 'blue', reason: 'DEFAULT' });
-    expect(byKey['of-split']).toEqual({ key: 'of-split', errorCode: 'TARGETING_KEY_MISSING', errorDetails: expect.any(String), metadata: expect.any(Object) });
+    expect(byKey['of-split']).toEqual({
+      key: 'of-split',
+      errorCode: 'TARGETING_KEY_MISSING',
+      errorDetails: expect.any(String),
+      metadata: expect.any(Object),
+    });
     expect(byKey['of-dark']).not.toHaveProperty('value');
     expect(byKey['of-exp']).toMatchObject({ reason: 'DEFAULT' }); // no unit id: not enrolled
     expect(r.headers.get('etag')).toMatch(/^"\d+-[A-Za-z0-9_-]+"$/);
@@ -207,14 +249,23 @@ describe('OFREP endpoints (raw HTTP)', () => {
     expect(again.headers.get('etag')).toBe(etag);
     // Weak form and lists match too; the key order of the context does not matter.
     expect((await post(SINGLE, ctxA, { ...client(), 'if-none-match': `"x", W/${etag}` })).status).toBe(304);
-    expect((await post(SINGLE, { context: { plan: 'pro', country: 'US', targetingKey: 'u1' } }, { ...client(), 'if-none-match': etag })).status).toBe(304);
+    expect(
+      (await post(SINGLE, { context: { plan: 'pro', country: 'US', targetingKey: 'u1' } }, { ...client(), 'if-none-match': etag })).status,
+    ).toBe(304);
     expect((await post(SINGLE, ctxA, { ...client(), 'if-none-match': '"stale"' })).status).toBe(200);
 
-    const otherContext = await post(SINGLE, { context: { targetingKey: 'u2', country: 'US', plan: 'pro' } }, { ...client(), 'if-none-match': etag });
+    const otherContext = await post(
+      SINGLE,
+      { context: { targetingKey: 'u2', country: 'US', plan: 'pro' } },
+      { ...client(), 'if-none-match': etag },
+    );
     expect(otherContext.status).toBe(200);
     expect(otherContext.headers.get('etag')).not.toBe(etag);
 
-    const patched = await t.request('PATCH', '/api/v1/feature-flags/of-string', { token: t.adminToken, body: { default_serve: { variant: 'green' }, rules: [] } });
+    const patched = await t.request('PATCH', '/api/v1/feature-flags/of-string', {
+      token: t.adminToken,
+      body: { default_serve: { variant: 'green' }, rules: [] },
+    });
     expect(patched.status).toBe(200);
     const afterChange = await post(SINGLE, ctxA, { ...client(), 'if-none-match': etag });
     expect(afterChange.status).toBe(200);
@@ -224,18 +275,29 @@ describe('OFREP endpoints (raw HTTP)', () => {
     // Put it back for the other tests.
     await t.request('PATCH', '/api/v1/feature-flags/of-string', {
       token: t.adminToken,
-      body: { default_serve: { variant: 'blue' }, rules: [{ id: 'pro', when: { attr: 'plan', op: 'eq', values: ['pro'] }, serve: { variant: 'green' } }] },
+      body: {
+        default_serve: { variant: 'blue' },
+        rules: [{ id: 'pro', when: { attr: 'plan', op: 'eq', values: ['pro'] }, serve: { variant: 'green' } }],
+      },
     });
   });
 
   it('lets a browser call it cross-origin: preflight allows the headers and the ETag is exposed', async () => {
     const pre = await fetch(t.url + SINGLE, {
       method: 'OPTIONS',
-      headers: { origin: 'https://app.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization,content-type,if-none-match' },
+      headers: {
+        origin: 'https://app.example',
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'authorization,content-type,if-none-match',
+      },
     });
     expect(pre.status).toBeLessThan(300);
     expect(pre.headers.get('access-control-allow-headers')?.toLowerCase()).toContain('if-none-match');
-    const r = await fetch(t.url + SINGLE, { method: 'POST', headers: { origin: 'https://app.example', ...client(), 'content-type': 'application/json' }, body: '{"context":{}}' });
+    const r = await fetch(t.url + SINGLE, {
+      method: 'POST',
+      headers: { origin: 'https://app.example', ...client(), 'content-type': 'application/json' },
+      body: '{"context":{}}',
+    });
     expect(r.headers.get('access-control-expose-headers')).toMatch(/ETag/i);
   });
 });
@@ -253,7 +315,11 @@ describe('OFREP rate limiting', () => {
     const statuses: number[] = [];
     let last: Response | undefined;
     for (let i = 0; i < 4; i++) {
-      last = await fetch(`${t.url}${SINGLE}`, { method: 'POST', headers: { authorization: `Bearer ${t.clientKey}`, 'content-type': 'application/json' }, body: '{}' });
+      last = await fetch(`${t.url}${SINGLE}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${t.clientKey}`, 'content-type': 'application/json' },
+        body: '{}',
+      });
       statuses.push(last.status);
     }
     expect(statuses.slice(0, 2)).toEqual([200, 200]);
@@ -270,7 +336,10 @@ describe('OFREP with @openfeature/ofrep-provider and @openfeature/server-sdk', (
   beforeAll(async () => {
     t = await startTestServer();
     await seed(t);
-    await OpenFeature.setProviderAndWait('switchyard', new OFREPProvider({ baseUrl: t.url, headers: { Authorization: `Bearer ${t.clientKey}` } }));
+    await OpenFeature.setProviderAndWait(
+      'switchyard',
+      new OFREPProvider({ baseUrl: t.url, headers: { Authorization: `Bearer ${t.clientKey}` } }),
+    );
     await OpenFeature.setProviderAndWait('switchyard-bad-key', new OFREPProvider({ baseUrl: t.url, headers: [['X-API-Key', 'sy_wrong']] }));
     of = OpenFeature.getClient('switchyard');
     denied = OpenFeature.getClient('switchyard-bad-key');

@@ -17,8 +17,16 @@ describe('external OIDC tokens verified against a JWKS', () => {
   let signingKey: Key;
   let strangerKey: Key;
 
-  const sign = (claims: JWTPayload, o: { key?: Key; kid?: string; iss?: string; aud?: string; exp?: string | number; sub?: string | null } = {}) => {
-    let jwt = new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid: o.kid ?? 'k1' }).setIssuedAt().setIssuer(o.iss ?? ISSUER).setAudience(o.aud ?? AUDIENCE).setExpirationTime(o.exp ?? '5m');
+  const sign = (
+    claims: JWTPayload,
+    o: { key?: Key; kid?: string; iss?: string; aud?: string; exp?: string | number; sub?: string | null } = {},
+  ) => {
+    let jwt = new SignJWT(claims)
+      .setProtectedHeader({ alg: 'RS256', kid: o.kid ?? 'k1' })
+      .setIssuedAt()
+      .setIssuer(o.iss ?? ISSUER)
+      .setAudience(o.aud ?? AUDIENCE)
+      .setExpirationTime(o.exp ?? '5m');
     if (o.sub !== null) jwt = jwt.setSubject(o.sub ?? 'alice');
     return jwt.sign(o.key ?? signingKey);
   };
@@ -39,7 +47,13 @@ describe('external OIDC tokens verified against a JWKS', () => {
     await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', () => resolve()));
     const { port } = jwks.address() as AddressInfo;
     t = await startTestServer({
-      oidc: { jwksUrl: `http://127.0.0.1:${port}/jwks.json`, issuer: ISSUER, audience: AUDIENCE, roleClaim: 'groups', roleMap: { 'flag-admins': 'ADMIN' } },
+      oidc: {
+        jwksUrl: `http://127.0.0.1:${port}/jwks.json`,
+        issuer: ISSUER,
+        audience: AUDIENCE,
+        roleClaim: 'groups',
+        roleMap: { 'flag-admins': 'ADMIN' },
+      },
     });
   });
   afterAll(async () => {
@@ -51,7 +65,11 @@ describe('external OIDC tokens verified against a JWKS', () => {
     const token = await sign({ groups: ['engineering', 'flag-admins'], email: 'alice@idp.test', name: 'Alice' });
     const me = await t.request('GET', '/api/v1/auth/me', { token });
     expect(me.status, JSON.stringify(me.body)).toBe(200);
-    expect(me.body.data).toMatchObject({ id: 'oidc:alice', type: 'user', attributes: { email: 'alice@idp.test', name: 'Alice', role: 'ADMIN', source: 'oidc' } });
+    expect(me.body.data).toMatchObject({
+      id: 'oidc:alice',
+      type: 'user',
+      attributes: { email: 'alice@idp.test', name: 'Alice', role: 'ADMIN', source: 'oidc' },
+    });
     expect(jwksHits).toBeGreaterThan(0);
     // The same subject is one user, not a new one per token.
     const again = await t.request('GET', '/api/v1/auth/me', { token: await sign({ groups: ['flag-admins'], email: 'alice@idp.test' }) });
@@ -74,16 +92,24 @@ describe('external OIDC tokens verified against a JWKS', () => {
     const token = await sign({ groups: 'VIEWER', email: 'bob@idp.test' }, { sub: 'bob' });
     expect((await t.request('GET', '/api/v1/auth/me', { token })).body.data.attributes.role).toBe('VIEWER');
     expect((await t.request('GET', '/api/v1/feature-flags', { token })).status).toBe(200);
-    expectError(await t.request('POST', '/api/v1/feature-flags', { token, body: { key: 'oidc-viewer-flag', type: 'boolean' } }), 'PERMISSION_DENIED');
+    expectError(
+      await t.request('POST', '/api/v1/feature-flags', { token, body: { key: 'oidc-viewer-flag', type: 'boolean' } }),
+      'PERMISSION_DENIED',
+    );
     expectError(await t.request('GET', '/api/v1/audit-log', { token }), 'PERMISSION_DENIED');
   });
 
-  it('follows the claim when the issuer changes a user\'s groups', async () => {
+  it("follows the claim when the issuer changes a user's groups", async () => {
     const admin = await sign({ groups: ['flag-admins'] }, { sub: 'carol' });
-    expect((await t.request('POST', '/api/v1/feature-flags', { token: admin, body: { key: 'carol-flag', type: 'boolean' } })).status).toBe(201);
+    expect((await t.request('POST', '/api/v1/feature-flags', { token: admin, body: { key: 'carol-flag', type: 'boolean' } })).status).toBe(
+      201,
+    );
     const viewer = await sign({ groups: ['VIEWER'] }, { sub: 'carol' });
     expect((await t.request('GET', '/api/v1/auth/me', { token: viewer })).body.data.attributes.role).toBe('VIEWER');
-    expectError(await t.request('PATCH', '/api/v1/feature-flags/carol-flag', { token: viewer, body: { enabled: true } }), 'PERMISSION_DENIED');
+    expectError(
+      await t.request('PATCH', '/api/v1/feature-flags/carol-flag', { token: viewer, body: { enabled: true } }),
+      'PERMISSION_DENIED',
+    );
   });
 
   it('a valid token whose claim maps to no role is refused (403)', async () => {
@@ -105,7 +131,9 @@ describe('external OIDC tokens verified against a JWKS', () => {
   it('refuses wrong audience, wrong issuer, expired, unknown key, missing subject and tampered tokens with 401', async () => {
     const good = await sign({ groups: ['flag-admins'] });
     const [header, payload] = good.split('.');
-    const forged = Buffer.from(JSON.stringify({ ...JSON.parse(Buffer.from(payload!, 'base64url').toString()), groups: ['flag-admins'], sub: 'eve' })).toString('base64url');
+    const forged = Buffer.from(
+      JSON.stringify({ ...JSON.parse(Buffer.from(payload!, 'base64url').toString()), groups: ['flag-admins'], sub: 'eve' }),
+    ).toString('base64url');
     const bad = {
       'wrong audience': await sign({ groups: ['flag-admins'] }, { aud: 'someone-else' }),
       'wrong issuer': await sign({ groups: ['flag-admins'] }, { iss: 'https://evil.test/' }),
@@ -115,14 +143,23 @@ describe('external OIDC tokens verified against a JWKS', () => {
       'no subject': await sign({ groups: ['flag-admins'] }, { sub: null }),
       'tampered payload': `${header}.${forged}.${good.split('.')[2]}`,
       'alg none': `${Buffer.from(JSON.stringify({ alg: 'none', typ: 'JWT' })).toString('base64url')}.${payload}.`,
-      'HS256 with the public JWKS as secret': await new SignJWT({ groups: ['flag-admins'] }).setProtectedHeader({ alg: 'HS256' }).setSubject('eve').setIssuer(ISSUER).setAudience(AUDIENCE).setExpirationTime('5m').sign(new TextEncoder().encode('k1')),
+      'HS256 with the public JWKS as secret': await new SignJWT({ groups: ['flag-admins'] })
+        .setProtectedHeader({ alg: 'HS256' })
+        .setSubject('eve')
+        .setIssuer(ISSUER)
+        .setAudience(AUDIENCE)
+        .setExpirationTime('5m')
+        .sign(new TextEncoder().encode('k1')),
       garbage: 'not.a.jwt',
     };
     for (const [why, token] of Object.entries(bad)) {
       const r = await t.request('GET', '/api/v1/auth/me', { token });
       expect(r.status, why).toBe(401);
       expectError(r, 'AUTHENTICATION_REQUIRED');
-      expectError(await t.request('POST', '/api/v1/feature-flags', { token, body: { key: 'should-not-exist', type: 'boolean' } }), 'AUTHENTICATION_REQUIRED');
+      expectError(
+        await t.request('POST', '/api/v1/feature-flags', { token, body: { key: 'should-not-exist', type: 'boolean' } }),
+        'AUTHENTICATION_REQUIRED',
+      );
     }
     expectError(await t.request('GET', '/api/v1/feature-flags/should-not-exist', { token: t.adminToken }), 'RESOURCE_NOT_FOUND');
     const users = await t.request('GET', '/api/v1/users?limit=200', { token: t.adminToken });

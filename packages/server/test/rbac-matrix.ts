@@ -90,15 +90,21 @@ function resourceRows(resource: 'feature-flags' | 'segments'): Row[] {
   const base = `/api/v1/${resource}`;
   const isFlag = resource === 'feature-flags';
   const make = (env: MatrixEnv, ownerId: string) =>
-    isFlag ? ownedFlag(env.t.server.ctx, ownerId, { key: uniqueKey('rbac-flag'), name: 'before' }) : ownedSegment(env.t.server.ctx, ownerId, { key: uniqueKey('rbac-seg'), name: 'before' });
+    isFlag
+      ? ownedFlag(env.t.server.ctx, ownerId, { key: uniqueKey('rbac-flag'), name: 'before' })
+      : ownedSegment(env.t.server.ctx, ownerId, { key: uniqueKey('rbac-seg'), name: 'before' });
   const ownerOf = (env: MatrixEnv, actor: MatrixActor, whose: 'own' | 'other') => (whose === 'own' ? actor.ownerId : env.otherId);
   const update = (method: 'PATCH' | 'PUT', whose: 'own' | 'other', statuses: string): Row => ({
-    resource, action: `${method} ${whose}`, expect: statuses,
+    resource,
+    action: `${method} ${whose}`,
+    expect: statuses,
     async prepare(env, actor) {
       const row = await make(env, ownerOf(env, actor, whose));
       const body = method === 'PUT' ? (isFlag ? { type: 'boolean', name: 'after' } : { name: 'after' }) : { name: 'after' };
       return {
-        method, path: `${base}/${row.id}`, body,
+        method,
+        path: `${base}/${row.id}`,
+        body,
         async check(status) {
           const now = await asAdmin(env, 'GET', `${base}/${row.id}`);
           expect(now.body.data.attributes.name).toBe(status === 200 ? 'after' : 'before');
@@ -109,11 +115,14 @@ function resourceRows(resource: 'feature-flags' | 'segments'): Row[] {
     },
   });
   const remove = (whose: 'own' | 'other', statuses: string): Row => ({
-    resource, action: `DELETE ${whose}`, expect: statuses,
+    resource,
+    action: `DELETE ${whose}`,
+    expect: statuses,
     async prepare(env, actor) {
       const row = await make(env, ownerOf(env, actor, whose));
       return {
-        method: 'DELETE', path: `${base}/${row.key}`,
+        method: 'DELETE',
+        path: `${base}/${row.key}`,
         async check(status) {
           expect((await asAdmin(env, 'GET', `${base}/${row.id}`)).status).toBe(status === 204 ? 404 : 200);
         },
@@ -123,22 +132,32 @@ function resourceRows(resource: 'feature-flags' | 'segments'): Row[] {
   //                 anon  viewer exp  admin vKey eKey aKey aKeyE eKeyV server client
   return [
     {
-      resource, action: 'list', expect: '401 200 200 200 200 200 200 200 200 403 403',
-      async prepare() { return { method: 'GET', path: `${base}?limit=5` }; },
+      resource,
+      action: 'list',
+      expect: '401 200 200 200 200 200 200 200 200 403 403',
+      async prepare() {
+        return { method: 'GET', path: `${base}?limit=5` };
+      },
     },
     {
-      resource, action: 'get', expect: '401 200 200 200 200 200 200 200 200 403 403',
+      resource,
+      action: 'get',
+      expect: '401 200 200 200 200 200 200 200 200 403 403',
       async prepare(env) {
         const row = await make(env, env.otherId);
         return { method: 'GET', path: `${base}/${row.key}` };
       },
     },
     {
-      resource, action: 'create', expect: '401 403 201 201 403 201 201 201 403 403 403',
+      resource,
+      action: 'create',
+      expect: '401 403 201 201 403 201 201 201 403 403 403',
       async prepare(env, actor) {
         const key = uniqueKey('rbac-new');
         return {
-          method: 'POST', path: base, body: isFlag ? { key, type: 'boolean' } : { key },
+          method: 'POST',
+          path: base,
+          body: isFlag ? { key, type: 'boolean' } : { key },
           async check(status) {
             const now = await asAdmin(env, 'GET', `${base}/${key}`);
             expect(now.status).toBe(status === 201 ? 200 : 404);
@@ -160,10 +179,13 @@ function resourceRows(resource: 'feature-flags' | 'segments'): Row[] {
 const userRows: Row[] = [
   //                                     anon  viewer exp  admin vKey eKey aKey aKeyE eKeyV server client
   {
-    resource: 'users', action: 'list', expect: '401 200 200 200 200 200 200 200 200 403 403',
+    resource: 'users',
+    action: 'list',
+    expect: '401 200 200 200 200 200 200 200 200 403 403',
     async prepare(env, actor) {
       return {
-        method: 'GET', path: '/api/v1/users?limit=200',
+        method: 'GET',
+        path: '/api/v1/users?limit=200',
         async check(status) {
           if (status !== 200) return;
           const r = await env.t.request('GET', '/api/v1/users?limit=200', actor.auth);
@@ -176,29 +198,47 @@ const userRows: Row[] = [
     },
   },
   {
-    resource: 'users', action: 'get self', expect: '401 200 200 200 200 200 200 200 200 403 403',
-    async prepare(_env, actor) { return { method: 'GET', path: `/api/v1/users/${actor.ownerId}` }; },
+    resource: 'users',
+    action: 'get self',
+    expect: '401 200 200 200 200 200 200 200 200 403 403',
+    async prepare(_env, actor) {
+      return { method: 'GET', path: `/api/v1/users/${actor.ownerId}` };
+    },
   },
   {
-    resource: 'users', action: 'get other', expect: '401 403 403 200 403 403 200 403 403 403 403',
-    async prepare(env) { return { method: 'GET', path: `/api/v1/users/${env.otherId}` }; },
+    resource: 'users',
+    action: 'get other',
+    expect: '401 403 403 200 403 403 200 403 403 403 403',
+    async prepare(env) {
+      return { method: 'GET', path: `/api/v1/users/${env.otherId}` };
+    },
   },
   {
-    resource: 'users', action: 'create', expect: '401 403 403 201 403 403 201 403 403 403 403',
+    resource: 'users',
+    action: 'create',
+    expect: '401 403 403 201 403 403 201 403 403 403 403',
     async prepare(env) {
       const email = `${uniqueKey('rbac-user')}@test.local`;
       return {
-        method: 'POST', path: '/api/v1/users', body: { email, role: 'VIEWER', password: 'a-long-password' },
-        async check(status) { expect((await asAdmin(env, 'GET', `/api/v1/users/${email}`)).status).toBe(status === 201 ? 200 : 404); },
+        method: 'POST',
+        path: '/api/v1/users',
+        body: { email, role: 'VIEWER', password: 'a-long-password' },
+        async check(status) {
+          expect((await asAdmin(env, 'GET', `/api/v1/users/${email}`)).status).toBe(status === 201 ? 200 : 404);
+        },
       };
     },
   },
   {
-    resource: 'users', action: 'PATCH self', expect: '401 403 403 200 403 403 200 403 403 403 403',
+    resource: 'users',
+    action: 'PATCH self',
+    expect: '401 403 403 200 403 403 200 403 403 403 403',
     async prepare(env, actor) {
       const name = uniqueKey('self-name');
       return {
-        method: 'PATCH', path: `/api/v1/users/${actor.ownerId}`, body: { name },
+        method: 'PATCH',
+        path: `/api/v1/users/${actor.ownerId}`,
+        body: { name },
         async check(status, body) {
           // Cells run concurrently and two of them rename the ADMIN: trust the reply on success.
           if (status === 200) expect(body.data.attributes.name).toBe(name);
@@ -208,27 +248,48 @@ const userRows: Row[] = [
     },
   },
   {
-    resource: 'users', action: 'PATCH other', expect: '401 403 403 200 403 403 200 403 403 403 403',
+    resource: 'users',
+    action: 'PATCH other',
+    expect: '401 403 403 200 403 403 200 403 403 403 403',
     async prepare(env) {
       const victim = await insertUser(env.t.server.ctx, 'VIEWER');
       return {
-        method: 'PATCH', path: `/api/v1/users/${victim.id}`, body: { role: 'EXPERIMENTER' },
-        async check(status) { expect((await asAdmin(env, 'GET', `/api/v1/users/${victim.id}`)).body.data.attributes.role).toBe(status === 200 ? 'EXPERIMENTER' : 'VIEWER'); },
+        method: 'PATCH',
+        path: `/api/v1/users/${victim.id}`,
+        body: { role: 'EXPERIMENTER' },
+        async check(status) {
+          expect((await asAdmin(env, 'GET', `/api/v1/users/${victim.id}`)).body.data.attributes.role).toBe(
+            status === 200 ? 'EXPERIMENTER' : 'VIEWER',
+          );
+        },
       };
     },
   },
   {
     // There is no PUT on users: the route does not exist for anybody.
-    resource: 'users', action: 'PUT', expect: '404 404 404 404 404 404 404 404 404 404 404',
-    async prepare(env) { return { method: 'PUT', path: `/api/v1/users/${env.otherId}`, body: { email: 'x@test.local', role: 'ADMIN', password: 'a-long-password' } }; },
+    resource: 'users',
+    action: 'PUT',
+    expect: '404 404 404 404 404 404 404 404 404 404 404',
+    async prepare(env) {
+      return {
+        method: 'PUT',
+        path: `/api/v1/users/${env.otherId}`,
+        body: { email: 'x@test.local', role: 'ADMIN', password: 'a-long-password' },
+      };
+    },
   },
   {
-    resource: 'users', action: 'DELETE other', expect: '401 403 403 204 403 403 204 403 403 403 403',
+    resource: 'users',
+    action: 'DELETE other',
+    expect: '401 403 403 204 403 403 204 403 403 403 403',
     async prepare(env) {
       const victim = await insertUser(env.t.server.ctx, 'EXPERIMENTER');
       return {
-        method: 'DELETE', path: `/api/v1/users/${victim.id}`,
-        async check(status) { expect((await asAdmin(env, 'GET', `/api/v1/users/${victim.id}`)).status).toBe(status === 204 ? 404 : 200); },
+        method: 'DELETE',
+        path: `/api/v1/users/${victim.id}`,
+        async check(status) {
+          expect((await asAdmin(env, 'GET', `/api/v1/users/${victim.id}`)).status).toBe(status === 204 ? 404 : 200);
+        },
       };
     },
   },
@@ -237,15 +298,22 @@ const userRows: Row[] = [
 const keyRows: Row[] = [
   //                                        anon  viewer exp  admin vKey eKey aKey aKeyE eKeyV server client
   {
-    resource: 'api-keys', action: 'list', expect: '401 200 200 200 200 200 200 200 200 403 403',
-    async prepare() { return { method: 'GET', path: '/api/v1/api-keys?limit=5' }; },
+    resource: 'api-keys',
+    action: 'list',
+    expect: '401 200 200 200 200 200 200 200 200 403 403',
+    async prepare() {
+      return { method: 'GET', path: '/api/v1/api-keys?limit=5' };
+    },
   },
   {
-    resource: 'api-keys', action: 'get own', expect: '401 200 200 200 200 200 200 200 200 403 403',
+    resource: 'api-keys',
+    action: 'get own',
+    expect: '401 200 200 200 200 200 200 200 200 403 403',
     async prepare(env, actor) {
       const { row } = await insertApiKey(env.t.server.ctx, actor.ownerId, 'management', 'VIEWER');
       return {
-        method: 'GET', path: `/api/v1/api-keys/${row.id}`,
+        method: 'GET',
+        path: `/api/v1/api-keys/${row.id}`,
         async check(status) {
           if (status !== 200) return;
           const r = await env.t.request('GET', `/api/v1/api-keys/${row.id}`, actor.auth);
@@ -256,78 +324,121 @@ const keyRows: Row[] = [
     },
   },
   {
-    resource: 'api-keys', action: 'get other', expect: '401 403 403 200 403 403 200 403 403 403 403',
+    resource: 'api-keys',
+    action: 'get other',
+    expect: '401 403 403 200 403 403 200 403 403 403 403',
     async prepare(env) {
       const { row } = await insertApiKey(env.t.server.ctx, env.otherId, 'management', 'VIEWER');
       return { method: 'GET', path: `/api/v1/api-keys/${row.id}` };
     },
   },
   {
-    resource: 'api-keys', action: 'create management (own role)', expect: '401 201 201 201 201 201 201 201 201 403 403',
-    async prepare() { return { method: 'POST', path: '/api/v1/api-keys', body: { name: uniqueKey('rbac-key'), kind: 'management' } }; },
+    resource: 'api-keys',
+    action: 'create management (own role)',
+    expect: '401 201 201 201 201 201 201 201 201 403 403',
+    async prepare() {
+      return { method: 'POST', path: '/api/v1/api-keys', body: { name: uniqueKey('rbac-key'), kind: 'management' } };
+    },
   },
   {
-    resource: 'api-keys', action: 'create management VIEWER', expect: '401 201 201 201 201 201 201 201 201 403 403',
-    async prepare() { return { method: 'POST', path: '/api/v1/api-keys', body: { name: uniqueKey('rbac-key'), kind: 'management', role: 'VIEWER' } }; },
+    resource: 'api-keys',
+    action: 'create management VIEWER',
+    expect: '401 201 201 201 201 201 201 201 201 403 403',
+    async prepare() {
+      return { method: 'POST', path: '/api/v1/api-keys', body: { name: uniqueKey('rbac-key'), kind: 'management', role: 'VIEWER' } };
+    },
   },
   {
-    resource: 'api-keys', action: 'create management EXPERIMENTER', expect: '401 403 201 201 403 201 201 201 403 403 403',
-    async prepare() { return { method: 'POST', path: '/api/v1/api-keys', body: { name: uniqueKey('rbac-key'), kind: 'management', role: 'EXPERIMENTER' } }; },
+    resource: 'api-keys',
+    action: 'create management EXPERIMENTER',
+    expect: '401 403 201 201 403 201 201 201 403 403 403',
+    async prepare() {
+      return { method: 'POST', path: '/api/v1/api-keys', body: { name: uniqueKey('rbac-key'), kind: 'management', role: 'EXPERIMENTER' } };
+    },
   },
   {
-    resource: 'api-keys', action: 'create management ADMIN', expect: '401 403 403 201 403 403 201 403 403 403 403',
-    async prepare() { return { method: 'POST', path: '/api/v1/api-keys', body: { name: uniqueKey('rbac-key'), kind: 'management', role: 'ADMIN' } }; },
+    resource: 'api-keys',
+    action: 'create management ADMIN',
+    expect: '401 403 403 201 403 403 201 403 403 403 403',
+    async prepare() {
+      return { method: 'POST', path: '/api/v1/api-keys', body: { name: uniqueKey('rbac-key'), kind: 'management', role: 'ADMIN' } };
+    },
   },
   {
-    resource: 'api-keys', action: 'create server', expect: '401 403 403 201 403 403 201 403 403 403 403',
-    async prepare() { return { method: 'POST', path: '/api/v1/api-keys', body: { name: uniqueKey('rbac-key'), kind: 'server' } }; },
+    resource: 'api-keys',
+    action: 'create server',
+    expect: '401 403 403 201 403 403 201 403 403 403 403',
+    async prepare() {
+      return { method: 'POST', path: '/api/v1/api-keys', body: { name: uniqueKey('rbac-key'), kind: 'server' } };
+    },
   },
   {
-    resource: 'api-keys', action: 'create client', expect: '401 403 403 201 403 403 201 403 403 403 403',
-    async prepare() { return { method: 'POST', path: '/api/v1/api-keys', body: { name: uniqueKey('rbac-key'), kind: 'client' } }; },
+    resource: 'api-keys',
+    action: 'create client',
+    expect: '401 403 403 201 403 403 201 403 403 403 403',
+    async prepare() {
+      return { method: 'POST', path: '/api/v1/api-keys', body: { name: uniqueKey('rbac-key'), kind: 'client' } };
+    },
   },
   {
-    resource: 'api-keys', action: 'PATCH', expect: '404 404 404 404 404 404 404 404 404 404 404',
+    resource: 'api-keys',
+    action: 'PATCH',
+    expect: '404 404 404 404 404 404 404 404 404 404 404',
     async prepare(env, actor) {
       const { row } = await insertApiKey(env.t.server.ctx, actor.ownerId, 'management', 'VIEWER');
       return { method: 'PATCH', path: `/api/v1/api-keys/${row.id}`, body: { name: 'renamed' } };
     },
   },
   {
-    resource: 'api-keys', action: 'PUT', expect: '404 404 404 404 404 404 404 404 404 404 404',
+    resource: 'api-keys',
+    action: 'PUT',
+    expect: '404 404 404 404 404 404 404 404 404 404 404',
     async prepare(env, actor) {
       const { row } = await insertApiKey(env.t.server.ctx, actor.ownerId, 'management', 'VIEWER');
       return { method: 'PUT', path: `/api/v1/api-keys/${row.id}`, body: { name: 'renamed', kind: 'management' } };
     },
   },
   {
-    resource: 'api-keys', action: 'DELETE own management key', expect: '401 204 204 204 204 204 204 204 204 403 403',
+    resource: 'api-keys',
+    action: 'DELETE own management key',
+    expect: '401 204 204 204 204 204 204 204 204 403 403',
     async prepare(env, actor) {
       const { row, secret } = await insertApiKey(env.t.server.ctx, actor.ownerId, 'management', 'VIEWER');
       return {
-        method: 'DELETE', path: `/api/v1/api-keys/${row.id}`,
-        async check(status) { expect((await env.t.request('GET', '/api/v1/feature-flags', { apiKey: secret })).status).toBe(status === 204 ? 401 : 200); },
+        method: 'DELETE',
+        path: `/api/v1/api-keys/${row.id}`,
+        async check(status) {
+          expect((await env.t.request('GET', '/api/v1/feature-flags', { apiKey: secret })).status).toBe(status === 204 ? 401 : 200);
+        },
       };
     },
   },
   {
-    resource: 'api-keys', action: 'DELETE other\'s management key', expect: '401 403 403 204 403 403 204 403 403 403 403',
+    resource: 'api-keys',
+    action: "DELETE other's management key",
+    expect: '401 403 403 204 403 403 204 403 403 403 403',
     async prepare(env) {
       const { row, secret } = await insertApiKey(env.t.server.ctx, env.otherId, 'management', 'VIEWER');
       return {
-        method: 'DELETE', path: `/api/v1/api-keys/${row.id}`,
-        async check(status) { expect((await env.t.request('GET', '/api/v1/feature-flags', { apiKey: secret })).status).toBe(status === 204 ? 401 : 200); },
+        method: 'DELETE',
+        path: `/api/v1/api-keys/${row.id}`,
+        async check(status) {
+          expect((await env.t.request('GET', '/api/v1/feature-flags', { apiKey: secret })).status).toBe(status === 204 ? 401 : 200);
+        },
       };
     },
   },
   {
     // Server and client keys are an ADMIN's business, even when the caller (or a scoped key's
     // creator) is the one who created them: a read-only key must not be able to cut SDKs off.
-    resource: 'api-keys', action: 'DELETE own server key', expect: '401 403 403 204 403 403 204 403 403 403 403',
+    resource: 'api-keys',
+    action: 'DELETE own server key',
+    expect: '401 403 403 204 403 403 204 403 403 403 403',
     async prepare(env, actor) {
       const { row, secret } = await insertApiKey(env.t.server.ctx, actor.ownerId, 'server');
       return {
-        method: 'DELETE', path: `/api/v1/api-keys/${row.id}`,
+        method: 'DELETE',
+        path: `/api/v1/api-keys/${row.id}`,
         async check(status) {
           const r = await env.t.request('GET', '/api/v1/feature-flags/none/evaluate', { apiKey: secret });
           expect(r.status).toBe(status === 204 ? 401 : 404);
@@ -340,28 +451,46 @@ const keyRows: Row[] = [
 const auditRows: Row[] = [
   //                                         anon  viewer exp  admin vKey eKey aKey aKeyE eKeyV server client
   {
-    resource: 'audit-log', action: 'list', expect: '401 403 403 200 403 403 200 403 403 403 403',
-    async prepare() { return { method: 'GET', path: '/api/v1/audit-log?limit=5' }; },
+    resource: 'audit-log',
+    action: 'list',
+    expect: '401 403 403 200 403 403 200 403 403 403 403',
+    async prepare() {
+      return { method: 'GET', path: '/api/v1/audit-log?limit=5' };
+    },
   },
   // Append-only: no route reads one record by id or changes the log.
   ...(['GET', 'POST', 'PATCH', 'PUT', 'DELETE'] as const).map((method): Row => ({
-    resource: 'audit-log', action: `${method} one record`, expect: '404 404 404 404 404 404 404 404 404 404 404',
-    async prepare() { return { method, path: '/api/v1/audit-log/1', ...(method === 'GET' || method === 'DELETE' ? {} : { body: { action: 'forged' } }) }; },
+    resource: 'audit-log',
+    action: `${method} one record`,
+    expect: '404 404 404 404 404 404 404 404 404 404 404',
+    async prepare() {
+      return { method, path: '/api/v1/audit-log/1', ...(method === 'GET' || method === 'DELETE' ? {} : { body: { action: 'forged' } }) };
+    },
   })),
   {
-    resource: 'audit-log', action: 'POST collection', expect: '404 404 404 404 404 404 404 404 404 404 404',
-    async prepare() { return { method: 'POST', path: '/api/v1/audit-log', body: { action: 'forged' } }; },
+    resource: 'audit-log',
+    action: 'POST collection',
+    expect: '404 404 404 404 404 404 404 404 404 404 404',
+    async prepare() {
+      return { method: 'POST', path: '/api/v1/audit-log', body: { action: 'forged' } };
+    },
   },
   {
-    resource: 'audit-log', action: 'DELETE collection', expect: '404 404 404 404 404 404 404 404 404 404 404',
-    async prepare() { return { method: 'DELETE', path: '/api/v1/audit-log' }; },
+    resource: 'audit-log',
+    action: 'DELETE collection',
+    expect: '404 404 404 404 404 404 404 404 404 404 404',
+    async prepare() {
+      return { method: 'DELETE', path: '/api/v1/audit-log' };
+    },
   },
 ];
 
 const evaluateRows: Row[] = [
   //                                                anon  viewer exp  admin vKey eKey aKey aKeyE eKeyV server client
   {
-    resource: 'feature-flags', action: 'evaluate (SDK keys too)', expect: '401 200 200 200 200 200 200 200 200 200 200',
+    resource: 'feature-flags',
+    action: 'evaluate (SDK keys too)',
+    expect: '401 200 200 200 200 200 200 200 200 200 200',
     async prepare(env) {
       const row = await ownedFlag(env.t.server.ctx, env.otherId, { key: uniqueKey('rbac-eval'), enabled: true });
       return { method: 'GET', path: `/api/v1/feature-flags/${row.key}/evaluate?user_id=u1` };
@@ -370,15 +499,25 @@ const evaluateRows: Row[] = [
 ];
 
 /** Every row of the matrix. */
-export const ROWS: Row[] = [...resourceRows('feature-flags'), ...evaluateRows, ...resourceRows('segments'), ...userRows, ...keyRows, ...auditRows];
+export const ROWS: Row[] = [
+  ...resourceRows('feature-flags'),
+  ...evaluateRows,
+  ...resourceRows('segments'),
+  ...userRows,
+  ...keyRows,
+  ...auditRows,
+];
 
 /** Flattens the rows into one case per (row, actor) with its expected status. */
 export function cells(): { row: Row; actor: ActorName; status: number; label: string }[] {
   const out: { row: Row; actor: ActorName; status: number; label: string }[] = [];
   for (const row of ROWS) {
     const statuses = row.expect.trim().split(/\s+/).map(Number);
-    if (statuses.length !== ACTORS.length) throw new Error(`row ${row.resource} ${row.action} has ${statuses.length} statuses, expected ${ACTORS.length}`);
-    ACTORS.forEach((actor, i) => out.push({ row, actor, status: statuses[i]!, label: `${row.resource} | ${row.action} | ${actor} -> ${statuses[i]}` }));
+    if (statuses.length !== ACTORS.length)
+      throw new Error(`row ${row.resource} ${row.action} has ${statuses.length} statuses, expected ${ACTORS.length}`);
+    ACTORS.forEach((actor, i) =>
+      out.push({ row, actor, status: statuses[i]!, label: `${row.resource} | ${row.action} | ${actor} -> ${statuses[i]}` }),
+    );
   }
   return out;
 }

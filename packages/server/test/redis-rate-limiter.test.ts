@@ -10,7 +10,13 @@ const silent = pino({ level: 'silent' });
 
 /** An ioredis client configured like the server's command connection. */
 function client(url: string): Redis {
-  return new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 1, enableOfflineQueue: false, commandTimeout: 500, retryStrategy: (n) => Math.min(n * 100, 300) });
+  return new Redis(url, {
+    lazyConnect: false,
+    maxRetriesPerRequest: 1,
+    enableOfflineQueue: false,
+    commandTimeout: 500,
+    retryStrategy: (n) => Math.min(n * 100, 300),
+  });
 }
 
 async function ready(r: Redis, timeoutMs = 5000): Promise<void> {

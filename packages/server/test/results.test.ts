@@ -4,14 +4,27 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from './helpers';
 import { prng } from '../src/services/prng';
 
-
 const experiment = (key: string) => ({
-  key, name: key, variants: [{ key: 'control', weight: 50 }, { key: 'treatment', weight: 50 }],
-  metrics: [{ key: 'purchase', type: 'conversion' }, { key: 'revenue', type: 'mean' }], primary_metric: 'purchase',
+  key,
+  name: key,
+  variants: [
+    { key: 'control', weight: 50 },
+    { key: 'treatment', weight: 50 },
+  ],
+  metrics: [
+    { key: 'purchase', type: 'conversion' },
+    { key: 'revenue', type: 'mean' },
+  ],
+  primary_metric: 'purchase',
   guardrails: [{ metric: 'errors', max_relative_increase: 0.1 }],
 });
 
-interface Sim { units: number; rate: Record<string, number>; dropTreatmentExposures?: number; seed: number }
+interface Sim {
+  units: number;
+  rate: Record<string, number>;
+  dropTreatmentExposures?: number;
+  seed: number;
+}
 
 /** Enrolls units the way an SDK does (core evaluation of the served config), then sends exposures and purchases. */
 async function simulate(t: TestServer, key: string, sim: Sim): Promise<{ exposed: Record<string, number> }> {
@@ -63,7 +76,15 @@ describe('experiment results', () => {
     const { exposed } = await simulate(t, key, { units: 8000, rate: { control: 0.1, treatment: 0.15 }, seed: 7 });
     // A unit seen in both variants is excluded and reported.
     const first = `${key}-u0`;
-    await t.request('POST', '/sdk/v1/events', { apiKey: t.serverKey, body: { events: [{ id: randomUUID(), type: 'exposure', key, experiment: key, variant: 'control', unit_id: first, timestamp: Date.now() }, { id: randomUUID(), type: 'exposure', key, experiment: key, variant: 'treatment', unit_id: first, timestamp: Date.now() }] } });
+    await t.request('POST', '/sdk/v1/events', {
+      apiKey: t.serverKey,
+      body: {
+        events: [
+          { id: randomUUID(), type: 'exposure', key, experiment: key, variant: 'control', unit_id: first, timestamp: Date.now() },
+          { id: randomUUID(), type: 'exposure', key, experiment: key, variant: 'treatment', unit_id: first, timestamp: Date.now() },
+        ],
+      },
+    });
     const r = await t.request('GET', `/api/v1/experiments/${key}/results`, { token: t.adminToken });
     expect(r.status).toBe(200);
     const data = r.body.data;
@@ -110,7 +131,14 @@ describe('experiment results', () => {
     const key = 'checkout-lift';
     const before = await t.request('GET', `/api/v1/experiments/${key}/results`, { token: viewer.token });
     expect(before.status).toBe(200);
-    await t.request('POST', '/sdk/v1/events', { apiKey: t.serverKey, body: { events: [{ id: randomUUID(), type: 'exposure', key, experiment: key, variant: 'control', unit_id: 'late-unit', timestamp: Date.now() }] } });
+    await t.request('POST', '/sdk/v1/events', {
+      apiKey: t.serverKey,
+      body: {
+        events: [
+          { id: randomUUID(), type: 'exposure', key, experiment: key, variant: 'control', unit_id: 'late-unit', timestamp: Date.now() },
+        ],
+      },
+    });
     const after = await t.request('GET', `/api/v1/experiments/${key}/results`, { token: viewer.token });
     expect(after.body.data.variants[0].units).toBe(before.body.data.variants[0].units + 1);
     expect((await t.request('GET', '/api/v1/experiments/nope/results', { token: viewer.token })).status).toBe(404);

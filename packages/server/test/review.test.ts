@@ -7,13 +7,21 @@ import { startTestServer, type TestServer } from './helpers';
 
 describe('request bodies', () => {
   let t: TestServer;
-  beforeAll(async () => { t = await startTestServer(); });
-  afterAll(async () => { await t.stop(); });
+  beforeAll(async () => {
+    t = await startTestServer();
+  });
+  afterAll(async () => {
+    await t.stop();
+  });
 
   it('deeply nested condition is a 400, not a 500', async () => {
     const depth = 50_000;
     const raw = `{"key":"deep","type":"boolean","rules":[{"id":"r","serve":{"variant":"on"},"when":${'{"not":'.repeat(depth)}{"attr":"a","op":"exists","values":[]}${'}'.repeat(depth)}}]}`;
-    const r = await t.request('POST', '/api/v1/feature-flags', { token: t.adminToken, raw, headers: { 'content-type': 'application/json' } });
+    const r = await t.request('POST', '/api/v1/feature-flags', {
+      token: t.adminToken,
+      raw,
+      headers: { 'content-type': 'application/json' },
+    });
     expect(r.status).toBe(400);
   });
 
@@ -34,14 +42,22 @@ describe('request bodies', () => {
   it('deeply nested flag variant value is a 400, not a 500', async () => {
     const depth = 100_000;
     const raw = `{"key":"deepjson","type":"json","variants":[{"key":"a","value":${'['.repeat(depth)}${']'.repeat(depth)}}]}`;
-    const r = await t.request('POST', '/api/v1/feature-flags', { token: t.adminToken, raw, headers: { 'content-type': 'application/json' } });
+    const r = await t.request('POST', '/api/v1/feature-flags', {
+      token: t.adminToken,
+      raw,
+      headers: { 'content-type': 'application/json' },
+    });
     expect(r.status).toBe(400);
   });
 
   it('deeply nested OFREP context is a 400, not a 500', async () => {
     const depth = 100_000;
     const raw = `{"context":{"targetingKey":"u","x":${'['.repeat(depth)}${']'.repeat(depth)}}}`;
-    const r = await t.request('POST', '/ofrep/v1/evaluate/flags', { apiKey: t.clientKey, raw, headers: { 'content-type': 'application/json' } });
+    const r = await t.request('POST', '/ofrep/v1/evaluate/flags', {
+      apiKey: t.clientKey,
+      raw,
+      headers: { 'content-type': 'application/json' },
+    });
     expect(r.status).toBe(400);
   });
 });
@@ -52,7 +68,15 @@ describe('SSE streams', () => {
     try {
       const hub = t.server.ctx.hub;
       // The client hung up while the request was authenticated: 'close' has already fired.
-      const res = Object.assign(new EventEmitter(), { destroyed: true, writableEnded: false, writableLength: 0, socket: null, write: () => true, end: () => undefined, destroy: () => undefined });
+      const res = Object.assign(new EventEmitter(), {
+        destroyed: true,
+        writableEnded: false,
+        writableLength: 0,
+        socket: null,
+        write: () => true,
+        end: () => undefined,
+        destroy: () => undefined,
+      });
       hub.openConfigStream(res as unknown as ServerResponse, null);
       hub.openRemoteStream(res as unknown as ServerResponse, { key: 'u1' });
       expect(hub.size).toBe(0);
@@ -66,20 +90,43 @@ describe('scheduler', () => {
   it('a scheduled start that fails is not retried in a tight loop', async () => {
     let now = Date.parse('2030-01-01T00:00:00Z');
     const lines: string[] = [];
-    const logger = pino({ level: 'error' }, { write: (s: string) => { lines.push(s); } });
+    const logger = pino(
+      { level: 'error' },
+      {
+        write: (s: string) => {
+          lines.push(s);
+        },
+      },
+    );
     const t = await startTestServer({ now: () => now, logger });
     try {
       const seg = await t.request('POST', '/api/v1/segments', { token: t.adminToken, body: { key: 'doomed-seg', included: ['u1'] } });
       expect(seg.status).toBe(201);
       const exp = await t.request('POST', '/api/v1/experiments', {
         token: t.adminToken,
-        body: { key: 'doomed', variants: [{ key: 'control', weight: 50 }, { key: 'treatment', weight: 50 }], targeting: { segment: 'doomed-seg' }, schedule: { start_at: '2030-01-02T00:00:00Z' } },
+        body: {
+          key: 'doomed',
+          variants: [
+            { key: 'control', weight: 50 },
+            { key: 'treatment', weight: 50 },
+          ],
+          targeting: { segment: 'doomed-seg' },
+          schedule: { start_at: '2030-01-02T00:00:00Z' },
+        },
       });
       expect(exp.status).toBe(201);
       // The segment goes behind the API's back (as in a database from before DRAFT references were checked).
       await commitMutation(t.server.ctx, SYSTEM_ORIGIN, {
-        writes: [{ table: 'resources', action: 'delete', id: seg.body.data.id }], patch: { segments: { 'doomed-seg': null } },
-        audit: { action: 'segment.delete', resourceType: 'segment', resourceId: seg.body.data.id, resourceKey: 'doomed-seg', before: null, after: null },
+        writes: [{ table: 'resources', action: 'delete', id: seg.body.data.id }],
+        patch: { segments: { 'doomed-seg': null } },
+        audit: {
+          action: 'segment.delete',
+          resourceType: 'segment',
+          resourceId: seg.body.data.id,
+          resourceKey: 'doomed-seg',
+          before: null,
+          after: null,
+        },
       });
       now = Date.parse('2030-01-02T00:00:01Z');
       await t.server.jobs.scheduler.tick();
@@ -99,13 +146,28 @@ describe('scheduler', () => {
 
 describe('references of DRAFT experiments', () => {
   let t: TestServer;
-  beforeAll(async () => { t = await startTestServer(); });
-  afterAll(async () => { await t.stop(); });
-  const draft = (key: string, segment: string) => ({ key, variants: [{ key: 'control', weight: 50 }, { key: 'treatment', weight: 50 }], targeting: { segment } });
+  beforeAll(async () => {
+    t = await startTestServer();
+  });
+  afterAll(async () => {
+    await t.stop();
+  });
+  const draft = (key: string, segment: string) => ({
+    key,
+    variants: [
+      { key: 'control', weight: 50 },
+      { key: 'treatment', weight: 50 },
+    ],
+    targeting: { segment },
+  });
 
   it('a segment a DRAFT experiment targets cannot be deleted (409), so the experiment can still start', async () => {
-    expect((await t.request('POST', '/api/v1/segments', { token: t.adminToken, body: { key: 'draft-seg', included: ['u1'] } })).status).toBe(201);
-    expect((await t.request('POST', '/api/v1/experiments', { token: t.adminToken, body: draft('draft-exp', 'draft-seg') })).status).toBe(201);
+    expect(
+      (await t.request('POST', '/api/v1/segments', { token: t.adminToken, body: { key: 'draft-seg', included: ['u1'] } })).status,
+    ).toBe(201);
+    expect((await t.request('POST', '/api/v1/experiments', { token: t.adminToken, body: draft('draft-exp', 'draft-seg') })).status).toBe(
+      201,
+    );
     const del = await t.request('DELETE', '/api/v1/segments/draft-seg', { token: t.adminToken });
     expect(del.status).toBe(409);
     expect(del.body.error.code).toBe('CONFLICT');
@@ -126,7 +188,14 @@ describe('review follow-ups', () => {
     try {
       await t.request('POST', '/api/v1/experiments', {
         token: t.adminToken,
-        body: { key: 'missed-window', variants: [{ key: 'control', weight: 50 }, { key: 'b', weight: 50 }], schedule: { start_at: '2031-01-02T00:00:00Z', end_at: '2031-01-03T00:00:00Z' } },
+        body: {
+          key: 'missed-window',
+          variants: [
+            { key: 'control', weight: 50 },
+            { key: 'b', weight: 50 },
+          ],
+          schedule: { start_at: '2031-01-02T00:00:00Z', end_at: '2031-01-03T00:00:00Z' },
+        },
       });
       now = Date.parse('2031-01-04T00:00:00Z');
       await t.server.jobs.scheduler.tick();
@@ -140,8 +209,14 @@ describe('review follow-ups', () => {
   it('lets a key capped below another key’s role not revoke it', async () => {
     const t = await startTestServer();
     try {
-      const admin = await t.request('POST', '/api/v1/api-keys', { token: t.adminToken, body: { name: 'admin mgmt', kind: 'management', role: 'ADMIN' } });
-      const viewerKey = await t.request('POST', '/api/v1/api-keys', { token: t.adminToken, body: { name: 'read only', kind: 'management', role: 'VIEWER' } });
+      const admin = await t.request('POST', '/api/v1/api-keys', {
+        token: t.adminToken,
+        body: { name: 'admin mgmt', kind: 'management', role: 'ADMIN' },
+      });
+      const viewerKey = await t.request('POST', '/api/v1/api-keys', {
+        token: t.adminToken,
+        body: { name: 'read only', kind: 'management', role: 'VIEWER' },
+      });
       const r = await t.request('DELETE', `/api/v1/api-keys/${admin.body.data.id}`, { apiKey: viewerKey.body.data.attributes.key });
       expect(r.status).toBe(403);
       expect((await t.request('GET', '/api/v1/auth/me', { apiKey: admin.body.data.attributes.key })).status).toBe(200);
@@ -154,11 +229,26 @@ describe('review follow-ups', () => {
   it('answers a VIEWER editing a running experiment with 403, and keeps checking guardrails past a failing experiment', async () => {
     const t = await startTestServer();
     try {
-      const body = (key: string) => ({ key, variants: [{ key: 'control', weight: 50 }, { key: 'b', weight: 50 }], guardrails: [{ metric: 'errors', max_relative_increase: 0.1 }] });
+      const body = (key: string) => ({
+        key,
+        variants: [
+          { key: 'control', weight: 50 },
+          { key: 'b', weight: 50 },
+        ],
+        guardrails: [{ metric: 'errors', max_relative_increase: 0.1 }],
+      });
       await t.request('POST', '/api/v1/experiments', { token: t.adminToken, body: body('live-exp') });
       await t.request('POST', '/api/v1/experiments/live-exp/start', { token: t.adminToken });
       const viewer = await t.user('VIEWER');
-      const r = await t.request('PATCH', '/api/v1/experiments/live-exp', { token: viewer.token, body: { variants: [{ key: 'control', weight: 10 }, { key: 'b', weight: 90 }] } });
+      const r = await t.request('PATCH', '/api/v1/experiments/live-exp', {
+        token: viewer.token,
+        body: {
+          variants: [
+            { key: 'control', weight: 10 },
+            { key: 'b', weight: 90 },
+          ],
+        },
+      });
       expect(r.status).toBe(403);
       const results = (t.server.jobs.safety as unknown as { results: { compute: (...a: unknown[]) => Promise<unknown> } }).results;
       const original = results.compute.bind(results);

@@ -72,10 +72,14 @@ describe('SDK config and stream endpoints', () => {
     await t.request('POST', '/api/v1/feature-flags', { token: t.adminToken, body: flag('replay-2') });
     const c = await sse('/sdk/v1/stream', { 'x-api-key': t.serverKey, 'last-event-id': String(v0) });
     await c.until(() => c.events.length >= 2);
-    expect(c.events.map((e) => [e.event, Number(e.id)])).toEqual([['patch', v0 + 1], ['patch', v0 + 2]]);
+    expect(c.events.map((e) => [e.event, Number(e.id)])).toEqual([
+      ['patch', v0 + 1],
+      ['patch', v0 + 2],
+    ]);
     expect(c.events[1]!.data.flags['replay-2'].key).toBe('replay-2');
     // The ring holds 3 patches: four more changes push v0's successors out.
-    for (let i = 0; i < 4; i++) await t.request('PATCH', '/api/v1/feature-flags/replay-1', { token: t.adminToken, body: { name: `n${i}` } });
+    for (let i = 0; i < 4; i++)
+      await t.request('PATCH', '/api/v1/feature-flags/replay-1', { token: t.adminToken, body: { name: `n${i}` } });
     const late = await sse(`/sdk/v1/stream?key=${t.serverKey}`, { 'last-event-id': String(v0) });
     await late.until(() => late.events.length >= 1);
     expect(late.events[0]!.event).toBe('put');
@@ -89,7 +93,13 @@ describe('SDK config and stream endpoints', () => {
     await t.request('POST', '/api/v1/segments', { token: t.adminToken, body: { key: 'vip', included: ['secret-user-list-entry'] } });
     await t.request('POST', '/api/v1/feature-flags', {
       token: t.adminToken,
-      body: flag('remote-1', { rules: [{ id: 'de', when: { attr: 'country', op: 'eq', values: ['DE'] }, serve: { variant: 'on' } }, { id: 'vip', when: { segment: 'vip' }, serve: { variant: 'on' } }], default_serve: { variant: 'off' } }),
+      body: flag('remote-1', {
+        rules: [
+          { id: 'de', when: { attr: 'country', op: 'eq', values: ['DE'] }, serve: { variant: 'on' } },
+          { id: 'vip', when: { segment: 'vip' }, serve: { variant: 'on' } },
+        ],
+        default_serve: { variant: 'off' },
+      }),
     });
     const ctx = Buffer.from(JSON.stringify({ key: 'u-remote', country: 'DE' })).toString('base64url');
     const c = await sse(`/sdk/v1/stream?key=${t.clientKey}&context=${ctx}`);
@@ -100,7 +110,10 @@ describe('SDK config and stream endpoints', () => {
     await c.until(() => c.events.some((e) => e.event === 'patch'));
     const patch = c.events.find((e) => e.event === 'patch')!;
     expect(patch.data.flags).toEqual({ 'remote-1': { value: false, variant: 'off', reason: 'DISABLED' } });
-    const evaluated = await t.request('POST', '/sdk/v1/evaluate', { apiKey: t.clientKey, body: { context: { key: 'u-remote', country: 'DE' } } });
+    const evaluated = await t.request('POST', '/sdk/v1/evaluate', {
+      apiKey: t.clientKey,
+      body: { context: { key: 'u-remote', country: 'DE' } },
+    });
     expect(evaluated.status).toBe(200);
     expect(evaluated.body.data.flags['remote-1'].reason).toBe('DISABLED');
     const wire = JSON.stringify([c.events, evaluated.body]);
@@ -130,7 +143,10 @@ describe('SDK config and stream endpoints', () => {
       // ~12 MB of patches: more than the kernel's socket buffers can hide from the server.
       const included = Array.from({ length: 25_000 }, (_, j) => `unit-${j}`);
       for (let i = 0; i < 40; i++) {
-        const r = await slowServer.request('POST', '/api/v1/segments', { token: slowServer.adminToken, body: { key: `seg-${i}`, included } });
+        const r = await slowServer.request('POST', '/api/v1/segments', {
+          token: slowServer.adminToken,
+          body: { key: `seg-${i}`, included },
+        });
         expect(r.status).toBe(201);
       }
       await healthy.until(() => healthy.events.filter((e) => e.event === 'patch').length >= 40, 20_000);
@@ -150,15 +166,29 @@ describe('remote evaluation details', () => {
     try {
       await t.request('POST', '/api/v1/experiments', {
         token: t.adminToken,
-        body: { key: 'by-company', bucket_by: 'company_id', variants: [{ key: 'control', weight: 50 }, { key: 'b', weight: 50 }] },
+        body: {
+          key: 'by-company',
+          bucket_by: 'company_id',
+          variants: [
+            { key: 'control', weight: 50 },
+            { key: 'b', weight: 50 },
+          ],
+        },
       });
       await t.request('POST', '/api/v1/experiments/by-company/start', { token: t.adminToken });
-      const r = await t.request('POST', '/sdk/v1/evaluate', { apiKey: t.clientKey, body: { context: { key: 'user-9', company_id: 'acme' } } });
+      const r = await t.request('POST', '/sdk/v1/evaluate', {
+        apiKey: t.clientKey,
+        body: { context: { key: 'user-9', company_id: 'acme' } },
+      });
       expect(r.body.data.flags['by-company']).toMatchObject({ reason: 'SPLIT', in_experiment: true, unit_id: 'acme' });
       const none = await t.request('POST', '/sdk/v1/evaluate', { apiKey: t.clientKey, body: { context: { key: null } } });
       expect(none.status).toBe(200);
       expect(none.body.data.flags['by-company']).toEqual({ value: null, variant: null, reason: 'DEFAULT', in_experiment: false });
-      const proto = await t.request('POST', '/sdk/v1/evaluate', { apiKey: t.clientKey, raw: '{"context": {"key": "u", "__proto__": {"x": 1}}}', headers: { 'content-type': 'application/json' } });
+      const proto = await t.request('POST', '/sdk/v1/evaluate', {
+        apiKey: t.clientKey,
+        raw: '{"context": {"key": "u", "__proto__": {"x": 1}}}',
+        headers: { 'content-type': 'application/json' },
+      });
       expect(proto.status).toBe(200);
       expect((await t.request('POST', '/sdk/v1/evaluate', { apiKey: t.clientKey, body: { context: [] } })).status).toBe(400);
     } finally {
@@ -169,7 +199,8 @@ describe('remote evaluation details', () => {
   it('rate-limits a client key per visitor, so one visitor cannot exhaust it for all', async () => {
     const t = await startTestServer({ apiRateBurst: 3, apiRatePerSecond: 0.001, trustProxy: true });
     try {
-      const ask = (ip: string) => t.request('POST', '/sdk/v1/evaluate', { apiKey: t.clientKey, headers: { 'x-forwarded-for': ip }, body: { context: { key: 'u' } } });
+      const ask = (ip: string) =>
+        t.request('POST', '/sdk/v1/evaluate', { apiKey: t.clientKey, headers: { 'x-forwarded-for': ip }, body: { context: { key: 'u' } } });
       for (let i = 0; i < 3; i++) expect((await ask('203.0.113.1')).status).toBe(200);
       expect((await ask('203.0.113.1')).status).toBe(429);
       expect((await ask('203.0.113.2')).status).toBe(200);

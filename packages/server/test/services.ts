@@ -34,7 +34,9 @@ function which(bin: string): string | null {
 function postgresBinDir(): string {
   const root = '/usr/lib/postgresql';
   if (existsSync(root)) {
-    const versions = readdirSync(root).filter((v) => existsSync(join(root, v, 'bin', 'initdb'))).sort((a, b) => Number(b) - Number(a));
+    const versions = readdirSync(root)
+      .filter((v) => existsSync(join(root, v, 'bin', 'initdb')))
+      .sort((a, b) => Number(b) - Number(a));
     if (versions[0] !== undefined) return join(root, versions[0], 'bin');
   }
   const initdb = which('initdb');
@@ -47,7 +49,8 @@ function postgresBinDir(): string {
 
 function redisServerBin(): string {
   const bin = which('redis-server') ?? (existsSync('/usr/bin/redis-server') ? '/usr/bin/redis-server' : null);
-  if (bin === null) throw new Error("redis-server not found on PATH: install the Debian package 'redis-server' (apt-get install redis-server).");
+  if (bin === null)
+    throw new Error("redis-server not found on PATH: install the Debian package 'redis-server' (apt-get install redis-server).");
   return bin;
 }
 
@@ -59,20 +62,29 @@ function postgresUser(): { uid: number; gid: number } | null {
     const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }).trim());
     return { uid, gid };
   } catch {
-    throw new Error("running as root but there is no 'postgres' OS user to run PostgreSQL as: install the Debian package 'postgresql' (it creates the user).");
+    throw new Error(
+      "running as root but there is no 'postgres' OS user to run PostgreSQL as: install the Debian package 'postgresql' (it creates the user).",
+    );
   }
 }
 
 function waitForExit(child: ChildProcess, timeoutMs: number): Promise<void> {
   if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
-    const t = setTimeout(() => { child.kill('SIGKILL'); }, timeoutMs);
-    child.once('exit', () => { clearTimeout(t); resolve(); });
+    const t = setTimeout(() => {
+      child.kill('SIGKILL');
+    }, timeoutMs);
+    child.once('exit', () => {
+      clearTimeout(t);
+      resolve();
+    });
   });
 }
 
 const running = new Set<ChildProcess>();
-process.once('exit', () => { for (const c of running) c.kill('SIGKILL'); });
+process.once('exit', () => {
+  for (const c of running) c.kill('SIGKILL');
+});
 
 function track(child: ChildProcess): ChildProcess {
   running.add(child);
@@ -99,23 +111,54 @@ export async function startPostgres(): Promise<TestPostgres> {
   const data = join(dir, 'data');
   const sock = join(dir, 'sock');
   mkdirSync(sock);
-  if (user !== null) { chownSync(dir, user.uid, user.gid); chownSync(sock, user.uid, user.gid); }
+  if (user !== null) {
+    chownSync(dir, user.uid, user.gid);
+    chownSync(sock, user.uid, user.gid);
+  }
   const asUser = user === null ? {} : { uid: user.uid, gid: user.gid };
   const env = { ...process.env, LC_ALL: 'C', LANG: 'C' };
   try {
-    execFileSync(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync'], { ...asUser, env, stdio: 'pipe' });
+    execFileSync(join(bin, 'initdb'), ['-D', data, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync'], {
+      ...asUser,
+      env,
+      stdio: 'pipe',
+    });
   } catch (e) {
     rmSync(dir, { recursive: true, force: true });
     const err = e as { stderr?: Buffer; message: string };
     throw new Error(`initdb failed: ${err.stderr?.toString() ?? err.message}`);
   }
   const port = await freePort();
-  const child = track(spawn(join(bin, 'postgres'), [
-    '-D', data, '-p', String(port), '-k', sock, '-c', 'listen_addresses=127.0.0.1', '-c', 'fsync=off', '-c', 'synchronous_commit=off',
-    '-c', 'full_page_writes=off', '-c', 'max_connections=200', '-c', 'shared_buffers=32MB',
-  ], { ...asUser, env, stdio: ['ignore', 'ignore', 'pipe'] }));
+  const child = track(
+    spawn(
+      join(bin, 'postgres'),
+      [
+        '-D',
+        data,
+        '-p',
+        String(port),
+        '-k',
+        sock,
+        '-c',
+        'listen_addresses=127.0.0.1',
+        '-c',
+        'fsync=off',
+        '-c',
+        'synchronous_commit=off',
+        '-c',
+        'full_page_writes=off',
+        '-c',
+        'max_connections=200',
+        '-c',
+        'shared_buffers=32MB',
+      ],
+      { ...asUser, env, stdio: ['ignore', 'ignore', 'pipe'] },
+    ),
+  );
   let log = '';
-  child.stderr!.on('data', (d: Buffer) => { log = (log + d.toString()).slice(-8000); });
+  child.stderr!.on('data', (d: Buffer) => {
+    log = (log + d.toString()).slice(-8000);
+  });
   const adminUrl = `postgres://postgres@127.0.0.1:${port}/postgres`;
   const deadline = Date.now() + 30_000;
   for (;;) {
@@ -175,9 +218,18 @@ function ping(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = connect(port, '127.0.0.1');
     let buf = '';
-    s.setTimeout(500, () => { s.destroy(); resolve(false); });
+    s.setTimeout(500, () => {
+      s.destroy();
+      resolve(false);
+    });
     s.on('connect', () => s.write('PING\r\n'));
-    s.on('data', (d) => { buf += d.toString(); if (buf.includes('\r\n')) { s.destroy(); resolve(buf.startsWith('+PONG')); } });
+    s.on('data', (d) => {
+      buf += d.toString();
+      if (buf.includes('\r\n')) {
+        s.destroy();
+        resolve(buf.startsWith('+PONG'));
+      }
+    });
     s.on('error', () => resolve(false));
   });
 }
@@ -190,13 +242,24 @@ export async function startRedis(): Promise<TestRedis> {
   let log = '';
   const start = async () => {
     if (child !== null) return;
-    const c = track(spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] }));
+    const c = track(
+      spawn(bin, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      }),
+    );
     child = c;
-    c.stdout!.on('data', (d: Buffer) => { log = (log + d.toString()).slice(-4000); });
-    c.stderr!.on('data', (d: Buffer) => { log = (log + d.toString()).slice(-4000); });
+    c.stdout!.on('data', (d: Buffer) => {
+      log = (log + d.toString()).slice(-4000);
+    });
+    c.stderr!.on('data', (d: Buffer) => {
+      log = (log + d.toString()).slice(-4000);
+    });
     const deadline = Date.now() + 10_000;
     while (!(await ping(port))) {
-      if (c.exitCode !== null) { child = null; throw new Error(`redis-server exited with ${c.exitCode}: ${log}`); }
+      if (c.exitCode !== null) {
+        child = null;
+        throw new Error(`redis-server exited with ${c.exitCode}: ${log}`);
+      }
       if (Date.now() > deadline) throw new Error(`redis-server did not answer PING in 10 s: ${log}`);
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -205,7 +268,9 @@ export async function startRedis(): Promise<TestRedis> {
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
-    get running() { return child !== null; },
+    get running() {
+      return child !== null;
+    },
     async stop() {
       const c = child;
       if (c === null) return;

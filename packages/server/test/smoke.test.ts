@@ -27,7 +27,10 @@ describe('server smoke', () => {
     walk(openapi.body);
     expect(refs.length).toBeGreaterThan(5);
     for (const ref of refs) {
-      const target = ref.replace(/^#\//, '').split('/').reduce<any>((node, part) => node?.[part], openapi.body);
+      const target = ref
+        .replace(/^#\//, '')
+        .split('/')
+        .reduce<any>((node, part) => node?.[part], openapi.body);
       expect(target, ref).toBeDefined();
     }
     await t.request('GET', '/api/v1/feature-flags/x', { token: t.adminToken });
@@ -39,7 +42,13 @@ describe('server smoke', () => {
   it('creates a flag and evaluates it on the server', async () => {
     const created = await t.request('POST', '/api/v1/feature-flags', {
       token: t.adminToken,
-      body: { key: 'smoke-flag', type: 'boolean', enabled: true, rules: [{ id: 'us', when: { attr: 'country', op: 'eq', values: ['US'] }, serve: { variant: 'on' } }], default_serve: { variant: 'off' } },
+      body: {
+        key: 'smoke-flag',
+        type: 'boolean',
+        enabled: true,
+        rules: [{ id: 'us', when: { attr: 'country', op: 'eq', values: ['US'] }, serve: { variant: 'on' } }],
+        default_serve: { variant: 'off' },
+      },
     });
     expect(created.status).toBe(201);
     expect(created.body.data.type).toBe('feature-flag');

@@ -12,7 +12,17 @@ import type { StoredEvent } from '../src/store/types';
  */
 
 const event = (id: string, extra: Partial<StoredEvent> = {}): StoredEvent => ({
-  id, type: 'track', key: 'buy', unitId: 'u1', experiment: null, variant: null, value: null, properties: null, timestamp: 1000, receivedAt: 2000, ...extra,
+  id,
+  type: 'track',
+  key: 'buy',
+  unitId: 'u1',
+  experiment: null,
+  variant: null,
+  value: null,
+  properties: null,
+  timestamp: 1000,
+  receivedAt: 2000,
+  ...extra,
 });
 const exposure = (id: string, unitId: string, variant: string, timestamp: number): StoredEvent =>
   event(id, { type: 'exposure', key: 'exp', unitId, experiment: 'exp', variant, timestamp });
@@ -45,15 +55,23 @@ describe('SQLite writer thread', () => {
         const batch: StoredEvent[] = [];
         for (let i = 0; i < 500; i++) {
           const n = b * 500 + i;
-          batch.push(exposure(`x${n}`, `u${n}`, n % 2 === 0 ? 'A' : 'B', 100), event(`t${n}`, { unitId: `u${n}`, timestamp: 200, value: 1 }));
+          batch.push(
+            exposure(`x${n}`, `u${n}`, n % 2 === 0 ? 'A' : 'B', 100),
+            event(`t${n}`, { unitId: `u${n}`, timestamp: 200, value: 1 }),
+          );
         }
         batches.push(batch);
       }
       await Promise.all(batches.map((b) => store.insertEventBatches([b])));
       const agg = await store.experimentAggregates('exp', BUY);
       expect(agg.units).toEqual({ A: 10_000, B: 10_000 });
-      expect(agg.metrics.buy).toEqual({ A: { sum: 10_000, sumSquares: 10_000, unitsWithEvents: 10_000 }, B: { sum: 10_000, sumSquares: 10_000, unitsWithEvents: 10_000 } });
-      expect(peek<{ seq: number }>('SELECT seq FROM event_aggregation').seq).toBe(peek<{ m: number }>('SELECT MAX(seq) AS m FROM events').m);
+      expect(agg.metrics.buy).toEqual({
+        A: { sum: 10_000, sumSquares: 10_000, unitsWithEvents: 10_000 },
+        B: { sum: 10_000, sumSquares: 10_000, unitsWithEvents: 10_000 },
+      });
+      expect(peek<{ seq: number }>('SELECT seq FROM event_aggregation').seq).toBe(
+        peek<{ m: number }>('SELECT MAX(seq) AS m FROM events').m,
+      );
     } finally {
       await store.close();
     }
@@ -75,7 +93,8 @@ describe('SQLite writer thread', () => {
     store = openSqliteStore(path);
     try {
       expect(await store.experimentAggregates('exp', BUY)).toEqual({
-        units: { A: 1, B: 1 }, excludedUnits: 0,
+        units: { A: 1, B: 1 },
+        excludedUnits: 0,
         metrics: { buy: { A: { sum: 4, sumSquares: 16, unitsWithEvents: 1 }, B: { sum: 5, sumSquares: 25, unitsWithEvents: 1 } } },
       });
     } finally {
@@ -89,7 +108,9 @@ describe('SQLite writer thread', () => {
       // 70,000 recent events fill chunk 0 (seqs 1-65,535) and start chunk 1; then two old ones arrive late.
       const now = 10_000_000;
       for (let b = 0; b < 14; b++) {
-        await store.insertEventBatches([Array.from({ length: 5000 }, (_, i) => event(`r${b * 5000 + i}`, { timestamp: now + b * 5000 + i }))]);
+        await store.insertEventBatches([
+          Array.from({ length: 5000 }, (_, i) => event(`r${b * 5000 + i}`, { timestamp: now + b * 5000 + i })),
+        ]);
       }
       await store.insertEventBatches([[event('late-old', { timestamp: 5 }), event('late-new', { timestamp: now })]]);
       await store.experimentAggregates('exp', []);
@@ -101,11 +122,17 @@ describe('SQLite writer thread', () => {
           db.close();
         }
       };
-      expect(chunks()).toEqual([{ chunk: 0, min_ts: now, max_ts: now + 65_534 }, { chunk: 1, min_ts: 5, max_ts: now + 69_999 }]);
+      expect(chunks()).toEqual([
+        { chunk: 0, min_ts: now, max_ts: now + 65_534 },
+        { chunk: 1, min_ts: 5, max_ts: now + 69_999 },
+      ]);
       // r0-r9, late-old and late-new.
       expect(await store.deleteEventsBefore(now + 10)).toBe(12);
       expect(await store.countEvents()).toBe(70_002 - 12);
-      expect(chunks()).toEqual([{ chunk: 0, min_ts: now + 10, max_ts: now + 65_534 }, { chunk: 1, min_ts: now + 65_535, max_ts: now + 69_999 }]);
+      expect(chunks()).toEqual([
+        { chunk: 0, min_ts: now + 10, max_ts: now + 65_534 },
+        { chunk: 1, min_ts: now + 65_535, max_ts: now + 69_999 },
+      ]);
       expect(await store.deleteEventsBefore(now + 70_000)).toBe(70_002 - 12);
       expect(chunks()).toEqual([]);
       expect(await store.deleteEventsBefore(now + 70_000)).toBe(0);
@@ -117,10 +144,12 @@ describe('SQLite writer thread', () => {
   it('units of work commit, and the event loop keeps turning, while the aggregator catches up back to back', async () => {
     const store = openSqliteStore(path);
     try {
-      const batches = Array.from({ length: 60 }, (_, b) => Array.from({ length: 1000 }, (_, i) => {
-        const n = b * 1000 + i;
-        return i % 2 === 0 ? exposure(`x${n}`, `u${n}`, 'A', 100) : event(`t${n}`, { unitId: `u${n - 1}`, timestamp: 200, value: 1 });
-      }));
+      const batches = Array.from({ length: 60 }, (_, b) =>
+        Array.from({ length: 1000 }, (_, i) => {
+          const n = b * 1000 + i;
+          return i % 2 === 0 ? exposure(`x${n}`, `u${n}`, 'A', 100) : event(`t${n}`, { unitId: `u${n - 1}`, timestamp: 200, value: 1 });
+        }),
+      );
       await store.insertEventBatches(batches);
       // Before the writer thread did every write, this connection's commits waited synchronously
       // for the writer's lock, which back-to-back slices almost never release (seconds, then SQLITE_BUSY).
@@ -149,8 +178,14 @@ describe('SQLite writer thread', () => {
   it('an in-memory database does the same work inline', async () => {
     const store = openSqliteStore(':memory:');
     try {
-      expect(await store.insertEventBatches([[exposure('x1', 'u1', 'A', 100), event('t1', { value: 2, timestamp: 150 }), event('t1')]])).toEqual([{ accepted: 2, duplicates: 1 }]);
-      expect(await store.experimentAggregates('exp', BUY)).toEqual({ units: { A: 1 }, excludedUnits: 0, metrics: { buy: { A: { sum: 2, sumSquares: 4, unitsWithEvents: 1 } } } });
+      expect(
+        await store.insertEventBatches([[exposure('x1', 'u1', 'A', 100), event('t1', { value: 2, timestamp: 150 }), event('t1')]]),
+      ).toEqual([{ accepted: 2, duplicates: 1 }]);
+      expect(await store.experimentAggregates('exp', BUY)).toEqual({
+        units: { A: 1 },
+        excludedUnits: 0,
+        metrics: { buy: { A: { sum: 2, sumSquares: 4, unitsWithEvents: 1 } } },
+      });
       expect(await store.deleteEventsBefore(120)).toBe(1);
       expect(await store.countEvents()).toBe(1);
     } finally {

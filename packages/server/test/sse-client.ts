@@ -21,7 +21,10 @@ export class SseClient {
   private req: ClientRequest | null = null;
   private waiters: (() => void)[] = [];
 
-  constructor(private readonly url: string, private readonly headersToSend: Record<string, string> = {}) {}
+  constructor(
+    private readonly url: string,
+    private readonly headersToSend: Record<string, string> = {},
+  ) {}
 
   open(): Promise<this> {
     return new Promise((resolve, reject) => {
@@ -39,11 +42,21 @@ export class SseClient {
           }
           this.notify();
         });
-        res.on('end', () => { this.closed = true; this.notify(); });
-        res.on('error', () => { this.closed = true; this.notify(); });
+        res.on('end', () => {
+          this.closed = true;
+          this.notify();
+        });
+        res.on('error', () => {
+          this.closed = true;
+          this.notify();
+        });
         resolve(this);
       });
-      this.req.on('error', (e) => { this.closed = true; this.notify(); reject(e); });
+      this.req.on('error', (e) => {
+        this.closed = true;
+        this.notify();
+        reject(e);
+      });
       this.req.end();
     });
   }
@@ -53,7 +66,10 @@ export class SseClient {
     let id: string | null = null;
     const data: string[] = [];
     for (const line of block.split('\n')) {
-      if (line.startsWith(':')) { this.comments.push(line.slice(1).trim()); continue; }
+      if (line.startsWith(':')) {
+        this.comments.push(line.slice(1).trim());
+        continue;
+      }
       const c = line.indexOf(':');
       const field = c < 0 ? line : line.slice(0, c);
       const value = c < 0 ? '' : line.slice(c + 1).replace(/^ /, '');
@@ -76,10 +92,14 @@ export class SseClient {
     const deadline = Date.now() + timeoutMs;
     while (!predicate()) {
       const left = deadline - Date.now();
-      if (left <= 0) throw new Error(`SSE condition not met in ${timeoutMs} ms; events: ${JSON.stringify(this.events.map((e) => [e.event, e.id]))}`);
+      if (left <= 0)
+        throw new Error(`SSE condition not met in ${timeoutMs} ms; events: ${JSON.stringify(this.events.map((e) => [e.event, e.id]))}`);
       await new Promise<void>((r) => {
         const t = setTimeout(r, left);
-        this.waiters.push(() => { clearTimeout(t); r(); });
+        this.waiters.push(() => {
+          clearTimeout(t);
+          r();
+        });
       });
     }
   }

@@ -77,34 +77,86 @@ const T0 = '2025-01-01T00:00:00.000Z';
 
 function resource(kind: ResourceKind, key: string, extra: Partial<ResourceRow> = {}): ResourceRow {
   return {
-    seq: 0, id: randomUUID(), kind, key, ownerId: 'owner-1', status: kind === 'experiment' ? 'DRAFT' : null,
-    data: { key, name: `Name of ${key}`, enabled: true }, createdAt: T0, updatedAt: T0, ...extra,
+    seq: 0,
+    id: randomUUID(),
+    kind,
+    key,
+    ownerId: 'owner-1',
+    status: kind === 'experiment' ? 'DRAFT' : null,
+    data: { key, name: `Name of ${key}`, enabled: true },
+    createdAt: T0,
+    updatedAt: T0,
+    ...extra,
   };
 }
 
 function audit(action: string, resourceId: string | null, extra: Partial<AuditRecord> = {}): AuditRecord {
   return {
-    at: T0, actorType: 'user', actorId: 'actor-1', actorLabel: 'Ada', action, resourceType: 'flag', resourceId, resourceKey: null,
-    before: null, after: { n: 1 }, requestId: 'req-1', ip: '127.0.0.1', userAgent: 'vitest', ...extra,
+    at: T0,
+    actorType: 'user',
+    actorId: 'actor-1',
+    actorLabel: 'Ada',
+    action,
+    resourceType: 'flag',
+    resourceId,
+    resourceKey: null,
+    before: null,
+    after: { n: 1 },
+    requestId: 'req-1',
+    ip: '127.0.0.1',
+    userAgent: 'vitest',
+    ...extra,
   };
 }
 
-const flagPatch = (key: string) => ({ flags: { [key]: { key, type: 'boolean', enabled: true } } }) as unknown as NonNullable<UnitOfWork['configPatch']>;
+const flagPatch = (key: string) =>
+  ({ flags: { [key]: { key, type: 'boolean', enabled: true } } }) as unknown as NonNullable<UnitOfWork['configPatch']>;
 
 function user(email: string, extra: Partial<UserRow> = {}): UserRow {
-  return { seq: 0, id: randomUUID(), email, name: 'U', role: 'VIEWER', passwordHash: 'h', source: 'local', createdAt: T0, updatedAt: T0, ...extra };
+  return {
+    seq: 0,
+    id: randomUUID(),
+    email,
+    name: 'U',
+    role: 'VIEWER',
+    passwordHash: 'h',
+    source: 'local',
+    createdAt: T0,
+    updatedAt: T0,
+    ...extra,
+  };
 }
 
 function apiKey(name: string, createdBy: string | null, extra: Partial<ApiKeyRow> = {}): ApiKeyRow {
   return {
-    seq: 0, id: randomUUID(), name, kind: 'server', role: null, prefix: 'sy_srv_abc', hash: `hash-${randomUUID()}`, createdBy, createdAt: T0,
-    lastUsedAt: null, revokedAt: null, ...extra,
+    seq: 0,
+    id: randomUUID(),
+    name,
+    kind: 'server',
+    role: null,
+    prefix: 'sy_srv_abc',
+    hash: `hash-${randomUUID()}`,
+    createdBy,
+    createdAt: T0,
+    lastUsedAt: null,
+    revokedAt: null,
+    ...extra,
   };
 }
 
 function event(id: string, extra: Partial<StoredEvent> = {}): StoredEvent {
   return {
-    id, type: 'track', key: 'purchase', unitId: 'u1', experiment: null, variant: null, value: null, properties: null, timestamp: 1000, receivedAt: 2000, ...extra,
+    id,
+    type: 'track',
+    key: 'purchase',
+    unitId: 'u1',
+    experiment: null,
+    variant: null,
+    value: null,
+    properties: null,
+    timestamp: 1000,
+    receivedAt: 2000,
+    ...extra,
   };
 }
 
@@ -129,13 +181,24 @@ describe.each(['sqlite', 'postgres'] as const)('store contract: %s', (kind) => {
 
   it('commits rows, config patch and audit record together; config versions are one monotonic sequence', async () => {
     expect(await store.configVersion()).toBe(0);
-    const plain = await store.commit({ writes: [{ table: 'users', action: 'insert', row: user('a@x.test') }], audit: audit('user.create', null) });
+    const plain = await store.commit({
+      writes: [{ table: 'users', action: 'insert', row: user('a@x.test') }],
+      audit: audit('user.create', null),
+    });
     expect(plain.version).toBeNull();
     expect(await store.configVersion()).toBe(0);
     const versions: (number | null)[] = [];
     for (const key of ['a', 'b', 'c']) {
       const r = resource('flag', key);
-      versions.push((await store.commit({ writes: [{ table: 'resources', action: 'insert', row: r }], configPatch: flagPatch(key), audit: audit('flag.create', r.id) })).version);
+      versions.push(
+        (
+          await store.commit({
+            writes: [{ table: 'resources', action: 'insert', row: r }],
+            configPatch: flagPatch(key),
+            audit: audit('flag.create', r.id),
+          })
+        ).version,
+      );
     }
     expect(versions).toEqual([1, 2, 3]);
     expect(await store.configVersion()).toBe(3);
@@ -145,14 +208,25 @@ describe.each(['sqlite', 'postgres'] as const)('store contract: %s', (kind) => {
     expect(log[1]!.patch).toEqual({ ...flagPatch('b'), version: 2 });
     expect((await store.configLogSince(1, 1)).map((e) => e.version)).toEqual([2]);
     expect(await store.configLogSince(3, 10)).toEqual([]);
-    expect((await store.listAudit({ limit: 10 })).items.map((a) => a.action)).toEqual(['flag.create', 'flag.create', 'flag.create', 'user.create']);
+    expect((await store.listAudit({ limit: 10 })).items.map((a) => a.action)).toEqual([
+      'flag.create',
+      'flag.create',
+      'flag.create',
+      'user.create',
+    ]);
   });
 
   it('gives concurrent commits distinct, gap-free versions, logged in version order', async () => {
-    const results = await Promise.all(Array.from({ length: 20 }, (_, i) => {
-      const r = resource('flag', `f${i}`);
-      return store.commit({ writes: [{ table: 'resources', action: 'insert', row: r }], configPatch: flagPatch(r.key), audit: audit('flag.create', r.id) });
-    }));
+    const results = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => {
+        const r = resource('flag', `f${i}`);
+        return store.commit({
+          writes: [{ table: 'resources', action: 'insert', row: r }],
+          configPatch: flagPatch(r.key),
+          audit: audit('flag.create', r.id),
+        });
+      }),
+    );
     expect(results.map((r) => r.version).sort((a, b) => a! - b!)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
     const log = await store.configLogSince(0, 100);
     expect(log.map((e) => e.version)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
@@ -161,27 +235,40 @@ describe.each(['sqlite', 'postgres'] as const)('store contract: %s', (kind) => {
 
   it('enforces UNIQUE(ns, key) with an error naming UNIQUE, and a failed unit of work leaves nothing behind', async () => {
     const flag = resource('flag', 'shared');
-    await store.commit({ writes: [{ table: 'resources', action: 'insert', row: flag }], configPatch: flagPatch('shared'), audit: audit('flag.create', flag.id) });
+    await store.commit({
+      writes: [{ table: 'resources', action: 'insert', row: flag }],
+      configPatch: flagPatch('shared'),
+      audit: audit('flag.create', flag.id),
+    });
     const auditBefore = (await store.listAudit({ limit: 100 })).items.length;
     // Flags and experiments share a namespace: this unit of work must fail as a whole.
     const exp = resource('experiment', 'shared');
     const other = resource('flag', 'innocent');
-    await expect(store.commit({
-      writes: [{ table: 'resources', action: 'insert', row: other }, { table: 'resources', action: 'insert', row: exp }],
-      configPatch: flagPatch('x'),
-      audit: audit('experiment.create', exp.id),
-    })).rejects.toThrow(/UNIQUE/);
+    await expect(
+      store.commit({
+        writes: [
+          { table: 'resources', action: 'insert', row: other },
+          { table: 'resources', action: 'insert', row: exp },
+        ],
+        configPatch: flagPatch('x'),
+        audit: audit('experiment.create', exp.id),
+      }),
+    ).rejects.toThrow(/UNIQUE/);
     expect(await store.configVersion()).toBe(1);
     expect(await store.configLogSince(1, 10)).toEqual([]);
     expect(await store.getResource('flag', 'innocent')).toBeNull();
     expect((await store.listAudit({ limit: 100 })).items.length).toBe(auditBefore);
-    await expect(store.commit({ writes: [{ table: 'resources', action: 'insert', row: resource('flag', 'shared') }] })).rejects.toThrow(/UNIQUE/);
+    await expect(store.commit({ writes: [{ table: 'resources', action: 'insert', row: resource('flag', 'shared') }] })).rejects.toThrow(
+      /UNIQUE/,
+    );
     // Segments have their own namespace.
     await store.commit({ writes: [{ table: 'resources', action: 'insert', row: resource('segment', 'shared') }] });
     expect((await store.getResource('segment', 'shared'))?.kind).toBe('segment');
     // The next config commit continues the sequence.
     const next = resource('flag', 'after');
-    expect((await store.commit({ writes: [{ table: 'resources', action: 'insert', row: next }], configPatch: flagPatch('after') })).version).toBeGreaterThan(1);
+    expect(
+      (await store.commit({ writes: [{ table: 'resources', action: 'insert', row: next }], configPatch: flagPatch('after') })).version,
+    ).toBeGreaterThan(1);
   });
 
   it('reads, updates and deletes resources; rows round-trip exactly (JSON key order included)', async () => {
@@ -191,7 +278,15 @@ describe.each(['sqlite', 'postgres'] as const)('store contract: %s', (kind) => {
     const byId = await store.getResource('experiment', row.id);
     const byKey = await store.getResource('experiment', 'rt');
     expect(byId).toEqual(byKey);
-    expect(byId).toMatchObject({ id: row.id, kind: 'experiment', key: 'rt', ownerId: null, status: 'RUNNING', createdAt: T0, updatedAt: T0 });
+    expect(byId).toMatchObject({
+      id: row.id,
+      kind: 'experiment',
+      key: 'rt',
+      ownerId: null,
+      status: 'RUNNING',
+      createdAt: T0,
+      updatedAt: T0,
+    });
     expect(typeof byId!.seq).toBe('number');
     expect(JSON.stringify(byId!.data)).toBe(JSON.stringify(data));
     expect(await store.getResource('flag', 'rt')).toBeNull();
@@ -235,11 +330,17 @@ describe.each(['sqlite', 'postgres'] as const)('store contract: %s', (kind) => {
     expect(keys).toEqual(rows.map((r) => r.key));
     const exact = await store.listResources('flag', { limit: 5 });
     expect(exact.nextCursor).toBeNull();
-    expect((await store.listResources('flag', { limit: 10, status: 'a' })).items.map((r) => r.key)).toEqual(['checkout-v2', 'search', 'dark-mode']);
+    expect((await store.listResources('flag', { limit: 10, status: 'a' })).items.map((r) => r.key)).toEqual([
+      'checkout-v2',
+      'search',
+      'dark-mode',
+    ]);
     expect((await store.listResources('flag', { limit: 10, ownerId: 'o2' })).items.map((r) => r.key)).toEqual(['search', 'footer']);
     expect((await store.listResources('flag', { limit: 10, q: 'checkout' })).items.map((r) => r.key)).toEqual(['checkout-v2', 'banner']);
     expect((await store.listResources('flag', { limit: 10, q: 'DARK' })).items.map((r) => r.key)).toEqual(['dark-mode']);
-    expect((await store.listResources('flag', { limit: 10, q: 'a', status: 'b', ownerId: 'o1' })).items.map((r) => r.key)).toEqual(['banner']);
+    expect((await store.listResources('flag', { limit: 10, q: 'a', status: 'b', ownerId: 'o1' })).items.map((r) => r.key)).toEqual([
+      'banner',
+    ]);
     expect((await store.listResources('flag', { limit: 10, q: '' })).items.length).toBe(5);
     expect((await store.listResources('segment', { limit: 10 })).items.map((r) => r.key)).toEqual(['seg']);
   });
@@ -256,7 +357,14 @@ describe.each(['sqlite', 'postgres'] as const)('store contract: %s', (kind) => {
     const second = await store.listUsers(first.nextCursor!, 3);
     expect(second.items.map((u) => u.email)).toEqual(['u2@x.test', 'u3@x.test']);
     expect(second.nextCursor).toBeNull();
-    const changed = { ...(await store.getUser(ada.id))!, email: 'ada@new.test', name: null, role: 'VIEWER' as const, passwordHash: 'p2', updatedAt: '2025-03-01T00:00:00.000Z' };
+    const changed = {
+      ...(await store.getUser(ada.id))!,
+      email: 'ada@new.test',
+      name: null,
+      role: 'VIEWER' as const,
+      passwordHash: 'p2',
+      updatedAt: '2025-03-01T00:00:00.000Z',
+    };
     await store.commit({ writes: [{ table: 'users', action: 'update', row: changed }] });
     expect(await store.getUser(ada.id)).toEqual({ ...changed, source: 'oidc' });
     expect(await store.getUserByEmail('Ada@Example.test')).toBeNull();
@@ -266,9 +374,16 @@ describe.each(['sqlite', 'postgres'] as const)('store contract: %s', (kind) => {
   });
 
   it('API keys: lookup by id and hash, listing by creator with paging, touch and revoke', async () => {
-    const keys = [apiKey('k1', 'alice'), apiKey('k2', 'bob'), apiKey('k3', 'alice', { kind: 'management', role: 'EXPERIMENTER' }), apiKey('k4', 'alice')];
+    const keys = [
+      apiKey('k1', 'alice'),
+      apiKey('k2', 'bob'),
+      apiKey('k3', 'alice', { kind: 'management', role: 'EXPERIMENTER' }),
+      apiKey('k4', 'alice'),
+    ];
     for (const k of keys) await store.commit({ writes: [{ table: 'api_keys', action: 'insert', row: k }] });
-    await expect(store.commit({ writes: [{ table: 'api_keys', action: 'insert', row: apiKey('dup', null, { hash: keys[0]!.hash }) }] })).rejects.toThrow(/UNIQUE/);
+    await expect(
+      store.commit({ writes: [{ table: 'api_keys', action: 'insert', row: apiKey('dup', null, { hash: keys[0]!.hash }) }] }),
+    ).rejects.toThrow(/UNIQUE/);
     expect(await store.countApiKeys()).toBe(4);
     const k3 = await store.getApiKeyByHash(keys[2]!.hash);
     expect(k3).toEqual({ ...keys[2], seq: k3!.seq });
@@ -281,18 +396,46 @@ describe.each(['sqlite', 'postgres'] as const)('store contract: %s', (kind) => {
     expect((await store.listApiKeys('alice', alice.nextCursor!, 2)).items.map((k) => k.name)).toEqual(['k4']);
     await store.touchApiKey(keys[0]!.id, '2025-04-01T00:00:00.000Z');
     expect((await store.getApiKey(keys[0]!.id))!.lastUsedAt).toBe('2025-04-01T00:00:00.000Z');
-    await store.commit({ writes: [{ table: 'api_keys', action: 'update', row: { ...keys[0]!, name: 'renamed', revokedAt: '2025-05-01T00:00:00.000Z' } }] });
-    expect(await store.getApiKey(keys[0]!.id)).toMatchObject({ name: 'renamed', revokedAt: '2025-05-01T00:00:00.000Z', lastUsedAt: '2025-04-01T00:00:00.000Z' });
+    await store.commit({
+      writes: [{ table: 'api_keys', action: 'update', row: { ...keys[0]!, name: 'renamed', revokedAt: '2025-05-01T00:00:00.000Z' } }],
+    });
+    expect(await store.getApiKey(keys[0]!.id)).toMatchObject({
+      name: 'renamed',
+      revokedAt: '2025-05-01T00:00:00.000Z',
+      lastUsedAt: '2025-04-01T00:00:00.000Z',
+    });
   });
 
   it('audit log: newest first, filters, paging; the database refuses UPDATE and DELETE', async () => {
-    await store.commit({ writes: [], audit: audit('flag.create', 'id-1', { resourceKey: 'alpha', before: undefined, after: { nested: { a: [1] } } }) });
-    await store.commit({ writes: [], audit: audit('flag.update', 'id-1', { resourceKey: 'alpha', actorId: 'actor-2', before: { a: 1 }, after: null }) });
-    await store.commit({ writes: [], audit: audit('segment.create', 'id-2', { resourceType: 'segment', resourceKey: 'beta', actorType: 'system', actorId: null, ip: null }) });
+    await store.commit({
+      writes: [],
+      audit: audit('flag.create', 'id-1', { resourceKey: 'alpha', before: undefined, after: { nested: { a: [1] } } }),
+    });
+    await store.commit({
+      writes: [],
+      audit: audit('flag.update', 'id-1', { resourceKey: 'alpha', actorId: 'actor-2', before: { a: 1 }, after: null }),
+    });
+    await store.commit({
+      writes: [],
+      audit: audit('segment.create', 'id-2', {
+        resourceType: 'segment',
+        resourceKey: 'beta',
+        actorType: 'system',
+        actorId: null,
+        ip: null,
+      }),
+    });
     await store.commit({ writes: [], audit: audit('flag.delete', 'id-1', { resourceKey: 'alpha' }) });
     const all = await store.listAudit({ limit: 10 });
     expect(all.items.map((a) => a.action)).toEqual(['flag.delete', 'segment.create', 'flag.update', 'flag.create']);
-    expect(all.items[3]).toMatchObject({ before: null, after: { nested: { a: [1] } }, requestId: 'req-1', userAgent: 'vitest', at: T0, actorLabel: 'Ada' });
+    expect(all.items[3]).toMatchObject({
+      before: null,
+      after: { nested: { a: [1] } },
+      requestId: 'req-1',
+      userAgent: 'vitest',
+      at: T0,
+      actorLabel: 'Ada',
+    });
     expect(all.items[1]).toMatchObject({ actorType: 'system', actorId: null, ip: null, resourceType: 'segment' });
     expect(all.items[0]!.seq).toBeGreaterThan(all.items[1]!.seq);
     const p1 = await store.listAudit({ limit: 3 });
@@ -307,7 +450,12 @@ describe.each(['sqlite', 'postgres'] as const)('store contract: %s', (kind) => {
 
     await expect(h.exec("UPDATE audit_log SET action = 'forged'")).rejects.toThrow(/append-only/);
     await expect(h.exec('DELETE FROM audit_log')).rejects.toThrow(/append-only/);
-    expect((await store.listAudit({ limit: 10 })).items.map((a) => a.action)).toEqual(['flag.delete', 'segment.create', 'flag.update', 'flag.create']);
+    expect((await store.listAudit({ limit: 10 })).items.map((a) => a.action)).toEqual([
+      'flag.delete',
+      'segment.create',
+      'flag.update',
+      'flag.create',
+    ]);
   });
 
   it('settings: absent, set, overwritten', async () => {
@@ -319,7 +467,9 @@ describe.each(['sqlite', 'postgres'] as const)('store contract: %s', (kind) => {
   });
 
   it('events: idempotent by id within a batch, across batches of one group and across calls (a 2,500-event batch included)', async () => {
-    const big = Array.from({ length: 2500 }, (_, i) => event(`big-${String(i).padStart(5, '0')}`, { unitId: `u${i % 50}`, value: i / 4, properties: { i, tag: 'x' } }));
+    const big = Array.from({ length: 2500 }, (_, i) =>
+      event(`big-${String(i).padStart(5, '0')}`, { unitId: `u${i % 50}`, value: i / 4, properties: { i, tag: 'x' } }),
+    );
     const [r1] = await store.insertEventBatches([big]);
     expect(r1).toEqual({ accepted: 2500, duplicates: 0 });
     // The same ids again, mixed with new ones; a repeat inside one batch counts as a duplicate.
@@ -328,27 +478,42 @@ describe.each(['sqlite', 'postgres'] as const)('store contract: %s', (kind) => {
       [event('n2'), event('n3')],
       big.slice(0, 1200),
     ]);
-    expect(results).toEqual([{ accepted: 2, duplicates: 2 }, { accepted: 1, duplicates: 1 }, { accepted: 0, duplicates: 1200 }]);
+    expect(results).toEqual([
+      { accepted: 2, duplicates: 2 },
+      { accepted: 1, duplicates: 1 },
+      { accepted: 0, duplicates: 1200 },
+    ]);
     expect(await store.countEvents()).toBe(2503);
-    expect(await store.insertEventBatches([[event('n3')], []])).toEqual([{ accepted: 0, duplicates: 1 }, { accepted: 0, duplicates: 0 }]);
+    expect(await store.insertEventBatches([[event('n3')], []])).toEqual([
+      { accepted: 0, duplicates: 1 },
+      { accepted: 0, duplicates: 0 },
+    ]);
     expect(await store.countEvents()).toBe(2503);
   });
 
   it('deletes events older than a cutoff', async () => {
-    await store.insertEventBatches([[event('old1', { timestamp: 100 }), event('old2', { timestamp: 199 }), event('new', { timestamp: 200 })]]);
+    await store.insertEventBatches([
+      [event('old1', { timestamp: 100 }), event('old2', { timestamp: 199 }), event('new', { timestamp: 200 })],
+    ]);
     expect(await store.deleteEventsBefore(200)).toBe(2);
     expect(await store.countEvents()).toBe(1);
     expect(await store.deleteEventsBefore(200)).toBe(0);
   });
 
   it('experiment units: first variant kept, a second variant excludes the unit, resent exposures change nothing, earliest exposure wins', async () => {
-    await store.insertEventBatches([[
-      exposure('e1', 'u1', 'A', 1000), exposure('e2', 'u2', 'B', 1000), exposure('e3', 'u3', 'A', 1000),
-      // the same unit twice in one batch, same variant, earlier second
-      exposure('e4', 'u4', 'B', 900), exposure('e5', 'u4', 'B', 500),
-      // conflict inside one batch
-      exposure('e6', 'u5', 'A', 1000), exposure('e7', 'u5', 'B', 1100),
-    ]]);
+    await store.insertEventBatches([
+      [
+        exposure('e1', 'u1', 'A', 1000),
+        exposure('e2', 'u2', 'B', 1000),
+        exposure('e3', 'u3', 'A', 1000),
+        // the same unit twice in one batch, same variant, earlier second
+        exposure('e4', 'u4', 'B', 900),
+        exposure('e5', 'u4', 'B', 500),
+        // conflict inside one batch
+        exposure('e6', 'u5', 'A', 1000),
+        exposure('e7', 'u5', 'B', 1100),
+      ],
+    ]);
     let agg = await store.experimentAggregates('exp', []);
     expect(agg).toEqual({ units: { A: 2, B: 2 }, excludedUnits: 1, metrics: {} });
     // A resent exposure with another variant is a duplicate id: nothing moves.
@@ -363,50 +528,84 @@ describe.each(['sqlite', 'postgres'] as const)('store contract: %s', (kind) => {
     await store.insertEventBatches([[event('t1', { unitId: 'u3', key: 'buy', timestamp: 800, value: 5 })]]);
     expect((await store.experimentAggregates('exp', [{ key: 'buy', type: 'mean' }])).metrics).toEqual({ buy: {} });
     await store.insertEventBatches([[exposure('e10', 'u3', 'A', 700)]]);
-    expect((await store.experimentAggregates('exp', [{ key: 'buy', type: 'mean' }, { key: 'buy-conv', type: 'conversion' }])).metrics).toEqual({
+    expect(
+      (
+        await store.experimentAggregates('exp', [
+          { key: 'buy', type: 'mean' },
+          { key: 'buy-conv', type: 'conversion' },
+        ])
+      ).metrics,
+    ).toEqual({
       buy: { A: { sum: 5, sumSquares: 25, unitsWithEvents: 1 } },
       'buy-conv': {},
     });
     // Other experiments are separate.
-    expect(await store.experimentAggregates('other', [{ key: 'buy', type: 'conversion' }])).toEqual({ units: {}, excludedUnits: 0, metrics: { buy: {} } });
+    expect(await store.experimentAggregates('other', [{ key: 'buy', type: 'conversion' }])).toEqual({
+      units: {},
+      excludedUnits: 0,
+      metrics: { buy: {} },
+    });
   });
 
-  const BUY = [{ key: 'buy', type: 'mean' as const }, { key: 'buy', type: 'conversion' as const }];
+  const BUY = [
+    { key: 'buy', type: 'mean' as const },
+    { key: 'buy', type: 'conversion' as const },
+  ];
   const sums = async (experiment = 'exp', metric: { key: string; type: 'mean' | 'conversion' } = BUY[0]!) =>
     (await store.experimentAggregates(experiment, [metric])).metrics[metric.key];
 
   it('unit metrics: a track that arrives before its exposure counts when its timestamp is at or after the exposure, not before', async () => {
-    await store.insertEventBatches([[
-      event('t-late', { unitId: 'u1', key: 'buy', timestamp: 1500, value: 4 }),
-      event('t-same', { unitId: 'u1', key: 'buy', timestamp: 1000, value: 2 }),
-      event('t-early', { unitId: 'u1', key: 'buy', timestamp: 999, value: 100 }),
-      event('t-other', { unitId: 'u2', key: 'buy', timestamp: 5000 }),
-    ]]);
+    await store.insertEventBatches([
+      [
+        event('t-late', { unitId: 'u1', key: 'buy', timestamp: 1500, value: 4 }),
+        event('t-same', { unitId: 'u1', key: 'buy', timestamp: 1000, value: 2 }),
+        event('t-early', { unitId: 'u1', key: 'buy', timestamp: 999, value: 100 }),
+        event('t-other', { unitId: 'u2', key: 'buy', timestamp: 5000 }),
+      ],
+    ]);
     expect(await sums()).toEqual({});
     // Exposure in a later call.
     await store.insertEventBatches([[exposure('x1', 'u1', 'A', 1000)]]);
     expect(await sums()).toEqual({ A: { sum: 6, sumSquares: 36, unitsWithEvents: 1 } });
     // In the same batch, after and before the track.
-    await store.insertEventBatches([[
-      event('t3', { unitId: 'u3', key: 'buy', timestamp: 2000, value: 1.5 }), exposure('x3', 'u3', 'B', 1000),
-      exposure('x4', 'u4', 'B', 1000), event('t4', { unitId: 'u4', key: 'buy', timestamp: 1000 }), event('t4-early', { unitId: 'u4', key: 'buy', timestamp: 10 }),
-    ]]);
-    expect(await sums()).toEqual({ A: { sum: 6, sumSquares: 36, unitsWithEvents: 1 }, B: { sum: 2.5, sumSquares: 3.25, unitsWithEvents: 2 } });
-    expect(await sums('exp', BUY[1]!)).toEqual({ A: { sum: 1, sumSquares: 1, unitsWithEvents: 1 }, B: { sum: 2, sumSquares: 2, unitsWithEvents: 2 } });
+    await store.insertEventBatches([
+      [
+        event('t3', { unitId: 'u3', key: 'buy', timestamp: 2000, value: 1.5 }),
+        exposure('x3', 'u3', 'B', 1000),
+        exposure('x4', 'u4', 'B', 1000),
+        event('t4', { unitId: 'u4', key: 'buy', timestamp: 1000 }),
+        event('t4-early', { unitId: 'u4', key: 'buy', timestamp: 10 }),
+      ],
+    ]);
+    expect(await sums()).toEqual({
+      A: { sum: 6, sumSquares: 36, unitsWithEvents: 1 },
+      B: { sum: 2.5, sumSquares: 3.25, unitsWithEvents: 2 },
+    });
+    expect(await sums('exp', BUY[1]!)).toEqual({
+      A: { sum: 1, sumSquares: 1, unitsWithEvents: 1 },
+      B: { sum: 2, sumSquares: 2, unitsWithEvents: 2 },
+    });
     // A track after the exposures adds to the unit's sum; u2 was never exposed.
-    await store.insertEventBatches([[event('t5', { unitId: 'u1', key: 'buy', timestamp: 3000, value: -1 }), event('t6', { unitId: 'u2', key: 'buy', timestamp: 6000 })]]);
-    expect(await sums()).toEqual({ A: { sum: 5, sumSquares: 25, unitsWithEvents: 1 }, B: { sum: 2.5, sumSquares: 3.25, unitsWithEvents: 2 } });
+    await store.insertEventBatches([
+      [event('t5', { unitId: 'u1', key: 'buy', timestamp: 3000, value: -1 }), event('t6', { unitId: 'u2', key: 'buy', timestamp: 6000 })],
+    ]);
+    expect(await sums()).toEqual({
+      A: { sum: 5, sumSquares: 25, unitsWithEvents: 1 },
+      B: { sum: 2.5, sumSquares: 3.25, unitsWithEvents: 2 },
+    });
     expect((await store.experimentAggregates('exp', [])).units).toEqual({ A: 1, B: 2 });
   });
 
   it('unit metrics: an earlier exposure that arrives later moves the first exposure back and more events count, once', async () => {
-    await store.insertEventBatches([[
-      exposure('x1', 'u1', 'A', 1000),
-      event('t1', { unitId: 'u1', key: 'buy', timestamp: 400, value: 1 }),
-      event('t2', { unitId: 'u1', key: 'buy', timestamp: 700, value: 2 }),
-      event('t3', { unitId: 'u1', key: 'buy', timestamp: 1200, value: 4 }),
-      event('t4', { unitId: 'u1', key: 'view', timestamp: 800 }),
-    ]]);
+    await store.insertEventBatches([
+      [
+        exposure('x1', 'u1', 'A', 1000),
+        event('t1', { unitId: 'u1', key: 'buy', timestamp: 400, value: 1 }),
+        event('t2', { unitId: 'u1', key: 'buy', timestamp: 700, value: 2 }),
+        event('t3', { unitId: 'u1', key: 'buy', timestamp: 1200, value: 4 }),
+        event('t4', { unitId: 'u1', key: 'view', timestamp: 800 }),
+      ],
+    ]);
     expect(await sums()).toEqual({ A: { sum: 4, sumSquares: 16, unitsWithEvents: 1 } });
     expect(await sums('exp', { key: 'view', type: 'conversion' })).toEqual({});
     await store.insertEventBatches([[exposure('x2', 'u1', 'A', 600)]]);
@@ -415,7 +614,13 @@ describe.each(['sqlite', 'postgres'] as const)('store contract: %s', (kind) => {
     // A later exposure changes nothing; an even earlier one (with a track in the same batch) adds the rest.
     await store.insertEventBatches([[exposure('x3', 'u1', 'A', 5000)]]);
     expect(await sums()).toEqual({ A: { sum: 6, sumSquares: 36, unitsWithEvents: 1 } });
-    await store.insertEventBatches([[event('t5', { unitId: 'u1', key: 'buy', timestamp: 300, value: 8 }), exposure('x4', 'u1', 'A', 300), event('t6', { unitId: 'u1', key: 'buy', timestamp: 350, value: 16 })]]);
+    await store.insertEventBatches([
+      [
+        event('t5', { unitId: 'u1', key: 'buy', timestamp: 300, value: 8 }),
+        exposure('x4', 'u1', 'A', 300),
+        event('t6', { unitId: 'u1', key: 'buy', timestamp: 350, value: 16 }),
+      ],
+    ]);
     expect(await sums()).toEqual({ A: { sum: 31, sumSquares: 961, unitsWithEvents: 1 } });
     // Another experiment of the same unit keeps its own first exposure.
     await store.insertEventBatches([[exposure('y1', 'u1', 'C', 1100, 'exp2')]]);
@@ -426,11 +631,17 @@ describe.each(['sqlite', 'postgres'] as const)('store contract: %s', (kind) => {
   });
 
   it('unit metrics: a unit exposed to a second variant leaves the metrics and is counted as excluded, whatever arrives later', async () => {
-    await store.insertEventBatches([[
-      exposure('x1', 'u1', 'A', 1000), exposure('x2', 'u2', 'A', 1000), exposure('x3', 'u3', 'B', 1000),
-      event('t1', { unitId: 'u1', key: 'buy', timestamp: 1100, value: 3 }), event('t1v', { unitId: 'u1', key: 'view', timestamp: 1100 }),
-      event('t2', { unitId: 'u2', key: 'buy', timestamp: 1100, value: 5 }), event('t3', { unitId: 'u3', key: 'buy', timestamp: 1100, value: 7 }),
-    ]]);
+    await store.insertEventBatches([
+      [
+        exposure('x1', 'u1', 'A', 1000),
+        exposure('x2', 'u2', 'A', 1000),
+        exposure('x3', 'u3', 'B', 1000),
+        event('t1', { unitId: 'u1', key: 'buy', timestamp: 1100, value: 3 }),
+        event('t1v', { unitId: 'u1', key: 'view', timestamp: 1100 }),
+        event('t2', { unitId: 'u2', key: 'buy', timestamp: 1100, value: 5 }),
+        event('t3', { unitId: 'u3', key: 'buy', timestamp: 1100, value: 7 }),
+      ],
+    ]);
     expect(await sums()).toEqual({ A: { sum: 8, sumSquares: 34, unitsWithEvents: 2 }, B: { sum: 7, sumSquares: 49, unitsWithEvents: 1 } });
     // u1 is exposed to B (later in time): excluded, its rows (every metric key) go.
     await store.insertEventBatches([[exposure('x4', 'u1', 'B', 2000)]]);
@@ -440,17 +651,30 @@ describe.each(['sqlite', 'postgres'] as const)('store contract: %s', (kind) => {
     expect(agg.metrics.view).toEqual({});
     expect(await sums()).toEqual({ A: { sum: 5, sumSquares: 25, unitsWithEvents: 1 }, B: { sum: 7, sumSquares: 49, unitsWithEvents: 1 } });
     // Later tracks, exposures of either variant and an earlier exposure of an excluded unit change nothing.
-    await store.insertEventBatches([[
-      event('t5', { unitId: 'u1', key: 'buy', timestamp: 3000, value: 11 }), exposure('x5', 'u1', 'A', 10), exposure('x6', 'u1', 'B', 20),
-      event('t6', { unitId: 'u1', key: 'buy', timestamp: 30, value: 13 }),
-    ]]);
+    await store.insertEventBatches([
+      [
+        event('t5', { unitId: 'u1', key: 'buy', timestamp: 3000, value: 11 }),
+        exposure('x5', 'u1', 'A', 10),
+        exposure('x6', 'u1', 'B', 20),
+        event('t6', { unitId: 'u1', key: 'buy', timestamp: 30, value: 13 }),
+      ],
+    ]);
     expect(await sums()).toEqual({ A: { sum: 5, sumSquares: 25, unitsWithEvents: 1 }, B: { sum: 7, sumSquares: 49, unitsWithEvents: 1 } });
     // A conflict and tracks of a new unit inside one batch, in both orders.
-    await store.insertEventBatches([[
-      event('t7', { unitId: 'u7', key: 'buy', timestamp: 5000 }), exposure('x7', 'u7', 'A', 100), exposure('x8', 'u7', 'B', 200), event('t8', { unitId: 'u7', key: 'buy', timestamp: 6000 }),
-    ]]);
+    await store.insertEventBatches([
+      [
+        event('t7', { unitId: 'u7', key: 'buy', timestamp: 5000 }),
+        exposure('x7', 'u7', 'A', 100),
+        exposure('x8', 'u7', 'B', 200),
+        event('t8', { unitId: 'u7', key: 'buy', timestamp: 6000 }),
+      ],
+    ]);
     agg = await store.experimentAggregates('exp', BUY.slice(0, 1));
-    expect(agg).toEqual({ units: { A: 1, B: 1 }, excludedUnits: 2, metrics: { buy: { A: { sum: 5, sumSquares: 25, unitsWithEvents: 1 }, B: { sum: 7, sumSquares: 49, unitsWithEvents: 1 } } } });
+    expect(agg).toEqual({
+      units: { A: 1, B: 1 },
+      excludedUnits: 2,
+      metrics: { buy: { A: { sum: 5, sumSquares: 25, unitsWithEvents: 1 }, B: { sum: 7, sumSquares: 49, unitsWithEvents: 1 } } },
+    });
     // The conflict is per experiment: u1 in exp2 still counts.
     await store.insertEventBatches([[exposure('y1', 'u1', 'A', 1000, 'exp2')]]);
     expect(await sums('exp2')).toEqual({ A: { sum: 3 + 11, sumSquares: 196, unitsWithEvents: 1 } });
@@ -460,43 +684,78 @@ describe.each(['sqlite', 'postgres'] as const)('store contract: %s', (kind) => {
     const x1 = exposure('x1', 'u1', 'A', 1000);
     const t1 = event('t1', { unitId: 'u1', key: 'buy', timestamp: 1500, value: 2 });
     const t0 = event('t0', { unitId: 'u1', key: 'buy', timestamp: 800, value: 64 });
-    expect(await store.insertEventBatches([[t1, t1, x1, t1, x1], [t1, x1]])).toEqual([{ accepted: 2, duplicates: 3 }, { accepted: 0, duplicates: 2 }]);
+    expect(
+      await store.insertEventBatches([
+        [t1, t1, x1, t1, x1],
+        [t1, x1],
+      ]),
+    ).toEqual([
+      { accepted: 2, duplicates: 3 },
+      { accepted: 0, duplicates: 2 },
+    ]);
     expect(await sums()).toEqual({ A: { sum: 2, sumSquares: 4, unitsWithEvents: 1 } });
     await store.insertEventBatches([[t1, x1], [t1]]);
     expect(await sums()).toEqual({ A: { sum: 2, sumSquares: 4, unitsWithEvents: 1 } });
     // An earlier exposure, resent many times, takes in t0 once.
     const x0 = exposure('x0', 'u1', 'A', 500);
-    await store.insertEventBatches([[t0, x0, x0], [x0, t0]]);
+    await store.insertEventBatches([
+      [t0, x0, x0],
+      [x0, t0],
+    ]);
     await store.insertEventBatches([[x0, t0, t1]]);
     expect(await sums()).toEqual({ A: { sum: 66, sumSquares: 66 * 66, unitsWithEvents: 1 } });
     // A resent exposure with another variant is a duplicate: no conflict.
     await store.insertEventBatches([[{ ...x1, variant: 'B' }]]);
-    expect(await store.experimentAggregates('exp', BUY.slice(1))).toEqual({ units: { A: 1 }, excludedUnits: 0, metrics: { buy: { A: { sum: 1, sumSquares: 1, unitsWithEvents: 1 } } } });
+    expect(await store.experimentAggregates('exp', BUY.slice(1))).toEqual({
+      units: { A: 1 },
+      excludedUnits: 0,
+      metrics: { buy: { A: { sum: 1, sumSquares: 1, unitsWithEvents: 1 } } },
+    });
   });
 
   it('unit metrics: a track deleted by retention no longer joins a unit whose exposure arrives after it', async () => {
-    await store.insertEventBatches([[event('t1', { unitId: 'u1', key: 'buy', timestamp: 150, value: 2 }), event('t2', { unitId: 'u1', key: 'buy', timestamp: 5000, value: 3 })]]);
+    await store.insertEventBatches([
+      [
+        event('t1', { unitId: 'u1', key: 'buy', timestamp: 150, value: 2 }),
+        event('t2', { unitId: 'u1', key: 'buy', timestamp: 5000, value: 3 }),
+      ],
+    ]);
     expect(await store.deleteEventsBefore(1000)).toBe(1);
     // Exposed at 100: only the surviving track (5000) counts; the deleted one (150) is gone for good.
     await store.insertEventBatches([[exposure('x1', 'u1', 'A', 100)]]);
-    expect((await store.experimentAggregates('exp', BUY.slice(0, 1))).metrics.buy).toEqual({ A: { sum: 3, sumSquares: 9, unitsWithEvents: 1 } });
+    expect((await store.experimentAggregates('exp', BUY.slice(0, 1))).metrics.buy).toEqual({
+      A: { sum: 3, sumSquares: 9, unitsWithEvents: 1 },
+    });
   });
 
   it('unit metrics: retention deletes events, not what they added to the results', async () => {
-    await store.insertEventBatches([[
-      exposure('x1', 'u1', 'A', 100), exposure('x2', 'u2', 'B', 100),
-      event('t1', { unitId: 'u1', key: 'buy', timestamp: 150, value: 2 }), event('t2', { unitId: 'u1', key: 'buy', timestamp: 5000, value: 3 }),
-      event('t3', { unitId: 'u2', key: 'buy', timestamp: 200 }),
-    ]]);
+    await store.insertEventBatches([
+      [
+        exposure('x1', 'u1', 'A', 100),
+        exposure('x2', 'u2', 'B', 100),
+        event('t1', { unitId: 'u1', key: 'buy', timestamp: 150, value: 2 }),
+        event('t2', { unitId: 'u1', key: 'buy', timestamp: 5000, value: 3 }),
+        event('t3', { unitId: 'u2', key: 'buy', timestamp: 200 }),
+      ],
+    ]);
     const before = await store.experimentAggregates('exp', BUY);
-    expect(before.metrics.buy).toEqual({ A: { sum: 1, sumSquares: 1, unitsWithEvents: 1 }, B: { sum: 1, sumSquares: 1, unitsWithEvents: 1 } });
+    expect(before.metrics.buy).toEqual({
+      A: { sum: 1, sumSquares: 1, unitsWithEvents: 1 },
+      B: { sum: 1, sumSquares: 1, unitsWithEvents: 1 },
+    });
     expect(await store.deleteEventsBefore(1000)).toBe(4);
     expect(await store.countEvents()).toBe(1);
     expect(await store.experimentAggregates('exp', BUY)).toEqual(before);
-    expect((await store.experimentAggregates('exp', BUY.slice(0, 1))).metrics.buy).toEqual({ A: { sum: 5, sumSquares: 25, unitsWithEvents: 1 }, B: { sum: 1, sumSquares: 1, unitsWithEvents: 1 } });
+    expect((await store.experimentAggregates('exp', BUY.slice(0, 1))).metrics.buy).toEqual({
+      A: { sum: 5, sumSquares: 25, unitsWithEvents: 1 },
+      B: { sum: 1, sumSquares: 1, unitsWithEvents: 1 },
+    });
     // New events still add to the kept sums.
     await store.insertEventBatches([[event('t4', { unitId: 'u1', key: 'buy', timestamp: 6000, value: 1 })]]);
-    expect((await store.experimentAggregates('exp', BUY.slice(0, 1))).metrics.buy).toEqual({ A: { sum: 6, sumSquares: 36, unitsWithEvents: 1 }, B: { sum: 1, sumSquares: 1, unitsWithEvents: 1 } });
+    expect((await store.experimentAggregates('exp', BUY.slice(0, 1))).metrics.buy).toEqual({
+      A: { sum: 6, sumSquares: 36, unitsWithEvents: 1 },
+      B: { sum: 1, sumSquares: 1, unitsWithEvents: 1 },
+    });
   });
 });
 
@@ -531,12 +790,16 @@ function generateEvents(seed: number, idPrefix = 'ev'): StoredEvent[][][] {
         }
         let e: StoredEvent;
         if (r < 0.35) {
-          const variant = rnd() < 0.04 ? pick(['control', 'treatment', 'third']) : (Number(unit.slice(5)) % 2 === 0 ? 'control' : 'treatment');
+          const variant =
+            rnd() < 0.04 ? pick(['control', 'treatment', 'third']) : Number(unit.slice(5)) % 2 === 0 ? 'control' : 'treatment';
           e = exposure(`${idPrefix}-${n++}`, unit, variant, Math.floor(rnd() * 10_000), rnd() < 0.9 ? 'exp' : 'other-exp');
         } else {
           e = event(`${idPrefix}-${n++}`, {
-            unitId: unit, key: pick(['revenue', 'clicks', 'signup']), timestamp: Math.floor(rnd() * 10_000),
-            value: rnd() < 0.3 ? null : Math.floor(rnd() * 40) / 4, properties: rnd() < 0.5 ? null : { plan: pick(['a', 'b']) },
+            unitId: unit,
+            key: pick(['revenue', 'clicks', 'signup']),
+            timestamp: Math.floor(rnd() * 10_000),
+            value: rnd() < 0.3 ? null : Math.floor(rnd() * 40) / 4,
+            properties: rnd() < 0.5 ? null : { plan: pick(['a', 'b']) },
           });
         }
         all.push(e);
@@ -553,16 +816,31 @@ function generateEvents(seed: number, idPrefix = 'ev'): StoredEvent[][][] {
 function referenceAggregates(groups: StoredEvent[][][], experiment: string, metrics: { key: string; type: 'conversion' | 'mean' }[]) {
   const seen = new Set<string>();
   const events: StoredEvent[] = [];
-  for (const g of groups) for (const b of g) for (const e of b) if (!seen.has(e.id)) { seen.add(e.id); events.push(e); }
+  for (const g of groups)
+    for (const b of g)
+      for (const e of b)
+        if (!seen.has(e.id)) {
+          seen.add(e.id);
+          events.push(e);
+        }
   const units = new Map<string, { variant: string; first: number; conflicted: boolean }>();
   for (const e of events) {
     if (e.type !== 'exposure' || e.experiment !== experiment) continue;
     const u = units.get(e.unitId);
     if (u === undefined) units.set(e.unitId, { variant: e.variant!, first: e.timestamp, conflicted: false });
-    else { u.conflicted ||= u.variant !== e.variant; u.first = Math.min(u.first, e.timestamp); }
+    else {
+      u.conflicted ||= u.variant !== e.variant;
+      u.first = Math.min(u.first, e.timestamp);
+    }
   }
-  const out = { units: {} as Record<string, number>, excludedUnits: 0, metrics: {} as Record<string, Record<string, { sum: number; sumSquares: number; unitsWithEvents: number }>> };
-  for (const u of units.values()) if (u.conflicted) out.excludedUnits++; else out.units[u.variant] = (out.units[u.variant] ?? 0) + 1;
+  const out = {
+    units: {} as Record<string, number>,
+    excludedUnits: 0,
+    metrics: {} as Record<string, Record<string, { sum: number; sumSquares: number; unitsWithEvents: number }>>,
+  };
+  for (const u of units.values())
+    if (u.conflicted) out.excludedUnits++;
+    else out.units[u.variant] = (out.units[u.variant] ?? 0) + 1;
   for (const m of metrics) {
     const per: Record<string, { sum: number; sumSquares: number; unitsWithEvents: number }> = {};
     for (const [unitId, u] of units) {
@@ -581,45 +859,53 @@ function referenceAggregates(groups: StoredEvent[][][], experiment: string, metr
 }
 
 describe('SQLite and PostgreSQL agree', () => {
-  it.each([20250101, 7, 99991])('experimentAggregates are identical for the same events after every group, and match the definition (seed %i)', async (seed) => {
-    const groups = generateEvents(seed);
-    const metrics = [{ key: 'revenue', type: 'mean' as const }, { key: 'clicks', type: 'mean' as const }, { key: 'signup', type: 'conversion' as const }, { key: 'none', type: 'mean' as const }];
-    const sqlite = await harnesses.sqlite();
-    const postgresH = await harnesses.postgres();
-    try {
-      const counts: Record<string, unknown[]> = { sqlite: [], postgres: [] };
-      for (let g = 0; g < groups.length; g++) {
-        counts.sqlite!.push(await sqlite.store.insertEventBatches(groups[g]!));
-        counts.postgres!.push(await postgresH.store.insertEventBatches(groups[g]!));
-        // Incremental upkeep: right after each group, not only at the end.
-        const sofar = groups.slice(0, g + 1);
+  it.each([20250101, 7, 99991])(
+    'experimentAggregates are identical for the same events after every group, and match the definition (seed %i)',
+    async (seed) => {
+      const groups = generateEvents(seed);
+      const metrics = [
+        { key: 'revenue', type: 'mean' as const },
+        { key: 'clicks', type: 'mean' as const },
+        { key: 'signup', type: 'conversion' as const },
+        { key: 'none', type: 'mean' as const },
+      ];
+      const sqlite = await harnesses.sqlite();
+      const postgresH = await harnesses.postgres();
+      try {
+        const counts: Record<string, unknown[]> = { sqlite: [], postgres: [] };
+        for (let g = 0; g < groups.length; g++) {
+          counts.sqlite!.push(await sqlite.store.insertEventBatches(groups[g]!));
+          counts.postgres!.push(await postgresH.store.insertEventBatches(groups[g]!));
+          // Incremental upkeep: right after each group, not only at the end.
+          const sofar = groups.slice(0, g + 1);
+          for (const exp of ['exp', 'other-exp']) {
+            const a = await sqlite.store.experimentAggregates(exp, metrics);
+            expect(await postgresH.store.experimentAggregates(exp, metrics)).toEqual(a);
+            expect(a).toEqual(referenceAggregates(sofar, exp, metrics));
+          }
+        }
+        expect(counts.postgres).toEqual(counts.sqlite);
+        expect(await postgresH.store.countEvents()).toBe(await sqlite.store.countEvents());
         for (const exp of ['exp', 'other-exp']) {
           const a = await sqlite.store.experimentAggregates(exp, metrics);
-          expect(await postgresH.store.experimentAggregates(exp, metrics)).toEqual(a);
-          expect(a).toEqual(referenceAggregates(sofar, exp, metrics));
+          if (exp === 'exp') expect(a.excludedUnits).toBeGreaterThan(0);
+          expect(Object.keys(a.metrics.revenue!).sort()).toEqual(['control', 'treatment']);
+          // The conversion of a key also tracked as a mean.
+          const conv = await sqlite.store.experimentAggregates(exp, [{ key: 'revenue', type: 'conversion' }]);
+          expect(await postgresH.store.experimentAggregates(exp, [{ key: 'revenue', type: 'conversion' }])).toEqual(conv);
+          expect(conv).toEqual(referenceAggregates(groups, exp, [{ key: 'revenue', type: 'conversion' }]));
         }
+        // Retention leaves the results as they were.
+        const before = await sqlite.store.experimentAggregates('exp', metrics);
+        expect(await sqlite.store.deleteEventsBefore(5000)).toBe(await postgresH.store.deleteEventsBefore(5000));
+        expect(await sqlite.store.experimentAggregates('exp', metrics)).toEqual(before);
+        expect(await postgresH.store.experimentAggregates('exp', metrics)).toEqual(before);
+      } finally {
+        await sqlite.close();
+        await postgresH.close();
       }
-      expect(counts.postgres).toEqual(counts.sqlite);
-      expect(await postgresH.store.countEvents()).toBe(await sqlite.store.countEvents());
-      for (const exp of ['exp', 'other-exp']) {
-        const a = await sqlite.store.experimentAggregates(exp, metrics);
-        if (exp === 'exp') expect(a.excludedUnits).toBeGreaterThan(0);
-        expect(Object.keys(a.metrics.revenue!).sort()).toEqual(['control', 'treatment']);
-        // The conversion of a key also tracked as a mean.
-        const conv = await sqlite.store.experimentAggregates(exp, [{ key: 'revenue', type: 'conversion' }]);
-        expect(await postgresH.store.experimentAggregates(exp, [{ key: 'revenue', type: 'conversion' }])).toEqual(conv);
-        expect(conv).toEqual(referenceAggregates(groups, exp, [{ key: 'revenue', type: 'conversion' }]));
-      }
-      // Retention leaves the results as they were.
-      const before = await sqlite.store.experimentAggregates('exp', metrics);
-      expect(await sqlite.store.deleteEventsBefore(5000)).toBe(await postgresH.store.deleteEventsBefore(5000));
-      expect(await sqlite.store.experimentAggregates('exp', metrics)).toEqual(before);
-      expect(await postgresH.store.experimentAggregates('exp', metrics)).toEqual(before);
-    } finally {
-      await sqlite.close();
-      await postgresH.close();
-    }
-  });
+    },
+  );
 
   it('PostgreSQL: instances ingesting the same units concurrently still count every event once', async () => {
     const url = await postgres.createDatabase();
@@ -628,10 +914,16 @@ describe('SQLite and PostgreSQL agree', () => {
     try {
       // Many small groups over few units, half to each instance, all in flight at once: tracks
       // and new exposures of one unit race in different transactions.
-      const groups = generateEvents(4242).flatMap((g) => g.flatMap((batch) => [batch.slice(0, 50), batch.slice(50, 100), batch.slice(100)].map((part) => [part])));
+      const groups = generateEvents(4242).flatMap((g) =>
+        g.flatMap((batch) => [batch.slice(0, 50), batch.slice(50, 100), batch.slice(100)].map((part) => [part])),
+      );
       await Promise.all(groups.map((g, i) => (i % 2 === 0 ? a : b).insertEventBatches(g)));
-      const metrics = [{ key: 'revenue', type: 'mean' as const }, { key: 'signup', type: 'conversion' as const }];
-      for (const exp of ['exp', 'other-exp']) expect(await a.experimentAggregates(exp, metrics)).toEqual(referenceAggregates(groups, exp, metrics));
+      const metrics = [
+        { key: 'revenue', type: 'mean' as const },
+        { key: 'signup', type: 'conversion' as const },
+      ];
+      for (const exp of ['exp', 'other-exp'])
+        expect(await a.experimentAggregates(exp, metrics)).toEqual(referenceAggregates(groups, exp, metrics));
     } finally {
       await a.close();
       await b.close();
@@ -643,13 +935,23 @@ describe('SQLite and PostgreSQL agree', () => {
 function legacyRows(groups: StoredEvent[][][]): StoredEvent[] {
   const seen = new Set<string>();
   const out: StoredEvent[] = [];
-  for (const g of groups) for (const b of g) for (const e of b) if (!seen.has(e.id)) { seen.add(e.id); out.push(e); }
+  for (const g of groups)
+    for (const b of g)
+      for (const e of b)
+        if (!seen.has(e.id)) {
+          seen.add(e.id);
+          out.push(e);
+        }
   return out;
 }
 
 describe('migration 4 backfills the metric sums of a database written at migration 3', () => {
   const groups = generateEvents(31337);
-  const metrics = [{ key: 'revenue', type: 'mean' as const }, { key: 'clicks', type: 'mean' as const }, { key: 'signup', type: 'conversion' as const }];
+  const metrics = [
+    { key: 'revenue', type: 'mean' as const },
+    { key: 'clicks', type: 'mean' as const },
+    { key: 'signup', type: 'conversion' as const },
+  ];
 
   it('SQLite', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'switchyard-migrate-'));
@@ -661,23 +963,39 @@ describe('migration 4 backfills the metric sums of a database written at migrati
         db.exec(m.sql);
         db.prepare('INSERT INTO schema_migrations (id, name, applied_at) VALUES (?, ?, ?)').run(m.id, m.name, T0);
       }
-      const insert = db.prepare(`INSERT INTO events (id, type, key, unit_id, experiment, variant, value, properties, timestamp, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+      const insert = db.prepare(
+        `INSERT INTO events (id, type, key, unit_id, experiment, variant, value, properties, timestamp, received_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      );
       const upsert = db.prepare(`INSERT INTO experiment_units (experiment, unit_id, variant, first_ts) VALUES (?, ?, ?, ?)
         ON CONFLICT (experiment, unit_id) DO UPDATE SET conflicted = conflicted OR (variant <> excluded.variant), first_ts = MIN(first_ts, excluded.first_ts)`);
       db.transaction(() => {
         for (const e of legacyRows(groups)) {
-          insert.run(e.id, e.type, e.key, e.unitId, e.experiment, e.variant, e.value, e.properties === null ? null : JSON.stringify(e.properties), e.timestamp, e.receivedAt);
-          if (e.type === 'exposure' && e.experiment !== null && e.variant !== null) upsert.run(e.experiment, e.unitId, e.variant, e.timestamp);
+          insert.run(
+            e.id,
+            e.type,
+            e.key,
+            e.unitId,
+            e.experiment,
+            e.variant,
+            e.value,
+            e.properties === null ? null : JSON.stringify(e.properties),
+            e.timestamp,
+            e.receivedAt,
+          );
+          if (e.type === 'exposure' && e.experiment !== null && e.variant !== null)
+            upsert.run(e.experiment, e.unitId, e.variant, e.timestamp);
         }
       })();
       db.close();
       const store = openSqliteStore(path);
       try {
-        for (const exp of ['exp', 'other-exp']) expect(await store.experimentAggregates(exp, metrics)).toEqual(referenceAggregates(groups, exp, metrics));
+        for (const exp of ['exp', 'other-exp'])
+          expect(await store.experimentAggregates(exp, metrics)).toEqual(referenceAggregates(groups, exp, metrics));
         // And it keeps them up to date from there.
         const more = generateEvents(5, 'more');
         for (const g of more) await store.insertEventBatches(g);
-        for (const exp of ['exp', 'other-exp']) expect(await store.experimentAggregates(exp, metrics)).toEqual(referenceAggregates([...groups, ...more], exp, metrics));
+        for (const exp of ['exp', 'other-exp'])
+          expect(await store.experimentAggregates(exp, metrics)).toEqual(referenceAggregates([...groups, ...more], exp, metrics));
       } finally {
         await store.close();
       }
@@ -697,13 +1015,28 @@ describe('migration 4 backfills the metric sums of a database written at migrati
         await c.query('INSERT INTO schema_migrations (id, name, applied_at) VALUES ($1, $2, $3)', [m.id, m.name, T0]);
       }
       for (const e of legacyRows(groups)) {
-        await c.query(`INSERT INTO events (id, type, key, unit_id, experiment, variant, value, properties, timestamp, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-          [e.id, e.type, e.key, e.unitId, e.experiment, e.variant, e.value, e.properties === null ? null : JSON.stringify(e.properties), e.timestamp, e.receivedAt]);
+        await c.query(
+          `INSERT INTO events (id, type, key, unit_id, experiment, variant, value, properties, timestamp, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+          [
+            e.id,
+            e.type,
+            e.key,
+            e.unitId,
+            e.experiment,
+            e.variant,
+            e.value,
+            e.properties === null ? null : JSON.stringify(e.properties),
+            e.timestamp,
+            e.receivedAt,
+          ],
+        );
         if (e.type === 'exposure' && e.experiment !== null && e.variant !== null) {
-          await c.query(`INSERT INTO experiment_units AS a (experiment, unit_id, variant, first_ts, conflicted) VALUES ($1, $2, $3, $4, 0)
+          await c.query(
+            `INSERT INTO experiment_units AS a (experiment, unit_id, variant, first_ts, conflicted) VALUES ($1, $2, $3, $4, 0)
             ON CONFLICT (experiment, unit_id) DO UPDATE SET
               conflicted = CASE WHEN a.conflicted = 1 OR a.variant <> EXCLUDED.variant THEN 1 ELSE 0 END, first_ts = LEAST(a.first_ts, EXCLUDED.first_ts)`,
-          [e.experiment, e.unitId, e.variant, e.timestamp]);
+            [e.experiment, e.unitId, e.variant, e.timestamp],
+          );
         }
       }
     } finally {
@@ -711,10 +1044,12 @@ describe('migration 4 backfills the metric sums of a database written at migrati
     }
     const store = await openPostgresStore(url);
     try {
-      for (const exp of ['exp', 'other-exp']) expect(await store.experimentAggregates(exp, metrics)).toEqual(referenceAggregates(groups, exp, metrics));
+      for (const exp of ['exp', 'other-exp'])
+        expect(await store.experimentAggregates(exp, metrics)).toEqual(referenceAggregates(groups, exp, metrics));
       const more = generateEvents(5, 'more');
       for (const g of more) await store.insertEventBatches(g);
-      for (const exp of ['exp', 'other-exp']) expect(await store.experimentAggregates(exp, metrics)).toEqual(referenceAggregates([...groups, ...more], exp, metrics));
+      for (const exp of ['exp', 'other-exp'])
+        expect(await store.experimentAggregates(exp, metrics)).toEqual(referenceAggregates([...groups, ...more], exp, metrics));
     } finally {
       await store.close();
     }
@@ -757,7 +1092,11 @@ describe('PostgreSQL store with several instances', () => {
       })();
       const commits = Array.from({ length: 120 }, (_, i) => {
         const r = resource('flag', `k${i}`);
-        return (i % 2 === 0 ? a : b).commit({ writes: [{ table: 'resources', action: 'insert', row: r }], configPatch: flagPatch(r.key), audit: audit('flag.create', r.id) });
+        return (i % 2 === 0 ? a : b).commit({
+          writes: [{ table: 'resources', action: 'insert', row: r }],
+          configPatch: flagPatch(r.key),
+          audit: audit('flag.create', r.id),
+        });
       });
       const versions = (await Promise.all(commits)).map((r) => r.version!);
       done = true;
@@ -789,7 +1128,11 @@ describe('PostgreSQL store with several instances', () => {
       const observed: [number, number][] = [];
       for (let i = 0; i < 60; i++) {
         // Every commit adds one flag and one version: a consistent pair has flags == version.
-        const [flags, segments, version] = await Promise.all([reader.allResources('flag'), reader.allResources('segment'), reader.configVersion()]);
+        const [flags, segments, version] = await Promise.all([
+          reader.allResources('flag'),
+          reader.allResources('segment'),
+          reader.configVersion(),
+        ]);
         expect(segments).toEqual([]);
         observed.push([flags.length, version]);
       }
@@ -822,7 +1165,13 @@ describe('PostgreSQL store with several instances', () => {
       await Promise.all([store.configVersion(), store.countUsers(), store.countEvents()]);
       // Checked out and idle while the lock holder works.
       let release!: () => void;
-      const held = store.withLock('test', () => new Promise<string>((r) => { release = () => r('done'); }));
+      const held = store.withLock(
+        'test',
+        () =>
+          new Promise<string>((r) => {
+            release = () => r('done');
+          }),
+      );
       await new Promise((r) => setTimeout(r, 100));
       await terminate();
       await new Promise((r) => setTimeout(r, 100));

@@ -11,19 +11,36 @@ import type { Reply, TestServer } from './helpers';
 
 /** Every error code of the contract. */
 export type ErrorCode =
-  | 'VALIDATION_ERROR' | 'AUTHENTICATION_REQUIRED' | 'PERMISSION_DENIED' | 'RESOURCE_NOT_FOUND' | 'CONFLICT'
-  | 'INVALID_STATE_TRANSITION' | 'RATE_LIMIT_EXCEEDED' | 'PAYLOAD_TOO_LARGE' | 'INTERNAL_ERROR';
+  | 'VALIDATION_ERROR'
+  | 'AUTHENTICATION_REQUIRED'
+  | 'PERMISSION_DENIED'
+  | 'RESOURCE_NOT_FOUND'
+  | 'CONFLICT'
+  | 'INVALID_STATE_TRANSITION'
+  | 'RATE_LIMIT_EXCEEDED'
+  | 'PAYLOAD_TOO_LARGE'
+  | 'INTERNAL_ERROR';
 
 const STATUS: Record<ErrorCode, number> = {
-  VALIDATION_ERROR: 400, AUTHENTICATION_REQUIRED: 401, PERMISSION_DENIED: 403, RESOURCE_NOT_FOUND: 404, CONFLICT: 409,
-  INVALID_STATE_TRANSITION: 409, RATE_LIMIT_EXCEEDED: 429, PAYLOAD_TOO_LARGE: 413, INTERNAL_ERROR: 500,
+  VALIDATION_ERROR: 400,
+  AUTHENTICATION_REQUIRED: 401,
+  PERMISSION_DENIED: 403,
+  RESOURCE_NOT_FOUND: 404,
+  CONFLICT: 409,
+  INVALID_STATE_TRANSITION: 409,
+  RATE_LIMIT_EXCEEDED: 429,
+  PAYLOAD_TOO_LARGE: 413,
+  INTERNAL_ERROR: 500,
 };
 
 /**
  * Asserts the documented error envelope: status, code, a message, `details`, a `request_id`
  * equal to the `X-Request-ID` header and a `documentation_url` pointing at the code's anchor.
  */
-export function expectError(r: Reply, code: ErrorCode): { code: string; message: string; details: any; request_id: string; documentation_url: string } {
+export function expectError(
+  r: Reply,
+  code: ErrorCode,
+): { code: string; message: string; details: any; request_id: string; documentation_url: string } {
   const where = `${r.status} ${JSON.stringify(r.body)}`;
   expect(r.status, where).toBe(STATUS[code]);
   expect(r.body, where).toBeTypeOf('object');
@@ -65,11 +82,26 @@ export async function ownedSegment(ctx: ServerContext, ownerId: string, body: Re
 }
 
 /** Inserts an API key created by `createdBy` directly into the store; returns the row and its secret. */
-export async function insertApiKey(ctx: ServerContext, createdBy: string | null, kind: ApiKeyKind, role: Role | null = null, name = `fixture ${kind} key`): Promise<{ row: ApiKeyRow; secret: string }> {
+export async function insertApiKey(
+  ctx: ServerContext,
+  createdBy: string | null,
+  kind: ApiKeyKind,
+  role: Role | null = null,
+  name = `fixture ${kind} key`,
+): Promise<{ row: ApiKeyRow; secret: string }> {
   const { secret, hash, prefix } = newApiKeySecret(kind);
   const row: ApiKeyRow = {
-    seq: 0, id: randomUUID(), name, kind, role: kind === 'management' ? role : null, prefix, hash, createdBy,
-    createdAt: new Date().toISOString(), lastUsedAt: null, revokedAt: null,
+    seq: 0,
+    id: randomUUID(),
+    name,
+    kind,
+    role: kind === 'management' ? role : null,
+    prefix,
+    hash,
+    createdBy,
+    createdAt: new Date().toISOString(),
+    lastUsedAt: null,
+    revokedAt: null,
   };
   await ctx.store.commit({ writes: [{ table: 'api_keys', action: 'insert', row }] });
   return { row, secret };
@@ -78,7 +110,17 @@ export async function insertApiKey(ctx: ServerContext, createdBy: string | null,
 /** Inserts a user without a password (no scrypt cost) directly into the store. */
 export async function insertUser(ctx: ServerContext, role: Role, email = `fixture-${randomUUID()}@test.local`): Promise<UserRow> {
   const now = new Date().toISOString();
-  const row: UserRow = { seq: 0, id: randomUUID(), email, name: null, role, passwordHash: null, source: 'local', createdAt: now, updatedAt: now };
+  const row: UserRow = {
+    seq: 0,
+    id: randomUUID(),
+    email,
+    name: null,
+    role,
+    passwordHash: null,
+    source: 'local',
+    createdAt: now,
+    updatedAt: now,
+  };
   await ctx.store.commit({ writes: [{ table: 'users', action: 'insert', row }] });
   return row;
 }
@@ -91,10 +133,19 @@ export async function whoAmI(t: TestServer, token: string): Promise<string> {
 }
 
 /** Creates an API key through the API and returns the creation response's data. */
-export async function createKey(t: TestServer, auth: { token?: string; apiKey?: string }, body: Record<string, unknown>): Promise<{ id: string; key: string; attributes: Record<string, any>; relationships: any }> {
+export async function createKey(
+  t: TestServer,
+  auth: { token?: string; apiKey?: string },
+  body: Record<string, unknown>,
+): Promise<{ id: string; key: string; attributes: Record<string, any>; relationships: any }> {
   const r = await t.request('POST', '/api/v1/api-keys', { ...auth, body });
   expect(r.status, JSON.stringify(r.body)).toBe(201);
-  return { id: r.body.data.id, key: r.body.data.attributes.key, attributes: r.body.data.attributes, relationships: r.body.data.relationships };
+  return {
+    id: r.body.data.id,
+    key: r.body.data.attributes.key,
+    attributes: r.body.data.attributes,
+    relationships: r.body.data.relationships,
+  };
 }
 
 /** The live config version from `/ready`. */

@@ -15,7 +15,15 @@ const { cases } = loadReference<{ cases: AnalyzeCase[] }>('analyze.json');
 describe('analyze against the independent numpy/scipy implementation (spec/analyze.json)', () => {
   it('has the scenarios the spec asks for', () => {
     expect(cases.length).toBeGreaterThanOrEqual(20);
-    for (const name of ['spec-example', 'cuped', 'many-variants', 'zero-conversions-and-all-converted', 'baseline-zero', 'single-unit-and-empty-holdout', 'very-large-n']) {
+    for (const name of [
+      'spec-example',
+      'cuped',
+      'many-variants',
+      'zero-conversions-and-all-converted',
+      'baseline-zero',
+      'single-unit-and-empty-holdout',
+      'very-large-n',
+    ]) {
       expect(cases.map((c) => c.name)).toContain(name);
     }
   });

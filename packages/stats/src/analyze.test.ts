@@ -50,7 +50,19 @@ describe('analyze: result shape', () => {
     expect(purchase?.variants[0]).toEqual({ key: 'control', units: 10000, count: 10000, mean: 0.1, variance: 0.1 * 0.9 });
     const c = purchase?.comparisons[0];
     expect(Object.keys(c ?? {}).sort()).toEqual(
-      ['absolute', 'absoluteLift', 'chanceToBeatControl', 'credibleInterval', 'cuped', 'error', 'posterior', 'relative', 'relativeLift', 'sequential', 'variant'].sort(),
+      [
+        'absolute',
+        'absoluteLift',
+        'chanceToBeatControl',
+        'credibleInterval',
+        'cuped',
+        'error',
+        'posterior',
+        'relative',
+        'relativeLift',
+        'sequential',
+        'variant',
+      ].sort(),
     );
     expect(c?.variant).toBe('treatment');
     expect(c?.relativeLift).toBeCloseTo(0.1, 12);
@@ -114,7 +126,17 @@ describe('analyze: programmer errors throw StatsError with a code', () => {
     ['one variant', { metrics, variants: [control] }, StatsErrorCode.INVALID_VARIANTS],
     ['duplicate variant keys', { metrics, variants: [control, { ...treatment, key: 'control' }] }, StatsErrorCode.INVALID_VARIANTS],
     ['negative units', { metrics, variants: [control, { ...treatment, units: -1 }] }, StatsErrorCode.INVALID_VARIANTS],
-    ['all weights 0', { metrics, variants: [{ ...control, weight: 0 }, { ...treatment, weight: 0 }] }, StatsErrorCode.INVALID_VARIANTS],
+    [
+      'all weights 0',
+      {
+        metrics,
+        variants: [
+          { ...control, weight: 0 },
+          { ...treatment, weight: 0 },
+        ],
+      },
+      StatsErrorCode.INVALID_VARIANTS,
+    ],
     ['alpha out of range', { ...specInput, alpha: 1 }, StatsErrorCode.INVALID_OPTIONS],
     ['non-positive N*', { ...specInput, sequentialTuning: 0 }, StatsErrorCode.INVALID_OPTIONS],
     ['improper prior', { ...specInput, prior: { mean: 0, variance: -1 } }, StatsErrorCode.INVALID_OPTIONS],
@@ -130,12 +152,19 @@ describe('analyze: programmer errors throw StatsError with a code', () => {
       { metrics, variants: [control, { ...treatment, stats: { purchase: { count: 10001, sum: 1, sumSquares: 1 } } }] },
       StatsErrorCode.INVALID_STATS,
     ],
-    ['NaN sum', { metrics, variants: [control, { ...treatment, stats: { revenue: { sum: Number.NaN, sumSquares: 1 } } }] }, StatsErrorCode.INVALID_STATS],
+    [
+      'NaN sum',
+      { metrics, variants: [control, { ...treatment, stats: { revenue: { sum: Number.NaN, sumSquares: 1 } } }] },
+      StatsErrorCode.INVALID_STATS,
+    ],
     [
       'covariate in some variants only',
       {
         metrics,
-        variants: [control, { ...treatment, stats: { revenue: { sum: 1, sumSquares: 1, covariate: { sum: 1, sumSquares: 1, sumProducts: 1 } } } }],
+        variants: [
+          control,
+          { ...treatment, stats: { revenue: { sum: 1, sumSquares: 1, covariate: { sum: 1, sumSquares: 1, sumProducts: 1 } } } },
+        ],
       },
       StatsErrorCode.INVALID_STATS,
     ],
@@ -147,7 +176,14 @@ describe('analyze: programmer errors throw StatsError with a code', () => {
 describe('analyze: awkward data never throws and never yields NaN', () => {
   const count = fc.integer({ min: 0, max: 2_000_000_000 });
   const variantArbitrary = fc
-    .record({ units: fc.oneof(fc.constantFrom(0, 1, 2), count), rate: fc.double({ min: 0, max: 1, noNaN: true }), mean: fc.double({ min: -1e6, max: 1e6, noNaN: true }), spread: fc.oneof(fc.constant(0), fc.double({ min: 0, max: 1e6, noNaN: true })), weight: fc.constantFrom(0, 10, 50, 33.33), withCovariate: fc.boolean() })
+    .record({
+      units: fc.oneof(fc.constantFrom(0, 1, 2), count),
+      rate: fc.double({ min: 0, max: 1, noNaN: true }),
+      mean: fc.double({ min: -1e6, max: 1e6, noNaN: true }),
+      spread: fc.oneof(fc.constant(0), fc.double({ min: 0, max: 1e6, noNaN: true })),
+      weight: fc.constantFrom(0, 10, 50, 33.33),
+      withCovariate: fc.boolean(),
+    })
     .map(({ units, rate, mean, spread, weight, withCovariate }) => ({
       weight,
       units,
@@ -180,7 +216,8 @@ describe('analyze: awkward data never throws and never yields NaN', () => {
         for (const m of Object.values(r.metrics)) {
           for (const c of m.comparisons) {
             // the error code tells exactly which figures are present
-            if (c.error === 'ZERO_VARIANCE') expect([c.absolute.pValue, c.relative.pValue, c.chanceToBeatControl]).toEqual([null, null, null]);
+            if (c.error === 'ZERO_VARIANCE')
+              expect([c.absolute.pValue, c.relative.pValue, c.chanceToBeatControl]).toEqual([null, null, null]);
             if (c.error === 'BASELINE_ZERO') {
               expect(c.absolute.pValue).not.toBeNull();
               expect([c.relativeLift, c.relative.pValue, c.chanceToBeatControl]).toEqual([null, null, null]);

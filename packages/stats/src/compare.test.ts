@@ -41,10 +41,20 @@ describe('compareArms edge cases', () => {
   });
 
   it('ZERO_VARIANCE also covers a variance that cannot be estimated (n = 1, n = 0)', () => {
-    const one = compareArms('mean', { key: 'c', units: 1, sum: 3, sumSquares: 9 }, { key: 't', units: 10, sum: 40, sumSquares: 200 }, options);
+    const one = compareArms(
+      'mean',
+      { key: 'c', units: 1, sum: 3, sumSquares: 9 },
+      { key: 't', units: 10, sum: 40, sumSquares: 200 },
+      options,
+    );
     expect(one.error).toBe(ComparisonError.ZERO_VARIANCE);
     expect(one.absoluteLift).toBe(1);
-    const none = compareArms('mean', { key: 'c', units: 0, sum: 0, sumSquares: 0 }, { key: 't', units: 10, sum: 40, sumSquares: 200 }, options);
+    const none = compareArms(
+      'mean',
+      { key: 'c', units: 0, sum: 0, sumSquares: 0 },
+      { key: 't', units: 10, sum: 40, sumSquares: 200 },
+      options,
+    );
     expect(none.error).toBe(ComparisonError.ZERO_VARIANCE);
     expect(none.absoluteLift).toBeNull();
   });

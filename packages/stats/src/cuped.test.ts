@@ -48,7 +48,12 @@ describe('cupedAdjust on simulated experiments', () => {
       reportedVariance.push(adj.treatment.variance / n + adj.control.variance / n);
       thetas.push(adj.theta);
     }
-    return { adjusted: meanAndVariance(adjusted), raw: meanAndVariance(raw), reportedVariance: meanAndVariance(reportedVariance).mean, theta: meanAndVariance(thetas).mean };
+    return {
+      adjusted: meanAndVariance(adjusted),
+      raw: meanAndVariance(raw),
+      reportedVariance: meanAndVariance(reportedVariance).mean,
+      theta: meanAndVariance(thetas).mean,
+    };
   }
 
   it('keeps the estimate unbiased and shrinks its variance with a correlated covariate', () => {

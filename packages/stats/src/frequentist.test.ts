@@ -64,7 +64,9 @@ describe('twoSidedTTest', () => {
   });
 
   it('is symmetric in the sign of the estimate', () => {
-    expect(twoSidedTTest({ estimate: -2, variance: 1 }, 10, 0.05).pValue).toBe(twoSidedTTest({ estimate: 2, variance: 1 }, 10, 0.05).pValue);
+    expect(twoSidedTTest({ estimate: -2, variance: 1 }, 10, 0.05).pValue).toBe(
+      twoSidedTTest({ estimate: 2, variance: 1 }, 10, 0.05).pValue,
+    );
   });
 
   it('returns nulls rather than NaN for a zero or non-finite variance', () => {

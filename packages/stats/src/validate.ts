@@ -45,7 +45,8 @@ function checkCovariate(where: string, covariate: CovariateStats): void {
 
 function checkStats(where: string, metric: MetricDefinition, units: number, stats: MetricStats): void {
   const { sum, sumSquares, count } = stats;
-  if (!isFiniteNumber(sum) || !isFiniteNumber(sumSquares)) fail(StatsErrorCode.INVALID_STATS, `${where}: sum and sumSquares must be finite numbers`);
+  if (!isFiniteNumber(sum) || !isFiniteNumber(sumSquares))
+    fail(StatsErrorCode.INVALID_STATS, `${where}: sum and sumSquares must be finite numbers`);
   if (sumSquares < 0) fail(StatsErrorCode.INVALID_STATS, `${where}: sumSquares must be >= 0`);
   if (count !== undefined && !(isFiniteNumber(count) && count >= 0 && count <= units)) {
     fail(StatsErrorCode.INVALID_STATS, `${where}: count must be between 0 and the variant's units (${units})`);
@@ -57,15 +58,18 @@ function checkStats(where: string, metric: MetricDefinition, units: number, stat
 }
 
 function checkVariants(variants: readonly VariantInput[], metrics: readonly MetricDefinition[]): void {
-  if (!Array.isArray(variants) || variants.length < 2) fail(StatsErrorCode.INVALID_VARIANTS, 'at least two variants are needed (control first)');
+  if (!Array.isArray(variants) || variants.length < 2)
+    fail(StatsErrorCode.INVALID_VARIANTS, 'at least two variants are needed (control first)');
   const seen = new Set<string>();
   let totalWeight = 0;
   for (const v of variants) {
     if (typeof v?.key !== 'string' || v.key === '') fail(StatsErrorCode.INVALID_VARIANTS, 'every variant needs a non-empty key');
     if (seen.has(v.key)) fail(StatsErrorCode.INVALID_VARIANTS, `duplicate variant key "${v.key}"`);
     seen.add(v.key);
-    if (!(isFiniteNumber(v.weight) && v.weight >= 0)) fail(StatsErrorCode.INVALID_VARIANTS, `variant "${v.key}": weight must be a finite number >= 0`);
-    if (!(isFiniteNumber(v.units) && v.units >= 0)) fail(StatsErrorCode.INVALID_VARIANTS, `variant "${v.key}": units must be a finite number >= 0`);
+    if (!(isFiniteNumber(v.weight) && v.weight >= 0))
+      fail(StatsErrorCode.INVALID_VARIANTS, `variant "${v.key}": weight must be a finite number >= 0`);
+    if (!(isFiniteNumber(v.units) && v.units >= 0))
+      fail(StatsErrorCode.INVALID_VARIANTS, `variant "${v.key}": units must be a finite number >= 0`);
     if (typeof v.stats !== 'object' || v.stats === null) fail(StatsErrorCode.INVALID_STATS, `variant "${v.key}": stats must be an object`);
     totalWeight += v.weight;
     for (const m of metrics) {

@@ -1,6 +1,13 @@
 import { FlagdCore } from '@openfeature/flagd-core';
 import {
-  KEYS, S2_ROLLOUT, S3_ROLLOUT, S4_VARIANTS, TARGET_COUNTRIES, TARGET_EMAIL_SUFFIX, TARGET_PLAN, TARGET_VERSION,
+  KEYS,
+  S2_ROLLOUT,
+  S3_ROLLOUT,
+  S4_VARIANTS,
+  TARGET_COUNTRIES,
+  TARGET_EMAIL_SUFFIX,
+  TARGET_PLAN,
+  TARGET_VERSION,
 } from '../scenarios.mjs';
 
 const ON_OFF = { on: true, off: false };
@@ -12,18 +19,37 @@ const ON_OFF = { on: true, off: false };
 export const flags = {
   flags: {
     [KEYS.s1]: { state: 'ENABLED', variants: ON_OFF, defaultVariant: 'on' },
-    [KEYS.s2]: { state: 'ENABLED', variants: ON_OFF, defaultVariant: 'off', targeting: { fractional: [['on', S2_ROLLOUT], ['off', 100 - S2_ROLLOUT]] } },
+    [KEYS.s2]: {
+      state: 'ENABLED',
+      variants: ON_OFF,
+      defaultVariant: 'off',
+      targeting: {
+        fractional: [
+          ['on', S2_ROLLOUT],
+          ['off', 100 - S2_ROLLOUT],
+        ],
+      },
+    },
     [KEYS.s3]: {
       state: 'ENABLED',
       variants: ON_OFF,
       defaultVariant: 'off',
       targeting: {
         if: [
-          { in: [{ var: 'country' }, [...TARGET_COUNTRIES]] }, 'on',
-          { '==': [{ var: 'plan' }, TARGET_PLAN] }, 'on',
-          { ends_with: [{ var: 'email' }, TARGET_EMAIL_SUFFIX] }, 'on',
-          { sem_ver: [{ var: 'version' }, '>=', TARGET_VERSION] }, 'on',
-          { fractional: [['on', S3_ROLLOUT], ['off', 100 - S3_ROLLOUT]] },
+          { in: [{ var: 'country' }, [...TARGET_COUNTRIES]] },
+          'on',
+          { '==': [{ var: 'plan' }, TARGET_PLAN] },
+          'on',
+          { ends_with: [{ var: 'email' }, TARGET_EMAIL_SUFFIX] },
+          'on',
+          { sem_ver: [{ var: 'version' }, '>=', TARGET_VERSION] },
+          'on',
+          {
+            fractional: [
+              ['on', S3_ROLLOUT],
+              ['off', 100 - S3_ROLLOUT],
+            ],
+          },
         ],
       },
     },

@@ -1,5 +1,14 @@
 import murmur from 'murmurhash3js-revisited';
-import { KEYS, S2_ROLLOUT, S3_ROLLOUT, S4_VARIANTS, TARGET_COUNTRIES, TARGET_EMAIL_SUFFIX, TARGET_PLAN, TARGET_VERSION } from '../scenarios.mjs';
+import {
+  KEYS,
+  S2_ROLLOUT,
+  S3_ROLLOUT,
+  S4_VARIANTS,
+  TARGET_COUNTRIES,
+  TARGET_EMAIL_SUFFIX,
+  TARGET_PLAN,
+  TARGET_VERSION,
+} from '../scenarios.mjs';
 
 /**
  * Hand-written floors: the same hash contract as Switchyard (MurmurHash3 x86 32 of

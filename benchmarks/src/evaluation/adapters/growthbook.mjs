@@ -1,6 +1,13 @@
 import { GrowthBookClient } from '@growthbook/growthbook';
 import {
-  KEYS, S2_ROLLOUT, S3_ROLLOUT, S4_VARIANTS, TARGET_COUNTRIES, TARGET_EMAIL_SUFFIX, TARGET_PLAN, TARGET_VERSION,
+  KEYS,
+  S2_ROLLOUT,
+  S3_ROLLOUT,
+  S4_VARIANTS,
+  TARGET_COUNTRIES,
+  TARGET_EMAIL_SUFFIX,
+  TARGET_PLAN,
+  TARGET_VERSION,
 } from '../scenarios.mjs';
 
 /** @param {string} s */
@@ -60,7 +67,11 @@ export default {
         s1: { run: (c) => gb.evalFeature(KEYS.s1, c), value },
         s2: { run: (c) => gb.evalFeature(KEYS.s2, c), value },
         // Units left out of the rollout fall through to the default value: both mean rule 5 was reached.
-        s3: { run: (c) => gb.evalFeature(KEYS.s3, c), value, rule: (r) => (r.ruleId === 'rollout' || r.source === 'defaultValue' ? 'last' : 'other') },
+        s3: {
+          run: (c) => gb.evalFeature(KEYS.s3, c),
+          value,
+          rule: (r) => (r.ruleId === 'rollout' || r.source === 'defaultValue' ? 'last' : 'other'),
+        },
         s4: { run: (c) => gb.evalFeature(KEYS.s4, c), value },
       },
       close() {

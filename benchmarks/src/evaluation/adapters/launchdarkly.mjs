@@ -1,12 +1,27 @@
 import { init } from '@launchdarkly/node-server-sdk';
 import { TestData } from '@launchdarkly/node-server-sdk/integrations';
 import {
-  KEYS, S2_ROLLOUT, S3_ROLLOUT, S4_VARIANTS, TARGET_COUNTRIES, TARGET_EMAIL_SUFFIX, TARGET_PLAN, TARGET_VERSION,
+  KEYS,
+  S2_ROLLOUT,
+  S3_ROLLOUT,
+  S4_VARIANTS,
+  TARGET_COUNTRIES,
+  TARGET_EMAIL_SUFFIX,
+  TARGET_PLAN,
+  TARGET_VERSION,
 } from '../scenarios.mjs';
 
 /** LaunchDarkly weights are out of 100,000. */
 /** @param {number} p */
-const rollout = (p) => ({ rollout: { bucketBy: 'key', variations: [{ variation: 0, weight: p * 1000 }, { variation: 1, weight: (100 - p) * 1000 }] } });
+const rollout = (p) => ({
+  rollout: {
+    bucketBy: 'key',
+    variations: [
+      { variation: 0, weight: p * 1000 },
+      { variation: 1, weight: (100 - p) * 1000 },
+    ],
+  },
+});
 
 /** @param {string} key @param {object} rest */
 const flag = (key, rest) => ({
@@ -83,7 +98,11 @@ export default {
         s1: { run: (c) => client.variationDetail(KEYS.s1, c, false), value },
         s2: { run: (c) => client.variationDetail(KEYS.s2, c, false), value },
         // Every user reaching the fallthrough means no targeting rule matched.
-        s3: { run: (c) => client.variationDetail(KEYS.s3, c, false), value, rule: (d) => (d.reason?.kind === 'FALLTHROUGH' ? 'last' : 'other') },
+        s3: {
+          run: (c) => client.variationDetail(KEYS.s3, c, false),
+          value,
+          rule: (d) => (d.reason?.kind === 'FALLTHROUGH' ? 'last' : 'other'),
+        },
         s4: { run: (c) => client.variationDetail(KEYS.s4, c, 'control'), value },
       },
       close() {

@@ -1,6 +1,13 @@
 import { compileConfig, evaluate } from '@switchyard/core';
 import {
-  KEYS, S2_ROLLOUT, S3_ROLLOUT, S4_VARIANTS, TARGET_COUNTRIES, TARGET_EMAIL_SUFFIX, TARGET_PLAN, TARGET_VERSION,
+  KEYS,
+  S2_ROLLOUT,
+  S3_ROLLOUT,
+  S4_VARIANTS,
+  TARGET_COUNTRIES,
+  TARGET_EMAIL_SUFFIX,
+  TARGET_PLAN,
+  TARGET_VERSION,
 } from '../scenarios.mjs';
 
 const ON_OFF = [
@@ -9,15 +16,36 @@ const ON_OFF = [
 ];
 
 /** @param {number} p */
-const rollout = (p) => ({ split: [{ variant: 'on', weight: p }, { variant: 'off', weight: 100 - p }] });
+const rollout = (p) => ({
+  split: [
+    { variant: 'on', weight: p },
+    { variant: 'off', weight: 100 - p },
+  ],
+});
 
 /** The Switchyard config document for the four scenarios. */
 export const document = {
   schema_version: 1,
   version: 1,
   flags: {
-    [KEYS.s1]: { key: KEYS.s1, type: 'boolean', enabled: true, variants: ON_OFF, off_variant: 'off', rules: [], default_serve: { variant: 'on' } },
-    [KEYS.s2]: { key: KEYS.s2, type: 'boolean', enabled: true, variants: ON_OFF, off_variant: 'off', rules: [], default_serve: rollout(S2_ROLLOUT) },
+    [KEYS.s1]: {
+      key: KEYS.s1,
+      type: 'boolean',
+      enabled: true,
+      variants: ON_OFF,
+      off_variant: 'off',
+      rules: [],
+      default_serve: { variant: 'on' },
+    },
+    [KEYS.s2]: {
+      key: KEYS.s2,
+      type: 'boolean',
+      enabled: true,
+      variants: ON_OFF,
+      off_variant: 'off',
+      rules: [],
+      default_serve: rollout(S2_ROLLOUT),
+    },
     [KEYS.s3]: {
       key: KEYS.s3,
       type: 'boolean',
@@ -36,7 +64,12 @@ export const document = {
   },
   segments: {},
   experiments: {
-    [KEYS.s4]: { key: KEYS.s4, status: 'RUNNING', variants: S4_VARIANTS.map((v) => ({ key: v.key, weight: v.weight })), traffic_allocation: 100 },
+    [KEYS.s4]: {
+      key: KEYS.s4,
+      status: 'RUNNING',
+      variants: S4_VARIANTS.map((v) => ({ key: v.key, weight: v.weight })),
+      traffic_allocation: 100,
+    },
   },
 };
 

@@ -1,10 +1,21 @@
 import { Unleash, InMemStorageProvider } from 'unleash-client';
 import {
-  KEYS, S2_ROLLOUT, S3_ROLLOUT, S4_VARIANTS, TARGET_COUNTRIES, TARGET_EMAIL_SUFFIX, TARGET_PLAN, TARGET_VERSION,
+  KEYS,
+  S2_ROLLOUT,
+  S3_ROLLOUT,
+  S4_VARIANTS,
+  TARGET_COUNTRIES,
+  TARGET_EMAIL_SUFFIX,
+  TARGET_PLAN,
+  TARGET_VERSION,
 } from '../scenarios.mjs';
 
 /** @param {string} group @param {number} p */
-const flexibleRollout = (group, p) => ({ name: 'flexibleRollout', parameters: { rollout: String(p), stickiness: 'userId', groupId: group }, constraints: [] });
+const flexibleRollout = (group, p) => ({
+  name: 'flexibleRollout',
+  parameters: { rollout: String(p), stickiness: 'userId', groupId: group },
+  constraints: [],
+});
 /** @param {object} constraint */
 const constrained = (constraint) => ({ name: 'default', parameters: {}, constraints: [constraint] });
 

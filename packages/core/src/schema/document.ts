@@ -69,10 +69,14 @@ export function checkReferences(doc: Refs): ConfigIssue[] {
       }
       const known = new Set(target.variants.map((v) => v.key));
       p.variants.forEach((v, j) => {
-        if (!known.has(v)) issues.push({ path: ['flags', key, 'prerequisites', i, 'variants', j], message: `flag '${p.flag}' has no variant '${v}'` });
+        if (!known.has(v))
+          issues.push({ path: ['flags', key, 'prerequisites', i, 'variants', j], message: `flag '${p.flag}' has no variant '${v}'` });
       });
     });
-    prereqGraph.set(key, (flag.prerequisites ?? []).map((p) => p.flag));
+    prereqGraph.set(
+      key,
+      (flag.prerequisites ?? []).map((p) => p.flag),
+    );
     (flag.rules ?? []).forEach((r, i) => refsIn(r.when, ['flags', key, 'rules', i, 'when']));
   }
   const cycle = findCycle(prereqGraph);
@@ -86,7 +90,8 @@ export function checkReferences(doc: Refs): ConfigIssue[] {
   const segCycle = findCycle(segmentGraph);
   if (segCycle !== null) issues.push({ path: ['segments', segCycle[0]!, 'when'], message: `segment cycle: ${segCycle.join(' -> ')}` });
   for (const [key, exp] of Object.entries(doc.experiments)) {
-    if (exp.key !== undefined && exp.key !== key) issues.push({ path: ['experiments', key, 'key'], message: `key '${exp.key}' does not match its map key '${key}'` });
+    if (exp.key !== undefined && exp.key !== key)
+      issues.push({ path: ['experiments', key, 'key'], message: `key '${exp.key}' does not match its map key '${key}'` });
     refsIn(exp.targeting, ['experiments', key, 'targeting']);
   }
   return issues;
@@ -128,7 +133,10 @@ export type ValidationResult = { ok: true; config: ConfigDocument } | { ok: fals
 export function validateConfig(input: unknown): ValidationResult {
   const r = configDocumentSchema.safeParse(input);
   if (r.success) return { ok: true, config: r.data as ConfigDocument };
-  return { ok: false, issues: r.error.issues.map((i) => ({ path: i.path.map((p) => (typeof p === 'symbol' ? String(p) : p)), message: i.message })) };
+  return {
+    ok: false,
+    issues: r.error.issues.map((i) => ({ path: i.path.map((p) => (typeof p === 'symbol' ? String(p) : p)), message: i.message })),
+  };
 }
 
 /**

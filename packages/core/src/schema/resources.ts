@@ -30,10 +30,7 @@ const variantSchema = z.object({ key: keySchema, value: jsonValueSchema });
 const splitEntrySchema = z.object({ variant: z.string(), weight: percentSchema });
 
 /** `{variant}` or `{split: [{variant, weight}]}`. */
-export const serveSchema = z.union([
-  z.strictObject({ variant: z.string() }),
-  z.strictObject({ split: z.array(splitEntrySchema).min(1) }),
-]);
+export const serveSchema = z.union([z.strictObject({ variant: z.string() }), z.strictObject({ split: z.array(splitEntrySchema).min(1) })]);
 
 const ruleSchema = z.object({ id: z.string().min(1).max(128), when: conditionSchema.optional(), serve: serveSchema });
 const prerequisiteSchema = z.object({ flag: keySchema, variants: z.array(z.string()).min(1) });
@@ -67,7 +64,11 @@ function checkServe(serve: Serve, variants: ReadonlySet<string>, path: (string |
   serve.split.forEach((s, i) => {
     if (!variants.has(s.variant)) issue(`unknown variant '${s.variant}'`, [...path, 'split', i, 'variant']);
   });
-  checkWeights(serve.split.map((s) => s.weight), [...path, 'split'], issue);
+  checkWeights(
+    serve.split.map((s) => s.weight),
+    [...path, 'split'],
+    issue,
+  );
 }
 
 /**
@@ -153,7 +154,11 @@ export function checkExperimentVariants(variants: readonly { key: string; weight
     if (seen.has(v.key)) issue(`duplicate variant key '${v.key}'`, ['variants', i, 'key']);
     seen.add(v.key);
   });
-  checkWeights(variants.map((v) => v.weight), ['variants'], issue);
+  checkWeights(
+    variants.map((v) => v.weight),
+    ['variants'],
+    issue,
+  );
 }
 
 /**

@@ -17,7 +17,11 @@ declare global {
 }
 
 /** Options as the page gets them (JSON: no storage objects). */
-export type PageClientOptions = Omit<BrowserClientOptions, 'clientKey' | 'storage'> & { clientKey?: string; serverKey?: string; storage?: null };
+export type PageClientOptions = Omit<BrowserClientOptions, 'clientKey' | 'storage'> & {
+  clientKey?: string;
+  serverKey?: string;
+  storage?: null;
+};
 
 /**
  * Creates `window.client` in the page with the bundle the page loaded (remote when a client key
@@ -54,7 +58,11 @@ export function detailInPage<T>(page: Page, key: string, defaultValue: T): Promi
 
 /** Waits until the page's client serves `value` for `key`. */
 export async function waitForValue(page: Page, key: string, value: unknown, timeout: number): Promise<void> {
-  await page.waitForFunction(({ key, value }) => JSON.stringify(window.client.detail(key, null).value) === JSON.stringify(value), { key, value }, { timeout, polling: 20 });
+  await page.waitForFunction(
+    ({ key, value }) => JSON.stringify(window.client.detail(key, null).value) === JSON.stringify(value),
+    { key, value },
+    { timeout, polling: 20 },
+  );
 }
 
 /**
@@ -62,7 +70,10 @@ export async function waitForValue(page: Page, key: string, value: unknown, time
  * cases with `detail()`. Returns the details in case order. The cases travel as JSON text and
  * are parsed in the page, so an own `__proto__` attribute arrives as it is in the file.
  */
-export function evaluateCasesInPage(page: Page, cases: { flag: string; context: Record<string, unknown>; default: unknown }[]): Promise<FlagDetail[]> {
+export function evaluateCasesInPage(
+  page: Page,
+  cases: { flag: string; context: Record<string, unknown>; default: unknown }[],
+): Promise<FlagDetail[]> {
   return page.evaluate(async (json) => {
     const cases = JSON.parse(json) as { flag: string; context: Record<string, unknown>; default: unknown }[];
     const out: FlagDetail[] = new Array(cases.length);

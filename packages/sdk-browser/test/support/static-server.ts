@@ -63,7 +63,12 @@ export async function startStaticServer(): Promise<StaticServer> {
     if (url.pathname.startsWith('/dist/') && !url.pathname.includes('..')) {
       try {
         const file = readFileSync(new URL(url.pathname.slice('/dist/'.length), dist));
-        return res.writeHead(200, { 'content-type': url.pathname.endsWith('.js') ? 'text/javascript' : 'application/json', 'cache-control': 'no-store' }).end(file);
+        return res
+          .writeHead(200, {
+            'content-type': url.pathname.endsWith('.js') ? 'text/javascript' : 'application/json',
+            'cache-control': 'no-store',
+          })
+          .end(file);
       } catch {
         // fall through to 404
       }

@@ -64,7 +64,10 @@ export class EventProcessor {
   private lastOverflowLog = 0;
   private readonly counters = { delivered: 0, duplicates: 0, droppedRejected: 0, droppedOnClose: 0 };
 
-  constructor(private readonly sender: EventSender, private readonly options: EventProcessorOptions) {
+  constructor(
+    private readonly sender: EventSender,
+    private readonly options: EventProcessorOptions,
+  ) {
     this.queue = new BoundedQueue(options.capacity);
     this.backoff = new Backoff(options.retry);
     this.interval = setInterval(() => {
@@ -89,7 +92,10 @@ export class EventProcessor {
       const now = Date.now();
       if (now - this.lastOverflowLog >= OVERFLOW_LOG_EVERY_MS) {
         this.lastOverflowLog = now;
-        this.options.logger.warn('event queue full: dropping the oldest events', { capacity: this.queue.capacity, droppedTotal: this.queue.dropped });
+        this.options.logger.warn('event queue full: dropping the oldest events', {
+          capacity: this.queue.capacity,
+          droppedTotal: this.queue.dropped,
+        });
       }
     }
     if (this.queue.size >= this.options.batchSize && this.retryTimer === null) void this.kick();
@@ -194,7 +200,12 @@ export class EventProcessor {
           const delay = r.retryAfterMs ?? this.backoff.next();
           this.lastRetryDelay = delay;
           this.retryAfterUntil = r.retryAfterMs === null ? 0 : Date.now() + r.retryAfterMs;
-          this.options.logger.warn('event batch not delivered; will retry with the same ids', { count: batch.length, reason: r.reason, status: r.status, retryInMs: delay });
+          this.options.logger.warn('event batch not delivered; will retry with the same ids', {
+            count: batch.length,
+            reason: r.reason,
+            status: r.status,
+            retryInMs: delay,
+          });
           if (this.closing === null) {
             this.clearRetry();
             this.retryTimer = setTimeout(() => {
@@ -224,7 +235,12 @@ export class EventProcessor {
             const rest = batch.filter((_, i) => !bad.has(i));
             this.salvaged.add(rest);
             this.pending[0] = rest;
-            this.reject(batch.filter((_, i) => bad.has(i)), r.status, r.code, r.message);
+            this.reject(
+              batch.filter((_, i) => bad.has(i)),
+              r.status,
+              r.code,
+              r.message,
+            );
           } else {
             this.pending.shift();
             this.reject(batch, r.status, r.code, r.message);
@@ -240,6 +256,8 @@ export class EventProcessor {
   private reject(events: WireEvent[], status: number, code: string, message: string): void {
     this.counters.droppedRejected += events.length;
     this.options.logger.error('events rejected by the server and dropped', { count: events.length, status, code, message });
-    this.options.onError(new SwitchyardError('EVENTS_REJECTED', `the server rejected ${events.length} event(s): ${status} ${code}: ${message}`, { status }));
+    this.options.onError(
+      new SwitchyardError('EVENTS_REJECTED', `the server rejected ${events.length} event(s): ${status} ${code}: ${message}`, { status }),
+    );
   }
 }

@@ -32,7 +32,11 @@ function parseError(text: string): { code: string; message: string; badIndexes: 
       if (typeof i === 'number' && Number.isInteger(i)) badIndexes.push(i);
     }
   }
-  return { code: typeof e.code === 'string' ? e.code : 'UNKNOWN', message: typeof e.message === 'string' ? e.message : text.slice(0, 200), badIndexes };
+  return {
+    code: typeof e.code === 'string' ? e.code : 'UNKNOWN',
+    message: typeof e.message === 'string' ? e.message : text.slice(0, 200),
+    badIndexes,
+  };
 }
 
 /**
@@ -42,7 +46,10 @@ function parseError(text: string): { code: string; message: string; badIndexes: 
 export class EventSender {
   private readonly url: string;
 
-  constructor(private readonly transport: Transport, eventsBaseUrl: string) {
+  constructor(
+    private readonly transport: Transport,
+    eventsBaseUrl: string,
+  ) {
     this.url = joinUrl(eventsBaseUrl, '/sdk/v1/events');
   }
 

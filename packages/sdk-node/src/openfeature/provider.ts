@@ -39,7 +39,12 @@ const ERROR_MESSAGES: Record<string, string> = {
 
 function isClient(x: unknown): x is SwitchyardClient {
   // Duck typing, not instanceof: the CJS build of this subpath may carry its own copy of the class.
-  return typeof x === 'object' && x !== null && typeof (x as SwitchyardClient).detail === 'function' && typeof (x as SwitchyardClient).on === 'function';
+  return (
+    typeof x === 'object' &&
+    x !== null &&
+    typeof (x as SwitchyardClient).detail === 'function' &&
+    typeof (x as SwitchyardClient).on === 'function'
+  );
 }
 
 /**
@@ -130,7 +135,11 @@ export class SwitchyardProvider implements Provider {
     return Promise.resolve(this.resolve(flagKey, defaultValue, context));
   }
 
-  resolveObjectEvaluation<T extends JsonValue>(flagKey: string, defaultValue: T, context: OpenFeatureContext): Promise<ResolutionDetails<T>> {
+  resolveObjectEvaluation<T extends JsonValue>(
+    flagKey: string,
+    defaultValue: T,
+    context: OpenFeatureContext,
+  ): Promise<ResolutionDetails<T>> {
     return Promise.resolve(this.resolve(flagKey, defaultValue, context));
   }
 

@@ -16,7 +16,10 @@ export type FetchConfigResult =
 export class ConfigFetcher {
   private readonly url: string;
 
-  constructor(private readonly transport: Transport, baseUrl: string) {
+  constructor(
+    private readonly transport: Transport,
+    baseUrl: string,
+  ) {
     this.url = joinUrl(baseUrl, '/sdk/v1/config');
   }
 
@@ -34,7 +37,12 @@ export class ConfigFetcher {
     if (res.status === 304) return { kind: 'not-modified' };
     if (res.status === 401 || res.status === 403) return { kind: 'unauthorized', status: res.status };
     if (res.status !== 200) {
-      return { kind: 'error', status: res.status, retryAfterMs: parseRetryAfter(res.headers.get('retry-after')), message: `HTTP ${res.status}` };
+      return {
+        kind: 'error',
+        status: res.status,
+        retryAfterMs: parseRetryAfter(res.headers.get('retry-after')),
+        message: `HTTP ${res.status}`,
+      };
     }
     try {
       return { kind: 'document', body: JSON.parse(text) as unknown, etag: res.headers.get('etag') };

@@ -81,9 +81,15 @@ export class StreamConnection {
     const message = e.message ?? 'stream error';
     let failure: StreamFailure;
     if (status === 401 || status === 403) failure = { kind: 'unauthorized', status, message: `HTTP ${status}` };
-    else if (status === 200 && !this.contentType.startsWith('text/event-stream')) failure = { kind: 'refused', status, message: `not an event stream (content-type ${JSON.stringify(this.contentType)})` };
+    else if (status === 200 && !this.contentType.startsWith('text/event-stream'))
+      failure = { kind: 'refused', status, message: `not an event stream (content-type ${JSON.stringify(this.contentType)})` };
     else if (status === null || status === 200 || status === 408 || status === 429 || (status >= 500 && status !== 501)) {
-      failure = { kind: 'retry', status, retryAfterMs: this.retryAfterMs, message: status === null || status === 200 ? message : `HTTP ${status}` };
+      failure = {
+        kind: 'retry',
+        status,
+        retryAfterMs: this.retryAfterMs,
+        message: status === null || status === 200 ? message : `HTTP ${status}`,
+      };
     } else failure = { kind: 'refused', status, message: `HTTP ${status}` };
     this.options.handlers.onFailure(failure);
   }

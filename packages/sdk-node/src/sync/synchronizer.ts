@@ -154,7 +154,11 @@ export class Synchronizer {
       return;
     }
     if (f.kind === 'refused') {
-      this.log.warn('stream refused; falling back to polling', { status: f.status, reason: f.message, pollIntervalMs: this.options.pollIntervalMs });
+      this.log.warn('stream refused; falling back to polling', {
+        status: f.status,
+        reason: f.message,
+        pollIntervalMs: this.options.pollIntervalMs,
+      });
       this.mode = 'polling';
       this.poller.start();
       return;
@@ -321,7 +325,9 @@ export class Synchronizer {
           this.invalid(`${what}: ${r.message}`);
         } else {
           this.log.warn('GET /sdk/v1/config failed', { from: what, status: r.status, reason: r.message });
-          this.callbacks.error(new SwitchyardError('FETCH_ERROR', `${what} failed: ${r.message}`, r.status === null ? {} : { status: r.status }));
+          this.callbacks.error(
+            new SwitchyardError('FETCH_ERROR', `${what} failed: ${r.message}`, r.status === null ? {} : { status: r.status }),
+          );
         }
         break;
     }
@@ -349,6 +355,8 @@ export class Synchronizer {
   private fatal(status: number): void {
     this.log.error('the server refused the SDK key; sync stopped', { status });
     this.stop();
-    this.callbacks.fatal(new SwitchyardError('UNAUTHORIZED', `the server refused the SDK key (HTTP ${status}); check that it is a server key`, { status }));
+    this.callbacks.fatal(
+      new SwitchyardError('UNAUTHORIZED', `the server refused the SDK key (HTTP ${status}); check that it is a server key`, { status }),
+    );
   }
 }

@@ -7,7 +7,10 @@ export class Watchdog {
   private timer: NodeJS.Timeout | null = null;
   private last = Date.now();
 
-  constructor(private readonly timeoutMs: number, private readonly onSilence: (silentForMs: number) => void) {}
+  constructor(
+    private readonly timeoutMs: number,
+    private readonly onSilence: (silentForMs: number) => void,
+  ) {}
 
   /** When something was last heard (epoch ms). */
   get lastActivityAt(): number {

@@ -14,5 +14,8 @@ afterEach(async () => {
   // Rejections are reported after a macrotask turn; give stragglers from the test a chance.
   await new Promise((r) => setTimeout(r, 5));
   const seen = unhandled.splice(0);
-  expect(seen.map((r) => (r instanceof Error ? `${r.name}: ${r.message}` : String(r))), 'unhandled promise rejections').toEqual([]);
+  expect(
+    seen.map((r) => (r instanceof Error ? `${r.name}: ${r.message}` : String(r))),
+    'unhandled promise rejections',
+  ).toEqual([]);
 });

@@ -40,9 +40,23 @@ export interface FakeSwitchyard {
   close(): void;
 }
 
-export const doc = (version: number, flags: Record<string, unknown> = {}) => ({ schema_version: 1, version, flags, segments: {}, experiments: {} });
+export const doc = (version: number, flags: Record<string, unknown> = {}) => ({
+  schema_version: 1,
+  version,
+  flags,
+  segments: {},
+  experiments: {},
+});
 export const boolFlag = (key: string, enabled = true) => ({
-  key, type: 'boolean', enabled, variants: [{ key: 'on', value: true }, { key: 'off', value: false }], off_variant: 'off', default_serve: { variant: 'on' },
+  key,
+  type: 'boolean',
+  enabled,
+  variants: [
+    { key: 'on', value: true },
+    { key: 'off', value: false },
+  ],
+  off_variant: 'off',
+  default_serve: { variant: 'on' },
 });
 
 /** A scriptable Switchyard server made of msw handlers, for failure modes a real server will not produce on demand. */
@@ -120,7 +134,10 @@ export function fakeSwitchyard(): FakeSwitchyard {
       fake.streams.push(s);
       s.write('retry: 2000\n\n');
       for (const w of waiters.splice(0)) w();
-      return new HttpResponse(body, { status: 200, headers: { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' } });
+      return new HttpResponse(body, {
+        status: 200,
+        headers: { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache' },
+      });
     }),
     http.get(`${BASE}/sdk/v1/config`, async ({ request }) => {
       fake.requests.config.push(request);

@@ -12,5 +12,12 @@ export function memoryLogger(): Logger & { lines: LogLine[]; at(level: LogLine['
   const add = (level: LogLine['level']) => (message: string, fields?: Record<string, unknown>) => {
     lines.push({ level, message, fields });
   };
-  return { lines, debug: add('debug'), info: add('info'), warn: add('warn'), error: add('error'), at: (l) => lines.filter((x) => x.level === l) };
+  return {
+    lines,
+    debug: add('debug'),
+    info: add('info'),
+    warn: add('warn'),
+    error: add('error'),
+    at: (l) => lines.filter((x) => x.level === l),
+  };
 }

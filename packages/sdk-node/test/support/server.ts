@@ -13,7 +13,12 @@ export interface TestServer {
   adminToken: string;
   serverKey: string;
   /** Calls the HTTP API (as admin unless `token`/`apiKey` say otherwise) and parses JSON. */
-  api<T = any>(method: string, path: string, body?: unknown, auth?: { token?: string; apiKey?: string }): Promise<{ status: number; body: T }>;
+  api<T = any>(
+    method: string,
+    path: string,
+    body?: unknown,
+    auth?: { token?: string; apiKey?: string },
+  ): Promise<{ status: number; body: T }>;
   /** Stops this instance and starts a new one on the same port and SQLite file. */
   restart(extra?: StartOptions): Promise<void>;
   /** Stops the instance (the database stays until `cleanup`). */
@@ -95,5 +100,16 @@ export async function startTestServer(options: StartOptions = {}): Promise<TestS
 
 /** A boolean flag body for the management API. */
 export function booleanFlag(key: string, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { key, type: 'boolean', enabled: true, variants: [{ key: 'on', value: true }, { key: 'off', value: false }], off_variant: 'off', default_serve: { variant: 'on' }, ...extra };
+  return {
+    key,
+    type: 'boolean',
+    enabled: true,
+    variants: [
+      { key: 'on', value: true },
+      { key: 'off', value: false },
+    ],
+    off_variant: 'off',
+    default_serve: { variant: 'on' },
+    ...extra,
+  };
 }

@@ -47,7 +47,8 @@ export function createAuthenticator(ctx: ServerContext) {
       touched.set(key.id, now);
       await ctx.store.touchApiKey(key.id, new Date(now).toISOString());
     }
-    if (key.kind !== 'management') return { type: 'api_key', id: key.id, kind: key.kind, role: null, ownerId: key.createdBy, label: key.name };
+    if (key.kind !== 'management')
+      return { type: 'api_key', id: key.id, kind: key.kind, role: null, ownerId: key.createdBy, label: key.name };
     const creator = key.createdBy === null ? null : await ctx.store.getUser(key.createdBy);
     if (creator === null) throw new ApiError('AUTHENTICATION_REQUIRED', 'the API key belongs to a user who no longer exists');
     const role = key.role === null ? creator.role : minRole(key.role, creator.role);
@@ -70,8 +71,15 @@ export function createAuthenticator(ctx: ServerContext) {
     // issuer take over local users.
     const taken = email !== null && (await ctx.store.getUserByEmail(email)) !== null;
     const row: UserRow = {
-      seq: 0, id, email: email !== null && !taken ? email : `${subject}.${randomUUID().slice(0, 8)}@oidc.invalid`, name, role,
-      passwordHash: null, source: 'oidc', createdAt: now, updatedAt: now,
+      seq: 0,
+      id,
+      email: email !== null && !taken ? email : `${subject}.${randomUUID().slice(0, 8)}@oidc.invalid`,
+      name,
+      role,
+      passwordHash: null,
+      source: 'oidc',
+      createdAt: now,
+      updatedAt: now,
     };
     try {
       await ctx.store.commit({ writes: [{ table: 'users', action: 'insert', row }] });

@@ -15,8 +15,7 @@ export interface OidcOptions {
 
 /** A verified identity from a bearer token. */
 export type TokenIdentity =
-  | { source: 'local'; userId: string }
-  | { source: 'oidc'; subject: string; email: string | null; name: string | null; role: Role | null };
+  { source: 'local'; userId: string } | { source: 'oidc'; subject: string; email: string | null; name: string | null; role: Role | null };
 
 const ISSUER = 'switchyard';
 const AUDIENCE = 'switchyard-api';
@@ -46,7 +45,9 @@ export function roleFromClaim(value: unknown, map: Record<string, Role>): Role |
  * ```
  */
 export function createTokenService(options: { secret: Uint8Array; ttlSeconds: number; oidc?: OidcOptions }) {
-  const jwks: JWTVerifyGetKey | null = options.oidc ? createRemoteJWKSet(new URL(options.oidc.jwksUrl), { cacheMaxAge: 10 * 60_000 }) : null;
+  const jwks: JWTVerifyGetKey | null = options.oidc
+    ? createRemoteJWKSet(new URL(options.oidc.jwksUrl), { cacheMaxAge: 10 * 60_000 })
+    : null;
   return {
     ttlSeconds: options.ttlSeconds,
     async issue(userId: string, role: Role): Promise<string> {

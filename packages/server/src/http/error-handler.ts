@@ -22,7 +22,18 @@ export function createErrorHandler(logger: Logger, docsBaseUrl: string) {
     if (err instanceof ApiError) return envelope(c, err.code, err.message, err.details, err.headers);
     if (err instanceof HTTPException) {
       const status = err.status;
-      const code: ErrorCode = status === 413 ? 'PAYLOAD_TOO_LARGE' : status === 401 ? 'AUTHENTICATION_REQUIRED' : status === 403 ? 'PERMISSION_DENIED' : status === 404 ? 'RESOURCE_NOT_FOUND' : status < 500 ? 'VALIDATION_ERROR' : 'INTERNAL_ERROR';
+      const code: ErrorCode =
+        status === 413
+          ? 'PAYLOAD_TOO_LARGE'
+          : status === 401
+            ? 'AUTHENTICATION_REQUIRED'
+            : status === 403
+              ? 'PERMISSION_DENIED'
+              : status === 404
+                ? 'RESOURCE_NOT_FOUND'
+                : status < 500
+                  ? 'VALIDATION_ERROR'
+                  : 'INTERNAL_ERROR';
       return envelope(c, code, err.message || code, null);
     }
     (c.get('log') ?? logger).error({ err }, 'unhandled error');

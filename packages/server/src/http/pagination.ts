@@ -12,7 +12,8 @@ export const pageQuery = z.object({
 export function afterOf(cursor: string | undefined): number | undefined {
   if (cursor === undefined || cursor === '') return undefined;
   const seq = decodeCursor(cursor);
-  if (seq === null) throw new ApiError('VALIDATION_ERROR', 'cursor is not valid', [{ path: 'cursor', message: 'not a cursor this API issued' }]);
+  if (seq === null)
+    throw new ApiError('VALIDATION_ERROR', 'cursor is not valid', [{ path: 'cursor', message: 'not a cursor this API issued' }]);
   return seq;
 }
 

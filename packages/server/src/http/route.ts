@@ -43,9 +43,11 @@ export function route<B = undefined, Q = undefined>(def: RouteDef<B, Q>): RouteD
 export function zodDetails(error: z.ZodError, prefix: (string | number)[] = []): ErrorDetail[] {
   const join = (path: readonly PropertyKey[]) => [...prefix, ...path].map(String).join('.');
   // An unknown field is reported at its own path, not at its parent object's.
-  return error.issues.flatMap((i) => i.code === 'unrecognized_keys'
-    ? i.keys.map((k) => ({ path: join([...i.path, k]), message: `unknown field '${k}'` }))
-    : [{ path: join(i.path), message: i.message }]);
+  return error.issues.flatMap((i) =>
+    i.code === 'unrecognized_keys'
+      ? i.keys.map((k) => ({ path: join([...i.path, k]), message: `unknown field '${k}'` }))
+      : [{ path: join(i.path), message: i.message }],
+  );
 }
 
 /**
@@ -77,7 +79,8 @@ export function parseJsonBody(text: string, checkDepth = true): unknown {
   } catch (e) {
     throw new ApiError('VALIDATION_ERROR', `malformed JSON body: ${(e as Error).message}`);
   }
-  if (checkDepth && typeof v === 'object' && v !== null && tooDeep(v)) throw new ApiError('VALIDATION_ERROR', `the JSON body nests deeper than ${MAX_JSON_DEPTH} levels`);
+  if (checkDepth && typeof v === 'object' && v !== null && tooDeep(v))
+    throw new ApiError('VALIDATION_ERROR', `the JSON body nests deeper than ${MAX_JSON_DEPTH} levels`);
   return v;
 }
 
@@ -94,7 +97,9 @@ async function readJson(c: Context<AppEnv>): Promise<unknown> {
 function isResponse(x: unknown): x is Response {
   if (x instanceof Response) return true;
   const r = x as { status?: unknown; headers?: unknown; clone?: unknown } | null;
-  return typeof r === 'object' && r !== null && typeof r.status === 'number' && typeof r.clone === 'function' && r.headers instanceof Headers;
+  return (
+    typeof r === 'object' && r !== null && typeof r.status === 'number' && typeof r.clone === 'function' && r.headers instanceof Headers
+  );
 }
 
 /** Mounts routes on an app, validating inputs and wrapping results in the envelope. */
@@ -104,7 +109,8 @@ export function mount(app: Hono<AppEnv>, prefix: string, routes: readonly RouteD
       if (r.auth !== 'none') {
         const actor = await authenticate(c, r.auth === 'sdk');
         const isSdkKey = actor.type === 'api_key' && actor.kind !== 'management';
-        if (r.auth === 'user' && isSdkKey) throw new ApiError('PERMISSION_DENIED', `${actor.kind} keys cannot use the management API; use a management key or log in`);
+        if (r.auth === 'user' && isSdkKey)
+          throw new ApiError('PERMISSION_DENIED', `${actor.kind} keys cannot use the management API; use a management key or log in`);
         if (r.auth === 'sdk' && !isSdkKey) throw new ApiError('PERMISSION_DENIED', 'SDK endpoints take a server or client key');
       }
       let body: unknown = undefined;

@@ -11,7 +11,9 @@ import type { AppEnv } from '../http/app-env';
  * body-limit middleware).
  */
 export function bodyLimit(maxBytes: number): MiddlewareHandler<AppEnv> {
-  const tooLarge = () => { throw new ApiError('PAYLOAD_TOO_LARGE', `the request body is larger than ${maxBytes} bytes`); };
+  const tooLarge = () => {
+    throw new ApiError('PAYLOAD_TOO_LARGE', `the request body is larger than ${maxBytes} bytes`);
+  };
   const streaming = streamingBodyLimit({ maxSize: maxBytes, onError: tooLarge });
   return async function bodyLimitMiddleware(c, next) {
     const length = c.req.header('content-length');

@@ -18,13 +18,26 @@ export function createMetrics(): ServerMetrics {
   const gauge = new Gauge({ name: 'switchyard_sse_clients', help: 'Connected SSE clients', registers: [registry] });
   return {
     registry,
-    requests: new Counter({ name: 'switchyard_http_requests_total', help: 'HTTP requests by route template', labelNames: ['method', 'route', 'status'], registers: [registry] }),
+    requests: new Counter({
+      name: 'switchyard_http_requests_total',
+      help: 'HTTP requests by route template',
+      labelNames: ['method', 'route', 'status'],
+      registers: [registry],
+    }),
     duration: new Histogram({
-      name: 'switchyard_http_request_duration_seconds', help: 'HTTP request latency by route template', labelNames: ['method', 'route'],
-      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5], registers: [registry],
+      name: 'switchyard_http_request_duration_seconds',
+      help: 'HTTP request latency by route template',
+      labelNames: ['method', 'route'],
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: [registry],
     }),
     sseClients: gauge,
-    eventsIngested: new Counter({ name: 'switchyard_events_ingested_total', help: 'Events stored', labelNames: ['type'], registers: [registry] }),
+    eventsIngested: new Counter({
+      name: 'switchyard_events_ingested_total',
+      help: 'Events stored',
+      labelNames: ['type'],
+      registers: [registry],
+    }),
   };
 }
 

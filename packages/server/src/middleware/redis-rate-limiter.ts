@@ -100,7 +100,10 @@ export function redisRateLimiter(options: RedisRateLimiterOptions): RateLimiter 
           skipUntil = Date.now() + retryAfterMs;
           if (Date.now() - lastWarned > 30_000) {
             lastWarned = Date.now();
-            logger?.warn({ err: (err as Error).message, limiter: options.name }, 'redis rate limiter unavailable; counting in this instance only');
+            logger?.warn(
+              { err: (err as Error).message, limiter: options.name },
+              'redis rate limiter unavailable; counting in this instance only',
+            );
           }
         }
       }

@@ -9,6 +9,9 @@ export function requestLog(logger: Logger): MiddlewareHandler<AppEnv> {
     const log = logger.child({ request_id: c.get('requestId') });
     c.set('log', log);
     await next();
-    log.info({ method: c.req.method, path: c.req.path, status: c.res.status, duration_ms: Math.round((performance.now() - start) * 10) / 10 }, 'request');
+    log.info(
+      { method: c.req.method, path: c.req.path, status: c.res.status, duration_ms: Math.round((performance.now() - start) * 10) / 10 },
+      'request',
+    );
   };
 }

@@ -2,7 +2,15 @@ import { z } from 'zod';
 import type { RouteDef } from '../http/route';
 import { ERROR_STATUS } from '../errors';
 
-const COMMON_ERRORS = ['VALIDATION_ERROR', 'AUTHENTICATION_REQUIRED', 'PERMISSION_DENIED', 'RESOURCE_NOT_FOUND', 'RATE_LIMIT_EXCEEDED', 'PAYLOAD_TOO_LARGE', 'INTERNAL_ERROR'];
+const COMMON_ERRORS = [
+  'VALIDATION_ERROR',
+  'AUTHENTICATION_REQUIRED',
+  'PERMISSION_DENIED',
+  'RESOURCE_NOT_FOUND',
+  'RATE_LIMIT_EXCEEDED',
+  'PAYLOAD_TOO_LARGE',
+  'INTERNAL_ERROR',
+];
 
 /** Named schemas collected while building, published under `components.schemas`. */
 const components: Record<string, unknown> = {};
@@ -49,19 +57,41 @@ const errorEnvelope = {
  * Builds the OpenAPI 3.0 document from the same route definitions (and zod schemas) the server
  * validates with, so the two cannot drift.
  */
-export function buildOpenApi(groups: { prefix: string; routes: readonly RouteDef<any, any>[] }[], extra: Record<string, unknown> = {}): Record<string, unknown> {
+export function buildOpenApi(
+  groups: { prefix: string; routes: readonly RouteDef<any, any>[] }[],
+  extra: Record<string, unknown> = {},
+): Record<string, unknown> {
   const paths = { ...extra } as Record<string, Record<string, unknown>>;
   for (const { prefix, routes } of groups) {
     for (const r of routes) {
       const path = (prefix + r.path).replace(/:([A-Za-z_]+)/g, '{$1}');
-      const params = [...path.matchAll(/\{([A-Za-z_]+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
+      const params = [...path.matchAll(/\{([A-Za-z_]+)\}/g)].map((m) => ({
+        name: m[1],
+        in: 'path',
+        required: true,
+        schema: { type: 'string' },
+      }));
       const query: unknown[] = [];
       if (r.query !== undefined) {
         const js = jsonSchema(r.query) as { properties?: Record<string, unknown>; required?: string[] };
-        for (const [name, schema] of Object.entries(js.properties ?? {})) query.push({ name, in: 'query', required: js.required?.includes(name) ?? false, schema });
+        for (const [name, schema] of Object.entries(js.properties ?? {}))
+          query.push({ name, in: 'query', required: js.required?.includes(name) ?? false, schema });
       }
       const responses: Record<string, unknown> = {
-        [String(r.success.status)]: { description: r.success.description, ...(r.success.status === 204 ? {} : { content: { 'application/json': { schema: r.success.schema ? jsonSchema(r.success.schema) : { type: 'object', properties: { data: {}, meta: { type: 'object' } } } } } }) },
+        [String(r.success.status)]: {
+          description: r.success.description,
+          ...(r.success.status === 204
+            ? {}
+            : {
+                content: {
+                  'application/json': {
+                    schema: r.success.schema
+                      ? jsonSchema(r.success.schema)
+                      : { type: 'object', properties: { data: {}, meta: { type: 'object' } } },
+                  },
+                },
+              }),
+        },
       };
       for (const code of [...COMMON_ERRORS, ...(r.errors ?? [])]) {
         const status = String(ERROR_STATUS[code as keyof typeof ERROR_STATUS]);
@@ -83,7 +113,11 @@ export function buildOpenApi(groups: { prefix: string; routes: readonly RouteDef
   }
   return {
     openapi: '3.0.3',
-    info: { title: 'Switchyard API', version: '1.0.0', description: 'Management API and SDK endpoints of Switchyard. Errors use one envelope; see docs/errors.md.' },
+    info: {
+      title: 'Switchyard API',
+      version: '1.0.0',
+      description: 'Management API and SDK endpoints of Switchyard. Errors use one envelope; see docs/errors.md.',
+    },
     servers: [{ url: '/' }],
     paths,
     components: {

@@ -16,10 +16,21 @@ const apiKeyBody = z
 
 /** An API key as listed: prefix, creator, times; never the secret or its hash. */
 export function apiKeyResource(k: ApiKeyRow): ResourceObject {
-  return resource('api-key', k.id, {
-    name: k.name, kind: k.kind, role: k.role, prefix: k.prefix, created_at: k.createdAt, last_used_at: k.lastUsedAt,
-    revoked_at: k.revokedAt, revoked: k.revokedAt !== null,
-  }, k.createdBy);
+  return resource(
+    'api-key',
+    k.id,
+    {
+      name: k.name,
+      kind: k.kind,
+      role: k.role,
+      prefix: k.prefix,
+      created_at: k.createdAt,
+      last_used_at: k.lastUsedAt,
+      revoked_at: k.revokedAt,
+      revoked: k.revokedAt !== null,
+    },
+    k.createdBy,
+  );
 }
 
 const auditView = (k: ApiKeyRow) => ({ name: k.name, kind: k.kind, role: k.role, prefix: k.prefix, revoked_at: k.revokedAt });
@@ -31,16 +42,30 @@ const auditView = (k: ApiKeyRow) => ({ name: k.name, kind: k.kind, role: k.role,
 export function apiKeyRoutes(ctx: ServerContext): RouteDef<any, any>[] {
   return [
     route({
-      method: 'get', path: '/api-keys', summary: 'List API keys (ADMIN: all; others: their own)', tag: 'API keys', auth: 'user', query: pageQuery,
+      method: 'get',
+      path: '/api-keys',
+      summary: 'List API keys (ADMIN: all; others: their own)',
+      tag: 'API keys',
+      auth: 'user',
+      query: pageQuery,
       success: { status: 200, description: 'A page of API keys' },
       handler: async (c, { query }) => {
         const actor = c.get('actor')!;
-        const page = await ctx.store.listApiKeys(actor.role === 'ADMIN' ? undefined : ownerIdOf(actor) ?? '', afterOf(query.cursor), query.limit);
+        const page = await ctx.store.listApiKeys(
+          actor.role === 'ADMIN' ? undefined : (ownerIdOf(actor) ?? ''),
+          afterOf(query.cursor),
+          query.limit,
+        );
         return { data: page.items.map(apiKeyResource), meta: pageMeta(page.nextCursor, query.limit) };
       },
     }),
     route({
-      method: 'post', path: '/api-keys', summary: 'Create an API key; the response is the only one with its secret', tag: 'API keys', auth: 'user', body: apiKeyBody,
+      method: 'post',
+      path: '/api-keys',
+      summary: 'Create an API key; the response is the only one with its secret',
+      tag: 'API keys',
+      auth: 'user',
+      body: apiKeyBody,
       success: { status: 201, description: 'The key, with the secret in data.attributes.key' },
       handler: async (c, { body }) => {
         const origin = originOf(c);
@@ -49,18 +74,37 @@ export function apiKeyRoutes(ctx: ServerContext): RouteDef<any, any>[] {
         if (body.kind !== 'management' && actorRole !== 'ADMIN') throw forbidden('only an ADMIN may create server and client keys');
         if (!can(actor, 'create', 'api-key')) throw forbidden();
         if (body.kind !== 'management' && body.role !== undefined) {
-          throw new ApiError('VALIDATION_ERROR', 'only management keys have a role', [{ path: 'role', message: 'omit role for server and client keys' }]);
+          throw new ApiError('VALIDATION_ERROR', 'only management keys have a role', [
+            { path: 'role', message: 'omit role for server and client keys' },
+          ]);
         }
-        const role = body.kind === 'management' ? body.role ?? actorRole : null;
-        if (role !== null && !roleAtLeast(actorRole, role)) throw forbidden(`a management key cannot have a role above your own (${actorRole})`);
+        const role = body.kind === 'management' ? (body.role ?? actorRole) : null;
+        if (role !== null && !roleAtLeast(actorRole, role))
+          throw forbidden(`a management key cannot have a role above your own (${actorRole})`);
         const { secret, hash, prefix } = newApiKeySecret(body.kind);
         const row: ApiKeyRow = {
-          seq: 0, id: randomUUID(), name: body.name, kind: body.kind, role, prefix, hash, createdBy: ownerIdOf(actor),
-          createdAt: new Date(ctx.now()).toISOString(), lastUsedAt: null, revokedAt: null,
+          seq: 0,
+          id: randomUUID(),
+          name: body.name,
+          kind: body.kind,
+          role,
+          prefix,
+          hash,
+          createdBy: ownerIdOf(actor),
+          createdAt: new Date(ctx.now()).toISOString(),
+          lastUsedAt: null,
+          revokedAt: null,
         };
         await commitMutation(ctx, origin, {
           writes: [{ table: 'api_keys', action: 'insert', row }],
-          audit: { action: 'api-key.create', resourceType: 'api-key', resourceId: row.id, resourceKey: row.name, before: null, after: auditView(row) },
+          audit: {
+            action: 'api-key.create',
+            resourceType: 'api-key',
+            resourceId: row.id,
+            resourceKey: row.name,
+            before: null,
+            after: auditView(row),
+          },
         });
         const r = apiKeyResource(row);
         r.attributes.key = secret;
@@ -68,7 +112,11 @@ export function apiKeyRoutes(ctx: ServerContext): RouteDef<any, any>[] {
       },
     }),
     route({
-      method: 'get', path: '/api-keys/:id', summary: 'Get an API key', tag: 'API keys', auth: 'user',
+      method: 'get',
+      path: '/api-keys/:id',
+      summary: 'Get an API key',
+      tag: 'API keys',
+      auth: 'user',
       success: { status: 200, description: 'The key (without its secret)' },
       handler: async (c, { params }) => {
         const k = await ctx.store.getApiKey(params.id!);
@@ -78,7 +126,11 @@ export function apiKeyRoutes(ctx: ServerContext): RouteDef<any, any>[] {
       },
     }),
     route({
-      method: 'delete', path: '/api-keys/:id', summary: 'Revoke an API key, effective immediately', tag: 'API keys', auth: 'user',
+      method: 'delete',
+      path: '/api-keys/:id',
+      summary: 'Revoke an API key, effective immediately',
+      tag: 'API keys',
+      auth: 'user',
       success: { status: 204, description: 'Revoked' },
       handler: async (c, { params }) => {
         const origin = originOf(c);
@@ -89,12 +141,20 @@ export function apiKeyRoutes(ctx: ServerContext): RouteDef<any, any>[] {
         // scoped key's creator) created them, so a read-only key cannot cut SDKs off.
         if (k.kind !== 'management' && origin.actor!.role !== 'ADMIN') throw forbidden('only an ADMIN may revoke server and client keys');
         // Nor may a key capped below another key's role revoke it (a VIEWER-scoped key cutting off its creator's ADMIN key).
-        if (k.role !== null && !roleAtLeast(origin.actor!.role!, k.role)) throw forbidden(`revoking a ${k.role} key needs at least that role`);
+        if (k.role !== null && !roleAtLeast(origin.actor!.role!, k.role))
+          throw forbidden(`revoking a ${k.role} key needs at least that role`);
         if (k.revokedAt === null) {
           const row = { ...k, revokedAt: new Date(ctx.now()).toISOString() };
           await commitMutation(ctx, origin, {
             writes: [{ table: 'api_keys', action: 'update', row }],
-            audit: { action: 'api-key.revoke', resourceType: 'api-key', resourceId: k.id, resourceKey: k.name, before: auditView(k), after: auditView(row) },
+            audit: {
+              action: 'api-key.revoke',
+              resourceType: 'api-key',
+              resourceId: k.id,
+              resourceKey: k.name,
+              before: auditView(k),
+              after: auditView(row),
+            },
           });
         }
         return { status: 204, data: null };

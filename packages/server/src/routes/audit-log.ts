@@ -18,9 +18,15 @@ function auditResource(a: AuditRow) {
     id: String(a.seq),
     type: 'audit-record',
     attributes: {
-      at: a.at, actor: { type: a.actorType, id: a.actorId, label: a.actorLabel }, action: a.action,
-      resource: { type: a.resourceType, id: a.resourceId, key: a.resourceKey }, before: a.before, after: a.after,
-      request_id: a.requestId, ip: a.ip, user_agent: a.userAgent,
+      at: a.at,
+      actor: { type: a.actorType, id: a.actorId, label: a.actorLabel },
+      action: a.action,
+      resource: { type: a.resourceType, id: a.resourceId, key: a.resourceKey },
+      before: a.before,
+      after: a.after,
+      request_id: a.requestId,
+      ip: a.ip,
+      user_agent: a.userAgent,
     },
   };
 }
@@ -29,7 +35,12 @@ function auditResource(a: AuditRow) {
 export function auditLogRoutes(ctx: ServerContext): RouteDef<any, any>[] {
   return [
     route({
-      method: 'get', path: '/audit-log', summary: 'Read the audit log, newest first (ADMIN)', tag: 'Audit log', auth: 'user', query: auditQuery,
+      method: 'get',
+      path: '/audit-log',
+      summary: 'Read the audit log, newest first (ADMIN)',
+      tag: 'Audit log',
+      auth: 'user',
+      query: auditQuery,
       success: { status: 200, description: 'A page of audit records' },
       handler: async (c, { query }) => {
         if (!can(c.get('actor')!, 'read', 'audit-log')) throw forbidden('only an ADMIN may read the audit log');

@@ -16,18 +16,29 @@ const DUMMY_HASH = 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAA
 export function authRoutes(ctx: ServerContext): RouteDef<any, any>[] {
   return [
     route({
-      method: 'post', path: '/auth/login', summary: 'Exchange email and password for an access token', tag: 'Auth', auth: 'none', body: loginBody,
-      success: { status: 200, description: '{access_token, token_type, expires_in}' }, errors: ['RATE_LIMIT_EXCEEDED'],
+      method: 'post',
+      path: '/auth/login',
+      summary: 'Exchange email and password for an access token',
+      tag: 'Auth',
+      auth: 'none',
+      body: loginBody,
+      success: { status: 200, description: '{access_token, token_type, expires_in}' },
+      errors: ['RATE_LIMIT_EXCEEDED'],
       handler: async (_c, { body }) => {
         const user = await ctx.store.getUserByEmail(body.email);
         const ok = await verifyPassword(body.password, user?.passwordHash ?? DUMMY_HASH);
-        if (user === null || user.passwordHash === null || !ok) throw new ApiError('AUTHENTICATION_REQUIRED', 'email or password is incorrect');
+        if (user === null || user.passwordHash === null || !ok)
+          throw new ApiError('AUTHENTICATION_REQUIRED', 'email or password is incorrect');
         const token = await ctx.tokens.issue(user.id, user.role);
         return { data: { access_token: token, token_type: 'Bearer', expires_in: ctx.tokens.ttlSeconds } };
       },
     }),
     route({
-      method: 'get', path: '/auth/me', summary: 'Who the credentials belong to', tag: 'Auth', auth: 'any',
+      method: 'get',
+      path: '/auth/me',
+      summary: 'Who the credentials belong to',
+      tag: 'Auth',
+      auth: 'any',
       success: { status: 200, description: 'The user (or API key) behind the request' },
       handler: async (c) => {
         const actor = c.get('actor')!;
@@ -36,7 +47,9 @@ export function authRoutes(ctx: ServerContext): RouteDef<any, any>[] {
           if (user === null) throw new ApiError('AUTHENTICATION_REQUIRED', 'user no longer exists');
           return { data: userResource(user) };
         }
-        return { data: resource('api-key', actor.id, { name: actor.label, kind: actor.kind, role: actor.role, created_by: actor.ownerId }) };
+        return {
+          data: resource('api-key', actor.id, { name: actor.label, kind: actor.kind, role: actor.role, created_by: actor.ownerId }),
+        };
       },
     }),
   ];

@@ -12,7 +12,10 @@ import { ResultsService, resultsCsv } from '../services/results';
 const resultsQuery = z.object({
   format: z.enum(['json', 'csv', 'svg']).default('json'),
   alpha: z.coerce.number().gt(0).lt(0.5).default(0.05),
-  sequential: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+  sequential: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((v) => v === 'true'),
   sequential_tuning: z.coerce.number().int().min(1).default(5000),
 });
 
@@ -31,35 +34,61 @@ const fields = {
   primary_metric: z.string().nullable().optional(),
   guardrails: z.array(guardrailSchema).optional(),
   schedule: z.object({ start_at: z.string().optional(), end_at: z.string().optional() }).nullable().optional(),
-  id: z.string().optional(), created_at: z.string().optional(), updated_at: z.string().optional(), owner_id: z.string().optional(),
-  started_at: z.string().optional(), paused_at: z.string().optional(), completed_at: z.string().optional(), archived_at: z.string().optional(),
+  id: z.string().optional(),
+  created_at: z.string().optional(),
+  updated_at: z.string().optional(),
+  owner_id: z.string().optional(),
+  started_at: z.string().optional(),
+  paused_at: z.string().optional(),
+  completed_at: z.string().optional(),
+  archived_at: z.string().optional(),
 };
 
-export const experimentCreateBody = z.strictObject({ key: keySchema, ...fields, variants: z.array(experimentVariantSchema) }).meta({ id: 'ExperimentInput' });
+export const experimentCreateBody = z
+  .strictObject({ key: keySchema, ...fields, variants: z.array(experimentVariantSchema) })
+  .meta({ id: 'ExperimentInput' });
 export const experimentUpdateBody = z.strictObject({ key: keySchema.optional(), ...fields }).meta({ id: 'ExperimentUpdate' });
 
 /** Experiment CRUD and lifecycle actions. */
 export function experimentRoutes(ctx: ServerContext, service = new ExperimentService(ctx)): RouteDef<any, any>[] {
   const lifecycle = (Object.keys(TRANSITIONS) as LifecycleAction[]).map((action) =>
     route({
-      method: 'post', path: `/experiments/:id/${action}`, summary: `${action[0]!.toUpperCase()}${action.slice(1)} an experiment (${TRANSITIONS[action].from.join('/')} -> ${TRANSITIONS[action].to})`,
-      tag: 'Experiments', auth: 'user', success: { status: 200, description: 'The experiment in its new status' }, errors: ['INVALID_STATE_TRANSITION'],
+      method: 'post',
+      path: `/experiments/:id/${action}`,
+      summary: `${action[0]!.toUpperCase()}${action.slice(1)} an experiment (${TRANSITIONS[action].from.join('/')} -> ${TRANSITIONS[action].to})`,
+      tag: 'Experiments',
+      auth: 'user',
+      success: { status: 200, description: 'The experiment in its new status' },
+      errors: ['INVALID_STATE_TRANSITION'],
       handler: async (c, { params }) => ({ data: toResource(service.spec, await service.transition(originOf(c), params.id!, action)) }),
     }),
   );
   const results = new ResultsService(ctx);
   const resultsRoute = route({
-    method: 'get', path: '/experiments/:id/results', summary: 'Experiment results: units, per-metric lifts with CIs, p-values, chance to beat control, SRM (json, csv or svg)',
-    tag: 'Experiments', auth: 'user', query: resultsQuery, success: { status: 200, description: 'The analysis' },
+    method: 'get',
+    path: '/experiments/:id/results',
+    summary: 'Experiment results: units, per-metric lifts with CIs, p-values, chance to beat control, SRM (json, csv or svg)',
+    tag: 'Experiments',
+    auth: 'user',
+    query: resultsQuery,
+    success: { status: 200, description: 'The analysis' },
     handler: async (c, { params, query }) => {
       const origin = originOf(c);
       const row = await service.get(origin, params.id!);
       const r = await results.compute(row, { alpha: query.alpha, sequential: query.sequential, sequentialTuning: query.sequential_tuning });
-      if (query.format === 'csv') return c.body(resultsCsv(r), 200, { 'Content-Type': 'text/csv; charset=utf-8', 'Content-Disposition': `attachment; filename="${row.key}-results.csv"` });
+      if (query.format === 'csv')
+        return c.body(resultsCsv(r), 200, {
+          'Content-Type': 'text/csv; charset=utf-8',
+          'Content-Disposition': `attachment; filename="${row.key}-results.csv"`,
+        });
       if (query.format === 'svg') return c.body(forestPlotSvg(r), 200, { 'Content-Type': 'image/svg+xml; charset=utf-8' });
       const { analysis: _a, ...data } = r;
       return { data };
     },
   });
-  return [...resourceRoutes('/experiments', 'Experiments', service, experimentCreateBody, experimentUpdateBody), ...lifecycle, resultsRoute];
+  return [
+    ...resourceRoutes('/experiments', 'Experiments', service, experimentCreateBody, experimentUpdateBody),
+    ...lifecycle,
+    resultsRoute,
+  ];
 }

@@ -9,7 +9,12 @@ import { flagSpec } from '../services/flag-spec';
 import { resourceRoutes } from './resource-routes';
 import { toWire } from '../services/wire';
 
-const readOnly = { id: z.string().optional(), created_at: z.string().optional(), updated_at: z.string().optional(), owner_id: z.string().optional() };
+const readOnly = {
+  id: z.string().optional(),
+  created_at: z.string().optional(),
+  updated_at: z.string().optional(),
+  owner_id: z.string().optional(),
+};
 
 const flagFields = {
   name: z.string().max(256).optional(),
@@ -29,7 +34,9 @@ const flagFields = {
 /** POST body: `key` and `type` required, everything else defaulted. */
 export const flagCreateBody = z.strictObject({ key: keySchema, ...flagFields }).meta({ id: 'FeatureFlagInput' });
 /** PATCH/PUT body. */
-export const flagUpdateBody = z.strictObject({ key: keySchema.optional(), ...flagFields, type: flagFields.type.optional() }).meta({ id: 'FeatureFlagUpdate' });
+export const flagUpdateBody = z
+  .strictObject({ key: keySchema.optional(), ...flagFields, type: flagFields.type.optional() })
+  .meta({ id: 'FeatureFlagUpdate' });
 
 /** `user_id` becomes the context key; every other query value is a string attribute. */
 const evaluateQuery = z.looseObject({ user_id: z.string().optional() });
@@ -40,7 +47,11 @@ export function featureFlagRoutes(ctx: ServerContext): RouteDef<any, any>[] {
   return [
     ...resourceRoutes('/feature-flags', 'Feature flags', service, flagCreateBody, flagUpdateBody),
     route({
-      method: 'get', path: '/feature-flags/:key/evaluate', summary: 'Evaluate a flag on the server for one context', tag: 'Feature flags', auth: 'any',
+      method: 'get',
+      path: '/feature-flags/:key/evaluate',
+      summary: 'Evaluate a flag on the server for one context',
+      tag: 'Feature flags',
+      auth: 'any',
       query: evaluateQuery,
       success: { status: 200, description: '{key, value, variant, reason}' },
       handler: async (_c, { params, query }) => {

@@ -28,7 +28,11 @@ type OfrepErrorCode = 'PARSE_ERROR' | 'TARGETING_KEY_MISSING' | 'INVALID_CONTEXT
 
 /** A failed request or flag, in OFREP's shape; `status` is the HTTP status of a whole-request failure. */
 class OfrepError extends Error {
-  constructor(readonly status: 400 | 401 | 403 | 404 | 429 | 500, readonly errorCode: OfrepErrorCode, message: string) {
+  constructor(
+    readonly status: 400 | 401 | 403 | 404 | 429 | 500,
+    readonly errorCode: OfrepErrorCode,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -68,7 +72,11 @@ export function toSwitchyardContext(body: unknown): Record<string, unknown> {
   if (!isRecord(raw)) throw new OfrepError(400, 'INVALID_CONTEXT', 'context must be a JSON object');
   const { targetingKey, ...attributes } = raw;
   if (targetingKey !== undefined && targetingKey !== null && typeof targetingKey !== 'string') {
-    throw new OfrepError(400, 'INVALID_CONTEXT', `context.targetingKey must be a string, not ${Array.isArray(targetingKey) ? 'an array' : typeof targetingKey}`);
+    throw new OfrepError(
+      400,
+      'INVALID_CONTEXT',
+      `context.targetingKey must be a string, not ${Array.isArray(targetingKey) ? 'an array' : typeof targetingKey}`,
+    );
   }
   const context: Record<string, unknown> = { ...attributes };
   if (typeof targetingKey === 'string' && targetingKey !== '') context.key = targetingKey;
@@ -79,7 +87,10 @@ export function toSwitchyardContext(body: unknown): Record<string, unknown> {
 function canonicalJson(v: unknown): string {
   if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
   if (isRecord(v)) {
-    return `{${Object.keys(v).sort().map((k) => `${JSON.stringify(k)}:${canonicalJson(v[k])}`).join(',')}}`;
+    return `{${Object.keys(v)
+      .sort()
+      .map((k) => `${JSON.stringify(k)}:${canonicalJson(v[k])}`)
+      .join(',')}}`;
   }
   return JSON.stringify(v) ?? 'null';
 }
@@ -91,7 +102,10 @@ function canonicalJson(v: unknown): string {
  * invalidate old tags.
  */
 export function bulkEtag(version: number, context: Record<string, unknown>): string {
-  const hash = createHash('sha256').update(`ofrep/1\n${version}\n${canonicalJson(context)}`).digest('base64url').slice(0, 22);
+  const hash = createHash('sha256')
+    .update(`ofrep/1\n${version}\n${canonicalJson(context)}`)
+    .digest('base64url')
+    .slice(0, 22);
   return `"${version}-${hash}"`;
 }
 
@@ -113,7 +127,10 @@ function toOfrep(key: string, d: EvaluationDetail, version: number): OfrepFlag {
   if (d.ruleId !== undefined) metadata.rule_id = d.ruleId;
   if (d.inExperiment !== undefined) metadata.in_experiment = d.inExperiment;
   if (d.reason === 'ERROR') {
-    const errorCode: OfrepErrorCode = d.errorCode === 'TARGETING_KEY_MISSING' || d.errorCode === 'PARSE_ERROR' || d.errorCode === 'FLAG_NOT_FOUND' ? d.errorCode : 'GENERAL';
+    const errorCode: OfrepErrorCode =
+      d.errorCode === 'TARGETING_KEY_MISSING' || d.errorCode === 'PARSE_ERROR' || d.errorCode === 'FLAG_NOT_FOUND'
+        ? d.errorCode
+        : 'GENERAL';
     const errorDetails =
       errorCode === 'TARGETING_KEY_MISSING'
         ? `flag '${key}' splits traffic and needs a unit id: send context.targetingKey (or the flag's bucket_by attribute)`
@@ -158,11 +175,16 @@ export function mountOfrep(app: Hono<AppEnv>, ctx: ServerContext, authenticate: 
   function fail(c: Context<AppEnv>, e: unknown, key: string | null): Response {
     if (!(e instanceof OfrepError)) {
       (c.get('log') ?? ctx.logger).error({ err: e }, 'OFREP evaluation failed');
-      e = new OfrepError(500, 'GENERAL', `an unexpected error occurred; request id ${c.get('requestId') ?? ''} identifies it in the server log`);
+      e = new OfrepError(
+        500,
+        'GENERAL',
+        `an unexpected error occurred; request id ${c.get('requestId') ?? ''} identifies it in the server log`,
+      );
     }
     const err = e as OfrepError;
     if (err.status === 401 || err.status === 403) return c.json({ errorDetails: err.message }, err.status);
-    const body = key === null ? { errorCode: err.errorCode, errorDetails: err.message } : { key, errorCode: err.errorCode, errorDetails: err.message };
+    const body =
+      key === null ? { errorCode: err.errorCode, errorDetails: err.message } : { key, errorCode: err.errorCode, errorDetails: err.message };
     return c.json(body, err.status);
   }
 
@@ -206,7 +228,8 @@ const metadata = {
 };
 const evaluationSuccess = {
   type: 'object',
-  description: 'A success. Without `value` (and `variant`) it defers to the caller\'s code default (OFREP ADR 0006): a disabled flag without an off variant, a unit outside an experiment.',
+  description:
+    "A success. Without `value` (and `variant`) it defers to the caller's code default (OFREP ADR 0006): a disabled flag without an off variant, a unit outside an experiment.",
   required: ['key', 'reason'],
   properties: {
     key: { type: 'string' },
@@ -232,7 +255,14 @@ const requestBody = {
     'application/json': {
       schema: {
         type: 'object',
-        properties: { context: { type: 'object', description: 'OpenFeature evaluation context; `targetingKey` becomes Switchyard\'s unit id `key`', properties: { targetingKey: { type: 'string' } }, additionalProperties: true } },
+        properties: {
+          context: {
+            type: 'object',
+            description: "OpenFeature evaluation context; `targetingKey` becomes Switchyard's unit id `key`",
+            properties: { targetingKey: { type: 'string' } },
+            additionalProperties: true,
+          },
+        },
       },
     },
   },
@@ -240,8 +270,14 @@ const requestBody = {
 const json = (schema: unknown) => ({ content: { 'application/json': { schema } } });
 const authErrors = {
   401: { description: 'No, or an invalid or revoked, API key', ...json({ type: 'object', properties: { errorDetails } }) },
-  403: { description: 'A management key or user token instead of a client or server key', ...json({ type: 'object', properties: { errorDetails } }) },
-  429: { description: 'Rate limit reached; `Retry-After` gives the seconds to wait (Switchyard error envelope)', headers: { 'Retry-After': { schema: { type: 'string' } } } },
+  403: {
+    description: 'A management key or user token instead of a client or server key',
+    ...json({ type: 'object', properties: { errorDetails } }),
+  },
+  429: {
+    description: 'Rate limit reached; `Retry-After` gives the seconds to wait (Switchyard error envelope)',
+    headers: { 'Retry-After': { schema: { type: 'string' } } },
+  },
   500: { description: 'Internal error', ...json({ type: 'object', properties: { errorCode: { type: 'string' }, errorDetails } }) },
 };
 const security = [{ bearer: [] }, { apiKey: [] }];
@@ -261,7 +297,10 @@ export const ofrepOpenApiPaths: Record<string, unknown> = {
       security,
       responses: {
         200: { description: 'Evaluated', ...json(evaluationSuccess) },
-        400: { description: 'PARSE_ERROR (body not JSON), INVALID_CONTEXT, TARGETING_KEY_MISSING (a split without a unit id) or GENERAL', ...json(evaluationFailure) },
+        400: {
+          description: 'PARSE_ERROR (body not JSON), INVALID_CONTEXT, TARGETING_KEY_MISSING (a split without a unit id) or GENERAL',
+          ...json(evaluationFailure),
+        },
         404: { description: 'FLAG_NOT_FOUND', ...json(evaluationFailure) },
         ...authErrors,
       },
@@ -272,17 +311,32 @@ export const ofrepOpenApiPaths: Record<string, unknown> = {
       summary: 'OFREP: evaluate every flag and experiment for a context',
       tags: ['OFREP'],
       operationId: 'postOfrepV1EvaluateFlags',
-      parameters: [{ name: 'If-None-Match', in: 'header', required: false, schema: { type: 'string' }, description: 'The ETag of an earlier answer for the same context' }],
+      parameters: [
+        {
+          name: 'If-None-Match',
+          in: 'header',
+          required: false,
+          schema: { type: 'string' },
+          description: 'The ETag of an earlier answer for the same context',
+        },
+      ],
       requestBody,
       security,
       responses: {
         200: {
           description: 'Every flag and experiment, successes and per-flag errors mixed',
           headers: { ETag: { schema: { type: 'string' }, description: 'Changes when the config version or the context changes' } },
-          ...json({ type: 'object', required: ['flags'], properties: { flags: { type: 'array', items: { oneOf: [evaluationSuccess, evaluationFailure] } } } }),
+          ...json({
+            type: 'object',
+            required: ['flags'],
+            properties: { flags: { type: 'array', items: { oneOf: [evaluationSuccess, evaluationFailure] } } },
+          }),
         },
         304: { description: 'Not modified: the If-None-Match tag is current' },
-        400: { description: 'PARSE_ERROR or INVALID_CONTEXT', ...json({ type: 'object', required: ['errorCode'], properties: { errorCode: { type: 'string' }, errorDetails } }) },
+        400: {
+          description: 'PARSE_ERROR or INVALID_CONTEXT',
+          ...json({ type: 'object', required: ['errorCode'], properties: { errorCode: { type: 'string' }, errorDetails } }),
+        },
         ...authErrors,
       },
     },

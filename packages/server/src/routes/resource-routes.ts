@@ -14,11 +14,22 @@ const listQuery = pageQuery.extend({
  * The five CRUD routes every resource kind shares: list, create, get, PATCH (merge), PUT
  * (replace) and DELETE, addressed by id or key.
  */
-export function resourceRoutes(base: string, tag: string, service: ResourceService, createBody: z.ZodType, patchBody: z.ZodType): RouteDef<any, any>[] {
+export function resourceRoutes(
+  base: string,
+  tag: string,
+  service: ResourceService,
+  createBody: z.ZodType,
+  patchBody: z.ZodType,
+): RouteDef<any, any>[] {
   const label = service.spec.label;
   return [
     route({
-      method: 'get', path: base, summary: `List ${label}s`, tag, auth: 'user', query: listQuery,
+      method: 'get',
+      path: base,
+      summary: `List ${label}s`,
+      tag,
+      auth: 'user',
+      query: listQuery,
       success: { status: 200, description: `A page of ${label}s` },
       handler: async (c, { query }) => {
         const after = afterOf(query.cursor);
@@ -27,28 +38,59 @@ export function resourceRoutes(base: string, tag: string, service: ResourceServi
       },
     }),
     route({
-      method: 'post', path: base, summary: `Create a ${label}`, tag, auth: 'user', body: createBody,
-      success: { status: 201, description: `The created ${label}` }, errors: ['CONFLICT'],
-      handler: async (c, { body }) => ({ data: toResource(service.spec, await service.create(originOf(c), body as Record<string, unknown>)) }),
+      method: 'post',
+      path: base,
+      summary: `Create a ${label}`,
+      tag,
+      auth: 'user',
+      body: createBody,
+      success: { status: 201, description: `The created ${label}` },
+      errors: ['CONFLICT'],
+      handler: async (c, { body }) => ({
+        data: toResource(service.spec, await service.create(originOf(c), body as Record<string, unknown>)),
+      }),
     }),
     route({
-      method: 'get', path: `${base}/:id`, summary: `Get a ${label} by id or key`, tag, auth: 'user',
+      method: 'get',
+      path: `${base}/:id`,
+      summary: `Get a ${label} by id or key`,
+      tag,
+      auth: 'user',
       success: { status: 200, description: `The ${label}` },
       handler: async (c, { params }) => ({ data: toResource(service.spec, await service.get(originOf(c), params.id!)) }),
     }),
     route({
-      method: 'patch', path: `${base}/:id`, summary: `Change the named top-level fields of a ${label}`, tag, auth: 'user', body: patchBody,
+      method: 'patch',
+      path: `${base}/:id`,
+      summary: `Change the named top-level fields of a ${label}`,
+      tag,
+      auth: 'user',
+      body: patchBody,
       success: { status: 200, description: `The updated ${label}` },
-      handler: async (c, { body, params }) => ({ data: toResource(service.spec, await service.update(originOf(c), params.id!, body as Record<string, unknown>, 'patch')) }),
+      handler: async (c, { body, params }) => ({
+        data: toResource(service.spec, await service.update(originOf(c), params.id!, body as Record<string, unknown>, 'patch')),
+      }),
     }),
     route({
-      method: 'put', path: `${base}/:id`, summary: `Replace a ${label}`, tag, auth: 'user', body: patchBody,
+      method: 'put',
+      path: `${base}/:id`,
+      summary: `Replace a ${label}`,
+      tag,
+      auth: 'user',
+      body: patchBody,
       success: { status: 200, description: `The replaced ${label}` },
-      handler: async (c, { body, params }) => ({ data: toResource(service.spec, await service.update(originOf(c), params.id!, body as Record<string, unknown>, 'put')) }),
+      handler: async (c, { body, params }) => ({
+        data: toResource(service.spec, await service.update(originOf(c), params.id!, body as Record<string, unknown>, 'put')),
+      }),
     }),
     route({
-      method: 'delete', path: `${base}/:id`, summary: `Delete a ${label}`, tag, auth: 'user',
-      success: { status: 204, description: 'Deleted' }, errors: ['CONFLICT'],
+      method: 'delete',
+      path: `${base}/:id`,
+      summary: `Delete a ${label}`,
+      tag,
+      auth: 'user',
+      success: { status: 204, description: 'Deleted' },
+      errors: ['CONFLICT'],
       handler: async (c, { params }) => {
         await service.remove(originOf(c), params.id!);
         return { status: 204, data: null };

@@ -25,7 +25,9 @@ const eventDoc = z.object({
 });
 const eventsBodyDoc = z.object({ events: z.array(eventDoc).max(1000) }).meta({ id: 'EventBatch' });
 
-const contextSchema = z.record(z.string(), z.unknown()).meta({ id: 'EvaluationContext', description: 'key identifies the unit; other attributes feed targeting' });
+const contextSchema = z
+  .record(z.string(), z.unknown())
+  .meta({ id: 'EvaluationContext', description: 'key identifies the unit; other attributes feed targeting' });
 const evaluateBodyDoc = z.strictObject({ context: contextSchema }).meta({ id: 'EvaluateInput' });
 
 /**
@@ -43,7 +45,10 @@ async function readContext(c: Context<AppEnv>): Promise<EvaluationContext> {
 
 /** Parses a context passed on a query string: JSON, or base64url-encoded JSON (what EventSource URLs carry best). */
 export function contextFromQuery(raw: string | undefined): EvaluationContext {
-  if (raw === undefined || raw === '') throw new ApiError('VALIDATION_ERROR', 'a client-key stream needs ?context=<JSON or base64url JSON>', [{ path: 'context', message: 'required' }]);
+  if (raw === undefined || raw === '')
+    throw new ApiError('VALIDATION_ERROR', 'a client-key stream needs ?context=<JSON or base64url JSON>', [
+      { path: 'context', message: 'required' },
+    ]);
   for (const text of [raw, Buffer.from(raw, 'base64url').toString('utf8')]) {
     try {
       const v = JSON.parse(text) as unknown;
@@ -71,7 +76,8 @@ export async function ingestEvents(ctx: ServerContext, c: Context<AppEnv>): Prom
   const raw = parseJsonBody(await readBodyText(c), false);
   const checked = validateBatch(raw, ctx.now());
   if ('details' in checked) {
-    if (checked.tooMany === true) throw new ApiError('PAYLOAD_TOO_LARGE', `a batch may carry at most ${MAX_EVENTS_PER_BATCH} events`, checked.details);
+    if (checked.tooMany === true)
+      throw new ApiError('PAYLOAD_TOO_LARGE', `a batch may carry at most ${MAX_EVENTS_PER_BATCH} events`, checked.details);
     throw new ApiError('VALIDATION_ERROR', `${checked.details.length} event(s) are invalid; nothing was stored`, checked.details);
   }
   const result = await ctx.events.write(checked.events);
@@ -82,22 +88,41 @@ export async function ingestEvents(ctx: ServerContext, c: Context<AppEnv>): Prom
 export function sdkRoutes(ctx: ServerContext): RouteDef<any, any>[] {
   return [
     route({
-      method: 'get', path: '/config', summary: 'The whole config document (server keys), with ETag / If-None-Match', tag: 'SDK', auth: 'sdk',
+      method: 'get',
+      path: '/config',
+      summary: 'The whole config document (server keys), with ETag / If-None-Match',
+      tag: 'SDK',
+      auth: 'sdk',
       success: { status: 200, description: 'The config document {schema_version, version, flags, segments, experiments}' },
       handler: async (c) => {
         const actor = c.get('actor')!;
-        if (actor.type !== 'api_key' || actor.kind !== 'server') throw forbidden('the config document needs a server key; client keys use POST /sdk/v1/evaluate');
+        if (actor.type !== 'api_key' || actor.kind !== 'server')
+          throw forbidden('the config document needs a server key; client keys use POST /sdk/v1/evaluate');
         const doc = ctx.config.document;
         const etag = etagOf(doc.version);
         const inm = c.req.header('if-none-match');
-        if (inm !== undefined && inm.split(',').map((s) => s.trim().replace(/^W\//, '')).includes(etag)) {
+        if (
+          inm !== undefined &&
+          inm
+            .split(',')
+            .map((s) => s.trim().replace(/^W\//, ''))
+            .includes(etag)
+        ) {
           return c.body(null, 304, { ETag: etag, 'Cache-Control': 'no-cache' });
         }
-        return c.body(ctx.hub.documentJson(), 200, { ETag: etag, 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-cache' });
+        return c.body(ctx.hub.documentJson(), 200, {
+          ETag: etag,
+          'Content-Type': 'application/json; charset=utf-8',
+          'Cache-Control': 'no-cache',
+        });
       },
     }),
     route({
-      method: 'get', path: '/stream', summary: 'SSE: config stream (server key) or re-evaluated results for ?context= (client key)', tag: 'SDK', auth: 'sdk',
+      method: 'get',
+      path: '/stream',
+      summary: 'SSE: config stream (server key) or re-evaluated results for ?context= (client key)',
+      tag: 'SDK',
+      auth: 'sdk',
       success: { status: 200, description: 'text/event-stream: put, patch, heartbeat comments' },
       handler: async (c) => {
         const actor = c.get('actor')!;
@@ -120,7 +145,12 @@ export function sdkRoutes(ctx: ServerContext): RouteDef<any, any>[] {
       },
     }),
     route({
-      method: 'post', path: '/evaluate', summary: 'Every flag evaluated for a context (client or server keys); never rules', tag: 'SDK', auth: 'sdk', docBody: evaluateBodyDoc,
+      method: 'post',
+      path: '/evaluate',
+      summary: 'Every flag evaluated for a context (client or server keys); never rules',
+      tag: 'SDK',
+      auth: 'sdk',
+      docBody: evaluateBodyDoc,
       success: { status: 200, description: '{version, flags: {<key>: {value, variant, reason}}}' },
       handler: async (c) => {
         const context = await readContext(c);
@@ -128,8 +158,14 @@ export function sdkRoutes(ctx: ServerContext): RouteDef<any, any>[] {
       },
     }),
     route({
-      method: 'post', path: '/events', summary: 'Ingest a batch of exposure/track events; 202 after the commit', tag: 'Events', auth: 'sdk',
-      docBody: eventsBodyDoc, success: { status: 202, description: '{accepted, duplicates}' }, errors: ['PAYLOAD_TOO_LARGE'],
+      method: 'post',
+      path: '/events',
+      summary: 'Ingest a batch of exposure/track events; 202 after the commit',
+      tag: 'Events',
+      auth: 'sdk',
+      docBody: eventsBodyDoc,
+      success: { status: 202, description: '{accepted, duplicates}' },
+      errors: ['PAYLOAD_TOO_LARGE'],
       handler: async (c) => ingestEvents(ctx, c),
     }),
   ];
@@ -139,10 +175,17 @@ export function sdkRoutes(ctx: ServerContext): RouteDef<any, any>[] {
 export function eventBatchRoutes(ctx: ServerContext): RouteDef<any, any>[] {
   return [
     route({
-      method: 'post', path: '/events/batch', summary: 'Ingest a batch of events (server keys, EXPERIMENTER and ADMIN)', tag: 'Events', auth: 'any',
-      docBody: eventsBodyDoc, success: { status: 202, description: '{accepted, duplicates}' }, errors: ['PAYLOAD_TOO_LARGE'],
+      method: 'post',
+      path: '/events/batch',
+      summary: 'Ingest a batch of events (server keys, EXPERIMENTER and ADMIN)',
+      tag: 'Events',
+      auth: 'any',
+      docBody: eventsBodyDoc,
+      success: { status: 202, description: '{accepted, duplicates}' },
+      errors: ['PAYLOAD_TOO_LARGE'],
       handler: async (c) => {
-        if (!can(c.get('actor')!, 'create', 'events')) throw forbidden('sending events needs a server key or an EXPERIMENTER or ADMIN role');
+        if (!can(c.get('actor')!, 'create', 'events'))
+          throw forbidden('sending events needs a server key or an EXPERIMENTER or ADMIN role');
         return ingestEvents(ctx, c);
       },
     }),

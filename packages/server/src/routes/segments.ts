@@ -12,7 +12,10 @@ const segmentFields = {
   included: z.array(z.string()).optional(),
   excluded: z.array(z.string()).optional(),
   when: conditionSchema.nullable().optional(),
-  id: z.string().optional(), created_at: z.string().optional(), updated_at: z.string().optional(), owner_id: z.string().optional(),
+  id: z.string().optional(),
+  created_at: z.string().optional(),
+  updated_at: z.string().optional(),
+  owner_id: z.string().optional(),
 };
 
 export const segmentCreateBody = z.strictObject({ key: keySchema, ...segmentFields }).meta({ id: 'SegmentInput' });

@@ -11,12 +11,28 @@ import { ROLES, type UserRow } from '../store/types';
 
 const email = z.email().max(320);
 const password = z.string().min(8, 'must be at least 8 characters').max(1024);
-const userCreateBody = z.strictObject({ email, name: z.string().max(256).optional(), role: z.enum(ROLES), password }).meta({ id: 'UserInput' });
-const userUpdateBody = z.strictObject({ email: email.optional(), name: z.string().max(256).nullable().optional(), role: z.enum(ROLES).optional(), password: password.optional() }).meta({ id: 'UserUpdate' });
+const userCreateBody = z
+  .strictObject({ email, name: z.string().max(256).optional(), role: z.enum(ROLES), password })
+  .meta({ id: 'UserInput' });
+const userUpdateBody = z
+  .strictObject({
+    email: email.optional(),
+    name: z.string().max(256).nullable().optional(),
+    role: z.enum(ROLES).optional(),
+    password: password.optional(),
+  })
+  .meta({ id: 'UserUpdate' });
 
 /** A user as the API shows it: never the password hash. */
 export function userResource(u: UserRow): ResourceObject {
-  return resource('user', u.id, { email: u.email, name: u.name, role: u.role, source: u.source, created_at: u.createdAt, updated_at: u.updatedAt });
+  return resource('user', u.id, {
+    email: u.email,
+    name: u.name,
+    role: u.role,
+    source: u.source,
+    created_at: u.createdAt,
+    updated_at: u.updatedAt,
+  });
 }
 
 const publicUser = (u: UserRow) => ({ email: u.email, name: u.name, role: u.role });
@@ -42,12 +58,17 @@ export function userRoutes(ctx: ServerContext): RouteDef<any, any>[] {
   };
   return [
     route({
-      method: 'get', path: '/users', summary: 'List users (ADMIN; others see only themselves)', tag: 'Users', auth: 'user', query: pageQuery,
+      method: 'get',
+      path: '/users',
+      summary: 'List users (ADMIN; others see only themselves)',
+      tag: 'Users',
+      auth: 'user',
+      query: pageQuery,
       success: { status: 200, description: 'A page of users' },
       handler: async (c, { query }) => {
         const actor = c.get('actor')!;
         if (actor.role !== 'ADMIN') {
-          const self = await ctx.store.getUser(actor.type === 'user' ? actor.id : actor.ownerId ?? '');
+          const self = await ctx.store.getUser(actor.type === 'user' ? actor.id : (actor.ownerId ?? ''));
           return { data: self === null ? [] : [userResource(self)], meta: pageMeta(null, query.limit) };
         }
         const page = await ctx.store.listUsers(afterOf(query.cursor), query.limit);
@@ -55,54 +76,96 @@ export function userRoutes(ctx: ServerContext): RouteDef<any, any>[] {
       },
     }),
     route({
-      method: 'post', path: '/users', summary: 'Create a user (ADMIN)', tag: 'Users', auth: 'user', body: userCreateBody,
-      success: { status: 201, description: 'The created user' }, errors: ['CONFLICT'],
+      method: 'post',
+      path: '/users',
+      summary: 'Create a user (ADMIN)',
+      tag: 'Users',
+      auth: 'user',
+      body: userCreateBody,
+      success: { status: 201, description: 'The created user' },
+      errors: ['CONFLICT'],
       handler: async (c, { body }) => {
         const origin = originOf(c);
         if (!can(origin.actor!, 'create', 'user')) throw forbidden('only an ADMIN may create users');
         if ((await ctx.store.getUserByEmail(body.email)) !== null) throw conflict(`a user with email '${body.email}' already exists`);
         const now = new Date(ctx.now()).toISOString();
         const row: UserRow = {
-          seq: 0, id: randomUUID(), email: body.email, name: body.name ?? null, role: body.role, passwordHash: await hashPassword(body.password),
-          source: 'local', createdAt: now, updatedAt: now,
+          seq: 0,
+          id: randomUUID(),
+          email: body.email,
+          name: body.name ?? null,
+          role: body.role,
+          passwordHash: await hashPassword(body.password),
+          source: 'local',
+          createdAt: now,
+          updatedAt: now,
         };
         await commitMutation(ctx, origin, {
           writes: [{ table: 'users', action: 'insert', row }],
-          audit: { action: 'user.create', resourceType: 'user', resourceId: row.id, resourceKey: row.email, before: null, after: publicUser(row) },
+          audit: {
+            action: 'user.create',
+            resourceType: 'user',
+            resourceId: row.id,
+            resourceKey: row.email,
+            before: null,
+            after: publicUser(row),
+          },
         });
         return { data: userResource(row) };
       },
     }),
     route({
-      method: 'get', path: '/users/:id', summary: 'Get a user by id or email', tag: 'Users', auth: 'user',
+      method: 'get',
+      path: '/users/:id',
+      summary: 'Get a user by id or email',
+      tag: 'Users',
+      auth: 'user',
       success: { status: 200, description: 'The user' },
       handler: async (c, { params }) => {
         const actor = c.get('actor')!;
-        const u = await ctx.store.getUser(params.id!) ?? (await ctx.store.getUserByEmail(params.id!));
-        if (actor.role !== 'ADMIN' && (u === null || !can(actor, 'read', 'user', { id: u.id }))) throw forbidden('you may only read your own user');
+        const u = (await ctx.store.getUser(params.id!)) ?? (await ctx.store.getUserByEmail(params.id!));
+        if (actor.role !== 'ADMIN' && (u === null || !can(actor, 'read', 'user', { id: u.id })))
+          throw forbidden('you may only read your own user');
         if (u === null) throw notFound('user', params.id!);
         return { data: userResource(u) };
       },
     }),
     route({
-      method: 'patch', path: '/users/:id', summary: 'Change a user (ADMIN)', tag: 'Users', auth: 'user', body: userUpdateBody,
+      method: 'patch',
+      path: '/users/:id',
+      summary: 'Change a user (ADMIN)',
+      tag: 'Users',
+      auth: 'user',
+      body: userUpdateBody,
       success: { status: 200, description: 'The updated user' },
       handler: async (c, { params, body }) => {
         const origin = originOf(c);
         if (!can(origin.actor!, 'update', 'user')) throw forbidden('only an ADMIN may change users');
         const u = await load(params.id!);
         if (body.role !== undefined && body.role !== 'ADMIN' && (await lastAdmin(u))) throw conflict('the last ADMIN cannot be demoted');
-        if (body.email !== undefined && body.email.toLowerCase() !== u.email.toLowerCase() && (await ctx.store.getUserByEmail(body.email)) !== null) {
+        if (
+          body.email !== undefined &&
+          body.email.toLowerCase() !== u.email.toLowerCase() &&
+          (await ctx.store.getUserByEmail(body.email)) !== null
+        ) {
           throw conflict(`a user with email '${body.email}' already exists`);
         }
         const row: UserRow = {
-          ...u, email: body.email ?? u.email, name: body.name === undefined ? u.name : body.name, role: body.role ?? u.role,
-          passwordHash: body.password === undefined ? u.passwordHash : await hashPassword(body.password), updatedAt: new Date(ctx.now()).toISOString(),
+          ...u,
+          email: body.email ?? u.email,
+          name: body.name === undefined ? u.name : body.name,
+          role: body.role ?? u.role,
+          passwordHash: body.password === undefined ? u.passwordHash : await hashPassword(body.password),
+          updatedAt: new Date(ctx.now()).toISOString(),
         };
         await commitMutation(ctx, origin, {
           writes: [{ table: 'users', action: 'update', row }],
           audit: {
-            action: 'user.update', resourceType: 'user', resourceId: u.id, resourceKey: row.email, before: publicUser(u),
+            action: 'user.update',
+            resourceType: 'user',
+            resourceId: u.id,
+            resourceKey: row.email,
+            before: publicUser(u),
             after: { ...publicUser(row), ...(body.password === undefined ? {} : { password_changed: true }) },
           },
         });
@@ -110,7 +173,11 @@ export function userRoutes(ctx: ServerContext): RouteDef<any, any>[] {
       },
     }),
     route({
-      method: 'delete', path: '/users/:id', summary: 'Delete a user (ADMIN)', tag: 'Users', auth: 'user',
+      method: 'delete',
+      path: '/users/:id',
+      summary: 'Delete a user (ADMIN)',
+      tag: 'Users',
+      auth: 'user',
       success: { status: 204, description: 'Deleted' },
       handler: async (c, { params }) => {
         const origin = originOf(c);
@@ -119,7 +186,14 @@ export function userRoutes(ctx: ServerContext): RouteDef<any, any>[] {
         if (await lastAdmin(u)) throw conflict('the last ADMIN cannot be deleted');
         await commitMutation(ctx, origin, {
           writes: [{ table: 'users', action: 'delete', id: u.id }],
-          audit: { action: 'user.delete', resourceType: 'user', resourceId: u.id, resourceKey: u.email, before: publicUser(u), after: null },
+          audit: {
+            action: 'user.delete',
+            resourceType: 'user',
+            resourceId: u.id,
+            resourceKey: u.email,
+            before: publicUser(u),
+            after: null,
+          },
         });
         return { status: 204, data: null };
       },

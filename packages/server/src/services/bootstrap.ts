@@ -35,26 +35,62 @@ export async function firstStart(ctx: ServerContext): Promise<FirstStartCredenti
   const now = new Date(ctx.now()).toISOString();
   const password = ctx.options.adminPassword ?? generatePassword();
   const admin: UserRow = {
-    seq: 0, id: randomUUID(), email: ctx.options.adminEmail, name: 'Administrator', role: 'ADMIN', passwordHash: await hashPassword(password),
-    source: 'local', createdAt: now, updatedAt: now,
+    seq: 0,
+    id: randomUUID(),
+    email: ctx.options.adminEmail,
+    name: 'Administrator',
+    role: 'ADMIN',
+    passwordHash: await hashPassword(password),
+    source: 'local',
+    createdAt: now,
+    updatedAt: now,
   };
   await commitMutation(ctx, SYSTEM_ORIGIN, {
     writes: [{ table: 'users', action: 'insert', row: admin }],
-    audit: { action: 'user.create', resourceType: 'user', resourceId: admin.id, resourceKey: admin.email, before: null, after: { email: admin.email, role: 'ADMIN' } },
+    audit: {
+      action: 'user.create',
+      resourceType: 'user',
+      resourceId: admin.id,
+      resourceKey: admin.email,
+      before: null,
+      after: { email: admin.email, role: 'ADMIN' },
+    },
   });
   const keys: Record<'server' | 'client', string> = { server: '', client: '' };
   for (const kind of ['server', 'client'] as const) {
     const { secret, hash, prefix } = newApiKeySecret(kind);
     const row: ApiKeyRow = {
-      seq: 0, id: randomUUID(), name: `Default ${kind} key`, kind, role: null, prefix, hash, createdBy: admin.id, createdAt: now, lastUsedAt: null, revokedAt: null,
+      seq: 0,
+      id: randomUUID(),
+      name: `Default ${kind} key`,
+      kind,
+      role: null,
+      prefix,
+      hash,
+      createdBy: admin.id,
+      createdAt: now,
+      lastUsedAt: null,
+      revokedAt: null,
     };
     await commitMutation(ctx, SYSTEM_ORIGIN, {
       writes: [{ table: 'api_keys', action: 'insert', row }],
-      audit: { action: 'api-key.create', resourceType: 'api-key', resourceId: row.id, resourceKey: row.name, before: null, after: { name: row.name, kind, prefix } },
+      audit: {
+        action: 'api-key.create',
+        resourceType: 'api-key',
+        resourceId: row.id,
+        resourceKey: row.name,
+        before: null,
+        after: { name: row.name, kind, prefix },
+      },
     });
     keys[kind] = secret;
   }
-  return { adminEmail: admin.email, adminPassword: ctx.options.adminPassword === undefined ? password : null, serverKey: keys.server, clientKey: keys.client };
+  return {
+    adminEmail: admin.email,
+    adminPassword: ctx.options.adminPassword === undefined ? password : null,
+    serverKey: keys.server,
+    clientKey: keys.client,
+  };
 }
 
 /** The lines printed once on first start. */

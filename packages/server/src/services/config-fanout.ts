@@ -75,7 +75,14 @@ export function observeCommits<S extends Store>(store: S, onVersion: (version: n
 export class ConfigFanout {
   /** The store to use everywhere: commits through it are published. */
   readonly store: Store;
-  readonly stats: FanoutStats = { published: 0, publishFailures: 0, received: 0, lastReceivedVersion: 0, catchUps: { message: 0, poll: 0, reconnect: 0, commit: 0 }, errors: 0 };
+  readonly stats: FanoutStats = {
+    published: 0,
+    publishFailures: 0,
+    received: 0,
+    lastReceivedVersion: 0,
+    catchUps: { message: 0, poll: 0, reconnect: 0, commit: 0 },
+    errors: 0,
+  };
   private readonly instanceId = randomUUID();
   private readonly channel: string;
   private config: ConfigState | null = null;
@@ -89,7 +96,10 @@ export class ConfigFanout {
   private lastWarned = 0;
   private readonly detach: (() => void)[] = [];
 
-  constructor(private readonly base: Store, private readonly options: ConfigFanoutOptions) {
+  constructor(
+    private readonly base: Store,
+    private readonly options: ConfigFanoutOptions,
+  ) {
     this.channel = options.channel ?? CONFIG_CHANNEL;
     this.store = observeCommits(base, async (version) => {
       this.publish(version);
@@ -111,11 +121,17 @@ export class ConfigFanout {
       const sub = redis.subscriber;
       const onMessage = (channel: string, message: string) => this.onMessage(channel, message);
       const onReady = () => this.subscribe();
-      const onDown = () => { this.subscribed = false; };
+      const onDown = () => {
+        this.subscribed = false;
+      };
       sub.on('message', onMessage);
       sub.on('ready', onReady);
       sub.on('close', onDown);
-      this.detach.push(() => { sub.off('message', onMessage); sub.off('ready', onReady); sub.off('close', onDown); });
+      this.detach.push(() => {
+        sub.off('message', onMessage);
+        sub.off('ready', onReady);
+        sub.off('close', onDown);
+      });
       if (sub.status === 'ready') this.subscribe();
     }
     if (this.options.pollMs > 0) {
@@ -231,7 +247,9 @@ export class ConfigFanout {
       return;
     }
     command.publish(this.channel, JSON.stringify({ version, instance: this.instanceId })).then(
-      () => { this.stats.published++; },
+      () => {
+        this.stats.published++;
+      },
       (err: unknown) => {
         this.stats.publishFailures++;
         this.warn(err, 'redis publish failed; other instances catch up by polling');

@@ -1,4 +1,14 @@
-import { applyPatch, compileConfig, emptyConfig, type CompiledConfig, type ConfigDocument, type ConfigExperiment, type ConfigPatch, type Flag, type Segment } from '@switchyard/core';
+import {
+  applyPatch,
+  compileConfig,
+  emptyConfig,
+  type CompiledConfig,
+  type ConfigDocument,
+  type ConfigExperiment,
+  type ConfigPatch,
+  type Flag,
+  type Segment,
+} from '@switchyard/core';
 import type { ResourceRow, Store } from '../store/types';
 
 /** Statuses whose experiments are part of the config document. */
@@ -9,7 +19,9 @@ export function toConfigExperiment(data: Record<string, unknown>): ConfigExperim
   // Only what evaluation needs: the key is the document's map key; metrics, owner and the rest stay on the server.
   const e: ConfigExperiment = {
     status: data.status as ConfigExperiment['status'],
-    variants: (data.variants as ConfigExperiment['variants']).map((v) => (v.value === undefined ? { key: v.key, weight: v.weight } : { key: v.key, weight: v.weight, value: v.value })),
+    variants: (data.variants as ConfigExperiment['variants']).map((v) =>
+      v.value === undefined ? { key: v.key, weight: v.weight } : { key: v.key, weight: v.weight, value: v.value },
+    ),
     traffic_allocation: (data.traffic_allocation as number | undefined) ?? 100,
     bucket_by: (data.bucket_by as string | undefined) ?? 'key',
     salt: (data.salt as string | undefined) ?? (data.key as string),
@@ -56,7 +68,8 @@ export class ConfigState {
     const doc: ConfigDocument = { schema_version: 1, version, flags: {}, segments: {}, experiments: {} };
     for (const r of flags) doc.flags[r.key] = toConfigFlag(r.data);
     for (const r of segments) doc.segments[r.key] = toConfigSegment(r.data);
-    for (const r of experiments) if (LIVE_EXPERIMENT_STATUSES.has(r.data.status as string)) doc.experiments[r.key] = toConfigExperiment(r.data);
+    for (const r of experiments)
+      if (LIVE_EXPERIMENT_STATUSES.has(r.data.status as string)) doc.experiments[r.key] = toConfigExperiment(r.data);
     this.doc = doc;
     this.compiledCache = null;
   }

@@ -10,44 +10,91 @@ import type { UserRow } from '../store/types';
 import { prng } from './prng';
 
 const DEMO_SEGMENTS = [
-  { key: 'beta-testers', name: 'Beta testers', included: ['user-1', 'user-2'], excluded: [], when: { attr: 'email', op: 'ends_with', values: ['@beta.example.com'] } },
+  {
+    key: 'beta-testers',
+    name: 'Beta testers',
+    included: ['user-1', 'user-2'],
+    excluded: [],
+    when: { attr: 'email', op: 'ends_with', values: ['@beta.example.com'] },
+  },
 ];
 
 const DEMO_FLAGS = [
   {
-    key: 'checkout-backend', name: 'Checkout backend v2', type: 'boolean', enabled: true,
+    key: 'checkout-backend',
+    name: 'Checkout backend v2',
+    type: 'boolean',
+    enabled: true,
   },
   {
-    key: 'new-checkout', name: 'New checkout', type: 'boolean', enabled: true,
+    key: 'new-checkout',
+    name: 'New checkout',
+    type: 'boolean',
+    enabled: true,
     prerequisites: [{ flag: 'checkout-backend', variants: ['on'] }],
     rules: [
       { id: 'staff', when: { attr: 'email', op: 'ends_with', values: ['@example.com'] }, serve: { variant: 'on' } },
-      { id: 'beta', when: { segment: 'beta-testers' }, serve: { split: [{ variant: 'on', weight: 20 }, { variant: 'off', weight: 80 }] } },
+      {
+        id: 'beta',
+        when: { segment: 'beta-testers' },
+        serve: {
+          split: [
+            { variant: 'on', weight: 20 },
+            { variant: 'off', weight: 80 },
+          ],
+        },
+      },
     ],
     default_serve: { variant: 'off' },
   },
   {
-    key: 'pricing-page', name: 'Pricing page layout', type: 'string', enabled: true,
-    variants: [{ key: 'classic', value: 'classic' }, { key: 'cards', value: 'cards' }, { key: 'table', value: 'table' }],
+    key: 'pricing-page',
+    name: 'Pricing page layout',
+    type: 'string',
+    enabled: true,
+    variants: [
+      { key: 'classic', value: 'classic' },
+      { key: 'cards', value: 'cards' },
+      { key: 'table', value: 'table' },
+    ],
     off_variant: 'classic',
     rules: [{ id: 'eu', when: { attr: 'country', op: 'in', values: ['DE', 'FR', 'NL', 'ES', 'IT'] }, serve: { variant: 'cards' } }],
-    default_serve: { split: [{ variant: 'classic', weight: 50 }, { variant: 'table', weight: 50 }] },
+    default_serve: {
+      split: [
+        { variant: 'classic', weight: 50 },
+        { variant: 'table', weight: 50 },
+      ],
+    },
   },
   {
-    key: 'search-results-limit', name: 'Search results per page', type: 'number', enabled: true,
-    variants: [{ key: 'ten', value: 10 }, { key: 'twenty', value: 20 }],
+    key: 'search-results-limit',
+    name: 'Search results per page',
+    type: 'number',
+    enabled: true,
+    variants: [
+      { key: 'ten', value: 10 },
+      { key: 'twenty', value: 20 },
+    ],
     rules: [{ id: 'modern-app', when: { attr: 'app_version', op: 'semver_gte', values: ['2.0.0'] }, serve: { variant: 'twenty' } }],
     default_serve: { variant: 'ten' },
   },
 ];
 
 const DEMO_EXPERIMENT = {
-  key: 'checkout-cta', name: 'Checkout button colour', hypothesis: 'A green checkout button converts better than the blue one',
-  variants: [{ key: 'control', weight: 50, value: 'blue' }, { key: 'green', weight: 50, value: 'green' }],
-  metrics: [{ key: 'purchase', type: 'conversion' }, { key: 'revenue', type: 'mean' }], primary_metric: 'purchase',
+  key: 'checkout-cta',
+  name: 'Checkout button colour',
+  hypothesis: 'A green checkout button converts better than the blue one',
+  variants: [
+    { key: 'control', weight: 50, value: 'blue' },
+    { key: 'green', weight: 50, value: 'green' },
+  ],
+  metrics: [
+    { key: 'purchase', type: 'conversion' },
+    { key: 'revenue', type: 'mean' },
+  ],
+  primary_metric: 'purchase',
   guardrails: [{ metric: 'errors', max_relative_increase: 0.25 }],
 };
-
 
 /** Simulated traffic: units enrolled as an SDK would enroll them, green converting ~12 % better. */
 function simulatedEvents(ctx: ServerContext, units: number): StoredEvent[] {
@@ -61,7 +108,16 @@ function simulatedEvents(ctx: ServerContext, units: number): StoredEvent[] {
     const d = evaluate(compiled, DEMO_EXPERIMENT.key, { key: unitId }, 'blue');
     if (d.inExperiment !== true || d.variant === null) continue;
     const ts = now - 7 * 86_400_000 + Math.floor((i / units) * 7 * 86_400_000);
-    events.push({ ...base, id: randomUUID(), type: 'exposure', key: DEMO_EXPERIMENT.key, unitId, experiment: DEMO_EXPERIMENT.key, variant: d.variant, timestamp: ts });
+    events.push({
+      ...base,
+      id: randomUUID(),
+      type: 'exposure',
+      key: DEMO_EXPERIMENT.key,
+      unitId,
+      experiment: DEMO_EXPERIMENT.key,
+      variant: d.variant,
+      timestamp: ts,
+    });
     const rate = d.variant === 'green' ? 0.12 : 0.1;
     if (rnd() < rate) {
       const value = Math.round((30 + rnd() * 70) * 100) / 100;
@@ -78,7 +134,10 @@ function simulatedEvents(ctx: ServerContext, units: number): StoredEvent[] {
  * ADMIN, through the same service (and audit) as the API.
  */
 export async function seedDemo(ctx: ServerContext, admin: UserRow): Promise<string[]> {
-  const origin = { ...SYSTEM_ORIGIN, actor: { type: 'user' as const, id: admin.id, email: admin.email, role: admin.role, label: 'demo seed' } };
+  const origin = {
+    ...SYSTEM_ORIGIN,
+    actor: { type: 'user' as const, id: admin.id, email: admin.email, role: admin.role, label: 'demo seed' },
+  };
   const created: string[] = [];
   const segments = new ResourceService(segmentSpec, ctx);
   for (const s of DEMO_SEGMENTS) {

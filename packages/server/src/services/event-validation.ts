@@ -59,14 +59,26 @@ export function validateEvent(raw: unknown, receivedAt: number): { event: Stored
     if (typeof e.properties !== 'object' || Array.isArray(e.properties)) problems.push('properties must be an object');
     // {events: [{properties: ...}]}: properties sit at level 3 of the body.
     else if (tooDeep(e.properties, 3)) problems.push(`properties nest deeper than ${MAX_JSON_DEPTH} levels`);
-    else if (JSON.stringify(e.properties).length > MAX_PROPERTIES_BYTES) problems.push(`properties are larger than ${MAX_PROPERTIES_BYTES} bytes`);
+    else if (JSON.stringify(e.properties).length > MAX_PROPERTIES_BYTES)
+      problems.push(`properties are larger than ${MAX_PROPERTIES_BYTES} bytes`);
     else properties = e.properties as Record<string, unknown>;
   }
   const timestamp = parseTimestamp(e.timestamp);
   if (timestamp === null) problems.push('timestamp must be an ISO 8601 date-time or epoch milliseconds');
   if (problems.length > 0) return { problems };
   return {
-    event: { id: id!, type: type as StoredEvent['type'], key: key!, unitId: unitId!, experiment, variant, value, properties, timestamp: timestamp!, receivedAt },
+    event: {
+      id: id!,
+      type: type as StoredEvent['type'],
+      key: key!,
+      unitId: unitId!,
+      experiment,
+      variant,
+      value,
+      properties,
+      timestamp: timestamp!,
+      receivedAt,
+    },
   };
 }
 
@@ -76,13 +88,18 @@ export function validateBatch(raw: unknown, receivedAt: number): { events: Store
     return { details: [{ path: 'events', message: 'the body must be {"events": [...]}' }] };
   }
   const list = (raw as { events: unknown[] }).events;
-  if (list.length > MAX_EVENTS_PER_BATCH) return { details: [{ path: 'events', message: `at most ${MAX_EVENTS_PER_BATCH} events per batch (got ${list.length})` }], tooMany: true };
+  if (list.length > MAX_EVENTS_PER_BATCH)
+    return {
+      details: [{ path: 'events', message: `at most ${MAX_EVENTS_PER_BATCH} events per batch (got ${list.length})` }],
+      tooMany: true,
+    };
   const events: StoredEvent[] = [];
   const details: ErrorDetail[] = [];
   list.forEach((item, index) => {
     const r = validateEvent(item, receivedAt);
     if ('event' in r) events.push(r.event);
-    else details.push({ index, path: `events.${index}`, message: r.problems.join('; '), reason: r.problems.join('; '), problems: r.problems });
+    else
+      details.push({ index, path: `events.${index}`, message: r.problems.join('; '), reason: r.problems.join('; '), problems: r.problems });
   });
   return details.length > 0 ? { details } : { events };
 }

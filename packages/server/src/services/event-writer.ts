@@ -19,7 +19,10 @@ export class EventWriter {
   /** Bumped after every commit that stored events: lets caches of results notice new data. */
   version = 0;
 
-  constructor(private readonly store: Store, private readonly onStored?: (events: StoredEvent[]) => void) {}
+  constructor(
+    private readonly store: Store,
+    private readonly onStored?: (events: StoredEvent[]) => void,
+  ) {}
 
   write(events: StoredEvent[]): Promise<{ accepted: number; duplicates: number }> {
     if (events.length === 0) return Promise.resolve({ accepted: 0, duplicates: 0 });

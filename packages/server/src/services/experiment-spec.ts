@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { conditionSchema, checkExperimentVariants, experimentVariantSchema, keySchema, namespaceSchema, percentSchema } from '@switchyard/core/schema';
+import {
+  conditionSchema,
+  checkExperimentVariants,
+  experimentVariantSchema,
+  keySchema,
+  namespaceSchema,
+  percentSchema,
+} from '@switchyard/core/schema';
 import { EXPERIMENT_STATUSES } from '@switchyard/core';
 import type { KindSpec } from './resource-service';
 
@@ -48,9 +55,11 @@ export const experimentSchema = z
     e.metrics.forEach((m, i) => {
       if (e.metrics.findIndex((x) => x.key === m.key) !== i) issue(`duplicate metric '${m.key}'`, ['metrics', i, 'key']);
     });
-    if (e.primary_metric !== undefined && !metricKeys.has(e.primary_metric)) issue(`'${e.primary_metric}' is not one of the metrics`, ['primary_metric']);
+    if (e.primary_metric !== undefined && !metricKeys.has(e.primary_metric))
+      issue(`'${e.primary_metric}' is not one of the metrics`, ['primary_metric']);
     const s = e.schedule;
-    if (s?.start_at !== undefined && s.end_at !== undefined && Date.parse(s.end_at) <= Date.parse(s.start_at)) issue('end_at must be after start_at', ['schedule', 'end_at']);
+    if (s?.start_at !== undefined && s.end_at !== undefined && Date.parse(s.end_at) <= Date.parse(s.start_at))
+      issue('end_at must be after start_at', ['schedule', 'end_at']);
   })
   .meta({ id: 'Experiment' });
 

@@ -35,18 +35,30 @@ export class ExperimentService extends ResourceService {
     return super.create(origin, { ...withoutStamps(input), status: 'DRAFT' });
   }
 
-  override async update(origin: RequestOrigin, idOrKey: string, input: Record<string, unknown>, mode: 'patch' | 'put'): Promise<ResourceRow> {
+  override async update(
+    origin: RequestOrigin,
+    idOrKey: string,
+    input: Record<string, unknown>,
+    mode: 'patch' | 'put',
+  ): Promise<ResourceRow> {
     const row = await this.get(origin, idOrKey);
     // Who may change it comes first: a VIEWER gets 403, not a lesson about frozen fields.
     this.assert(origin, 'update', row);
     if (input.status !== undefined && input.status !== row.data.status) {
-      throw new ApiError('INVALID_STATE_TRANSITION', `status changes through lifecycle actions (POST /experiments/${row.key}/start|pause|resume|complete|archive)`);
+      throw new ApiError(
+        'INVALID_STATE_TRANSITION',
+        `status changes through lifecycle actions (POST /experiments/${row.key}/start|pause|resume|complete|archive)`,
+      );
     }
     const live = row.data.status === 'RUNNING' || row.data.status === 'PAUSED';
     if (live) {
       for (const f of FROZEN_WHILE_LIVE) {
-        const next = mode === 'patch' && !(f in input) ? row.data[f] : input[f] ?? (f === 'salt' ? row.key : f === 'bucket_by' ? 'key' : undefined);
-        if (!same(next, row.data[f])) throw new ApiError('INVALID_STATE_TRANSITION', `${f} cannot change while the experiment is ${String(row.data.status)}`, [{ path: f, message: 'frozen while RUNNING or PAUSED' }]);
+        const next =
+          mode === 'patch' && !(f in input) ? row.data[f] : (input[f] ?? (f === 'salt' ? row.key : f === 'bucket_by' ? 'key' : undefined));
+        if (!same(next, row.data[f]))
+          throw new ApiError('INVALID_STATE_TRANSITION', `${f} cannot change while the experiment is ${String(row.data.status)}`, [
+            { path: f, message: 'frozen while RUNNING or PAUSED' },
+          ]);
       }
     }
     const stamps = Object.fromEntries(STAMPS.filter((k) => row.data[k] !== undefined).map((k) => [k, row.data[k]]));
@@ -61,13 +73,25 @@ export class ExperimentService extends ResourceService {
   }
 
   /** The same, for a row already loaded and authorized (scheduler, safety monitor). */
-  async transitionRow(origin: RequestOrigin, row: ResourceRow, action: LifecycleAction, extra: Record<string, unknown> = {}, auditAction = `experiment.${action}`): Promise<ResourceRow> {
+  async transitionRow(
+    origin: RequestOrigin,
+    row: ResourceRow,
+    action: LifecycleAction,
+    extra: Record<string, unknown> = {},
+    auditAction = `experiment.${action}`,
+  ): Promise<ResourceRow> {
     const t = TRANSITIONS[action];
     const status = row.data.status as string;
     if (!(t.from as readonly string[]).includes(status)) {
-      throw new ApiError('INVALID_STATE_TRANSITION', `cannot ${action} an experiment that is ${status}; allowed from ${t.from.join(' or ')}`, {
-        status, action, allowed_from: t.from,
-      });
+      throw new ApiError(
+        'INVALID_STATE_TRANSITION',
+        `cannot ${action} an experiment that is ${status}; allowed from ${t.from.join(' or ')}`,
+        {
+          status,
+          action,
+          allowed_from: t.from,
+        },
+      );
     }
     const data: Record<string, unknown> = { ...row.data, status: t.to, ...extra };
     if (t.stamp !== null) data[t.stamp] = new Date(this.ctx.now()).toISOString();

@@ -8,12 +8,16 @@ const pct = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)}%`;
  * metric: people look at results rather than read them. Self-contained SVG, no fonts fetched.
  */
 export function forestPlotSvg(p: ResultsPayload): string {
-  const rows: { label: string; metric: string; lift: number | null; ci: [number, number] | null; significant: boolean; note: string }[] = [];
+  const rows: { label: string; metric: string; lift: number | null; ci: [number, number] | null; significant: boolean; note: string }[] =
+    [];
   for (const [key, m] of Object.entries(p.analysis.metrics)) {
     for (const c of m.comparisons) {
       const ci = c.relative.ci;
       rows.push({
-        metric: key, label: c.variant, lift: c.relativeLift, ci: ci ?? null,
+        metric: key,
+        label: c.variant,
+        lift: c.relativeLift,
+        ci: ci ?? null,
         significant: c.relative.pValue !== null && c.relative.pValue < p.analysis.alpha,
         note: c.error ?? (c.relative.pValue === null ? '' : c.relative.pValue < 0.001 ? 'p<0.001' : `p=${c.relative.pValue.toFixed(3)}`),
       });
@@ -50,7 +54,8 @@ export function forestPlotSvg(p: ResultsPayload): string {
     parts.push(`<text x="${width - right + 10}" y="${y + 4}" fill="${color}">${pct(r.lift)} ${esc(r.note)}</text>`);
   });
   const axisY = top + rows.length * rowH + 18;
-  for (const t of [-span, -span / 2, 0, span / 2, span]) parts.push(`<text x="${x(t)}" y="${axisY}" text-anchor="middle" fill="#57606a">${pct(t)}</text>`);
+  for (const t of [-span, -span / 2, 0, span / 2, span])
+    parts.push(`<text x="${x(t)}" y="${axisY}" text-anchor="middle" fill="#57606a">${pct(t)}</text>`);
   parts.push('</svg>');
   return parts.join('\n');
 }

@@ -57,16 +57,21 @@ function referenceProblems(spec: KindSpec, key: string, patch: Omit<ConfigPatch,
  * every kind.
  */
 export class ResourceService {
-  constructor(readonly spec: KindSpec, protected readonly ctx: ServerContext) {}
+  constructor(
+    readonly spec: KindSpec,
+    protected readonly ctx: ServerContext,
+  ) {}
 
   assert(origin: RequestOrigin, action: Action, row?: ResourceRow): void {
     const actor = origin.actor;
     if (actor === null) throw new ApiError('AUTHENTICATION_REQUIRED', 'authentication required');
     const target = row === undefined ? {} : { ownerId: row.ownerId };
     if (!can(actor, action, this.spec.type, target)) {
-      throw forbidden(row !== undefined && action !== 'read' && actor.role === 'EXPERIMENTER'
-        ? `only the owner or an ADMIN may ${action} this ${this.spec.label}`
-        : `your role does not allow ${action} on ${this.spec.label}s`);
+      throw forbidden(
+        row !== undefined && action !== 'read' && actor.role === 'EXPERIMENTER'
+          ? `only the owner or an ADMIN may ${action} this ${this.spec.label}`
+          : `your role does not allow ${action} on ${this.spec.label}s`,
+      );
     }
   }
 
@@ -77,7 +82,10 @@ export class ResourceService {
     return row;
   }
 
-  async list(origin: RequestOrigin, q: { status?: string; owner_id?: string; q?: string; after?: number; limit: number }): Promise<Page<ResourceRow>> {
+  async list(
+    origin: RequestOrigin,
+    q: { status?: string; owner_id?: string; q?: string; after?: number; limit: number },
+  ): Promise<Page<ResourceRow>> {
     this.assert(origin, 'read');
     const filter: Parameters<ServerContext['store']['listResources']>[1] = { limit: q.limit };
     if (q.status !== undefined) filter.status = q.status;
@@ -121,23 +129,39 @@ export class ResourceService {
     const key = data.key as string;
     const kinds: ResourceKind[] = this.spec.kind === 'segment' ? ['segment'] : ['flag', 'experiment'];
     const existing = await this.ctx.store.findByKey(kinds, key);
-    if (existing !== null) throw conflict(`the key '${key}' is already used by a ${existing.kind === 'flag' ? 'feature flag' : existing.kind}`, { key });
+    if (existing !== null)
+      throw conflict(`the key '${key}' is already used by a ${existing.kind === 'flag' ? 'feature flag' : existing.kind}`, { key });
     const now = new Date(this.ctx.now()).toISOString();
     const row: ResourceRow = {
-      seq: 0, id: randomUUID(), kind: this.spec.kind, key, ownerId: ownerIdOf(origin.actor!), status: this.spec.statusOf(data), data,
-      createdAt: now, updatedAt: now,
+      seq: 0,
+      id: randomUUID(),
+      kind: this.spec.kind,
+      key,
+      ownerId: ownerIdOf(origin.actor!),
+      status: this.spec.statusOf(data),
+      data,
+      createdAt: now,
+      updatedAt: now,
     };
     const patch = this.patchFor(key, row);
     const checked = this.checkedPatch(key, row);
     if (checked !== undefined) {
       const problems = referenceProblems(this.spec, key, checked, this.ctx);
-      if (problems.length > 0) throw new ApiError('VALIDATION_ERROR', `the ${this.spec.label} refers to something that does not exist`, problems);
+      if (problems.length > 0)
+        throw new ApiError('VALIDATION_ERROR', `the ${this.spec.label} refers to something that does not exist`, problems);
     }
     try {
       await commitMutation(this.ctx, origin, {
         writes: [{ table: 'resources', action: 'insert', row }],
         ...(patch === undefined ? {} : { patch }),
-        audit: { action: `${this.spec.type}.create`, resourceType: this.spec.type, resourceId: row.id, resourceKey: key, before: null, after: data },
+        audit: {
+          action: `${this.spec.type}.create`,
+          resourceType: this.spec.type,
+          resourceId: row.id,
+          resourceKey: key,
+          before: null,
+          after: data,
+        },
       });
     } catch (e) {
       if (String((e as Error).message).includes('UNIQUE')) throw conflict(`the key '${key}' is already in use`, { key });
@@ -151,7 +175,13 @@ export class ResourceService {
    * `patch` merges the named top-level fields onto the stored ones; `put` replaces the whole
    * resource (defaults re-applied). The key never changes.
    */
-  async update(origin: RequestOrigin, idOrKey: string, input: Record<string, unknown>, mode: 'patch' | 'put', action: Action = 'update'): Promise<ResourceRow> {
+  async update(
+    origin: RequestOrigin,
+    idOrKey: string,
+    input: Record<string, unknown>,
+    mode: 'patch' | 'put',
+    action: Action = 'update',
+  ): Promise<ResourceRow> {
     const row = await this.get(origin, idOrKey);
     this.assert(origin, action, row);
     if (input.key !== undefined && input.key !== row.key) {
@@ -169,7 +199,8 @@ export class ResourceService {
     const checked = this.checkedPatch(row.key, next) ?? patch;
     if (checked !== undefined) {
       const problems = referenceProblems(this.spec, row.key, checked, this.ctx);
-      if (problems.length > 0) throw new ApiError('VALIDATION_ERROR', `the ${this.spec.label} refers to something that does not exist`, problems);
+      if (problems.length > 0)
+        throw new ApiError('VALIDATION_ERROR', `the ${this.spec.label} refers to something that does not exist`, problems);
     }
     await commitMutation(this.ctx, origin, {
       writes: [{ table: 'resources', action: 'update', row: next }],
@@ -192,15 +223,31 @@ export class ResourceService {
     }
     if (this.spec.kind === 'segment') {
       // DRAFT experiments are not in the config the check above sees.
-      const drafts = (await this.ctx.store.allResources('experiment')).filter((e) => e.data.status === 'DRAFT' && segmentRefs(e.data.targeting).has(row.key));
+      const drafts = (await this.ctx.store.allResources('experiment')).filter(
+        (e) => e.data.status === 'DRAFT' && segmentRefs(e.data.targeting).has(row.key),
+      );
       if (drafts.length > 0) {
-        throw new ApiError('CONFLICT', `the segment '${row.key}' is still referenced`, drafts.map((e) => ({ path: formatPath(['experiments', e.key, 'targeting']), message: `DRAFT experiment '${e.key}' targets this segment` })));
+        throw new ApiError(
+          'CONFLICT',
+          `the segment '${row.key}' is still referenced`,
+          drafts.map((e) => ({
+            path: formatPath(['experiments', e.key, 'targeting']),
+            message: `DRAFT experiment '${e.key}' targets this segment`,
+          })),
+        );
       }
     }
     await commitMutation(this.ctx, origin, {
       writes: [{ table: 'resources', action: 'delete', id: row.id }],
       ...(patch === undefined ? {} : { patch }),
-      audit: { action: `${this.spec.type}.delete`, resourceType: this.spec.type, resourceId: row.id, resourceKey: row.key, before: row.data, after: null },
+      audit: {
+        action: `${this.spec.type}.delete`,
+        resourceType: this.spec.type,
+        resourceId: row.id,
+        resourceKey: row.key,
+        before: row.data,
+        after: null,
+      },
     });
     this.changed();
   }

@@ -80,10 +80,12 @@ export class ResultsService {
         key: v.key,
         weight: v.weight,
         units: agg.units[v.key] ?? 0,
-        stats: Object.fromEntries(metrics.map((m) => {
-          const s = agg.metrics[m.key]?.[v.key];
-          return [m.key, { count: s?.unitsWithEvents ?? 0, sum: s?.sum ?? 0, sumSquares: s?.sumSquares ?? 0 }];
-        })),
+        stats: Object.fromEntries(
+          metrics.map((m) => {
+            const s = agg.metrics[m.key]?.[v.key];
+            return [m.key, { count: s?.unitsWithEvents ?? 0, sum: s?.sum ?? 0, sumSquares: s?.sumSquares ?? 0 }];
+          }),
+        ),
       })),
     });
     const metricsOut: Record<string, unknown> = {};
@@ -116,7 +118,22 @@ export class ResultsService {
 
 /** The per-variant table as CSV: one row per metric and variant, with the comparison vs control. */
 export function resultsCsv(p: ResultsPayload): string {
-  const header = ['metric', 'role', 'variant', 'units', 'count', 'mean', 'variance', 'absolute_lift', 'relative_lift', 'relative_ci_low', 'relative_ci_high', 'p_value', 'chance_to_beat_control', 'error'];
+  const header = [
+    'metric',
+    'role',
+    'variant',
+    'units',
+    'count',
+    'mean',
+    'variance',
+    'absolute_lift',
+    'relative_lift',
+    'relative_ci_low',
+    'relative_ci_high',
+    'p_value',
+    'chance_to_beat_control',
+    'error',
+  ];
   const rows = [header.join(',')];
   const cell = (v: unknown) => {
     if (v === null || v === undefined) return '';
@@ -126,8 +143,27 @@ export function resultsCsv(p: ResultsPayload): string {
   for (const [key, m] of Object.entries(p.analysis.metrics)) {
     const role = (p.metrics[key] as { role: string }).role;
     m.variants.forEach((v, i) => {
-      const c = i === 0 ? null : m.comparisons[i - 1] ?? null;
-      rows.push([key, role, v.key, v.units, v.count, v.mean, v.variance, c?.absoluteLift, c?.relativeLift, c?.relative.ci?.[0], c?.relative.ci?.[1], c?.relative.pValue, c?.chanceToBeatControl, c?.error].map(cell).join(','));
+      const c = i === 0 ? null : (m.comparisons[i - 1] ?? null);
+      rows.push(
+        [
+          key,
+          role,
+          v.key,
+          v.units,
+          v.count,
+          v.mean,
+          v.variance,
+          c?.absoluteLift,
+          c?.relativeLift,
+          c?.relative.ci?.[0],
+          c?.relative.ci?.[1],
+          c?.relative.pValue,
+          c?.chanceToBeatControl,
+          c?.error,
+        ]
+          .map(cell)
+          .join(','),
+      );
     });
   }
   return rows.join('\n') + '\n';

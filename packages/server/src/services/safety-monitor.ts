@@ -28,10 +28,18 @@ export class SafetyMonitor {
   private timer: NodeJS.Timeout | null = null;
   private checking: Promise<Breach[]> | null = null;
 
-  constructor(private readonly ctx: ServerContext, private readonly experiments: ExperimentService, private readonly results: ResultsService, private readonly intervalMs: number) {}
+  constructor(
+    private readonly ctx: ServerContext,
+    private readonly experiments: ExperimentService,
+    private readonly results: ResultsService,
+    private readonly intervalMs: number,
+  ) {}
 
   start(): void {
-    this.timer = setInterval(() => void this.check().catch((err) => this.ctx.logger.error({ err }, 'safety monitor failed')), this.intervalMs);
+    this.timer = setInterval(
+      () => void this.check().catch((err) => this.ctx.logger.error({ err }, 'safety monitor failed')),
+      this.intervalMs,
+    );
     this.timer.unref();
   }
 
@@ -74,7 +82,15 @@ export class SafetyMonitor {
         const ci = c.sequential?.ci ?? null;
         if (c.error !== null || c.relativeLift === null || ci === null) continue;
         if (ci[0] > g.max_relative_increase) {
-          breach = { experiment: row.key, guardrail: g.metric, variant: c.variant, threshold: g.max_relative_increase, relative_lift: c.relativeLift, sequential_ci: ci, sequential_p_value: c.sequential?.pValue ?? null };
+          breach = {
+            experiment: row.key,
+            guardrail: g.metric,
+            variant: c.variant,
+            threshold: g.max_relative_increase,
+            relative_lift: c.relativeLift,
+            sequential_ci: ci,
+            sequential_p_value: c.sequential?.pValue ?? null,
+          };
           break;
         }
       }
@@ -83,7 +99,13 @@ export class SafetyMonitor {
     if (breach === null) return null;
     const fresh = await this.ctx.store.getResource('experiment', row.id);
     if (fresh === null || fresh.data.status !== 'RUNNING') return null;
-    await this.experiments.transitionRow(MONITOR_ORIGIN, fresh, 'pause', { pause_reason: { by: 'safety-monitor', ...breach } }, 'experiment.auto_pause');
+    await this.experiments.transitionRow(
+      MONITOR_ORIGIN,
+      fresh,
+      'pause',
+      { pause_reason: { by: 'safety-monitor', ...breach } },
+      'experiment.auto_pause',
+    );
     this.ctx.logger.warn(breach, 'guardrail breached: experiment paused');
     return breach;
   }

@@ -46,7 +46,10 @@ export class Scheduler {
   /** Transitions that failed, by {@link attemptOf}: not retried until the experiment changes (else the timer would fire again at once, forever). */
   private failed = new Set<string>();
 
-  constructor(private readonly ctx: ServerContext, private readonly experiments: ExperimentService) {}
+  constructor(
+    private readonly ctx: ServerContext,
+    private readonly experiments: ExperimentService,
+  ) {}
 
   async start(): Promise<void> {
     this.ctx.onExperimentChanged = () => void this.replan();

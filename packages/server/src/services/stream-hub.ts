@@ -63,7 +63,12 @@ export class StreamHub {
   private putCache: { version: number; frame: string } | null = null;
   private jsonCache: { version: number; json: string } | null = null;
 
-  constructor(private readonly config: ConfigState, private readonly options: StreamHubOptions, private readonly logger: Logger, private readonly onCount?: (delta: number) => void) {
+  constructor(
+    private readonly config: ConfigState,
+    private readonly options: StreamHubOptions,
+    private readonly logger: Logger,
+    private readonly onCount?: (delta: number) => void,
+  ) {
     this.unsubscribe = config.subscribe((patch) => this.broadcast(patch));
     this.heartbeat = setInterval(() => this.writeAll(': heartbeat\n\n'), options.heartbeatMs);
     this.heartbeat.unref();
@@ -76,14 +81,16 @@ export class StreamHub {
   /** The current document as JSON, serialized once per version (config endpoint and `put`). */
   documentJson(): string {
     const doc = this.config.document;
-    if (this.jsonCache === null || this.jsonCache.version !== doc.version) this.jsonCache = { version: doc.version, json: JSON.stringify(doc) };
+    if (this.jsonCache === null || this.jsonCache.version !== doc.version)
+      this.jsonCache = { version: doc.version, json: JSON.stringify(doc) };
     return this.jsonCache.json;
   }
 
   /** The `put` frame of the current version. */
   putFrame(): string {
     const version = this.config.version;
-    if (this.putCache === null || this.putCache.version !== version) this.putCache = { version, frame: `id: ${version}\nevent: put\ndata: ${this.documentJson()}\n\n` };
+    if (this.putCache === null || this.putCache.version !== version)
+      this.putCache = { version, frame: `id: ${version}\nevent: put\ndata: ${this.documentJson()}\n\n` };
     return this.putCache.frame;
   }
 
@@ -188,9 +195,16 @@ export class StreamHub {
       let any = false;
       for (const [k, w] of Object.entries(flags)) {
         const prev = c.last?.[k];
-        if (prev === undefined || JSON.stringify(prev) !== JSON.stringify(w)) { changed[k] = w; any = true; }
+        if (prev === undefined || JSON.stringify(prev) !== JSON.stringify(w)) {
+          changed[k] = w;
+          any = true;
+        }
       }
-      for (const k of Object.keys(c.last ?? {})) if (!(k in flags)) { changed[k] = null; any = true; }
+      for (const k of Object.keys(c.last ?? {}))
+        if (!(k in flags)) {
+          changed[k] = null;
+          any = true;
+        }
       c.last = flags;
       if (any) this.write(c, sseFrame('patch', patch.version, { version: patch.version, flags: changed }));
     }

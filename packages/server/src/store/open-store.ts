@@ -14,7 +14,11 @@ export async function openStore(options: Pick<ServerOptions, 'databaseUrl' | 'db
   if (url === undefined || url === '') return openSqliteStore(options.dbPath);
   if (!isPostgresUrl(url)) {
     const scheme = url.split(':')[0];
-    throw new Error(`SWITCHYARD_DATABASE_URL must be a postgres:// or postgresql:// URL (got '${scheme}:…'); use SWITCHYARD_DB for a SQLite file`);
+    throw new Error(
+      `SWITCHYARD_DATABASE_URL must be a postgres:// or postgresql:// URL (got '${scheme}:…'); use SWITCHYARD_DB for a SQLite file`,
+    );
   }
-  return openPostgresStore(url, { onError: (err) => logger?.warn({ err: err.message }, 'an idle PostgreSQL connection failed; the pool replaces it') });
+  return openPostgresStore(url, {
+    onError: (err) => logger?.warn({ err: err.message }, 'an idle PostgreSQL connection failed; the pool replaces it'),
+  });
 }

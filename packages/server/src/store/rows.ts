@@ -18,36 +18,64 @@ export const ns = (kind: ResourceKind): string => (kind === 'segment' ? 'segment
 
 export function toResource(r: Row): ResourceRow {
   return {
-    seq: num(r.seq), id: r.id as string, kind: r.kind as ResourceKind, key: r.key as string,
-    ownerId: (r.owner_id as string | null) ?? null, status: (r.status as string | null) ?? null,
-    data: parse(r.data) as Record<string, unknown>, createdAt: r.created_at as string, updatedAt: r.updated_at as string,
+    seq: num(r.seq),
+    id: r.id as string,
+    kind: r.kind as ResourceKind,
+    key: r.key as string,
+    ownerId: (r.owner_id as string | null) ?? null,
+    status: (r.status as string | null) ?? null,
+    data: parse(r.data) as Record<string, unknown>,
+    createdAt: r.created_at as string,
+    updatedAt: r.updated_at as string,
   };
 }
 
 export function toUser(r: Row): UserRow {
   return {
-    seq: num(r.seq), id: r.id as string, email: r.email as string, name: (r.name as string | null) ?? null,
-    role: r.role as Role, passwordHash: (r.password_hash as string | null) ?? null, source: r.source as 'local' | 'oidc',
-    createdAt: r.created_at as string, updatedAt: r.updated_at as string,
+    seq: num(r.seq),
+    id: r.id as string,
+    email: r.email as string,
+    name: (r.name as string | null) ?? null,
+    role: r.role as Role,
+    passwordHash: (r.password_hash as string | null) ?? null,
+    source: r.source as 'local' | 'oidc',
+    createdAt: r.created_at as string,
+    updatedAt: r.updated_at as string,
   };
 }
 
 export function toApiKey(r: Row): ApiKeyRow {
   return {
-    seq: num(r.seq), id: r.id as string, name: r.name as string, kind: r.kind as ApiKeyKind,
-    role: (r.role as Role | null) ?? null, prefix: r.prefix as string, hash: r.hash as string,
-    createdBy: (r.created_by as string | null) ?? null, createdAt: r.created_at as string,
-    lastUsedAt: (r.last_used_at as string | null) ?? null, revokedAt: (r.revoked_at as string | null) ?? null,
+    seq: num(r.seq),
+    id: r.id as string,
+    name: r.name as string,
+    kind: r.kind as ApiKeyKind,
+    role: (r.role as Role | null) ?? null,
+    prefix: r.prefix as string,
+    hash: r.hash as string,
+    createdBy: (r.created_by as string | null) ?? null,
+    createdAt: r.created_at as string,
+    lastUsedAt: (r.last_used_at as string | null) ?? null,
+    revokedAt: (r.revoked_at as string | null) ?? null,
   };
 }
 
 export function toAudit(r: Row): AuditRow {
   return {
-    seq: num(r.seq), at: r.at as string, actorType: r.actor_type as AuditRow['actorType'],
-    actorId: (r.actor_id as string | null) ?? null, actorLabel: (r.actor_label as string | null) ?? null,
-    action: r.action as string, resourceType: r.resource_type as string, resourceId: (r.resource_id as string | null) ?? null,
-    resourceKey: (r.resource_key as string | null) ?? null, before: parse(r.before), after: parse(r.after),
-    requestId: (r.request_id as string | null) ?? null, ip: (r.ip as string | null) ?? null, userAgent: (r.user_agent as string | null) ?? null,
+    seq: num(r.seq),
+    at: r.at as string,
+    actorType: r.actor_type as AuditRow['actorType'],
+    actorId: (r.actor_id as string | null) ?? null,
+    actorLabel: (r.actor_label as string | null) ?? null,
+    action: r.action as string,
+    resourceType: r.resource_type as string,
+    resourceId: (r.resource_id as string | null) ?? null,
+    resourceKey: (r.resource_key as string | null) ?? null,
+    before: parse(r.before),
+    after: parse(r.after),
+    requestId: (r.request_id as string | null) ?? null,
+    ip: (r.ip as string | null) ?? null,
+    userAgent: (r.user_agent as string | null) ?? null,
   };
 }
 

@@ -2,8 +2,17 @@ import pg from 'pg';
 import type { ConfigPatch } from '@switchyard/core';
 import { PG_MIGRATIONS } from './migrations';
 import type {
-  AuditFilter, AuditRow, ConfigLogEntry, ExperimentAggregates, Page, ResourceFilter, ResourceKind, ResourceRow, Store,
-  StoredEvent, UnitOfWork,
+  AuditFilter,
+  AuditRow,
+  ConfigLogEntry,
+  ExperimentAggregates,
+  Page,
+  ResourceFilter,
+  ResourceKind,
+  ResourceRow,
+  Store,
+  StoredEvent,
+  UnitOfWork,
 } from '../types';
 import { json, ns, num, page, toApiKey, toAudit, toResource, toUser, type Row } from '../rows';
 
@@ -47,12 +56,6 @@ export function isPostgresStore(store: Store): store is PostgresStore {
   return store.kind === 'postgres' && typeof (store as Partial<PostgresStore>).withLock === 'function';
 }
 
-
-
-
-
-
-
 /** `($1, $2, ...), (...)` for `rows` rows of `cols` parameters. */
 function placeholders(rows: number, cols: number): string {
   const out: string[] = [];
@@ -86,7 +89,9 @@ function translate(e: unknown): unknown {
 async function checkout(pool: pg.Pool): Promise<pg.PoolClient> {
   const client = await pool.connect();
   let failed: Error | undefined;
-  const onError = (err: Error) => { failed = err; };
+  const onError = (err: Error) => {
+    failed = err;
+  };
   client.on('error', onError);
   const release = client.release.bind(client);
   client.release = (err?: Error | boolean) => {
@@ -220,7 +225,10 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     }
     // One query at a time on the connection: each waits for the previous one.
     const client = s.client;
-    const result = s.tail.then(() => client).then((c) => c.query(sql, params)).then((r) => r.rows as Row[]);
+    const result = s.tail
+      .then(() => client)
+      .then((c) => c.query(sql, params))
+      .then((r) => r.rows as Row[]);
     const settled = result.catch(() => {});
     s.tail = settled;
     s.pending.push(settled);
@@ -229,11 +237,20 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
 
   const writeResource = async (c: Queryable, action: 'insert' | 'update', r: ResourceRow) => {
     if (action === 'insert') {
-      await c.query(`INSERT INTO resources (id, kind, ns, key, owner_id, status, data, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-        [r.id, r.kind, ns(r.kind), r.key, r.ownerId, r.status, JSON.stringify(r.data), r.createdAt, r.updatedAt]);
+      await c.query(
+        `INSERT INTO resources (id, kind, ns, key, owner_id, status, data, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+        [r.id, r.kind, ns(r.kind), r.key, r.ownerId, r.status, JSON.stringify(r.data), r.createdAt, r.updatedAt],
+      );
     } else {
-      await c.query(`UPDATE resources SET key = $2, ns = $3, owner_id = $4, status = $5, data = $6, updated_at = $7 WHERE id = $1`,
-        [r.id, r.key, ns(r.kind), r.ownerId, r.status, JSON.stringify(r.data), r.updatedAt]);
+      await c.query(`UPDATE resources SET key = $2, ns = $3, owner_id = $4, status = $5, data = $6, updated_at = $7 WHERE id = $1`, [
+        r.id,
+        r.key,
+        ns(r.kind),
+        r.ownerId,
+        r.status,
+        JSON.stringify(r.data),
+        r.updatedAt,
+      ]);
     }
   };
 
@@ -249,17 +266,28 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
           if (w.action === 'delete') await c.query('DELETE FROM users WHERE id = $1', [w.id]);
           else if (w.action === 'insert') {
             const u = w.row;
-            await c.query(`INSERT INTO users (id, email, name, role, password_hash, source, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-              [u.id, u.email, u.name, u.role, u.passwordHash, u.source, u.createdAt, u.updatedAt]);
+            await c.query(
+              `INSERT INTO users (id, email, name, role, password_hash, source, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+              [u.id, u.email, u.name, u.role, u.passwordHash, u.source, u.createdAt, u.updatedAt],
+            );
           } else {
             const u = w.row;
-            await c.query(`UPDATE users SET email = $2, name = $3, role = $4, password_hash = $5, updated_at = $6 WHERE id = $1`,
-              [u.id, u.email, u.name, u.role, u.passwordHash, u.updatedAt]);
+            await c.query(`UPDATE users SET email = $2, name = $3, role = $4, password_hash = $5, updated_at = $6 WHERE id = $1`, [
+              u.id,
+              u.email,
+              u.name,
+              u.role,
+              u.passwordHash,
+              u.updatedAt,
+            ]);
           }
         } else if (w.action === 'insert') {
           const k = w.row;
-          await c.query(`INSERT INTO api_keys (id, name, kind, role, prefix, hash, created_by, created_at, last_used_at, revoked_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`, [k.id, k.name, k.kind, k.role, k.prefix, k.hash, k.createdBy, k.createdAt, k.lastUsedAt, k.revokedAt]);
+          await c.query(
+            `INSERT INTO api_keys (id, name, kind, role, prefix, hash, created_by, created_at, last_used_at, revoked_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+            [k.id, k.name, k.kind, k.role, k.prefix, k.hash, k.createdBy, k.createdAt, k.lastUsedAt, k.revokedAt],
+          );
         } else {
           const k = w.row;
           await c.query('UPDATE api_keys SET name = $2, role = $3, revoked_at = $4 WHERE id = $1', [k.id, k.name, k.role, k.revokedAt]);
@@ -267,15 +295,34 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       }
       let version: number | null = null;
       if (work.configPatch !== undefined) {
-        const { rows } = await c.query('INSERT INTO config_log (patch, created_at) VALUES ($1, $2) RETURNING version', ['{}', new Date().toISOString()]);
+        const { rows } = await c.query('INSERT INTO config_log (patch, created_at) VALUES ($1, $2) RETURNING version', [
+          '{}',
+          new Date().toISOString(),
+        ]);
         version = num((rows[0] as Row).version);
         await c.query('UPDATE config_log SET patch = $1 WHERE version = $2', [JSON.stringify({ ...work.configPatch, version }), version]);
       }
       if (work.audit !== undefined) {
         const a = work.audit;
-        await c.query(`INSERT INTO audit_log (at, actor_type, actor_id, actor_label, action, resource_type, resource_id, resource_key, before, after,
+        await c.query(
+          `INSERT INTO audit_log (at, actor_type, actor_id, actor_label, action, resource_type, resource_id, resource_key, before, after,
           request_id, ip, user_agent) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-          [a.at, a.actorType, a.actorId, a.actorLabel, a.action, a.resourceType, a.resourceId, a.resourceKey, json(a.before), json(a.after), a.requestId, a.ip, a.userAgent]);
+          [
+            a.at,
+            a.actorType,
+            a.actorId,
+            a.actorLabel,
+            a.action,
+            a.resourceType,
+            a.resourceId,
+            a.resourceKey,
+            json(a.before),
+            json(a.after),
+            a.requestId,
+            a.ip,
+            a.userAgent,
+          ],
+        );
       }
       return { version };
     });
@@ -297,10 +344,24 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
           const chunk = unique.slice(i, i + EVENT_CHUNK);
           const params: unknown[] = [];
           for (const e of chunk) {
-            params.push(e.id, e.type, e.key, e.unitId, e.experiment, e.variant, e.value, e.properties === null ? null : JSON.stringify(e.properties), e.timestamp, e.receivedAt);
+            params.push(
+              e.id,
+              e.type,
+              e.key,
+              e.unitId,
+              e.experiment,
+              e.variant,
+              e.value,
+              e.properties === null ? null : JSON.stringify(e.properties),
+              e.timestamp,
+              e.receivedAt,
+            );
           }
-          const { rows } = await c.query(`INSERT INTO events (id, type, key, unit_id, experiment, variant, value, properties, timestamp, received_at)
-            VALUES ${placeholders(chunk.length, 10)} ON CONFLICT (id) DO NOTHING RETURNING id`, params);
+          const { rows } = await c.query(
+            `INSERT INTO events (id, type, key, unit_id, experiment, variant, value, properties, timestamp, received_at)
+            VALUES ${placeholders(chunk.length, 10)} ON CONFLICT (id) DO NOTHING RETURNING id`,
+            params,
+          );
           for (const r of rows as Row[]) inserted.add(r.id as string);
         }
         // Only a new event moves the summaries; a resent one must not.
@@ -326,13 +387,15 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
   const addTracks = async (c: Queryable, tracks: StoredEvent[]): Promise<void> => {
     if (tracks.length === 0) return;
     // GROUP BY: one INSERT ... ON CONFLICT DO UPDATE may not touch a row twice.
-    await c.query(`INSERT INTO unit_metrics AS m (experiment, metric, variant, unit_id, value)
+    await c.query(
+      `INSERT INTO unit_metrics AS m (experiment, metric, variant, unit_id, value)
       SELECT a.experiment, t.key, a.variant, a.unit_id, SUM(t.value)
       FROM unnest($1::text[], $2::text[], $3::bigint[], $4::float8[]) AS t(key, unit_id, ts, value)
       JOIN experiment_units a ON a.unit_id = t.unit_id AND a.conflicted = 0 AND a.first_ts <= t.ts
       GROUP BY a.experiment, t.key, a.variant, a.unit_id
       ON CONFLICT (experiment, metric, variant, unit_id) DO UPDATE SET value = m.value + EXCLUDED.value`,
-    [tracks.map((e) => e.key), tracks.map((e) => e.unitId), tracks.map((e) => e.timestamp), tracks.map((e) => e.value ?? 1)]);
+      [tracks.map((e) => e.key), tracks.map((e) => e.unitId), tracks.map((e) => e.timestamp), tracks.map((e) => e.value ?? 1)],
+    );
   };
 
   /**
@@ -349,24 +412,38 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     for (const e of exposures) {
       const k = JSON.stringify([e.experiment, e.unitId]);
       const u = units.get(k);
-      if (u === undefined) units.set(k, { experiment: e.experiment!, unitId: e.unitId, variant: e.variant!, firstTs: e.timestamp, conflicted: 0 });
+      if (u === undefined)
+        units.set(k, { experiment: e.experiment!, unitId: e.unitId, variant: e.variant!, firstTs: e.timestamp, conflicted: 0 });
       else {
         if (u.variant !== e.variant) u.conflicted = 1;
         u.firstTs = Math.min(u.firstTs, e.timestamp);
       }
     }
-    const rows = [...units.values()].sort((a, b) => (a.experiment < b.experiment ? -1 : a.experiment > b.experiment ? 1 : a.unitId < b.unitId ? -1 : a.unitId > b.unitId ? 1 : 0));
+    const rows = [...units.values()].sort((a, b) =>
+      a.experiment < b.experiment ? -1 : a.experiment > b.experiment ? 1 : a.unitId < b.unitId ? -1 : a.unitId > b.unitId ? 1 : 0,
+    );
     const before = new Map<string, { variant: string; firstTs: number; conflicted: number }>();
-    const { rows: old } = await c.query(`SELECT a.experiment, a.unit_id, a.variant, a.first_ts, a.conflicted
+    const { rows: old } = await c.query(
+      `SELECT a.experiment, a.unit_id, a.variant, a.first_ts, a.conflicted
       FROM unnest($1::text[], $2::text[]) AS k(unit_id, experiment)
-      JOIN experiment_units a ON a.unit_id = k.unit_id AND a.experiment = k.experiment`, [rows.map((u) => u.unitId), rows.map((u) => u.experiment)]);
+      JOIN experiment_units a ON a.unit_id = k.unit_id AND a.experiment = k.experiment`,
+      [rows.map((u) => u.unitId), rows.map((u) => u.experiment)],
+    );
     for (const r of old as Row[]) {
-      before.set(JSON.stringify([r.experiment, r.unit_id]), { variant: r.variant as string, firstTs: num(r.first_ts), conflicted: num(r.conflicted) });
+      before.set(JSON.stringify([r.experiment, r.unit_id]), {
+        variant: r.variant as string,
+        firstTs: num(r.first_ts),
+        conflicted: num(r.conflicted),
+      });
     }
     // Tracks of [lo, hi) to add per unit, per experiment the units whose rows go, and the unit count deltas.
     const ranges = { experiment: [] as string[], unitId: [] as string[], variant: [] as string[], lo: [] as number[], hi: [] as number[] };
     const addRange = (u: { experiment: string; unitId: string }, variant: string, lo: number, hi: number) => {
-      ranges.experiment.push(u.experiment); ranges.unitId.push(u.unitId); ranges.variant.push(variant); ranges.lo.push(lo); ranges.hi.push(hi);
+      ranges.experiment.push(u.experiment);
+      ranges.unitId.push(u.unitId);
+      ranges.variant.push(variant);
+      ranges.lo.push(lo);
+      ranges.hi.push(hi);
     };
     const drops = new Map<string, { unitId: string[]; variant: string[] }>();
     const counts = new Map<string, { experiment: string; conflicted: number; variant: string; units: number }>();
@@ -406,44 +483,65 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       const params: unknown[] = [];
       for (const u of chunk) params.push(u.experiment, u.unitId, u.variant, u.firstTs, u.conflicted);
       // The values are the unit's new state, computed above.
-      await c.query(`INSERT INTO experiment_units AS a (experiment, unit_id, variant, first_ts, conflicted) VALUES ${placeholders(chunk.length, 5)}
-        ON CONFLICT (unit_id, experiment) DO UPDATE SET conflicted = EXCLUDED.conflicted, first_ts = EXCLUDED.first_ts`, params);
+      await c.query(
+        `INSERT INTO experiment_units AS a (experiment, unit_id, variant, first_ts, conflicted) VALUES ${placeholders(chunk.length, 5)}
+        ON CONFLICT (unit_id, experiment) DO UPDATE SET conflicted = EXCLUDED.conflicted, first_ts = EXCLUDED.first_ts`,
+        params,
+      );
     }
     const deltas = [...counts.values()].filter((d) => d.units !== 0);
     if (deltas.length > 0) {
-      deltas.sort((a, b) => (a.experiment < b.experiment ? -1 : a.experiment > b.experiment ? 1 : a.conflicted - b.conflicted || (a.variant < b.variant ? -1 : a.variant > b.variant ? 1 : 0)));
-      await c.query(`INSERT INTO experiment_unit_counts AS n (experiment, conflicted, variant, units)
+      deltas.sort((a, b) =>
+        a.experiment < b.experiment
+          ? -1
+          : a.experiment > b.experiment
+            ? 1
+            : a.conflicted - b.conflicted || (a.variant < b.variant ? -1 : a.variant > b.variant ? 1 : 0),
+      );
+      await c.query(
+        `INSERT INTO experiment_unit_counts AS n (experiment, conflicted, variant, units)
         SELECT * FROM unnest($1::text[], $2::smallint[], $3::text[], $4::bigint[])
         ON CONFLICT (experiment, conflicted, variant) DO UPDATE SET units = n.units + EXCLUDED.units`,
-      [deltas.map((d) => d.experiment), deltas.map((d) => d.conflicted), deltas.map((d) => d.variant), deltas.map((d) => d.units)]);
+        [deltas.map((d) => d.experiment), deltas.map((d) => d.conflicted), deltas.map((d) => d.variant), deltas.map((d) => d.units)],
+      );
     }
     if (ranges.unitId.length > 0) {
-      await c.query(`INSERT INTO unit_metrics AS m (experiment, metric, variant, unit_id, value)
+      await c.query(
+        `INSERT INTO unit_metrics AS m (experiment, metric, variant, unit_id, value)
         SELECT r.experiment, e.key, r.variant, r.unit_id, SUM(COALESCE(e.value, 1))
         FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[]) AS r(experiment, unit_id, variant, lo, hi)
         JOIN events e ON e.type = 'track' AND e.unit_id = r.unit_id AND e.timestamp >= r.lo AND e.timestamp < r.hi
         GROUP BY r.experiment, e.key, r.variant, r.unit_id
         ON CONFLICT (experiment, metric, variant, unit_id) DO UPDATE SET value = m.value + EXCLUDED.value`,
-      [ranges.experiment, ranges.unitId, ranges.variant, ranges.lo, ranges.hi]);
+        [ranges.experiment, ranges.unitId, ranges.variant, ranges.lo, ranges.hi],
+      );
     }
     for (const [experiment, d] of drops) {
       // The experiment's metric keys by a loose index scan (one seek per key), then one delete per key and unit.
-      await c.query(`WITH RECURSIVE k(metric) AS (
+      await c.query(
+        `WITH RECURSIVE k(metric) AS (
           (SELECT metric FROM unit_metrics WHERE experiment = $1 ORDER BY metric LIMIT 1)
           UNION ALL
           SELECT (SELECT n.metric FROM unit_metrics n WHERE n.experiment = $1 AND n.metric > k.metric ORDER BY n.metric LIMIT 1)
           FROM k WHERE k.metric IS NOT NULL)
         DELETE FROM unit_metrics m USING k, unnest($2::text[], $3::text[]) AS d(unit_id, variant)
         WHERE m.experiment = $1 AND m.metric = k.metric AND m.variant = d.variant AND m.unit_id = d.unit_id`,
-      [experiment, d.unitId, d.variant]);
+        [experiment, d.unitId, d.variant],
+      );
     }
   };
 
   const listResources = async (kind: ResourceKind, f: ResourceFilter): Promise<Page<ResourceRow>> => {
     const args: unknown[] = [kind, f.after ?? 0];
     const where = ['kind = $1', 'seq > $2'];
-    if (f.status !== undefined) { args.push(f.status); where.push(`status = $${args.length}`); }
-    if (f.ownerId !== undefined) { args.push(f.ownerId); where.push(`owner_id = $${args.length}`); }
+    if (f.status !== undefined) {
+      args.push(f.status);
+      where.push(`status = $${args.length}`);
+    }
+    if (f.ownerId !== undefined) {
+      args.push(f.ownerId);
+      where.push(`owner_id = $${args.length}`);
+    }
     if (f.q !== undefined && f.q !== '') {
       args.push(f.q);
       const p = `$${args.length}`;
@@ -458,20 +556,40 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     // Newest first: the cursor walks backwards through the sequence.
     const args: unknown[] = [f.after ?? Number.MAX_SAFE_INTEGER];
     const where = ['seq < $1'];
-    if (f.actorId !== undefined) { args.push(f.actorId); where.push(`actor_id = $${args.length}`); }
-    if (f.action !== undefined) { args.push(f.action); where.push(`action = $${args.length}`); }
-    if (f.resourceType !== undefined) { args.push(f.resourceType); where.push(`resource_type = $${args.length}`); }
-    if (f.resourceId !== undefined) { args.push(f.resourceId); where.push(`(resource_id = $${args.length} OR resource_key = $${args.length})`); }
+    if (f.actorId !== undefined) {
+      args.push(f.actorId);
+      where.push(`actor_id = $${args.length}`);
+    }
+    if (f.action !== undefined) {
+      args.push(f.action);
+      where.push(`action = $${args.length}`);
+    }
+    if (f.resourceType !== undefined) {
+      args.push(f.resourceType);
+      where.push(`resource_type = $${args.length}`);
+    }
+    if (f.resourceId !== undefined) {
+      args.push(f.resourceId);
+      where.push(`(resource_id = $${args.length} OR resource_key = $${args.length})`);
+    }
     args.push(f.limit + 1);
     const rows = await q(`SELECT * FROM audit_log WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT $${args.length}`, args);
     return page(rows.map(toAudit), f.limit);
   };
 
-  const experimentAggregates = async (experiment: string, metrics: readonly { key: string; type: 'conversion' | 'mean' }[]): Promise<ExperimentAggregates> => {
+  const experimentAggregates = async (
+    experiment: string,
+    metrics: readonly { key: string; type: 'conversion' | 'mean' }[],
+  ): Promise<ExperimentAggregates> => {
     const [units, sums] = await Promise.all([
       q('SELECT conflicted, variant, units FROM experiment_unit_counts WHERE experiment = $1 AND units > 0', [experiment]),
-      metrics.length === 0 ? Promise.resolve([] as Row[]) : q(`SELECT metric, variant, COUNT(*) AS k, SUM(value) AS sum, SUM(value * value) AS sq
-        FROM unit_metrics WHERE experiment = $1 AND metric = ANY($2::text[]) GROUP BY metric, variant`, [experiment, metrics.map((m) => m.key)]),
+      metrics.length === 0
+        ? Promise.resolve([] as Row[])
+        : q(
+            `SELECT metric, variant, COUNT(*) AS k, SUM(value) AS sum, SUM(value * value) AS sq
+        FROM unit_metrics WHERE experiment = $1 AND metric = ANY($2::text[]) GROUP BY metric, variant`,
+            [experiment, metrics.map((m) => m.key)],
+          ),
     ]);
     const out: ExperimentAggregates = { units: {}, excludedUnits: 0, metrics: {} };
     for (const r of units) {
@@ -485,7 +603,10 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
         if (r.metric !== m.key) continue;
         const k = num(r.k);
         // A conversion is 1 for each unit with a row.
-        per[r.variant as string] = m.type === 'conversion' ? { sum: k, sumSquares: k, unitsWithEvents: k } : { sum: num(r.sum), sumSquares: num(r.sq), unitsWithEvents: k };
+        per[r.variant as string] =
+          m.type === 'conversion'
+            ? { sum: k, sumSquares: k, unitsWithEvents: k }
+            : { sum: num(r.sum), sumSquares: num(r.sq), unitsWithEvents: k };
       }
     }
     return out;
@@ -536,22 +657,28 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     allResources: async (kind) => (await snapshotQuery('SELECT * FROM resources WHERE kind = $1 ORDER BY seq', [kind])).map(toResource),
     configVersion: async () => num((await snapshotQuery('SELECT COALESCE(MAX(version), 0) AS v FROM config_log', []))[0]!.v),
     configLogSince: async (version, limit) =>
-      (await q('SELECT version, patch FROM config_log WHERE version > $1 ORDER BY version LIMIT $2', [version, limit]))
-        .map((r) => ({ version: num(r.version), patch: JSON.parse(r.patch as string) as ConfigPatch })) as ConfigLogEntry[],
+      (await q('SELECT version, patch FROM config_log WHERE version > $1 ORDER BY version LIMIT $2', [version, limit])).map((r) => ({
+        version: num(r.version),
+        patch: JSON.parse(r.patch as string) as ConfigPatch,
+      })) as ConfigLogEntry[],
     getUser: (id) => one('SELECT * FROM users WHERE id = $1', [id], toUser),
     getUserByEmail: (email) => one('SELECT * FROM users WHERE lower(email) = lower($1)', [email], toUser),
-    listUsers: async (after, limit) => page((await q('SELECT * FROM users WHERE seq > $1 ORDER BY seq LIMIT $2', [after ?? 0, limit + 1])).map(toUser), limit),
+    listUsers: async (after, limit) =>
+      page((await q('SELECT * FROM users WHERE seq > $1 ORDER BY seq LIMIT $2', [after ?? 0, limit + 1])).map(toUser), limit),
     countUsers: async () => num((await q('SELECT COUNT(*) AS n FROM users'))[0]!.n),
     getApiKey: (id) => one('SELECT * FROM api_keys WHERE id = $1', [id], toApiKey),
     getApiKeyByHash: (hash) => one('SELECT * FROM api_keys WHERE hash = $1', [hash], toApiKey),
     listApiKeys: async (createdBy, after, limit) => {
-      const rows = createdBy === undefined
-        ? await q('SELECT * FROM api_keys WHERE seq > $1 ORDER BY seq LIMIT $2', [after ?? 0, limit + 1])
-        : await q('SELECT * FROM api_keys WHERE created_by = $1 AND seq > $2 ORDER BY seq LIMIT $3', [createdBy, after ?? 0, limit + 1]);
+      const rows =
+        createdBy === undefined
+          ? await q('SELECT * FROM api_keys WHERE seq > $1 ORDER BY seq LIMIT $2', [after ?? 0, limit + 1])
+          : await q('SELECT * FROM api_keys WHERE created_by = $1 AND seq > $2 ORDER BY seq LIMIT $3', [createdBy, after ?? 0, limit + 1]);
       return page(rows.map(toApiKey), limit);
     },
     countApiKeys: async () => num((await q('SELECT COUNT(*) AS n FROM api_keys'))[0]!.n),
-    touchApiKey: async (id, at) => { await q('UPDATE api_keys SET last_used_at = $1 WHERE id = $2', [at, id]); },
+    touchApiKey: async (id, at) => {
+      await q('UPDATE api_keys SET last_used_at = $1 WHERE id = $2', [at, id]);
+    },
     listAudit,
     getSetting: async (key) => ((await q('SELECT value FROM settings WHERE key = $1', [key]))[0]?.value as string | undefined) ?? null,
     setSetting: async (key, value) => {
@@ -571,14 +698,20 @@ async function migrate(pool: pg.Pool): Promise<void> {
   try {
     await client.query('SELECT pg_advisory_lock($1, $2)', [LOCK_SPACE, MIGRATION_LOCK]);
     try {
-      await client.query('CREATE TABLE IF NOT EXISTS schema_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+      await client.query(
+        'CREATE TABLE IF NOT EXISTS schema_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
+      );
       const applied = new Set((await client.query('SELECT id FROM schema_migrations')).rows.map((r: Row) => num(r.id)));
       for (const m of PG_MIGRATIONS) {
         if (applied.has(m.id)) continue;
         await client.query('BEGIN');
         try {
           await client.query(m.sql);
-          await client.query('INSERT INTO schema_migrations (id, name, applied_at) VALUES ($1, $2, $3)', [m.id, m.name, new Date().toISOString()]);
+          await client.query('INSERT INTO schema_migrations (id, name, applied_at) VALUES ($1, $2, $3)', [
+            m.id,
+            m.name,
+            new Date().toISOString(),
+          ]);
           await client.query('COMMIT');
         } catch (e) {
           await client.query('ROLLBACK');
@@ -586,7 +719,9 @@ async function migrate(pool: pg.Pool): Promise<void> {
         }
       }
     } finally {
-      await client.query('SELECT pg_advisory_unlock($1, $2)', [LOCK_SPACE, MIGRATION_LOCK]).catch((e: Error) => { broken = e; });
+      await client.query('SELECT pg_advisory_unlock($1, $2)', [LOCK_SPACE, MIGRATION_LOCK]).catch((e: Error) => {
+        broken = e;
+      });
     }
   } finally {
     client.release(broken);

@@ -22,8 +22,18 @@ export function packBatches(batches: readonly StoredEvent[][]): PackedBatches {
   for (const batch of batches) {
     sizes.push(batch.length);
     for (const e of batch) {
-      values.push(e.id, e.type, e.key, e.unitId, e.experiment, e.variant, e.value,
-        e.properties === null ? null : JSON.stringify(e.properties), e.timestamp, e.receivedAt);
+      values.push(
+        e.id,
+        e.type,
+        e.key,
+        e.unitId,
+        e.experiment,
+        e.variant,
+        e.value,
+        e.properties === null ? null : JSON.stringify(e.properties),
+        e.timestamp,
+        e.receivedAt,
+      );
     }
   }
   return { sizes, values };
@@ -63,14 +73,21 @@ type AggRow = [number, string, string, string, string | null, string | null, num
  * ```
  */
 export function eventTables(db: Database.Database, now: () => number = () => performance.now()) {
-  const inserts = new Map(CHUNKS.map((n) => [n, db.prepare(`INSERT OR IGNORE INTO events
+  const inserts = new Map(
+    CHUNKS.map((n) => [
+      n,
+      db.prepare(`INSERT OR IGNORE INTO events
     (id, type, key, unit_id, experiment, variant, value, properties, timestamp, received_at)
-    VALUES ${Array.from({ length: n }, () => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`)]));
+    VALUES ${Array.from({ length: n }, () => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`),
+    ]),
+  );
   const s = {
     maxSeq: db.prepare('SELECT COALESCE(MAX(seq), 0) FROM events').pluck(),
     cursor: db.prepare('SELECT seq FROM event_aggregation WHERE id = 1').pluck(),
     setCursor: db.prepare('UPDATE event_aggregation SET seq = ? WHERE id = 1'),
-    pending: db.prepare('SELECT seq, type, key, unit_id, experiment, variant, value, timestamp FROM events WHERE seq > ? ORDER BY seq LIMIT ?').raw(),
+    pending: db
+      .prepare('SELECT seq, type, key, unit_id, experiment, variant, value, timestamp FROM events WHERE seq > ? ORDER BY seq LIMIT ?')
+      .raw(),
     insertUnit: db.prepare('INSERT INTO experiment_units (experiment, unit_id, variant, first_ts) VALUES (?, ?, ?, ?)'),
     updateUnit: db.prepare('UPDATE experiment_units SET conflicted = ?, first_ts = ? WHERE unit_id = ? AND experiment = ?'),
     unitState: db.prepare('SELECT variant, first_ts, conflicted FROM experiment_units WHERE unit_id = ? AND experiment = ?'),
@@ -127,7 +144,11 @@ export function eventTables(db: Database.Database, now: () => number = () => per
 
   /** Deletes an (experiment, unit)'s metric rows, written under `variant`: the unit became conflicted. */
   const dropUnitMetrics = (experiment: string, variant: string, unitId: string): void => {
-    for (let m = s.firstMetric.get(experiment) as string | undefined; m !== undefined; m = s.nextMetric.get(experiment, m) as string | undefined) {
+    for (
+      let m = s.firstMetric.get(experiment) as string | undefined;
+      m !== undefined;
+      m = s.nextMetric.get(experiment, m) as string | undefined
+    ) {
       s.deleteUnitMetric.run(experiment, m, variant, unitId);
     }
   };
@@ -208,7 +229,12 @@ export function eventTables(db: Database.Database, now: () => number = () => per
   /** Where retention stopped inside the oldest chunk, so that a chunk takes several short transactions. */
   let retention: { epochMs: number; chunk: number; next: number } | null = null;
 
-  const deleteStepTx = db.transaction(function deleteOldEvents(epochMs: number): { deleted: number; done: boolean; stored: number; aggregated: number } {
+  const deleteStepTx = db.transaction(function deleteOldEvents(epochMs: number): {
+    deleted: number;
+    done: boolean;
+    stored: number;
+    aggregated: number;
+  } {
     const chunk = s.oldChunk.get(epochMs) as number | undefined;
     if (chunk === undefined) return { deleted: 0, done: true, stored, aggregated };
     const lo = chunk * CHUNK;

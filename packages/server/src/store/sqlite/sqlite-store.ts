@@ -4,7 +4,15 @@ import { dirname } from 'node:path';
 import type { ConfigPatch } from '@switchyard/core';
 import { MIGRATIONS } from './migrations';
 import type {
-  AuditFilter, AuditRow, ConfigLogEntry, ExperimentAggregates, Page, ResourceFilter, ResourceKind, ResourceRow, Store,
+  AuditFilter,
+  AuditRow,
+  ConfigLogEntry,
+  ExperimentAggregates,
+  Page,
+  ResourceFilter,
+  ResourceKind,
+  ResourceRow,
+  Store,
 } from '../types';
 import { ns, page, toApiKey, toAudit, toResource, toUser, type Row } from '../rows';
 import { openConnection } from './connection';
@@ -55,8 +63,14 @@ export function openSqliteStore(path: string): Store {
   const listResources = (kind: ResourceKind, f: ResourceFilter): Page<ResourceRow> => {
     const where = ['kind = ?', 'seq > ?'];
     const args: unknown[] = [kind, f.after ?? 0];
-    if (f.status !== undefined) { where.push('status = ?'); args.push(f.status); }
-    if (f.ownerId !== undefined) { where.push('owner_id = ?'); args.push(f.ownerId); }
+    if (f.status !== undefined) {
+      where.push('status = ?');
+      args.push(f.status);
+    }
+    if (f.ownerId !== undefined) {
+      where.push('owner_id = ?');
+      args.push(f.ownerId);
+    }
     if (f.q !== undefined && f.q !== '') {
       where.push("(instr(lower(key), lower(?)) > 0 OR instr(lower(COALESCE(json_extract(data, '$.name'), '')), lower(?)) > 0)");
       args.push(f.q, f.q);
@@ -69,11 +83,25 @@ export function openSqliteStore(path: string): Store {
     // Newest first: the cursor walks backwards through the sequence.
     const where = ['seq < ?'];
     const args: unknown[] = [f.after ?? Number.MAX_SAFE_INTEGER];
-    if (f.actorId !== undefined) { where.push('actor_id = ?'); args.push(f.actorId); }
-    if (f.action !== undefined) { where.push('action = ?'); args.push(f.action); }
-    if (f.resourceType !== undefined) { where.push('resource_type = ?'); args.push(f.resourceType); }
-    if (f.resourceId !== undefined) { where.push('(resource_id = ? OR resource_key = ?)'); args.push(f.resourceId, f.resourceId); }
-    const rows = db.prepare(`SELECT * FROM audit_log WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT ?`).all(...args, f.limit + 1) as Row[];
+    if (f.actorId !== undefined) {
+      where.push('actor_id = ?');
+      args.push(f.actorId);
+    }
+    if (f.action !== undefined) {
+      where.push('action = ?');
+      args.push(f.action);
+    }
+    if (f.resourceType !== undefined) {
+      where.push('resource_type = ?');
+      args.push(f.resourceType);
+    }
+    if (f.resourceId !== undefined) {
+      where.push('(resource_id = ? OR resource_key = ?)');
+      args.push(f.resourceId, f.resourceId);
+    }
+    const rows = db
+      .prepare(`SELECT * FROM audit_log WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT ?`)
+      .all(...args, f.limit + 1) as Row[];
     return page(rows.map(toAudit), f.limit);
   };
 
@@ -83,22 +111,27 @@ export function openSqliteStore(path: string): Store {
   };
 
   /** One read transaction: the writer commits slices concurrently, and units and sums must agree. */
-  const readAggregates = db.transaction((experiment: string, metrics: readonly { key: string; type: 'conversion' | 'mean' }[]): ExperimentAggregates => {
-    const out: ExperimentAggregates = { units: {}, excludedUnits: 0, metrics: {} };
-    for (const r of s.unitCounts.all(experiment) as { conflicted: number; variant: string; units: number }[]) {
-      if (r.conflicted !== 0) out.excludedUnits += r.units;
-      else out.units[r.variant] = r.units;
-    }
-    for (const m of metrics) {
-      const per: ExperimentAggregates['metrics'][string] = {};
-      for (const r of s.metricSums.all(experiment, m.key) as { variant: string; k: number; sum: number; sq: number }[]) {
-        // A conversion is 1 for each unit with a row.
-        per[r.variant] = m.type === 'conversion' ? { sum: r.k, sumSquares: r.k, unitsWithEvents: r.k } : { sum: r.sum, sumSquares: r.sq, unitsWithEvents: r.k };
+  const readAggregates = db.transaction(
+    (experiment: string, metrics: readonly { key: string; type: 'conversion' | 'mean' }[]): ExperimentAggregates => {
+      const out: ExperimentAggregates = { units: {}, excludedUnits: 0, metrics: {} };
+      for (const r of s.unitCounts.all(experiment) as { conflicted: number; variant: string; units: number }[]) {
+        if (r.conflicted !== 0) out.excludedUnits += r.units;
+        else out.units[r.variant] = r.units;
       }
-      out.metrics[m.key] = per;
-    }
-    return out;
-  });
+      for (const m of metrics) {
+        const per: ExperimentAggregates['metrics'][string] = {};
+        for (const r of s.metricSums.all(experiment, m.key) as { variant: string; k: number; sum: number; sq: number }[]) {
+          // A conversion is 1 for each unit with a row.
+          per[r.variant] =
+            m.type === 'conversion'
+              ? { sum: r.k, sumSquares: r.k, unitsWithEvents: r.k }
+              : { sum: r.sum, sumSquares: r.sq, unitsWithEvents: r.k };
+        }
+        out.metrics[m.key] = per;
+      }
+      return out;
+    },
+  );
 
   return {
     kind: 'sqlite',
@@ -120,7 +153,10 @@ export function openSqliteStore(path: string): Store {
     allResources: async (kind) => (s.allResources.all(kind) as Row[]).map(toResource),
     configVersion: async () => (s.maxVersion.get() as { v: number }).v,
     configLogSince: async (version, limit) =>
-      (s.logSince.all(version, limit) as Row[]).map((r) => ({ version: r.version as number, patch: JSON.parse(r.patch as string) as ConfigPatch })) as ConfigLogEntry[],
+      (s.logSince.all(version, limit) as Row[]).map((r) => ({
+        version: r.version as number,
+        patch: JSON.parse(r.patch as string) as ConfigPatch,
+      })) as ConfigLogEntry[],
     getUser: async (id) => one(s.userById, toUser, id),
     getUserByEmail: async (email) => one(s.userByEmail, toUser, email),
     listUsers: async (after, limit) => page((s.listUsers.all(after ?? 0, limit + 1) as Row[]).map(toUser), limit),

@@ -55,7 +55,10 @@ function describe(err: unknown): { message: string; code?: string } {
 
 /** Answers request `id` with what `work` settles to. */
 function answer(id: number, work: Promise<unknown>): void {
-  work.then((result) => reply({ id, ok: true, result: result ?? null }), (err: unknown) => reply({ id, ok: false, error: describe(err) }));
+  work.then(
+    (result) => reply({ id, ok: true, result: result ?? null }),
+    (err: unknown) => reply({ id, ok: false, error: describe(err) }),
+  );
 }
 
 function resetWalIfDue(): void {

@@ -19,9 +19,7 @@ export type WorkerRequest =
 type Unsent = WorkerRequest extends infer R ? (R extends unknown ? Omit<R, 'id'> : never) : never;
 
 /** The writer thread's answer to request `id`. */
-export type WorkerReply =
-  | { id: number; ok: true; result: unknown }
-  | { id: number; ok: false; error: { message: string; code?: string } };
+export type WorkerReply = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: { message: string; code?: string } };
 
 /**
  * Every write to the SQLite file: event batches (appended, then summarized behind ingestion),
@@ -72,7 +70,9 @@ export function openWriter(db: Database.Database, path: string): Writer {
 function inlineWriter(db: Database.Database): Writer {
   const tables = eventTables(db);
   const writes = storeWrites(db);
-  const catchUp = () => { while (tables.backlog() > 0) tables.aggregate({ maxEvents: 20_000, maxMs: Number.POSITIVE_INFINITY }); };
+  const catchUp = () => {
+    while (tables.backlog() > 0) tables.aggregate({ maxEvents: 20_000, maxMs: Number.POSITIVE_INFINITY });
+  };
   return {
     insertEvents: async (batches) => {
       const results = tables.insert(packBatches(batches));

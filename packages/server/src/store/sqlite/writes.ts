@@ -38,8 +38,15 @@ export function storeWrites(db: Database.Database) {
   };
 
   const resourceParams = (r: ResourceRow) => ({
-    id: r.id, kind: r.kind, ns: ns(r.kind), key: r.key, ownerId: r.ownerId, status: r.status, data: JSON.stringify(r.data),
-    createdAt: r.createdAt, updatedAt: r.updatedAt,
+    id: r.id,
+    kind: r.kind,
+    ns: ns(r.kind),
+    key: r.key,
+    ownerId: r.ownerId,
+    status: r.status,
+    data: JSON.stringify(r.data),
+    createdAt: r.createdAt,
+    updatedAt: r.updatedAt,
   });
 
   const commit = db.transaction(function commitUnitOfWork(work: UnitOfWork): { version: number | null } {
@@ -69,8 +76,12 @@ export function storeWrites(db: Database.Database) {
 
   return {
     commit: (work: UnitOfWork): { version: number | null } => commit(work),
-    setSetting: (key: string, value: string): void => { s.setSetting.run(key, value); },
-    touchApiKey: (id: string, at: string): void => { s.touchKey.run(at, id); },
+    setSetting: (key: string, value: string): void => {
+      s.setSetting.run(key, value);
+    },
+    touchApiKey: (id: string, at: string): void => {
+      s.touchKey.run(at, id);
+    },
   };
 }
 
