@@ -45,8 +45,8 @@ export function routeGroups(ctx: ServerContext): { prefix: string; routes: Route
 }
 
 /**
- * The Hono app. Middleware order: request id, structured log, security headers, CORS, body
- * limit, rate limit, metrics; then routes; one error handler for everything.
+ * The Hono app. Middleware order: request id, structured log, security headers, CORS, metrics,
+ * body limit, rate limit; then routes; one error handler for everything.
  */
 export function createApp(ctx: ServerContext, extraGroups: { prefix: string; routes: RouteDef<any, any>[] }[] = []): Hono<AppEnv> {
   const app = new Hono<AppEnv>();
@@ -71,6 +71,8 @@ export function createApp(ctx: ServerContext, extraGroups: { prefix: string; rou
       maxAge: 600,
     }),
   );
+  // Before the limits, so that the 413s and 429s they answer are counted like any other response.
+  app.use('*', metricsMiddleware(ctx.metrics));
   app.use('*', bodyLimit(ctx.options.bodyLimitBytes));
   app.use(
     '/api/v1/auth/login',
@@ -89,7 +91,6 @@ export function createApp(ctx: ServerContext, extraGroups: { prefix: string; rou
       return cred.startsWith('sy_cli_') ? `${key}:${c.get('clientIp') ?? 'unknown'}` : key;
     }),
   );
-  app.use('*', metricsMiddleware(ctx.metrics));
 
   app.get('/health', (c) => c.json({ data: { status: 'ok' } }));
   app.get('/ready', async (c) => {

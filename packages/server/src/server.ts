@@ -99,11 +99,11 @@ export async function startServer(start: StartOptions = {}): Promise<RunningServ
       (d) => (d > 0 ? metrics.sseClients.inc() : metrics.sseClients.dec()),
     );
     undo.push(() => hub.close());
-    const events = new EventWriter(store, (stored) => {
-      let tracks = 0;
-      for (const e of stored) if (e.type === 'track') tracks++;
-      if (tracks > 0) metrics.eventsIngested.inc({ type: 'track' }, tracks);
-      if (stored.length > tracks) metrics.eventsIngested.inc({ type: 'exposure' }, stored.length - tracks);
+    const events = new EventWriter(store, (counts) => {
+      for (const type of ['track', 'exposure'] as const) {
+        if (counts[type].accepted > 0) metrics.eventsIngested.inc({ type }, counts[type].accepted);
+        if (counts[type].duplicates > 0) metrics.eventsDuplicate.inc({ type }, counts[type].duplicates);
+      }
     });
     const ctx: ServerContext = {
       options,

@@ -9,7 +9,10 @@ export interface ServerMetrics {
   requests: Counter<'method' | 'route' | 'status'>;
   duration: Histogram<'method' | 'route'>;
   sseClients: { inc(): void; dec(): void };
+  /** Events newly stored, by type: resent ids are not counted here. */
   eventsIngested: Counter<'type'>;
+  /** Events whose id was already stored (SDK retries): acknowledged, not stored again. */
+  eventsDuplicate: Counter<'type'>;
 }
 
 export function createMetrics(): ServerMetrics {
@@ -34,7 +37,13 @@ export function createMetrics(): ServerMetrics {
     sseClients: gauge,
     eventsIngested: new Counter({
       name: 'switchyard_events_ingested_total',
-      help: 'Events stored',
+      help: 'Events newly stored (resent ids excluded)',
+      labelNames: ['type'],
+      registers: [registry],
+    }),
+    eventsDuplicate: new Counter({
+      name: 'switchyard_events_duplicates_total',
+      help: 'Events acknowledged but not stored again because their id was already stored',
       labelNames: ['type'],
       registers: [registry],
     }),

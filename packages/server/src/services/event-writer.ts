@@ -1,5 +1,8 @@
 import type { Store, StoredEvent } from '../store/types';
 
+/** What one commit stored, by event type: new events and resent ids that were not stored again. */
+export type IngestCounts = Record<StoredEvent['type'], { accepted: number; duplicates: number }>;
+
 interface Pending {
   events: StoredEvent[];
   resolve: (r: { accepted: number; duplicates: number }) => void;
@@ -21,7 +24,7 @@ export class EventWriter {
 
   constructor(
     private readonly store: Store,
-    private readonly onStored?: (events: StoredEvent[]) => void,
+    private readonly onStored?: (counts: IngestCounts) => void,
   ) {}
 
   write(events: StoredEvent[]): Promise<{ accepted: number; duplicates: number }> {
@@ -52,10 +55,33 @@ export class EventWriter {
     if (group.length === 0) return;
     this.inFlight = this.inFlight.then(async () => {
       try {
-        const results = await this.store.insertEventBatches(group.map((p) => p.events));
+        // Each batch goes to the store as its tracks and its exposures (same transaction): the
+        // store counts new events per batch, so this is what tells stored events from resent
+        // ones by type. Tracks first; the summaries do not depend on the order within a commit.
+        const parts: StoredEvent[][] = [];
+        const shape: { track: number; exposure: number }[] = [];
+        for (const p of group) {
+          const track = p.events.filter((e) => e.type === 'track');
+          const exposure = track.length === p.events.length ? [] : p.events.filter((e) => e.type !== 'track');
+          shape.push({
+            track: track.length > 0 ? parts.push(track) - 1 : -1,
+            exposure: exposure.length > 0 ? parts.push(exposure) - 1 : -1,
+          });
+        }
+        const results = await this.store.insertEventBatches(parts);
         this.version++;
-        group.forEach((p, i) => p.resolve(results[i]!));
-        if (this.onStored !== undefined) for (const p of group) this.onStored(p.events);
+        const counts: IngestCounts = { track: { accepted: 0, duplicates: 0 }, exposure: { accepted: 0, duplicates: 0 } };
+        const none = { accepted: 0, duplicates: 0 };
+        group.forEach((p, i) => {
+          const t = shape[i]!.track >= 0 ? results[shape[i]!.track]! : none;
+          const x = shape[i]!.exposure >= 0 ? results[shape[i]!.exposure]! : none;
+          counts.track.accepted += t.accepted;
+          counts.track.duplicates += t.duplicates;
+          counts.exposure.accepted += x.accepted;
+          counts.exposure.duplicates += x.duplicates;
+          p.resolve({ accepted: t.accepted + x.accepted, duplicates: t.duplicates + x.duplicates });
+        });
+        this.onStored?.(counts);
       } catch (e) {
         for (const p of group) p.reject(e);
       }
