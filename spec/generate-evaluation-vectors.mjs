@@ -662,7 +662,7 @@ const conditionTable = [
 const opFlags = {};
 for (const [key, when] of conditionTable) opFlags[key] = ruleFlag(key, when);
 configs.conditions = doc(opFlags);
-for (const [key, when, tags, rows] of conditionTable) {
+for (const [key, , tags, rows] of conditionTable) {
   for (const [label, context, matches] of rows) {
     add({
       name: `${key}: ${label}`,

@@ -15,6 +15,7 @@ const { baseUrl, clientKey } = await (await fetch('/config.json')).json();
 const first = new URLSearchParams(location.search).get('user') in USERS ? new URLSearchParams(location.search).get('user') : 'ann';
 $('#user').value = first;
 
+/* global Switchyard -- the SDK's IIFE build, loaded by index.html */
 const client = Switchyard.createBrowserClient({ baseUrl, clientKey, context: USERS[first] });
 window.shop = { client }; // for the console (and the example's test)
 

@@ -145,7 +145,7 @@ export function createClient(options: ClientOptions, baseUrl: string, key: strin
     document.addEventListener('visibilitychange', onVisibility);
   }
 
-  start(options.context);
+  void start(options.context);
 
   return {
     get status() {

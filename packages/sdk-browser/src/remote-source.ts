@@ -29,7 +29,7 @@ function snapshotOf(data: { version?: unknown; flags?: Record<string, WireDetail
       if (w.rule_id !== undefined) d.ruleId = w.rule_id;
       if (w.error_code !== undefined) d.errorCode = w.error_code;
       if (w.in_experiment !== undefined) d.inExperiment = w.in_experiment;
-      if (w.unit_id !== undefined) (d as SourceDetail).unit = w.unit_id;
+      if (w.unit_id !== undefined) d.unit = w.unit_id;
     }
     flags[k] = d;
   }

@@ -325,7 +325,7 @@ describe('RATE_LIMIT_EXCEEDED and PAYLOAD_TOO_LARGE', () => {
         },
       }),
       duplex: 'half',
-    } as RequestInit);
+    });
     const body: any = await res.json();
     expectError({ status: res.status, headers: res.headers, body }, 'PAYLOAD_TOO_LARGE');
     expect(body.error.request_id).toBe('chunked-1');

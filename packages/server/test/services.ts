@@ -126,7 +126,7 @@ export async function startPostgres(): Promise<TestPostgres> {
   } catch (e) {
     rmSync(dir, { recursive: true, force: true });
     const err = e as { stderr?: Buffer; message: string };
-    throw new Error(`initdb failed: ${err.stderr?.toString() ?? err.message}`);
+    throw new Error(`initdb failed: ${err.stderr?.toString() ?? err.message}`, { cause: e });
   }
   const port = await freePort();
   const child = track(

@@ -22,7 +22,11 @@ describe('server smoke', () => {
     const refs: string[] = [];
     const walk = (n: unknown): void => {
       if (Array.isArray(n)) n.forEach(walk);
-      else if (n !== null && typeof n === 'object') for (const [k, v] of Object.entries(n)) k === '$ref' ? refs.push(v as string) : walk(v);
+      else if (n !== null && typeof n === 'object')
+        for (const [k, v] of Object.entries(n)) {
+          if (k === '$ref') refs.push(v as string);
+          else walk(v);
+        }
     };
     walk(openapi.body);
     expect(refs.length).toBeGreaterThan(5);

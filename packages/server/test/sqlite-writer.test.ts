@@ -163,7 +163,7 @@ describe('SQLite writer thread', () => {
       try {
         const drained = store.experimentAggregates('exp', BUY);
         const versions: (number | null)[] = [];
-        for (let i = 0; i < 20; i++) versions.push((await store.commit({ writes: [], configPatch: { flags: {} } as never })).version);
+        for (let i = 0; i < 20; i++) versions.push((await store.commit({ writes: [], configPatch: { flags: {} } })).version);
         expect((await drained).units).toEqual({ A: 30_000 });
         expect(versions).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
       } finally {

@@ -90,7 +90,7 @@ export function createTransport(options: TransportOptions): Transport {
         return base(url, req);
       } catch (err) {
         // A user-supplied fetch that throws synchronously still becomes a rejection.
-        return Promise.reject(err);
+        return Promise.reject(err instanceof Error ? err : new Error(String(err)));
       }
     },
     async close() {

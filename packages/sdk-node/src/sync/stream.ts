@@ -1,4 +1,4 @@
-import { EventSource, type FetchLike, type FetchLikeResponse } from 'eventsource';
+import { EventSource, type FetchLike } from 'eventsource';
 import { drain, joinUrl, type Transport } from '../http/transport';
 import { parseRetryAfter } from '../http/retry-after';
 
@@ -108,7 +108,7 @@ export class StreamConnection {
     if (res.status !== 200 || !this.contentType.startsWith('text/event-stream') || res.body === null) {
       // eventsource fails these without reading the body; reading it frees the keep-alive socket.
       void drain(res);
-      return { ...base, body: null } as FetchLikeResponse;
+      return { ...base, body: null };
     }
     const reader = res.body.getReader();
     const onActivity = this.options.handlers.onActivity;
@@ -125,6 +125,6 @@ export class StreamConnection {
           cancel: (reason?: unknown) => reader.cancel(reason),
         }),
       },
-    } as FetchLikeResponse;
+    };
   };
 }

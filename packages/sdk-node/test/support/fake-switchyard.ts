@@ -64,7 +64,7 @@ export function fakeSwitchyard(): FakeSwitchyard {
   const waiters: (() => void)[] = [];
   const fake: FakeSwitchyard = {
     msw: setupServer(),
-    fetch: (url, init) => globalThis.fetch(url, init) as ReturnType<FetchFunction>,
+    fetch: (url, init) => globalThis.fetch(url, init),
     streams: [],
     requests: { stream: [], config: [], events: [] },
     onStream: () => 'stream',

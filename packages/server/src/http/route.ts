@@ -125,7 +125,7 @@ export function mount(app: Hono<AppEnv>, prefix: string, routes: readonly RouteD
         if (!parsed.success) throw new ApiError('VALIDATION_ERROR', 'query parameters are invalid', zodDetails(parsed.error));
         query = parsed.data;
       }
-      const result = await r.handler(c, { body, query, params: c.req.param() as Record<string, string> });
+      const result = await r.handler(c, { body, query, params: c.req.param() });
       if (isResponse(result)) return result;
       for (const [k, v] of Object.entries(result.headers ?? {})) c.header(k, v);
       const status = result.status ?? r.success.status;

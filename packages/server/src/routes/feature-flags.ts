@@ -3,7 +3,7 @@ import { evaluate, FLAG_TYPES } from '@switchyard/core';
 import { conditionSchema, keySchema, serveSchema } from '@switchyard/core/schema';
 import { notFound } from '../errors';
 import { route, type RouteDef } from '../http/route';
-import { originOf, type ServerContext } from '../services/context';
+import { type ServerContext } from '../services/context';
 import { ResourceService } from '../services/resource-service';
 import { flagSpec } from '../services/flag-spec';
 import { resourceRoutes } from './resource-routes';

@@ -106,7 +106,7 @@ export class ResourceService {
   private patchFor(key: string, row: ResourceRow | null): Omit<ConfigPatch, 'version'> | undefined {
     const form = row === null ? null : configFormOf(row);
     if (row !== null && form === null && this.spec.kind === 'experiment') return undefined;
-    return { [this.spec.docField]: { [key]: form } } as Omit<ConfigPatch, 'version'>;
+    return { [this.spec.docField]: { [key]: form } };
   }
 
   /**

@@ -4,7 +4,6 @@ import { PG_MIGRATIONS } from './migrations';
 import type {
   AuditFilter,
   AuditRow,
-  ConfigLogEntry,
   ExperimentAggregates,
   Page,
   ResourceFilter,
@@ -660,7 +659,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       (await q('SELECT version, patch FROM config_log WHERE version > $1 ORDER BY version LIMIT $2', [version, limit])).map((r) => ({
         version: num(r.version),
         patch: JSON.parse(r.patch as string) as ConfigPatch,
-      })) as ConfigLogEntry[],
+      })),
     getUser: (id) => one('SELECT * FROM users WHERE id = $1', [id], toUser),
     getUserByEmail: (email) => one('SELECT * FROM users WHERE lower(email) = lower($1)', [email], toUser),
     listUsers: async (after, limit) =>

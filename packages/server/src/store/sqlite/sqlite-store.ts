@@ -3,17 +3,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { ConfigPatch } from '@switchyard/core';
 import { MIGRATIONS } from './migrations';
-import type {
-  AuditFilter,
-  AuditRow,
-  ConfigLogEntry,
-  ExperimentAggregates,
-  Page,
-  ResourceFilter,
-  ResourceKind,
-  ResourceRow,
-  Store,
-} from '../types';
+import type { AuditFilter, AuditRow, ExperimentAggregates, Page, ResourceFilter, ResourceKind, ResourceRow, Store } from '../types';
 import { ns, page, toApiKey, toAudit, toResource, toUser, type Row } from '../rows';
 import { openConnection } from './connection';
 import { isMemoryPath, openWriter } from './writer';
@@ -156,7 +146,7 @@ export function openSqliteStore(path: string): Store {
       (s.logSince.all(version, limit) as Row[]).map((r) => ({
         version: r.version as number,
         patch: JSON.parse(r.patch as string) as ConfigPatch,
-      })) as ConfigLogEntry[],
+      })),
     getUser: async (id) => one(s.userById, toUser, id),
     getUserByEmail: async (email) => one(s.userByEmail, toUser, email),
     listUsers: async (after, limit) => page((s.listUsers.all(after ?? 0, limit + 1) as Row[]).map(toUser), limit),
