@@ -19,6 +19,19 @@ export {
 export { studentTCdf, studentTPdf, studentTQuantile, studentTSf } from './distributions/t.js';
 export { StatsError, StatsErrorCode } from './errors.js';
 export type { ArmEstimate, DifferenceEstimate } from './frequentist.js';
+export type { GuardrailArm, GuardrailCheck, GuardrailDefinition, GuardrailOptions } from './guardrail.js';
+export { checkGuardrail, GuardrailRule, GuardrailStatus } from './guardrail.js';
+export type { RateArm } from './rate-test.js';
+export { rateIncreaseEValue } from './rate-test.js';
+export type { SafetyDecision, SafetyFailure, SafetyInput } from './safety.js';
+export {
+  DEFAULT_GUARDRAIL_ALPHA,
+  DEFAULT_GUARDRAIL_MINIMUM_COUNT,
+  evaluateSafety,
+  SafetyAction,
+  SRM_SUSTAINED_PASSES,
+  SrmAction,
+} from './safety.js';
 export {
   absoluteDifference,
   finiteInterval,
