@@ -136,7 +136,8 @@ describe('safety monitor', () => {
       await sse.until(() => sse.events.length >= 1);
       const breaches = await t.server.jobs.safety.check();
       expect(breaches.map((b) => [b.experiment, b.guardrail, b.variant])).toEqual([['harmful', 'errors', 'treatment']]);
-      expect(breaches[0]!.sequential_ci[0]).toBeGreaterThan(0.1);
+      expect(breaches[0]!.rule).toBe('relative_increase');
+      expect(breaches[0]!.sequential_ci![0]).toBeGreaterThan(0.1);
       expect(await statusOf(t, 'harmful')).toBe('PAUSED');
       expect(await statusOf(t, 'harmless')).toBe('RUNNING');
       await sse.until(() => sse.events.some((e) => e.event === 'patch' && e.data.experiments?.harmful?.status === 'PAUSED'));

@@ -250,10 +250,10 @@ describe('review follow-ups', () => {
         },
       });
       expect(r.status).toBe(403);
-      const results = (t.server.jobs.safety as unknown as { results: { compute: (...a: unknown[]) => Promise<unknown> } }).results;
-      const original = results.compute.bind(results);
+      const results = (t.server.jobs.safety as unknown as { results: { sufficientStats: (...a: unknown[]) => Promise<unknown> } }).results;
+      const original = results.sufficientStats.bind(results);
       let calls = 0;
-      results.compute = async (...a: unknown[]) => {
+      results.sufficientStats = async (...a: unknown[]) => {
         calls++;
         if (calls === 1) throw new Error('boom');
         return original(...a);

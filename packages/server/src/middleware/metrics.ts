@@ -13,6 +13,8 @@ export interface ServerMetrics {
   eventsIngested: Counter<'type'>;
   /** Events whose id was already stored (SDK retries): acknowledged, not stored again. */
   eventsDuplicate: Counter<'type'>;
+  /** Safety checks that could not run (`check`: guardrail or srm). */
+  safetyCheckFailures: Counter<'check'>;
 }
 
 export function createMetrics(): ServerMetrics {
@@ -45,6 +47,12 @@ export function createMetrics(): ServerMetrics {
       name: 'switchyard_events_duplicates_total',
       help: 'Events acknowledged but not stored again because their id was already stored',
       labelNames: ['type'],
+      registers: [registry],
+    }),
+    safetyCheckFailures: new Counter({
+      name: 'switchyard_safety_check_failures_total',
+      help: 'Safety checks of running experiments that could not run (the experiment is unprotected)',
+      labelNames: ['check'],
       registers: [registry],
     }),
   };

@@ -33,6 +33,7 @@ const fields = {
   metrics: z.array(metricSchema).optional(),
   primary_metric: z.string().nullable().optional(),
   guardrails: z.array(guardrailSchema).optional(),
+  srm_action: z.enum(['pause', 'warn']).nullable().optional(),
   schedule: z.object({ start_at: z.string().optional(), end_at: z.string().optional() }).nullable().optional(),
   id: z.string().optional(),
   created_at: z.string().optional(),

@@ -13,13 +13,23 @@ import type { KindSpec } from './resource-service';
 /** A metric an experiment measures: `conversion` (share of units with the event) or `mean` (per-unit sum of values). */
 export const metricSchema = z.object({ key: keySchema, type: z.enum(['conversion', 'mean']) });
 
-/** A guardrail: the treatment may not be worse than control by more than `max_relative_increase` (0.1 = 10 %). */
-export const guardrailSchema = z.object({
-  metric: keySchema,
-  max_relative_increase: z.number().min(0).max(100),
-  /** How the guardrail metric is computed; `mean` (e.g. errors per unit) unless it is one of the experiment's metrics. */
-  type: z.enum(['conversion', 'mean']).optional(),
-});
+/**
+ * A guardrail: the treatment may not be worse than control by more than `max_relative_increase`
+ * (0.1 = 10 %), and/or its per-unit mean (or rate) may not exceed the absolute ceiling `max_value`.
+ * At least one of the two is required.
+ */
+export const guardrailSchema = z
+  .object({
+    metric: keySchema,
+    max_relative_increase: z.number().min(0).max(100).optional(),
+    max_value: z.number().min(-1e15).max(1e15).optional(),
+    /** How the guardrail metric is computed; `mean` (e.g. errors per unit) unless it is one of the experiment's metrics. */
+    type: z.enum(['conversion', 'mean']).optional(),
+  })
+  .refine((g) => g.max_relative_increase !== undefined || g.max_value !== undefined, {
+    message: 'a guardrail needs max_relative_increase, max_value or both',
+    path: ['max_relative_increase'],
+  });
 
 const isoDate = z.string().refine((s) => !Number.isNaN(Date.parse(s)), 'must be an ISO 8601 date-time');
 
@@ -40,6 +50,8 @@ export const experimentSchema = z
     metrics: z.array(metricSchema).max(50),
     primary_metric: z.string().optional(),
     guardrails: z.array(guardrailSchema).max(20),
+    /** What a sustained sample ratio mismatch does: `pause` (the default when absent) or `warn`. */
+    srm_action: z.enum(['pause', 'warn']).optional(),
     schedule: z.object({ start_at: isoDate.optional(), end_at: isoDate.optional() }).optional(),
     started_at: z.string().optional(),
     paused_at: z.string().optional(),
@@ -73,7 +85,7 @@ export function normalizeExperiment(input: Record<string, unknown>): Record<stri
   if (out.salt === undefined && typeof out.key === 'string') out.salt = out.key;
   out.metrics ??= [];
   out.guardrails ??= [];
-  for (const k of ['targeting', 'namespace', 'schedule', 'primary_metric'] as const) if (out[k] === null) delete out[k];
+  for (const k of ['targeting', 'namespace', 'schedule', 'primary_metric', 'srm_action'] as const) if (out[k] === null) delete out[k];
   return out;
 }
 

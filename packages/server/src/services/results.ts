@@ -1,4 +1,4 @@
-import { analyze, type AnalysisResult } from '@switchyard/stats';
+import { analyze, type AnalysisResult, type VariantInput } from '@switchyard/stats';
 import type { ResourceRow } from '../store/types';
 import type { ServerContext } from './context';
 
@@ -12,7 +12,7 @@ export interface ResultsOptions {
 }
 
 type MetricRole = 'primary' | 'secondary' | 'guardrail';
-interface MetricDef {
+export interface MetricDef {
   key: string;
   type: 'conversion' | 'mean';
   role: MetricRole;
@@ -62,31 +62,41 @@ export class ResultsService {
 
   constructor(private readonly ctx: ServerContext) {}
 
+  /**
+   * The per-variant sufficient statistics of every metric the experiment analyzes (control
+   * first), as the analysis and the safety monitor read them; `count` is units with an event.
+   */
+  async sufficientStats(row: ResourceRow): Promise<{ metrics: MetricDef[]; variants: VariantInput[]; excludedUnits: number }> {
+    const metrics = metricsOf(row.data);
+    const configured = row.data.variants as { key: string; weight: number }[];
+    const agg = await this.ctx.store.experimentAggregates(row.key, metrics);
+    const variants = configured.map((v) => ({
+      key: v.key,
+      weight: v.weight,
+      units: agg.units[v.key] ?? 0,
+      stats: Object.fromEntries(
+        metrics.map((m) => {
+          const s = agg.metrics[m.key]?.[v.key];
+          return [m.key, { count: s?.unitsWithEvents ?? 0, sum: s?.sum ?? 0, sumSquares: s?.sumSquares ?? 0 }];
+        }),
+      ),
+    }));
+    return { metrics, variants, excludedUnits: agg.excludedUnits };
+  }
+
   async compute(row: ResourceRow, options: ResultsOptions): Promise<ResultsPayload> {
     const cacheKey = `${row.id}|${row.updatedAt}|${options.alpha}|${options.sequential}|${options.sequentialTuning}`;
     const now = this.ctx.now();
     const hit = this.cache.get(cacheKey);
     if (hit !== undefined && hit.eventsVersion === this.ctx.events.version && now - hit.at < RESULTS_MAX_AGE_MS) return hit.payload;
     const eventsVersion = this.ctx.events.version;
-    const metrics = metricsOf(row.data);
-    const variants = row.data.variants as { key: string; weight: number }[];
-    const agg = await this.ctx.store.experimentAggregates(row.key, metrics);
+    const { metrics, variants, excludedUnits } = await this.sufficientStats(row);
     const analysis = analyze({
       alpha: options.alpha,
       sequential: options.sequential,
       sequentialTuning: options.sequentialTuning,
       metrics: metrics.map(({ key, type }) => ({ key, type })),
-      variants: variants.map((v) => ({
-        key: v.key,
-        weight: v.weight,
-        units: agg.units[v.key] ?? 0,
-        stats: Object.fromEntries(
-          metrics.map((m) => {
-            const s = agg.metrics[m.key]?.[v.key];
-            return [m.key, { count: s?.unitsWithEvents ?? 0, sum: s?.sum ?? 0, sumSquares: s?.sumSquares ?? 0 }];
-          }),
-        ),
-      })),
+      variants,
     });
     const metricsOut: Record<string, unknown> = {};
     for (const m of metrics) {
@@ -104,8 +114,8 @@ export class ResultsService {
         srm_p_value_threshold: 0.001,
         units: 'counted from their first exposure; metric events count only after it; units exposed to more than one variant are excluded',
       },
-      variants: variants.map((v) => ({ key: v.key, weight: v.weight, units: agg.units[v.key] ?? 0 })),
-      excluded_units: agg.excludedUnits,
+      variants: variants.map((v) => ({ key: v.key, weight: v.weight, units: v.units })),
+      excluded_units: excludedUnits,
       srm: toSnake(analysis.srm),
       metrics: metricsOut,
       analysis,

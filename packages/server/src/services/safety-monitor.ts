@@ -1,32 +1,62 @@
+import { evaluateSafety, type GuardrailDefinition, type SafetyDecision, type SafetyFailure, type SrmAction } from '@switchyard/stats';
 import type { ResourceRow } from '../store/types';
-import { SYSTEM_ORIGIN, type RequestOrigin, type ServerContext } from './context';
+import { commitMutation, SYSTEM_ORIGIN, type RequestOrigin, type ServerContext } from './context';
 import type { ExperimentService } from './experiments';
-import type { ResultsService } from './results';
+import { metricsOf, type ResultsService } from './results';
 
 const MONITOR_ORIGIN: RequestOrigin = { ...SYSTEM_ORIGIN, userAgent: 'switchyard-safety-monitor' };
 
-/** A guardrail breach: which treatment, on what, by how much. */
+/** Why the monitor paused an experiment: a guardrail rule, or a sustained sample ratio mismatch (`srm`). */
 export interface Breach {
   experiment: string;
-  guardrail: string;
-  variant: string;
-  threshold: number;
-  relative_lift: number;
-  sequential_ci: [number, number];
+  rule: 'relative_increase' | 'rate_increase' | 'constant_control' | 'max_value' | 'srm';
+  /** The guardrail's metric; `null` for `srm`. */
+  guardrail: string | null;
+  variant: string | null;
+  threshold: number | null;
+  control_mean: number | null;
+  treatment_mean: number | null;
+  relative_lift: number | null;
+  sequential_ci: [number, number] | null;
   sequential_p_value: number | null;
+  e_value: number | null;
+  /** For `srm`: the chi-square p-value of this pass and the units per variant. */
+  srm_p_value?: number | null;
+  units?: Record<string, number>;
+}
+
+/** A decision and the units per variant it was made on. */
+interface Decided {
+  decision: SafetyDecision;
+  units: Record<string, number>;
+}
+
+interface StoredGuardrail {
+  metric: string;
+  max_relative_increase?: number;
+  max_value?: number;
 }
 
 /**
- * Checks every RUNNING experiment with guardrails on an interval. A treatment whose guardrail
- * metric rose by more than `max_relative_increase` — judged by the lower bound of the
- * always-valid (sequential) confidence interval of the relative lift, so looking every minute
- * does not inflate false alarms — gets the experiment paused at once, with an audit record
- * (`experiment.auto_pause`) naming the guardrail and figures. The pause reaches SDKs through the
- * config stream like any other.
+ * Checks every RUNNING experiment on an interval with `evaluateSafety` from `@switchyard/stats`
+ * (the decision the A/A simulation validates): a guardrail breach — including a control that is
+ * zero or constant, and the absolute ceiling `max_value` — pauses the experiment at once, and a
+ * sample ratio mismatch seen on two passes in a row pauses it too, or only warns when the
+ * experiment says `srm_action: "warn"`. Each is audited (`experiment.auto_pause`,
+ * `experiment.srm_warning`) with the figures, and the pause reaches SDKs through the config
+ * stream. A check that cannot run is never skipped quietly: it is logged, counted in
+ * `switchyard_safety_check_failures_total` and audited (`experiment.safety_check_failed`) once
+ * per distinct failure.
+ *
+ * The SRM streak lives in memory: after a restart, a mismatch needs two fresh passes again.
  */
 export class SafetyMonitor {
   private timer: NodeJS.Timeout | null = null;
   private checking: Promise<Breach[]> | null = null;
+  /** Experiment id -> passes in a row with a sample ratio mismatch. */
+  private readonly srmStreak = new Map<string, number>();
+  /** Experiment id -> the failure last audited, so a failure that persists is audited once. */
+  private readonly audited = new Map<string, string>();
 
   constructor(
     private readonly ctx: ServerContext,
@@ -60,43 +90,102 @@ export class SafetyMonitor {
 
   private async pass(): Promise<Breach[]> {
     const found: Breach[] = [];
-    for (const row of await this.ctx.store.allResources('experiment')) {
+    const running = (await this.ctx.store.allResources('experiment')).filter((r) => r.data.status === 'RUNNING');
+    const live = new Set(running.map((r) => r.id));
+    for (const id of [...this.srmStreak.keys()]) if (!live.has(id)) this.srmStreak.delete(id);
+    for (const row of running) {
+      let decided: Decided;
       try {
-        const breach = await this.checkOne(row);
-        if (breach !== null) found.push(breach);
+        decided = await this.decide(row);
       } catch (err) {
-        // One experiment whose results fail must not switch off the guardrails of the others.
-        this.ctx.logger.error({ err, experiment: row.key }, 'safety check failed');
+        // One experiment whose statistics fail must not switch off the guardrails of the others.
+        await this.failed(row, [
+          { check: 'guardrail', metric: null, variant: null, reason: err instanceof Error ? err.message : String(err) },
+        ]);
+        continue;
       }
+      if (decided.decision.failures.length > 0) await this.failed(row, decided.decision.failures);
+      else this.audited.delete(row.id);
+      const breach = await this.act(row, decided).catch((err: unknown) => {
+        this.ctx.logger.error({ err, experiment: row.key }, 'safety monitor could not act on a breach');
+        return null;
+      });
+      if (breach !== null) found.push(breach);
     }
     return found;
   }
 
-  private async checkOne(row: ResourceRow): Promise<Breach | null> {
-    const guardrails = (row.data.guardrails as { metric: string; max_relative_increase: number }[] | undefined) ?? [];
-    if (row.data.status !== 'RUNNING' || guardrails.length === 0) return null;
-    const r = await this.results.compute(row, { alpha: 0.05, sequential: true, sequentialTuning: 5000 });
-    let breach: Breach | null = null;
-    for (const g of guardrails) {
-      for (const c of r.analysis.metrics[g.metric]?.comparisons ?? []) {
-        const ci = c.sequential?.ci ?? null;
-        if (c.error !== null || c.relativeLift === null || ci === null) continue;
-        if (ci[0] > g.max_relative_increase) {
-          breach = {
-            experiment: row.key,
-            guardrail: g.metric,
-            variant: c.variant,
-            threshold: g.max_relative_increase,
-            relative_lift: c.relativeLift,
-            sequential_ci: ci,
-            sequential_p_value: c.sequential?.pValue ?? null,
-          };
-          break;
-        }
+  private async decide(row: ResourceRow): Promise<Decided> {
+    const { variants } = await this.results.sufficientStats(row);
+    const types = new Map(metricsOf(row.data).map((m) => [m.key, m.type]));
+    const guardrails: GuardrailDefinition[] = ((row.data.guardrails as StoredGuardrail[] | undefined) ?? []).map((g) => ({
+      metric: g.metric,
+      type: types.get(g.metric) ?? 'mean',
+      ...(g.max_relative_increase === undefined ? {} : { maxRelativeIncrease: g.max_relative_increase }),
+      ...(g.max_value === undefined ? {} : { maxValue: g.max_value }),
+    }));
+    const decision = evaluateSafety({
+      variants,
+      guardrails,
+      srmAction: (row.data.srm_action as SrmAction | undefined) ?? 'pause',
+      previousSrmStreak: this.srmStreak.get(row.id) ?? 0,
+    });
+    this.srmStreak.set(row.id, decision.srm.streak);
+    return { decision, units: Object.fromEntries(variants.map((v) => [v.key, v.units])) };
+  }
+
+  private async act(row: ResourceRow, { decision, units }: Decided): Promise<Breach | null> {
+    if (decision.action === 'none') return null;
+    const srmFigures = { srm_p_value: decision.srm.pValue, passes_in_a_row: decision.srm.streak, units };
+    if (decision.action === 'warn') {
+      // Audited once per episode: on the pass that makes the mismatch sustained.
+      if (decision.srm.streak === 2) {
+        await commitMutation(this.ctx, MONITOR_ORIGIN, {
+          writes: [],
+          audit: {
+            action: 'experiment.srm_warning',
+            resourceType: 'experiment',
+            resourceId: row.id,
+            resourceKey: row.key,
+            before: null,
+            after: { by: 'safety-monitor', rule: 'srm', ...srmFigures },
+          },
+        });
+        this.ctx.logger.warn({ experiment: row.key, ...srmFigures }, 'sustained sample ratio mismatch (srm_action: warn)');
       }
-      if (breach !== null) break;
+      return null;
     }
-    if (breach === null) return null;
+    const first = decision.breaches[0];
+    const breach: Breach =
+      first !== undefined
+        ? {
+            experiment: row.key,
+            rule: first.rule!,
+            guardrail: first.metric,
+            variant: first.variant,
+            threshold: first.threshold,
+            control_mean: first.controlMean,
+            treatment_mean: first.treatmentMean,
+            relative_lift: first.relativeLift,
+            sequential_ci: first.sequentialCi,
+            sequential_p_value: first.sequentialPValue,
+            e_value: first.eValue,
+          }
+        : {
+            experiment: row.key,
+            rule: 'srm',
+            guardrail: null,
+            variant: null,
+            threshold: 0.001,
+            control_mean: null,
+            treatment_mean: null,
+            relative_lift: null,
+            sequential_ci: null,
+            sequential_p_value: null,
+            e_value: null,
+            srm_p_value: decision.srm.pValue,
+            units,
+          };
     const fresh = await this.ctx.store.getResource('experiment', row.id);
     if (fresh === null || fresh.data.status !== 'RUNNING') return null;
     await this.experiments.transitionRow(
@@ -106,7 +195,35 @@ export class SafetyMonitor {
       { pause_reason: { by: 'safety-monitor', ...breach } },
       'experiment.auto_pause',
     );
-    this.ctx.logger.warn(breach, 'guardrail breached: experiment paused');
+    this.srmStreak.delete(row.id);
+    this.ctx.logger.warn(
+      breach,
+      breach.rule === 'srm' ? 'sustained sample ratio mismatch: experiment paused' : 'guardrail breached: experiment paused',
+    );
     return breach;
+  }
+
+  /** A check that could not run: a log line and a counter every pass, an audit record per distinct failure. */
+  private async failed(row: ResourceRow, failures: SafetyFailure[]): Promise<void> {
+    for (const f of failures) this.ctx.metrics.safetyCheckFailures.inc({ check: f.check });
+    this.ctx.logger.error({ experiment: row.key, failures }, 'safety check could not run: this experiment is not protected');
+    const signature = JSON.stringify(failures);
+    if (this.audited.get(row.id) === signature) return;
+    try {
+      await commitMutation(this.ctx, MONITOR_ORIGIN, {
+        writes: [],
+        audit: {
+          action: 'experiment.safety_check_failed',
+          resourceType: 'experiment',
+          resourceId: row.id,
+          resourceKey: row.key,
+          before: null,
+          after: { by: 'safety-monitor', failures },
+        },
+      });
+      this.audited.set(row.id, signature);
+    } catch (err) {
+      this.ctx.logger.error({ err, experiment: row.key }, 'could not audit a failed safety check');
+    }
   }
 }
