@@ -16,6 +16,9 @@ import { DOCS_HTML } from './openapi/docs-page';
 import { apiKeyRoutes } from './routes/api-keys';
 import { auditLogRoutes } from './routes/audit-log';
 import { authRoutes } from './routes/auth';
+import { sessionRoutes } from './routes/session';
+import { findConsoleDir } from './console/console-dir';
+import { mountConsole } from './console/serve-console';
 import { featureFlagRoutes } from './routes/feature-flags';
 import { segmentRoutes } from './routes/segments';
 import { userRoutes } from './routes/users';
@@ -31,6 +34,7 @@ export function routeGroups(ctx: ServerContext): { prefix: string; routes: Route
       prefix: '/api/v1',
       routes: [
         ...authRoutes(ctx),
+        ...sessionRoutes(ctx),
         ...userRoutes(ctx),
         ...apiKeyRoutes(ctx),
         ...featureFlagRoutes(ctx),
@@ -74,12 +78,15 @@ export function createApp(ctx: ServerContext, extraGroups: { prefix: string; rou
   // Before the limits, so that the 413s and 429s they answer are counted like any other response.
   app.use('*', metricsMiddleware(ctx.metrics));
   app.use('*', bodyLimit(ctx.options.bodyLimitBytes));
-  app.use(
-    '/api/v1/auth/login',
-    rateLimit(ctx.loginLimiter, (c) => {
-      return `login:${c.get('clientIp') ?? 'unknown'}`;
-    }),
-  );
+  for (const path of ['/api/v1/auth/login', '/api/v1/auth/session'])
+    app.use(
+      path,
+      rateLimit(ctx.loginLimiter, (c) => {
+        // Only password attempts count: reading or ending a session is not a guess.
+        if (c.req.method !== 'POST') return null;
+        return `login:${c.get('clientIp') ?? 'unknown'}`;
+      }),
+    );
   app.use(
     '*',
     rateLimit(ctx.apiLimiter, (c) => {
@@ -105,6 +112,8 @@ export function createApp(ctx: ServerContext, extraGroups: { prefix: string; rou
 
   for (const g of groups) mount(app, g.prefix, g.routes, authenticate);
   mountOfrep(app, ctx, authenticate);
+  const consoleDir = findConsoleDir();
+  if (consoleDir !== null) mountConsole(app, consoleDir);
 
   app.onError(errors.handler);
   app.notFound(errors.notFoundHandler);

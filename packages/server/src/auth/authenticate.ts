@@ -7,6 +7,7 @@ import type { UserRow } from '../store/types';
 import type { Actor } from './actor';
 import { hashApiKey } from './api-key-secret';
 import { minRole } from './permissions';
+import { checkCsrf, sessionTokenOf } from './session-cookie';
 
 const TOUCH_EVERY_MS = 60_000;
 
@@ -109,7 +110,16 @@ export function createAuthenticator(ctx: ServerContext) {
     const cached = c.get('actor');
     if (cached !== undefined) return cached;
     const credential = credentialOf(c, allowQueryKey);
-    if (credential === null) throw new ApiError('AUTHENTICATION_REQUIRED', 'send a bearer token or an API key (X-API-Key)');
+    if (credential === null) {
+      // The console's session cookie counts only where no explicit credential was sent, and
+      // only with its CSRF check for writes.
+      const session = sessionTokenOf(c);
+      if (session === null) throw new ApiError('AUTHENTICATION_REQUIRED', 'send a bearer token or an API key (X-API-Key)');
+      const actor = await fromToken(session);
+      checkCsrf(c, session);
+      c.set('actor', actor);
+      return actor;
+    }
     const actor = isApiKeySecret(credential) ? await fromApiKey(credential) : await fromToken(credential);
     c.set('actor', actor);
     return actor;

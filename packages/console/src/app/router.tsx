@@ -1,0 +1,42 @@
+import { lazy, Suspense, type ComponentType } from 'react';
+import { createBrowserRouter, Navigate } from 'react-router';
+import { AppShell } from '../components/layout/app-shell';
+import { SignInPage } from '../features/auth/routes/sign-in-page';
+import { FlagsPage } from '../features/flags/routes/flags-page';
+import { RequireSession } from './require-session';
+
+// Everything but sign-in and the flags list loads on demand, keeping the first load small.
+function later(load: () => Promise<{ default: ComponentType }>) {
+  const Page = lazy(load);
+  return (
+    <Suspense fallback={<p className="loading">Loading…</p>}>
+      <Page />
+    </Suspense>
+  );
+}
+
+/** The console's routes. */
+export const router = createBrowserRouter([
+  { path: '/sign-in', element: <SignInPage /> },
+  {
+    path: '/',
+    element: (
+      <RequireSession>
+        <AppShell />
+      </RequireSession>
+    ),
+    children: [
+      { index: true, element: <Navigate to="/flags" replace /> },
+      { path: 'flags', element: <FlagsPage /> },
+      { path: 'flags/:key', element: later(() => import('../features/flags/routes/flag-page')) },
+      {
+        path: '*',
+        element: (
+          <p>
+            Nothing here. <a href="/flags">Go to flags</a>
+          </p>
+        ),
+      },
+    ],
+  },
+]);

@@ -1,0 +1,46 @@
+import type { Schemas } from './client';
+
+/** A stored resource in the management API's shape. */
+export interface Resource<A> {
+  id: string;
+  type: string;
+  attributes: A;
+  relationships?: Record<string, { data: { type: string; id: string } | null }>;
+}
+
+/** Fields the server adds to every stored resource. */
+export interface Stored {
+  id?: string;
+  created_at?: string;
+  updated_at?: string;
+  owner_id?: string;
+  /** Present once the server versions resources (If-Match / 412). */
+  version?: number;
+}
+
+/** One environment's state of a flag (the per-environment half of a flag). */
+export type FlagState = Pick<Schemas['FeatureFlagInput'], 'enabled' | 'off_variant' | 'prerequisites' | 'rules' | 'default_serve'>;
+
+/**
+ * A flag as the API returns it: the request environment's state flattened at the top level,
+ * and, once the server has environments, every environment's state in `environments`.
+ */
+export type FlagAttributes = Schemas['FeatureFlagInput'] &
+  Stored & {
+    tags?: string[];
+    environments?: Record<string, FlagState>;
+  };
+
+/** A user as the API returns it (the password is write-only). */
+export interface UserAttributes extends Stored {
+  email: string;
+  name: string | null;
+  role: Role;
+  source?: string;
+}
+
+/** The three roles, lowest first. */
+export const ROLES = ['VIEWER', 'EXPERIMENTER', 'ADMIN'] as const;
+
+/** A role name. */
+export type Role = (typeof ROLES)[number];
