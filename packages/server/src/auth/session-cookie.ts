@@ -60,13 +60,7 @@ export function checkCsrf(c: Context<AppEnv>, sessionToken: string): void {
   if (origin !== undefined && origin !== 'null') {
     const own = new URL(c.req.url);
     const host = c.req.header('host') ?? own.host;
-    let sent: URL | null = null;
-    try {
-      sent = new URL(origin);
-    } catch {
-      sent = null;
-    }
-    if (sent === null || sent.host !== host)
+    if (!URL.canParse(origin) || new URL(origin).host !== host)
       throw new ApiError('PERMISSION_DENIED', 'cross-origin write refused: the Origin is not this server', [
         { path: 'Origin', message: origin },
       ]);

@@ -87,7 +87,7 @@ export function mountConsole(app: Hono<AppEnv>, dir: string): void {
     if (!(c.req.header('accept') ?? '*/*').match(/text\/html|\*\/\*/)) return next();
     securityHeaders(c);
     c.header('Cache-Control', 'no-cache');
-    c.header('Content-Type', TYPES['.html']!);
+    c.header('Content-Type', TYPES['.html']);
     return c.body(new Uint8Array(await index()));
   });
 }

@@ -26,9 +26,9 @@ function draftOf(flag: Flag): Draft {
   return {
     enabled: a.enabled === true,
     off_variant: a.off_variant ?? first,
-    prerequisites: (a.prerequisites ?? []) as Prerequisite[],
+    prerequisites: a.prerequisites ?? [],
     rules: (a.rules ?? []) as Rule[],
-    default_serve: (a.default_serve ?? { variant: first }) as Serve,
+    default_serve: a.default_serve ?? { variant: first },
   };
 }
 
@@ -73,7 +73,7 @@ export function TargetingEditor({ flag, env, canEdit, reason }: { flag: Flag; en
   };
   const save = () =>
     update.mutate(
-      { key: flag.attributes.key, body: { ...draft } as never, version: flag.attributes.version, environment: env.key },
+      { key: flag.attributes.key, body: { ...draft }, version: flag.attributes.version, environment: env.key },
       {
         onSuccess: (f) => {
           setDraft(draftOf(f));
