@@ -18,7 +18,7 @@ import { auditLogRoutes } from './routes/audit-log';
 import { authRoutes } from './routes/auth';
 import { sessionRoutes } from './routes/session';
 import { findConsoleDir } from './console/console-dir';
-import { mountConsole } from './console/serve-console';
+import { consoleHandler } from './console/serve-console';
 import { featureFlagRoutes } from './routes/feature-flags';
 import { segmentRoutes } from './routes/segments';
 import { userRoutes } from './routes/users';
@@ -112,10 +112,10 @@ export function createApp(ctx: ServerContext, extraGroups: { prefix: string; rou
 
   for (const g of groups) mount(app, g.prefix, g.routes, authenticate);
   mountOfrep(app, ctx, authenticate);
-  const consoleDir = findConsoleDir();
-  if (consoleDir !== null) mountConsole(app, consoleDir);
 
   app.onError(errors.handler);
-  app.notFound(errors.notFoundHandler);
+  const consoleDir = findConsoleDir();
+  const serveConsole = consoleDir === null ? null : consoleHandler(consoleDir);
+  app.notFound(async (c) => (serveConsole === null ? null : await serveConsole(c)) ?? errors.notFoundHandler(c));
   return app;
 }

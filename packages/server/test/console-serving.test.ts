@@ -75,7 +75,7 @@ describe('serving the console', () => {
     for (const path of ['/api/v1/nothing', '/sdk/v1/nothing', '/docs/nothing', '/metrics/x', '/health/x', '/ready/x']) {
       const res = await get(path);
       expect(res.status, path).toBe(404);
-      expect((await res.json()).error.code).toBe('RESOURCE_NOT_FOUND');
+      expect(((await res.json()) as { error: { code: string } }).error.code).toBe('RESOURCE_NOT_FOUND');
     }
     const health = await get('/health', 'application/json');
     expect(await health.json()).toEqual({ data: { status: 'ok' } });

@@ -1,4 +1,4 @@
-import type { Context, Hono } from 'hono';
+import type { Context } from 'hono';
 import { readFile, stat } from 'node:fs/promises';
 import { extname, join, normalize, sep } from 'node:path';
 import type { AppEnv } from '../http/app-env';
@@ -56,20 +56,22 @@ function securityHeaders(c: Context<AppEnv>): void {
  * Serves the built console at `/`: files under `assets/` have content hashes in their names and
  * are cached for a year as immutable; `index.html` is revalidated on every load, and is also
  * the answer for any other GET that is not a file and not a server path (client-side routes).
+ * It runs where no API route matched (the app's not-found handler), so it never shadows the API
+ * and never becomes a route of its own in metrics; `null` means "not the console's either".
  */
-export function mountConsole(app: Hono<AppEnv>, dir: string): void {
+export function consoleHandler(dir: string): (c: Context<AppEnv>) => Promise<Response | null> {
   const root = normalize(dir + sep);
   // Read per request (it is small): a console rebuilt under a running server is picked up.
   const index = () => readFile(join(root, 'index.html'));
 
-  app.get('*', async (c, next) => {
+  return async (c) => {
     const path = c.req.path;
-    if (isServerPath(path)) return next();
+    if ((c.req.method !== 'GET' && c.req.method !== 'HEAD') || isServerPath(path)) return null;
     let decoded: string;
     try {
       decoded = decodeURIComponent(path);
     } catch {
-      return next();
+      return null;
     }
     const file = normalize(join(root, decoded));
     if (file.startsWith(root) && file !== root) {
@@ -82,12 +84,12 @@ export function mountConsole(app: Hono<AppEnv>, dir: string): void {
         return c.body(new Uint8Array(await readFile(file)));
       }
       // A missing hashed asset is a 404, not the app: a stale page must not get HTML as script.
-      if (decoded.startsWith('/assets/')) return next();
+      if (decoded.startsWith('/assets/')) return null;
     }
-    if (!(c.req.header('accept') ?? '*/*').match(/text\/html|\*\/\*/)) return next();
+    if (!/text\/html|\*\/\*/.test(c.req.header('accept') ?? '*/*')) return null;
     securityHeaders(c);
     c.header('Cache-Control', 'no-cache');
     c.header('Content-Type', TYPES['.html']);
     return c.body(new Uint8Array(await index()));
-  });
+  };
 }
