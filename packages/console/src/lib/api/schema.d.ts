@@ -674,10 +674,13 @@ export interface components {
             primary_metric?: string | null;
             guardrails?: {
                 metric: string;
-                max_relative_increase: number;
+                max_relative_increase?: number;
+                max_value?: number;
                 /** @enum {string} */
                 type?: "conversion" | "mean";
             }[];
+            /** @enum {string|null} */
+            srm_action?: "pause" | "warn" | null;
             schedule?: {
                 start_at?: string;
                 end_at?: string;
@@ -719,10 +722,13 @@ export interface components {
             primary_metric?: string | null;
             guardrails?: {
                 metric: string;
-                max_relative_increase: number;
+                max_relative_increase?: number;
+                max_value?: number;
                 /** @enum {string} */
                 type?: "conversion" | "mean";
             }[];
+            /** @enum {string|null} */
+            srm_action?: "pause" | "warn" | null;
             schedule?: {
                 start_at?: string;
                 end_at?: string;
