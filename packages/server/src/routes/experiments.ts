@@ -17,6 +17,11 @@ const resultsQuery = z.object({
     .default('true')
     .transform((v) => v === 'true'),
   sequential_tuning: z.coerce.number().int().min(1).default(5000),
+  /** `false` leaves CUPED out even for metrics that configure `cuped_window_days`. */
+  cuped: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((v) => v === 'true'),
 });
 
 const fields = {
@@ -76,7 +81,12 @@ export function experimentRoutes(ctx: ServerContext, service = new ExperimentSer
     handler: async (c, { params, query }) => {
       const origin = originOf(c);
       const row = await service.get(origin, params.id!);
-      const r = await results.compute(row, { alpha: query.alpha, sequential: query.sequential, sequentialTuning: query.sequential_tuning });
+      const r = await results.compute(row, {
+        alpha: query.alpha,
+        sequential: query.sequential,
+        sequentialTuning: query.sequential_tuning,
+        cuped: query.cuped,
+      });
       if (query.format === 'csv')
         return c.body(resultsCsv(r), 200, {
           'Content-Type': 'text/csv; charset=utf-8',

@@ -10,8 +10,16 @@ import {
 import { EXPERIMENT_STATUSES } from '@switchyard/core';
 import type { KindSpec } from './resource-service';
 
-/** A metric an experiment measures: `conversion` (share of units with the event) or `mean` (per-unit sum of values). */
-export const metricSchema = z.object({ key: keySchema, type: z.enum(['conversion', 'mean']) });
+/**
+ * A metric an experiment measures: `conversion` (share of units with the event) or `mean` (per-unit
+ * sum of values). `cuped_window_days` turns on CUPED for it, with the unit's value of the same
+ * metric in that many days before its first exposure as the covariate.
+ */
+export const metricSchema = z.object({
+  key: keySchema,
+  type: z.enum(['conversion', 'mean']),
+  cuped_window_days: z.number().int().min(1).max(365).optional(),
+});
 
 /**
  * A guardrail: the treatment may not be worse than control by more than `max_relative_increase`

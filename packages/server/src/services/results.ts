@@ -1,14 +1,19 @@
-import { analyze, type AnalysisResult, type VariantInput } from '@switchyard/stats';
+import { analyze, type AnalysisResult, type MetricStats, type VariantInput } from '@switchyard/stats';
+import { cupedReport, withoutCovariates } from './cuped-report';
 import type { ResourceRow } from '../store/types';
 import type { ServerContext } from './context';
 
 /** How often a cached result may be served without new events: the issue's 60 s staleness bound. */
 export const RESULTS_MAX_AGE_MS = 60_000;
 
+const DAY_MS = 86_400_000;
+
 export interface ResultsOptions {
   alpha: number;
   sequential: boolean;
   sequentialTuning: number;
+  /** Apply CUPED to the metrics that configure a window (default true). */
+  cuped?: boolean;
 }
 
 type MetricRole = 'primary' | 'secondary' | 'guardrail';
@@ -16,12 +21,19 @@ export interface MetricDef {
   key: string;
   type: 'conversion' | 'mean';
   role: MetricRole;
+  /** CUPED's pre-exposure window, when the metric sets one. */
+  cupedWindowDays?: number;
 }
 
 /** The metrics an experiment analyzes: its metrics, then guardrails that are not already among them. */
 export function metricsOf(data: Record<string, unknown>): MetricDef[] {
-  const metrics = (data.metrics as { key: string; type: 'conversion' | 'mean' }[] | undefined) ?? [];
-  const out: MetricDef[] = metrics.map((m) => ({ ...m, role: m.key === data.primary_metric ? 'primary' : 'secondary' }));
+  const metrics = (data.metrics as { key: string; type: 'conversion' | 'mean'; cuped_window_days?: number }[] | undefined) ?? [];
+  const out: MetricDef[] = metrics.map((m) => ({
+    key: m.key,
+    type: m.type,
+    role: m.key === data.primary_metric ? 'primary' : 'secondary',
+    ...(m.cuped_window_days === undefined ? {} : { cupedWindowDays: m.cuped_window_days }),
+  }));
   for (const g of (data.guardrails as { metric: string; type?: 'conversion' | 'mean' }[] | undefined) ?? []) {
     if (!out.some((m) => m.key === g.metric)) out.push({ key: g.metric, type: g.type ?? 'mean', role: 'guardrail' });
   }
@@ -65,11 +77,23 @@ export class ResultsService {
   /**
    * The per-variant sufficient statistics of every metric the experiment analyzes (control
    * first), as the analysis and the safety monitor read them; `count` is units with an event.
+   * With `cuped`, metrics that set `cuped_window_days` carry their pre-exposure covariate.
    */
-  async sufficientStats(row: ResourceRow): Promise<{ metrics: MetricDef[]; variants: VariantInput[]; excludedUnits: number }> {
+  async sufficientStats(
+    row: ResourceRow,
+    options: { cuped?: boolean } = {},
+  ): Promise<{ metrics: MetricDef[]; variants: VariantInput[]; excludedUnits: number }> {
     const metrics = metricsOf(row.data);
     const configured = row.data.variants as { key: string; weight: number }[];
     const agg = await this.ctx.store.experimentAggregates(row.key, metrics);
+    const adjusted = options.cuped === true ? metrics.filter((m) => m.cupedWindowDays !== undefined) : [];
+    const covariates =
+      adjusted.length === 0
+        ? {}
+        : await this.ctx.store.experimentCovariates(
+            row.key,
+            adjusted.map((m) => ({ key: m.key, type: m.type, windowMs: m.cupedWindowDays! * DAY_MS })),
+          );
     const variants = configured.map((v) => ({
       key: v.key,
       weight: v.weight,
@@ -77,7 +101,10 @@ export class ResultsService {
       stats: Object.fromEntries(
         metrics.map((m) => {
           const s = agg.metrics[m.key]?.[v.key];
-          return [m.key, { count: s?.unitsWithEvents ?? 0, sum: s?.sum ?? 0, sumSquares: s?.sumSquares ?? 0 }];
+          const stats: MetricStats = { count: s?.unitsWithEvents ?? 0, sum: s?.sum ?? 0, sumSquares: s?.sumSquares ?? 0 };
+          // Every variant of a CUPED metric gets a covariate, zeros when none of its units had a pre-exposure event.
+          if (covariates[m.key] !== undefined) stats.covariate = covariates[m.key]![v.key] ?? { sum: 0, sumSquares: 0, sumProducts: 0 };
+          return [m.key, stats];
         }),
       ),
     }));
@@ -85,23 +112,37 @@ export class ResultsService {
   }
 
   async compute(row: ResourceRow, options: ResultsOptions): Promise<ResultsPayload> {
-    const cacheKey = `${row.id}|${row.updatedAt}|${options.alpha}|${options.sequential}|${options.sequentialTuning}`;
+    const cuped = options.cuped ?? true;
+    const cacheKey = `${row.id}|${row.updatedAt}|${options.alpha}|${options.sequential}|${options.sequentialTuning}|${cuped}`;
     const now = this.ctx.now();
     const hit = this.cache.get(cacheKey);
     if (hit !== undefined && hit.eventsVersion === this.ctx.events.version && now - hit.at < RESULTS_MAX_AGE_MS) return hit.payload;
     const eventsVersion = this.ctx.events.version;
-    const { metrics, variants, excludedUnits } = await this.sufficientStats(row);
-    const analysis = analyze({
+    const { metrics, variants, excludedUnits } = await this.sufficientStats(row, { cuped });
+    const input = {
       alpha: options.alpha,
       sequential: options.sequential,
       sequentialTuning: options.sequentialTuning,
       metrics: metrics.map(({ key, type }) => ({ key, type })),
-      variants,
-    });
+    };
+    const analysis = analyze({ ...input, variants });
+    // The same analysis without covariates, so that CUPED's figures are reported beside the plain ones.
+    const withCovariate = metrics.filter((m) => analysis.metrics[m.key]?.cuped === true);
+    const plain =
+      withCovariate.length === 0
+        ? null
+        : analyze({
+            ...input,
+            metrics: withCovariate.map(({ key, type }) => ({ key, type })),
+            variants: withoutCovariates(variants),
+          });
     const metricsOut: Record<string, unknown> = {};
     for (const m of metrics) {
-      const r = analysis.metrics[m.key];
-      metricsOut[m.key] = { role: m.role, ...(toSnake(r) as Record<string, unknown>) };
+      const r = analysis.metrics[m.key]!;
+      const out = { role: m.role, ...(toSnake(r) as Record<string, unknown>) };
+      const unadjusted = plain?.metrics[m.key];
+      if (unadjusted !== undefined) Object.assign(out, cupedReport(r, unadjusted, m.cupedWindowDays!, toSnake));
+      metricsOut[m.key] = out;
     }
     const payload: ResultsPayload = {
       experiment: { id: row.id, key: row.key, status: row.data.status },
@@ -113,6 +154,8 @@ export class ResultsService {
         sequential: { included: analysis.sequential.included, tuning: analysis.sequential.tuning },
         srm_p_value_threshold: 0.001,
         units: 'counted from their first exposure; metric events count only after it; units exposed to more than one variant are excluded',
+        cuped:
+          "regression adjustment (CUPED) for metrics that set cuped_window_days: the covariate is the unit's value of the same metric in that many days before its first exposure; comparisons carry the unadjusted figures and the variance reduction in cuped",
       },
       variants: variants.map((v) => ({ key: v.key, weight: v.weight, units: v.units })),
       excluded_units: excludedUnits,

@@ -140,6 +140,16 @@ export interface ExperimentAggregates {
   metrics: Record<string, Record<string, { sum: number; sumSquares: number; unitsWithEvents: number }>>;
 }
 
+/** A metric whose CUPED covariate is wanted, and the pre-exposure window in milliseconds. */
+export interface CovariateMetric {
+  key: string;
+  type: 'conversion' | 'mean';
+  windowMs: number;
+}
+
+/** What {@link Store.experimentCovariates} returns: metric -> variant -> sums of x, x^2 and x*y. */
+export type ExperimentCovariates = Record<string, Record<string, { sum: number; sumSquares: number; sumProducts: number }>>;
+
 /**
  * Persistence behind the server. Async everywhere so a PostgreSQL implementation fits the same
  * shape; the SQLite one simply resolves synchronously computed values.
@@ -193,6 +203,15 @@ export interface Store {
    * at ingestion (range scans), not the events, once they count every event stored before the call.
    */
   experimentAggregates(experiment: string, metrics: readonly { key: string; type: 'conversion' | 'mean' }[]): Promise<ExperimentAggregates>;
+  /**
+   * CUPED covariates of one experiment: per metric and variant, over its non-excluded units, the
+   * sums of x, x^2 and x*y, where x is the unit's value of the metric in the window before its
+   * first exposure (`[first - windowMs, first)`) and y its value after, as in
+   * {@link Store.experimentAggregates} (for a conversion metric both are 0/1). A variant without
+   * any unit with a pre-exposure event is absent (all its sums are 0). Queried from the stored
+   * events, not kept at ingestion; events already deleted by retention no longer count.
+   */
+  experimentCovariates(experiment: string, metrics: readonly CovariateMetric[]): Promise<ExperimentCovariates>;
   /** Retention: deletes events only; the results' summaries (exposed units, metric sums) keep counting them. */
   deleteEventsBefore(epochMs: number): Promise<number>;
 }

@@ -14,6 +14,7 @@ import type {
   UnitOfWork,
 } from '../types';
 import { json, ns, num, page, toApiKey, toAudit, toResource, toUser, type Row } from '../rows';
+import { postgresCovariates } from './covariates';
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
 
@@ -687,6 +688,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     countEvents: async () => num((await q('SELECT COUNT(*) AS n FROM events'))[0]!.n),
     deleteEventsBefore: async (ms) => (await pool.query('DELETE FROM events WHERE timestamp < $1', [ms])).rowCount ?? 0,
     experimentAggregates,
+    experimentCovariates: (experiment, metrics) => postgresCovariates(q, experiment, metrics),
   };
 }
 

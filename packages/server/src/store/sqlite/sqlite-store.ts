@@ -7,6 +7,7 @@ import type { AuditFilter, AuditRow, ExperimentAggregates, Page, ResourceFilter,
 import { ns, page, toApiKey, toAudit, toResource, toUser, type Row } from '../rows';
 import { openConnection } from './connection';
 import { isMemoryPath, openWriter } from './writer';
+import { sqliteCovariates } from './covariates';
 
 /**
  * The embedded default: one SQLite file in WAL mode with foreign keys on, numbered migrations
@@ -100,6 +101,8 @@ export function openSqliteStore(path: string): Store {
     return r === undefined ? null : map(r);
   };
 
+  const readCovariates = sqliteCovariates(db);
+
   /** One read transaction: the writer commits slices concurrently, and units and sums must agree. */
   const readAggregates = db.transaction(
     (experiment: string, metrics: readonly { key: string; type: 'conversion' | 'mean' }[]): ExperimentAggregates => {
@@ -169,6 +172,10 @@ export function openSqliteStore(path: string): Store {
       // The summaries trail ingestion: first bring them up to every event stored so far.
       await writer.drain();
       return readAggregates(experiment, metrics);
+    },
+    experimentCovariates: async (experiment, metrics) => {
+      await writer.drain();
+      return readCovariates(experiment, metrics);
     },
   };
 }
