@@ -670,6 +670,7 @@ export interface components {
                 key: string;
                 /** @enum {string} */
                 type: "conversion" | "mean";
+                cuped_window_days?: number;
             }[];
             primary_metric?: string | null;
             guardrails?: {
@@ -718,6 +719,7 @@ export interface components {
                 key: string;
                 /** @enum {string} */
                 type: "conversion" | "mean";
+                cuped_window_days?: number;
             }[];
             primary_metric?: string | null;
             guardrails?: {
@@ -4491,6 +4493,7 @@ export interface operations {
                 alpha?: number;
                 sequential?: "true" | "false";
                 sequential_tuning?: number;
+                cuped?: "true" | "false";
             };
             header?: never;
             path: {
