@@ -1,40 +1,48 @@
 #!/usr/bin/env node
-import { parseArgs } from 'node:util';
+import { readFileSync } from 'node:fs';
+import { resetPassword } from './admin-reset-password';
+import { parseArgs, suggest, UsageError, type FlagTable } from './cli-args';
+import { helpTopics, MAIN_HELP, optionHelp, RESET_PASSWORD_HELP, serveHelp, USAGE_LINE } from './cli-help';
+import { OPTION_SPECS, OptionError } from './option-specs';
+import { resolveOptions } from './options';
 import { startServer } from './server';
 
-const USAGE = `Usage: switchyard serve [--port 8787] [--host 127.0.0.1] [--db .switchyard/switchyard.db] [--demo]
+const COMMON: FlagTable = { help: { takesValue: false }, debug: { takesValue: false } };
+const SHORTS = { h: 'help', v: 'version' };
+const SERVE_FLAGS: FlagTable = {
+  ...COMMON,
+  ...Object.fromEntries(OPTION_SPECS.filter((s) => s.flag !== null).map((s) => [s.flag as string, { takesValue: s.value !== null }])),
+};
+const RESET_FLAGS: FlagTable = {
+  ...COMMON,
+  email: { takesValue: true },
+  db: { takesValue: true },
+  'database-url': { takesValue: true },
+};
+const COMMANDS = ['serve', 'admin', 'help'];
 
-Environment: SWITCHYARD_PORT, SWITCHYARD_HOST, SWITCHYARD_DB, SWITCHYARD_DEMO, SWITCHYARD_ADMIN_EMAIL,
-SWITCHYARD_ADMIN_PASSWORD, SWITCHYARD_JWT_SECRET, SWITCHYARD_CORS_ORIGINS, SWITCHYARD_LOG_LEVEL,
-SWITCHYARD_EVENT_RETENTION_DAYS, SWITCHYARD_JWKS_URL, SWITCHYARD_OIDC_ISSUER, SWITCHYARD_OIDC_AUDIENCE,
-SWITCHYARD_OIDC_ROLE_CLAIM, SWITCHYARD_OIDC_ROLE_MAP, SWITCHYARD_DATABASE_URL (postgres://..., for several
-instances), SWITCHYARD_REDIS_URL (config fan-out and shared rate limits), SWITCHYARD_TRUST_PROXY.
-See docs/configuration.md and docs/scaling.md.`;
+function version(): string {
+  // dist/cli.js and src/cli.ts both sit one level below the package root.
+  const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
 
-async function main(argv: string[]): Promise<void> {
-  const { positionals, values } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      port: { type: 'string' },
-      host: { type: 'string' },
-      db: { type: 'string' },
-      demo: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    },
-  });
-  if (values.help || positionals[0] !== 'serve') {
-    process.stdout.write(USAGE + '\n');
-    process.exitCode = values.help ? 0 : 2;
-    return;
-  }
-  const server = await startServer({
-    ...(values.port !== undefined ? { port: Number(values.port) } : {}),
-    ...(values.host !== undefined ? { host: values.host } : {}),
-    ...(values.db !== undefined ? { dbPath: values.db } : {}),
-    ...(values.demo ? { demo: true } : {}),
-  });
-  process.stdout.write(`Switchyard is listening on ${server.url} (API docs: ${server.url}/docs)\n`);
+const out = (text: string) => process.stdout.write(text.endsWith('\n') ? text : text + '\n');
+
+/** Flags minus the CLI's own (`help`, `debug`), i.e. the settings. */
+function settingsOf(flags: Record<string, string | boolean>): Record<string, string | boolean> {
+  const { help: _help, debug: _debug, ...rest } = flags;
+  return rest;
+}
+
+async function serve(argv: string[]): Promise<number> {
+  const { positionals, flags } = parseArgs(argv, SERVE_FLAGS, SHORTS);
+  if (flags.help === true) return (out(serveHelp()), 0);
+  if (positionals.length > 0) throw new UsageError(`serve takes no arguments (got '${positionals[0]}')`);
+  // Every flag and variable is checked here, before a database file is created or opened.
+  const options = resolveOptions({}, process.env, settingsOf(flags));
+  const server = await startServer({ ...options, env: {} });
+  out(`Switchyard is listening on ${server.url} (API docs: ${server.url}/docs)`);
   const stop = (signal: string) => {
     server.ctx.logger.info({ signal }, 'shutting down');
     server.close().then(
@@ -47,9 +55,89 @@ async function main(argv: string[]): Promise<void> {
   };
   process.once('SIGTERM', () => stop('SIGTERM'));
   process.once('SIGINT', () => stop('SIGINT'));
+  return -1;
 }
 
-main(process.argv.slice(2)).catch((err: unknown) => {
-  process.stderr.write(`switchyard: ${(err as Error).stack ?? String(err)}\n`);
-  process.exit(1);
-});
+async function admin(argv: string[]): Promise<number> {
+  const { positionals, flags } = parseArgs(argv, RESET_FLAGS, SHORTS);
+  const sub = positionals[0];
+  if (sub === undefined && flags.help === true) return (out(RESET_PASSWORD_HELP), 0);
+  if (sub !== 'reset-password') {
+    const near = sub === undefined ? null : suggest(sub, ['reset-password']);
+    throw new UsageError(
+      sub === undefined
+        ? "admin needs a subcommand: 'reset-password'"
+        : `unknown admin command '${sub}'${near ? ` (did you mean ${near}?)` : ''}`,
+    );
+  }
+  if (flags.help === true) return (out(RESET_PASSWORD_HELP), 0);
+  if (positionals.length > 1) throw new UsageError(`reset-password takes no arguments (got '${positionals[1]}')`);
+  const { email, ...settings } = settingsOf(flags);
+  const options = resolveOptions({}, process.env, settings);
+  if (email === true) throw new UsageError('--email needs a value');
+  const result = await resetPassword(options, typeof email === 'string' ? email : options.adminEmail);
+  out(
+    result.password === null
+      ? `The password of ${result.email} is now the one in SWITCHYARD_ADMIN_PASSWORD.`
+      : `New password for ${result.email} (shown once, stored only as a hash):\n  ${result.password}`,
+  );
+  return 0;
+}
+
+function help(argv: string[]): number {
+  // Topics may look like flags ('switchyard help --port'): everything after 'help' is the topic.
+  const topic = argv.filter((a) => a !== '--debug').join(' ');
+  if (topic === '') return (out(MAIN_HELP), 0);
+  if (topic === 'serve') return (out(serveHelp()), 0);
+  if (topic === 'admin' || topic === 'admin reset-password' || topic === 'reset-password') return (out(RESET_PASSWORD_HELP), 0);
+  const one = optionHelp(topic);
+  if (one !== null) return (out(one), 0);
+  const near = suggest(topic.replace(/^--/, ''), helpTopics());
+  throw new UsageError(`no help for '${topic}'${near ? ` (did you mean '${near}'?)` : ''}`);
+}
+
+async function run(argv: string[]): Promise<number> {
+  const at = argv.findIndex((a) => !a.startsWith('-'));
+  const command = at === -1 ? undefined : argv[at];
+  const rest = at === -1 ? argv : [...argv.slice(0, at), ...argv.slice(at + 1)];
+  if (command === 'serve') return serve(rest);
+  if (command === 'admin') return admin(rest);
+  if (command === 'help') return help(rest);
+  if (command !== undefined) {
+    const near = suggest(command, COMMANDS);
+    throw new UsageError(`unknown command '${command}'${near ? ` (did you mean '${near}'?)` : ''}`);
+  }
+  const { flags } = parseArgs(argv, { ...COMMON, version: { takesValue: false } }, SHORTS);
+  if (flags.version === true) return (out(version()), 0);
+  if (flags.help === true) return (out(MAIN_HELP), 0);
+  process.stderr.write(MAIN_HELP + '\n');
+  return 2;
+}
+
+/** One line for what went wrong, worded for the person at the terminal. */
+function describe(err: unknown): string {
+  const e = err as NodeJS.ErrnoException & { port?: number; address?: string };
+  if (e.code === 'EADDRINUSE') return `port ${e.port} on ${e.address} is already in use; choose another with --port or SWITCHYARD_PORT`;
+  if (e.code === 'EACCES' && e.syscall === 'listen')
+    return `not allowed to listen on port ${e.port}; use a port above 1023 or run with the right privileges`;
+  if (e.code === 'EADDRNOTAVAIL') return `cannot listen on ${e.address}: no such address on this machine; check --host or SWITCHYARD_HOST`;
+  return e instanceof Error ? e.message : String(err);
+}
+
+const argv = process.argv.slice(2);
+const debug = argv.includes('--debug');
+run(argv).then(
+  (code) => {
+    if (code >= 0) process.exitCode = code;
+  },
+  (err: unknown) => {
+    if (err instanceof OptionError) {
+      process.stderr.write(`switchyard: ${err.message}\n${USAGE_LINE}\n`);
+      process.exitCode = 2;
+      return;
+    }
+    process.stderr.write(`switchyard: ${describe(err)}${debug ? '' : ' (--debug shows the stack trace)'}\n`);
+    if (debug) process.stderr.write(`${(err as Error).stack ?? String(err)}\n`);
+    process.exit(1);
+  },
+);

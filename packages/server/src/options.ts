@@ -1,4 +1,5 @@
 import type { OidcOptions } from './auth/tokens';
+import { parseSettings } from './option-specs';
 
 /** Everything the server can be told, resolved once from flags and `SWITCHYARD_*` variables. */
 export interface ServerOptions {
@@ -48,24 +49,10 @@ export interface ServerOptions {
   printCredentials: boolean;
 }
 
-function num(v: string | undefined, fallback: number): number {
-  if (v === undefined || v.trim() === '') return fallback;
-  const n = Number(v);
-  if (!Number.isFinite(n)) throw new Error(`expected a number, got '${v}'`);
-  return n;
-}
-
-function parseRoleMap(v: string | undefined): OidcOptions['roleMap'] {
-  const out: OidcOptions['roleMap'] = {};
-  for (const pair of (v ?? '').split(',')) {
-    const [claim, role] = pair.split(':').map((s) => s.trim());
-    if (claim && (role === 'VIEWER' || role === 'EXPERIMENTER' || role === 'ADMIN')) out[claim] = role;
-  }
-  return out;
-}
-
 /**
- * Resolves options: explicit values win, then environment variables, then defaults.
+ * Resolves options: explicit values win, then flags (`--port`), then environment variables,
+ * then defaults. Flags and variables are parsed by one code path and a bad value throws an
+ * `OptionError` naming its source, before anything is opened.
  *
  * @example
  * ```ts
@@ -75,48 +62,48 @@ function parseRoleMap(v: string | undefined): OidcOptions['roleMap'] {
 export function resolveOptions(
   explicit: Partial<ServerOptions> = {},
   env: Record<string, string | undefined> = process.env,
+  flags: Record<string, string | boolean> = {},
 ): ServerOptions {
-  const jwks = env.SWITCHYARD_JWKS_URL;
-  const fromEnv: ServerOptions = {
-    port: num(env.SWITCHYARD_PORT ?? env.PORT, 8787),
-    host: env.SWITCHYARD_HOST ?? '127.0.0.1',
-    dbPath: env.SWITCHYARD_DB ?? '.switchyard/switchyard.db',
-    databaseUrl: env.SWITCHYARD_DATABASE_URL || undefined,
-    redisUrl: env.SWITCHYARD_REDIS_URL || undefined,
-    configPollMs: num(env.SWITCHYARD_CONFIG_POLL_MS, 5000),
-    demo: env.SWITCHYARD_DEMO === '1' || env.SWITCHYARD_DEMO === 'true',
-    jwtSecret: env.SWITCHYARD_JWT_SECRET,
-    jwtTtlSeconds: num(env.SWITCHYARD_JWT_TTL_SECONDS, 3600),
-    adminEmail: env.SWITCHYARD_ADMIN_EMAIL ?? 'admin@switchyard.local',
-    adminPassword: env.SWITCHYARD_ADMIN_PASSWORD,
-    corsOrigins: (env.SWITCHYARD_CORS_ORIGINS ?? '*')
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean),
-    bodyLimitBytes: num(env.SWITCHYARD_BODY_LIMIT_BYTES, 1024 * 1024),
-    logLevel: env.SWITCHYARD_LOG_LEVEL ?? 'info',
-    apiRatePerSecond: num(env.SWITCHYARD_API_RATE_PER_SECOND, 1000),
-    apiRateBurst: num(env.SWITCHYARD_API_RATE_BURST, 2000),
-    loginRatePerMinute: num(env.SWITCHYARD_LOGIN_RATE_PER_MINUTE, 10),
-    trustProxy: env.SWITCHYARD_TRUST_PROXY === '1' || env.SWITCHYARD_TRUST_PROXY === 'true',
-    eventRetentionDays: num(env.SWITCHYARD_EVENT_RETENTION_DAYS, 90),
-    safetyIntervalMs: num(env.SWITCHYARD_SAFETY_INTERVAL_MS, 60_000),
-    heartbeatMs: num(env.SWITCHYARD_HEARTBEAT_MS, 15_000),
-    sseMaxBufferBytes: num(env.SWITCHYARD_SSE_MAX_BUFFER_BYTES, 1024 * 1024),
-    sseReplayCapacity: num(env.SWITCHYARD_SSE_REPLAY_CAPACITY, 1024),
-    oidc: jwks
-      ? {
-          jwksUrl: jwks,
-          ...(env.SWITCHYARD_OIDC_ISSUER ? { issuer: env.SWITCHYARD_OIDC_ISSUER } : {}),
-          ...(env.SWITCHYARD_OIDC_AUDIENCE ? { audience: env.SWITCHYARD_OIDC_AUDIENCE } : {}),
-          roleClaim: env.SWITCHYARD_OIDC_ROLE_CLAIM ?? 'role',
-          roleMap: parseRoleMap(env.SWITCHYARD_OIDC_ROLE_MAP),
-        }
-      : undefined,
-    docsBaseUrl: env.SWITCHYARD_DOCS_URL ?? 'https://github.com/switchyard-dev/switchyard/blob/main/docs',
+  const v = parseSettings(flags, env) as Partial<Record<string, unknown>> & Partial<ServerOptions>;
+  const jwksUrl = v['jwksUrl'] as string | undefined;
+  const fromSettings: ServerOptions = {
+    port: v.port ?? 8787,
+    host: v.host ?? '127.0.0.1',
+    dbPath: v.dbPath ?? '.switchyard/switchyard.db',
+    databaseUrl: v.databaseUrl,
+    redisUrl: v.redisUrl,
+    configPollMs: v.configPollMs ?? 5000,
+    demo: v.demo ?? false,
+    jwtSecret: v.jwtSecret,
+    jwtTtlSeconds: v.jwtTtlSeconds ?? 3600,
+    adminEmail: v.adminEmail ?? 'admin@switchyard.local',
+    adminPassword: v.adminPassword,
+    corsOrigins: v.corsOrigins ?? ['*'],
+    bodyLimitBytes: v.bodyLimitBytes ?? 1024 * 1024,
+    logLevel: v.logLevel ?? 'info',
+    apiRatePerSecond: v.apiRatePerSecond ?? 1000,
+    apiRateBurst: v.apiRateBurst ?? 2000,
+    loginRatePerMinute: v.loginRatePerMinute ?? 10,
+    trustProxy: v.trustProxy ?? false,
+    eventRetentionDays: v.eventRetentionDays ?? 90,
+    safetyIntervalMs: v.safetyIntervalMs ?? 60_000,
+    heartbeatMs: v.heartbeatMs ?? 15_000,
+    sseMaxBufferBytes: v.sseMaxBufferBytes ?? 1024 * 1024,
+    sseReplayCapacity: v.sseReplayCapacity ?? 1024,
+    oidc:
+      jwksUrl === undefined
+        ? undefined
+        : {
+            jwksUrl,
+            ...(v['oidcIssuer'] !== undefined ? { issuer: v['oidcIssuer'] as string } : {}),
+            ...(v['oidcAudience'] !== undefined ? { audience: v['oidcAudience'] as string } : {}),
+            roleClaim: (v['oidcRoleClaim'] as string | undefined) ?? 'role',
+            roleMap: (v['oidcRoleMap'] as OidcOptions['roleMap'] | undefined) ?? {},
+          },
+    docsBaseUrl: v.docsBaseUrl ?? 'https://github.com/switchyard-dev/switchyard/blob/main/docs',
     printCredentials: true,
   };
-  const out = { ...fromEnv };
-  for (const [k, v] of Object.entries(explicit)) if (v !== undefined) (out as unknown as Record<string, unknown>)[k] = v;
+  const out = { ...fromSettings };
+  for (const [k, val] of Object.entries(explicit)) if (val !== undefined) (out as unknown as Record<string, unknown>)[k] = val;
   return out;
 }

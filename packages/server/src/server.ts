@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import pino, { type Logger } from 'pino';
 import { createApp } from './app';
 import { createTokenService } from './auth/tokens';
+import { startingResponse } from './http/starting';
 import { createMetrics } from './middleware/metrics';
 import { tokenBucketLimiter } from './middleware/rate-limit';
 import { redisRateLimiter } from './middleware/redis-rate-limiter';
@@ -12,6 +13,7 @@ import { ConfigFanout } from './services/config-fanout';
 import { ConfigState } from './services/config-state';
 import type { ServerContext } from './services/context';
 import { seedDemo } from './services/demo';
+import { describeLaterStart, ignoredPasswordWarning } from './services/start-notes';
 import { EventWriter } from './services/event-writer';
 import { startRetention } from './services/retention';
 import { connectRedis } from './services/redis';
@@ -51,7 +53,8 @@ export interface StartOptions extends Partial<ServerOptions> {
 }
 
 /**
- * Opens the store, loads the config, runs first-start set-up (and the demo seed), and listens.
+ * Opens the store, loads the config, binds the port, runs first-start set-up (and the demo
+ * seed), starts the background jobs and then answers requests.
  *
  * @example
  * ```ts
@@ -136,8 +139,26 @@ export async function startServer(start: StartOptions = {}): Promise<RunningServ
           : tokenBucketLimiter({ capacity: options.loginRatePerMinute, perSecond: options.loginRatePerMinute / 60 }),
       now: now ?? Date.now,
     };
+    const app = createApp(ctx);
+    // The port is bound before first-start set-up: a busy port must fail the start before the
+    // once-only admin password and SDK keys exist (they would be printed, then lost). Requests
+    // that arrive meanwhile get a 503 with Retry-After.
+    let handle: (req: Request, env: Parameters<typeof app.fetch>[1]) => Response | Promise<Response> = () =>
+      startingResponse(options.docsBaseUrl);
+    const server: ServerType = await new Promise((resolve, reject) => {
+      const s = serve({ fetch: (req, env) => handle(req, env), port: options.port, hostname: options.host }, () => resolve(s));
+      s.once('error', reject);
+    });
+    undo.push(() => new Promise((resolve) => server.close(resolve)));
     const credentials = await once(() => firstStart(ctx));
-    if (credentials !== null && options.printCredentials) process.stdout.write(describeCredentials(credentials) + '\n');
+    if (options.printCredentials) {
+      if (credentials !== null) process.stdout.write(describeCredentials(credentials) + '\n');
+      else process.stdout.write(describeLaterStart(options) + '\n');
+    }
+    if (credentials === null && options.adminPassword !== undefined) {
+      if (options.printCredentials) process.stderr.write(ignoredPasswordWarning(options) + '\n');
+      else logger.warn(ignoredPasswordWarning(options));
+    }
     if (options.demo) {
       const admin = await store.getUserByEmail(options.adminEmail);
       if (admin !== null) {
@@ -145,7 +166,6 @@ export async function startServer(start: StartOptions = {}): Promise<RunningServ
         if (created.length > 0) logger.info({ created }, 'demo data seeded');
       }
     }
-    const app = createApp(ctx);
     const stopRetention = startRetention(ctx);
     undo.push(stopRetention);
     const experiments = new ExperimentService(ctx);
@@ -155,10 +175,7 @@ export async function startServer(start: StartOptions = {}): Promise<RunningServ
     const safety = new SafetyMonitor(ctx, experiments, new ResultsService(ctx), options.safetyIntervalMs);
     safety.start();
     undo.push(() => safety.stop());
-    const server: ServerType = await new Promise((resolve, reject) => {
-      const s = serve({ fetch: app.fetch, port: options.port, hostname: options.host }, () => resolve(s));
-      s.once('error', reject);
-    });
+    handle = (req, env) => app.fetch(req, env);
     const port = (server.address() as AddressInfo).port;
     const url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
     logger.info({ url, db: store.kind === 'sqlite' ? options.dbPath : store.kind }, 'switchyard listening');

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { ServerOptions } from '../options';
 import { isPostgresUrl, openPostgresStore } from './postgres/postgres-store';
+import { assertSqliteWritable } from './sqlite/check-writable';
 import { openSqliteStore } from './sqlite/sqlite-store';
 import type { Store } from './types';
 
@@ -11,7 +12,10 @@ import type { Store } from './types';
  */
 export async function openStore(options: Pick<ServerOptions, 'databaseUrl' | 'dbPath'>, logger?: Logger): Promise<Store> {
   const url = options.databaseUrl;
-  if (url === undefined || url === '') return openSqliteStore(options.dbPath);
+  if (url === undefined || url === '') {
+    assertSqliteWritable(options.dbPath);
+    return openSqliteStore(options.dbPath);
+  }
   if (!isPostgresUrl(url)) {
     const scheme = url.split(':')[0];
     throw new Error(

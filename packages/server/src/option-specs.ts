@@ -1,0 +1,285 @@
+import type { OidcOptions } from './auth/tokens';
+
+/**
+ * A configuration value that cannot be used. The message names where the value came from
+ * (`--port`, `SWITCHYARD_PORT`) so that the one line an operator sees points at the fix.
+ */
+export class OptionError extends Error {
+  override readonly name = 'OptionError';
+}
+
+/** Turns the text of one flag or variable into its value; `source` is the flag or variable name. */
+export type OptionParser<T> = (raw: string, source: string) => T;
+
+/** One setting: its flag (absent for secrets, which stay off the command line and out of `ps`), its variables and its parser. */
+export interface OptionSpec {
+  /** The `ServerOptions` field it sets. */
+  key: string;
+  /** The long flag without dashes, e.g. `port` for `--port`; `null` for environment-only secrets. */
+  flag: string | null;
+  /** Environment variables, the first one wins. */
+  env: readonly string[];
+  /** A placeholder for help, e.g. `<port>`; `null` for a boolean switch. */
+  value: string | null;
+  /** The default as help shows it. */
+  defaultText: string;
+  help: string;
+  parse: OptionParser<unknown>;
+}
+
+const fail = (source: string, raw: string, what: string): never => {
+  throw new OptionError(`${source}: '${raw}' ${what}`);
+};
+
+/** A TCP port; 0 asks the system for any free port (tests and throwaway servers). */
+export const parsePort: OptionParser<number> = (raw, source) => {
+  const n = /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : NaN;
+  return Number.isInteger(n) && n >= 0 && n <= 65535 ? n : fail(source, raw, 'is not a port (1-65535, or 0 for any free port)');
+};
+
+/** A whole number of at least 1. */
+export const parsePositiveInt: OptionParser<number> = (raw, source) => {
+  const n = /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : NaN;
+  return Number.isSafeInteger(n) && n >= 1 ? n : fail(source, raw, 'is not a whole number of at least 1');
+};
+
+/** A number greater than 0 (rates may be fractional). */
+export const parsePositiveNumber: OptionParser<number> = (raw, source) => {
+  const n = raw.trim() === '' ? NaN : Number(raw);
+  return Number.isFinite(n) && n > 0 ? n : fail(source, raw, 'is not a number greater than 0');
+};
+
+const TRUE = ['1', 'true', 'yes', 'on'];
+const FALSE = ['0', 'false', 'no', 'off', ''];
+
+/** `1/true/yes/on` or `0/false/no/off`; anything else is a mistake, not "false". */
+export const parseBoolean: OptionParser<boolean> = (raw, source) => {
+  const v = raw.trim().toLowerCase();
+  if (TRUE.includes(v)) return true;
+  if (FALSE.includes(v)) return false;
+  return fail(source, raw, 'is not a boolean (use 1/true/yes/on or 0/false/no/off)');
+};
+
+const nonEmpty: OptionParser<string> = (raw, source) => (raw.trim() === '' ? fail(source, raw, 'is empty') : raw);
+
+const urlWith =
+  (schemes: string[], what: string): OptionParser<string> =>
+  (raw, source) => {
+    let url: URL | null = null;
+    try {
+      url = new URL(raw);
+    } catch {
+      url = null;
+    }
+    return url !== null && schemes.includes(url.protocol) ? raw : fail(source, raw, `is not ${what}`);
+  };
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+const logLevel: OptionParser<string> = (raw, source) =>
+  LOG_LEVELS.includes(raw) ? raw : fail(source, raw, `is not a log level (${LOG_LEVELS.join(', ')})`);
+
+const email: OptionParser<string> = (raw, source) => (/^[^@\s]+@[^@\s]+$/.test(raw) ? raw : fail(source, raw, 'is not an email address'));
+
+const password: OptionParser<string> = (raw, source) => {
+  // The value itself is a secret: the message must not echo it.
+  if (raw.length < 8) throw new OptionError(`${source}: the password must be at least 8 characters`);
+  return raw;
+};
+
+const list: OptionParser<string[]> = (raw) =>
+  raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+const ROLES = ['VIEWER', 'EXPERIMENTER', 'ADMIN'];
+
+/** `claim-value:ROLE,…`; an unknown role is an error rather than a silently dropped pair. */
+export const parseRoleMap: OptionParser<OidcOptions['roleMap']> = (raw, source) => {
+  const out: OidcOptions['roleMap'] = {};
+  for (const pair of list(raw, source)) {
+    const [claim, role] = pair.split(':').map((s) => s.trim());
+    if (!claim || role === undefined || !ROLES.includes(role)) fail(source, pair, `is not claim:ROLE with ROLE one of ${ROLES.join(', ')}`);
+    out[claim as string] = role as OidcOptions['roleMap'][string];
+  }
+  return out;
+};
+
+const spec = (
+  key: string,
+  flag: string | null,
+  env: readonly string[],
+  value: string | null,
+  defaultText: string,
+  help: string,
+  parse: OptionParser<unknown>,
+): OptionSpec => ({ key, flag, env, value, defaultText, help, parse });
+
+/** Every setting of `switchyard serve`, in the order help lists them. */
+export const OPTION_SPECS: readonly OptionSpec[] = [
+  spec('port', 'port', ['SWITCHYARD_PORT', 'PORT'], '<port>', '8787', 'TCP port to listen on (0 = any free port).', parsePort),
+  spec('host', 'host', ['SWITCHYARD_HOST'], '<host>', '127.0.0.1', 'Interface to bind; 0.0.0.0 or :: to accept remote clients.', nonEmpty),
+  spec('dbPath', 'db', ['SWITCHYARD_DB'], '<file>', '.switchyard/switchyard.db', 'SQLite database file (created if missing).', nonEmpty),
+  spec(
+    'databaseUrl',
+    'database-url',
+    ['SWITCHYARD_DATABASE_URL'],
+    '<url>',
+    'none (SQLite)',
+    'postgres:// URL: PostgreSQL instead of SQLite, for several instances.',
+    urlWith(['postgres:', 'postgresql:'], 'a postgres:// or postgresql:// URL (use --db for a SQLite file)'),
+  ),
+  spec(
+    'redisUrl',
+    'redis-url',
+    ['SWITCHYARD_REDIS_URL'],
+    '<url>',
+    'none',
+    'redis:// URL: config fan-out between instances and shared rate limits.',
+    urlWith(['redis:', 'rediss:'], 'a redis:// or rediss:// URL'),
+  ),
+  spec('demo', 'demo', ['SWITCHYARD_DEMO'], null, 'off', 'Seed demo flags, segments and experiments on start.', parseBoolean),
+  spec('logLevel', 'log-level', ['SWITCHYARD_LOG_LEVEL'], '<level>', 'info', `Log level: ${LOG_LEVELS.join(', ')}.`, logLevel),
+  spec('adminEmail', 'admin-email', ['SWITCHYARD_ADMIN_EMAIL'], '<email>', 'admin@switchyard.local', 'Email of the first admin.', email),
+  spec(
+    'adminPassword',
+    null,
+    ['SWITCHYARD_ADMIN_PASSWORD'],
+    '<password>',
+    'generated',
+    'Password of the first admin (first start only; see `switchyard admin reset-password`).',
+    password,
+  ),
+  spec(
+    'jwtSecret',
+    null,
+    ['SWITCHYARD_JWT_SECRET'],
+    '<secret>',
+    'generated, kept in the store',
+    'HS256 secret for login tokens.',
+    nonEmpty,
+  ),
+  spec('jwtTtlSeconds', 'jwt-ttl-seconds', ['SWITCHYARD_JWT_TTL_SECONDS'], '<s>', '3600', 'Lifetime of login tokens.', parsePositiveInt),
+  spec('corsOrigins', 'cors-origins', ['SWITCHYARD_CORS_ORIGINS'], '<list>', '*', 'Comma-separated allowed browser origins.', list),
+  spec('bodyLimitBytes', 'body-limit-bytes', ['SWITCHYARD_BODY_LIMIT_BYTES'], '<n>', '1048576', 'Largest request body.', parsePositiveInt),
+  spec(
+    'apiRatePerSecond',
+    'api-rate-per-second',
+    ['SWITCHYARD_API_RATE_PER_SECOND'],
+    '<n>',
+    '1000',
+    'Requests/s per API key.',
+    parsePositiveNumber,
+  ),
+  spec('apiRateBurst', 'api-rate-burst', ['SWITCHYARD_API_RATE_BURST'], '<n>', '2000', 'Burst per API key.', parsePositiveInt),
+  spec(
+    'loginRatePerMinute',
+    'login-rate-per-minute',
+    ['SWITCHYARD_LOGIN_RATE_PER_MINUTE'],
+    '<n>',
+    '10',
+    'Login attempts per minute per client address.',
+    parsePositiveNumber,
+  ),
+  spec('trustProxy', 'trust-proxy', ['SWITCHYARD_TRUST_PROXY'], null, 'off', 'Take the client address from X-Forwarded-For.', parseBoolean),
+  spec(
+    'eventRetentionDays',
+    'event-retention-days',
+    ['SWITCHYARD_EVENT_RETENTION_DAYS'],
+    '<days>',
+    '90',
+    'Events older than this are deleted.',
+    parsePositiveNumber,
+  ),
+  spec(
+    'configPollMs',
+    'config-poll-ms',
+    ['SWITCHYARD_CONFIG_POLL_MS'],
+    '<ms>',
+    '5000',
+    'Config catch-up interval (several instances).',
+    parsePositiveInt,
+  ),
+  spec(
+    'safetyIntervalMs',
+    'safety-interval-ms',
+    ['SWITCHYARD_SAFETY_INTERVAL_MS'],
+    '<ms>',
+    '60000',
+    'Guardrail check interval.',
+    parsePositiveInt,
+  ),
+  spec('heartbeatMs', 'heartbeat-ms', ['SWITCHYARD_HEARTBEAT_MS'], '<ms>', '15000', 'SSE heartbeat interval.', parsePositiveInt),
+  spec(
+    'sseMaxBufferBytes',
+    'sse-max-buffer-bytes',
+    ['SWITCHYARD_SSE_MAX_BUFFER_BYTES'],
+    '<n>',
+    '1048576',
+    'Unsent bytes before a slow SSE client is dropped.',
+    parsePositiveInt,
+  ),
+  spec(
+    'sseReplayCapacity',
+    'sse-replay-capacity',
+    ['SWITCHYARD_SSE_REPLAY_CAPACITY'],
+    '<n>',
+    '1024',
+    'Patches kept for Last-Event-ID replay.',
+    parsePositiveInt,
+  ),
+  spec(
+    'jwksUrl',
+    'jwks-url',
+    ['SWITCHYARD_JWKS_URL'],
+    '<url>',
+    'none',
+    'Trust an OIDC issuer: its JWKS URL.',
+    urlWith(['https:', 'http:'], 'an http(s) URL'),
+  ),
+  spec('oidcIssuer', 'oidc-issuer', ['SWITCHYARD_OIDC_ISSUER'], '<iss>', 'any', 'Required `iss` of OIDC tokens.', nonEmpty),
+  spec('oidcAudience', 'oidc-audience', ['SWITCHYARD_OIDC_AUDIENCE'], '<aud>', 'any', 'Required `aud` of OIDC tokens.', nonEmpty),
+  spec('oidcRoleClaim', 'oidc-role-claim', ['SWITCHYARD_OIDC_ROLE_CLAIM'], '<claim>', 'role', 'Token claim mapped to a role.', nonEmpty),
+  spec(
+    'oidcRoleMap',
+    'oidc-role-map',
+    ['SWITCHYARD_OIDC_ROLE_MAP'],
+    '<map>',
+    'none',
+    'claim-value:ROLE pairs, comma-separated.',
+    parseRoleMap,
+  ),
+  spec(
+    'docsBaseUrl',
+    'docs-url',
+    ['SWITCHYARD_DOCS_URL'],
+    '<url>',
+    'the project docs',
+    'Base of documentation links in errors.',
+    urlWith(['https:', 'http:'], 'an http(s) URL'),
+  ),
+];
+
+/**
+ * Parses every setting given by flag or environment variable — the one path both take — and
+ * returns the values by `ServerOptions` field. A flag wins over its variable.
+ *
+ * @example
+ * ```ts
+ * parseSettings({ port: '8080' }, { SWITCHYARD_DEMO: '1' }); // { port: 8080, demo: true }
+ * ```
+ */
+export function parseSettings(flags: Record<string, string | boolean>, env: Record<string, string | undefined>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const s of OPTION_SPECS) {
+    const fromFlag = s.flag === null ? undefined : flags[s.flag];
+    if (fromFlag !== undefined) {
+      out[s.key] = typeof fromFlag === 'boolean' ? fromFlag : s.parse(fromFlag, `--${s.flag}`);
+      continue;
+    }
+    const name = s.env.find((n) => env[n] !== undefined && env[n] !== '');
+    if (name !== undefined) out[s.key] = s.parse(env[name] as string, name);
+  }
+  return out;
+}
