@@ -65,12 +65,7 @@ const nonEmpty: OptionParser<string> = (raw, source) => (raw.trim() === '' ? fai
 const urlWith =
   (schemes: string[], what: string): OptionParser<string> =>
   (raw, source) => {
-    let url: URL | null = null;
-    try {
-      url = new URL(raw);
-    } catch {
-      url = null;
-    }
+    const url = URL.canParse(raw) ? new URL(raw) : null;
     return url !== null && schemes.includes(url.protocol) ? raw : fail(source, raw, `is not ${what}`);
   };
 
