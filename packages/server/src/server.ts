@@ -81,7 +81,7 @@ export async function startServer(start: StartOptions = {}): Promise<RunningServ
   }
 
   async function listen(): Promise<RunningServer> {
-    const redis = options.redisUrl !== undefined ? connectRedis(options.redisUrl, logger) : null;
+    const redis = options.redisUrl !== undefined ? await connectRedis(options.redisUrl, logger) : null;
     if (redis !== null) undo.push(() => redis.close());
     const fanout =
       baseStore.kind === 'postgres' || redis !== null ? new ConfigFanout(baseStore, { redis, pollMs: options.configPollMs, logger }) : null;

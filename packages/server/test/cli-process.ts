@@ -68,7 +68,7 @@ export function startCli(args: string[], options: { env?: Record<string, string>
           if (m === null) throw new Error('not listening yet');
           return m[1] as string;
         },
-        { timeout: 30_000, interval: 50 },
+        { timeout: 120_000, interval: 50 },
       );
     },
     async stop() {

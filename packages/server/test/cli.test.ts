@@ -3,6 +3,9 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
+// Each test spawns several Node processes (and hashes passwords with scrypt): generous under load.
+const SLOW = { timeout: 180_000 };
 import { loginStatus, runCli, startCli, type CliServer } from './cli-process';
 
 const ADMIN = 'admin@switchyard.local';
@@ -78,7 +81,7 @@ describe('switchyard --version and help', () => {
   });
 });
 
-describe('usage mistakes: one line, the usage, exit 2, no database', () => {
+describe('usage mistakes: one line, the usage, exit 2, no database', SLOW, () => {
   const cases: { name: string; args: string[]; env?: Record<string, string>; message: RegExp }[] = [
     { name: 'unknown flag', args: ['serve', '--prot', '8080'], message: /unknown option '--prot' \(did you mean --port\?\)/ },
     { name: 'bad port flag', args: ['serve', '--port', 'abc'], message: /--port: 'abc' is not a port \(1-65535/ },
@@ -137,7 +140,7 @@ describe('usage mistakes: one line, the usage, exit 2, no database', () => {
   });
 });
 
-describe('a failed first start keeps the once-only secrets', () => {
+describe('a failed first start keeps the once-only secrets', SLOW, () => {
   let blocker: Server;
   beforeEach(async () => {
     blocker = createServer();
@@ -176,7 +179,7 @@ describe('a failed first start keeps the once-only secrets', () => {
   });
 });
 
-describe('later starts and the admin password', () => {
+describe('later starts and the admin password', SLOW, () => {
   it('says where the credentials went, warns about an ignored SWITCHYARD_ADMIN_PASSWORD, and reset-password works', async () => {
     const first = serve([]);
     const firstUrl = await first.url();
@@ -224,7 +227,7 @@ describe('later starts and the admin password', () => {
   });
 });
 
-describe('a database the server cannot write', () => {
+describe('a database the server cannot write', SLOW, () => {
   it('refuses to start with a clear message instead of answering 500 to every write', async () => {
     const first = serve([]);
     await first.url();

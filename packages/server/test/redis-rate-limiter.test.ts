@@ -100,7 +100,7 @@ describe('Redis-backed rate limiter', () => {
 
   it('answers from memory without delay when Redis was never reachable', async () => {
     const port = await freePort();
-    const conns = connectRedis(`redis://127.0.0.1:${port}`, silent);
+    const conns = await connectRedis(`redis://127.0.0.1:${port}`, silent);
     try {
       const limiter = redisRateLimiter({ redis: conns.command, name: 'never', capacity: 1, perSecond: 1, logger: silent });
       const started = Date.now();

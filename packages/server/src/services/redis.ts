@@ -1,4 +1,5 @@
-import { Redis } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { loadOptional } from '../optional-dependency';
 import type { Logger } from 'pino';
 
 /**
@@ -44,11 +45,13 @@ function watch(redis: Redis, role: string, logger: Logger): void {
  *
  * @example
  * ```ts
- * const redis = connectRedis('redis://cache:6379', logger);
+ * const redis = await connectRedis('redis://cache:6379', logger);
  * await redis.close();
  * ```
  */
-export function connectRedis(url: string, logger: Logger, options: RedisConnectOptions = {}): RedisConnections {
+export async function connectRedis(url: string, logger: Logger, options: RedisConnectOptions = {}): Promise<RedisConnections> {
+  // Loaded here, not at import: installs without Redis do not need the optional 'ioredis' package.
+  const { Redis } = await loadOptional('ioredis', 'SWITCHYARD_REDIS_URL', () => import('ioredis'));
   const maxDelay = options.maxReconnectDelayMs ?? 2000;
   const common = {
     lazyConnect: true,

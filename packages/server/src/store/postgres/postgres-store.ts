@@ -1,4 +1,5 @@
-import pg from 'pg';
+import type pg from 'pg';
+import { loadOptional } from '../../optional-dependency';
 import type { ConfigPatch } from '@switchyard/core';
 import { PG_MIGRATIONS } from './migrations';
 import type {
@@ -108,12 +109,14 @@ const retryable = (e: unknown): boolean => {
 };
 
 /** BIGINT and NUMERIC as JS numbers (seqs, versions, epoch ms and counts all fit in 2^53). */
-const TYPES: pg.CustomTypesConfig = {
-  getTypeParser: ((oid: number, format?: string) => {
-    if (oid === 20 || oid === 1700) return (v: string) => Number(v);
-    return (pg.types.getTypeParser as (o: number, f?: string) => unknown)(oid, format);
-  }) as pg.CustomTypesConfig['getTypeParser'],
-};
+function typesOf(driver: typeof pg): pg.CustomTypesConfig {
+  return {
+    getTypeParser: ((oid: number, format?: string) => {
+      if (oid === 20 || oid === 1700) return (v: string) => Number(v);
+      return (driver.types.getTypeParser as (o: number, f?: string) => unknown)(oid, format);
+    }) as pg.CustomTypesConfig['getTypeParser'],
+  };
+}
 
 /**
  * The multi-instance store: PostgreSQL through a `pg.Pool`, migrations applied at open under
@@ -142,7 +145,9 @@ const TYPES: pg.CustomTypesConfig = {
  * ```
  */
 export async function openPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
-  const pool = new pg.Pool({ connectionString: url, max: options.max ?? 10, types: TYPES });
+  // Loaded here, not at import: SQLite-only installs do not need the optional 'pg' package.
+  const { default: driver } = await loadOptional('pg', 'a postgres:// SWITCHYARD_DATABASE_URL', () => import('pg'));
+  const pool = new driver.Pool({ connectionString: url, max: options.max ?? 10, types: typesOf(driver) });
   pool.on('error', (err) => options.onError?.(err));
   try {
     await migrate(pool);
