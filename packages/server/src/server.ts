@@ -95,6 +95,7 @@ export async function startServer(start: StartOptions = {}): Promise<RunningServ
     fanout?.start(config);
     if (fanout !== null) undo.push(() => fanout.close());
     const metrics = createMetrics();
+    metrics.sources.configVersion = () => config.version;
     const hub: StreamHub = new StreamHub(
       config,
       { heartbeatMs: options.heartbeatMs, maxBufferBytes: options.sseMaxBufferBytes, replayCapacity: options.sseReplayCapacity },

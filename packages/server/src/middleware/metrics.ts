@@ -15,13 +15,41 @@ export interface ServerMetrics {
   eventsDuplicate: Counter<'type'>;
   /** Safety checks that could not run (`check`: guardrail or srm). */
   safetyCheckFailures: Counter<'check'>;
+  /** Requests being answered now. */
+  inFlight: Gauge;
+  /** Experiment results served from the cache (`hit`) or computed (`miss`). */
+  resultsCache: Counter<'outcome'>;
+  /** Where scrape-time gauges read their values; set once the server's parts exist. */
+  sources: { configVersion: () => number };
 }
+
+// prom-client's default collectors name three gauges `*_total`, which Prometheus reserves for
+// counters (promtool rejects them). The per-type gauges without the suffix carry the same data.
+const MISNAMED_DEFAULTS = ['nodejs_active_handles_total', 'nodejs_active_requests_total', 'nodejs_active_resources_total'];
 
 export function createMetrics(): ServerMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
+  for (const name of MISNAMED_DEFAULTS) registry.removeSingleMetric(name);
   const gauge = new Gauge({ name: 'switchyard_sse_clients', help: 'Connected SSE clients', registers: [registry] });
+  const sources: ServerMetrics['sources'] = { configVersion: () => 0 };
+  new Gauge({
+    name: 'switchyard_config_version',
+    help: 'Config version this instance serves (compare instances to see fan-out lag)',
+    registers: [registry],
+    collect() {
+      this.set(sources.configVersion());
+    },
+  });
   return {
+    sources,
+    inFlight: new Gauge({ name: 'switchyard_http_requests_in_flight', help: 'Requests being answered now', registers: [registry] }),
+    resultsCache: new Counter({
+      name: 'switchyard_results_cache_requests_total',
+      help: 'Experiment results requests answered from the cache (hit) or computed (miss)',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
     registry,
     requests: new Counter({
       name: 'switchyard_http_requests_total',
@@ -62,9 +90,11 @@ export function createMetrics(): ServerMetrics {
 export function metricsMiddleware(m: ServerMetrics): MiddlewareHandler<AppEnv> {
   return async function metricsHandler(c, next) {
     const start = performance.now();
+    m.inFlight.inc();
     try {
       await next();
     } finally {
+      m.inFlight.dec();
       const template = routePath(c, -1);
       const route = template === '*' || template === '/*' || template === '' ? 'unmatched' : template;
       m.requests.inc({ method: c.req.method, route, status: String(c.res.status) });

@@ -116,7 +116,11 @@ export class ResultsService {
     const cacheKey = `${row.id}|${row.updatedAt}|${options.alpha}|${options.sequential}|${options.sequentialTuning}|${cuped}`;
     const now = this.ctx.now();
     const hit = this.cache.get(cacheKey);
-    if (hit !== undefined && hit.eventsVersion === this.ctx.events.version && now - hit.at < RESULTS_MAX_AGE_MS) return hit.payload;
+    if (hit !== undefined && hit.eventsVersion === this.ctx.events.version && now - hit.at < RESULTS_MAX_AGE_MS) {
+      this.ctx.metrics.resultsCache.inc({ outcome: 'hit' });
+      return hit.payload;
+    }
+    this.ctx.metrics.resultsCache.inc({ outcome: 'miss' });
     const eventsVersion = this.ctx.events.version;
     const { metrics, variants, excludedUnits } = await this.sufficientStats(row, { cuped });
     const input = {
