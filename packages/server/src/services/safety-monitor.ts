@@ -92,7 +92,7 @@ export class SafetyMonitor {
     const found: Breach[] = [];
     const running = (await this.ctx.store.allResources('experiment')).filter((r) => r.data.status === 'RUNNING');
     const live = new Set(running.map((r) => r.id));
-    for (const id of [...this.srmStreak.keys()]) if (!live.has(id)) this.srmStreak.delete(id);
+    for (const memory of [this.srmStreak, this.audited]) for (const id of [...memory.keys()]) if (!live.has(id)) memory.delete(id);
     for (const row of running) {
       let decided: Decided;
       try {
