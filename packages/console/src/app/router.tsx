@@ -4,6 +4,7 @@ import { AppShell } from '../components/layout/app-shell';
 import { SignInPage } from '../features/auth/routes/sign-in-page';
 import { FlagsPage } from '../features/flags/routes/flags-page';
 import { RequireSession } from './require-session';
+import { RouteError } from './route-error';
 
 // Everything but sign-in and the flags list loads on demand, keeping the first load small.
 function later(load: () => Promise<{ default: ComponentType }>) {
@@ -20,6 +21,7 @@ export const router = createBrowserRouter([
   { path: '/sign-in', element: <SignInPage /> },
   {
     path: '/',
+    errorElement: <RouteError />,
     element: (
       <RequireSession>
         <AppShell />
@@ -29,6 +31,9 @@ export const router = createBrowserRouter([
       { index: true, element: <Navigate to="/flags" replace /> },
       { path: 'flags', element: <FlagsPage /> },
       { path: 'flags/:key', element: later(() => import('../features/flags/routes/flag-page')) },
+      { path: 'experiments', element: later(() => import('../features/experiments/routes/experiments-page')) },
+      { path: 'experiments/new', element: later(() => import('../features/experiments/routes/experiment-new-page')) },
+      { path: 'experiments/:key', element: later(() => import('../features/experiments/routes/experiment-page')) },
       {
         path: '*',
         element: (

@@ -2,7 +2,11 @@ import { NavLink, Outlet, useNavigate } from 'react-router';
 import { useEnvironment } from '../../lib/environment';
 import { useMe, useSession } from '../../lib/session';
 
-const NAV = [{ to: '/flags', label: 'Flags' }];
+// Screens appear here as they are built; each one is a feature folder under src/features.
+const NAV = [
+  { to: '/flags', label: 'Flags' },
+  { to: '/experiments', label: 'Experiments' },
+];
 
 /** The frame of every signed-in screen: navigation, the environment switcher, who is signed in. */
 export function AppShell() {

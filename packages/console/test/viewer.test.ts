@@ -1,0 +1,84 @@
+import type { Browser } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchBrowser, openPage, type WatchedPage } from './support/browser';
+import { startConsoleServer, type ConsoleServer } from './support/server';
+import { signIn } from './support/sign-in';
+
+let server: ConsoleServer;
+let browser: Browser;
+let w: WatchedPage;
+
+beforeAll(async () => {
+  server = await startConsoleServer();
+  await server.admin('POST', '/api/v1/feature-flags', {
+    key: 'viewer-sees',
+    type: 'boolean',
+    enabled: true,
+    rules: [{ id: 'staff', when: { attr: 'email', op: 'ends_with', values: ['@example.com'] }, serve: { variant: 'on' } }],
+  });
+  await server.admin('POST', '/api/v1/experiments', {
+    key: 'viewer-exp',
+    name: 'Viewer experiment',
+    variants: [
+      { key: 'control', weight: 50 },
+      { key: 'b', weight: 50 },
+    ],
+    metrics: [{ key: 'purchase', type: 'conversion' }],
+  });
+  await server.user('VIEWER', 'viewer@console.test', 'viewer-password-1');
+  browser = await launchBrowser();
+  w = await openPage(browser, server.url);
+  await signIn(w.page, 'viewer@console.test', 'viewer-password-1');
+});
+afterAll(async () => {
+  await browser?.close();
+  await server?.stop();
+});
+
+describe('a VIEWER', () => {
+  it('sees every flag control disabled', async () => {
+    const { page } = w;
+    expect(await page.getByRole('button', { name: 'New flag' }).isDisabled()).toBe(true);
+    const toggle = page.getByRole('switch', { name: /viewer-sees in Production/ });
+    await toggle.waitFor();
+    expect(await toggle.isDisabled()).toBe(true);
+    expect(await toggle.getAttribute('aria-checked')).toBe('true');
+
+    await page.getByRole('link', { name: 'viewer-sees' }).click();
+    await page.getByText('Viewers can read targeting but not change it.').waitFor();
+    // Everything in the targeting editor is disabled, yet the rule is shown.
+    expect(await page.getByLabel('Attribute 1').inputValue()).toBe('email');
+    for (const control of await page.locator('.targeting input, .targeting select, .targeting textarea').all())
+      expect(await control.isDisabled()).toBe(true);
+    for (const name of [/Save targeting/, 'Add rule', 'Delete rule 1'])
+      expect(await page.getByRole('button', { name }).isDisabled(), String(name)).toBe(true);
+    expect(await page.getByRole('switch', { name: /viewer-sees in Production/ }).isDisabled()).toBe(true);
+  });
+
+  it('still gets a 403 from the server if it tries anyway', async () => {
+    const status = await w.page.evaluate(async () => {
+      const s = (await (await fetch('/api/v1/auth/session')).json()) as { data: { csrf_token: string } };
+      const r = await fetch('/api/v1/feature-flags/viewer-sees', {
+        method: 'PATCH',
+        headers: { 'content-type': 'application/json', 'x-csrf-token': s.data.csrf_token },
+        body: JSON.stringify({ enabled: false }),
+      });
+      return r.status;
+    });
+    expect(status).toBe(403);
+    expect((await server.admin('GET', '/api/v1/feature-flags/viewer-sees')).data.attributes.enabled).toBe(true);
+  });
+
+  it('sees experiment creation and lifecycle disabled', async () => {
+    const { page } = w;
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Experiments' }).click();
+    expect(await page.getByRole('button', { name: 'New experiment' }).isDisabled()).toBe(true);
+    await page.getByRole('link', { name: 'viewer-exp' }).click();
+    const lifecycle = page.getByRole('group', { name: 'Lifecycle' });
+    await lifecycle.waitFor();
+    for (const name of ['Start', 'Pause', 'Resume', 'Complete', 'Archive'])
+      expect(await lifecycle.getByRole('button', { name }).isDisabled(), name).toBe(true);
+    expect(w.errors).toEqual([]);
+    expect(w.cspViolations).toEqual([]);
+  });
+});
