@@ -33,6 +33,8 @@ export const router = createBrowserRouter([
       { path: 'flags/:key', element: later(() => import('../features/flags/routes/flag-page')) },
       { path: 'experiments', element: later(() => import('../features/experiments/routes/experiments-page')) },
       { path: 'experiments/new', element: later(() => import('../features/experiments/routes/experiment-new-page')) },
+      { path: 'api-keys', element: later(() => import('../features/api-keys/routes/api-keys-page')) },
+      { path: 'audit-log', element: later(() => import('../features/audit-log/routes/audit-log-page')) },
       { path: 'experiments/:key', element: later(() => import('../features/experiments/routes/experiment-page')) },
       {
         path: '*',

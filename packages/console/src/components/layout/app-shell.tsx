@@ -6,6 +6,8 @@ import { useMe, useSession } from '../../lib/session';
 const NAV = [
   { to: '/flags', label: 'Flags' },
   { to: '/experiments', label: 'Experiments' },
+  { to: '/api-keys', label: 'API keys' },
+  { to: '/audit-log', label: 'Audit log' },
 ];
 
 /** The frame of every signed-in screen: navigation, the environment switcher, who is signed in. */
