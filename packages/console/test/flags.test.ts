@@ -118,7 +118,8 @@ describe('flags in the console (ADMIN)', () => {
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Flags' }).click();
     const toggle = page.getByRole('switch', { name: /new-checkout in Production/ });
     await toggle.waitFor();
-    expect(await toggle.getAttribute('aria-checked')).toBe('true');
+    // The list may first paint its cached copy from before the save, then the refetched one.
+    await vi.waitFor(async () => expect(await toggle.getAttribute('aria-checked')).toBe('true'), { timeout: 10_000 });
     await toggle.click();
     await vi.waitFor(async () => expect(await toggle.getAttribute('aria-checked')).toBe('false'), { timeout: 10_000 });
     await vi.waitFor(() => expect(sdk.boolean('new-checkout', { key: 'u1', email: 'ann@example.com' }, true)).toBe(false), {
