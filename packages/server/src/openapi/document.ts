@@ -35,6 +35,28 @@ function jsonSchema(schema: z.ZodType): unknown {
   return rewriteRefs(rest);
 }
 
+/**
+ * OpenAPI 3.0 spellings that linters and UIs handle: zod writes a lone reference as
+ * `allOf: [ref]` and a nullable reference as `{nullable, allOf: [ref]}`, but `nullable` only
+ * counts beside a `type` (3.0.3), so the referenced schema's type (or `object`) is added.
+ */
+function tidy(node: unknown, schemas: Record<string, unknown>): unknown {
+  if (Array.isArray(node)) return node.map((n) => tidy(n, schemas));
+  if (node === null || typeof node !== 'object') return node;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(node)) out[k] = tidy(v, schemas);
+  const allOf = out.allOf as { $ref?: string }[] | undefined;
+  if (Array.isArray(allOf) && allOf.length === 1 && typeof allOf[0]?.$ref === 'string') {
+    const keys = Object.keys(out).filter((k) => k !== 'allOf');
+    if (keys.length === 0) return allOf[0];
+    if (out.nullable === true && out.type === undefined) {
+      const target = schemas[allOf[0].$ref.replace('#/components/schemas/', '')] as { type?: string } | undefined;
+      out.type = target?.type ?? 'object';
+    }
+  }
+  return out;
+}
+
 const errorEnvelope = {
   type: 'object',
   required: ['error'],
@@ -111,21 +133,26 @@ export function buildOpenApi(
       (paths[path] ??= {})[r.method] = op;
     }
   }
-  return {
-    openapi: '3.0.3',
-    info: {
-      title: 'Switchyard API',
-      version: '1.0.0',
-      description: 'Management API and SDK endpoints of Switchyard. Errors use one envelope; see docs/errors.md.',
-    },
-    servers: [{ url: '/' }],
-    paths,
-    components: {
-      securitySchemes: {
-        bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT or API key' },
-        apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+  const schemas = { ...components, Error: errorEnvelope };
+  return tidy(
+    {
+      openapi: '3.0.3',
+      info: {
+        title: 'Switchyard API',
+        version: '1.0.0',
+        description: 'Management API and SDK endpoints of Switchyard. Errors use one envelope; see docs/errors.md.',
+        license: { name: 'MIT', url: 'https://opensource.org/licenses/MIT' },
       },
-      schemas: { ...components, Error: errorEnvelope },
+      servers: [{ url: '/' }],
+      paths,
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT or API key' },
+          apiKey: { type: 'apiKey', in: 'header', name: 'X-API-Key' },
+        },
+        schemas,
+      },
     },
-  };
+    schemas,
+  ) as Record<string, unknown>;
 }
