@@ -45,6 +45,9 @@ export function routeGroups(ctx: ServerContext): { prefix: string; routes: Route
       ],
     },
     { prefix: '/sdk/v1', routes: sdkRoutes(ctx) },
+    // New or experimental endpoints start here and may change between minor versions; see
+    // docs/api-versioning.md. Empty while nothing is in beta.
+    { prefix: '/api/beta', routes: [] },
   ];
 }
 
@@ -70,7 +73,17 @@ export function createApp(ctx: ServerContext, extraGroups: { prefix: string; rou
     cors({
       origin: ctx.options.corsOrigins.includes('*') ? '*' : ctx.options.corsOrigins,
       allowHeaders: ['Authorization', 'Content-Type', 'X-API-Key', 'X-Request-ID', 'If-None-Match', 'Last-Event-ID'],
-      exposeHeaders: ['X-Request-ID', 'ETag', 'Retry-After', 'RateLimit-Limit', 'RateLimit-Remaining', 'RateLimit-Reset'],
+      exposeHeaders: [
+        'X-Request-ID',
+        'ETag',
+        'Retry-After',
+        'RateLimit-Limit',
+        'RateLimit-Remaining',
+        'RateLimit-Reset',
+        'Deprecation',
+        'Sunset',
+        'Link',
+      ],
       allowMethods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'],
       maxAge: 600,
     }),

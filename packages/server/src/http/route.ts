@@ -31,6 +31,12 @@ export interface RouteDef<B = unknown, Q = unknown> {
   success: { status: number; description: string; schema?: z.ZodType };
   /** Error codes this route is documented to return besides the common ones. */
   errors?: string[];
+  /**
+   * Marks the route deprecated: every response carries `Deprecation` (RFC 9745), `Sunset`
+   * (RFC 8594) and a `Link` to the migration notes, and the OpenAPI operation says so.
+   * `since` and `sunset` are ISO dates; the sunset is at least 12 months after `since`.
+   */
+  deprecated?: { since: string; sunset: string; link: string };
   handler: (c: Context<AppEnv>, input: { body: B; query: Q; params: Record<string, string> }) => Promise<HandlerResult>;
 }
 
@@ -103,9 +109,29 @@ function isResponse(x: unknown): x is Response {
 }
 
 /** Mounts routes on an app, validating inputs and wrapping results in the envelope. */
+/**
+ * The headers of a deprecated route.
+ *
+ * @example
+ * ```ts
+ * deprecationHeaders({ since: '2027-01-01', sunset: '2028-01-01', link: 'https://example.com/migrate' });
+ * // { Deprecation: '@1798761600', Sunset: 'Sat, 01 Jan 2028 00:00:00 GMT', Link: '<https://example.com/migrate>; rel="deprecation"' }
+ * ```
+ */
+export function deprecationHeaders(d: { since: string; sunset: string; link: string }): Record<string, string> {
+  return {
+    Deprecation: `@${Math.floor(Date.parse(d.since) / 1000)}`,
+    Sunset: new Date(d.sunset).toUTCString(),
+    Link: `<${d.link}>; rel="deprecation"`,
+  };
+}
+
 export function mount(app: Hono<AppEnv>, prefix: string, routes: readonly RouteDef<any, any>[], authenticate: Authenticator): void {
   for (const r of routes) {
+    const deprecation = r.deprecated === undefined ? null : deprecationHeaders(r.deprecated);
     app.on(r.method.toUpperCase(), prefix + r.path, async (c) => {
+      // Set first, so that error responses of a deprecated route carry them too.
+      for (const [k, v] of Object.entries(deprecation ?? {})) c.header(k, v);
       if (r.auth !== 'none') {
         const actor = await authenticate(c, r.auth === 'sdk');
         const isSdkKey = actor.type === 'api_key' && actor.kind !== 'management';

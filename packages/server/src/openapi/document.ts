@@ -128,6 +128,11 @@ export function buildOpenApi(
         responses,
         security: r.auth === 'none' ? [] : r.auth === 'sdk' ? [{ apiKey: [] }, { bearer: [] }] : [{ bearer: [] }, { apiKey: [] }],
       };
+      if (r.deprecated !== undefined) {
+        op.deprecated = true;
+        op.description = `Deprecated since ${r.deprecated.since}; removed after ${r.deprecated.sunset}. Migration: ${r.deprecated.link}`;
+      }
+      if (prefix === '/api/beta') op['x-beta'] = true;
       const body = r.body ?? r.docBody;
       if (body !== undefined) op.requestBody = { required: true, content: { 'application/json': { schema: jsonSchema(body) } } };
       (paths[path] ??= {})[r.method] = op;
