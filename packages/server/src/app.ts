@@ -25,7 +25,8 @@ import { userRoutes } from './routes/users';
 import { mountOfrep, ofrepOpenApiPaths } from './routes/ofrep';
 import { experimentRoutes } from './routes/experiments';
 import { eventBatchRoutes, sdkRoutes } from './routes/sdk';
-import { clientIpOf, type ServerContext } from './services/context';
+import { clientIpOf, commitMutation, originOf, type ServerContext } from './services/context';
+import { ApiError } from './errors';
 
 /** Route groups by prefix; later features add their own groups here. */
 export function routeGroups(ctx: ServerContext): { prefix: string; routes: RouteDef<any, any>[] }[] {
@@ -126,7 +127,25 @@ export function createApp(ctx: ServerContext, extraGroups: { prefix: string; rou
   for (const g of groups) mount(app, g.prefix, g.routes, authenticate);
   mountOfrep(app, ctx, authenticate);
 
-  app.onError(errors.handler);
+  app.onError((err, c) => {
+    // A signed-in caller refused by RBAC is worth an audit record (who tried what); the record
+    // is written off the response path and its failure only logged.
+    const actor = c.get('actor');
+    if (err instanceof ApiError && err.code === 'PERMISSION_DENIED' && actor !== undefined) {
+      commitMutation(ctx, originOf(c), {
+        writes: [],
+        audit: {
+          action: 'auth.denied',
+          resourceType: 'request',
+          resourceId: null,
+          resourceKey: `${c.req.method} ${c.req.path}`,
+          before: null,
+          after: { message: err.message },
+        },
+      }).catch((e: unknown) => ctx.logger.warn({ err: e }, 'could not audit a denied request'));
+    }
+    return errors.handler(err, c);
+  });
   const consoleDir = findConsoleDir();
   const serveConsole = consoleDir === null ? null : consoleHandler(consoleDir);
   app.notFound(async (c) => (serveConsole === null ? null : await serveConsole(c)) ?? errors.notFoundHandler(c));

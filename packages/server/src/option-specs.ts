@@ -62,6 +62,19 @@ export const parseBoolean: OptionParser<boolean> = (raw, source) => {
 
 const nonEmpty: OptionParser<string> = (raw, source) => (raw.trim() === '' ? fail(source, raw, 'is empty') : raw);
 
+/** Never echoes the secret itself into the error message. */
+const longSecret: OptionParser<string> = (raw, source) => {
+  if (Buffer.byteLength(raw, 'utf8') < 32) throw new OptionError(`${source}: must be at least 32 bytes (got ${Buffer.byteLength(raw, 'utf8')})`);
+  return raw;
+};
+
+const secretList: OptionParser<string> = (raw, source) => {
+  const parts = raw.split(',').map((s) => s.trim());
+  if (parts.length === 0 || parts.some((p) => p === '')) throw new OptionError(`${source}: is empty or has an empty entry`);
+  for (const p of parts) longSecret(p, source);
+  return raw;
+};
+
 const urlWith =
   (schemes: string[], what: string): OptionParser<string> =>
   (raw, source) => {
@@ -150,10 +163,19 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     'jwtSecret',
     null,
     ['SWITCHYARD_JWT_SECRET'],
-    '<secret>',
-    'generated, kept in the store',
-    'HS256 secret for login tokens.',
-    nonEmpty,
+    '<secrets>',
+    'generated, never kept in clear',
+    'HS256 secrets for login tokens, comma-separated, each at least 32 bytes; the first signs, all verify.',
+    secretList,
+  ),
+  spec(
+    'masterKey',
+    null,
+    ['SWITCHYARD_MASTER_KEY'],
+    '<key>',
+    'none',
+    'At least 32 bytes: encrypts the secrets kept in the database (required with PostgreSQL unless SWITCHYARD_JWT_SECRET is set).',
+    longSecret,
   ),
   spec('jwtTtlSeconds', 'jwt-ttl-seconds', ['SWITCHYARD_JWT_TTL_SECONDS'], '<s>', '3600', 'Lifetime of login tokens.', parsePositiveInt),
   spec('corsOrigins', 'cors-origins', ['SWITCHYARD_CORS_ORIGINS'], '<list>', '*', 'Comma-separated allowed browser origins.', list),

@@ -17,8 +17,18 @@ export interface ServerOptions {
    */
   configPollMs: number;
   demo: boolean;
-  /** HS256 secret; generated and persisted in the store when absent. */
+  /**
+   * HS256 secrets, comma-separated, at least 32 bytes each; the first signs, all verify (rotate
+   * by putting a new one first). Absent: a generated keyring, never kept in clear in the
+   * database (see `masterKey`).
+   */
   jwtSecret: string | undefined;
+  /**
+   * Encrypts secrets kept in the database (the generated JWT signing keys), at least 32 bytes.
+   * Required with PostgreSQL unless `jwtSecret` is set; with SQLite, keys otherwise live in a
+   * `<db>.keys.json` file (mode 0600) beside the database.
+   */
+  masterKey: string | undefined;
   jwtTtlSeconds: number;
   adminEmail: string;
   adminPassword: string | undefined;
@@ -75,6 +85,7 @@ export function resolveOptions(
     configPollMs: v.configPollMs ?? 5000,
     demo: v.demo ?? false,
     jwtSecret: v.jwtSecret,
+    masterKey: v.masterKey,
     jwtTtlSeconds: v.jwtTtlSeconds ?? 3600,
     adminEmail: v.adminEmail ?? 'admin@switchyard.local',
     adminPassword: v.adminPassword,

@@ -8,7 +8,8 @@ import { createMetrics } from './middleware/metrics';
 import { tokenBucketLimiter } from './middleware/rate-limit';
 import { redisRateLimiter } from './middleware/redis-rate-limiter';
 import { resolveOptions, type ServerOptions } from './options';
-import { describeCredentials, firstStart, resolveJwtSecret, type FirstStartCredentials } from './services/bootstrap';
+import { describeCredentials, firstStart, type FirstStartCredentials } from './services/bootstrap';
+import { resolveKeyring } from './auth/signing-keys';
 import { ConfigFanout } from './services/config-fanout';
 import { ConfigState } from './services/config-state';
 import type { ServerContext } from './services/context';
@@ -89,7 +90,7 @@ export async function startServer(start: StartOptions = {}): Promise<RunningServ
     const store = fanout?.store ?? baseStore;
     // Check-then-act set-up (JWT secret, first admin, demo seed) runs once across instances starting together.
     const once = <T>(fn: () => Promise<T>): Promise<T> => (isPostgresStore(baseStore) ? baseStore.withLock('bootstrap', fn) : fn());
-    const secret = await once(() => resolveJwtSecret(store, options));
+    const keyring = await once(() => resolveKeyring(baseStore, options, now ?? Date.now));
     const config = new ConfigState(store);
     await config.load();
     fanout?.start(config);
@@ -115,7 +116,7 @@ export async function startServer(start: StartOptions = {}): Promise<RunningServ
       logger,
       hub,
       events,
-      tokens: createTokenService({ secret, ttlSeconds: options.jwtTtlSeconds, ...(options.oidc ? { oidc: options.oidc } : {}) }),
+      tokens: createTokenService({ keyring, ttlSeconds: options.jwtTtlSeconds, ...(options.oidc ? { oidc: options.oidc } : {}) }),
       config,
       metrics,
       apiLimiter:

@@ -181,7 +181,7 @@ describe('API keys: kinds, secrets, effective roles, revocation', () => {
     expectError(await t.request('GET', '/api/v1/feature-flags', { apiKey: child.key }), 'AUTHENTICATION_REQUIRED');
   });
 
-  it("a user's existing token follows their current role, not the one it was issued with", async () => {
+  it('a role change ends the sessions issued before it; new ones carry the current role', async () => {
     const made = await t.request('POST', '/api/v1/users', {
       token: t.adminToken,
       body: { email: 'Follow.Me@test.local', role: 'EXPERIMENTER', password: 'follow-password' },
@@ -193,15 +193,21 @@ describe('API keys: kinds, secrets, effective roles, revocation', () => {
     await t.request('PATCH', `/api/v1/users/${u.id}`, { token: t.adminToken, body: { role: 'VIEWER' } });
     expectError(
       await t.request('POST', '/api/v1/feature-flags', { token: u.token, body: { key: 'role-follow-2', type: 'boolean' } }),
+      'AUTHENTICATION_REQUIRED',
+    );
+    const demoted = await t.login('Follow.Me@test.local', 'follow-password');
+    expectError(
+      await t.request('POST', '/api/v1/feature-flags', { token: demoted, body: { key: 'role-follow-2', type: 'boolean' } }),
       'PERMISSION_DENIED',
     );
     // Demoted, they can no longer change even what they own.
     expectError(
-      await t.request('PATCH', '/api/v1/feature-flags/role-follow-1', { token: u.token, body: { enabled: true } }),
+      await t.request('PATCH', '/api/v1/feature-flags/role-follow-1', { token: demoted, body: { enabled: true } }),
       'PERMISSION_DENIED',
     );
     await t.request('PATCH', `/api/v1/users/${u.id}`, { token: t.adminToken, body: { role: 'ADMIN' } });
-    expect((await t.request('GET', '/api/v1/audit-log?limit=1', { token: u.token })).status).toBe(200);
+    const promoted = await t.login('Follow.Me@test.local', 'follow-password');
+    expect((await t.request('GET', '/api/v1/audit-log?limit=1', { token: promoted })).status).toBe(200);
     // Logins match emails case-insensitively.
     expect((await t.login('FOLLOW.ME@TEST.LOCAL', 'follow-password')).length).toBeGreaterThan(20);
   });

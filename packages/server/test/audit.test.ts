@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ADMIN_EMAIL, startTestServer, type Reply, type TestServer } from './helpers';
 import { createKey, expectError, whoAmI } from './support';
 
@@ -181,7 +181,7 @@ describe('audit log', () => {
       action: 'user.delete',
       resource: { type: 'user', id },
       before: { email: 'audited@test.local', role: 'EXPERIMENTER' },
-      after: null,
+      after: { revoked_api_keys: [] },
     });
     const text = JSON.stringify(await audit(`resource_id=${id}`));
     expect(text).not.toContain(password);
@@ -210,16 +210,19 @@ describe('audit log', () => {
     expect(text).not.toContain(attributes.key.slice(12));
   });
 
-  it('writes nothing for refused, invalid or failed requests, nor for reads', async () => {
+  it('writes nothing for invalid or failed requests, nor for reads; a refused one only its auth.denied record', async () => {
     const viewer = await t.user('VIEWER');
     const before = await newest();
     await t.request('POST', '/api/v1/feature-flags', { token: t.adminToken, body: { key: 'exists-once', type: 'boolean' } });
     const mark = await newest();
     expect(Number(mark.id)).toBeGreaterThan(Number(before.id));
-    expectError(
-      await t.request('POST', '/api/v1/feature-flags', { token: viewer.token, body: { key: 'refused', type: 'boolean' } }),
-      'PERMISSION_DENIED',
-    );
+    const refused = await t.request('POST', '/api/v1/feature-flags', { token: viewer.token, body: { key: 'refused', type: 'boolean' } });
+    expectError(refused, 'PERMISSION_DENIED');
+    // The denial is audited off the response path: wait for it, then take it as the new mark.
+    const denied = await vi.waitFor(() => recordOf(refused.headers.get('x-request-id')!));
+    expect(denied).toMatchObject({ action: 'auth.denied', resource: { type: 'request', key: 'POST /api/v1/feature-flags' } });
+    expect(Number((await newest()).id)).toBe(Number(mark.id) + 1);
+    const mark2 = await newest();
     expectError(
       await t.request('POST', '/api/v1/feature-flags', { token: t.adminToken, body: { key: 'bad key', type: 'boolean' } }),
       'VALIDATION_ERROR',
@@ -236,7 +239,7 @@ describe('audit log', () => {
     expectError(await t.request('POST', '/api/v1/feature-flags', { body: { key: 'anon', type: 'boolean' } }), 'AUTHENTICATION_REQUIRED');
     await t.request('GET', '/api/v1/feature-flags', { token: t.adminToken });
     await t.request('GET', '/api/v1/feature-flags/exists-once/evaluate', { apiKey: t.serverKey });
-    expect((await newest()).id).toBe(mark.id);
+    expect((await newest()).id).toBe(mark2.id);
   });
 
   it('filters by action, resource type, actor and resource, and pages newest first with a cursor', async () => {

@@ -1,6 +1,7 @@
 import { jwtVerify } from 'jose';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openWithMasterKey } from '../src/auth/signing-keys';
 import { startServer, type RunningServer, type StartOptions } from '../src/server';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, startTestServer, type TestServer } from './helpers';
 import { freePort, startPostgres, startRedis, type TestPostgres, type TestRedis } from './services';
@@ -13,6 +14,7 @@ import { SseClient, type SseEvent } from './sse-client';
  */
 
 const POLL_MS = 2000;
+const MASTER_KEY = 'multi-instance-test-master-key-32-bytes-or-more';
 
 describe('several instances on PostgreSQL and Redis', () => {
   let postgres: TestPostgres;
@@ -28,8 +30,10 @@ describe('several instances on PostgreSQL and Redis', () => {
     redisUrl: redis.url,
     configPollMs: POLL_MS,
     loginRatePerMinute: 10_000,
-    // No configured secret: every instance must take it from the store's settings table.
+    // No configured JWT secret: every instance must take the signing keys from the store,
+    // where they are kept sealed under the master key.
     jwtSecret: undefined,
+    masterKey: MASTER_KEY,
     ...more,
   });
   const startBare = async (more: StartOptions): Promise<RunningServer> => {
@@ -80,15 +84,18 @@ describe('several instances on PostgreSQL and Redis', () => {
     await postgres?.stop();
   });
 
-  it('start together on one empty database: one admin, one JWT secret from the settings table, logins valid on both', async () => {
+  it('start together on one empty database: one admin, one sealed signing keyring in the settings table, logins valid on both', async () => {
     expect(a.server.ctx.store.kind).toBe('postgres');
     expect([a.server.credentials, b.server.credentials].filter((c) => c !== null)).toHaveLength(1);
     expect((await sql('SELECT COUNT(*)::int AS n FROM users'))[0].n).toBe(1);
-    const secrets = await sql("SELECT value FROM settings WHERE key = 'jwt_secret'");
-    expect(secrets).toHaveLength(1);
+    expect(await sql("SELECT value FROM settings WHERE key = 'jwt_secret' AND value <> ''")).toHaveLength(0);
+    const sealed = await sql("SELECT value FROM settings WHERE key = 'jwt_keyring'");
+    expect(sealed).toHaveLength(1);
+    const keys = (JSON.parse(openWithMasterKey(MASTER_KEY, sealed[0].value)) as { keys: { secret: string }[] }).keys;
+    expect(sealed[0].value).not.toContain(keys[0]!.secret);
     const tokenFromA = await a.login(ADMIN_EMAIL, ADMIN_PASSWORD);
-    // Signed with the stored secret...
-    const { payload } = await jwtVerify(tokenFromA, new TextEncoder().encode(secrets[0].value));
+    // Signed with the stored key...
+    const { payload } = await jwtVerify(tokenFromA, new Uint8Array(Buffer.from(keys[0]!.secret, 'base64url')));
     expect(payload.sub).toBeTruthy();
     // ...so the other instance accepts it, and the other way round.
     const me = await b.request('GET', '/api/v1/auth/me', { token: tokenFromA });
@@ -231,6 +238,7 @@ describe('several instances on PostgreSQL and Redis', () => {
         SWITCHYARD_REDIS_URL: redis.url,
         SWITCHYARD_CONFIG_POLL_MS: '250',
         SWITCHYARD_DB: '/nonexistent/never-used.db',
+        SWITCHYARD_MASTER_KEY: MASTER_KEY,
       },
     });
     extra.push(g);

@@ -52,7 +52,7 @@ describe('external OIDC tokens verified against a JWKS', () => {
         issuer: ISSUER,
         audience: AUDIENCE,
         roleClaim: 'groups',
-        roleMap: { 'flag-admins': 'ADMIN' },
+        roleMap: { 'flag-admins': 'ADMIN', 'flag-viewers': 'VIEWER' },
       },
     });
   });
@@ -88,8 +88,8 @@ describe('external OIDC tokens verified against a JWKS', () => {
     expect(audit.body.data[0].attributes.actor).toMatchObject({ type: 'user', id: 'oidc:alice', label: 'alice@idp.test' });
   });
 
-  it('a claim equal to a role name maps to that role; a VIEWER may read but not create', async () => {
-    const token = await sign({ groups: 'VIEWER', email: 'bob@idp.test' }, { sub: 'bob' });
+  it('a claim the role map names maps to its role; a VIEWER may read but not create', async () => {
+    const token = await sign({ groups: 'flag-viewers', email: 'bob@idp.test' }, { sub: 'bob' });
     expect((await t.request('GET', '/api/v1/auth/me', { token })).body.data.attributes.role).toBe('VIEWER');
     expect((await t.request('GET', '/api/v1/feature-flags', { token })).status).toBe(200);
     expectError(
@@ -104,7 +104,7 @@ describe('external OIDC tokens verified against a JWKS', () => {
     expect((await t.request('POST', '/api/v1/feature-flags', { token: admin, body: { key: 'carol-flag', type: 'boolean' } })).status).toBe(
       201,
     );
-    const viewer = await sign({ groups: ['VIEWER'] }, { sub: 'carol' });
+    const viewer = await sign({ groups: ['flag-viewers'] }, { sub: 'carol' });
     expect((await t.request('GET', '/api/v1/auth/me', { token: viewer })).body.data.attributes.role).toBe('VIEWER');
     expectError(
       await t.request('PATCH', '/api/v1/feature-flags/carol-flag', { token: viewer, body: { enabled: true } }),
@@ -118,8 +118,28 @@ describe('external OIDC tokens verified against a JWKS', () => {
     expectError(await t.request('GET', '/api/v1/feature-flags', { token: await sign({}, { sub: 'dave' }) }), 'PERMISSION_DENIED');
   });
 
+  it('with a role map, only its exact keys grant roles: role names, other cases and prototype names grant nothing, never a 500', async () => {
+    for (const group of ['admin', 'ADMIN', 'Flag-Admins', 'constructor', '__proto__', 'toString', 'hasOwnProperty']) {
+      const token = await sign({ groups: [group] }, { sub: `probe-${group}` });
+      expectError(await t.request('GET', '/api/v1/feature-flags', { token }), 'PERMISSION_DENIED');
+    }
+    const token = await sign({ groups: 'constructor' }, { sub: 'probe-string' });
+    expectError(await t.request('GET', '/api/v1/auth/me', { token }), 'PERMISSION_DENIED');
+  });
+
+  it('refuses an issuer token without exp (401)', async () => {
+    const noExp = await new SignJWT({ groups: ['flag-admins'] })
+      .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
+      .setIssuedAt()
+      .setIssuer(ISSUER)
+      .setAudience(AUDIENCE)
+      .setSubject('no-exp')
+      .sign(signingKey);
+    expectError(await t.request('GET', '/api/v1/auth/me', { token: noExp }), 'AUTHENTICATION_REQUIRED');
+  });
+
   it('never attaches an external identity to a local account with the same email', async () => {
-    const token = await sign({ groups: ['VIEWER'], email: ADMIN_EMAIL }, { sub: 'mallory' });
+    const token = await sign({ groups: ['flag-viewers'], email: ADMIN_EMAIL }, { sub: 'mallory' });
     const me = await t.request('GET', '/api/v1/auth/me', { token });
     expect(me.status).toBe(200);
     expect(me.body.data.id).toBe('oidc:mallory');

@@ -121,6 +121,7 @@ function user(email: string, extra: Partial<UserRow> = {}): UserRow {
     role: 'VIEWER',
     passwordHash: 'h',
     source: 'local',
+    tokenVersion: 0,
     createdAt: T0,
     updatedAt: T0,
     ...extra,

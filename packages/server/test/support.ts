@@ -118,6 +118,7 @@ export async function insertUser(ctx: ServerContext, role: Role, email = `fixtur
     role,
     passwordHash: null,
     source: 'local',
+    tokenVersion: 0,
     createdAt: now,
     updatedAt: now,
   };

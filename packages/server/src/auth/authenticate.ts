@@ -79,6 +79,7 @@ export function createAuthenticator(ctx: ServerContext) {
       role,
       passwordHash: null,
       source: 'oidc',
+      tokenVersion: 0,
       createdAt: now,
       updatedAt: now,
     };
@@ -93,16 +94,32 @@ export function createAuthenticator(ctx: ServerContext) {
     return row;
   }
 
+  /**
+   * Signed-in people share the API budget per user (API keys are limited per key before this):
+   * counted only after the token verified, so a forged token cannot spend someone else's.
+   */
+  async function limitUser(userId: string): Promise<void> {
+    const d = await ctx.apiLimiter.take(`user:${userId}`, ctx.now());
+    if (!d.allowed)
+      throw new ApiError('RATE_LIMIT_EXCEEDED', 'too many requests for this user; slow down', undefined, {
+        'Retry-After': String(d.resetSeconds),
+      });
+  }
+
   async function fromToken(token: string): Promise<Actor> {
     const identity = await ctx.tokens.verify(token);
     if (identity === null) throw new ApiError('AUTHENTICATION_REQUIRED', 'the bearer token is invalid or expired');
     if (identity.source === 'local') {
       const user = await ctx.store.getUser(identity.userId);
       if (user === null) throw new ApiError('AUTHENTICATION_REQUIRED', 'the token belongs to a user who no longer exists');
+      // A password change, a role change or a logout since the token was issued ends it.
+      if (identity.tokenVersion !== user.tokenVersion) throw new ApiError('AUTHENTICATION_REQUIRED', 'the session has ended; log in again');
+      await limitUser(user.id);
       return { type: 'user', id: user.id, email: user.email, role: user.role, label: user.email };
     }
     if (identity.role === null) throw new ApiError('PERMISSION_DENIED', 'the token carries no role this server maps');
     const user = await provisionOidcUser(identity.subject, identity.email, identity.name, identity.role);
+    await limitUser(user.id);
     return { type: 'user', id: user.id, email: user.email, role: user.role, label: user.email };
   }
 

@@ -6,8 +6,8 @@ import { conflict, forbidden, notFound } from '../errors';
 import { resource, type ResourceObject } from '../http/envelope';
 import { afterOf, pageMeta, pageQuery } from '../http/pagination';
 import { route, type RouteDef } from '../http/route';
-import { commitMutation, originOf, type ServerContext } from '../services/context';
-import { ROLES, type UserRow } from '../store/types';
+import { commitMutation, originOf, type RequestOrigin, type ServerContext } from '../services/context';
+import { LAST_ADMIN_ERROR_CODE, ROLES, type ApiKeyRow, type UserRow } from '../store/types';
 
 const email = z.email().max(320);
 const password = z.string().min(8, 'must be at least 8 characters').max(1024);
@@ -44,17 +44,25 @@ export function userRoutes(ctx: ServerContext): RouteDef<any, any>[] {
     if (u === null) throw notFound('user', id);
     return u;
   };
-  const lastAdmin = async (u: UserRow): Promise<boolean> => {
-    if (u.role !== 'ADMIN') return false;
-    let admins = 0;
+  /** Commits a change that must leave an ADMIN; the store checks it inside the transaction. */
+  const commitKeepingAnAdmin = async (origin: RequestOrigin, change: Parameters<typeof commitMutation>[2], refusal: string) => {
+    try {
+      await commitMutation(ctx, origin, { ...change, keepAnAdmin: true });
+    } catch (err) {
+      if ((err as { code?: unknown }).code === LAST_ADMIN_ERROR_CODE) throw conflict(refusal);
+      throw err;
+    }
+  };
+  /** Server and client keys the user created: revoked with the user, or they would outlive their creator unseen. */
+  const sdkKeysOf = async (userId: string): Promise<ApiKeyRow[]> => {
+    const out: ApiKeyRow[] = [];
     let after: number | undefined;
     for (;;) {
-      const page = await ctx.store.listUsers(after, 200);
-      admins += page.items.filter((x) => x.role === 'ADMIN').length;
-      if (page.nextCursor === null) break;
+      const page = await ctx.store.listApiKeys(userId, after, 200);
+      out.push(...page.items.filter((k) => k.revokedAt === null));
+      if (page.nextCursor === null) return out;
       after = page.nextCursor;
     }
-    return admins <= 1;
   };
   return [
     route({
@@ -97,6 +105,7 @@ export function userRoutes(ctx: ServerContext): RouteDef<any, any>[] {
           role: body.role,
           passwordHash: await hashPassword(body.password),
           source: 'local',
+          tokenVersion: 0,
           createdAt: now,
           updatedAt: now,
         };
@@ -142,7 +151,6 @@ export function userRoutes(ctx: ServerContext): RouteDef<any, any>[] {
         const origin = originOf(c);
         if (!can(origin.actor!, 'update', 'user')) throw forbidden('only an ADMIN may change users');
         const u = await load(params.id!);
-        if (body.role !== undefined && body.role !== 'ADMIN' && (await lastAdmin(u))) throw conflict('the last ADMIN cannot be demoted');
         if (
           body.email !== undefined &&
           body.email.toLowerCase() !== u.email.toLowerCase() &&
@@ -158,17 +166,25 @@ export function userRoutes(ctx: ServerContext): RouteDef<any, any>[] {
           passwordHash: body.password === undefined ? u.passwordHash : await hashPassword(body.password),
           updatedAt: new Date(ctx.now()).toISOString(),
         };
-        await commitMutation(ctx, origin, {
-          writes: [{ table: 'users', action: 'update', row }],
-          audit: {
-            action: 'user.update',
-            resourceType: 'user',
-            resourceId: u.id,
-            resourceKey: row.email,
-            before: publicUser(u),
-            after: { ...publicUser(row), ...(body.password === undefined ? {} : { password_changed: true }) },
+        // A new password or role ends the sessions issued before it.
+        const revokesTokens = body.password !== undefined || row.role !== u.role;
+        if (revokesTokens) row.tokenVersion = u.tokenVersion + 1;
+        await commitKeepingAnAdmin(
+          origin,
+          {
+            writes: [{ table: 'users', action: 'update', row }],
+            audit: {
+              action: 'user.update',
+              resourceType: 'user',
+              resourceId: u.id,
+              resourceKey: row.email,
+              before: publicUser(u),
+              after: { ...publicUser(row), ...(body.password === undefined ? {} : { password_changed: true }) },
+            },
           },
-        });
+          'the last ADMIN cannot be demoted',
+        );
+        if (revokesTokens) ctx.onCredentialsChanged?.({ userId: u.id });
         return { data: userResource(row) };
       },
     }),
@@ -183,18 +199,27 @@ export function userRoutes(ctx: ServerContext): RouteDef<any, any>[] {
         const origin = originOf(c);
         if (!can(origin.actor!, 'delete', 'user')) throw forbidden('only an ADMIN may delete users');
         const u = await load(params.id!);
-        if (await lastAdmin(u)) throw conflict('the last ADMIN cannot be deleted');
-        await commitMutation(ctx, origin, {
-          writes: [{ table: 'users', action: 'delete', id: u.id }],
-          audit: {
-            action: 'user.delete',
-            resourceType: 'user',
-            resourceId: u.id,
-            resourceKey: u.email,
-            before: publicUser(u),
-            after: null,
+        const at = new Date(ctx.now()).toISOString();
+        const keys = await sdkKeysOf(u.id);
+        await commitKeepingAnAdmin(
+          origin,
+          {
+            writes: [
+              ...keys.map((k) => ({ table: 'api_keys' as const, action: 'update' as const, row: { ...k, revokedAt: at } })),
+              { table: 'users', action: 'delete', id: u.id },
+            ],
+            audit: {
+              action: 'user.delete',
+              resourceType: 'user',
+              resourceId: u.id,
+              resourceKey: u.email,
+              before: publicUser(u),
+              after: { revoked_api_keys: keys.map((k) => ({ id: k.id, name: k.name, kind: k.kind })) },
+            },
           },
-        });
+          'the last ADMIN cannot be deleted',
+        );
+        ctx.onCredentialsChanged?.({ userId: u.id, apiKeyIds: keys.map((k) => k.id) });
         return { status: 204, data: null };
       },
     }),

@@ -1,8 +1,7 @@
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { newApiKeySecret } from '../auth/api-key-secret';
 import { generatePassword, hashPassword } from '../auth/password';
-import type { ServerOptions } from '../options';
-import type { ApiKeyRow, Store, UserRow } from '../store/types';
+import type { ApiKeyRow, UserRow } from '../store/types';
 import { commitMutation, SYSTEM_ORIGIN, type ServerContext } from './context';
 
 /** What a first start created; secrets appear here once and are never stored in clear. */
@@ -12,17 +11,6 @@ export interface FirstStartCredentials {
   adminPassword: string | null;
   serverKey: string;
   clientKey: string;
-}
-
-/** The JWT secret: configured, else persisted in the store, else generated and persisted. */
-export async function resolveJwtSecret(store: Store, options: ServerOptions): Promise<Uint8Array> {
-  if (options.jwtSecret !== undefined && options.jwtSecret !== '') return new TextEncoder().encode(options.jwtSecret);
-  let secret = await store.getSetting('jwt_secret');
-  if (secret === null) {
-    secret = randomBytes(32).toString('base64url');
-    await store.setSetting('jwt_secret', secret);
-  }
-  return new TextEncoder().encode(secret);
 }
 
 /**
@@ -42,6 +30,7 @@ export async function firstStart(ctx: ServerContext): Promise<FirstStartCredenti
     role: 'ADMIN',
     passwordHash: await hashPassword(password),
     source: 'local',
+    tokenVersion: 0,
     createdAt: now,
     updatedAt: now,
   };

@@ -7,7 +7,7 @@ import type { AppEnv } from '../http/app-env';
 import type { ServerMetrics } from '../middleware/metrics';
 import type { RateLimiter } from '../middleware/rate-limit';
 import type { ServerOptions } from '../options';
-import type { AuditRecord, Store, WriteOp } from '../store/types';
+import type { AuditRecord, Store, UnitOfWork, WriteOp } from '../store/types';
 import type { ConfigState } from './config-state';
 import type { EventWriter } from './event-writer';
 import type { StreamHub } from './stream-hub';
@@ -28,6 +28,11 @@ export interface ServerContext {
   now: () => number;
   /** Set by the scheduler: called after any experiment is created, changed or deleted. */
   onExperimentChanged?: () => void;
+  /**
+   * Called after credentials were revoked (a key revoked or deleted, a user deleted, demoted,
+   * given a new password or logged out): open SDK streams of those keys are closed at once.
+   */
+  onCredentialsChanged?: (change: { userId?: string; apiKeyIds?: string[] }) => void;
 }
 
 /** Who and where a mutation came from, for its audit record. */
@@ -69,6 +74,8 @@ export async function commitMutation(
     writes: WriteOp[];
     patch?: Omit<ConfigPatch, 'version'>;
     audit: Pick<AuditRecord, 'action' | 'resourceType' | 'resourceId' | 'resourceKey' | 'before' | 'after'>;
+    /** See {@link UnitOfWork.keepAnAdmin}. */
+    keepAnAdmin?: boolean;
   },
 ): Promise<number | null> {
   const a = origin.actor;
@@ -82,7 +89,9 @@ export async function commitMutation(
     ip: origin.ip,
     userAgent: origin.userAgent,
   };
-  const work = change.patch === undefined ? { writes: change.writes, audit } : { writes: change.writes, audit, configPatch: change.patch };
+  const work: UnitOfWork = { writes: change.writes, audit };
+  if (change.patch !== undefined) work.configPatch = change.patch;
+  if (change.keepAnAdmin === true) work.keepAnAdmin = true;
   const { version } = await ctx.store.commit(work);
   if (version !== null && change.patch !== undefined) await ctx.config.apply({ ...change.patch, version });
   return version;

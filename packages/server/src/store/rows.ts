@@ -39,6 +39,7 @@ export function toUser(r: Row): UserRow {
     role: r.role as Role,
     passwordHash: (r.password_hash as string | null) ?? null,
     source: r.source as 'local' | 'oidc',
+    tokenVersion: num(r.token_version ?? 0),
     createdAt: r.created_at as string,
     updatedAt: r.updated_at as string,
   };

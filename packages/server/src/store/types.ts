@@ -30,6 +30,8 @@ export interface UserRow {
   /** `null` for users provisioned from an external OIDC issuer. */
   passwordHash: string | null;
   source: 'local' | 'oidc';
+  /** Bumped by a password change, a role change and a logout: tokens carrying an older one are refused. */
+  tokenVersion: number;
   createdAt: string;
   updatedAt: string;
 }
@@ -88,6 +90,24 @@ export interface UnitOfWork {
   /** Without `version`: the store assigns the next one. */
   configPatch?: Omit<ConfigPatch, 'version'>;
   audit?: AuditRecord;
+  /**
+   * Checked inside the transaction, after the writes: at least one ADMIN must remain, else the
+   * whole unit is rolled back (see {@link LAST_ADMIN_ERROR_CODE}). Two ADMINs demoting each other at
+   * once cannot both pass it.
+   */
+  keepAnAdmin?: boolean;
+}
+
+/**
+ * The `code` of the error a unit of work with `keepAnAdmin` fails with when it would have left
+ * no ADMIN (nothing of it is written). A code, not a class: SQLite commits on its writer thread
+ * and only the message and code cross back.
+ */
+export const LAST_ADMIN_ERROR_CODE = 'SWITCHYARD_LAST_ADMIN';
+
+/** The error described at {@link LAST_ADMIN_ERROR_CODE}. */
+export function lastAdminError(): Error {
+  return Object.assign(new Error('the server must keep at least one ADMIN'), { code: LAST_ADMIN_ERROR_CODE });
 }
 
 export interface Page<T> {

@@ -169,4 +169,9 @@ INSERT INTO unit_metrics (experiment, metric, variant, unit_id, value)
   GROUP BY a.experiment, e.key, a.variant, a.unit_id;
 `,
   },
+  {
+    id: 7,
+    name: 'user token versions',
+    sql: `ALTER TABLE users ADD COLUMN token_version INTEGER NOT NULL DEFAULT 0;`,
+  },
 ];

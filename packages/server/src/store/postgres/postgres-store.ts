@@ -14,6 +14,7 @@ import type {
   StoredEvent,
   UnitOfWork,
 } from '../types';
+import { lastAdminError } from '../types';
 import { json, ns, num, page, toApiKey, toAudit, toResource, toUser, type Row } from '../rows';
 import { postgresCovariates } from './covariates';
 
@@ -43,6 +44,8 @@ const MIGRATION_LOCK = 1;
 const CONFIG_LOCK = 2;
 /** Held by every event transaction that stores new events, from its summary upkeep until it commits. */
 const INGEST_LOCK = 3;
+/** Held by a commit that must leave an ADMIN (demotions and deletions of users), until it commits. */
+const USERS_LOCK = 4;
 /** 10 columns per event row: 1,000 rows keep a statement at 10,000 parameters (limit 65,535). */
 const EVENT_CHUNK = 1000;
 const UNIT_CHUNK = 1000;
@@ -263,6 +266,9 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     tx(async (c) => {
       // Taken first, before any row lock, so it cannot deadlock with the rows it protects.
       if (work.configPatch !== undefined) await c.query('SELECT pg_advisory_xact_lock($1, $2)', [LOCK_SPACE, CONFIG_LOCK]);
+      // Serializes the units that must leave an ADMIN: two demotions at once would otherwise
+      // each count the other's ADMIN, not yet committed, and both pass.
+      if (work.keepAnAdmin === true) await c.query('SELECT pg_advisory_xact_lock($1, $2)', [LOCK_SPACE, USERS_LOCK]);
       for (const w of work.writes) {
         if (w.table === 'resources') {
           if (w.action === 'delete') await c.query('DELETE FROM resources WHERE id = $1', [w.id]);
@@ -272,19 +278,16 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
           else if (w.action === 'insert') {
             const u = w.row;
             await c.query(
-              `INSERT INTO users (id, email, name, role, password_hash, source, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-              [u.id, u.email, u.name, u.role, u.passwordHash, u.source, u.createdAt, u.updatedAt],
+              `INSERT INTO users (id, email, name, role, password_hash, source, token_version, created_at, updated_at)
+              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+              [u.id, u.email, u.name, u.role, u.passwordHash, u.source, u.tokenVersion, u.createdAt, u.updatedAt],
             );
           } else {
             const u = w.row;
-            await c.query(`UPDATE users SET email = $2, name = $3, role = $4, password_hash = $5, updated_at = $6 WHERE id = $1`, [
-              u.id,
-              u.email,
-              u.name,
-              u.role,
-              u.passwordHash,
-              u.updatedAt,
-            ]);
+            await c.query(
+              `UPDATE users SET email = $2, name = $3, role = $4, password_hash = $5, token_version = $6, updated_at = $7 WHERE id = $1`,
+              [u.id, u.email, u.name, u.role, u.passwordHash, u.tokenVersion, u.updatedAt],
+            );
           }
         } else if (w.action === 'insert') {
           const k = w.row;
@@ -297,6 +300,10 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
           const k = w.row;
           await c.query('UPDATE api_keys SET name = $2, role = $3, revoked_at = $4 WHERE id = $1', [k.id, k.name, k.role, k.revokedAt]);
         }
+      }
+      if (work.keepAnAdmin === true) {
+        const { rows } = await c.query(`SELECT COUNT(*) AS n FROM users WHERE role = 'ADMIN'`);
+        if (num((rows[0] as Row).n) < 1) throw lastAdminError();
       }
       let version: number | null = null;
       if (work.configPatch !== undefined) {

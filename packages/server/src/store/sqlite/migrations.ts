@@ -232,4 +232,11 @@ INSERT INTO event_chunks (chunk, min_ts, max_ts) SELECT seq >> 16, MIN(timestamp
 DROP INDEX events_timestamp;
 `,
   },
+  {
+    id: 7,
+    name: 'user token versions',
+    // A token carries the version it was issued under; a password change, a role change or a
+    // logout bumps it, which revokes every token issued before.
+    sql: `ALTER TABLE users ADD COLUMN token_version INTEGER NOT NULL DEFAULT 0;`,
+  },
 ];

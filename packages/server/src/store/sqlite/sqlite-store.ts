@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { ConfigPatch } from '@switchyard/core';
 import { MIGRATIONS } from './migrations';
@@ -20,9 +20,20 @@ import { sqliteCovariates } from './covariates';
  * const store = openSqliteStore('.switchyard/switchyard.db');
  * ```
  */
+/**
+ * Creates the database's folder (0700) and file (0600) before SQLite opens it, so that neither
+ * the file nor the WAL and shared-memory files SQLite creates beside it with the same mode are
+ * readable by other users of the machine. Existing files keep the mode their owner gave them.
+ */
+function createPrivately(path: string): void {
+  const dir = dirname(path);
+  if (!existsSync(dir)) mkdirSync(dir, { recursive: true, mode: 0o700 });
+  if (!existsSync(path)) closeSync(openSync(path, 'a', 0o600));
+}
+
 export function openSqliteStore(path: string): Store {
   const inMemory = isMemoryPath(path);
-  if (!inMemory) mkdirSync(dirname(path), { recursive: true });
+  if (!inMemory) createPrivately(path);
   // Reads only, after the migrations: every write goes through the writer thread (writer.ts).
   const db = openConnection(path, { autocheckpointPages: inMemory ? 1000 : 0 });
   migrate(db);

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { json, ns } from '../rows';
-import type { ResourceRow, UnitOfWork } from '../types';
+import { lastAdminError, type ResourceRow, type UnitOfWork } from '../types';
 
 /**
  * The store's writes other than events: units of work (rows, a config patch, an audit record,
@@ -20,10 +20,11 @@ export function storeWrites(db: Database.Database) {
     updateResource: db.prepare(`UPDATE resources SET key = @key, ns = @ns, owner_id = @ownerId, status = @status, data = @data,
       updated_at = @updatedAt WHERE id = @id`),
     deleteResource: db.prepare('DELETE FROM resources WHERE id = ?'),
-    insertUser: db.prepare(`INSERT INTO users (id, email, name, role, password_hash, source, created_at, updated_at)
-      VALUES (@id, @email, @name, @role, @passwordHash, @source, @createdAt, @updatedAt)`),
+    insertUser: db.prepare(`INSERT INTO users (id, email, name, role, password_hash, source, token_version, created_at, updated_at)
+      VALUES (@id, @email, @name, @role, @passwordHash, @source, @tokenVersion, @createdAt, @updatedAt)`),
     updateUser: db.prepare(`UPDATE users SET email = @email, name = @name, role = @role, password_hash = @passwordHash,
-      updated_at = @updatedAt WHERE id = @id`),
+      token_version = @tokenVersion, updated_at = @updatedAt WHERE id = @id`),
+    countAdmins: db.prepare(`SELECT COUNT(*) AS n FROM users WHERE role = 'ADMIN'`),
     deleteUser: db.prepare('DELETE FROM users WHERE id = ?'),
     insertKey: db.prepare(`INSERT INTO api_keys (id, name, kind, role, prefix, hash, created_by, created_at, last_used_at, revoked_at)
       VALUES (@id, @name, @kind, @role, @prefix, @hash, @createdBy, @createdAt, @lastUsedAt, @revokedAt)`),
@@ -61,6 +62,7 @@ export function storeWrites(db: Database.Database) {
         (w.action === 'insert' ? s.insertKey : s.updateKey).run({ ...w.row });
       }
     }
+    if (work.keepAnAdmin === true && (s.countAdmins.get() as { n: number }).n < 1) throw lastAdminError();
     let version: number | null = null;
     if (work.configPatch !== undefined) {
       const now = new Date().toISOString();
