@@ -308,34 +308,44 @@ describe('RATE_LIMIT_EXCEEDED and PAYLOAD_TOO_LARGE', () => {
   });
 
   it('PAYLOAD_TOO_LARGE for a body over the limit, declared or streamed', async () => {
-    const big = JSON.stringify({ key: 'too-big', type: 'boolean', description: 'x'.repeat(5000) });
-    expectError(
-      await t.request('POST', '/api/v1/feature-flags', { token: t.adminToken, raw: big, headers: { 'content-type': 'application/json' } }),
-      'PAYLOAD_TOO_LARGE',
-    );
-    // Chunked, without Content-Length.
-    const res = await fetch(`${t.url}/api/v1/feature-flags`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${t.adminToken}`, 'content-type': 'application/json', 'x-request-id': 'chunked-1' },
-      body: new ReadableStream({
-        start(c) {
-          c.enqueue(new TextEncoder().encode(big.slice(0, 3000)));
-          c.enqueue(new TextEncoder().encode(big.slice(3000)));
-          c.close();
-        },
-      }),
-      duplex: 'half',
-    });
-    const body: any = await res.json();
-    expectError({ status: res.status, headers: res.headers, body }, 'PAYLOAD_TOO_LARGE');
-    expect(body.error.request_id).toBe('chunked-1');
-    expectError(await t.request('GET', '/api/v1/feature-flags/too-big', { token: t.adminToken }), 'RESOURCE_NOT_FOUND');
-    // Just under the limit is fine.
-    const fits = await t.request('POST', '/api/v1/feature-flags', {
-      token: t.adminToken,
-      body: { key: 'fits', type: 'boolean', description: 'x'.repeat(3500) },
-    });
-    expect(fits.status).toBe(201);
+    // A server of its own: the tests above spend the admin's per-user request budget on purpose.
+    const t = await startTestServer({ bodyLimitBytes: 4096 });
+    try {
+      const big = JSON.stringify({ key: 'too-big', type: 'boolean', description: 'x'.repeat(5000) });
+      expectError(
+        await t.request('POST', '/api/v1/feature-flags', {
+          token: t.adminToken,
+          raw: big,
+          headers: { 'content-type': 'application/json' },
+        }),
+        'PAYLOAD_TOO_LARGE',
+      );
+      // Chunked, without Content-Length.
+      const res = await fetch(`${t.url}/api/v1/feature-flags`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${t.adminToken}`, 'content-type': 'application/json', 'x-request-id': 'chunked-1' },
+        body: new ReadableStream({
+          start(c) {
+            c.enqueue(new TextEncoder().encode(big.slice(0, 3000)));
+            c.enqueue(new TextEncoder().encode(big.slice(3000)));
+            c.close();
+          },
+        }),
+        duplex: 'half',
+      });
+      const body: any = await res.json();
+      expectError({ status: res.status, headers: res.headers, body }, 'PAYLOAD_TOO_LARGE');
+      expect(body.error.request_id).toBe('chunked-1');
+      expectError(await t.request('GET', '/api/v1/feature-flags/too-big', { token: t.adminToken }), 'RESOURCE_NOT_FOUND');
+      // Just under the limit is fine.
+      const fits = await t.request('POST', '/api/v1/feature-flags', {
+        token: t.adminToken,
+        body: { key: 'fits', type: 'boolean', description: 'x'.repeat(3500) },
+      });
+      expect(fits.status).toBe(201);
+    } finally {
+      await t.stop();
+    }
   });
 });
 
