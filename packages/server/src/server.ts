@@ -2,6 +2,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import type { AddressInfo } from 'node:net';
 import pino, { type Logger } from 'pino';
 import { createApp } from './app';
+import { createLoginGuard } from './auth/login-guard';
 import { createTokenService } from './auth/tokens';
 import { startingResponse } from './http/starting';
 import { createMetrics } from './middleware/metrics';
@@ -139,6 +140,7 @@ export async function startServer(start: StartOptions = {}): Promise<RunningServ
               logger,
             })
           : tokenBucketLimiter({ capacity: options.loginRatePerMinute, perSecond: options.loginRatePerMinute / 60 }),
+      loginGuard: createLoginGuard(),
       now: now ?? Date.now,
     };
     const app = createApp(ctx);

@@ -1,17 +1,15 @@
 import { z } from 'zod';
 import { ApiError } from '../errors';
-import { verifyPassword } from '../auth/password';
+import { checkPassword } from '../auth/password-login';
 import { clearSessionCookie, csrfTokenOf, sessionTokenOf, setSessionCookie } from '../auth/session-cookie';
 import { route, type RouteDef } from '../http/route';
-import type { ServerContext } from '../services/context';
+import { originOf, type ServerContext } from '../services/context';
+import { endSessions } from '../auth/end-sessions';
 import { userResource } from './users';
 
 const sessionBody = z
   .strictObject({ email: z.string().min(1).max(320), password: z.string().min(1).max(1024) })
   .meta({ id: 'SessionInput' });
-
-// Same reason as login: an unknown email costs as much time as a wrong password.
-const DUMMY_HASH = 'scrypt$16384$8$1$AAAAAAAAAAAAAAAAAAAAAA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
 
 /**
  * Browser sessions for the console: the JWT lives in an HttpOnly cookie that scripts cannot
@@ -29,11 +27,8 @@ export function sessionRoutes(ctx: ServerContext): RouteDef<any, any>[] {
       success: { status: 201, description: '{user, csrf_token, expires_in}; the access token is only in the cookie' },
       errors: ['RATE_LIMIT_EXCEEDED'],
       handler: async (c, { body }) => {
-        const user = await ctx.store.getUserByEmail(body.email);
-        const ok = await verifyPassword(body.password, user?.passwordHash ?? DUMMY_HASH);
-        if (user === null || user.passwordHash === null || !ok)
-          throw new ApiError('AUTHENTICATION_REQUIRED', 'email or password is incorrect');
-        const token = await ctx.tokens.issue(user.id, user.role);
+        const user = await checkPassword(ctx, c, body.email, body.password);
+        const token = await ctx.tokens.issue(user.id, user.role, user.tokenVersion);
         setSessionCookie(c, token, ctx.tokens.ttlSeconds, ctx.options.trustProxy);
         return { status: 201, data: { user: userResource(user), csrf_token: csrfTokenOf(token), expires_in: ctx.tokens.ttlSeconds } };
       },
@@ -58,11 +53,21 @@ export function sessionRoutes(ctx: ServerContext): RouteDef<any, any>[] {
     route({
       method: 'delete',
       path: '/auth/session',
-      summary: 'Sign out: clears the session cookie',
+      summary: "Sign out: ends the user's sessions and clears the session cookie",
       tag: 'Auth',
       auth: 'none',
-      success: { status: 204, description: 'The cookie is cleared' },
+      success: { status: 204, description: 'The cookie is cleared; with a valid session, every token of its user is refused from now on' },
       handler: async (c) => {
+        // A copied cookie must not outlive the sign-out: end the user's sessions, not just this cookie.
+        const token = sessionTokenOf(c);
+        const identity = token === null ? null : await ctx.tokens.verify(token);
+        if (identity?.source === 'local') {
+          const user = await ctx.store.getUser(identity.userId);
+          if (user !== null && user.tokenVersion === identity.tokenVersion) {
+            const actor = { type: 'user' as const, id: user.id, email: user.email, role: user.role, label: user.email };
+            await endSessions(ctx, { ...originOf(c), actor }, user);
+          }
+        }
         clearSessionCookie(c, ctx.options.trustProxy);
         return { status: 204, data: null };
       },

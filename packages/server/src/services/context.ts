@@ -2,6 +2,7 @@ import type { Context } from 'hono';
 import type { Logger } from 'pino';
 import type { ConfigPatch } from '@switchyard/core';
 import type { Actor } from '../auth/actor';
+import type { LoginGuard } from '../auth/login-guard';
 import type { TokenService } from '../auth/tokens';
 import type { AppEnv } from '../http/app-env';
 import type { ServerMetrics } from '../middleware/metrics';
@@ -24,6 +25,8 @@ export interface ServerContext {
   metrics: ServerMetrics;
   apiLimiter: RateLimiter;
   loginLimiter: RateLimiter;
+  /** Per-account lockout after repeated failed logins. */
+  loginGuard: LoginGuard;
   /** Injectable for tests of scheduled behaviour; everything else uses it too. */
   now: () => number;
   /** Set by the scheduler: called after any experiment is created, changed or deleted. */
