@@ -86,7 +86,10 @@ export function consoleHandler(dir: string): (c: Context<AppEnv>) => Promise<Res
       // A missing hashed asset is a 404, not the app: a stale page must not get HTML as script.
       if (decoded.startsWith('/assets/')) return null;
     }
-    if (!/text\/html|\*\/\*/.test(c.req.header('accept') ?? '*/*')) return null;
+    // Client-side routes answer browsers (which navigate with `Accept: text/html`); an API client
+    // or script asking for anything else at an unknown path gets the 404 envelope. `/` itself is
+    // the console for anyone (curl included).
+    if (path !== '/' && !(c.req.header('accept') ?? '').includes('text/html')) return null;
     securityHeaders(c);
     c.header('Cache-Control', 'no-cache');
     c.header('Content-Type', TYPES['.html']);
