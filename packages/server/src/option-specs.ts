@@ -64,7 +64,8 @@ const nonEmpty: OptionParser<string> = (raw, source) => (raw.trim() === '' ? fai
 
 /** Never echoes the secret itself into the error message. */
 const longSecret: OptionParser<string> = (raw, source) => {
-  if (Buffer.byteLength(raw, 'utf8') < 32) throw new OptionError(`${source}: must be at least 32 bytes (got ${Buffer.byteLength(raw, 'utf8')})`);
+  if (Buffer.byteLength(raw, 'utf8') < 32)
+    throw new OptionError(`${source}: must be at least 32 bytes (got ${Buffer.byteLength(raw, 'utf8')})`);
   return raw;
 };
 
