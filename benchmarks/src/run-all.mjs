@@ -31,6 +31,7 @@ const BENCHMARKS = {
   'sse-fanout': () => import('./server/sse-fanout.mjs'),
   ingestion: () => import('./server/ingestion.mjs'),
   results: () => import('./server/results.mjs'),
+  'console-flags-list': () => import('./console/flags-list.mjs'),
 };
 
 // Heap figures need a manual GC: re-run under --expose-gc when it is missing.
