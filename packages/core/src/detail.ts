@@ -1,6 +1,5 @@
 import type { EvaluationDetail, ErrorCode, Reason } from './reasons';
 import type { EvaluationContext } from './types';
-import { toComparable } from './parse';
 
 /**
  * Details are built once at compile time and shared by every call that lands on them, so
@@ -23,9 +22,5 @@ export function detail(
 /** A compiled serve: from a context to a prebuilt detail. */
 export type Resolver = (context: EvaluationContext) => EvaluationDetail;
 
-/** The unit id for bucketing from the `bucket_by` attribute: strings and finite numbers only. */
-export function unitIdOf(context: EvaluationContext, bucketBy: string): string | null {
-  const v = context[bucketBy];
-  if (typeof v === 'string') return v;
-  return typeof v === 'number' ? toComparable(v) : null;
-}
+/** The unit id for bucketing: the protocol's one rule (an empty or missing id is no unit). */
+export { unitIdOf } from './protocol/unit';

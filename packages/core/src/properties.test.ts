@@ -94,7 +94,8 @@ const rolloutFlag = (key: string, salt: string, basisPoints: number): Flag => ({
     ],
   },
 });
-const unitIds = fc.array(fc.oneof(fc.string({ maxLength: 12 }), fc.string({ unit: 'binary', maxLength: 6 })), {
+// Non-empty: the empty string is no unit (see unitIdOf), covered by the spec vectors.
+const unitIds = fc.array(fc.oneof(fc.string({ minLength: 1, maxLength: 12 }), fc.string({ unit: 'binary', minLength: 1, maxLength: 6 })), {
   minLength: 1,
   maxLength: 60,
 });
