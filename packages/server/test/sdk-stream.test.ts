@@ -61,9 +61,11 @@ describe('SDK config and stream endpoints', () => {
     await c.until(() => c.events.some((e) => e.event === 'patch' && e.data.flags?.['live-1'] === null));
   });
 
-  it('sends heartbeat comments', async () => {
+  it('sends heartbeats as a named event carrying the config version, and as a comment for older clients', async () => {
     const c = await sse('/sdk/v1/stream', { authorization: `Bearer ${t.serverKey}` });
-    await c.until(() => c.comments.includes('heartbeat'), 3000);
+    await c.until(() => c.comments.includes('heartbeat') && c.heartbeats.length > 0, 3000);
+    const version = (await t.request('GET', '/sdk/v1/config', { apiKey: t.serverKey })).body.version as number;
+    expect(c.heartbeats.at(-1)).toBe(version);
   });
 
   it('replays patches after Last-Event-ID, and sends a put when they are gone', async () => {

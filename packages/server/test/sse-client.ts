@@ -9,11 +9,13 @@ export interface SseEvent {
 
 /**
  * A minimal SSE reader over node:http, so tests see exactly what is on the wire: events,
- * ids, comments (heartbeats) and the `retry:` hint.
+ * ids, comments and named heartbeats, and the `retry:` hint.
  */
 export class SseClient {
   readonly events: SseEvent[] = [];
   readonly comments: string[] = [];
+  /** Named `heartbeat` events (their data), kept apart so tests of put/patch order see only those. */
+  readonly heartbeats: unknown[] = [];
   retry: number | null = null;
   status = 0;
   headers: IncomingMessage['headers'] = {};
@@ -78,7 +80,10 @@ export class SseClient {
       else if (field === 'data') data.push(value);
       else if (field === 'retry') this.retry = Number(value);
     }
-    if (data.length > 0) this.events.push({ event, id, data: JSON.parse(data.join('\n')) });
+    if (data.length === 0) return;
+    const parsed = JSON.parse(data.join('\n')) as unknown;
+    if (event === 'heartbeat') this.heartbeats.push(parsed);
+    else this.events.push({ event, id, data: parsed });
   }
 
   private notify(): void {

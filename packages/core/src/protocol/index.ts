@@ -5,7 +5,7 @@
  *
  * @packageDocumentation
  */
-export { unitIdOf, experimentUnitOf, DEFAULT_BUCKET_BY, type ExperimentUnitSource } from './unit';
+export { unitIdOf, toUnitId, experimentUnitOf, DEFAULT_BUCKET_BY, type ExperimentUnitSource } from './unit';
 export { eventId, isEventId, eventIdTime } from './event-id';
 export {
   toWire,

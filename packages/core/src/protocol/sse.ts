@@ -1,7 +1,7 @@
 /**
  * Names of the events of `GET /sdk/v1/stream`. `put` carries the whole state on connect,
  * `patch` what changed (`id:` is the config version of both), and `heartbeat` (data: the
- * server's time in epoch ms) proves the connection is alive: browser JavaScript cannot see the
+ * current config version) proves the connection is alive: browser JavaScript cannot see the
  * SSE comment heartbeat that older servers send, but it can see a named event.
  *
  * @example

@@ -19,9 +19,22 @@ export const DEFAULT_BUCKET_BY = 'key';
  * ```
  */
 export function unitIdOf(context: EvaluationContext, bucketBy: string = DEFAULT_BUCKET_BY): string | null {
-  const v = context[bucketBy];
-  if (typeof v === 'string') return v === '' ? null : v;
-  return typeof v === 'number' && Number.isFinite(v) ? String(v) : null;
+  return toUnitId(context[bucketBy]);
+}
+
+/**
+ * The unit rule on a bare value (an event's `unit_id`, a `track()` option): a non-empty
+ * string, or a finite number as its decimal string; anything else is `null`.
+ *
+ * @example
+ * ```ts
+ * toUnitId(7); // '7'
+ * toUnitId(''); // null
+ * ```
+ */
+export function toUnitId(value: unknown): string | null {
+  if (typeof value === 'string') return value === '' ? null : value;
+  return typeof value === 'number' && Number.isFinite(value) ? String(value) : null;
 }
 
 /** The part of a config experiment the unit helper reads. */

@@ -3,6 +3,7 @@ import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { Context } from 'hono';
 import { z } from 'zod';
 import type { EvaluationContext } from '@switchyard/core';
+import { configEtag, etagMatches, LAST_EVENT_ID_PARAM, resumeVersion } from '@switchyard/core/protocol';
 import { can } from '../auth/permissions';
 import { ApiError, forbidden } from '../errors';
 import type { AppEnv } from '../http/app-env';
@@ -67,8 +68,8 @@ function corsHeaders(c: Context<AppEnv>, origins: string[]): Record<string, stri
   return {};
 }
 
-/** The ETag of a config version. */
-export const etagOf = (version: number) => `"v${version}"`;
+/** The ETag of a config version (the protocol's format). */
+export const etagOf = configEtag;
 
 /** Accepts an events batch for an already-authorized caller: 202 only after the commit. */
 export async function ingestEvents(ctx: ServerContext, c: Context<AppEnv>): Promise<{ status: number; data: unknown }> {
@@ -101,13 +102,7 @@ export function sdkRoutes(ctx: ServerContext): RouteDef<any, any>[] {
         const doc = ctx.config.document;
         const etag = etagOf(doc.version);
         const inm = c.req.header('if-none-match');
-        if (
-          inm !== undefined &&
-          inm
-            .split(',')
-            .map((s) => s.trim().replace(/^W\//, ''))
-            .includes(etag)
-        ) {
+        if (etagMatches(inm, etag)) {
           return c.body(null, 304, { ETag: etag, 'Cache-Control': 'no-cache' });
         }
         return c.body(ctx.hub.documentJson(), 200, {
@@ -123,13 +118,12 @@ export function sdkRoutes(ctx: ServerContext): RouteDef<any, any>[] {
       summary: 'SSE: config stream (server key) or re-evaluated results for ?context= (client key)',
       tag: 'SDK',
       auth: 'sdk',
-      success: { status: 200, description: 'text/event-stream: put, patch, heartbeat comments' },
+      success: { status: 200, description: 'text/event-stream: put, patch, heartbeat (a named event, plus a comment for older clients)' },
       handler: async (c) => {
         const actor = c.get('actor')!;
         const context = actor.type === 'api_key' && actor.kind === 'client' ? contextFromQuery(c.req.query('context')) : null;
         const res = (c.env as { outgoing: ServerResponse }).outgoing;
-        const lastRaw = c.req.header('last-event-id') ?? c.req.query('last_event_id');
-        const last = lastRaw !== undefined && /^\d+$/.test(lastRaw) ? Number(lastRaw) : null;
+        const last = resumeVersion(c.req.header('last-event-id') ?? c.req.query(LAST_EVENT_ID_PARAM));
         res.writeHead(200, {
           'Content-Type': 'text/event-stream; charset=utf-8',
           'Cache-Control': 'no-cache, no-transform',

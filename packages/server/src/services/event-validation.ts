@@ -1,3 +1,4 @@
+import { toUnitId } from '@switchyard/core/protocol';
 import type { ErrorDetail } from '../errors';
 import { MAX_JSON_DEPTH, tooDeep } from '../http/route';
 import type { StoredEvent } from '../store/types';
@@ -13,7 +14,6 @@ function str(v: unknown, name: string, problems: string[], optional = false): st
     if (!optional) problems.push(`${name} is required`);
     return null;
   }
-  if (typeof v === 'number' && Number.isFinite(v) && name === 'unit_id') return String(v);
   if (typeof v !== 'string' || v === '') {
     problems.push(`${name} must be a non-empty string`);
     return null;
@@ -42,7 +42,10 @@ export function validateEvent(raw: unknown, receivedAt: number): { event: Stored
   const type = e.type;
   if (type !== 'exposure' && type !== 'track') problems.push("type must be 'exposure' or 'track'");
   const key = str(e.key, 'key', problems);
-  const unitId = str(e.unit_id, 'unit_id', problems);
+  // The SDKs' unit rule: a non-empty string, or a finite number as its decimal string.
+  const unitId = toUnitId(e.unit_id);
+  if (unitId === null) problems.push('unit_id must be a non-empty string or a finite number');
+  else if (unitId.length > MAX_STRING) problems.push(`unit_id is longer than ${MAX_STRING} characters`);
   let experiment = str(e.experiment, 'experiment', problems, true);
   const variant = str(e.variant, 'variant', problems, true);
   if (type === 'exposure') {

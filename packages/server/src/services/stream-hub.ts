@@ -2,6 +2,7 @@ import type { ServerResponse } from 'node:http';
 import { evaluateAll, type ConfigPatch, type EvaluationContext } from '@switchyard/core';
 import type { Logger } from 'pino';
 import type { ConfigState } from './config-state';
+import { experimentUnitOf, SseEvent } from '@switchyard/core/protocol';
 import { sseFrame, toWire, type WireDetail } from './wire';
 
 /** Every flag and experiment evaluated for one context, in wire form. */
@@ -9,12 +10,7 @@ export function evaluateForWire(config: ConfigState, context: EvaluationContext)
   const out: Record<string, WireDetail> = {};
   const experiments = config.document.experiments;
   for (const [k, d] of Object.entries(evaluateAll(config.compiled(), context))) {
-    const w = toWire(d);
-    if (d.inExperiment === true) {
-      const unit = context[experiments[k]?.bucket_by ?? 'key'];
-      if (typeof unit === 'string' || typeof unit === 'number') w.unit_id = String(unit);
-    }
-    out[k] = w;
+    out[k] = toWire(d, d.inExperiment === true ? experimentUnitOf(experiments[k], context) : null);
   }
   return out;
 }
@@ -70,7 +66,12 @@ export class StreamHub {
     private readonly onCount?: (delta: number) => void,
   ) {
     this.unsubscribe = config.subscribe((patch) => this.broadcast(patch));
-    this.heartbeat = setInterval(() => this.writeAll(': heartbeat\n\n'), options.heartbeatMs);
+    // A named event, which browser JavaScript can see (it cannot see comments), with the
+    // comment line older clients count as activity. Data is the current config version.
+    this.heartbeat = setInterval(
+      () => this.writeAll(`: heartbeat\nevent: ${SseEvent.HEARTBEAT}\ndata: ${this.config.version}\n\n`),
+      options.heartbeatMs,
+    );
     this.heartbeat.unref();
   }
 
