@@ -10,7 +10,7 @@ import { ExposureLru } from './exposure-lru';
 import { createTransport, type Transport } from './http/transport';
 import { resolveOptions, type ClientOptions, type ResolvedOptions } from './options';
 import { Synchronizer, type SyncMode } from './sync/synchronizer';
-import { eventId } from './events/event-id';
+import { eventId, toUnitId } from '@switchyard/core/protocol';
 
 /**
  * Payload of `'ready'`.
@@ -143,11 +143,6 @@ function fallback<T>(value: T, errorCode: ErrorCode): EvaluationDetail<T> {
   return { value, variant: null, reason: Reason.ERROR, errorCode };
 }
 
-function unitOf(v: unknown): string | null {
-  if (typeof v === 'string') return v === '' ? null : v;
-  return typeof v === 'number' && Number.isFinite(v) ? String(v) : null;
-}
-
 /**
  * A Switchyard client: holds the config in memory, kept in sync over SSE, and evaluates flags
  * and experiments in process. Create one per process with {@link createClient} and share it.
@@ -221,6 +216,8 @@ export class SwitchyardClient {
             },
             error: (err) => this.emitter.emit('error', err),
             fatal: (err) => this.onFatal(err),
+            // The server answers again: queued events need not wait for their backoff timer.
+            reconnected: () => this.processor?.resume(),
           });
     if (this.store.compiled !== null) {
       this.isReadyFlag = true;
@@ -392,7 +389,7 @@ export class SwitchyardClient {
         log.warn('track(): the event key must be a non-empty string; dropped', { eventKey: String(eventKey) });
         return;
       }
-      const unit = unitOf(options.unitId ?? context?.key);
+      const unit = toUnitId(options.unitId ?? context?.key);
       if (unit === null) {
         log.warn('track(): no unit (context.key or options.unitId); dropped', { eventKey });
         return;
@@ -527,7 +524,7 @@ export class SwitchyardClient {
     const attr = this.store.unitAttribute(key);
     // `context.key` is a named (monomorphic) load; `context[attr]` is a keyed one.
     const raw = attr === 'key' ? context.key : context[attr];
-    const unit = typeof raw === 'string' && raw !== '' ? raw : unitOf(raw);
+    const unit = toUnitId(raw);
     if (unit === null || !seen.add(key, unit)) return;
     this.processor?.enqueue({ id: eventId(), type: 'exposure', key, unit_id: unit, experiment: key, variant, timestamp: Date.now() });
   }

@@ -6,7 +6,7 @@ import type { ConfigDocument, ConfigPatch } from '@switchyard/core';
 import { Emitter } from '../src/emitter';
 import { BoundedQueue } from '../src/events/queue';
 import { ExposureLru } from '../src/exposure-lru';
-import { parseRetryAfter } from '../src/http/retry-after';
+import { parseRetryAfter } from '@switchyard/core/protocol';
 import { silentLogger, safeLogger, consoleLogger } from '../src/logger';
 import { resolveOptions } from '../src/options';
 import { Backoff } from '../src/sync/backoff';

@@ -1,5 +1,6 @@
 import { SwitchyardError } from '../errors';
 import type { Logger } from '../logger';
+import { splitBatch } from '@switchyard/core/protocol';
 import { Backoff } from '../sync/backoff';
 import { BoundedQueue } from './queue';
 import type { EventSender } from './sender';
@@ -40,6 +41,11 @@ export interface EventStats {
 
 const OVERFLOW_LOG_EVERY_MS = 10_000;
 
+/** Waits between delivery attempts while closing (the last one repeats until the deadline). */
+export const CLOSE_RETRY_SCHEDULE_MS = [50, 100, 200, 400, 800] as const;
+/** Time kept back before the close deadline so a last attempt can still get its answer. */
+const LAST_ATTEMPT_MARGIN_MS = 250;
+
 /**
  * Batches events and delivers each batch at least once: a batch is removed only after a `2xx`
  * or a permanent `4xx`; on a network error, timeout, `5xx` or `429` the same batch (same event
@@ -57,11 +63,12 @@ export class EventProcessor {
   private retryTimer: NodeJS.Timeout | null = null;
   /** The server asked for this pause (Retry-After): even an explicit flush waits it out. */
   private retryAfterUntil = 0;
-  private lastRetryDelay = 0;
   private readonly backoff: Backoff;
   private readonly abort = new AbortController();
   private closing: Promise<void> | null = null;
   private lastOverflowLog = 0;
+  /** Set by a failed delivery, cleared by a successful one: failures are reported once per outage. */
+  private outage = false;
   private readonly counters = { delivered: 0, duplicates: 0, droppedRejected: 0, droppedOnClose: 0 };
 
   constructor(
@@ -113,6 +120,17 @@ export class EventProcessor {
     await this.kick();
   }
 
+  /**
+   * The server is reachable again (the config stream reconnected): a batch waiting for its
+   * backoff timer goes now. A `Retry-After` the server asked for is still honoured.
+   */
+  resume(): void {
+    if (this.closing !== null || this.retryTimer === null || Date.now() < this.retryAfterUntil) return;
+    this.clearRetry();
+    this.backoff.reset();
+    void this.kick();
+  }
+
   /** Stops batching and tries to deliver everything for up to `closeTimeoutMs`. Never rejects. */
   close(): Promise<void> {
     this.closing ??= this.shutdown().catch((err: unknown) => {
@@ -128,14 +146,23 @@ export class EventProcessor {
     // Aborts a request still in flight at the deadline, so close() is bounded.
     const deadlineTimer = setTimeout(() => this.abort.abort(), this.options.closeTimeoutMs);
     try {
-      for (;;) {
+      // A short schedule of its own, not the background backoff (which may have grown to tens of
+      // seconds during an outage): a server that is briefly unreachable must not cost the queue.
+      for (let attempt = 0; ;) {
         if (this.running !== null) await this.running;
         if (this.queue.size === 0 && this.pending.length === 0) break;
         if (Date.now() >= deadline) break;
         const ok = await this.kick();
-        if (ok) continue;
-        const wait = Math.max(this.lastRetryDelay, this.retryAfterUntil - Date.now());
-        if (Date.now() + wait >= deadline) break;
+        if (ok) {
+          attempt = 0;
+          continue;
+        }
+        const left = deadline - Date.now();
+        if (left <= 0) break;
+        const step = CLOSE_RETRY_SCHEDULE_MS[Math.min(attempt++, CLOSE_RETRY_SCHEDULE_MS.length - 1)]!;
+        const wanted = Math.max(step, this.retryAfterUntil - Date.now());
+        // Clamped so the last attempt still starts before the deadline, with time to answer.
+        const wait = Math.min(wanted, Math.max(0, left - Math.min(LAST_ATTEMPT_MARGIN_MS, left / 2)));
         await new Promise((r) => setTimeout(r, wait));
       }
     } finally {
@@ -189,6 +216,8 @@ export class EventProcessor {
       switch (r.kind) {
         case 'ok':
           this.pending.shift();
+          if (this.outage) this.options.logger.info('event delivery recovered');
+          this.outage = false;
           this.backoff.reset();
           this.retryAfterUntil = 0;
           this.counters.delivered += batch.length;
@@ -198,7 +227,6 @@ export class EventProcessor {
           break;
         case 'retry': {
           const delay = r.retryAfterMs ?? this.backoff.next();
-          this.lastRetryDelay = delay;
           this.retryAfterUntil = r.retryAfterMs === null ? 0 : Date.now() + r.retryAfterMs;
           this.options.logger.warn('event batch not delivered; will retry with the same ids', {
             count: batch.length,
@@ -206,6 +234,15 @@ export class EventProcessor {
             status: r.status,
             retryInMs: delay,
           });
+          if (!this.outage) {
+            // Once per outage, not per attempt: a long outage must not flood 'error' listeners.
+            this.outage = true;
+            this.options.onError(
+              new SwitchyardError('EVENTS_UNDELIVERED', `events not delivered (${r.reason}); they stay queued and are retried`, {
+                ...(r.status === null ? {} : { status: r.status }),
+              }),
+            );
+          }
           if (this.closing === null) {
             this.clearRetry();
             this.retryTimer = setTimeout(() => {
@@ -216,22 +253,18 @@ export class EventProcessor {
           }
           return false;
         }
-        case 'too-large':
-          if (batch.length > 1) {
-            // Halve and resend: a body limit is a size problem, not a content problem.
-            const mid = Math.ceil(batch.length / 2);
-            this.pending.splice(0, 1, batch.slice(0, mid), batch.slice(mid));
-            budget++;
-            this.options.logger.warn('event batch too large; splitting it', { count: batch.length });
-          } else {
-            this.reject(batch, r.status, r.code, r.message);
-            budget--;
-          }
+        case 'split': {
+          // A body limit is a size problem, not a content problem: halve and resend.
+          const [a, b] = splitBatch(batch);
+          this.pending.splice(0, 1, a, b);
+          budget++;
+          this.options.logger.warn('event batch too large; splitting it', { count: batch.length });
           break;
-        case 'rejected': {
-          const bad = new Set(r.badIndexes.filter((i) => i >= 0 && i < batch.length));
-          if (bad.size > 0 && bad.size < batch.length && !this.salvaged.has(batch)) {
-            // The server names the invalid events: drop those, resend the rest once.
+        }
+        case 'drop': {
+          const bad = new Set(r.indexes);
+          if (bad.size < batch.length && !this.salvaged.has(batch)) {
+            // The server named the invalid events: drop those, resend the rest once.
             const rest = batch.filter((_, i) => !bad.has(i));
             this.salvaged.add(rest);
             this.pending[0] = rest;

@@ -5,12 +5,12 @@ import {
   ProviderEvents,
   ProviderFatalError,
   type EvaluationContext as OpenFeatureContext,
-  type FlagMetadata,
   type JsonValue,
   type Provider,
   type ResolutionDetails,
   type TrackingEventDetails,
 } from '@openfeature/server-sdk';
+import { toResolution } from '@switchyard/core/protocol';
 import { createClient, type SwitchyardClient } from '../client';
 import type { ClientOptions } from '../options';
 import { toSwitchyardContext } from './context';
@@ -27,15 +27,6 @@ export interface SwitchyardProviderOptions {
   /** How long `initialize` (and so `setProviderAndWait`) waits for the first config. Default: the client's `readyTimeoutMs`. */
   readyTimeoutMs?: number;
 }
-
-const ERROR_MESSAGES: Record<string, string> = {
-  FLAG_NOT_FOUND: 'no flag or experiment with this key in the config',
-  TYPE_MISMATCH: "the flag's value type differs from the default's",
-  TARGETING_KEY_MISSING: 'the context has no unit attribute to bucket by (targetingKey, or the bucket_by attribute)',
-  PROVIDER_NOT_READY: 'the Switchyard client has no config yet',
-  PARSE_ERROR: 'the config could not be parsed',
-  GENERAL: 'evaluation failed',
-};
 
 function isClient(x: unknown): x is SwitchyardClient {
   // Duck typing, not instanceof: the CJS build of this subpath may carry its own copy of the class.
@@ -160,18 +151,8 @@ export class SwitchyardProvider implements Provider {
 
   private resolve<T>(flagKey: string, defaultValue: T, context: OpenFeatureContext): ResolutionDetails<T> {
     const d = this.client.detail(flagKey, toSwitchyardContext(context), defaultValue);
-    const out: ResolutionDetails<T> = { value: d.value, reason: d.reason };
-    if (d.variant !== null) out.variant = d.variant;
-    if (d.errorCode !== undefined) {
-      out.errorCode = d.errorCode as OpenFeatureErrorCode;
-      out.errorMessage = ERROR_MESSAGES[d.errorCode] ?? d.errorCode;
-    }
-    const meta: FlagMetadata = {};
-    if (d.ruleId !== undefined) meta.ruleId = d.ruleId;
-    if (d.inExperiment !== undefined) meta.inExperiment = d.inExperiment;
-    const version = this.client.configVersion;
-    if (version !== null) meta.configVersion = version;
-    out.flagMetadata = meta;
+    // The protocol's mapping, shared with the web provider; its codes are OpenFeature's names.
+    const out = toResolution(d, this.client.configVersion) as ResolutionDetails<T>;
     return out;
   }
 }

@@ -1,5 +1,5 @@
 import { drain, joinUrl, type Transport } from '../http/transport';
-import { parseRetryAfter } from '../http/retry-after';
+import { parseRetryAfter } from '@switchyard/core/protocol';
 
 /** What one `GET /sdk/v1/config` produced. */
 export type FetchConfigResult =

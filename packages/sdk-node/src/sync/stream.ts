@@ -1,6 +1,6 @@
 import { EventSource, type FetchLike } from 'eventsource';
 import { drain, joinUrl, type Transport } from '../http/transport';
-import { parseRetryAfter } from '../http/retry-after';
+import { parseRetryAfter } from '@switchyard/core/protocol';
 
 /** Why a stream connection ended. */
 export type StreamFailure =
@@ -26,6 +26,11 @@ export interface StreamConnectionOptions {
   baseUrl: string;
   /** The version held, to resume from (`Last-Event-ID`); `null` asks for a full `put`. */
   lastEventId: string | null;
+  /**
+   * The request fails when the response headers take longer than this (a server or proxy that
+   * accepts the connection and says nothing). Once they are in, the silence watchdog takes over.
+   */
+  headersTimeoutMs: number;
   handlers: StreamHandlers;
   /** A handler threw (a bug): reported here instead of crashing the process. */
   onInternalError: (err: unknown) => void;
@@ -97,10 +102,22 @@ export class StreamConnection {
   private readonly fetch: FetchLike = async (url, init) => {
     const headers: Record<string, string> = { ...init.headers };
     if (this.options.lastEventId !== null) headers['Last-Event-ID'] = this.options.lastEventId;
-    const req: { method: string; headers: Record<string, string>; signal?: AbortSignal } = { method: 'GET', headers };
-    if (init.signal !== undefined && init.signal !== null) req.signal = init.signal as AbortSignal;
-    // No timeout on the stream itself: the synchronizer's silence watchdog covers hung connections.
-    const res = await this.options.transport.request(String(url), req, 0);
+    const headersTimeout = new AbortController();
+    const timer = setTimeout(
+      () => headersTimeout.abort(new Error(`no response headers within ${this.options.headersTimeoutMs} ms`)),
+      this.options.headersTimeoutMs,
+    );
+    const signals = [headersTimeout.signal];
+    if (init.signal !== undefined && init.signal !== null) signals.push(init.signal as AbortSignal);
+    const req = { method: 'GET', headers, signal: AbortSignal.any(signals) };
+    // The transport's own timeout would also cut the body: the stream is bounded only until its
+    // headers arrive, then the synchronizer's silence watchdog covers a connection that hangs.
+    let res;
+    try {
+      res = await this.options.transport.request(String(url), req, 0);
+    } finally {
+      clearTimeout(timer);
+    }
     this.status = res.status;
     this.contentType = res.headers.get('content-type') ?? '';
     this.retryAfterMs = parseRetryAfter(res.headers.get('retry-after'));

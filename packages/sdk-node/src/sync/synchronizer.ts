@@ -21,6 +21,8 @@ export interface SyncCallbacks {
   error(err: SwitchyardError): void;
   /** Sync stopped for good (the key was refused). */
   fatal(err: SwitchyardError): void;
+  /** A stream connection opened: the server is reachable. */
+  reconnected(): void;
 }
 
 /**
@@ -122,11 +124,13 @@ export class Synchronizer {
       transport: this.transport,
       baseUrl: this.options.streamBaseUrl,
       lastEventId,
+      headersTimeoutMs: this.options.requestTimeoutMs,
       onInternalError: (err) => this.log.error('internal error handling stream data', { error: String(err), stack: (err as Error)?.stack }),
       handlers: {
         onOpen: () => {
           this.connectedAt = Date.now();
           this.log.debug('stream open');
+          this.callbacks.reconnected();
         },
         onActivity: () => this.heard(),
         onPut: (data) => {
