@@ -15,6 +15,21 @@ const murmurShim: NonNullable<Options['esbuildPlugins']>[number] = {
   },
 };
 
+/**
+ * `@switchyard/core/protocol` is bundled from core's source: its types are imported with
+ * `import type` and vanish, so the remote entry takes the few protocol functions it calls and
+ * nothing of core's evaluator (which shares chunks with the protocol in core's own build).
+ */
+const protocolSource: NonNullable<Options['esbuildPlugins']>[number] = {
+  name: 'core-protocol-source',
+  setup(build) {
+    const path = fileURLToPath(new URL('../core/src/protocol/index.ts', import.meta.url));
+    build.onResolve({ filter: /^@switchyard\/core\/protocol$/ }, () => ({ path }));
+    const core = fileURLToPath(new URL('../core/src/index.ts', import.meta.url));
+    build.onResolve({ filter: /^@switchyard\/core$/ }, () => ({ path: core }));
+  },
+};
+
 // `pnpm build` empties dist first, so neither config cleans (they build in parallel).
 export default defineConfig([
   {
@@ -27,7 +42,7 @@ export default defineConfig([
     target: 'es2020',
     platform: 'browser',
     noExternal: ['@switchyard/core', 'murmurhash3js-revisited'],
-    esbuildPlugins: [murmurShim],
+    esbuildPlugins: [murmurShim, protocolSource],
     metafile: true,
   },
   {
@@ -37,7 +52,7 @@ export default defineConfig([
     globalName: 'Switchyard',
     outExtension: () => ({ js: '.min.js' }),
     noExternal: [/.*/],
-    esbuildPlugins: [murmurShim],
+    esbuildPlugins: [murmurShim, protocolSource],
     minify: true,
     sourcemap: true,
     target: 'es2022',

@@ -9,6 +9,10 @@ import {
   experimentUnitOf,
   fromWire,
   isEventId,
+  HEARTBEAT_INTERVAL_MS,
+  MISSED_HEARTBEATS_BEFORE_STALE,
+  STALE_AFTER_MS,
+  parseRetryAfter,
   patchAction,
   resumeVersion,
   splitBatch,
@@ -62,13 +66,9 @@ describe('classifyBatchResponse', () => {
       error: { code: 'VALIDATION_ERROR', message: 'bad', details: indexes.map((index) => ({ index, path: `events.${index}` })) },
     });
 
-  it('ok with the counts the server sent, else the batch size', () => {
-    expect(classifyBatchResponse(202, '{"data":{"accepted":3,"duplicates":1}}', null, 4)).toEqual({
-      kind: 'ok',
-      accepted: 3,
-      duplicates: 1,
-    });
-    expect(classifyBatchResponse(202, '', null, 4)).toEqual({ kind: 'ok', accepted: 4, duplicates: 0 });
+  it('any 2xx is committed', () => {
+    expect(classifyBatchResponse(202, '{"data":{"accepted":3,"duplicates":1}}', null, 4)).toEqual({ kind: 'ok' });
+    expect(classifyBatchResponse(200, '', null, 4)).toEqual({ kind: 'ok' });
   });
 
   it.each([408, 429, 500, 502, 503])('%i is retried, honouring Retry-After', (status) => {
@@ -91,7 +91,7 @@ describe('classifyBatchResponse', () => {
     expect(classifyBatchResponse(400, '{"error":{"code":"VALIDATION_ERROR","details":[{"path":"events"}]}}', null, 3)).toMatchObject({
       indexes: [0, 1, 2],
     });
-    expect(classifyBatchResponse(403, 'nope', null, 2)).toMatchObject({ kind: 'drop', code: 'UNKNOWN', message: 'nope', indexes: [0, 1] });
+    expect(classifyBatchResponse(403, 'nope', null, 2)).toEqual({ kind: 'drop', status: 403, code: 'HTTP 403', indexes: [0, 1] });
   });
 
   it('a failed request is retried', () => {
@@ -103,12 +103,24 @@ describe('classifyBatchResponse', () => {
     });
   });
 
+  it('reads Retry-After as seconds or a date, capped', () => {
+    expect(parseRetryAfter('1.5')).toBe(1500);
+    expect(parseRetryAfter(new Date(61_000).toUTCString(), 1000)).toBe(60_000);
+    expect(parseRetryAfter('99999')).toBe(300_000);
+    expect(parseRetryAfter('soon')).toBeNull();
+    expect(parseRetryAfter(null)).toBeNull();
+  });
+
   it('splits in halves', () => {
     expect(splitBatch([1, 2, 3])).toEqual([[1, 2], [3]]);
   });
 });
 
 describe('stream resume rules', () => {
+  it('calls a stream stale after three missed heartbeats', () => {
+    expect(STALE_AFTER_MS).toBe(HEARTBEAT_INTERVAL_MS * MISSED_HEARTBEATS_BEFORE_STALE);
+  });
+
   it('applies only the next version, ignores old ones and refetches after a gap', () => {
     expect(patchAction(4, 5)).toBe('apply');
     expect(patchAction(4, 4)).toBe('ignore');

@@ -1,17 +1,22 @@
 import type { ErrorCode } from '@switchyard/core';
-import { unitOf } from './context';
+import { STALE_AFTER_MS, unitIdOf } from '@switchyard/core/protocol';
 import { createEmitter } from './emitter';
 import { SwitchyardError } from './errors';
 import { createEventQueue } from './event-queue';
-import type { Snapshot, Source, SourceDetail } from './source';
+import type { NetOptions, Snapshot, Source, SourceDetail } from './source';
 import { defaultStorage, scopedStorage } from './storage';
 import type { BrowserClient, ClientEvents, ClientOptions, ClientStatus, Context, FlagDetail } from './types';
 import { createWarmCache } from './warm-cache';
 
+/** Request and stream timeouts from the options, with their defaults. */
+export function netOptions(options: ClientOptions): NetOptions {
+  return { requestTimeoutMs: options.requestTimeoutMs ?? 10_000, staleAfterMs: options.staleAfterMs ?? STALE_AFTER_MS };
+}
+
 /** Checks what both modes need and returns the base URL without trailing slashes. */
 export function checkOptions(options: ClientOptions, key: unknown, keyName: string): string {
   if (!key || typeof key !== 'string' || !/^https?:\/\//.test(options.baseUrl) || !isObject(options.context)) {
-    throw new SwitchyardError('INVALID_OPTIONS', `${keyName}, baseUrl (http or https) and context (an object) are required`);
+    throw new SwitchyardError('INVALID_OPTIONS', `${keyName}, baseUrl and context are required`);
   }
   return options.baseUrl.replace(/\/+$/, '');
 }
@@ -30,15 +35,21 @@ export function createClient(options: ClientOptions, baseUrl: string, key: strin
   const cache = createWarmCache(store);
   const emitter = createEmitter<ClientEvents>();
   const report = (e: SwitchyardError) => emitter.emit('error', e);
+  const ev = options.events ?? {};
   const queue = createEventQueue({
     url: `${baseUrl}/sdk/v1/events`,
     key,
     store,
-    flushIntervalMs: options.flushIntervalMs ?? 2000,
-    flushAt: options.flushAt ?? 50,
-    maxQueueSize: options.maxQueueSize ?? 1000,
+    // The deprecated flat names still work, for one minor version.
+    flushIntervalMs: ev.flushIntervalMs ?? options.flushIntervalMs ?? 2000,
+    batchSize: ev.batchSize ?? options.flushAt ?? 50,
+    capacity: ev.capacity ?? options.maxQueueSize ?? 1000,
+    timeoutMs: options.requestTimeoutMs ?? 10_000,
     onError: report,
   });
+  const streaming = (options.stream ?? options.streaming) !== false;
+  /** When the server was last heard from (data or heartbeat), for the `stale` event. */
+  let lastActivityAt = Date.now();
   const exposed = new Set<string>();
   let context: Context;
   let flags: Record<string, SourceDetail> = {};
@@ -68,17 +79,20 @@ export function createClient(options: ClientOptions, baseUrl: string, key: strin
     version = snapshot.version;
     status = 'ready';
     cache.write(context, { version, flags });
-    if (was === 'stale') void queue.flush(); // back from an outage: deliver what waited
-    if (changed.length > 0) emitter.emit('change', changed);
-    if (was !== 'ready') emitter.emit('ready', undefined);
+    if (changed.length > 0) emitter.emit('change', { keys: changed, version });
+    if (was === 'stale') emitter.emit('recovered', { version });
+    else if (was !== 'ready') emitter.emit('ready', { version });
   };
 
   const fail = (gen: number, e: SwitchyardError) => {
     if (gen !== generation) return;
     if (e.code === 'STREAM_ERROR') {
-      // The browser retries every few seconds: report the loss once, not every attempt.
+      // The stream is retried with backoff: report the loss once, not every attempt.
       if (status !== 'ready') return;
       status = 'stale';
+      report(e);
+      emitter.emit('stale', { silentForMs: Date.now() - lastActivityAt, lastActivityAt });
+      return;
     }
     report(e);
   };
@@ -92,7 +106,16 @@ export function createClient(options: ClientOptions, baseUrl: string, key: strin
     status = cached ? 'cached' : 'loading';
     const now = source.peek?.(next);
     if (now) apply(gen, now, 'load');
-    if (options.streaming !== false) source.watch(next, { data: (s, p) => apply(gen, s, p ? 'patch' : 'put'), error: (e) => fail(gen, e) });
+    if (streaming)
+      source.watch(next, {
+        data: (s, p) => apply(gen, s, p ? 'patch' : 'put'),
+        error: (e) => fail(gen, e),
+        // In touch with the server: queued events need not wait for a backoff or the interval.
+        alive: () => {
+          lastActivityAt = Date.now();
+          void queue.flush();
+        },
+      });
     pending = source.load(next).then(
       (s) => apply(gen, s, 'load'),
       (e: SwitchyardError) => {
@@ -106,9 +129,9 @@ export function createClient(options: ClientOptions, baseUrl: string, key: strin
   };
 
   const expose = (flagKey: string, d: SourceDetail) => {
-    const unit = d.unit ?? unitOf(context);
+    const unit = d.unitId ?? unitIdOf(context);
     const id = `${flagKey}\n${unit}`;
-    if (unit === undefined || exposed.has(id)) return;
+    if (unit === null || exposed.has(id)) return;
     exposed.add(id);
     queue.push({ type: 'exposure', key: flagKey, unit_id: unit, experiment: flagKey, variant: d.variant! });
   };
@@ -154,7 +177,14 @@ export function createClient(options: ClientOptions, baseUrl: string, key: strin
     get context() {
       return context;
     },
-    ready: () => (status === 'ready' || status === 'stale' ? Promise.resolve() : pending),
+    ready({ timeoutMs } = {}) {
+      if (status === 'ready' || status === 'stale') return Promise.resolve();
+      if (timeoutMs === undefined) return pending;
+      return Promise.race([
+        pending,
+        new Promise<never>((_, reject) => setTimeout(reject, timeoutMs, new SwitchyardError('TIMEOUT', 'not ready'))),
+      ]);
+    },
     boolean: (k, d) => evaluate(k, d, true).value,
     string: (k, d) => evaluate(k, d, true).value,
     number: (k, d) => evaluate(k, d, true).value,
@@ -163,23 +193,23 @@ export function createClient(options: ClientOptions, baseUrl: string, key: strin
     variant: (k) => evaluate(k, null, true).variant,
     all: () => Object.fromEntries(Object.keys(flags).map((k) => [k, evaluate(k, null, false)])),
     track(eventKey, data = {}) {
-      const unit = unitOf(context);
-      if (unit === undefined) return report(new SwitchyardError('MISSING_KEY', 'track() needs a context key'));
+      const unit = unitIdOf(context);
+      if (unit === null) return report(new SwitchyardError('MISSING_KEY', 'no context key'));
       queue.push({ type: 'track', key: eventKey, unit_id: unit, value: data.value, properties: data.properties });
     },
     identify: (next) =>
       isObject(next) ? start(next) : Promise.reject(new SwitchyardError('INVALID_OPTIONS', 'context must be an object')),
     on: (event, listener) => emitter.on(event, listener),
     flush: () => queue.flush(),
-    close() {
+    async close() {
       generation++;
       source.close();
-      queue.close();
-      emitter.clear();
       if (hasDocument) {
         removeEventListener('pagehide', onHide);
         document.removeEventListener('visibilitychange', onVisibility);
       }
+      await queue.close(options.closeTimeoutMs ?? 2000);
+      emitter.clear();
     },
   };
 }

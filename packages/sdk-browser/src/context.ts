@@ -15,9 +15,3 @@ export function encodeContext(context: Context): string {
   for (const byte of new TextEncoder().encode(JSON.stringify(context))) binary += String.fromCharCode(byte);
   return btoa(binary).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 }
-
-/** The unit id of a context's `key`, or `undefined` when it has none. */
-export function unitOf(context: Context): string | undefined {
-  const key = context.key as unknown;
-  return typeof key === 'string' || typeof key === 'number' ? String(key) : undefined;
-}

@@ -1,20 +1,9 @@
+import { classifyBatchResponse, eventId, splitBatch, type BatchOutcome, type WireEvent } from '@switchyard/core/protocol';
 import { SwitchyardError } from './errors';
-import { requestJson } from './http';
+import { jitter, request } from './http';
 import type { ScopedStorage } from './storage';
 
-/** An event as `POST /sdk/v1/events` takes it. */
-export interface WireEvent {
-  id: string;
-  type: 'exposure' | 'track';
-  key: string;
-  unit_id: string;
-  experiment?: string;
-  variant?: string;
-  value?: number;
-  properties?: Record<string, unknown>;
-  /** Epoch milliseconds. */
-  timestamp: number;
-}
+export type { WireEvent };
 
 /** What {@link createEventQueue} needs. */
 export interface EventQueueOptions {
@@ -23,8 +12,12 @@ export interface EventQueueOptions {
   key: string;
   store: ScopedStorage;
   flushIntervalMs: number;
-  flushAt: number;
-  maxQueueSize: number;
+  /** Events per POST, and the queue length that sends at once. */
+  batchSize: number;
+  /** Oldest events are dropped beyond this many. */
+  capacity: number;
+  /** Timeout of each POST. */
+  timeoutMs: number;
   onError(error: SwitchyardError): void;
 }
 
@@ -33,30 +26,20 @@ export interface EventQueue {
   push(event: Omit<WireEvent, 'id' | 'timestamp'>): void;
   flush(): Promise<void>;
   beacon(): void;
-  close(): void;
+  /** Sends what it can within `timeoutMs`, then beacons the rest. */
+  close(timeoutMs: number): Promise<void>;
 }
-
-/** Events per POST; with properties capped at 8 kB each a batch stays under the server's 1 MB body limit. */
-export const EVENTS_PER_POST = 100;
 
 /** Bytes per beacon: browsers allow 64 KiB of keepalive requests in flight per page. */
 export const BEACON_BYTES = 60_000;
 
 /**
- * A time-ordered id: 48 bits of milliseconds, then 80 random bits, as hex (`crypto.getRandomValues`
- * also works on plain-http pages, unlike `randomUUID`). Ids that grow with time keep the
- * server's de-duplication index appending instead of writing a random page per event.
- */
-function eventId(): string {
-  const random = Array.from(crypto.getRandomValues(new Uint8Array(10)), (b) => (b + 256).toString(16).slice(1)).join('');
-  return Date.now().toString(16).padStart(12, '0') + random;
-}
-
-/**
- * Queues events, sends them in batches of {@link EVENTS_PER_POST} at most `flushIntervalMs`
- * after the first one (at once past `flushAt`) and retries failed batches with backoff (ids make
- * a resent event count once). A batch the server rejects as invalid (400, 413) is dropped and
- * reported as `EVENTS_REJECTED`.
+ * Queues events and sends them in batches of `batchSize` at most `flushIntervalMs` after the
+ * first one (at once when `batchSize` are queued), with the protocol's batch policy, the same as
+ * the Node SDK's: a failed request is retried with the same ids (counted once) after
+ * `Retry-After` or a jittered backoff, a `413` splits the batch, and a `400` drops only the
+ * events it names (reported as `EVENTS_REJECTED`) and resends the others once. A delivery outage
+ * is reported once (`EVENTS_UNDELIVERED`), not per attempt.
  *
  * `beacon()` sends the whole queue with `navigator.sendBeacon` as `text/plain` with the key in
  * `?key=` (beacons cannot set headers, and a text body needs no CORS preflight). What the
@@ -64,16 +47,18 @@ function eventId(): string {
  *
  * @example
  * ```ts
- * const q = createEventQueue({ url, key, store, flushIntervalMs: 2000, flushAt: 50, maxQueueSize: 1000, onError });
+ * const q = createEventQueue({ url, key, store, flushIntervalMs: 2000, batchSize: 50, capacity: 1000, timeoutMs: 10_000, onError });
  * q.push({ type: 'track', key: 'purchase', unit_id: 'user-1', value: 42.5 });
  * addEventListener('pagehide', () => q.beacon());
  * ```
  */
 export function createEventQueue(o: EventQueueOptions): EventQueue {
   let queue: WireEvent[] = o.store.get<WireEvent[]>('q') ?? [];
-  let inflight: WireEvent[] = [];
+  /** Batches taken from the queue and not settled; the first is the one being sent. */
+  let pending: WireEvent[][] = [];
   let timer: ReturnType<typeof setTimeout> | undefined;
   let failures = 0;
+  let outage = false;
   o.store.remove('q');
 
   const schedule = (ms: number) => {
@@ -83,65 +68,90 @@ export function createEventQueue(o: EventQueueOptions): EventQueue {
     }, ms);
   };
 
+  const post = async (batch: WireEvent[]): Promise<BatchOutcome> => {
+    try {
+      const res = await request(o.url, o.key, { events: batch }, o.timeoutMs);
+      return classifyBatchResponse(res.status, await res.text().catch(() => ''), res.headers.get('retry-after'), batch.length);
+    } catch (e) {
+      return { kind: 'retry', status: null, retryAfterMs: null, reason: (e as Error).message };
+    }
+  };
+
   /** Sends one batch; `false` when it has to be retried later. */
   const sendBatch = async (): Promise<boolean> => {
-    const batch = (inflight = queue.splice(0, EVENTS_PER_POST));
-    let retry = false;
-    try {
-      await requestJson(o.url, o.key, { events: batch });
-    } catch (e) {
-      // 400 and 413 reject the batch whole, and resending it would fail again: drop it.
-      const status = (e as SwitchyardError).status;
-      retry = status !== 400 && status !== 413;
-      o.onError(
-        retry ? (e as SwitchyardError) : new SwitchyardError('EVENTS_REJECTED', `${batch.length} events dropped: ${status}`, status),
-      );
+    if (pending.length === 0) pending.push(queue.splice(0, o.batchSize));
+    const batch = pending[0]!;
+    const r = await post(batch);
+    if (r.kind === 'retry') {
+      failures++;
+      if (!outage) {
+        outage = true;
+        o.onError(new SwitchyardError('EVENTS_UNDELIVERED', r.reason));
+      }
+      schedule(r.retryAfterMs ?? jitter(failures));
+      return false;
     }
-    inflight = [];
-    if (retry) queue = batch.concat(queue).slice(-o.maxQueueSize);
-    failures = retry ? failures + 1 : 0;
-    if (retry) schedule(Math.min(1000 * 2 ** failures, 60_000));
-    return !retry;
+    failures = 0;
+    outage = false;
+    if (r.kind === 'ok') pending.shift();
+    else if (r.kind === 'split') pending.splice(0, 1, ...splitBatch(batch));
+    else {
+      // The others are resent; every drop removes at least one event, so this ends.
+      const rest = batch.filter((_, i) => !r.indexes.includes(i));
+      if (rest.length > 0) pending[0] = rest;
+      else pending.shift();
+      o.onError(new SwitchyardError('EVENTS_REJECTED', `${r.indexes.length} dropped: ${r.code}`, { status: r.status }));
+    }
+    return true;
   };
 
   let sending: Promise<void> | undefined;
-  /** Sends every queued event, batch by batch, until the queue is empty or a batch fails. */
+  /** Sends every queued event, batch by batch, until nothing is left or a batch fails. */
   const flush = (): Promise<void> => {
     clearTimeout(timer);
     timer = undefined;
     return (sending ??= (async () => {
-      while (queue.length > 0 && (await sendBatch()));
+      while ((pending.length > 0 || queue.length > 0) && (await sendBatch()));
     })().finally(() => (sending = undefined)));
   };
 
   const beacon = () => {
     clearTimeout(timer);
     timer = undefined;
-    // In-flight events go too: their request may die with the page, and a resent id counts once.
-    const pending = inflight.concat(queue);
+    // Unsettled batches go too: their request may die with the page, and a resent id counts once.
+    const rest = pending.flat().concat(queue);
+    pending = [];
     queue = [];
     const url = `${o.url}?key=${encodeURIComponent(o.key)}`;
-    while (pending.length > 0) {
-      let n = pending.length;
+    while (rest.length > 0) {
+      let n = rest.length;
       let blob: Blob;
-      while ((blob = new Blob([JSON.stringify({ events: pending.slice(0, n) })], { type: 'text/plain' })).size > BEACON_BYTES && n > 1)
+      while ((blob = new Blob([JSON.stringify({ events: rest.slice(0, n) })], { type: 'text/plain' })).size > BEACON_BYTES && n > 1)
         n = Math.ceil(n / 2);
       if (!navigator.sendBeacon?.(url, blob)) break;
-      pending.splice(0, n);
+      rest.splice(0, n);
     }
-    if (pending.length > 0) o.store.set('q', (o.store.get<WireEvent[]>('q') ?? []).concat(pending).slice(-o.maxQueueSize));
+    if (rest.length > 0) o.store.set('q', (o.store.get<WireEvent[]>('q') ?? []).concat(rest).slice(-o.capacity));
   };
 
   if (queue.length > 0) schedule(0);
   return {
     push(event) {
       queue.push({ ...event, id: eventId(), timestamp: Date.now() });
-      if (queue.length > o.maxQueueSize) queue.shift();
-      if (queue.length >= o.flushAt) void flush();
+      if (queue.length > o.capacity) queue.shift();
+      if (queue.length >= o.batchSize && failures === 0) void flush();
       else schedule(o.flushIntervalMs);
     },
     flush,
     beacon,
-    close: beacon,
+    async close(timeoutMs) {
+      // Retries on a short schedule (50, 100, 200 ms, ...) clamped to the deadline, so a server
+      // that is briefly unreachable costs nothing; what is left then goes by beacon.
+      const end = Date.now() + timeoutMs;
+      const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+      for (let wait = 50; queue.length + pending.length > 0 && Date.now() < end; wait *= 2)
+        await Promise.race([flush().then(() => sleep(wait)), sleep(end - Date.now())]);
+      beacon();
+    },
   };
 }

@@ -5,7 +5,7 @@
  *
  * @packageDocumentation
  */
-import { checkOptions, createClient } from './client';
+import { checkOptions, createClient, netOptions } from './client';
 import { remoteSource } from './remote-source';
 import type { BrowserClient, BrowserClientOptions } from './types';
 
@@ -29,12 +29,12 @@ import type { BrowserClient, BrowserClientOptions } from './types';
  * if (client.boolean('new-checkout', false)) renderNewCheckout();
  * const arm = client.variant('checkout-exp'); // records one exposure
  * client.track('purchase', { value: 42.5 });
- * client.on('change', (keys) => rerender(keys));
+ * client.on('change', ({ keys }) => rerender(keys));
  * ```
  */
 export function createBrowserClient(options: BrowserClientOptions): BrowserClient {
   const baseUrl = checkOptions(options ?? {}, options?.clientKey, 'clientKey');
-  return createClient(options, baseUrl, options.clientKey, remoteSource(baseUrl, options.clientKey));
+  return createClient(options, baseUrl, options.clientKey, remoteSource(baseUrl, options.clientKey, netOptions(options)));
 }
 
 export { SwitchyardError, SwitchyardErrorCode } from './errors';

@@ -1,7 +1,8 @@
 import { applyPatch, compileConfig, evaluateAll, type CompiledConfig, type ConfigDocument, type ConfigPatch } from '@switchyard/core';
 import { SwitchyardError } from './errors';
 import { requestJson } from './http';
-import type { Sink, Snapshot, Source } from './source';
+import { patchAction, unitIdOf } from '@switchyard/core/protocol';
+import type { NetOptions, Sink, Snapshot, Source } from './source';
 import { openStream } from './stream';
 import type { Context } from './types';
 
@@ -13,11 +14,11 @@ import type { Context } from './types';
  *
  * @example
  * ```ts
- * const source = localSource('https://flags.example.com', 'sy_srv_...');
+ * const source = localSource('https://flags.example.com', 'sy_srv_...', { requestTimeoutMs: 10_000, staleAfterMs: 45_000 });
  * const { flags } = await source.load({ key: 'user-1' });
  * ```
  */
-export function localSource(baseUrl: string, serverKey: string): Source {
+export function localSource(baseUrl: string, serverKey: string, net: NetOptions): Source {
   let compiled: CompiledConfig | undefined;
   let context: Context;
   let sink: Sink | undefined;
@@ -26,9 +27,8 @@ export function localSource(baseUrl: string, serverKey: string): Source {
   const evaluateFor = (ctx: Context): Snapshot => {
     const flags: Snapshot['flags'] = {};
     for (const [k, d] of Object.entries(evaluateAll(compiled!, ctx))) {
-      const by = d.inExperiment ? compiled!.document.experiments?.[k]?.bucket_by : undefined;
-      const unit = by === undefined ? undefined : ctx[by];
-      flags[k] = typeof unit === 'string' || typeof unit === 'number' ? { ...d, unit: String(unit) } : d;
+      const unit = d.inExperiment ? unitIdOf(ctx, compiled!.document.experiments?.[k]?.bucket_by) : null;
+      flags[k] = unit === null ? d : { ...d, unitId: unit };
     }
     return { version: compiled!.version, flags };
   };
@@ -40,7 +40,7 @@ export function localSource(baseUrl: string, serverKey: string): Source {
   };
   const push = () => sink?.data(evaluateFor(context));
   const resync = () =>
-    requestJson(`${baseUrl}/sdk/v1/config`, serverKey).then((doc: ConfigDocument) => {
+    requestJson(`${baseUrl}/sdk/v1/config`, serverKey, undefined, net.requestTimeoutMs).then((doc: ConfigDocument) => {
       set(doc);
       push();
     });
@@ -48,29 +48,34 @@ export function localSource(baseUrl: string, serverKey: string): Source {
   return {
     peek: (ctx) => (compiled ? evaluateFor(ctx) : undefined),
     async load(ctx) {
-      if (!compiled) set(await requestJson(`${baseUrl}/sdk/v1/config`, serverKey), true);
+      if (!compiled) set(await requestJson(`${baseUrl}/sdk/v1/config`, serverKey, undefined, net.requestTimeoutMs), true);
       return evaluateFor(ctx);
     },
     watch(ctx, s) {
       context = ctx;
       sink = s;
-      close ??= openStream(
-        // On a reopen the server replays the patches since our version, or sends a put.
-        () => `${baseUrl}/sdk/v1/stream?key=${encodeURIComponent(serverKey)}${compiled ? `&last_event_id=${compiled.version}` : ''}`,
-        {
+      close ??= openStream({
+        // On a reopen the server replays the patches since our version (the protocol's
+        // LAST_EVENT_ID_PARAM: a new EventSource cannot set Last-Event-ID), or sends a put.
+        url: () => `${baseUrl}/sdk/v1/stream?key=${encodeURIComponent(serverKey)}${compiled ? `&last_event_id=${compiled.version}` : ''}`,
+        handlers: {
           put(doc: ConfigDocument) {
             set(doc);
             push();
           },
           patch(p: ConfigPatch) {
-            if (!compiled || p.version <= compiled.version) return;
-            if (p.version !== compiled.version + 1) return void resync().catch((e: SwitchyardError) => sink?.error(e));
-            compiled = compileConfig(applyPatch(compiled.document, p));
+            const action = patchAction(compiled ? compiled.version : null, p.version);
+            if (action === 'ignore') return;
+            if (action === 'refetch') return void resync().catch((e: SwitchyardError) => sink?.error(e));
+            compiled = compileConfig(applyPatch(compiled!.document, p));
             push();
           },
         },
-        (e) => sink?.error(e),
-      );
+        onAlive: () => sink?.alive(),
+        onError: (e) => sink?.error(e),
+        timeoutMs: net.requestTimeoutMs,
+        staleAfterMs: net.staleAfterMs,
+      });
     },
     close() {
       close?.();

@@ -4,7 +4,7 @@
  *
  * @packageDocumentation
  */
-import { checkOptions, createClient } from './client';
+import { checkOptions, createClient, netOptions } from './client';
 import { localSource } from './local-source';
 import type { BrowserClient, LocalClientOptions } from './types';
 
@@ -26,7 +26,7 @@ import type { BrowserClient, LocalClientOptions } from './types';
  */
 export function createLocalClient(options: LocalClientOptions): BrowserClient {
   const baseUrl = checkOptions(options ?? {}, options?.serverKey, 'serverKey');
-  return createClient(options, baseUrl, options.serverKey, localSource(baseUrl, options.serverKey));
+  return createClient(options, baseUrl, options.serverKey, localSource(baseUrl, options.serverKey, netOptions(options)));
 }
 
 export { SwitchyardError, SwitchyardErrorCode } from './errors';

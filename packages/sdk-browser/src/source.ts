@@ -2,7 +2,7 @@ import type { SwitchyardError } from './errors';
 import type { Context, FlagDetail } from './types';
 
 /** A detail as a source delivers it; `unit` is the experiment's unit id when it is not `context.key`. */
-export type SourceDetail = FlagDetail & { unit?: string };
+export type SourceDetail = FlagDetail & { unitId?: string };
 
 /** Every flag evaluated for one context at one config version; `null` = deleted (patches only). */
 export interface Snapshot {
@@ -15,6 +15,16 @@ export interface Sink {
   /** New results; `patch` means only the changed flags are in `snapshot`. */
   data(snapshot: Snapshot, patch?: boolean): void;
   error(error: SwitchyardError): void;
+  /** The stream (re)connected or showed a sign of life (data or a heartbeat): the server is reachable. */
+  alive(): void;
+}
+
+/** Timeouts a source's requests and stream follow. */
+export interface NetOptions {
+  /** Each request, and each stream open until it is established. */
+  requestTimeoutMs: number;
+  /** Silence after which an open stream is replaced. */
+  staleAfterMs: number;
 }
 
 /**

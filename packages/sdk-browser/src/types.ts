@@ -40,11 +40,12 @@ export type FlagDetail<T = unknown> = EvaluationDetail<T>;
 export type ClientStatus = 'loading' | 'cached' | 'ready' | 'stale';
 
 /**
- * Options both modes share.
+ * Options both modes share. The names are the Node SDK's (`stream`, `events`,
+ * `requestTimeoutMs`, `staleAfterMs`, `closeTimeoutMs`).
  *
  * @example
  * ```ts
- * const common: ClientOptions = { baseUrl: 'https://flags.example.com', context: { key: 'user-1' }, flushIntervalMs: 5000 };
+ * const common: ClientOptions = { baseUrl: 'https://flags.example.com', context: { key: 'user-1' }, events: { flushIntervalMs: 5000 } };
  * ```
  */
 export interface ClientOptions {
@@ -53,17 +54,34 @@ export interface ClientOptions {
   /** The context to evaluate for; change it later with `identify()`. */
   context: Context;
   /** Keep values current over SSE (default `true`). With `false` values change only on `identify()`. */
-  streaming?: boolean;
+  stream?: boolean;
   /**
    * Where warm-start values (and events a closing page could not send) are kept. Defaults to
    * `localStorage`; `null` turns warm start off.
    */
   storage?: Storage | null;
-  /** Send queued events at most this long after the first one was queued (default 2000 ms). */
+  /** Exposure and track events. */
+  events?: {
+    /** Oldest events are dropped beyond this many (default 1000). */
+    capacity?: number;
+    /** Events per request; this many queued are sent at once (default 50). */
+    batchSize?: number;
+    /** Send queued events at most this long after the first one was queued (default 2000 ms). */
+    flushIntervalMs?: number;
+  };
+  /** Timeout of each request, and of opening the stream (default 10 s). */
+  requestTimeoutMs?: number;
+  /** Replace the stream after this long without data or a heartbeat (default 45 s, three missed heartbeats). */
+  staleAfterMs?: number;
+  /** How long `close()` tries to send queued events before handing the rest to `sendBeacon` (default 2 s). */
+  closeTimeoutMs?: number;
+  /** @deprecated Use `stream`. */
+  streaming?: boolean;
+  /** @deprecated Use `events.flushIntervalMs`. */
   flushIntervalMs?: number;
-  /** Send at once when this many events are queued (default 50). */
+  /** @deprecated Use `events.batchSize`. */
   flushAt?: number;
-  /** Oldest events are dropped beyond this many (default 1000). */
+  /** @deprecated Use `events.capacity`. */
   maxQueueSize?: number;
 }
 
@@ -112,18 +130,22 @@ export interface TrackData {
 }
 
 /**
- * What each client event passes to its listeners.
+ * What each client event passes to its listeners: the same events and payloads as the Node SDK.
  *
  * @example
  * ```ts
- * const off = client.on('change', (keys) => keys.includes('new-checkout') && rerender());
+ * const off = client.on('change', ({ keys }) => keys.includes('new-checkout') && rerender());
  * ```
  */
 export interface ClientEvents {
-  /** Fresh values arrived: after start, after `identify()`, and after an outage. */
-  ready: undefined;
-  /** The keys whose value, variant or reason changed for the current context. */
-  change: string[];
+  /** Fresh values arrived for the current context: after start and after `identify()`. */
+  ready: { version: number };
+  /** The keys whose value, variant or reason changed for the current context, and the new version. */
+  change: { keys: string[]; version: number };
+  /** The stream was lost or went silent; the last values are served (reason `STALE`) while it reconnects. */
+  stale: { silentForMs: number; lastActivityAt: number };
+  /** Fresh values arrived again after `stale`. */
+  recovered: { version: number };
   /** Something failed; the client keeps serving the values it has. */
   error: SwitchyardError;
 }
@@ -146,9 +168,10 @@ export interface BrowserClient {
   readonly context: Context;
   /**
    * Resolves once fresh values for the current context are in; rejects with a
-   * `SwitchyardError` when loading them failed (the client keeps retrying over the stream).
+   * `SwitchyardError` when loading them failed (the client keeps retrying over the stream), or
+   * with `TIMEOUT` after `timeoutMs` when one is given.
    */
-  ready(): Promise<void>;
+  ready(options?: { timeoutMs?: number }): Promise<void>;
   /** A boolean flag's value, or `defaultValue`. */
   boolean(key: string, defaultValue: boolean): boolean;
   /** A string flag's value, or `defaultValue`. */
@@ -171,6 +194,6 @@ export interface BrowserClient {
   on<E extends keyof ClientEvents>(event: E, listener: (payload: ClientEvents[E]) => void): () => void;
   /** Sends queued events now. */
   flush(): Promise<void>;
-  /** Stops the stream, sends queued events and detaches from the page. */
-  close(): void;
+  /** Stops the stream, sends queued events (for up to `closeTimeoutMs`, then by beacon) and detaches from the page. */
+  close(): Promise<void>;
 }

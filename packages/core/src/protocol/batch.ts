@@ -4,7 +4,7 @@ export const MAX_EVENTS_PER_BATCH = 1000;
 /**
  * What an SDK does with an events batch after one `POST /sdk/v1/events`:
  *
- * - `ok`: committed (`2xx`); `accepted + duplicates` events are delivered.
+ * - `ok`: committed (`2xx`).
  * - `retry`: nothing was stored (network error, timeout, `408`, `429`, `5xx`); resend the same
  *   events with the same ids after `retryAfterMs` (the server's `Retry-After`) or a backoff.
  * - `split`: `413` for a batch of more than one event; send each half separately.
@@ -12,10 +12,10 @@ export const MAX_EVENTS_PER_BATCH = 1000;
  *   whole batch for another `4xx` or a `413` of one event); drop those, resend the others.
  */
 export type BatchOutcome =
-  | { kind: 'ok'; accepted: number; duplicates: number }
+  | { kind: 'ok' }
   | { kind: 'retry'; status: number | null; retryAfterMs: number | null; reason: string }
   | { kind: 'split'; status: number }
-  | { kind: 'drop'; status: number; code: string; message: string; indexes: number[] };
+  | { kind: 'drop'; status: number; code: string; indexes: number[] };
 
 /**
  * Parses `Retry-After` (delta-seconds or an HTTP date) into milliseconds from `now`; `null`
@@ -27,31 +27,14 @@ export type BatchOutcome =
  * ```
  */
 export function parseRetryAfter(value: string | null | undefined, now: number = Date.now(), capMs = 5 * 60_000): number | null {
-  if (value === null || value === undefined) return null;
-  const v = value.trim();
-  if (v === '') return null;
-  if (/^\d+(\.\d+)?$/.test(v)) return Math.min(capMs, Math.round(Number(v) * 1000));
-  const at = Date.parse(v);
-  if (Number.isNaN(at)) return null;
-  return Math.min(capMs, Math.max(0, at - now));
-}
-
-interface ErrorBody {
-  error?: { code?: unknown; message?: unknown; details?: unknown };
-  data?: { accepted?: unknown; duplicates?: unknown };
-}
-
-function parse(body: string): ErrorBody {
-  try {
-    const v = JSON.parse(body) as unknown;
-    return typeof v === 'object' && v !== null ? (v as ErrorBody) : {};
-  } catch {
-    return {};
-  }
+  const v = value?.trim() ?? '';
+  const ms = /^\d+(\.\d+)?$/.test(v) ? Number(v) * 1000 : Date.parse(v) - now;
+  return ms === ms ? Math.min(capMs, Math.max(0, Math.round(ms))) : null;
 }
 
 /**
- * Classifies the answer to one events batch of `size` events (see {@link BatchOutcome}).
+ * Classifies the answer to one events batch of `size` events (see {@link BatchOutcome}). Kept
+ * small: it ships in every browser bundle.
  *
  * @example
  * ```ts
@@ -61,33 +44,21 @@ function parse(body: string): ErrorBody {
  * ```
  */
 export function classifyBatchResponse(status: number, body: string, retryAfter: string | null, size: number): BatchOutcome {
-  const b = parse(body);
-  if (status >= 200 && status < 300) {
-    const accepted = b.data?.accepted;
-    const duplicates = b.data?.duplicates;
-    return {
-      kind: 'ok',
-      accepted: typeof accepted === 'number' ? accepted : size,
-      duplicates: typeof duplicates === 'number' ? duplicates : 0,
-    };
-  }
-  if (status === 408 || status === 429 || status >= 500 || status < 200) {
+  if (status >= 200 && status < 300) return { kind: 'ok' };
+  if (status === 408 || status === 429 || status >= 500 || status < 200)
     return { kind: 'retry', status, retryAfterMs: parseRetryAfter(retryAfter), reason: `HTTP ${status}` };
-  }
   if (status === 413 && size > 1) return { kind: 'split', status };
-  const e = b.error ?? {};
-  const code = typeof e.code === 'string' ? e.code : 'UNKNOWN';
-  const message = typeof e.message === 'string' ? e.message : body.slice(0, 200);
-  const all = Array.from({ length: size }, (_, i) => i);
-  if (status !== 400 || !Array.isArray(e.details)) return { kind: 'drop', status, code, message, indexes: all };
-  const named = new Set<number>();
-  for (const d of e.details as unknown[]) {
-    const i = (d as { index?: unknown } | null)?.index;
-    if (typeof i === 'number' && Number.isInteger(i) && i >= 0 && i < size) named.add(i);
+  let e: { code?: unknown; details?: { index?: unknown }[] } = {};
+  try {
+    e = JSON.parse(body).error ?? {};
+  } catch {
+    // not the error envelope: the status says enough
   }
-  // A 400 that names no event faults the batch as a whole.
-  const indexes = named.size === 0 ? all : [...named].sort((x, y) => x - y);
-  return { kind: 'drop', status, code, message, indexes };
+  const indexes: number[] = [];
+  if (status === 400 && Array.isArray(e.details)) for (let i = 0; i < size; i++) if (e.details.some((d) => d?.index === i)) indexes.push(i);
+  // A 400 that names no event (and any other 4xx) faults the batch as a whole.
+  if (indexes.length === 0) for (let i = 0; i < size; i++) indexes.push(i);
+  return { kind: 'drop', status, code: typeof e.code === 'string' ? e.code : `HTTP ${status}`, indexes };
 }
 
 /**

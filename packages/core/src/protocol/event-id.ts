@@ -1,10 +1,4 @@
-const HEX: string[] = [];
-for (let b = 0; b < 256; b++) HEX.push((b + 256).toString(16).slice(1));
-
-/** Fills bytes with cryptographic randomness: Web Crypto, present in browsers and Node >= 20. */
-function randomBytes(n: number): Uint8Array {
-  return globalThis.crypto.getRandomValues(new Uint8Array(n));
-}
+const hex = (b: number): string => (b + 256).toString(16).slice(1);
 
 /**
  * A UUIDv7 (RFC 9562): 48 bits of epoch milliseconds, the version, the variant and 74 random
@@ -21,11 +15,13 @@ function randomBytes(n: number): Uint8Array {
  * ```
  */
 export function eventId(now: number = Date.now()): string {
-  const r = randomBytes(10);
-  const ts = Math.max(0, Math.floor(now)).toString(16).padStart(12, '0').slice(-12);
+  // `now` is an integer number of epoch milliseconds.
+  // Web Crypto: present in browsers and in Node >= 20.
+  const r = crypto.getRandomValues(new Uint8Array(10));
+  const ts = now.toString(16).padStart(12, '0');
   return (
-    `${ts.slice(0, 8)}-${ts.slice(8, 12)}-7${HEX[r[0]!]!.slice(1)}${HEX[r[1]!]}-` +
-    `${HEX[(r[2]! & 0x3f) | 0x80]}${HEX[r[3]!]}-${HEX[r[4]!]}${HEX[r[5]!]}${HEX[r[6]!]}${HEX[r[7]!]}${HEX[r[8]!]}${HEX[r[9]!]}`
+    `${ts.slice(0, 8)}-${ts.slice(8, 12)}-7${hex(r[0]!).slice(1)}${hex(r[1]!)}-` +
+    `${hex((r[2]! & 0x3f) | 0x80)}${hex(r[3]!)}-${Array.from(r.subarray(4), hex).join('')}`
   );
 }
 

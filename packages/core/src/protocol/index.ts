@@ -24,7 +24,7 @@ export {
   HEARTBEAT_INTERVAL_MS,
   MISSED_HEARTBEATS_BEFORE_STALE,
   LAST_EVENT_ID_PARAM,
-  staleAfterMs,
+  STALE_AFTER_MS,
   resumeVersion,
   patchAction,
 } from './sse';

@@ -24,10 +24,8 @@ export const HEARTBEAT_INTERVAL_MS = 15_000;
 /** Missed heartbeats after which a client calls its stream stale and replaces the connection. */
 export const MISSED_HEARTBEATS_BEFORE_STALE = 3;
 
-/** Silence after which a stream is stale, from the heartbeat interval. */
-export function staleAfterMs(heartbeatIntervalMs: number = HEARTBEAT_INTERVAL_MS): number {
-  return heartbeatIntervalMs * MISSED_HEARTBEATS_BEFORE_STALE;
-}
+/** Silence after which a stream is stale by default: {@link MISSED_HEARTBEATS_BEFORE_STALE} heartbeats. */
+export const STALE_AFTER_MS = 45_000;
 
 /** The query parameter that carries the held version where a `Last-Event-ID` header cannot be set (browser EventSource on a fresh object). */
 export const LAST_EVENT_ID_PARAM = 'last_event_id';

@@ -9,6 +9,7 @@ import {
   type ResolutionDetails,
   type TrackingEventDetails,
 } from '@openfeature/web-sdk';
+import { EVENT_ERROR_CODES, toResolution } from '@switchyard/core/protocol';
 import { createBrowserClient } from '../index';
 import type { BrowserClient, BrowserClientOptions, Context } from '../types';
 
@@ -79,13 +80,19 @@ export class SwitchyardWebProvider implements Provider {
 
   async initialize(context?: EvaluationContext): Promise<void> {
     const client = (this.instance = this.create(toSwitchyardContext(context)));
-    client.on('change', (flagsChanged) => this.events.emit(ProviderEvents.ConfigurationChanged, { flagsChanged }));
-    client.on('ready', () => {
+    client.on('change', ({ keys, version }) =>
+      this.events.emit(ProviderEvents.ConfigurationChanged, { flagsChanged: keys, metadata: { version } }),
+    );
+    const fresh = () => {
       if (this.initialized && this.degraded) this.events.emit(ProviderEvents.Ready);
       this.degraded = false;
-    });
+    };
+    client.on('ready', fresh);
+    client.on('recovered', fresh);
     client.on('error', (e) => {
       if (!this.initialized) return; // initialize() reports its own failure
+      // Analytics failures leave evaluation untouched: the provider stays READY.
+      if (EVENT_ERROR_CODES.includes(e.code)) return;
       this.degraded = true;
       this.events.emit(e.code === 'STREAM_ERROR' ? ProviderEvents.Stale : ProviderEvents.Error, { message: e.message });
     });
@@ -105,7 +112,7 @@ export class SwitchyardWebProvider implements Provider {
   }
 
   async onClose(): Promise<void> {
-    this.instance?.close();
+    await this.instance?.close();
   }
 
   track(trackingEventName: string, _context: EvaluationContext, details: TrackingEventDetails = {}): void {
@@ -131,14 +138,7 @@ export class SwitchyardWebProvider implements Provider {
 
   private resolve<T>(flagKey: string, defaultValue: T): ResolutionDetails<T> {
     if (this.instance === undefined) return { value: defaultValue, reason: 'ERROR', errorCode: 'PROVIDER_NOT_READY' as ErrorCode };
-    const d = this.instance.detail(flagKey, defaultValue);
-    const out: ResolutionDetails<T> = { value: d.value, reason: d.reason };
-    if (d.variant !== null) out.variant = d.variant;
-    if (d.errorCode !== undefined) out.errorCode = d.errorCode as ErrorCode;
-    const meta: Record<string, string | boolean> = {};
-    if (d.ruleId !== undefined) meta.ruleId = d.ruleId;
-    if (d.inExperiment !== undefined) meta.inExperiment = d.inExperiment;
-    if (Object.keys(meta).length > 0) out.flagMetadata = meta;
-    return out;
+    // The protocol's mapping, shared with the Node provider; its codes are OpenFeature's names.
+    return toResolution(this.instance.detail(flagKey, defaultValue)) as ResolutionDetails<T>;
   }
 }

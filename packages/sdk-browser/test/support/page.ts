@@ -41,7 +41,7 @@ export function createClientInPage(
         options.serverKey !== undefined
           ? window.Switchyard.createLocalClient(options as LocalClientOptions)
           : window.Switchyard.createBrowserClient(options as BrowserClientOptions);
-      c.on('change', (keys) => window.seen.changes.push(keys));
+      c.on('change', ({ keys }) => window.seen.changes.push(keys));
       c.on('error', (e) => window.seen.errors.push(e.code));
       c.on('ready', () => window.seen.ready++);
       window.client = c;

@@ -272,11 +272,10 @@ export class EventProcessor {
               batch.filter((_, i) => bad.has(i)),
               r.status,
               r.code,
-              r.message,
             );
           } else {
             this.pending.shift();
-            this.reject(batch, r.status, r.code, r.message);
+            this.reject(batch, r.status, r.code);
             budget--;
           }
           break;
@@ -286,11 +285,11 @@ export class EventProcessor {
     return true;
   }
 
-  private reject(events: WireEvent[], status: number, code: string, message: string): void {
+  private reject(events: WireEvent[], status: number, code: string): void {
     this.counters.droppedRejected += events.length;
-    this.options.logger.error('events rejected by the server and dropped', { count: events.length, status, code, message });
+    this.options.logger.error('events rejected by the server and dropped', { count: events.length, status, code });
     this.options.onError(
-      new SwitchyardError('EVENTS_REJECTED', `the server rejected ${events.length} event(s): ${status} ${code}: ${message}`, { status }),
+      new SwitchyardError('EVENTS_REJECTED', `the server rejected ${events.length} event(s): ${status} ${code}`, { status }),
     );
   }
 }

@@ -2,6 +2,9 @@ import { classifyBatchFailure, classifyBatchResponse, type BatchOutcome } from '
 import { drain, joinUrl, type Transport } from '../http/transport';
 import type { WireEvent } from './types';
 
+/** The protocol's outcome, with the server's counts on success. */
+export type SendResult = Exclude<BatchOutcome, { kind: 'ok' }> | { kind: 'ok'; accepted: number; duplicates: number };
+
 /**
  * Posts one batch to `POST /sdk/v1/events` and classifies the answer with the protocol's batch
  * policy (the browser SDK uses the same). Never throws: the processor acts on the outcome.
@@ -16,13 +19,13 @@ export class EventSender {
     this.url = joinUrl(eventsBaseUrl, '/sdk/v1/events');
   }
 
-  async send(events: readonly WireEvent[], signal?: AbortSignal): Promise<BatchOutcome> {
+  async send(events: readonly WireEvent[], signal?: AbortSignal): Promise<SendResult> {
     let body: string;
     try {
       body = JSON.stringify({ events });
     } catch (err) {
       // Properties are snapshotted as JSON when tracked, so this means a bug, not bad input.
-      return { kind: 'drop', status: 0, code: 'UNSERIALIZABLE', message: String(err), indexes: events.map((_, i) => i) };
+      return { kind: 'drop', status: 0, code: `UNSERIALIZABLE: ${String(err)}`, indexes: events.map((_, i) => i) };
     }
     let res;
     try {
@@ -34,9 +37,22 @@ export class EventSender {
       if (signal !== undefined) init.signal = signal;
       res = await this.transport.request(this.url, init);
     } catch (err) {
-      return classifyBatchFailure(err);
+      return classifyBatchFailure(err) as SendResult;
     }
     const text = await drain(res);
-    return classifyBatchResponse(res.status, text, res.headers.get('retry-after'), events.length);
+    const outcome = classifyBatchResponse(res.status, text, res.headers.get('retry-after'), events.length);
+    if (outcome.kind !== 'ok') return outcome;
+    // The counts are for stats only; a 2xx without them still means committed.
+    let data: { accepted?: unknown; duplicates?: unknown } | undefined;
+    try {
+      data = (JSON.parse(text) as { data?: typeof data }).data;
+    } catch {
+      data = undefined;
+    }
+    return {
+      kind: 'ok',
+      accepted: typeof data?.accepted === 'number' ? data.accepted : events.length,
+      duplicates: typeof data?.duplicates === 'number' ? data.duplicates : 0,
+    };
   }
 }
