@@ -4956,7 +4956,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description text/event-stream: put, patch, heartbeat comments */
+            /** @description text/event-stream: put, patch, heartbeat (a named event, plus a comment for older clients) */
             200: {
                 headers: {
                     [name: string]: unknown;
