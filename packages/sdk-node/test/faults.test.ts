@@ -93,7 +93,8 @@ describe('Node SDK under network faults (real server, TCP fault proxy)', () => {
   });
 
   it('close() during a brief outage keeps retrying until the server is back, and loses nothing', async () => {
-    const c = open({ events: { flushIntervalMs: 60_000, batchSize: 1000, retry: { initialDelayMs: 10, maxDelayMs: 20 } } });
+    // A background backoff that has grown long (as after an outage) must not shorten close()'s retries.
+    const c = open({ events: { flushIntervalMs: 60_000, batchSize: 1000, retry: { initialDelayMs: 30_000, maxDelayMs: 30_000 } } });
     await c.ready();
     const before = await t.server.ctx.store.countEvents();
     for (let i = 0; i < 120; i++) c.track('outage-metric', { key: `u${i}` }, { value: i });
