@@ -58,14 +58,16 @@ describe('builds', () => {
     expect(r.stderr).toContain('dist/index.js imports @switchyard/core at run time');
   });
 
-  it('ships ESM without core in the remote entry, and an IIFE that defines window.Switchyard', () => {
+  it("ships ESM without core's evaluator in the remote entry (only its protocol), and an IIFE that defines window.Switchyard", () => {
     const esm = JSON.parse(readFileSync(join(dist, 'metafile-esm.json'), 'utf8'));
     const inputs = (out: string): string[] =>
       Object.keys(esm.outputs[out].inputs).concat(
         esm.outputs[out].imports.filter((i: { external: boolean }) => !i.external).flatMap((i: { path: string }) => inputs(i.path)),
       );
-    expect(inputs('dist/index.js').some((i) => i.includes('core/'))).toBe(false);
-    expect(inputs('dist/local.js').some((i) => i.includes('core/dist/index.js'))).toBe(true);
+    expect(inputs('dist/index.js').filter((i) => i.includes('core/') && !i.includes('core/src/protocol/'))).toEqual([]);
+    expect(inputs('dist/index.js').some((i) => i.includes('core/src/protocol/'))).toBe(true);
+    // The local entry bundles core (from source, with its protocol).
+    expect(inputs('dist/local.js').some((i) => i.includes('core/src/evaluate.ts'))).toBe(true);
     // A bare context with web globals only (core builds a TextEncoder at load): no require,
     // process or Buffer, so loading cannot touch Node.
     const run = (file: string) =>

@@ -24,7 +24,7 @@ describe('Node SDK, core and server agree (shared table)', () => {
     const recording: FetchFunction = (url, init) => {
       if (url.endsWith('/sdk/v1/events') && init.body !== undefined)
         sent.push(...(JSON.parse(init.body) as { events: WireEvent[] }).events);
-      return fetch(url, init as RequestInit) as never;
+      return fetch(url, init);
     };
     const c = createClient({ sdkKey: t.serverKey, baseUrl: t.url, fetch: recording, events: { flushIntervalMs: 60_000 } });
     try {

@@ -48,11 +48,10 @@ export class FaultProxy {
 
   /** Starts a proxy on a free loopback port forwarding to `127.0.0.1:targetPort`. */
   static async start(targetPort: number): Promise<FaultProxy> {
-    let proxy: FaultProxy | undefined;
-    const server = createServer((client) => proxy!.accept(client));
+    const holder: { proxy?: FaultProxy } = {};
+    const server = createServer((client) => holder.proxy!.accept(client));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    proxy = new FaultProxy(server, (server.address() as { port: number }).port, targetPort);
-    return proxy;
+    return (holder.proxy = new FaultProxy(server, (server.address() as { port: number }).port, targetPort));
   }
 
   /** `http://127.0.0.1:<port>`. */
