@@ -1,6 +1,7 @@
 import type { Condition, EvaluationContext, Segment } from './types';
 import { compileOperator, compileStringLeaf } from './operators';
 import { toComparable } from './parse';
+import { isPresent } from './limits';
 
 /** A compiled condition. */
 export type Predicate = (context: EvaluationContext) => boolean;
@@ -60,19 +61,15 @@ export class ConditionCompiler {
     if ('segment' in condition) return this.segment(condition.segment);
     const { attr } = condition;
     const read = attributeReader(attr);
-    if (condition.op === 'not_exists') {
-      return (ctx) => {
-        const v = read(ctx);
-        return v === undefined || v === null;
-      };
-    }
+    // An over-long string counts as missing, so `not_exists` is the one operator it satisfies.
+    if (condition.op === 'not_exists') return (ctx) => !isPresent(read(ctx));
     const test = compileOperator(condition);
     // Ordinary attribute names get an operator-specialised leaf (see compileStringLeaf).
     const fast = attr in Object.prototype ? null : compileStringLeaf(attr, condition, test);
     if (fast !== null) return fast;
     return (ctx) => {
       const v = read(ctx);
-      return v !== undefined && v !== null && test(v);
+      return isPresent(v) && test(v);
     };
   }
 

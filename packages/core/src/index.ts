@@ -4,6 +4,7 @@ export { evaluate, evaluateAll } from './evaluate';
 export { applyPatch, emptyConfig, type ConfigPatch } from './patch';
 export { parseSemver, compareSemver, type SemVer } from './semver';
 export { Reason, ErrorCode, type EvaluationDetail } from './reasons';
+export { MAX_ATTRIBUTE_LENGTH } from './limits';
 export { CoreError, CoreErrorCode } from './errors';
 export type { CompiledEntry } from './flag';
 export {

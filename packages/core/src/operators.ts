@@ -1,6 +1,8 @@
 import type { ConditionValue, EvaluationContext, LeafCondition } from './types';
 import { toComparable, toEpochMs, toNumber } from './parse';
 import { compareSemverString, parseSemver, type SemVer } from './semver';
+import { compileRegex, type RegexTest } from './re2/engine';
+import { isPresent, MAX_ATTRIBUTE_LENGTH } from './limits';
 
 /** A test over one present (non-null) attribute value. */
 export type ValueTest = (value: unknown) => boolean;
@@ -48,21 +50,21 @@ function stringTest(values: readonly ConditionValue[], test: (s: string, needle:
   };
 }
 
+/**
+ * The `matches` patterns of a leaf, compiled for the linear-time RE2 engine. Patterns are checked
+ * when saved; one too large to compile (only in a hand-made document) never matches.
+ */
 function regexTest(values: readonly ConditionValue[]): ValueTest {
-  const patterns: RegExp[] = [];
+  const tests: RegexTest[] = [];
   for (const v of values) {
-    if (typeof v !== 'string') continue;
-    try {
-      patterns.push(new RegExp(v));
-    } catch {
-      // Invalid patterns are rejected when saved; a stray one here simply never matches.
-    }
+    const t = typeof v === 'string' ? compileRegex(v) : null;
+    if (t !== null) tests.push(t);
   }
-  if (patterns.length === 0) return never;
+  if (tests.length === 0) return never;
   return (v) => {
     const s = typeof v === 'string' ? v : toComparable(v);
     if (s === null) return false;
-    for (const p of patterns) if (p.test(s)) return true;
+    for (const t of tests) if (t(s)) return true;
     return false;
   };
 }
@@ -130,11 +132,11 @@ function semverTest(values: readonly ConditionValue[], accept: (cmp: number) => 
   };
 }
 
-/** Array attributes match a positive operator when any element does. */
+/** Array attributes match a positive operator when any element does; over-long elements are skipped like null ones. */
 function overArrays(test: ValueTest): ValueTest {
   return (v) => {
     if (!Array.isArray(v)) return test(v);
-    for (const el of v) if (el !== null && el !== undefined && test(el)) return true;
+    for (const el of v) if (isPresent(el) && test(el)) return true;
     return false;
   };
 }
@@ -202,7 +204,7 @@ function containsTest(values: readonly ConditionValue[]): ValueTest {
   const member = membership(values);
   return (v) => {
     if (!Array.isArray(v)) return sub(v);
-    for (const el of v) if (member(el)) return true;
+    for (const el of v) if (isPresent(el) && member(el)) return true;
     return false;
   };
 }
@@ -212,7 +214,7 @@ type LeafPredicate = (context: EvaluationContext) => boolean;
 
 /**
  * The hot path of the common leaves: for `eq in neq not_in starts_with ends_with contains
- * not_contains matches semver_*` on an ordinary attribute name, one closure per leaf reads the
+ * not_contains semver_*` on an ordinary attribute name, one closure per leaf reads the
  * attribute and, when it is a string, tests it inline. A rule then costs a single call instead
  * of a chain of shared wrappers (reader, array fan-out, coercion, comparison), which V8 cannot
  * inline once a config mixes operators. Any other value (number, boolean, array, missing) goes to
@@ -223,6 +225,7 @@ type LeafPredicate = (context: EvaluationContext) => boolean;
  */
 export function compileStringLeaf(attr: string, leaf: LeafCondition, generic: ValueTest): LeafPredicate | null {
   const values = leaf.values ?? [];
+  // Strings are never `slow`: each fast path below applies the length cap itself.
   const slow = (v: unknown): boolean => v !== undefined && v !== null && generic(v);
   switch (leaf.op) {
     case 'eq':
@@ -236,13 +239,13 @@ export function compileStringLeaf(attr: string, leaf: LeafCondition, generic: Va
         const only = list[0]!;
         return (ctx) => {
           const v = ctx[attr];
-          return typeof v === 'string' ? (v === only) !== negate : slow(v);
+          return typeof v === 'string' ? v.length <= MAX_ATTRIBUTE_LENGTH && (v === only) !== negate : slow(v);
         };
       }
       const set = new Set(list);
       return (ctx) => {
         const v = ctx[attr];
-        return typeof v === 'string' ? set.has(v) !== negate : slow(v);
+        return typeof v === 'string' ? v.length <= MAX_ATTRIBUTE_LENGTH && set.has(v) !== negate : slow(v);
       };
     }
     case 'starts_with':
@@ -255,36 +258,19 @@ export function compileStringLeaf(attr: string, leaf: LeafCondition, generic: Va
       if (leaf.op === 'starts_with') {
         return (ctx) => {
           const v = ctx[attr];
-          return typeof v === 'string' ? v.startsWith(needle) : slow(v);
+          return typeof v === 'string' ? v.length <= MAX_ATTRIBUTE_LENGTH && v.startsWith(needle) : slow(v);
         };
       }
       if (leaf.op === 'ends_with') {
         return (ctx) => {
           const v = ctx[attr];
-          return typeof v === 'string' ? v.endsWith(needle) : slow(v);
+          return typeof v === 'string' ? v.length <= MAX_ATTRIBUTE_LENGTH && v.endsWith(needle) : slow(v);
         };
       }
       const negate = leaf.op === 'not_contains';
       return (ctx) => {
         const v = ctx[attr];
-        return typeof v === 'string' ? v.includes(needle) !== negate : slow(v);
-      };
-    }
-    case 'matches': {
-      const patterns: RegExp[] = [];
-      for (const v of values) {
-        if (typeof v !== 'string') continue;
-        try {
-          patterns.push(new RegExp(v));
-        } catch {
-          // As in regexTest: a stray invalid pattern never matches.
-        }
-      }
-      if (patterns.length !== 1) return null;
-      const pattern = patterns[0]!;
-      return (ctx) => {
-        const v = ctx[attr];
-        return typeof v === 'string' ? pattern.test(v) : slow(v);
+        return typeof v === 'string' ? v.length <= MAX_ATTRIBUTE_LENGTH && v.includes(needle) !== negate : slow(v);
       };
     }
     case 'semver_eq':
@@ -302,6 +288,7 @@ export function compileStringLeaf(attr: string, leaf: LeafCondition, generic: Va
       return (ctx) => {
         const v = ctx[attr];
         if (typeof v !== 'string') return slow(v);
+        if (v.length > MAX_ATTRIBUTE_LENGTH) return false;
         for (let i = 0; i < targets.length; i++) {
           const c = compareSemverString(v, targets[i]!);
           if (c !== c) return false; // not a version

@@ -14,3 +14,5 @@ export {
 } from './resources';
 export { configDocumentSchema, checkReferences, validateConfig, formatPath, type ConfigIssue, type ValidationResult } from './document';
 export { unsafePatternReason, MAX_PATTERN_LENGTH } from './regex-safety';
+export { compileRegex, MAX_STATES, type RegexTest } from '../re2/engine';
+export { checkRegexSyntax, MAX_REPEAT, type SyntaxProblem } from '../re2/syntax';
