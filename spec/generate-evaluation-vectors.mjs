@@ -7,7 +7,7 @@
 // (spec/reference.mjs: murmurhash3js-revisited + the contract's formulas), and the bucket is
 // recorded in the case's `note` so a failing SDK can be debugged without this script.
 import { writeFileSync } from 'node:fs';
-import { bp, findUnit, refBucket, refSlice } from './reference.mjs';
+import { bp, findUnit, MAX_ATTRIBUTE_LENGTH, refBucket, refMatches, refSlice } from './reference.mjs';
 
 const configs = {};
 const cases = [];
@@ -353,6 +353,131 @@ const conditionTable = [
     ['operator:matches', 'non-ascii'],
     [['non-ASCII character matched by .', { key: 'u', name: 'José' }, true]],
   ],
+  // RE2 semantics where JavaScript's RegExp differs, and linear time: the last rows would take
+  // 2^30 or 3,000^4 steps in a backtracking engine.
+  [
+    'matches-re2-space',
+    { attr: 's', op: 'matches', values: ['^\\s$'] },
+    ['operator:matches', 're2'],
+    [
+      ['space', { key: 'u', s: ' ' }, true],
+      ['tab', { key: 'u', s: '\t' }, true],
+      ['vertical tab is not \\s in RE2', { key: 'u', s: '\v' }, false],
+      ['no-break space is not \\s in RE2', { key: 'u', s: '\u00a0' }, false],
+    ],
+  ],
+  [
+    'matches-re2-end',
+    { attr: 's', op: 'matches', values: ['^ok$'] },
+    ['operator:matches', 're2'],
+    [
+      ['exact', { key: 'u', s: 'ok' }, true],
+      ['$ is the end of the text, not before a final newline', { key: 'u', s: 'ok\n' }, false],
+    ],
+  ],
+  [
+    'matches-re2-multiline',
+    { attr: 's', op: 'matches', values: ['(?m)^b$'] },
+    ['operator:matches', 're2'],
+    [
+      ['(?m): a line in the middle', { key: 'u', s: 'a\nb\nc' }, true],
+      ['(?m): lines end at \\n only', { key: 'u', s: 'a\r\nb\r\nc' }, false],
+    ],
+  ],
+  [
+    'matches-re2-dot',
+    { attr: 's', op: 'matches', values: ['^a.b$'] },
+    ['operator:matches', 're2'],
+    [
+      ['. matches \\r', { key: 'u', s: 'a\rb' }, true],
+      ['. does not match \\n', { key: 'u', s: 'a\nb' }, false],
+      ['. matches one code point, not one UTF-16 unit', { key: 'u', s: 'a😀b' }, true],
+    ],
+  ],
+  [
+    'matches-re2-digit',
+    { attr: 's', op: 'matches', values: ['^\\d+$'] },
+    ['operator:matches', 're2', 'non-ascii'],
+    [
+      ['ASCII digits', { key: 'u', s: '2026' }, true],
+      ['\\d is ASCII only: Arabic-Indic digits are not', { key: 'u', s: '٢٠٢٦' }, false],
+    ],
+  ],
+  [
+    'matches-re2-fold',
+    { attr: 's', op: 'matches', values: ['(?i)^kiss$'] },
+    ['operator:matches', 're2', 'non-ascii'],
+    [
+      ['case-insensitive', { key: 'u', s: 'KISS' }, true],
+      ['simple case folding: Kelvin sign and long s', { key: 'u', s: '\u212aiſs' }, true],
+      ['dotless i does not fold to i', { key: 'u', s: 'kıss' }, false],
+    ],
+  ],
+  [
+    'matches-re2-nested',
+    { attr: 's', op: 'matches', values: ['^(a+)+$'] },
+    ['operator:matches', 're2', 'linear-time'],
+    [
+      ['matches', { key: 'u', s: 'a'.repeat(30) }, true],
+      ['fails fast (exponential for backtracking)', { key: 'u', s: 'a'.repeat(30) + 'b' }, false],
+    ],
+  ],
+  [
+    'matches-re2-polynomial',
+    { attr: 's', op: 'matches', values: ['^\\d+\\.\\d+\\.\\d+.*\\d+$'] },
+    ['operator:matches', 're2', 'linear-time'],
+    [
+      ['version-like', { key: 'u', s: '1.2.3-rc4' }, true],
+      ['3,000 characters, no match (polynomial for backtracking)', { key: 'u', s: '1.1.1' + '1'.repeat(2995) + 'x' }, false],
+    ],
+  ],
+  // A string over MAX_ATTRIBUTE_LENGTH (4,096) characters counts as missing for every operator.
+  [
+    'length-cap-in',
+    { attr: 's', op: 'in', values: ['x'.repeat(MAX_ATTRIBUTE_LENGTH), 'x'.repeat(MAX_ATTRIBUTE_LENGTH + 1)] },
+    ['attribute-length'],
+    [
+      ['4,096 characters: compared', { key: 'u', s: 'x'.repeat(MAX_ATTRIBUTE_LENGTH) }, true],
+      ['4,097 characters: missing, even though a value is equal', { key: 'u', s: 'x'.repeat(MAX_ATTRIBUTE_LENGTH + 1) }, false],
+      ['array element over the cap is skipped', { key: 'u', s: ['x'.repeat(MAX_ATTRIBUTE_LENGTH + 1)] }, false],
+    ],
+  ],
+  [
+    'length-cap-neq',
+    { attr: 's', op: 'neq', values: ['y'] },
+    ['attribute-length', 'operator:neq'],
+    [
+      ['4,096 characters: not equal', { key: 'u', s: 'x'.repeat(MAX_ATTRIBUTE_LENGTH) }, true],
+      ['4,097 characters: missing, so neq is false', { key: 'u', s: 'x'.repeat(MAX_ATTRIBUTE_LENGTH + 1) }, false],
+    ],
+  ],
+  [
+    'length-cap-matches',
+    { attr: 's', op: 'matches', values: ['^x+$'] },
+    ['attribute-length', 'operator:matches'],
+    [
+      ['4,096 characters: tested', { key: 'u', s: 'x'.repeat(MAX_ATTRIBUTE_LENGTH) }, true],
+      ['4,097 characters: missing', { key: 'u', s: 'x'.repeat(MAX_ATTRIBUTE_LENGTH + 1) }, false],
+    ],
+  ],
+  [
+    'length-cap-exists',
+    { attr: 's', op: 'exists' },
+    ['attribute-length', 'operator:exists'],
+    [
+      ['4,096 characters: exists', { key: 'u', s: 'x'.repeat(MAX_ATTRIBUTE_LENGTH) }, true],
+      ['4,097 characters: missing', { key: 'u', s: 'x'.repeat(MAX_ATTRIBUTE_LENGTH + 1) }, false],
+    ],
+  ],
+  [
+    'length-cap-not-exists',
+    { attr: 's', op: 'not_exists' },
+    ['attribute-length', 'operator:not_exists'],
+    [
+      ['4,096 characters: present', { key: 'u', s: 'x'.repeat(MAX_ATTRIBUTE_LENGTH) }, false],
+      ['4,097 characters: counts as missing', { key: 'u', s: 'x'.repeat(MAX_ATTRIBUTE_LENGTH + 1) }, true],
+    ],
+  ],
   [
     'gt',
     { attr: 'age', op: 'gt', values: [18] },
@@ -658,6 +783,17 @@ const conditionTable = [
     ],
   ],
 ];
+
+// The hand-written `matches` outcomes must agree with RE2 itself (re2js) for every string
+// attribute under the length cap: a wrong expectation stops the generator.
+for (const [key, when, , rows] of conditionTable) {
+  if (when.op !== 'matches') continue;
+  for (const [label, context, matches] of rows) {
+    const v = context[when.attr];
+    if (typeof v !== 'string' || v.length > MAX_ATTRIBUTE_LENGTH) continue;
+    if (when.values.some((p) => refMatches(p, v)) !== matches) throw new Error(`${key}: ${label}: RE2 disagrees with the expectation`);
+  }
+}
 
 const opFlags = {};
 for (const [key, when] of conditionTable) opFlags[key] = ruleFlag(key, when);

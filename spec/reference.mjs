@@ -6,6 +6,8 @@ import { createRequire } from 'node:module';
 // murmurhash3js-revisited is a dependency of packages/core; resolve it from there.
 const require = createRequire(new URL('../packages/core/package.json', import.meta.url));
 const murmur = require('murmurhash3js-revisited');
+// re2js, a port of RE2, is a devDependency of packages/core: `matches` has RE2 semantics.
+const { RE2JS } = require('re2js');
 
 const encoder = new TextEncoder();
 
@@ -69,4 +71,12 @@ export function findUnit(salt, accept, prefix = 'unit-', limit = 5_000_000) {
     if (accept(refBucket(salt, u), u)) return u;
   }
   throw new Error(`no unit found for salt ${salt}`);
+}
+
+/** Longest string attribute an operator looks at; a longer one counts as missing. */
+export const MAX_ATTRIBUTE_LENGTH = 4096;
+
+/** `matches` as the contract defines it: RE2 syntax and semantics, a match anywhere in `s`. */
+export function refMatches(pattern, s) {
+  return RE2JS.compile(pattern).matcher(s).find();
 }

@@ -14,9 +14,9 @@ export const MAX_STATES = 1000;
  */
 interface State {
   t?: ((c: number) => boolean) | undefined;
-  a?: string | undefined;
+  a?: RegExp | undefined;
   n: State[];
-  g: number;
+  g?: number;
 }
 
 /** Builds the states of a piece of pattern in front of `next` and returns its entry. */
@@ -29,7 +29,7 @@ interface Flags {
 }
 
 /** The letter escapes RE2 gives a control character. */
-export const CONTROL: Readonly<Record<string, number>> = { f: 12, t: 9, n: 10, r: 13, v: 11 };
+export const CONTROL: Readonly<Record<string, number>> = { t: 9, n: 10, r: 13 };
 
 /**
  * RE2's Perl classes as JavaScript class contents (`u` flag). RE2's `\s` is `[\t\n\f\r ]`, narrower
@@ -45,32 +45,29 @@ export const PERL: Readonly<Record<string, string>> = {
   S: '\\0-\\b\\v\\x0e-\\x1f!-\\u{10ffff}',
 };
 
-const isWord = (s: string, i: number): boolean => /\w/.test(s[i] ?? '');
-
-/** Whether assertion `k` (`A z ^ $ b B`; `^ $` being their `(?m)` forms) holds at offset `i` of `s`. */
-const holds = (k: string, s: string, i: number): boolean =>
-  k === 'A'
-    ? i === 0
-    : k === 'z'
-      ? i === s.length
-      : k === '^'
-        ? i === 0 || s[i - 1] === '\n'
-        : k === '$'
-          ? i === s.length || s[i] === '\n'
-          : (isWord(s, i - 1) !== isWord(s, i)) === (k === 'b');
+/**
+ * Zero-width assertions as sticky JavaScript RegExps, tried at one offset (constant time). Without
+ * the `u` flag `\b` is ASCII, as in RE2; `(?m)` lines end at `\n` only, so `^ $` are spelled out.
+ */
+const ASSERTIONS: Readonly<Record<string, RegExp>> = {
+  A: /^/y,
+  z: /$/y,
+  '^': /(?<=^|\n)/y,
+  $: /(?=\n|$)/y,
+  b: /\b/y,
+  B: /\B/y,
+};
 
 const hex = (c: number): string => `\\u{${c.toString(16)}}`;
 
 /**
  * A test of one code point against a class, given as JavaScript class contents. The class is a
  * one-character JavaScript RegExp (constant time: it only ever sees one code point), which also
- * brings Unicode simple case folding for `(?i)`, the folding RE2 uses. ASCII answers are cached.
+ * brings Unicode simple case folding for `(?i)`, the folding RE2 uses.
  */
 function classTest(body: string, fold: boolean): (c: number) => boolean {
   const re = new RegExp(`^[${body}]$`, fold ? 'iu' : 'u');
-  const ascii = new Uint8Array(128);
-  const test = (c: number): boolean => re.test(String.fromCodePoint(c));
-  return (c) => (c < 128 ? (ascii[c] ||= test(c) ? 2 : 1) > 1 : test(c));
+  return (c) => re.test(String.fromCodePoint(c));
 }
 
 /**
@@ -95,7 +92,7 @@ export function compileRegex(p: string): RegexTest | null {
   let count = 0;
   const state = (n: State[], t?: State['t'], a?: State['a']): State => {
     if (++count > MAX_STATES) throw 0;
-    return { t, a, n, g: 0 };
+    return { t, a, n } as State;
   };
   const consume =
     (t: (c: number) => boolean): Build =>
@@ -165,7 +162,7 @@ export function compileRegex(p: string): RegexTest | null {
       else if (c === '^' || c === '$' || (c === '\\' && 'bBAz'.includes(p[i + 1]!))) {
         const a = c === '\\' ? p[++i]! : f.m ? c : c === '^' ? 'A' : 'z';
         i++;
-        atom = (next) => state([next], undefined, a);
+        atom = (next) => state([next], undefined, ASSERTIONS[a]);
       } else {
         atom = consume(classTest(piece(char()), f.i));
       }
@@ -197,10 +194,12 @@ export function compileRegex(p: string): RegexTest | null {
     return (next) => state(items.map((b) => b(next)));
   };
 
-  const done: State = { n: [], g: 0 };
+  const done: State = { n: [] };
   let start: State;
   try {
     start = alternation({ i: false, m: false, s: false })(done);
+    // Only a pattern read to its end exactly (no stray `)`, no unclosed group) is compiled.
+    if (i !== p.length) return null;
   } catch {
     return null;
   }
@@ -212,7 +211,7 @@ export function compileRegex(p: string): RegexTest | null {
     st.g = gen;
     if (st === done) return true;
     if (st.t) return (list.push(st), false);
-    if (st.a && !holds(st.a, s, i)) return false;
+    if (st.a && !((st.a.lastIndex = i), st.a.test(s))) return false;
     for (const x of st.n) if (add(list, x, s, i)) return true;
     return false;
   };

@@ -45,9 +45,9 @@ export function checkRegexSyntax(p: string): SyntaxProblem | null {
     if (c in CONTROL || /[!-/:-@[-`{-~]/.test(c)) return 'char';
     if (!inClass && 'bBAz'.includes(c)) return 'assert';
     if (/[1-9]/.test(c)) return problem(`backreferences (\\${c}) are not supported: matching uses RE2 semantics, which has none`, at);
-    if ('0xpPQEC'.includes(c)) {
+    if ('0xafvpPQEC'.includes(c)) {
       return problem(
-        `\\${c} is not supported (no \\x or octal escapes, Unicode classes, \\Q...\\E or \\C): write the character itself or a class`,
+        `\\${c} is not supported (no \\x, octal, \\a, \\f or \\v escapes, Unicode classes, \\Q...\\E or \\C): write the character itself or a class`,
         at,
       );
     }
