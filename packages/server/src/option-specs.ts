@@ -211,6 +211,15 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     parsePositiveNumber,
   ),
   spec(
+    'maxEventValue',
+    'max-event-value',
+    ['SWITCHYARD_MAX_EVENT_VALUE'],
+    '<n>',
+    '1000000000',
+    'Largest |value| an event may carry; a batch with a larger one is refused (400).',
+    parsePositiveNumber,
+  ),
+  spec(
     'configPollMs',
     'config-poll-ms',
     ['SWITCHYARD_CONFIG_POLL_MS'],

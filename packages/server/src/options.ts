@@ -1,4 +1,5 @@
 import type { OidcOptions } from './auth/tokens';
+import { DEFAULT_MAX_EVENT_VALUE } from './services/event-validation';
 import { parseSettings } from './option-specs';
 
 /** Everything the server can be told, resolved once from flags and `SWITCHYARD_*` variables. */
@@ -46,6 +47,8 @@ export interface ServerOptions {
    */
   trustProxy: boolean;
   eventRetentionDays: number;
+  /** Largest |value| an event may carry; a batch with a larger one is refused whole (400). */
+  maxEventValue: number;
   /** How often the safety monitor checks guardrails of running experiments. */
   safetyIntervalMs: number;
   heartbeatMs: number;
@@ -97,6 +100,7 @@ export function resolveOptions(
     loginRatePerMinute: v.loginRatePerMinute ?? 10,
     trustProxy: v.trustProxy ?? false,
     eventRetentionDays: v.eventRetentionDays ?? 90,
+    maxEventValue: v.maxEventValue ?? DEFAULT_MAX_EVENT_VALUE,
     safetyIntervalMs: v.safetyIntervalMs ?? 60_000,
     heartbeatMs: v.heartbeatMs ?? 15_000,
     sseMaxBufferBytes: v.sseMaxBufferBytes ?? 1024 * 1024,

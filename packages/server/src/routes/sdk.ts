@@ -75,7 +75,7 @@ export const etagOf = configEtag;
 export async function ingestEvents(ctx: ServerContext, c: Context<AppEnv>): Promise<{ status: number; data: unknown }> {
   // validateBatch bounds the nesting of each event's properties, the only part anything recurses into.
   const raw = parseJsonBody(await readBodyText(c), false);
-  const checked = validateBatch(raw, ctx.now());
+  const checked = validateBatch(raw, ctx.now(), ctx.options.maxEventValue);
   if ('details' in checked) {
     if (checked.tooMany === true)
       throw new ApiError('PAYLOAD_TOO_LARGE', `a batch may carry at most ${MAX_EVENTS_PER_BATCH} events`, checked.details);

@@ -9,6 +9,13 @@ export const MAX_EVENTS_PER_BATCH = 1000;
 const MAX_STRING = 256;
 const MAX_PROPERTIES_BYTES = 8 * 1024;
 
+/** Default bound on |value|: large enough for money in cents, far below what overflows sums of squares. */
+export const DEFAULT_MAX_EVENT_VALUE = 1e9;
+
+/** Years 0000..9999 UTC, the range of ISO 8601's four-digit years (well inside what `Date` holds). */
+const MIN_TIMESTAMP_MS = Date.parse('0000-01-01T00:00:00Z');
+const MAX_TIMESTAMP_MS = Date.parse('9999-12-31T23:59:59.999Z');
+
 function str(v: unknown, name: string, problems: string[], optional = false): string | null {
   if (v === undefined || v === null) {
     if (!optional) problems.push(`${name} is required`);
@@ -22,19 +29,27 @@ function str(v: unknown, name: string, problems: string[], optional = false): st
   return v;
 }
 
-/** ISO 8601 string or epoch milliseconds to epoch ms; `null` when neither. */
+/**
+ * ISO 8601 string or epoch milliseconds to epoch ms; `null` when neither, or when the instant is
+ * not a real date in years 0000..9999 UTC. Epoch milliseconds are never negative.
+ */
 export function parseTimestamp(v: unknown): number | null {
-  if (typeof v === 'number') return Number.isFinite(v) && v >= 0 ? Math.trunc(v) : null;
-  if (typeof v !== 'string' || !/^\d{4}-\d{2}-\d{2}/.test(v)) return null;
-  const t = Date.parse(v);
-  return Number.isNaN(t) ? null : t;
+  let t: number;
+  if (typeof v === 'number') t = v >= 0 ? Math.trunc(v) : NaN;
+  else if (typeof v === 'string' && /^\d{4}-\d{2}-\d{2}/.test(v)) t = Date.parse(v);
+  else return null;
+  return t >= MIN_TIMESTAMP_MS && t <= MAX_TIMESTAMP_MS ? t : null;
 }
 
 /**
  * Validates one event by hand (it runs for every event of every batch, so it stays cheap and
  * names each problem precisely). Returns the stored form or the reasons it is invalid.
  */
-export function validateEvent(raw: unknown, receivedAt: number): { event: StoredEvent } | { problems: string[] } {
+export function validateEvent(
+  raw: unknown,
+  receivedAt: number,
+  maxValue = DEFAULT_MAX_EVENT_VALUE,
+): { event: StoredEvent } | { problems: string[] } {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { problems: ['an event must be an object'] };
   const e = raw as Record<string, unknown>;
   const problems: string[] = [];
@@ -55,6 +70,8 @@ export function validateEvent(raw: unknown, receivedAt: number): { event: Stored
   let value: number | null = null;
   if (e.value !== undefined && e.value !== null) {
     if (typeof e.value !== 'number' || !Number.isFinite(e.value)) problems.push('value must be a finite number');
+    // One unit's huge value would overflow the sum of squares and poison the experiment's statistics.
+    else if (Math.abs(e.value) > maxValue) problems.push(`value must be between -${maxValue} and ${maxValue}`);
     else value = e.value;
   }
   let properties: Record<string, unknown> | null = null;
@@ -67,7 +84,7 @@ export function validateEvent(raw: unknown, receivedAt: number): { event: Stored
     else properties = e.properties as Record<string, unknown>;
   }
   const timestamp = parseTimestamp(e.timestamp);
-  if (timestamp === null) problems.push('timestamp must be an ISO 8601 date-time or epoch milliseconds');
+  if (timestamp === null) problems.push('timestamp must be an ISO 8601 date-time or epoch milliseconds, within years 0000..9999');
   if (problems.length > 0) return { problems };
   return {
     event: {
@@ -86,7 +103,11 @@ export function validateEvent(raw: unknown, receivedAt: number): { event: Stored
 }
 
 /** Validates a whole batch: all events or, with every problem by index, none. */
-export function validateBatch(raw: unknown, receivedAt: number): { events: StoredEvent[] } | { details: ErrorDetail[]; tooMany?: boolean } {
+export function validateBatch(
+  raw: unknown,
+  receivedAt: number,
+  maxValue = DEFAULT_MAX_EVENT_VALUE,
+): { events: StoredEvent[] } | { details: ErrorDetail[]; tooMany?: boolean } {
   if (typeof raw !== 'object' || raw === null || !Array.isArray((raw as { events?: unknown }).events)) {
     return { details: [{ path: 'events', message: 'the body must be {"events": [...]}' }] };
   }
@@ -99,7 +120,7 @@ export function validateBatch(raw: unknown, receivedAt: number): { events: Store
   const events: StoredEvent[] = [];
   const details: ErrorDetail[] = [];
   list.forEach((item, index) => {
-    const r = validateEvent(item, receivedAt);
+    const r = validateEvent(item, receivedAt, maxValue);
     if ('event' in r) events.push(r.event);
     else
       details.push({ index, path: `events.${index}`, message: r.problems.join('; '), reason: r.problems.join('; '), problems: r.problems });

@@ -63,6 +63,10 @@ export interface ResultsPayload {
   analysis: AnalysisResult;
 }
 
+/** Why a metric whose stored sums are not finite numbers has no figures. */
+export const NOT_COMPUTABLE_REASON =
+  'the stored sums of this metric are not finite (events recorded before values were bounded overflowed them); rebuild the summaries from valid events';
+
 /**
  * Results of one experiment from the store's sufficient statistics: units from their first
  * exposure, metric events only after it, units seen in two variants excluded and counted.
@@ -122,7 +126,12 @@ export class ResultsService {
     }
     this.ctx.metrics.resultsCache.inc({ outcome: 'miss' });
     const eventsVersion = this.ctx.events.version;
-    const { metrics, variants, excludedUnits } = await this.sufficientStats(row, { cuped });
+    const { metrics: all, variants, excludedUnits } = await this.sufficientStats(row, { cuped });
+    // Sums stored before event values were bounded may have overflowed (one value near 1e154 makes
+    // the sum of squares infinite). Such a metric is reported as not computable; the others still are.
+    const finite = (m: MetricDef) =>
+      variants.every((v) => Number.isFinite(v.stats[m.key]?.sum ?? 0) && Number.isFinite(v.stats[m.key]?.sumSquares ?? 0));
+    const metrics = all.filter(finite);
     const input = {
       alpha: options.alpha,
       sequential: options.sequential,
@@ -141,9 +150,13 @@ export class ResultsService {
             variants: withoutCovariates(variants),
           });
     const metricsOut: Record<string, unknown> = {};
-    for (const m of metrics) {
+    for (const m of all) {
+      if (!metrics.includes(m)) {
+        metricsOut[m.key] = { role: m.role, key: m.key, type: m.type, computable: false, reason: NOT_COMPUTABLE_REASON };
+        continue;
+      }
       const r = analysis.metrics[m.key]!;
-      const out = { role: m.role, ...(toSnake(r) as Record<string, unknown>) };
+      const out = { role: m.role, computable: true, ...(toSnake(r) as Record<string, unknown>) };
       const unadjusted = plain?.metrics[m.key];
       if (unadjusted !== undefined) Object.assign(out, cupedReport(r, unadjusted, m.cupedWindowDays!, toSnake));
       metricsOut[m.key] = out;
