@@ -21,7 +21,9 @@ const budgets = [
   {
     entry: 'local (`@switchyard/sdk-browser/local`)',
     file: 'switchyard-local.min.js',
-    budget: 10000,
+    // 10,000 until the linear-time RE2 engine for `matches` (about 1,040 B) met the SDK protocol
+    // work on main (about 1,150 B); raised pending a decision on where to win the bytes back.
+    budget: 11200,
     forbid: [/zod/, /\/core\/dist\/schema/, /murmurhash3js-revisited/],
   },
 ];
