@@ -27,6 +27,8 @@ import { experimentRoutes } from './routes/experiments';
 import { eventBatchRoutes, sdkRoutes } from './routes/sdk';
 import { clientIpOf, commitMutation, originOf, type ServerContext } from './services/context';
 import { ApiError } from './errors';
+import { environmentRoutes } from './routes/environments';
+import { resolveEnvironment } from './services/environments';
 
 /** Route groups by prefix; later features add their own groups here. */
 export function routeGroups(ctx: ServerContext): { prefix: string; routes: RouteDef<any, any>[] }[] {
@@ -38,6 +40,7 @@ export function routeGroups(ctx: ServerContext): { prefix: string; routes: Route
         ...sessionRoutes(ctx),
         ...userRoutes(ctx),
         ...apiKeyRoutes(ctx),
+        ...environmentRoutes(ctx),
         ...featureFlagRoutes(ctx),
         ...segmentRoutes(ctx),
         ...experimentRoutes(ctx),
@@ -124,7 +127,7 @@ export function createApp(ctx: ServerContext, extraGroups: { prefix: string; rou
   app.get('/api/v1/openapi.json', (c) => c.json(openapi));
   app.get('/docs', (c) => c.html(DOCS_HTML));
 
-  for (const g of groups) mount(app, g.prefix, g.routes, authenticate);
+  for (const g of groups) mount(app, g.prefix, g.routes, authenticate, (c) => resolveEnvironment(ctx, c));
   mountOfrep(app, ctx, authenticate);
 
   app.onError((err, c) => {

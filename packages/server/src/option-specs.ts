@@ -61,6 +61,8 @@ export const parseBoolean: OptionParser<boolean> = (raw, source) => {
 };
 
 const nonEmpty: OptionParser<string> = (raw, source) => (raw.trim() === '' ? fail(source, raw, 'is empty') : raw);
+const environmentKey: OptionParser<string> = (raw, source) =>
+  /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/.test(raw) ? raw : fail(source, raw, 'is not an environment key (letters, digits, ., _, -)');
 
 /** Never echoes the secret itself into the error message. */
 const longSecret: OptionParser<string> = (raw, source) => {
@@ -149,6 +151,15 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     urlWith(['redis:', 'rediss:'], 'a redis:// or rediss:// URL'),
   ),
   spec('demo', 'demo', ['SWITCHYARD_DEMO'], null, 'off', 'Seed demo flags, segments and experiments on start.', parseBoolean),
+  spec(
+    'defaultEnvironment',
+    'default-environment',
+    ['SWITCHYARD_DEFAULT_ENVIRONMENT'],
+    '<key>',
+    'production',
+    'Environment of requests whose key or ?environment= names none (created if missing).',
+    environmentKey,
+  ),
   spec('logLevel', 'log-level', ['SWITCHYARD_LOG_LEVEL'], '<level>', 'info', `Log level: ${LOG_LEVELS.join(', ')}.`, logLevel),
   spec('adminEmail', 'admin-email', ['SWITCHYARD_ADMIN_EMAIL'], '<email>', 'admin@switchyard.local', 'Email of the first admin.', email),
   spec(

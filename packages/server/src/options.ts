@@ -19,6 +19,11 @@ export interface ServerOptions {
   configPollMs: number;
   demo: boolean;
   /**
+   * The environment a request acts in when neither its key nor `?environment=` names one
+   * (default `production`); created at start when it does not exist.
+   */
+  defaultEnvironment: string;
+  /**
    * HS256 secrets, comma-separated, at least 32 bytes each; the first signs, all verify (rotate
    * by putting a new one first). Absent: a generated keyring, never kept in clear in the
    * database (see `masterKey`).
@@ -87,6 +92,7 @@ export function resolveOptions(
     redisUrl: v.redisUrl,
     configPollMs: v.configPollMs ?? 5000,
     demo: v.demo ?? false,
+    defaultEnvironment: (v.defaultEnvironment as string | undefined) ?? 'production',
     jwtSecret: v.jwtSecret,
     masterKey: v.masterKey,
     jwtTtlSeconds: v.jwtTtlSeconds ?? 3600,

@@ -9,10 +9,10 @@ import { createMetrics } from './middleware/metrics';
 import { tokenBucketLimiter } from './middleware/rate-limit';
 import { redisRateLimiter } from './middleware/redis-rate-limiter';
 import { resolveOptions, type ServerOptions } from './options';
-import { describeCredentials, firstStart, type FirstStartCredentials } from './services/bootstrap';
+import { describeCredentials, ensureEnvironment, firstStart, type FirstStartCredentials } from './services/bootstrap';
 import { resolveKeyring } from './auth/signing-keys';
 import { ConfigFanout } from './services/config-fanout';
-import { ConfigState } from './services/config-state';
+import { EnvironmentRuntimes } from './services/environment-runtimes';
 import type { ServerContext } from './services/context';
 import { seedDemo } from './services/demo';
 import { describeLaterStart, ignoredPasswordWarning } from './services/start-notes';
@@ -92,19 +92,28 @@ export async function startServer(start: StartOptions = {}): Promise<RunningServ
     // Check-then-act set-up (JWT secret, first admin, demo seed) runs once across instances starting together.
     const once = <T>(fn: () => Promise<T>): Promise<T> => (isPostgresStore(baseStore) ? baseStore.withLock('bootstrap', fn) : fn());
     const keyring = await once(() => resolveKeyring(baseStore, options, now ?? Date.now));
-    const config = new ConfigState(store);
-    await config.load();
-    fanout?.start(config);
-    if (fanout !== null) undo.push(() => fanout.close());
+    await once(() => ensureEnvironment(store, options.defaultEnvironment, (now ?? Date.now)()));
     const metrics = createMetrics();
-    metrics.sources.configVersion = () => config.version;
-    const hub: StreamHub = new StreamHub(
-      config,
-      { heartbeatMs: options.heartbeatMs, maxBufferBytes: options.sseMaxBufferBytes, replayCapacity: options.sseReplayCapacity },
-      logger,
-      (d) => (d > 0 ? metrics.sseClients.inc() : metrics.sseClients.dec()),
+    const environments = new EnvironmentRuntimes(
+      store,
+      options.defaultEnvironment,
+      (config) =>
+        new StreamHub(
+          config,
+          { heartbeatMs: options.heartbeatMs, maxBufferBytes: options.sseMaxBufferBytes, replayCapacity: options.sseReplayCapacity },
+          logger,
+          (d) =>
+            d > 0
+              ? metrics.sseClients.inc({ environment: config.environment })
+              : metrics.sseClients.dec({ environment: config.environment }),
+        ),
     );
-    undo.push(() => hub.close());
+    await environments.get(options.defaultEnvironment);
+    // The default environment's version: what requests without an environment are served.
+    metrics.sources.configVersion = () => environments.default.config.version;
+    fanout?.start(environments);
+    if (fanout !== null) undo.push(() => fanout.close());
+    undo.push(() => environments.close());
     const events = new EventWriter(store, (counts) => {
       for (const type of ['track', 'exposure'] as const) {
         if (counts[type].accepted > 0) metrics.eventsIngested.inc({ type }, counts[type].accepted);
@@ -115,10 +124,15 @@ export async function startServer(start: StartOptions = {}): Promise<RunningServ
       options,
       store,
       logger,
-      hub,
+      environments,
+      get config() {
+        return environments.default.config;
+      },
+      get hub() {
+        return environments.default.hub;
+      },
       events,
       tokens: createTokenService({ keyring, ttlSeconds: options.jwtTtlSeconds, ...(options.oidc ? { oidc: options.oidc } : {}) }),
-      config,
       metrics,
       apiLimiter:
         redis !== null
@@ -196,7 +210,7 @@ export async function startServer(start: StartOptions = {}): Promise<RunningServ
           stopRetention();
           scheduler.stop();
           safety.stop();
-          hub.close();
+          environments.close();
           await new Promise<void>((resolve) => {
             const http = server as unknown as { closeIdleConnections?: () => void; closeAllConnections?: () => void };
             // In-flight requests get a grace period; a connection still busy after it (a client

@@ -118,6 +118,7 @@ describe('error envelope: every code', () => {
             seq: 0,
             id: randomUUID(),
             kind: 'experiment',
+            environment: 'production',
             key: 'checkout-test',
             ownerId: null,
             status: 'DRAFT',

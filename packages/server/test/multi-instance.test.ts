@@ -125,7 +125,7 @@ describe('several instances on PostgreSQL and Redis', () => {
     await onA.until(hasFlag(onA, 'fanout-b'), 1000);
     expect(Date.now() - t1).toBeLessThan(1000);
 
-    const storeVersion = await a.server.ctx.store.configVersion();
+    const storeVersion = await a.server.ctx.store.configVersion('production');
     await until(
       'both instances at the store version',
       () => a.server.ctx.config.version === storeVersion && b.server.ctx.config.version === storeVersion,
@@ -145,7 +145,7 @@ describe('several instances on PostgreSQL and Redis', () => {
     const put = onB.events.find((e) => e.event === 'put')!;
     const keys = Array.from({ length: 16 }, (_, i) => `burst-${i}`);
     await Promise.all(keys.map((k, i) => createFlag(i % 2 === 0 ? a : b, k)));
-    const storeVersion = await a.server.ctx.store.configVersion();
+    const storeVersion = await a.server.ctx.store.configVersion('production');
     await until(
       'both instances at the store version',
       () => a.server.ctx.config.version === storeVersion && b.server.ctx.config.version === storeVersion,
@@ -246,7 +246,7 @@ describe('several instances on PostgreSQL and Redis', () => {
     expect(g.ctx.options).toMatchObject({ databaseUrl, redisUrl: redis.url, configPollMs: 250 });
     expect(g.credentials).toBeNull();
     await until('G subscribed to Redis', () => g.fanout!.connected, 5000);
-    expect(g.ctx.config.version).toBe(await a.server.ctx.store.configVersion());
+    expect(g.ctx.config.version).toBe(await a.server.ctx.store.configVersion('production'));
   });
 
   it('with Redis down, instances keep serving and catch up through the poll; fan-out resumes when Redis is back', async () => {

@@ -72,19 +72,21 @@ async function seed(t: TestServer): Promise<void> {
   // There is no experiment API in this test's scope: the experiment enters the config directly.
   await commitMutation(t.server.ctx, SYSTEM_ORIGIN, {
     writes: [],
-    patch: {
-      experiments: {
-        'of-exp': {
-          key: 'of-exp',
-          status: 'RUNNING',
-          salt: 'of-exp',
-          bucket_by: 'key',
-          traffic_allocation: 100,
-          targeting: { attr: 'country', op: 'eq', values: ['US'] },
-          variants: [
-            { key: 'control', weight: 50, value: 'old' },
-            { key: 'treatment', weight: 50, value: 'new' },
-          ],
+    patches: {
+      production: {
+        experiments: {
+          'of-exp': {
+            key: 'of-exp',
+            status: 'RUNNING',
+            salt: 'of-exp',
+            bucket_by: 'key',
+            traffic_allocation: 100,
+            targeting: { attr: 'country', op: 'eq', values: ['US'] },
+            variants: [
+              { key: 'control', weight: 50, value: 'old' },
+              { key: 'treatment', weight: 50, value: 'new' },
+            ],
+          },
         },
       },
     },

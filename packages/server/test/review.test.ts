@@ -118,7 +118,7 @@ describe('scheduler', () => {
       // The segment goes behind the API's back (as in a database from before DRAFT references were checked).
       await commitMutation(t.server.ctx, SYSTEM_ORIGIN, {
         writes: [{ table: 'resources', action: 'delete', id: seg.body.data.id }],
-        patch: { segments: { 'doomed-seg': null } },
+        patches: { production: { segments: { 'doomed-seg': null } } },
         audit: {
           action: 'segment.delete',
           resourceType: 'segment',

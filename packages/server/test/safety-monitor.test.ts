@@ -147,8 +147,8 @@ describe.each(['sqlite', 'postgres'] as const)('safety monitor: %s', (kind) => {
     // Sums a real server cannot produce (event values are bounded): the only way to reach this path.
     const store = t.server.ctx.store;
     const original = store.experimentAggregates.bind(store);
-    store.experimentAggregates = async (experiment, metrics) => {
-      const agg = await original(experiment, metrics);
+    store.experimentAggregates = async (environment, experiment, metrics) => {
+      const agg = await original(environment, experiment, metrics);
       if (experiment === 'broken') agg.metrics.errors!.treatment!.sumSquares = Number.POSITIVE_INFINITY;
       return agg;
     };

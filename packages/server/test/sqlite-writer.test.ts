@@ -12,6 +12,7 @@ import type { StoredEvent } from '../src/store/types';
  */
 
 const event = (id: string, extra: Partial<StoredEvent> = {}): StoredEvent => ({
+  environment: 'production',
   id,
   type: 'track',
   key: 'buy',
@@ -63,7 +64,7 @@ describe('SQLite writer thread', () => {
         batches.push(batch);
       }
       await Promise.all(batches.map((b) => store.insertEventBatches([b])));
-      const agg = await store.experimentAggregates('exp', BUY);
+      const agg = await store.experimentAggregates('production', 'exp', BUY);
       expect(agg.units).toEqual({ A: 10_000, B: 10_000 });
       expect(agg.metrics.buy).toEqual({
         A: { sum: 10_000, sumSquares: 10_000, unitsWithEvents: 10_000 },
@@ -80,7 +81,7 @@ describe('SQLite writer thread', () => {
   it('a backlog left by a process that died before summarizing is summarized after the restart', async () => {
     let store = openSqliteStore(path);
     await store.insertEventBatches([[exposure('x1', 'u1', 'A', 100)]]);
-    expect((await store.experimentAggregates('exp', BUY)).units).toEqual({ A: 1 });
+    expect((await store.experimentAggregates('production', 'exp', BUY)).units).toEqual({ A: 1 });
     await store.close();
     // Stored and acknowledged, not yet summarized: what a kill -9 between the two leaves behind.
     const db = new Database(path);
@@ -92,7 +93,7 @@ describe('SQLite writer thread', () => {
     db.close();
     store = openSqliteStore(path);
     try {
-      expect(await store.experimentAggregates('exp', BUY)).toEqual({
+      expect(await store.experimentAggregates('production', 'exp', BUY)).toEqual({
         units: { A: 1, B: 1 },
         excludedUnits: 0,
         metrics: { buy: { A: { sum: 4, sumSquares: 16, unitsWithEvents: 1 }, B: { sum: 5, sumSquares: 25, unitsWithEvents: 1 } } },
@@ -113,7 +114,7 @@ describe('SQLite writer thread', () => {
         ]);
       }
       await store.insertEventBatches([[event('late-old', { timestamp: 5 }), event('late-new', { timestamp: now })]]);
-      await store.experimentAggregates('exp', []);
+      await store.experimentAggregates('production', 'exp', []);
       const chunks = () => {
         const db = new Database(path, { readonly: true });
         try {
@@ -161,9 +162,10 @@ describe('SQLite writer thread', () => {
         last = now;
       }, 5);
       try {
-        const drained = store.experimentAggregates('exp', BUY);
-        const versions: (number | null)[] = [];
-        for (let i = 0; i < 20; i++) versions.push((await store.commit({ writes: [], configPatch: { flags: {} } })).version);
+        const drained = store.experimentAggregates('production', 'exp', BUY);
+        const versions: (number | undefined)[] = [];
+        for (let i = 0; i < 20; i++)
+          versions.push((await store.commit({ writes: [], configPatches: { production: { flags: {} } } })).versions.production);
         expect((await drained).units).toEqual({ A: 30_000 });
         expect(versions).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
       } finally {
@@ -181,7 +183,7 @@ describe('SQLite writer thread', () => {
       expect(
         await store.insertEventBatches([[exposure('x1', 'u1', 'A', 100), event('t1', { value: 2, timestamp: 150 }), event('t1')]]),
       ).toEqual([{ accepted: 2, duplicates: 1 }]);
-      expect(await store.experimentAggregates('exp', BUY)).toEqual({
+      expect(await store.experimentAggregates('production', 'exp', BUY)).toEqual({
         units: { A: 1 },
         excludedUnits: 0,
         metrics: { buy: { A: { sum: 2, sumSquares: 4, unitsWithEvents: 1 } } },

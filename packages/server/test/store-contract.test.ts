@@ -80,6 +80,7 @@ function resource(kind: ResourceKind, key: string, extra: Partial<ResourceRow> =
     seq: 0,
     id: randomUUID(),
     kind,
+    environment: kind === 'experiment' ? 'production' : null,
     key,
     ownerId: 'owner-1',
     status: kind === 'experiment' ? 'DRAFT' : null,
@@ -110,7 +111,7 @@ function audit(action: string, resourceId: string | null, extra: Partial<AuditRe
 }
 
 const flagPatch = (key: string) =>
-  ({ flags: { [key]: { key, type: 'boolean', enabled: true } } }) as unknown as NonNullable<UnitOfWork['configPatch']>;
+  ({ flags: { [key]: { key, type: 'boolean', enabled: true } } }) as unknown as NonNullable<UnitOfWork['configPatches']>[string];
 
 function user(email: string, extra: Partial<UserRow> = {}): UserRow {
   return {
@@ -135,6 +136,7 @@ function apiKey(name: string, createdBy: string | null, extra: Partial<ApiKeyRow
     name,
     kind: 'server',
     role: null,
+    environment: 'production',
     prefix: 'sy_srv_abc',
     hash: `hash-${randomUUID()}`,
     createdBy,
@@ -147,6 +149,7 @@ function apiKey(name: string, createdBy: string | null, extra: Partial<ApiKeyRow
 
 function event(id: string, extra: Partial<StoredEvent> = {}): StoredEvent {
   return {
+    environment: 'production',
     id,
     type: 'track',
     key: 'purchase',
@@ -181,13 +184,13 @@ describe.each(['sqlite', 'postgres'] as const)('store contract: %s', (kind) => {
   });
 
   it('commits rows, config patch and audit record together; config versions are one monotonic sequence', async () => {
-    expect(await store.configVersion()).toBe(0);
+    expect(await store.configVersion('production')).toBe(0);
     const plain = await store.commit({
       writes: [{ table: 'users', action: 'insert', row: user('a@x.test') }],
       audit: audit('user.create', null),
     });
-    expect(plain.version).toBeNull();
-    expect(await store.configVersion()).toBe(0);
+    expect(plain.versions).toEqual({});
+    expect(await store.configVersion('production')).toBe(0);
     const versions: (number | null)[] = [];
     for (const key of ['a', 'b', 'c']) {
       const r = resource('flag', key);
@@ -195,20 +198,20 @@ describe.each(['sqlite', 'postgres'] as const)('store contract: %s', (kind) => {
         (
           await store.commit({
             writes: [{ table: 'resources', action: 'insert', row: r }],
-            configPatch: flagPatch(key),
+            configPatches: { production: flagPatch(key) },
             audit: audit('flag.create', r.id),
           })
-        ).version,
+        ).versions.production!,
       );
     }
     expect(versions).toEqual([1, 2, 3]);
-    expect(await store.configVersion()).toBe(3);
-    const log = await store.configLogSince(0, 10);
+    expect(await store.configVersion('production')).toBe(3);
+    const log = await store.configLogSince('production', 0, 10);
     expect(log.map((e) => e.version)).toEqual([1, 2, 3]);
     expect(log.map((e) => e.patch.version)).toEqual([1, 2, 3]);
     expect(log[1]!.patch).toEqual({ ...flagPatch('b'), version: 2 });
-    expect((await store.configLogSince(1, 1)).map((e) => e.version)).toEqual([2]);
-    expect(await store.configLogSince(3, 10)).toEqual([]);
+    expect((await store.configLogSince('production', 1, 1)).map((e) => e.version)).toEqual([2]);
+    expect(await store.configLogSince('production', 3, 10)).toEqual([]);
     expect((await store.listAudit({ limit: 10 })).items.map((a) => a.action)).toEqual([
       'flag.create',
       'flag.create',
@@ -223,22 +226,22 @@ describe.each(['sqlite', 'postgres'] as const)('store contract: %s', (kind) => {
         const r = resource('flag', `f${i}`);
         return store.commit({
           writes: [{ table: 'resources', action: 'insert', row: r }],
-          configPatch: flagPatch(r.key),
+          configPatches: { production: flagPatch(r.key) },
           audit: audit('flag.create', r.id),
         });
       }),
     );
-    expect(results.map((r) => r.version).sort((a, b) => a! - b!)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
-    const log = await store.configLogSince(0, 100);
+    expect(results.map((r) => r.versions.production!).sort((a, b) => a - b)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
+    const log = await store.configLogSince('production', 0, 100);
     expect(log.map((e) => e.version)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
-    expect(await store.configVersion()).toBe(20);
+    expect(await store.configVersion('production')).toBe(20);
   });
 
   it('enforces UNIQUE(ns, key) with an error naming UNIQUE, and a failed unit of work leaves nothing behind', async () => {
     const flag = resource('flag', 'shared');
     await store.commit({
       writes: [{ table: 'resources', action: 'insert', row: flag }],
-      configPatch: flagPatch('shared'),
+      configPatches: { production: flagPatch('shared') },
       audit: audit('flag.create', flag.id),
     });
     const auditBefore = (await store.listAudit({ limit: 100 })).items.length;
@@ -251,12 +254,12 @@ describe.each(['sqlite', 'postgres'] as const)('store contract: %s', (kind) => {
           { table: 'resources', action: 'insert', row: other },
           { table: 'resources', action: 'insert', row: exp },
         ],
-        configPatch: flagPatch('x'),
+        configPatches: { production: flagPatch('x') },
         audit: audit('experiment.create', exp.id),
       }),
     ).rejects.toThrow(/UNIQUE/);
-    expect(await store.configVersion()).toBe(1);
-    expect(await store.configLogSince(1, 10)).toEqual([]);
+    expect(await store.configVersion('production')).toBe(1);
+    expect(await store.configLogSince('production', 1, 10)).toEqual([]);
     expect(await store.getResource('flag', 'innocent')).toBeNull();
     expect((await store.listAudit({ limit: 100 })).items.length).toBe(auditBefore);
     await expect(store.commit({ writes: [{ table: 'resources', action: 'insert', row: resource('flag', 'shared') }] })).rejects.toThrow(
@@ -268,7 +271,12 @@ describe.each(['sqlite', 'postgres'] as const)('store contract: %s', (kind) => {
     // The next config commit continues the sequence.
     const next = resource('flag', 'after');
     expect(
-      (await store.commit({ writes: [{ table: 'resources', action: 'insert', row: next }], configPatch: flagPatch('after') })).version,
+      (
+        await store.commit({
+          writes: [{ table: 'resources', action: 'insert', row: next }],
+          configPatches: { production: flagPatch('after') },
+        })
+      ).versions.production,
     ).toBeGreaterThan(1);
   });
 
@@ -515,23 +523,23 @@ describe.each(['sqlite', 'postgres'] as const)('store contract: %s', (kind) => {
         exposure('e7', 'u5', 'B', 1100),
       ],
     ]);
-    let agg = await store.experimentAggregates('exp', []);
+    let agg = await store.experimentAggregates('production', 'exp', []);
     expect(agg).toEqual({ units: { A: 2, B: 2 }, excludedUnits: 1, metrics: {} });
     // A resent exposure with another variant is a duplicate id: nothing moves.
     await store.insertEventBatches([[exposure('e1', 'u1', 'B', 1000)]]);
-    agg = await store.experimentAggregates('exp', []);
+    agg = await store.experimentAggregates('production', 'exp', []);
     expect(agg).toEqual({ units: { A: 2, B: 2 }, excludedUnits: 1, metrics: {} });
     // A new exposure of u1 to B (across calls) excludes u1; a new one of u2 to B keeps u2.
     await store.insertEventBatches([[exposure('e8', 'u1', 'B', 2000)], [exposure('e9', 'u2', 'B', 3000)]]);
-    agg = await store.experimentAggregates('exp', []);
+    agg = await store.experimentAggregates('production', 'exp', []);
     expect(agg).toEqual({ units: { A: 1, B: 2 }, excludedUnits: 2, metrics: {} });
     // Earliest exposure wins: u3 exposed at 1000, tracked at 800 -> not counted; then an exposure at 700 arrives late.
     await store.insertEventBatches([[event('t1', { unitId: 'u3', key: 'buy', timestamp: 800, value: 5 })]]);
-    expect((await store.experimentAggregates('exp', [{ key: 'buy', type: 'mean' }])).metrics).toEqual({ buy: {} });
+    expect((await store.experimentAggregates('production', 'exp', [{ key: 'buy', type: 'mean' }])).metrics).toEqual({ buy: {} });
     await store.insertEventBatches([[exposure('e10', 'u3', 'A', 700)]]);
     expect(
       (
-        await store.experimentAggregates('exp', [
+        await store.experimentAggregates('production', 'exp', [
           { key: 'buy', type: 'mean' },
           { key: 'buy-conv', type: 'conversion' },
         ])
@@ -541,7 +549,7 @@ describe.each(['sqlite', 'postgres'] as const)('store contract: %s', (kind) => {
       'buy-conv': {},
     });
     // Other experiments are separate.
-    expect(await store.experimentAggregates('other', [{ key: 'buy', type: 'conversion' }])).toEqual({
+    expect(await store.experimentAggregates('production', 'other', [{ key: 'buy', type: 'conversion' }])).toEqual({
       units: {},
       excludedUnits: 0,
       metrics: { buy: {} },
@@ -553,7 +561,7 @@ describe.each(['sqlite', 'postgres'] as const)('store contract: %s', (kind) => {
     { key: 'buy', type: 'conversion' as const },
   ];
   const sums = async (experiment = 'exp', metric: { key: string; type: 'mean' | 'conversion' } = BUY[0]!) =>
-    (await store.experimentAggregates(experiment, [metric])).metrics[metric.key];
+    (await store.experimentAggregates('production', experiment, [metric])).metrics[metric.key];
 
   it('unit metrics: a track that arrives before its exposure counts when its timestamp is at or after the exposure, not before', async () => {
     await store.insertEventBatches([
@@ -594,7 +602,7 @@ describe.each(['sqlite', 'postgres'] as const)('store contract: %s', (kind) => {
       A: { sum: 5, sumSquares: 25, unitsWithEvents: 1 },
       B: { sum: 2.5, sumSquares: 3.25, unitsWithEvents: 2 },
     });
-    expect((await store.experimentAggregates('exp', [])).units).toEqual({ A: 1, B: 2 });
+    expect((await store.experimentAggregates('production', 'exp', [])).units).toEqual({ A: 1, B: 2 });
   });
 
   it('unit metrics: an earlier exposure that arrives later moves the first exposure back and more events count, once', async () => {
@@ -646,7 +654,7 @@ describe.each(['sqlite', 'postgres'] as const)('store contract: %s', (kind) => {
     expect(await sums()).toEqual({ A: { sum: 8, sumSquares: 34, unitsWithEvents: 2 }, B: { sum: 7, sumSquares: 49, unitsWithEvents: 1 } });
     // u1 is exposed to B (later in time): excluded, its rows (every metric key) go.
     await store.insertEventBatches([[exposure('x4', 'u1', 'B', 2000)]]);
-    let agg = await store.experimentAggregates('exp', [...BUY, { key: 'view', type: 'conversion' }]);
+    let agg = await store.experimentAggregates('production', 'exp', [...BUY, { key: 'view', type: 'conversion' }]);
     expect(agg.units).toEqual({ A: 1, B: 1 });
     expect(agg.excludedUnits).toBe(1);
     expect(agg.metrics.view).toEqual({});
@@ -670,7 +678,7 @@ describe.each(['sqlite', 'postgres'] as const)('store contract: %s', (kind) => {
         event('t8', { unitId: 'u7', key: 'buy', timestamp: 6000 }),
       ],
     ]);
-    agg = await store.experimentAggregates('exp', BUY.slice(0, 1));
+    agg = await store.experimentAggregates('production', 'exp', BUY.slice(0, 1));
     expect(agg).toEqual({
       units: { A: 1, B: 1 },
       excludedUnits: 2,
@@ -707,7 +715,7 @@ describe.each(['sqlite', 'postgres'] as const)('store contract: %s', (kind) => {
     expect(await sums()).toEqual({ A: { sum: 66, sumSquares: 66 * 66, unitsWithEvents: 1 } });
     // A resent exposure with another variant is a duplicate: no conflict.
     await store.insertEventBatches([[{ ...x1, variant: 'B' }]]);
-    expect(await store.experimentAggregates('exp', BUY.slice(1))).toEqual({
+    expect(await store.experimentAggregates('production', 'exp', BUY.slice(1))).toEqual({
       units: { A: 1 },
       excludedUnits: 0,
       metrics: { buy: { A: { sum: 1, sumSquares: 1, unitsWithEvents: 1 } } },
@@ -724,7 +732,7 @@ describe.each(['sqlite', 'postgres'] as const)('store contract: %s', (kind) => {
     expect(await store.deleteEventsBefore(1000)).toBe(1);
     // Exposed at 100: only the surviving track (5000) counts; the deleted one (150) is gone for good.
     await store.insertEventBatches([[exposure('x1', 'u1', 'A', 100)]]);
-    expect((await store.experimentAggregates('exp', BUY.slice(0, 1))).metrics.buy).toEqual({
+    expect((await store.experimentAggregates('production', 'exp', BUY.slice(0, 1))).metrics.buy).toEqual({
       A: { sum: 3, sumSquares: 9, unitsWithEvents: 1 },
     });
   });
@@ -739,21 +747,21 @@ describe.each(['sqlite', 'postgres'] as const)('store contract: %s', (kind) => {
         event('t3', { unitId: 'u2', key: 'buy', timestamp: 200 }),
       ],
     ]);
-    const before = await store.experimentAggregates('exp', BUY);
+    const before = await store.experimentAggregates('production', 'exp', BUY);
     expect(before.metrics.buy).toEqual({
       A: { sum: 1, sumSquares: 1, unitsWithEvents: 1 },
       B: { sum: 1, sumSquares: 1, unitsWithEvents: 1 },
     });
     expect(await store.deleteEventsBefore(1000)).toBe(4);
     expect(await store.countEvents()).toBe(1);
-    expect(await store.experimentAggregates('exp', BUY)).toEqual(before);
-    expect((await store.experimentAggregates('exp', BUY.slice(0, 1))).metrics.buy).toEqual({
+    expect(await store.experimentAggregates('production', 'exp', BUY)).toEqual(before);
+    expect((await store.experimentAggregates('production', 'exp', BUY.slice(0, 1))).metrics.buy).toEqual({
       A: { sum: 5, sumSquares: 25, unitsWithEvents: 1 },
       B: { sum: 1, sumSquares: 1, unitsWithEvents: 1 },
     });
     // New events still add to the kept sums.
     await store.insertEventBatches([[event('t4', { unitId: 'u1', key: 'buy', timestamp: 6000, value: 1 })]]);
-    expect((await store.experimentAggregates('exp', BUY.slice(0, 1))).metrics.buy).toEqual({
+    expect((await store.experimentAggregates('production', 'exp', BUY.slice(0, 1))).metrics.buy).toEqual({
       A: { sum: 6, sumSquares: 36, unitsWithEvents: 1 },
       B: { sum: 1, sumSquares: 1, unitsWithEvents: 1 },
     });
@@ -880,27 +888,27 @@ describe('SQLite and PostgreSQL agree', () => {
           // Incremental upkeep: right after each group, not only at the end.
           const sofar = groups.slice(0, g + 1);
           for (const exp of ['exp', 'other-exp']) {
-            const a = await sqlite.store.experimentAggregates(exp, metrics);
-            expect(await postgresH.store.experimentAggregates(exp, metrics)).toEqual(a);
+            const a = await sqlite.store.experimentAggregates('production', exp, metrics);
+            expect(await postgresH.store.experimentAggregates('production', exp, metrics)).toEqual(a);
             expect(a).toEqual(referenceAggregates(sofar, exp, metrics));
           }
         }
         expect(counts.postgres).toEqual(counts.sqlite);
         expect(await postgresH.store.countEvents()).toBe(await sqlite.store.countEvents());
         for (const exp of ['exp', 'other-exp']) {
-          const a = await sqlite.store.experimentAggregates(exp, metrics);
+          const a = await sqlite.store.experimentAggregates('production', exp, metrics);
           if (exp === 'exp') expect(a.excludedUnits).toBeGreaterThan(0);
           expect(Object.keys(a.metrics.revenue!).sort()).toEqual(['control', 'treatment']);
           // The conversion of a key also tracked as a mean.
-          const conv = await sqlite.store.experimentAggregates(exp, [{ key: 'revenue', type: 'conversion' }]);
-          expect(await postgresH.store.experimentAggregates(exp, [{ key: 'revenue', type: 'conversion' }])).toEqual(conv);
+          const conv = await sqlite.store.experimentAggregates('production', exp, [{ key: 'revenue', type: 'conversion' }]);
+          expect(await postgresH.store.experimentAggregates('production', exp, [{ key: 'revenue', type: 'conversion' }])).toEqual(conv);
           expect(conv).toEqual(referenceAggregates(groups, exp, [{ key: 'revenue', type: 'conversion' }]));
         }
         // Retention leaves the results as they were.
-        const before = await sqlite.store.experimentAggregates('exp', metrics);
+        const before = await sqlite.store.experimentAggregates('production', 'exp', metrics);
         expect(await sqlite.store.deleteEventsBefore(5000)).toBe(await postgresH.store.deleteEventsBefore(5000));
-        expect(await sqlite.store.experimentAggregates('exp', metrics)).toEqual(before);
-        expect(await postgresH.store.experimentAggregates('exp', metrics)).toEqual(before);
+        expect(await sqlite.store.experimentAggregates('production', 'exp', metrics)).toEqual(before);
+        expect(await postgresH.store.experimentAggregates('production', 'exp', metrics)).toEqual(before);
       } finally {
         await sqlite.close();
         await postgresH.close();
@@ -924,7 +932,7 @@ describe('SQLite and PostgreSQL agree', () => {
         { key: 'signup', type: 'conversion' as const },
       ];
       for (const exp of ['exp', 'other-exp'])
-        expect(await a.experimentAggregates(exp, metrics)).toEqual(referenceAggregates(groups, exp, metrics));
+        expect(await a.experimentAggregates('production', exp, metrics)).toEqual(referenceAggregates(groups, exp, metrics));
     } finally {
       await a.close();
       await b.close();
@@ -991,12 +999,14 @@ describe('migration 4 backfills the metric sums of a database written at migrati
       const store = openSqliteStore(path);
       try {
         for (const exp of ['exp', 'other-exp'])
-          expect(await store.experimentAggregates(exp, metrics)).toEqual(referenceAggregates(groups, exp, metrics));
+          expect(await store.experimentAggregates('production', exp, metrics)).toEqual(referenceAggregates(groups, exp, metrics));
         // And it keeps them up to date from there.
         const more = generateEvents(5, 'more');
         for (const g of more) await store.insertEventBatches(g);
         for (const exp of ['exp', 'other-exp'])
-          expect(await store.experimentAggregates(exp, metrics)).toEqual(referenceAggregates([...groups, ...more], exp, metrics));
+          expect(await store.experimentAggregates('production', exp, metrics)).toEqual(
+            referenceAggregates([...groups, ...more], exp, metrics),
+          );
       } finally {
         await store.close();
       }
@@ -1046,11 +1056,13 @@ describe('migration 4 backfills the metric sums of a database written at migrati
     const store = await openPostgresStore(url);
     try {
       for (const exp of ['exp', 'other-exp'])
-        expect(await store.experimentAggregates(exp, metrics)).toEqual(referenceAggregates(groups, exp, metrics));
+        expect(await store.experimentAggregates('production', exp, metrics)).toEqual(referenceAggregates(groups, exp, metrics));
       const more = generateEvents(5, 'more');
       for (const g of more) await store.insertEventBatches(g);
       for (const exp of ['exp', 'other-exp'])
-        expect(await store.experimentAggregates(exp, metrics)).toEqual(referenceAggregates([...groups, ...more], exp, metrics));
+        expect(await store.experimentAggregates('production', exp, metrics)).toEqual(
+          referenceAggregates([...groups, ...more], exp, metrics),
+        );
     } finally {
       await store.close();
     }
@@ -1086,7 +1098,7 @@ describe('PostgreSQL store with several instances', () => {
       const reading = (async () => {
         while (!done) {
           // What a catching-up instance sees: versions 1..N, never N+1 before N.
-          const seen = (await reader.configLogSince(0, 1000)).map((e) => e.version);
+          const seen = (await reader.configLogSince('production', 0, 1000)).map((e) => e.version);
           reads++;
           if (seen.some((v, i) => v !== i + 1)) holes.push(seen);
         }
@@ -1095,18 +1107,20 @@ describe('PostgreSQL store with several instances', () => {
         const r = resource('flag', `k${i}`);
         return (i % 2 === 0 ? a : b).commit({
           writes: [{ table: 'resources', action: 'insert', row: r }],
-          configPatch: flagPatch(r.key),
+          configPatches: { production: flagPatch(r.key) },
           audit: audit('flag.create', r.id),
         });
       });
-      const versions = (await Promise.all(commits)).map((r) => r.version!);
+      const versions = (await Promise.all(commits)).map((r) => r.versions.production!);
       done = true;
       await reading;
       expect(reads).toBeGreaterThan(3);
       expect(holes).toEqual([]);
       expect([...versions].sort((x, y) => x - y)).toEqual(Array.from({ length: 120 }, (_, i) => i + 1));
-      expect(await a.configVersion()).toBe(120);
-      expect((await b.configLogSince(0, 1000)).map((e) => e.patch.version)).toEqual(Array.from({ length: 120 }, (_, i) => i + 1));
+      expect(await a.configVersion('production')).toBe(120);
+      expect((await b.configLogSince('production', 0, 1000)).map((e) => e.patch.version)).toEqual(
+        Array.from({ length: 120 }, (_, i) => i + 1),
+      );
     } finally {
       await a.close();
       await b.close();
@@ -1123,7 +1137,10 @@ describe('PostgreSQL store with several instances', () => {
       const writing = (async () => {
         for (let i = 0; !done && i < 400; i++) {
           const r = resource('flag', `w${i}`);
-          await writer.commit({ writes: [{ table: 'resources', action: 'insert', row: r }], configPatch: flagPatch(r.key) });
+          await writer.commit({
+            writes: [{ table: 'resources', action: 'insert', row: r }],
+            configPatches: { production: flagPatch(r.key) },
+          });
         }
       })();
       const observed: [number, number][] = [];
@@ -1132,7 +1149,7 @@ describe('PostgreSQL store with several instances', () => {
         const [flags, segments, version] = await Promise.all([
           reader.allResources('flag'),
           reader.allResources('segment'),
-          reader.configVersion(),
+          reader.configVersion('production'),
         ]);
         expect(segments).toEqual([]);
         observed.push([flags.length, version]);
@@ -1163,7 +1180,7 @@ describe('PostgreSQL store with several instances', () => {
       }
     };
     try {
-      await Promise.all([store.configVersion(), store.countUsers(), store.countEvents()]);
+      await Promise.all([store.configVersion('production'), store.countUsers(), store.countEvents()]);
       // Checked out and idle while the lock holder works.
       let release!: () => void;
       const held = store.withLock(
@@ -1183,7 +1200,7 @@ describe('PostgreSQL store with several instances', () => {
         if (Date.now() > deadline) throw new Error('store did not reconnect');
         await new Promise((r) => setTimeout(r, 50));
       }
-      expect(await store.configVersion()).toBe(0);
+      expect(await store.configVersion('production')).toBe(0);
       // The lock was released with its connection: it can be taken again.
       expect(await store.withLock('test', async () => 'again')).toBe('again');
       expect(errors.length).toBeGreaterThan(0);

@@ -3,7 +3,7 @@ import { expect } from 'vitest';
 import type { Actor } from '../src/auth/actor';
 import { newApiKeySecret } from '../src/auth/api-key-secret';
 import type { ServerContext } from '../src/services/context';
-import { flagSpec } from '../src/services/flag-spec';
+import { FlagService } from '../src/services/flags';
 import { ResourceService } from '../src/services/resource-service';
 import { segmentSpec } from '../src/services/segment-spec';
 import type { ApiKeyKind, ApiKeyRow, ResourceRow, Role, UserRow } from '../src/store/types';
@@ -69,11 +69,17 @@ export function fixtureActor(ownerId: string): Actor {
   return { type: 'user', id: ownerId, email: 'fixture@test.local', role: 'ADMIN', label: 'fixture' };
 }
 
-const origin = (ownerId: string) => ({ actor: fixtureActor(ownerId), requestId: null, ip: null, userAgent: 'fixture' });
+const origin = (ownerId: string, environment = 'production') => ({
+  actor: fixtureActor(ownerId),
+  environment,
+  requestId: null,
+  ip: null,
+  userAgent: 'fixture',
+});
 
 /** Creates a flag owned by `ownerId` through the real service (config patch and audit included). */
 export async function ownedFlag(ctx: ServerContext, ownerId: string, body: Record<string, unknown>): Promise<ResourceRow> {
-  return new ResourceService(flagSpec, ctx).create(origin(ownerId), { type: 'boolean', ...body });
+  return new FlagService(ctx).create(origin(ownerId), { type: 'boolean', ...body });
 }
 
 /** Creates a segment owned by `ownerId`. */
@@ -88,6 +94,7 @@ export async function insertApiKey(
   kind: ApiKeyKind,
   role: Role | null = null,
   name = `fixture ${kind} key`,
+  environment = 'production',
 ): Promise<{ row: ApiKeyRow; secret: string }> {
   const { secret, hash, prefix } = newApiKeySecret(kind);
   const row: ApiKeyRow = {
@@ -96,6 +103,7 @@ export async function insertApiKey(
     name,
     kind,
     role: kind === 'management' ? role : null,
+    environment: kind === 'management' ? null : environment,
     prefix,
     hash,
     createdBy,

@@ -49,7 +49,15 @@ export function createAuthenticator(ctx: ServerContext) {
       await ctx.store.touchApiKey(key.id, new Date(now).toISOString());
     }
     if (key.kind !== 'management')
-      return { type: 'api_key', id: key.id, kind: key.kind, role: null, ownerId: key.createdBy, label: key.name };
+      return {
+        type: 'api_key',
+        id: key.id,
+        kind: key.kind,
+        role: null,
+        ownerId: key.createdBy,
+        label: key.name,
+        environment: key.environment ?? ctx.options.defaultEnvironment,
+      };
     const creator = key.createdBy === null ? null : await ctx.store.getUser(key.createdBy);
     if (creator === null) throw new ApiError('AUTHENTICATION_REQUIRED', 'the API key belongs to a user who no longer exists');
     const role = key.role === null ? creator.role : minRole(key.role, creator.role);

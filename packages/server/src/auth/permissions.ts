@@ -5,7 +5,8 @@ import type { Actor } from './actor';
 export type Action = 'read' | 'create' | 'update' | 'delete' | 'lifecycle';
 
 /** What it is done to. */
-export type Subject = 'feature-flag' | 'segment' | 'experiment' | 'user' | 'api-key' | 'audit-log' | 'results' | 'evaluation' | 'events';
+export type Subject =
+  'feature-flag' | 'segment' | 'experiment' | 'environment' | 'user' | 'api-key' | 'audit-log' | 'results' | 'evaluation' | 'events';
 
 /** The resource an action touches, when there is one: its owner decides EXPERIMENTER updates. */
 export interface Target {
@@ -29,11 +30,14 @@ export function minRole(a: Role, b: Role): Role {
 /**
  * The one place the role matrix lives.
  *
- * | role | experiments, flags, segments | users | api keys | audit log | results |
- * |---|---|---|---|---|---|
- * | VIEWER | read | read self | own management keys | - | read |
- * | EXPERIMENTER | read, create; update/delete/lifecycle own | read self | own management keys | - | read |
- * | ADMIN | all | all | all | read | read |
+ * | role | experiments, flags, segments | environments | users | api keys | audit log | results |
+ * |---|---|---|---|---|---|---|
+ * | VIEWER | read | read | read self | own management keys | - | read |
+ * | EXPERIMENTER | read, create; update/delete/lifecycle own | read | read self | own management keys | - | read |
+ * | ADMIN | all | all | all | all | read | read |
+ *
+ * Protected environments narrow this further (only an ADMIN changes flag state or runs
+ * experiment lifecycle actions there); the services check that, as it depends on the row.
  *
  * SDK keys (`server`, `client`) never reach the management API except server-side evaluation
  * and event ingestion.
@@ -61,6 +65,7 @@ export function can(actor: Actor, action: Action, subject: Subject, target: Targ
       if (role !== 'EXPERIMENTER') return false;
       if (action === 'create') return true;
       return target.ownerId !== undefined && target.ownerId !== null && target.ownerId === self;
+    case 'environment':
     case 'results':
     case 'evaluation':
       return action === 'read';

@@ -10,6 +10,8 @@ export interface AppEnv {
     /** The client's address (see `trustProxy`), set once per request. */
     clientIp: string | null;
     actor: Actor | undefined;
+    /** The environment the request acts in: its key's, else `?environment=`, else the default. */
+    environment: string;
     log: Logger;
     /** The body-limit middleware judged the body by its Content-Length and nothing has read it yet. */
     bodyUnread: boolean;

@@ -108,7 +108,6 @@ function isResponse(x: unknown): x is Response {
   );
 }
 
-/** Mounts routes on an app, validating inputs and wrapping results in the envelope. */
 /**
  * The headers of a deprecated route.
  *
@@ -126,7 +125,18 @@ export function deprecationHeaders(d: { since: string; sunset: string; link: str
   };
 }
 
-export function mount(app: Hono<AppEnv>, prefix: string, routes: readonly RouteDef<any, any>[], authenticate: Authenticator): void {
+/**
+ * Mounts routes on an app, validating inputs and wrapping results in the envelope. An
+ * authenticated request's environment is resolved once (`resolveEnvironment`) and set on the
+ * context before its body is read.
+ */
+export function mount(
+  app: Hono<AppEnv>,
+  prefix: string,
+  routes: readonly RouteDef<any, any>[],
+  authenticate: Authenticator,
+  resolveEnvironment?: (c: Context<AppEnv>) => Promise<string>,
+): void {
   for (const r of routes) {
     const deprecation = r.deprecated === undefined ? null : deprecationHeaders(r.deprecated);
     app.on(r.method.toUpperCase(), prefix + r.path, async (c) => {
@@ -138,6 +148,7 @@ export function mount(app: Hono<AppEnv>, prefix: string, routes: readonly RouteD
         if (r.auth === 'user' && isSdkKey)
           throw new ApiError('PERMISSION_DENIED', `${actor.kind} keys cannot use the management API; use a management key or log in`);
         if (r.auth === 'sdk' && !isSdkKey) throw new ApiError('PERMISSION_DENIED', 'SDK endpoints take a server or client key');
+        if (resolveEnvironment !== undefined) c.set('environment', await resolveEnvironment(c));
       }
       let body: unknown = undefined;
       if (r.body !== undefined) {

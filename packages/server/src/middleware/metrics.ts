@@ -8,7 +8,7 @@ export interface ServerMetrics {
   registry: Registry;
   requests: Counter<'method' | 'route' | 'status'>;
   duration: Histogram<'method' | 'route'>;
-  sseClients: { inc(): void; dec(): void };
+  sseClients: { inc(labels: { environment: string }): void; dec(labels: { environment: string }): void };
   /** Events newly stored, by type: resent ids are not counted here. */
   eventsIngested: Counter<'type'>;
   /** Events whose id was already stored (SDK retries): acknowledged, not stored again. */
@@ -31,11 +31,16 @@ export function createMetrics(): ServerMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   for (const name of MISNAMED_DEFAULTS) registry.removeSingleMetric(name);
-  const gauge = new Gauge({ name: 'switchyard_sse_clients', help: 'Connected SSE clients', registers: [registry] });
+  const gauge = new Gauge({
+    name: 'switchyard_sse_clients',
+    help: 'Connected SSE clients by environment',
+    labelNames: ['environment'],
+    registers: [registry],
+  });
   const sources: ServerMetrics['sources'] = { configVersion: () => 0 };
   new Gauge({
     name: 'switchyard_config_version',
-    help: 'Config version this instance serves (compare instances to see fan-out lag)',
+    help: 'Config version of the default environment this instance serves (compare instances to see fan-out lag)',
     registers: [registry],
     collect() {
       this.set(sources.configVersion());

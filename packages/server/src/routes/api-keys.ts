@@ -9,9 +9,15 @@ import { afterOf, pageMeta, pageQuery } from '../http/pagination';
 import { route, type RouteDef } from '../http/route';
 import { commitMutation, originOf, type ServerContext } from '../services/context';
 import { ROLES, type ApiKeyRow } from '../store/types';
+import { keySchema } from '@switchyard/core/schema';
 
 const apiKeyBody = z
-  .strictObject({ name: z.string().min(1).max(128), kind: z.enum(['server', 'client', 'management']), role: z.enum(ROLES).optional() })
+  .strictObject({
+    name: z.string().min(1).max(128),
+    kind: z.enum(['server', 'client', 'management']),
+    role: z.enum(ROLES).optional(),
+    environment: keySchema.optional().describe('server and client keys: the environment everything the key reads and sends belongs to'),
+  })
   .meta({ id: 'ApiKeyInput' });
 
 /** An API key as listed: prefix, creator, times; never the secret or its hash. */
@@ -23,6 +29,7 @@ export function apiKeyResource(k: ApiKeyRow): ResourceObject {
       name: k.name,
       kind: k.kind,
       role: k.role,
+      environment: k.environment,
       prefix: k.prefix,
       created_at: k.createdAt,
       last_used_at: k.lastUsedAt,
@@ -33,7 +40,14 @@ export function apiKeyResource(k: ApiKeyRow): ResourceObject {
   );
 }
 
-const auditView = (k: ApiKeyRow) => ({ name: k.name, kind: k.kind, role: k.role, prefix: k.prefix, revoked_at: k.revokedAt });
+const auditView = (k: ApiKeyRow) => ({
+  name: k.name,
+  kind: k.kind,
+  role: k.role,
+  environment: k.environment,
+  prefix: k.prefix,
+  revoked_at: k.revokedAt,
+});
 
 /**
  * API keys. ADMIN creates any kind; everyone may create management keys for themselves with a
@@ -78,6 +92,17 @@ export function apiKeyRoutes(ctx: ServerContext): RouteDef<any, any>[] {
             { path: 'role', message: 'omit role for server and client keys' },
           ]);
         }
+        if (body.kind === 'management' && body.environment !== undefined) {
+          throw new ApiError('VALIDATION_ERROR', 'management keys belong to no environment', [
+            { path: 'environment', message: 'omit environment for management keys' },
+          ]);
+        }
+        const environment = body.kind === 'management' ? null : (body.environment ?? ctx.options.defaultEnvironment);
+        if (environment !== null && (await ctx.store.getResource('environment', environment)) === null) {
+          throw new ApiError('VALIDATION_ERROR', 'the key names an unknown environment', [
+            { path: 'environment', message: `unknown environment '${environment}'` },
+          ]);
+        }
         const role = body.kind === 'management' ? (body.role ?? actorRole) : null;
         if (role !== null && !roleAtLeast(actorRole, role))
           throw forbidden(`a management key cannot have a role above your own (${actorRole})`);
@@ -88,6 +113,7 @@ export function apiKeyRoutes(ctx: ServerContext): RouteDef<any, any>[] {
           name: body.name,
           kind: body.kind,
           role,
+          environment,
           prefix,
           hash,
           createdBy: ownerIdOf(actor),
@@ -102,6 +128,7 @@ export function apiKeyRoutes(ctx: ServerContext): RouteDef<any, any>[] {
             resourceType: 'api-key',
             resourceId: row.id,
             resourceKey: row.name,
+            environment,
             before: null,
             after: auditView(row),
           },
@@ -152,6 +179,7 @@ export function apiKeyRoutes(ctx: ServerContext): RouteDef<any, any>[] {
               resourceType: 'api-key',
               resourceId: k.id,
               resourceKey: k.name,
+              environment: k.environment,
               before: auditView(k),
               after: auditView(row),
             },

@@ -11,6 +11,7 @@ const auditQuery = pageQuery.extend({
   action: z.string().optional(),
   resource_type: z.string().optional(),
   resource_id: z.string().optional(),
+  environment: z.string().optional().describe('only records of what changed in this environment'),
 });
 
 function auditResource(a: AuditRow) {
@@ -22,6 +23,7 @@ function auditResource(a: AuditRow) {
       actor: { type: a.actorType, id: a.actorId, label: a.actorLabel },
       action: a.action,
       resource: { type: a.resourceType, id: a.resourceId, key: a.resourceKey },
+      environment: a.environment ?? null,
       before: a.before,
       after: a.after,
       request_id: a.requestId,
@@ -51,6 +53,8 @@ export function auditLogRoutes(ctx: ServerContext): RouteDef<any, any>[] {
         if (query.action !== undefined) f.action = query.action;
         if (query.resource_type !== undefined) f.resourceType = query.resource_type;
         if (query.resource_id !== undefined) f.resourceId = query.resource_id;
+        // Named explicitly, the request's environment (checked to exist) filters the records.
+        if (query.environment !== undefined) f.environment = c.get('environment');
         const page = await ctx.store.listAudit(f);
         return { data: page.items.map(auditResource), meta: pageMeta(page.nextCursor, query.limit) };
       },

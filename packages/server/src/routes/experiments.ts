@@ -40,6 +40,7 @@ const fields = {
   guardrails: z.array(guardrailSchema).optional(),
   srm_action: z.enum(['pause', 'warn']).nullable().optional(),
   schedule: z.object({ start_at: z.string().optional(), end_at: z.string().optional() }).nullable().optional(),
+  environment: keySchema.optional().describe('set at creation (default: the request environment), never changed'),
   id: z.string().optional(),
   created_at: z.string().optional(),
   updated_at: z.string().optional(),

@@ -3,9 +3,9 @@ import { evaluate, FLAG_TYPES } from '@switchyard/core';
 import { conditionSchema, keySchema, serveSchema } from '@switchyard/core/schema';
 import { notFound } from '../errors';
 import { route, type RouteDef } from '../http/route';
-import { type ServerContext } from '../services/context';
-import { ResourceService } from '../services/resource-service';
-import { flagSpec } from '../services/flag-spec';
+import { originOf, type ServerContext } from '../services/context';
+import { environmentKeys, toResource } from '../services/resource-service';
+import { FlagService } from '../services/flags';
 import { resourceRoutes } from './resource-routes';
 import { toWire } from '../services/wire';
 
@@ -16,18 +16,30 @@ const readOnly = {
   owner_id: z.string().optional(),
 };
 
+/** One environment's state of a flag. */
+const stateFields = {
+  enabled: z.boolean().optional(),
+  off_variant: z.string().optional(),
+  prerequisites: z.array(z.object({ flag: keySchema, variants: z.array(z.string()) })).optional(),
+  rules: z.array(z.object({ id: z.string(), when: conditionSchema.optional(), serve: serveSchema })).optional(),
+  default_serve: serveSchema.optional(),
+};
+/** `PATCH /feature-flags/{key}/environments/{env}` body, and each value of `environments`. */
+export const flagStateBody = z.strictObject(stateFields).meta({ id: 'FeatureFlagEnvironmentState' });
+
 const flagFields = {
   name: z.string().max(256).optional(),
   description: z.string().max(4096).optional(),
   type: z.enum(FLAG_TYPES),
-  enabled: z.boolean().optional(),
   variants: z.array(z.object({ key: keySchema, value: z.json() })).optional(),
-  off_variant: z.string().optional(),
   bucket_by: z.string().optional(),
   salt: z.string().optional(),
-  prerequisites: z.array(z.object({ flag: keySchema, variants: z.array(z.string()) })).optional(),
-  rules: z.array(z.object({ id: z.string(), when: conditionSchema.optional(), serve: serveSchema })).optional(),
-  default_serve: serveSchema.optional(),
+  tags: z.array(z.string().max(128)).max(50).optional(),
+  ...stateFields,
+  environments: z
+    .record(z.string(), flagStateBody)
+    .optional()
+    .describe("per-environment state; the request environment's may instead be given at the top level, not both"),
   ...readOnly,
 };
 
@@ -38,31 +50,66 @@ export const flagUpdateBody = z
   .strictObject({ key: keySchema.optional(), ...flagFields, type: flagFields.type.optional() })
   .meta({ id: 'FeatureFlagUpdate' });
 
-/** `user_id` becomes the context key; every other query value is a string attribute. */
-const evaluateQuery = z.looseObject({ user_id: z.string().optional() });
+const promoteBody = z
+  .strictObject({
+    from: keySchema.describe('the environment whose state is copied'),
+    to: keySchema.describe('the environment it is copied onto'),
+  })
+  .meta({ id: 'FeatureFlagPromote' });
 
-/** Feature flag CRUD plus server-side evaluation. */
+/** `user_id` becomes the context key; every other query value (but `environment`) is a string attribute. */
+const evaluateQuery = z.looseObject({ user_id: z.string().optional(), environment: z.string().optional() });
+
+/** Feature flag CRUD, per-environment state, promotion, and server-side evaluation. */
 export function featureFlagRoutes(ctx: ServerContext): RouteDef<any, any>[] {
-  const service = new ResourceService(flagSpec, ctx);
+  const service = new FlagService(ctx);
+  const show = async (environment: string, row: Parameters<typeof toResource>[1]) =>
+    toResource(service.spec, row, { environment, environments: await environmentKeys(ctx) });
   return [
     ...resourceRoutes('/feature-flags', 'Feature flags', service, flagCreateBody, flagUpdateBody),
     route({
+      method: 'patch',
+      path: '/feature-flags/:id/environments/:env',
+      summary: "Change the named state fields of a flag in one environment (the response shows that environment's state at the top level)",
+      tag: 'Feature flags',
+      auth: 'user',
+      body: flagStateBody,
+      success: { status: 200, description: 'The updated feature flag' },
+      handler: async (c, { body, params }) => {
+        const row = await service.updateEnvironment(originOf(c), params.id!, params.env!, body as Record<string, unknown>);
+        return { data: await show(params.env!, row) };
+      },
+    }),
+    route({
+      method: 'post',
+      path: '/feature-flags/:id/promote',
+      summary: "Copy one environment's state of a flag onto another (audited with before and after)",
+      tag: 'Feature flags',
+      auth: 'user',
+      body: promoteBody,
+      success: { status: 200, description: "The updated feature flag, showing the target environment's state at the top level" },
+      handler: async (c, { body, params }) => {
+        const row = await service.promote(originOf(c), params.id!, body.from, body.to);
+        return { data: await show(body.to, row) };
+      },
+    }),
+    route({
       method: 'get',
       path: '/feature-flags/:key/evaluate',
-      summary: 'Evaluate a flag on the server for one context',
+      summary: 'Evaluate a flag on the server for one context, in the request environment',
       tag: 'Feature flags',
       auth: 'any',
       query: evaluateQuery,
       success: { status: 200, description: '{key, value, variant, reason}' },
-      handler: async (_c, { params, query }) => {
+      handler: async (c, { params, query }) => {
         const key = params.key!;
-        const compiled = ctx.config.compiled();
+        const compiled = (await ctx.environments.get(c.get('environment'))).config.compiled();
         if (!compiled.entries.has(key)) throw notFound('feature flag', key);
-        const { user_id: userId, ...attrs } = query as Record<string, string>;
+        const { user_id: userId, environment: _environment, ...attrs } = query as Record<string, string>;
         const context: Record<string, unknown> = { ...attrs };
         if (userId !== undefined) context.key = userId;
         const d = evaluate(compiled, key, context, null);
-        return { data: { key, ...toWire(d) }, meta: { config_version: compiled.version } };
+        return { data: { key, ...toWire(d) }, meta: { config_version: compiled.version, environment: c.get('environment') } };
       },
     }),
   ];

@@ -154,8 +154,11 @@ function statusOf(code: OfrepErrorCode): 400 | 404 {
  * `X-API-Key`. Rate limits, CORS, the body limit and request ids come from the app's middleware.
  */
 export function mountOfrep(app: Hono<AppEnv>, ctx: ServerContext, authenticate: Authenticator): void {
-  /** Authenticates an SDK (server or client) key; any failure comes back as an {@link OfrepError}. */
-  async function requireSdkKey(c: Context<AppEnv>): Promise<void> {
+  /**
+   * Authenticates an SDK (server or client) key; any failure comes back as an {@link OfrepError}.
+   * Resolves to the compiled config of the key's environment.
+   */
+  async function requireSdkKey(c: Context<AppEnv>): Promise<CompiledConfig> {
     let actor: Actor;
     try {
       actor = await authenticate(c, false);
@@ -166,6 +169,9 @@ export function mountOfrep(app: Hono<AppEnv>, ctx: ServerContext, authenticate: 
     if (actor.type !== 'api_key' || actor.kind === 'management') {
       throw new OfrepError(403, 'GENERAL', 'OFREP endpoints take a client or server API key (Authorization: Bearer <key> or X-API-Key)');
     }
+    const environment = actor.environment ?? ctx.options.defaultEnvironment;
+    c.set('environment', environment);
+    return (await ctx.environments.get(environment)).config.compiled();
   }
 
   /**
@@ -191,9 +197,8 @@ export function mountOfrep(app: Hono<AppEnv>, ctx: ServerContext, authenticate: 
   app.post('/ofrep/v1/evaluate/flags/:key', async (c) => {
     const key = c.req.param('key');
     try {
-      await requireSdkKey(c);
+      const compiled: CompiledConfig = await requireSdkKey(c);
       const context = toSwitchyardContext(await readBody(c));
-      const compiled: CompiledConfig = ctx.config.compiled();
       if (!compiled.entries.has(key)) throw new OfrepError(404, 'FLAG_NOT_FOUND', `flag '${key}' was not found`);
       const flag = toOfrep(key, evaluate(compiled, key, context, null), compiled.version);
       if ('errorCode' in flag) return c.json(flag, statusOf(flag.errorCode));
@@ -205,9 +210,8 @@ export function mountOfrep(app: Hono<AppEnv>, ctx: ServerContext, authenticate: 
 
   app.post('/ofrep/v1/evaluate/flags', async (c) => {
     try {
-      await requireSdkKey(c);
+      const compiled = await requireSdkKey(c);
       const context = toSwitchyardContext(await readBody(c));
-      const compiled = ctx.config.compiled();
       const etag = bulkEtag(compiled.version, context);
       c.header('ETag', etag);
       if (matchesIfNoneMatch(c.req.header('if-none-match'), etag)) return c.body(null, 304);

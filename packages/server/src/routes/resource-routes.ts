@@ -1,8 +1,10 @@
+import type { Context } from 'hono';
 import { z } from 'zod';
+import type { AppEnv } from '../http/app-env';
 import { route, type RouteDef } from '../http/route';
 import { afterOf, pageMeta, pageQuery } from '../http/pagination';
 import { originOf } from '../services/context';
-import { toResource, type ResourceService } from '../services/resource-service';
+import { environmentKeys, toResource, type ResourceService } from '../services/resource-service';
 
 const listQuery = pageQuery.extend({
   status: z.string().optional(),
@@ -22,6 +24,10 @@ export function resourceRoutes(
   patchBody: z.ZodType,
 ): RouteDef<any, any>[] {
   const label = service.spec.label;
+  // A flag is shown in the request environment, with every environment's state beside it.
+  const view = async (c: Context<AppEnv>) =>
+    service.spec.kind === 'flag' ? { environment: c.get('environment'), environments: await environmentKeys(service.context) } : undefined;
+  const show = async (c: Context<AppEnv>, row: Parameters<typeof toResource>[1]) => toResource(service.spec, row, await view(c));
   return [
     route({
       method: 'get',
@@ -34,7 +40,8 @@ export function resourceRoutes(
       handler: async (c, { query }) => {
         const after = afterOf(query.cursor);
         const page = await service.list(originOf(c), { ...query, ...(after === undefined ? {} : { after }) });
-        return { data: page.items.map((r) => toResource(service.spec, r)), meta: pageMeta(page.nextCursor, query.limit) };
+        const v = await view(c);
+        return { data: page.items.map((r) => toResource(service.spec, r, v)), meta: pageMeta(page.nextCursor, query.limit) };
       },
     }),
     route({
@@ -46,9 +53,7 @@ export function resourceRoutes(
       body: createBody,
       success: { status: 201, description: `The created ${label}` },
       errors: ['CONFLICT'],
-      handler: async (c, { body }) => ({
-        data: toResource(service.spec, await service.create(originOf(c), body as Record<string, unknown>)),
-      }),
+      handler: async (c, { body }) => ({ data: await show(c, await service.create(originOf(c), body as Record<string, unknown>)) }),
     }),
     route({
       method: 'get',
@@ -57,7 +62,7 @@ export function resourceRoutes(
       tag,
       auth: 'user',
       success: { status: 200, description: `The ${label}` },
-      handler: async (c, { params }) => ({ data: toResource(service.spec, await service.get(originOf(c), params.id!)) }),
+      handler: async (c, { params }) => ({ data: await show(c, await service.get(originOf(c), params.id!)) }),
     }),
     route({
       method: 'patch',
@@ -68,7 +73,7 @@ export function resourceRoutes(
       body: patchBody,
       success: { status: 200, description: `The updated ${label}` },
       handler: async (c, { body, params }) => ({
-        data: toResource(service.spec, await service.update(originOf(c), params.id!, body as Record<string, unknown>, 'patch')),
+        data: await show(c, await service.update(originOf(c), params.id!, body as Record<string, unknown>, 'patch')),
       }),
     }),
     route({
@@ -80,7 +85,7 @@ export function resourceRoutes(
       body: patchBody,
       success: { status: 200, description: `The replaced ${label}` },
       handler: async (c, { body, params }) => ({
-        data: toResource(service.spec, await service.update(originOf(c), params.id!, body as Record<string, unknown>, 'put')),
+        data: await show(c, await service.update(originOf(c), params.id!, body as Record<string, unknown>, 'put')),
       }),
     }),
     route({

@@ -71,7 +71,10 @@ function corsHeaders(c: Context<AppEnv>, origins: string[]): Record<string, stri
 /** The ETag of a config version (the protocol's format). */
 export const etagOf = configEtag;
 
-/** Accepts an events batch for an already-authorized caller: 202 only after the commit. */
+/**
+ * Accepts an events batch for an already-authorized caller: 202 only after the commit. Events are
+ * stored under the request's environment (a key's own).
+ */
 export async function ingestEvents(ctx: ServerContext, c: Context<AppEnv>): Promise<{ status: number; data: unknown }> {
   // validateBatch bounds the nesting of each event's properties, the only part anything recurses into.
   const raw = parseJsonBody(await readBodyText(c), false);
@@ -81,6 +84,8 @@ export async function ingestEvents(ctx: ServerContext, c: Context<AppEnv>): Prom
       throw new ApiError('PAYLOAD_TOO_LARGE', `a batch may carry at most ${MAX_EVENTS_PER_BATCH} events`, checked.details);
     throw new ApiError('VALIDATION_ERROR', `${checked.details.length} event(s) are invalid; nothing was stored`, checked.details);
   }
+  const environment = c.get('environment');
+  for (const e of checked.events) e.environment = environment;
   const result = await ctx.events.write(checked.events);
   return { status: 202, data: result };
 }
@@ -99,13 +104,14 @@ export function sdkRoutes(ctx: ServerContext): RouteDef<any, any>[] {
         const actor = c.get('actor')!;
         if (actor.type !== 'api_key' || actor.kind !== 'server')
           throw forbidden('the config document needs a server key; client keys use POST /sdk/v1/evaluate');
-        const doc = ctx.config.document;
+        const { config, hub } = await ctx.environments.get(c.get('environment'));
+        const doc = config.document;
         const etag = etagOf(doc.version);
         const inm = c.req.header('if-none-match');
         if (etagMatches(inm, etag)) {
           return c.body(null, 304, { ETag: etag, 'Cache-Control': 'no-cache' });
         }
-        return c.body(ctx.hub.documentJson(), 200, {
+        return c.body(hub.documentJson(), 200, {
           ETag: etag,
           'Content-Type': 'application/json; charset=utf-8',
           'Cache-Control': 'no-cache',
@@ -122,6 +128,7 @@ export function sdkRoutes(ctx: ServerContext): RouteDef<any, any>[] {
       handler: async (c) => {
         const actor = c.get('actor')!;
         const context = actor.type === 'api_key' && actor.kind === 'client' ? contextFromQuery(c.req.query('context')) : null;
+        const { hub } = await ctx.environments.get(c.get('environment'));
         const res = (c.env as { outgoing: ServerResponse }).outgoing;
         const last = resumeVersion(c.req.header('last-event-id') ?? c.req.query(LAST_EVENT_ID_PARAM));
         res.writeHead(200, {
@@ -133,8 +140,8 @@ export function sdkRoutes(ctx: ServerContext): RouteDef<any, any>[] {
           ...corsHeaders(c, ctx.options.corsOrigins),
         });
         res.socket?.setNoDelay(true);
-        if (context === null) ctx.hub.openConfigStream(res, last);
-        else ctx.hub.openRemoteStream(res, context);
+        if (context === null) hub.openConfigStream(res, last);
+        else hub.openRemoteStream(res, context);
         return RESPONSE_ALREADY_SENT;
       },
     }),
@@ -148,7 +155,8 @@ export function sdkRoutes(ctx: ServerContext): RouteDef<any, any>[] {
       success: { status: 200, description: '{version, flags: {<key>: {value, variant, reason}}}' },
       handler: async (c) => {
         const context = await readContext(c);
-        return { data: { version: ctx.config.version, flags: evaluateForWire(ctx.config, context) } };
+        const { config } = await ctx.environments.get(c.get('environment'));
+        return { data: { version: config.version, flags: evaluateForWire(config, context) } };
       },
     }),
     route({

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { newApiKeySecret } from '../auth/api-key-secret';
 import { generatePassword, hashPassword } from '../auth/password';
-import type { ApiKeyRow, UserRow } from '../store/types';
-import { commitMutation, SYSTEM_ORIGIN, type ServerContext } from './context';
+import type { ApiKeyRow, Store, UserRow } from '../store/types';
+import { commitMutation, systemOrigin, type ServerContext } from './context';
 
 /** What a first start created; secrets appear here once and are never stored in clear. */
 export interface FirstStartCredentials {
@@ -11,6 +11,8 @@ export interface FirstStartCredentials {
   adminPassword: string | null;
   serverKey: string;
   clientKey: string;
+  /** The environment both keys belong to (the default environment). */
+  environment: string;
 }
 
 /**
@@ -20,6 +22,7 @@ export interface FirstStartCredentials {
  */
 export async function firstStart(ctx: ServerContext): Promise<FirstStartCredentials | null> {
   if ((await ctx.store.countUsers()) > 0) return null;
+  const environment = ctx.options.defaultEnvironment;
   const now = new Date(ctx.now()).toISOString();
   const password = ctx.options.adminPassword ?? generatePassword();
   const admin: UserRow = {
@@ -34,7 +37,7 @@ export async function firstStart(ctx: ServerContext): Promise<FirstStartCredenti
     createdAt: now,
     updatedAt: now,
   };
-  await commitMutation(ctx, SYSTEM_ORIGIN, {
+  await commitMutation(ctx, systemOrigin(ctx.options.defaultEnvironment), {
     writes: [{ table: 'users', action: 'insert', row: admin }],
     audit: {
       action: 'user.create',
@@ -54,6 +57,7 @@ export async function firstStart(ctx: ServerContext): Promise<FirstStartCredenti
       name: `Default ${kind} key`,
       kind,
       role: null,
+      environment,
       prefix,
       hash,
       createdBy: admin.id,
@@ -61,15 +65,16 @@ export async function firstStart(ctx: ServerContext): Promise<FirstStartCredenti
       lastUsedAt: null,
       revokedAt: null,
     };
-    await commitMutation(ctx, SYSTEM_ORIGIN, {
+    await commitMutation(ctx, systemOrigin(ctx.options.defaultEnvironment), {
       writes: [{ table: 'api_keys', action: 'insert', row }],
       audit: {
         action: 'api-key.create',
         resourceType: 'api-key',
         resourceId: row.id,
         resourceKey: row.name,
+        environment,
         before: null,
-        after: { name: row.name, kind, prefix },
+        after: { name: row.name, kind, environment, prefix },
       },
     });
     keys[kind] = secret;
@@ -79,6 +84,7 @@ export async function firstStart(ctx: ServerContext): Promise<FirstStartCredenti
     adminPassword: ctx.options.adminPassword === undefined ? password : null,
     serverKey: keys.server,
     clientKey: keys.client,
+    environment,
   };
 }
 
@@ -88,8 +94,59 @@ export function describeCredentials(c: FirstStartCredentials): string {
     '',
     'Switchyard first start — these secrets are shown once and stored only as hashes:',
     `  admin login     ${c.adminEmail}${c.adminPassword === null ? ' (password from SWITCHYARD_ADMIN_PASSWORD)' : ` / ${c.adminPassword}`}`,
-    `  server SDK key  ${c.serverKey}`,
-    `  client SDK key  ${c.clientKey}`,
+    `  server SDK key  ${c.serverKey}  (environment: ${c.environment})`,
+    `  client SDK key  ${c.clientKey}  (environment: ${c.environment})`,
     '',
   ].join('\n');
+}
+
+/**
+ * Creates the configured default environment when the store does not have it (a store starts
+ * with `development` and `production`; a server told to default to `staging` creates it).
+ */
+export async function ensureEnvironment(store: Store, key: string, now: number): Promise<void> {
+  if ((await store.getResource('environment', key)) !== null) return;
+  const at = new Date(now).toISOString();
+  const data = { key, name: key, protected: false };
+  try {
+    await store.commit({
+      writes: [
+        {
+          table: 'resources',
+          action: 'insert',
+          row: {
+            seq: 0,
+            id: randomUUID(),
+            kind: 'environment',
+            environment: null,
+            key,
+            ownerId: null,
+            status: null,
+            data,
+            createdAt: at,
+            updatedAt: at,
+          },
+        },
+      ],
+      audit: {
+        at,
+        actorType: 'system',
+        actorId: null,
+        actorLabel: 'system',
+        action: 'environment.create',
+        resourceType: 'environment',
+        resourceId: null,
+        resourceKey: key,
+        environment: key,
+        before: null,
+        after: data,
+        requestId: null,
+        ip: null,
+        userAgent: null,
+      },
+    });
+  } catch (err) {
+    // Another instance starting at the same time created it.
+    if ((await store.getResource('environment', key)) === null) throw err;
+  }
 }

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { Store } from '../store/types';
-import type { ConfigState } from './config-state';
+import type { EnvironmentRuntime, EnvironmentRuntimes } from './environment-runtimes';
 import type { RedisConnections } from './redis';
 
-/** The Redis pub/sub channel carrying `{"version": N}` after each config commit. */
+/** The Redis pub/sub channel carrying `{"environment": E, "version": N}` after each config commit. */
 export const CONFIG_CHANNEL = 'switchyard:config';
 
 /** Config-log entries read per query while catching up. */
@@ -34,14 +34,14 @@ export interface ConfigFanoutOptions {
 }
 
 /**
- * Wraps a store so every commit that produced a config version awaits `onVersion` (after the
+ * Wraps a store so every commit that produced config versions awaits `onVersions` (after the
  * transaction committed, before the commit resolves to its caller). Every other member is the
  * store's own.
  */
-export function observeCommits<S extends Store>(store: S, onVersion: (version: number) => Promise<void>): S {
+export function observeCommits<S extends Store>(store: S, onVersions: (versions: Record<string, number>) => Promise<void>): S {
   const commit: Store['commit'] = async (work) => {
     const result = await store.commit(work);
-    if (result.version !== null) await onVersion(result.version);
+    if (Object.keys(result.versions).length > 0) await onVersions(result.versions);
     return result;
   };
   return new Proxy(store, {
@@ -54,18 +54,22 @@ export function observeCommits<S extends Store>(store: S, onVersion: (version: n
 }
 
 /**
- * Keeps this instance's {@link ConfigState} in step with config versions committed by other
- * instances sharing the store:
+ * Keeps this instance's live config of every loaded environment in step with config versions
+ * committed by other instances sharing the store (each environment has its own sequence):
  *
- * - after a local commit produces version N it publishes `{version: N}` on
- *   {@link CONFIG_CHANNEL} (fire and forget: a publish never delays or fails the request),
- *   then brings the config up to N from the log before the commit resolves, so the caller's
- *   own `ConfigState.apply(N)` finds it applied;
- * - on a message with a version newer than its own, and whenever the subscriber (re)connects,
- *   it catches up from the store: `configLogSince(current)` applied in order through
- *   `ConfigState.apply` (which reloads on a gap and fans every patch out to SSE clients);
- * - every `pollMs` it compares `store.configVersion()` with its own, so with Redis down (or
+ * - after a local commit produces version N of environment E it publishes
+ *   `{environment: E, version: N}` on {@link CONFIG_CHANNEL} (fire and forget: a publish never
+ *   delays or fails the request), then brings E's config up to N from the log before the commit
+ *   resolves, so the caller's own `ConfigState.apply(N)` finds it applied;
+ * - on a message with a version newer than its own for that environment, and whenever the
+ *   subscriber (re)connects, it catches up from the store: `configLogSince(E, current)` applied
+ *   in order through `ConfigState.apply` (which reloads on a gap and fans every patch out to
+ *   that environment's SSE clients);
+ * - every `pollMs` it compares `store.configVersions()` with its own, so with Redis down (or
  *   absent, or a message lost: pub/sub is at-most-once) it still catches up within one interval.
+ *
+ * An environment this instance has not loaded yet needs nothing: it is loaded from the store
+ * when first used.
  *
  * Every apply this class makes runs on one queue, one at a time, and local commits wait for it:
  * `ConfigState.apply` is never entered twice at once (its gap reload awaits the store, and an
@@ -85,7 +89,7 @@ export class ConfigFanout {
   };
   private readonly instanceId = randomUUID();
   private readonly channel: string;
-  private config: ConfigState | null = null;
+  private runtimes: EnvironmentRuntimes | null = null;
   private timer: NodeJS.Timeout | null = null;
   /** The apply queue: each task starts when the previous one settled. */
   private chain: Promise<void> = Promise.resolve();
@@ -101,9 +105,11 @@ export class ConfigFanout {
     private readonly options: ConfigFanoutOptions,
   ) {
     this.channel = options.channel ?? CONFIG_CHANNEL;
-    this.store = observeCommits(base, async (version) => {
-      this.publish(version);
-      await this.syncTo(version);
+    this.store = observeCommits(base, async (versions) => {
+      for (const [environment, version] of Object.entries(versions)) {
+        this.publish(environment, version);
+        await this.syncTo(environment, version);
+      }
     });
   }
 
@@ -113,9 +119,9 @@ export class ConfigFanout {
     return r !== null && r.command.status === 'ready' && this.subscribed;
   }
 
-  /** Starts listening and polling for `config` (already loaded). */
-  start(config: ConfigState): void {
-    this.config = config;
+  /** Starts listening and polling for the environments' live configs. */
+  start(runtimes: EnvironmentRuntimes): void {
+    this.runtimes = runtimes;
     const redis = this.options.redis;
     if (redis !== null) {
       const sub = redis.subscriber;
@@ -145,7 +151,7 @@ export class ConfigFanout {
    * Exposed for tests and operators; resolves when done, never rejects.
    */
   catchUp(reason: CatchUpReason): Promise<void> {
-    if (this.closed || this.config === null) return Promise.resolve();
+    if (this.closed || this.runtimes === null) return Promise.resolve();
     if (this.queuedCatchUp !== null) return this.queuedCatchUp;
     const queued = this.enqueue(async () => {
       // Started: a request from now on needs a fresh look at the store.
@@ -164,14 +170,14 @@ export class ConfigFanout {
     await this.chain;
   }
 
-  /** After a local commit of `version`: applies the log up to it (others' versions first). */
-  private syncTo(version: number): Promise<void> {
-    if (this.closed || this.config === null) return Promise.resolve();
+  /** After a local commit of `version` of `environment`: applies its log up to it (others' versions first). */
+  private syncTo(environment: string, version: number): Promise<void> {
+    if (this.closed || this.runtimes === null) return Promise.resolve();
     return this.enqueue(async () => {
-      const config = this.config!;
-      if (config.version >= version) return;
-      if (config.version < version - 1) this.stats.catchUps.commit++;
-      await this.applyLog(version);
+      const runtime = this.runtimes!.peek(environment);
+      if (runtime === undefined || runtime.config.version >= version) return;
+      if (runtime.config.version < version - 1) this.stats.catchUps.commit++;
+      await this.applyLog(runtime, version);
     });
   }
 
@@ -190,18 +196,23 @@ export class ConfigFanout {
   }
 
   private async catchUpOnce(reason: CatchUpReason): Promise<void> {
-    const latest = await this.base.configVersion();
-    if (latest <= this.config!.version) return;
-    this.stats.catchUps[reason]++;
-    await this.applyLog(latest);
+    const latest = await this.base.configVersions();
+    let counted = false;
+    for (const runtime of this.runtimes!.all()) {
+      const target = latest[runtime.environment] ?? 0;
+      if (target <= runtime.config.version) continue;
+      if (!counted) this.stats.catchUps[reason]++;
+      counted = true;
+      await this.applyLog(runtime, target);
+    }
   }
 
-  /** Applies logged patches in version order until the config is at `target` or later. */
-  private async applyLog(target: number): Promise<void> {
-    const config = this.config!;
+  /** Applies an environment's logged patches in version order until its config is at `target` or later. */
+  private async applyLog(runtime: EnvironmentRuntime, target: number): Promise<void> {
+    const config = runtime.config;
     while (config.version < target && !this.closed) {
       const before = config.version;
-      const entries = await this.base.configLogSince(before, CATCH_UP_PAGE);
+      const entries = await this.base.configLogSince(runtime.environment, before, CATCH_UP_PAGE);
       // apply() ignores what it already has and reloads from the store on a gap.
       for (const e of entries) await config.apply(e.patch);
       if (config.version <= before) {
@@ -226,19 +237,23 @@ export class ConfigFanout {
 
   private onMessage(channel: string, message: string): void {
     if (channel !== this.channel) return;
-    let version: unknown;
+    let parsed: { version?: unknown; environment?: unknown };
     try {
-      version = (JSON.parse(message) as { version?: unknown }).version;
+      parsed = JSON.parse(message) as { version?: unknown; environment?: unknown };
     } catch {
       return;
     }
+    const version = parsed.version;
     if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 1) return;
+    const environment = typeof parsed.environment === 'string' ? parsed.environment : this.runtimes?.defaultEnvironment;
     this.stats.received++;
     this.stats.lastReceivedVersion = version;
-    if (this.config !== null && version > this.config.version) void this.catchUp('message');
+    const runtime = environment === undefined ? undefined : this.runtimes?.peek(environment);
+    // An environment not loaded here is read from the store when first used.
+    if (runtime !== undefined && version > runtime.config.version) void this.catchUp('message');
   }
 
-  private publish(version: number): void {
+  private publish(environment: string, version: number): void {
     const redis = this.options.redis;
     if (redis === null || this.closed) return;
     const command = redis.command;
@@ -246,7 +261,7 @@ export class ConfigFanout {
       this.stats.publishFailures++;
       return;
     }
-    command.publish(this.channel, JSON.stringify({ version, instance: this.instanceId })).then(
+    command.publish(this.channel, JSON.stringify({ environment, version, instance: this.instanceId })).then(
       () => {
         this.stats.published++;
       },

@@ -10,6 +10,7 @@ import {
   type Segment,
 } from '@switchyard/core';
 import type { ResourceRow, Store } from '../store/types';
+import { configFlagIn } from './flag-spec';
 
 /** Statuses whose experiments are part of the config document. */
 export const LIVE_EXPERIMENT_STATUSES: ReadonlySet<string> = new Set(['RUNNING', 'PAUSED']);
@@ -31,10 +32,9 @@ export function toConfigExperiment(data: Record<string, unknown>): ConfigExperim
   return e;
 }
 
-/** The flag as the document carries it: stored attributes minus bookkeeping. */
-export function toConfigFlag(data: Record<string, unknown>): Flag {
-  const { description: _d, ...flag } = data;
-  return flag as unknown as Flag;
+/** The flag as the document of `environment` carries it: definition plus that environment's state, minus bookkeeping. */
+export function toConfigFlag(data: Record<string, unknown>, environment: string): Flag {
+  return configFlagIn(data, environment) as unknown as Flag;
 }
 
 export function toConfigSegment(data: Record<string, unknown>): Segment {
@@ -46,8 +46,9 @@ export function toConfigSegment(data: Record<string, unknown>): Segment {
 export type ConfigListener = (patch: ConfigPatch, doc: ConfigDocument) => void;
 
 /**
- * The live config document of this instance: loaded from the store at start, advanced by each
- * committed patch, compiled at most once per version (on first use, never per request).
+ * The live config document of one environment on this instance: loaded from the store, advanced
+ * by each committed patch of that environment, compiled at most once per version (on first use,
+ * never per request).
  */
 export class ConfigState {
   private doc: ConfigDocument = emptyConfig();
@@ -55,18 +56,21 @@ export class ConfigState {
   private readonly listeners = new Set<ConfigListener>();
   private applying: Promise<void> = Promise.resolve();
 
-  constructor(private readonly store: Store) {}
+  constructor(
+    private readonly store: Store,
+    readonly environment: string,
+  ) {}
 
   /** Rebuilds the document from the store (start-up, or catching up after a gap). */
   async load(): Promise<void> {
     const [flags, segments, experiments, version] = await Promise.all([
       this.store.allResources('flag'),
       this.store.allResources('segment'),
-      this.store.allResources('experiment'),
-      this.store.configVersion(),
+      this.store.allResources('experiment', this.environment),
+      this.store.configVersion(this.environment),
     ]);
     const doc: ConfigDocument = { schema_version: 1, version, flags: {}, segments: {}, experiments: {} };
-    for (const r of flags) doc.flags[r.key] = toConfigFlag(r.data);
+    for (const r of flags) doc.flags[r.key] = toConfigFlag(r.data, this.environment);
     for (const r of segments) doc.segments[r.key] = toConfigSegment(r.data);
     for (const r of experiments)
       if (LIVE_EXPERIMENT_STATUSES.has(r.data.status as string)) doc.experiments[r.key] = toConfigExperiment(r.data);
@@ -105,7 +109,7 @@ export class ConfigState {
     if (patch.version !== this.doc.version + 1) {
       const before = this.doc.version;
       await this.load();
-      const missed = await this.store.configLogSince(before, 10_000);
+      const missed = await this.store.configLogSince(this.environment, before, 10_000);
       for (const entry of missed) this.emit(entry.patch);
       return;
     }
@@ -128,9 +132,13 @@ export class ConfigState {
   }
 }
 
-/** Maps a stored row to its config-document form, or `null` when it is not in the document. */
-export function configFormOf(row: ResourceRow): Flag | Segment | ConfigExperiment | null {
-  if (row.kind === 'flag') return toConfigFlag(row.data);
+/**
+ * Maps a stored row to its form in the config document of `environment`, or `null` when it is
+ * not in that document.
+ */
+export function configFormOf(row: ResourceRow, environment: string): Flag | Segment | ConfigExperiment | null {
+  if (row.kind === 'flag') return toConfigFlag(row.data, environment);
   if (row.kind === 'segment') return toConfigSegment(row.data);
+  if (row.kind !== 'experiment' || row.environment !== environment) return null;
   return LIVE_EXPERIMENT_STATUSES.has(row.data.status as string) ? toConfigExperiment(row.data) : null;
 }

@@ -10,6 +10,7 @@ import type { RateLimiter } from '../middleware/rate-limit';
 import type { ServerOptions } from '../options';
 import type { AuditRecord, Store, UnitOfWork, WriteOp } from '../store/types';
 import type { ConfigState } from './config-state';
+import type { EnvironmentRuntimes } from './environment-runtimes';
 import type { EventWriter } from './event-writer';
 import type { StreamHub } from './stream-hub';
 
@@ -19,8 +20,12 @@ export interface ServerContext {
   store: Store;
   logger: Logger;
   tokens: TokenService;
-  config: ConfigState;
-  hub: StreamHub;
+  /** Every environment's live config and streams. */
+  environments: EnvironmentRuntimes;
+  /** The default environment's live config (what requests without an environment act on). */
+  readonly config: ConfigState;
+  /** The default environment's streams. */
+  readonly hub: StreamHub;
   events: EventWriter;
   metrics: ServerMetrics;
   apiLimiter: RateLimiter;
@@ -41,6 +46,8 @@ export interface ServerContext {
 /** Who and where a mutation came from, for its audit record. */
 export interface RequestOrigin {
   actor: Actor | null;
+  /** The environment the request acts in. */
+  environment: string;
   requestId: string | null;
   ip: string | null;
   userAgent: string | null;
@@ -60,30 +67,48 @@ export function clientIpOf(c: Context<AppEnv>, trustProxy: boolean): string | nu
 /** The origin of an HTTP request. */
 export function originOf(c: Context<AppEnv>): RequestOrigin {
   const ip = c.get('clientIp') ?? clientIpOf(c, false);
-  return { actor: c.get('actor') ?? null, requestId: c.get('requestId') ?? null, ip, userAgent: c.req.header('user-agent') ?? null };
+  return {
+    actor: c.get('actor') ?? null,
+    environment: c.get('environment') ?? 'production',
+    requestId: c.get('requestId') ?? null,
+    ip,
+    userAgent: c.req.header('user-agent') ?? null,
+  };
 }
 
-/** The system itself (scheduler, safety monitor, first start). */
-export const SYSTEM_ORIGIN: RequestOrigin = { actor: null, requestId: null, ip: null, userAgent: null };
+/** The system itself (scheduler, safety monitor, first start), acting in `environment`. */
+export const systemOrigin = (environment: string): RequestOrigin => ({
+  actor: null,
+  environment,
+  requestId: null,
+  ip: null,
+  userAgent: null,
+});
+
+/** The system itself in the default environment of a store made before environments (`production`). */
+export const SYSTEM_ORIGIN: RequestOrigin = systemOrigin('production');
 
 /**
- * Commits one mutation — rows, audit record and config patch in one store transaction — and
- * then advances this instance's live config, which fans the patch out to SDK streams.
+ * Commits one mutation — rows, audit record and each environment's config patch in one store
+ * transaction — and then advances this instance's live config of each environment, which fans
+ * the patches out to that environment's SDK streams.
  */
 export async function commitMutation(
   ctx: ServerContext,
   origin: RequestOrigin,
   change: {
     writes: WriteOp[];
-    patch?: Omit<ConfigPatch, 'version'>;
-    audit: Pick<AuditRecord, 'action' | 'resourceType' | 'resourceId' | 'resourceKey' | 'before' | 'after'>;
+    /** Per environment. */
+    patches?: Record<string, Omit<ConfigPatch, 'version'>>;
+    audit: Pick<AuditRecord, 'action' | 'resourceType' | 'resourceId' | 'resourceKey' | 'before' | 'after' | 'environment'>;
     /** See {@link UnitOfWork.keepAnAdmin}. */
     keepAnAdmin?: boolean;
   },
-): Promise<number | null> {
+): Promise<Record<string, number>> {
   const a = origin.actor;
   const audit: AuditRecord = {
     ...change.audit,
+    environment: change.audit.environment ?? null,
     at: new Date(ctx.now()).toISOString(),
     actorType: a === null ? 'system' : a.type,
     actorId: a?.id ?? null,
@@ -92,10 +117,14 @@ export async function commitMutation(
     ip: origin.ip,
     userAgent: origin.userAgent,
   };
+  const patches = change.patches ?? {};
   const work: UnitOfWork = { writes: change.writes, audit };
-  if (change.patch !== undefined) work.configPatch = change.patch;
+  if (Object.keys(patches).length > 0) work.configPatches = patches;
   if (change.keepAnAdmin === true) work.keepAnAdmin = true;
-  const { version } = await ctx.store.commit(work);
-  if (version !== null && change.patch !== undefined) await ctx.config.apply({ ...change.patch, version });
-  return version;
+  const { versions } = await ctx.store.commit(work);
+  for (const [environment, version] of Object.entries(versions)) {
+    const runtime = await ctx.environments.get(environment);
+    await runtime.config.apply({ ...patches[environment]!, version });
+  }
+  return versions;
 }

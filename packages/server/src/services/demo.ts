@@ -2,10 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { compileConfig, evaluate } from '@switchyard/core';
 import type { StoredEvent } from '../store/types';
 import { ExperimentService } from './experiments';
-import { flagSpec } from './flag-spec';
+import { FlagService } from './flags';
+import { stateFieldsOf } from './flag-spec';
 import { segmentSpec } from './segment-spec';
 import { ResourceService } from './resource-service';
-import { SYSTEM_ORIGIN, type ServerContext } from './context';
+import { commitMutation, systemOrigin, type ServerContext } from './context';
 import type { UserRow } from '../store/types';
 import { prng } from './prng';
 
@@ -80,6 +81,37 @@ const DEMO_FLAGS = [
   },
 ];
 
+/**
+ * How development and staging differ from production for each demo flag (fields over
+ * production's state), so that the environments show the point at once: development serves the
+ * new thing to everyone, staging tries it on a wider rollout, production is careful.
+ */
+const DEMO_STATES: Record<string, { development: Record<string, unknown>; staging: Record<string, unknown> }> = {
+  'checkout-backend': { development: {}, staging: {} },
+  'new-checkout': {
+    development: { rules: [], default_serve: { variant: 'on' } },
+    staging: {
+      rules: [
+        { id: 'staff', when: { attr: 'email', op: 'ends_with', values: ['@example.com'] }, serve: { variant: 'on' } },
+        {
+          id: 'beta',
+          when: { segment: 'beta-testers' },
+          serve: {
+            split: [
+              { variant: 'on', weight: 50 },
+              { variant: 'off', weight: 50 },
+            ],
+          },
+        },
+      ],
+    },
+  },
+  'pricing-page': { development: { rules: [], default_serve: { variant: 'cards' } }, staging: { default_serve: { variant: 'table' } } },
+  'search-results-limit': { development: { default_serve: { variant: 'twenty' } }, staging: { enabled: false } },
+};
+
+const DEMO_STAGING = { key: 'staging', name: 'Staging', color: '#f59e0b', protected: false };
+
 const DEMO_EXPERIMENT = {
   key: 'checkout-cta',
   name: 'Checkout button colour',
@@ -102,7 +134,7 @@ function simulatedEvents(ctx: ServerContext, units: number): StoredEvent[] {
   const rnd = prng(42);
   const now = ctx.now();
   const events: StoredEvent[] = [];
-  const base = { experiment: null, variant: null, value: null, properties: null, receivedAt: now };
+  const base = { environment: 'production', experiment: null, variant: null, value: null, properties: null, receivedAt: now };
   for (let i = 0; i < units; i++) {
     const unitId = `demo-user-${i}`;
     const d = evaluate(compiled, DEMO_EXPERIMENT.key, { key: unitId }, 'blue');
@@ -114,6 +146,7 @@ function simulatedEvents(ctx: ServerContext, units: number): StoredEvent[] {
       type: 'exposure',
       key: DEMO_EXPERIMENT.key,
       unitId,
+      environment: 'production',
       experiment: DEMO_EXPERIMENT.key,
       variant: d.variant,
       timestamp: ts,
@@ -130,15 +163,45 @@ function simulatedEvents(ctx: ServerContext, units: number): StoredEvent[] {
 }
 
 /**
- * Seeds demo flags and a segment, idempotently: only what is missing is created, as the first
- * ADMIN, through the same service (and audit) as the API.
+ * Seeds a `staging` environment, demo flags (different states in development, staging and
+ * production) and a segment, and a running experiment in production, idempotently: only what is
+ * missing is created, as the first ADMIN, through the same services (and audit) as the API.
  */
 export async function seedDemo(ctx: ServerContext, admin: UserRow): Promise<string[]> {
   const origin = {
-    ...SYSTEM_ORIGIN,
+    ...systemOrigin('production'),
     actor: { type: 'user' as const, id: admin.id, email: admin.email, role: admin.role, label: 'demo seed' },
   };
   const created: string[] = [];
+  if ((await ctx.store.getResource('environment', DEMO_STAGING.key)) === null) {
+    const at = new Date(ctx.now()).toISOString();
+    const row = {
+      seq: 0,
+      id: randomUUID(),
+      kind: 'environment' as const,
+      environment: null,
+      key: DEMO_STAGING.key,
+      ownerId: null,
+      status: null,
+      data: DEMO_STAGING,
+      createdAt: at,
+      updatedAt: at,
+    };
+    await commitMutation(ctx, origin, {
+      writes: [{ table: 'resources', action: 'insert', row }],
+      audit: {
+        action: 'environment.create',
+        resourceType: 'environment',
+        resourceId: row.id,
+        resourceKey: row.key,
+        environment: row.key,
+        before: null,
+        after: row.data,
+      },
+    });
+    created.push('environment staging');
+  }
+  const environments = new Set((await ctx.store.allResources('environment')).map((r) => r.key));
   const segments = new ResourceService(segmentSpec, ctx);
   for (const s of DEMO_SEGMENTS) {
     if ((await ctx.store.getResource('segment', s.key)) === null) {
@@ -146,10 +209,14 @@ export async function seedDemo(ctx: ServerContext, admin: UserRow): Promise<stri
       created.push(`segment ${s.key}`);
     }
   }
-  const flags = new ResourceService(flagSpec, ctx);
+  const flags = new FlagService(ctx);
   for (const f of DEMO_FLAGS) {
     if ((await ctx.store.findByKey(['flag', 'experiment'], f.key)) === null) {
-      await flags.create(origin, f);
+      const production = stateFieldsOf(f);
+      const others: Record<string, Record<string, unknown>> = {};
+      for (const [env, over] of Object.entries(DEMO_STATES[f.key] ?? {}))
+        if (environments.has(env)) others[env] = { ...production, ...over };
+      await flags.create(origin, { ...f, environments: others });
       created.push(`flag ${f.key}`);
     }
   }

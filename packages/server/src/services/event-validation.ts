@@ -98,6 +98,8 @@ export function validateEvent(
       properties,
       timestamp: timestamp!,
       receivedAt,
+      // The sending key's environment, set by the route that accepts the batch.
+      environment: '',
     },
   };
 }

@@ -1,8 +1,8 @@
-import { ApiError } from '../errors';
+import { ApiError, invalid } from '../errors';
 import type { ResourceRow } from '../store/types';
 import type { RequestOrigin, ServerContext } from './context';
 import { experimentSpec, TRANSITIONS, type LifecycleAction } from './experiment-spec';
-import { ResourceService } from './resource-service';
+import { assertUnprotected, ResourceService } from './resource-service';
 
 /** Fields that would reassign enrolled units if they changed mid-experiment. */
 const FROZEN_WHILE_LIVE = ['variants', 'bucket_by', 'salt', 'namespace'] as const;
@@ -35,6 +35,20 @@ export class ExperimentService extends ResourceService {
     return super.create(origin, { ...withoutStamps(input), status: 'DRAFT' });
   }
 
+  /** A new experiment belongs to the environment its body names, else the request's; for good. */
+  protected override async buildNew(
+    origin: RequestOrigin,
+    input: Record<string, unknown>,
+    environments: readonly string[],
+  ): Promise<Record<string, unknown>> {
+    const environment = (input.environment as string | undefined) ?? origin.environment;
+    if (!environments.includes(environment))
+      throw invalid('the experiment names an unknown environment', [
+        { path: 'environment', message: `unknown environment '${environment}'` },
+      ]);
+    return this.validate({ ...input, environment });
+  }
+
   override async update(
     origin: RequestOrigin,
     idOrKey: string,
@@ -44,6 +58,10 @@ export class ExperimentService extends ResourceService {
     const row = await this.get(origin, idOrKey);
     // Who may change it comes first: a VIEWER gets 403, not a lesson about frozen fields.
     this.assert(origin, 'update', row);
+    if (input.environment !== undefined && input.environment !== row.environment)
+      throw invalid('an experiment stays in the environment it was created in', [
+        { path: 'environment', message: `expected '${row.environment}'` },
+      ]);
     if (input.status !== undefined && input.status !== row.data.status) {
       throw new ApiError(
         'INVALID_STATE_TRANSITION',
@@ -62,13 +80,19 @@ export class ExperimentService extends ResourceService {
       }
     }
     const stamps = Object.fromEntries(STAMPS.filter((k) => row.data[k] !== undefined).map((k) => [k, row.data[k]]));
-    return super.update(origin, idOrKey, { ...withoutStamps(input), ...stamps, status: row.data.status }, mode);
+    return super.update(
+      origin,
+      idOrKey,
+      { ...withoutStamps(input), ...stamps, status: row.data.status, environment: row.environment },
+      mode,
+    );
   }
 
   /** Applies a lifecycle action, audited as `experiment.<action>` and pushed to SDKs. */
   async transition(origin: RequestOrigin, idOrKey: string, action: LifecycleAction): Promise<ResourceRow> {
     const row = await this.get(origin, idOrKey);
     this.assert(origin, 'lifecycle', row);
+    await assertUnprotected(this.ctx, origin, [row.environment!], 'run experiment lifecycle actions');
     return this.transitionRow(origin, row, action);
   }
 

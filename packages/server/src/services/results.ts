@@ -89,12 +89,15 @@ export class ResultsService {
   ): Promise<{ metrics: MetricDef[]; variants: VariantInput[]; excludedUnits: number }> {
     const metrics = metricsOf(row.data);
     const configured = row.data.variants as { key: string; weight: number }[];
-    const agg = await this.ctx.store.experimentAggregates(row.key, metrics);
+    // An experiment's results count only its own environment's events.
+    const environment = row.environment ?? 'production';
+    const agg = await this.ctx.store.experimentAggregates(environment, row.key, metrics);
     const adjusted = options.cuped === true ? metrics.filter((m) => m.cupedWindowDays !== undefined) : [];
     const covariates =
       adjusted.length === 0
         ? {}
         : await this.ctx.store.experimentCovariates(
+            environment,
             row.key,
             adjusted.map((m) => ({ key: m.key, type: m.type, windowMs: m.cupedWindowDays! * DAY_MS })),
           );

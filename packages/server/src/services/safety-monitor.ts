@@ -147,6 +147,7 @@ export class SafetyMonitor {
             resourceType: 'experiment',
             resourceId: row.id,
             resourceKey: row.key,
+            environment: row.environment,
             before: null,
             after: { by: 'safety-monitor', rule: 'srm', ...srmFigures },
           },
@@ -189,7 +190,7 @@ export class SafetyMonitor {
     const fresh = await this.ctx.store.getResource('experiment', row.id);
     if (fresh === null || fresh.data.status !== 'RUNNING') return null;
     await this.experiments.transitionRow(
-      MONITOR_ORIGIN,
+      { ...MONITOR_ORIGIN, environment: fresh.environment ?? MONITOR_ORIGIN.environment },
       fresh,
       'pause',
       { pause_reason: { by: 'safety-monitor', ...breach } },
@@ -217,6 +218,7 @@ export class SafetyMonitor {
           resourceType: 'experiment',
           resourceId: row.id,
           resourceKey: row.key,
+          environment: row.environment,
           before: null,
           after: { by: 'safety-monitor', failures },
         },

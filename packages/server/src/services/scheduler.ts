@@ -93,7 +93,8 @@ export class Scheduler {
         const current = fresh === null ? null : dueAction(fresh, now);
         if (fresh === null || current === null || current.action !== d.action || current.at > now) continue;
         try {
-          await this.experiments.transitionRow(SCHEDULER_ORIGIN, fresh, d.action, {}, `experiment.scheduled_${d.action}`);
+          const origin = { ...SCHEDULER_ORIGIN, environment: fresh.environment ?? SCHEDULER_ORIGIN.environment };
+          await this.experiments.transitionRow(origin, fresh, d.action, {}, `experiment.scheduled_${d.action}`);
           this.ctx.logger.info({ experiment: fresh.key, action: d.action }, 'scheduled transition');
         } catch (err) {
           this.failed.add(attemptOf(current));

@@ -13,14 +13,24 @@ export const num = (v: unknown): number => Number(v);
 export const json = (v: unknown): string | null => (v === undefined ? null : JSON.stringify(v));
 /** A JSON text column back to a value. */
 export const parse = (v: unknown): unknown => (typeof v === 'string' ? JSON.parse(v) : null);
-/** Flags and experiments share one key namespace; segments have their own. */
-export const ns = (kind: ResourceKind): string => (kind === 'segment' ? 'segment' : 'flag');
+/** Flags and experiments share one key namespace; segments and environments have their own. */
+export const ns = (kind: ResourceKind): string => (kind === 'segment' || kind === 'environment' ? kind : 'flag');
+
+/** The `environment` column of a resource row: `''` for every kind that belongs to none. */
+export const envColumn = (environment: string | null): string => environment ?? '';
+
+/**
+ * How the results' summaries name an experiment or a unit: `<environment>:<key>`. An environment
+ * key has no `:`, so the first one splits them again.
+ */
+export const scoped = (environment: string, key: string): string => `${environment}:${key}`;
 
 export function toResource(r: Row): ResourceRow {
   return {
     seq: num(r.seq),
     id: r.id as string,
     kind: r.kind as ResourceKind,
+    environment: r.environment === '' || r.environment === undefined || r.environment === null ? null : (r.environment as string),
     key: r.key as string,
     ownerId: (r.owner_id as string | null) ?? null,
     status: (r.status as string | null) ?? null,
@@ -52,6 +62,7 @@ export function toApiKey(r: Row): ApiKeyRow {
     name: r.name as string,
     kind: r.kind as ApiKeyKind,
     role: (r.role as Role | null) ?? null,
+    environment: (r.environment as string | null) ?? null,
     prefix: r.prefix as string,
     hash: r.hash as string,
     createdBy: (r.created_by as string | null) ?? null,
@@ -72,6 +83,7 @@ export function toAudit(r: Row): AuditRow {
     resourceType: r.resource_type as string,
     resourceId: (r.resource_id as string | null) ?? null,
     resourceKey: (r.resource_key as string | null) ?? null,
+    environment: (r.environment as string | null) ?? null,
     before: parse(r.before),
     after: parse(r.after),
     requestId: (r.request_id as string | null) ?? null,

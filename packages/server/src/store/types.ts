@@ -1,13 +1,18 @@
 import type { ConfigPatch } from '@switchyard/core';
 
-/** Resource kinds kept in the store. Flags and experiments share one key namespace. */
-export type ResourceKind = 'flag' | 'segment' | 'experiment';
+/**
+ * Resource kinds kept in the store. Flags and experiments share one key namespace; an
+ * experiment's key is unique within its environment.
+ */
+export type ResourceKind = 'flag' | 'segment' | 'experiment' | 'environment';
 
-/** A flag, segment or experiment row; `data` is the resource's attributes as JSON. */
+/** A flag, segment, experiment or environment row; `data` is the resource's attributes as JSON. */
 export interface ResourceRow {
   seq: number;
   id: string;
   kind: ResourceKind;
+  /** The environment an experiment belongs to; `null` for every other kind. */
+  environment: string | null;
   key: string;
   ownerId: string | null;
   status: string | null;
@@ -44,6 +49,8 @@ export interface ApiKeyRow {
   name: string;
   kind: ApiKeyKind;
   role: Role | null;
+  /** The environment of a `server` or `client` key; `null` for management keys. */
+  environment: string | null;
   prefix: string;
   hash: string;
   createdBy: string | null;
@@ -61,6 +68,8 @@ export interface AuditRecord {
   resourceType: string;
   resourceId: string | null;
   resourceKey: string | null;
+  /** The environment of what the action changed, when it belongs to one. */
+  environment?: string | null;
   before: unknown;
   after: unknown;
   requestId: string | null;
@@ -81,14 +90,14 @@ export type WriteOp =
   | { table: 'api_keys'; action: 'insert' | 'update'; row: ApiKeyRow };
 
 /**
- * Everything one mutation writes, committed atomically: the rows, the config patch (which gets
- * the next config version) and the audit record. One call, so a PostgreSQL store can map it to
- * one transaction without routes or services knowing.
+ * Everything one mutation writes, committed atomically: the rows, the config patches (each gets
+ * the next config version of its environment) and the audit record. One call, so a PostgreSQL
+ * store can map it to one transaction without routes or services knowing.
  */
 export interface UnitOfWork {
   writes: WriteOp[];
-  /** Without `version`: the store assigns the next one. */
-  configPatch?: Omit<ConfigPatch, 'version'>;
+  /** Per environment key; without `version`: the store assigns each environment's next one. */
+  configPatches?: Record<string, Omit<ConfigPatch, 'version'>>;
   audit?: AuditRecord;
   /**
    * Checked inside the transaction, after the writes: at least one ADMIN must remain, else the
@@ -110,12 +119,21 @@ export function lastAdminError(): Error {
   return Object.assign(new Error('the server must keep at least one ADMIN'), { code: LAST_ADMIN_ERROR_CODE });
 }
 
+/** What a commit produced: the config version each patched environment got. */
+export interface CommitResult {
+  versions: Record<string, number>;
+}
+
 export interface Page<T> {
   items: T[];
   nextCursor: number | null;
 }
 
 export interface ResourceFilter {
+  /** Experiments of this environment only. */
+  environment?: string;
+  /** Flags enabled (or not) in an environment: `status=enabled|disabled` of a flag list. */
+  flagEnabled?: { environment: string; enabled: boolean };
   status?: string;
   ownerId?: string;
   q?: string;
@@ -124,6 +142,7 @@ export interface ResourceFilter {
 }
 
 export interface AuditFilter {
+  environment?: string;
   actorId?: string;
   action?: string;
   resourceType?: string;
@@ -140,6 +159,8 @@ export interface ConfigLogEntry {
 
 /** An analytics event as stored. */
 export interface StoredEvent {
+  /** The environment of the key that sent it. */
+  environment: string;
   id: string;
   type: 'exposure' | 'track';
   key: string;
@@ -179,16 +200,24 @@ export interface Store {
   ping(): Promise<boolean>;
   close(): Promise<void>;
 
-  commit(work: UnitOfWork): Promise<{ version: number | null }>;
+  commit(work: UnitOfWork): Promise<CommitResult>;
 
-  getResource(kind: ResourceKind, idOrKey: string): Promise<ResourceRow | null>;
-  /** A flag or experiment with this key (they share a namespace). */
-  findByKey(kinds: readonly ResourceKind[], key: string): Promise<ResourceRow | null>;
+  /** By id, or by key; an experiment only within `environment` when one is given. */
+  getResource(kind: ResourceKind, idOrKey: string, environment?: string): Promise<ResourceRow | null>;
+  /**
+   * A row of one of `kinds` with this key (flags and experiments share a namespace). With
+   * `environment`, experiments of other environments do not count.
+   */
+  findByKey(kinds: readonly ResourceKind[], key: string, environment?: string): Promise<ResourceRow | null>;
   listResources(kind: ResourceKind, filter: ResourceFilter): Promise<Page<ResourceRow>>;
-  allResources(kind: ResourceKind): Promise<ResourceRow[]>;
+  /** Every row of a kind; experiments of one environment when it is given. */
+  allResources(kind: ResourceKind, environment?: string): Promise<ResourceRow[]>;
 
-  configVersion(): Promise<number>;
-  configLogSince(version: number, limit: number): Promise<ConfigLogEntry[]>;
+  /** The latest config version of an environment (0 before its first change). */
+  configVersion(environment: string): Promise<number>;
+  /** The latest config version of every environment with a logged change. */
+  configVersions(): Promise<Record<string, number>>;
+  configLogSince(environment: string, version: number, limit: number): Promise<ConfigLogEntry[]>;
 
   getUser(id: string): Promise<UserRow | null>;
   getUserByEmail(email: string): Promise<UserRow | null>;
@@ -222,16 +251,20 @@ export interface Store {
    * squares over units of each unit's value after its first exposure. Reads the summaries kept
    * at ingestion (range scans), not the events, once they count every event stored before the call.
    */
-  experimentAggregates(experiment: string, metrics: readonly { key: string; type: 'conversion' | 'mean' }[]): Promise<ExperimentAggregates>;
+  experimentAggregates(
+    environment: string,
+    experiment: string,
+    metrics: readonly { key: string; type: 'conversion' | 'mean' }[],
+  ): Promise<ExperimentAggregates>;
   /**
-   * CUPED covariates of one experiment: per metric and variant, over its non-excluded units, the
-   * sums of x, x^2 and x*y, where x is the unit's value of the metric in the window before its
-   * first exposure (`[first - windowMs, first)`) and y its value after, as in
-   * {@link Store.experimentAggregates} (for a conversion metric both are 0/1). A variant without
-   * any unit with a pre-exposure event is absent (all its sums are 0). Queried from the stored
-   * events, not kept at ingestion; events already deleted by retention no longer count.
+   * CUPED covariates of one experiment of `environment`: per metric and variant, over its
+   * non-excluded units, the sums of x, x^2 and x*y, where x is the unit's value of the metric in
+   * the window before its first exposure (`[first - windowMs, first)`) and y its value after, as
+   * in {@link Store.experimentAggregates} (for a conversion metric both are 0/1). A variant
+   * without any unit with a pre-exposure event is absent (all its sums are 0). Queried from the
+   * stored events, not kept at ingestion; events already deleted by retention no longer count.
    */
-  experimentCovariates(experiment: string, metrics: readonly CovariateMetric[]): Promise<ExperimentCovariates>;
+  experimentCovariates(environment: string, experiment: string, metrics: readonly CovariateMetric[]): Promise<ExperimentCovariates>;
   /** Retention: deletes events only; the results' summaries (exposed units, metric sums) keep counting them. */
   deleteEventsBefore(epochMs: number): Promise<number>;
 }

@@ -1,3 +1,10 @@
+import { upgradeLegacyFlag } from '../legacy-flags';
+
+/** What a migration's `up` runs its statements on: the migrating connection, inside the migration's transaction. */
+export interface Queryable {
+  query(sql: string, params?: unknown[]): Promise<{ rows: Record<string, unknown>[] }>;
+}
+
 /**
  * PostgreSQL migrations, numbered like the SQLite ones (migration N means the same schema
  * change in both dialects). Applied in order at open, one transaction each, under an advisory
@@ -7,9 +14,10 @@
  * Dialect notes: ids and timestamps are stored exactly as in SQLite (TEXT ids, ISO-8601 TEXT
  * timestamps, epoch-ms BIGINT event times) and JSON as TEXT, so rows round-trip byte for byte
  * (JSONB would reorder object keys). Sequences are identity columns; `config_log.version` is
- * the one config version sequence shared by every instance.
+ * the config versions shared by every instance. `up` runs after `sql` in the same transaction,
+ * for changes SQL cannot express well (rewriting JSON documents while keeping their key order).
  */
-export const PG_MIGRATIONS: readonly { id: number; name: string; sql: string }[] = [
+export const PG_MIGRATIONS: readonly { id: number; name: string; sql: string; up?: (c: Queryable) => Promise<void> }[] = [
   {
     id: 1,
     name: 'initial',
@@ -168,6 +176,67 @@ INSERT INTO unit_metrics (experiment, metric, variant, unit_id, value)
   WHERE a.conflicted = 0
   GROUP BY a.experiment, e.key, a.variant, a.unit_id;
 `,
+  },
+  {
+    // Number 5 was a SQLite-only change (its summaries behind ingestion); 6 matches SQLite's 6.
+    id: 6,
+    name: 'environments',
+    // As SQLite migration 6: everything stored so far becomes the production environment's.
+    sql: `
+ALTER TABLE resources ADD COLUMN environment TEXT NOT NULL DEFAULT '';
+UPDATE resources SET environment = 'production' WHERE kind = 'experiment';
+ALTER TABLE resources DROP CONSTRAINT resources_ns_key_key;
+ALTER TABLE resources ADD CONSTRAINT resources_ns_environment_key_key UNIQUE (ns, environment, key);
+ALTER TABLE resources DROP CONSTRAINT resources_kind_check;
+ALTER TABLE resources ADD CONSTRAINT resources_kind_check CHECK (kind IN ('flag','segment','experiment','environment'));
+DROP INDEX resources_kind;
+CREATE INDEX resources_kind ON resources (kind, environment, seq);
+-- A flag's key is taken in every environment (see SQLite's 6); reported as a unique violation.
+CREATE FUNCTION resources_shared_keys() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF EXISTS (SELECT 1 FROM resources WHERE ns = 'flag' AND key = NEW.key AND (kind = 'flag' OR NEW.kind = 'flag')) THEN
+    RAISE EXCEPTION 'flags and experiments share one key namespace' USING ERRCODE = 'unique_violation';
+  END IF;
+  RETURN NEW;
+END
+$$;
+CREATE TRIGGER resources_shared_keys BEFORE INSERT ON resources FOR EACH ROW WHEN (NEW.ns = 'flag') EXECUTE FUNCTION resources_shared_keys();
+INSERT INTO resources (id, kind, ns, environment, key, owner_id, status, data, created_at, updated_at) VALUES
+  (md5(random()::text || clock_timestamp()::text), 'environment', 'environment', '', 'development', NULL, NULL,
+    '{"key":"development","name":"Development","color":"#3b82f6","protected":false}',
+    to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')),
+  (md5(random()::text || clock_timestamp()::text || 'p'), 'environment', 'environment', '', 'production', NULL, NULL,
+    '{"key":"production","name":"Production","color":"#ef4444","protected":false}',
+    to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'), to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'));
+-- One contiguous version sequence per environment.
+CREATE TABLE config_log_v6 (
+  seq BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  environment TEXT NOT NULL,
+  version BIGINT NOT NULL,
+  patch TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  UNIQUE (environment, version)
+);
+INSERT INTO config_log_v6 (environment, version, patch, created_at) SELECT 'production', version, patch, created_at FROM config_log ORDER BY version;
+DROP TABLE config_log;
+ALTER TABLE config_log_v6 RENAME TO config_log;
+ALTER TABLE api_keys ADD COLUMN environment TEXT;
+UPDATE api_keys SET environment = 'production' WHERE kind IN ('server', 'client');
+ALTER TABLE audit_log ADD COLUMN environment TEXT;
+ALTER TABLE events ADD COLUMN environment TEXT NOT NULL DEFAULT 'production';
+-- The results' summaries name experiments and units as '<environment>:<key>' (see SQLite's 6).
+UPDATE experiment_units SET experiment = 'production:' || experiment, unit_id = 'production:' || unit_id;
+UPDATE experiment_unit_counts SET experiment = 'production:' || experiment;
+UPDATE unit_metrics SET experiment = 'production:' || experiment, unit_id = 'production:' || unit_id;
+`,
+    async up(c) {
+      const { rows } = await c.query("SELECT id, kind, data FROM resources WHERE kind IN ('flag', 'experiment')");
+      for (const r of rows) {
+        const data = JSON.parse(r.data as string) as Record<string, unknown>;
+        const next = r.kind === 'flag' ? upgradeLegacyFlag(data, 'production') : { ...data, environment: 'production' };
+        await c.query('UPDATE resources SET data = $1 WHERE id = $2', [JSON.stringify(next), r.id]);
+      }
+    },
   },
   {
     id: 7,

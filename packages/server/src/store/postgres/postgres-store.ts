@@ -9,13 +9,14 @@ import type {
   Page,
   ResourceFilter,
   ResourceKind,
+  CommitResult,
   ResourceRow,
   Store,
   StoredEvent,
   UnitOfWork,
 } from '../types';
 import { lastAdminError } from '../types';
-import { json, ns, num, page, toApiKey, toAudit, toResource, toUser, type Row } from '../rows';
+import { envColumn, json, ns, num, page, scoped, toApiKey, toAudit, toResource, toUser, type Row } from '../rows';
 import { postgresCovariates } from './covariates';
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
@@ -246,8 +247,9 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
   const writeResource = async (c: Queryable, action: 'insert' | 'update', r: ResourceRow) => {
     if (action === 'insert') {
       await c.query(
-        `INSERT INTO resources (id, kind, ns, key, owner_id, status, data, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-        [r.id, r.kind, ns(r.kind), r.key, r.ownerId, r.status, JSON.stringify(r.data), r.createdAt, r.updatedAt],
+        `INSERT INTO resources (id, kind, ns, environment, key, owner_id, status, data, created_at, updated_at)
+        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+        [r.id, r.kind, ns(r.kind), envColumn(r.environment), r.key, r.ownerId, r.status, JSON.stringify(r.data), r.createdAt, r.updatedAt],
       );
     } else {
       await c.query(`UPDATE resources SET key = $2, ns = $3, owner_id = $4, status = $5, data = $6, updated_at = $7 WHERE id = $1`, [
@@ -262,10 +264,11 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     }
   };
 
-  const commit = (work: UnitOfWork): Promise<{ version: number | null }> =>
+  const commit = (work: UnitOfWork): Promise<CommitResult> =>
     tx(async (c) => {
+      const patches = Object.entries(work.configPatches ?? {});
       // Taken first, before any row lock, so it cannot deadlock with the rows it protects.
-      if (work.configPatch !== undefined) await c.query('SELECT pg_advisory_xact_lock($1, $2)', [LOCK_SPACE, CONFIG_LOCK]);
+      if (patches.length > 0) await c.query('SELECT pg_advisory_xact_lock($1, $2)', [LOCK_SPACE, CONFIG_LOCK]);
       // Serializes the units that must leave an ADMIN: two demotions at once would otherwise
       // each count the other's ADMIN, not yet committed, and both pass.
       if (work.keepAnAdmin === true) await c.query('SELECT pg_advisory_xact_lock($1, $2)', [LOCK_SPACE, USERS_LOCK]);
@@ -292,9 +295,9 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
         } else if (w.action === 'insert') {
           const k = w.row;
           await c.query(
-            `INSERT INTO api_keys (id, name, kind, role, prefix, hash, created_by, created_at, last_used_at, revoked_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-            [k.id, k.name, k.kind, k.role, k.prefix, k.hash, k.createdBy, k.createdAt, k.lastUsedAt, k.revokedAt],
+            `INSERT INTO api_keys (id, name, kind, role, environment, prefix, hash, created_by, created_at, last_used_at, revoked_at)
+            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+            [k.id, k.name, k.kind, k.role, k.environment, k.prefix, k.hash, k.createdBy, k.createdAt, k.lastUsedAt, k.revokedAt],
           );
         } else {
           const k = w.row;
@@ -305,20 +308,25 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
         const { rows } = await c.query(`SELECT COUNT(*) AS n FROM users WHERE role = 'ADMIN'`);
         if (num((rows[0] as Row).n) < 1) throw lastAdminError();
       }
-      let version: number | null = null;
-      if (work.configPatch !== undefined) {
-        const { rows } = await c.query('INSERT INTO config_log (patch, created_at) VALUES ($1, $2) RETURNING version', [
-          '{}',
-          new Date().toISOString(),
+      // Each environment's next version; the lock above serializes every commit that logs one.
+      const versions: Record<string, number> = {};
+      const now = new Date().toISOString();
+      for (const [environment, patch] of patches) {
+        const { rows } = await c.query('SELECT COALESCE(MAX(version), 0) AS v FROM config_log WHERE environment = $1', [environment]);
+        const version = num((rows[0] as Row).v) + 1;
+        await c.query('INSERT INTO config_log (environment, version, patch, created_at) VALUES ($1, $2, $3, $4)', [
+          environment,
+          version,
+          JSON.stringify({ ...patch, version }),
+          now,
         ]);
-        version = num((rows[0] as Row).version);
-        await c.query('UPDATE config_log SET patch = $1 WHERE version = $2', [JSON.stringify({ ...work.configPatch, version }), version]);
+        versions[environment] = version;
       }
       if (work.audit !== undefined) {
         const a = work.audit;
         await c.query(
           `INSERT INTO audit_log (at, actor_type, actor_id, actor_label, action, resource_type, resource_id, resource_key, before, after,
-          request_id, ip, user_agent) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+          request_id, ip, user_agent, environment) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
           [
             a.at,
             a.actorType,
@@ -333,10 +341,11 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
             a.requestId,
             a.ip,
             a.userAgent,
+            a.environment ?? null,
           ],
         );
       }
-      return { version };
+      return { versions };
     });
 
   const insertEventBatches = (batches: StoredEvent[][]): Promise<{ accepted: number; duplicates: number }[]> =>
@@ -367,11 +376,12 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
               e.properties === null ? null : JSON.stringify(e.properties),
               e.timestamp,
               e.receivedAt,
+              e.environment,
             );
           }
           const { rows } = await c.query(
-            `INSERT INTO events (id, type, key, unit_id, experiment, variant, value, properties, timestamp, received_at)
-            VALUES ${placeholders(chunk.length, 10)} ON CONFLICT (id) DO NOTHING RETURNING id`,
+            `INSERT INTO events (id, type, key, unit_id, experiment, variant, value, properties, timestamp, received_at, environment)
+            VALUES ${placeholders(chunk.length, 11)} ON CONFLICT (id) DO NOTHING RETURNING id`,
             params,
           );
           for (const r of rows as Row[]) inserted.add(r.id as string);
@@ -406,7 +416,12 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       JOIN experiment_units a ON a.unit_id = t.unit_id AND a.conflicted = 0 AND a.first_ts <= t.ts
       GROUP BY a.experiment, t.key, a.variant, a.unit_id
       ON CONFLICT (experiment, metric, variant, unit_id) DO UPDATE SET value = m.value + EXCLUDED.value`,
-      [tracks.map((e) => e.key), tracks.map((e) => e.unitId), tracks.map((e) => e.timestamp), tracks.map((e) => e.value ?? 1)],
+      [
+        tracks.map((e) => e.key),
+        tracks.map((e) => scoped(e.environment, e.unitId)),
+        tracks.map((e) => e.timestamp),
+        tracks.map((e) => e.value ?? 1),
+      ],
     );
   };
 
@@ -420,12 +435,27 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
    */
   const applyExposures = async (c: Queryable, exposures: StoredEvent[]): Promise<void> => {
     if (exposures.length === 0) return;
-    const units = new Map<string, { experiment: string; unitId: string; variant: string; firstTs: number; conflicted: number }>();
+    // Experiments and units as the summaries name them (see scoped()); the raw unit and its
+    // environment find the unit's stored tracks.
+    const units = new Map<
+      string,
+      { experiment: string; unitId: string; raw: string; environment: string; variant: string; firstTs: number; conflicted: number }
+    >();
     for (const e of exposures) {
-      const k = JSON.stringify([e.experiment, e.unitId]);
+      const experiment = scoped(e.environment, e.experiment!);
+      const unitId = scoped(e.environment, e.unitId);
+      const k = JSON.stringify([experiment, unitId]);
       const u = units.get(k);
       if (u === undefined)
-        units.set(k, { experiment: e.experiment!, unitId: e.unitId, variant: e.variant!, firstTs: e.timestamp, conflicted: 0 });
+        units.set(k, {
+          experiment,
+          unitId,
+          raw: e.unitId,
+          environment: e.environment,
+          variant: e.variant!,
+          firstTs: e.timestamp,
+          conflicted: 0,
+        });
       else {
         if (u.variant !== e.variant) u.conflicted = 1;
         u.firstTs = Math.min(u.firstTs, e.timestamp);
@@ -449,10 +479,25 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       });
     }
     // Tracks of [lo, hi) to add per unit, per experiment the units whose rows go, and the unit count deltas.
-    const ranges = { experiment: [] as string[], unitId: [] as string[], variant: [] as string[], lo: [] as number[], hi: [] as number[] };
-    const addRange = (u: { experiment: string; unitId: string }, variant: string, lo: number, hi: number) => {
+    const ranges = {
+      experiment: [] as string[],
+      unitId: [] as string[],
+      raw: [] as string[],
+      environment: [] as string[],
+      variant: [] as string[],
+      lo: [] as number[],
+      hi: [] as number[],
+    };
+    const addRange = (
+      u: { experiment: string; unitId: string; raw: string; environment: string },
+      variant: string,
+      lo: number,
+      hi: number,
+    ) => {
       ranges.experiment.push(u.experiment);
       ranges.unitId.push(u.unitId);
+      ranges.raw.push(u.raw);
+      ranges.environment.push(u.environment);
       ranges.variant.push(variant);
       ranges.lo.push(lo);
       ranges.hi.push(hi);
@@ -521,11 +566,12 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       await c.query(
         `INSERT INTO unit_metrics AS m (experiment, metric, variant, unit_id, value)
         SELECT r.experiment, e.key, r.variant, r.unit_id, SUM(COALESCE(e.value, 1))
-        FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[]) AS r(experiment, unit_id, variant, lo, hi)
-        JOIN events e ON e.type = 'track' AND e.unit_id = r.unit_id AND e.timestamp >= r.lo AND e.timestamp < r.hi
+        FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::text[])
+          AS r(experiment, unit_id, variant, lo, hi, raw, environment)
+        JOIN events e ON e.type = 'track' AND e.unit_id = r.raw AND e.environment = r.environment AND e.timestamp >= r.lo AND e.timestamp < r.hi
         GROUP BY r.experiment, e.key, r.variant, r.unit_id
         ON CONFLICT (experiment, metric, variant, unit_id) DO UPDATE SET value = m.value + EXCLUDED.value`,
-        [ranges.experiment, ranges.unitId, ranges.variant, ranges.lo, ranges.hi],
+        [ranges.experiment, ranges.unitId, ranges.variant, ranges.lo, ranges.hi, ranges.raw, ranges.environment],
       );
     }
     for (const [experiment, d] of drops) {
@@ -546,6 +592,15 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
   const listResources = async (kind: ResourceKind, f: ResourceFilter): Promise<Page<ResourceRow>> => {
     const args: unknown[] = [kind, f.after ?? 0];
     const where = ['kind = $1', 'seq > $2'];
+    if (f.environment !== undefined) {
+      args.push(f.environment);
+      where.push(`environment = $${args.length}`);
+    }
+    if (f.flagEnabled !== undefined) {
+      // A flag without state in the environment has its defaults there: disabled.
+      args.push(f.flagEnabled.environment, f.flagEnabled.enabled);
+      where.push(`COALESCE((data::json -> 'environments' -> $${args.length - 1} ->> 'enabled')::boolean, false) = $${args.length}`);
+    }
     if (f.status !== undefined) {
       args.push(f.status);
       where.push(`status = $${args.length}`);
@@ -568,6 +623,10 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     // Newest first: the cursor walks backwards through the sequence.
     const args: unknown[] = [f.after ?? Number.MAX_SAFE_INTEGER];
     const where = ['seq < $1'];
+    if (f.environment !== undefined) {
+      args.push(f.environment);
+      where.push(`environment = $${args.length}`);
+    }
     if (f.actorId !== undefined) {
       args.push(f.actorId);
       where.push(`actor_id = $${args.length}`);
@@ -590,9 +649,11 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
   };
 
   const experimentAggregates = async (
-    experiment: string,
+    environment: string,
+    key: string,
     metrics: readonly { key: string; type: 'conversion' | 'mean' }[],
   ): Promise<ExperimentAggregates> => {
+    const experiment = scoped(environment, key);
     const [units, sums] = await Promise.all([
       q('SELECT conflicted, variant, units FROM experiment_unit_counts WHERE experiment = $1 AND units > 0', [experiment]),
       metrics.length === 0
@@ -655,21 +716,47 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       }
     },
     commit,
-    getResource: async (kind, idOrKey) =>
-      (await one('SELECT * FROM resources WHERE kind = $1 AND id = $2', [kind, idOrKey], toResource)) ??
-      (await one('SELECT * FROM resources WHERE kind = $1 AND key = $2', [kind, idOrKey], toResource)),
-    findByKey: async (kinds, key) => {
+    getResource: async (kind, idOrKey, environment) => {
+      const r = await one('SELECT * FROM resources WHERE kind = $1 AND id = $2', [kind, idOrKey], toResource);
+      if (r !== null) return environment === undefined || kind !== 'experiment' || r.environment === environment ? r : null;
+      return environment !== undefined && kind === 'experiment'
+        ? one('SELECT * FROM resources WHERE kind = $1 AND environment = $2 AND key = $3', [kind, environment, idOrKey], toResource)
+        : one('SELECT * FROM resources WHERE kind = $1 AND key = $2 ORDER BY seq LIMIT 1', [kind, idOrKey], toResource);
+    },
+    findByKey: async (kinds, key, environment) => {
       for (const k of new Set(kinds.map(ns))) {
-        const r = await one('SELECT * FROM resources WHERE ns = $1 AND key = $2', [k, key], toResource);
+        const r =
+          environment === undefined
+            ? await one('SELECT * FROM resources WHERE ns = $1 AND key = $2 ORDER BY seq LIMIT 1', [k, key], toResource)
+            : await one(
+                "SELECT * FROM resources WHERE ns = $1 AND key = $2 AND (kind <> 'experiment' OR environment = $3) LIMIT 1",
+                [k, key, environment],
+                toResource,
+              );
         if (r !== null && kinds.includes(r.kind)) return r;
       }
       return null;
     },
     listResources,
-    allResources: async (kind) => (await snapshotQuery('SELECT * FROM resources WHERE kind = $1 ORDER BY seq', [kind])).map(toResource),
-    configVersion: async () => num((await snapshotQuery('SELECT COALESCE(MAX(version), 0) AS v FROM config_log', []))[0]!.v),
-    configLogSince: async (version, limit) =>
-      (await q('SELECT version, patch FROM config_log WHERE version > $1 ORDER BY version LIMIT $2', [version, limit])).map((r) => ({
+    allResources: async (kind, environment) =>
+      (environment === undefined
+        ? await snapshotQuery('SELECT * FROM resources WHERE kind = $1 ORDER BY seq', [kind])
+        : await snapshotQuery('SELECT * FROM resources WHERE kind = $1 AND environment = $2 ORDER BY seq', [kind, environment])
+      ).map(toResource),
+    configVersion: async (environment) =>
+      num((await snapshotQuery('SELECT COALESCE(MAX(version), 0) AS v FROM config_log WHERE environment = $1', [environment]))[0]!.v),
+    configVersions: async () =>
+      Object.fromEntries(
+        (await q('SELECT environment, MAX(version) AS v FROM config_log GROUP BY environment')).map((r) => [r.environment, num(r.v)]),
+      ),
+    configLogSince: async (environment, version, limit) =>
+      (
+        await q('SELECT version, patch FROM config_log WHERE environment = $1 AND version > $2 ORDER BY version LIMIT $3', [
+          environment,
+          version,
+          limit,
+        ])
+      ).map((r) => ({
         version: num(r.version),
         patch: JSON.parse(r.patch as string) as ConfigPatch,
       })),
@@ -700,7 +787,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     countEvents: async () => num((await q('SELECT COUNT(*) AS n FROM events'))[0]!.n),
     deleteEventsBefore: async (ms) => (await pool.query('DELETE FROM events WHERE timestamp < $1', [ms])).rowCount ?? 0,
     experimentAggregates,
-    experimentCovariates: (experiment, metrics) => postgresCovariates(q, experiment, metrics),
+    experimentCovariates: (environment, experiment, metrics) => postgresCovariates(q, environment, experiment, metrics),
   };
 }
 
@@ -720,6 +807,7 @@ async function migrate(pool: pg.Pool): Promise<void> {
         await client.query('BEGIN');
         try {
           await client.query(m.sql);
+          await m.up?.(client as never);
           await client.query('INSERT INTO schema_migrations (id, name, applied_at) VALUES ($1, $2, $3)', [
             m.id,
             m.name,

@@ -1,8 +1,9 @@
 import type Database from 'better-sqlite3';
+import { scoped } from '../rows';
 import type { StoredEvent } from '../types';
 
 /** Columns of one event in a packed batch, in the order the insert statements bind them. */
-export const EVENT_FIELDS = 10;
+export const EVENT_FIELDS = 11;
 
 /**
  * Batches flattened for the trip to the writer thread: a flat array of primitives clones far
@@ -11,7 +12,7 @@ export const EVENT_FIELDS = 10;
 export interface PackedBatches {
   /** Events per batch. */
   sizes: number[];
-  /** `EVENT_FIELDS` values per event: id, type, key, unit_id, experiment, variant, value, properties (JSON), timestamp, received_at. */
+  /** `EVENT_FIELDS` values per event: id, type, key, unit_id, experiment, variant, value, properties (JSON), timestamp, received_at, environment. */
   values: (string | number | null)[];
 }
 
@@ -33,6 +34,7 @@ export function packBatches(batches: readonly StoredEvent[][]): PackedBatches {
         e.properties === null ? null : JSON.stringify(e.properties),
         e.timestamp,
         e.receivedAt,
+        e.environment,
       );
     }
   }
@@ -56,8 +58,8 @@ export interface SliceBudget {
 /** Adds `units` to the count of (experiment, conflicted, variant). */
 type UnitCounter = (experiment: string, conflicted: number, variant: string, units: number) => void;
 
-/** One event as the aggregator reads it (raw row: seq, type, key, unit_id, experiment, variant, value, timestamp). */
-type AggRow = [number, string, string, string, string | null, string | null, number | null, number];
+/** One event as the aggregator reads it (raw row: seq, type, key, unit_id, experiment, variant, value, timestamp, environment). */
+type AggRow = [number, string, string, string, string | null, string | null, number | null, number, string];
 
 /**
  * The event tables of one SQLite connection: appending batches (what a `202` waits for) and the
@@ -77,8 +79,8 @@ export function eventTables(db: Database.Database, now: () => number = () => per
     CHUNKS.map((n) => [
       n,
       db.prepare(`INSERT OR IGNORE INTO events
-    (id, type, key, unit_id, experiment, variant, value, properties, timestamp, received_at)
-    VALUES ${Array.from({ length: n }, () => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`),
+    (id, type, key, unit_id, experiment, variant, value, properties, timestamp, received_at, environment)
+    VALUES ${Array.from({ length: n }, () => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`),
     ]),
   );
   const s = {
@@ -86,7 +88,9 @@ export function eventTables(db: Database.Database, now: () => number = () => per
     cursor: db.prepare('SELECT seq FROM event_aggregation WHERE id = 1').pluck(),
     setCursor: db.prepare('UPDATE event_aggregation SET seq = ? WHERE id = 1'),
     pending: db
-      .prepare('SELECT seq, type, key, unit_id, experiment, variant, value, timestamp FROM events WHERE seq > ? ORDER BY seq LIMIT ?')
+      .prepare(
+        'SELECT seq, type, key, unit_id, experiment, variant, value, timestamp, environment FROM events WHERE seq > ? ORDER BY seq LIMIT ?',
+      )
       .raw(),
     insertUnit: db.prepare('INSERT INTO experiment_units (experiment, unit_id, variant, first_ts) VALUES (?, ?, ?, ?)'),
     updateUnit: db.prepare('UPDATE experiment_units SET conflicted = ?, first_ts = ? WHERE unit_id = ? AND experiment = ?'),
@@ -113,7 +117,7 @@ export function eventTables(db: Database.Database, now: () => number = () => per
     oldChunk: db.prepare('SELECT chunk FROM event_chunks WHERE min_ts < ? ORDER BY chunk LIMIT 1').pluck(),
     // The aggregator's copies of the chunk's old tracks go with them (one primary-key probe each).
     deleteOldTracks: db.prepare(`DELETE FROM unit_tracks WHERE (unit_id, key, timestamp, seq) IN
-      (SELECT unit_id, key, timestamp, seq FROM events WHERE seq >= ? AND seq < ? AND type = 'track' AND timestamp < ?)`),
+      (SELECT environment || ':' || unit_id, key, timestamp, seq FROM events WHERE seq >= ? AND seq < ? AND type = 'track' AND timestamp < ?)`),
     deleteOldEvents: db.prepare('DELETE FROM events WHERE seq >= ? AND seq < ? AND timestamp < ?'),
     chunkRange: db.prepare('SELECT MIN(timestamp) AS lo, MAX(timestamp) AS hi FROM events WHERE seq >= ? AND seq < ?'),
     setChunk: db.prepare('UPDATE event_chunks SET min_ts = ?, max_ts = ? WHERE chunk = ?'),
@@ -204,7 +208,9 @@ export function eventTables(db: Database.Database, now: () => number = () => per
     while (done < budget.maxEvents && now() - started < budget.maxMs) {
       const rows = s.pending.all(cursor, Math.min(PAGE, budget.maxEvents - done)) as AggRow[];
       if (rows.length === 0) break;
-      for (const [seq, type, key, unitId, experiment, variant, value, ts] of rows) {
+      for (const [seq, type, key, rawUnit, experiment, variant, value, ts, environment] of rows) {
+        // The summaries keep environments apart (see scoped()).
+        const unitId = scoped(environment, rawUnit);
         // Division, not >>: seqs outgrow 32 bits.
         const c = chunks.get(Math.floor(seq / CHUNK));
         if (c === undefined) chunks.set(Math.floor(seq / CHUNK), { lo: ts, hi: ts });
@@ -214,7 +220,7 @@ export function eventTables(db: Database.Database, now: () => number = () => per
           s.insertTrack.run(unitId, key, ts, seq, value ?? 1);
           s.trackAdd.run(key, value ?? 1, unitId, ts);
         } else if (experiment !== null && variant !== null) {
-          applyExposure(experiment, unitId, variant, ts, count);
+          applyExposure(scoped(environment, experiment), unitId, variant, ts, count);
         }
       }
       cursor = rows[rows.length - 1]![0];

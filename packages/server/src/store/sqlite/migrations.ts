@@ -1,8 +1,12 @@
+import type Database from 'better-sqlite3';
+import { upgradeLegacyFlag } from '../legacy-flags';
+
 /**
  * Numbered migrations, applied in order at start inside one transaction each. Never edit a
- * released one: add the next number.
+ * released one: add the next number. `up` runs after `sql`, in the same transaction, for
+ * changes SQL cannot express well (rewriting JSON documents).
  */
-export const MIGRATIONS: readonly { id: number; name: string; sql: string }[] = [
+export const MIGRATIONS: readonly { id: number; name: string; sql: string; up?: (db: Database.Database) => void }[] = [
   {
     id: 1,
     name: 'initial',
@@ -231,6 +235,78 @@ CREATE TABLE event_chunks (
 INSERT INTO event_chunks (chunk, min_ts, max_ts) SELECT seq >> 16, MIN(timestamp), MAX(timestamp) FROM events GROUP BY seq >> 16;
 DROP INDEX events_timestamp;
 `,
+  },
+  {
+    id: 6,
+    name: 'environments',
+    // Everything stored so far becomes the production environment's: experiments, SDK keys,
+    // events (and the results' summaries), the config log. Flags keep one row whose JSON holds
+    // the definition and an `environments` map of per-environment state (see `up`).
+    sql: `
+CREATE TABLE resources_v6 (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  kind TEXT NOT NULL CHECK (kind IN ('flag','segment','experiment','environment')),
+  -- flags and experiments share one key namespace; experiments are unique per environment
+  ns TEXT NOT NULL,
+  -- '' for everything but experiments
+  environment TEXT NOT NULL DEFAULT '',
+  key TEXT NOT NULL,
+  owner_id TEXT,
+  status TEXT,
+  data TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  UNIQUE (ns, environment, key)
+);
+INSERT INTO resources_v6 (seq, id, kind, ns, environment, key, owner_id, status, data, created_at, updated_at)
+  SELECT seq, id, kind, ns, CASE kind WHEN 'experiment' THEN 'production' ELSE '' END, key, owner_id, status,
+    CASE kind WHEN 'experiment' THEN json_set(data, '$.environment', 'production') ELSE data END, created_at, updated_at
+  FROM resources ORDER BY seq;
+DROP TABLE resources;
+ALTER TABLE resources_v6 RENAME TO resources;
+CREATE INDEX resources_kind ON resources (kind, environment, seq);
+-- A flag's key is taken in every environment: no experiment anywhere may use it, nor a flag an
+-- experiment's (two experiments of one key in one environment meet the UNIQUE constraint).
+CREATE TRIGGER resources_shared_keys BEFORE INSERT ON resources WHEN NEW.ns = 'flag' BEGIN
+  SELECT RAISE(ABORT, 'UNIQUE constraint failed: flags and experiments share one key namespace')
+  WHERE EXISTS (SELECT 1 FROM resources WHERE ns = 'flag' AND key = NEW.key AND (kind = 'flag' OR NEW.kind = 'flag'));
+END;
+INSERT INTO resources (id, kind, ns, environment, key, owner_id, status, data, created_at, updated_at) VALUES
+  (lower(hex(randomblob(16))), 'environment', 'environment', '', 'development', NULL, NULL,
+    '{"key":"development","name":"Development","color":"#3b82f6","protected":false}', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+  (lower(hex(randomblob(16))), 'environment', 'environment', '', 'production', NULL, NULL,
+    '{"key":"production","name":"Production","color":"#ef4444","protected":false}', strftime('%Y-%m-%dT%H:%M:%fZ', 'now'), strftime('%Y-%m-%dT%H:%M:%fZ', 'now'));
+-- One contiguous version sequence per environment.
+CREATE TABLE config_log_v6 (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  environment TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  patch TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  UNIQUE (environment, version)
+);
+INSERT INTO config_log_v6 (seq, environment, version, patch, created_at)
+  SELECT version, 'production', version, patch, created_at FROM config_log ORDER BY version;
+DROP TABLE config_log;
+ALTER TABLE config_log_v6 RENAME TO config_log;
+ALTER TABLE api_keys ADD COLUMN environment TEXT;
+UPDATE api_keys SET environment = 'production' WHERE kind IN ('server', 'client');
+ALTER TABLE audit_log ADD COLUMN environment TEXT;
+ALTER TABLE events ADD COLUMN environment TEXT NOT NULL DEFAULT 'production';
+-- The results' summaries name experiments and units as '<environment>:<key>': an experiment key
+-- is unique per environment, and a unit's events in one environment never count in another.
+UPDATE experiment_units SET experiment = 'production:' || experiment, unit_id = 'production:' || unit_id;
+UPDATE experiment_unit_counts SET experiment = 'production:' || experiment;
+UPDATE unit_metrics SET experiment = 'production:' || experiment, unit_id = 'production:' || unit_id;
+UPDATE unit_tracks SET unit_id = 'production:' || unit_id;
+`,
+    up(db) {
+      const rows = db.prepare("SELECT id, data FROM resources WHERE kind = 'flag'").all() as { id: string; data: string }[];
+      const update = db.prepare('UPDATE resources SET data = ? WHERE id = ?');
+      for (const r of rows)
+        update.run(JSON.stringify(upgradeLegacyFlag(JSON.parse(r.data) as Record<string, unknown>, 'production')), r.id);
+    },
   },
   {
     id: 7,

@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import type { ConfigPatch } from '@switchyard/core';
 import { MIGRATIONS } from './migrations';
 import type { AuditFilter, AuditRow, ExperimentAggregates, Page, ResourceFilter, ResourceKind, ResourceRow, Store } from '../types';
-import { ns, page, toApiKey, toAudit, toResource, toUser, type Row } from '../rows';
+import { ns, page, scoped, toApiKey, toAudit, toResource, toUser, type Row } from '../rows';
 import { openConnection } from './connection';
 import { isMemoryPath, openWriter } from './writer';
 import { sqliteCovariates } from './covariates';
@@ -41,9 +41,15 @@ export function openSqliteStore(path: string): Store {
 
   const s = {
     resourceById: db.prepare('SELECT * FROM resources WHERE kind = ? AND id = ?'),
-    resourceByKey: db.prepare('SELECT * FROM resources WHERE kind = ? AND key = ?'),
-    resourceByNsKey: db.prepare('SELECT * FROM resources WHERE ns = ? AND key = ?'),
+    resourceByKey: db.prepare('SELECT * FROM resources WHERE kind = ? AND key = ? ORDER BY seq LIMIT 1'),
+    resourceByEnvKey: db.prepare('SELECT * FROM resources WHERE kind = ? AND environment = ? AND key = ?'),
+    resourceByNsKey: db.prepare('SELECT * FROM resources WHERE ns = ? AND key = ? ORDER BY seq LIMIT 1'),
+    // In the shared namespace: the flag, or the experiment of this environment.
+    resourceByNsEnvKey: db.prepare(
+      "SELECT * FROM resources WHERE ns = ? AND key = ? AND (kind <> 'experiment' OR environment = ?) LIMIT 1",
+    ),
     allResources: db.prepare('SELECT * FROM resources WHERE kind = ? ORDER BY seq'),
+    allResourcesIn: db.prepare('SELECT * FROM resources WHERE kind = ? AND environment = ? ORDER BY seq'),
     userById: db.prepare('SELECT * FROM users WHERE id = ?'),
     userByEmail: db.prepare('SELECT * FROM users WHERE email = ?'),
     listUsers: db.prepare('SELECT * FROM users WHERE seq > ? ORDER BY seq LIMIT ?'),
@@ -53,8 +59,9 @@ export function openSqliteStore(path: string): Store {
     listKeys: db.prepare('SELECT * FROM api_keys WHERE seq > ? ORDER BY seq LIMIT ?'),
     listKeysBy: db.prepare('SELECT * FROM api_keys WHERE created_by = ? AND seq > ? ORDER BY seq LIMIT ?'),
     countKeys: db.prepare('SELECT COUNT(*) AS n FROM api_keys'),
-    maxVersion: db.prepare('SELECT COALESCE(MAX(version), 0) AS v FROM config_log'),
-    logSince: db.prepare('SELECT version, patch FROM config_log WHERE version > ? ORDER BY version LIMIT ?'),
+    maxVersion: db.prepare('SELECT COALESCE(MAX(version), 0) AS v FROM config_log WHERE environment = ?'),
+    maxVersions: db.prepare('SELECT environment, MAX(version) AS v FROM config_log GROUP BY environment'),
+    logSince: db.prepare('SELECT version, patch FROM config_log WHERE environment = ? AND version > ? ORDER BY version LIMIT ?'),
     getSetting: db.prepare('SELECT value FROM settings WHERE key = ?'),
     countEvents: db.prepare('SELECT COUNT(*) AS n FROM events'),
     unitCounts: db.prepare('SELECT conflicted, variant, units FROM experiment_unit_counts WHERE experiment = ? AND units > 0'),
@@ -65,6 +72,15 @@ export function openSqliteStore(path: string): Store {
   const listResources = (kind: ResourceKind, f: ResourceFilter): Page<ResourceRow> => {
     const where = ['kind = ?', 'seq > ?'];
     const args: unknown[] = [kind, f.after ?? 0];
+    if (f.environment !== undefined) {
+      where.push('environment = ?');
+      args.push(f.environment);
+    }
+    if (f.flagEnabled !== undefined) {
+      // A flag without state in the environment has its defaults there: disabled.
+      where.push(`COALESCE(json_extract(data, '$.environments."' || ? || '".enabled'), 0) = ?`);
+      args.push(f.flagEnabled.environment, f.flagEnabled.enabled ? 1 : 0);
+    }
     if (f.status !== undefined) {
       where.push('status = ?');
       args.push(f.status);
@@ -85,6 +101,10 @@ export function openSqliteStore(path: string): Store {
     // Newest first: the cursor walks backwards through the sequence.
     const where = ['seq < ?'];
     const args: unknown[] = [f.after ?? Number.MAX_SAFE_INTEGER];
+    if (f.environment !== undefined) {
+      where.push('environment = ?');
+      args.push(f.environment);
+    }
     if (f.actorId !== undefined) {
       where.push('actor_id = ?');
       args.push(f.actorId);
@@ -145,19 +165,33 @@ export function openSqliteStore(path: string): Store {
       if (db.open) db.close();
     },
     commit: (work) => writer.commit(work),
-    getResource: async (kind, idOrKey) => one(s.resourceById, toResource, kind, idOrKey) ?? one(s.resourceByKey, toResource, kind, idOrKey),
-    findByKey: async (kinds, key) => {
+    getResource: async (kind, idOrKey, environment) => {
+      const r = one(s.resourceById, toResource, kind, idOrKey);
+      if (r !== null) return environment === undefined || kind !== 'experiment' || r.environment === environment ? r : null;
+      return environment !== undefined && kind === 'experiment'
+        ? one(s.resourceByEnvKey, toResource, kind, environment, idOrKey)
+        : one(s.resourceByKey, toResource, kind, idOrKey);
+    },
+    findByKey: async (kinds, key, environment) => {
       for (const k of new Set(kinds.map(ns))) {
-        const r = one(s.resourceByNsKey, toResource, k, key);
+        const r =
+          environment === undefined
+            ? one(s.resourceByNsKey, toResource, k, key)
+            : one(s.resourceByNsEnvKey, toResource, k, key, environment);
         if (r !== null && kinds.includes(r.kind)) return r;
       }
       return null;
     },
     listResources: async (kind, f) => listResources(kind, f),
-    allResources: async (kind) => (s.allResources.all(kind) as Row[]).map(toResource),
-    configVersion: async () => (s.maxVersion.get() as { v: number }).v,
-    configLogSince: async (version, limit) =>
-      (s.logSince.all(version, limit) as Row[]).map((r) => ({
+    allResources: async (kind, environment) =>
+      (environment === undefined ? (s.allResources.all(kind) as Row[]) : (s.allResourcesIn.all(kind, environment) as Row[])).map(
+        toResource,
+      ),
+    configVersion: async (environment) => (s.maxVersion.get(environment) as { v: number }).v,
+    configVersions: async () =>
+      Object.fromEntries((s.maxVersions.all() as { environment: string; v: number }[]).map((r) => [r.environment, r.v])),
+    configLogSince: async (environment, version, limit) =>
+      (s.logSince.all(environment, version, limit) as Row[]).map((r) => ({
         version: r.version as number,
         patch: JSON.parse(r.patch as string) as ConfigPatch,
       })),
@@ -179,14 +213,15 @@ export function openSqliteStore(path: string): Store {
     insertEventBatches: (batches) => writer.insertEvents(batches),
     countEvents: async () => (s.countEvents.get() as { n: number }).n,
     deleteEventsBefore: (ms) => writer.deleteEventsBefore(ms),
-    experimentAggregates: async (experiment, metrics) => {
+    experimentAggregates: async (environment, experiment, metrics) => {
       // The summaries trail ingestion: first bring them up to every event stored so far.
       await writer.drain();
-      return readAggregates(experiment, metrics);
+      return readAggregates(scoped(environment, experiment), metrics);
     },
-    experimentCovariates: async (experiment, metrics) => {
+    experimentCovariates: async (environment, experiment, metrics) => {
       await writer.drain();
-      return readCovariates(experiment, metrics);
+      // unit_tracks and experiment_units name units and experiments per environment alike.
+      return readCovariates(scoped(environment, experiment), metrics);
     },
   };
 }
@@ -198,6 +233,7 @@ function migrate(db: Database.Database): void {
     if (applied.has(m.id)) continue;
     db.transaction(() => {
       db.exec(m.sql);
+      m.up?.(db);
       db.prepare('INSERT INTO schema_migrations (id, name, applied_at) VALUES (?, ?, ?)').run(m.id, m.name, new Date().toISOString());
     })();
   }

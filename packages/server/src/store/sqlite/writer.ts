@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { StoredEvent, UnitOfWork } from '../types';
+import type { CommitResult, StoredEvent, UnitOfWork } from '../types';
 import { eventTables, packBatches, type PackedBatches } from './event-tables';
 import { storeWrites } from './writes';
 
@@ -33,7 +33,7 @@ export interface Writer {
   drain(): Promise<void>;
   /** Retention (after a drain): deletes events with a timestamp before `epochMs`. */
   deleteEventsBefore(epochMs: number): Promise<number>;
-  commit(work: UnitOfWork): Promise<{ version: number | null }>;
+  commit(work: UnitOfWork): Promise<CommitResult>;
   setSetting(key: string, value: string): Promise<void>;
   touchApiKey(id: string, at: string): Promise<void>;
   close(): Promise<void>;

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
-import { json, ns } from '../rows';
-import { lastAdminError, type ResourceRow, type UnitOfWork } from '../types';
+import { envColumn, json, ns } from '../rows';
+import { lastAdminError, type CommitResult, type ResourceRow, type UnitOfWork } from '../types';
 
 /**
  * The store's writes other than events: units of work (rows, a config patch, an audit record,
@@ -10,13 +10,13 @@ import { lastAdminError, type ResourceRow, type UnitOfWork } from '../types';
  * @example
  * ```ts
  * const writes = storeWrites(db);
- * const { version } = writes.commit({ writes: [], configPatch: { flags: {} } });
+ * const { versions } = writes.commit({ writes: [], configPatches: { production: { flags: {} } } });
  * ```
  */
 export function storeWrites(db: Database.Database) {
   const s = {
-    insertResource: db.prepare(`INSERT INTO resources (id, kind, ns, key, owner_id, status, data, created_at, updated_at)
-      VALUES (@id, @kind, @ns, @key, @ownerId, @status, @data, @createdAt, @updatedAt)`),
+    insertResource: db.prepare(`INSERT INTO resources (id, kind, ns, environment, key, owner_id, status, data, created_at, updated_at)
+      VALUES (@id, @kind, @ns, @environment, @key, @ownerId, @status, @data, @createdAt, @updatedAt)`),
     updateResource: db.prepare(`UPDATE resources SET key = @key, ns = @ns, owner_id = @ownerId, status = @status, data = @data,
       updated_at = @updatedAt WHERE id = @id`),
     deleteResource: db.prepare('DELETE FROM resources WHERE id = ?'),
@@ -26,15 +26,15 @@ export function storeWrites(db: Database.Database) {
       token_version = @tokenVersion, updated_at = @updatedAt WHERE id = @id`),
     countAdmins: db.prepare(`SELECT COUNT(*) AS n FROM users WHERE role = 'ADMIN'`),
     deleteUser: db.prepare('DELETE FROM users WHERE id = ?'),
-    insertKey: db.prepare(`INSERT INTO api_keys (id, name, kind, role, prefix, hash, created_by, created_at, last_used_at, revoked_at)
-      VALUES (@id, @name, @kind, @role, @prefix, @hash, @createdBy, @createdAt, @lastUsedAt, @revokedAt)`),
+    insertKey: db.prepare(`INSERT INTO api_keys (id, name, kind, role, environment, prefix, hash, created_by, created_at, last_used_at,
+      revoked_at) VALUES (@id, @name, @kind, @role, @environment, @prefix, @hash, @createdBy, @createdAt, @lastUsedAt, @revokedAt)`),
     updateKey: db.prepare('UPDATE api_keys SET name = @name, role = @role, revoked_at = @revokedAt WHERE id = @id'),
     touchKey: db.prepare('UPDATE api_keys SET last_used_at = ? WHERE id = ?'),
-    insertLog: db.prepare('INSERT INTO config_log (patch, created_at) VALUES (?, ?)'),
-    setLogPatch: db.prepare('UPDATE config_log SET patch = ? WHERE version = ?'),
+    maxVersion: db.prepare('SELECT COALESCE(MAX(version), 0) FROM config_log WHERE environment = ?').pluck(),
+    insertLog: db.prepare('INSERT INTO config_log (environment, version, patch, created_at) VALUES (?, ?, ?, ?)'),
     insertAudit: db.prepare(`INSERT INTO audit_log (at, actor_type, actor_id, actor_label, action, resource_type, resource_id,
-      resource_key, before, after, request_id, ip, user_agent) VALUES (@at, @actorType, @actorId, @actorLabel, @action,
-      @resourceType, @resourceId, @resourceKey, @before, @after, @requestId, @ip, @userAgent)`),
+      resource_key, environment, before, after, request_id, ip, user_agent) VALUES (@at, @actorType, @actorId, @actorLabel, @action,
+      @resourceType, @resourceId, @resourceKey, @environment, @before, @after, @requestId, @ip, @userAgent)`),
     setSetting: db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
   };
 
@@ -42,6 +42,7 @@ export function storeWrites(db: Database.Database) {
     id: r.id,
     kind: r.kind,
     ns: ns(r.kind),
+    environment: envColumn(r.environment),
     key: r.key,
     ownerId: r.ownerId,
     status: r.status,
@@ -50,7 +51,7 @@ export function storeWrites(db: Database.Database) {
     updatedAt: r.updatedAt,
   });
 
-  const commit = db.transaction(function commitUnitOfWork(work: UnitOfWork): { version: number | null } {
+  const commit = db.transaction(function commitUnitOfWork(work: UnitOfWork): CommitResult {
     for (const w of work.writes) {
       if (w.table === 'resources') {
         if (w.action === 'delete') s.deleteResource.run(w.id);
@@ -63,21 +64,23 @@ export function storeWrites(db: Database.Database) {
       }
     }
     if (work.keepAnAdmin === true && (s.countAdmins.get() as { n: number }).n < 1) throw lastAdminError();
-    let version: number | null = null;
-    if (work.configPatch !== undefined) {
-      const now = new Date().toISOString();
-      version = Number(s.insertLog.run('{}', now).lastInsertRowid);
-      s.setLogPatch.run(JSON.stringify({ ...work.configPatch, version }), version);
+    // Each environment's next version: this connection is the file's only writer.
+    const versions: Record<string, number> = {};
+    const now = new Date().toISOString();
+    for (const [environment, patch] of Object.entries(work.configPatches ?? {})) {
+      const version = (s.maxVersion.get(environment) as number) + 1;
+      s.insertLog.run(environment, version, JSON.stringify({ ...patch, version }), now);
+      versions[environment] = version;
     }
     if (work.audit !== undefined) {
       const a = work.audit;
-      s.insertAudit.run({ ...a, before: json(a.before), after: json(a.after) });
+      s.insertAudit.run({ ...a, environment: a.environment ?? null, before: json(a.before), after: json(a.after) });
     }
-    return { version };
+    return { versions };
   });
 
   return {
-    commit: (work: UnitOfWork): { version: number | null } => commit(work),
+    commit: (work: UnitOfWork): CommitResult => commit(work),
     setSetting: (key: string, value: string): void => {
       s.setSetting.run(key, value);
     },

@@ -1,0 +1,109 @@
+import { z } from 'zod';
+import { keySchema } from '@switchyard/core/schema';
+import { resource, type ResourceObject } from '../http/envelope';
+import { route, type RouteDef } from '../http/route';
+import { originOf, type ServerContext } from '../services/context';
+import { EnvironmentService } from '../services/environments';
+import type { ResourceRow } from '../store/types';
+
+const fields = {
+  name: z.string().min(1).max(256).optional(),
+  color: z
+    .string()
+    .regex(/^#[0-9A-Fa-f]{6}$/, 'a colour is #rrggbb')
+    .nullable()
+    .optional(),
+  protected: z.boolean().optional().describe('only an ADMIN changes flag state or runs experiment lifecycle actions here'),
+  id: z.string().optional(),
+  created_at: z.string().optional(),
+  updated_at: z.string().optional(),
+};
+const createBody = z.strictObject({ key: keySchema, ...fields }).meta({ id: 'EnvironmentInput' });
+const updateBody = z.strictObject({ key: keySchema.optional(), ...fields }).meta({ id: 'EnvironmentUpdate' });
+
+/** An environment as the API serves it. */
+export function environmentResource(row: ResourceRow): ResourceObject {
+  return resource('environment', row.id, { ...row.data, created_at: row.createdAt, updated_at: row.updatedAt });
+}
+
+const inputOf = (body: Record<string, unknown>) => {
+  const { id: _i, created_at: _c, updated_at: _u, ...rest } = body;
+  return rest;
+};
+
+/** `/environments`: everyone reads; an ADMIN creates, changes and deletes. */
+export function environmentRoutes(ctx: ServerContext): RouteDef<any, any>[] {
+  const service = new EnvironmentService(ctx);
+  const tag = 'Environments';
+  return [
+    route({
+      method: 'get',
+      path: '/environments',
+      summary: 'List environments (oldest first)',
+      tag,
+      auth: 'user',
+      success: { status: 200, description: 'Every environment, with meta.default_environment' },
+      handler: async (c) => ({
+        data: (await service.list(originOf(c))).map(environmentResource),
+        meta: { default_environment: ctx.options.defaultEnvironment },
+      }),
+    }),
+    route({
+      method: 'post',
+      path: '/environments',
+      summary: 'Create an environment (ADMIN)',
+      tag,
+      auth: 'user',
+      body: createBody,
+      success: { status: 201, description: 'The created environment' },
+      errors: ['CONFLICT'],
+      handler: async (c, { body }) => ({ data: environmentResource(await service.create(originOf(c), inputOf(body) as { key: string })) }),
+    }),
+    route({
+      method: 'get',
+      path: '/environments/:id',
+      summary: 'Get an environment by id or key',
+      tag,
+      auth: 'user',
+      success: { status: 200, description: 'The environment' },
+      handler: async (c, { params }) => ({ data: environmentResource(await service.get(originOf(c), params.id!)) }),
+    }),
+    route({
+      method: 'patch',
+      path: '/environments/:id',
+      summary: 'Change the named fields of an environment (ADMIN)',
+      tag,
+      auth: 'user',
+      body: updateBody,
+      success: { status: 200, description: 'The updated environment' },
+      handler: async (c, { body, params }) => ({
+        data: environmentResource(await service.update(originOf(c), params.id!, inputOf(body), 'patch')),
+      }),
+    }),
+    route({
+      method: 'put',
+      path: '/environments/:id',
+      summary: 'Replace an environment (ADMIN)',
+      tag,
+      auth: 'user',
+      body: updateBody,
+      success: { status: 200, description: 'The replaced environment' },
+      handler: async (c, { body, params }) => ({
+        data: environmentResource(await service.update(originOf(c), params.id!, inputOf(body), 'put')),
+      }),
+    }),
+    route({
+      method: 'delete',
+      path: '/environments/:id',
+      summary: 'Delete an environment no API key or experiment uses (ADMIN)',
+      tag,
+      auth: 'user',
+      success: { status: 204, description: 'Deleted' },
+      errors: ['CONFLICT'],
+      handler: async (c, { params }) => {
+        await service.remove(originOf(c), params.id!);
+        return { status: 204, data: null };
+      },
+    }),
+  ];
+}
