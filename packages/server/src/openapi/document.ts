@@ -99,6 +99,15 @@ export function buildOpenApi(
         for (const [name, schema] of Object.entries(js.properties ?? {}))
           query.push({ name, in: 'query', required: js.required?.includes(name) ?? false, schema });
       }
+      // Every management call acts in one environment (an SDK key's own is fixed).
+      if ((r.auth === 'user' || r.auth === 'any') && !query.some((q) => (q as { name: string }).name === 'environment'))
+        query.push({
+          name: 'environment',
+          in: 'query',
+          required: false,
+          description: "the environment to act in (default: the default environment; an SDK key's own always wins); unknown: 404",
+          schema: { type: 'string' },
+        });
       const responses: Record<string, unknown> = {
         [String(r.success.status)]: {
           description: r.success.description,
