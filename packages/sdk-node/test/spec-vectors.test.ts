@@ -134,35 +134,50 @@ const LIFECYCLE: Record<string, string[]> = {
 
 const divergent = new Set<string>();
 
-describe.each(serverConfigs)('spec config %s through a real server and the SSE stream', (name) => {
+// Each config runs in the default environment (production) and again in a `staging`
+// environment through a staging server key: a flag's state there is written with
+// ?environment=staging, experiments are created and run there, and production's state stays the
+// defaults. The vectors must hold the same.
+const runs = serverConfigs.flatMap((name) => [[name, 'production'] as const, [name, 'staging'] as const]);
+
+describe.each(runs)('spec config %s through a real server and the SSE stream (%s key)', (name, environment) => {
   let t: TestServer;
   let client: SwitchyardClient;
   let published: ConfigDocument;
   const doc = documentOf(name);
   const cases = spec.cases.filter((c) => c.config === name);
+  const q = environment === 'production' ? '' : `?environment=${environment}`;
 
   beforeAll(async () => {
     t = await startTestServer();
     const fail = (what: string, r: { status: number; body: unknown }) => new Error(`${what}: ${r.status} ${JSON.stringify(r.body)}`);
+    let sdkKey = t.serverKey;
+    if (environment !== 'production') {
+      const env = await t.api('POST', '/api/v1/environments', { key: environment });
+      if (env.status !== 201) throw fail(`environment ${environment}`, env);
+      const key = await t.api('POST', '/api/v1/api-keys', { name: `${environment} server key`, kind: 'server', environment });
+      if (key.status !== 201) throw fail(`${environment} key`, key);
+      sdkKey = (key.body as { data: { attributes: { key: string } } }).data.attributes.key;
+    }
     for (const key of topo(Object.keys(doc.segments), (k) => refs(doc.segments[k]!.when))) {
       const r = await t.api('POST', '/api/v1/segments', doc.segments[key]);
       if (r.status !== 201) throw fail(`segment ${key}`, r);
     }
     for (const key of topo(Object.keys(doc.flags), (k) => (doc.flags[k]!.prerequisites ?? []).map((p) => p.flag))) {
-      const r = await t.api('POST', '/api/v1/feature-flags', doc.flags[key]);
+      const r = await t.api('POST', `/api/v1/feature-flags${q}`, doc.flags[key]);
       if (r.status !== 201) throw fail(`flag ${key}`, r);
     }
     for (const [key, e] of Object.entries(doc.experiments)) {
       const { status, ...body } = e;
-      const r = await t.api('POST', '/api/v1/experiments', { ...body, name: key });
+      const r = await t.api('POST', `/api/v1/experiments${q}`, { ...body, name: key });
       if (r.status !== 201) throw fail(`experiment ${key}`, r);
       for (const action of LIFECYCLE[status] ?? []) {
-        const a = await t.api('POST', `/api/v1/experiments/${key}/${action}`);
+        const a = await t.api('POST', `/api/v1/experiments/${key}/${action}${q}`);
         if (a.status !== 200) throw fail(`${action} ${key}`, a);
       }
     }
-    published = (await t.api('GET', '/sdk/v1/config', undefined, { apiKey: t.serverKey })).body as ConfigDocument;
-    client = createClient({ sdkKey: t.serverKey, baseUrl: t.url });
+    published = (await t.api('GET', '/sdk/v1/config', undefined, { apiKey: sdkKey })).body as ConfigDocument;
+    client = createClient({ sdkKey, baseUrl: t.url });
     await client.ready({ timeoutMs: 5000 });
     await waitFor(() => client.configVersion === published.version, 3000, 'the client to hold the latest version');
   }, 60_000);

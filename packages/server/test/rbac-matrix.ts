@@ -35,6 +35,8 @@ export interface MatrixEnv {
   adminId: string;
   /** An EXPERIMENTER who owns the "someone else's" resources. */
   otherId: string;
+  /** A protected environment: only an ADMIN changes flag state there. */
+  locked: string;
 }
 
 /** Creates the users and keys the matrix runs as. */
@@ -63,7 +65,10 @@ export async function setupMatrix(t: TestServer): Promise<MatrixEnv> {
     'server-key': a('server-key', { apiKey: t.serverKey }, adminId),
     'client-key': a('client-key', { apiKey: t.clientKey }, adminId),
   };
-  return { t, actors, adminId, otherId: other.id };
+  const locked = uniqueKey('rbac-locked');
+  const env = await t.request('POST', '/api/v1/environments', { token: t.adminToken, body: { key: locked, protected: true } });
+  if (env.status !== 201) throw new Error(`protected environment: ${env.status} ${JSON.stringify(env.body)}`);
+  return { t, actors, adminId, otherId: other.id, locked };
 }
 
 /** What one cell sends, and how to confirm the effect agrees with the status. */
@@ -76,7 +81,7 @@ export interface CellRequest {
 }
 
 export interface Row {
-  resource: 'feature-flags' | 'segments' | 'users' | 'api-keys' | 'audit-log';
+  resource: 'feature-flags' | 'segments' | 'users' | 'api-keys' | 'audit-log' | 'environments';
   action: string;
   /** One status per actor, in {@link ACTORS} order. */
   expect: string;
@@ -498,9 +503,100 @@ const evaluateRows: Row[] = [
   },
 ];
 
+/** Changing one's own flag's state in an environment, and promoting onto one. */
+function stateRow(action: string, where: (env: MatrixEnv) => string, how: 'patch' | 'promote', statuses: string): Row {
+  return {
+    resource: 'feature-flags',
+    action,
+    expect: statuses,
+    async prepare(env, actor) {
+      // Enabled in production, disabled everywhere else.
+      const row = await ownedFlag(env.t.server.ctx, actor.ownerId, { key: uniqueKey('rbac-state'), enabled: true });
+      const target = where(env);
+      const enabledThere = async () =>
+        (await asAdmin(env, 'GET', `/api/v1/feature-flags/${row.key}?environment=${target}`)).body.data.attributes.enabled as boolean;
+      return how === 'patch'
+        ? {
+            method: 'PATCH',
+            path: `/api/v1/feature-flags/${row.key}/environments/${target}`,
+            body: { enabled: true },
+            check: async (status) => expect(await enabledThere()).toBe(status === 200),
+          }
+        : {
+            method: 'POST',
+            path: `/api/v1/feature-flags/${row.key}/promote`,
+            body: { from: 'production', to: target },
+            check: async (status) => expect(await enabledThere()).toBe(status === 200),
+          };
+    },
+  };
+}
+
+const environmentRows: Row[] = [
+  //                                                anon  viewer exp  admin vKey eKey aKey aKeyE eKeyV server client
+  stateRow('PATCH own state, unprotected environment', () => 'development', 'patch', '401 403 200 200 403 200 200 200 403 403 403'),
+  stateRow('PATCH own state, protected environment', (env) => env.locked, 'patch', '401 403 403 200 403 403 200 403 403 403 403'),
+  stateRow('promote own onto a protected environment', (env) => env.locked, 'promote', '401 403 403 200 403 403 200 403 403 403 403'),
+  {
+    resource: 'environments',
+    action: 'list',
+    expect: '401 200 200 200 200 200 200 200 200 403 403',
+    async prepare() {
+      return { method: 'GET', path: '/api/v1/environments' };
+    },
+  },
+  {
+    resource: 'environments',
+    action: 'create',
+    expect: '401 403 403 201 403 403 201 403 403 403 403',
+    async prepare(env) {
+      const key = uniqueKey('rbac-env');
+      return {
+        method: 'POST',
+        path: '/api/v1/environments',
+        body: { key },
+        check: async (status) => expect((await asAdmin(env, 'GET', `/api/v1/environments/${key}`)).status).toBe(status === 201 ? 200 : 404),
+      };
+    },
+  },
+  {
+    resource: 'environments',
+    action: 'PATCH',
+    expect: '401 403 403 200 403 403 200 403 403 403 403',
+    async prepare(env) {
+      const key = uniqueKey('rbac-env');
+      await env.t.request('POST', '/api/v1/environments', { token: env.t.adminToken, body: { key, name: 'before' } });
+      return {
+        method: 'PATCH',
+        path: `/api/v1/environments/${key}`,
+        body: { name: 'after' },
+        check: async (status) =>
+          expect((await asAdmin(env, 'GET', `/api/v1/environments/${key}`)).body.data.attributes.name).toBe(
+            status === 200 ? 'after' : 'before',
+          ),
+      };
+    },
+  },
+  {
+    resource: 'environments',
+    action: 'DELETE',
+    expect: '401 403 403 204 403 403 204 403 403 403 403',
+    async prepare(env) {
+      const key = uniqueKey('rbac-env');
+      await env.t.request('POST', '/api/v1/environments', { token: env.t.adminToken, body: { key } });
+      return {
+        method: 'DELETE',
+        path: `/api/v1/environments/${key}`,
+        check: async (status) => expect((await asAdmin(env, 'GET', `/api/v1/environments/${key}`)).status).toBe(status === 204 ? 404 : 200),
+      };
+    },
+  },
+];
+
 /** Every row of the matrix. */
 export const ROWS: Row[] = [
   ...resourceRows('feature-flags'),
+  ...environmentRows,
   ...evaluateRows,
   ...resourceRows('segments'),
   ...userRows,

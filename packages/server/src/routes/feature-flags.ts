@@ -76,7 +76,7 @@ export function featureFlagRoutes(ctx: ServerContext): RouteDef<any, any>[] {
       body: flagStateBody,
       success: { status: 200, description: 'The updated feature flag' },
       handler: async (c, { body, params }) => {
-        const row = await service.updateEnvironment(originOf(c), params.id!, params.env!, body as Record<string, unknown>);
+        const row = await service.updateEnvironment(originOf(c), params.id!, params.env!, body);
         return { data: await show(params.env!, row) };
       },
     }),

@@ -136,10 +136,11 @@ export class FlagService extends ResourceService {
   ): Promise<void> {
     // State only: the definition (name, variants...) is shared by every environment and not
     // guarded per environment. A new flag touches the environments it is given non-default
-    // state in; a deleted one every environment.
+    // state in; a deleted one those it has non-default state in.
+    const configured = (row: ResourceRow) => environments.filter((e) => !same(stateIn(row.data, e), normalizeState({}, row.data)));
     const touched =
       before === null || after === null
-        ? environments.filter((e) => before !== null || !same(stateIn(after!.data, e), normalizeState({}, after!.data)))
+        ? configured((before ?? after)!)
         : environments.filter((e) => !same(stateIn(before.data, e), stateIn(after.data, e)));
     await assertUnprotected(this.ctx, origin, touched, 'change feature flag state');
   }

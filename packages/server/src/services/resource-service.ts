@@ -163,7 +163,7 @@ export class ResourceService {
       const was = before === null ? null : configFormOf(before, env);
       if (form === null && was === null) continue;
       if (!this.changedIn(before, after, env)) continue;
-      out[env] = { [this.spec.docField]: { [key]: form } } as Omit<ConfigPatch, 'version'>;
+      out[env] = { [this.spec.docField]: { [key]: form } };
     }
     return out;
   }

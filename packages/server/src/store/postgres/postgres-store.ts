@@ -807,7 +807,7 @@ async function migrate(pool: pg.Pool): Promise<void> {
         await client.query('BEGIN');
         try {
           await client.query(m.sql);
-          await m.up?.(client as never);
+          await m.up?.(client);
           await client.query('INSERT INTO schema_migrations (id, name, applied_at) VALUES ($1, $2, $3)', [
             m.id,
             m.name,
