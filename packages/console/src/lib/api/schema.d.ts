@@ -178,6 +178,44 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/environments": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List environments (oldest first) */
+        get: operations["getApiV1Environments"];
+        put?: never;
+        /** Create an environment (ADMIN) */
+        post: operations["postApiV1Environments"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/environments/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Get an environment by id or key */
+        get: operations["getApiV1EnvironmentsId"];
+        /** Replace an environment (ADMIN) */
+        put: operations["putApiV1EnvironmentsId"];
+        post?: never;
+        /** Delete an environment no API key or experiment uses (ADMIN) */
+        delete: operations["deleteApiV1EnvironmentsId"];
+        options?: never;
+        head?: never;
+        /** Change the named fields of an environment (ADMIN) */
+        patch: operations["patchApiV1EnvironmentsId"];
+        trace?: never;
+    };
     "/api/v1/feature-flags": {
         parameters: {
             query?: never;
@@ -216,6 +254,40 @@ export interface paths {
         patch: operations["patchApiV1FeatureFlagsId"];
         trace?: never;
     };
+    "/api/v1/feature-flags/{id}/environments/{env}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        /** Change the named state fields of a flag in one environment (the response shows that environment's state at the top level) */
+        patch: operations["patchApiV1FeatureFlagsIdEnvironmentsEnv"];
+        trace?: never;
+    };
+    "/api/v1/feature-flags/{id}/promote": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Copy one environment's state of a flag onto another (audited with before and after) */
+        post: operations["postApiV1FeatureFlagsIdPromote"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/feature-flags/{key}/evaluate": {
         parameters: {
             query?: never;
@@ -223,7 +295,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Evaluate a flag on the server for one context */
+        /** Evaluate a flag on the server for one context, in the request environment */
         get: operations["getApiV1FeatureFlagsKeyEvaluate"];
         put?: never;
         post?: never;
@@ -547,6 +619,28 @@ export interface components {
             kind: "server" | "client" | "management";
             /** @enum {string} */
             role?: "VIEWER" | "EXPERIMENTER" | "ADMIN";
+            /** @description server and client keys: the environment everything the key reads and sends belongs to */
+            environment?: string;
+        };
+        EnvironmentInput: {
+            key: string;
+            name?: string;
+            color?: string | null;
+            /** @description only an ADMIN changes flag state or runs experiment lifecycle actions here */
+            protected?: boolean;
+            id?: string;
+            created_at?: string;
+            updated_at?: string;
+        };
+        EnvironmentUpdate: {
+            key?: string;
+            name?: string;
+            color?: string | null;
+            /** @description only an ADMIN changes flag state or runs experiment lifecycle actions here */
+            protected?: boolean;
+            id?: string;
+            created_at?: string;
+            updated_at?: string;
         };
         FeatureFlagInput: {
             key: string;
@@ -554,14 +648,15 @@ export interface components {
             description?: string;
             /** @enum {string} */
             type: "boolean" | "string" | "number" | "json";
-            enabled?: boolean;
             variants?: {
                 key: string;
                 value: components["schemas"]["__schema0"];
             }[];
-            off_variant?: string;
             bucket_by?: string;
             salt?: string;
+            tags?: string[];
+            enabled?: boolean;
+            off_variant?: string;
             prerequisites?: {
                 flag: string;
                 variants: string[];
@@ -585,6 +680,10 @@ export interface components {
                     variant: string;
                     weight: number;
                 }[];
+            };
+            /** @description per-environment state; the request environment's may instead be given at the top level, not both */
+            environments?: {
+                [key: string]: components["schemas"]["FeatureFlagEnvironmentState"];
             };
             id?: string;
             created_at?: string;
@@ -596,20 +695,9 @@ export interface components {
         };
         /** @description A leaf {attr, op, values}, or {all: [...]}, {any: [...]}, {not: condition}, {segment: key}. */
         Condition: unknown;
-        FeatureFlagUpdate: {
-            key?: string;
-            name?: string;
-            description?: string;
-            /** @enum {string} */
-            type?: "boolean" | "string" | "number" | "json";
+        FeatureFlagEnvironmentState: {
             enabled?: boolean;
-            variants?: {
-                key: string;
-                value: components["schemas"]["__schema0"];
-            }[];
             off_variant?: string;
-            bucket_by?: string;
-            salt?: string;
             prerequisites?: {
                 flag: string;
                 variants: string[];
@@ -634,10 +722,60 @@ export interface components {
                     weight: number;
                 }[];
             };
+        };
+        FeatureFlagUpdate: {
+            key?: string;
+            name?: string;
+            description?: string;
+            /** @enum {string} */
+            type?: "boolean" | "string" | "number" | "json";
+            variants?: {
+                key: string;
+                value: components["schemas"]["__schema0"];
+            }[];
+            bucket_by?: string;
+            salt?: string;
+            tags?: string[];
+            enabled?: boolean;
+            off_variant?: string;
+            prerequisites?: {
+                flag: string;
+                variants: string[];
+            }[];
+            rules?: {
+                id: string;
+                when?: components["schemas"]["Condition"];
+                serve: {
+                    variant: string;
+                } | {
+                    split: {
+                        variant: string;
+                        weight: number;
+                    }[];
+                };
+            }[];
+            default_serve?: {
+                variant: string;
+            } | {
+                split: {
+                    variant: string;
+                    weight: number;
+                }[];
+            };
+            /** @description per-environment state; the request environment's may instead be given at the top level, not both */
+            environments?: {
+                [key: string]: components["schemas"]["FeatureFlagEnvironmentState"];
+            };
             id?: string;
             created_at?: string;
             updated_at?: string;
             owner_id?: string;
+        };
+        FeatureFlagPromote: {
+            /** @description the environment whose state is copied */
+            from: string;
+            /** @description the environment it is copied onto */
+            to: string;
         };
         SegmentInput: {
             key: string;
@@ -703,6 +841,8 @@ export interface components {
                 start_at?: string;
                 end_at?: string;
             } | null;
+            /** @description set at creation (default: the request environment), never changed */
+            environment?: string;
             id?: string;
             created_at?: string;
             updated_at?: string;
@@ -752,6 +892,8 @@ export interface components {
                 start_at?: string;
                 end_at?: string;
             } | null;
+            /** @description set at creation (default: the request environment), never changed */
+            environment?: string;
             id?: string;
             created_at?: string;
             updated_at?: string;
@@ -1220,7 +1362,10 @@ export interface operations {
     };
     getApiV1AuthMe: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description the environment to act in (default: the default environment; an SDK key's own always wins); unknown: 404 */
+                environment?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -1306,7 +1451,10 @@ export interface operations {
     };
     getApiV1AuthSession: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description the environment to act in (default: the default environment; an SDK key's own always wins); unknown: 404 */
+                environment?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -1548,6 +1696,8 @@ export interface operations {
             query?: {
                 limit?: number;
                 cursor?: string;
+                /** @description the environment to act in (default: the default environment; an SDK key's own always wins); unknown: 404 */
+                environment?: string;
             };
             header?: never;
             path?: never;
@@ -1634,7 +1784,10 @@ export interface operations {
     };
     postApiV1Users: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description the environment to act in (default: the default environment; an SDK key's own always wins); unknown: 404 */
+                environment?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -1733,7 +1886,10 @@ export interface operations {
     };
     getApiV1UsersId: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description the environment to act in (default: the default environment; an SDK key's own always wins); unknown: 404 */
+                environment?: string;
+            };
             header?: never;
             path: {
                 id: string;
@@ -1821,7 +1977,10 @@ export interface operations {
     };
     deleteApiV1UsersId: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description the environment to act in (default: the default environment; an SDK key's own always wins); unknown: 404 */
+                environment?: string;
+            };
             header?: never;
             path: {
                 id: string;
@@ -1904,7 +2063,10 @@ export interface operations {
     };
     patchApiV1UsersId: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description the environment to act in (default: the default environment; an SDK key's own always wins); unknown: 404 */
+                environment?: string;
+            };
             header?: never;
             path: {
                 id: string;
@@ -1999,6 +2161,8 @@ export interface operations {
             query?: {
                 limit?: number;
                 cursor?: string;
+                /** @description the environment to act in (default: the default environment; an SDK key's own always wins); unknown: 404 */
+                environment?: string;
             };
             header?: never;
             path?: never;
@@ -2085,7 +2249,10 @@ export interface operations {
     };
     postApiV1ApiKeys: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description the environment to act in (default: the default environment; an SDK key's own always wins); unknown: 404 */
+                environment?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -2175,7 +2342,10 @@ export interface operations {
     };
     getApiV1ApiKeysId: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description the environment to act in (default: the default environment; an SDK key's own always wins); unknown: 404 */
+                environment?: string;
+            };
             header?: never;
             path: {
                 id: string;
@@ -2263,7 +2433,10 @@ export interface operations {
     };
     deleteApiV1ApiKeysId: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description the environment to act in (default: the default environment; an SDK key's own always wins); unknown: 404 */
+                environment?: string;
+            };
             header?: never;
             path: {
                 id: string;
@@ -2344,6 +2517,573 @@ export interface operations {
             };
         };
     };
+    getApiV1Environments: {
+        parameters: {
+            query?: {
+                /** @description the environment to act in (default: the default environment; an SDK key's own always wins); unknown: 404 */
+                environment?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every environment, with meta.default_environment */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data?: unknown;
+                        meta?: Record<string, never>;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description AUTHENTICATION_REQUIRED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PERMISSION_DENIED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RESOURCE_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT_EXCEEDED */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description INTERNAL_ERROR */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postApiV1Environments: {
+        parameters: {
+            query?: {
+                /** @description the environment to act in (default: the default environment; an SDK key's own always wins); unknown: 404 */
+                environment?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EnvironmentInput"];
+            };
+        };
+        responses: {
+            /** @description The created environment */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data?: unknown;
+                        meta?: Record<string, never>;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description AUTHENTICATION_REQUIRED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PERMISSION_DENIED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RESOURCE_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description CONFLICT */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT_EXCEEDED */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description INTERNAL_ERROR */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getApiV1EnvironmentsId: {
+        parameters: {
+            query?: {
+                /** @description the environment to act in (default: the default environment; an SDK key's own always wins); unknown: 404 */
+                environment?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The environment */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data?: unknown;
+                        meta?: Record<string, never>;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description AUTHENTICATION_REQUIRED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PERMISSION_DENIED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RESOURCE_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT_EXCEEDED */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description INTERNAL_ERROR */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    putApiV1EnvironmentsId: {
+        parameters: {
+            query?: {
+                /** @description the environment to act in (default: the default environment; an SDK key's own always wins); unknown: 404 */
+                environment?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EnvironmentUpdate"];
+            };
+        };
+        responses: {
+            /** @description The replaced environment */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data?: unknown;
+                        meta?: Record<string, never>;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description AUTHENTICATION_REQUIRED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PERMISSION_DENIED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RESOURCE_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT_EXCEEDED */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description INTERNAL_ERROR */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    deleteApiV1EnvironmentsId: {
+        parameters: {
+            query?: {
+                /** @description the environment to act in (default: the default environment; an SDK key's own always wins); unknown: 404 */
+                environment?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description VALIDATION_ERROR */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description AUTHENTICATION_REQUIRED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PERMISSION_DENIED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RESOURCE_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description CONFLICT */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT_EXCEEDED */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description INTERNAL_ERROR */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    patchApiV1EnvironmentsId: {
+        parameters: {
+            query?: {
+                /** @description the environment to act in (default: the default environment; an SDK key's own always wins); unknown: 404 */
+                environment?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EnvironmentUpdate"];
+            };
+        };
+        responses: {
+            /** @description The updated environment */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data?: unknown;
+                        meta?: Record<string, never>;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description AUTHENTICATION_REQUIRED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PERMISSION_DENIED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RESOURCE_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT_EXCEEDED */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description INTERNAL_ERROR */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     getApiV1FeatureFlags: {
         parameters: {
             query?: {
@@ -2352,6 +3092,8 @@ export interface operations {
                 status?: string;
                 owner_id?: string;
                 q?: string;
+                /** @description the environment to act in (default: the default environment; an SDK key's own always wins); unknown: 404 */
+                environment?: string;
             };
             header?: never;
             path?: never;
@@ -2438,7 +3180,10 @@ export interface operations {
     };
     postApiV1FeatureFlags: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description the environment to act in (default: the default environment; an SDK key's own always wins); unknown: 404 */
+                environment?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -2537,7 +3282,10 @@ export interface operations {
     };
     getApiV1FeatureFlagsId: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description the environment to act in (default: the default environment; an SDK key's own always wins); unknown: 404 */
+                environment?: string;
+            };
             header?: never;
             path: {
                 id: string;
@@ -2625,7 +3373,10 @@ export interface operations {
     };
     putApiV1FeatureFlagsId: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description the environment to act in (default: the default environment; an SDK key's own always wins); unknown: 404 */
+                environment?: string;
+            };
             header?: never;
             path: {
                 id: string;
@@ -2717,7 +3468,10 @@ export interface operations {
     };
     deleteApiV1FeatureFlagsId: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description the environment to act in (default: the default environment; an SDK key's own always wins); unknown: 404 */
+                environment?: string;
+            };
             header?: never;
             path: {
                 id: string;
@@ -2809,7 +3563,10 @@ export interface operations {
     };
     patchApiV1FeatureFlagsId: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description the environment to act in (default: the default environment; an SDK key's own always wins); unknown: 404 */
+                environment?: string;
+            };
             header?: never;
             path: {
                 id: string;
@@ -2899,10 +3656,202 @@ export interface operations {
             };
         };
     };
+    patchApiV1FeatureFlagsIdEnvironmentsEnv: {
+        parameters: {
+            query?: {
+                /** @description the environment to act in (default: the default environment; an SDK key's own always wins); unknown: 404 */
+                environment?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+                env: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FeatureFlagEnvironmentState"];
+            };
+        };
+        responses: {
+            /** @description The updated feature flag */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data?: unknown;
+                        meta?: Record<string, never>;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description AUTHENTICATION_REQUIRED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PERMISSION_DENIED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RESOURCE_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT_EXCEEDED */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description INTERNAL_ERROR */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postApiV1FeatureFlagsIdPromote: {
+        parameters: {
+            query?: {
+                /** @description the environment to act in (default: the default environment; an SDK key's own always wins); unknown: 404 */
+                environment?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FeatureFlagPromote"];
+            };
+        };
+        responses: {
+            /** @description The updated feature flag, showing the target environment's state at the top level */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data?: unknown;
+                        meta?: Record<string, never>;
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description AUTHENTICATION_REQUIRED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PERMISSION_DENIED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RESOURCE_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT_EXCEEDED */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description INTERNAL_ERROR */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
     getApiV1FeatureFlagsKeyEvaluate: {
         parameters: {
             query?: {
                 user_id?: string;
+                environment?: string;
             };
             header?: never;
             path: {
@@ -2997,6 +3946,8 @@ export interface operations {
                 status?: string;
                 owner_id?: string;
                 q?: string;
+                /** @description the environment to act in (default: the default environment; an SDK key's own always wins); unknown: 404 */
+                environment?: string;
             };
             header?: never;
             path?: never;
@@ -3083,7 +4034,10 @@ export interface operations {
     };
     postApiV1Segments: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description the environment to act in (default: the default environment; an SDK key's own always wins); unknown: 404 */
+                environment?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -3182,7 +4136,10 @@ export interface operations {
     };
     getApiV1SegmentsId: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description the environment to act in (default: the default environment; an SDK key's own always wins); unknown: 404 */
+                environment?: string;
+            };
             header?: never;
             path: {
                 id: string;
@@ -3270,7 +4227,10 @@ export interface operations {
     };
     putApiV1SegmentsId: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description the environment to act in (default: the default environment; an SDK key's own always wins); unknown: 404 */
+                environment?: string;
+            };
             header?: never;
             path: {
                 id: string;
@@ -3362,7 +4322,10 @@ export interface operations {
     };
     deleteApiV1SegmentsId: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description the environment to act in (default: the default environment; an SDK key's own always wins); unknown: 404 */
+                environment?: string;
+            };
             header?: never;
             path: {
                 id: string;
@@ -3454,7 +4417,10 @@ export interface operations {
     };
     patchApiV1SegmentsId: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description the environment to act in (default: the default environment; an SDK key's own always wins); unknown: 404 */
+                environment?: string;
+            };
             header?: never;
             path: {
                 id: string;
@@ -3552,6 +4518,8 @@ export interface operations {
                 status?: string;
                 owner_id?: string;
                 q?: string;
+                /** @description the environment to act in (default: the default environment; an SDK key's own always wins); unknown: 404 */
+                environment?: string;
             };
             header?: never;
             path?: never;
@@ -3638,7 +4606,10 @@ export interface operations {
     };
     postApiV1Experiments: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description the environment to act in (default: the default environment; an SDK key's own always wins); unknown: 404 */
+                environment?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -3737,7 +4708,10 @@ export interface operations {
     };
     getApiV1ExperimentsId: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description the environment to act in (default: the default environment; an SDK key's own always wins); unknown: 404 */
+                environment?: string;
+            };
             header?: never;
             path: {
                 id: string;
@@ -3825,7 +4799,10 @@ export interface operations {
     };
     putApiV1ExperimentsId: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description the environment to act in (default: the default environment; an SDK key's own always wins); unknown: 404 */
+                environment?: string;
+            };
             header?: never;
             path: {
                 id: string;
@@ -3917,7 +4894,10 @@ export interface operations {
     };
     deleteApiV1ExperimentsId: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description the environment to act in (default: the default environment; an SDK key's own always wins); unknown: 404 */
+                environment?: string;
+            };
             header?: never;
             path: {
                 id: string;
@@ -4009,7 +4989,10 @@ export interface operations {
     };
     patchApiV1ExperimentsId: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description the environment to act in (default: the default environment; an SDK key's own always wins); unknown: 404 */
+                environment?: string;
+            };
             header?: never;
             path: {
                 id: string;
@@ -4101,7 +5084,10 @@ export interface operations {
     };
     postApiV1ExperimentsIdStart: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description the environment to act in (default: the default environment; an SDK key's own always wins); unknown: 404 */
+                environment?: string;
+            };
             header?: never;
             path: {
                 id: string;
@@ -4198,7 +5184,10 @@ export interface operations {
     };
     postApiV1ExperimentsIdPause: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description the environment to act in (default: the default environment; an SDK key's own always wins); unknown: 404 */
+                environment?: string;
+            };
             header?: never;
             path: {
                 id: string;
@@ -4295,7 +5284,10 @@ export interface operations {
     };
     postApiV1ExperimentsIdResume: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description the environment to act in (default: the default environment; an SDK key's own always wins); unknown: 404 */
+                environment?: string;
+            };
             header?: never;
             path: {
                 id: string;
@@ -4392,7 +5384,10 @@ export interface operations {
     };
     postApiV1ExperimentsIdComplete: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description the environment to act in (default: the default environment; an SDK key's own always wins); unknown: 404 */
+                environment?: string;
+            };
             header?: never;
             path: {
                 id: string;
@@ -4489,7 +5484,10 @@ export interface operations {
     };
     postApiV1ExperimentsIdArchive: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description the environment to act in (default: the default environment; an SDK key's own always wins); unknown: 404 */
+                environment?: string;
+            };
             header?: never;
             path: {
                 id: string;
@@ -4592,6 +5590,8 @@ export interface operations {
                 sequential?: "true" | "false";
                 sequential_tuning?: number;
                 cuped?: "true" | "false";
+                /** @description the environment to act in (default: the default environment; an SDK key's own always wins); unknown: 404 */
+                environment?: string;
             };
             header?: never;
             path: {
@@ -4680,7 +5680,10 @@ export interface operations {
     };
     postApiV1EventsBatch: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description the environment to act in (default: the default environment; an SDK key's own always wins); unknown: 404 */
+                environment?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -4777,6 +5780,7 @@ export interface operations {
                 action?: string;
                 resource_type?: string;
                 resource_id?: string;
+                environment?: string;
             };
             header?: never;
             path?: never;
