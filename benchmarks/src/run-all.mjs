@@ -29,6 +29,7 @@ const BENCHMARKS = {
   evaluation: () => import('./evaluation/index.mjs'),
   'sdk-node': () => import('./sdk-node/index.mjs'),
   'sse-fanout': () => import('./server/sse-fanout.mjs'),
+  'sse-environments': () => import('./server/sse-environments.mjs'),
   ingestion: () => import('./server/ingestion.mjs'),
   results: () => import('./server/results.mjs'),
   'console-flags-list': () => import('./console/flags-list.mjs'),

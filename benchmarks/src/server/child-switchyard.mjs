@@ -88,7 +88,7 @@ process.on('message', async (m) => {
   if (m?.type === 'drain') {
     // Results wait for the aggregator: an aggregates call returns once it has caught up.
     const t0 = nowNs();
-    await server.ctx.store.experimentAggregates('bench-drain', []);
+    await server.ctx.store.experimentAggregates('production', 'bench-drain', []);
     process.send({ type: 'drain', ms: (nowNs() - t0) / 1e6 });
     return;
   }

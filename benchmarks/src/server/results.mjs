@@ -104,6 +104,7 @@ export async function build(store, units, log) {
         properties: null,
         timestamp: ts,
         receivedAt: ts,
+        environment: 'production',
       });
       let after = false;
       const metricTs = () => {
@@ -132,6 +133,7 @@ export async function build(store, units, log) {
             properties: null,
             timestamp: t,
             receivedAt: t,
+            environment: 'production',
           });
         }
         if (converted) expected.converters[variant]++;
@@ -154,6 +156,7 @@ export async function build(store, units, log) {
             properties: null,
             timestamp: t,
             receivedAt: t,
+            environment: 'production',
           });
           if (after) {
             sum += value;
@@ -181,7 +184,7 @@ export async function build(store, units, log) {
   const stored = nowNs();
   // SQLite summarizes behind ingestion (the writer thread's aggregator): wait until the summaries
   // count everything, so that the timed requests below measure results, not the catch-up.
-  await store.experimentAggregates(EXPERIMENT, []);
+  await store.experimentAggregates('production', EXPERIMENT, []);
   return { ...counts, expected, ms: (nowNs() - t0) / 1e6, summarizeMs: (nowNs() - stored) / 1e6 };
 }
 
