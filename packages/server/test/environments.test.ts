@@ -431,3 +431,28 @@ describe.each(['sqlite', 'postgres'] as const)('environments: %s', (kind) => {
     expect((await t.request('POST', '/api/v1/experiments/live-exp/start?environment=live', admin())).status).toBe(200);
   });
 });
+
+describe('--demo', () => {
+  it('seeds development, staging and production with different states of the same flags', async () => {
+    const t = await startTestServer({ demo: true });
+    try {
+      const envs = await t.request('GET', '/api/v1/environments', { token: t.adminToken });
+      expect(envs.body.data.map((e: any) => e.attributes.key)).toEqual(['development', 'production', 'staging']);
+      const flag = (await t.request('GET', '/api/v1/feature-flags/new-checkout', { token: t.adminToken })).body.data.attributes;
+      const states = ['development', 'staging', 'production'].map((e) => JSON.stringify(flag.environments[e]));
+      expect(new Set(states).size).toBe(3);
+      expect(flag.environments.development).toMatchObject({ enabled: true, rules: [], default_serve: { variant: 'on' } });
+      // What an SDK of each environment serves a unit outside every rule.
+      const serve = async (environment: string) =>
+        (
+          await t.request('GET', `/api/v1/feature-flags/new-checkout/evaluate?user_id=nobody&environment=${environment}`, {
+            token: t.adminToken,
+          })
+        ).body.data.value;
+      expect(await serve('development')).toBe(true);
+      expect(await serve('production')).toBe(false);
+    } finally {
+      await t.stop();
+    }
+  });
+});
