@@ -117,7 +117,11 @@ async function round(clients, o) {
         version = v;
         if (i >= o.warmup) {
           const a = acc[mode];
-          for (const r of reports) for (const x of r.arrivals) x === null ? a.missing++ : a.latencies.push((x - t0) / 1e6);
+          for (const r of reports)
+            for (const x of r.arrivals) {
+              if (x === null) a.missing++;
+              else a.latencies.push((x - t0) / 1e6);
+            }
         }
         await sleep(40 + Math.random() * 40);
       }

@@ -92,7 +92,7 @@ export function resolveOptions(
     redisUrl: v.redisUrl,
     configPollMs: v.configPollMs ?? 5000,
     demo: v.demo ?? false,
-    defaultEnvironment: (v.defaultEnvironment as string | undefined) ?? 'production',
+    defaultEnvironment: v.defaultEnvironment ?? 'production',
     jwtSecret: v.jwtSecret,
     masterKey: v.masterKey,
     jwtTtlSeconds: v.jwtTtlSeconds ?? 3600,
