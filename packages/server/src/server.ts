@@ -157,6 +157,11 @@ export async function startServer(start: StartOptions = {}): Promise<RunningServ
       loginGuard: createLoginGuard(),
       now: now ?? Date.now,
     };
+    ctx.onCredentialsChanged = (change) => {
+      if (change.apiKeyIds === undefined || change.apiKeyIds.length === 0) return;
+      const ids = new Set(change.apiKeyIds);
+      for (const runtime of ctx.environments.all()) runtime.hub.endStreamsOf(ids);
+    };
     const app = createApp(ctx);
     // The port is bound before first-start set-up: a busy port must fail the start before the
     // once-only admin password and SDK keys exist (they would be printed, then lost). Requests

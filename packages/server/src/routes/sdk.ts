@@ -140,8 +140,9 @@ export function sdkRoutes(ctx: ServerContext): RouteDef<any, any>[] {
           ...corsHeaders(c, ctx.options.corsOrigins),
         });
         res.socket?.setNoDelay(true);
-        if (context === null) hub.openConfigStream(res, last);
-        else hub.openRemoteStream(res, context);
+        const keyId = actor.type === 'api_key' ? actor.id : null;
+        if (context === null) hub.openConfigStream(res, last, keyId);
+        else hub.openRemoteStream(res, context, keyId);
         return RESPONSE_ALREADY_SENT;
       },
     }),

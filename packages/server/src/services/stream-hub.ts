@@ -24,6 +24,8 @@ interface Client {
   context: EvaluationContext | null;
   contextKey: string;
   last: Record<string, WireDetail> | null;
+  /** The API key the stream was opened with: revoking it ends the stream. */
+  keyId: string | null;
 }
 
 export interface StreamHubOptions {
@@ -96,8 +98,8 @@ export class StreamHub {
   }
 
   /** Starts a server-key config stream: replay since `lastEventId` when the ring still has it, else a `put`. */
-  openConfigStream(res: ServerResponse, lastEventId: number | null): void {
-    const client: Client = { res, context: null, contextKey: '', last: null };
+  openConfigStream(res: ServerResponse, lastEventId: number | null, keyId: string | null = null): void {
+    const client: Client = { res, context: null, contextKey: '', last: null, keyId };
     let first = `retry: ${RETRY_HINT_MS}\n\n`;
     const current = this.config.version;
     const replay = lastEventId === null ? null : this.replaySince(lastEventId, current);
@@ -106,11 +108,27 @@ export class StreamHub {
   }
 
   /** Starts a client-key stream that pushes re-evaluated results for one context. */
-  openRemoteStream(res: ServerResponse, context: EvaluationContext): void {
+  openRemoteStream(res: ServerResponse, context: EvaluationContext, keyId: string | null = null): void {
     const compiled = this.config.compiled();
     const flags = this.evaluate(context);
-    const client: Client = { res, context, contextKey: JSON.stringify(context), last: flags };
+    const client: Client = { res, context, contextKey: JSON.stringify(context), last: flags, keyId };
     this.attach(client, `retry: ${RETRY_HINT_MS}\n\n` + sseFrame('put', compiled.version, { version: compiled.version, flags }));
+  }
+
+  /**
+   * Ends the streams opened with any of these API keys (revoked, or their creator deleted): a
+   * revoked key must stop receiving rules at once, not at its next reconnect. Returns how many.
+   */
+  endStreamsOf(keyIds: ReadonlySet<string>): number {
+    let ended = 0;
+    for (const c of this.clients) {
+      if (c.keyId === null || !keyIds.has(c.keyId)) continue;
+      this.clients.delete(c);
+      this.onCount?.(-1);
+      endAndHangUp(c.res);
+      ended++;
+    }
+    return ended;
   }
 
   /** Ends every stream (shutdown), and any opened after this. */
