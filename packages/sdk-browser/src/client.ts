@@ -110,10 +110,10 @@ export function createClient(options: ClientOptions, baseUrl: string, key: strin
       source.watch(next, {
         data: (s, p) => apply(gen, s, p ? 'patch' : 'put'),
         error: (e) => fail(gen, e),
-        // In touch with the server: queued events need not wait for a backoff or the interval.
+        // In touch with the server: events held back by a failed delivery need not wait out the backoff.
         alive: () => {
           lastActivityAt = Date.now();
-          void queue.flush();
+          queue.resume();
         },
       });
     pending = source.load(next).then(

@@ -25,6 +25,8 @@ export interface EventQueueOptions {
 export interface EventQueue {
   push(event: Omit<WireEvent, 'id' | 'timestamp'>): void;
   flush(): Promise<void>;
+  /** The server is reachable again: a batch waiting out a failure's backoff goes now. */
+  resume(): void;
   beacon(): void;
   /** Sends what it can within `timeoutMs`, then beacons the rest. */
   close(timeoutMs: number): Promise<void>;
@@ -143,6 +145,10 @@ export function createEventQueue(o: EventQueueOptions): EventQueue {
       else schedule(o.flushIntervalMs);
     },
     flush,
+    resume() {
+      // Only after a failed delivery: batching and the flush interval hold otherwise.
+      if (failures > 0) void flush();
+    },
     beacon,
     async close(timeoutMs) {
       // Retries on a short schedule (50, 100, 200 ms, ...) clamped to the deadline, so a server
