@@ -173,6 +173,7 @@ describe('event bounds: one event cannot poison an experiment', () => {
       {
         id: randomUUID(),
         type: 'track',
+        environment: 'production',
         key: 'revenue',
         unitId: 'u3',
         experiment: null,
