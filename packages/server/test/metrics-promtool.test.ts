@@ -50,7 +50,9 @@ describe('/metrics', () => {
     expect(Number(/^switchyard_config_version (\d+)$/m.exec(text)?.[1])).toBe(before + 1);
     // The scrape itself is in flight while the gauge is read.
     expect(text).toMatch(/^switchyard_http_requests_in_flight 1$/m);
-    expect(text).toMatch(/^switchyard_sse_clients 0$/m);
+    // Labelled by environment: no stream is open in any of them.
+    expect(text).toMatch(/^# TYPE switchyard_sse_clients gauge$/m);
+    expect(text).not.toMatch(/^switchyard_sse_clients(\{[^}]*\})? [1-9]/m);
     expect(text).not.toMatch(/^nodejs_active_handles_total/m);
   });
 });

@@ -36,8 +36,16 @@ const sessionMiddleware: Middleware = {
   async onRequest({ request }) {
     if (!SAFE.has(request.method) && csrfToken !== null) request.headers.set('X-CSRF-Token', csrfToken);
     const url = new URL(request.url);
-    // An explicit ?environment= (promote, per-environment toggles) wins over the switcher.
-    if (environment === null || url.searchParams.has('environment') || !url.pathname.startsWith('/api/v1/')) return request;
+    // An explicit ?environment= (promote, per-environment toggles) wins over the switcher. The
+    // audit log is not scoped by the switcher: there `environment` is a filter the page offers,
+    // and changes that apply to every environment (flag definitions, users, keys) carry none.
+    if (
+      environment === null ||
+      url.searchParams.has('environment') ||
+      !url.pathname.startsWith('/api/v1/') ||
+      url.pathname === '/api/v1/audit-log'
+    )
+      return request;
     url.searchParams.set('environment', environment);
     // Rebuild with the body as text: Chromium sends a streamed body only over HTTP/2.
     const body = SAFE.has(request.method) ? undefined : await request.text();

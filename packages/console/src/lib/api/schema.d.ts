@@ -1281,7 +1281,10 @@ export interface operations {
     };
     postApiV1AuthLogout: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description the environment to act in (default: the default environment; an SDK key's own always wins); unknown: 404 */
+                environment?: string;
+            };
             header?: never;
             path?: never;
             cookie?: never;
