@@ -53,8 +53,10 @@ async function serve(argv: string[]): Promise<number> {
       },
     );
   };
-  process.once('SIGTERM', () => stop('SIGTERM'));
-  process.once('SIGINT', () => stop('SIGINT'));
+  // `on`, not `once`: a second signal during the shutdown must not fall back to the default
+  // action and kill the process before close() has finished (close() runs once however called).
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
   return -1;
 }
 
