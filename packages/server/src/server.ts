@@ -109,15 +109,14 @@ export async function startServer(start: StartOptions = {}): Promise<RunningServ
         ),
     );
     await environments.get(options.defaultEnvironment);
-    // The default environment's version: what requests without an environment are served.
-    metrics.sources.configVersion = () => environments.default.config.version;
+    metrics.sources.configVersions = () => environments.all().map((r) => ({ environment: r.environment, version: r.config.version }));
     fanout?.start(environments);
     if (fanout !== null) undo.push(() => fanout.close());
     undo.push(() => environments.close());
-    const events = new EventWriter(store, (counts) => {
+    const events = new EventWriter(store, (environment, counts) => {
       for (const type of ['track', 'exposure'] as const) {
-        if (counts[type].accepted > 0) metrics.eventsIngested.inc({ type }, counts[type].accepted);
-        if (counts[type].duplicates > 0) metrics.eventsDuplicate.inc({ type }, counts[type].duplicates);
+        if (counts[type].accepted > 0) metrics.eventsIngested.inc({ environment, type }, counts[type].accepted);
+        if (counts[type].duplicates > 0) metrics.eventsDuplicate.inc({ environment, type }, counts[type].duplicates);
       }
     });
     const ctx: ServerContext = {

@@ -1,13 +1,21 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startTestServer, type TestServer } from './helpers';
 import { startPostgres, type TestPostgres } from './services';
 
-/** One sample of a Prometheus text exposition, 0 when the series does not exist yet. */
+/**
+ * One sample of a Prometheus text exposition, 0 when the series does not exist yet. `labels` is
+ * `a="x",b="y"` in any order: a series matches when its label set is exactly that one.
+ */
 async function sample(t: TestServer, name: string, labels: string): Promise<number> {
   const r = await t.request('GET', '/metrics');
   expect(r.status).toBe(200);
-  const line = (r.body as string).split('\n').find((l) => l.startsWith(`${name}{${labels}}`));
+  const labelSet = (text: string) => text.split(',').filter(Boolean).sort().join(',');
+  const want = labelSet(labels);
+  const line = (r.body as string).split('\n').find((l) => {
+    const m = /^([a-z_:]+)(?:\{(.*)\})? /.exec(l);
+    return m !== null && m[1] === name && labelSet(m[2] ?? '') === want;
+  });
   return line === undefined ? 0 : Number(line.split(' ').pop());
 }
 
@@ -61,10 +69,10 @@ describe.each(['sqlite', 'postgres'] as const)('ingestion counters count stored 
 
   it('a resent batch adds to the duplicates counter, not to the ingested one', async () => {
     const read = async () => ({
-      track: await sample(t, 'switchyard_events_ingested_total', 'type="track"'),
-      exposure: await sample(t, 'switchyard_events_ingested_total', 'type="exposure"'),
-      dupTrack: await sample(t, 'switchyard_events_duplicates_total', 'type="track"'),
-      dupExposure: await sample(t, 'switchyard_events_duplicates_total', 'type="exposure"'),
+      track: await sample(t, 'switchyard_events_ingested_total', 'environment="production",type="track"'),
+      exposure: await sample(t, 'switchyard_events_ingested_total', 'environment="production",type="exposure"'),
+      dupTrack: await sample(t, 'switchyard_events_duplicates_total', 'environment="production",type="track"'),
+      dupExposure: await sample(t, 'switchyard_events_duplicates_total', 'environment="production",type="exposure"'),
     });
     const exposure = (u: string) => ({
       id: randomUUID(),
@@ -92,5 +100,65 @@ describe.each(['sqlite', 'postgres'] as const)('ingestion counters count stored 
       dupExposure: after.dupExposure - before.dupExposure,
     }).toEqual({ track: 4, exposure: 2, dupTrack: 3, dupExposure: 2 });
     expect(await t.server.ctx.store.countEvents()).toBe(6);
+  });
+});
+
+describe('/metrics by environment', () => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startTestServer();
+  });
+  afterAll(async () => {
+    await t.stop();
+  });
+  const admin = () => ({ token: t.adminToken });
+
+  it('counts events under the environment of the key that sent them', async () => {
+    expect((await t.request('POST', '/api/v1/environments', { ...admin(), body: { key: 'staging', name: 'Staging' } })).status).toBe(201);
+    const key = (await t.request('POST', '/api/v1/api-keys', { ...admin(), body: { name: 'st', kind: 'server', environment: 'staging' } }))
+      .body.data.attributes.key as string;
+    const track = () => ({ id: randomUUID(), type: 'track', key: 'purchase', unit_id: 'u1', timestamp: Date.now() });
+    const before = {
+      staging: await sample(t, 'switchyard_events_ingested_total', 'environment="staging",type="track"'),
+      production: await sample(t, 'switchyard_events_ingested_total', 'environment="production",type="track"'),
+    };
+    expect((await t.request('POST', '/sdk/v1/events', { apiKey: key, body: { events: [track(), track(), track()] } })).status).toBe(202);
+    expect((await t.request('POST', '/sdk/v1/events', { apiKey: t.serverKey, body: { events: [track()] } })).status).toBe(202);
+    expect({
+      staging: (await sample(t, 'switchyard_events_ingested_total', 'environment="staging",type="track"')) - before.staging,
+      production: (await sample(t, 'switchyard_events_ingested_total', 'environment="production",type="track"')) - before.production,
+    }).toEqual({ staging: 3, production: 1 });
+  });
+
+  it('reports the config version of each environment it serves', async () => {
+    const version = (environment: string) => sample(t, 'switchyard_config_version', `environment="${environment}"`);
+    // Reading development's config through its key loads that environment on this instance.
+    const key = (
+      await t.request('POST', '/api/v1/api-keys', { ...admin(), body: { name: 'st2', kind: 'server', environment: 'development' } })
+    ).body.data.attributes.key as string;
+    const served = await t.request('GET', '/sdk/v1/config', { apiKey: key });
+    expect(served.status).toBe(200);
+    const before = { development: await version('development'), production: await version('production') };
+    expect(before.development).toBe(served.body.version);
+    expect((await t.request('POST', '/api/v1/feature-flags', { ...admin(), body: { key: 'm-flag', type: 'boolean' } })).status).toBe(201);
+    // A definition commits a version in every environment; a state change only in its own.
+    await vi.waitFor(async () => {
+      expect({ development: await version('development'), production: await version('production') }).toEqual({
+        development: before.development + 1,
+        production: before.production + 1,
+      });
+    });
+    const afterCreate = { development: before.development + 1, production: before.production + 1 };
+    const patched = await t.request('PATCH', '/api/v1/feature-flags/m-flag/environments/development', {
+      ...admin(),
+      body: { enabled: true },
+    });
+    expect(patched.status, JSON.stringify(patched.body)).toBe(200);
+    await vi.waitFor(async () => {
+      expect({ development: await version('development'), production: await version('production') }).toEqual({
+        development: afterCreate.development + 1,
+        production: afterCreate.production,
+      });
+    });
   });
 });

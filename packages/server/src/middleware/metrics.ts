@@ -9,10 +9,10 @@ export interface ServerMetrics {
   requests: Counter<'method' | 'route' | 'status'>;
   duration: Histogram<'method' | 'route'>;
   sseClients: { inc(labels: { environment: string }): void; dec(labels: { environment: string }): void };
-  /** Events newly stored, by type: resent ids are not counted here. */
-  eventsIngested: Counter<'type'>;
+  /** Events newly stored, by environment and type: resent ids are not counted here. */
+  eventsIngested: Counter<'environment' | 'type'>;
   /** Events whose id was already stored (SDK retries): acknowledged, not stored again. */
-  eventsDuplicate: Counter<'type'>;
+  eventsDuplicate: Counter<'environment' | 'type'>;
   /** Safety checks that could not run (`check`: guardrail or srm). */
   safetyCheckFailures: Counter<'check'>;
   /** Requests being answered now. */
@@ -20,7 +20,7 @@ export interface ServerMetrics {
   /** Experiment results served from the cache (`hit`) or computed (`miss`). */
   resultsCache: Counter<'outcome'>;
   /** Where scrape-time gauges read their values; set once the server's parts exist. */
-  sources: { configVersion: () => number };
+  sources: { configVersions: () => { environment: string; version: number }[] };
 }
 
 // prom-client's default collectors name three gauges `*_total`, which Prometheus reserves for
@@ -37,13 +37,16 @@ export function createMetrics(): ServerMetrics {
     labelNames: ['environment'],
     registers: [registry],
   });
-  const sources: ServerMetrics['sources'] = { configVersion: () => 0 };
+  const sources: ServerMetrics['sources'] = { configVersions: () => [] };
   new Gauge({
     name: 'switchyard_config_version',
-    help: 'Config version of the default environment this instance serves (compare instances to see fan-out lag)',
+    help: 'Config version this instance serves, by environment (compare instances to see fan-out lag)',
+    labelNames: ['environment'],
     registers: [registry],
     collect() {
-      this.set(sources.configVersion());
+      // Rebuilt at each scrape: a deleted environment's series disappears instead of freezing.
+      this.reset();
+      for (const { environment, version } of sources.configVersions()) this.set({ environment }, version);
     },
   });
   return {
@@ -73,13 +76,13 @@ export function createMetrics(): ServerMetrics {
     eventsIngested: new Counter({
       name: 'switchyard_events_ingested_total',
       help: 'Events newly stored (resent ids excluded)',
-      labelNames: ['type'],
+      labelNames: ['environment', 'type'],
       registers: [registry],
     }),
     eventsDuplicate: new Counter({
       name: 'switchyard_events_duplicates_total',
       help: 'Events acknowledged but not stored again because their id was already stored',
-      labelNames: ['type'],
+      labelNames: ['environment', 'type'],
       registers: [registry],
     }),
     safetyCheckFailures: new Counter({

@@ -1,6 +1,6 @@
 import type { Store, StoredEvent } from '../store/types';
 
-/** What one commit stored, by event type: new events and resent ids that were not stored again. */
+/** What one commit stored of one environment, by event type: new events and resent ids that were not stored again. */
 export type IngestCounts = Record<StoredEvent['type'], { accepted: number; duplicates: number }>;
 
 interface Pending {
@@ -24,7 +24,7 @@ export class EventWriter {
 
   constructor(
     private readonly store: Store,
-    private readonly onStored?: (counts: IngestCounts) => void,
+    private readonly onStored?: (environment: string, counts: IngestCounts) => void,
   ) {}
 
   write(events: StoredEvent[]): Promise<{ accepted: number; duplicates: number }> {
@@ -70,18 +70,25 @@ export class EventWriter {
         }
         const results = await this.store.insertEventBatches(parts);
         this.version++;
-        const counts: IngestCounts = { track: { accepted: 0, duplicates: 0 }, exposure: { accepted: 0, duplicates: 0 } };
+        const byEnvironment = new Map<string, IngestCounts>();
         const none = { accepted: 0, duplicates: 0 };
         group.forEach((p, i) => {
           const t = shape[i]!.track >= 0 ? results[shape[i]!.track]! : none;
           const x = shape[i]!.exposure >= 0 ? results[shape[i]!.exposure]! : none;
+          // A batch is one request's, sent with one key: all its events share the key's environment.
+          const environment = p.events[0]!.environment;
+          let counts = byEnvironment.get(environment);
+          if (counts === undefined) {
+            counts = { track: { accepted: 0, duplicates: 0 }, exposure: { accepted: 0, duplicates: 0 } };
+            byEnvironment.set(environment, counts);
+          }
           counts.track.accepted += t.accepted;
           counts.track.duplicates += t.duplicates;
           counts.exposure.accepted += x.accepted;
           counts.exposure.duplicates += x.duplicates;
           p.resolve({ accepted: t.accepted + x.accepted, duplicates: t.duplicates + x.duplicates });
         });
-        this.onStored?.(counts);
+        for (const [environment, counts] of byEnvironment) this.onStored?.(environment, counts);
       } catch (e) {
         for (const p of group) p.reject(e);
       }
