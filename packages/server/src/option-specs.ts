@@ -193,6 +193,15 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
   spec('corsOrigins', 'cors-origins', ['SWITCHYARD_CORS_ORIGINS'], '<list>', '*', 'Comma-separated allowed browser origins.', list),
   spec('bodyLimitBytes', 'body-limit-bytes', ['SWITCHYARD_BODY_LIMIT_BYTES'], '<n>', '1048576', 'Largest request body.', parsePositiveInt),
   spec(
+    'requestTimeoutMs',
+    'request-timeout-ms',
+    ['SWITCHYARD_REQUEST_TIMEOUT_MS'],
+    '<ms>',
+    '30000',
+    'Time a client has to send a whole request (headers and body); a slower one is cut off with 408.',
+    parsePositiveInt,
+  ),
+  spec(
     'apiRatePerSecond',
     'api-rate-per-second',
     ['SWITCHYARD_API_RATE_PER_SECOND'],

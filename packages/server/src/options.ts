@@ -40,6 +40,12 @@ export interface ServerOptions {
   adminPassword: string | undefined;
   corsOrigins: string[];
   bodyLimitBytes: number;
+  /**
+   * Time a client has to send a whole request, headers and body (Node's `requestTimeout`): a
+   * client trickling a body byte by byte cannot hold a connection and its buffers for minutes.
+   * Streams are unaffected (their request ends with the headers).
+   */
+  requestTimeoutMs: number;
   logLevel: string;
   /** Requests per second per API key, with a burst of `apiRateBurst`. */
   apiRatePerSecond: number;
@@ -100,6 +106,7 @@ export function resolveOptions(
     adminPassword: v.adminPassword,
     corsOrigins: v.corsOrigins ?? ['*'],
     bodyLimitBytes: v.bodyLimitBytes ?? 1024 * 1024,
+    requestTimeoutMs: v.requestTimeoutMs ?? 30_000,
     logLevel: v.logLevel ?? 'info',
     apiRatePerSecond: v.apiRatePerSecond ?? 1000,
     apiRateBurst: v.apiRateBurst ?? 2000,

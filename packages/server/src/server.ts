@@ -168,7 +168,20 @@ export async function startServer(start: StartOptions = {}): Promise<RunningServ
     let handle: (req: Request, env: Parameters<typeof app.fetch>[1]) => Response | Promise<Response> = () =>
       startingResponse(options.docsBaseUrl);
     const server: ServerType = await new Promise((resolve, reject) => {
-      const s = serve({ fetch: (req, env) => handle(req, env), port: options.port, hostname: options.host }, () => resolve(s));
+      const s = serve(
+        {
+          fetch: (req, env) => handle(req, env),
+          port: options.port,
+          hostname: options.host,
+          serverOptions: {
+            requestTimeout: options.requestTimeoutMs,
+            headersTimeout: Math.min(options.requestTimeoutMs, 60_000),
+            // Node checks the two timeouts above only this often (30 s by default).
+            connectionsCheckingInterval: Math.min(1_000, options.requestTimeoutMs),
+          },
+        },
+        () => resolve(s),
+      );
       s.once('error', reject);
     });
     undo.push(() => new Promise((resolve) => server.close(resolve)));

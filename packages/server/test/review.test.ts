@@ -50,6 +50,16 @@ describe('request bodies', () => {
     expect(r.status).toBe(400);
   });
 
+  it('deeply nested ?context= on a client-key stream is a 400 before the stream opens, not an error inside a 200', async () => {
+    // As deep as a URL within Node's 16 KiB header limit carries (base64url, as EventSource URLs do).
+    const depth = 5_000;
+    const context = Buffer.from(`{"key":"u","x":${'['.repeat(depth)}${']'.repeat(depth)}}`).toString('base64url');
+    const r = await t.request('GET', `/sdk/v1/stream?context=${context}`, { apiKey: t.clientKey });
+    expect(r.status).toBe(400);
+    expect(r.body.error.code).toBe('VALIDATION_ERROR');
+    expect(r.body.error.details[0].path).toBe('context');
+  });
+
   it('deeply nested OFREP context is a 400, not a 500', async () => {
     const depth = 100_000;
     const raw = `{"context":{"targetingKey":"u","x":${'['.repeat(depth)}${']'.repeat(depth)}}}`;

@@ -8,7 +8,7 @@ import { can } from '../auth/permissions';
 import { ApiError, forbidden } from '../errors';
 import type { AppEnv } from '../http/app-env';
 import { readBodyText } from '../http/read-body';
-import { parseJsonBody, route, type RouteDef } from '../http/route';
+import { MAX_JSON_DEPTH, parseJsonBody, route, tooDeep, type RouteDef } from '../http/route';
 import type { ServerContext } from '../services/context';
 import { MAX_EVENTS_PER_BATCH, validateBatch } from '../services/event-validation';
 import { evaluateForWire } from '../services/stream-hub';
@@ -51,12 +51,19 @@ export function contextFromQuery(raw: string | undefined): EvaluationContext {
       { path: 'context', message: 'required' },
     ]);
   for (const text of [raw, Buffer.from(raw, 'base64url').toString('utf8')]) {
+    let v: unknown;
     try {
-      const v = JSON.parse(text) as unknown;
-      if (typeof v === 'object' && v !== null && !Array.isArray(v)) return v as EvaluationContext;
+      v = JSON.parse(text) as unknown;
     } catch {
-      // try the next encoding
+      continue; // try the next encoding
     }
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) continue;
+    // Checked before the stream opens: past this point a failure could only end a 200 stream.
+    if (tooDeep(v))
+      throw new ApiError('VALIDATION_ERROR', `context nests deeper than ${MAX_JSON_DEPTH} levels`, [
+        { path: 'context', message: 'too deep' },
+      ]);
+    return v as EvaluationContext;
   }
   throw new ApiError('VALIDATION_ERROR', 'context must be a JSON object', [{ path: 'context', message: 'not a JSON object' }]);
 }
