@@ -192,3 +192,62 @@ describe('external OIDC tokens verified against a JWKS', () => {
     expect(me.body.data.attributes).toMatchObject({ email: ADMIN_EMAIL, role: 'ADMIN', source: 'local' });
   });
 });
+
+describe('management keys of a person who signs in through the identity provider', () => {
+  it('stop working once their role has gone unconfirmed for over 24 h (removed at the IdP), and work again when they sign in', async () => {
+    const { privateKey, publicKey } = await generateKeyPair('RS256');
+    const jwk = { ...(await exportJWK(publicKey)), kid: 'k1', alg: 'RS256', use: 'sig' };
+    const jwks = createServer((_req, res) =>
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ keys: [jwk] })),
+    );
+    await new Promise<void>((resolve) => jwks.listen(0, '127.0.0.1', () => resolve()));
+    let offsetMs = 0;
+    const t = await startTestServer({
+      now: () => Date.now() + offsetMs,
+      oidc: {
+        jwksUrl: `http://127.0.0.1:${(jwks.address() as AddressInfo).port}/jwks.json`,
+        issuer: ISSUER,
+        audience: AUDIENCE,
+        roleClaim: 'groups',
+        roleMap: { 'flag-admins': 'ADMIN' },
+      },
+    });
+    try {
+      const token = () =>
+        new SignJWT({ groups: ['flag-admins'], email: 'carol@idp.test' })
+          .setProtectedHeader({ alg: 'RS256', kid: 'k1' })
+          .setIssuedAt()
+          .setIssuer(ISSUER)
+          .setAudience(AUDIENCE)
+          .setSubject('carol')
+          .setExpirationTime('5m')
+          .sign(privateKey);
+      const created = await t.request('POST', '/api/v1/api-keys', {
+        token: await token(),
+        body: { name: 'carol automation', kind: 'management' },
+      });
+      expect(created.status, JSON.stringify(created.body)).toBe(201);
+      const key = created.body.data.attributes.key as string;
+      expect((await t.request('GET', '/api/v1/users', { apiKey: key })).status).toBe(200);
+
+      // Within the trust window (a token lasts at most 24 h), the key keeps its creator's role.
+      offsetMs = 23 * 60 * 60_000;
+      expect((await t.request('GET', '/api/v1/users', { apiKey: key })).status).toBe(200);
+
+      // Carol was removed at the IdP and never signed in again: her key no longer acts for her.
+      offsetMs = 26 * 60 * 60_000;
+      expectError(await t.request('GET', '/api/v1/users', { apiKey: key }), 'AUTHENTICATION_REQUIRED');
+      expectError(
+        await t.request('POST', '/api/v1/feature-flags', { apiKey: key, body: { key: 'by-carol', type: 'boolean' } }),
+        'AUTHENTICATION_REQUIRED',
+      );
+
+      // She signs in again with the role still granted: the key works again.
+      expect((await t.request('GET', '/api/v1/auth/me', { token: await token() })).status).toBe(200);
+      expect((await t.request('GET', '/api/v1/users', { apiKey: key })).status).toBe(200);
+    } finally {
+      await t.stop();
+      await new Promise<void>((resolve) => jwks.close(() => resolve()));
+    }
+  });
+});

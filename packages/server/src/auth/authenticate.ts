@@ -11,6 +11,19 @@ import { checkCsrf, sessionTokenOf } from './session-cookie';
 
 const TOUCH_EVERY_MS = 60_000;
 
+/**
+ * A person who signs in through the identity provider has their role re-confirmed by each token
+ * they use; the stored row records when (its `updated_at`, refreshed at most this often).
+ */
+export const OIDC_RECONFIRM_MS = 60 * 60_000;
+
+/**
+ * How long an identity-provider user's role stays trusted without a token re-confirming it: the
+ * longest token lifetime plus the refresh interval. Past it, their management keys stop working,
+ * so someone removed at the IdP cannot keep acting through keys they created here.
+ */
+export const OIDC_ROLE_TRUST_MS = 24 * 60 * 60_000 + OIDC_RECONFIRM_MS;
+
 /** The credential a request carries: `X-API-Key`, `Authorization: Bearer`, or (SDK routes) `?key=`. */
 export function credentialOf(c: Context<AppEnv>, allowQueryKey: boolean): string | null {
   const header = c.req.header('x-api-key');
@@ -60,6 +73,11 @@ export function createAuthenticator(ctx: ServerContext) {
       };
     const creator = key.createdBy === null ? null : await ctx.store.getUser(key.createdBy);
     if (creator === null) throw new ApiError('AUTHENTICATION_REQUIRED', 'the API key belongs to a user who no longer exists');
+    if (creator.source === 'oidc' && Date.parse(creator.updatedAt) + OIDC_ROLE_TRUST_MS < now)
+      throw new ApiError(
+        'AUTHENTICATION_REQUIRED',
+        "the API key's creator signs in through the identity provider and has not for over 24 h, so their role is unconfirmed; the key works again once they sign in",
+      );
     const role = key.role === null ? creator.role : minRole(key.role, creator.role);
     return { type: 'api_key', id: key.id, kind: 'management', role, ownerId: creator.id, label: key.name };
   }
@@ -69,7 +87,7 @@ export function createAuthenticator(ctx: ServerContext) {
     const existing = await ctx.store.getUser(id);
     const now = new Date(ctx.now()).toISOString();
     if (existing !== null) {
-      if (existing.role !== role) {
+      if (existing.role !== role || Date.parse(existing.updatedAt) + OIDC_RECONFIRM_MS < ctx.now()) {
         const row = { ...existing, role, updatedAt: now };
         await ctx.store.commit({ writes: [{ table: 'users', action: 'update', row }] });
         return row;
