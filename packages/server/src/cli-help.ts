@@ -13,6 +13,7 @@ Usage: switchyard <command> [options]
 Commands:
   serve                   Run the server (SQLite by default; PostgreSQL and Redis for several instances)
   admin reset-password    Set a new password for a user of the store (printed once, or from SWITCHYARD_ADMIN_PASSWORD)
+  admin rotate-signing-key  Make a new key sign access tokens (the old one verifies for a day, or --retire-now)
   help [command|option]   Help for a command or one option, e.g. 'switchyard help serve', 'switchyard help port'
 
 Options:
@@ -78,3 +79,20 @@ export function optionHelp(name: string): string | null {
 export function helpTopics(): string[] {
   return ['serve', 'admin', 'reset-password', ...OPTION_SPECS.flatMap((s) => [...(s.flag === null ? [] : [s.flag]), ...s.env])];
 }
+
+/** `switchyard admin rotate-signing-key --help`. */
+export const ROTATE_SIGNING_KEY_HELP = `Usage: switchyard admin rotate-signing-key [--retire-now] [--db <file> | --database-url <url>]
+
+Makes a new key sign the server's access tokens; running instances pick it up within seconds.
+The previous key keeps verifying for a day, so people stay signed in until their tokens run
+out; with --retire-now it stops at once (a leaked key: everyone signs in again). For keyrings
+the server generated (a key file beside the SQLite database, or sealed in the database under
+SWITCHYARD_MASTER_KEY). With SWITCHYARD_JWT_SECRET, rotate by putting a new secret first in
+that list instead. The rotation is recorded in the audit log.
+
+Options:
+  --retire-now             Stop accepting tokens signed by earlier keys at once
+  --db <file>              SQLite database file                  [SWITCHYARD_DB; default: .switchyard/switchyard.db]
+  --database-url <url>     PostgreSQL store instead              [SWITCHYARD_DATABASE_URL]
+  --debug                  Show the stack trace of an error
+  -h, --help               Show this help`;

@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
 import { resetPassword } from './admin-reset-password';
+import { rotateSigningKey } from './admin-rotate-signing-key';
 import { parseArgs, suggest, UsageError, type FlagTable } from './cli-args';
-import { helpTopics, MAIN_HELP, optionHelp, RESET_PASSWORD_HELP, serveHelp, USAGE_LINE } from './cli-help';
+import { helpTopics, MAIN_HELP, optionHelp, RESET_PASSWORD_HELP, ROTATE_SIGNING_KEY_HELP, serveHelp, USAGE_LINE } from './cli-help';
 import { OPTION_SPECS, OptionError } from './option-specs';
 import { resolveOptions } from './options';
 import { startServer } from './server';
@@ -19,6 +20,13 @@ const RESET_FLAGS: FlagTable = {
   db: { takesValue: true },
   'database-url': { takesValue: true },
 };
+const ROTATE_FLAGS: FlagTable = {
+  ...COMMON,
+  'retire-now': { takesValue: false },
+  db: { takesValue: true },
+  'database-url': { takesValue: true },
+};
+const ADMIN_COMMANDS = ['reset-password', 'rotate-signing-key'];
 const COMMANDS = ['serve', 'admin', 'help'];
 
 function version(): string {
@@ -61,14 +69,15 @@ async function serve(argv: string[]): Promise<number> {
 }
 
 async function admin(argv: string[]): Promise<number> {
+  const sub = argv.find((a) => !a.startsWith('-'));
+  if (sub === 'rotate-signing-key') return rotateKey(argv.filter((a) => a !== sub));
   const { positionals, flags } = parseArgs(argv, RESET_FLAGS, SHORTS);
-  const sub = positionals[0];
   if (sub === undefined && flags.help === true) return (out(RESET_PASSWORD_HELP), 0);
   if (sub !== 'reset-password') {
-    const near = sub === undefined ? null : suggest(sub, ['reset-password']);
+    const near = sub === undefined ? null : suggest(sub, ADMIN_COMMANDS);
     throw new UsageError(
       sub === undefined
-        ? "admin needs a subcommand: 'reset-password'"
+        ? "admin needs a subcommand: 'reset-password' or 'rotate-signing-key'"
         : `unknown admin command '${sub}'${near ? ` (did you mean ${near}?)` : ''}`,
     );
   }
@@ -86,12 +95,29 @@ async function admin(argv: string[]): Promise<number> {
   return 0;
 }
 
+async function rotateKey(argv: string[]): Promise<number> {
+  const { positionals, flags } = parseArgs(argv, ROTATE_FLAGS, SHORTS);
+  if (flags.help === true) return (out(ROTATE_SIGNING_KEY_HELP), 0);
+  if (positionals.length > 0) throw new UsageError(`rotate-signing-key takes no arguments (got '${positionals[0]}')`);
+  const { 'retire-now': retireNow, ...settings } = settingsOf(flags);
+  const options = resolveOptions({}, process.env, settings);
+  const result = await rotateSigningKey(options, retireNow === true);
+  out(
+    `New signing key ${result.kid} (${result.source}); running instances use it within seconds.\n` +
+      (retireNow === true
+        ? 'Tokens signed by earlier keys are refused from now on: everyone signs in again.'
+        : 'Tokens signed by the previous key stay valid until they expire (at most a day).'),
+  );
+  return 0;
+}
+
 function help(argv: string[]): number {
   // Topics may look like flags ('switchyard help --port'): everything after 'help' is the topic.
   const topic = argv.filter((a) => a !== '--debug').join(' ');
   if (topic === '') return (out(MAIN_HELP), 0);
   if (topic === 'serve') return (out(serveHelp()), 0);
   if (topic === 'admin' || topic === 'admin reset-password' || topic === 'reset-password') return (out(RESET_PASSWORD_HELP), 0);
+  if (topic === 'admin rotate-signing-key' || topic === 'rotate-signing-key') return (out(ROTATE_SIGNING_KEY_HELP), 0);
   const one = optionHelp(topic);
   if (one !== null) return (out(one), 0);
   const near = suggest(topic.replace(/^--/, ''), helpTopics());

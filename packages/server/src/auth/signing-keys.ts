@@ -10,7 +10,11 @@ const KEYRING_SETTING = 'jwt_keyring';
 const LEGACY_SETTING = 'jwt_secret';
 /** A key that no longer signs is kept this long, so the tokens it signed run out their lifetime. */
 const RETIRED_KEY_MS = 24 * 3600 * 1000;
-/** An unknown `kid` re-reads a stored keyring at most this often (another instance may have rotated). */
+/**
+ * A stored keyring is re-read at most this often while tokens are verified: another instance
+ * (or `switchyard admin rotate-signing-key`) may have rotated it, and every instance should
+ * sign with, and accept, the same keys within seconds.
+ */
 const RELOAD_EVERY_MS = 5000;
 
 interface StoredKey {
@@ -29,8 +33,12 @@ export interface SigningKeyring {
   readonly source: string;
   signingKey(): { kid: string; secret: Uint8Array };
   verificationKey(kid: string): Promise<Uint8Array | null>;
-  /** Makes a new key the signing one; the old one keeps verifying for a day. */
-  rotate(): Promise<{ kid: string }>;
+  /**
+   * Makes a new key the signing one. The old ones keep verifying for a day (so sessions run
+   * out their lifetime), or stop at once with `retirePrevious: 'now'` (a leaked key: everyone
+   * signs in again).
+   */
+  rotate(options?: { retirePrevious?: 'after-expiry' | 'now' }): Promise<{ kid: string; retired: number }>;
 }
 
 /** A key's id: a prefix of its SHA-256, so the id reveals nothing usable about the key. */
@@ -150,29 +158,32 @@ async function storedKeyring(backend: KeyringBackend, now: () => number): Promis
     source: backend.source,
     signingKey: () => ({ kid: keys[0]!.kid, secret: decoded.get(keys[0]!.kid)! }),
     async verificationKey(kid) {
-      const hit = decoded.get(kid);
-      if (hit !== undefined) return hit;
-      if (now() - loadedAt < RELOAD_EVERY_MS) return null;
-      loadedAt = now();
-      const fresh = await backend.load().catch(() => null);
-      if (fresh !== null && fresh.length > 0) {
-        keys = fresh;
-        decoded = decode(fresh);
+      if (now() - loadedAt >= RELOAD_EVERY_MS) {
+        loadedAt = now();
+        // An unreadable store keeps the keys held: a database hiccup must not sign anyone out.
+        const fresh = await backend.load().catch(() => null);
+        if (fresh !== null && fresh.length > 0) {
+          keys = fresh;
+          decoded = decode(fresh);
+        }
       }
       return decoded.get(kid) ?? null;
     },
-    async rotate() {
+    async rotate(options = {}) {
       const at = now();
       const current: StoredKey[] = (await backend.load()) ?? keys;
-      const kept = current
-        .map((k, i) => (i === 0 && k.retired_at === undefined ? { ...k, retired_at: new Date(at).toISOString() } : k))
-        .filter((k) => k.retired_at === undefined || Date.parse(k.retired_at) + RETIRED_KEY_MS > at);
+      const kept =
+        options.retirePrevious === 'now'
+          ? []
+          : current
+              .map((k, i) => (i === 0 && k.retired_at === undefined ? { ...k, retired_at: new Date(at).toISOString() } : k))
+              .filter((k) => k.retired_at === undefined || Date.parse(k.retired_at) + RETIRED_KEY_MS > at);
       const next = [newKey(at), ...kept];
       await backend.save(next);
       keys = next;
       decoded = decode(next);
       loadedAt = at;
-      return { kid: next[0]!.kid };
+      return { kid: next[0]!.kid, retired: current.length - kept.length };
     },
   };
 }
