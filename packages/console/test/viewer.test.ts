@@ -25,6 +25,7 @@ beforeAll(async () => {
     ],
     metrics: [{ key: 'purchase', type: 'conversion' }],
   });
+  await server.admin('POST', '/api/v1/segments', { key: 'viewer-segment', included: ['u1'] });
   await server.user('VIEWER', 'viewer@console.test', 'viewer-password-1');
   browser = await launchBrowser();
   w = await openPage(browser, server.url);
@@ -78,6 +79,29 @@ describe('a VIEWER', () => {
     await lifecycle.waitFor();
     for (const name of ['Start', 'Pause', 'Resume', 'Complete', 'Archive'])
       expect(await lifecycle.getByRole('button', { name }).isDisabled(), name).toBe(true);
+  });
+
+  it('sees segments, environments and users read-only', async () => {
+    const { page } = w;
+    const nav = (name: string) => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name, exact: true });
+    await nav('Segments').click();
+    expect(await page.getByRole('button', { name: 'New segment' }).isDisabled()).toBe(true);
+    await page.getByRole('link', { name: 'viewer-segment' }).click();
+    await page.getByText('Viewers can read segments but not change them.').waitFor();
+    expect(await page.getByLabel(/Included units/).inputValue()).toBe('u1');
+    for (const name of ['Save segment', 'Delete segment']) expect(await page.getByRole('button', { name }).isDisabled(), name).toBe(true);
+
+    await nav('Environments').click();
+    const prod = page.locator('tr[data-environment="production"]');
+    await prod.waitFor();
+    for (const control of await page.locator('main input, main button, main select').all()) expect(await control.isDisabled()).toBe(true);
+
+    await nav('Users').click();
+    const me = page.locator('tr[data-user="viewer@console.test"]');
+    await me.waitFor();
+    // The server shows a viewer only itself.
+    expect(await page.locator('tr[data-user]').count()).toBe(1);
+    for (const control of await page.locator('main input, main button, main select').all()) expect(await control.isDisabled()).toBe(true);
     expect(w.errors).toEqual([]);
     expect(w.cspViolations).toEqual([]);
   });

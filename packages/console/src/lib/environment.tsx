@@ -17,6 +17,8 @@ interface EnvironmentValue {
   /** Whether the server has environments at all (older servers act in one implicit environment). */
   supported: boolean;
   current: Environment;
+  /** The server's default environment (where a request without `?environment=` acts). */
+  defaultKey: string;
   select(key: string): void;
 }
 
@@ -26,12 +28,17 @@ const EnvironmentContext = createContext<EnvironmentValue | null>(null);
 const IMPLICIT: Environment = { key: 'production', name: 'Production', protected: false };
 const STORAGE_KEY = 'switchyard.console.environment';
 
-async function fetchEnvironments(): Promise<{ list: Environment[]; supported: boolean }> {
+async function fetchEnvironments(): Promise<{ list: Environment[]; supported: boolean; defaultKey: string }> {
   try {
-    const { data } = await untyped<{ attributes: Environment & { key?: string }; id: string }[]>('GET', '/api/v1/environments?limit=200');
-    return { list: data.map((r) => ({ ...r.attributes, key: r.attributes.key ?? r.id })), supported: true };
+    const { data, meta } = await untyped<{ attributes: Environment & { key?: string }; id: string }[]>(
+      'GET',
+      '/api/v1/environments?limit=200',
+    );
+    const defaultKey = (meta as unknown as { default_environment?: string } | undefined)?.default_environment ?? IMPLICIT.key;
+    return { list: data.map((r) => ({ ...r.attributes, key: r.attributes.key ?? r.id })), supported: true, defaultKey };
   } catch (err) {
-    if (err instanceof ApiError && err.status === 404 && err.message.startsWith('no route')) return { list: [IMPLICIT], supported: false };
+    if (err instanceof ApiError && err.status === 404 && err.message.startsWith('no route'))
+      return { list: [IMPLICIT], supported: false, defaultKey: IMPLICIT.key };
     throw err;
   }
 }
@@ -45,7 +52,8 @@ export function EnvironmentProvider({ children }: { children: ReactNode }) {
   const query = useQuery({ queryKey: ['environments'], queryFn: fetchEnvironments, staleTime: 30_000 });
   const [selected, setSelected] = useState<string | null>(() => localStorage.getItem(STORAGE_KEY));
   const list = query.data?.list ?? [IMPLICIT];
-  const current = list.find((e) => e.key === selected) ?? list.find((e) => e.key === 'production') ?? list[0] ?? IMPLICIT;
+  const defaultKey = query.data?.defaultKey ?? IMPLICIT.key;
+  const current = list.find((e) => e.key === selected) ?? list.find((e) => e.key === defaultKey) ?? list[0] ?? IMPLICIT;
   const supported = query.data?.supported ?? false;
 
   // Set synchronously during render so the first queries of a screen already carry it.
@@ -59,13 +67,14 @@ export function EnvironmentProvider({ children }: { children: ReactNode }) {
       environments: list,
       supported,
       current,
+      defaultKey,
       select(key: string) {
         setSelected(key);
         setRequestEnvironment(key);
         void client.invalidateQueries({ predicate: (q) => q.queryKey[0] !== 'session' && q.queryKey[0] !== 'environments' });
       },
     }),
-    [list, supported, current, client],
+    [list, supported, current, defaultKey, client],
   );
   return <EnvironmentContext value={value}>{children}</EnvironmentContext>;
 }

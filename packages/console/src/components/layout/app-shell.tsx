@@ -5,8 +5,11 @@ import { useMe, useSession } from '../../lib/session';
 // Screens appear here as they are built; each one is a feature folder under src/features.
 const NAV = [
   { to: '/flags', label: 'Flags' },
+  { to: '/segments', label: 'Segments' },
   { to: '/experiments', label: 'Experiments' },
   { to: '/api-keys', label: 'API keys' },
+  { to: '/environments', label: 'Environments' },
+  { to: '/users', label: 'Users' },
   { to: '/audit-log', label: 'Audit log' },
 ];
 
@@ -23,9 +26,15 @@ export function AppShell() {
       </a>
       <header className="topbar">
         <span className="brand">Switchyard</span>
-        <label className="env-switcher">
-          <span>Environment</span>
-          <select value={current.key} onChange={(e) => select(e.target.value)} data-env={current.key}>
+        <span className="env-switcher">
+          {/* A label by id, not by nesting: nesting would fold the chosen option into the name. */}
+          <span
+            className="env-swatch"
+            aria-hidden="true"
+            ref={(el) => el?.style.setProperty('background', current.color ?? 'transparent')}
+          />
+          <label htmlFor="environment-switcher">Environment</label>
+          <select id="environment-switcher" value={current.key} onChange={(e) => select(e.target.value)} data-env={current.key}>
             {environments.map((e) => (
               <option key={e.key} value={e.key}>
                 {e.name}
@@ -33,7 +42,7 @@ export function AppShell() {
               </option>
             ))}
           </select>
-        </label>
+        </span>
         <span className="whoami">
           {me.email} · <span className="role">{me.role}</span>
         </span>

@@ -5,6 +5,7 @@ import { ErrorBanner } from '../../../components/ui/error-banner';
 import { Field } from '../../../components/ui/field';
 import { ApiError } from '../../../lib/api/api-error';
 import { ROLES, type Role } from '../../../lib/api/resources';
+import { useEnvironment } from '../../../lib/environment';
 import { useCreateApiKey } from '../api/api-keys';
 
 type Kind = 'server' | 'client' | 'management';
@@ -12,6 +13,7 @@ type Kind = 'server' | 'client' | 'management';
 /** Creates a key and shows its secret once, with a copy button; it cannot be shown again. */
 export function CreateKeyForm({ myRole }: { myRole: Role }) {
   const create = useCreateApiKey();
+  const { environments, current, supported } = useEnvironment();
   const [kind, setKind] = useState<Kind>('server');
   const [secret, setSecret] = useState<{ name: string; key: string } | null>(null);
   const err = create.error instanceof ApiError ? create.error : null;
@@ -21,8 +23,15 @@ export function CreateKeyForm({ myRole }: { myRole: Role }) {
     e.preventDefault();
     const f = new FormData(e.currentTarget);
     const role = String(f.get('role') ?? '');
+    const environment = String(f.get('environment') ?? '');
     create.mutate(
-      { name: String(f.get('name')), kind, ...(kind === 'management' && role ? { role: role as Role } : {}) },
+      {
+        name: String(f.get('name')),
+        kind,
+        ...(kind === 'management' && role ? { role: role as Role } : {}),
+        // Server and client keys belong to one environment: everything they read and send is its.
+        ...(kind !== 'management' && supported && environment ? { environment } : {}),
+      },
       { onSuccess: (k) => setSecret({ name: k.attributes.name, key: k.attributes.key }) },
     );
   };
@@ -42,6 +51,19 @@ export function CreateKeyForm({ myRole }: { myRole: Role }) {
             </select>
           )}
         </Field>
+        {kind !== 'management' && supported && (
+          <Field label="Key environment" errors={err?.at('environment')}>
+            {(p) => (
+              <select {...p} name="environment" defaultValue={current.key}>
+                {environments.map((e) => (
+                  <option key={e.key} value={e.key}>
+                    {e.name}
+                  </option>
+                ))}
+              </select>
+            )}
+          </Field>
+        )}
         {kind === 'management' && (
           <Field label="Role" errors={err?.at('role')}>
             {(p) => (

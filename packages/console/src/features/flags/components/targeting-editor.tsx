@@ -7,7 +7,7 @@ import type { FlagState } from '../../../lib/api/resources';
 import { canonicalJson } from '../../../lib/canonical-json';
 import type { Environment } from '../../../lib/environment';
 import { useSegmentKeys, useUpdateFlag, type Flag } from '../api/flags';
-import { ConditionEditor } from './condition-editor';
+import { ConditionEditor } from '../../../components/condition/condition-editor';
 import { ConflictBanner } from './conflict-banner';
 import { ServeEditor, splitProblem } from './serve-editor';
 import { PrerequisitesEditor } from './prerequisites-editor';
