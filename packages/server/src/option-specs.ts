@@ -220,6 +220,15 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     'Login attempts per minute per client address.',
     parsePositiveNumber,
   ),
+  spec(
+    'encryptPii',
+    'encrypt-pii',
+    ['SWITCHYARD_ENCRYPT_PII'],
+    null,
+    'off',
+    "Encrypt users' emails and audit IPs and user agents at rest (needs SWITCHYARD_MASTER_KEY).",
+    parseBoolean,
+  ),
   spec('trustProxy', 'trust-proxy', ['SWITCHYARD_TRUST_PROXY'], null, 'off', 'Take the client address from X-Forwarded-For.', parseBoolean),
   spec(
     'eventRetentionDays',

@@ -1,6 +1,6 @@
 import type { OidcOptions } from './auth/tokens';
 import { DEFAULT_MAX_EVENT_VALUE } from './services/event-validation';
-import { parseSettings } from './option-specs';
+import { OptionError, parseSettings } from './option-specs';
 
 /** Everything the server can be told, resolved once from flags and `SWITCHYARD_*` variables. */
 export interface ServerOptions {
@@ -35,6 +35,11 @@ export interface ServerOptions {
    * `<db>.keys.json` file (mode 0600) beside the database.
    */
   masterKey: string | undefined;
+  /**
+   * Encrypt personal data at rest under `masterKey`: users' emails (deterministically, so they
+   * can still be looked up; stored lower-cased) and audit records' IP addresses and user agents.
+   */
+  encryptPii: boolean;
   jwtTtlSeconds: number;
   adminEmail: string;
   adminPassword: string | undefined;
@@ -101,6 +106,7 @@ export function resolveOptions(
     defaultEnvironment: v.defaultEnvironment ?? 'production',
     jwtSecret: v.jwtSecret,
     masterKey: v.masterKey,
+    encryptPii: v.encryptPii ?? false,
     jwtTtlSeconds: v.jwtTtlSeconds ?? 3600,
     adminEmail: v.adminEmail ?? 'admin@switchyard.local',
     adminPassword: v.adminPassword,
@@ -133,5 +139,7 @@ export function resolveOptions(
   };
   const out = { ...fromSettings };
   for (const [k, val] of Object.entries(explicit)) if (val !== undefined) (out as unknown as Record<string, unknown>)[k] = val;
+  if (out.encryptPii && (out.masterKey === undefined || out.masterKey === ''))
+    throw new OptionError('SWITCHYARD_ENCRYPT_PII: needs SWITCHYARD_MASTER_KEY, the key personal data is encrypted under');
   return out;
 }

@@ -3,6 +3,7 @@ import type { ServerOptions } from '../options';
 import { isPostgresUrl, openPostgresStore } from './postgres/postgres-store';
 import { assertSqliteWritable } from './sqlite/check-writable';
 import { openSqliteStore } from './sqlite/sqlite-store';
+import { piiCipher, reconcileUserEmails, withPiiEncryption } from './pii-encryption';
 import type { Store } from './types';
 
 /**
@@ -10,7 +11,28 @@ import type { Store } from './types';
  * otherwise the SQLite file at `dbPath`. Any other `databaseUrl` is refused rather than
  * silently ignored (a typo must not turn a cluster into several private SQLite files).
  */
-export async function openStore(options: Pick<ServerOptions, 'databaseUrl' | 'dbPath'>, logger?: Logger): Promise<Store> {
+export async function openStore(
+  options: Pick<ServerOptions, 'databaseUrl' | 'dbPath'> & Partial<Pick<ServerOptions, 'masterKey' | 'encryptPii'>>,
+  logger?: Logger,
+): Promise<Store> {
+  const raw = await openRawStore(options, logger);
+  try {
+    const encrypt = options.encryptPii === true;
+    const masterKey = options.masterKey === undefined || options.masterKey === '' ? null : options.masterKey;
+    if (encrypt && masterKey === null)
+      throw new Error('SWITCHYARD_ENCRYPT_PII needs SWITCHYARD_MASTER_KEY (the key personal data is encrypted under)');
+    const pii = masterKey === null ? null : piiCipher(masterKey);
+    const converted = await reconcileUserEmails(raw, pii, encrypt);
+    if (converted > 0)
+      logger?.info({ users: converted }, encrypt ? 'encrypted the stored user emails' : 'decrypted the stored user emails');
+    return pii === null ? raw : withPiiEncryption(raw, pii, encrypt);
+  } catch (err) {
+    await raw.close();
+    throw err;
+  }
+}
+
+async function openRawStore(options: Pick<ServerOptions, 'databaseUrl' | 'dbPath'>, logger?: Logger): Promise<Store> {
   const url = options.databaseUrl;
   if (url === undefined || url === '') {
     assertSqliteWritable(options.dbPath);
