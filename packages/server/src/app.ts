@@ -28,6 +28,7 @@ import { eventBatchRoutes, sdkRoutes } from './routes/sdk';
 import { clientIpOf, commitMutation, originOf, type ServerContext } from './services/context';
 import { ApiError } from './errors';
 import { environmentRoutes } from './routes/environments';
+import { webhookRoutes } from './routes/webhooks';
 import { resolveEnvironment } from './services/environments';
 
 /** Route groups by prefix; later features add their own groups here. */
@@ -46,6 +47,7 @@ export function routeGroups(ctx: ServerContext): { prefix: string; routes: Route
         ...experimentRoutes(ctx),
         ...eventBatchRoutes(ctx),
         ...auditLogRoutes(ctx),
+        ...webhookRoutes(ctx),
       ],
     },
     { prefix: '/sdk/v1', routes: sdkRoutes(ctx) },

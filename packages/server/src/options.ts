@@ -67,6 +67,20 @@ export interface ServerOptions {
   maxEventValue: number;
   /** How often the safety monitor checks guardrails of running experiments. */
   safetyIntervalMs: number;
+  /** Webhooks may target private, loopback and link-local addresses (`SWITCHYARD_WEBHOOK_ALLOW_PRIVATE=1`; off: SSRF). */
+  webhookAllowPrivate: boolean;
+  /** Webhook retries: the first delay, doubling per attempt up to `webhookRetryMaxDelayMs`, with jitter. */
+  webhookRetryBaseMs: number;
+  webhookRetryMaxDelayMs: number;
+  /** A delivery is retried for this long after its event (at least a day by default). */
+  webhookRetryWindowMs: number;
+  /** Bound on one delivery attempt. */
+  webhookTimeoutMs: number;
+  /** How often the webhook worker looks for due deliveries. */
+  webhookPollMs: number;
+  /** A webhook is disabled after this many failed attempts in a row that span at least `webhookDisableAfterMs`. */
+  webhookDisableAfterFailures: number;
+  webhookDisableAfterMs: number;
   heartbeatMs: number;
   /** An SSE client with more unsent bytes than this is dropped (it reconnects and resumes). */
   sseMaxBufferBytes: number;
@@ -121,6 +135,14 @@ export function resolveOptions(
     eventRetentionDays: v.eventRetentionDays ?? 90,
     maxEventValue: v.maxEventValue ?? DEFAULT_MAX_EVENT_VALUE,
     safetyIntervalMs: v.safetyIntervalMs ?? 60_000,
+    webhookAllowPrivate: v.webhookAllowPrivate ?? false,
+    webhookRetryBaseMs: v.webhookRetryBaseMs ?? 5000,
+    webhookRetryMaxDelayMs: v.webhookRetryMaxDelayMs ?? 60 * 60 * 1000,
+    webhookRetryWindowMs: v.webhookRetryWindowMs ?? 24 * 60 * 60 * 1000,
+    webhookTimeoutMs: v.webhookTimeoutMs ?? 10_000,
+    webhookPollMs: v.webhookPollMs ?? 1000,
+    webhookDisableAfterFailures: v.webhookDisableAfterFailures ?? 20,
+    webhookDisableAfterMs: v.webhookDisableAfterMs ?? 5 * 24 * 60 * 60 * 1000,
     heartbeatMs: v.heartbeatMs ?? 15_000,
     sseMaxBufferBytes: v.sseMaxBufferBytes ?? 1024 * 1024,
     sseReplayCapacity: v.sseReplayCapacity ?? 1024,

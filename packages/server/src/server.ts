@@ -24,6 +24,7 @@ import { ExperimentService } from './services/experiments';
 import { ResultsService } from './services/results';
 import { SafetyMonitor } from './services/safety-monitor';
 import { Scheduler } from './services/scheduler';
+import { WebhookWorker } from './services/webhook-worker';
 import { openStore } from './store/open-store';
 import { isPostgresStore } from './store/postgres/postgres-store';
 import type { Store } from './store/types';
@@ -39,7 +40,7 @@ export interface RunningServer {
   /** Secrets created on first start (`null` on later starts). */
   credentials: FirstStartCredentials | null;
   /** Background jobs, exposed so tests (and operators) can run a pass now. */
-  jobs: { scheduler: Scheduler; safety: SafetyMonitor };
+  jobs: { scheduler: Scheduler; safety: SafetyMonitor; webhooks: WebhookWorker };
   /** Cross-instance config sync (PostgreSQL or Redis set-ups); `null` for a lone SQLite server. */
   fanout: ConfigFanout | null;
   /** Stops accepting, lets in-flight requests finish, then closes the store. */
@@ -210,6 +211,19 @@ export async function startServer(start: StartOptions = {}): Promise<RunningServ
     const safety = new SafetyMonitor(ctx, experiments, new ResultsService(ctx), options.safetyIntervalMs);
     safety.start();
     undo.push(() => safety.stop());
+    const webhooks = new WebhookWorker(ctx, {
+      pollMs: options.webhookPollMs,
+      retryBaseMs: options.webhookRetryBaseMs,
+      retryMaxDelayMs: options.webhookRetryMaxDelayMs,
+      retryWindowMs: options.webhookRetryWindowMs,
+      timeoutMs: options.webhookTimeoutMs,
+      leaseMs: options.webhookTimeoutMs * 3,
+      disableAfterFailures: options.webhookDisableAfterFailures,
+      disableAfterMs: options.webhookDisableAfterMs,
+      allowPrivate: options.webhookAllowPrivate,
+    });
+    webhooks.start();
+    undo.push(() => webhooks.stop());
     handle = (req, env) => app.fetch(req, env);
     const port = (server.address() as AddressInfo).port;
     const url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
@@ -220,13 +234,14 @@ export async function startServer(start: StartOptions = {}): Promise<RunningServ
       port,
       ctx,
       credentials,
-      jobs: { scheduler, safety },
+      jobs: { scheduler, safety, webhooks },
       fanout,
       close() {
         closing ??= (async () => {
           stopRetention();
           scheduler.stop();
           safety.stop();
+          const stoppingWebhooks = webhooks.stop();
           environments.close();
           await new Promise<void>((resolve) => {
             const http = server as unknown as { closeIdleConnections?: () => void; closeAllConnections?: () => void };
@@ -241,6 +256,7 @@ export async function startServer(start: StartOptions = {}): Promise<RunningServ
             http.closeIdleConnections?.();
           });
           await events.drain();
+          await stoppingWebhooks;
           await fanout?.close();
           await redis?.close();
           await store.close();

@@ -13,6 +13,7 @@ import type { ConfigState } from './config-state';
 import type { EnvironmentRuntimes } from './environment-runtimes';
 import type { EventWriter } from './event-writer';
 import type { StreamHub } from './stream-hub';
+import { eventsFromAudit, toOutbox, type WebhookEventInput } from './webhook-events';
 
 /** Everything a route or job needs, built once per server. */
 export interface ServerContext {
@@ -41,6 +42,8 @@ export interface ServerContext {
    * given a new password or logged out): open SDK streams of those keys are closed at once.
    */
   onCredentialsChanged?: (change: { userId?: string; apiKeyIds?: string[] }) => void;
+  /** Set by the webhook worker: called after a commit wrote webhook events, so it sends them without waiting for its next poll. */
+  onWebhookEvents?: () => void;
 }
 
 /** Who and where a mutation came from, for its audit record. */
@@ -103,6 +106,8 @@ export async function commitMutation(
     audit: Pick<AuditRecord, 'action' | 'resourceType' | 'resourceId' | 'resourceKey' | 'before' | 'after' | 'environment'>;
     /** See {@link UnitOfWork.keepAnAdmin}. */
     keepAnAdmin?: boolean;
+    /** Webhook events beyond those derived from the audit record (flag and experiment changes); see `emit`. */
+    events?: WebhookEventInput[];
   },
 ): Promise<Record<string, number>> {
   const a = origin.actor;
@@ -121,10 +126,28 @@ export async function commitMutation(
   const work: UnitOfWork = { writes: change.writes, audit };
   if (Object.keys(patches).length > 0) work.configPatches = patches;
   if (change.keepAnAdmin === true) work.keepAnAdmin = true;
+  const events = [...eventsFromAudit(audit, Object.keys(patches)), ...(change.events ?? [])];
+  if (events.length > 0) work.webhookEvents = events.map((e) => toOutbox(e, ctx.now()));
   const { versions } = await ctx.store.commit(work);
+  if (events.length > 0) ctx.onWebhookEvents?.();
   for (const [environment, version] of Object.entries(versions)) {
     const runtime = await ctx.environments.get(environment);
     await runtime.config.apply({ ...patches[environment]!, version });
   }
   return versions;
+}
+
+/**
+ * Commits webhook events that go with no other write (the outbox alone), e.g. a rollout stage
+ * reached without a stored change. Events of a change belong in that change's `commitMutation`.
+ *
+ * @example
+ * ```ts
+ * await emitWebhookEvents(ctx, [emit('rollout.completed', { environment: 'production', flag: 'new-checkout' })]);
+ * ```
+ */
+export async function emitWebhookEvents(ctx: ServerContext, events: readonly WebhookEventInput[]): Promise<void> {
+  if (events.length === 0) return;
+  await ctx.store.commit({ writes: [], webhookEvents: events.map((e) => toOutbox(e, ctx.now())) });
+  ctx.onWebhookEvents?.();
 }

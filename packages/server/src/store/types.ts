@@ -1,4 +1,5 @@
 import type { ConfigPatch } from '@switchyard/core';
+import type { OutboxEvent, WebhookReads, WebhookWriteOp } from './webhook-rows';
 
 /**
  * Resource kinds kept in the store. Flags and experiments share one key namespace; an
@@ -87,7 +88,8 @@ export type WriteOp =
   | { table: 'resources'; action: 'delete'; id: string }
   | { table: 'users'; action: 'insert' | 'update'; row: UserRow }
   | { table: 'users'; action: 'delete'; id: string }
-  | { table: 'api_keys'; action: 'insert' | 'update'; row: ApiKeyRow };
+  | { table: 'api_keys'; action: 'insert' | 'update'; row: ApiKeyRow }
+  | WebhookWriteOp;
 
 /**
  * Everything one mutation writes, committed atomically: the rows, the config patches (each gets
@@ -105,6 +107,12 @@ export interface UnitOfWork {
    * once cannot both pass it.
    */
   keepAnAdmin?: boolean;
+  /**
+   * Webhook events this change causes: in the same transaction, each becomes a pending delivery
+   * for every enabled webhook subscribed to its type (the outbox), so an event is never sent for
+   * a change that rolled back, nor lost for one that committed.
+   */
+  webhookEvents?: OutboxEvent[];
 }
 
 /**
@@ -195,7 +203,7 @@ export type ExperimentCovariates = Record<string, Record<string, { sum: number; 
  * Persistence behind the server. Async everywhere so a PostgreSQL implementation fits the same
  * shape; the SQLite one simply resolves synchronously computed values.
  */
-export interface Store {
+export interface Store extends WebhookReads {
   readonly kind: 'sqlite' | 'postgres';
   ping(): Promise<boolean>;
   close(): Promise<void>;

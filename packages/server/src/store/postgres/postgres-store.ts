@@ -18,6 +18,7 @@ import type {
 import { lastAdminError } from '../types';
 import { envColumn, json, ns, num, page, scoped, toApiKey, toAudit, toResource, toUser, type Row } from '../rows';
 import { postgresCovariates } from './covariates';
+import { postgresOutbox, postgresWebhookReads, postgresWebhookWrite } from './webhooks';
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
 
@@ -292,6 +293,8 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
               [u.id, u.email, u.name, u.role, u.passwordHash, u.tokenVersion, u.updatedAt],
             );
           }
+        } else if (w.table !== 'api_keys') {
+          await postgresWebhookWrite(c, w);
         } else if (w.action === 'insert') {
           const k = w.row;
           await c.query(
@@ -304,6 +307,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
           await c.query('UPDATE api_keys SET name = $2, role = $3, revoked_at = $4 WHERE id = $1', [k.id, k.name, k.role, k.revokedAt]);
         }
       }
+      await postgresOutbox(c, work.webhookEvents ?? []);
       if (work.keepAnAdmin === true) {
         const { rows } = await c.query(`SELECT COUNT(*) AS n FROM users WHERE role = 'ADMIN'`);
         if (num((rows[0] as Row).n) < 1) throw lastAdminError();
@@ -787,6 +791,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     countEvents: async () => num((await q('SELECT COUNT(*) AS n FROM events'))[0]!.n),
     deleteEventsBefore: async (ms) => (await pool.query('DELETE FROM events WHERE timestamp < $1', [ms])).rowCount ?? 0,
     experimentAggregates,
+    ...postgresWebhookReads(q),
     experimentCovariates: (environment, experiment, metrics) => postgresCovariates(q, environment, experiment, metrics),
   };
 }

@@ -315,4 +315,46 @@ UPDATE unit_tracks SET unit_id = 'production:' || unit_id;
     // logout bumps it, which revokes every token issued before.
     sql: `ALTER TABLE users ADD COLUMN token_version INTEGER NOT NULL DEFAULT 0;`,
   },
+  {
+    id: 8,
+    name: 'webhooks and their delivery outbox',
+    sql: `
+CREATE TABLE webhooks (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  url TEXT NOT NULL,
+  events TEXT NOT NULL,
+  enabled INTEGER NOT NULL,
+  description TEXT,
+  secret TEXT NOT NULL,
+  version INTEGER NOT NULL,
+  created_by TEXT,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL,
+  failure_streak INTEGER NOT NULL DEFAULT 0,
+  failing_since TEXT,
+  disabled_reason TEXT
+);
+CREATE TABLE webhook_deliveries (
+  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+  id TEXT NOT NULL UNIQUE,
+  webhook_id TEXT NOT NULL,
+  message_id TEXT NOT NULL,
+  event_type TEXT NOT NULL,
+  environment TEXT,
+  payload TEXT NOT NULL,
+  status TEXT NOT NULL,
+  attempts INTEGER NOT NULL DEFAULT 0,
+  next_attempt_at INTEGER,
+  last_attempt_at TEXT,
+  response_status INTEGER,
+  response_excerpt TEXT,
+  last_error TEXT,
+  created_at TEXT NOT NULL,
+  UNIQUE (webhook_id, message_id)
+);
+CREATE INDEX webhook_deliveries_due ON webhook_deliveries (status, next_attempt_at);
+CREATE INDEX webhook_deliveries_by_webhook ON webhook_deliveries (webhook_id, seq);
+`,
+  },
 ];

@@ -8,6 +8,7 @@ import { ns, page, scoped, toApiKey, toAudit, toResource, toUser, type Row } fro
 import { openConnection } from './connection';
 import { isMemoryPath, openWriter } from './writer';
 import { sqliteCovariates } from './covariates';
+import { sqliteWebhookReads } from './webhook-reads';
 
 /**
  * The embedded default: one SQLite file in WAL mode with foreign keys on, numbered migrations
@@ -218,6 +219,7 @@ export function openSqliteStore(path: string): Store {
       await writer.drain();
       return readAggregates(scoped(environment, experiment), metrics);
     },
+    ...sqliteWebhookReads(db, (work) => writer.commit(work)),
     experimentCovariates: async (environment, experiment, metrics) => {
       await writer.drain();
       // unit_tracks and experiment_units name units and experiments per environment alike.

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import { envColumn, json, ns } from '../rows';
 import { lastAdminError, type CommitResult, type ResourceRow, type UnitOfWork } from '../types';
+import { sqliteWebhookWrites } from './webhook-writes';
 
 /**
  * The store's writes other than events: units of work (rows, a config patch, an audit record,
@@ -38,6 +39,8 @@ export function storeWrites(db: Database.Database) {
     setSetting: db.prepare('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value'),
   };
 
+  const webhooks = sqliteWebhookWrites(db);
+
   const resourceParams = (r: ResourceRow) => ({
     id: r.id,
     kind: r.kind,
@@ -59,10 +62,11 @@ export function storeWrites(db: Database.Database) {
       } else if (w.table === 'users') {
         if (w.action === 'delete') s.deleteUser.run(w.id);
         else (w.action === 'insert' ? s.insertUser : s.updateUser).run({ ...w.row });
-      } else {
+      } else if (w.table === 'api_keys') {
         (w.action === 'insert' ? s.insertKey : s.updateKey).run({ ...w.row });
-      }
+      } else webhooks.write(w);
     }
+    webhooks.outbox(work.webhookEvents ?? []);
     if (work.keepAnAdmin === true && (s.countAdmins.get() as { n: number }).n < 1) throw lastAdminError();
     // Each environment's next version: this connection is the file's only writer.
     const versions: Record<string, number> = {};
