@@ -34,6 +34,8 @@ describe('sign-in, sign-out and the page headers', () => {
     // Not signed in: the app sends the visitor to the sign-in form.
     await w.page.getByRole('heading', { name: 'Sign in to Switchyard' }).waitFor();
     expect(await seriousA11yViolations(w.page)).toEqual([]);
+    // No OIDC issuer configured: no identity-provider sign-in is offered.
+    expect(await w.page.getByRole('heading', { name: 'Sign in with your identity provider' }).count()).toBe(0);
     await w.page.getByLabel('Email').fill(ADMIN_EMAIL);
     await w.page.getByLabel('Password').fill('wrong-password');
     await w.page.getByRole('button', { name: 'Sign in' }).click();

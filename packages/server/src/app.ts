@@ -17,6 +17,7 @@ import { apiKeyRoutes } from './routes/api-keys';
 import { auditLogRoutes } from './routes/audit-log';
 import { authRoutes } from './routes/auth';
 import { sessionRoutes } from './routes/session';
+import { sessionTokenRoutes } from './routes/session-token';
 import { findConsoleDir } from './console/console-dir';
 import { consoleHandler } from './console/serve-console';
 import { featureFlagRoutes } from './routes/feature-flags';
@@ -39,6 +40,7 @@ export function routeGroups(ctx: ServerContext): { prefix: string; routes: Route
       routes: [
         ...authRoutes(ctx),
         ...sessionRoutes(ctx),
+        ...sessionTokenRoutes(ctx),
         ...userRoutes(ctx),
         ...apiKeyRoutes(ctx),
         ...environmentRoutes(ctx),

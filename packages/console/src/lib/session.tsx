@@ -14,6 +14,8 @@ interface SessionValue {
   session: Session | null;
   loading: boolean;
   signIn(email: string, password: string): Promise<void>;
+  /** Signs in with a token from the configured OIDC issuer (sent once, as `Authorization`). */
+  signInWithToken(token: string): Promise<void>;
   signOut(): Promise<void>;
 }
 
@@ -53,6 +55,17 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     [client],
   );
 
+  const signInWithToken = useCallback(
+    async (token: string) => {
+      const { data } = await unwrap<{ user: Resource<UserAttributes>; csrf_token: string }>(
+        api.POST('/api/v1/auth/session/token', { headers: { Authorization: `Bearer ${token}` } }),
+      );
+      setCsrfToken(data.csrf_token);
+      client.setQueryData(SESSION_KEY, { user: data.user, csrfToken: data.csrf_token });
+    },
+    [client],
+  );
+
   const signOut = useCallback(async () => {
     await unwrap(api.DELETE('/api/v1/auth/session'));
     setCsrfToken(null);
@@ -61,8 +74,8 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   }, [client]);
 
   const value = useMemo(
-    () => ({ session: query.data ?? null, loading: query.isPending, signIn, signOut }),
-    [query.data, query.isPending, signIn, signOut],
+    () => ({ session: query.data ?? null, loading: query.isPending, signIn, signInWithToken, signOut }),
+    [query.data, query.isPending, signIn, signInWithToken, signOut],
   );
   return <SessionContext value={value}>{children}</SessionContext>;
 }

@@ -27,8 +27,8 @@ export interface ConsoleServer {
   stop(): Promise<void>;
 }
 
-/** Starts a server with a fresh database; its console comes from this package's dist/. */
-export async function startConsoleServer(): Promise<ConsoleServer> {
+/** Starts a server with a fresh database; its console comes from this package's dist/. `extra` adds server options (e.g. `oidc`). */
+export async function startConsoleServer(extra: Partial<Parameters<typeof startServer>[0]> = {}): Promise<ConsoleServer> {
   const dir = mkdtempSync(join(tmpdir(), 'switchyard-console-'));
   process.env.SWITCHYARD_CONSOLE_DIR = fileURLToPath(new URL('../../dist', import.meta.url));
   const server = await startServer({
@@ -44,6 +44,7 @@ export async function startConsoleServer(): Promise<ConsoleServer> {
     // The browser tests sign in many times from one address.
     loginRatePerMinute: 1000,
     env: {},
+    ...extra,
   });
   const request: ConsoleServer['request'] = async (method, path, o = {}) => {
     const headers: Record<string, string> = {};

@@ -2,8 +2,9 @@ import { useState, type FormEvent } from 'react';
 import { Navigate, useNavigate, useSearchParams } from 'react-router';
 import { ApiError } from '../../../lib/api/api-error';
 import { useSession } from '../../../lib/session';
+import { OidcSignIn } from '../components/oidc-sign-in';
 
-/** Email + password sign-in; on success the server sets the HttpOnly session cookie. */
+/** Email + password sign-in (and the identity provider's, when configured); on success the server sets the HttpOnly session cookie. */
 export function SignInPage() {
   const { session, signIn } = useSession();
   const navigate = useNavigate();
@@ -50,6 +51,7 @@ export function SignInPage() {
           {busy ? 'Signing in…' : 'Sign in'}
         </button>
       </form>
+      <OidcSignIn onSignedIn={() => Promise.resolve(navigate(target, { replace: true }))} />
     </main>
   );
 }
