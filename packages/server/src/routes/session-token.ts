@@ -22,7 +22,7 @@ export function sessionTokenRoutes(ctx: ServerContext): RouteDef<any, any>[] {
       tag: 'Auth',
       auth: 'none',
       success: { status: 200, description: '{password: true, oidc: {issuer} | null}' },
-      handler: () => {
+      handler: async () => {
         const oidc = ctx.options.oidc;
         return { data: { password: true, oidc: oidc === undefined ? null : { issuer: oidc.issuer ?? null } } };
       },
