@@ -30,6 +30,24 @@ const protocolSource: NonNullable<Options['esbuildPlugins']>[number] = {
   },
 };
 
+/**
+ * Core's RE2 engine is loaded on demand in local mode (`src/regex/lazy-engine.ts`): core's
+ * operators get the lazy compiler in its place, and `switchyard:re2-engine` names the engine's
+ * source for the module that is loaded. `script` swaps the chunk import for a URL import of
+ * `switchyard-re2.min.js`, as a `<script>` build has no chunks.
+ */
+const lazyRegex = (script: boolean): NonNullable<Options['esbuildPlugins']>[number] => ({
+  name: 'lazy-re2',
+  setup(build) {
+    const src = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+    build.onResolve({ filter: /^\.\/re2\/engine$/ }, (args) =>
+      /core[\\/]src[\\/]operators\.ts$/.test(args.importer) ? { path: src('./src/regex/lazy-engine.ts') } : undefined,
+    );
+    build.onResolve({ filter: /^switchyard:re2-engine$/ }, () => ({ path: src('../core/src/re2/engine.ts') }));
+    if (script) build.onResolve({ filter: /^\.\/import-engine$/ }, () => ({ path: src('./src/regex/import-engine-script.ts') }));
+  },
+});
+
 // `pnpm build` empties dist first, so neither config cleans (they build in parallel).
 export default defineConfig([
   {
@@ -42,7 +60,7 @@ export default defineConfig([
     target: 'es2020',
     platform: 'browser',
     noExternal: ['@switchyard/core', 'murmurhash3js-revisited'],
-    esbuildPlugins: [murmurShim, protocolSource],
+    esbuildPlugins: [murmurShim, protocolSource, lazyRegex(false)],
     metafile: true,
   },
   {
@@ -52,11 +70,25 @@ export default defineConfig([
     globalName: 'Switchyard',
     outExtension: () => ({ js: '.min.js' }),
     noExternal: [/.*/],
-    esbuildPlugins: [murmurShim, protocolSource],
-    minify: true,
+    esbuildPlugins: [murmurShim, protocolSource, lazyRegex(true)],
+    minify: 'terser',
     sourcemap: true,
     target: 'es2022',
     platform: 'browser',
     metafile: true,
+  },
+  {
+    // The RE2 engine the `<script>` local build fetches when a config uses `matches`.
+    entry: { 'switchyard-re2': 'src/regex/engine.ts' },
+    format: ['esm'],
+    outExtension: () => ({ js: '.min.js' }),
+    noExternal: [/.*/],
+    esbuildPlugins: [lazyRegex(true)],
+    minify: 'terser',
+    sourcemap: true,
+    target: 'es2022',
+    platform: 'browser',
+    // No metafile: it would replace the first config's metafile-esm.json.
+    metafile: false,
   },
 ]);

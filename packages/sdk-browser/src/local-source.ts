@@ -3,6 +3,7 @@ import { SwitchyardError } from './errors';
 import { requestJson } from './http';
 import { patchAction, unitIdOf } from '@switchyard/core/protocol';
 import type { NetOptions, Sink, Snapshot, Source } from './source';
+import { loadRegexEngine, regexEnginePending } from './regex/lazy-engine';
 import { openStream } from './stream';
 import type { Context } from './types';
 
@@ -38,7 +39,21 @@ export function localSource(baseUrl: string, serverKey: string, net: NetOptions)
     if (typeof doc?.version !== 'number') throw new SwitchyardError('INVALID_RESPONSE', 'expected a config document');
     if (!onlyNewer || !compiled || doc.version >= compiled.version) compiled = compileConfig(doc);
   };
-  const push = () => sink?.data(evaluateFor(context));
+  // A config that uses `matches` is evaluated once the RE2 engine has arrived (fetched once).
+  const whenEvaluable = (): Promise<void> | void =>
+    regexEnginePending()
+      ? loadRegexEngine().catch((e: unknown) => {
+          throw new SwitchyardError('NETWORK_ERROR', 'the RE2 engine for `matches` did not load', { cause: e });
+        })
+      : undefined;
+  const push = () => {
+    const wait = whenEvaluable();
+    if (!wait) return void sink?.data(evaluateFor(context));
+    wait.then(
+      () => sink?.data(evaluateFor(context)),
+      (e: SwitchyardError) => sink?.error(e),
+    );
+  };
   const resync = () =>
     requestJson(`${baseUrl}/sdk/v1/config`, serverKey, undefined, net.requestTimeoutMs).then((doc: ConfigDocument) => {
       set(doc);
@@ -46,9 +61,10 @@ export function localSource(baseUrl: string, serverKey: string, net: NetOptions)
     });
 
   return {
-    peek: (ctx) => (compiled ? evaluateFor(ctx) : undefined),
+    peek: (ctx) => (compiled && !regexEnginePending() ? evaluateFor(ctx) : undefined),
     async load(ctx) {
       if (!compiled) set(await requestJson(`${baseUrl}/sdk/v1/config`, serverKey, undefined, net.requestTimeoutMs), true);
+      await whenEvaluable();
       return evaluateFor(ctx);
     },
     watch(ctx, s) {
