@@ -8,7 +8,6 @@ import { evaluationSpec, loadSpecIntoServer, validConfigNames } from './support/
 import { startStaticServer, type StaticServer } from './support/static-server';
 import { admin, createFlag, startTestServer, until, type TestServer } from './support/switchyard-server';
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('local mode (server key): core evaluating in Chromium', () => {
   let t: TestServer;
@@ -72,6 +71,48 @@ describe('local mode (server key): core evaluating in Chromium', () => {
     await context.close();
   });
 
+  it('fetches the RE2 engine only for a config that uses matches, once per page', async () => {
+    const { page, context, errors } = await openPage(browser, localPage);
+    const fetched: string[] = [];
+    page.on('request', (r) => {
+      if (r.url().endsWith('/switchyard-re2.min.js')) fetched.push(r.url());
+    });
+    const open = async (name: string, ctx: Record<string, unknown>) => {
+      await createClientInPage(page, { serverKey: 'sy_srv_stub', baseUrl: `${web.url}/spec/${name}`, context: ctx, storage: null });
+      await page.evaluate(() => window.client.ready());
+    };
+    await open('flags', {});
+    await page.evaluate(() => window.client.close());
+    expect(fetched).toEqual([]);
+
+    // The engine is in the page before ready() resolves: the first answer is already right.
+    await open('conditions', { key: 'u', email: 'bob@example.com' });
+    expect(await detailInPage(page, 'matches', false)).toEqual({ value: true, variant: 'on', reason: 'TARGETING_MATCH', ruleId: 'r' });
+    expect(fetched).toEqual([`${web.url}/dist/switchyard-re2.min.js`]);
+    await page.evaluate(() => window.client.close());
+    await open('conditions', { key: 'u', email: 'Bob@example.com' });
+    expect(await detailInPage(page, 'matches', false)).toEqual({ value: false, variant: 'off', reason: 'DEFAULT' });
+    expect(fetched).toHaveLength(1);
+    await page.evaluate(() => window.client.close());
+    expect(errors).toEqual([]);
+    await context.close();
+  });
+
+  it('fails ready() with NETWORK_ERROR when the RE2 engine cannot be fetched', async () => {
+    const { page, context } = await openPage(browser, localPage);
+    await page.route('**/switchyard-re2.min.js', (r) => r.abort());
+    await createClientInPage(page, { serverKey: 'sy_srv_stub', baseUrl: `${web.url}/spec/conditions`, context: {}, storage: null });
+    const code = await page.evaluate(() =>
+      window.client.ready().then(
+        () => 'ready',
+        (e: { code?: string }) => e.code,
+      ),
+    );
+    expect(code).toBe('NETWORK_ERROR');
+    await page.evaluate(() => window.client.close());
+    await context.close();
+  });
+
   it('evaluates the spec configs recreated on a real server exactly as core does', async () => {
     await loadSpecIntoServer(t);
     const cases = evaluationSpec.cases.filter((c) => validConfigNames.includes(c.config));
@@ -96,6 +137,7 @@ describe('local mode (server key): core evaluating in Chromium', () => {
       default_serve: { variant: 'off' },
     });
     const { page, context } = await openPage(browser, localPage);
+    const streams = t.server.ctx.hub.size;
     await createClientInPage(page, { serverKey: t.serverKey, baseUrl: t.url, context: { key: 'u1', plan: 'beta' } });
     await page.evaluate(() => window.client.ready());
     expect(await detailInPage(page, 'local-live', false)).toEqual({
@@ -104,7 +146,8 @@ describe('local mode (server key): core evaluating in Chromium', () => {
       reason: 'TARGETING_MATCH',
       ruleId: 'beta',
     });
-    await sleep(200);
+    // The page's stream is open, so the change below arrives as a patch.
+    await until(() => t.server.ctx.hub.size > streams, 10_000, "the page's stream");
 
     // Latency is measured in benchmarks/, not asserted here: a loaded machine is not a slow SDK.
     await admin(t, 'PATCH', '/api/v1/feature-flags/local-live', { rules: [] });
