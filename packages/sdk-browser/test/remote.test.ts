@@ -147,10 +147,12 @@ describe('remote mode (client key) in Chromium against a real server', () => {
   it('shows a flag change made through the management API without a reload', async () => {
     await createFlag(t, 'live-flag');
     const { page, context } = await openPage(browser, remotePage);
+    const streams = t.server.ctx.hub.size;
     await createClientInPage(page, { clientKey: t.clientKey, baseUrl: t.url, context: { key: 'user-live' } });
     await page.evaluate(() => window.client.ready());
     expect(await page.evaluate(() => window.client.boolean('live-flag', false))).toBe(true);
-    await sleep(200); // let the stream's put land so the change below arrives as a patch
+    // The page's stream is open, so the change below arrives as a patch.
+    await until(() => t.server.ctx.hub.size > streams, 10_000, "the page's stream");
 
     // Latency is measured in benchmarks/, not asserted here: a loaded machine is not a slow SDK.
     await admin(t, 'PATCH', '/api/v1/feature-flags/live-flag', { enabled: false });

@@ -128,10 +128,10 @@ describe('evaluation API', () => {
     fake.onStream = () => 'hang';
     const c = createClient({ sdkKey: 'k', baseUrl: BASE, fetch: fake.fetch });
     clients.push(c);
-    const started = performance.now();
+    // Synchronous answers (no promise to wait on) while the stream request still hangs.
     expect(c.detail('bool', { key: 'u' }, true)).toEqual({ value: true, variant: null, reason: 'ERROR', errorCode: 'PROVIDER_NOT_READY' });
     expect(c.variant('exp', { key: 'u' })).toBeNull();
-    expect(performance.now() - started).toBeLessThan(50);
+    expect(c.stats().configVersion).toBeNull();
   });
 
   it('rejects unusable options when created', () => {

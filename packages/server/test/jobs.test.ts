@@ -31,25 +31,27 @@ describe('scheduler', () => {
     try {
       const startAt = Date.now() + 700;
       const endAt = startAt + 800;
-      await t.request('POST', '/api/v1/experiments', {
+      const created = await t.request('POST', '/api/v1/experiments', {
         token: t.adminToken,
         body: experiment('timed', { schedule: { start_at: new Date(startAt).toISOString(), end_at: new Date(endAt).toISOString() } }),
       });
-      expect(await statusOf(t, 'timed')).toBe('DRAFT');
-      await waitFor(async () => (await statusOf(t, 'timed')) === 'RUNNING', 3000);
-      expect(Date.now() - startAt).toBeLessThan(1000);
-      expect(Date.now()).toBeGreaterThanOrEqual(startAt);
-      await waitFor(async () => (await statusOf(t, 'timed')) === 'COMPLETED', 3000);
-      expect(Date.now() - endAt).toBeLessThan(1000);
+      expect(created.body.data.attributes.status).toBe('DRAFT');
+      // The timers fire on their own (no tick() here). How late under load is not asserted: the
+      // injected-clock test below pins each transition to its scheduled instant.
+      await waitFor(async () => (await statusOf(t, 'timed')) === 'COMPLETED', 15_000);
       const audit = await t.request('GET', '/api/v1/audit-log?resource_id=timed', { token: t.adminToken });
-      const records = audit.body.data.map((a: { attributes: { action: string; actor: { type: string } } }) => [
+      const records = audit.body.data.map((a: { attributes: { action: string; actor: { type: string }; at: string } }) => [
         a.attributes.action,
         a.attributes.actor.type,
+        Date.parse(a.attributes.at),
       ]);
-      expect(records.slice(0, 2)).toEqual([
+      expect(records.slice(0, 2).map((r: unknown[]) => r.slice(0, 2))).toEqual([
         ['experiment.scheduled_complete', 'system'],
         ['experiment.scheduled_start', 'system'],
       ]);
+      // Never early.
+      expect(records[1][2]).toBeGreaterThanOrEqual(startAt);
+      expect(records[0][2]).toBeGreaterThanOrEqual(endAt);
     } finally {
       await t.stop();
     }
@@ -87,10 +89,10 @@ describe('scheduler', () => {
       body: experiment('after-restart', { schedule: { start_at: new Date(Date.now() + 400).toISOString() } }),
     });
     await first.server.close();
-    await sleep(600);
-    const second = await startTestServer({ dbPath, dir });
+    // Restarted on a clock past the start time: the start came due while no server ran.
+    const second = await startTestServer({ dbPath, dir, now: () => Date.now() + 60_000 });
     try {
-      await waitFor(async () => (await statusOf(second, 'after-restart')) === 'RUNNING', 1000);
+      await waitFor(async () => (await statusOf(second, 'after-restart')) === 'RUNNING', 10_000);
     } finally {
       await second.stop();
     }

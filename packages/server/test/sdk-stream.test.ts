@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startTestServer, type TestServer } from './helpers';
 import { SseClient } from './sse-client';
 
@@ -140,8 +140,7 @@ describe('SDK config and stream endpoints', () => {
       stalled.end();
       const healthy = await new SseClient(`${slowServer.url}/sdk/v1/stream`, { 'x-api-key': slowServer.serverKey }).open();
       await healthy.until(() => healthy.events.length >= 1);
-      await new Promise((r) => setTimeout(r, 100));
-      expect(slowServer.server.ctx.hub.size).toBe(2);
+      await vi.waitFor(() => expect(slowServer.server.ctx.hub.size).toBe(2));
       // ~12 MB of patches: more than the kernel's socket buffers can hide from the server.
       const included = Array.from({ length: 25_000 }, (_, j) => `unit-${j}`);
       for (let i = 0; i < 40; i++) {
