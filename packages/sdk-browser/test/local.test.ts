@@ -8,7 +8,6 @@ import { evaluationSpec, loadSpecIntoServer, validConfigNames } from './support/
 import { startStaticServer, type StaticServer } from './support/static-server';
 import { admin, createFlag, startTestServer, until, type TestServer } from './support/switchyard-server';
 
-
 describe('local mode (server key): core evaluating in Chromium', () => {
   let t: TestServer;
   let web: StaticServer;

@@ -12,7 +12,7 @@ import { rateLimit } from './middleware/rate-limit';
 import { requestId } from './middleware/request-id';
 import { requestLog } from './middleware/request-log';
 import { buildOpenApi } from './openapi/document';
-import { DOCS_HTML } from './openapi/docs-page';
+import { mountDocs } from './openapi/docs-page';
 import { apiKeyRoutes } from './routes/api-keys';
 import { auditLogRoutes } from './routes/audit-log';
 import { authRoutes } from './routes/auth';
@@ -129,7 +129,7 @@ export function createApp(ctx: ServerContext, extraGroups: { prefix: string; rou
   app.get('/metrics', async (c) => c.text(await ctx.metrics.registry.metrics(), 200, { 'Content-Type': ctx.metrics.registry.contentType }));
   const openapi = buildOpenApi(groups, ofrepOpenApiPaths);
   app.get('/api/v1/openapi.json', (c) => c.json(openapi));
-  app.get('/docs', (c) => c.html(DOCS_HTML));
+  mountDocs(app);
 
   for (const g of groups) mount(app, g.prefix, g.routes, authenticate, (c) => resolveEnvironment(ctx, c));
   mountOfrep(app, ctx, authenticate);

@@ -1,34 +1,89 @@
+import type { Context, Hono } from 'hono';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { CONSOLE_CSP, CONSOLE_PERMISSIONS_POLICY } from '../console/serve-console';
+import type { AppEnv } from '../http/app-env';
+
 /**
- * `/docs`: a self-contained page (no CDN, so it works offline and under a strict CSP via its
- * nonce-free inline script being the only one) that renders /api/v1/openapi.json.
+ * `/docs`: Swagger UI rendering `/api/v1/openapi.json`, every file served by this server from
+ * the `swagger-ui-dist` package (no CDN: it works offline and behind a firewall) under the
+ * console's strict Content-Security-Policy. The page has no inline script or style, so its
+ * set-up lives in `/docs/init.js`.
  */
-export const DOCS_HTML = `<!doctype html>
+const DOCS_HTML = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Switchyard API</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<style>
-body{font:15px/1.5 system-ui,sans-serif;margin:0;color:#1f2328;background:#fff}
-header{background:#0b3d2e;color:#fff;padding:16px 24px}header h1{margin:0;font-size:20px}
-main{max-width:980px;margin:0 auto;padding:16px 24px}
-h2{border-bottom:1px solid #d0d7de;padding-bottom:4px;margin-top:32px}
-details{border:1px solid #d0d7de;border-radius:6px;margin:8px 0}summary{cursor:pointer;padding:8px 12px;font-family:ui-monospace,monospace}
-.m{display:inline-block;min-width:64px;font-weight:700;text-transform:uppercase}.get{color:#0969da}.post{color:#1a7f37}.put,.patch{color:#9a6700}.delete{color:#cf222e}
-pre{background:#f6f8fa;padding:8px 12px;overflow:auto;margin:0 12px 12px;border-radius:6px;font-size:12px}
-</style></head><body><header><h1>Switchyard API</h1><div>OpenAPI document: <a style="color:#9fe" href="/api/v1/openapi.json">/api/v1/openapi.json</a></div></header>
-<main id="root">Loading…</main>
-<script>
-fetch('/api/v1/openapi.json').then(function(r){return r.json()}).then(function(doc){
-  var root=document.getElementById('root');root.textContent='';
-  var byTag={};
-  Object.keys(doc.paths).forEach(function(p){Object.keys(doc.paths[p]).forEach(function(m){var op=doc.paths[p][m];var t=(op.tags&&op.tags[0])||'Other';(byTag[t]=byTag[t]||[]).push([m,p,op]);});});
-  Object.keys(byTag).forEach(function(t){
-    var h=document.createElement('h2');h.textContent=t;root.appendChild(h);
-    byTag[t].forEach(function(e){
-      var d=document.createElement('details');var s=document.createElement('summary');
-      var m=document.createElement('span');m.className='m '+e[0];m.textContent=e[0];s.appendChild(m);
-      s.appendChild(document.createTextNode(' '+e[1]+' — '+(e[2].summary||'')));d.appendChild(s);
-      var pre=document.createElement('pre');pre.textContent=JSON.stringify({parameters:e[2].parameters,requestBody:e[2].requestBody,responses:Object.keys(e[2].responses)},null,2);
-      d.appendChild(pre);root.appendChild(d);
-    });
+<link rel="stylesheet" href="/docs/swagger-ui.css">
+</head><body>
+<noscript>This page needs JavaScript. The OpenAPI document itself is at <a href="/api/v1/openapi.json">/api/v1/openapi.json</a>.</noscript>
+<div id="swagger-ui"></div>
+<script src="/docs/swagger-ui-bundle.js"></script>
+<script src="/docs/init.js"></script>
+</body></html>`;
+
+// No validator badge (it would call swagger.io) and no "try it out" by default: the page reads,
+// a caller who wants to send requests enables it per operation.
+const INIT_JS = `window.ui = SwaggerUIBundle({
+  url: '/api/v1/openapi.json',
+  dom_id: '#swagger-ui',
+  deepLinking: true,
+  validatorUrl: null,
+  docExpansion: 'list',
+  defaultModelsExpandDepth: 0,
+  displayRequestDuration: true,
+  persistAuthorization: false,
+});
+`;
+
+/** Files served under `/docs/`, read from `swagger-ui-dist` on first use and kept in memory. */
+const FILES: Record<string, { from: 'dist' | 'inline'; type: string }> = {
+  'swagger-ui.css': { from: 'dist', type: 'text/css; charset=utf-8' },
+  'swagger-ui-bundle.js': { from: 'dist', type: 'text/javascript; charset=utf-8' },
+  'init.js': { from: 'inline', type: 'text/javascript; charset=utf-8' },
+};
+
+let distDir: string | undefined;
+const cache = new Map<string, Buffer | string>();
+
+function fileBody(name: string): Buffer | string {
+  let body = cache.get(name);
+  if (body === undefined) {
+    if (FILES[name]!.from === 'inline') body = INIT_JS;
+    else {
+      distDir ??= dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
+      body = readFileSync(join(distDir, name));
+    }
+    cache.set(name, body);
+  }
+  return body;
+}
+
+function secure(c: Context<AppEnv>): void {
+  c.header('Content-Security-Policy', CONSOLE_CSP);
+  c.header('Permissions-Policy', CONSOLE_PERMISSIONS_POLICY);
+  c.header('X-Content-Type-Options', 'nosniff');
+  c.header('Referrer-Policy', 'no-referrer');
+}
+
+/**
+ * Mounts `/docs` and its files on `app`.
+ *
+ * @example
+ * ```ts
+ * mountDocs(app); // GET /docs renders /api/v1/openapi.json with Swagger UI
+ * ```
+ */
+export function mountDocs(app: Hono<AppEnv>): void {
+  app.get('/docs', (c) => {
+    secure(c);
+    return c.html(DOCS_HTML);
   });
-}).catch(function(err){document.getElementById('root').textContent='Could not load the OpenAPI document: '+err;});
-</script></body></html>`;
+  for (const [name, { type }] of Object.entries(FILES)) {
+    app.get(`/docs/${name}`, (c) => {
+      secure(c);
+      // The package version is part of the server's: an hour of caching is safe across upgrades.
+      return c.body(fileBody(name) as never, 200, { 'Content-Type': type, 'Cache-Control': 'public, max-age=3600' });
+    });
+  }
+}
