@@ -39,6 +39,7 @@ export const router = createBrowserRouter([
       { path: 'users', element: later(() => import('../features/users/routes/users-page')) },
       { path: 'api-keys', element: later(() => import('../features/api-keys/routes/api-keys-page')) },
       { path: 'audit-log', element: later(() => import('../features/audit-log/routes/audit-log-page')) },
+      { path: 'webhooks', element: later(() => import('../features/webhooks/routes/webhooks-page')) },
       { path: 'experiments/:key', element: later(() => import('../features/experiments/routes/experiment-page')) },
       {
         path: '*',

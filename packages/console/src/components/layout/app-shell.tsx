@@ -11,6 +11,7 @@ const NAV = [
   { to: '/environments', label: 'Environments' },
   { to: '/users', label: 'Users' },
   { to: '/audit-log', label: 'Audit log' },
+  { to: '/webhooks', label: 'Webhooks' },
 ];
 
 /** The frame of every signed-in screen: navigation, the environment switcher, who is signed in. */
