@@ -126,7 +126,9 @@ export async function commitMutation(
   const work: UnitOfWork = { writes: change.writes, audit };
   if (Object.keys(patches).length > 0) work.configPatches = patches;
   if (change.keepAnAdmin === true) work.keepAnAdmin = true;
-  const events = [...eventsFromAudit(audit, Object.keys(patches)), ...(change.events ?? [])];
+  // With personal data encrypted at rest, the outbox (stored in clear) does not carry the actor's label (an email).
+  const audited = ctx.options.encryptPii ? { ...audit, actorLabel: null } : audit;
+  const events = [...eventsFromAudit(audited, Object.keys(patches)), ...(change.events ?? [])];
   if (events.length > 0) work.webhookEvents = events.map((e) => toOutbox(e, ctx.now()));
   const { versions } = await ctx.store.commit(work);
   if (events.length > 0) ctx.onWebhookEvents?.();
