@@ -110,7 +110,8 @@ describe('safety monitor', () => {
 
   async function feed(key: string, units: number, errorRate: Record<string, number>) {
     let events: unknown[] = [];
-    const ts = Date.now() - 60_000;
+    // Exposures count from the start on: the experiments were started just before.
+    const ts = Date.now();
     for (let i = 0; i < units; i++) {
       const variant = i % 2 === 0 ? 'control' : 'treatment';
       const unit = `${key}-${i}`;

@@ -39,7 +39,9 @@ async function simulate(t: TestServer, key: string, sim: Sim): Promise<{ exposed
     expect(r.status).toBe(202);
     batch = [];
   };
-  const start = Date.now() - 3_600_000;
+  // Exposures count from the experiment's start on.
+  const exp = await t.request('GET', `/api/v1/experiments/${key}`, { token: t.adminToken });
+  const start = Date.parse(exp.body.data.attributes.started_at as string);
   for (let i = 0; i < sim.units; i++) {
     const unit = `${key}-u${i}`;
     const d = evaluate(compiled, key, { key: unit }, 'control');

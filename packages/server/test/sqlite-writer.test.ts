@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-store';
+import { noExclusions } from '../src/store/run-attribution';
 import type { StoredEvent } from '../src/store/types';
 
 /**
@@ -96,6 +97,8 @@ describe('SQLite writer thread', () => {
       expect(await store.experimentAggregates('production', 'exp', BUY)).toEqual({
         units: { A: 1, B: 1 },
         excludedUnits: 0,
+        exclusions: { ...noExclusions(), multiple_variants: 0 },
+        exclusionsBySender: [],
         metrics: { buy: { A: { sum: 4, sumSquares: 16, unitsWithEvents: 1 }, B: { sum: 5, sumSquares: 25, unitsWithEvents: 1 } } },
       });
     } finally {
@@ -186,6 +189,8 @@ describe('SQLite writer thread', () => {
       expect(await store.experimentAggregates('production', 'exp', BUY)).toEqual({
         units: { A: 1 },
         excludedUnits: 0,
+        exclusions: { ...noExclusions(), multiple_variants: 0 },
+        exclusionsBySender: [],
         metrics: { buy: { A: { sum: 2, sumSquares: 4, unitsWithEvents: 1 } } },
       });
       expect(await store.deleteEventsBefore(120)).toBe(1);

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openPostgresStore } from '../src/store/postgres/postgres-store';
+import { noExclusions } from '../src/store/run-attribution';
 import { PG_MIGRATIONS } from '../src/store/postgres/migrations';
 import { MIGRATIONS } from '../src/store/sqlite/migrations';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-store';
@@ -524,15 +525,33 @@ describe.each(['sqlite', 'postgres'] as const)('store contract: %s', (kind) => {
       ],
     ]);
     let agg = await store.experimentAggregates('production', 'exp', []);
-    expect(agg).toEqual({ units: { A: 2, B: 2 }, excludedUnits: 1, metrics: {} });
+    expect(agg).toEqual({
+      units: { A: 2, B: 2 },
+      excludedUnits: 1,
+      exclusions: { ...noExclusions(), multiple_variants: 1 },
+      exclusionsBySender: [],
+      metrics: {},
+    });
     // A resent exposure with another variant is a duplicate id: nothing moves.
     await store.insertEventBatches([[exposure('e1', 'u1', 'B', 1000)]]);
     agg = await store.experimentAggregates('production', 'exp', []);
-    expect(agg).toEqual({ units: { A: 2, B: 2 }, excludedUnits: 1, metrics: {} });
+    expect(agg).toEqual({
+      units: { A: 2, B: 2 },
+      excludedUnits: 1,
+      exclusions: { ...noExclusions(), multiple_variants: 1 },
+      exclusionsBySender: [],
+      metrics: {},
+    });
     // A new exposure of u1 to B (across calls) excludes u1; a new one of u2 to B keeps u2.
     await store.insertEventBatches([[exposure('e8', 'u1', 'B', 2000)], [exposure('e9', 'u2', 'B', 3000)]]);
     agg = await store.experimentAggregates('production', 'exp', []);
-    expect(agg).toEqual({ units: { A: 1, B: 2 }, excludedUnits: 2, metrics: {} });
+    expect(agg).toEqual({
+      units: { A: 1, B: 2 },
+      excludedUnits: 2,
+      exclusions: { ...noExclusions(), multiple_variants: 2 },
+      exclusionsBySender: [],
+      metrics: {},
+    });
     // Earliest exposure wins: u3 exposed at 1000, tracked at 800 -> not counted; then an exposure at 700 arrives late.
     await store.insertEventBatches([[event('t1', { unitId: 'u3', key: 'buy', timestamp: 800, value: 5 })]]);
     expect((await store.experimentAggregates('production', 'exp', [{ key: 'buy', type: 'mean' }])).metrics).toEqual({ buy: {} });
@@ -552,6 +571,8 @@ describe.each(['sqlite', 'postgres'] as const)('store contract: %s', (kind) => {
     expect(await store.experimentAggregates('production', 'other', [{ key: 'buy', type: 'conversion' }])).toEqual({
       units: {},
       excludedUnits: 0,
+      exclusions: { ...noExclusions(), multiple_variants: 0 },
+      exclusionsBySender: [],
       metrics: { buy: {} },
     });
   });
@@ -682,6 +703,8 @@ describe.each(['sqlite', 'postgres'] as const)('store contract: %s', (kind) => {
     expect(agg).toEqual({
       units: { A: 1, B: 1 },
       excludedUnits: 2,
+      exclusions: { ...noExclusions(), multiple_variants: 2 },
+      exclusionsBySender: [],
       metrics: { buy: { A: { sum: 5, sumSquares: 25, unitsWithEvents: 1 }, B: { sum: 7, sumSquares: 49, unitsWithEvents: 1 } } },
     });
     // The conflict is per experiment: u1 in exp2 still counts.
@@ -718,6 +741,8 @@ describe.each(['sqlite', 'postgres'] as const)('store contract: %s', (kind) => {
     expect(await store.experimentAggregates('production', 'exp', BUY.slice(1))).toEqual({
       units: { A: 1 },
       excludedUnits: 0,
+      exclusions: { ...noExclusions(), multiple_variants: 0 },
+      exclusionsBySender: [],
       metrics: { buy: { A: { sum: 1, sumSquares: 1, unitsWithEvents: 1 } } },
     });
   });
@@ -845,11 +870,15 @@ function referenceAggregates(groups: StoredEvent[][][], experiment: string, metr
   const out = {
     units: {} as Record<string, number>,
     excludedUnits: 0,
+    exclusions: { ...noExclusions(), multiple_variants: 0 },
+    exclusionsBySender: [] as { reason: string; sentBy: string; events: number }[],
     metrics: {} as Record<string, Record<string, { sum: number; sumSquares: number; unitsWithEvents: number }>>,
   };
   for (const u of units.values())
     if (u.conflicted) out.excludedUnits++;
     else out.units[u.variant] = (out.units[u.variant] ?? 0) + 1;
+  // No experiment of these keys exists: nothing is attributed to a run, so nothing is left out of one.
+  out.exclusions.multiple_variants = out.excludedUnits;
   for (const m of metrics) {
     const per: Record<string, { sum: number; sumSquares: number; unitsWithEvents: number }> = {};
     for (const [unitId, u] of units) {

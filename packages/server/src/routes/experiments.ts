@@ -7,6 +7,7 @@ import { ExperimentService } from '../services/experiments';
 import { toResource } from '../services/resource-service';
 import { resourceRoutes } from './resource-routes';
 import { forestPlotSvg } from '../services/forest-plot';
+import { resultsResponseSchema } from './results-schema';
 import { ResultsService, resultsCsv } from '../services/results';
 
 const resultsQuery = z.object({
@@ -78,7 +79,12 @@ export function experimentRoutes(ctx: ServerContext, service = new ExperimentSer
     tag: 'Experiments',
     auth: 'user',
     query: resultsQuery,
-    success: { status: 200, description: 'The analysis' },
+    success: {
+      status: 200,
+      description:
+        "The analysis of the experiment's run (frozen once it completed); ?format=csv and ?format=svg answer CSV and an SVG chart",
+      schema: resultsResponseSchema,
+    },
     handler: async (c, { params, query }) => {
       const origin = originOf(c);
       const row = await service.get(origin, params.id!);

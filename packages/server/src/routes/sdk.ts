@@ -92,7 +92,13 @@ export async function ingestEvents(ctx: ServerContext, c: Context<AppEnv>): Prom
     throw new ApiError('VALIDATION_ERROR', `${checked.details.length} event(s) are invalid; nothing was stored`, checked.details);
   }
   const environment = c.get('environment');
-  for (const e of checked.events) e.environment = environment;
+  // Who sent the batch is kept on each event, so that a key sending forged events can be found.
+  const actor = c.get('actor');
+  const sentBy = actor === undefined || actor === null ? null : `${actor.type}:${actor.id}`;
+  for (const e of checked.events) {
+    e.environment = environment;
+    e.sentBy = sentBy;
+  }
   const result = await ctx.events.write(checked.events);
   return { status: 202, data: result };
 }

@@ -128,6 +128,9 @@ const DEMO_EXPERIMENT = {
   guardrails: [{ metric: 'errors', max_relative_increase: 0.25 }],
 };
 
+/** How long the demo experiment has been running: its simulated traffic spans it. */
+const DEMO_WEEK_MS = 7 * 86_400_000;
+
 /** Simulated traffic: units enrolled as an SDK would enroll them, green converting ~12 % better. */
 function simulatedEvents(ctx: ServerContext, units: number): StoredEvent[] {
   const compiled = compileConfig(ctx.config.document);
@@ -139,7 +142,7 @@ function simulatedEvents(ctx: ServerContext, units: number): StoredEvent[] {
     const unitId = `demo-user-${i}`;
     const d = evaluate(compiled, DEMO_EXPERIMENT.key, { key: unitId }, 'blue');
     if (d.inExperiment !== true || d.variant === null) continue;
-    const ts = now - 7 * 86_400_000 + Math.floor((i / units) * 7 * 86_400_000);
+    const ts = now - DEMO_WEEK_MS + Math.floor((i / units) * DEMO_WEEK_MS);
     events.push({
       ...base,
       id: randomUUID(),
@@ -223,7 +226,9 @@ export async function seedDemo(ctx: ServerContext, admin: UserRow): Promise<stri
   if ((await ctx.store.findByKey(['flag', 'experiment'], DEMO_EXPERIMENT.key)) === null) {
     const experiments = new ExperimentService(ctx);
     await experiments.create(origin, DEMO_EXPERIMENT);
-    await experiments.transition(origin, DEMO_EXPERIMENT.key, 'start');
+    // Started when its simulated week began: results count only exposures from the start on.
+    const draft = await experiments.get(origin, DEMO_EXPERIMENT.key);
+    await experiments.transitionRow(origin, draft, 'start', { started_at: new Date(ctx.now() - DEMO_WEEK_MS).toISOString() });
     const events = simulatedEvents(ctx, 20_000);
     for (let i = 0; i < events.length; i += 1000) await ctx.events.write(events.slice(i, i + 1000));
     created.push(`experiment ${DEMO_EXPERIMENT.key} with ${events.length} simulated events`);

@@ -3,6 +3,7 @@ import type { ResourceRow } from '../store/types';
 import type { RequestOrigin, ServerContext } from './context';
 import { experimentSpec, TRANSITIONS, type LifecycleAction } from './experiment-spec';
 import { assertUnprotected, ResourceService } from './resource-service';
+import { takeResultsSnapshot } from './results-snapshot';
 
 /** Fields that would reassign enrolled units if they changed mid-experiment. */
 const FROZEN_WHILE_LIVE = ['variants', 'bucket_by', 'salt', 'namespace'] as const;
@@ -88,6 +89,24 @@ export class ExperimentService extends ResourceService {
     );
   }
 
+  /**
+   * A RUNNING or PAUSED experiment is not deleted (its run is still collecting): `409
+   * INVALID_STATE_TRANSITION`, like any action its status does not allow. Complete it first.
+   */
+  override async remove(origin: RequestOrigin, idOrKey: string): Promise<void> {
+    const row = await this.get(origin, idOrKey);
+    // Who may delete it comes first: a VIEWER gets 403 whatever the status.
+    this.assert(origin, 'delete', row);
+    const status = row.data.status as string;
+    if (status === 'RUNNING' || status === 'PAUSED')
+      throw new ApiError('INVALID_STATE_TRANSITION', `cannot delete an experiment that is ${status}; complete it first`, {
+        status,
+        action: 'delete',
+        allowed_from: ['DRAFT', 'COMPLETED', 'ARCHIVED'],
+      });
+    return super.remove(origin, idOrKey);
+  }
+
   /** Applies a lifecycle action, audited as `experiment.<action>` and pushed to SDKs. */
   async transition(origin: RequestOrigin, idOrKey: string, action: LifecycleAction): Promise<ResourceRow> {
     const row = await this.get(origin, idOrKey);
@@ -117,8 +136,11 @@ export class ExperimentService extends ResourceService {
         },
       );
     }
+    // The results are frozen at completion: what the run counted so far is stored with it.
+    if (action === 'complete') await takeResultsSnapshot(this.ctx, row);
     const data: Record<string, unknown> = { ...row.data, status: t.to, ...extra };
-    if (t.stamp !== null) data[t.stamp] = new Date(this.ctx.now()).toISOString();
+    // A stamp given in `extra` wins (the demo's experiment started a week before its seeded traffic ends).
+    if (t.stamp !== null && extra[t.stamp] === undefined) data[t.stamp] = new Date(this.ctx.now()).toISOString();
     if (action !== 'pause') delete data.pause_reason;
     return this.save(origin, row, this.validate(data), auditAction);
   }

@@ -1,6 +1,7 @@
 import { analyze, type AnalysisResult, type MetricStats, type VariantInput } from '@switchyard/stats';
 import { cupedReport, withoutCovariates } from './cuped-report';
-import type { ResourceRow } from '../store/types';
+import type { ExperimentAggregates, ExperimentCovariates, ResourceRow } from '../store/types';
+import { noExclusions, type ExclusionReason, type Exclusions } from '../store/run-attribution';
 import type { ServerContext } from './context';
 
 /** How often a cached result may be served without new events: the issue's 60 s staleness bound. */
@@ -16,29 +17,10 @@ export interface ResultsOptions {
   cuped?: boolean;
 }
 
-type MetricRole = 'primary' | 'secondary' | 'guardrail';
-export interface MetricDef {
-  key: string;
-  type: 'conversion' | 'mean';
-  role: MetricRole;
-  /** CUPED's pre-exposure window, when the metric sets one. */
-  cupedWindowDays?: number;
-}
+import { metricsOf, type MetricDef } from './metrics-of';
+import { isFrozen, readResultsSnapshot } from './results-snapshot';
 
-/** The metrics an experiment analyzes: its metrics, then guardrails that are not already among them. */
-export function metricsOf(data: Record<string, unknown>): MetricDef[] {
-  const metrics = (data.metrics as { key: string; type: 'conversion' | 'mean'; cuped_window_days?: number }[] | undefined) ?? [];
-  const out: MetricDef[] = metrics.map((m) => ({
-    key: m.key,
-    type: m.type,
-    role: m.key === data.primary_metric ? 'primary' : 'secondary',
-    ...(m.cuped_window_days === undefined ? {} : { cupedWindowDays: m.cuped_window_days }),
-  }));
-  for (const g of (data.guardrails as { metric: string; type?: 'conversion' | 'mean' }[] | undefined) ?? []) {
-    if (!out.some((m) => m.key === g.metric)) out.push({ key: g.metric, type: g.type ?? 'mean', role: 'guardrail' });
-  }
-  return out;
-}
+export { metricsOf, type MetricDef } from './metrics-of';
 
 const snake = (k: string) => k.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 
@@ -58,9 +40,31 @@ export interface ResultsPayload {
   method: Record<string, unknown>;
   variants: { key: string; weight: number; units: number }[];
   excluded_units: number;
+  /** What was left out of the run and why: exposures per reason (`multiple_variants`: units). */
+  exclusions: Exclusions;
+  /** The same per sender (`api_key:<id>` or `user:<id>`), largest first, to find a key sending forged exposures. */
+  exclusions_by_sender: { reason: ExclusionReason; sent_by: string | null; events: number }[];
+  /** When the figures were frozen (the experiment completed); `null` while they still move. */
+  frozen_at: string | null;
   srm: unknown;
   metrics: Record<string, unknown>;
   analysis: AnalysisResult;
+}
+
+/** Why a metric of a completed experiment has no figures: it was not among its metrics when it completed. */
+export const ADDED_AFTER_COMPLETION_REASON = 'this metric was added after the experiment completed; its results were frozen without it';
+
+/** What {@link ResultsService.sufficientStats} returns. */
+export interface SufficientStats {
+  metrics: MetricDef[];
+  variants: VariantInput[];
+  excludedUnits: number;
+  exclusions: Exclusions;
+  exclusionsBySender: ExperimentAggregates['exclusionsBySender'];
+  /** When a completed run's figures were frozen; `null` for live summaries. */
+  frozenAt: string | null;
+  /** Metrics a completed run's snapshot has no figures for. */
+  missing: ReadonlySet<string>;
 }
 
 /** Why a metric whose stored sums are not finite numbers has no figures. */
@@ -83,24 +87,34 @@ export class ResultsService {
    * first), as the analysis and the safety monitor read them; `count` is units with an event.
    * With `cuped`, metrics that set `cuped_window_days` carry their pre-exposure covariate.
    */
-  async sufficientStats(
-    row: ResourceRow,
-    options: { cuped?: boolean } = {},
-  ): Promise<{ metrics: MetricDef[]; variants: VariantInput[]; excludedUnits: number }> {
+  async sufficientStats(row: ResourceRow, options: { cuped?: boolean } = {}): Promise<SufficientStats> {
     const metrics = metricsOf(row.data);
     const configured = row.data.variants as { key: string; weight: number }[];
     // An experiment's results count only its own environment's events.
     const environment = row.environment ?? 'production';
-    const agg = await this.ctx.store.experimentAggregates(environment, row.key, metrics);
     const adjusted = options.cuped === true ? metrics.filter((m) => m.cupedWindowDays !== undefined) : [];
-    const covariates =
-      adjusted.length === 0
-        ? {}
-        : await this.ctx.store.experimentCovariates(
-            environment,
-            row.key,
-            adjusted.map((m) => ({ key: m.key, type: m.type, windowMs: m.cupedWindowDays! * DAY_MS })),
-          );
+    // A completed run is read from what it was at completion; one completed before snapshots
+    // existed falls back to the live summaries.
+    const snapshot = isFrozen(row) ? await readResultsSnapshot(this.ctx, row) : null;
+    let agg: ExperimentAggregates;
+    let covariates: ExperimentCovariates = {};
+    const missing = new Set<string>();
+    if (snapshot !== null) {
+      agg = snapshot.aggregates;
+      for (const m of metrics) if (agg.metrics[m.key] === undefined) missing.add(m.key);
+      for (const m of adjusted) {
+        const c = snapshot.covariates[m.key];
+        if (c !== undefined && c.window_ms === m.cupedWindowDays! * DAY_MS) covariates[m.key] = c.sums;
+      }
+    } else {
+      agg = await this.ctx.store.experimentAggregates(environment, row.key, metrics);
+      if (adjusted.length > 0)
+        covariates = await this.ctx.store.experimentCovariates(
+          environment,
+          row.key,
+          adjusted.map((m) => ({ key: m.key, type: m.type, windowMs: m.cupedWindowDays! * DAY_MS })),
+        );
+    }
     const variants = configured.map((v) => ({
       key: v.key,
       weight: v.weight,
@@ -115,7 +129,16 @@ export class ResultsService {
         }),
       ),
     }));
-    return { metrics, variants, excludedUnits: agg.excludedUnits };
+    return {
+      metrics,
+      variants,
+      excludedUnits: agg.excludedUnits,
+      // Snapshots taken by older servers lack these.
+      exclusions: { ...noExclusions(), ...agg.exclusions, multiple_variants: agg.excludedUnits },
+      exclusionsBySender: agg.exclusionsBySender ?? [],
+      frozenAt: snapshot?.taken_at ?? null,
+      missing,
+    };
   }
 
   async compute(row: ResourceRow, options: ResultsOptions): Promise<ResultsPayload> {
@@ -129,10 +152,22 @@ export class ResultsService {
     }
     this.ctx.metrics.resultsCache.inc({ outcome: 'miss' });
     const eventsVersion = this.ctx.events.version;
-    const { metrics: all, variants, excludedUnits } = await this.sufficientStats(row, { cuped });
+    const {
+      metrics: all,
+      variants,
+      excludedUnits,
+      exclusions,
+      exclusionsBySender,
+      frozenAt,
+      missing,
+    } = await this.sufficientStats(row, {
+      cuped,
+    });
     // Sums stored before event values were bounded may have overflowed (one value near 1e154 makes
     // the sum of squares infinite). Such a metric is reported as not computable; the others still are.
+    // So is a metric added after the run completed: its snapshot has no figures for it.
     const finite = (m: MetricDef) =>
+      !missing.has(m.key) &&
       variants.every((v) => Number.isFinite(v.stats[m.key]?.sum ?? 0) && Number.isFinite(v.stats[m.key]?.sumSquares ?? 0));
     const metrics = all.filter(finite);
     const input = {
@@ -155,7 +190,8 @@ export class ResultsService {
     const metricsOut: Record<string, unknown> = {};
     for (const m of all) {
       if (!metrics.includes(m)) {
-        metricsOut[m.key] = { role: m.role, key: m.key, type: m.type, computable: false, reason: NOT_COMPUTABLE_REASON };
+        const reason = missing.has(m.key) ? ADDED_AFTER_COMPLETION_REASON : NOT_COMPUTABLE_REASON;
+        metricsOut[m.key] = { role: m.role, key: m.key, type: m.type, computable: false, reason };
         continue;
       }
       const r = analysis.metrics[m.key]!;
@@ -173,12 +209,20 @@ export class ResultsService {
         alpha: analysis.alpha,
         sequential: { included: analysis.sequential.included, tuning: analysis.sequential.tuning },
         srm_p_value_threshold: 0.001,
-        units: 'counted from their first exposure; metric events count only after it; units exposed to more than one variant are excluded',
+        units:
+          "counted from their first exposure between started_at and completed_at; metric events count only after it; exposures outside that window or of a variant the experiment does not have, and units exposed to more than one variant, are excluded (see exclusions); a COMPLETED experiment's figures are those stored when it completed",
         cuped:
           "regression adjustment (CUPED) for metrics that set cuped_window_days: the covariate is the unit's value of the same metric in that many days before its first exposure; comparisons carry the unadjusted figures and the variance reduction in cuped",
       },
       variants: variants.map((v) => ({ key: v.key, weight: v.weight, units: v.units })),
       excluded_units: excludedUnits,
+      exclusions,
+      exclusions_by_sender: exclusionsBySender.map((x) => ({
+        reason: x.reason,
+        sent_by: x.sentBy === '' ? null : x.sentBy,
+        events: x.events,
+      })),
+      frozen_at: frozenAt,
       srm: toSnake(analysis.srm),
       metrics: metricsOut,
       analysis,

@@ -1,5 +1,6 @@
 import type { ConfigPatch } from '@switchyard/core';
 import type { OutboxEvent, WebhookReads, WebhookWriteOp } from './webhook-rows';
+import type { ExclusionReason, Exclusions } from './run-attribution';
 
 /**
  * Resource kinds kept in the store. Flags and experiments share one key namespace; an
@@ -179,12 +180,19 @@ export interface StoredEvent {
   properties: Record<string, unknown> | null;
   timestamp: number;
   receivedAt: number;
+  /** Who sent it: `api_key:<id>` or `user:<id>` (so a key sending forged events can be found); `null` when unknown. */
+  sentBy?: string | null;
 }
 
 /** What {@link Store.experimentAggregates} returns. */
 export interface ExperimentAggregates {
   units: Record<string, number>;
+  /** Units exposed to more than one variant (the `multiple_variants` exclusion). */
   excludedUnits: number;
+  /** Exposures left out of the run, per reason (`multiple_variants` counts units, as `excludedUnits`). */
+  exclusions: Exclusions;
+  /** The same exposures by who sent them, largest first (`multiple_variants` is not attributed to a sender). */
+  exclusionsBySender: { reason: ExclusionReason; sentBy: string; events: number }[];
   /** metric -> variant -> sums over exposed units (units without events add 0). */
   metrics: Record<string, Record<string, { sum: number; sumSquares: number; unitsWithEvents: number }>>;
 }
@@ -254,10 +262,13 @@ export interface Store extends WebhookReads {
   insertEventBatches(batches: StoredEvent[][]): Promise<{ accepted: number; duplicates: number }[]>;
   countEvents(): Promise<number>;
   /**
-   * Sufficient statistics of one experiment: exposed units per variant (units exposed to more
-   * than one variant are excluded and counted apart) and, per metric, the sum and sum of
-   * squares over units of each unit's value after its first exposure. Reads the summaries kept
-   * at ingestion (range scans), not the events, once they count every event stored before the call.
+   * Sufficient statistics of the run of the experiment `experiment` (its key) that exists now in
+   * `environment`: exposed units per variant (units exposed to more than one variant are excluded
+   * and counted apart) and, per metric, the sum and sum of squares over units of each unit's value
+   * after its first exposure. Only exposures inside the run's window (`started_at` to
+   * `completed_at`) with one of its variants count; the others are counted per reason in
+   * `exclusions`. Reads the summaries kept at ingestion (range scans), not the events, once they
+   * count every event stored before the call.
    */
   experimentAggregates(
     environment: string,

@@ -1042,6 +1042,58 @@ export interface components {
             completed_at?: string;
             archived_at?: string;
         };
+        ExperimentResults: {
+            data: {
+                experiment: {
+                    id: string;
+                    key: string;
+                    status: string;
+                };
+                computed_at: string;
+                /** @description when the figures were frozen (the experiment completed); null while they still move */
+                frozen_at: string | null;
+                method: {
+                    [key: string]: unknown;
+                };
+                variants: {
+                    key: string;
+                    weight: number;
+                    units: number;
+                }[];
+                /** @description units exposed to more than one variant (as exclusions.multiple_variants) */
+                excluded_units: number;
+                exclusions: components["schemas"]["ResultsExclusions"];
+                /** @description the excluded exposures by who sent them, largest first (multiple_variants is not attributed) */
+                exclusions_by_sender: {
+                    /** @enum {string} */
+                    reason: "before_start" | "after_completion" | "unknown_variant" | "multiple_variants" | "assignment_mismatch";
+                    /** @description 'api_key:<id>' or 'user:<id>' that sent them; null when unknown */
+                    sent_by: string | null;
+                    events: number;
+                }[];
+                srm: {
+                    [key: string]: unknown;
+                };
+                metrics: {
+                    [key: string]: {
+                        [key: string]: unknown;
+                    };
+                };
+            };
+        };
+        /** @description What was left out of the run and why; none of it counts in units or metrics */
+        ResultsExclusions: {
+            /** @description exposures stamped before the experiment started */
+            before_start: number;
+            /** @description exposures stamped at or after completed_at */
+            after_completion: number;
+            /** @description exposures reporting a variant the experiment does not have */
+            unknown_variant: number;
+            /** @description units exposed to more than one variant (units, not events) */
+            multiple_variants: number;
+            /** @description exposures whose variant contradicts the assignment the server computes for the unit */
+            assignment_mismatch: number;
+        };
         EventBatch: {
             events: {
                 /** @description client-made unique id; a resent id is counted once */
@@ -5974,16 +6026,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The analysis */
+            /** @description The analysis of the experiment's run (frozen once it completed); ?format=csv and ?format=svg answer CSV and an SVG chart */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        data?: unknown;
-                        meta?: Record<string, never>;
-                    };
+                    "application/json": components["schemas"]["ExperimentResults"];
                 };
             };
             /** @description VALIDATION_ERROR */

@@ -1,4 +1,3 @@
-import { scoped } from '../rows';
 import type { CovariateMetric, ExperimentCovariates } from '../types';
 
 type Query = (sql: string, params?: unknown[]) => Promise<Record<string, unknown>[]>;
@@ -19,19 +18,20 @@ SELECT variant, SUM(x) AS sx, SUM(x * x) AS sxx, SUM(x * y) AS sxy FROM (
 ) u WHERE x IS NOT NULL GROUP BY variant`;
 
 /**
- * The CUPED covariate sums of a PostgreSQL store, one statement per metric. Computed from the
+ * The CUPED covariate sums of a PostgreSQL store for the experiment the summaries name
+ * `summaryKey` (its run), one statement per metric. Computed from the
  * stored events on each call (a scan of the experiment's units with an index probe each), not
  * kept at ingestion, so ingestion pays nothing for it.
  */
 export async function postgresCovariates(
   q: Query,
   environment: string,
-  experiment: string,
+  summaryKey: string,
   metrics: readonly CovariateMetric[],
 ): Promise<ExperimentCovariates> {
   const out: ExperimentCovariates = {};
   for (const m of metrics) {
-    const rows = await q(sql(m.type === 'conversion'), [scoped(environment, experiment), m.key, m.windowMs, environment]);
+    const rows = await q(sql(m.type === 'conversion'), [summaryKey, m.key, m.windowMs, environment]);
     const per: ExperimentCovariates[string] = {};
     for (const r of rows) per[r.variant as string] = { sum: Number(r.sx), sumSquares: Number(r.sxx), sumProducts: Number(r.sxy) };
     out[m.key] = per;

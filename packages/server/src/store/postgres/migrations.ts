@@ -285,4 +285,26 @@ CREATE INDEX webhook_deliveries_due ON webhook_deliveries (status, next_attempt_
 CREATE INDEX webhook_deliveries_by_webhook ON webhook_deliveries (webhook_id, seq);
 `,
   },
+  {
+    id: 9,
+    name: 'results summaries per experiment run',
+    // As SQLite's 9: the summaries name an experiment's run (its id), exclusions are counted per
+    // reason and sender, and each event records who sent it.
+    sql: `
+UPDATE experiment_units a SET experiment = r.id FROM resources r
+  WHERE r.kind = 'experiment' AND r.environment || ':' || r.key = a.experiment;
+UPDATE experiment_unit_counts n SET experiment = r.id FROM resources r
+  WHERE r.kind = 'experiment' AND r.environment || ':' || r.key = n.experiment;
+UPDATE unit_metrics m SET experiment = r.id FROM resources r
+  WHERE r.kind = 'experiment' AND r.environment || ':' || r.key = m.experiment;
+CREATE TABLE experiment_exclusions (
+  experiment TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  sent_by TEXT NOT NULL,
+  events BIGINT NOT NULL,
+  PRIMARY KEY (experiment, reason, sent_by)
+);
+ALTER TABLE events ADD COLUMN sent_by TEXT;
+`,
+  },
 ];

@@ -19,6 +19,7 @@ import { lastAdminError } from '../types';
 import { envColumn, json, ns, num, page, scoped, toApiKey, toAudit, toResource, toUser, type Row } from '../rows';
 import { postgresCovariates } from './covariates';
 import { postgresOutbox, postgresWebhookReads, postgresWebhookWrite } from './webhooks';
+import { classifyExposure, experimentRun, noExclusions, readExclusions, summaryKey, type ExperimentRun } from '../run-attribution';
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
 
@@ -48,7 +49,7 @@ const CONFIG_LOCK = 2;
 const INGEST_LOCK = 3;
 /** Held by a commit that must leave an ADMIN (demotions and deletions of users), until it commits. */
 const USERS_LOCK = 4;
-/** 10 columns per event row: 1,000 rows keep a statement at 10,000 parameters (limit 65,535). */
+/** 12 columns per event row: 1,000 rows keep a statement at 12,000 parameters (limit 65,535). */
 const EVENT_CHUNK = 1000;
 const UNIT_CHUNK = 1000;
 
@@ -381,11 +382,12 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
               e.timestamp,
               e.receivedAt,
               e.environment,
+              e.sentBy ?? null,
             );
           }
           const { rows } = await c.query(
-            `INSERT INTO events (id, type, key, unit_id, experiment, variant, value, properties, timestamp, received_at, environment)
-            VALUES ${placeholders(chunk.length, 11)} ON CONFLICT (id) DO NOTHING RETURNING id`,
+            `INSERT INTO events (id, type, key, unit_id, experiment, variant, value, properties, timestamp, received_at, environment, sent_by)
+            VALUES ${placeholders(chunk.length, 12)} ON CONFLICT (id) DO NOTHING RETURNING id`,
             params,
           );
           for (const r of rows as Row[]) inserted.add(r.id as string);
@@ -430,6 +432,67 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
   };
 
   /**
+   * Each exposure's run (the experiment of its key that exists now, see run-attribution.ts): the
+   * exposures that count, with the name the summaries give their run; the others are added to
+   * `experiment_exclusions` per run, reason and sender.
+   */
+  const attribute = async (c: Queryable, exposures: StoredEvent[]): Promise<{ event: StoredEvent; experiment: string }[]> => {
+    const keys = new Map<string, { environment: string; key: string }>();
+    for (const e of exposures) keys.set(scoped(e.environment, e.experiment!), { environment: e.environment, key: e.experiment! });
+    const found = [...keys.values()];
+    const { rows } = await c.query(
+      `SELECT r.id, r.environment, r.key, r.data FROM unnest($1::text[], $2::text[]) AS k(environment, key)
+      JOIN resources r ON r.kind = 'experiment' AND r.environment = k.environment AND r.key = k.key`,
+      [found.map((k) => k.environment), found.map((k) => k.key)],
+    );
+    const runs = new Map<string, ExperimentRun>();
+    for (const r of rows as Row[])
+      runs.set(
+        scoped(r.environment as string, r.key as string),
+        experimentRun(r.id as string, JSON.parse(r.data as string) as Record<string, unknown>),
+      );
+    const counted: { event: StoredEvent; experiment: string }[] = [];
+    const excluded = new Map<string, { experiment: string; reason: string; sentBy: string; events: number }>();
+    for (const e of exposures) {
+      const run = runs.get(scoped(e.environment, e.experiment!)) ?? null;
+      const reason = run === null ? null : classifyExposure(run, e.variant!, e.timestamp);
+      if (reason === null) {
+        counted.push({ event: e, experiment: summaryKey(run, e.environment, e.experiment!) });
+        continue;
+      }
+      const k = JSON.stringify([run!.id, reason, e.sentBy ?? '']);
+      const x = excluded.get(k);
+      if (x === undefined) excluded.set(k, { experiment: run!.id, reason, sentBy: e.sentBy ?? '', events: 1 });
+      else x.events++;
+    }
+    if (excluded.size > 0) {
+      // Sorted: concurrent transactions take the rows' locks in one order.
+      const xs = [...excluded.values()].sort((a, b) =>
+        a.experiment !== b.experiment
+          ? a.experiment < b.experiment
+            ? -1
+            : 1
+          : a.reason !== b.reason
+            ? a.reason < b.reason
+              ? -1
+              : 1
+            : a.sentBy < b.sentBy
+              ? -1
+              : a.sentBy > b.sentBy
+                ? 1
+                : 0,
+      );
+      await c.query(
+        `INSERT INTO experiment_exclusions AS x (experiment, reason, sent_by, events)
+        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[])
+        ON CONFLICT (experiment, reason, sent_by) DO UPDATE SET events = x.events + EXCLUDED.events`,
+        [xs.map((x) => x.experiment), xs.map((x) => x.reason), xs.map((x) => x.sentBy), xs.map((x) => x.events)],
+      );
+    }
+    return counted;
+  };
+
+  /**
    * The same end state as SQLite's per-event upkeep. The group's exposures are folded per
    * (experiment, unit) (first variant, earliest time, conflicted on a second variant) and
    * compared with the unit's state before this group: a new unit is inserted and counted and
@@ -437,16 +500,16 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
    * the tracks between the new and the old time; a unit that turns conflicted moves to the
    * excluded count and loses its `unit_metrics` rows; anything else (a repeat) writes nothing.
    */
-  const applyExposures = async (c: Queryable, exposures: StoredEvent[]): Promise<void> => {
-    if (exposures.length === 0) return;
+  const applyExposures = async (c: Queryable, all: StoredEvent[]): Promise<void> => {
+    if (all.length === 0) return;
+    const exposures = await attribute(c, all);
     // Experiments and units as the summaries name them (see scoped()); the raw unit and its
     // environment find the unit's stored tracks.
     const units = new Map<
       string,
       { experiment: string; unitId: string; raw: string; environment: string; variant: string; firstTs: number; conflicted: number }
     >();
-    for (const e of exposures) {
-      const experiment = scoped(e.environment, e.experiment!);
+    for (const { event: e, experiment } of exposures) {
       const unitId = scoped(e.environment, e.unitId);
       const k = JSON.stringify([experiment, unitId]);
       const u = units.get(k);
@@ -652,13 +715,19 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     return page(rows.map(toAudit), f.limit);
   };
 
+  /** The summaries' name of the experiment of this key that exists now (see run-attribution.ts). */
+  const summaryOf = async (environment: string, key: string): Promise<string> => {
+    const rows = await q("SELECT id FROM resources WHERE kind = 'experiment' AND environment = $1 AND key = $2", [environment, key]);
+    return rows.length === 0 ? scoped(environment, key) : (rows[0]!.id as string);
+  };
+
   const experimentAggregates = async (
     environment: string,
     key: string,
     metrics: readonly { key: string; type: 'conversion' | 'mean' }[],
   ): Promise<ExperimentAggregates> => {
-    const experiment = scoped(environment, key);
-    const [units, sums] = await Promise.all([
+    const experiment = await summaryOf(environment, key);
+    const [units, sums, exclusions] = await Promise.all([
       q('SELECT conflicted, variant, units FROM experiment_unit_counts WHERE experiment = $1 AND units > 0', [experiment]),
       metrics.length === 0
         ? Promise.resolve([] as Row[])
@@ -667,12 +736,15 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
         FROM unit_metrics WHERE experiment = $1 AND metric = ANY($2::text[]) GROUP BY metric, variant`,
             [experiment, metrics.map((m) => m.key)],
           ),
+      q('SELECT reason, sent_by, events FROM experiment_exclusions WHERE experiment = $1 AND events > 0', [experiment]),
     ]);
-    const out: ExperimentAggregates = { units: {}, excludedUnits: 0, metrics: {} };
+    const out: ExperimentAggregates = { units: {}, excludedUnits: 0, exclusions: noExclusions(), exclusionsBySender: [], metrics: {} };
     for (const r of units) {
       if (num(r.conflicted) !== 0) out.excludedUnits += num(r.units);
       else out.units[r.variant as string] = num(r.units);
     }
+    out.exclusions.multiple_variants = out.excludedUnits;
+    readExclusions(out, exclusions as { reason: string; sent_by: string; events: number }[]);
     for (const m of metrics) out.metrics[m.key] = {};
     for (const m of metrics) {
       const per = out.metrics[m.key]!;
@@ -792,7 +864,8 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     deleteEventsBefore: async (ms) => (await pool.query('DELETE FROM events WHERE timestamp < $1', [ms])).rowCount ?? 0,
     experimentAggregates,
     ...postgresWebhookReads(q),
-    experimentCovariates: (environment, experiment, metrics) => postgresCovariates(q, environment, experiment, metrics),
+    experimentCovariates: async (environment, experiment, metrics) =>
+      postgresCovariates(q, environment, await summaryOf(environment, experiment), metrics),
   };
 }
 

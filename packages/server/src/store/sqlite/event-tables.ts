@@ -1,9 +1,10 @@
 import type Database from 'better-sqlite3';
 import { scoped } from '../rows';
+import { classifyExposure, experimentRun, summaryKey, type ExclusionReason, type ExperimentRun } from '../run-attribution';
 import type { StoredEvent } from '../types';
 
 /** Columns of one event in a packed batch, in the order the insert statements bind them. */
-export const EVENT_FIELDS = 11;
+export const EVENT_FIELDS = 12;
 
 /**
  * Batches flattened for the trip to the writer thread: a flat array of primitives clones far
@@ -12,7 +13,7 @@ export const EVENT_FIELDS = 11;
 export interface PackedBatches {
   /** Events per batch. */
   sizes: number[];
-  /** `EVENT_FIELDS` values per event: id, type, key, unit_id, experiment, variant, value, properties (JSON), timestamp, received_at, environment. */
+  /** `EVENT_FIELDS` values per event: id, type, key, unit_id, experiment, variant, value, properties (JSON), timestamp, received_at, environment, sent_by. */
   values: (string | number | null)[];
 }
 
@@ -35,6 +36,7 @@ export function packBatches(batches: readonly StoredEvent[][]): PackedBatches {
         e.timestamp,
         e.receivedAt,
         e.environment,
+        e.sentBy ?? null,
       );
     }
   }
@@ -58,8 +60,8 @@ export interface SliceBudget {
 /** Adds `units` to the count of (experiment, conflicted, variant). */
 type UnitCounter = (experiment: string, conflicted: number, variant: string, units: number) => void;
 
-/** One event as the aggregator reads it (raw row: seq, type, key, unit_id, experiment, variant, value, timestamp, environment). */
-type AggRow = [number, string, string, string, string | null, string | null, number | null, number, string];
+/** One event as the aggregator reads it (raw row: seq, type, key, unit_id, experiment, variant, value, timestamp, environment, sent_by). */
+type AggRow = [number, string, string, string, string | null, string | null, number | null, number, string, string | null];
 
 /**
  * The event tables of one SQLite connection: appending batches (what a `202` waits for) and the
@@ -79,8 +81,8 @@ export function eventTables(db: Database.Database, now: () => number = () => per
     CHUNKS.map((n) => [
       n,
       db.prepare(`INSERT OR IGNORE INTO events
-    (id, type, key, unit_id, experiment, variant, value, properties, timestamp, received_at, environment)
-    VALUES ${Array.from({ length: n }, () => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`),
+    (id, type, key, unit_id, experiment, variant, value, properties, timestamp, received_at, environment, sent_by)
+    VALUES ${Array.from({ length: n }, () => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`),
     ]),
   );
   const s = {
@@ -89,9 +91,13 @@ export function eventTables(db: Database.Database, now: () => number = () => per
     setCursor: db.prepare('UPDATE event_aggregation SET seq = ? WHERE id = 1'),
     pending: db
       .prepare(
-        'SELECT seq, type, key, unit_id, experiment, variant, value, timestamp, environment FROM events WHERE seq > ? ORDER BY seq LIMIT ?',
+        'SELECT seq, type, key, unit_id, experiment, variant, value, timestamp, environment, sent_by FROM events WHERE seq > ? ORDER BY seq LIMIT ?',
       )
       .raw(),
+    // The experiment that exists now for a key: the run its exposures are attributed to.
+    run: db.prepare("SELECT id, data FROM resources WHERE kind = 'experiment' AND environment = ? AND key = ?"),
+    addExclusions: db.prepare(`INSERT INTO experiment_exclusions (experiment, reason, sent_by, events) VALUES (?, ?, ?, ?)
+      ON CONFLICT (experiment, reason, sent_by) DO UPDATE SET events = events + excluded.events`),
     insertUnit: db.prepare('INSERT INTO experiment_units (experiment, unit_id, variant, first_ts) VALUES (?, ?, ?, ?)'),
     updateUnit: db.prepare('UPDATE experiment_units SET conflicted = ?, first_ts = ? WHERE unit_id = ? AND experiment = ?'),
     unitState: db.prepare('SELECT variant, first_ts, conflicted FROM experiment_units WHERE unit_id = ? AND experiment = ?'),
@@ -201,6 +207,20 @@ export function eventTables(db: Database.Database, now: () => number = () => per
       if (d === undefined) deltas.set(k, { experiment, conflicted, variant, units });
       else d.units += units;
     };
+    // Excluded exposures per (run, reason, sender), written once per slice like the unit counts.
+    const excluded = new Map<string, { experiment: string; reason: ExclusionReason; sentBy: string; events: number }>();
+    // The run of each (environment, experiment key) met in this slice: one lookup per key per slice.
+    const runs = new Map<string, ExperimentRun | null>();
+    const runOf = (environment: string, key: string): ExperimentRun | null => {
+      const k = scoped(environment, key);
+      let run = runs.get(k);
+      if (run === undefined) {
+        const row = s.run.get(environment, key) as { id: string; data: string } | undefined;
+        run = row === undefined ? null : experimentRun(row.id, JSON.parse(row.data) as Record<string, unknown>);
+        runs.set(k, run);
+      }
+      return run;
+    };
     // Time range per chunk of seqs read in this slice, merged into event_chunks at the end.
     const chunks = new Map<number, { lo: number; hi: number }>();
     let cursor = aggregated;
@@ -208,7 +228,7 @@ export function eventTables(db: Database.Database, now: () => number = () => per
     while (done < budget.maxEvents && now() - started < budget.maxMs) {
       const rows = s.pending.all(cursor, Math.min(PAGE, budget.maxEvents - done)) as AggRow[];
       if (rows.length === 0) break;
-      for (const [seq, type, key, rawUnit, experiment, variant, value, ts, environment] of rows) {
+      for (const [seq, type, key, rawUnit, experiment, variant, value, ts, environment, sentBy] of rows) {
         // The summaries keep environments apart (see scoped()).
         const unitId = scoped(environment, rawUnit);
         // Division, not >>: seqs outgrow 32 bits.
@@ -220,13 +240,22 @@ export function eventTables(db: Database.Database, now: () => number = () => per
           s.insertTrack.run(unitId, key, ts, seq, value ?? 1);
           s.trackAdd.run(key, value ?? 1, unitId, ts);
         } else if (experiment !== null && variant !== null) {
-          applyExposure(scoped(environment, experiment), unitId, variant, ts, count);
+          const run = runOf(environment, experiment);
+          const reason = run === null ? null : classifyExposure(run, variant, ts);
+          if (reason === null) applyExposure(summaryKey(run, environment, experiment), unitId, variant, ts, count);
+          else {
+            const k = JSON.stringify([run!.id, reason, sentBy ?? '']);
+            const x = excluded.get(k);
+            if (x === undefined) excluded.set(k, { experiment: run!.id, reason, sentBy: sentBy ?? '', events: 1 });
+            else x.events++;
+          }
         }
       }
       cursor = rows[rows.length - 1]![0];
       done += rows.length;
     }
     for (const d of deltas.values()) if (d.units !== 0) s.addUnitCount.run(d.experiment, d.conflicted, d.variant, d.units);
+    for (const x of excluded.values()) s.addExclusions.run(x.experiment, x.reason, x.sentBy, x.events);
     for (const [chunk, r] of chunks) s.widenChunk.run(chunk, r.lo, r.hi);
     s.setCursor.run(cursor);
     return { done, cursor };

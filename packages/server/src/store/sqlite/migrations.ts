@@ -357,4 +357,29 @@ CREATE INDEX webhook_deliveries_due ON webhook_deliveries (status, next_attempt_
 CREATE INDEX webhook_deliveries_by_webhook ON webhook_deliveries (webhook_id, seq);
 `,
   },
+  {
+    id: 9,
+    name: 'results summaries per experiment run',
+    // The summaries named an experiment '<environment>:<key>', so a key deleted and created
+    // again inherited the old experiment's units. They now name the run: the experiment's id
+    // (summaries of a key no experiment has keep the old name). Exposures left out of a run
+    // (outside its window, unknown variant, ...) are counted per reason and per sender, and each
+    // stored event records who sent it ('api_key:<id>' or 'user:<id>').
+    sql: `
+UPDATE experiment_units SET experiment = COALESCE((SELECT r.id FROM resources r
+  WHERE r.kind = 'experiment' AND r.environment || ':' || r.key = experiment_units.experiment), experiment);
+UPDATE experiment_unit_counts SET experiment = COALESCE((SELECT r.id FROM resources r
+  WHERE r.kind = 'experiment' AND r.environment || ':' || r.key = experiment_unit_counts.experiment), experiment);
+UPDATE unit_metrics SET experiment = COALESCE((SELECT r.id FROM resources r
+  WHERE r.kind = 'experiment' AND r.environment || ':' || r.key = unit_metrics.experiment), experiment);
+CREATE TABLE experiment_exclusions (
+  experiment TEXT NOT NULL,
+  reason TEXT NOT NULL,
+  sent_by TEXT NOT NULL,
+  events INTEGER NOT NULL,
+  PRIMARY KEY (experiment, reason, sent_by)
+) WITHOUT ROWID;
+ALTER TABLE events ADD COLUMN sent_by TEXT;
+`,
+  },
 ];

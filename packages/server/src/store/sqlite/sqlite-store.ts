@@ -9,6 +9,7 @@ import { openConnection } from './connection';
 import { isMemoryPath, openWriter } from './writer';
 import { sqliteCovariates } from './covariates';
 import { sqliteWebhookReads } from './webhook-reads';
+import { noExclusions, readExclusions } from '../run-attribution';
 
 /**
  * The embedded default: one SQLite file in WAL mode with foreign keys on, numbered migrations
@@ -65,6 +66,8 @@ export function openSqliteStore(path: string): Store {
     logSince: db.prepare('SELECT version, patch FROM config_log WHERE environment = ? AND version > ? ORDER BY version LIMIT ?'),
     getSetting: db.prepare('SELECT value FROM settings WHERE key = ?'),
     countEvents: db.prepare('SELECT COUNT(*) AS n FROM events'),
+    runId: db.prepare("SELECT id FROM resources WHERE kind = 'experiment' AND environment = ? AND key = ?").pluck(),
+    exclusions: db.prepare('SELECT reason, sent_by, events FROM experiment_exclusions WHERE experiment = ? AND events > 0'),
     unitCounts: db.prepare('SELECT conflicted, variant, units FROM experiment_unit_counts WHERE experiment = ? AND units > 0'),
     metricSums: db.prepare(`SELECT variant, COUNT(*) AS k, SUM(value) AS sum, SUM(value * value) AS sq FROM unit_metrics
         WHERE experiment = ? AND metric = ? GROUP BY variant`),
@@ -135,14 +138,20 @@ export function openSqliteStore(path: string): Store {
 
   const readCovariates = sqliteCovariates(db);
 
+  /** The summaries' name of the experiment of this key that exists now (see run-attribution.ts). */
+  const summaryOf = (environment: string, key: string): string =>
+    (s.runId.get(environment, key) as string | undefined) ?? scoped(environment, key);
+
   /** One read transaction: the writer commits slices concurrently, and units and sums must agree. */
   const readAggregates = db.transaction(
     (experiment: string, metrics: readonly { key: string; type: 'conversion' | 'mean' }[]): ExperimentAggregates => {
-      const out: ExperimentAggregates = { units: {}, excludedUnits: 0, metrics: {} };
+      const out: ExperimentAggregates = { units: {}, excludedUnits: 0, exclusions: noExclusions(), exclusionsBySender: [], metrics: {} };
       for (const r of s.unitCounts.all(experiment) as { conflicted: number; variant: string; units: number }[]) {
         if (r.conflicted !== 0) out.excludedUnits += r.units;
         else out.units[r.variant] = r.units;
       }
+      out.exclusions.multiple_variants = out.excludedUnits;
+      readExclusions(out, s.exclusions.all(experiment) as { reason: string; sent_by: string; events: number }[]);
       for (const m of metrics) {
         const per: ExperimentAggregates['metrics'][string] = {};
         for (const r of s.metricSums.all(experiment, m.key) as { variant: string; k: number; sum: number; sq: number }[]) {
@@ -217,13 +226,13 @@ export function openSqliteStore(path: string): Store {
     experimentAggregates: async (environment, experiment, metrics) => {
       // The summaries trail ingestion: first bring them up to every event stored so far.
       await writer.drain();
-      return readAggregates(scoped(environment, experiment), metrics);
+      return readAggregates(summaryOf(environment, experiment), metrics);
     },
     ...sqliteWebhookReads(db, (work) => writer.commit(work)),
     experimentCovariates: async (environment, experiment, metrics) => {
       await writer.drain();
       // unit_tracks and experiment_units name units and experiments per environment alike.
-      return readCovariates(scoped(environment, experiment), metrics);
+      return readCovariates(summaryOf(environment, experiment), metrics);
     },
   };
 }

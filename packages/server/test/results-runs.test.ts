@@ -1,0 +1,252 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from './helpers';
+import { startPostgres, type TestPostgres } from './services';
+import { expectError } from './support';
+
+/**
+ * Results bounded by the experiment's run, over real HTTP on SQLite and PostgreSQL: the
+ * exposure window, exclusions by reason and sender, results frozen at completion, no deletion
+ * of a live experiment, and a reused key starting empty.
+ */
+
+let postgres: TestPostgres;
+beforeAll(async () => {
+  postgres = await startPostgres();
+});
+afterAll(async () => {
+  await postgres?.stop();
+});
+
+const DAY = 86_400_000;
+
+const body = (key: string) => ({
+  key,
+  name: key,
+  variants: [
+    { key: 'control', weight: 50 },
+    { key: 'treatment', weight: 50 },
+  ],
+  metrics: [
+    { key: 'purchase', type: 'conversion' },
+    { key: 'revenue', type: 'mean', cuped_window_days: 7 },
+  ],
+  primary_metric: 'purchase',
+});
+
+type Ev = Record<string, unknown>;
+const exposure = (key: string, unit: string, variant: string, timestamp: number): Ev => ({
+  id: randomUUID(),
+  type: 'exposure',
+  key,
+  experiment: key,
+  variant,
+  unit_id: unit,
+  timestamp,
+});
+const track = (key: string, unit: string, value: number, timestamp: number): Ev => ({
+  id: randomUUID(),
+  type: 'track',
+  key,
+  unit_id: unit,
+  value,
+  timestamp,
+});
+
+describe.each(['sqlite', 'postgres'] as const)('results bounded by the run: %s', (kind) => {
+  let t: TestServer;
+  let key: { id: string; secret: string };
+  const admin = () => ({ token: t.adminToken });
+
+  const send = async (events: Ev[]) => {
+    for (let i = 0; i < events.length; i += 1000) {
+      const r = await t.request('POST', '/sdk/v1/events', { apiKey: key.secret, body: { events: events.slice(i, i + 1000) } });
+      expect(r.status, JSON.stringify(r.body)).toBe(202);
+    }
+  };
+  const results = async (exp: string, query = '') => {
+    const r = await t.request('GET', `/api/v1/experiments/${exp}/results${query}`, admin());
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    return r.body.data;
+  };
+  const create = async (exp: string) => {
+    const r = await t.request('POST', '/api/v1/experiments', { ...admin(), body: body(exp) });
+    expect(r.status, JSON.stringify(r.body)).toBe(201);
+    return r.body.data;
+  };
+  const act = async (exp: string, action: string) => {
+    const r = await t.request('POST', `/api/v1/experiments/${exp}/${action}`, admin());
+    expect(r.status, JSON.stringify(r.body)).toBe(200);
+    return r.body.data;
+  };
+  /** Starts `exp` and returns its started_at in epoch ms. */
+  const start = async (exp: string): Promise<number> => Date.parse((await act(exp, 'start')).attributes.started_at as string);
+  /** `n` units alternating between the arms, exposed at `at + i`; every third buys (revenue 10 + i % 7). */
+  const traffic = (exp: string, prefix: string, n: number, at: number): Ev[] => {
+    const events: Ev[] = [];
+    for (let i = 0; i < n; i++) {
+      const unit = `${prefix}-${i}`;
+      events.push(exposure(exp, unit, i % 2 === 0 ? 'control' : 'treatment', at + i));
+      // A pre-exposure value for CUPED's covariate.
+      if (i % 2 === 0) events.push(track('revenue', unit, 5 + (i % 5), at + i - DAY));
+      if (i % 3 === 0) events.push(track('purchase', unit, 1, at + i + 10), track('revenue', unit, 10 + (i % 7), at + i + 10));
+    }
+    return events;
+  };
+  const units = (data: { variants: { key: string; units: number }[] }) => Object.fromEntries(data.variants.map((v) => [v.key, v.units]));
+  /** A results payload without the time it was computed at. */
+  const figures = (data: Record<string, unknown>) => {
+    const { computed_at: _c, ...rest } = data;
+    return rest;
+  };
+
+  beforeEach(async () => {
+    t = await startTestServer({
+      apiRateBurst: 1e9,
+      apiRatePerSecond: 1e9,
+      ...(kind === 'postgres' ? { databaseUrl: await postgres.createDatabase() } : {}),
+    });
+    const r = await t.request('POST', '/api/v1/api-keys', { ...admin(), body: { name: 'sdk', kind: 'server' } });
+    expect(r.status, JSON.stringify(r.body)).toBe(201);
+    key = { id: r.body.data.id as string, secret: r.body.data.attributes.key as string };
+  });
+  afterEach(async () => {
+    await t.stop();
+  });
+
+  it('counts exposures from started_at on, and reports those before the start and of unknown variants by reason and sender', async () => {
+    await create('window');
+    const started = await start('window');
+    await send([
+      ...traffic('window', 'in', 40, started + 1000),
+      // A client whose clock is a minute behind, or an exposure left over from before the start.
+      ...Array.from({ length: 7 }, (_, i) => exposure('window', `early-${i}`, 'control', started - 60_000)),
+      ...Array.from({ length: 3 }, (_, i) => exposure('window', `odd-${i}`, 'variant-c', started + 5)),
+    ]);
+    const data = await results('window');
+    expect(units(data)).toEqual({ control: 20, treatment: 20 });
+    expect(data.exclusions).toEqual({
+      before_start: 7,
+      after_completion: 0,
+      unknown_variant: 3,
+      multiple_variants: 0,
+      assignment_mismatch: 0,
+    });
+    expect(data.exclusions_by_sender).toEqual([
+      { reason: 'before_start', sent_by: `api_key:${key.id}`, events: 7 },
+      { reason: 'unknown_variant', sent_by: `api_key:${key.id}`, events: 3 },
+    ]);
+    expect(data.frozen_at).toBeNull();
+    const buyers = (d: typeof data) => d.metrics.purchase.variants.map((v: { count: number }) => v.count);
+    // Units 0, 3, ..., 39 buy: 7 in each arm.
+    expect(buyers(data)).toEqual([7, 7]);
+    // The early units' purchases do not count either: they have no counted exposure.
+    await send([track('purchase', 'early-0', 1, started + 10), track('purchase', 'odd-0', 1, started + 10)]);
+    const after = await results('window');
+    expect(buyers(after)).toEqual([7, 7]);
+    expect(units(after)).toEqual({ control: 20, treatment: 20 });
+  });
+
+  it('COMPLETED freezes the results: the same request returns the same figures after late events', async () => {
+    await create('frozen');
+    const started = await start('frozen');
+    await send(traffic('frozen', 'u', 300, started + 1000));
+    const live = await results('frozen');
+    // While it runs, new events do move the figures.
+    await send([exposure('frozen', 'u-extra', 'control', started + 2000), track('purchase', 'u-extra', 1, started + 2001)]);
+    const moved = await results('frozen');
+    expect(units(moved)).toEqual({ control: 151, treatment: 150 });
+    expect(figures(moved)).not.toEqual(figures(live));
+
+    const completed = await act('frozen', 'complete');
+    const completedAt = Date.parse(completed.attributes.completed_at as string);
+    const queries = ['', '?cuped=false', '?alpha=0.01&sequential=false'];
+    const atCompletion: Record<string, Record<string, unknown>> = {};
+    for (const query of queries) atCompletion[query] = await results('frozen', query);
+    const csvAtCompletion = (await t.request('GET', '/api/v1/experiments/frozen/results?format=csv', admin())).body;
+    expect(atCompletion['']!.frozen_at).toEqual(expect.any(String));
+    expect(units(atCompletion[''] as never)).toEqual({ control: 151, treatment: 150 });
+    // CUPED had a covariate to adjust with: the frozen figures include it.
+    expect((atCompletion['']!.metrics as any).revenue.cuped).toBeDefined();
+
+    // Late events of every kind: exposures of new units stamped inside the run, purchases of
+    // counted units, pre-exposure values (CUPED's covariate), exposures after the completion.
+    await send([
+      ...Array.from({ length: 50 }, (_, i) => exposure('frozen', `late-${i}`, 'treatment', completedAt - 100)),
+      ...Array.from({ length: 50 }, (_, i) => track('purchase', `u-${i * 2 + 1}`, 1, completedAt - 50)),
+      ...Array.from({ length: 50 }, (_, i) => track('revenue', `u-${i * 2 + 1}`, 1000, started)),
+      ...Array.from({ length: 20 }, (_, i) => exposure('frozen', `after-${i}`, 'control', completedAt + 1000)),
+    ]);
+    for (const query of queries) expect(figures(await results('frozen', query))).toEqual(figures(atCompletion[query]!));
+    expect((await t.request('GET', '/api/v1/experiments/frozen/results?format=csv', admin())).body).toEqual(csvAtCompletion);
+    // Archiving keeps them.
+    await act('frozen', 'archive');
+    const archived = atCompletion['']!;
+    expect(figures(await results('frozen'))).toEqual(
+      figures({ ...archived, experiment: { ...(archived.experiment as object), status: 'ARCHIVED' } }),
+    );
+  });
+
+  it('a RUNNING or PAUSED experiment cannot be deleted (409); a completed one can', async () => {
+    await create('live');
+    await start('live');
+    const running = await t.request('DELETE', '/api/v1/experiments/live', admin());
+    expect(expectError(running, 'INVALID_STATE_TRANSITION').details).toMatchObject({ status: 'RUNNING', action: 'delete' });
+    await act('live', 'pause');
+    expectError(await t.request('DELETE', '/api/v1/experiments/live', admin()), 'INVALID_STATE_TRANSITION');
+    // Nothing changed, nothing audited.
+    const still = await t.request('GET', '/api/v1/experiments/live', admin());
+    expect(still.body.data.attributes.status).toBe('PAUSED');
+    const audit = await t.request('GET', '/api/v1/audit-log?action=experiment.delete', admin());
+    expect(audit.body.data).toEqual([]);
+    await act('live', 'complete');
+    expect((await t.request('DELETE', '/api/v1/experiments/live', admin())).status).toBe(204);
+    // A DRAFT is deleted as before.
+    await create('draft');
+    expect((await t.request('DELETE', '/api/v1/experiments/draft', admin())).status).toBe(204);
+  });
+
+  it("a new experiment reusing a deleted experiment's key starts with zero units; the old run's stragglers are excluded", async () => {
+    await create('reused');
+    const started = await start('reused');
+    await send(traffic('reused', 'old', 600, started + 1000));
+    expect(units(await results('reused'))).toEqual({ control: 300, treatment: 300 });
+    const oldEnd = Date.parse((await act('reused', 'complete')).attributes.completed_at as string);
+    await act('reused', 'archive');
+    // An archived experiment still holds its key.
+    const taken = await t.request('POST', '/api/v1/experiments', { ...admin(), body: body('reused') });
+    expectError(taken, 'CONFLICT');
+    expect((await t.request('DELETE', '/api/v1/experiments/reused', admin())).status).toBe(204);
+
+    await create('reused');
+    const fresh = await results('reused');
+    expect(units(fresh)).toEqual({ control: 0, treatment: 0 });
+    expect(fresh.excluded_units).toBe(0);
+    expect(fresh.metrics.purchase.variants.map((v: { count: number }) => v.count)).toEqual([0, 0]);
+    const restarted = await start('reused');
+    expect(units(await results('reused'))).toEqual({ control: 0, treatment: 0 });
+    // The old run's SDKs still flushing: stamped before this run started, so left out of it.
+    expect(restarted).toBeGreaterThanOrEqual(oldEnd);
+    await send(traffic('reused', 'old', 100, oldEnd - 100));
+    await send(traffic('reused', 'new', 10, restarted + 1000));
+    const now = await results('reused');
+    expect(units(now)).toEqual({ control: 5, treatment: 5 });
+    expect(now.exclusions.before_start).toBe(100);
+  });
+});
+
+describe('--demo', () => {
+  it('the seeded experiment started when its simulated week began: every seeded exposure counts', async () => {
+    const t = await startTestServer({ demo: true });
+    try {
+      const r = await t.request('GET', '/api/v1/experiments/checkout-cta/results', { token: t.adminToken });
+      expect(r.status, JSON.stringify(r.body)).toBe(200);
+      const units = r.body.data.variants.reduce((n: number, v: { units: number }) => n + v.units, 0);
+      // 20,000 simulated users, all enrolled (no targeting, full traffic).
+      expect(units).toBe(20_000);
+      expect(Object.values(r.body.data.exclusions)).toEqual([0, 0, 0, 0, 0]);
+    } finally {
+      await t.stop();
+    }
+  });
+});
