@@ -2,13 +2,14 @@
  * Results at scale: `GET /api/v1/experiments/<key>/results` over 1,000,000 exposed units and
  * 2,000,000 metric events in SQLite.
  *
- * 1. Build: a temp SQLite file is filled through the store (`openSqliteStore(path)` +
+ * 1. Set-up: a Switchyard child creates the file; the experiment (control/treatment 50/50,
+ *    `purchase` conversion = primary, `revenue` mean) is created and started through the API,
+ *    and its `started_at` backdated to the start of the simulated traffic.
+ * 2. Build: the file is filled through the store (`openSqliteStore(path)` +
  *    `store.insertEventBatches`, whose aggregator maintains `experiment_units`, its counts and `unit_metrics`), in chunks of 20,000
  *    units with their events, from a seeded PRNG (the same data every run). Ids are zero-padded
  *    counters, so inserts append to the B-trees (fast to build; the trees end up denser than ones
  *    grown from random ids, which makes scans slightly cheaper than in production).
- * 2. A Switchyard child opens the file; the experiment (control/treatment 50/50, `purchase`
- *    conversion = primary, `revenue` mean) is created and started through the API.
  * 3. Timing, ROUNDS times, each with a fresh server process: the first GET (cold: new SQLite
  *    connection and empty page cache; the OS file cache is warm, the file was just written),
  *    then INVALIDATE x (POST one new event -> GET: recomputed), then one GET without new events
@@ -64,6 +65,13 @@ function prng(seed) {
 const pad = (n) => String(n).padStart(8, '0');
 
 /**
+ * When the simulated traffic begins: a week ago, so that the retention job (90 days by default)
+ * deletes nothing when the server starts. The experiment's run is backdated to it (results count
+ * exposures from `started_at` on).
+ */
+export const buildBase = () => Math.floor((Date.now() - 7 * 86_400_000) / 1000) * 1000;
+
+/**
  * Fills the store: `units` exposed units (variant by PRNG, 50/50) and about `2 * units` metric
  * events: `purchase` for ~40 % of control / ~42 % of treatment units (1-4 each, mean 2.5) and
  * `revenue` for ~50 % of units (1-3 each, with a value); 2 % of the metric events are
@@ -72,10 +80,8 @@ const pad = (n) => String(n).padStart(8, '0');
  * @param {number} units
  * @param {(s: string) => void} log
  */
-export async function build(store, units, log) {
+export async function build(store, units, log, base = buildBase()) {
   const rand = prng(42);
-  // A week ago, so that the retention job (90 days by default) deletes nothing when the server starts.
-  const base = Math.floor((Date.now() - 7 * 86_400_000) / 1000) * 1000;
   const counts = { exposures: 0, purchase: 0, revenue: 0, before: 0 };
   /** Independent tallies to check the server's answer: converters and revenue units per variant. */
   const expected = {
@@ -185,35 +191,105 @@ export async function build(store, units, log) {
   // SQLite summarizes behind ingestion (the writer thread's aggregator): wait until the summaries
   // count everything, so that the timed requests below measure results, not the catch-up.
   await store.experimentAggregates('production', EXPERIMENT, []);
+  // Metric events are stamped up to a day after the last exposure: the experiment is still running.
   return { ...counts, expected, ms: (nowNs() - t0) / 1e6, summarizeMs: (nowNs() - stored) / 1e6 };
 }
 
-/** The store's result queries (copied from packages/server/src/store/sqlite/sqlite-store.ts), timed alone. */
-export const QUERIES = {
+/**
+ * The store's result queries (copied from packages/server/src/store/sqlite/sqlite-store.ts), timed
+ * alone. The summaries name the experiment's run by its id.
+ * @param {string} run
+ */
+export const queriesOf = (run) => ({
   'units per variant and excluded units': [
     'SELECT conflicted, variant, units FROM experiment_unit_counts WHERE experiment = ? AND units > 0',
-    [EXPERIMENT],
+    [run],
+  ],
+  'exclusions by reason and sender': [
+    'SELECT reason, sent_by, events FROM experiment_exclusions WHERE experiment = ? AND events > 0',
+    [run],
   ],
   'conversion sums (purchase)': [
     `SELECT variant, COUNT(*) AS k, SUM(value) AS sum, SUM(value * value) AS sq FROM unit_metrics
         WHERE experiment = ? AND metric = ? GROUP BY variant`,
-    [EXPERIMENT, 'purchase'],
+    [run, 'purchase'],
   ],
   'mean sums (revenue)': [
     `SELECT variant, COUNT(*) AS k, SUM(value) AS sum, SUM(value * value) AS sq FROM unit_metrics
         WHERE experiment = ? AND metric = ? GROUP BY variant`,
-    [EXPERIMENT, 'revenue'],
+    [run, 'revenue'],
   ],
-};
+});
 
-/** @param {string} dbPath */
-function timeQueries(dbPath) {
+/**
+ * Creates and starts the experiment through the API of a first server process (which also
+ * creates the admin and keys, saved to `keysFile`), then backdates its `started_at` in the file to
+ * `base`, when the simulated traffic begins: the API stamps the real time. Returns the run's id.
+ * @param {string} dbPath
+ * @param {string} keysFile
+ * @param {number} base
+ * @param {http.Agent} agent
+ */
+async function setUpExperiment(dbPath, keysFile, base, agent) {
+  const server = startChild(path.join(here, 'child-switchyard.mjs'), {
+    args: [JSON.stringify({ dbPath, adminPassword: ADMIN_PASSWORD, apiRateBurst: 1e9, apiRatePerSecond: 1e9 })],
+  });
+  try {
+    const ready = await server.next('ready', 120_000);
+    fs.writeFileSync(keysFile, JSON.stringify(ready.credentials));
+    const auth = await login(agent, ready.url, ready.credentials.adminEmail, ADMIN_PASSWORD);
+    expectStatus(
+      await request(agent, ready.url, 'POST', '/api/v1/experiments', {
+        headers: { authorization: auth },
+        body: {
+          key: EXPERIMENT,
+          name: 'Results at scale',
+          hypothesis: 'treatment converts better',
+          variants: [
+            { key: 'control', weight: 50 },
+            { key: 'treatment', weight: 50 },
+          ],
+          metrics: [
+            { key: 'purchase', type: 'conversion' },
+            { key: 'revenue', type: 'mean' },
+          ],
+          primary_metric: 'purchase',
+        },
+      }),
+      201,
+    );
+    expectStatus(
+      await request(agent, ready.url, 'POST', `/api/v1/experiments/${EXPERIMENT}/start`, { headers: { authorization: auth } }),
+      200,
+    );
+  } finally {
+    await server.stop(60_000);
+  }
+  const Database = createRequire(path.join(repoRoot, 'packages/server/package.json'))('better-sqlite3');
+  const db = new Database(dbPath);
+  try {
+    const startedAt = new Date(base - 60_000).toISOString();
+    db.prepare("UPDATE resources SET data = json_set(data, '$.started_at', ?) WHERE kind = 'experiment' AND key = ?").run(
+      startedAt,
+      EXPERIMENT,
+    );
+    return db.prepare("SELECT id FROM resources WHERE kind = 'experiment' AND key = ?").pluck().get(EXPERIMENT);
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * @param {string} dbPath
+ * @param {string} run
+ */
+function timeQueries(dbPath, run) {
   const Database = createRequire(path.join(repoRoot, 'packages/server/package.json'))('better-sqlite3');
   const db = new Database(dbPath, { readonly: true });
   try {
     /** @type {{ name: string, ms: number[], plan: string }[]} */
     const out = [];
-    for (const [name, [sql, args]] of Object.entries(QUERIES)) {
+    for (const [name, [sql, args]] of Object.entries(queriesOf(run))) {
       const stmt = db.prepare(sql);
       const plan = db
         .prepare(`EXPLAIN QUERY PLAN ${sql}`)
@@ -255,10 +331,12 @@ export async function run({ resultsDir, quick = false, log = (s) => console.log(
   let sample = null;
   let queries = [];
   try {
+    const trafficBase = buildBase();
+    const run = await setUpExperiment(dbPath, path.join(tmp.dir, 'keys.json'), trafficBase, agent);
     const { openSqliteStore } = await import(SERVER_DIST);
     const store = openSqliteStore(dbPath);
     try {
-      built = await build(store, units, log);
+      built = await build(store, units, log, trafficBase);
     } finally {
       await store.close();
     }
@@ -276,38 +354,9 @@ export async function run({ resultsDir, quick = false, log = (s) => console.log(
       try {
         const ready = await server.next('ready', 120_000);
         const base = ready.url;
-        // The first start creates the admin and keys; later starts reuse them (credentials null).
-        if (r === 0) {
-          fs.writeFileSync(path.join(tmp.dir, 'keys.json'), JSON.stringify(ready.credentials));
-        }
+        // The set-up created the admin and keys, and the experiment.
         const creds = JSON.parse(fs.readFileSync(path.join(tmp.dir, 'keys.json'), 'utf8'));
         const auth = await login(agent, base, creds.adminEmail, ADMIN_PASSWORD);
-        if (r === 0) {
-          expectStatus(
-            await request(agent, base, 'POST', '/api/v1/experiments', {
-              headers: { authorization: auth },
-              body: {
-                key: EXPERIMENT,
-                name: 'Results at scale',
-                hypothesis: 'treatment converts better',
-                variants: [
-                  { key: 'control', weight: 50 },
-                  { key: 'treatment', weight: 50 },
-                ],
-                metrics: [
-                  { key: 'purchase', type: 'conversion' },
-                  { key: 'revenue', type: 'mean' },
-                ],
-                primary_metric: 'purchase',
-              },
-            }),
-            201,
-          );
-          expectStatus(
-            await request(agent, base, 'POST', `/api/v1/experiments/${EXPERIMENT}/start`, { headers: { authorization: auth } }),
-            200,
-          );
-        }
         const cpu = async () => {
           server.send({ type: 'cpu' });
           const c = await server.next('cpu');
@@ -376,7 +425,7 @@ export async function run({ resultsDir, quick = false, log = (s) => console.log(
         await server.stop(60_000);
       }
     }
-    queries = timeQueries(dbPath);
+    queries = timeQueries(dbPath, run);
     for (const q of queries) log(`[results] ${q.name}: ${q.ms.map((x) => fmt(x, 0)).join(' / ')} ms; plan: ${q.plan}`);
   } finally {
     agent.destroy();
@@ -409,7 +458,7 @@ export async function run({ resultsDir, quick = false, log = (s) => console.log(
     '',
     `Measured ${m.date.slice(0, 10)} on ${machineLine(m)}. ${loadNote(loadBefore, loadAfter)}.${busy.length > 0 ? ` Busy processes at the start: ${busy.slice(0, 6).join(', ')}.` : ''} Wall time ${fmt(wallS, 0)} s.${quick ? ` **Quick mode** (${units.toLocaleString('en-US')} units only; not for publishing).` : ''}`,
     '',
-    `Command: \`cd benchmarks && node --expose-gc src/run-all.mjs results\`. The data is written through the store (\`openSqliteStore\` + \`insertEventBatches\`, batches of 500, ${CHUNK_UNITS.toLocaleString('en-US')} units with their events per call) into a temp SQLite file, from a seeded PRNG: ${built.exposures.toLocaleString('en-US')} exposures (one per unit, control/treatment 50/50), ${built.purchase.toLocaleString('en-US')} \`purchase\` + ${built.revenue.toLocaleString('en-US')} \`revenue\` events = ${(built.purchase + built.revenue).toLocaleString('en-US')} metric events (${built.before.toLocaleString('en-US')} of them before the unit's exposure, which must not count). Zero-padded sequential ids make the build append-only; the resulting B-trees are denser than ones grown from random ids. The experiment (\`purchase\` conversion, primary; \`revenue\` mean) is created and started through the API. Each of ${rounds} rounds starts a fresh server process on the file: **cold** = its first \`GET /api/v1/experiments/${EXPERIMENT}/results\` (new SQLite connection, empty page cache; the OS file cache is warm since the file was just written), **recomputed** = ${invalidations}x per round (POST one new event, which invalidates the results cache, then GET), **cached** = one more GET without new events. "SQL" is the time inside \`store.experimentAggregates\`, measured by a wrapper the benchmark installs in the server process; the rest is the statistics, JSON and HTTP.`,
+    `Command: \`cd benchmarks && node --expose-gc src/run-all.mjs results\`. The data is written through the store (\`openSqliteStore\` + \`insertEventBatches\`, batches of 500, ${CHUNK_UNITS.toLocaleString('en-US')} units with their events per call) into a temp SQLite file, from a seeded PRNG: ${built.exposures.toLocaleString('en-US')} exposures (one per unit, control/treatment 50/50), ${built.purchase.toLocaleString('en-US')} \`purchase\` + ${built.revenue.toLocaleString('en-US')} \`revenue\` events = ${(built.purchase + built.revenue).toLocaleString('en-US')} metric events (${built.before.toLocaleString('en-US')} of them before the unit's exposure, which must not count). Zero-padded sequential ids make the build append-only; the resulting B-trees are denser than ones grown from random ids. The experiment (\`purchase\` conversion, primary; \`revenue\` mean) is created and started through the API before the data is written (its \`started_at\` then backdated in the file to the start of the simulated week: results count exposures from the start on, and the aggregator attributes each exposure to the experiment's run). Each of ${rounds} rounds starts a fresh server process on the file: **cold** = its first \`GET /api/v1/experiments/${EXPERIMENT}/results\` (new SQLite connection, empty page cache; the OS file cache is warm since the file was just written), **recomputed** = ${invalidations}x per round (POST one new event, which invalidates the results cache, then GET), **cached** = one more GET without new events. "SQL" is the time inside \`store.experimentAggregates\`, measured by a wrapper the benchmark installs in the server process; the rest is the statistics, JSON and HTTP.`,
     '',
     '| | median ms | all (ms) | of which SQL (median ms) | server CPU ms (median) |',
     '|---|--:|---|--:|--:|',
