@@ -170,3 +170,37 @@ describe.each(['sqlite', 'postgres'] as const)('webhook deliveries (outbox): %s'
     await r.close();
   });
 });
+
+describe('webhook deliveries with two instances on one PostgreSQL', () => {
+  it('each delivery is claimed by one instance and arrives exactly once', async () => {
+    const postgres = await startPostgres();
+    const databaseUrl = await postgres.createDatabase();
+    const a = await startTestServer({ ...FAST, databaseUrl });
+    const b = await startTestServer({ ...FAST, databaseUrl });
+    const r = await startReceiver();
+    try {
+      const created = await a.request('POST', '/api/v1/webhooks', { token: a.adminToken, body: { url: r.url, events: ['flag.created'] } });
+      r.secret = created.body.data.attributes.secret;
+      // Changes through both instances; both workers poll the same outbox.
+      for (let i = 0; i < 10; i++) {
+        const t = i % 2 === 0 ? a : b;
+        expect(
+          (await t.request('POST', '/api/v1/feature-flags', { token: t.adminToken, body: { key: `wh-two-${i}`, type: 'boolean' } })).status,
+        ).toBe(201);
+      }
+      await vi.waitFor(() => expect(r.received.length).toBeGreaterThanOrEqual(10), { timeout: 30_000, interval: 25 });
+      // Both workers keep polling for a while: nothing is sent twice.
+      await Promise.all([a.server.jobs.webhooks.pass(), b.server.jobs.webhooks.pass()]);
+      const list = (await a.request('GET', `/api/v1/webhooks/${created.body.data.id}/deliveries?limit=50`, { token: a.adminToken })).body
+        .data as { attributes: Record<string, any> }[];
+      expect(list.map((d) => [d.attributes.status, d.attributes.attempts])).toEqual(Array(10).fill(['succeeded', 1]));
+      expect([...r.countsById().values()]).toEqual(Array(10).fill(1));
+      expect(r.received.every((x) => x.verified)).toBe(true);
+    } finally {
+      await a.stop();
+      await b.stop();
+      await r.close();
+      await postgres.stop();
+    }
+  }, 120_000);
+});
