@@ -106,12 +106,14 @@ async function measure(browser, url, count) {
       if (performance.now() - start > 60_000) throw new Error('last row never rendered');
     }
   }, last);
-  const toggle = page.getByRole('switch', { name: new RegExp(`^${last} in `) });
+  // One switch per environment in each row: flip production's.
+  const toggle = page.getByRole('switch', { name: `${last} in Production`, exact: true });
   const before = await toggle.getAttribute('aria-checked');
   const tFlip = Date.now();
   await toggle.click();
   await page.waitForFunction(
-    ([key, was]) => document.querySelector(`[data-flag="${key}"] [role="switch"]`)?.getAttribute('aria-checked') !== was,
+    ([key, was]) =>
+      document.querySelector(`[data-flag="${key}"] [role="switch"][aria-label$=" in Production"]`)?.getAttribute('aria-checked') !== was,
     [last, before],
   );
   const flipMs = Date.now() - tFlip;

@@ -80,12 +80,16 @@ describe('an experiment from set-up to results', () => {
     let seed = 7;
     const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
     const units = { control: 0, green: 0 };
+    const converted = { control: 0, green: 0 };
     units[sdk.variant('green-button', { key: 'probe' }) as 'control' | 'green']++;
     for (let i = 0; i < 1200; i++) {
       const ctx = { key: `unit-${i}` };
       const v = sdk.variant('green-button', ctx) as 'control' | 'green';
       units[v]++;
-      if (rand() < (v === 'green' ? 0.3 : 0.1)) sdk.track('purchase', ctx);
+      if (rand() < (v === 'green' ? 0.3 : 0.1)) {
+        sdk.track('purchase', ctx);
+        converted[v]++;
+      }
     }
     await sdk.flush();
 
@@ -105,6 +109,19 @@ describe('an experiment from set-up to results', () => {
     expect(await page.locator('g[data-row="purchase · green"] text').last().textContent()).toBe(`+${(lift * 100).toFixed(1)}%`);
     expect(await row.textContent()).toContain(`+${(lift * 100).toFixed(1)}%`);
     expect(await page.getByRole('link', { name: 'Export CSV' }).getAttribute('href')).toContain('format=csv');
+
+    // The cumulative chart ends today at each variant's conversion rate so far.
+    const today = new Date().toISOString().slice(0, 10);
+    const rate = (v: 'control' | 'green') => `${((converted[v] / units[v]) * 100).toFixed(1)}%`;
+    const daily = page.getByRole('img', { name: /Cumulative purchase by day/ });
+    await vi.waitFor(
+      async () =>
+        expect(await daily.getAttribute('aria-label')).toBe(
+          `Cumulative purchase by day. On ${today}: control ${rate('control')}, green ${rate('green')}`,
+        ),
+      { timeout: 30_000 },
+    );
+    expect(await page.locator('g[data-series="green"] text').textContent()).toBe(`green ${rate('green')}`);
   });
 
   it('exports the results as CSV with the session cookie', async () => {

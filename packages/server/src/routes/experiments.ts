@@ -9,6 +9,7 @@ import { resourceRoutes } from './resource-routes';
 import { forestPlotSvg } from '../services/forest-plot';
 import { resultsResponseSchema } from './results-schema';
 import { ResultsService, resultsCsv } from '../services/results';
+import { dailyResults } from '../services/results-timeseries';
 
 const resultsQuery = z.object({
   format: z.enum(['json', 'csv', 'svg']).default('json'),
@@ -104,9 +105,19 @@ export function experimentRoutes(ctx: ServerContext, service = new ExperimentSer
       return { data };
     },
   });
+  const timeseriesRoute = route({
+    method: 'get',
+    path: '/experiments/:id/results/timeseries',
+    summary: 'Experiment results day by day, cumulative: units per variant and each metric with its lift over control',
+    tag: 'Experiments',
+    auth: 'user',
+    success: { status: 200, description: '{days, variants: [{key, units, metrics: {<metric>: {value, relative_lift}}}], metrics, method}' },
+    handler: async (c, { params }) => ({ data: await dailyResults(ctx, await service.get(originOf(c), params.id!)) }),
+  });
   return [
     ...resourceRoutes('/experiments', 'Experiments', service, experimentCreateBody, experimentUpdateBody),
     ...lifecycle,
     resultsRoute,
+    timeseriesRoute,
   ];
 }

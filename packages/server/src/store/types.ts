@@ -1,4 +1,5 @@
 import type { ConfigPatch } from '@switchyard/core';
+import type { DailySeriesRows } from './daily-series-sql';
 import type { OutboxEvent, WebhookReads, WebhookWriteOp } from './webhook-rows';
 import type { ExclusionReason, Exclusions } from './run-attribution';
 
@@ -286,4 +287,15 @@ export interface Store extends WebhookReads {
   experimentCovariates(environment: string, experiment: string, metrics: readonly CovariateMetric[]): Promise<ExperimentCovariates>;
   /** Retention: deletes events only; the results' summaries (exposed units, metric sums) keep counting them. */
   deleteEventsBefore(epochMs: number): Promise<number>;
+  /**
+   * An experiment's day-by-day series from the stored events (see daily-series-sql.ts): new
+   * units per variant and UTC day, and per metric key its daily sums and new converters, for
+   * exposures between `window.from` and `window.to` (epoch ms).
+   */
+  experimentDailySeries(
+    environment: string,
+    experiment: string,
+    window: { from: number; to: number },
+    metricKeys: readonly string[],
+  ): Promise<DailySeriesRows>;
 }

@@ -18,6 +18,7 @@ import type {
 import { lastAdminError } from '../types';
 import { envColumn, json, ns, num, page, scoped, toApiKey, toAudit, toResource, toUser, type Row } from '../rows';
 import { postgresCovariates } from './covariates';
+import { readDailySeries } from '../daily-series-sql';
 import { postgresOutbox, postgresWebhookReads, postgresWebhookWrite } from './webhooks';
 import { classifyExposure, experimentRun, noExclusions, readExclusions, summaryKey, type ExperimentRun } from '../run-attribution';
 
@@ -866,6 +867,8 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     ...postgresWebhookReads(q),
     experimentCovariates: async (environment, experiment, metrics) =>
       postgresCovariates(q, environment, await summaryOf(environment, experiment), metrics),
+    experimentDailySeries: (environment, experiment, window, metricKeys) =>
+      readDailySeries((sql, values) => q(sql, values), environment, experiment, window, metricKeys),
   };
 }
 

@@ -10,6 +10,7 @@ import { isMemoryPath, openWriter } from './writer';
 import { sqliteCovariates } from './covariates';
 import { sqliteWebhookReads } from './webhook-reads';
 import { noExclusions, readExclusions } from '../run-attribution';
+import { readDailySeries } from '../daily-series-sql';
 
 /**
  * The embedded default: one SQLite file in WAL mode with foreign keys on, numbered migrations
@@ -229,6 +230,21 @@ export function openSqliteStore(path: string): Store {
       return readAggregates(summaryOf(environment, experiment), metrics);
     },
     ...sqliteWebhookReads(db, (work) => writer.commit(work)),
+    experimentDailySeries: (environment, experiment, window, metricKeys) =>
+      // better-sqlite3 binds named parameters: `$1` becomes `$p1`.
+      readDailySeries(
+        (sql, values) =>
+          Promise.resolve(
+            db.prepare(sql.replace(/\$(\d)/g, '$$p$1')).all(Object.fromEntries(values.map((v, i) => [`p${i + 1}`, v]))) as Record<
+              string,
+              unknown
+            >[],
+          ),
+        environment,
+        experiment,
+        window,
+        metricKeys,
+      ),
     experimentCovariates: async (environment, experiment, metrics) => {
       await writer.drain();
       // unit_tracks and experiment_units name units and experiments per environment alike.

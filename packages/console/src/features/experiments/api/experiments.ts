@@ -117,3 +117,21 @@ export function useResults(key: string, enabled: boolean) {
       (await unwrap<Results>(api.GET('/api/v1/experiments/{id}/results', { params: { path: { id: key }, query: {} as never } }))).data,
   });
 }
+
+/** An experiment's cumulative results at the end of each day since its first exposure. */
+export interface DailyResults {
+  days: string[];
+  metrics: { key: string; type: 'conversion' | 'mean'; role: string }[];
+  variants: { key: string; units: number[]; metrics: Record<string, { value: (number | null)[]; relative_lift: (number | null)[] }> }[];
+}
+
+/** The daily cumulative series of an experiment in the current environment. */
+export function useDailyResults(key: string, enabled: boolean) {
+  const env = useEnvironment().current.key;
+  return useQuery({
+    queryKey: ['experiments', env, key, 'results', 'daily'],
+    enabled,
+    queryFn: async () =>
+      (await unwrap<DailyResults>(api.GET('/api/v1/experiments/{id}/results/timeseries', { params: { path: { id: key } } }))).data,
+  });
+}

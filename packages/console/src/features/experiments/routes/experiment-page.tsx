@@ -3,7 +3,8 @@ import { ErrorBanner } from '../../../components/ui/error-banner';
 import { useEnvironment } from '../../../lib/environment';
 import { can } from '../../../lib/permissions';
 import { useMe } from '../../../lib/session';
-import { useExperiment, useResults } from '../api/experiments';
+import { useDailyResults, useExperiment, useResults } from '../api/experiments';
+import { CumulativeChart } from '../components/cumulative-chart';
 import { ForestPlot } from '../components/forest-plot';
 import { LifecycleButtons } from '../components/lifecycle-buttons';
 import { ResultsBanners } from '../components/results-banners';
@@ -17,6 +18,7 @@ export default function ExperimentPage() {
   const exp = useExperiment(key);
   const status = exp.data?.attributes.status;
   const results = useResults(key, status !== undefined && status !== 'DRAFT');
+  const daily = useDailyResults(key, status !== undefined && status !== 'DRAFT');
   if (exp.isPending) return <p className="loading">Loading…</p>;
   if (exp.error) return <ErrorBanner error={exp.error} />;
   const e = exp.data;
@@ -67,6 +69,8 @@ export default function ExperimentPage() {
               {results.data.srm?.p_value != null ? ` · SRM p = ${results.data.srm.p_value.toPrecision(2)}` : ''}
             </p>
             <ForestPlot results={results.data} />
+            {daily.data && <CumulativeChart series={daily.data} primary={a.primary_metric ?? undefined} />}
+            <ErrorBanner error={daily.error} />
             <ResultsTable results={results.data} alpha={results.data.method.alpha} />
             <p>
               <a className="btn btn-secondary" href={csv} download>
