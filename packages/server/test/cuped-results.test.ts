@@ -4,6 +4,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from './helpers';
 import { startPostgres, type TestPostgres } from './services';
+import { assignedVariant } from './assignment';
 
 const DAY = 86_400_000;
 const UNITS = 1600;
@@ -34,8 +35,8 @@ function dataset(start: number) {
   const { uniform, normal } = generator(42);
   const units: { id: string; variant: string; x: number; y: number; preConv: number; postConv: number; events: unknown[] }[] = [];
   for (let i = 0; i < UNITS; i++) {
-    const variant = i % 2 === 0 ? 'control' : 'treatment';
     const id = `cuped-unit-${i}`;
+    const variant = assignedVariant('cuped-exp', id);
     const first = start + 1000 + i;
     const x = uniform() < 0.15 ? 0 : round2(Math.max(0.5, 50 + 10 * normal()));
     const y = uniform() < 0.1 ? 0 : round2(Math.max(0.5, 0.8 * x + 6 * normal() + (variant === 'treatment' ? 2 : 0)));

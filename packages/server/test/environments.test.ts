@@ -3,6 +3,7 @@ import { startTestServer, type TestServer } from './helpers';
 import { startPostgres, type TestPostgres } from './services';
 import { SseClient } from './sse-client';
 import { detailPaths, expectError } from './support';
+import { assignedVariant } from './assignment';
 
 /**
  * Environments over real HTTP, on SQLite and on PostgreSQL: the resource, the request
@@ -340,7 +341,7 @@ describe.each(['sqlite', 'postgres'] as const)('environments: %s', (kind) => {
         key: 'twin',
         unit_id: `u${i}`,
         experiment: 'twin',
-        variant: i % 2 === 0 ? 'control' : 'treatment',
+        variant: assignedVariant('twin', `u${i}`),
         timestamp: Date.now(),
       }));
     expect((await t.request('POST', '/sdk/v1/events', { apiKey: stagingServer, body: { events: events(6, 'stg') } })).status).toBe(202);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from './helpers';
 import { SseClient } from './sse-client';
+import { assignedVariant } from './assignment';
 
 const experiment = (key: string, extra: Record<string, unknown> = {}) => ({
   key,
@@ -113,8 +114,8 @@ describe('safety monitor', () => {
     // Exposures count from the start on: the experiments were started just before.
     const ts = Date.now();
     for (let i = 0; i < units; i++) {
-      const variant = i % 2 === 0 ? 'control' : 'treatment';
       const unit = `${key}-${i}`;
+      const variant = assignedVariant(key, unit);
       events.push({ id: randomUUID(), type: 'exposure', key, experiment: key, variant, unit_id: unit, timestamp: ts });
       // Deterministic error counts: a fixed share of units per arm see one error.
       if ((i * 7919) % 1000 < errorRate[variant]! * 1000)

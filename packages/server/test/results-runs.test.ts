@@ -3,6 +3,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { startTestServer, type TestServer } from './helpers';
 import { startPostgres, type TestPostgres } from './services';
 import { expectError } from './support';
+import { assignedVariant, otherArm } from './assignment';
 
 /**
  * Results bounded by the experiment's run, over real HTTP on SQLite and PostgreSQL: the
@@ -86,7 +87,7 @@ describe.each(['sqlite', 'postgres'] as const)('results bounded by the run: %s',
     const events: Ev[] = [];
     for (let i = 0; i < n; i++) {
       const unit = `${prefix}-${i}`;
-      events.push(exposure(exp, unit, i % 2 === 0 ? 'control' : 'treatment', at + i));
+      events.push(exposure(exp, unit, assignedVariant(exp, unit), at + i));
       // A pre-exposure value for CUPED's covariate.
       if (i % 2 === 0) events.push(track('revenue', unit, 5 + (i % 5), at + i - DAY));
       if (i % 3 === 0) events.push(track('purchase', unit, 1, at + i + 10), track('revenue', unit, 10 + (i % 7), at + i + 10));
@@ -94,6 +95,12 @@ describe.each(['sqlite', 'postgres'] as const)('results bounded by the run: %s',
     return events;
   };
   const units = (data: { variants: { key: string; units: number }[] }) => Object.fromEntries(data.variants.map((v) => [v.key, v.units]));
+  /** Units per arm among `<prefix>-<i>` for i < n (those `pick` keeps), as core assigns them. */
+  const arms = (exp: string, prefix: string, n: number, pick = (_i: number) => true) => {
+    const out: Record<string, number> = { control: 0, treatment: 0 };
+    for (let i = 0; i < n; i++) if (pick(i)) out[assignedVariant(exp, `${prefix}-${i}`)]!++;
+    return out;
+  };
   /** A results payload without the time it was computed at. */
   const figures = (data: Record<string, unknown>) => {
     const { computed_at: _c, ...rest } = data;
@@ -124,7 +131,9 @@ describe.each(['sqlite', 'postgres'] as const)('results bounded by the run: %s',
       ...Array.from({ length: 3 }, (_, i) => exposure('window', `odd-${i}`, 'variant-c', started + 5)),
     ]);
     const data = await results('window');
-    expect(units(data)).toEqual({ control: 20, treatment: 20 });
+    const inWindow = arms('window', 'in', 40);
+    expect(inWindow.control! + inWindow.treatment!).toBe(40);
+    expect(units(data)).toEqual(inWindow);
     expect(data.exclusions).toEqual({
       before_start: 7,
       after_completion: 0,
@@ -138,13 +147,14 @@ describe.each(['sqlite', 'postgres'] as const)('results bounded by the run: %s',
     ]);
     expect(data.frozen_at).toBeNull();
     const buyers = (d: typeof data) => d.metrics.purchase.variants.map((v: { count: number }) => v.count);
-    // Units 0, 3, ..., 39 buy: 7 in each arm.
-    expect(buyers(data)).toEqual([7, 7]);
+    // Units 0, 3, ..., 39 buy.
+    const buying = arms('window', 'in', 40, (i) => i % 3 === 0);
+    expect(buyers(data)).toEqual([buying.control, buying.treatment]);
     // The early units' purchases do not count either: they have no counted exposure.
     await send([track('purchase', 'early-0', 1, started + 10), track('purchase', 'odd-0', 1, started + 10)]);
     const after = await results('window');
-    expect(buyers(after)).toEqual([7, 7]);
-    expect(units(after)).toEqual({ control: 20, treatment: 20 });
+    expect(buyers(after)).toEqual([buying.control, buying.treatment]);
+    expect(units(after)).toEqual(inWindow);
   });
 
   it('COMPLETED freezes the results: the same request returns the same figures after late events', async () => {
@@ -153,9 +163,12 @@ describe.each(['sqlite', 'postgres'] as const)('results bounded by the run: %s',
     await send(traffic('frozen', 'u', 300, started + 1000));
     const live = await results('frozen');
     // While it runs, new events do move the figures.
-    await send([exposure('frozen', 'u-extra', 'control', started + 2000), track('purchase', 'u-extra', 1, started + 2001)]);
+    const extraArm = assignedVariant('frozen', 'u-extra');
+    await send([exposure('frozen', 'u-extra', extraArm, started + 2000), track('purchase', 'u-extra', 1, started + 2001)]);
     const moved = await results('frozen');
-    expect(units(moved)).toEqual({ control: 151, treatment: 150 });
+    const expected = arms('frozen', 'u', 300);
+    expected[extraArm]!++;
+    expect(units(moved)).toEqual(expected);
     expect(figures(moved)).not.toEqual(figures(live));
 
     const completed = await act('frozen', 'complete');
@@ -165,7 +178,7 @@ describe.each(['sqlite', 'postgres'] as const)('results bounded by the run: %s',
     for (const query of queries) atCompletion[query] = await results('frozen', query);
     const csvAtCompletion = (await t.request('GET', '/api/v1/experiments/frozen/results?format=csv', admin())).body;
     expect(atCompletion['']!.frozen_at).toEqual(expect.any(String));
-    expect(units(atCompletion[''] as never)).toEqual({ control: 151, treatment: 150 });
+    expect(units(atCompletion[''] as never)).toEqual(expected);
     // CUPED had a covariate to adjust with: the frozen figures include it.
     expect((atCompletion['']!.metrics as any).revenue.cuped).toBeDefined();
 
@@ -185,6 +198,50 @@ describe.each(['sqlite', 'postgres'] as const)('results bounded by the run: %s',
     expect(figures(await results('frozen'))).toEqual(
       figures({ ...archived, experiment: { ...(archived.experiment as object), status: 'ARCHIVED' } }),
     );
+  });
+
+  it('forged exposures (a variant the server does not assign the unit) are stored, excluded as assignment_mismatch, attributed to their key, and move neither results nor the safety monitor', async () => {
+    const forger = await t.request('POST', '/api/v1/api-keys', { ...admin(), body: { name: 'public page', kind: 'client' } });
+    expect(forger.status, JSON.stringify(forger.body)).toBe(201);
+    const client = { id: forger.body.data.id as string, secret: forger.body.data.attributes.key as string };
+    const r = await t.request('POST', '/api/v1/experiments', {
+      ...admin(),
+      body: { ...body('guarded'), guardrails: [{ metric: 'errors', max_relative_increase: 0.1 }] },
+    });
+    expect(r.status, JSON.stringify(r.body)).toBe(201);
+    const started = await start('guarded');
+    // Honest traffic: the same error rate in both arms.
+    await send(
+      traffic('guarded', 'real', 400, started + 1000).concat(
+        Array.from({ length: 400 }, (_, i) => track('errors', `real-${i}`, 1, started + 2000 + i)).filter((_, i) => i % 10 === 0),
+      ),
+    );
+    const honest = await results('guarded');
+    expect(honest.exclusions.assignment_mismatch).toBe(0);
+    // 2,000 fabricated units, each claiming the arm the server does not assign it, every one
+    // with an error in the treatment arm: counted, they would double the units and breach the guardrail.
+    const forged: Ev[] = [];
+    for (let i = 0; i < 2000; i++) {
+      const unit = `forged-${i}`;
+      const wrong = otherArm(assignedVariant('guarded', unit));
+      forged.push(exposure('guarded', unit, wrong, started + 3000 + i));
+      if (wrong === 'treatment') forged.push(track('errors', unit, 5, started + 4000 + i));
+    }
+    for (let i = 0; i < forged.length; i += 1000) {
+      const sent = await t.request('POST', '/sdk/v1/events', { apiKey: client.secret, body: { events: forged.slice(i, i + 1000) } });
+      expect(sent.status, JSON.stringify(sent.body)).toBe(202);
+    }
+    const after = await results('guarded');
+    expect(figures({ ...after, exclusions: null, exclusions_by_sender: null })).toEqual(
+      figures({ ...honest, exclusions: null, exclusions_by_sender: null }),
+    );
+    expect(after.exclusions.assignment_mismatch).toBe(2000);
+    expect(after.exclusions_by_sender).toEqual([{ reason: 'assignment_mismatch', sent_by: `api_key:${client.id}`, events: 2000 }]);
+    // Stored all the same (a 202 loses nothing), each with the key that sent it.
+    expect(await t.server.ctx.store.countEvents()).toBeGreaterThanOrEqual(forged.length);
+    expect(await t.server.jobs.safety.check()).toEqual([]);
+    const exp = await t.request('GET', '/api/v1/experiments/guarded', admin());
+    expect(exp.body.data.attributes.status).toBe('RUNNING');
   });
 
   it('a RUNNING or PAUSED experiment cannot be deleted (409); a completed one can', async () => {
@@ -210,7 +267,7 @@ describe.each(['sqlite', 'postgres'] as const)('results bounded by the run: %s',
     await create('reused');
     const started = await start('reused');
     await send(traffic('reused', 'old', 600, started + 1000));
-    expect(units(await results('reused'))).toEqual({ control: 300, treatment: 300 });
+    expect(units(await results('reused'))).toEqual(arms('reused', 'old', 600));
     const oldEnd = Date.parse((await act('reused', 'complete')).attributes.completed_at as string);
     await act('reused', 'archive');
     // An archived experiment still holds its key.
@@ -230,7 +287,7 @@ describe.each(['sqlite', 'postgres'] as const)('results bounded by the run: %s',
     await send(traffic('reused', 'old', 100, oldEnd - 100));
     await send(traffic('reused', 'new', 10, restarted + 1000));
     const now = await results('reused');
-    expect(units(now)).toEqual({ control: 5, treatment: 5 });
+    expect(units(now)).toEqual(arms('reused', 'new', 10));
     expect(now.exclusions.before_start).toBe(100);
   });
 });

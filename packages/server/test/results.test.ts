@@ -3,6 +3,7 @@ import { compileConfig, evaluate, type ConfigDocument } from '@switchyard/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from './helpers';
 import { prng } from '../src/services/prng';
+import { assignedVariant, unitsAssigned } from './assignment';
 
 const experiment = (key: string) => ({
   key,
@@ -76,7 +77,7 @@ describe('experiment results', () => {
     await t.request('POST', '/api/v1/experiments', { token: t.adminToken, body: experiment(key) });
     await t.request('POST', `/api/v1/experiments/${key}/start`, { token: t.adminToken });
     const { exposed } = await simulate(t, key, { units: 8000, rate: { control: 0.1, treatment: 0.15 }, seed: 7 });
-    // A unit seen in both variants is excluded and reported.
+    // A unit reporting a variant it was not assigned: that exposure is excluded and reported; the unit still counts.
     const first = `${key}-u0`;
     await t.request('POST', '/sdk/v1/events', {
       apiKey: t.serverKey,
@@ -90,9 +91,10 @@ describe('experiment results', () => {
     const r = await t.request('GET', `/api/v1/experiments/${key}/results`, { token: t.adminToken });
     expect(r.status).toBe(200);
     const data = r.body.data;
-    expect(data.excluded_units).toBe(1);
+    expect(data.excluded_units).toBe(0);
+    expect(data.exclusions.assignment_mismatch).toBe(1);
     const units = Object.fromEntries(data.variants.map((v: { key: string; units: number }) => [v.key, v.units]));
-    expect(units.control + units.treatment).toBe(exposed.control! + exposed.treatment! - 1);
+    expect(units.control + units.treatment).toBe(exposed.control! + exposed.treatment!);
     expect(data.srm.mismatch).toBe(false);
     const purchase = data.metrics.purchase;
     expect(purchase.role).toBe('primary');
@@ -131,18 +133,21 @@ describe('experiment results', () => {
   it('lets every role read results, and sees new events at once', async () => {
     const viewer = await t.user('VIEWER');
     const key = 'checkout-lift';
+    // A unit the experiment assigns to control: an honest SDK's exposure.
+    const lateUnit = unitsAssigned(key, 'control', 1, 'late-unit')[0]!;
     const before = await t.request('GET', `/api/v1/experiments/${key}/results`, { token: viewer.token });
     expect(before.status).toBe(200);
     await t.request('POST', '/sdk/v1/events', {
       apiKey: t.serverKey,
       body: {
         events: [
-          { id: randomUUID(), type: 'exposure', key, experiment: key, variant: 'control', unit_id: 'late-unit', timestamp: Date.now() },
+          { id: randomUUID(), type: 'exposure', key, experiment: key, variant: 'control', unit_id: lateUnit, timestamp: Date.now() },
         ],
       },
     });
     const after = await t.request('GET', `/api/v1/experiments/${key}/results`, { token: viewer.token });
     expect(after.body.data.variants[0].units).toBe(before.body.data.variants[0].units + 1);
+    expect(assignedVariant(key, lateUnit)).toBe('control');
     expect((await t.request('GET', '/api/v1/experiments/nope/results', { token: viewer.token })).status).toBe(404);
   });
 });

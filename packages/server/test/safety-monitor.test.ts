@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from './helpers';
 import { startPostgres, type TestPostgres } from './services';
 import { expectError } from './support';
+import { unitsAssigned } from './assignment';
 
 /** Per arm: units exposed, and how many of them have one `errors` event (or `value` for each). */
 type Arms = Record<string, { units: number; withEvent: number; value?: number }>;
@@ -67,8 +68,10 @@ describe.each(['sqlite', 'postgres'] as const)('safety monitor: %s', (kind) => {
       events = [];
     };
     for (const [variant, a] of Object.entries(arms)) {
+      // Units the experiment assigns to this arm, as an SDK would report them.
+      const units = unitsAssigned(key, variant, a.units, `${key}-${variant}`);
       for (let i = 0; i < a.units; i++) {
-        const unit = `${key}-${variant}-${i}`;
+        const unit = units[i]!;
         events.push({ id: randomUUID(), type: 'exposure', key, experiment: key, variant, unit_id: unit, timestamp: ts });
         if (i < a.withEvent) {
           events.push({ id: randomUUID(), type: 'track', key: metric, unit_id: unit, value: a.value ?? 1, timestamp: ts + 1 });

@@ -1,3 +1,4 @@
+import { compileConfig, evaluate, type ConfigExperiment } from '@switchyard/core';
 import { scoped } from './rows';
 import type { ExperimentAggregates } from './types';
 
@@ -39,13 +40,55 @@ export interface ExperimentRun {
   /** Epoch ms of `completed_at`; `null` while it has not completed. */
   completedAt: number | null;
   variants: ReadonlySet<string>;
+  /**
+   * The variant core assigns a unit id (`null`: traffic or namespace leave it out); `null` when
+   * the experiment cannot be compiled (then exposures are not checked against it).
+   */
+  assign: ((unitId: string) => string | null) | null;
 }
 
 /** A stored experiment row's data as far as attribution reads it. */
 interface ExperimentData {
+  key?: unknown;
   started_at?: unknown;
   completed_at?: unknown;
   variants?: unknown;
+  traffic_allocation?: unknown;
+  namespace?: unknown;
+  bucket_by?: unknown;
+  salt?: unknown;
+}
+
+/**
+ * The assignment the server can compute from a unit id alone, with the same core code the SDKs
+ * run: traffic allocation, namespace range and weighted split. Targeting is not checked: the
+ * server does not see the attributes a unit was evaluated with. An exposure's `unit_id` is the
+ * value of the experiment's `bucket_by` attribute (what the SDKs hash), so this holds for any
+ * `bucket_by`, not only `key`.
+ */
+function assigner(data: ExperimentData): ExperimentRun['assign'] {
+  const key = typeof data.key === 'string' ? data.key : 'experiment';
+  const bucketBy = typeof data.bucket_by === 'string' ? data.bucket_by : 'key';
+  const experiment = {
+    status: 'RUNNING',
+    variants: data.variants,
+    traffic_allocation: data.traffic_allocation,
+    namespace: data.namespace,
+    bucket_by: bucketBy,
+    salt: data.salt,
+  } as ConfigExperiment;
+  try {
+    const compiled = compileConfig({
+      schema_version: 1,
+      version: 0,
+      flags: {},
+      segments: {},
+      experiments: { [key]: experiment },
+    });
+    return (unitId) => evaluate(compiled, key, bucketBy === 'key' ? { key: unitId } : { key: unitId, [bucketBy]: unitId }, null).variant;
+  } catch {
+    return null;
+  }
 }
 
 const epoch = (v: unknown): number | null => {
@@ -60,24 +103,32 @@ const epoch = (v: unknown): number | null => {
  * @example
  * ```ts
  * const run = experimentRun(row.id, row.data);
- * classifyExposure(run, 'treatment', Date.now()); // null: counted
+ * classifyExposure(run, 'treatment', Date.now(), 'user-1'); // null when core assigns user-1 treatment
  * ```
  */
 export function experimentRun(id: string, data: ExperimentData): ExperimentRun {
   const variants = Array.isArray(data.variants)
     ? (data.variants as { key?: unknown }[]).map((v) => v.key).filter((k): k is string => typeof k === 'string')
     : [];
-  return { id, startedAt: epoch(data.started_at), completedAt: epoch(data.completed_at), variants: new Set(variants) };
+  return {
+    id,
+    startedAt: epoch(data.started_at),
+    completedAt: epoch(data.completed_at),
+    variants: new Set(variants),
+    assign: assigner(data),
+  };
 }
 
 /**
- * Whether an exposure at `timestamp` reporting `variant` counts in `run`, or why not: the window
- * is `[started_at, completed_at)`, and the variant must be one of the experiment's.
+ * Whether an exposure of `unitId` at `timestamp` reporting `variant` counts in `run`, or why not:
+ * the window is `[started_at, completed_at)`, the variant must be one of the experiment's, and
+ * the one core assigns the unit (a forged or corrupted exposure is left out).
  */
-export function classifyExposure(run: ExperimentRun, variant: string, timestamp: number): ExclusionReason | null {
+export function classifyExposure(run: ExperimentRun, variant: string, timestamp: number, unitId: string): ExclusionReason | null {
   if (run.startedAt === null || timestamp < run.startedAt) return 'before_start';
   if (run.completedAt !== null && timestamp >= run.completedAt) return 'after_completion';
   if (!run.variants.has(variant)) return 'unknown_variant';
+  if (run.assign !== null && run.assign(unitId) !== variant) return 'assignment_mismatch';
   return null;
 }
 

@@ -456,7 +456,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     const excluded = new Map<string, { experiment: string; reason: string; sentBy: string; events: number }>();
     for (const e of exposures) {
       const run = runs.get(scoped(e.environment, e.experiment!)) ?? null;
-      const reason = run === null ? null : classifyExposure(run, e.variant!, e.timestamp);
+      const reason = run === null ? null : classifyExposure(run, e.variant!, e.timestamp, e.unitId);
       if (reason === null) {
         counted.push({ event: e, experiment: summaryKey(run, e.environment, e.experiment!) });
         continue;

@@ -241,7 +241,7 @@ export function eventTables(db: Database.Database, now: () => number = () => per
           s.trackAdd.run(key, value ?? 1, unitId, ts);
         } else if (experiment !== null && variant !== null) {
           const run = runOf(environment, experiment);
-          const reason = run === null ? null : classifyExposure(run, variant, ts);
+          const reason = run === null ? null : classifyExposure(run, variant, ts, rawUnit);
           if (reason === null) applyExposure(summaryKey(run, environment, experiment), unitId, variant, ts, count);
           else {
             const k = JSON.stringify([run!.id, reason, sentBy ?? '']);
