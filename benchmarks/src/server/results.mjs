@@ -64,6 +64,27 @@ function prng(seed) {
 
 const pad = (n) => String(n).padStart(8, '0');
 
+/** The variant the experiment (50/50, salt = its key, all traffic) assigns a unit, by the built core. */
+async function assigner() {
+  const { compileConfig, evaluate } = await import(path.join(repoRoot, 'packages/core/dist/index.js'));
+  const compiled = compileConfig({
+    schema_version: 1,
+    version: 1,
+    flags: {},
+    segments: {},
+    experiments: {
+      [EXPERIMENT]: {
+        status: 'RUNNING',
+        variants: [
+          { key: 'control', weight: 50 },
+          { key: 'treatment', weight: 50 },
+        ],
+      },
+    },
+  });
+  return (unit) => evaluate(compiled, EXPERIMENT, { key: unit }, null).variant;
+}
+
 /**
  * When the simulated traffic begins: a week ago, so that the retention job (90 days by default)
  * deletes nothing when the server starts. The experiment's run is backdated to it (results count
@@ -82,6 +103,7 @@ export const buildBase = () => Math.floor((Date.now() - 7 * 86_400_000) / 1000) 
  */
 export async function build(store, units, log, base = buildBase()) {
   const rand = prng(42);
+  const assign = await assigner();
   const counts = { exposures: 0, purchase: 0, revenue: 0, before: 0 };
   /** Independent tallies to check the server's answer: converters and revenue units per variant. */
   const expected = {
@@ -97,7 +119,10 @@ export async function build(store, units, log, base = buildBase()) {
     const end = Math.min(units, start + CHUNK_UNITS);
     for (let i = start; i < end; i++) {
       const unit = `u${pad(i)}`;
-      const variant = rand() < 0.5 ? 'control' : 'treatment';
+      // The variant core assigns the unit (the server leaves out exposures that contradict it);
+      // the PRNG draw stays so that the rest of the data is what it always was.
+      rand();
+      const variant = assign(unit);
       const ts = base + i * 50;
       exposures.push({
         id: `x${pad(i)}`,
@@ -458,7 +483,7 @@ export async function run({ resultsDir, quick = false, log = (s) => console.log(
     '',
     `Measured ${m.date.slice(0, 10)} on ${machineLine(m)}. ${loadNote(loadBefore, loadAfter)}.${busy.length > 0 ? ` Busy processes at the start: ${busy.slice(0, 6).join(', ')}.` : ''} Wall time ${fmt(wallS, 0)} s.${quick ? ` **Quick mode** (${units.toLocaleString('en-US')} units only; not for publishing).` : ''}`,
     '',
-    `Command: \`cd benchmarks && node --expose-gc src/run-all.mjs results\`. The data is written through the store (\`openSqliteStore\` + \`insertEventBatches\`, batches of 500, ${CHUNK_UNITS.toLocaleString('en-US')} units with their events per call) into a temp SQLite file, from a seeded PRNG: ${built.exposures.toLocaleString('en-US')} exposures (one per unit, control/treatment 50/50), ${built.purchase.toLocaleString('en-US')} \`purchase\` + ${built.revenue.toLocaleString('en-US')} \`revenue\` events = ${(built.purchase + built.revenue).toLocaleString('en-US')} metric events (${built.before.toLocaleString('en-US')} of them before the unit's exposure, which must not count). Zero-padded sequential ids make the build append-only; the resulting B-trees are denser than ones grown from random ids. The experiment (\`purchase\` conversion, primary; \`revenue\` mean) is created and started through the API before the data is written (its \`started_at\` then backdated in the file to the start of the simulated week: results count exposures from the start on, and the aggregator attributes each exposure to the experiment's run). Each of ${rounds} rounds starts a fresh server process on the file: **cold** = its first \`GET /api/v1/experiments/${EXPERIMENT}/results\` (new SQLite connection, empty page cache; the OS file cache is warm since the file was just written), **recomputed** = ${invalidations}x per round (POST one new event, which invalidates the results cache, then GET), **cached** = one more GET without new events. "SQL" is the time inside \`store.experimentAggregates\`, measured by a wrapper the benchmark installs in the server process; the rest is the statistics, JSON and HTTP.`,
+    `Command: \`cd benchmarks && node --expose-gc src/run-all.mjs results\`. The data is written through the store (\`openSqliteStore\` + \`insertEventBatches\`, batches of 500, ${CHUNK_UNITS.toLocaleString('en-US')} units with their events per call) into a temp SQLite file, from a seeded PRNG: ${built.exposures.toLocaleString('en-US')} exposures (one per unit, in the variant core assigns it: 50/50), ${built.purchase.toLocaleString('en-US')} \`purchase\` + ${built.revenue.toLocaleString('en-US')} \`revenue\` events = ${(built.purchase + built.revenue).toLocaleString('en-US')} metric events (${built.before.toLocaleString('en-US')} of them before the unit's exposure, which must not count). Zero-padded sequential ids make the build append-only; the resulting B-trees are denser than ones grown from random ids. The experiment (\`purchase\` conversion, primary; \`revenue\` mean) is created and started through the API before the data is written (its \`started_at\` then backdated in the file to the start of the simulated week: results count exposures from the start on, and the aggregator attributes each exposure to the experiment's run). Each of ${rounds} rounds starts a fresh server process on the file: **cold** = its first \`GET /api/v1/experiments/${EXPERIMENT}/results\` (new SQLite connection, empty page cache; the OS file cache is warm since the file was just written), **recomputed** = ${invalidations}x per round (POST one new event, which invalidates the results cache, then GET), **cached** = one more GET without new events. "SQL" is the time inside \`store.experimentAggregates\`, measured by a wrapper the benchmark installs in the server process; the rest is the statistics, JSON and HTTP.`,
     '',
     '| | median ms | all (ms) | of which SQL (median ms) | server CPU ms (median) |',
     '|---|--:|---|--:|--:|',
