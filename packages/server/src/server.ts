@@ -111,6 +111,8 @@ export async function startServer(start: StartOptions = {}): Promise<RunningServ
     );
     await environments.get(options.defaultEnvironment);
     metrics.sources.configVersions = () => environments.all().map((r) => ({ environment: r.environment, version: r.config.version }));
+    metrics.sources.replayMisses = () => environments.all().map((r) => ({ environment: r.environment, misses: r.hub.replayMisses }));
+    metrics.sources.fanout = () => fanout?.stats ?? null;
     fanout?.start(environments);
     if (fanout !== null) undo.push(() => fanout.close());
     undo.push(() => environments.close());

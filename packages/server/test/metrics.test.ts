@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startTestServer, type TestServer } from './helpers';
+import { SseClient } from './sse-client';
 import { startPostgres, type TestPostgres } from './services';
 
 /**
@@ -160,5 +161,36 @@ describe('/metrics by environment', () => {
         production: afterCreate.production,
       });
     });
+  });
+});
+
+describe('/metrics counts SSE resumes the replay buffer no longer covers', () => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startTestServer({ sseReplayCapacity: 2 });
+  });
+  afterAll(async () => {
+    await t.stop();
+  });
+
+  it('a resume from an evicted version is a miss; one inside the buffer is not', async () => {
+    const misses = () => sample(t, 'switchyard_sse_replay_misses_total', 'environment="production"');
+    const start = (await t.request('GET', '/sdk/v1/config', { apiKey: t.serverKey })).body.version as number;
+    for (let i = 0; i < 4; i++)
+      expect(
+        (await t.request('POST', '/api/v1/feature-flags', { token: t.adminToken, body: { key: `m-${i}`, type: 'boolean' } })).status,
+      ).toBe(201);
+    const resume = async (from: number) => {
+      const c = await new SseClient(`${t.url}/sdk/v1/stream`, { 'x-api-key': t.serverKey, 'last-event-id': String(from) }).open();
+      await c.until(() => c.events.length > 0);
+      const first = c.events[0]!.event;
+      c.close();
+      return first;
+    };
+    const before = await misses();
+    expect(await resume(start + 3)).toBe('patch');
+    expect(await misses()).toBe(before);
+    expect(await resume(start)).toBe('put');
+    expect(await misses()).toBe(before + 1);
   });
 });

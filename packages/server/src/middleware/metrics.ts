@@ -3,6 +3,13 @@ import { routePath } from 'hono/route';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { AppEnv } from '../http/app-env';
 
+/** What the config fan-out has counted since start (null without fan-out: one instance, no poll). */
+export interface FanoutCounts {
+  catchUps: Record<string, number>;
+  publishFailures: number;
+  errors: number;
+}
+
 /** The metrics of one server instance, on its own registry (tests start many servers). */
 export interface ServerMetrics {
   registry: Registry;
@@ -20,7 +27,11 @@ export interface ServerMetrics {
   /** Experiment results served from the cache (`hit`) or computed (`miss`). */
   resultsCache: Counter<'outcome'>;
   /** Where scrape-time gauges read their values; set once the server's parts exist. */
-  sources: { configVersions: () => { environment: string; version: number }[] };
+  sources: {
+    configVersions: () => { environment: string; version: number }[];
+    replayMisses: () => { environment: string; misses: number }[];
+    fanout: () => FanoutCounts | null;
+  };
 }
 
 // prom-client's default collectors name three gauges `*_total`, which Prometheus reserves for
@@ -37,7 +48,41 @@ export function createMetrics(): ServerMetrics {
     labelNames: ['environment'],
     registers: [registry],
   });
-  const sources: ServerMetrics['sources'] = { configVersions: () => [] };
+  const sources: ServerMetrics['sources'] = { configVersions: () => [], replayMisses: () => [], fanout: () => null };
+  // Counters kept by the parts themselves, read at each scrape (reset then set: they only grow).
+  new Counter({
+    name: 'switchyard_sse_replay_misses_total',
+    help: 'SSE resumes (Last-Event-ID) older than the replay buffer, answered with a whole put',
+    labelNames: ['environment'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const { environment, misses } of sources.replayMisses()) if (misses > 0) this.inc({ environment }, misses);
+    },
+  });
+  new Counter({
+    name: 'switchyard_config_catchups_total',
+    help: 'Times this instance found itself behind the store and replayed the config log, by trigger',
+    labelNames: ['trigger'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      for (const [trigger, n] of Object.entries(sources.fanout()?.catchUps ?? {})) if (n > 0) this.inc({ trigger }, n);
+    },
+  });
+  new Counter({
+    name: 'switchyard_config_fanout_failures_total',
+    help: 'Config fan-out failures: a version not published to the other instances (publish) or not applied here (apply)',
+    labelNames: ['stage'],
+    registers: [registry],
+    collect() {
+      this.reset();
+      const f = sources.fanout();
+      if (f === null) return;
+      if (f.publishFailures > 0) this.inc({ stage: 'publish' }, f.publishFailures);
+      if (f.errors > 0) this.inc({ stage: 'apply' }, f.errors);
+    },
+  });
   new Gauge({
     name: 'switchyard_config_version',
     help: 'Config version this instance serves, by environment (compare instances to see fan-out lag)',

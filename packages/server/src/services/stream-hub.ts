@@ -59,6 +59,8 @@ export class StreamHub {
   private readonly heartbeat: NodeJS.Timeout;
   private readonly unsubscribe: () => void;
   private putCache: { version: number; frame: string } | null = null;
+  /** Resumes (`Last-Event-ID`) the replay buffer no longer covered: those clients got a whole `put`. */
+  replayMisses = 0;
   private jsonCache: { version: number; json: string } | null = null;
 
   constructor(
@@ -103,6 +105,7 @@ export class StreamHub {
     let first = `retry: ${RETRY_HINT_MS}\n\n`;
     const current = this.config.version;
     const replay = lastEventId === null ? null : this.replaySince(lastEventId, current);
+    if (lastEventId !== null && replay === null) this.replayMisses++;
     first += replay ?? this.putFrame();
     this.attach(client, first);
   }
