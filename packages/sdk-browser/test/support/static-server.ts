@@ -56,7 +56,7 @@ export async function startStaticServer(): Promise<StaticServer> {
         (stubEvents[name] ??= []).push(...(JSON.parse(body).events as unknown[]));
         res.writeHead(202, { ...cors, 'content-type': 'application/json' }).end('{"data":{"accepted":0,"duplicates":0}}');
       });
-      return;
+      return res;
     }
     const route = routes.get(url.pathname);
     if (route) return res.writeHead(200, { 'content-type': route.type, 'cache-control': 'no-store' }).end(route.body);
@@ -73,7 +73,7 @@ export async function startStaticServer(): Promise<StaticServer> {
         // fall through to 404
       }
     }
-    res.writeHead(404).end();
+    return res.writeHead(404).end();
   };
 
   const server: Server = createServer(handle);
