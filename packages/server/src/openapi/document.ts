@@ -1,6 +1,14 @@
 import { z } from 'zod';
 import type { RouteDef } from '../http/route';
 import { ERROR_STATUS } from '../errors';
+import { EXTRA_PARAMETERS, EXTRA_RESPONSES, OPERATIONS_PATHS, RESPONSE_COMPONENTS, SUCCESS_RESPONSES } from './responses';
+
+const AUTH_NOTE: Record<RouteDef['auth'], string> = {
+  user: 'Credentials: a user token (`Authorization: Bearer <JWT>`) or a management API key.',
+  sdk: 'Credentials: an SDK key (`X-API-Key` or `Authorization: Bearer`); it fixes the environment.',
+  any: 'Credentials: a user token, a management key or an SDK key.',
+  none: 'No credentials.',
+};
 
 const COMMON_ERRORS = [
   'VALIDATION_ERROR',
@@ -83,7 +91,10 @@ export function buildOpenApi(
   groups: { prefix: string; routes: readonly RouteDef<any, any>[] }[],
   extra: Record<string, unknown> = {},
 ): Record<string, unknown> {
-  const paths = { ...extra } as Record<string, Record<string, unknown>>;
+  const paths = { ...OPERATIONS_PATHS } as Record<string, Record<string, unknown>>;
+  // `extra` holds OFREP's operations, which an SDK key calls.
+  for (const [path, ops] of Object.entries(extra as Record<string, Record<string, Record<string, unknown>>>))
+    paths[path] = Object.fromEntries(Object.entries(ops).map(([m, op]) => [m, { description: AUTH_NOTE.sdk, ...op }]));
   for (const { prefix, routes } of groups) {
     for (const r of routes) {
       const path = (prefix + r.path).replace(/:([A-Za-z_]+)/g, '{$1}');
@@ -108,21 +119,24 @@ export function buildOpenApi(
           description: "the environment to act in (default: the default environment; an SDK key's own always wins); unknown: 404",
           schema: { type: 'string' },
         });
+      const id = `${r.method} ${path}`;
+      const documented = SUCCESS_RESPONSES[id];
       const responses: Record<string, unknown> = {
         [String(r.success.status)]: {
           description: r.success.description,
+          ...(documented?.headers ? { headers: documented.headers } : {}),
           ...(r.success.status === 204
             ? {}
             : {
-                content: {
-                  'application/json': {
-                    schema: r.success.schema
-                      ? jsonSchema(r.success.schema)
-                      : { type: 'object', properties: { data: {}, meta: { type: 'object' } } },
-                  },
-                },
+                // A route's own schema is its JSON; other media types come from the response table.
+                content: r.success.schema
+                  ? { 'application/json': { schema: jsonSchema(r.success.schema) }, ...documented?.content }
+                  : (documented?.content ?? {
+                      'application/json': { schema: { type: 'object', properties: { data: {}, meta: { type: 'object' } } } },
+                    }),
               }),
         },
+        ...EXTRA_RESPONSES[id],
       };
       for (const code of [...COMMON_ERRORS, ...(r.errors ?? [])]) {
         const status = String(ERROR_STATUS[code as keyof typeof ERROR_STATUS]);
@@ -133,13 +147,14 @@ export function buildOpenApi(
         summary: r.summary,
         tags: [r.tag],
         operationId: `${r.method}${path.replace(/[^A-Za-z0-9]+(.)?/g, (_m, ch: string | undefined) => (ch ?? '').toUpperCase())}`,
-        parameters: [...params, ...query],
+        description: AUTH_NOTE[r.auth],
+        parameters: [...params, ...query, ...(EXTRA_PARAMETERS[id] ?? [])],
         responses,
         security: r.auth === 'none' ? [] : r.auth === 'sdk' ? [{ apiKey: [] }, { bearer: [] }] : [{ bearer: [] }, { apiKey: [] }],
       };
       if (r.deprecated !== undefined) {
         op.deprecated = true;
-        op.description = `Deprecated since ${r.deprecated.since}; removed after ${r.deprecated.sunset}. Migration: ${r.deprecated.link}`;
+        op.description = `${AUTH_NOTE[r.auth]} Deprecated since ${r.deprecated.since}; removed after ${r.deprecated.sunset}. Migration: ${r.deprecated.link}`;
       }
       if (prefix === '/api/beta') op['x-beta'] = true;
       const body = r.body ?? r.docBody;
@@ -147,7 +162,7 @@ export function buildOpenApi(
       (paths[path] ??= {})[r.method] = op;
     }
   }
-  const schemas = { ...components, Error: errorEnvelope };
+  const schemas = { ...components, ...RESPONSE_COMPONENTS, Error: errorEnvelope };
   return tidy(
     {
       openapi: '3.0.3',
