@@ -233,6 +233,30 @@ SUCCESS_RESPONSES['get /api/v1/experiments/{id}/results'] = {
     'image/svg+xml': { schema: str('?format=svg: a forest plot of the relative lifts with their intervals') },
   },
 };
+const series = { type: 'array', items: nullable({ type: 'number' }) };
+SUCCESS_RESPONSES['get /api/v1/experiments/{id}/results/timeseries'] = {
+  content: json(
+    obj({
+      data: obj({
+        experiment: obj({ id: str(), key: str(), status: str() }),
+        days: { type: 'array', items: str('a UTC day, YYYY-MM-DD'), description: 'the end of each day the series are taken at' },
+        variants: {
+          type: 'array',
+          items: obj({
+            key: str(),
+            units: { type: 'array', items: { type: 'integer' } },
+            metrics: { type: 'object', additionalProperties: obj({ value: series, relative_lift: series }) },
+          }),
+        },
+        metrics: {
+          type: 'array',
+          items: obj({ key: str(), type: { type: 'string', enum: ['conversion', 'mean'] }, role: str() }),
+        },
+        method: str(),
+      }),
+    }),
+  ),
+};
 SUCCESS_RESPONSES['post /api/v1/events/batch'] = { content: json(obj({ data: ref('EventsAccepted') })) };
 SUCCESS_RESPONSES['post /sdk/v1/events'] = { content: json(obj({ data: ref('EventsAccepted') })) };
 SUCCESS_RESPONSES['get /sdk/v1/config'] = { content: json(ref('ConfigDocument')), headers: etag };
