@@ -1611,8 +1611,7 @@ const experiments = {
 configs.experiments = doc({}, { internal: { key: 'internal', included: ['staff-1'] } }, experiments);
 
 /** The contract's experiment evaluation, with targeting outcome supplied by hand. */
-function experimentOutcome(expKey, context, targeted) {
-  const e = experiments[expKey];
+function experimentOutcome(expKey, context, targeted, e = experiments[expKey]) {
   const notIn = (why) => ({ expected: { value: null, variant: null, reason: 'DEFAULT', inExperiment: false }, note: why, enrolled: false });
   if (e.status === 'PAUSED') {
     const c = e.variants[0];
@@ -1756,6 +1755,277 @@ expCase('paused-exp', 'paused serves control even without a key', {}, { def: 'de
 expCase('paused-no-value', 'paused control without value serves its key', { key: 'user-1' }, { def: 'default', tags: ['status'] });
 for (const k of ['draft-exp', 'completed-exp', 'archived-exp'])
   expCase(k, 'not running: caller default', { key: 'user-1' }, { def: 'default', tags: ['status'] });
+// ---------------------------------------------------------------------------------------
+// 7. Flags that serve an experiment. An enrolled unit gets the FLAG variant named like its
+//    experiment variant (the flag's value, reason SPLIT, inExperiment, `experiment` = the key its
+//    exposure is recorded under); a unit the experiment does not enrol (targeting, traffic,
+//    namespace, not RUNNING) falls through to the next rule, and after the last serve to the off
+//    variant with reason DEFAULT (the caller's default when there is no off variant).
+
+const fxExperiments = {
+  'fx-checkout': {
+    key: 'fx-checkout',
+    status: 'RUNNING',
+    variants: [
+      { key: 'off', weight: 50 },
+      { key: 'on', weight: 50 },
+    ],
+    traffic_allocation: 60,
+  },
+  'fx-theme': {
+    key: 'fx-theme',
+    status: 'RUNNING',
+    variants: [
+      { key: 'classic', weight: 30, value: 'ignored-by-the-flag' },
+      { key: 'dark', weight: 70 },
+    ],
+    targeting: { attr: 'plan', op: 'eq', values: ['pro'] },
+    bucket_by: 'account',
+    salt: 'fx-theme-v2',
+  },
+  'fx-paused': {
+    key: 'fx-paused',
+    status: 'PAUSED',
+    variants: [
+      { key: 'off', weight: 50 },
+      { key: 'on', weight: 50 },
+    ],
+  },
+  'fx-draft': {
+    key: 'fx-draft',
+    status: 'DRAFT',
+    variants: [
+      { key: 'off', weight: 50 },
+      { key: 'on', weight: 50 },
+    ],
+  },
+  'fx-ns': {
+    key: 'fx-ns',
+    status: 'RUNNING',
+    variants: [
+      { key: 'off', weight: 50 },
+      { key: 'on', weight: 50 },
+    ],
+    namespace: { key: 'fx', start: 0, end: 50 },
+  },
+};
+const THEMES = [
+  { key: 'classic', value: 'light' },
+  { key: 'dark', value: 'dark' },
+  { key: 'beta', value: 'beta' },
+];
+const fxFlags = {
+  // Default serve is the experiment: units outside it get the off variant, reason DEFAULT.
+  'fx-default': {
+    key: 'fx-default',
+    type: 'boolean',
+    enabled: true,
+    variants: BOOL,
+    off_variant: 'off',
+    default_serve: { experiment: 'fx-checkout' },
+  },
+  // Staff are pinned first; then the experiment; then a fixed default.
+  'fx-rules': {
+    key: 'fx-rules',
+    type: 'string',
+    enabled: true,
+    variants: THEMES,
+    off_variant: 'classic',
+    rules: [
+      { id: 'staff', when: { attr: 'email', op: 'ends_with', values: ['@example.com'] }, serve: { variant: 'beta' } },
+      { id: 'exp', serve: { experiment: 'fx-theme' } },
+    ],
+    default_serve: { variant: 'classic' },
+  },
+  // A paused or draft experiment enrols nobody: both rules fall through to the default.
+  'fx-not-running': {
+    key: 'fx-not-running',
+    type: 'boolean',
+    enabled: true,
+    variants: BOOL,
+    off_variant: 'off',
+    rules: [
+      { id: 'paused', serve: { experiment: 'fx-paused' } },
+      { id: 'draft', serve: { experiment: 'fx-draft' } },
+    ],
+    default_serve: { variant: 'on' },
+  },
+  // The experiment only for a matching rule; a namespace half.
+  'fx-ns-flag': {
+    key: 'fx-ns-flag',
+    type: 'boolean',
+    enabled: true,
+    variants: BOOL,
+    off_variant: 'off',
+    rules: [{ id: 'beta', when: { attr: 'beta', op: 'eq', values: [true] }, serve: { experiment: 'fx-ns' } }],
+    default_serve: { variant: 'off' },
+  },
+  'fx-disabled': {
+    key: 'fx-disabled',
+    type: 'boolean',
+    enabled: false,
+    variants: BOOL,
+    off_variant: 'off',
+    default_serve: { experiment: 'fx-checkout' },
+  },
+};
+configs['flag-experiments'] = doc(fxFlags, {}, fxExperiments);
+
+/** What the flag serves once the experiment enrols (or not) the unit; `next` is the fall-through detail. */
+function fxCase(label, flagKey, expKey, context, { targeted = true, def, next, ruleId, tags = [] }) {
+  const flag = fxFlags[flagKey];
+  const o = experimentOutcome(expKey, context, targeted, fxExperiments[expKey]);
+  let expected;
+  if (o.enrolled) {
+    const v = flag.variants.find((x) => x.key === o.expected.variant);
+    expected = { value: v.value, variant: v.key, reason: 'SPLIT' };
+    if (ruleId !== undefined) expected.ruleId = ruleId;
+    expected = { ...expected, inExperiment: true, experiment: expKey };
+  } else expected = next;
+  add({
+    name: `flag-experiments: ${flagKey}, ${label}`,
+    tags: ['experiment', 'flag-experiment', ...tags],
+    config: 'flag-experiments',
+    flag: flagKey,
+    context,
+    default: def,
+    expected,
+    note: `experiment ${expKey}: ${o.note}${o.enrolled ? '' : ' -> falls through'}`,
+  });
+}
+
+const OFF_DEFAULT = { value: false, variant: 'off', reason: 'DEFAULT' };
+for (let n = 1; n <= 8; n++) fxCase(`user-${n}`, 'fx-default', 'fx-checkout', { key: `user-${n}` }, { def: true, next: OFF_DEFAULT });
+{
+  const salt = 'fx-checkout.traffic';
+  for (const [b, what] of [
+    [5999, 'inside'],
+    [6000, 'outside'],
+  ])
+    fxCase(
+      `traffic bucket ${b} is ${what} 60 %`,
+      'fx-default',
+      'fx-checkout',
+      { key: findUnit(salt, exactly(b)) },
+      {
+        def: true,
+        next: OFF_DEFAULT,
+        tags: ['traffic', 'boundary'],
+      },
+    );
+  // Both arms at their split boundary, inside traffic.
+  for (const b of [4999, 5000]) {
+    const unit = findUnit('fx-checkout', (x, u) => x === b && refBucket(salt, u) < 6000);
+    fxCase(`split boundary, bucket ${b}`, 'fx-default', 'fx-checkout', { key: unit }, { def: true, next: OFF_DEFAULT, tags: ['boundary'] });
+  }
+}
+fxCase('no key: not enrolled, off variant', 'fx-default', 'fx-checkout', {}, { def: true, next: OFF_DEFAULT, tags: ['missing-attribute'] });
+{
+  // Enrolled, but the caller's default is a string: the caller's default, no exposure.
+  const unit = findUnit('fx-checkout.traffic', (b) => b < 6000);
+  add({
+    name: 'flag-experiments: fx-default, enrolled unit with a wrong-typed default: type mismatch',
+    tags: ['experiment', 'flag-experiment', 'type-mismatch'],
+    config: 'flag-experiments',
+    flag: 'fx-default',
+    context: { key: unit },
+    default: 'nope',
+    expected: { value: 'nope', variant: null, reason: 'ERROR', errorCode: 'TYPE_MISMATCH', inExperiment: false },
+  });
+}
+add({
+  name: 'flag-experiments: fx-disabled, disabled flag: off variant, the experiment is not consulted',
+  tags: ['experiment', 'flag-experiment', 'status'],
+  config: 'flag-experiments',
+  flag: 'fx-disabled',
+  context: { key: findUnit('fx-checkout.traffic', (b) => b < 6000) },
+  default: true,
+  expected: { value: false, variant: 'off', reason: 'DISABLED' },
+});
+// fx-rules: the staff rule wins; pro accounts are enrolled by account; others fall to the default.
+const CLASSIC_DEFAULT = { value: 'light', variant: 'classic', reason: 'DEFAULT' };
+fxCase(
+  'staff rule wins over the experiment',
+  'fx-rules',
+  'fx-theme',
+  { key: 'u1', email: 'a@example.com', plan: 'pro', account: 'acct-1' },
+  {
+    targeted: false,
+    def: 'x',
+    next: { value: 'beta', variant: 'beta', reason: 'TARGETING_MATCH', ruleId: 'staff' },
+    tags: ['targeting'],
+  },
+);
+for (const a of ['acct-1', 'acct-2', 'acct-3', 'acct-4', 'acct-5'])
+  fxCase(
+    `pro account ${a}: the flag's value of the experiment's arm`,
+    'fx-rules',
+    'fx-theme',
+    { key: 'same-user', plan: 'pro', account: a },
+    {
+      def: 'x',
+      next: CLASSIC_DEFAULT,
+      ruleId: 'exp',
+      tags: ['bucket-by', 'salt'],
+    },
+  );
+fxCase(
+  'free plan: not targeted, falls through to the default',
+  'fx-rules',
+  'fx-theme',
+  { key: 'u1', plan: 'free', account: 'acct-1' },
+  {
+    targeted: false,
+    def: 'x',
+    next: CLASSIC_DEFAULT,
+    tags: ['targeting'],
+  },
+);
+fxCase(
+  'pro plan without an account: not enrolled',
+  'fx-rules',
+  'fx-theme',
+  { key: 'u1', plan: 'pro' },
+  {
+    def: 'x',
+    next: CLASSIC_DEFAULT,
+    tags: ['bucket-by', 'missing-attribute'],
+  },
+);
+for (const n of [1, 2, 3])
+  fxCase(
+    `paused and draft experiments enrol nobody, user-${n}`,
+    'fx-not-running',
+    'fx-paused',
+    { key: `user-${n}` },
+    {
+      def: false,
+      next: { value: true, variant: 'on', reason: 'DEFAULT' },
+      tags: ['status'],
+    },
+  );
+const NS_OFF = { value: false, variant: 'off', reason: 'DEFAULT' };
+for (const b of [0, 4999, 5000, 9999]) {
+  const unit = findUnit('ns.fx', exactly(b), 'fx-ns-');
+  fxCase(
+    `beta, namespace bucket ${b}`,
+    'fx-ns-flag',
+    'fx-ns',
+    { key: unit, beta: true },
+    { def: false, next: NS_OFF, ruleId: 'beta', tags: ['namespace', 'boundary'] },
+  );
+}
+fxCase(
+  'rule does not match: the experiment is not consulted',
+  'fx-ns-flag',
+  'fx-ns',
+  { key: findUnit('ns.fx', exactly(0), 'fx-ns-') },
+  {
+    targeted: false,
+    def: false,
+    next: NS_OFF,
+  },
+);
 // ---------------------------------------------------------------------------------------
 
 const file = {

@@ -63,15 +63,16 @@ export function compileConfig(doc: ConfigDocument): CompiledConfig {
   const conditions = new ConditionCompiler(doc.segments ?? {});
   const entries = new Map<string, CompiledEntry>();
   const flags = new Map<string, CompiledFlag>();
+  // Experiments first: a flag may serve one.
+  const experiments = new Map<string, CompiledExperiment>();
+  for (const [key, exp] of Object.entries(doc.experiments ?? {})) experiments.set(key, new CompiledExperiment({ ...exp, key }, conditions));
   for (const [key, flag] of Object.entries(doc.flags ?? {})) {
-    const compiled = new CompiledFlag({ ...flag, key }, conditions);
+    const compiled = new CompiledFlag({ ...flag, key }, conditions, experiments);
     flags.set(key, compiled);
     entries.set(key, compiled);
   }
-  for (const [key, exp] of Object.entries(doc.experiments ?? {})) {
-    // Keys are one namespace; the save-time checks reject collisions, a flag wins otherwise.
-    if (!entries.has(key)) entries.set(key, new CompiledExperiment({ ...exp, key }, conditions));
-  }
+  // Keys are one namespace; the save-time checks reject collisions, a flag wins otherwise.
+  for (const [key, exp] of experiments) if (!entries.has(key)) entries.set(key, exp);
   linkPrerequisites(flags, entries);
   return { version: typeof doc.version === 'number' ? doc.version : 0, document: doc, entries };
 }

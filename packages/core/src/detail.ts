@@ -10,13 +10,12 @@ export function detail(
   value: unknown,
   variant: string | null,
   reason: Reason,
-  extra?: { ruleId?: string | undefined; errorCode?: ErrorCode; inExperiment?: boolean },
+  extra?: { ruleId?: string | undefined; errorCode?: ErrorCode; inExperiment?: boolean | undefined; experiment?: string | undefined },
 ): EvaluationDetail {
-  const d: EvaluationDetail = { value, variant, reason };
-  if (extra?.ruleId !== undefined) d.ruleId = extra.ruleId;
-  if (extra?.errorCode !== undefined) d.errorCode = extra.errorCode;
-  if (extra?.inExperiment !== undefined) d.inExperiment = extra.inExperiment;
-  return Object.freeze(d);
+  const d: Record<string, unknown> = { value, variant, reason };
+  // Only the fields that are set: an absent optional field is absent, never `undefined`.
+  for (const k in extra) if (extra[k as keyof typeof extra] !== undefined) d[k] = extra[k as keyof typeof extra];
+  return Object.freeze(d) as unknown as EvaluationDetail;
 }
 
 /** A compiled serve: from a context to a prebuilt detail. */

@@ -3,11 +3,9 @@ import type { EvaluationContext } from './types';
 import { ErrorCode, Reason, type EvaluationDetail } from './reasons';
 
 function callerDefault<T>(value: T, reason: Reason, errorCode?: ErrorCode, from?: EvaluationDetail): EvaluationDetail<T> {
-  const d: EvaluationDetail<T> = { value, variant: null, reason };
-  if (from?.ruleId !== undefined) d.ruleId = from.ruleId;
-  const code = errorCode ?? from?.errorCode;
-  if (code !== undefined) d.errorCode = code;
-  if (from?.inExperiment !== undefined) d.inExperiment = from.inExperiment;
+  // `from` (a detail without a variant) lends its optional fields: rule id, error code, enrolment.
+  const d = { ...from, value, variant: null, reason } as EvaluationDetail<T>;
+  if (errorCode !== undefined) d.errorCode = errorCode;
   return d;
 }
 

@@ -17,6 +17,8 @@ const NOT_ENROLLED = detail(null, null, Reason.DEFAULT, { inExperiment: false })
 export class CompiledExperiment implements CompiledEntry {
   readonly kind = 'experiment' as const;
   readonly key: string;
+  /** Variant keys, control first. */
+  readonly variants: readonly string[];
   private readonly status: ConfigExperiment['status'];
   private readonly targeting: Predicate;
   private readonly bucketBy: string;
@@ -33,6 +35,7 @@ export class CompiledExperiment implements CompiledEntry {
     this.bucketBy = exp.bucket_by ?? 'key';
     this.targeting = conditions.compile(exp.targeting);
     const variants = exp.variants ?? [];
+    this.variants = variants.map((v) => v.key);
     this.split = compileSplit(
       salt,
       variants.map((v) => v.weight),

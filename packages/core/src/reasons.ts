@@ -1,30 +1,19 @@
+// Built from a list, as the SDK error codes are: the browser bundles carry each name once, not twice.
+const REASONS = ['DEFAULT', 'TARGETING_MATCH', 'SPLIT', 'DISABLED', 'PREREQUISITE_FAILED', 'CACHED', 'STALE', 'ERROR'] as const;
+const ERROR_CODES = ['FLAG_NOT_FOUND', 'TYPE_MISMATCH', 'TARGETING_KEY_MISSING', 'PROVIDER_NOT_READY', 'PARSE_ERROR', 'GENERAL'] as const;
+const named = <K extends string>(keys: readonly K[]) => Object.fromEntries(keys.map((k) => [k, k])) as { readonly [P in K]: P };
+
 /** Why an evaluation returned what it did; the values match OpenFeature's reasons where they exist. */
-export const Reason = {
-  DEFAULT: 'DEFAULT',
-  TARGETING_MATCH: 'TARGETING_MATCH',
-  SPLIT: 'SPLIT',
-  DISABLED: 'DISABLED',
-  PREREQUISITE_FAILED: 'PREREQUISITE_FAILED',
-  CACHED: 'CACHED',
-  STALE: 'STALE',
-  ERROR: 'ERROR',
-} as const;
+export const Reason = /* @__PURE__ */ named(REASONS);
 
 /** One of {@link Reason}. */
-export type Reason = (typeof Reason)[keyof typeof Reason];
+export type Reason = (typeof REASONS)[number];
 
 /** Why an evaluation fell back to the caller's default; the values are OpenFeature's error codes. */
-export const ErrorCode = {
-  FLAG_NOT_FOUND: 'FLAG_NOT_FOUND',
-  TYPE_MISMATCH: 'TYPE_MISMATCH',
-  TARGETING_KEY_MISSING: 'TARGETING_KEY_MISSING',
-  PROVIDER_NOT_READY: 'PROVIDER_NOT_READY',
-  PARSE_ERROR: 'PARSE_ERROR',
-  GENERAL: 'GENERAL',
-} as const;
+export const ErrorCode = /* @__PURE__ */ named(ERROR_CODES);
 
 /** One of {@link ErrorCode}. */
-export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+export type ErrorCode = (typeof ERROR_CODES)[number];
 
 /**
  * The result of one evaluation. Never thrown, always returned.
@@ -44,4 +33,6 @@ export interface EvaluationDetail<T = unknown> {
   errorCode?: ErrorCode;
   /** Present for experiment keys: `true` when the unit is enrolled and an exposure should be recorded. */
   inExperiment?: boolean;
+  /** Set when a flag served this through an experiment: the key its exposure is recorded under. */
+  experiment?: string;
 }

@@ -60,8 +60,12 @@ export interface SplitEntry {
   weight: number;
 }
 
-/** What a rule or the default serves: one variant, or a weighted split. */
-export type Serve = { variant: string } | { split: SplitEntry[] };
+/**
+ * What a rule or the default serves: one variant, a weighted split, or an experiment. An
+ * experiment serve gives a unit the experiment enrols the flag variant named like its experiment
+ * variant; a unit it does not enrol falls through to the next rule (after the last: the off variant).
+ */
+export type Serve = { variant: string } | { split: SplitEntry[] } | { experiment: string };
 
 /** A targeting rule: the first one whose `when` matches serves. A rule without `when` always matches. */
 export interface Rule {

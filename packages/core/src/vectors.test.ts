@@ -27,7 +27,15 @@ interface EvalCase {
   flag: string;
   context: Record<string, unknown>;
   default: unknown;
-  expected: { value: unknown; variant: string | null; reason: string; ruleId?: string; errorCode?: string; inExperiment?: boolean };
+  expected: {
+    value: unknown;
+    variant: string | null;
+    reason: string;
+    ruleId?: string;
+    errorCode?: string;
+    inExperiment?: boolean;
+    experiment?: string;
+  };
 }
 
 const hashFile: { cases: HashCase[] } = spec('hash.json');
@@ -130,5 +138,6 @@ describe('spec/evaluation.json', () => {
     expect(d.ruleId).toBe(e.ruleId);
     expect(d.errorCode).toBe(e.errorCode);
     expect(d.inExperiment).toBe(e.inExperiment);
+    expect(d.experiment).toBe(e.experiment);
   });
 });

@@ -129,11 +129,13 @@ export function createClient(options: ClientOptions, baseUrl: string, key: strin
   };
 
   const expose = (flagKey: string, d: SourceDetail) => {
+    // A flag serving an experiment records the exposure under the experiment.
+    const key = d.experiment ?? flagKey;
     const unit = d.unitId ?? unitIdOf(context);
-    const id = `${flagKey}\n${unit}`;
+    const id = `${key}\n${unit}`;
     if (unit === null || exposed.has(id)) return;
     exposed.add(id);
-    queue.push({ type: 'exposure', key: flagKey, unit_id: unit, experiment: flagKey, variant: d.variant! });
+    queue.push({ type: 'exposure', key, unit_id: unit, experiment: key, variant: d.variant! });
   };
 
   /** Mirrors core's `evaluate()` on the held results, so both modes answer exactly like core. */
@@ -148,14 +150,10 @@ export function createClient(options: ClientOptions, baseUrl: string, key: strin
       if (d.inExperiment !== undefined) mismatch.inExperiment = false;
       return mismatch;
     }
-    const out: FlagDetail<T> = {
-      value: d.variant === null ? defaultValue : (d.value as T),
-      variant: d.variant,
-      reason: d.reason === 'ERROR' ? d.reason : status === 'cached' ? 'CACHED' : status === 'stale' ? 'STALE' : d.reason,
-    };
-    if (d.ruleId !== undefined) out.ruleId = d.ruleId;
-    if (d.errorCode !== undefined) out.errorCode = d.errorCode;
-    if (d.inExperiment !== undefined) out.inExperiment = d.inExperiment;
+    // Every optional field the source set (ruleId, errorCode, inExperiment, experiment), not the unit.
+    const { unitId: _unit, ...out } = d as FlagDetail<T> & { unitId?: string };
+    out.value = d.variant === null ? defaultValue : (d.value as T);
+    out.reason = d.reason === 'ERROR' ? d.reason : status === 'cached' ? 'CACHED' : status === 'stale' ? 'STALE' : d.reason;
     if (record && d.inExperiment && d.variant !== null) expose(flagKey, d);
     return out;
   };

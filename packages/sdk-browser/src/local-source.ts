@@ -28,7 +28,7 @@ export function localSource(baseUrl: string, serverKey: string, net: NetOptions)
   const evaluateFor = (ctx: Context): Snapshot => {
     const flags: Snapshot['flags'] = {};
     for (const [k, d] of Object.entries(evaluateAll(compiled!, ctx))) {
-      const unit = d.inExperiment ? unitIdOf(ctx, compiled!.document.experiments?.[k]?.bucket_by) : null;
+      const unit = d.inExperiment ? unitIdOf(ctx, compiled!.document.experiments?.[d.experiment ?? k]?.bucket_by) : null;
       flags[k] = unit === null ? d : { ...d, unitId: unit };
     }
     return { version: compiled!.version, flags };

@@ -112,6 +112,29 @@ describe('local mode (server key): core evaluating in Chromium', () => {
     await context.close();
   });
 
+  it('records the exposure of a flag that serves an experiment under the experiment and its unit', async () => {
+    const { page, context } = await openPage(browser, localPage);
+    await createClientInPage(page, {
+      serverKey: 'sy_srv_stub',
+      baseUrl: `${web.url}/spec/flag-experiments`,
+      context: { key: 'user-fx', plan: 'pro', account: 'acct-fx' },
+      storage: null,
+    });
+    const d = await page.evaluate(async () => {
+      await window.client.ready();
+      const first = window.client.detail('fx-rules', 'x');
+      window.client.string('fx-rules', 'x'); // the same unit again: still one exposure
+      await window.client.flush();
+      return first;
+    });
+    expect(d).toMatchObject({ reason: 'SPLIT', inExperiment: true, experiment: 'fx-theme', ruleId: 'exp' });
+    const exposures = (web.stubEvents['flag-experiments'] ?? []) as { type: string; key: string; unit_id: string; variant: string }[];
+    // (The spec-vector test before this one exposed other units to the same stub.)
+    const mine = exposures.filter((e) => e.unit_id === 'acct-fx' || e.unit_id === 'user-fx');
+    expect(mine.map((e) => [e.type, e.key, e.unit_id, e.variant])).toEqual([['exposure', 'fx-theme', 'acct-fx', d.variant]]);
+    await context.close();
+  });
+
   it('evaluates the spec configs recreated on a real server exactly as core does', async () => {
     await loadSpecIntoServer(t);
     const cases = evaluationSpec.cases.filter((c) => validConfigNames.includes(c.config));

@@ -304,7 +304,8 @@ export class SwitchyardClient {
       // core does not throw; this guards the promise that evaluation never does.
       return fallback(defaultValue, ErrorCode.GENERAL);
     }
-    if (d.inExperiment === true) this.expose(key, context, d.variant);
+    // A flag serving an experiment records the exposure under the experiment.
+    if (d.inExperiment === true) this.expose(d.experiment ?? key, context, d.variant);
     return d;
   }
 

@@ -14,7 +14,15 @@ interface EvalCase {
   flag: string;
   context: Record<string, unknown>;
   default: unknown;
-  expected: { value: unknown; variant: string | null; reason: string; ruleId?: string; errorCode?: string; inExperiment?: boolean };
+  expected: {
+    value: unknown;
+    variant: string | null;
+    reason: string;
+    ruleId?: string;
+    errorCode?: string;
+    inExperiment?: boolean;
+    experiment?: string;
+  };
 }
 type SpecConfig = ConfigDocument & { valid?: boolean };
 const spec: { configs: Record<string, SpecConfig>; cases: EvalCase[] } = JSON.parse(
@@ -34,6 +42,7 @@ const shape = (d: {
   ruleId?: string;
   errorCode?: string;
   inExperiment?: boolean;
+  experiment?: string;
 }) => ({
   value: d.value,
   variant: d.variant,
@@ -41,6 +50,7 @@ const shape = (d: {
   ruleId: d.ruleId,
   errorCode: d.errorCode,
   inExperiment: d.inExperiment,
+  experiment: d.experiment,
 });
 
 describe('spec/evaluation.json through the client (bootstrap, offline)', () => {
@@ -163,14 +173,17 @@ describe.each(runs)('spec config %s through a real server and the SSE stream (%s
       const r = await t.api('POST', '/api/v1/segments', doc.segments[key]);
       if (r.status !== 201) throw fail(`segment ${key}`, r);
     }
+    // Experiments exist before the flags that serve them; they are started once the flags are saved.
+    for (const [key, e] of Object.entries(doc.experiments)) {
+      const { status: _status, ...body } = e;
+      const r = await t.api('POST', `/api/v1/experiments${q}`, { ...body, name: key });
+      if (r.status !== 201) throw fail(`experiment ${key}`, r);
+    }
     for (const key of topo(Object.keys(doc.flags), (k) => (doc.flags[k]!.prerequisites ?? []).map((p) => p.flag))) {
       const r = await t.api('POST', `/api/v1/feature-flags${q}`, doc.flags[key]);
       if (r.status !== 201) throw fail(`flag ${key}`, r);
     }
-    for (const [key, e] of Object.entries(doc.experiments)) {
-      const { status, ...body } = e;
-      const r = await t.api('POST', `/api/v1/experiments${q}`, { ...body, name: key });
-      if (r.status !== 201) throw fail(`experiment ${key}`, r);
+    for (const [key, { status }] of Object.entries(doc.experiments)) {
       for (const action of LIFECYCLE[status] ?? []) {
         const a = await t.api('POST', `/api/v1/experiments/${key}/${action}${q}`);
         if (a.status !== 200) throw fail(`${action} ${key}`, a);

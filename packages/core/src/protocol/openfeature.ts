@@ -42,6 +42,7 @@ export function toResolution<T>(d: EvaluationDetail<T>, configVersion?: number |
   const meta: Record<string, string | number | boolean> = {};
   if (d.ruleId !== undefined) meta.ruleId = d.ruleId;
   if (d.inExperiment !== undefined) meta.inExperiment = d.inExperiment;
+  if (d.experiment !== undefined) meta.experiment = d.experiment;
   if (configVersion !== undefined && configVersion !== null) meta.configVersion = configVersion;
   out.flagMetadata = meta;
   return out;

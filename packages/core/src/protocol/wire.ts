@@ -23,6 +23,8 @@ export interface WireDetail {
   rule_id?: string;
   error_code?: ErrorCode;
   in_experiment?: boolean;
+  /** Set when a flag served this through an experiment: the key the exposure is recorded under. */
+  experiment?: string;
   /** For an enrolled unit: its id under the experiment's `bucket_by`, so a remote client records the exposure under the right unit. */
   unit_id?: string;
 }
@@ -83,6 +85,7 @@ export function toWire(d: EvaluationDetail, unitId?: string | null): WireDetail 
   if (d.ruleId !== undefined) w.rule_id = d.ruleId;
   if (d.errorCode !== undefined) w.error_code = d.errorCode;
   if (d.inExperiment !== undefined) w.in_experiment = d.inExperiment;
+  if (d.experiment !== undefined) w.experiment = d.experiment;
   if (unitId !== undefined && unitId !== null && d.inExperiment === true) w.unit_id = unitId;
   return w;
 }
@@ -101,6 +104,7 @@ export function fromWire(w: WireDetail): DetailWithUnit {
   if (w.rule_id !== undefined) d.ruleId = w.rule_id;
   if (w.error_code !== undefined) d.errorCode = w.error_code;
   if (w.in_experiment !== undefined) d.inExperiment = w.in_experiment;
+  if (typeof w.experiment === 'string') d.experiment = w.experiment;
   if (typeof w.unit_id === 'string' && w.unit_id !== '') d.unitId = w.unit_id;
   return d;
 }

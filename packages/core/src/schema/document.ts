@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import type { ConfigDocument } from '../types';
+import type { ConfigDocument, Flag, Serve } from '../types';
 import { segmentRefs } from './condition';
 import { configExperimentSchema, flagSchema, segmentSchema } from './resources';
 
@@ -56,6 +56,17 @@ export function checkReferences(doc: Refs): ConfigIssue[] {
   const refsIn = (cond: unknown, path: (string | number)[]) => {
     for (const s of segmentRefs(cond)) if (!has(doc.segments, s)) issues.push({ path, message: `unknown segment '${s}'` });
   };
+  // An experiment a flag serves must name only flag variants. One that is not in the document
+  // (a draft, a completed one) enrols nobody, so the flag falls through: nothing to check here.
+  const servedExperiment = (flag: Flag, serve: Serve | undefined, path: (string | number)[]) => {
+    if (serve === undefined || !('experiment' in serve)) return;
+    const exp = has(doc.experiments, serve.experiment) ? doc.experiments[serve.experiment] : undefined;
+    if (exp === undefined) return;
+    const known = new Set(flag.variants.map((v) => v.key));
+    for (const v of exp.variants ?? [])
+      if (!known.has(v.key))
+        issues.push({ path, message: `experiment '${serve.experiment}' has variant '${v.key}', which is not a variant of this flag` });
+  };
   const prereqGraph = new Map<string, string[]>();
   for (const [key, flag] of Object.entries(doc.flags)) {
     if (flag.key !== key) issues.push({ path: ['flags', key, 'key'], message: `key '${flag.key}' does not match its map key '${key}'` });
@@ -77,7 +88,11 @@ export function checkReferences(doc: Refs): ConfigIssue[] {
       key,
       (flag.prerequisites ?? []).map((p) => p.flag),
     );
-    (flag.rules ?? []).forEach((r, i) => refsIn(r.when, ['flags', key, 'rules', i, 'when']));
+    (flag.rules ?? []).forEach((r, i) => {
+      refsIn(r.when, ['flags', key, 'rules', i, 'when']);
+      servedExperiment(flag, r.serve, ['flags', key, 'rules', i, 'serve', 'experiment']);
+    });
+    servedExperiment(flag, flag.default_serve, ['flags', key, 'default_serve', 'experiment']);
   }
   const cycle = findCycle(prereqGraph);
   if (cycle !== null) issues.push({ path: ['flags', cycle[0]!, 'prerequisites'], message: `prerequisite cycle: ${cycle.join(' -> ')}` });

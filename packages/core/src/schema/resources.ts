@@ -29,8 +29,12 @@ export const percentSchema = z
 const variantSchema = z.object({ key: keySchema, value: jsonValueSchema });
 const splitEntrySchema = z.object({ variant: z.string(), weight: percentSchema });
 
-/** `{variant}` or `{split: [{variant, weight}]}`. */
-export const serveSchema = z.union([z.strictObject({ variant: z.string() }), z.strictObject({ split: z.array(splitEntrySchema).min(1) })]);
+/** `{variant}`, `{split: [{variant, weight}]}` or `{experiment: key}`. */
+export const serveSchema = z.union([
+  z.strictObject({ variant: z.string() }),
+  z.strictObject({ split: z.array(splitEntrySchema).min(1) }),
+  z.strictObject({ experiment: keySchema }),
+]);
 
 const ruleSchema = z.object({ id: z.string().min(1).max(128), when: conditionSchema.optional(), serve: serveSchema });
 const prerequisiteSchema = z.object({ flag: keySchema, variants: z.array(z.string()).min(1) });
@@ -61,6 +65,8 @@ function checkServe(serve: Serve, variants: ReadonlySet<string>, path: (string |
     if (!variants.has(serve.variant)) issue(`unknown variant '${serve.variant}'`, [...path, 'variant']);
     return;
   }
+  // Whether the experiment exists and its variants are the flag's needs the whole document (checkReferences).
+  if ('experiment' in serve) return;
   serve.split.forEach((s, i) => {
     if (!variants.has(s.variant)) issue(`unknown variant '${s.variant}'`, [...path, 'split', i, 'variant']);
   });

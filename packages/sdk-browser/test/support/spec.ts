@@ -8,7 +8,15 @@ export interface EvalCase {
   flag: string;
   context: Record<string, unknown>;
   default: unknown;
-  expected: { value: unknown; variant: string | null; reason: string; ruleId?: string; errorCode?: string; inExperiment?: boolean };
+  expected: {
+    value: unknown;
+    variant: string | null;
+    reason: string;
+    ruleId?: string;
+    errorCode?: string;
+    inExperiment?: boolean;
+    experiment?: string;
+  };
 }
 
 /** A config document of the spec, `valid: false` when saving it would be rejected. */
@@ -53,11 +61,13 @@ export async function loadSpecIntoServer(t: TestServer): Promise<void> {
       for (const p of f.prerequisites ?? []) if (p.flag in c.flags) await createFlag(p.flag);
       await admin(t, 'POST', '/api/v1/feature-flags', f);
     };
-    for (const key of Object.keys(c.flags)) await createFlag(key);
+    // Experiments exist before the flags that serve them; they are started once the flags are saved.
     for (const e of Object.values(c.experiments)) {
-      const { status, ...body } = e;
+      const { status: _status, ...body } = e;
       await admin(t, 'POST', '/api/v1/experiments', body);
-      for (const action of LIFECYCLE[status]!) await admin(t, 'POST', `/api/v1/experiments/${e.key}/${action}`);
     }
+    for (const key of Object.keys(c.flags)) await createFlag(key);
+    for (const e of Object.values(c.experiments))
+      for (const action of LIFECYCLE[e.status]!) await admin(t, 'POST', `/api/v1/experiments/${e.key}/${action}`);
   }
 }

@@ -126,6 +126,7 @@ function toOfrep(key: string, d: EvaluationDetail, version: number): OfrepFlag {
   const metadata: Metadata = { config_version: version };
   if (d.ruleId !== undefined) metadata.rule_id = d.ruleId;
   if (d.inExperiment !== undefined) metadata.in_experiment = d.inExperiment;
+  if (d.experiment !== undefined) metadata.experiment = d.experiment;
   if (d.reason === 'ERROR') {
     const errorCode: OfrepErrorCode =
       d.errorCode === 'TARGETING_KEY_MISSING' || d.errorCode === 'PARSE_ERROR' || d.errorCode === 'FLAG_NOT_FOUND'
@@ -227,7 +228,8 @@ export function mountOfrep(app: Hono<AppEnv>, ctx: ServerContext, authenticate: 
 const errorDetails = { type: 'string', description: 'A description of the error, for logs' };
 const metadata = {
   type: 'object',
-  description: 'config_version (number), rule_id (string, when a rule matched), in_experiment (boolean, experiment keys)',
+  description:
+    'config_version (number), rule_id (string, when a rule matched), in_experiment (boolean, experiment keys and flags serving an experiment), experiment (string: the experiment a flag served the unit through, whose key an exposure is recorded under)',
   additionalProperties: { oneOf: [{ type: 'boolean' }, { type: 'string' }, { type: 'number' }] },
 };
 const evaluationSuccess = {

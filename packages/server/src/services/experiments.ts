@@ -4,6 +4,7 @@ import type { RequestOrigin, ServerContext } from './context';
 import { experimentSpec, TRANSITIONS, type LifecycleAction } from './experiment-spec';
 import { assertUnprotected, ResourceService } from './resource-service';
 import { takeResultsSnapshot } from './results-snapshot';
+import { assertNotServed } from './flag-experiments';
 
 /** Fields that would reassign enrolled units if they changed mid-experiment. */
 const FROZEN_WHILE_LIVE = ['variants', 'bucket_by', 'salt', 'namespace'] as const;
@@ -104,6 +105,8 @@ export class ExperimentService extends ResourceService {
         action: 'delete',
         allowed_from: ['DRAFT', 'COMPLETED', 'ARCHIVED'],
       });
+    // Nor one a flag still serves (409 CONFLICT naming the flags).
+    await assertNotServed(this.ctx, row, 'delete');
     return super.remove(origin, idOrKey);
   }
 
@@ -138,6 +141,7 @@ export class ExperimentService extends ResourceService {
     }
     // The results are frozen at completion: what the run counted so far is stored with it.
     if (action === 'complete') await takeResultsSnapshot(this.ctx, row);
+    if (action === 'archive') await assertNotServed(this.ctx, row, 'archive');
     const data: Record<string, unknown> = { ...row.data, status: t.to, ...extra };
     // A stamp given in `extra` wins (the demo's experiment started a week before its seeded traffic ends).
     if (t.stamp !== null && extra[t.stamp] === undefined) data[t.stamp] = new Date(this.ctx.now()).toISOString();

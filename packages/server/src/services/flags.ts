@@ -15,6 +15,7 @@ import {
   type FlagState,
 } from './flag-spec';
 import { assertUnprotected, environmentKeys, READ_ONLY_FIELDS, ResourceService } from './resource-service';
+import { checkServedExperiments } from './flag-experiments';
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
 
@@ -93,7 +94,13 @@ export class FlagService extends ResourceService {
     const definition = normalizeDefinition(definitionOf(clean));
     const states: Record<string, FlagState> = {};
     for (const env of environments) states[env] = normalizeState(given.get(env) ?? {}, definition);
-    return this.validateFlag(origin, { ...definition, environments: states }, environments);
+    return this.checked(origin, this.validateFlag(origin, { ...definition, environments: states }, environments), environments);
+  }
+
+  /** Experiments the flag serves must exist in each environment and name only flag variants. */
+  private async checked(origin: RequestOrigin, data: Record<string, unknown>, environments: readonly string[]) {
+    await checkServedExperiments(this.ctx, origin.environment, data, environments);
+    return data;
   }
 
   protected override async buildUpdate(
@@ -118,7 +125,7 @@ export class FlagService extends ResourceService {
       if (g === undefined) states[env] = mode === 'put' ? normalizeState({}, definition) : current;
       else states[env] = normalizeState(mode === 'patch' ? { ...current, ...g } : g, definition);
     }
-    return this.validateFlag(origin, { ...definition, environments: states }, environments);
+    return this.checked(origin, this.validateFlag(origin, { ...definition, environments: states }, environments), environments);
   }
 
   protected override changedIn(before: ResourceRow | null, after: ResourceRow | null, environment: string): boolean {
@@ -165,7 +172,8 @@ export class FlagService extends ResourceService {
     const row = await this.get(origin, idOrKey);
     this.assert(origin, 'update', row);
     const states = { ...(row.data.environments as Record<string, FlagState>), [to]: stateIn(row.data, from) };
-    const data = this.validateFlag({ ...origin, environment: to }, { ...row.data, environments: states }, environments);
+    const target = { ...origin, environment: to };
+    const data = await this.checked(target, this.validateFlag(target, { ...row.data, environments: states }, environments), environments);
     return this.save(origin, row, data, 'feature-flag.promote', environments);
   }
 }

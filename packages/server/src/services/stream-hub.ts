@@ -10,7 +10,7 @@ export function evaluateForWire(config: ConfigState, context: EvaluationContext)
   const out: Record<string, WireDetail> = {};
   const experiments = config.document.experiments;
   for (const [k, d] of Object.entries(evaluateAll(config.compiled(), context))) {
-    out[k] = toWire(d, d.inExperiment === true ? experimentUnitOf(experiments[k], context) : null);
+    out[k] = toWire(d, d.inExperiment === true ? experimentUnitOf(experiments[d.experiment ?? k], context) : null);
   }
   return out;
 }

@@ -9,8 +9,8 @@ export function splitProblem(serve: Serve): string | null {
 }
 
 /**
- * Edits what a rule (or the default) serves: one variant, or a split over the variants whose
- * weights must add up to 100.
+ * Edits what a rule (or the default) serves: one variant, a split over the variants whose
+ * weights must add up to 100, or an experiment (by key) whose arms are flag variants.
  */
 export function ServeEditor({
   serve,
@@ -28,6 +28,7 @@ export function ServeEditor({
   serverErrors?: string[];
 }) {
   const isSplit = 'split' in serve;
+  const isExperiment = 'experiment' in serve;
   const problem = splitProblem(serve);
   const weightOf = (v: string) => (isSplit ? (serve.split.find((e) => e.variant === v)?.weight ?? 0) : 0);
   return (
@@ -35,7 +36,12 @@ export function ServeEditor({
       <legend>{label}</legend>
       <div className="radio-row">
         <label>
-          <input type="radio" name={`${label}-mode`} checked={!isSplit} onChange={() => onChange({ variant: variants[0] ?? '' })} />
+          <input
+            type="radio"
+            name={`${label}-mode`}
+            checked={!isSplit && !isExperiment}
+            onChange={() => onChange({ variant: variants[0] ?? '' })}
+          />
           Fixed variant
         </label>
         <label>
@@ -47,8 +53,18 @@ export function ServeEditor({
           />
           Percentage split
         </label>
+        <label>
+          <input type="radio" name={`${label}-mode`} checked={isExperiment} onChange={() => onChange({ experiment: '' })} />
+          Experiment
+        </label>
       </div>
-      {!isSplit && (
+      {isExperiment && (
+        <label className="inline-field">
+          <span>Experiment key</span>
+          <input value={serve.experiment} onChange={(e) => onChange({ experiment: e.target.value })} />
+        </label>
+      )}
+      {'variant' in serve && (
         <label className="inline-field">
           <span>Variant to serve</span>
           <select value={serve.variant} onChange={(e) => onChange({ variant: e.target.value })}>
