@@ -24,6 +24,7 @@ export { checkGuardrail, GuardrailRule, GuardrailStatus } from './guardrail.js';
 export type { RateArm } from './rate-test.js';
 export { rateIncreaseEValue } from './rate-test.js';
 export type { SafetyDecision, SafetyFailure, SafetyInput } from './safety.js';
+export { decideRolloutStep, RolloutAction, type RolloutStep, type RolloutStepInput } from './rollout.js';
 export {
   DEFAULT_GUARDRAIL_ALPHA,
   DEFAULT_GUARDRAIL_MINIMUM_COUNT,
