@@ -4,7 +4,8 @@ import { secureHeaders } from 'hono/secure-headers';
 import { createHash } from 'node:crypto';
 import { createAuthenticator, credentialOf } from './auth/authenticate';
 import type { AppEnv } from './http/app-env';
-import { createErrorHandler } from './http/error-handler';
+import { createErrorHandler, UNAVAILABLE_RETRY_AFTER_SECONDS } from './http/error-handler';
+import { checkDependencies } from './services/readiness';
 import { mount, type RouteDef } from './http/route';
 import { bodyLimit } from './middleware/body-limit';
 import { metricsMiddleware } from './middleware/metrics';
@@ -122,9 +123,17 @@ export function createApp(ctx: ServerContext, extraGroups: { prefix: string; rou
 
   app.get('/health', (c) => c.json({ data: { status: 'ok' } }));
   app.get('/ready', async (c) => {
-    const ok = await ctx.store.ping().catch(() => false);
-    if (!ok) return errors.envelope(c, 'INTERNAL_ERROR', 'the database does not answer', null);
-    return c.json({ data: { status: 'ready', config_version: ctx.config.version } });
+    const dependencies = await checkDependencies(ctx.dependencies ?? { database: () => ctx.store.ping() });
+    const down = Object.keys(dependencies).filter((name) => dependencies[name]!.status === 'down');
+    if (down.length > 0)
+      return errors.envelope(
+        c,
+        'SERVICE_UNAVAILABLE',
+        `not ready: ${down.join(', ')} ${down.length === 1 ? 'does' : 'do'} not answer`,
+        { dependencies, config_version: ctx.config.version },
+        { 'Retry-After': String(UNAVAILABLE_RETRY_AFTER_SECONDS) },
+      );
+    return c.json({ data: { status: 'ready', config_version: ctx.config.version, dependencies } });
   });
   app.get('/metrics', async (c) => c.text(await ctx.metrics.registry.metrics(), 200, { 'Content-Type': ctx.metrics.registry.contentType }));
   const openapi = buildOpenApi(groups, ofrepOpenApiPaths);

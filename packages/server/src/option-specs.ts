@@ -1,4 +1,5 @@
 import type { OidcOptions } from './auth/tokens';
+import { OPERATIONS_OPTION_SPECS } from './operations-option-specs';
 
 /**
  * A configuration value that cannot be used. The message names where the value came from
@@ -342,6 +343,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     'Base of documentation links in errors.',
     urlWith(['https:', 'http:'], 'an http(s) URL'),
   ),
+  ...OPERATIONS_OPTION_SPECS,
 ];
 
 /**

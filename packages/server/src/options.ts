@@ -90,6 +90,20 @@ export interface ServerOptions {
   docsBaseUrl: string;
   /** Print first-start credentials (admin password, SDK keys) to stdout. */
   printCredentials: boolean;
+  /** PostgreSQL connections per instance. */
+  pgPoolMax: number;
+  /** An idle PostgreSQL connection is closed after this long. */
+  pgIdleTimeoutMs: number;
+  /** A PostgreSQL connection is replaced after this many seconds (0 = never). */
+  pgMaxLifetimeSeconds: number;
+  /** Opening, or waiting for, a PostgreSQL connection fails after this long (a `503`). */
+  pgConnectTimeoutMs: number;
+  /** PostgreSQL cancels a statement running longer; the server gives up 2 s after that (a `503`). */
+  pgStatementTimeoutMs: number;
+  /** How often instances sharing PostgreSQL try to take the background-jobs lease. */
+  leaderCheckMs: number;
+  /** How long authentication trusts a cached API key or user (0 = not cached). */
+  credentialCacheTtlMs: number;
 }
 
 /**
@@ -158,6 +172,13 @@ export function resolveOptions(
           },
     docsBaseUrl: v.docsBaseUrl ?? 'https://github.com/switchyard-dev/switchyard/blob/main/docs',
     printCredentials: true,
+    pgPoolMax: v.pgPoolMax ?? 10,
+    pgIdleTimeoutMs: v.pgIdleTimeoutMs ?? 10_000,
+    pgMaxLifetimeSeconds: v.pgMaxLifetimeSeconds ?? 3600,
+    pgConnectTimeoutMs: v.pgConnectTimeoutMs ?? 5000,
+    pgStatementTimeoutMs: v.pgStatementTimeoutMs ?? 30_000,
+    leaderCheckMs: v.leaderCheckMs ?? 1000,
+    credentialCacheTtlMs: v.credentialCacheTtlMs ?? 30_000,
   };
   const out = { ...fromSettings };
   for (const [k, val] of Object.entries(explicit)) if (val !== undefined) (out as unknown as Record<string, unknown>)[k] = val;

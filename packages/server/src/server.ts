@@ -27,6 +27,10 @@ import { Scheduler } from './services/scheduler';
 import { WebhookWorker } from './services/webhook-worker';
 import { openStore } from './store/open-store';
 import { isPostgresStore } from './store/postgres/postgres-store';
+import { postgresLeadership } from './store/postgres/control-connection';
+import { CredentialCache, type CredentialChange } from './auth/credential-cache';
+import { JobRunner } from './services/jobs/job-runner';
+import { soleLeadership, type Leadership } from './services/jobs/leadership';
 import type { Store } from './store/types';
 
 /** How long close() lets in-flight requests finish before it cuts the connections left. */
@@ -40,7 +44,7 @@ export interface RunningServer {
   /** Secrets created on first start (`null` on later starts). */
   credentials: FirstStartCredentials | null;
   /** Background jobs, exposed so tests (and operators) can run a pass now. */
-  jobs: { scheduler: Scheduler; safety: SafetyMonitor; webhooks: WebhookWorker };
+  jobs: { scheduler: Scheduler; safety: SafetyMonitor; webhooks: WebhookWorker; runner: JobRunner; leadership: Leadership };
   /** Cross-instance config sync (PostgreSQL or Redis set-ups); `null` for a lone SQLite server. */
   fanout: ConfigFanout | null;
   /** Stops accepting, lets in-flight requests finish, then closes the store. */
@@ -95,6 +99,16 @@ export async function startServer(start: StartOptions = {}): Promise<RunningServ
     const keyring = await once(() => resolveKeyring(baseStore, options, now ?? Date.now));
     await once(() => ensureEnvironment(store, options.defaultEnvironment, (now ?? Date.now)()));
     const metrics = createMetrics();
+    // Instances sharing PostgreSQL elect one leader for the background jobs; a lone SQLite server is its own.
+    const leadership: Leadership =
+      isPostgresStore(baseStore) && options.databaseUrl !== undefined
+        ? await postgresLeadership({ url: options.databaseUrl, logger, checkMs: options.leaderCheckMs })
+        : soleLeadership();
+    undo.push(() => leadership.close());
+    const jobs = new JobRunner(leadership, logger, { run: (job, outcome) => metrics.operations.jobRuns.inc({ job, outcome }) });
+    undo.push(() => jobs.stop());
+    metrics.operations.sources.isLeader = () => leadership.isLeader;
+    if (isPostgresStore(baseStore)) metrics.operations.sources.pool = () => baseStore.poolUse();
     const environments = new EnvironmentRuntimes(
       store,
       options.defaultEnvironment,
@@ -157,12 +171,32 @@ export async function startServer(start: StartOptions = {}): Promise<RunningServ
             })
           : tokenBucketLimiter({ capacity: options.loginRatePerMinute, perSecond: options.loginRatePerMinute / 60 }),
       loginGuard: createLoginGuard(),
+      jobs,
+      credentials: new CredentialCache(store, options.credentialCacheTtlMs, now ?? Date.now),
+      dependencies: {
+        database: () => baseStore.ping(),
+        ...(redis === null
+          ? {}
+          : {
+              redis: async () => {
+                // A connection that is not up fails at once; a hung one is cut by the readiness budget.
+                if (redis.command.status !== 'ready') throw new Error(`the connection is ${redis.command.status}`);
+                await redis.command.ping();
+              },
+            }),
+      },
       now: now ?? Date.now,
     };
-    ctx.onCredentialsChanged = (change) => {
+    const credentialsChanged = (change: CredentialChange) => {
+      ctx.credentials.invalidate(change);
       if (change.apiKeyIds === undefined || change.apiKeyIds.length === 0) return;
       const ids = new Set(change.apiKeyIds);
       for (const runtime of ctx.environments.all()) runtime.hub.endStreamsOf(ids);
+    };
+    // Here at once, then on every other instance through the shared signal channel.
+    ctx.onCredentialsChanged = (change) => {
+      credentialsChanged(change);
+      leadership.publish({ type: 'credentials', ...change });
     };
     const app = createApp(ctx);
     // The port is bound before first-start set-up: a busy port must fail the start before the
@@ -204,15 +238,12 @@ export async function startServer(start: StartOptions = {}): Promise<RunningServ
         if (created.length > 0) logger.info({ created }, 'demo data seeded');
       }
     }
-    const stopRetention = startRetention(ctx);
-    undo.push(stopRetention);
+    startRetention(ctx, jobs);
     const experiments = new ExperimentService(ctx);
     const scheduler = new Scheduler(ctx, experiments);
-    undo.push(() => scheduler.stop());
-    await scheduler.start();
+    scheduler.start(jobs);
     const safety = new SafetyMonitor(ctx, experiments, new ResultsService(ctx), options.safetyIntervalMs);
-    safety.start();
-    undo.push(() => safety.stop());
+    safety.start(jobs);
     const webhooks = new WebhookWorker(ctx, {
       pollMs: options.webhookPollMs,
       retryBaseMs: options.webhookRetryBaseMs,
@@ -226,6 +257,21 @@ export async function startServer(start: StartOptions = {}): Promise<RunningServ
     });
     webhooks.start();
     undo.push(() => webhooks.stop());
+    // A schedule saved on any instance re-plans the leader's scheduler.
+    ctx.onExperimentChanged = () => {
+      scheduler.trigger();
+      leadership.publish({ type: 'experiments' });
+    };
+    leadership.onSignal((signal) => {
+      if (signal.type === 'experiments') scheduler.trigger();
+      else credentialsChanged(signal);
+    });
+    // Signals sent while this instance's channel was down are lost: forget what they could have changed.
+    leadership.onResync(() => {
+      ctx.credentials.invalidate();
+      scheduler.trigger();
+    });
+    leadership.start();
     handle = (req, env) => app.fetch(req, env);
     const port = (server.address() as AddressInfo).port;
     const url = `http://${options.host.includes(':') ? `[${options.host}]` : options.host}:${port}`;
@@ -236,14 +282,14 @@ export async function startServer(start: StartOptions = {}): Promise<RunningServ
       port,
       ctx,
       credentials,
-      jobs: { scheduler, safety, webhooks },
+      jobs: { scheduler, safety, webhooks, runner: jobs, leadership },
       fanout,
       close() {
         closing ??= (async () => {
-          stopRetention();
-          scheduler.stop();
-          safety.stop();
           const stoppingWebhooks = webhooks.stop();
+          // The lease goes first: another instance takes the jobs over while this one drains.
+          await jobs.stop();
+          await leadership.close();
           environments.close();
           await new Promise<void>((resolve) => {
             const http = server as unknown as { closeIdleConnections?: () => void; closeAllConnections?: () => void };

@@ -98,6 +98,15 @@ export interface TestPostgres {
   port: number;
   /** Creates an empty database and returns its URL. */
   createDatabase(name?: string): Promise<string>;
+  /** Shuts the server down, keeping its data, for {@link TestPostgres.start}. */
+  halt(): Promise<void>;
+  /** Starts it again on the same port and data after {@link TestPostgres.halt}. */
+  start(): Promise<void>;
+  /** SIGSTOP: the server keeps its connections open and answers nothing (a hung database). */
+  freeze(): void;
+  /** SIGCONT after {@link TestPostgres.freeze}. */
+  thaw(): void;
+  /** Stops the server and deletes its data. */
   stop(): Promise<void>;
 }
 
@@ -129,57 +138,64 @@ export async function startPostgres(): Promise<TestPostgres> {
     throw new Error(`initdb failed: ${err.stderr?.toString() ?? err.message}`, { cause: e });
   }
   const port = await freePort();
-  const child = track(
-    spawn(
-      join(bin, 'postgres'),
-      [
-        '-D',
-        data,
-        '-p',
-        String(port),
-        '-k',
-        sock,
-        '-c',
-        'listen_addresses=127.0.0.1',
-        '-c',
-        'fsync=off',
-        '-c',
-        'synchronous_commit=off',
-        '-c',
-        'full_page_writes=off',
-        '-c',
-        'max_connections=200',
-        '-c',
-        'shared_buffers=32MB',
-      ],
-      { ...asUser, env, stdio: ['ignore', 'ignore', 'pipe'] },
-    ),
-  );
-  let log = '';
-  child.stderr!.on('data', (d: Buffer) => {
-    log = (log + d.toString()).slice(-8000);
-  });
   const adminUrl = `postgres://postgres@127.0.0.1:${port}/postgres`;
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    if (child.exitCode !== null) {
-      rmSync(dir, { recursive: true, force: true });
-      throw new Error(`postgres exited with ${child.exitCode}: ${log}`);
-    }
-    const c = new pg.Client({ connectionString: adminUrl });
-    try {
-      await c.connect();
-      await c.query('SELECT 1');
-      await c.end();
-      break;
-    } catch {
-      await c.end().catch(() => {});
-      if (Date.now() > deadline) {
-        child.kill('SIGKILL');
-        throw new Error(`postgres did not accept connections in 30 s: ${log}`);
+  let child: ChildProcess;
+  let log = '';
+  const launch = async () => {
+    const c = track(
+      spawn(
+        join(bin, 'postgres'),
+        [
+          '-D',
+          data,
+          '-p',
+          String(port),
+          '-k',
+          sock,
+          '-c',
+          'listen_addresses=127.0.0.1',
+          '-c',
+          'fsync=off',
+          '-c',
+          'synchronous_commit=off',
+          '-c',
+          'full_page_writes=off',
+          '-c',
+          'max_connections=200',
+          '-c',
+          'shared_buffers=32MB',
+        ],
+        { ...asUser, env, stdio: ['ignore', 'ignore', 'pipe'] },
+      ),
+    );
+    child = c;
+    c.stderr!.on('data', (d: Buffer) => {
+      log = (log + d.toString()).slice(-8000);
+    });
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      if (c.exitCode !== null) throw new Error(`postgres exited with ${c.exitCode}: ${log}`);
+      const client = new pg.Client({ connectionString: adminUrl });
+      try {
+        await client.connect();
+        await client.query('SELECT 1');
+        await client.end();
+        return;
+      } catch {
+        await client.end().catch(() => {});
+        if (Date.now() > deadline) {
+          c.kill('SIGKILL');
+          throw new Error(`postgres did not accept connections in 30 s: ${log}`);
+        }
+        await new Promise((r) => setTimeout(r, 100));
       }
-      await new Promise((r) => setTimeout(r, 100));
     }
+  };
+  try {
+    await launch();
+  } catch (e) {
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
   }
   return {
     adminUrl,
@@ -195,7 +211,24 @@ export async function startPostgres(): Promise<TestPostgres> {
       }
       return `postgres://postgres@127.0.0.1:${port}/${db}`;
     },
+    async halt() {
+      // SIGINT: fast shutdown; the data directory stays for start().
+      child.kill('SIGINT');
+      await waitForExit(child, 10_000);
+    },
+    async start() {
+      if (child.exitCode === null && child.signalCode === null) return;
+      await launch();
+    },
+    freeze() {
+      child.kill('SIGSTOP');
+    },
+    thaw() {
+      child.kill('SIGCONT');
+    },
     async stop() {
+      // A frozen server must run again to shut down.
+      child.kill('SIGCONT');
       // SIGINT: fast shutdown (disconnects clients, no checkpoint wait worth speaking of with fsync off).
       child.kill('SIGINT');
       await waitForExit(child, 10_000);
@@ -211,6 +244,10 @@ export interface TestRedis {
   stop(): Promise<void>;
   /** Starts it again on the same port (after {@link TestRedis.stop}). */
   start(): Promise<void>;
+  /** SIGSTOP: connections stay open and nothing is answered (a hung Redis). */
+  freeze(): void;
+  /** SIGCONT after {@link TestRedis.freeze}. */
+  thaw(): void;
   readonly running: boolean;
 }
 
@@ -270,6 +307,12 @@ export async function startRedis(): Promise<TestRedis> {
     port,
     get running() {
       return child !== null;
+    },
+    freeze() {
+      child?.kill('SIGSTOP');
+    },
+    thaw() {
+      child?.kill('SIGCONT');
     },
     async stop() {
       const c = child;

@@ -54,12 +54,17 @@ export function createAuthenticator(ctx: ServerContext) {
   const touched = new Map<string, number>();
 
   async function fromApiKey(secret: string): Promise<Actor> {
-    const key = await ctx.store.getApiKeyByHash(hashApiKey(secret));
+    const key = await ctx.credentials.apiKeyByHash(hashApiKey(secret));
     if (key === null || key.revokedAt !== null) throw new ApiError('AUTHENTICATION_REQUIRED', 'the API key is invalid or has been revoked');
     const now = ctx.now();
     if ((touched.get(key.id) ?? 0) + TOUCH_EVERY_MS < now) {
       touched.set(key.id, now);
-      await ctx.store.touchApiKey(key.id, new Date(now).toISOString());
+      // Off the request path: "last used" is informational and must not fail or slow a request
+      // (the database may be down while cached keys keep working).
+      ctx.store.touchApiKey(key.id, new Date(now).toISOString()).catch((err: unknown) => {
+        touched.delete(key.id);
+        ctx.logger.debug({ err }, 'could not record the API key as used');
+      });
     }
     if (key.kind !== 'management')
       return {
@@ -71,7 +76,7 @@ export function createAuthenticator(ctx: ServerContext) {
         label: key.name,
         environment: key.environment ?? ctx.options.defaultEnvironment,
       };
-    const creator = key.createdBy === null ? null : await ctx.store.getUser(key.createdBy);
+    const creator = key.createdBy === null ? null : await ctx.credentials.user(key.createdBy);
     if (creator === null) throw new ApiError('AUTHENTICATION_REQUIRED', 'the API key belongs to a user who no longer exists');
     if (creator.source === 'oidc' && Date.parse(creator.updatedAt) + OIDC_ROLE_TRUST_MS < now)
       throw new ApiError(
@@ -136,7 +141,7 @@ export function createAuthenticator(ctx: ServerContext) {
     const identity = await ctx.tokens.verify(token);
     if (identity === null) throw new ApiError('AUTHENTICATION_REQUIRED', 'the bearer token is invalid or expired');
     if (identity.source === 'local') {
-      const user = await ctx.store.getUser(identity.userId);
+      const user = await ctx.credentials.user(identity.userId);
       if (user === null) throw new ApiError('AUTHENTICATION_REQUIRED', 'the token belongs to a user who no longer exists');
       // A password change, a role change or a logout since the token was issued ends it.
       if (identity.tokenVersion !== user.tokenVersion) throw new ApiError('AUTHENTICATION_REQUIRED', 'the session has ended; log in again');

@@ -2,6 +2,7 @@ import type { MiddlewareHandler } from 'hono';
 import { routePath } from 'hono/route';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { AppEnv } from '../http/app-env';
+import { createOperationsMetrics, type OperationsMetrics } from './operations-metrics';
 
 /** What the config fan-out has counted since start (null without fan-out: one instance, no poll). */
 export interface FanoutCounts {
@@ -32,6 +33,8 @@ export interface ServerMetrics {
     replayMisses: () => { environment: string; misses: number }[];
     fanout: () => FanoutCounts | null;
   };
+  /** Background jobs, leader lease, PostgreSQL pool. */
+  operations: OperationsMetrics;
 }
 
 // prom-client's default collectors name three gauges `*_total`, which Prometheus reserves for
@@ -96,6 +99,7 @@ export function createMetrics(): ServerMetrics {
   });
   return {
     sources,
+    operations: createOperationsMetrics(registry),
     inFlight: new Gauge({ name: 'switchyard_http_requests_in_flight', help: 'Requests being answered now', registers: [registry] }),
     resultsCache: new Counter({
       name: 'switchyard_results_cache_requests_total',

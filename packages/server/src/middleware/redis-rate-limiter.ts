@@ -44,8 +44,14 @@ export interface RedisRateLimiterOptions {
   capacity: number;
   perSecond: number;
   logger?: Logger;
-  /** After a Redis failure, count locally for this long before trying Redis again (default 1000 ms). */
+  /** After a Redis failure, count locally for at least this long before probing Redis again (default 1000 ms). */
   retryAfterMs?: number;
+  /**
+   * The longest a request waits for Redis (default 100 ms): a slower answer (a hung Redis,
+   * which keeps its connection open and never answers) is abandoned, the request is decided
+   * locally and the circuit opens.
+   */
+  budgetMs?: number;
   /** Key prefix (default `switchyard:rl:`). */
   prefix?: string;
 }
@@ -54,14 +60,19 @@ export interface RedisRateLimiterOptions {
 export interface RedisRateLimiterStats {
   redis: number;
   local: number;
+  /** Times the circuit opened (Redis failed or was too slow). */
+  opened: number;
 }
 
 /**
  * A {@link RateLimiter} shared by every instance using the same Redis: the same token bucket
- * as {@link tokenBucketLimiter}, kept in Redis by an atomic Lua script. When Redis is
- * unreachable, slow or erroring it fails open to an in-process bucket with the same limits
- * (each instance then counts alone) and tries Redis again shortly after: a request is never
- * refused or delayed beyond the command timeout because Redis is down.
+ * as {@link tokenBucketLimiter}, kept in Redis by an atomic Lua script. Behind a circuit
+ * breaker: when Redis errors or takes longer than `budgetMs` the circuit opens and requests
+ * are decided by an in-process bucket with the same limits (each instance then counts alone),
+ * paying nothing for Redis. While open, a `PING` off the request path probes Redis every
+ * `retryAfterMs`; the circuit closes when one answers. A request is never refused because
+ * Redis is down, and a hung Redis costs at most one `budgetMs` wait, to the requests in flight
+ * when it hung.
  *
  * @example
  * ```ts
@@ -69,18 +80,23 @@ export interface RedisRateLimiterStats {
  * const decision = await limiter.take('key:abc', Date.now());
  * ```
  */
-export function redisRateLimiter(options: RedisRateLimiterOptions): RateLimiter & { readonly stats: RedisRateLimiterStats } {
+export function redisRateLimiter(
+  options: RedisRateLimiterOptions,
+): RateLimiter & { readonly stats: RedisRateLimiterStats; readonly circuitOpen: boolean } {
   const { redis, capacity, perSecond, logger } = options;
   const local = tokenBucketLimiter({ capacity, perSecond });
   const prefix = `${options.prefix ?? 'switchyard:rl:'}${options.name}:`;
   const retryAfterMs = options.retryAfterMs ?? 1000;
+  const budgetMs = options.budgetMs ?? 100;
   const perMs = perSecond / 1000;
   // Long enough for an emptied bucket to refill completely; after that, absent == full.
   const ttlMs = perSecond > 0 ? Math.min(86_400_000, Math.ceil((capacity / perSecond) * 1000) + 1000) : 86_400_000;
   const scripted = redis as unknown as Record<typeof COMMAND, TokenBucketCommand | undefined>;
   if (typeof scripted[COMMAND] !== 'function') redis.defineCommand(COMMAND, { numberOfKeys: 1, lua: TOKEN_BUCKET_LUA });
-  const stats: RedisRateLimiterStats = { redis: 0, local: 0 };
-  let skipUntil = 0;
+  const stats: RedisRateLimiterStats = { redis: 0, local: 0, opened: 0 };
+  let open = false;
+  let openedAt = 0;
+  let probing = false;
   let lastWarned = 0;
 
   const decide = (allowed: boolean, tokens: number): RateDecision =>
@@ -88,23 +104,59 @@ export function redisRateLimiter(options: RedisRateLimiterOptions): RateLimiter 
       ? { allowed: true, limit: capacity, remaining: Math.floor(tokens), resetSeconds: Math.ceil((capacity - tokens) / perSecond) }
       : { allowed: false, limit: capacity, remaining: 0, resetSeconds: Math.max(1, Math.ceil((1 - tokens) / perSecond)) };
 
+  /** Settles with the promise, or rejects after `ms`; the promise's own failure is never left unhandled. */
+  const within = <T>(p: Promise<T>, ms: number): Promise<T> => {
+    p.catch(() => undefined);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`redis did not answer within ${ms} ms`)), ms);
+    });
+    return Promise.race([p, late]).finally(() => clearTimeout(timer));
+  };
+
+  const trip = (err: unknown) => {
+    if (!open) stats.opened++;
+    open = true;
+    openedAt = Date.now();
+    if (Date.now() - lastWarned > 30_000) {
+      lastWarned = Date.now();
+      logger?.warn(
+        { err: (err as Error).message, limiter: options.name },
+        'redis rate limiter unavailable; counting in this instance only',
+      );
+    }
+  };
+
+  /** Off the request path: closes the circuit once Redis answers again. */
+  const probe = () => {
+    if (probing || Date.now() - openedAt < retryAfterMs) return;
+    probing = true;
+    within(redis.ping(), Math.max(budgetMs, 1000)).then(
+      () => {
+        open = false;
+        probing = false;
+      },
+      () => {
+        openedAt = Date.now();
+        probing = false;
+      },
+    );
+  };
+
   return {
     stats,
+    get circuitOpen() {
+      return open;
+    },
     async take(key, now) {
-      if (redis.status === 'ready' && Date.now() >= skipUntil) {
+      if (open) probe();
+      else if (redis.status === 'ready') {
         try {
-          const [allowed, tokens] = await scripted[COMMAND]!(prefix + key, capacity, perMs, now, ttlMs);
+          const [allowed, tokens] = await within(scripted[COMMAND]!(prefix + key, capacity, perMs, now, ttlMs), budgetMs);
           stats.redis++;
           return decide(allowed === 1, Number(tokens));
         } catch (err) {
-          skipUntil = Date.now() + retryAfterMs;
-          if (Date.now() - lastWarned > 30_000) {
-            lastWarned = Date.now();
-            logger?.warn(
-              { err: (err as Error).message, limiter: options.name },
-              'redis rate limiter unavailable; counting in this instance only',
-            );
-          }
+          trip(err);
         }
       }
       stats.local++;

@@ -9,6 +9,9 @@ import type { ServerMetrics } from '../middleware/metrics';
 import type { RateLimiter } from '../middleware/rate-limit';
 import type { ServerOptions } from '../options';
 import type { AuditRecord, Store, UnitOfWork, WriteOp } from '../store/types';
+import type { CredentialCache } from '../auth/credential-cache';
+import type { JobRunner } from './jobs/job-runner';
+import type { DependencyCheck } from './readiness';
 import type { ConfigState } from './config-state';
 import type { EnvironmentRuntimes } from './environment-runtimes';
 import type { EventWriter } from './event-writer';
@@ -33,13 +36,23 @@ export interface ServerContext {
   loginLimiter: RateLimiter;
   /** Per-account lockout after repeated failed logins. */
   loginGuard: LoginGuard;
+  /**
+   * The background jobs of this instance: a job registered here runs only while this instance
+   * is the leader, so exactly one instance runs it when several share PostgreSQL.
+   */
+  jobs: JobRunner;
+  /** API keys and users as authentication reads them: cached briefly, served stale while the database is down. */
+  credentials: CredentialCache;
+  /** What `/ready` checks, by dependency name (`database`, and `redis` when configured). */
+  dependencies?: Record<string, DependencyCheck>;
   /** Injectable for tests of scheduled behaviour; everything else uses it too. */
   now: () => number;
-  /** Set by the scheduler: called after any experiment is created, changed or deleted. */
+  /** Set by the server: called after any experiment is created, changed or deleted (the scheduler of the leader re-plans). */
   onExperimentChanged?: () => void;
   /**
    * Called after credentials were revoked (a key revoked or deleted, a user deleted, demoted,
-   * given a new password or logged out): open SDK streams of those keys are closed at once.
+   * given a new password or logged out): on every instance, cached keys and users are dropped
+   * and open SDK streams of those keys are closed at once.
    */
   onCredentialsChanged?: (change: { userId?: string; apiKeyIds?: string[] }) => void;
   /** Set by the webhook worker: called after a commit wrote webhook events, so it sends them without waiting for its next poll. */

@@ -146,6 +146,8 @@ export class ExperimentService extends ResourceService {
     // A stamp given in `extra` wins (the demo's experiment started a week before its seeded traffic ends).
     if (t.stamp !== null && extra[t.stamp] === undefined) data[t.stamp] = new Date(this.ctx.now()).toISOString();
     if (action !== 'pause') delete data.pause_reason;
-    return this.save(origin, row, this.validate(data), auditAction);
+    // Compare-and-set on the status read: of two instances (or a request and a job) acting on
+    // the same transition at once, one writes and the other fails as a stale write.
+    return this.save(origin, row, this.validate(data), auditAction, undefined, { ifStatus: row.status });
   }
 }

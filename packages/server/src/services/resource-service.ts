@@ -336,6 +336,8 @@ export class ResourceService {
     data: Record<string, unknown>,
     auditAction: string,
     environments?: readonly string[],
+    /** Compare-and-set on the stored status (see `WriteOp.ifStatus`): for transitions that must happen once. */
+    guard?: { ifStatus: string | null },
   ): Promise<ResourceRow> {
     const envs = environments ?? (await environmentKeys(this.ctx));
     const next: ResourceRow = { ...row, data, status: this.spec.statusOf(data), updatedAt: new Date(this.ctx.now()).toISOString() };
@@ -343,7 +345,7 @@ export class ResourceService {
     const patches = this.patchesFor(row, next, envs);
     await this.checkReferencesOf(origin, row, next, envs);
     await commitMutation(this.ctx, origin, {
-      writes: [{ table: 'resources', action: 'update', row: next }],
+      writes: [{ table: 'resources', action: 'update', row: next, ...(guard ?? {}) }],
       patches,
       audit: {
         action: auditAction,

@@ -1,25 +1,23 @@
 import type { ServerContext } from './context';
+import type { JobRunner } from './jobs/job-runner';
 
 const HOUR_MS = 60 * 60 * 1000;
 
 /**
- * Deletes events older than the retention window (`SWITCHYARD_EVENT_RETENTION_DAYS`, default
- * 90) at start and then hourly. Returns a function that stops it.
+ * Registers the retention job: deletes events older than the retention window
+ * (`SWITCHYARD_EVENT_RETENTION_DAYS`, default 90) when this instance starts leading and then
+ * hourly; a failed pass is retried with backoff by the job runner.
  */
-export function startRetention(ctx: ServerContext): () => void {
-  const run = async () => {
-    const cutoff = ctx.now() - ctx.options.eventRetentionDays * 24 * HOUR_MS;
-    try {
+export function startRetention(ctx: ServerContext, jobs: JobRunner): void {
+  jobs.register({
+    name: 'retention',
+    intervalMs: HOUR_MS,
+    run: async () => {
+      const cutoff = ctx.now() - ctx.options.eventRetentionDays * 24 * HOUR_MS;
       const deleted = await ctx.store.deleteEventsBefore(cutoff);
       if (deleted > 0) ctx.logger.info({ deleted, cutoff: new Date(cutoff).toISOString() }, 'retention: old events deleted');
-    } catch (err) {
-      ctx.logger.error({ err }, 'retention job failed');
-    }
-  };
-  void run();
-  const timer = setInterval(() => void run(), HOUR_MS);
-  timer.unref();
-  return () => clearInterval(timer);
+    },
+  });
 }
 
 /** Runs one retention pass now (for tests and operators); resolves to the number deleted. */

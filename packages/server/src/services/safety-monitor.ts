@@ -2,6 +2,8 @@ import { evaluateSafety, type GuardrailDefinition, type SafetyDecision, type Saf
 import type { ResourceRow } from '../store/types';
 import { commitMutation, SYSTEM_ORIGIN, type RequestOrigin, type ServerContext } from './context';
 import type { ExperimentService } from './experiments';
+import type { JobRunner } from './jobs/job-runner';
+import { isStaleWrite } from '../store/store-errors';
 import { metricsOf, type ResultsService } from './results';
 
 const MONITOR_ORIGIN: RequestOrigin = { ...SYSTEM_ORIGIN, userAgent: 'switchyard-safety-monitor' };
@@ -51,7 +53,6 @@ interface StoredGuardrail {
  * The SRM streak lives in memory: after a restart, a mismatch needs two fresh passes again.
  */
 export class SafetyMonitor {
-  private timer: NodeJS.Timeout | null = null;
   private checking: Promise<Breach[]> | null = null;
   /** Experiment id -> passes in a row with a sample ratio mismatch. */
   private readonly srmStreak = new Map<string, number>();
@@ -65,17 +66,15 @@ export class SafetyMonitor {
     private readonly intervalMs: number,
   ) {}
 
-  start(): void {
-    this.timer = setInterval(
-      () => void this.check().catch((err) => this.ctx.logger.error({ err }, 'safety monitor failed')),
-      this.intervalMs,
-    );
-    this.timer.unref();
-  }
-
-  stop(): void {
-    if (this.timer !== null) clearInterval(this.timer);
-    this.timer = null;
+  /** Registers the monitor with the job runner: a pass every interval on the leader, retried with backoff when it fails. */
+  start(jobs: JobRunner): void {
+    jobs.register({
+      name: 'safety-monitor',
+      intervalMs: this.intervalMs,
+      run: async () => {
+        await this.check();
+      },
+    });
   }
 
   /** One pass over running experiments; returns the breaches that paused something. */
@@ -107,6 +106,13 @@ export class SafetyMonitor {
       if (decided.decision.failures.length > 0) await this.failed(row, decided.decision.failures);
       else this.audited.delete(row.id);
       const breach = await this.act(row, decided).catch((err: unknown) => {
+        const transitions = this.ctx.metrics.operations.jobTransitions;
+        if (isStaleWrite(err)) {
+          // Another instance (or a person) changed it between the read and the write: it is no longer RUNNING.
+          transitions.inc({ job: 'safety-monitor', outcome: 'superseded' });
+          return null;
+        }
+        transitions.inc({ job: 'safety-monitor', outcome: 'failed' });
         this.ctx.logger.error({ err, experiment: row.key }, 'safety monitor could not act on a breach');
         return null;
       });
@@ -196,6 +202,7 @@ export class SafetyMonitor {
       { pause_reason: { by: 'safety-monitor', ...breach } },
       'experiment.auto_pause',
     );
+    this.ctx.metrics.operations.jobTransitions.inc({ job: 'safety-monitor', outcome: 'applied' });
     this.srmStreak.delete(row.id);
     this.ctx.logger.warn(
       breach,

@@ -1,6 +1,8 @@
 import type { ResourceRow } from '../store/types';
 import { SYSTEM_ORIGIN, type RequestOrigin, type ServerContext } from './context';
 import type { ExperimentService } from './experiments';
+import type { JobHandle, JobRunner } from './jobs/job-runner';
+import { isStaleWrite, isStoreUnavailable } from '../store/store-errors';
 
 /** setTimeout's ceiling; a later due time is re-planned when this fires. */
 const MAX_DELAY_MS = 2 ** 31 - 1;
@@ -32,17 +34,23 @@ export function dueAction(row: ResourceRow, now: number): Due | null {
 /** One transition of one version of an experiment. */
 const attemptOf = (d: Due) => `${d.row.id}|${d.row.updatedAt}|${d.action}`;
 
+/** Re-plans from the store this often even without a change signal (one missed is not fatal). */
+const REPLAN_MS = 60_000;
+
 /**
- * Starts and completes experiments at their `schedule.start_at` / `end_at`. One timer aimed at
- * the next due time (no polling), re-planned from the store whenever an experiment changes, so
- * it survives restarts: what came due while the server was down runs at start. Every
- * transition is audited as the system.
+ * Starts and completes experiments at their `schedule.start_at` / `end_at`. A background job
+ * (see {@link JobRunner}: it runs on the leader only) aimed at the next due time, no polling,
+ * re-planned from the store whenever an experiment changes on any instance, so it survives
+ * restarts and takeovers: what came due while no instance was leading runs at once. Every
+ * transition is a compare-and-set on the status read (two leaders overlapping for a moment act
+ * once) and audited as the system. A run that meets an unavailable store fails and is retried
+ * with backoff by the runner; a transition refused for another reason is not retried until the
+ * experiment changes.
  */
 export class Scheduler {
-  private timer: NodeJS.Timeout | null = null;
   private plan: Due[] = [];
-  private running: Promise<void> = Promise.resolve();
-  private stopped = false;
+  private running: Promise<unknown> = Promise.resolve();
+  private handle: JobHandle | null = null;
   /** Transitions that failed, by {@link attemptOf}: not retried until the experiment changes (else the timer would fire again at once, forever). */
   private failed = new Set<string>();
 
@@ -51,58 +59,77 @@ export class Scheduler {
     private readonly experiments: ExperimentService,
   ) {}
 
-  async start(): Promise<void> {
-    this.ctx.onExperimentChanged = () => void this.replan();
-    await this.replan();
+  /** Registers the scheduler with the job runner (it first runs once this instance leads). */
+  start(jobs: JobRunner): void {
+    this.handle = jobs.register({ name: 'scheduler', intervalMs: REPLAN_MS, run: () => this.runDue() });
   }
 
+  /** Re-plans as soon as possible (an experiment changed here or on another instance). */
+  trigger(): void {
+    this.handle?.trigger();
+  }
+
+  /** Kept for callers that stop it explicitly; the job runner stops its timer. */
   stop(): void {
-    this.stopped = true;
-    if (this.timer !== null) clearTimeout(this.timer);
-    this.timer = null;
+    this.handle = null;
   }
 
-  /** Reloads schedules from the store and aims the timer at the next one. */
+  /** Reloads schedules from the store. */
   async replan(): Promise<void> {
-    if (this.stopped) return;
     const rows = await this.ctx.store.allResources('experiment');
     const now = this.ctx.now();
     const due = rows.map((r) => dueAction(r, now)).filter((d): d is Due => d !== null && !Number.isNaN(d.at));
     this.failed = new Set(due.map(attemptOf).filter((k) => this.failed.has(k)));
     this.plan = due.filter((d) => !this.failed.has(attemptOf(d))).sort((a, b) => a.at - b.at);
-    this.arm();
   }
 
-  private arm(): void {
-    if (this.timer !== null) clearTimeout(this.timer);
-    this.timer = null;
-    const next = this.plan[0];
-    if (next === undefined || this.stopped) return;
-    const delay = Math.min(MAX_DELAY_MS, Math.max(0, next.at - this.ctx.now()));
-    this.timer = setTimeout(() => void this.tick(), delay);
-    this.timer.unref();
+  /**
+   * Runs everything due at the clock's current time, on this instance whether it leads or not
+   * (tests call this with an injected clock; the compare-and-set keeps it safe anywhere).
+   * Rejects when the store is unavailable.
+   */
+  async tick(): Promise<void> {
+    await this.runDue();
   }
 
-  /** Runs everything due at the clock's current time (tests call this with an injected clock). */
-  tick(): Promise<void> {
-    this.running = this.running.then(async () => {
-      const now = this.ctx.now();
-      const due = this.plan.filter((d) => d.at <= now);
-      for (const d of due) {
-        const fresh = await this.ctx.store.getResource('experiment', d.row.id);
-        const current = fresh === null ? null : dueAction(fresh, now);
-        if (fresh === null || current === null || current.action !== d.action || current.at > now) continue;
-        try {
-          const origin = { ...SCHEDULER_ORIGIN, environment: fresh.environment ?? SCHEDULER_ORIGIN.environment };
-          await this.experiments.transitionRow(origin, fresh, d.action, {}, `experiment.scheduled_${d.action}`);
-          this.ctx.logger.info({ experiment: fresh.key, action: d.action }, 'scheduled transition');
-        } catch (err) {
-          this.failed.add(attemptOf(current));
-          this.ctx.logger.error({ err, experiment: fresh.key, action: d.action }, 'scheduled transition failed');
-        }
+  /** One run: plan, act on what is due, and say when the next is due. Runs never overlap. */
+  private runDue(): Promise<number | undefined> {
+    const run = this.running
+      .catch(() => undefined)
+      .then(async () => {
+        await this.replan();
+        const now = this.ctx.now();
+        for (const d of this.plan.filter((p) => p.at <= now)) await this.act(d, now);
+        await this.replan();
+        const next = this.plan[0];
+        return next === undefined ? undefined : Math.min(MAX_DELAY_MS, Math.max(0, next.at - this.ctx.now()));
+      });
+    this.running = run;
+    return run;
+  }
+
+  private async act(d: Due, now: number): Promise<void> {
+    const transitions = this.ctx.metrics.operations.jobTransitions;
+    const fresh = await this.ctx.store.getResource('experiment', d.row.id);
+    const current = fresh === null ? null : dueAction(fresh, now);
+    if (fresh === null || current === null || current.action !== d.action || current.at > now) return;
+    try {
+      const origin = { ...SCHEDULER_ORIGIN, environment: fresh.environment ?? SCHEDULER_ORIGIN.environment };
+      await this.experiments.transitionRow(origin, fresh, d.action, {}, `experiment.scheduled_${d.action}`);
+      transitions.inc({ job: 'scheduler', outcome: 'applied' });
+      this.ctx.logger.info({ experiment: fresh.key, action: d.action }, 'scheduled transition');
+    } catch (err) {
+      if (isStaleWrite(err)) {
+        // Another instance (or a person) changed it between the read and the write: nothing to do.
+        transitions.inc({ job: 'scheduler', outcome: 'superseded' });
+        return;
       }
-      await this.replan();
-    });
-    return this.running;
+      transitions.inc({ job: 'scheduler', outcome: 'failed' });
+      // The database being away is worth retrying (the job runner backs off); anything else is
+      // a problem of this experiment that retrying will not fix.
+      if (isStoreUnavailable(err)) throw err;
+      this.failed.add(attemptOf(current));
+      this.ctx.logger.error({ err, experiment: fresh.key, action: d.action }, 'scheduled transition failed');
+    }
   }
 }

@@ -6,13 +6,17 @@ import { openSqliteStore } from './sqlite/sqlite-store';
 import { piiCipher, reconcileUserEmails, withPiiEncryption } from './pii-encryption';
 import type { Store } from './types';
 
+/** The PostgreSQL pool settings among the server options. */
+type PoolOption = 'pgPoolMax' | 'pgIdleTimeoutMs' | 'pgMaxLifetimeSeconds' | 'pgConnectTimeoutMs' | 'pgStatementTimeoutMs';
+
 /**
  * The store the options name: PostgreSQL for a `postgres://` / `postgresql://` `databaseUrl`,
  * otherwise the SQLite file at `dbPath`. Any other `databaseUrl` is refused rather than
  * silently ignored (a typo must not turn a cluster into several private SQLite files).
  */
 export async function openStore(
-  options: Pick<ServerOptions, 'databaseUrl' | 'dbPath'> & Partial<Pick<ServerOptions, 'masterKey' | 'encryptPii'>>,
+  options: Pick<ServerOptions, 'databaseUrl' | 'dbPath'> &
+    Partial<Pick<ServerOptions, 'masterKey' | 'encryptPii' | PoolOption>>,
   logger?: Logger,
 ): Promise<Store> {
   const raw = await openRawStore(options, logger);
@@ -32,7 +36,10 @@ export async function openStore(
   }
 }
 
-async function openRawStore(options: Pick<ServerOptions, 'databaseUrl' | 'dbPath'>, logger?: Logger): Promise<Store> {
+async function openRawStore(
+  options: Pick<ServerOptions, 'databaseUrl' | 'dbPath'> & Partial<Pick<ServerOptions, PoolOption>>,
+  logger?: Logger,
+): Promise<Store> {
   const url = options.databaseUrl;
   if (url === undefined || url === '') {
     assertSqliteWritable(options.dbPath);
@@ -45,6 +52,11 @@ async function openRawStore(options: Pick<ServerOptions, 'databaseUrl' | 'dbPath
     );
   }
   return openPostgresStore(url, {
+    max: options.pgPoolMax,
+    idleTimeoutMs: options.pgIdleTimeoutMs,
+    maxLifetimeSeconds: options.pgMaxLifetimeSeconds,
+    connectionTimeoutMs: options.pgConnectTimeoutMs,
+    statementTimeoutMs: options.pgStatementTimeoutMs,
     onError: (err) => logger?.warn({ err: err.message }, 'an idle PostgreSQL connection failed; the pool replaces it'),
   });
 }

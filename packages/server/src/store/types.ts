@@ -86,7 +86,17 @@ export interface AuditRow extends AuditRecord {
 
 /** One write of a unit of work. */
 export type WriteOp =
-  | { table: 'resources'; action: 'insert' | 'update'; row: ResourceRow }
+  | {
+      table: 'resources';
+      action: 'insert' | 'update';
+      row: ResourceRow;
+      /**
+       * Compare-and-set (updates only): the stored row must still have this status, else the
+       * whole unit fails with a stale-write error (`isStaleWrite`) and nothing is written. Lets
+       * two instances racing to act on one transition (a takeover of the background jobs) act once.
+       */
+      ifStatus?: string | null;
+    }
   | { table: 'resources'; action: 'delete'; id: string }
   | { table: 'users'; action: 'insert' | 'update'; row: UserRow }
   | { table: 'users'; action: 'delete'; id: string }

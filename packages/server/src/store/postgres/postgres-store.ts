@@ -21,6 +21,7 @@ import { postgresCovariates } from './covariates';
 import { readDailySeries } from '../daily-series-sql';
 import { postgresOutbox, postgresWebhookReads, postgresWebhookWrite } from './webhooks';
 import { classifyExposure, experimentRun, noExclusions, readExclusions, summaryKey, type ExperimentRun } from '../run-attribution';
+import { asUnavailable, isPostgresUnavailable, staleWriteError } from '../store-errors';
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
 
@@ -32,14 +33,43 @@ export interface PostgresStore extends Store {
    * check-then-act across instances (first-start set-up, the JWT secret) happens once.
    */
   withLock<T>(name: string, fn: () => Promise<T>): Promise<T>;
+  /** Connections of the pool now: open in total, idle, and requests waiting for one. */
+  poolUse(): { total: number; idle: number; waiting: number; max: number };
 }
 
-export interface PostgresStoreOptions {
+/** The pool's sizing and timeouts (see docs/scaling.md); every field has a default. */
+export interface PostgresPoolOptions {
   /** Pool size (default 10). */
   max?: number;
+  /** An idle connection is closed after this long (default 10,000 ms). */
+  idleTimeoutMs?: number;
+  /** A connection is replaced after this many seconds of life, 0 = never (default 3,600). */
+  maxLifetimeSeconds?: number;
+  /** Giving up on opening a connection, or waiting for a free one, after this long (default 5,000 ms). */
+  connectionTimeoutMs?: number;
+  /**
+   * The server cancels a statement running longer (default 30,000 ms); the client gives up
+   * 2 s after that on its own, for a database that does not answer at all (frozen, partitioned).
+   */
+  statementTimeoutMs?: number;
+}
+
+export interface PostgresStoreOptions extends PostgresPoolOptions {
   /** Errors of idle pooled connections (a restarted database); they are otherwise harmless. */
   onError?: (err: Error) => void;
 }
+
+/** Defaults of {@link PostgresPoolOptions}. */
+export const PG_POOL_DEFAULTS = {
+  max: 10,
+  idleTimeoutMs: 10_000,
+  maxLifetimeSeconds: 3600,
+  connectionTimeoutMs: 5000,
+  statementTimeoutMs: 30_000,
+} as const satisfies Required<PostgresPoolOptions>;
+
+/** How much longer than the server's statement timeout the client waits before it gives up itself. */
+const CLIENT_TIMEOUT_MARGIN_MS = 2000;
 
 /** Advisory lock keys (first int of the two-int form: "switchyard"). */
 const LOCK_SPACE = 0x5377_7964;
@@ -80,6 +110,7 @@ function placeholders(rows: number, cols: number): string {
  * them to 409 (`message.includes('UNIQUE')`) behave the same on both stores.
  */
 function translate(e: unknown): unknown {
+  if (isPostgresUnavailable(e)) return asUnavailable(e);
   const pe = e as { code?: string; table?: string; constraint?: string; message?: string };
   if (pe !== null && typeof pe === 'object' && pe.code === '23505') {
     const err = new Error(`UNIQUE constraint failed: ${pe.table ?? '?'} (${pe.constraint ?? '?'})`, { cause: e });
@@ -95,7 +126,12 @@ function translate(e: unknown): unknown {
  * a connection that failed this way is discarded on release.
  */
 async function checkout(pool: pg.Pool): Promise<pg.PoolClient> {
-  const client = await pool.connect();
+  let client: pg.PoolClient;
+  try {
+    client = await pool.connect();
+  } catch (e) {
+    throw translate(e);
+  }
   let failed: Error | undefined;
   const onError = (err: Error) => {
     failed = err;
@@ -154,10 +190,34 @@ function typesOf(driver: typeof pg): pg.CustomTypesConfig {
 export async function openPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
   // Loaded here, not at import: SQLite-only installs do not need the optional 'pg' package.
   const { default: driver } = await loadOptional('pg', 'a postgres:// SWITCHYARD_DATABASE_URL', () => import('pg'));
-  const pool = new driver.Pool({ connectionString: url, max: options.max ?? 10, types: typesOf(driver) });
+  const sizing = { ...PG_POOL_DEFAULTS, ...definedOf(options) };
+  const pool = new driver.Pool({
+    connectionString: url,
+    max: sizing.max,
+    idleTimeoutMillis: sizing.idleTimeoutMs,
+    maxLifetimeSeconds: sizing.maxLifetimeSeconds,
+    connectionTimeoutMillis: sizing.connectionTimeoutMs,
+    statement_timeout: sizing.statementTimeoutMs,
+    query_timeout: sizing.statementTimeoutMs + CLIENT_TIMEOUT_MARGIN_MS,
+    keepAlive: true,
+    types: typesOf(driver),
+  });
   pool.on('error', (err) => options.onError?.(err));
   try {
-    await migrate(pool);
+    // On a connection of its own without the timeouts: a migration of a large table may run long.
+    const migrator = new driver.Client({
+      connectionString: url,
+      connectionTimeoutMillis: sizing.connectionTimeoutMs,
+      types: typesOf(driver),
+    });
+    await migrator.connect().catch((e: unknown) => {
+      throw translate(e);
+    });
+    try {
+      await migrate(migrator);
+    } finally {
+      await migrator.end().catch(() => {});
+    }
   } catch (e) {
     await pool.end().catch(() => {});
     throw e;
@@ -186,6 +246,11 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
         await client.query('COMMIT');
         return out;
       } catch (e) {
+        if (isPostgresUnavailable(e)) {
+          // A timed-out or dropped connection cannot roll back (the server does when it notices): discard it.
+          broken = e as Error;
+          throw translate(e);
+        }
         try {
           await client.query('ROLLBACK');
         } catch (rollbackError) {
@@ -210,7 +275,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
           await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
         } catch (e) {
           c.release(e as Error);
-          throw e;
+          throw translate(e);
         }
         return c;
       })();
@@ -240,14 +305,19 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     const result = s.tail
       .then(() => client)
       .then((c) => c.query(sql, params))
-      .then((r) => r.rows as Row[]);
+      .then(
+        (r) => r.rows as Row[],
+        (e: unknown) => {
+          throw translate(e);
+        },
+      );
     const settled = result.catch(() => {});
     s.tail = settled;
     s.pending.push(settled);
     return result;
   };
 
-  const writeResource = async (c: Queryable, action: 'insert' | 'update', r: ResourceRow) => {
+  const writeResource = async (c: Queryable, action: 'insert' | 'update', r: ResourceRow, ifStatus?: string | null) => {
     if (action === 'insert') {
       await c.query(
         `INSERT INTO resources (id, kind, ns, environment, key, owner_id, status, data, created_at, updated_at)
@@ -255,15 +325,21 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
         [r.id, r.kind, ns(r.kind), envColumn(r.environment), r.key, r.ownerId, r.status, JSON.stringify(r.data), r.createdAt, r.updatedAt],
       );
     } else {
-      await c.query(`UPDATE resources SET key = $2, ns = $3, owner_id = $4, status = $5, data = $6, updated_at = $7 WHERE id = $1`, [
-        r.id,
-        r.key,
-        ns(r.kind),
-        r.ownerId,
-        r.status,
-        JSON.stringify(r.data),
-        r.updatedAt,
-      ]);
+      const params = [r.id, r.key, ns(r.kind), r.ownerId, r.status, JSON.stringify(r.data), r.updatedAt];
+      if (ifStatus === undefined) {
+        await c.query(
+          `UPDATE resources SET key = $2, ns = $3, owner_id = $4, status = $5, data = $6, updated_at = $7 WHERE id = $1`,
+          params,
+        );
+        return;
+      }
+      // Compare-and-set: the row lock this takes makes a concurrent one wait, then find the new status and match nothing.
+      const { rowCount } = await c.query(
+        `UPDATE resources SET key = $2, ns = $3, owner_id = $4, status = $5, data = $6, updated_at = $7
+        WHERE id = $1 AND status IS NOT DISTINCT FROM $8`,
+        [...params, ifStatus],
+      );
+      if (rowCount !== 1) throw staleWriteError(`the ${r.kind} '${r.key}'`);
     }
   };
 
@@ -278,7 +354,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       for (const w of work.writes) {
         if (w.table === 'resources') {
           if (w.action === 'delete') await c.query('DELETE FROM resources WHERE id = $1', [w.id]);
-          else await writeResource(c, w.action, w.row);
+          else await writeResource(c, w.action, w.row, w.ifStatus);
         } else if (w.table === 'users') {
           if (w.action === 'delete') await c.query('DELETE FROM users WHERE id = $1', [w.id]);
           else if (w.action === 'insert') {
@@ -767,12 +843,16 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     kind: 'postgres',
     ping: async () => {
       try {
-        return num((await q('SELECT 1 AS ok'))[0]!.ok) === 1;
+        // Bounded on its own: a readiness probe must not hold a connection for a whole statement timeout.
+        // (`query_timeout` per query is supported by node-postgres but missing from its types.)
+        const { rows } = await pool.query({ text: 'SELECT 1 AS ok', query_timeout: 1000 } as pg.QueryConfig);
+        return num((rows[0] as Row).ok) === 1;
       } catch {
         return false;
       }
     },
     close: () => (closed ??= pool.end()),
+    poolUse: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: sizing.max }),
     async withLock(name, fn) {
       const client = await checkout(pool);
       let broken: Error | undefined;
@@ -862,7 +942,13 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     },
     insertEventBatches,
     countEvents: async () => num((await q('SELECT COUNT(*) AS n FROM events'))[0]!.n),
-    deleteEventsBefore: async (ms) => (await pool.query('DELETE FROM events WHERE timestamp < $1', [ms])).rowCount ?? 0,
+    deleteEventsBefore: async (ms) => {
+      try {
+        return (await pool.query('DELETE FROM events WHERE timestamp < $1', [ms])).rowCount ?? 0;
+      } catch (e) {
+        throw translate(e);
+      }
+    },
     experimentAggregates,
     ...postgresWebhookReads(q),
     experimentCovariates: async (environment, experiment, metrics) =>
@@ -873,9 +959,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
 }
 
 /** Applies pending migrations, one transaction each, under a session advisory lock. */
-async function migrate(pool: pg.Pool): Promise<void> {
-  const client = await checkout(pool);
-  let broken: Error | undefined;
+async function migrate(client: pg.Client): Promise<void> {
   try {
     await client.query('SELECT pg_advisory_lock($1, $2)', [LOCK_SPACE, MIGRATION_LOCK]);
     try {
@@ -901,11 +985,15 @@ async function migrate(pool: pg.Pool): Promise<void> {
         }
       }
     } finally {
-      await client.query('SELECT pg_advisory_unlock($1, $2)', [LOCK_SPACE, MIGRATION_LOCK]).catch((e: Error) => {
-        broken = e;
-      });
+      // The caller closes the connection, which releases the lock if this fails.
+      await client.query('SELECT pg_advisory_unlock($1, $2)', [LOCK_SPACE, MIGRATION_LOCK]).catch(() => {});
     }
-  } finally {
-    client.release(broken);
+  } catch (e) {
+    throw translate(e);
   }
+}
+
+/** The fields of `options` that are set (so a spread over defaults does not put `undefined` back). */
+function definedOf(options: PostgresPoolOptions): PostgresPoolOptions {
+  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
 }

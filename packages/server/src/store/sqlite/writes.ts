@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { envColumn, json, ns } from '../rows';
+import { staleWriteError } from '../store-errors';
 import { lastAdminError, type CommitResult, type ResourceRow, type UnitOfWork } from '../types';
 import { sqliteWebhookWrites } from './webhook-writes';
 
@@ -20,6 +21,8 @@ export function storeWrites(db: Database.Database) {
       VALUES (@id, @kind, @ns, @environment, @key, @ownerId, @status, @data, @createdAt, @updatedAt)`),
     updateResource: db.prepare(`UPDATE resources SET key = @key, ns = @ns, owner_id = @ownerId, status = @status, data = @data,
       updated_at = @updatedAt WHERE id = @id`),
+    updateResourceIfStatus: db.prepare(`UPDATE resources SET key = @key, ns = @ns, owner_id = @ownerId, status = @status, data = @data,
+      updated_at = @updatedAt WHERE id = @id AND status IS @ifStatus`),
     deleteResource: db.prepare('DELETE FROM resources WHERE id = ?'),
     insertUser: db.prepare(`INSERT INTO users (id, email, name, role, password_hash, source, token_version, created_at, updated_at)
       VALUES (@id, @email, @name, @role, @passwordHash, @source, @tokenVersion, @createdAt, @updatedAt)`),
@@ -58,7 +61,11 @@ export function storeWrites(db: Database.Database) {
     for (const w of work.writes) {
       if (w.table === 'resources') {
         if (w.action === 'delete') s.deleteResource.run(w.id);
-        else (w.action === 'insert' ? s.insertResource : s.updateResource).run(resourceParams(w.row));
+        else if (w.action === 'update' && w.ifStatus !== undefined) {
+          // Compare-and-set: matches nothing once the status moved on (the unit is rolled back).
+          const { changes } = s.updateResourceIfStatus.run({ ...resourceParams(w.row), ifStatus: w.ifStatus });
+          if (changes !== 1) throw staleWriteError(`the ${w.row.kind} '${w.row.key}'`);
+        } else (w.action === 'insert' ? s.insertResource : s.updateResource).run(resourceParams(w.row));
       } else if (w.table === 'users') {
         if (w.action === 'delete') s.deleteUser.run(w.id);
         else (w.action === 'insert' ? s.insertUser : s.updateUser).run({ ...w.row });

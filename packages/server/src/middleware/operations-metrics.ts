@@ -1,0 +1,73 @@
+import { Counter, Gauge, type Registry } from 'prom-client';
+
+/** Pool use as {@link OperationsMetrics} reads it at scrape time. */
+export interface PoolUse {
+  total: number;
+  idle: number;
+  waiting: number;
+  max: number;
+}
+
+/** Metrics of the background jobs, the leader lease and the PostgreSQL pool. */
+export interface OperationsMetrics {
+  /** Runs of each background job, by outcome (`ok`, `error`: retried with backoff). */
+  jobRuns: Counter<'job' | 'outcome'>;
+  /**
+   * Transitions the scheduler and the safety monitor attempted, by outcome: `applied`,
+   * `superseded` (another instance or a person made it first: the compare-and-set matched
+   * nothing) or `failed`.
+   */
+  jobTransitions: Counter<'job' | 'outcome'>;
+  /** Where the scrape-time gauges read: set once the parts exist. */
+  sources: { isLeader: () => boolean; pool: () => PoolUse | null };
+}
+
+/** Registers the operations metrics on `registry`. */
+export function createOperationsMetrics(registry: Registry): OperationsMetrics {
+  const sources: OperationsMetrics['sources'] = { isLeader: () => false, pool: () => null };
+  new Gauge({
+    name: 'switchyard_leader',
+    help: '1 while this instance runs the background jobs (scheduler, safety monitor, retention, ...), else 0',
+    registers: [registry],
+    collect() {
+      this.set(sources.isLeader() ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'switchyard_pg_pool_connections',
+    help: 'PostgreSQL pool connections: open in total, idle, and requests waiting for one (absent on SQLite)',
+    labelNames: ['state'],
+    registers: [registry],
+    collect() {
+      const use = sources.pool();
+      if (use === null) return;
+      this.set({ state: 'total' }, use.total);
+      this.set({ state: 'idle' }, use.idle);
+      this.set({ state: 'waiting' }, use.waiting);
+    },
+  });
+  new Gauge({
+    name: 'switchyard_pg_pool_max_connections',
+    help: 'The PostgreSQL pool size (SWITCHYARD_PG_POOL_MAX; absent on SQLite)',
+    registers: [registry],
+    collect() {
+      const use = sources.pool();
+      if (use !== null) this.set(use.max);
+    },
+  });
+  return {
+    sources,
+    jobRuns: new Counter({
+      name: 'switchyard_job_runs_total',
+      help: 'Background job runs by job and outcome (ok, error: retried with backoff)',
+      labelNames: ['job', 'outcome'],
+      registers: [registry],
+    }),
+    jobTransitions: new Counter({
+      name: 'switchyard_job_transitions_total',
+      help: 'Experiment transitions attempted by the scheduler and the safety monitor, by outcome (applied, superseded, failed)',
+      labelNames: ['job', 'outcome'],
+      registers: [registry],
+    }),
+  };
+}

@@ -1,0 +1,83 @@
+import { OptionError, parsePositiveInt, type OptionParser, type OptionSpec } from './option-specs';
+
+/** A whole number of at least 0 (0 switches the setting off). */
+export const parseNonNegativeInt: OptionParser<number> = (raw, source) => {
+  const n = /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : NaN;
+  if (!Number.isSafeInteger(n)) throw new OptionError(`${source}: '${raw}' is not a whole number of at least 0`);
+  return n;
+};
+
+/** Deferred: this module and option-specs.ts import each other, so nothing of it is read at load time. */
+const positiveInt: OptionParser<number> = (raw, source) => parsePositiveInt(raw, source);
+
+const op = (
+  key: string,
+  flag: string,
+  env: string,
+  value: string,
+  defaultText: string,
+  help: string,
+  parse: OptionParser<unknown>,
+): OptionSpec => ({ key, flag, env: [env], value, defaultText, help, parse });
+
+/**
+ * Settings of running several instances: the PostgreSQL pool and its timeouts, the leader
+ * lease and the credential cache (see docs/scaling.md for sizing).
+ */
+export const OPERATIONS_OPTION_SPECS: readonly OptionSpec[] = [
+  op('pgPoolMax', 'pg-pool-max', 'SWITCHYARD_PG_POOL_MAX', '<n>', '10', 'PostgreSQL connections per instance.', positiveInt),
+  op(
+    'pgIdleTimeoutMs',
+    'pg-idle-timeout-ms',
+    'SWITCHYARD_PG_IDLE_TIMEOUT_MS',
+    '<ms>',
+    '10000',
+    'An idle PostgreSQL connection is closed after this long.',
+    positiveInt,
+  ),
+  op(
+    'pgMaxLifetimeSeconds',
+    'pg-max-lifetime-s',
+    'SWITCHYARD_PG_MAX_LIFETIME_S',
+    '<s>',
+    '3600',
+    'A PostgreSQL connection is replaced after this many seconds (0 = never).',
+    parseNonNegativeInt,
+  ),
+  op(
+    'pgConnectTimeoutMs',
+    'pg-connect-timeout-ms',
+    'SWITCHYARD_PG_CONNECT_TIMEOUT_MS',
+    '<ms>',
+    '5000',
+    'Give up opening (or waiting for) a PostgreSQL connection after this long: 503.',
+    positiveInt,
+  ),
+  op(
+    'pgStatementTimeoutMs',
+    'pg-statement-timeout-ms',
+    'SWITCHYARD_PG_STATEMENT_TIMEOUT_MS',
+    '<ms>',
+    '30000',
+    'PostgreSQL cancels a longer statement; the server stops waiting 2 s later: 503.',
+    positiveInt,
+  ),
+  op(
+    'leaderCheckMs',
+    'leader-check-ms',
+    'SWITCHYARD_LEADER_CHECK_MS',
+    '<ms>',
+    '1000',
+    'How often instances try to take the background-jobs lease (takeover time after a leader dies).',
+    positiveInt,
+  ),
+  op(
+    'credentialCacheTtlMs',
+    'credential-cache-ttl-ms',
+    'SWITCHYARD_CREDENTIAL_CACHE_TTL_MS',
+    '<ms>',
+    '30000',
+    'API keys and users are re-read from the database after this long (0 = every request).',
+    parseNonNegativeInt,
+  ),
+];
