@@ -72,6 +72,15 @@ export const OPERATIONS_OPTION_SPECS: readonly OptionSpec[] = [
     positiveInt,
   ),
   op(
+    'redisBudgetMs',
+    'redis-budget-ms',
+    'SWITCHYARD_REDIS_BUDGET_MS',
+    '<ms>',
+    '100',
+    'Longest a request waits for Redis (shared rate limits) before deciding locally and opening the circuit.',
+    positiveInt,
+  ),
+  op(
     'credentialCacheTtlMs',
     'credential-cache-ttl-ms',
     'SWITCHYARD_CREDENTIAL_CACHE_TTL_MS',

@@ -104,6 +104,8 @@ export interface ServerOptions {
   leaderCheckMs: number;
   /** How long authentication trusts a cached API key or user (0 = not cached). */
   credentialCacheTtlMs: number;
+  /** The longest a request waits for Redis before the rate limit is decided locally and the circuit opens. */
+  redisBudgetMs: number;
 }
 
 /**
@@ -179,6 +181,7 @@ export function resolveOptions(
     pgStatementTimeoutMs: v.pgStatementTimeoutMs ?? 30_000,
     leaderCheckMs: v.leaderCheckMs ?? 1000,
     credentialCacheTtlMs: v.credentialCacheTtlMs ?? 30_000,
+    redisBudgetMs: v.redisBudgetMs ?? 100,
   };
   const out = { ...fromSettings };
   for (const [k, val] of Object.entries(explicit)) if (val !== undefined) (out as unknown as Record<string, unknown>)[k] = val;

@@ -157,6 +157,7 @@ export async function startServer(start: StartOptions = {}): Promise<RunningServ
               name: 'api',
               capacity: options.apiRateBurst,
               perSecond: options.apiRatePerSecond,
+              budgetMs: options.redisBudgetMs,
               logger,
             })
           : tokenBucketLimiter({ capacity: options.apiRateBurst, perSecond: options.apiRatePerSecond }),
@@ -167,6 +168,7 @@ export async function startServer(start: StartOptions = {}): Promise<RunningServ
               name: 'login',
               capacity: options.loginRatePerMinute,
               perSecond: options.loginRatePerMinute / 60,
+              budgetMs: options.redisBudgetMs,
               logger,
             })
           : tokenBucketLimiter({ capacity: options.loginRatePerMinute, perSecond: options.loginRatePerMinute / 60 }),

@@ -398,7 +398,6 @@ describe('INTERNAL_ERROR', () => {
       ['POST', '/api/v1/feature-flags', { key: 'after-close', type: 'boolean' }],
       ['GET', '/api/v1/users'],
       ['GET', '/api/v1/audit-log'],
-      ['GET', '/ready'],
     ];
     for (const [method, path, body] of requests) {
       const r = await t.request(method, path, {
@@ -412,6 +411,12 @@ describe('INTERNAL_ERROR', () => {
       expect(text).not.toMatch(/\bat\s+\S+\s+\(|\.ts:\d+|\.js:\d+|node_modules|stack|TypeError|database connection|sqlite/i);
       expect(e.details).toBeNull();
     }
+    // Readiness says which dependency is missing (503, retryable), still without internals.
+    const ready = await t.request('GET', '/ready', { headers: { 'x-request-id': 'boom-2' } });
+    const notReady = expectError(ready, 'SERVICE_UNAVAILABLE');
+    expect(notReady.request_id).toBe('boom-2');
+    expect(notReady.details.dependencies.database.status).toBe('down');
+    expect(JSON.stringify(ready.body)).not.toMatch(/\bat\s+\S+\s+\(|\.ts:\d+|\.js:\d+|node_modules|stack|TypeError|sqlite/i);
     // Routes that need no store still answer.
     expect((await t.request('GET', '/health')).status).toBe(200);
   });

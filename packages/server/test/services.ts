@@ -92,6 +92,19 @@ function track(child: ChildProcess): ChildProcess {
   return child;
 }
 
+/** The ids of a process's direct children (procps `pgrep -P`). */
+function childrenOf(pid: number): number[] {
+  try {
+    return execFileSync('pgrep', ['-P', String(pid)], { encoding: 'utf8' })
+      .split('\n')
+      .filter((l) => l.trim() !== '')
+      .map(Number);
+  } catch {
+    // pgrep exits 1 when there are none.
+    return [];
+  }
+}
+
 export interface TestPostgres {
   /** `postgres://postgres@127.0.0.1:<port>/postgres` (superuser, trust authentication). */
   adminUrl: string;
@@ -221,14 +234,20 @@ export async function startPostgres(): Promise<TestPostgres> {
       await launch();
     },
     freeze() {
+      // The postmaster and every backend and auxiliary process it forked: the whole server hangs.
       child.kill('SIGSTOP');
+      for (const pid of childrenOf(child.pid!)) process.kill(pid, 'SIGSTOP');
     },
     thaw() {
+      for (const pid of childrenOf(child.pid!)) process.kill(pid, 'SIGCONT');
       child.kill('SIGCONT');
     },
     async stop() {
       // A frozen server must run again to shut down.
-      child.kill('SIGCONT');
+      if (child.exitCode === null && child.signalCode === null) {
+        for (const pid of childrenOf(child.pid!)) process.kill(pid, 'SIGCONT');
+        child.kill('SIGCONT');
+      }
       // SIGINT: fast shutdown (disconnects clients, no checkpoint wait worth speaking of with fsync off).
       child.kill('SIGINT');
       await waitForExit(child, 10_000);

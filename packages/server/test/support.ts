@@ -19,7 +19,8 @@ export type ErrorCode =
   | 'INVALID_STATE_TRANSITION'
   | 'RATE_LIMIT_EXCEEDED'
   | 'PAYLOAD_TOO_LARGE'
-  | 'INTERNAL_ERROR';
+  | 'INTERNAL_ERROR'
+  | 'SERVICE_UNAVAILABLE';
 
 const STATUS: Record<ErrorCode, number> = {
   VALIDATION_ERROR: 400,
@@ -31,6 +32,7 @@ const STATUS: Record<ErrorCode, number> = {
   RATE_LIMIT_EXCEEDED: 429,
   PAYLOAD_TOO_LARGE: 413,
   INTERNAL_ERROR: 500,
+  SERVICE_UNAVAILABLE: 503,
 };
 
 /**

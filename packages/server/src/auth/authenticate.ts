@@ -95,6 +95,8 @@ export function createAuthenticator(ctx: ServerContext) {
       if (existing.role !== role || Date.parse(existing.updatedAt) + OIDC_RECONFIRM_MS < ctx.now()) {
         const row = { ...existing, role, updatedAt: now };
         await ctx.store.commit({ writes: [{ table: 'users', action: 'update', row }] });
+        // A new role or a re-confirmed one changes what the user's management keys may do, on every instance.
+        ctx.onCredentialsChanged?.({ userId: id });
         return row;
       }
       return existing;

@@ -5,7 +5,9 @@ import type { Actor } from '../auth/actor';
 import type { Authenticator } from '../auth/authenticate';
 import { ApiError } from '../errors';
 import type { AppEnv } from '../http/app-env';
+import { UNAVAILABLE_RETRY_AFTER_SECONDS } from '../http/error-handler';
 import { readBodyText } from '../http/read-body';
+import { isStoreUnavailable } from '../store/store-errors';
 import { parseJsonBody } from '../http/route';
 import type { ServerContext } from '../services/context';
 
@@ -180,6 +182,11 @@ export function mountOfrep(app: Hono<AppEnv>, ctx: ServerContext, authenticate: 
    * the single or bulk failure shape; anything unexpected is logged and answered 500 `GENERAL`.
    */
   function fail(c: Context<AppEnv>, e: unknown, key: string | null): Response {
+    if (isStoreUnavailable(e)) {
+      // A key this instance has not seen while the database is down: retryable, as everywhere else.
+      c.header('Retry-After', String(UNAVAILABLE_RETRY_AFTER_SECONDS));
+      return c.json({ errorCode: 'GENERAL', errorDetails: 'the database is unavailable; retry later' }, 503);
+    }
     if (!(e instanceof OfrepError)) {
       (c.get('log') ?? ctx.logger).error({ err: e }, 'OFREP evaluation failed');
       e = new OfrepError(

@@ -127,7 +127,9 @@ export class JobRunner {
     job.running = (async () => {
       let next: number;
       try {
-        const wanted = await job.def.run();
+        // Through a promise: a job that throws synchronously fails like one that rejects, and this
+        // never completes before `job.running` is assigned below.
+        const wanted = await Promise.resolve().then(() => job.def.run());
         job.failures = 0;
         this.observer.run(job.def.name, 'ok');
         next = typeof wanted === 'number' && Number.isFinite(wanted) ? Math.min(wanted, job.def.intervalMs) : job.def.intervalMs;
