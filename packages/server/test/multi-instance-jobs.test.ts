@@ -94,7 +94,8 @@ describe('background jobs on several instances', () => {
 
   it('compare-and-set: both instances acting on the same transitions at the same moment write each once', async () => {
     let clock = Date.now();
-    const { url, leader, follower } = await pair({ now: () => clock });
+    // The leader's own safety pass would otherwise pause the breach before the two manual ones race.
+    const { url, leader, follower } = await pair({ now: () => clock, safetyIntervalMs: 3_600_000 });
     const keys = ['race-0', 'race-1', 'race-2', 'race-3', 'race-4'];
     for (const key of keys) {
       const r = await follower.request('POST', '/api/v1/experiments', {

@@ -92,6 +92,15 @@ function track(child: ChildProcess): ChildProcess {
   return child;
 }
 
+/** Sends a signal to a process that may have exited meanwhile. */
+function signal(pid: number, sig: NodeJS.Signals): void {
+  try {
+    process.kill(pid, sig);
+  } catch {
+    // Gone already (ESRCH): nothing to stop or continue.
+  }
+}
+
 /** The ids of a process's direct children (procps `pgrep -P`). */
 function childrenOf(pid: number): number[] {
   try {
@@ -236,16 +245,16 @@ export async function startPostgres(): Promise<TestPostgres> {
     freeze() {
       // The postmaster and every backend and auxiliary process it forked: the whole server hangs.
       child.kill('SIGSTOP');
-      for (const pid of childrenOf(child.pid!)) process.kill(pid, 'SIGSTOP');
+      for (const pid of childrenOf(child.pid!)) signal(pid, 'SIGSTOP');
     },
     thaw() {
-      for (const pid of childrenOf(child.pid!)) process.kill(pid, 'SIGCONT');
+      for (const pid of childrenOf(child.pid!)) signal(pid, 'SIGCONT');
       child.kill('SIGCONT');
     },
     async stop() {
       // A frozen server must run again to shut down.
       if (child.exitCode === null && child.signalCode === null) {
-        for (const pid of childrenOf(child.pid!)) process.kill(pid, 'SIGCONT');
+        for (const pid of childrenOf(child.pid!)) signal(pid, 'SIGCONT');
         child.kill('SIGCONT');
       }
       // SIGINT: fast shutdown (disconnects clients, no checkpoint wait worth speaking of with fsync off).
