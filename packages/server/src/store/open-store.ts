@@ -15,8 +15,7 @@ type PoolOption = 'pgPoolMax' | 'pgIdleTimeoutMs' | 'pgMaxLifetimeSeconds' | 'pg
  * silently ignored (a typo must not turn a cluster into several private SQLite files).
  */
 export async function openStore(
-  options: Pick<ServerOptions, 'databaseUrl' | 'dbPath'> &
-    Partial<Pick<ServerOptions, 'masterKey' | 'encryptPii' | PoolOption>>,
+  options: Pick<ServerOptions, 'databaseUrl' | 'dbPath'> & Partial<Pick<ServerOptions, 'masterKey' | 'encryptPii' | PoolOption>>,
   logger?: Logger,
 ): Promise<Store> {
   const raw = await openRawStore(options, logger);
