@@ -34,10 +34,10 @@ export const guardedExperiment = (key: string, extra: Record<string, unknown> = 
 /**
  * Sends exposures of `units` units split over control and treatment of experiment `key`, with
  * an `errors` event for 5 % of control units and 40 % of treatment units: a clear breach.
+ * `ts` (default now) must lie after the experiment started: results count only its run.
  */
-export async function feedBreach(t: TestServer, key: string, units = 1200): Promise<void> {
+export async function feedBreach(t: TestServer, key: string, units = 1200, ts = Date.now()): Promise<void> {
   let events: unknown[] = [];
-  const ts = Date.now() - 60_000;
   for (let i = 0; i < units; i++) {
     const variant = i % 2 === 0 ? 'control' : 'treatment';
     const unit = `${key}-${i}`;

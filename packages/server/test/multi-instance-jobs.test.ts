@@ -114,7 +114,7 @@ describe('background jobs on several instances', () => {
     const applied = (await transitions(leader, 'scheduler', 'applied')) + (await transitions(follower, 'scheduler', 'applied'));
     expect(applied).toBe(keys.length);
 
-    await feedBreach(follower, 'race-0');
+    await feedBreach(follower, 'race-0', 1200, clock + 1000);
     const breaches = await Promise.all([leader.server.jobs.safety.check(), follower.server.jobs.safety.check()]);
     expect(breaches.flat().filter((b) => b.experiment === 'race-0')).toHaveLength(1);
     expect(await status(leader, 'race-0')).toBe('PAUSED');
