@@ -81,7 +81,7 @@ export function createApp(ctx: ServerContext, extraGroups: { prefix: string; rou
     '*',
     cors({
       origin: ctx.options.corsOrigins.includes('*') ? '*' : ctx.options.corsOrigins,
-      allowHeaders: ['Authorization', 'Content-Type', 'X-API-Key', 'X-Request-ID', 'If-None-Match', 'Last-Event-ID'],
+      allowHeaders: ['Authorization', 'Content-Type', 'X-API-Key', 'X-Request-ID', 'If-Match', 'If-None-Match', 'Last-Event-ID'],
       exposeHeaders: [
         'X-Request-ID',
         'ETag',

@@ -74,7 +74,7 @@ describe.each(['sqlite', 'postgres'] as const)('environments: %s', (kind) => {
       expect(Object.keys(doc.paths), p).toContain(p);
     expect(Object.keys(doc.paths['/api/v1/environments'])).toEqual(['get', 'post']);
     const params = doc.paths['/api/v1/feature-flags/{id}'].patch.parameters.map((x: { name: string }) => x.name);
-    expect(params).toEqual(['id', 'environment']);
+    expect(params).toEqual(['id', 'environment', 'If-Match']);
     // SDK keys carry their environment: no parameter there.
     expect(doc.paths['/sdk/v1/config'].get.parameters.map((x: { name: string }) => x.name)).toEqual([]);
     expect(JSON.stringify(doc.paths['/api/v1/feature-flags'].post.requestBody)).toContain('FeatureFlagInput');

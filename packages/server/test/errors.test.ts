@@ -122,6 +122,7 @@ describe('error envelope: every code', () => {
             key: 'checkout-test',
             ownerId: null,
             status: 'DRAFT',
+            version: 1,
             createdAt: now,
             updatedAt: now,
             data: {

@@ -136,7 +136,8 @@ describe('feature flag API: lists, lookups, updates and config versions', () => 
       body: { enabled: false, default_serve: { variant: 'b' } },
     });
     expect(patched.status).toBe(200);
-    const { created_at: _c, updated_at: updatedAt, environments, ...kept } = patched.body.data.attributes;
+    const { created_at: _c, updated_at: updatedAt, environments, version, ...kept } = patched.body.data.attributes;
+    expect(version).toBe(2);
     expect(kept).toEqual({ ...body, enabled: false, default_serve: { variant: 'b' }, prerequisites: [] });
     // The request environment (production) is the same state as the top level.
     const { key: _k, name: _n, description: _d, type: _t, salt: _s, bucket_by: _b, variants: _v, ...state } = kept;

@@ -44,7 +44,7 @@ describe('the last ADMIN survives two ADMINs demoting each other at once', () =>
     } finally {
       await t.stop();
     }
-  });
+  }, 120_000);
 
   describe('on PostgreSQL', () => {
     let postgres: TestPostgres;
@@ -62,6 +62,6 @@ describe('the last ADMIN survives two ADMINs demoting each other at once', () =>
       } finally {
         await t.stop();
       }
-    });
+    }, 120_000);
   });
 });

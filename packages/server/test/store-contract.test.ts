@@ -10,6 +10,7 @@ import { noExclusions } from '../src/store/run-attribution';
 import { PG_MIGRATIONS } from '../src/store/postgres/migrations';
 import { MIGRATIONS } from '../src/store/sqlite/migrations';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-store';
+import { isVersionConflict, VERSION_CONFLICT_ERROR_CODE } from '../src/store/types';
 import type { ApiKeyRow, AuditRecord, ResourceKind, ResourceRow, Store, StoredEvent, UnitOfWork, UserRow } from '../src/store/types';
 import { startPostgres, type TestPostgres } from './services';
 
@@ -86,6 +87,7 @@ function resource(kind: ResourceKind, key: string, extra: Partial<ResourceRow> =
     ownerId: 'owner-1',
     status: kind === 'experiment' ? 'DRAFT' : null,
     data: { key, name: `Name of ${key}`, enabled: true },
+    version: 1,
     createdAt: T0,
     updatedAt: T0,
     ...extra,
@@ -124,6 +126,7 @@ function user(email: string, extra: Partial<UserRow> = {}): UserRow {
     passwordHash: 'h',
     source: 'local',
     tokenVersion: 0,
+    version: 1,
     createdAt: T0,
     updatedAt: T0,
     ...extra,
@@ -141,6 +144,7 @@ function apiKey(name: string, createdBy: string | null, extra: Partial<ApiKeyRow
     prefix: 'sy_srv_abc',
     hash: `hash-${randomUUID()}`,
     createdBy,
+    version: 1,
     createdAt: T0,
     lastUsedAt: null,
     revokedAt: null,
@@ -294,6 +298,7 @@ describe.each(['sqlite', 'postgres'] as const)('store contract: %s', (kind) => {
       key: 'rt',
       ownerId: null,
       status: 'RUNNING',
+      version: 1,
       createdAt: T0,
       updatedAt: T0,
     });
@@ -307,12 +312,75 @@ describe.each(['sqlite', 'postgres'] as const)('store contract: %s', (kind) => {
     const updated = { ...byId!, status: 'STOPPED', ownerId: 'owner-2', data: { ...data, zeta: 2 }, updatedAt: '2025-02-01T00:00:00.000Z' };
     await store.commit({ writes: [{ table: 'resources', action: 'update', row: updated }] });
     const after = await store.getResource('experiment', row.id);
-    expect(after).toEqual({ ...updated, seq: byId!.seq });
+    // An update is made from the version it read and stores the next one.
+    expect(after).toEqual({ ...updated, seq: byId!.seq, version: 2 });
     expect((await store.allResources('experiment')).map((r) => r.id)).toEqual([row.id]);
 
     await store.commit({ writes: [{ table: 'resources', action: 'delete', id: row.id }] });
     expect(await store.getResource('experiment', row.id)).toBeNull();
     expect(await store.allResources('experiment')).toEqual([]);
+  });
+
+  it('updates and versioned deletes are compare-and-sets: a stale version fails the whole unit of work, writing nothing', async () => {
+    const row = resource('flag', 'cas');
+    const other = resource('segment', 'cas-other');
+    await store.commit({
+      writes: [
+        { table: 'resources', action: 'insert', row },
+        { table: 'resources', action: 'insert', row: other },
+      ],
+    });
+    const v1 = (await store.getResource('flag', 'cas'))!;
+    await store.commit({ writes: [{ table: 'resources', action: 'update', row: { ...v1, data: { ...v1.data, name: 'first' } } }] });
+    const logBefore = await store.configVersion('production');
+    const auditBefore = (await store.listAudit({ limit: 100 })).items.length;
+    // Made from version 1, which is no longer stored: nothing of the unit is written.
+    const stale = store.commit({
+      writes: [
+        { table: 'resources', action: 'update', row: { ...other, data: { ...other.data, name: 'side effect' } } },
+        { table: 'resources', action: 'update', row: { ...v1, data: { ...v1.data, name: 'lost update' } } },
+      ],
+      configPatches: { production: flagPatch('cas') },
+      audit: audit('flag.update', v1.id),
+    });
+    await expect(stale).rejects.toMatchObject({ code: VERSION_CONFLICT_ERROR_CODE });
+    expect(isVersionConflict(await stale.catch((e: unknown) => e))).toBe(true);
+    expect(await store.getResource('flag', 'cas')).toMatchObject({ version: 2, data: { name: 'first' } });
+    expect(await store.getResource('segment', 'cas-other')).toMatchObject({ version: 1, data: { name: 'Name of cas-other' } });
+    expect(await store.configVersion('production')).toBe(logBefore);
+    expect((await store.listAudit({ limit: 100 })).items.length).toBe(auditBefore);
+    await expect(store.commit({ writes: [{ table: 'resources', action: 'delete', id: row.id, version: 1 }] })).rejects.toMatchObject({
+      code: VERSION_CONFLICT_ERROR_CODE,
+    });
+    expect(await store.getResource('flag', 'cas')).not.toBeNull();
+    await store.commit({ writes: [{ table: 'resources', action: 'delete', id: row.id, version: 2 }] });
+    expect(await store.getResource('flag', 'cas')).toBeNull();
+    // Users and API keys the same way; recording a key's use is not a change.
+    const u = user('cas@test.local');
+    const k = apiKey('cas', u.id);
+    await store.commit({
+      writes: [
+        { table: 'users', action: 'insert', row: u },
+        { table: 'api_keys', action: 'insert', row: k },
+      ],
+    });
+    await store.touchApiKey(k.id, '2025-04-01T00:00:00.000Z');
+    const k1 = (await store.getApiKey(k.id))!;
+    expect(k1.version).toBe(1);
+    await store.commit({ writes: [{ table: 'api_keys', action: 'update', row: { ...k1, name: 'renamed' } }] });
+    await expect(store.commit({ writes: [{ table: 'api_keys', action: 'update', row: { ...k1, name: 'stale' } }] })).rejects.toMatchObject({
+      code: VERSION_CONFLICT_ERROR_CODE,
+    });
+    expect(await store.getApiKey(k.id)).toMatchObject({ name: 'renamed', version: 2 });
+    const u1 = (await store.getUser(u.id))!;
+    await store.commit({ writes: [{ table: 'users', action: 'update', row: { ...u1, name: 'first' } }] });
+    await expect(store.commit({ writes: [{ table: 'users', action: 'update', row: { ...u1, name: 'stale' } }] })).rejects.toMatchObject({
+      code: VERSION_CONFLICT_ERROR_CODE,
+    });
+    await expect(store.commit({ writes: [{ table: 'users', action: 'delete', id: u.id, version: 1 }] })).rejects.toMatchObject({
+      code: VERSION_CONFLICT_ERROR_CODE,
+    });
+    expect(await store.getUser(u.id)).toMatchObject({ name: 'first', version: 2 });
   });
 
   it('pages resources with seq cursors and filters by status, owner and q (key or name, case-insensitive)', async () => {
@@ -376,7 +444,7 @@ describe.each(['sqlite', 'postgres'] as const)('store contract: %s', (kind) => {
       updatedAt: '2025-03-01T00:00:00.000Z',
     };
     await store.commit({ writes: [{ table: 'users', action: 'update', row: changed }] });
-    expect(await store.getUser(ada.id)).toEqual({ ...changed, source: 'oidc' });
+    expect(await store.getUser(ada.id)).toEqual({ ...changed, source: 'oidc', version: 2 });
     expect(await store.getUserByEmail('Ada@Example.test')).toBeNull();
     await store.commit({ writes: [{ table: 'users', action: 'delete', id: ada.id }] });
     expect(await store.getUser(ada.id)).toBeNull();

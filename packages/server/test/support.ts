@@ -109,6 +109,7 @@ export async function insertApiKey(
     prefix,
     hash,
     createdBy,
+    version: 1,
     createdAt: new Date().toISOString(),
     lastUsedAt: null,
     revokedAt: null,
@@ -129,6 +130,7 @@ export async function insertUser(ctx: ServerContext, role: Role, email = `fixtur
     passwordHash: null,
     source: 'local',
     tokenVersion: 0,
+    version: 1,
     createdAt: now,
     updatedAt: now,
   };

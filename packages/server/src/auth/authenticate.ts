@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { ApiError } from '../errors';
 import type { AppEnv } from '../http/app-env';
 import type { ServerContext } from '../services/context';
-import type { UserRow } from '../store/types';
+import { isVersionConflict, type UserRow } from '../store/types';
 import type { Actor } from './actor';
 import { hashApiKey } from './api-key-secret';
 import { minRole } from './permissions';
@@ -94,10 +94,18 @@ export function createAuthenticator(ctx: ServerContext) {
     if (existing !== null) {
       if (existing.role !== role || Date.parse(existing.updatedAt) + OIDC_RECONFIRM_MS < ctx.now()) {
         const row = { ...existing, role, updatedAt: now };
-        await ctx.store.commit({ writes: [{ table: 'users', action: 'update', row }] });
+        try {
+          await ctx.store.commit({ writes: [{ table: 'users', action: 'update', row }] });
+        } catch (err) {
+          // Two requests of the user at once: the other one synced the role first.
+          if (!isVersionConflict(err)) throw err;
+          const winner = await ctx.store.getUser(id);
+          if (winner === null) throw err;
+          return winner;
+        }
         // A new role or a re-confirmed one changes what the user's management keys may do, on every instance.
         ctx.onCredentialsChanged?.({ userId: id });
-        return row;
+        return { ...row, version: existing.version + 1 };
       }
       return existing;
     }
@@ -113,6 +121,7 @@ export function createAuthenticator(ctx: ServerContext) {
       passwordHash: null,
       source: 'oidc',
       tokenVersion: 0,
+      version: 1,
       createdAt: now,
       updatedAt: now,
     };

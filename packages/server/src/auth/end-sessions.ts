@@ -1,4 +1,6 @@
 import { commitMutation, type RequestOrigin, type ServerContext } from '../services/context';
+import { notFound } from '../errors';
+import { onLatestVersion } from '../services/latest-version';
 import type { UserRow } from '../store/types';
 
 /**
@@ -7,9 +9,20 @@ import type { UserRow } from '../store/types';
  * their credentials hold open.
  */
 export async function endSessions(ctx: ServerContext, origin: RequestOrigin, user: UserRow): Promise<void> {
-  await commitMutation(ctx, origin, {
-    writes: [{ table: 'users', action: 'update', row: { ...user, tokenVersion: user.tokenVersion + 1 } }],
-    audit: { action: 'auth.logout', resourceType: 'user', resourceId: user.id, resourceKey: user.email, before: null, after: null },
+  let first: UserRow | null = user;
+  await onLatestVersion({
+    // The row the caller holds first; the stored one if a concurrent change (a role change) won.
+    load: async () => {
+      const u = first ?? (await ctx.store.getUser(user.id));
+      first = null;
+      if (u === null) throw notFound('user', user.id);
+      return u;
+    },
+    apply: (u) =>
+      commitMutation(ctx, origin, {
+        writes: [{ table: 'users', action: 'update', row: { ...u, tokenVersion: u.tokenVersion + 1 } }],
+        audit: { action: 'auth.logout', resourceType: 'user', resourceId: u.id, resourceKey: u.email, before: null, after: null },
+      }),
   });
   ctx.onCredentialsChanged?.({ userId: user.id });
 }

@@ -2,6 +2,7 @@ import type { Context, Hono } from 'hono';
 import { z } from 'zod';
 import { ApiError, type ErrorDetail } from '../errors';
 import type { AppEnv } from './app-env';
+import { etagOfBody } from './preconditions';
 import { readBodyText } from './read-body';
 import type { Authenticator } from '../auth/authenticate';
 
@@ -31,6 +32,12 @@ export interface RouteDef<B = unknown, Q = unknown> {
   success: { status: number; description: string; schema?: z.ZodType };
   /** Error codes this route is documented to return besides the common ones. */
   errors?: string[];
+  /**
+   * One stored resource with a `version`: `read` answers it with an `ETag`; `write` also
+   * honours `If-Match` (a stale one is `412 PRECONDITION_FAILED`). Documents both in OpenAPI;
+   * the ETag itself is set for any single-resource body.
+   */
+  versioned?: 'read' | 'write';
   /**
    * Marks the route deprecated: every response carries `Deprecation` (RFC 9745), `Sunset`
    * (RFC 8594) and a `Link` to the migration notes, and the OpenAPI operation says so.
@@ -164,6 +171,9 @@ export function mount(
       }
       const result = await r.handler(c, { body, query, params: c.req.param() });
       if (isResponse(result)) return result;
+      // One stored resource: its version is the response's strong ETag, for If-Match.
+      const etag = etagOfBody(result.data);
+      if (etag !== undefined) c.header('ETag', etag);
       for (const [k, v] of Object.entries(result.headers ?? {})) c.header(k, v);
       const status = result.status ?? r.success.status;
       if (status === 204) return c.body(null, 204);

@@ -65,6 +65,22 @@ function tidy(node: unknown, schemas: Record<string, unknown>): unknown {
   return out;
 }
 
+/** The version of the one stored resource a response carries. */
+const ETAG_HEADER = {
+  description: 'the resource\'s version as a strong entity tag, `"<version>"`; send it back as If-Match',
+  schema: { type: 'string', example: '"3"' },
+};
+
+/** Optimistic concurrency on a write of one stored resource. */
+const IF_MATCH = {
+  name: 'If-Match',
+  in: 'header',
+  required: false,
+  description:
+    'apply only if the resource is still at this version (the ETag it was read with), else 412 PRECONDITION_FAILED; `*` matches any existing version. Without it the change is applied to the latest version.',
+  schema: { type: 'string', example: '"3"' },
+};
+
 const errorEnvelope = {
   type: 'object',
   required: ['error'],
@@ -121,10 +137,12 @@ export function buildOpenApi(
         });
       const id = `${r.method} ${path}`;
       const documented = SUCCESS_RESPONSES[id];
+      if (r.versioned === 'write') query.push(IF_MATCH);
+      const etag = r.versioned !== undefined && r.success.status !== 204 ? { ETag: ETAG_HEADER } : {};
       const responses: Record<string, unknown> = {
         [String(r.success.status)]: {
           description: r.success.description,
-          ...(documented?.headers ? { headers: documented.headers } : {}),
+          ...(documented?.headers || etag.ETag ? { headers: { ...documented?.headers, ...etag } } : {}),
           ...(r.success.status === 204
             ? {}
             : {
@@ -138,6 +156,12 @@ export function buildOpenApi(
         },
         ...EXTRA_RESPONSES[id],
       };
+      if (r.versioned === 'write')
+        responses['412'] = {
+          description: 'PRECONDITION_FAILED: If-Match names another version than the stored one (details.current_version)',
+          headers: { ETag: ETAG_HEADER },
+          content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+        };
       for (const code of [...COMMON_ERRORS, ...(r.errors ?? [])]) {
         const status = String(ERROR_STATUS[code as keyof typeof ERROR_STATUS]);
         if (code === 'AUTHENTICATION_REQUIRED' && r.auth === 'none') continue;

@@ -8,6 +8,7 @@ import { resource, type ResourceObject } from '../http/envelope';
 import { afterOf, pageMeta, pageQuery } from '../http/pagination';
 import { route, type RouteDef } from '../http/route';
 import { commitMutation, originOf, type ServerContext } from '../services/context';
+import { onLatestVersion } from '../services/latest-version';
 import { ROLES, type ApiKeyRow } from '../store/types';
 import { keySchema } from '@switchyard/core/schema';
 
@@ -35,6 +36,7 @@ export function apiKeyResource(k: ApiKeyRow): ResourceObject {
       last_used_at: k.lastUsedAt,
       revoked_at: k.revokedAt,
       revoked: k.revokedAt !== null,
+      version: k.version,
     },
     k.createdBy,
   );
@@ -81,6 +83,7 @@ export function apiKeyRoutes(ctx: ServerContext): RouteDef<any, any>[] {
       auth: 'user',
       body: apiKeyBody,
       success: { status: 201, description: 'The key, with the secret in data.attributes.key' },
+      versioned: 'read',
       handler: async (c, { body }) => {
         const origin = originOf(c);
         const actor = origin.actor!;
@@ -117,6 +120,7 @@ export function apiKeyRoutes(ctx: ServerContext): RouteDef<any, any>[] {
           prefix,
           hash,
           createdBy: ownerIdOf(actor),
+          version: 1,
           createdAt: new Date(ctx.now()).toISOString(),
           lastUsedAt: null,
           revokedAt: null,
@@ -145,6 +149,7 @@ export function apiKeyRoutes(ctx: ServerContext): RouteDef<any, any>[] {
       tag: 'API keys',
       auth: 'user',
       success: { status: 200, description: 'The key (without its secret)' },
+      versioned: 'read',
       handler: async (c, { params }) => {
         const k = await ctx.store.getApiKey(params.id!);
         if (k === null) throw notFound('API key', params.id!);
@@ -159,32 +164,43 @@ export function apiKeyRoutes(ctx: ServerContext): RouteDef<any, any>[] {
       tag: 'API keys',
       auth: 'user',
       success: { status: 204, description: 'Revoked' },
+      versioned: 'write',
       handler: async (c, { params }) => {
         const origin = originOf(c);
-        const k = await ctx.store.getApiKey(params.id!);
-        if (k === null) throw notFound('API key', params.id!);
-        if (!can(origin.actor!, 'delete', 'api-key', { ownerId: k.createdBy })) throw forbidden('you may only revoke your own API keys');
-        // As with creation: server and client keys are an ADMIN's, even when the caller (or a
-        // scoped key's creator) created them, so a read-only key cannot cut SDKs off.
-        if (k.kind !== 'management' && origin.actor!.role !== 'ADMIN') throw forbidden('only an ADMIN may revoke server and client keys');
-        // Nor may a key capped below another key's role revoke it (a VIEWER-scoped key cutting off its creator's ADMIN key).
-        if (k.role !== null && !roleAtLeast(origin.actor!.role!, k.role))
-          throw forbidden(`revoking a ${k.role} key needs at least that role`);
-        if (k.revokedAt === null) {
-          const row = { ...k, revokedAt: new Date(ctx.now()).toISOString() };
-          await commitMutation(ctx, origin, {
-            writes: [{ table: 'api_keys', action: 'update', row }],
-            audit: {
-              action: 'api-key.revoke',
-              resourceType: 'api-key',
-              resourceId: k.id,
-              resourceKey: k.name,
-              environment: k.environment,
-              before: auditView(k),
-              after: auditView(row),
-            },
-          });
-        }
+        const load = async () => {
+          const k = await ctx.store.getApiKey(params.id!);
+          if (k === null) throw notFound('API key', params.id!);
+          if (!can(origin.actor!, 'delete', 'api-key', { ownerId: k.createdBy })) throw forbidden('you may only revoke your own API keys');
+          // As with creation: server and client keys are an ADMIN's, even when the caller (or a
+          // scoped key's creator) created them, so a read-only key cannot cut SDKs off.
+          if (k.kind !== 'management' && origin.actor!.role !== 'ADMIN') throw forbidden('only an ADMIN may revoke server and client keys');
+          // Nor may a key capped below another key's role revoke it (a VIEWER-scoped key cutting off its creator's ADMIN key).
+          if (k.role !== null && !roleAtLeast(origin.actor!.role!, k.role))
+            throw forbidden(`revoking a ${k.role} key needs at least that role`);
+          return k;
+        };
+        const k = await onLatestVersion({
+          load,
+          ifMatch: origin.ifMatch,
+          what: `the API key '${params.id!}'`,
+          apply: async (k) => {
+            if (k.revokedAt !== null) return k;
+            const row = { ...k, revokedAt: new Date(ctx.now()).toISOString() };
+            await commitMutation(ctx, origin, {
+              writes: [{ table: 'api_keys', action: 'update', row }],
+              audit: {
+                action: 'api-key.revoke',
+                resourceType: 'api-key',
+                resourceId: k.id,
+                resourceKey: k.name,
+                environment: k.environment,
+                before: auditView(k),
+                after: auditView(row),
+              },
+            });
+            return k;
+          },
+        });
         // Also when it was revoked before: a stream that outlived an earlier revocation ends now.
         ctx.onCredentialsChanged?.({ apiKeyIds: [k.id] });
         return { status: 204, data: null };

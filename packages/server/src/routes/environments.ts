@@ -15,6 +15,7 @@ const fields = {
     .optional(),
   protected: z.boolean().optional().describe('only an ADMIN changes flag state or runs experiment lifecycle actions here'),
   id: z.string().optional(),
+  version: z.number().int().optional().describe('read-only (ignored); send If-Match to write only that version'),
   created_at: z.string().optional(),
   updated_at: z.string().optional(),
 };
@@ -23,11 +24,11 @@ const updateBody = z.strictObject({ key: keySchema.optional(), ...fields }).meta
 
 /** An environment as the API serves it. */
 export function environmentResource(row: ResourceRow): ResourceObject {
-  return resource('environment', row.id, { ...row.data, created_at: row.createdAt, updated_at: row.updatedAt });
+  return resource('environment', row.id, { ...row.data, version: row.version, created_at: row.createdAt, updated_at: row.updatedAt });
 }
 
 const inputOf = (body: Record<string, unknown>) => {
-  const { id: _i, created_at: _c, updated_at: _u, ...rest } = body;
+  const { id: _i, created_at: _c, updated_at: _u, version: _v, ...rest } = body;
   return rest;
 };
 
@@ -56,6 +57,7 @@ export function environmentRoutes(ctx: ServerContext): RouteDef<any, any>[] {
       auth: 'user',
       body: createBody,
       success: { status: 201, description: 'The created environment' },
+      versioned: 'read',
       errors: ['CONFLICT'],
       handler: async (c, { body }) => ({ data: environmentResource(await service.create(originOf(c), inputOf(body) as { key: string })) }),
     }),
@@ -66,6 +68,7 @@ export function environmentRoutes(ctx: ServerContext): RouteDef<any, any>[] {
       tag,
       auth: 'user',
       success: { status: 200, description: 'The environment' },
+      versioned: 'read',
       handler: async (c, { params }) => ({ data: environmentResource(await service.get(originOf(c), params.id!)) }),
     }),
     route({
@@ -76,6 +79,7 @@ export function environmentRoutes(ctx: ServerContext): RouteDef<any, any>[] {
       auth: 'user',
       body: updateBody,
       success: { status: 200, description: 'The updated environment' },
+      versioned: 'write',
       handler: async (c, { body, params }) => ({
         data: environmentResource(await service.update(originOf(c), params.id!, inputOf(body), 'patch')),
       }),
@@ -88,6 +92,7 @@ export function environmentRoutes(ctx: ServerContext): RouteDef<any, any>[] {
       auth: 'user',
       body: updateBody,
       success: { status: 200, description: 'The replaced environment' },
+      versioned: 'write',
       handler: async (c, { body, params }) => ({
         data: environmentResource(await service.update(originOf(c), params.id!, inputOf(body), 'put')),
       }),
@@ -96,6 +101,7 @@ export function environmentRoutes(ctx: ServerContext): RouteDef<any, any>[] {
       method: 'delete',
       path: '/environments/:id',
       summary: 'Delete an environment no API key or experiment uses (ADMIN)',
+      versioned: 'write',
       tag,
       auth: 'user',
       success: { status: 204, description: 'Deleted' },

@@ -11,6 +11,7 @@ import { toWire } from '../services/wire';
 
 const readOnly = {
   id: z.string().optional(),
+  version: z.number().int().optional().describe('read-only (ignored); send If-Match to write only that version'),
   created_at: z.string().optional(),
   updated_at: z.string().optional(),
   owner_id: z.string().optional(),
@@ -75,6 +76,7 @@ export function featureFlagRoutes(ctx: ServerContext): RouteDef<any, any>[] {
       auth: 'user',
       body: flagStateBody,
       success: { status: 200, description: 'The updated feature flag' },
+      versioned: 'write',
       handler: async (c, { body, params }) => {
         const row = await service.updateEnvironment(originOf(c), params.id!, params.env!, body);
         return { data: await show(params.env!, row) };
@@ -88,6 +90,7 @@ export function featureFlagRoutes(ctx: ServerContext): RouteDef<any, any>[] {
       auth: 'user',
       body: promoteBody,
       success: { status: 200, description: "The updated feature flag, showing the target environment's state at the top level" },
+      versioned: 'write',
       handler: async (c, { body, params }) => {
         const row = await service.promote(originOf(c), params.id!, body.from, body.to);
         return { data: await show(body.to, row) };

@@ -52,6 +52,7 @@ export function resourceRoutes(
       auth: 'user',
       body: createBody,
       success: { status: 201, description: `The created ${label}` },
+      versioned: 'read',
       errors: ['CONFLICT'],
       handler: async (c, { body }) => ({ data: await show(c, await service.create(originOf(c), body as Record<string, unknown>)) }),
     }),
@@ -62,6 +63,7 @@ export function resourceRoutes(
       tag,
       auth: 'user',
       success: { status: 200, description: `The ${label}` },
+      versioned: 'read',
       handler: async (c, { params }) => ({ data: await show(c, await service.get(originOf(c), params.id!)) }),
     }),
     route({
@@ -72,6 +74,7 @@ export function resourceRoutes(
       auth: 'user',
       body: patchBody,
       success: { status: 200, description: `The updated ${label}` },
+      versioned: 'write',
       handler: async (c, { body, params }) => ({
         data: await show(c, await service.update(originOf(c), params.id!, body as Record<string, unknown>, 'patch')),
       }),
@@ -84,6 +87,7 @@ export function resourceRoutes(
       auth: 'user',
       body: patchBody,
       success: { status: 200, description: `The replaced ${label}` },
+      versioned: 'write',
       handler: async (c, { body, params }) => ({
         data: await show(c, await service.update(originOf(c), params.id!, body as Record<string, unknown>, 'put')),
       }),
@@ -92,6 +96,7 @@ export function resourceRoutes(
       method: 'delete',
       path: `${base}/:id`,
       summary: `Delete a ${label}`,
+      versioned: 'write',
       tag,
       auth: 'user',
       success: { status: 204, description: 'Deleted' },

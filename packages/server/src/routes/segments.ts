@@ -13,6 +13,7 @@ const segmentFields = {
   excluded: z.array(z.string()).optional(),
   when: conditionSchema.nullable().optional(),
   id: z.string().optional(),
+  version: z.number().int().optional().describe('read-only (ignored); send If-Match to write only that version'),
   created_at: z.string().optional(),
   updated_at: z.string().optional(),
   owner_id: z.string().optional(),

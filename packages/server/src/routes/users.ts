@@ -7,6 +7,7 @@ import { resource, type ResourceObject } from '../http/envelope';
 import { afterOf, pageMeta, pageQuery } from '../http/pagination';
 import { route, type RouteDef } from '../http/route';
 import { commitMutation, originOf, type RequestOrigin, type ServerContext } from '../services/context';
+import { onLatestVersion } from '../services/latest-version';
 import { LAST_ADMIN_ERROR_CODE, ROLES, type ApiKeyRow, type UserRow } from '../store/types';
 
 const email = z.email().max(320);
@@ -30,6 +31,7 @@ export function userResource(u: UserRow): ResourceObject {
     name: u.name,
     role: u.role,
     source: u.source,
+    version: u.version,
     created_at: u.createdAt,
     updated_at: u.updatedAt,
   });
@@ -91,6 +93,7 @@ export function userRoutes(ctx: ServerContext): RouteDef<any, any>[] {
       auth: 'user',
       body: userCreateBody,
       success: { status: 201, description: 'The created user' },
+      versioned: 'read',
       errors: ['CONFLICT'],
       handler: async (c, { body }) => {
         const origin = originOf(c);
@@ -106,6 +109,7 @@ export function userRoutes(ctx: ServerContext): RouteDef<any, any>[] {
           passwordHash: await hashPassword(body.password),
           source: 'local',
           tokenVersion: 0,
+          version: 1,
           createdAt: now,
           updatedAt: now,
         };
@@ -130,6 +134,7 @@ export function userRoutes(ctx: ServerContext): RouteDef<any, any>[] {
       tag: 'Users',
       auth: 'user',
       success: { status: 200, description: 'The user' },
+      versioned: 'read',
       handler: async (c, { params }) => {
         const actor = c.get('actor')!;
         const u = (await ctx.store.getUser(params.id!)) ?? (await ctx.store.getUserByEmail(params.id!));
@@ -147,79 +152,96 @@ export function userRoutes(ctx: ServerContext): RouteDef<any, any>[] {
       auth: 'user',
       body: userUpdateBody,
       success: { status: 200, description: 'The updated user' },
+      versioned: 'write',
       handler: async (c, { params, body }) => {
         const origin = originOf(c);
         if (!can(origin.actor!, 'update', 'user')) throw forbidden('only an ADMIN may change users');
-        const u = await load(params.id!);
-        if (
-          body.email !== undefined &&
-          body.email.toLowerCase() !== u.email.toLowerCase() &&
-          (await ctx.store.getUserByEmail(body.email)) !== null
-        ) {
-          throw conflict(`a user with email '${body.email}' already exists`);
-        }
-        const row: UserRow = {
-          ...u,
-          email: body.email ?? u.email,
-          name: body.name === undefined ? u.name : body.name,
-          role: body.role ?? u.role,
-          passwordHash: body.password === undefined ? u.passwordHash : await hashPassword(body.password),
-          updatedAt: new Date(ctx.now()).toISOString(),
-        };
-        // A new password or role ends the sessions issued before it.
-        const revokesTokens = body.password !== undefined || row.role !== u.role;
-        if (revokesTokens) row.tokenVersion = u.tokenVersion + 1;
-        await commitKeepingAnAdmin(
-          origin,
-          {
-            writes: [{ table: 'users', action: 'update', row }],
-            audit: {
-              action: 'user.update',
-              resourceType: 'user',
-              resourceId: u.id,
-              resourceKey: row.email,
-              before: publicUser(u),
-              after: { ...publicUser(row), ...(body.password === undefined ? {} : { password_changed: true }) },
-            },
+        // Hashed once: a retry on a newer row must not pay for scrypt again.
+        const passwordHash = body.password === undefined ? undefined : await hashPassword(body.password);
+        const saved = await onLatestVersion({
+          load: () => load(params.id!),
+          ifMatch: origin.ifMatch,
+          what: `the user '${params.id!}'`,
+          apply: async (u) => {
+            if (
+              body.email !== undefined &&
+              body.email.toLowerCase() !== u.email.toLowerCase() &&
+              (await ctx.store.getUserByEmail(body.email)) !== null
+            ) {
+              throw conflict(`a user with email '${body.email}' already exists`);
+            }
+            const row: UserRow = {
+              ...u,
+              email: body.email ?? u.email,
+              name: body.name === undefined ? u.name : body.name,
+              role: body.role ?? u.role,
+              passwordHash: passwordHash ?? u.passwordHash,
+              updatedAt: new Date(ctx.now()).toISOString(),
+            };
+            // A new password or role ends the sessions issued before it.
+            const revokesTokens = body.password !== undefined || row.role !== u.role;
+            if (revokesTokens) row.tokenVersion = u.tokenVersion + 1;
+            await commitKeepingAnAdmin(
+              origin,
+              {
+                writes: [{ table: 'users', action: 'update', row }],
+                audit: {
+                  action: 'user.update',
+                  resourceType: 'user',
+                  resourceId: u.id,
+                  resourceKey: row.email,
+                  before: publicUser(u),
+                  after: { ...publicUser(row), ...(body.password === undefined ? {} : { password_changed: true }) },
+                },
+              },
+              'the last ADMIN cannot be demoted',
+            );
+            if (revokesTokens) ctx.onCredentialsChanged?.({ userId: u.id });
+            return { ...row, version: u.version + 1 };
           },
-          'the last ADMIN cannot be demoted',
-        );
-        if (revokesTokens) ctx.onCredentialsChanged?.({ userId: u.id });
-        return { data: userResource(row) };
+        });
+        return { data: userResource(saved) };
       },
     }),
     route({
       method: 'delete',
       path: '/users/:id',
       summary: 'Delete a user (ADMIN)',
+      versioned: 'write',
       tag: 'Users',
       auth: 'user',
       success: { status: 204, description: 'Deleted' },
       handler: async (c, { params }) => {
         const origin = originOf(c);
         if (!can(origin.actor!, 'delete', 'user')) throw forbidden('only an ADMIN may delete users');
-        const u = await load(params.id!);
-        const at = new Date(ctx.now()).toISOString();
-        const keys = await sdkKeysOf(u.id);
-        await commitKeepingAnAdmin(
-          origin,
-          {
-            writes: [
-              ...keys.map((k) => ({ table: 'api_keys' as const, action: 'update' as const, row: { ...k, revokedAt: at } })),
-              { table: 'users', action: 'delete', id: u.id },
-            ],
-            audit: {
-              action: 'user.delete',
-              resourceType: 'user',
-              resourceId: u.id,
-              resourceKey: u.email,
-              before: publicUser(u),
-              after: { revoked_api_keys: keys.map((k) => ({ id: k.id, name: k.name, kind: k.kind })) },
-            },
+        await onLatestVersion({
+          load: () => load(params.id!),
+          ifMatch: origin.ifMatch,
+          what: `the user '${params.id!}'`,
+          apply: async (u) => {
+            const at = new Date(ctx.now()).toISOString();
+            const keys = await sdkKeysOf(u.id);
+            await commitKeepingAnAdmin(
+              origin,
+              {
+                writes: [
+                  ...keys.map((k) => ({ table: 'api_keys' as const, action: 'update' as const, row: { ...k, revokedAt: at } })),
+                  { table: 'users', action: 'delete', id: u.id, version: u.version },
+                ],
+                audit: {
+                  action: 'user.delete',
+                  resourceType: 'user',
+                  resourceId: u.id,
+                  resourceKey: u.email,
+                  before: publicUser(u),
+                  after: { revoked_api_keys: keys.map((k) => ({ id: k.id, name: k.name, kind: k.kind })) },
+                },
+              },
+              'the last ADMIN cannot be deleted',
+            );
+            ctx.onCredentialsChanged?.({ userId: u.id, apiKeyIds: keys.map((k) => k.id) });
           },
-          'the last ADMIN cannot be deleted',
-        );
-        ctx.onCredentialsChanged?.({ userId: u.id, apiKeyIds: keys.map((k) => k.id) });
+        });
         return { status: 204, data: null };
       },
     }),

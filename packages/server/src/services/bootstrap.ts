@@ -34,6 +34,7 @@ export async function firstStart(ctx: ServerContext): Promise<FirstStartCredenti
     passwordHash: await hashPassword(password),
     source: 'local',
     tokenVersion: 0,
+    version: 1,
     createdAt: now,
     updatedAt: now,
   };
@@ -61,6 +62,7 @@ export async function firstStart(ctx: ServerContext): Promise<FirstStartCredenti
       prefix,
       hash,
       createdBy: admin.id,
+      version: 1,
       createdAt: now,
       lastUsedAt: null,
       revokedAt: null,
@@ -123,6 +125,7 @@ export async function ensureEnvironment(store: Store, key: string, now: number):
             ownerId: null,
             status: null,
             data,
+            version: 1,
             createdAt: at,
             updatedAt: at,
           },

@@ -67,6 +67,11 @@ export interface RequestOrigin {
   requestId: string | null;
   ip: string | null;
   userAgent: string | null;
+  /**
+   * The request's raw `If-Match` header: a write of one stored resource applies only to the
+   * version it names (see `onLatestVersion`). Absent for the system's own changes.
+   */
+  ifMatch?: string | null;
 }
 
 /**
@@ -89,6 +94,7 @@ export function originOf(c: Context<AppEnv>): RequestOrigin {
     requestId: c.get('requestId') ?? null,
     ip,
     userAgent: c.req.header('user-agent') ?? null,
+    ifMatch: c.req.header('if-match') ?? null,
   };
 }
 

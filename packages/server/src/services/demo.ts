@@ -187,6 +187,7 @@ export async function seedDemo(ctx: ServerContext, admin: UserRow): Promise<stri
       ownerId: null,
       status: null,
       data: DEMO_STAGING,
+      version: 1,
       createdAt: at,
       updatedAt: at,
     };

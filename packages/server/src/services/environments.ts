@@ -5,6 +5,7 @@ import { ApiError, conflict, forbidden, notFound } from '../errors';
 import type { AppEnv } from '../http/app-env';
 import type { ResourceRow, WriteOp } from '../store/types';
 import { commitMutation, type RequestOrigin, type ServerContext } from './context';
+import { onLatestVersion } from './latest-version';
 
 /** The fields of an environment. */
 export interface EnvironmentInput {
@@ -73,6 +74,7 @@ export class EnvironmentService {
       ownerId: null,
       status: null,
       data,
+      version: 1,
       createdAt: now,
       updatedAt: now,
     };
@@ -91,23 +93,38 @@ export class EnvironmentService {
 
   async update(origin: RequestOrigin, idOrKey: string, input: EnvironmentInput, mode: 'patch' | 'put'): Promise<ResourceRow> {
     this.assert(origin, 'update');
-    const row = await this.get(origin, idOrKey);
-    if (input.key !== undefined && input.key !== row.key)
-      throw new ApiError('VALIDATION_ERROR', 'the key of an environment cannot change', [
-        { path: 'key', message: `expected '${row.key}'` },
-      ]);
-    const data = normalize(mode === 'patch' ? { ...row.data, ...input, key: row.key } : { ...input, key: row.key });
-    const next: ResourceRow = { ...row, data, updatedAt: new Date(this.ctx.now()).toISOString() };
-    await commitMutation(this.ctx, origin, {
-      writes: [{ table: 'resources', action: 'update', row: next }],
-      audit: this.audit('environment.update', row, row.data, data),
+    return onLatestVersion({
+      load: () => this.get(origin, idOrKey),
+      ifMatch: origin.ifMatch,
+      what: `the environment '${idOrKey}'`,
+      apply: async (row) => {
+        if (input.key !== undefined && input.key !== row.key)
+          throw new ApiError('VALIDATION_ERROR', 'the key of an environment cannot change', [
+            { path: 'key', message: `expected '${row.key}'` },
+          ]);
+        const data = normalize(mode === 'patch' ? { ...row.data, ...input, key: row.key } : { ...input, key: row.key });
+        const next: ResourceRow = { ...row, data, updatedAt: new Date(this.ctx.now()).toISOString() };
+        await commitMutation(this.ctx, origin, {
+          writes: [{ table: 'resources', action: 'update', row: next }],
+          audit: this.audit('environment.update', row, row.data, data),
+        });
+        return { ...next, version: row.version + 1 };
+      },
     });
-    return next;
   }
 
+  /** Deletes an environment as stored now (with `If-Match`, only the version it names). */
   async remove(origin: RequestOrigin, idOrKey: string): Promise<void> {
     this.assert(origin, 'delete');
-    const row = await this.get(origin, idOrKey);
+    await onLatestVersion({
+      load: () => this.get(origin, idOrKey),
+      ifMatch: origin.ifMatch,
+      what: `the environment '${idOrKey}'`,
+      apply: (row) => this.removeRow(origin, row),
+    });
+  }
+
+  private async removeRow(origin: RequestOrigin, row: ResourceRow): Promise<void> {
     const key = row.key;
     if (key === this.ctx.options.defaultEnvironment)
       throw conflict(`'${key}' is the default environment; it cannot be deleted`, { environment: key });
@@ -120,8 +137,9 @@ export class EnvironmentService {
     }
     for (const e of await this.ctx.store.allResources('experiment', key)) users.push(`experiment '${e.key}'`);
     if (users.length > 0) throw new ApiError('CONFLICT', `the environment '${key}' is still in use`, { environment: key, used_by: users });
-    // Every flag's state there goes with it, so that a new environment of the same key starts clean.
-    const writes: WriteOp[] = [{ table: 'resources', action: 'delete', id: row.id }];
+    // Every flag's state there goes with it, so that a new environment of the same key starts
+    // clean. Each flag is a compare-and-set too: a flag edited meanwhile makes the delete start over.
+    const writes: WriteOp[] = [{ table: 'resources', action: 'delete', id: row.id, version: row.version }];
     const at = new Date(this.ctx.now()).toISOString();
     for (const f of await this.ctx.store.allResources('flag')) {
       const states = f.data.environments as Record<string, unknown> | undefined;

@@ -1,7 +1,8 @@
-import { ApiError, invalid } from '../errors';
+import { ApiError, invalid, notFound } from '../errors';
 import type { ResourceRow } from '../store/types';
 import type { RequestOrigin, ServerContext } from './context';
 import { experimentSpec, TRANSITIONS, type LifecycleAction } from './experiment-spec';
+import { onLatestVersion } from './latest-version';
 import { assertUnprotected, ResourceService } from './resource-service';
 import { takeResultsSnapshot } from './results-snapshot';
 import { assertNotServed } from './flag-experiments';
@@ -51,15 +52,11 @@ export class ExperimentService extends ResourceService {
     return this.validate({ ...input, environment });
   }
 
-  override async update(
-    origin: RequestOrigin,
-    idOrKey: string,
-    input: Record<string, unknown>,
-    mode: 'patch' | 'put',
-  ): Promise<ResourceRow> {
-    const row = await this.get(origin, idOrKey);
-    // Who may change it comes first: a VIEWER gets 403, not a lesson about frozen fields.
-    this.assert(origin, 'update', row);
+  /**
+   * The environment and status never change through an update, frozen fields not while live,
+   * and the lifecycle timestamps are the server's; checked against the row the update is built on.
+   */
+  protected override prepareUpdate(row: ResourceRow, input: Record<string, unknown>, mode: 'patch' | 'put'): Record<string, unknown> {
     if (input.environment !== undefined && input.environment !== row.environment)
       throw invalid('an experiment stays in the environment it was created in', [
         { path: 'environment', message: `expected '${row.environment}'` },
@@ -82,22 +79,15 @@ export class ExperimentService extends ResourceService {
       }
     }
     const stamps = Object.fromEntries(STAMPS.filter((k) => row.data[k] !== undefined).map((k) => [k, row.data[k]]));
-    return super.update(
-      origin,
-      idOrKey,
-      { ...withoutStamps(input), ...stamps, status: row.data.status, environment: row.environment },
-      mode,
-    );
+    return { ...withoutStamps(input), ...stamps, status: row.data.status, environment: row.environment };
   }
 
   /**
    * A RUNNING or PAUSED experiment is not deleted (its run is still collecting): `409
    * INVALID_STATE_TRANSITION`, like any action its status does not allow. Complete it first.
+   * Checked on the row being deleted, the latest stored one (permission is checked before).
    */
-  override async remove(origin: RequestOrigin, idOrKey: string): Promise<void> {
-    const row = await this.get(origin, idOrKey);
-    // Who may delete it comes first: a VIEWER gets 403 whatever the status.
-    this.assert(origin, 'delete', row);
+  protected override async removeRow(origin: RequestOrigin, row: ResourceRow): Promise<void> {
     const status = row.data.status as string;
     if (status === 'RUNNING' || status === 'PAUSED')
       throw new ApiError('INVALID_STATE_TRANSITION', `cannot delete an experiment that is ${status}; complete it first`, {
@@ -107,19 +97,45 @@ export class ExperimentService extends ResourceService {
       });
     // Nor one a flag still serves (409 CONFLICT naming the flags).
     await assertNotServed(this.ctx, row, 'delete');
-    return super.remove(origin, idOrKey);
+    return super.removeRow(origin, row);
   }
 
-  /** Applies a lifecycle action, audited as `experiment.<action>` and pushed to SDKs. */
+  /**
+   * Applies a lifecycle action, audited as `experiment.<action>` and pushed to SDKs; on the
+   * latest stored row, and with `If-Match` only on the version it names.
+   */
   async transition(origin: RequestOrigin, idOrKey: string, action: LifecycleAction): Promise<ResourceRow> {
-    const row = await this.get(origin, idOrKey);
-    this.assert(origin, 'lifecycle', row);
-    await assertUnprotected(this.ctx, origin, [row.environment!], 'run experiment lifecycle actions');
-    return this.transitionRow(origin, row, action);
+    return this.onLatest(origin, idOrKey, 'lifecycle', async (row) => {
+      await assertUnprotected(this.ctx, origin, [row.environment!], 'run experiment lifecycle actions');
+      return this.transitionFrom(origin, row, action);
+    });
   }
 
-  /** The same, for a row already loaded and authorized (scheduler, safety monitor). */
+  /**
+   * The same, for a row already loaded and authorized (scheduler, safety monitor). If the row
+   * changed meanwhile (a concurrent edit), the action is checked and applied again on the latest.
+   */
   async transitionRow(
+    origin: RequestOrigin,
+    row: ResourceRow,
+    action: LifecycleAction,
+    extra: Record<string, unknown> = {},
+    auditAction = `experiment.${action}`,
+  ): Promise<ResourceRow> {
+    let first: ResourceRow | null = row;
+    return onLatestVersion({
+      load: async () => {
+        const latest = first ?? (await this.ctx.store.getResource('experiment', row.id));
+        first = null;
+        if (latest === null) throw notFound(this.spec.label, row.key);
+        return latest;
+      },
+      apply: (latest) => this.transitionFrom(origin, latest, action, extra, auditAction),
+      what: `the experiment '${row.key}'`,
+    });
+  }
+
+  private async transitionFrom(
     origin: RequestOrigin,
     row: ResourceRow,
     action: LifecycleAction,

@@ -160,7 +160,10 @@ export class FlagService extends ResourceService {
     return this.update(origin, idOrKey, { environments: { [environment]: state } }, 'patch');
   }
 
-  /** Copies one environment's state onto another: `POST /feature-flags/{key}/promote`. */
+  /**
+   * Copies one environment's state onto another: `POST /feature-flags/{key}/promote`. A flag has
+   * one version for its definition and every environment's state, so `If-Match` guards the whole.
+   */
   async promote(origin: RequestOrigin, idOrKey: string, from: string, to: string): Promise<ResourceRow> {
     if (from === to)
       throw invalid('an environment cannot be promoted onto itself', [{ path: 'to', message: `must differ from 'from' (${from})` }]);
@@ -169,12 +172,12 @@ export class FlagService extends ResourceService {
     if (!environments.includes(from)) problems.push({ path: 'from', message: `unknown environment '${from}'` });
     if (!environments.includes(to)) problems.push({ path: 'to', message: `unknown environment '${to}'` });
     if (problems.length > 0) throw invalid('promote names an unknown environment', problems);
-    const row = await this.get(origin, idOrKey);
-    this.assert(origin, 'update', row);
-    const states = { ...(row.data.environments as Record<string, FlagState>), [to]: stateIn(row.data, from) };
-    const target = { ...origin, environment: to };
-    const data = await this.checked(target, this.validateFlag(target, { ...row.data, environments: states }, environments), environments);
-    return this.save(origin, row, data, 'feature-flag.promote', environments);
+    return this.onLatest(origin, idOrKey, 'update', async (row) => {
+      const states = { ...(row.data.environments as Record<string, FlagState>), [to]: stateIn(row.data, from) };
+      const target = { ...origin, environment: to };
+      const data = await this.checked(target, this.validateFlag(target, { ...row.data, environments: states }, environments), environments);
+      return this.save(origin, row, data, 'feature-flag.promote', environments);
+    });
   }
 }
 

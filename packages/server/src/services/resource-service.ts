@@ -11,10 +11,11 @@ import { zodDetails } from '../http/route';
 import type { Page, ResourceKind, ResourceRow } from '../store/types';
 import { commitMutation, type RequestOrigin, type ServerContext } from './context';
 import { configFormOf, toConfigExperiment } from './config-state';
+import { onLatestVersion } from './latest-version';
 import { flagAttributes } from './flag-spec';
 
 /** Fields a client may send back from a GET that the server owns; they are ignored on write. */
-export const READ_ONLY_FIELDS = ['id', 'created_at', 'updated_at', 'owner_id'] as const;
+export const READ_ONLY_FIELDS = ['id', 'created_at', 'updated_at', 'owner_id', 'version'] as const;
 
 /** How one kind of resource is named, defaulted, validated and projected into the config. */
 export interface KindSpec {
@@ -52,7 +53,12 @@ export function toResource(
   view?: { environment: string; environments: readonly string[] },
 ): ResourceObject {
   const attributes = row.kind === 'flag' && view !== undefined ? flagAttributes(row.data, view.environment, view.environments) : row.data;
-  return resource(spec.type, row.id, { ...attributes, created_at: row.createdAt, updated_at: row.updatedAt }, row.ownerId);
+  return resource(
+    spec.type,
+    row.id,
+    { ...attributes, version: row.version, created_at: row.createdAt, updated_at: row.updatedAt },
+    row.ownerId,
+  );
 }
 
 /** The keys of every environment, oldest first. */
@@ -280,6 +286,7 @@ export class ResourceService {
       ownerId: ownerIdOf(origin.actor!),
       status: this.spec.statusOf(data),
       data,
+      version: 1,
       createdAt: now,
       updatedAt: now,
     };
@@ -310,7 +317,9 @@ export class ResourceService {
 
   /**
    * `patch` merges the named top-level fields onto the stored ones; `put` replaces the whole
-   * resource (defaults re-applied). The key never changes.
+   * resource (defaults re-applied). The key never changes. Built on the latest stored row: a
+   * concurrent change committed in between makes it start over on the newer row, or, with an
+   * `If-Match` naming a version, a `412` (see {@link onLatestVersion}).
    */
   async update(
     origin: RequestOrigin,
@@ -319,17 +328,44 @@ export class ResourceService {
     mode: 'patch' | 'put',
     action: Action = 'update',
   ): Promise<ResourceRow> {
-    const row = await this.get(origin, idOrKey);
-    this.assert(origin, action, row);
-    if (input.key !== undefined && input.key !== row.key) {
-      throw new ApiError('VALIDATION_ERROR', 'the key of a resource cannot change', [{ path: 'key', message: `expected '${row.key}'` }]);
-    }
-    const environments = await environmentKeys(this.ctx);
-    const data = await this.buildUpdate(origin, row, input, mode, environments);
-    return this.save(origin, row, data, `${this.spec.type}.${action === 'update' ? 'update' : action}`, environments);
+    return this.onLatest(origin, idOrKey, action, async (row) => {
+      if (input.key !== undefined && input.key !== row.key) {
+        throw new ApiError('VALIDATION_ERROR', 'the key of a resource cannot change', [{ path: 'key', message: `expected '${row.key}'` }]);
+      }
+      const prepared = this.prepareUpdate(row, input, mode);
+      const environments = await environmentKeys(this.ctx);
+      const data = await this.buildUpdate(origin, row, prepared, mode, environments);
+      return this.save(origin, row, data, `${this.spec.type}.${action === 'update' ? 'update' : action}`, environments);
+    });
   }
 
-  /** Writes new data for an existing row, with reference checks, audit and config patches. */
+  /**
+   * Runs a read-modify-write of one row on its latest version (see {@link onLatestVersion}),
+   * after the permission check for `action`, which comes before any `412`.
+   */
+  protected onLatest<T>(origin: RequestOrigin, idOrKey: string, action: Action, apply: (row: ResourceRow) => Promise<T>): Promise<T> {
+    return onLatestVersion({
+      load: async () => {
+        const row = await this.get(origin, idOrKey);
+        this.assert(origin, action, row);
+        return row;
+      },
+      apply,
+      ifMatch: origin.ifMatch,
+      what: `the ${this.spec.label} '${idOrKey}'`,
+    });
+  }
+
+  /** Checks an update's input against the stored row and adjusts it (experiments refine this). */
+  protected prepareUpdate(_row: ResourceRow, input: Record<string, unknown>, _mode: 'patch' | 'put'): Record<string, unknown> {
+    return input;
+  }
+
+  /**
+   * Writes new data for an existing row, with reference checks, audit and config patches. A
+   * compare-and-set on `row.version`: it fails with a version conflict if `row` is no longer the
+   * stored version. Resolves to the row as stored.
+   */
   async save(
     origin: RequestOrigin,
     row: ResourceRow,
@@ -358,12 +394,16 @@ export class ResourceService {
       },
     });
     this.changed();
-    return next;
+    return { ...next, version: row.version + 1 };
   }
 
+  /** Deletes a row as it is stored now; with `If-Match`, only the version it names. */
   async remove(origin: RequestOrigin, idOrKey: string): Promise<void> {
-    const row = await this.get(origin, idOrKey);
-    this.assert(origin, 'delete', row);
+    await this.onLatest(origin, idOrKey, 'delete', (row) => this.removeRow(origin, row));
+  }
+
+  /** Deletes `row` (a compare-and-set on its version), after the checks that it may go. */
+  protected async removeRow(origin: RequestOrigin, row: ResourceRow): Promise<void> {
     const environments = await environmentKeys(this.ctx);
     await this.assertChange(origin, row, null, environments);
     const patches = this.patchesFor(row, null, environments);
@@ -388,7 +428,7 @@ export class ResourceService {
       }
     }
     await commitMutation(this.ctx, origin, {
-      writes: [{ table: 'resources', action: 'delete', id: row.id }],
+      writes: [{ table: 'resources', action: 'delete', id: row.id, version: row.version }],
       patches,
       audit: {
         action: `${this.spec.type}.delete`,

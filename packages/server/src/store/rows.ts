@@ -35,6 +35,7 @@ export function toResource(r: Row): ResourceRow {
     ownerId: (r.owner_id as string | null) ?? null,
     status: (r.status as string | null) ?? null,
     data: parse(r.data) as Record<string, unknown>,
+    version: num(r.version ?? 1),
     createdAt: r.created_at as string,
     updatedAt: r.updated_at as string,
   };
@@ -50,6 +51,7 @@ export function toUser(r: Row): UserRow {
     passwordHash: (r.password_hash as string | null) ?? null,
     source: r.source as 'local' | 'oidc',
     tokenVersion: num(r.token_version ?? 0),
+    version: num(r.version ?? 1),
     createdAt: r.created_at as string,
     updatedAt: r.updated_at as string,
   };
@@ -69,6 +71,7 @@ export function toApiKey(r: Row): ApiKeyRow {
     createdAt: r.created_at as string,
     lastUsedAt: (r.last_used_at as string | null) ?? null,
     revokedAt: (r.revoked_at as string | null) ?? null,
+    version: num(r.version ?? 1),
   };
 }
 

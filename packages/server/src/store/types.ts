@@ -20,6 +20,8 @@ export interface ResourceRow {
   ownerId: string | null;
   status: string | null;
   data: Record<string, unknown>;
+  /** Starts at 1 and grows by one with every stored change: the resource's `version` and `ETag`. */
+  version: number;
   createdAt: string;
   updatedAt: string;
 }
@@ -40,6 +42,8 @@ export interface UserRow {
   source: 'local' | 'oidc';
   /** Bumped by a password change, a role change and a logout: tokens carrying an older one are refused. */
   tokenVersion: number;
+  /** See {@link ResourceRow.version}. */
+  version: number;
   createdAt: string;
   updatedAt: string;
 }
@@ -60,6 +64,8 @@ export interface ApiKeyRow {
   createdAt: string;
   lastUsedAt: string | null;
   revokedAt: string | null;
+  /** See {@link ResourceRow.version}; recording a key's use does not change it. */
+  version: number;
 }
 
 export interface AuditRecord {
@@ -84,7 +90,13 @@ export interface AuditRow extends AuditRecord {
   seq: number;
 }
 
-/** One write of a unit of work. */
+/**
+ * One write of a unit of work. Optimistic concurrency is the store's job: an `insert` stores
+ * version 1; an `update` is a compare-and-set on `row.version`, the version the change was made
+ * from (as read), and stores it + 1; a `delete` with a `version` is one too. When the stored
+ * version differs (someone else's change committed first, or the row is gone), the whole unit
+ * fails with {@link VERSION_CONFLICT_ERROR_CODE} and nothing of it is written.
+ */
 export type WriteOp =
   | {
       table: 'resources';
@@ -97,11 +109,28 @@ export type WriteOp =
        */
       ifStatus?: string | null;
     }
-  | { table: 'resources'; action: 'delete'; id: string }
+  | { table: 'resources'; action: 'delete'; id: string; version?: number }
   | { table: 'users'; action: 'insert' | 'update'; row: UserRow }
-  | { table: 'users'; action: 'delete'; id: string }
+  | { table: 'users'; action: 'delete'; id: string; version?: number }
   | { table: 'api_keys'; action: 'insert' | 'update'; row: ApiKeyRow }
   | WebhookWriteOp;
+
+/**
+ * The `code` of the error a unit of work fails with when one of its compare-and-set writes finds
+ * another version stored (see {@link WriteOp}). A code, not a class, for the same reason as
+ * {@link LAST_ADMIN_ERROR_CODE}.
+ */
+export const VERSION_CONFLICT_ERROR_CODE = 'SWITCHYARD_VERSION_CONFLICT';
+
+/** The error described at {@link VERSION_CONFLICT_ERROR_CODE}. */
+export function versionConflictError(table: WriteOp['table'], id: string, expected: number): Error {
+  return Object.assign(new Error(`${table} row '${id}' is no longer at version ${expected}`), { code: VERSION_CONFLICT_ERROR_CODE });
+}
+
+/** Whether an error is the one described at {@link VERSION_CONFLICT_ERROR_CODE}. */
+export function isVersionConflict(err: unknown): boolean {
+  return (err as { code?: unknown } | null)?.code === VERSION_CONFLICT_ERROR_CODE;
+}
 
 /**
  * Everything one mutation writes, committed atomically: the rows, the config patches (each gets

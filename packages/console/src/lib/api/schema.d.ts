@@ -1049,6 +1049,8 @@ export interface components {
             /** @description only an ADMIN changes flag state or runs experiment lifecycle actions here */
             protected?: boolean;
             id?: string;
+            /** @description read-only (ignored); send If-Match to write only that version */
+            version?: number;
             created_at?: string;
             updated_at?: string;
         };
@@ -1059,6 +1061,8 @@ export interface components {
             /** @description only an ADMIN changes flag state or runs experiment lifecycle actions here */
             protected?: boolean;
             id?: string;
+            /** @description read-only (ignored); send If-Match to write only that version */
+            version?: number;
             created_at?: string;
             updated_at?: string;
         };
@@ -1110,6 +1114,8 @@ export interface components {
                 [key: string]: components["schemas"]["FeatureFlagEnvironmentState"];
             };
             id?: string;
+            /** @description read-only (ignored); send If-Match to write only that version */
+            version?: number;
             created_at?: string;
             updated_at?: string;
             owner_id?: string;
@@ -1199,6 +1205,8 @@ export interface components {
                 [key: string]: components["schemas"]["FeatureFlagEnvironmentState"];
             };
             id?: string;
+            /** @description read-only (ignored); send If-Match to write only that version */
+            version?: number;
             created_at?: string;
             updated_at?: string;
             owner_id?: string;
@@ -1217,6 +1225,8 @@ export interface components {
             excluded?: string[];
             when?: components["schemas"]["Condition"] | null;
             id?: string;
+            /** @description read-only (ignored); send If-Match to write only that version */
+            version?: number;
             created_at?: string;
             updated_at?: string;
             owner_id?: string;
@@ -1229,6 +1239,8 @@ export interface components {
             excluded?: string[];
             when?: components["schemas"]["Condition"] | null;
             id?: string;
+            /** @description read-only (ignored); send If-Match to write only that version */
+            version?: number;
             created_at?: string;
             updated_at?: string;
             owner_id?: string;
@@ -1276,6 +1288,8 @@ export interface components {
             /** @description set at creation (default: the request environment), never changed */
             environment?: string;
             id?: string;
+            /** @description read-only (ignored); send If-Match to write only that version */
+            version?: number;
             created_at?: string;
             updated_at?: string;
             owner_id?: string;
@@ -1327,6 +1341,8 @@ export interface components {
             /** @description set at creation (default: the request environment), never changed */
             environment?: string;
             id?: string;
+            /** @description read-only (ignored); send If-Match to write only that version */
+            version?: number;
             created_at?: string;
             updated_at?: string;
             owner_id?: string;
@@ -1711,7 +1727,7 @@ export interface components {
         Error: {
             error: {
                 /** @enum {string} */
-                code: "VALIDATION_ERROR" | "AUTHENTICATION_REQUIRED" | "PERMISSION_DENIED" | "RESOURCE_NOT_FOUND" | "CONFLICT" | "INVALID_STATE_TRANSITION" | "PAYLOAD_TOO_LARGE" | "RATE_LIMIT_EXCEEDED" | "INTERNAL_ERROR";
+                code: "VALIDATION_ERROR" | "AUTHENTICATION_REQUIRED" | "PERMISSION_DENIED" | "RESOURCE_NOT_FOUND" | "CONFLICT" | "INVALID_STATE_TRANSITION" | "PRECONDITION_FAILED" | "PAYLOAD_TOO_LARGE" | "RATE_LIMIT_EXCEEDED" | "INTERNAL_ERROR" | "SERVICE_UNAVAILABLE";
                 message: string;
                 details?: unknown;
                 request_id: string;
@@ -2907,6 +2923,8 @@ export interface operations {
             /** @description The created user */
             201: {
                 headers: {
+                    /** @description the resource's version as a strong entity tag, `"<version>"`; send it back as If-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3006,6 +3024,8 @@ export interface operations {
             /** @description The user */
             200: {
                 headers: {
+                    /** @description the resource's version as a strong entity tag, `"<version>"`; send it back as If-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3085,7 +3105,10 @@ export interface operations {
                 /** @description the environment to act in (default: the default environment; an SDK key's own always wins); unknown: 404 */
                 environment?: string;
             };
-            header?: never;
+            header?: {
+                /** @description apply only if the resource is still at this version (the ETag it was read with), else 412 PRECONDITION_FAILED; `*` matches any existing version. Without it the change is applied to the latest version. */
+                "If-Match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -3136,6 +3159,17 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description PRECONDITION_FAILED: If-Match names another version than the stored one (details.current_version) */
+            412: {
+                headers: {
+                    /** @description the resource's version as a strong entity tag, `"<version>"`; send it back as If-Match */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description PAYLOAD_TOO_LARGE */
             413: {
                 headers: {
@@ -3171,7 +3205,10 @@ export interface operations {
                 /** @description the environment to act in (default: the default environment; an SDK key's own always wins); unknown: 404 */
                 environment?: string;
             };
-            header?: never;
+            header?: {
+                /** @description apply only if the resource is still at this version (the ETag it was read with), else 412 PRECONDITION_FAILED; `*` matches any existing version. Without it the change is applied to the latest version. */
+                "If-Match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -3186,6 +3223,8 @@ export interface operations {
             /** @description The updated user */
             200: {
                 headers: {
+                    /** @description the resource's version as a strong entity tag, `"<version>"`; send it back as If-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3224,6 +3263,17 @@ export interface operations {
             /** @description RESOURCE_NOT_FOUND */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PRECONDITION_FAILED: If-Match names another version than the stored one (details.current_version) */
+            412: {
+                headers: {
+                    /** @description the resource's version as a strong entity tag, `"<version>"`; send it back as If-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3371,6 +3421,8 @@ export interface operations {
             /** @description The key, with the secret in data.attributes.key */
             201: {
                 headers: {
+                    /** @description the resource's version as a strong entity tag, `"<version>"`; send it back as If-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3461,6 +3513,8 @@ export interface operations {
             /** @description The key (without its secret) */
             200: {
                 headers: {
+                    /** @description the resource's version as a strong entity tag, `"<version>"`; send it back as If-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3540,7 +3594,10 @@ export interface operations {
                 /** @description the environment to act in (default: the default environment; an SDK key's own always wins); unknown: 404 */
                 environment?: string;
             };
-            header?: never;
+            header?: {
+                /** @description apply only if the resource is still at this version (the ETag it was read with), else 412 PRECONDITION_FAILED; `*` matches any existing version. Without it the change is applied to the latest version. */
+                "If-Match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -3585,6 +3642,17 @@ export interface operations {
             /** @description RESOURCE_NOT_FOUND */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PRECONDITION_FAILED: If-Match names another version than the stored one (details.current_version) */
+            412: {
+                headers: {
+                    /** @description the resource's version as a strong entity tag, `"<version>"`; send it back as If-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3730,6 +3798,8 @@ export interface operations {
             /** @description The created environment */
             201: {
                 headers: {
+                    /** @description the resource's version as a strong entity tag, `"<version>"`; send it back as If-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3829,6 +3899,8 @@ export interface operations {
             /** @description The environment */
             200: {
                 headers: {
+                    /** @description the resource's version as a strong entity tag, `"<version>"`; send it back as If-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3908,7 +3980,10 @@ export interface operations {
                 /** @description the environment to act in (default: the default environment; an SDK key's own always wins); unknown: 404 */
                 environment?: string;
             };
-            header?: never;
+            header?: {
+                /** @description apply only if the resource is still at this version (the ETag it was read with), else 412 PRECONDITION_FAILED; `*` matches any existing version. Without it the change is applied to the latest version. */
+                "If-Match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -3923,6 +3998,8 @@ export interface operations {
             /** @description The replaced environment */
             200: {
                 headers: {
+                    /** @description the resource's version as a strong entity tag, `"<version>"`; send it back as If-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -3967,6 +4044,17 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description PRECONDITION_FAILED: If-Match names another version than the stored one (details.current_version) */
+            412: {
+                headers: {
+                    /** @description the resource's version as a strong entity tag, `"<version>"`; send it back as If-Match */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description PAYLOAD_TOO_LARGE */
             413: {
                 headers: {
@@ -4002,7 +4090,10 @@ export interface operations {
                 /** @description the environment to act in (default: the default environment; an SDK key's own always wins); unknown: 404 */
                 environment?: string;
             };
-            header?: never;
+            header?: {
+                /** @description apply only if the resource is still at this version (the ETag it was read with), else 412 PRECONDITION_FAILED; `*` matches any existing version. Without it the change is applied to the latest version. */
+                "If-Match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -4062,6 +4153,17 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description PRECONDITION_FAILED: If-Match names another version than the stored one (details.current_version) */
+            412: {
+                headers: {
+                    /** @description the resource's version as a strong entity tag, `"<version>"`; send it back as If-Match */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description PAYLOAD_TOO_LARGE */
             413: {
                 headers: {
@@ -4097,7 +4199,10 @@ export interface operations {
                 /** @description the environment to act in (default: the default environment; an SDK key's own always wins); unknown: 404 */
                 environment?: string;
             };
-            header?: never;
+            header?: {
+                /** @description apply only if the resource is still at this version (the ETag it was read with), else 412 PRECONDITION_FAILED; `*` matches any existing version. Without it the change is applied to the latest version. */
+                "If-Match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -4112,6 +4217,8 @@ export interface operations {
             /** @description The updated environment */
             200: {
                 headers: {
+                    /** @description the resource's version as a strong entity tag, `"<version>"`; send it back as If-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4150,6 +4257,17 @@ export interface operations {
             /** @description RESOURCE_NOT_FOUND */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PRECONDITION_FAILED: If-Match names another version than the stored one (details.current_version) */
+            412: {
+                headers: {
+                    /** @description the resource's version as a strong entity tag, `"<version>"`; send it back as If-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4300,6 +4418,8 @@ export interface operations {
             /** @description The created feature flag */
             201: {
                 headers: {
+                    /** @description the resource's version as a strong entity tag, `"<version>"`; send it back as If-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4399,6 +4519,8 @@ export interface operations {
             /** @description The feature flag */
             200: {
                 headers: {
+                    /** @description the resource's version as a strong entity tag, `"<version>"`; send it back as If-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4478,7 +4600,10 @@ export interface operations {
                 /** @description the environment to act in (default: the default environment; an SDK key's own always wins); unknown: 404 */
                 environment?: string;
             };
-            header?: never;
+            header?: {
+                /** @description apply only if the resource is still at this version (the ETag it was read with), else 412 PRECONDITION_FAILED; `*` matches any existing version. Without it the change is applied to the latest version. */
+                "If-Match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -4493,6 +4618,8 @@ export interface operations {
             /** @description The replaced feature flag */
             200: {
                 headers: {
+                    /** @description the resource's version as a strong entity tag, `"<version>"`; send it back as If-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4537,6 +4664,17 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description PRECONDITION_FAILED: If-Match names another version than the stored one (details.current_version) */
+            412: {
+                headers: {
+                    /** @description the resource's version as a strong entity tag, `"<version>"`; send it back as If-Match */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description PAYLOAD_TOO_LARGE */
             413: {
                 headers: {
@@ -4572,7 +4710,10 @@ export interface operations {
                 /** @description the environment to act in (default: the default environment; an SDK key's own always wins); unknown: 404 */
                 environment?: string;
             };
-            header?: never;
+            header?: {
+                /** @description apply only if the resource is still at this version (the ETag it was read with), else 412 PRECONDITION_FAILED; `*` matches any existing version. Without it the change is applied to the latest version. */
+                "If-Match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -4632,6 +4773,17 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description PRECONDITION_FAILED: If-Match names another version than the stored one (details.current_version) */
+            412: {
+                headers: {
+                    /** @description the resource's version as a strong entity tag, `"<version>"`; send it back as If-Match */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description PAYLOAD_TOO_LARGE */
             413: {
                 headers: {
@@ -4667,7 +4819,10 @@ export interface operations {
                 /** @description the environment to act in (default: the default environment; an SDK key's own always wins); unknown: 404 */
                 environment?: string;
             };
-            header?: never;
+            header?: {
+                /** @description apply only if the resource is still at this version (the ETag it was read with), else 412 PRECONDITION_FAILED; `*` matches any existing version. Without it the change is applied to the latest version. */
+                "If-Match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -4682,6 +4837,8 @@ export interface operations {
             /** @description The updated feature flag */
             200: {
                 headers: {
+                    /** @description the resource's version as a strong entity tag, `"<version>"`; send it back as If-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4720,6 +4877,17 @@ export interface operations {
             /** @description RESOURCE_NOT_FOUND */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PRECONDITION_FAILED: If-Match names another version than the stored one (details.current_version) */
+            412: {
+                headers: {
+                    /** @description the resource's version as a strong entity tag, `"<version>"`; send it back as If-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4761,7 +4929,10 @@ export interface operations {
                 /** @description the environment to act in (default: the default environment; an SDK key's own always wins); unknown: 404 */
                 environment?: string;
             };
-            header?: never;
+            header?: {
+                /** @description apply only if the resource is still at this version (the ETag it was read with), else 412 PRECONDITION_FAILED; `*` matches any existing version. Without it the change is applied to the latest version. */
+                "If-Match"?: string;
+            };
             path: {
                 id: string;
                 env: string;
@@ -4777,6 +4948,8 @@ export interface operations {
             /** @description The updated feature flag */
             200: {
                 headers: {
+                    /** @description the resource's version as a strong entity tag, `"<version>"`; send it back as If-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4815,6 +4988,17 @@ export interface operations {
             /** @description RESOURCE_NOT_FOUND */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PRECONDITION_FAILED: If-Match names another version than the stored one (details.current_version) */
+            412: {
+                headers: {
+                    /** @description the resource's version as a strong entity tag, `"<version>"`; send it back as If-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4856,7 +5040,10 @@ export interface operations {
                 /** @description the environment to act in (default: the default environment; an SDK key's own always wins); unknown: 404 */
                 environment?: string;
             };
-            header?: never;
+            header?: {
+                /** @description apply only if the resource is still at this version (the ETag it was read with), else 412 PRECONDITION_FAILED; `*` matches any existing version. Without it the change is applied to the latest version. */
+                "If-Match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -4871,6 +5058,8 @@ export interface operations {
             /** @description The updated feature flag, showing the target environment's state at the top level */
             200: {
                 headers: {
+                    /** @description the resource's version as a strong entity tag, `"<version>"`; send it back as If-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -4909,6 +5098,17 @@ export interface operations {
             /** @description RESOURCE_NOT_FOUND */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PRECONDITION_FAILED: If-Match names another version than the stored one (details.current_version) */
+            412: {
+                headers: {
+                    /** @description the resource's version as a strong entity tag, `"<version>"`; send it back as If-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5155,6 +5355,8 @@ export interface operations {
             /** @description The created segment */
             201: {
                 headers: {
+                    /** @description the resource's version as a strong entity tag, `"<version>"`; send it back as If-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5254,6 +5456,8 @@ export interface operations {
             /** @description The segment */
             200: {
                 headers: {
+                    /** @description the resource's version as a strong entity tag, `"<version>"`; send it back as If-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5333,7 +5537,10 @@ export interface operations {
                 /** @description the environment to act in (default: the default environment; an SDK key's own always wins); unknown: 404 */
                 environment?: string;
             };
-            header?: never;
+            header?: {
+                /** @description apply only if the resource is still at this version (the ETag it was read with), else 412 PRECONDITION_FAILED; `*` matches any existing version. Without it the change is applied to the latest version. */
+                "If-Match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -5348,6 +5555,8 @@ export interface operations {
             /** @description The replaced segment */
             200: {
                 headers: {
+                    /** @description the resource's version as a strong entity tag, `"<version>"`; send it back as If-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5392,6 +5601,17 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description PRECONDITION_FAILED: If-Match names another version than the stored one (details.current_version) */
+            412: {
+                headers: {
+                    /** @description the resource's version as a strong entity tag, `"<version>"`; send it back as If-Match */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description PAYLOAD_TOO_LARGE */
             413: {
                 headers: {
@@ -5427,7 +5647,10 @@ export interface operations {
                 /** @description the environment to act in (default: the default environment; an SDK key's own always wins); unknown: 404 */
                 environment?: string;
             };
-            header?: never;
+            header?: {
+                /** @description apply only if the resource is still at this version (the ETag it was read with), else 412 PRECONDITION_FAILED; `*` matches any existing version. Without it the change is applied to the latest version. */
+                "If-Match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -5487,6 +5710,17 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description PRECONDITION_FAILED: If-Match names another version than the stored one (details.current_version) */
+            412: {
+                headers: {
+                    /** @description the resource's version as a strong entity tag, `"<version>"`; send it back as If-Match */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description PAYLOAD_TOO_LARGE */
             413: {
                 headers: {
@@ -5522,7 +5756,10 @@ export interface operations {
                 /** @description the environment to act in (default: the default environment; an SDK key's own always wins); unknown: 404 */
                 environment?: string;
             };
-            header?: never;
+            header?: {
+                /** @description apply only if the resource is still at this version (the ETag it was read with), else 412 PRECONDITION_FAILED; `*` matches any existing version. Without it the change is applied to the latest version. */
+                "If-Match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -5537,6 +5774,8 @@ export interface operations {
             /** @description The updated segment */
             200: {
                 headers: {
+                    /** @description the resource's version as a strong entity tag, `"<version>"`; send it back as If-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5575,6 +5814,17 @@ export interface operations {
             /** @description RESOURCE_NOT_FOUND */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PRECONDITION_FAILED: If-Match names another version than the stored one (details.current_version) */
+            412: {
+                headers: {
+                    /** @description the resource's version as a strong entity tag, `"<version>"`; send it back as If-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5725,6 +5975,8 @@ export interface operations {
             /** @description The created experiment */
             201: {
                 headers: {
+                    /** @description the resource's version as a strong entity tag, `"<version>"`; send it back as If-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5824,6 +6076,8 @@ export interface operations {
             /** @description The experiment */
             200: {
                 headers: {
+                    /** @description the resource's version as a strong entity tag, `"<version>"`; send it back as If-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5903,7 +6157,10 @@ export interface operations {
                 /** @description the environment to act in (default: the default environment; an SDK key's own always wins); unknown: 404 */
                 environment?: string;
             };
-            header?: never;
+            header?: {
+                /** @description apply only if the resource is still at this version (the ETag it was read with), else 412 PRECONDITION_FAILED; `*` matches any existing version. Without it the change is applied to the latest version. */
+                "If-Match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -5918,6 +6175,8 @@ export interface operations {
             /** @description The replaced experiment */
             200: {
                 headers: {
+                    /** @description the resource's version as a strong entity tag, `"<version>"`; send it back as If-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -5962,6 +6221,17 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description PRECONDITION_FAILED: If-Match names another version than the stored one (details.current_version) */
+            412: {
+                headers: {
+                    /** @description the resource's version as a strong entity tag, `"<version>"`; send it back as If-Match */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description PAYLOAD_TOO_LARGE */
             413: {
                 headers: {
@@ -5997,7 +6267,10 @@ export interface operations {
                 /** @description the environment to act in (default: the default environment; an SDK key's own always wins); unknown: 404 */
                 environment?: string;
             };
-            header?: never;
+            header?: {
+                /** @description apply only if the resource is still at this version (the ETag it was read with), else 412 PRECONDITION_FAILED; `*` matches any existing version. Without it the change is applied to the latest version. */
+                "If-Match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -6057,6 +6330,17 @@ export interface operations {
                     "application/json": components["schemas"]["Error"];
                 };
             };
+            /** @description PRECONDITION_FAILED: If-Match names another version than the stored one (details.current_version) */
+            412: {
+                headers: {
+                    /** @description the resource's version as a strong entity tag, `"<version>"`; send it back as If-Match */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
             /** @description PAYLOAD_TOO_LARGE */
             413: {
                 headers: {
@@ -6092,7 +6376,10 @@ export interface operations {
                 /** @description the environment to act in (default: the default environment; an SDK key's own always wins); unknown: 404 */
                 environment?: string;
             };
-            header?: never;
+            header?: {
+                /** @description apply only if the resource is still at this version (the ETag it was read with), else 412 PRECONDITION_FAILED; `*` matches any existing version. Without it the change is applied to the latest version. */
+                "If-Match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -6107,6 +6394,8 @@ export interface operations {
             /** @description The updated experiment */
             200: {
                 headers: {
+                    /** @description the resource's version as a strong entity tag, `"<version>"`; send it back as If-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6145,6 +6434,17 @@ export interface operations {
             /** @description RESOURCE_NOT_FOUND */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PRECONDITION_FAILED: If-Match names another version than the stored one (details.current_version) */
+            412: {
+                headers: {
+                    /** @description the resource's version as a strong entity tag, `"<version>"`; send it back as If-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6186,7 +6486,10 @@ export interface operations {
                 /** @description the environment to act in (default: the default environment; an SDK key's own always wins); unknown: 404 */
                 environment?: string;
             };
-            header?: never;
+            header?: {
+                /** @description apply only if the resource is still at this version (the ETag it was read with), else 412 PRECONDITION_FAILED; `*` matches any existing version. Without it the change is applied to the latest version. */
+                "If-Match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -6197,6 +6500,8 @@ export interface operations {
             /** @description The experiment in its new status */
             200: {
                 headers: {
+                    /** @description the resource's version as a strong entity tag, `"<version>"`; send it back as If-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6244,6 +6549,17 @@ export interface operations {
             /** @description INVALID_STATE_TRANSITION */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PRECONDITION_FAILED: If-Match names another version than the stored one (details.current_version) */
+            412: {
+                headers: {
+                    /** @description the resource's version as a strong entity tag, `"<version>"`; send it back as If-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6285,7 +6601,10 @@ export interface operations {
                 /** @description the environment to act in (default: the default environment; an SDK key's own always wins); unknown: 404 */
                 environment?: string;
             };
-            header?: never;
+            header?: {
+                /** @description apply only if the resource is still at this version (the ETag it was read with), else 412 PRECONDITION_FAILED; `*` matches any existing version. Without it the change is applied to the latest version. */
+                "If-Match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -6296,6 +6615,8 @@ export interface operations {
             /** @description The experiment in its new status */
             200: {
                 headers: {
+                    /** @description the resource's version as a strong entity tag, `"<version>"`; send it back as If-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6343,6 +6664,17 @@ export interface operations {
             /** @description INVALID_STATE_TRANSITION */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PRECONDITION_FAILED: If-Match names another version than the stored one (details.current_version) */
+            412: {
+                headers: {
+                    /** @description the resource's version as a strong entity tag, `"<version>"`; send it back as If-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6384,7 +6716,10 @@ export interface operations {
                 /** @description the environment to act in (default: the default environment; an SDK key's own always wins); unknown: 404 */
                 environment?: string;
             };
-            header?: never;
+            header?: {
+                /** @description apply only if the resource is still at this version (the ETag it was read with), else 412 PRECONDITION_FAILED; `*` matches any existing version. Without it the change is applied to the latest version. */
+                "If-Match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -6395,6 +6730,8 @@ export interface operations {
             /** @description The experiment in its new status */
             200: {
                 headers: {
+                    /** @description the resource's version as a strong entity tag, `"<version>"`; send it back as If-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6442,6 +6779,17 @@ export interface operations {
             /** @description INVALID_STATE_TRANSITION */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PRECONDITION_FAILED: If-Match names another version than the stored one (details.current_version) */
+            412: {
+                headers: {
+                    /** @description the resource's version as a strong entity tag, `"<version>"`; send it back as If-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6483,7 +6831,10 @@ export interface operations {
                 /** @description the environment to act in (default: the default environment; an SDK key's own always wins); unknown: 404 */
                 environment?: string;
             };
-            header?: never;
+            header?: {
+                /** @description apply only if the resource is still at this version (the ETag it was read with), else 412 PRECONDITION_FAILED; `*` matches any existing version. Without it the change is applied to the latest version. */
+                "If-Match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -6494,6 +6845,8 @@ export interface operations {
             /** @description The experiment in its new status */
             200: {
                 headers: {
+                    /** @description the resource's version as a strong entity tag, `"<version>"`; send it back as If-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6541,6 +6894,17 @@ export interface operations {
             /** @description INVALID_STATE_TRANSITION */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PRECONDITION_FAILED: If-Match names another version than the stored one (details.current_version) */
+            412: {
+                headers: {
+                    /** @description the resource's version as a strong entity tag, `"<version>"`; send it back as If-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6582,7 +6946,10 @@ export interface operations {
                 /** @description the environment to act in (default: the default environment; an SDK key's own always wins); unknown: 404 */
                 environment?: string;
             };
-            header?: never;
+            header?: {
+                /** @description apply only if the resource is still at this version (the ETag it was read with), else 412 PRECONDITION_FAILED; `*` matches any existing version. Without it the change is applied to the latest version. */
+                "If-Match"?: string;
+            };
             path: {
                 id: string;
             };
@@ -6593,6 +6960,8 @@ export interface operations {
             /** @description The experiment in its new status */
             200: {
                 headers: {
+                    /** @description the resource's version as a strong entity tag, `"<version>"`; send it back as If-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
@@ -6640,6 +7009,17 @@ export interface operations {
             /** @description INVALID_STATE_TRANSITION */
             409: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PRECONDITION_FAILED: If-Match names another version than the stored one (details.current_version) */
+            412: {
+                headers: {
+                    /** @description the resource's version as a strong entity tag, `"<version>"`; send it back as If-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {

@@ -16,12 +16,13 @@ import type {
   UnitOfWork,
 } from '../types';
 import { lastAdminError } from '../types';
-import { envColumn, json, ns, num, page, scoped, toApiKey, toAudit, toResource, toUser, type Row } from '../rows';
+import { writeRow } from './write-row';
+import { json, ns, num, page, scoped, toApiKey, toAudit, toResource, toUser, type Row } from '../rows';
 import { postgresCovariates } from './covariates';
 import { readDailySeries } from '../daily-series-sql';
 import { postgresOutbox, postgresWebhookReads, postgresWebhookWrite } from './webhooks';
 import { classifyExposure, experimentRun, noExclusions, readExclusions, summaryKey, type ExperimentRun } from '../run-attribution';
-import { asUnavailable, isPostgresUnavailable, staleWriteError } from '../store-errors';
+import { asUnavailable, isPostgresUnavailable } from '../store-errors';
 
 type Queryable = Pick<pg.PoolClient, 'query'>;
 
@@ -317,32 +318,6 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     return result;
   };
 
-  const writeResource = async (c: Queryable, action: 'insert' | 'update', r: ResourceRow, ifStatus?: string | null) => {
-    if (action === 'insert') {
-      await c.query(
-        `INSERT INTO resources (id, kind, ns, environment, key, owner_id, status, data, created_at, updated_at)
-        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-        [r.id, r.kind, ns(r.kind), envColumn(r.environment), r.key, r.ownerId, r.status, JSON.stringify(r.data), r.createdAt, r.updatedAt],
-      );
-    } else {
-      const params = [r.id, r.key, ns(r.kind), r.ownerId, r.status, JSON.stringify(r.data), r.updatedAt];
-      if (ifStatus === undefined) {
-        await c.query(
-          `UPDATE resources SET key = $2, ns = $3, owner_id = $4, status = $5, data = $6, updated_at = $7 WHERE id = $1`,
-          params,
-        );
-        return;
-      }
-      // Compare-and-set: the row lock this takes makes a concurrent one wait, then find the new status and match nothing.
-      const { rowCount } = await c.query(
-        `UPDATE resources SET key = $2, ns = $3, owner_id = $4, status = $5, data = $6, updated_at = $7
-        WHERE id = $1 AND status IS NOT DISTINCT FROM $8`,
-        [...params, ifStatus],
-      );
-      if (rowCount !== 1) throw staleWriteError(`the ${r.kind} '${r.key}'`);
-    }
-  };
-
   const commit = (work: UnitOfWork): Promise<CommitResult> =>
     tx(async (c) => {
       const patches = Object.entries(work.configPatches ?? {});
@@ -352,38 +327,8 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       // each count the other's ADMIN, not yet committed, and both pass.
       if (work.keepAnAdmin === true) await c.query('SELECT pg_advisory_xact_lock($1, $2)', [LOCK_SPACE, USERS_LOCK]);
       for (const w of work.writes) {
-        if (w.table === 'resources') {
-          if (w.action === 'delete') await c.query('DELETE FROM resources WHERE id = $1', [w.id]);
-          else await writeResource(c, w.action, w.row, w.ifStatus);
-        } else if (w.table === 'users') {
-          if (w.action === 'delete') await c.query('DELETE FROM users WHERE id = $1', [w.id]);
-          else if (w.action === 'insert') {
-            const u = w.row;
-            await c.query(
-              `INSERT INTO users (id, email, name, role, password_hash, source, token_version, created_at, updated_at)
-              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-              [u.id, u.email, u.name, u.role, u.passwordHash, u.source, u.tokenVersion, u.createdAt, u.updatedAt],
-            );
-          } else {
-            const u = w.row;
-            await c.query(
-              `UPDATE users SET email = $2, name = $3, role = $4, password_hash = $5, token_version = $6, updated_at = $7 WHERE id = $1`,
-              [u.id, u.email, u.name, u.role, u.passwordHash, u.tokenVersion, u.updatedAt],
-            );
-          }
-        } else if (w.table !== 'api_keys') {
-          await postgresWebhookWrite(c, w);
-        } else if (w.action === 'insert') {
-          const k = w.row;
-          await c.query(
-            `INSERT INTO api_keys (id, name, kind, role, environment, prefix, hash, created_by, created_at, last_used_at, revoked_at)
-            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-            [k.id, k.name, k.kind, k.role, k.environment, k.prefix, k.hash, k.createdBy, k.createdAt, k.lastUsedAt, k.revokedAt],
-          );
-        } else {
-          const k = w.row;
-          await c.query('UPDATE api_keys SET name = $2, role = $3, revoked_at = $4 WHERE id = $1', [k.id, k.name, k.role, k.revokedAt]);
-        }
+        if (w.table === 'resources' || w.table === 'users' || w.table === 'api_keys') await writeRow(c, w);
+        else await postgresWebhookWrite(c, w);
       }
       await postgresOutbox(c, work.webhookEvents ?? []);
       if (work.keepAnAdmin === true) {

@@ -382,4 +382,15 @@ CREATE TABLE experiment_exclusions (
 ALTER TABLE events ADD COLUMN sent_by TEXT;
 `,
   },
+  {
+    id: 10,
+    name: 'row versions',
+    // Optimistic concurrency: each change is a compare-and-set on the version it was made from.
+    // Rows stored before start at 1.
+    sql: `
+ALTER TABLE resources ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE users ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE api_keys ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
+`,
+  },
 ];

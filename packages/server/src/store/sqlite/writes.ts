@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { envColumn, json, ns } from '../rows';
 import { staleWriteError } from '../store-errors';
-import { lastAdminError, type CommitResult, type ResourceRow, type UnitOfWork } from '../types';
+import { lastAdminError, versionConflictError, type CommitResult, type ResourceRow, type UnitOfWork, type WriteOp } from '../types';
 import { sqliteWebhookWrites } from './webhook-writes';
 
 /**
@@ -17,22 +17,24 @@ import { sqliteWebhookWrites } from './webhook-writes';
  */
 export function storeWrites(db: Database.Database) {
   const s = {
-    insertResource: db.prepare(`INSERT INTO resources (id, kind, ns, environment, key, owner_id, status, data, created_at, updated_at)
-      VALUES (@id, @kind, @ns, @environment, @key, @ownerId, @status, @data, @createdAt, @updatedAt)`),
+    insertResource: db.prepare(`INSERT INTO resources (id, kind, ns, environment, key, owner_id, status, data, created_at, updated_at,
+      version) VALUES (@id, @kind, @ns, @environment, @key, @ownerId, @status, @data, @createdAt, @updatedAt, 1)`),
     updateResource: db.prepare(`UPDATE resources SET key = @key, ns = @ns, owner_id = @ownerId, status = @status, data = @data,
-      updated_at = @updatedAt WHERE id = @id`),
+      updated_at = @updatedAt, version = version + 1 WHERE id = @id AND version = @version`),
     updateResourceIfStatus: db.prepare(`UPDATE resources SET key = @key, ns = @ns, owner_id = @ownerId, status = @status, data = @data,
-      updated_at = @updatedAt WHERE id = @id AND status IS @ifStatus`),
-    deleteResource: db.prepare('DELETE FROM resources WHERE id = ?'),
-    insertUser: db.prepare(`INSERT INTO users (id, email, name, role, password_hash, source, token_version, created_at, updated_at)
-      VALUES (@id, @email, @name, @role, @passwordHash, @source, @tokenVersion, @createdAt, @updatedAt)`),
+      updated_at = @updatedAt, version = version + 1 WHERE id = @id AND version = @version AND status IS @ifStatus`),
+    resourceStatus: db.prepare('SELECT status FROM resources WHERE id = ?'),
+    deleteResource: db.prepare('DELETE FROM resources WHERE id = @id AND (@version IS NULL OR version = @version)'),
+    insertUser: db.prepare(`INSERT INTO users (id, email, name, role, password_hash, source, token_version, created_at, updated_at, version)
+      VALUES (@id, @email, @name, @role, @passwordHash, @source, @tokenVersion, @createdAt, @updatedAt, 1)`),
     updateUser: db.prepare(`UPDATE users SET email = @email, name = @name, role = @role, password_hash = @passwordHash,
-      token_version = @tokenVersion, updated_at = @updatedAt WHERE id = @id`),
+      token_version = @tokenVersion, updated_at = @updatedAt, version = version + 1 WHERE id = @id AND version = @version`),
     countAdmins: db.prepare(`SELECT COUNT(*) AS n FROM users WHERE role = 'ADMIN'`),
-    deleteUser: db.prepare('DELETE FROM users WHERE id = ?'),
+    deleteUser: db.prepare('DELETE FROM users WHERE id = @id AND (@version IS NULL OR version = @version)'),
     insertKey: db.prepare(`INSERT INTO api_keys (id, name, kind, role, environment, prefix, hash, created_by, created_at, last_used_at,
-      revoked_at) VALUES (@id, @name, @kind, @role, @environment, @prefix, @hash, @createdBy, @createdAt, @lastUsedAt, @revokedAt)`),
-    updateKey: db.prepare('UPDATE api_keys SET name = @name, role = @role, revoked_at = @revokedAt WHERE id = @id'),
+      revoked_at, version) VALUES (@id, @name, @kind, @role, @environment, @prefix, @hash, @createdBy, @createdAt, @lastUsedAt, @revokedAt, 1)`),
+    updateKey: db.prepare(`UPDATE api_keys SET name = @name, role = @role, revoked_at = @revokedAt, version = version + 1
+      WHERE id = @id AND version = @version`),
     touchKey: db.prepare('UPDATE api_keys SET last_used_at = ? WHERE id = ?'),
     maxVersion: db.prepare('SELECT COALESCE(MAX(version), 0) FROM config_log WHERE environment = ?').pluck(),
     insertLog: db.prepare('INSERT INTO config_log (environment, version, patch, created_at) VALUES (?, ?, ?, ?)'),
@@ -55,22 +57,37 @@ export function storeWrites(db: Database.Database) {
     data: JSON.stringify(r.data),
     createdAt: r.createdAt,
     updatedAt: r.updatedAt,
+    version: r.version,
   });
+
+  /** A compare-and-set write that changed nothing lost the race (see {@link WriteOp}). */
+  const expectOne = (changes: number, table: WriteOp['table'], id: string, version: number | undefined) => {
+    if (changes === 0 && version !== undefined) throw versionConflictError(table, id, version);
+  };
 
   const commit = db.transaction(function commitUnitOfWork(work: UnitOfWork): CommitResult {
     for (const w of work.writes) {
       if (w.table === 'resources') {
-        if (w.action === 'delete') s.deleteResource.run(w.id);
-        else if (w.action === 'update' && w.ifStatus !== undefined) {
-          // Compare-and-set: matches nothing once the status moved on (the unit is rolled back).
+        if (w.action === 'delete')
+          expectOne(s.deleteResource.run({ id: w.id, version: w.version ?? null }).changes, w.table, w.id, w.version);
+        else if (w.action === 'insert') s.insertResource.run(resourceParams(w.row));
+        else if (w.ifStatus !== undefined) {
+          // Compare-and-set on the status as well as the version: a status that moved on is a
+          // stale write (the transition happened elsewhere); only a newer version is a conflict to rebuild on.
           const { changes } = s.updateResourceIfStatus.run({ ...resourceParams(w.row), ifStatus: w.ifStatus });
-          if (changes !== 1) throw staleWriteError(`the ${w.row.kind} '${w.row.key}'`);
-        } else (w.action === 'insert' ? s.insertResource : s.updateResource).run(resourceParams(w.row));
+          if (changes !== 1) {
+            const current = s.resourceStatus.get(w.row.id) as { status: string | null } | undefined;
+            if (current === undefined || current.status !== w.ifStatus) throw staleWriteError(`the ${w.row.kind} '${w.row.key}'`);
+            throw versionConflictError(w.table, w.row.id, w.row.version);
+          }
+        } else expectOne(s.updateResource.run(resourceParams(w.row)).changes, w.table, w.row.id, w.row.version);
       } else if (w.table === 'users') {
-        if (w.action === 'delete') s.deleteUser.run(w.id);
-        else (w.action === 'insert' ? s.insertUser : s.updateUser).run({ ...w.row });
+        if (w.action === 'delete') expectOne(s.deleteUser.run({ id: w.id, version: w.version ?? null }).changes, w.table, w.id, w.version);
+        else if (w.action === 'insert') s.insertUser.run({ ...w.row });
+        else expectOne(s.updateUser.run({ ...w.row }).changes, w.table, w.row.id, w.row.version);
       } else if (w.table === 'api_keys') {
-        (w.action === 'insert' ? s.insertKey : s.updateKey).run({ ...w.row });
+        if (w.action === 'insert') s.insertKey.run({ ...w.row });
+        else expectOne(s.updateKey.run({ ...w.row }).changes, w.table, w.row.id, w.row.version);
       } else webhooks.write(w);
     }
     webhooks.outbox(work.webhookEvents ?? []);
