@@ -75,8 +75,8 @@ describe.each(['sqlite', 'postgres'] as const)('environments: %s', (kind) => {
     expect(Object.keys(doc.paths['/api/v1/environments'])).toEqual(['get', 'post']);
     const params = doc.paths['/api/v1/feature-flags/{id}'].patch.parameters.map((x: { name: string }) => x.name);
     expect(params).toEqual(['id', 'environment', 'If-Match']);
-    // SDK keys carry their environment: no parameter there.
-    expect(doc.paths['/sdk/v1/config'].get.parameters.map((x: { name: string }) => x.name)).toEqual([]);
+    // SDK keys carry their environment: no environment parameter there (only the ETag header).
+    expect(doc.paths['/sdk/v1/config'].get.parameters.map((x: { name: string }) => x.name)).toEqual(['If-None-Match']);
     expect(JSON.stringify(doc.paths['/api/v1/feature-flags'].post.requestBody)).toContain('FeatureFlagInput');
     expect(Object.keys(doc.components.schemas.FeatureFlagInput.properties)).toContain('environments');
     expect(Object.keys(doc.components.schemas.ApiKeyInput.properties)).toContain('environment');
