@@ -11,7 +11,8 @@ describe('rotating a generated signing key', () => {
   const storeOptions = () => ({ dbPath: t.dbPath, databaseUrl: undefined, jwtSecret: undefined, masterKey: undefined });
   beforeAll(async () => {
     // No SWITCHYARD_JWT_SECRET: the server generates its keyring into a key file beside the database.
-    t = await startTestServer({ jwtSecret: undefined });
+    // The tests below sign in repeatedly while they wait for the rotation to be picked up.
+    t = await startTestServer({ jwtSecret: undefined, loginRatePerMinute: 10_000 });
   });
   afterAll(async () => {
     await t.stop();
