@@ -47,11 +47,11 @@ describe("Student's t, properties", () => {
     }
   });
 
-  it('stays fast for the Welch dof of a very large experiment', () => {
-    const start = performance.now();
-    for (const t of [0.5, 1.5, 1.7, 1.8, 2, 3]) studentTSf(t, 4e8);
-    studentTQuantile(0.975, 4e8);
-    expect(performance.now() - start).toBeLessThan(2000);
+  it('answers for the Welch dof of a very large experiment (4e8), at the normal limit', () => {
+    // Its speed is not timed here (that would flake on a loaded machine); an algorithm that
+    // iterated over the dof would not finish within the test's timeout.
+    for (const t of [0.5, 1.5, 1.7, 1.8, 2, 3]) expectClose(studentTSf(t, 4e8), 1 - studentTCdf(t, Infinity), `sf(${t}, 4e8)`, 1e-7);
+    expectClose(studentTQuantile(0.975, 4e8), normalQuantile(0.975), 'quantile(0.975, 4e8)', 1e-8);
   });
 
   it('has exact ends and rejects invalid arguments', () => {
