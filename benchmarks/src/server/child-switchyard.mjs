@@ -11,10 +11,15 @@
  * the number of rows in the events table; `{type: 'drain'}` how long (ms) until the results'
  * summaries count every stored event.
  */
+import { pathToFileURL } from 'node:url';
 import { childFailureHandler, nowNs } from './lib.mjs';
 
 childFailureHandler();
-const { startServer } = await import('../../../packages/server/dist/index.js');
+// BENCH_SERVER_DIST: another build of the server (an earlier release's checkout) to measure
+// against this one in the same run.
+const { startServer } = await import(
+  process.env.BENCH_SERVER_DIST !== undefined ? pathToFileURL(process.env.BENCH_SERVER_DIST).href : '../../../packages/server/dist/index.js'
+);
 
 const { instrumentAggregates = false, traceConfig = false, whatIfFlushInLoop = false, ...options } = JSON.parse(process.argv[2] ?? '{}');
 const server = await startServer({ port: 0, host: '127.0.0.1', logLevel: 'silent', printCredentials: false, env: {}, ...options });
@@ -88,7 +93,9 @@ process.on('message', async (m) => {
   if (m?.type === 'drain') {
     // Results wait for the aggregator: an aggregates call returns once it has caught up.
     const t0 = nowNs();
-    await server.ctx.store.experimentAggregates('production', 'bench-drain', []);
+    // Before environments the store's signature had no environment argument.
+    const aggregates = server.ctx.store.experimentAggregates.bind(server.ctx.store);
+    await (server.ctx.store.experimentAggregates.length >= 3 ? aggregates('production', 'bench-drain', []) : aggregates('bench-drain', []));
     process.send({ type: 'drain', ms: (nowNs() - t0) / 1e6 });
     return;
   }

@@ -66,11 +66,12 @@ function summariesBehind(dbPath) {
 
 /**
  * One run on a fresh database.
- * @param {{ runId: string, dir: string, warmupMs: number, durationMs: number, profileDir?: string }} o
+ * @param {{ runId: string, dir: string, warmupMs: number, durationMs: number, profileDir?: string, serverDist?: string }} o
  */
 async function oneRun(o) {
   const dbPath = path.join(o.dir, `ingest-${o.runId}.db`);
   const server = startChild(path.join(here, 'child-switchyard.mjs'), {
+    env: o.serverDist !== undefined ? { BENCH_SERVER_DIST: o.serverDist } : {},
     execArgv: o.profileDir !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${o.profileDir}`] : [],
     args: [
       JSON.stringify({ dbPath, adminPassword: 'bench-admin-password-1', apiRateBurst: 1e9, apiRatePerSecond: 1e9, heartbeatMs: 600_000 }),
@@ -141,6 +142,52 @@ async function oneRun(o) {
   }
 }
 
+/**
+ * `BENCH_BASELINE_ROOT`: a built checkout of an earlier release (e.g. a `git worktree` of its
+ * commit) whose server is measured by the same sender in the same run.
+ * @returns {{ dist: string, label: string } | null}
+ */
+function baselineBuild() {
+  const root = process.env.BENCH_BASELINE_ROOT;
+  if (root === undefined || root === '') return null;
+  const dist = path.join(path.resolve(root), 'packages/server/dist/index.js');
+  if (!fs.existsSync(dist)) throw new Error(`BENCH_BASELINE_ROOT: ${dist} is missing (build that checkout first)`);
+  let label = path.basename(path.resolve(root));
+  try {
+    label = `commit ${execSync('git rev-parse --short HEAD', { cwd: root, encoding: 'utf8' }).trim()}`;
+  } catch {
+    // not a git checkout: the folder name is the label
+  }
+  return { dist, label };
+}
+
+/**
+ * The same-run comparison with the baseline build.
+ * @param {string} label @param {any[]} base @param {any[]} current
+ */
+function baselineLines(label, base, current) {
+  const eps = (/** @type {any[]} */ rs) => median(rs.map((r) => r.eventsPerS));
+  const lines = [
+    `### Same run: this build against the baseline (${label})`,
+    '',
+    `\`BENCH_BASELINE_ROOT=<built checkout of ${label}> node --expose-gc src/run-all.mjs ingestion\`: the baseline's server runs the same runs with the same sender, alternating which build goes first.`,
+    '',
+    '| build | events/s per run | median events/s | rows = acked | summaries behind at the end (median) | caught up in (median) |',
+    '|---|---|--:|---|--:|--:|',
+  ];
+  for (const [name, rs] of /** @type {[string, any[]][]} */ ([
+    [`baseline (${label})`, base],
+    ['this build', current],
+  ])) {
+    lines.push(
+      `| ${name} | ${rs.map((r) => fmt(r.eventsPerS, 0)).join(', ')} | ${fmt(eps(rs), 0)} | ${rs.every((r) => r.rows === r.acked) ? '✅' : '❌'} | ${median(rs.map((r) => r.backlog)).toLocaleString('en-US')} | ${fmt(median(rs.map((r) => r.drainMs)) / 1000, 1)} s |`,
+    );
+  }
+  const ratio = eps(current) / eps(base);
+  lines.push('', `This build / baseline: **${fmt(ratio, 2)}×** events/s (median of runs).`);
+  return lines;
+}
+
 /** The main thread: HTTP, parsing, validation, handing batches to the writer thread. */
 const INGEST_RULES = [
   { name: '(idle)', test: frameIs.idle, leafOnly: true },
@@ -191,6 +238,18 @@ export async function run({ resultsDir, quick = false, log = (s) => console.log(
   const busy = otherBusyProcesses();
   const started = Date.now();
   const tmp = tempDir('ingest');
+  const baseline = baselineBuild();
+  /** @param {number} i */
+  const baselineRun = async (i) => {
+    if (baseline === null) throw new Error('no baseline');
+    const r = await oneRun({ runId: `b${i}`, dir: tmp.dir, warmupMs, durationMs, serverDist: baseline.dist });
+    log(
+      `[ingestion] baseline ${baseline.label} run ${i + 1}: ${fmt(r.eventsPerS, 0)} events/s; rows ${r.rows} vs acked ${r.acked}; summaries ${r.backlog} behind, caught up in ${fmt(r.drainMs / 1000, 1)} s`,
+    );
+    execSync('sync');
+    await sleep(2000);
+    return r;
+  };
   /** @type {any[]} */
   const results = [];
   /** @type {ReturnType<typeof summarizeProfile> | null} */
@@ -200,10 +259,16 @@ export async function run({ resultsDir, quick = false, log = (s) => console.log(
   /** @type {ReturnType<typeof summarizeProfile> | null} */
   let checkpointerProfile = null;
   let profiled = null;
+  /** @type {any[]} */
+  const baselineResults = [];
   try {
     for (let i = 0; i < runs; i++) {
+      // With a baseline the two builds alternate which goes first, so neither always gets the
+      // machine right after the other's write-back.
+      if (baseline !== null && i % 2 === 0) baselineResults.push(await baselineRun(i));
       const r = await oneRun({ runId: `r${i}`, dir: tmp.dir, warmupMs, durationMs });
       results.push(r);
+      if (baseline !== null && i % 2 === 1) baselineResults.push(await baselineRun(i));
       log(
         `[ingestion] run ${i + 1}: ${fmt(r.eventsPerS, 0)} events/s (${r.windowAcked} acked in ${durationMs / 1000} s); latency p50 ${fmt(r.latency.p50)} p99 ${fmt(r.latency.p99)} ms; rows ${r.rows} vs acked ${r.acked}; server CPU ${fmt(100 * r.serverCpuShare, 0)} % of one core, senders ${fmt(100 * r.senderCpuShare, 0)} %; statuses ${JSON.stringify(r.statuses)}; machine ${JSON.stringify(r.machineCpu)}; summaries ${r.backlog} events behind at the end, caught up in ${fmt(r.drainMs / 1000, 1)} s`,
       );
@@ -271,6 +336,7 @@ export async function run({ resultsDir, quick = false, log = (s) => console.log(
     '',
     `Target: at least ${TARGET_EVENTS_PER_S.toLocaleString('en-US')} events/s sustained — **${ok ? 'met' : 'not met'}** (median ${fmt(eps, 0)} events/s, ${fmt(eps / TARGET_EVENTS_PER_S, 2)}× the target ${ok ? '✅' : '❌'}). Every acknowledged event is in the database: ${consistent ? 'yes ✅' : 'NO ❌'}. CPU columns are CPU-seconds per second over the window: the server (all its threads) and the sender process share the machine's 2 cores, and the kernel's loopback TCP work is split between them. The machine column splits all of its CPU time over the window (/proc/stat): steal is time the hypervisor gave to other guests, which shows up as lower rates on this shared machine.`,
   );
+  if (baseline !== null) lines.push('', ...baselineLines(baseline.label, baselineResults, results));
   if (profile !== null) {
     lines.push(
       '',
