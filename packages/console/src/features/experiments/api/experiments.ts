@@ -1,5 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { ExperimentStatus } from '@switchyard/core';
+import { ApiError } from '../../../lib/api/api-error';
 import { api, unwrap, type Schemas } from '../../../lib/api/client';
 import { fetchAll } from '../../../lib/api/fetch-all';
 import { ifMatch } from '../../../lib/api/if-match';
@@ -56,6 +57,28 @@ export function useCreateExperiment() {
   });
 }
 
+/**
+ * Changes named fields of an experiment (`PATCH`), only if it is still at `version` (If-Match):
+ * a change someone else saved meanwhile comes back as a 412, and the latest is refetched.
+ */
+export function useUpdateExperiment() {
+  const client = useQueryClient();
+  const env = useEnvironment().current.key;
+  return useMutation({
+    mutationFn: async (v: { key: string; body: Schemas['ExperimentUpdate']; version: number | undefined }) =>
+      (
+        await unwrap<Experiment>(
+          api.PATCH('/api/v1/experiments/{id}', { params: { path: { id: v.key } }, body: v.body as never, headers: ifMatch(v.version) }),
+        )
+      ).data,
+    onSuccess: (e, v) => {
+      client.setQueryData(['experiments', env, v.key], e);
+      return client.invalidateQueries({ queryKey: ['experiments'] });
+    },
+    onError: (err) => (err instanceof ApiError && err.status === 412 ? client.invalidateQueries({ queryKey: ['experiments'] }) : undefined),
+  });
+}
+
 /** Runs a lifecycle action; the server rejects one the state machine does not allow (409). */
 export function useLifecycle() {
   const client = useQueryClient();
@@ -67,6 +90,8 @@ export function useLifecycle() {
         )
       ).data,
     onSuccess: () => client.invalidateQueries({ queryKey: ['experiments'] }),
+    // Stale (412): show the experiment as it is now, so the person sees what changed.
+    onError: (err) => (err instanceof ApiError && err.status === 412 ? client.invalidateQueries({ queryKey: ['experiments'] }) : undefined),
   });
 }
 

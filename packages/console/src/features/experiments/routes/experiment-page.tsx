@@ -5,6 +5,7 @@ import { can } from '../../../lib/permissions';
 import { useMe } from '../../../lib/session';
 import { useDailyResults, useExperiment, useResults } from '../api/experiments';
 import { CumulativeChart } from '../components/cumulative-chart';
+import { ExperimentDetailsEditor } from '../components/experiment-details-editor';
 import { ForestPlot } from '../components/forest-plot';
 import { LifecycleButtons } from '../components/lifecycle-buttons';
 import { ResultsBanners } from '../components/results-banners';
@@ -55,6 +56,7 @@ export default function ExperimentPage() {
           {(a.guardrails ?? []).map((g) => `${g.metric} ≤ +${((g.max_relative_increase ?? 0) * 100).toFixed(1)}%`).join(', ') || 'none'}.
         </p>
       </section>
+      <ExperimentDetailsEditor key={a.key} experiment={e} canEdit={allowed} reason={reason} />
       <section aria-labelledby="results-title">
         <h2 id="results-title">Results</h2>
         {status === 'DRAFT' && <p className="muted">Start the experiment to collect results.</p>}

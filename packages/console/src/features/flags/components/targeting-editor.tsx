@@ -4,11 +4,11 @@ import { Button } from '../../../components/ui/button';
 import { ErrorBanner } from '../../../components/ui/error-banner';
 import { ApiError } from '../../../lib/api/api-error';
 import type { FlagState } from '../../../lib/api/resources';
-import { canonicalJson } from '../../../lib/canonical-json';
+import { ConflictPanel } from '../../../components/conflict/conflict-panel';
+import { changedFields, conflictRows, rebaseDraft } from '../../../lib/edit-conflict';
 import type { Environment } from '../../../lib/environment';
 import { useSegmentKeys, useUpdateFlag, type Flag } from '../api/flags';
 import { ConditionEditor } from '../../../components/condition/condition-editor';
-import { ConflictBanner } from './conflict-banner';
 import { ServeEditor, splitProblem } from './serve-editor';
 import { PrerequisitesEditor } from './prerequisites-editor';
 
@@ -47,14 +47,20 @@ const newRuleId = (rules: Rule[]) => {
  */
 export function TargetingEditor({ flag, env, canEdit, reason }: { flag: Flag; env: Environment; canEdit: boolean; reason: string }) {
   const [draft, setDraft] = useState<Draft>(() => draftOf(flag));
-  const [baseVersion, setBaseVersion] = useState(flag.attributes.updated_at);
+  // What the draft was made from: the targeting and the version loaded. Saves send that version
+  // as If-Match, so a change someone else saved meanwhile is a 412, never overwritten.
+  const [base, setBase] = useState(() => ({ draft: draftOf(flag), version: flag.attributes.version }));
   const update = useUpdateFlag();
   const segments = useSegmentKeys();
   const variants = (flag.attributes.variants ?? []).map((v) => v.key);
   const err = update.error instanceof ApiError ? update.error : null;
-  const dirty = canonicalJson(draft) !== canonicalJson(draftOf(flag));
+  const dirty = changedFields(base.draft, draft).length > 0;
+  const latest = draftOf(flag);
   // Someone else changed the flag while this draft was open: say so instead of silently mixing.
-  const changedUnderneath = dirty && baseVersion !== flag.attributes.updated_at;
+  const changedUnderneath = dirty && base.version !== flag.attributes.version;
+  const conflict = err?.status === 412;
+  // The refetch after a 412 has arrived once the screen shows a newer version than the draft's.
+  const latestLoaded = base.version !== flag.attributes.version;
 
   const clientProblems = [
     ...draft.rules.flatMap((r, i) => {
@@ -71,16 +77,27 @@ export function TargetingEditor({ flag, env, canEdit, reason }: { flag: Flag; en
     rules.splice(i + d, 0, r!);
     setDraft({ ...draft, rules });
   };
-  const save = () =>
+  /** PATCHes the fields changed since `from`, only if the flag is still at `version`. */
+  const saveFrom = (from: Draft, next: Draft, version: number | undefined) => {
+    const body = Object.fromEntries(changedFields(from, next).map((k) => [k, next[k]]));
     update.mutate(
-      { key: flag.attributes.key, body: { ...draft }, version: flag.attributes.version, environment: env.key },
+      { key: flag.attributes.key, body, version, environment: env.key },
       {
         onSuccess: (f) => {
           setDraft(draftOf(f));
-          setBaseVersion(f.attributes.updated_at);
+          setBase({ draft: draftOf(f), version: f.attributes.version });
         },
       },
     );
+  };
+  const save = () => saveFrom(base.draft, draft, base.version);
+  const labels: Record<keyof Draft, string> = {
+    enabled: 'Serving',
+    off_variant: 'Off variant',
+    prerequisites: 'Prerequisites',
+    rules: 'Rules',
+    default_serve: 'Default',
+  };
 
   return (
     <section className="targeting" aria-labelledby="targeting-title">
@@ -88,20 +105,28 @@ export function TargetingEditor({ flag, env, canEdit, reason }: { flag: Flag; en
         Targeting in <span className="env-name">{env.name}</span>
       </h2>
       {!canEdit && <p className="banner banner-info">{reason}</p>}
-      {err?.status === 412 && (
-        <ConflictBanner
-          error={err}
+      {conflict && (
+        <ConflictPanel
+          what="flag"
+          pending={update.isPending || !latestLoaded}
+          fields={conflictRows(base.draft, draft, latest).map((r) => ({ ...r, label: labels[r.field] }))}
           onDiscard={() => {
             update.reset();
-            setDraft(draftOf(flag));
-            setBaseVersion(flag.attributes.updated_at);
+            setDraft(latest);
+            setBase({ draft: latest, version: flag.attributes.version });
           }}
-          onReapply={() => save()}
+          onReapply={() => {
+            // Only what this person changed goes on top of the latest version.
+            const next = rebaseDraft(base.draft, draft, latest);
+            setDraft(next);
+            setBase({ draft: latest, version: flag.attributes.version });
+            saveFrom(latest, next, flag.attributes.version);
+          }}
         />
       )}
-      {changedUnderneath && err?.status !== 412 && (
+      {changedUnderneath && !conflict && (
         <p className="banner banner-warn" role="status">
-          This flag changed since you started editing. Saving replaces the targeting with your draft.
+          This flag changed since you started editing. Saving shows both versions so you can choose.
         </p>
       )}
       <fieldset disabled={!canEdit} className="plain">
@@ -208,7 +233,13 @@ export function TargetingEditor({ flag, env, canEdit, reason }: { flag: Flag; en
         >
           {update.isPending ? 'Saving…' : `Save targeting in ${env.name}`}
         </Button>
-        <Button disabled={!dirty} onClick={() => setDraft(draftOf(flag))}>
+        <Button
+          disabled={!dirty}
+          onClick={() => {
+            setDraft(latest);
+            setBase({ draft: latest, version: flag.attributes.version });
+          }}
+        >
           Discard changes
         </Button>
         {update.isSuccess && !dirty && <span role="status">Saved.</span>}
