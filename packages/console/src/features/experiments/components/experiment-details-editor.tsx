@@ -1,10 +1,10 @@
-import { useState } from 'react';
 import { ConflictPanel } from '../../../components/conflict/conflict-panel';
 import { Button } from '../../../components/ui/button';
 import { ErrorBanner } from '../../../components/ui/error-banner';
 import { Field } from '../../../components/ui/field';
 import { ApiError } from '../../../lib/api/api-error';
-import { changedFields, conflictRows, rebaseDraft } from '../../../lib/edit-conflict';
+import { changedFields } from '../../../lib/edit-conflict';
+import { useVersionedDraft } from '../../../lib/use-versioned-draft';
 import { useUpdateExperiment, type Experiment } from '../api/experiments';
 
 /** The fields this editor changes (any status: none of them moves a unit between variants). */
@@ -38,22 +38,23 @@ function draftOf(e: Experiment): Draft {
  * the person's, with reapply (their changes on top of the latest) or discard.
  */
 export function ExperimentDetailsEditor({ experiment, canEdit, reason }: { experiment: Experiment; canEdit: boolean; reason: string }) {
-  const [draft, setDraft] = useState<Draft>(() => draftOf(experiment));
-  const [base, setBase] = useState(() => ({ draft: draftOf(experiment), version: experiment.attributes.version }));
   const update = useUpdateExperiment();
   const err = update.error instanceof ApiError ? update.error : null;
   const latest = draftOf(experiment);
-  const dirty = changedFields(base.draft, draft).length > 0;
-  const latestLoaded = base.version !== experiment.attributes.version;
+  const version = experiment.attributes.version;
+  const d = useVersionedDraft(latest, version, update.isPending || err?.status === 412);
+  const { draft, setDraft } = d;
+  const latestLoaded = d.base.version !== version;
 
-  const saveFrom = (from: Draft, next: Draft, version: number | undefined) =>
+  const saveFrom = (from: Draft, next: Draft, ifMatchVersion: number | undefined) =>
     update.mutate(
-      { key: experiment.attributes.key, body: Object.fromEntries(changedFields(from, next).map((k) => [k, next[k]])), version },
       {
-        onSuccess: (e) => {
-          setDraft(draftOf(e));
-          setBase({ draft: draftOf(e), version: e.attributes.version });
-        },
+        key: experiment.attributes.key,
+        body: Object.fromEntries(changedFields(from, next).map((k) => [k, next[k]])),
+        version: ifMatchVersion,
+      },
+      {
+        onSuccess: (e) => d.restart(draftOf(e), e.attributes.version),
       },
     );
   const text = (k: 'name' | 'hypothesis' | 'description') => (
@@ -69,19 +70,23 @@ export function ExperimentDetailsEditor({ experiment, canEdit, reason }: { exper
         <ConflictPanel
           what="experiment"
           pending={update.isPending || !latestLoaded}
-          fields={conflictRows(base.draft, draft, latest).map((r) => ({ ...r, label: LABELS[r.field] }))}
+          fields={d.conflicts().map((r) => ({ ...r, label: LABELS[r.field] }))}
           onDiscard={() => {
             update.reset();
-            setDraft(latest);
-            setBase({ draft: latest, version: experiment.attributes.version });
+            d.restart(latest, version);
           }}
           onReapply={() => {
-            const next = rebaseDraft(base.draft, draft, latest);
+            const next = d.rebased();
+            d.restart(latest, version);
             setDraft(next);
-            setBase({ draft: latest, version: experiment.attributes.version });
-            saveFrom(latest, next, experiment.attributes.version);
+            saveFrom(latest, next, version);
           }}
         />
+      )}
+      {d.changedUnderneath && err?.status !== 412 && (
+        <p className="banner banner-warn" role="status">
+          This experiment changed since you started editing. Saving shows both versions so you can choose.
+        </p>
       )}
       <fieldset disabled={!canEdit} className="plain">
         {text('name')}
@@ -105,13 +110,13 @@ export function ExperimentDetailsEditor({ experiment, canEdit, reason }: { exper
       <div className="actions">
         <Button
           variant="primary"
-          disabled={!canEdit || !dirty || update.isPending}
+          disabled={!canEdit || !d.dirty || update.isPending}
           disabledReason={!canEdit ? reason : undefined}
-          onClick={() => saveFrom(base.draft, draft, base.version)}
+          onClick={() => saveFrom(d.base.draft, draft, d.base.version)}
         >
           {update.isPending ? 'Saving…' : 'Save details'}
         </Button>
-        {update.isSuccess && !dirty && <span role="status">Saved.</span>}
+        {update.isSuccess && !d.dirty && <span role="status">Saved.</span>}
       </div>
     </section>
   );

@@ -1,11 +1,11 @@
-import { useState } from 'react';
 import type { Prerequisite, Rule, Serve } from '@switchyard/core';
 import { Button } from '../../../components/ui/button';
 import { ErrorBanner } from '../../../components/ui/error-banner';
 import { ApiError } from '../../../lib/api/api-error';
 import type { FlagState } from '../../../lib/api/resources';
 import { ConflictPanel } from '../../../components/conflict/conflict-panel';
-import { changedFields, conflictRows, rebaseDraft } from '../../../lib/edit-conflict';
+import { changedFields } from '../../../lib/edit-conflict';
+import { useVersionedDraft } from '../../../lib/use-versioned-draft';
 import type { Environment } from '../../../lib/environment';
 import { useSegmentKeys, useUpdateFlag, type Flag } from '../api/flags';
 import { ConditionEditor } from '../../../components/condition/condition-editor';
@@ -46,21 +46,19 @@ const newRuleId = (rules: Rule[]) => {
  * server's validation errors appear next to the rule or field they name.
  */
 export function TargetingEditor({ flag, env, canEdit, reason }: { flag: Flag; env: Environment; canEdit: boolean; reason: string }) {
-  const [draft, setDraft] = useState<Draft>(() => draftOf(flag));
-  // What the draft was made from: the targeting and the version loaded. Saves send that version
-  // as If-Match, so a change someone else saved meanwhile is a 412, never overwritten.
-  const [base, setBase] = useState(() => ({ draft: draftOf(flag), version: flag.attributes.version }));
   const update = useUpdateFlag();
+  const conflict = update.error instanceof ApiError && update.error.status === 412;
+  // Saves send the version the draft was made from as If-Match, so a change someone else saved
+  // meanwhile is a 412, never overwritten.
+  const latest = draftOf(flag);
+  const version = flag.attributes.version;
+  const d = useVersionedDraft(latest, version, update.isPending || conflict);
+  const { draft, setDraft } = d;
   const segments = useSegmentKeys();
   const variants = (flag.attributes.variants ?? []).map((v) => v.key);
   const err = update.error instanceof ApiError ? update.error : null;
-  const dirty = changedFields(base.draft, draft).length > 0;
-  const latest = draftOf(flag);
-  // Someone else changed the flag while this draft was open: say so instead of silently mixing.
-  const changedUnderneath = dirty && base.version !== flag.attributes.version;
-  const conflict = err?.status === 412;
   // The refetch after a 412 has arrived once the screen shows a newer version than the draft's.
-  const latestLoaded = base.version !== flag.attributes.version;
+  const latestLoaded = d.base.version !== version;
 
   const clientProblems = [
     ...draft.rules.flatMap((r, i) => {
@@ -78,19 +76,16 @@ export function TargetingEditor({ flag, env, canEdit, reason }: { flag: Flag; en
     setDraft({ ...draft, rules });
   };
   /** PATCHes the fields changed since `from`, only if the flag is still at `version`. */
-  const saveFrom = (from: Draft, next: Draft, version: number | undefined) => {
+  const saveFrom = (from: Draft, next: Draft, ifMatchVersion: number | undefined) => {
     const body = Object.fromEntries(changedFields(from, next).map((k) => [k, next[k]]));
     update.mutate(
-      { key: flag.attributes.key, body, version, environment: env.key },
+      { key: flag.attributes.key, body, version: ifMatchVersion, environment: env.key },
       {
-        onSuccess: (f) => {
-          setDraft(draftOf(f));
-          setBase({ draft: draftOf(f), version: f.attributes.version });
-        },
+        onSuccess: (f) => d.restart(draftOf(f), f.attributes.version),
       },
     );
   };
-  const save = () => saveFrom(base.draft, draft, base.version);
+  const save = () => saveFrom(d.base.draft, draft, d.base.version);
   const labels: Record<keyof Draft, string> = {
     enabled: 'Serving',
     off_variant: 'Off variant',
@@ -109,22 +104,21 @@ export function TargetingEditor({ flag, env, canEdit, reason }: { flag: Flag; en
         <ConflictPanel
           what="flag"
           pending={update.isPending || !latestLoaded}
-          fields={conflictRows(base.draft, draft, latest).map((r) => ({ ...r, label: labels[r.field] }))}
+          fields={d.conflicts().map((r) => ({ ...r, label: labels[r.field] }))}
           onDiscard={() => {
             update.reset();
-            setDraft(latest);
-            setBase({ draft: latest, version: flag.attributes.version });
+            d.restart(latest, version);
           }}
           onReapply={() => {
             // Only what this person changed goes on top of the latest version.
-            const next = rebaseDraft(base.draft, draft, latest);
+            const next = d.rebased();
+            d.restart(latest, version);
             setDraft(next);
-            setBase({ draft: latest, version: flag.attributes.version });
-            saveFrom(latest, next, flag.attributes.version);
+            saveFrom(latest, next, version);
           }}
         />
       )}
-      {changedUnderneath && !conflict && (
+      {d.changedUnderneath && !conflict && (
         <p className="banner banner-warn" role="status">
           This flag changed since you started editing. Saving shows both versions so you can choose.
         </p>
@@ -227,22 +221,22 @@ export function TargetingEditor({ flag, env, canEdit, reason }: { flag: Flag; en
       <div className="actions">
         <Button
           variant="primary"
-          disabled={!canEdit || !dirty || update.isPending || clientProblems.length > 0}
+          disabled={!canEdit || !d.dirty || update.isPending || clientProblems.length > 0}
           disabledReason={!canEdit ? reason : undefined}
           onClick={save}
         >
           {update.isPending ? 'Saving…' : `Save targeting in ${env.name}`}
         </Button>
         <Button
-          disabled={!dirty}
+          disabled={!d.dirty}
           onClick={() => {
-            setDraft(latest);
-            setBase({ draft: latest, version: flag.attributes.version });
+            update.reset();
+            d.restart(latest, version);
           }}
         >
           Discard changes
         </Button>
-        {update.isSuccess && !dirty && <span role="status">Saved.</span>}
+        {update.isSuccess && !d.dirty && <span role="status">Saved.</span>}
       </div>
     </section>
   );

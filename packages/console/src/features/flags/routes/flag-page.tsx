@@ -72,7 +72,7 @@ export default function FlagPage() {
           <Tabs.Trigger value="code">Code</Tabs.Trigger>
         </Tabs.List>
         <Tabs.Content value="targeting">
-          {/* Keyed by environment and version so a switch or a save elsewhere starts a fresh draft. */}
+          {/* Keyed by environment: a switch starts a fresh draft; a save elsewhere does not (see the editor). */}
           <TargetingEditor key={current.key} flag={f} env={current} canEdit={canEdit} reason={reason} />
         </Tabs.Content>
         <Tabs.Content value="variants">
