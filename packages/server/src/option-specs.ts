@@ -1,4 +1,5 @@
 import type { OidcOptions } from './auth/tokens';
+import { LIMIT_OPTION_SPECS } from './limit-option-specs';
 import { OPERATIONS_OPTION_SPECS } from './operations-option-specs';
 
 /**
@@ -344,6 +345,7 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     urlWith(['https:', 'http:'], 'an http(s) URL'),
   ),
   ...OPERATIONS_OPTION_SPECS,
+  ...LIMIT_OPTION_SPECS,
 ];
 
 /**

@@ -106,6 +106,12 @@ export interface ServerOptions {
   credentialCacheTtlMs: number;
   /** The longest a request waits for Redis before the rate limit is decided locally and the circuit opens. */
   redisBudgetMs: number;
+  /** New units one client key may introduce per minute (0 = no limit). */
+  newUnitsPerMinute: number;
+  /** Largest flag, segment or experiment in a config document, in JSON bytes. */
+  maxFlagBytes: number;
+  /** Largest config document of one environment, in JSON bytes. */
+  maxConfigBytes: number;
 }
 
 /**
@@ -182,6 +188,9 @@ export function resolveOptions(
     leaderCheckMs: v.leaderCheckMs ?? 1000,
     credentialCacheTtlMs: v.credentialCacheTtlMs ?? 30_000,
     redisBudgetMs: v.redisBudgetMs ?? 100,
+    newUnitsPerMinute: v.newUnitsPerMinute ?? 1000,
+    maxFlagBytes: v.maxFlagBytes ?? 256 * 1024,
+    maxConfigBytes: v.maxConfigBytes ?? 16 * 1024 * 1024,
   };
   const out = { ...fromSettings };
   for (const [k, val] of Object.entries(explicit)) if (val !== undefined) (out as unknown as Record<string, unknown>)[k] = val;

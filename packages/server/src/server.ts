@@ -16,6 +16,7 @@ import { EnvironmentRuntimes } from './services/environment-runtimes';
 import type { ServerContext } from './services/context';
 import { seedDemo } from './services/demo';
 import { describeLaterStart, ignoredPasswordWarning } from './services/start-notes';
+import { createEventAdmission } from './services/event-admission';
 import { EventWriter } from './services/event-writer';
 import { startRetention } from './services/retention';
 import { connectRedis } from './services/redis';
@@ -172,6 +173,12 @@ export async function startServer(start: StartOptions = {}): Promise<RunningServ
               logger,
             })
           : tokenBucketLimiter({ capacity: options.loginRatePerMinute, perSecond: options.loginRatePerMinute / 60 }),
+      eventAdmission: createEventAdmission({
+        newUnitsPerMinute: options.newUnitsPerMinute,
+        redis: redis?.command ?? null,
+        budgetMs: options.redisBudgetMs,
+        logger,
+      }),
       loginGuard: createLoginGuard(),
       jobs,
       credentials: new CredentialCache(store, options.credentialCacheTtlMs, now ?? Date.now),

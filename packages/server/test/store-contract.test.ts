@@ -148,6 +148,7 @@ function apiKey(name: string, createdBy: string | null, extra: Partial<ApiKeyRow
     createdAt: T0,
     lastUsedAt: null,
     revokedAt: null,
+    allowedMetrics: null,
     ...extra,
   };
 }
@@ -466,6 +467,7 @@ describe.each(['sqlite', 'postgres'] as const)('store contract: %s', (kind) => {
     const k3 = await store.getApiKeyByHash(keys[2]!.hash);
     expect(k3).toEqual({ ...keys[2], seq: k3!.seq });
     expect(await store.getApiKey(keys[2]!.id)).toEqual(k3);
+    expect(await store.getApiKey(keys[3]!.id)).toEqual({ ...keys[3], seq: expect.any(Number) });
     const all = await store.listApiKeys(undefined, undefined, 3);
     expect(all.items.map((k) => k.name)).toEqual(['k1', 'k2', 'k3']);
     expect((await store.listApiKeys(undefined, all.nextCursor!, 3)).items.map((k) => k.name)).toEqual(['k4']);

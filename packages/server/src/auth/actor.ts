@@ -12,6 +12,8 @@ export type Actor =
       label: string;
       /** A server or client key's environment: everything it reads and sends is that environment's. */
       environment?: string | null;
+      /** A client key limited to these metric keys (`null` or absent: any). */
+      allowedMetrics?: readonly string[] | null;
     };
 
 /** The user id that owns what this actor creates: the user, or a management key's creator. */

@@ -75,6 +75,7 @@ export function createAuthenticator(ctx: ServerContext) {
         ownerId: key.createdBy,
         label: key.name,
         environment: key.environment ?? ctx.options.defaultEnvironment,
+        allowedMetrics: key.allowedMetrics ?? null,
       };
     const creator = key.createdBy === null ? null : await ctx.credentials.user(key.createdBy);
     if (creator === null) throw new ApiError('AUTHENTICATION_REQUIRED', 'the API key belongs to a user who no longer exists');

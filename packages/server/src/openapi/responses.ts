@@ -60,6 +60,11 @@ const apiKey = obj(
     last_used_at: nullable(time),
     revoked_at: nullable(time),
     revoked: { type: 'boolean' },
+    allowed_metrics: nullable({
+      type: 'array',
+      items: { type: 'string' },
+      description: 'client keys: the only metric keys its track events may name; null = any',
+    }),
   },
   ['name', 'kind', 'prefix', 'created_at', 'revoked'],
 );

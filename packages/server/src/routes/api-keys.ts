@@ -12,12 +12,21 @@ import { onLatestVersion } from '../services/latest-version';
 import { ROLES, type ApiKeyRow } from '../store/types';
 import { keySchema } from '@switchyard/core/schema';
 
+/** Longest metric allowlist of one key. */
+const MAX_ALLOWED_METRICS = 100;
+
 const apiKeyBody = z
   .strictObject({
     name: z.string().min(1).max(128),
     kind: z.enum(['server', 'client', 'management']),
     role: z.enum(ROLES).optional(),
     environment: keySchema.optional().describe('server and client keys: the environment everything the key reads and sends belongs to'),
+    allowed_metrics: z
+      .array(keySchema)
+      .min(1)
+      .max(MAX_ALLOWED_METRICS)
+      .optional()
+      .describe('client keys: the only metric keys its track events may name (others are refused per event); default any'),
   })
   .meta({ id: 'ApiKeyInput' });
 
@@ -36,6 +45,7 @@ export function apiKeyResource(k: ApiKeyRow): ResourceObject {
       last_used_at: k.lastUsedAt,
       revoked_at: k.revokedAt,
       revoked: k.revokedAt !== null,
+      allowed_metrics: k.allowedMetrics ?? null,
       version: k.version,
     },
     k.createdBy,
@@ -49,6 +59,7 @@ const auditView = (k: ApiKeyRow) => ({
   environment: k.environment,
   prefix: k.prefix,
   revoked_at: k.revokedAt,
+  allowed_metrics: k.allowedMetrics ?? null,
 });
 
 /**
@@ -95,6 +106,11 @@ export function apiKeyRoutes(ctx: ServerContext): RouteDef<any, any>[] {
             { path: 'role', message: 'omit role for server and client keys' },
           ]);
         }
+        if (body.kind !== 'client' && body.allowed_metrics !== undefined) {
+          throw new ApiError('VALIDATION_ERROR', 'only client keys have a metric allowlist', [
+            { path: 'allowed_metrics', message: 'omit allowed_metrics for server and management keys' },
+          ]);
+        }
         if (body.kind === 'management' && body.environment !== undefined) {
           throw new ApiError('VALIDATION_ERROR', 'management keys belong to no environment', [
             { path: 'environment', message: 'omit environment for management keys' },
@@ -124,6 +140,7 @@ export function apiKeyRoutes(ctx: ServerContext): RouteDef<any, any>[] {
           createdAt: new Date(ctx.now()).toISOString(),
           lastUsedAt: null,
           revokedAt: null,
+          allowedMetrics: body.allowed_metrics === undefined ? null : [...new Set(body.allowed_metrics)],
         };
         await commitMutation(ctx, origin, {
           writes: [{ table: 'api_keys', action: 'insert', row }],

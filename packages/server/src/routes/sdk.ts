@@ -10,6 +10,7 @@ import type { AppEnv } from '../http/app-env';
 import { readBodyText } from '../http/read-body';
 import { MAX_JSON_DEPTH, parseJsonBody, route, tooDeep, type RouteDef } from '../http/route';
 import type { ServerContext } from '../services/context';
+import { admitEvents } from '../services/event-admission';
 import { MAX_EVENTS_PER_BATCH, validateBatch } from '../services/event-validation';
 import { evaluateForWire } from '../services/stream-hub';
 
@@ -99,8 +100,13 @@ export async function ingestEvents(ctx: ServerContext, c: Context<AppEnv>): Prom
     e.environment = environment;
     e.sentBy = sentBy;
   }
-  const result = await ctx.events.write(checked.events);
-  return { status: 202, data: result };
+  const admitted =
+    ctx.eventAdmission === undefined
+      ? { events: checked.events, refused: [] }
+      : await admitEvents(ctx.eventAdmission, actor, checked.events, ctx.now());
+  const result = await ctx.events.write(admitted.events);
+  // Refusals are per event and final (not worth resending): the batch's other events are stored.
+  return { status: 202, data: admitted.refused.length === 0 ? result : { ...result, rejected: admitted.refused } };
 }
 
 /** `/sdk/v1`: what SDKs talk to. */
@@ -180,7 +186,11 @@ export function sdkRoutes(ctx: ServerContext): RouteDef<any, any>[] {
       tag: 'Events',
       auth: 'sdk',
       docBody: eventsBodyDoc,
-      success: { status: 202, description: '{accepted, duplicates}' },
+      success: {
+        status: 202,
+        description:
+          '{accepted, duplicates, rejected?}: rejected lists, by index, events a client key may not send (a metric outside its allowed_metrics, or a new unit over its per-minute limit); the others are stored',
+      },
       errors: ['PAYLOAD_TOO_LARGE'],
       handler: async (c) => ingestEvents(ctx, c),
     }),

@@ -14,6 +14,7 @@ import type { JobRunner } from './jobs/job-runner';
 import type { DependencyCheck } from './readiness';
 import type { ConfigState } from './config-state';
 import type { EnvironmentRuntimes } from './environment-runtimes';
+import type { EventAdmission } from './event-admission';
 import type { EventWriter } from './event-writer';
 import type { StreamHub } from './stream-hub';
 import { eventsFromAudit, toOutbox, type WebhookEventInput } from './webhook-events';
@@ -34,6 +35,8 @@ export interface ServerContext {
   metrics: ServerMetrics;
   apiLimiter: RateLimiter;
   loginLimiter: RateLimiter;
+  /** Per-key limits on events from client keys (metric allowlists, new units per minute); absent: none. */
+  eventAdmission?: EventAdmission;
   /** Per-account lockout after repeated failed logins. */
   loginGuard: LoginGuard;
   /**

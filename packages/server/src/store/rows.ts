@@ -57,6 +57,11 @@ export function toUser(r: Row): UserRow {
   };
 }
 
+/** An API key's metric allowlist as stored: JSON text, or `NULL` for any metric. */
+export function allowedMetricsColumn(list: readonly string[] | null | undefined): string | null {
+  return list === undefined || list === null ? null : JSON.stringify(list);
+}
+
 export function toApiKey(r: Row): ApiKeyRow {
   return {
     seq: num(r.seq),
@@ -71,6 +76,7 @@ export function toApiKey(r: Row): ApiKeyRow {
     createdAt: r.created_at as string,
     lastUsedAt: (r.last_used_at as string | null) ?? null,
     revokedAt: (r.revoked_at as string | null) ?? null,
+    allowedMetrics: typeof r.allowed_metrics === 'string' ? (JSON.parse(r.allowed_metrics) as string[]) : null,
     version: num(r.version ?? 1),
   };
 }

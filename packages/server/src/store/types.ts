@@ -64,6 +64,11 @@ export interface ApiKeyRow {
   createdAt: string;
   lastUsedAt: string | null;
   revokedAt: string | null;
+  /**
+   * A client key limited to these metric keys: its track events with another key are refused.
+   * Absent or `null`: any metric. Set at creation only.
+   */
+  allowedMetrics?: readonly string[] | null;
   /** See {@link ResourceRow.version}; recording a key's use does not change it. */
   version: number;
 }

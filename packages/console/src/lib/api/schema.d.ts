@@ -1041,6 +1041,8 @@ export interface components {
             role?: "VIEWER" | "EXPERIMENTER" | "ADMIN";
             /** @description server and client keys: the environment everything the key reads and sends belongs to */
             environment?: string;
+            /** @description client keys: the only metric keys its track events may name (others are refused per event); default any */
+            allowed_metrics?: string[];
         };
         EnvironmentInput: {
             key: string;
@@ -1629,6 +1631,8 @@ export interface components {
                 /** Format: date-time */
                 revoked_at?: string | null;
                 revoked: boolean;
+                /** @description client keys: the only metric keys its track events may name; null = any */
+                allowed_metrics?: string[] | null;
             };
             relationships?: components["schemas"]["OwnerRelationship"];
         };
@@ -1654,6 +1658,8 @@ export interface components {
                 /** Format: date-time */
                 revoked_at?: string | null;
                 revoked: boolean;
+                /** @description client keys: the only metric keys its track events may name; null = any */
+                allowed_metrics?: string[] | null;
             } & {
                 /** @description the whole key: shown in this response only */
                 key: string;
@@ -8589,7 +8595,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description {accepted, duplicates} */
+            /** @description {accepted, duplicates, rejected?}: rejected lists, by index, events a client key may not send (a metric outside its allowed_metrics, or a new unit over its per-minute limit); the others are stored */
             202: {
                 headers: {
                     [name: string]: unknown;

@@ -318,4 +318,10 @@ ALTER TABLE users ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
 ALTER TABLE api_keys ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
 `,
   },
+  {
+    id: 11,
+    name: 'metric allowlists of API keys',
+    // A public client key may be limited to the metric keys it is meant to send (JSON array; NULL = any).
+    sql: `ALTER TABLE api_keys ADD COLUMN allowed_metrics TEXT;`,
+  },
 ];

@@ -1,4 +1,4 @@
-import { envColumn, ns } from '../rows';
+import { allowedMetricsColumn, envColumn, ns } from '../rows';
 import { staleWriteError } from '../store-errors';
 import { versionConflictError, type WriteOp } from '../types';
 
@@ -83,9 +83,22 @@ export async function writeRow(c: Queryable, w: Extract<WriteOp, { table: 'resou
   const k = w.row;
   if (w.action === 'insert') {
     await c.query(
-      `INSERT INTO api_keys (id, name, kind, role, environment, prefix, hash, created_by, created_at, last_used_at, revoked_at, version)
-      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, 1)`,
-      [k.id, k.name, k.kind, k.role, k.environment, k.prefix, k.hash, k.createdBy, k.createdAt, k.lastUsedAt, k.revokedAt],
+      `INSERT INTO api_keys (id, name, kind, role, environment, prefix, hash, created_by, created_at, last_used_at, revoked_at, allowed_metrics, version)
+      VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 1)`,
+      [
+        k.id,
+        k.name,
+        k.kind,
+        k.role,
+        k.environment,
+        k.prefix,
+        k.hash,
+        k.createdBy,
+        k.createdAt,
+        k.lastUsedAt,
+        k.revokedAt,
+        allowedMetricsColumn(k.allowedMetrics),
+      ],
     );
     return;
   }

@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { envColumn, json, ns } from '../rows';
+import { allowedMetricsColumn, envColumn, json, ns } from '../rows';
 import { staleWriteError } from '../store-errors';
 import { lastAdminError, versionConflictError, type CommitResult, type ResourceRow, type UnitOfWork, type WriteOp } from '../types';
 import { sqliteWebhookWrites } from './webhook-writes';
@@ -32,7 +32,8 @@ export function storeWrites(db: Database.Database) {
     countAdmins: db.prepare(`SELECT COUNT(*) AS n FROM users WHERE role = 'ADMIN'`),
     deleteUser: db.prepare('DELETE FROM users WHERE id = @id AND (@version IS NULL OR version = @version)'),
     insertKey: db.prepare(`INSERT INTO api_keys (id, name, kind, role, environment, prefix, hash, created_by, created_at, last_used_at,
-      revoked_at, version) VALUES (@id, @name, @kind, @role, @environment, @prefix, @hash, @createdBy, @createdAt, @lastUsedAt, @revokedAt, 1)`),
+      revoked_at, allowed_metrics, version) VALUES (@id, @name, @kind, @role, @environment, @prefix, @hash, @createdBy, @createdAt,
+      @lastUsedAt, @revokedAt, @allowedMetrics, 1)`),
     updateKey: db.prepare(`UPDATE api_keys SET name = @name, role = @role, revoked_at = @revokedAt, version = version + 1
       WHERE id = @id AND version = @version`),
     touchKey: db.prepare('UPDATE api_keys SET last_used_at = ? WHERE id = ?'),
@@ -86,7 +87,7 @@ export function storeWrites(db: Database.Database) {
         else if (w.action === 'insert') s.insertUser.run({ ...w.row });
         else expectOne(s.updateUser.run({ ...w.row }).changes, w.table, w.row.id, w.row.version);
       } else if (w.table === 'api_keys') {
-        if (w.action === 'insert') s.insertKey.run({ ...w.row });
+        if (w.action === 'insert') s.insertKey.run({ ...w.row, allowedMetrics: allowedMetricsColumn(w.row.allowedMetrics) });
         else expectOne(s.updateKey.run({ ...w.row }).changes, w.table, w.row.id, w.row.version);
       } else webhooks.write(w);
     }
