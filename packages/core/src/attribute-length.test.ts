@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compileConfig, evaluate, MAX_ATTRIBUTE_LENGTH, OPERATORS, type ConfigDocument, type Operator } from './index';
+import { compileConfig, evaluate, MAX_ATTRIBUTE_LENGTH, OPERATORS, type ConfigDocument, type LeafCondition, type Operator } from './index';
 
 // One flag per operator whose only rule tests `attr`; `on` means the rule matched.
 const VALUES: Record<Operator, (string | number)[] | undefined> = {
@@ -27,6 +27,10 @@ const VALUES: Record<Operator, (string | number)[] | undefined> = {
   not_exists: undefined,
 };
 
+// exists/not_exists carry no values: the key is left out rather than set to undefined.
+const leafOf = (attr: string, op: Operator, values: (string | number)[] | undefined): LeafCondition =>
+  values === undefined ? { attr, op } : { attr, op, values };
+
 function config(attr: string): ConfigDocument {
   const flags: ConfigDocument['flags'] = {};
   for (const op of OPERATORS) {
@@ -39,7 +43,7 @@ function config(attr: string): ConfigDocument {
         { key: 'off', value: false },
       ],
       off_variant: 'off',
-      rules: [{ id: 'r', when: { attr, op, values: VALUES[op] }, serve: { variant: 'on' } }],
+      rules: [{ id: 'r', when: leafOf(attr, op, VALUES[op]), serve: { variant: 'on' } }],
       default_serve: { variant: 'off' },
     };
   }

@@ -5,7 +5,8 @@ import { ConditionCompiler, attributeReader } from './condition';
 import { toComparable, toEpochMs, toNumber } from './parse';
 import { OPERATORS, type Condition, type ConditionValue, type Operator, type Segment } from './types';
 
-const leaf = (op: Operator, values?: ConditionValue[]) => compileOperator({ attr: 'a', op, values });
+const leaf = (op: Operator, values?: ConditionValue[]) =>
+  compileOperator(values === undefined ? { attr: 'a', op } : { attr: 'a', op, values });
 const cond = (c: Condition, segments: Record<string, Segment> = {}) => new ConditionCompiler(segments).compile(c);
 
 describe('parse helpers', () => {

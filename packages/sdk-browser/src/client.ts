@@ -190,10 +190,10 @@ export function createClient(options: ClientOptions, baseUrl: string, key: strin
     detail: (k, d) => evaluate(k, d, true),
     variant: (k) => evaluate(k, null, true).variant,
     all: () => Object.fromEntries(Object.keys(flags).map((k) => [k, evaluate(k, null, false)])),
-    track(eventKey, data = {}) {
+    track(eventKey, { value, properties } = {}) {
       const unit = unitIdOf(context);
       if (unit === null) return report(new SwitchyardError('MISSING_KEY', 'no context key'));
-      queue.push({ type: 'track', key: eventKey, unit_id: unit, value: data.value, properties: data.properties });
+      queue.push({ type: 'track', key: eventKey, unit_id: unit, ...(value !== undefined && { value }), ...(properties && { properties }) });
     },
     identify: (next) =>
       isObject(next) ? start(next) : Promise.reject(new SwitchyardError('INVALID_OPTIONS', 'context must be an object')),

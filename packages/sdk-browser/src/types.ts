@@ -124,9 +124,9 @@ export interface LocalClientOptions extends ClientOptions {
  */
 export interface TrackData {
   /** A number the experiment's `mean` metrics add up, e.g. revenue. */
-  value?: number;
+  value?: number | undefined;
   /** Free-form properties stored with the event (at most 8 kB as JSON). */
-  properties?: Record<string, unknown>;
+  properties?: Record<string, unknown> | undefined;
 }
 
 /**

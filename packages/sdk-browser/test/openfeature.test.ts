@@ -12,7 +12,7 @@ const esbuild = createRequire(createRequire(import.meta.url).resolve('tsup'))('e
   build(options: Record<string, unknown>): Promise<{ outputFiles: { contents: Uint8Array }[] }>;
 };
 
-type OFWindow = Window & { OF: any; events: { type: string; flags?: string[] }[]; of: any };
+type OFWindow = Window & { OF: any; events: { type: string; flags?: string[] | undefined }[]; of: any };
 
 describe('OpenFeature web provider in Chromium', () => {
   let t: TestServer;

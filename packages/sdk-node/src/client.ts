@@ -91,16 +91,16 @@ export interface ClientEvents {
  */
 export interface TrackOptions {
   /** The metric value (e.g. revenue); must be a finite number. */
-  value?: number;
+  value?: number | undefined;
   /** Extra data, stored with the event; snapshotted as JSON when tracked. */
-  properties?: Record<string, unknown>;
+  properties?: Record<string, unknown> | undefined;
   /** When it happened: a Date, epoch milliseconds or an ISO 8601 string. Default: now. */
-  timestamp?: Date | number | string;
+  timestamp?: Date | number | string | undefined;
   /**
    * The unit the event belongs to. Default: `context.key`. Set it when an experiment buckets by
    * another attribute (e.g. `company_id`), so the event joins that experiment's exposures.
    */
-  unitId?: string;
+  unitId?: string | undefined;
 }
 
 /**

@@ -171,7 +171,7 @@ describe('against a real server', () => {
       const chunks: Buffer[] = [];
       for await (const ch of req) chunks.push(ch as Buffer);
       const upstream = await fetch(t.url + req.url, {
-        method: req.method,
+        method: req.method ?? 'POST',
         headers: { authorization: req.headers.authorization!, 'content-type': 'application/json' },
         body: Buffer.concat(chunks),
       });

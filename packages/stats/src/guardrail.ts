@@ -77,7 +77,7 @@ export interface GuardrailArm {
   units: number;
   sum: number;
   sumSquares: number;
-  count?: number;
+  count?: number | undefined;
 }
 
 /**
