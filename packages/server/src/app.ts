@@ -31,6 +31,7 @@ import { clientIpOf, commitMutation, originOf, type ServerContext } from './serv
 import { ApiError } from './errors';
 import { environmentRoutes } from './routes/environments';
 import { webhookRoutes } from './routes/webhooks';
+import { rolloutRoutes } from './routes/rollouts';
 import { resolveEnvironment } from './services/environments';
 
 /** Route groups by prefix; later features add their own groups here. */
@@ -46,6 +47,7 @@ export function routeGroups(ctx: ServerContext): { prefix: string; routes: Route
         ...apiKeyRoutes(ctx),
         ...environmentRoutes(ctx),
         ...featureFlagRoutes(ctx),
+        ...rolloutRoutes(ctx),
         ...segmentRoutes(ctx),
         ...experimentRoutes(ctx),
         ...eventBatchRoutes(ctx),

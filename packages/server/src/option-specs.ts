@@ -269,6 +269,15 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     parsePositiveInt,
   ),
   spec(
+    'rolloutIntervalMs',
+    'rollout-interval-ms',
+    ['SWITCHYARD_ROLLOUT_INTERVAL_MS'],
+    '<ms>',
+    '60000',
+    'Guarded rollout stage check interval.',
+    parsePositiveInt,
+  ),
+  spec(
     'webhookAllowPrivate',
     'webhook-allow-private',
     ['SWITCHYARD_WEBHOOK_ALLOW_PRIVATE'],

@@ -67,6 +67,8 @@ export interface ServerOptions {
   maxEventValue: number;
   /** How often the safety monitor checks guardrails of running experiments. */
   safetyIntervalMs: number;
+  /** How often the rollout monitor checks running guarded rollouts (each stage's hold is measured against it). */
+  rolloutIntervalMs: number;
   /** Webhooks may target private, loopback and link-local addresses (`SWITCHYARD_WEBHOOK_ALLOW_PRIVATE=1`; off: SSRF). */
   webhookAllowPrivate: boolean;
   /** Webhook retries: the first delay, doubling per attempt up to `webhookRetryMaxDelayMs`, with jitter. */
@@ -157,6 +159,7 @@ export function resolveOptions(
     eventRetentionDays: v.eventRetentionDays ?? 90,
     maxEventValue: v.maxEventValue ?? DEFAULT_MAX_EVENT_VALUE,
     safetyIntervalMs: v.safetyIntervalMs ?? 60_000,
+    rolloutIntervalMs: v.rolloutIntervalMs ?? 60_000,
     webhookAllowPrivate: v.webhookAllowPrivate ?? false,
     webhookRetryBaseMs: v.webhookRetryBaseMs ?? 5000,
     webhookRetryMaxDelayMs: v.webhookRetryMaxDelayMs ?? 60 * 60 * 1000,

@@ -24,6 +24,7 @@ import { StreamHub } from './services/stream-hub';
 import { ExperimentService } from './services/experiments';
 import { ResultsService } from './services/results';
 import { SafetyMonitor } from './services/safety-monitor';
+import { RolloutMonitor } from './services/rollout-monitor';
 import { Scheduler } from './services/scheduler';
 import { WebhookWorker } from './services/webhook-worker';
 import { openStore } from './store/open-store';
@@ -45,7 +46,14 @@ export interface RunningServer {
   /** Secrets created on first start (`null` on later starts). */
   credentials: FirstStartCredentials | null;
   /** Background jobs, exposed so tests (and operators) can run a pass now. */
-  jobs: { scheduler: Scheduler; safety: SafetyMonitor; webhooks: WebhookWorker; runner: JobRunner; leadership: Leadership };
+  jobs: {
+    scheduler: Scheduler;
+    safety: SafetyMonitor;
+    rollouts: RolloutMonitor;
+    webhooks: WebhookWorker;
+    runner: JobRunner;
+    leadership: Leadership;
+  };
   /** Cross-instance config sync (PostgreSQL or Redis set-ups); `null` for a lone SQLite server. */
   fanout: ConfigFanout | null;
   /** Stops accepting, lets in-flight requests finish, then closes the store. */
@@ -253,6 +261,8 @@ export async function startServer(start: StartOptions = {}): Promise<RunningServ
     scheduler.start(jobs);
     const safety = new SafetyMonitor(ctx, experiments, new ResultsService(ctx), options.safetyIntervalMs);
     safety.start(jobs);
+    const rollouts = new RolloutMonitor(ctx, new ResultsService(ctx), options.rolloutIntervalMs);
+    rollouts.start(jobs);
     const webhooks = new WebhookWorker(ctx, {
       pollMs: options.webhookPollMs,
       retryBaseMs: options.webhookRetryBaseMs,
@@ -291,7 +301,7 @@ export async function startServer(start: StartOptions = {}): Promise<RunningServ
       port,
       ctx,
       credentials,
-      jobs: { scheduler, safety, webhooks, runner: jobs, leadership },
+      jobs: { scheduler, safety, rollouts, webhooks, runner: jobs, leadership },
       fanout,
       close() {
         closing ??= (async () => {

@@ -89,7 +89,10 @@ export class SafetyMonitor {
 
   private async pass(): Promise<Breach[]> {
     const found: Breach[] = [];
-    const running = (await this.ctx.store.allResources('experiment')).filter((r) => r.data.status === 'RUNNING');
+    // A guarded rollout's internal experiment is judged by the rollout monitor, against the rollout's guardrails.
+    const running = (await this.ctx.store.allResources('experiment')).filter(
+      (r) => r.data.status === 'RUNNING' && r.data.rollout === undefined,
+    );
     const live = new Set(running.map((r) => r.id));
     for (const memory of [this.srmStreak, this.audited]) for (const id of [...memory.keys()]) if (!live.has(id)) memory.delete(id);
     for (const row of running) {

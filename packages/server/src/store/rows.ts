@@ -13,8 +13,8 @@ export const num = (v: unknown): number => Number(v);
 export const json = (v: unknown): string | null => (v === undefined ? null : JSON.stringify(v));
 /** A JSON text column back to a value. */
 export const parse = (v: unknown): unknown => (typeof v === 'string' ? JSON.parse(v) : null);
-/** Flags and experiments share one key namespace; segments and environments have their own. */
-export const ns = (kind: ResourceKind): string => (kind === 'segment' || kind === 'environment' ? kind : 'flag');
+/** Flags and experiments share one key namespace; segments, environments and rollouts have their own. */
+export const ns = (kind: ResourceKind): string => (kind === 'segment' || kind === 'environment' || kind === 'rollout' ? kind : 'flag');
 
 /** The `environment` column of a resource row: `''` for every kind that belongs to none. */
 export const envColumn = (environment: string | null): string => environment ?? '';

@@ -5,16 +5,18 @@ import type { ExclusionReason, Exclusions } from './run-attribution';
 
 /**
  * Resource kinds kept in the store. Flags and experiments share one key namespace; an
- * experiment's key is unique within its environment.
+ * experiment's key is unique within its environment. A guarded rollout belongs to one environment;
+ * while it is active its key is its flag's key (so the store's uniqueness allows one active rollout
+ * per flag and environment), and its id once it has ended.
  */
-export type ResourceKind = 'flag' | 'segment' | 'experiment' | 'environment';
+export type ResourceKind = 'flag' | 'segment' | 'experiment' | 'environment' | 'rollout';
 
-/** A flag, segment, experiment or environment row; `data` is the resource's attributes as JSON. */
+/** A flag, segment, experiment, environment or rollout row; `data` is the resource's attributes as JSON. */
 export interface ResourceRow {
   seq: number;
   id: string;
   kind: ResourceKind;
-  /** The environment an experiment belongs to; `null` for every other kind. */
+  /** The environment an experiment or rollout belongs to; `null` for every other kind. */
   environment: string | null;
   key: string;
   ownerId: string | null;

@@ -501,6 +501,70 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/feature-flags/{key}/environments/{env}/rollouts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a flag's rollouts in one environment, newest first
+         * @description Credentials: a user token (`Authorization: Bearer <JWT>`) or a management API key.
+         */
+        get: operations["getApiV1FeatureFlagsKeyEnvironmentsEnvRollouts"];
+        put?: never;
+        /**
+         * Start a guarded rollout of a flag variant in one environment (one active rollout per flag and environment)
+         * @description Credentials: a user token (`Authorization: Bearer <JWT>`) or a management API key.
+         */
+        post: operations["postApiV1FeatureFlagsKeyEnvironmentsEnvRollouts"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/feature-flags/{key}/environments/{env}/rollouts/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A rollout: stage, share, units per arm, each guardrail's estimate, interval and verdict, and its history
+         * @description Credentials: a user token (`Authorization: Bearer <JWT>`) or a management API key.
+         */
+        get: operations["getApiV1FeatureFlagsKeyEnvironmentsEnvRolloutsId"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/feature-flags/{key}/environments/{env}/rollouts/{id}/stop": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Stop an active rollout: the environment serves the control again
+         * @description Credentials: a user token (`Authorization: Bearer <JWT>`) or a management API key.
+         */
+        post: operations["postApiV1FeatureFlagsKeyEnvironmentsEnvRolloutsIdStop"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/segments": {
         parameters: {
             query?: never;
@@ -1218,6 +1282,120 @@ export interface components {
             from: string;
             /** @description the environment it is copied onto */
             to: string;
+        };
+        Rollout: {
+            id: string;
+            /** @enum {string} */
+            type: "rollout";
+            attributes: {
+                flag: string;
+                environment: string;
+                variant: string;
+                control: string;
+                stages: {
+                    percent: number;
+                    hold_minutes: number;
+                }[];
+                guardrails: {
+                    metric: string;
+                    /** @enum {string} */
+                    type: "conversion" | "mean";
+                    max_relative_increase?: number;
+                    max_value?: number;
+                }[];
+                /** @enum {string} */
+                on_regression: "rollback" | "pause";
+                /** @enum {string} */
+                status: "running" | "paused" | "completed" | "rolled_back" | "stopped";
+                /** @description 1-based number of the current (or last) stage */
+                stage: number;
+                /** @description percent of units served the new variant now */
+                share: number;
+                stage_started_at: string;
+                /** @description when the current stage may advance at the earliest; null once ended */
+                hold_ends_at: string | null;
+                /** @description key of the internal experiment the flag serves while the rollout is active */
+                experiment: string;
+                previous_default_serve: unknown;
+                history: {
+                    at: string;
+                    /** @enum {string} */
+                    action: "started" | "advanced" | "paused" | "rolled_back" | "completed" | "stopped";
+                    stage: number;
+                    percent: number;
+                    /** @enum {string} */
+                    by: "user" | "rollout-monitor";
+                    reason?: string;
+                    /** @description the guardrail checks a monitor decision rested on */
+                    checks?: components["schemas"]["RolloutGuardrailCheck"][];
+                }[];
+                ended_at?: string;
+                end_reason?: string;
+                /** @description exposed units per arm; excluded: units exposed to both arms */
+                units: {
+                    variant: number;
+                    control: number;
+                    excluded: number;
+                } | null;
+                /** @description each guardrail's estimate, interval and verdict now */
+                guardrail_checks: components["schemas"]["RolloutGuardrailCheck"][] | null;
+                /** @description why units and guardrail_checks are missing, when they are */
+                figures_error: string | null;
+                version: number;
+                created_at: string;
+                updated_at: string;
+            };
+            relationships?: Record<string, never>;
+        };
+        RolloutGuardrailCheck: {
+            metric: string;
+            /**
+             * @description uncomputable: not enough data yet, or statistics that cannot run
+             * @enum {string}
+             */
+            verdict: "ok" | "breach" | "uncomputable";
+            /** @description the rule that breached (relative_increase, rate_increase, constant_control, max_value) */
+            rule: string | null;
+            control_mean: number | null;
+            variant_mean: number | null;
+            /** @description relative change of the new arm's mean against control's (0.05 = 5 % higher) */
+            estimate: number | null;
+            /** @description always-valid interval [low, high] of the estimate */
+            interval: number[] | null;
+            /** @description always-valid p-value */
+            p_value: number | null;
+            reason: string | null;
+        };
+        RolloutInput: {
+            /** @description the flag variant being rolled out */
+            variant: string;
+            /** @description the variant everyone else gets and a rollback serves; default: the variant the environment's default_serve serves, else the off variant */
+            control?: string;
+            /** @description strictly increasing percents; the last is 100 */
+            stages: {
+                /** @description share of units served the new variant in this stage, percent (0, 100] */
+                percent: number;
+                /** @description how long the stage is held before it may advance; fractions allowed (0.05 = 3 s); default 0 */
+                hold_minutes?: number;
+            }[];
+            guardrails: {
+                /** @description the event key of the metric */
+                metric: string;
+                /**
+                 * @description conversion: share of units with the event; mean: per-unit sum of its values
+                 * @enum {string}
+                 */
+                type: "conversion" | "mean";
+                /** @description the new arm may be worse than control by at most this fraction (0.05 = 5 %) */
+                max_relative_increase?: number;
+                /** @description absolute ceiling of the new arm's per-unit mean or rate */
+                max_value?: number;
+            }[];
+            /**
+             * @description default rollback
+             * @enum {string}
+             */
+            on_regression?: "rollback" | "pause";
         };
         SegmentInput: {
             key: string;
@@ -5211,6 +5389,412 @@ export interface operations {
             /** @description RESOURCE_NOT_FOUND */
             404: {
                 headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT_EXCEEDED */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description INTERNAL_ERROR */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getApiV1FeatureFlagsKeyEnvironmentsEnvRollouts: {
+        parameters: {
+            query?: {
+                /** @description the environment to act in (default: the default environment; an SDK key's own always wins); unknown: 404 */
+                environment?: string;
+            };
+            header?: never;
+            path: {
+                key: string;
+                env: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Every rollout of the flag in the environment */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Rollout"][];
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description AUTHENTICATION_REQUIRED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PERMISSION_DENIED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RESOURCE_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT_EXCEEDED */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description INTERNAL_ERROR */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postApiV1FeatureFlagsKeyEnvironmentsEnvRollouts: {
+        parameters: {
+            query?: {
+                /** @description the environment to act in (default: the default environment; an SDK key's own always wins); unknown: 404 */
+                environment?: string;
+            };
+            header?: never;
+            path: {
+                key: string;
+                env: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RolloutInput"];
+            };
+        };
+        responses: {
+            /** @description The rollout, at its first stage */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Rollout"];
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description AUTHENTICATION_REQUIRED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PERMISSION_DENIED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RESOURCE_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description CONFLICT */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT_EXCEEDED */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description INTERNAL_ERROR */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    getApiV1FeatureFlagsKeyEnvironmentsEnvRolloutsId: {
+        parameters: {
+            query?: {
+                /** @description the environment to act in (default: the default environment; an SDK key's own always wins); unknown: 404 */
+                environment?: string;
+            };
+            header?: never;
+            path: {
+                key: string;
+                env: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The rollout */
+            200: {
+                headers: {
+                    /** @description the resource's version as a strong entity tag, `"<version>"`; send it back as If-Match */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Rollout"];
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description AUTHENTICATION_REQUIRED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PERMISSION_DENIED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RESOURCE_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PAYLOAD_TOO_LARGE */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RATE_LIMIT_EXCEEDED */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description INTERNAL_ERROR */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+        };
+    };
+    postApiV1FeatureFlagsKeyEnvironmentsEnvRolloutsIdStop: {
+        parameters: {
+            query?: {
+                /** @description the environment to act in (default: the default environment; an SDK key's own always wins); unknown: 404 */
+                environment?: string;
+            };
+            header?: {
+                /** @description apply only if the resource is still at this version (the ETag it was read with), else 412 PRECONDITION_FAILED; `*` matches any existing version. Without it the change is applied to the latest version. */
+                "If-Match"?: string;
+            };
+            path: {
+                key: string;
+                env: string;
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The stopped rollout */
+            200: {
+                headers: {
+                    /** @description the resource's version as a strong entity tag, `"<version>"`; send it back as If-Match */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        data: components["schemas"]["Rollout"];
+                    };
+                };
+            };
+            /** @description VALIDATION_ERROR */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description AUTHENTICATION_REQUIRED */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PERMISSION_DENIED */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description RESOURCE_NOT_FOUND */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description INVALID_STATE_TRANSITION */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Error"];
+                };
+            };
+            /** @description PRECONDITION_FAILED: If-Match names another version than the stored one (details.current_version) */
+            412: {
+                headers: {
+                    /** @description the resource's version as a strong entity tag, `"<version>"`; send it back as If-Match */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {

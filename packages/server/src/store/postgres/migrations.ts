@@ -324,4 +324,13 @@ ALTER TABLE api_keys ADD COLUMN version INTEGER NOT NULL DEFAULT 1;
     // A public client key may be limited to the metric keys it is meant to send (JSON array; NULL = any).
     sql: `ALTER TABLE api_keys ADD COLUMN allowed_metrics TEXT;`,
   },
+  {
+    id: 12,
+    name: 'guarded rollouts',
+    // As SQLite's 12: rollouts are resources of their own kind.
+    sql: `
+ALTER TABLE resources DROP CONSTRAINT resources_kind_check;
+ALTER TABLE resources ADD CONSTRAINT resources_kind_check CHECK (kind IN ('flag','segment','experiment','environment','rollout'));
+`,
+  },
 ];
