@@ -3,7 +3,8 @@ import { OPTION_SPECS, type OptionSpec } from './option-specs';
 const DOCS_URL = 'https://github.com/switchyard-dev/switchyard/tree/main/docs';
 
 /** The one usage line printed under a usage error. */
-export const USAGE_LINE = "Usage: switchyard <serve|admin reset-password|help> [options]  (run 'switchyard --help' for more)";
+export const USAGE_LINE =
+  "Usage: switchyard <serve|admin reset-password|admin rotate-signing-key|help> [options]  (run 'switchyard --help' for more)";
 
 /** `switchyard --help`. */
 export const MAIN_HELP = `Switchyard: feature flags and A/B experiments, evaluated in the SDKs and kept in sync over SSE.
