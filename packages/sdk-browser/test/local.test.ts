@@ -6,7 +6,8 @@ import { launchBrowser, openPage } from './support/browser';
 import { createClientInPage, detailInPage, evaluateCasesInPage, waitForValue } from './support/page';
 import { evaluationSpec, loadSpecIntoServer, validConfigNames } from './support/spec';
 import { startStaticServer, type StaticServer } from './support/static-server';
-import { admin, createFlag, startTestServer, until, type TestServer } from './support/switchyard-server';
+import { admin, createFlag, startTestServer, type TestServer } from '@switchyard/test-support/server';
+import { until } from '@switchyard/test-support/wait';
 
 describe('local mode (server key): core evaluating in Chromium', () => {
   let t: TestServer;
@@ -15,14 +16,14 @@ describe('local mode (server key): core evaluating in Chromium', () => {
   let localPage: string;
 
   beforeAll(async () => {
-    [t, web, browser] = await Promise.all([startTestServer(), startStaticServer(), launchBrowser()]);
+    [t, web, browser] = await Promise.all([startTestServer({ heartbeatMs: 1000 }), startStaticServer(), launchBrowser()]);
     localPage = `${web.url}/local.html`;
   });
 
   afterAll(async () => {
     await browser?.close();
     await web?.close();
-    await t?.destroy();
+    await t?.cleanup();
   });
 
   it('answers every spec vector, invalid configs included, from the streamed document', async () => {
@@ -142,7 +143,7 @@ describe('local mode (server key): core evaluating in Chromium', () => {
     await createClientInPage(page, { serverKey: t.serverKey, baseUrl: t.url, context: {}, storage: null });
     await page.evaluate(() => window.client.ready());
     const details = await evaluateCasesInPage(page, cases);
-    const served = compileConfig((await t.request('GET', '/sdk/v1/config', { apiKey: t.serverKey })).body);
+    const served = compileConfig((await t.api('GET', '/sdk/v1/config', undefined, { apiKey: t.serverKey })).body);
     const notCore = cases.flatMap((c, i) => {
       const want = evaluate(served, c.flag, JSON.parse(JSON.stringify(c.context)), c.default);
       return isDeepStrictEqual(details[i], { ...want }) ? [] : [{ name: c.name, core: want, got: details[i] }];
@@ -210,7 +211,7 @@ describe('local mode (server key): core evaluating in Chromium', () => {
   });
 
   it('survives a server outage and catches up from the stream after a restart on the same port', async () => {
-    const s = await startTestServer();
+    const s = await startTestServer({ heartbeatMs: 1000 });
     try {
       await createFlag(s, 'local-outage', {
         type: 'string',
@@ -232,9 +233,9 @@ describe('local mode (server key): core evaluating in Chromium', () => {
       await page.evaluate(() => window.client.identify({ key: 'o2' }));
       expect(await detailInPage(page, 'local-outage', 'x')).toMatchObject({ value: 'before', variant: 'a' });
 
-      await s.restart(0);
+      await s.restart({ port: 0 });
       await admin(s, 'PATCH', '/api/v1/feature-flags/local-outage', { default_serve: { variant: 'b' } });
-      await s.restart(port);
+      await s.restart({ port });
       await waitForValue(page, 'local-outage', 'after', 15_000);
       expect(await detailInPage(page, 'local-outage', 'x')).toEqual({ value: 'after', variant: 'b', reason: 'DEFAULT' });
       expect(await page.evaluate(() => window.client.status)).toBe('ready');
@@ -243,7 +244,7 @@ describe('local mode (server key): core evaluating in Chromium', () => {
       await waitForValue(page, 'local-outage', 'before', 1000);
       await context.close();
     } finally {
-      await s.destroy();
+      await s.cleanup();
     }
   });
 

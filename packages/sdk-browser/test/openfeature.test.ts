@@ -4,7 +4,8 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { launchBrowser, openPage } from './support/browser';
 import { startStaticServer, type StaticServer } from './support/static-server';
-import { admin, createFlag, startTestServer, until, type TestServer } from './support/switchyard-server';
+import { admin, createFlag, startTestServer, type TestServer } from '@switchyard/test-support/server';
+import { until } from '@switchyard/test-support/wait';
 
 // esbuild comes with tsup (a root devDependency): bundle the web SDK, the OFREP provider and
 // the built provider into one script for the page.
@@ -20,7 +21,7 @@ describe('OpenFeature web provider in Chromium', () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    [t, web, browser] = await Promise.all([startTestServer(), startStaticServer(), launchBrowser()]);
+    [t, web, browser] = await Promise.all([startTestServer({ heartbeatMs: 1000 }), startStaticServer(), launchBrowser()]);
     const bundle = await esbuild.build({
       entryPoints: [fileURLToPath(new URL('./fixtures/openfeature-entry.ts', import.meta.url))],
       bundle: true,
@@ -56,7 +57,7 @@ describe('OpenFeature web provider in Chromium', () => {
   afterAll(async () => {
     await browser?.close();
     await web?.close();
-    await t?.destroy();
+    await t?.cleanup();
   });
 
   /** Sets the global context and our provider, and records provider events. */

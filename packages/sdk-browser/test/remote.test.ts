@@ -6,7 +6,8 @@ import { launchBrowser, openPage } from './support/browser';
 import { createClientInPage, detailInPage, evaluateCasesInPage, waitForValue } from './support/page';
 import { evaluationSpec, loadSpecIntoServer, validConfigNames } from './support/spec';
 import { startStaticServer, type StaticServer } from './support/static-server';
-import { admin, createFlag, startTestServer, until, type TestServer } from './support/switchyard-server';
+import { admin, createFlag, startTestServer, type TestServer } from '@switchyard/test-support/server';
+import { until } from '@switchyard/test-support/wait';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -17,7 +18,7 @@ describe('remote mode (client key) in Chromium against a real server', () => {
   let remotePage: string;
 
   beforeAll(async () => {
-    [t, web, browser] = await Promise.all([startTestServer(), startStaticServer(), launchBrowser()]);
+    [t, web, browser] = await Promise.all([startTestServer({ heartbeatMs: 1000 }), startStaticServer(), launchBrowser()]);
     remotePage = `${web.url}/remote.html`;
     await createFlag(t, 'new-checkout', {
       rules: [{ id: 'pro', when: { attr: 'plan', op: 'eq', values: ['pro'] }, serve: { variant: 'on' } }],
@@ -58,7 +59,7 @@ describe('remote mode (client key) in Chromium against a real server', () => {
   afterAll(async () => {
     await browser?.close();
     await web?.close();
-    await t?.destroy();
+    await t?.cleanup();
   });
 
   it("serves the caller's default with PROVIDER_NOT_READY before ready, then the server's evaluation", async () => {
@@ -123,7 +124,7 @@ describe('remote mode (client key) in Chromium against a real server', () => {
     const details = await evaluateCasesInPage(page, cases);
 
     // What core answers on the document the server actually serves: the page must agree on every case.
-    const served = compileConfig((await t.request('GET', '/sdk/v1/config', { apiKey: t.serverKey })).body);
+    const served = compileConfig((await t.api('GET', '/sdk/v1/config', undefined, { apiKey: t.serverKey })).body);
     const notCore = cases.flatMap((c, i) => {
       const want = evaluate(served, c.flag, JSON.parse(JSON.stringify(c.context)), c.default);
       return isDeepStrictEqual(details[i], { ...want }) ? [] : [{ name: c.name, core: want, got: details[i] }];
@@ -417,7 +418,7 @@ describe('remote mode (client key) in Chromium against a real server', () => {
   });
 
   it('survives a server outage: keeps serving the last values (STALE), then catches up on the same port', async () => {
-    const s = await startTestServer();
+    const s = await startTestServer({ heartbeatMs: 1000 });
     try {
       await createFlag(s, 'outage-flag');
       const { page, context } = await openPage(browser, remotePage);
@@ -433,10 +434,10 @@ describe('remote mode (client key) in Chromium against a real server', () => {
       await sleep(500); // the flush fails and the event waits
 
       // Meanwhile someone changes the flag through another instance on the same database.
-      await s.restart(0);
+      await s.restart({ port: 0 });
       await admin(s, 'PATCH', '/api/v1/feature-flags/outage-flag', { enabled: false });
       const before = await s.server.ctx.store.countEvents();
-      await s.restart(port);
+      await s.restart({ port });
       expect(s.port).toBe(port);
 
       await waitForValue(page, 'outage-flag', false, 15_000);
@@ -450,7 +451,7 @@ describe('remote mode (client key) in Chromium against a real server', () => {
       await waitForValue(page, 'outage-flag', true, 1000);
       await context.close();
     } finally {
-      await s.destroy();
+      await s.cleanup();
     }
   });
 });

@@ -65,7 +65,7 @@ describe('Node SDK, core and server agree (shared table)', () => {
       unit_id: r.context.key,
       timestamp: Date.now(),
     }));
-    const res = await t.api('POST', '/sdk/v1/events', { events }, t.serverKey);
+    const res = await t.api('POST', '/sdk/v1/events', { events }, { apiKey: t.serverKey });
     expect(res.status).toBe(400);
     const bad = (res.body.error.details as { index: number }[]).map((d) => d.index).sort((a, b) => a - b);
     expect(bad).toEqual(rows.flatMap((r, i) => (r.unit === null ? [i] : [])));

@@ -2,7 +2,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createClient, SwitchyardError, type ConfigDocument, type SwitchyardClient } from '../src/index';
 import { BASE, fakeSwitchyard, type FakeSwitchyard } from './support/fake-switchyard';
 import { memoryLogger } from './support/logger';
-import { sleep, waitFor } from './support/wait';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { until } from '@switchyard/test-support/wait';
 
 const config: ConfigDocument = {
   schema_version: 1,
@@ -188,7 +189,7 @@ describe('exposures and tracking', () => {
     c.detail('paused', { key: 'user-1' }, 'x'); // paused: control, no exposure
     c.boolean('exp', { key: 'user-3' }, false); // type mismatch: the caller's default, no exposure
     await c.flush();
-    await waitFor(() => c.stats().events.delivered === 3, 2000, 'exposures delivered');
+    await until(() => c.stats().events.delivered === 3, 2000, 'exposures delivered');
     const ev = sent();
     expect(ev.map((e) => [e.type, e.key, e.experiment, e.unit_id])).toEqual([
       ['exposure', 'exp', 'exp', 'user-1'],
@@ -212,7 +213,7 @@ describe('exposures and tracking', () => {
     c.track('signup', { key: 7 as unknown as string }, { timestamp: '2026-01-01T00:00:00Z' });
     c.track('visit', { key: 'ignored' }, { unitId: 'acme' });
     await c.flush();
-    await waitFor(() => c.stats().events.delivered === 3, 2000, 'tracks delivered');
+    await until(() => c.stats().events.delivered === 3, 2000, 'tracks delivered');
     const [a, b, d] = sent();
     expect(a).toMatchObject({
       type: 'track',
@@ -287,10 +288,10 @@ describe('events API', () => {
     s.put({ schema_version: 1, version: 1, flags: {}, segments: {}, experiments: {} });
     await c.ready();
     s.patch({ version: 2, flags: {} });
-    await waitFor(() => got.length === 1, 1000, 'change');
+    await until(() => got.length === 1, 1000, 'change');
     c.off('change', onChange);
     s.patch({ version: 3, flags: {} });
-    await waitFor(() => c.configVersion === 3, 1000, 'v3');
+    await until(() => c.configVersion === 3, 1000, 'v3');
     expect(got).toEqual([2]);
     expect(log.at('error').some((l) => l.message.includes("'change' listener threw"))).toBe(true);
   });

@@ -3,7 +3,8 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createClient, type ClientOptions, type SwitchyardClient, type SwitchyardError } from '../src/index';
 import { BASE, boolFlag, doc, fakeSwitchyard, type FakeSwitchyard } from './support/fake-switchyard';
 import { memoryLogger } from './support/logger';
-import { sleep, waitFor } from './support/wait';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { until } from '@switchyard/test-support/wait';
 
 let fake: FakeSwitchyard;
 const clients: SwitchyardClient[] = [];
@@ -45,7 +46,7 @@ describe('events: failures and retries', () => {
     const log = memoryLogger();
     const c = client({ offline: false, stream: false, pollIntervalMs: 60_000, logger: log });
     for (let i = 0; i < 3; i++) c.track('m', { key: `u${i}` }, { value: i });
-    await waitFor(() => fake.requests.events.length === 3 && c.stats().events.queued === 0, 3000, 'third attempt');
+    await until(() => fake.requests.events.length === 3 && c.stats().events.queued === 0, 3000, 'third attempt');
     expect(ids(1)).toHaveLength(3);
     expect(ids(2)).toEqual(ids(1));
     expect(ids(3)).toEqual(ids(1));
@@ -65,15 +66,15 @@ describe('events: failures and retries', () => {
     };
     const c = client({ stream: false, pollIntervalMs: 60_000 });
     c.track('m', { key: 'u1' });
-    await waitFor(() => fake.requests.events.length === 1, 2000, 'the first attempt');
+    await until(() => fake.requests.events.length === 1, 2000, 'the first attempt');
     await sleep(20);
     // An explicit flush does not jump a server-requested pause either.
     await c.flush();
     expect(fake.requests.events).toHaveLength(1);
-    await waitFor(() => fake.requests.events.length === 2, 4000, 'the retry');
+    await until(() => fake.requests.events.length === 2, 4000, 'the retry');
     expect(at[1]! - at[0]!).toBeGreaterThanOrEqual(950);
     expect(ids(2)).toEqual(ids(1));
-    await waitFor(() => c.stats().events.queued === 0, 1000, 'delivery');
+    await until(() => c.stats().events.queued === 0, 1000, 'delivery');
   });
 
   it('drops a batch on a 4xx other than 429, logging the server error code, and does not retry it', async () => {
@@ -117,7 +118,7 @@ describe('events: failures and retries', () => {
     c.track('m', { key: 'b' });
     c.track('m', { key: 'c' });
     await c.flush();
-    await waitFor(() => c.stats().events.queued === 0, 2000, 'delivery');
+    await until(() => c.stats().events.queued === 0, 2000, 'delivery');
     expect(fake.requests.events).toHaveLength(2);
     expect(fake.requests.events[1]!.body.events.map((e: { unit_id: string }) => e.unit_id)).toEqual(['a', 'c']);
     expect(ids(2)).toEqual([ids(1)[0], ids(1)[2]]);
@@ -133,7 +134,7 @@ describe('events: failures and retries', () => {
     const c = client({ stream: false, pollIntervalMs: 60_000 });
     for (let i = 0; i < 8; i++) c.track('m', { key: `u${i}` });
     await c.flush();
-    await waitFor(() => c.stats().events.queued === 0, 2000, 'delivery');
+    await until(() => c.stats().events.queued === 0, 2000, 'delivery');
     const delivered = fake.requests.events
       .filter((r) => r.body.events.length <= 2)
       .flatMap((r) => r.body.events.map((e: { unit_id: string }) => e.unit_id));
@@ -152,11 +153,11 @@ describe('events: failures and retries', () => {
     };
     const c = client({ stream: false, pollIntervalMs: 60_000, events: { capacity: 5, batchSize: 2 } });
     for (let i = 0; i < 12; i++) c.track('m', { key: `u${i}` });
-    await waitFor(() => fake.requests.events.length >= 1, 3000, 'the first (failing) delivery');
+    await until(() => fake.requests.events.length >= 1, 3000, 'the first (failing) delivery');
     // One batch of 2 is in flight (held for retry), 5 wait in the queue, the 5 oldest beyond that were dropped.
     expect(c.stats().events).toMatchObject({ queued: 7, droppedOverflow: 5 });
     down = false;
-    await waitFor(() => c.stats().events.queued === 0, 3000, 'delivery after the outage');
+    await until(() => c.stats().events.queued === 0, 3000, 'delivery after the outage');
     expect(accepted).toEqual(['u0', 'u1', 'u7', 'u8', 'u9', 'u10', 'u11']);
     expect(c.stats().events.delivered).toBe(7);
   });
@@ -167,7 +168,7 @@ describe('events: failures and retries', () => {
       n === 1 ? 'hang' : HttpResponse.json({ data: { accepted: body.events.length, duplicates: 0 } }, { status: 202 });
     const c = client({ stream: false, pollIntervalMs: 60_000, requestTimeoutMs: 200 });
     c.track('m', { key: 'u1' });
-    await waitFor(() => c.stats().events.delivered === 1, 3000, 'delivery after the timeout');
+    await until(() => c.stats().events.delivered === 1, 3000, 'delivery after the timeout');
     expect(ids(2)).toEqual(ids(1));
   });
 
@@ -216,7 +217,7 @@ describe('stream: failures and recovery', () => {
     expect(c.configVersion).toBe(1);
     expect(c.boolean('a', { key: 'u' }, false)).toBe(true);
     s2.patch({ version: 2, flags: { a: boolFlag('a', false) } });
-    await waitFor(() => c.configVersion === 2, 2000, 'the replayed patch');
+    await until(() => c.configVersion === 2, 2000, 'the replayed patch');
     expect(c.detail('a', { key: 'u' }, true)).toEqual({ value: false, variant: 'off', reason: 'DISABLED' });
   });
 
@@ -236,12 +237,12 @@ describe('stream: failures and recovery', () => {
     s.put(doc(1, { a: boolFlag('a') }));
     await c.ready();
     s.write('id: 2\nevent: patch\ndata: {"version":2,"flags":{not json\n\n');
-    await waitFor(() => errors.includes('INVALID_CONFIG'), 2000, 'the malformed patch to be reported');
+    await until(() => errors.includes('INVALID_CONFIG'), 2000, 'the malformed patch to be reported');
     expect(c.configVersion).toBe(1);
     expect(c.boolean('a', { key: 'u' }, false)).toBe(true);
     expect(log.at('error').find((l) => l.message.includes('config data ignored'))?.fields?.reason).toMatch(/malformed JSON/);
     release();
-    await waitFor(() => c.configVersion === 2, 3000, 'the reconcile');
+    await until(() => c.configVersion === 2, 3000, 'the reconcile');
     expect(c.boolean('a', { key: 'u' }, true)).toBe(false);
     expect(fake.streams).toHaveLength(1); // the stream itself was fine and stayed up
   });
@@ -258,11 +259,11 @@ describe('stream: failures and recovery', () => {
     await sleep(50);
     expect(c.boolean('a', { key: 'u' }, false)).toBe(true);
     s.patch({ version: 4, flags: { b: boolFlag('b') } }); // v3 missing
-    await waitFor(() => c.configVersion === 4, 2000, 'the reconcile');
+    await until(() => c.configVersion === 4, 2000, 'the reconcile');
     expect(fake.requests.config).toHaveLength(1);
     expect(c.boolean('b', { key: 'u' }, false)).toBe(true);
     s.patch({ version: 5, flags: { b: null } });
-    await waitFor(() => c.configVersion === 5, 2000, 'the next patch');
+    await until(() => c.configVersion === 5, 2000, 'the next patch');
     expect(c.detail('b', { key: 'u' }, false).errorCode).toBe('FLAG_NOT_FOUND');
   });
 
@@ -326,7 +327,7 @@ describe('stream: failures and recovery', () => {
     expect(s2.headers.get('last-event-id')).toBe('1');
     expect(c.boolean('a', { key: 'u' }, false)).toBe(true); // still serving the held config
     s2.write(': heartbeat\n\n');
-    await waitFor(() => events.length === 2, 1000, 'recovered');
+    await until(() => events.length === 2, 1000, 'recovered');
     expect(events).toEqual(['stale', 'recovered']);
     expect(c.stats().stale).toBe(false);
   });
@@ -342,7 +343,7 @@ describe('stream: failures and recovery', () => {
     const c = client({ pollIntervalMs: 50, logger: log });
     await c.ready({ timeoutMs: 2000 });
     expect(c.stats().sync).toBe('polling');
-    await waitFor(() => fake.requests.config.length >= 3, 2000, 'more polls');
+    await until(() => fake.requests.config.length >= 3, 2000, 'more polls');
     expect(fake.requests.config[0]!.headers.get('if-none-match')).toBeNull();
     expect(fake.requests.config[1]!.headers.get('if-none-match')).toBe('"v5"');
     expect(fake.requests.stream).toHaveLength(1); // never retried: it was refused, not failing
@@ -380,7 +381,7 @@ describe('stream: failures and recovery', () => {
     c.on('error', (e) => errors.push(e.code));
     s.write('id: 2\nevent: put\ndata: {"schema_version":1,"version":2,"flags":"nope"}\n\n');
     s.write('id: 3\nevent: put\ndata: {"schema_version":9,"version":3}\n\n');
-    await waitFor(() => errors.length === 2, 2000, 'both rejected');
+    await until(() => errors.length === 2, 2000, 'both rejected');
     expect(errors).toEqual(['INVALID_CONFIG', 'INVALID_CONFIG']);
     expect(c.configVersion).toBe(1);
     expect(c.boolean('a', { key: 'u' }, false)).toBe(true);

@@ -40,7 +40,7 @@ describe('Node SDK under network faults (real server, TCP fault proxy)', () => {
     return c;
   };
   const value = (c: SwitchyardClient, key: string) => c.boolean(key, { key: 'u1' }, false);
-  const serverVersion = async () => (await t.api('GET', '/sdk/v1/config', undefined, t.serverKey)).body.version as number;
+  const serverVersion = async () => (await t.api('GET', '/sdk/v1/config', undefined, { apiKey: t.serverKey })).body.version as number;
 
   it('restart: reconnects to the restarted server and takes a change made after it', async () => {
     await t.api('POST', '/api/v1/feature-flags', booleanFlag('f-restart'));

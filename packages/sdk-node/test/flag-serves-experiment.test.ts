@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, type SwitchyardClient } from '../src/index';
-import { booleanFlag, startTestServer, type TestServer } from './support/server';
-import { waitFor } from './support/wait';
+import { booleanFlag, startTestServer, type TestServer } from '@switchyard/test-support/server';
+import { until } from '@switchyard/test-support/wait';
 
 // A boolean flag whose default serve is a running 50/50 experiment: `client.boolean()` is the
 // A/B test. A real server, a real client over SSE, exposures through the event endpoint.
@@ -33,7 +33,7 @@ describe('a flag served by an experiment, through a real server and the Node SDK
     client = createClient({ sdkKey: t.serverKey, baseUrl: t.url, events: { flushIntervalMs: 50, batchSize: 200 } });
     await client.ready({ timeoutMs: 10_000 });
     // Waiting on the version, not on an evaluation: an evaluation would itself record an exposure.
-    await waitFor(() => (client.configVersion ?? 0) >= published.body.version, 5000, 'the client to hold the started experiment');
+    await until(() => (client.configVersion ?? 0) >= published.body.version, 5000, 'the client to hold the started experiment');
   }, 60_000);
 
   afterAll(async () => {
@@ -59,7 +59,7 @@ describe('a flag served by an experiment, through a real server and the Node SDK
     expect(on).toBeGreaterThanOrEqual(421);
     expect(on).toBeLessThanOrEqual(579);
     await client.flush();
-    await waitFor(() => client.stats().events.queued === 0, 10_000, 'exposures delivered');
+    await until(() => client.stats().events.queued === 0, 10_000, 'exposures delivered');
     expect(await t.server.ctx.store.countEvents()).toBe(before + USERS);
     const results = await t.api('GET', '/api/v1/experiments/checkout-ab/results');
     expect(results.status).toBe(200);
@@ -104,7 +104,7 @@ describe('a flag served by an experiment, through a real server and the Node SDK
 
   it('falls through to the off variant once the experiment is paused', async () => {
     expect((await t.api('POST', '/api/v1/experiments/checkout-ab/pause')).status).toBe(200);
-    await waitFor(() => client.detail('new-checkout', { key: 'user-1' }, true).reason === 'DEFAULT', 5000, 'the pause to arrive');
+    await until(() => client.detail('new-checkout', { key: 'user-1' }, true).reason === 'DEFAULT', 5000, 'the pause to arrive');
     expect(client.detail('new-checkout', { key: 'user-1' }, true)).toEqual({ value: false, variant: 'off', reason: 'DEFAULT' });
   });
 });

@@ -4,8 +4,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from '../src/index';
 import { SwitchyardProvider, toSwitchyardContext } from '../src/openfeature/index';
 import { BASE, doc, fakeSwitchyard } from './support/fake-switchyard';
-import { booleanFlag, startTestServer, type TestServer } from './support/server';
-import { waitFor } from './support/wait';
+import { booleanFlag, startTestServer, type TestServer } from '@switchyard/test-support/server';
+import { until } from '@switchyard/test-support/wait';
 
 const silent = { debug() {}, info() {}, warn() {}, error() {} };
 
@@ -140,7 +140,7 @@ describe('OpenFeature provider with a real server', () => {
     expect(d.flagMetadata.inExperiment).toBe(true);
     await of.getStringDetails('of-exp', 'none', { targetingKey: 'unit-9' });
     await provider.client.flush();
-    await waitFor(async () => (await t.server.ctx.store.countEvents()) === before + 1, 3000, 'one exposure stored');
+    await until(async () => (await t.server.ctx.store.countEvents()) === before + 1, 3000, 'one exposure stored');
   });
 
   it('tracks through OpenFeature: value and the other details as properties', async () => {
@@ -149,7 +149,7 @@ describe('OpenFeature provider with a real server', () => {
     const delivered = provider.client.stats().events.delivered;
     of.track('purchase', { targetingKey: 'user-1' }, { value: 9.5, currency: 'EUR' });
     await provider.client.flush();
-    await waitFor(() => provider.client.stats().events.delivered === delivered + 1, 3000, 'tracking event delivered');
+    await until(() => provider.client.stats().events.delivered === delivered + 1, 3000, 'tracking event delivered');
     expect(await t.server.ctx.store.countEvents()).toBe(before + 1);
   });
 
@@ -161,11 +161,7 @@ describe('OpenFeature provider with a real server', () => {
     OpenFeature.addHandler(ProviderEvents.ConfigurationChanged, handler);
     try {
       await t.api('PATCH', '/api/v1/feature-flags/of-bool', { enabled: false });
-      await waitFor(
-        () => changed.some((c) => (c.flagsChanged as string[] | undefined)?.includes('of-bool')),
-        2000,
-        'CONFIGURATION_CHANGED',
-      );
+      await until(() => changed.some((c) => (c.flagsChanged as string[] | undefined)?.includes('of-bool')), 2000, 'CONFIGURATION_CHANGED');
       expect(await OpenFeature.getClient().getBooleanDetails('of-bool', true, { targetingKey: 'u', country: 'US' })).toMatchObject({
         value: false,
         reason: 'DISABLED',
@@ -197,7 +193,7 @@ describe('OpenFeature provider events without a real server', () => {
           f: { key: 'f', type: 'boolean', enabled: true, variants: [{ key: 'on', value: true }], default_serve: { variant: 'on' } },
         }),
       );
-      await waitFor(() => OpenFeature.getClient().providerStatus === ProviderStatus.READY, 2000, 'READY');
+      await until(() => OpenFeature.getClient().providerStatus === ProviderStatus.READY, 2000, 'READY');
       // (OpenFeature also runs a READY handler at once when added while the current provider is ready.)
       expect(seen.slice(seen.indexOf('error'))).toEqual(['error', 'ready']);
       expect(await OpenFeature.getClient().getBooleanValue('f', false, { targetingKey: 'u' })).toBe(true);
@@ -224,9 +220,9 @@ describe('OpenFeature provider events without a real server', () => {
       OpenFeature.addHandler(ProviderEvents.Stale, () => seen.push('stale'));
       OpenFeature.addHandler(ProviderEvents.Ready, () => seen.push('ready'));
       const s2 = await fake.stream(2, 2000);
-      await waitFor(() => OpenFeature.getClient().providerStatus === ProviderStatus.STALE, 1000, 'STALE');
+      await until(() => OpenFeature.getClient().providerStatus === ProviderStatus.STALE, 1000, 'STALE');
       s2.write(': heartbeat\n\n');
-      await waitFor(() => OpenFeature.getClient().providerStatus === ProviderStatus.READY, 1000, 'READY again');
+      await until(() => OpenFeature.getClient().providerStatus === ProviderStatus.READY, 1000, 'READY again');
       expect(seen.slice(seen.indexOf('stale'))).toEqual(['stale', 'ready']);
     } finally {
       fake.close();

@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServer } from '@switchyard/server';
 import { createClient, type ClientOptions, type ConfigChange, type SwitchyardClient } from '../src/index';
-import { booleanFlag, startTestServer, type TestServer } from './support/server';
-import { sleep, waitFor } from './support/wait';
+import { booleanFlag, JWT_SECRET, startTestServer, type TestServer } from '@switchyard/test-support/server';
+import { until } from '@switchyard/test-support/wait';
 
 describe('against a real server', () => {
   let t: TestServer;
@@ -48,11 +48,11 @@ describe('against a real server', () => {
     await t.api('POST', '/api/v1/feature-flags', booleanFlag('flip-me'));
     const c = client();
     await c.ready();
-    await waitFor(() => c.boolean('flip-me', { key: 'u1' }, false), 2000, 'flag created');
+    await until(() => c.boolean('flip-me', { key: 'u1' }, false), 2000, 'flag created');
     const changes: ConfigChange[] = [];
     c.on('change', (ch) => changes.push(ch));
     expect((await t.api('PATCH', '/api/v1/feature-flags/flip-me', { enabled: false })).status).toBe(200);
-    await waitFor(() => c.boolean('flip-me', { key: 'u1' }, true) === false, 10_000, 'the flag change to reach the client');
+    await until(() => c.boolean('flip-me', { key: 'u1' }, true) === false, 10_000, 'the flag change to reach the client');
     expect(c.stats().sync).toBe('streaming');
     expect(c.detail('flip-me', { key: 'u1' }, true)).toEqual({ value: false, variant: 'off', reason: 'DISABLED' });
     expect(changes.at(-1)?.keys).toEqual(['flip-me']);
@@ -89,14 +89,14 @@ describe('against a real server', () => {
     const before = await t.server.ctx.store.countEvents();
     const c = client({ events: { flushIntervalMs: 50 } });
     await c.ready();
-    await waitFor(() => c.variant('checkout-exp', { key: 'probe' }) !== null, 2000, 'experiment in the config');
+    await until(() => c.variant('checkout-exp', { key: 'probe' }) !== null, 2000, 'experiment in the config');
     const units = ['u1', 'u2', 'u3'];
     const assigned = new Map<string, string | null>();
     for (let i = 0; i < 5; i++) for (const u of units) assigned.set(u, c.variant('checkout-exp', { key: u }));
     for (const u of units) expect(c.string('checkout-exp', { key: u }, 'x')).toBe(assigned.get(u)); // same variant; no new exposure
     c.track('purchase', { key: 'u1' }, { value: 42.5, properties: { currency: 'EUR' } });
     await c.flush();
-    await waitFor(() => c.stats().events.queued === 0, 3000, 'events delivered');
+    await until(() => c.stats().events.queued === 0, 3000, 'events delivered');
     // probe + 3 units exposed once each, plus one track.
     expect(await t.server.ctx.store.countEvents()).toBe(before + 1 + units.length + 1);
     expect(c.stats().events).toMatchObject({ delivered: 5, duplicates: 0, droppedRejected: 0 });
@@ -110,12 +110,12 @@ describe('against a real server', () => {
     await t.api('POST', '/api/v1/feature-flags', booleanFlag('restart-flag'));
     const c = client({ reconnect: { initialDelayMs: 50, maxDelayMs: 300 }, staleAfterMs: 60_000 });
     await c.ready();
-    await waitFor(() => c.boolean('restart-flag', { key: 'u1' }, false), 2000, 'flag present');
+    await until(() => c.boolean('restart-flag', { key: 'u1' }, false), 2000, 'flag present');
     const errors: string[] = [];
     c.on('error', (e) => errors.push(e.code));
     const versionBefore = c.configVersion!;
     await t.stop();
-    await waitFor(() => errors.includes('STREAM_ERROR'), 3000, 'the client to notice the outage');
+    await until(() => errors.includes('STREAM_ERROR'), 3000, 'the client to notice the outage');
     // The change happens while the client cannot see any server: through a second instance on
     // another port over the same SQLite file, which is then stopped.
     const side = await startServer({
@@ -124,7 +124,7 @@ describe('against a real server', () => {
       dbPath: t.dbPath,
       logLevel: 'silent',
       printCredentials: false,
-      jwtSecret: 'sdk-node-test-secret-long-enough-for-hs256',
+      jwtSecret: JWT_SECRET,
       env: {},
     });
     const r = await fetch(`${side.url}/api/v1/feature-flags/restart-flag`, {
@@ -136,12 +136,12 @@ describe('against a real server', () => {
     await side.close();
     expect(c.boolean('restart-flag', { key: 'u1' }, true)).toBe(true); // still the old config
     await t.restart({ heartbeatMs: 200 });
-    await waitFor(() => c.boolean('restart-flag', { key: 'u1' }, true) === false, 5000, 'the client to catch up after the restart');
+    await until(() => c.boolean('restart-flag', { key: 'u1' }, true) === false, 5000, 'the client to catch up after the restart');
     expect(c.configVersion).toBe(versionBefore + 1);
     expect(c.stats().sync).toBe('streaming');
     // And it keeps streaming from the new instance.
     await t.api('PATCH', '/api/v1/feature-flags/restart-flag', { enabled: true });
-    await waitFor(() => c.boolean('restart-flag', { key: 'u1' }, false), 2000, 'a live change after the restart');
+    await until(() => c.boolean('restart-flag', { key: 'u1' }, false), 2000, 'a live change after the restart');
   });
 
   it('delivers events exactly once across a server outage (retried with the same ids)', async () => {
@@ -150,15 +150,17 @@ describe('against a real server', () => {
       reconnect: { initialDelayMs: 50, maxDelayMs: 300 },
     });
     await c.ready();
+    const errors: string[] = [];
+    c.on('error', (e) => errors.push(e.code));
     const before = await t.server.ctx.store.countEvents();
     await t.stop();
     for (let i = 0; i < 120; i++) c.track('outage-metric', { key: `unit-${i}` }, { value: i });
     await c.flush(); // fails: the server is down
-    await sleep(300); // several retries fail
+    await until(() => errors.includes('EVENTS_UNDELIVERED'), 5000, 'a failed delivery to be reported');
     expect(c.stats().events.queued).toBe(120);
     expect(c.stats().events.delivered).toBe(0);
     await t.restart({ heartbeatMs: 200 });
-    await waitFor(() => c.stats().events.queued === 0, 5000, 'the queued events to be delivered');
+    await until(() => c.stats().events.queued === 0, 5000, 'the queued events to be delivered');
     expect(c.stats().events).toMatchObject({ delivered: 120, droppedOverflow: 0, droppedRejected: 0 });
     expect(await t.server.ctx.store.countEvents()).toBe(before + 120);
   });
@@ -191,7 +193,7 @@ describe('against a real server', () => {
       const before = await t.server.ctx.store.countEvents();
       for (let i = 0; i < 10; i++) c.track('lost-ack', { key: `unit-${i}` });
       await c.flush();
-      await waitFor(() => c.stats().events.queued === 0, 5000, 'delivery after the lost acknowledgement');
+      await until(() => c.stats().events.queued === 0, 5000, 'delivery after the lost acknowledgement');
       expect(posts).toBe(2);
       expect(c.stats().events).toMatchObject({ delivered: 10, duplicates: 10 });
       expect(await t.server.ctx.store.countEvents()).toBe(before + 10);

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { compileConfig, evaluate, type Condition, type ConfigDocument } from '@switchyard/core';
 import { createClient, type SwitchyardClient } from '../src/index';
-import { startTestServer, type TestServer } from './support/server';
-import { waitFor } from './support/wait';
+import { startTestServer, type TestServer } from '@switchyard/test-support/server';
+import { until } from '@switchyard/test-support/wait';
 
 /** spec/evaluation.json: every SDK runs the same vectors (see spec/README.md). */
 interface EvalCase {
@@ -192,7 +192,7 @@ describe.each(runs)('spec config %s through a real server and the SSE stream (%s
     published = (await t.api('GET', '/sdk/v1/config', undefined, { apiKey: sdkKey })).body as ConfigDocument;
     client = createClient({ sdkKey, baseUrl: t.url });
     await client.ready({ timeoutMs: 5000 });
-    await waitFor(() => client.configVersion === published.version, 3000, 'the client to hold the latest version');
+    await until(() => client.configVersion === published.version, 3000, 'the client to hold the latest version');
   }, 60_000);
 
   afterAll(async () => {

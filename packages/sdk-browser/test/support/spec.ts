@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { admin, type TestServer } from './switchyard-server';
+import { admin, type TestServer } from '@switchyard/test-support/server';
 
 /** One case of `spec/evaluation.json`. */
 export interface EvalCase {
