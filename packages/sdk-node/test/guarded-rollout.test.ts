@@ -3,8 +3,8 @@ import type { AddressInfo } from 'node:net';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient, type SwitchyardClient } from '../src/index';
-import { booleanFlag, startTestServer, type TestServer } from './support/server';
-import { waitFor } from './support/wait';
+import { booleanFlag, startTestServer, type TestServer } from '@switchyard/test-support/server';
+import { until } from '@switchyard/test-support/wait';
 
 /** A webhook delivery as a real receiver on loopback got it, with its signature checked by `standardwebhooks`. */
 interface Delivery {
@@ -76,13 +76,13 @@ describe('guarded rollouts through a real server and the Node SDK', () => {
   /** Waits until the client holds every config change made so far. */
   async function synced(): Promise<void> {
     const published = await t.api('GET', '/sdk/v1/config', undefined, { apiKey: t.serverKey });
-    await waitFor(() => (client.configVersion ?? 0) >= published.body.version, 10_000, 'the client to catch up');
+    await until(() => (client.configVersion ?? 0) >= published.body.version, 10_000, 'the client to catch up');
   }
 
   /** Waits until every event the client queued reached the server. */
   async function delivered(): Promise<void> {
     await client.flush();
-    await waitFor(() => client.stats().events.queued === 0, 10_000, 'events delivered');
+    await until(() => client.stats().events.queued === 0, 10_000, 'events delivered');
   }
 
   const rollout = async (flag: string, id: string) =>
@@ -151,7 +151,7 @@ describe('guarded rollouts through a real server and the Node SDK', () => {
       'rollout.complete',
       'rollout.create',
     ]);
-    await waitFor(
+    await until(
       () => receiver.received.filter((d) => d.body.data.rollout === id).length === 4,
       10_000,
       'four rollout webhooks for the healthy rollout',
@@ -201,7 +201,7 @@ describe('guarded rollouts through a real server and the Node SDK', () => {
     const audit = await t.api('GET', `/api/v1/audit-log?resource_id=${id}&action=rollout.rollback`);
     expect(audit.body.data).toHaveLength(1);
     expect(audit.body.data[0].attributes.actor.type).toBe('system');
-    await waitFor(
+    await until(
       () => receiver.received.some((d) => d.body.type === 'rollout.rolled_back' && d.body.data.rollout === id),
       10_000,
       'the rollback webhook',
