@@ -131,7 +131,8 @@ describe('SDK config and stream endpoints', () => {
   });
 
   it('drops a client that stops reading without slowing the others', async () => {
-    const slowServer = await startTestServer({ sseMaxBufferBytes: 64 * 1024, heartbeatMs: 60_000 });
+    // Segments of ~300 KB each: above the default per-entry config limit, which is not what this test is about.
+    const slowServer = await startTestServer({ sseMaxBufferBytes: 64 * 1024, heartbeatMs: 60_000, maxFlagBytes: 1024 * 1024 });
     try {
       const { request } = await import('node:http');
       const stalled = request(`${slowServer.url}/sdk/v1/stream`, { headers: { 'x-api-key': slowServer.serverKey } });

@@ -17,6 +17,7 @@ import type { EnvironmentRuntimes } from './environment-runtimes';
 import type { EventAdmission } from './event-admission';
 import type { EventWriter } from './event-writer';
 import type { StreamHub } from './stream-hub';
+import { checkConfigSize } from './config-size';
 import { eventsFromAudit, toOutbox, type WebhookEventInput } from './webhook-events';
 
 /** Everything a route or job needs, built once per server. */
@@ -132,6 +133,8 @@ export async function commitMutation(
     events?: WebhookEventInput[];
   },
 ): Promise<Record<string, number>> {
+  // Before anything is written: a config too large for SDKs and streams is refused whole.
+  if (change.patches !== undefined) await checkConfigSize(ctx, change.patches);
   const a = origin.actor;
   const audit: AuditRecord = {
     ...change.audit,
