@@ -184,9 +184,10 @@ export function webhookRoutes(ctx: ServerContext): RouteDef<any, any>[] {
       success: { status: 200, description: 'A page of deliveries', schema: many(deliveryObject) },
       handler: async (c, { params, query }) => {
         await service.get(originOf(c), params.id!);
+        const before = afterOf(query.cursor);
         const page = await ctx.store.listWebhookDeliveries(params.id!, {
           ...(query.status !== undefined ? { status: query.status } : {}),
-          ...(query.cursor !== undefined ? { before: afterOf(query.cursor) } : {}),
+          ...(before !== undefined ? { before } : {}),
           limit: query.limit,
         });
         return { data: page.items.map(deliveryResource), meta: pageMeta(page.nextCursor, query.limit) };

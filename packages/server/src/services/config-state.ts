@@ -27,8 +27,8 @@ export function toConfigExperiment(data: Record<string, unknown>): ConfigExperim
     bucket_by: (data.bucket_by as string | undefined) ?? 'key',
     salt: (data.salt as string | undefined) ?? (data.key as string),
   };
-  if (data.targeting !== undefined && data.targeting !== null) e.targeting = data.targeting as ConfigExperiment['targeting'];
-  if (data.namespace !== undefined && data.namespace !== null) e.namespace = data.namespace as ConfigExperiment['namespace'];
+  if (data.targeting !== undefined && data.targeting !== null) e.targeting = data.targeting as NonNullable<ConfigExperiment['targeting']>;
+  if (data.namespace !== undefined && data.namespace !== null) e.namespace = data.namespace as NonNullable<ConfigExperiment['namespace']>;
   return e;
 }
 

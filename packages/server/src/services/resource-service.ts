@@ -129,7 +129,7 @@ export class ResourceService {
 
   async list(
     origin: RequestOrigin,
-    q: { status?: string; owner_id?: string; q?: string; after?: number; limit: number },
+    q: { status?: string | undefined; owner_id?: string | undefined; q?: string | undefined; after?: number | undefined; limit: number },
   ): Promise<Page<ResourceRow>> {
     this.assert(origin, 'read');
     const filter: Parameters<ServerContext['store']['listResources']>[1] = { limit: q.limit };

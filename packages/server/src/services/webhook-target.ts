@@ -74,7 +74,7 @@ type LookupCallback = (err: NodeJS.ErrnoException | null, address: string | { ad
  * resolved to a public address when it was checked cannot switch to a private one for the
  * connection (DNS rebinding).
  */
-export function guardedLookup(host: string, options: { all?: boolean }, callback: LookupCallback): void {
+export function guardedLookup(host: string, options: { all?: boolean | undefined }, callback: LookupCallback): void {
   resolveAll(host).then(
     (addresses) => {
       try {

@@ -7,10 +7,10 @@ import { checkTarget, WebhookTargetError } from './webhook-target';
 
 /** What a create or update may set. */
 export interface WebhookInput {
-  url?: string;
-  events?: string[];
-  enabled?: boolean;
-  description?: string | null;
+  url?: string | undefined;
+  events?: string[] | undefined;
+  enabled?: boolean | undefined;
+  description?: string | null | undefined;
 }
 
 /**
@@ -65,7 +65,7 @@ export class WebhookService {
     return row;
   }
 
-  async create(origin: RequestOrigin, input: Required<Pick<WebhookInput, 'url' | 'events'>> & WebhookInput): Promise<WebhookRow> {
+  async create(origin: RequestOrigin, input: WebhookInput & { url: string; events: string[] }): Promise<WebhookRow> {
     this.assertAdmin(origin);
     await this.checkUrl(input.url);
     const at = new Date(this.ctx.now()).toISOString();
