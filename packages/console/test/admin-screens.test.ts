@@ -1,35 +1,21 @@
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { launchBrowser, openPage, seriousA11yViolations, type WatchedPage } from './support/browser';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, startConsoleServer, type ConsoleServer } from './support/server';
-import { signIn } from './support/sign-in';
+import { describe, expect, it, vi } from 'vitest';
+import { seriousA11yViolations } from './support/browser';
+import { useConsoleHarness } from './support/harness';
 
-let server: ConsoleServer;
-let browser: Browser;
-let w: WatchedPage;
-
-beforeAll(async () => {
-  server = await startConsoleServer();
-  await server.admin('POST', '/api/v1/feature-flags', { key: 'audited-flag', type: 'boolean' });
-  browser = await launchBrowser();
-  w = await openPage(browser, server.url);
-  await signIn(w.page, ADMIN_EMAIL, ADMIN_PASSWORD);
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
+const h = useConsoleHarness({
+  seed: (server) => server.admin('POST', '/api/v1/feature-flags', { key: 'audited-flag', type: 'boolean' }),
 });
 
 describe('API keys and the audit log', () => {
   it('creates a key, shows its secret once, and revokes it', async () => {
-    const { page } = w;
+    const { page } = h.w;
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'API keys' }).click();
     await page.getByLabel('Key name').fill('checkout service');
     await page.getByRole('button', { name: 'Create key' }).click();
     const secret = (await page.getByTestId('new-secret').textContent())!.trim();
     expect(secret).toMatch(/^sy_srv_/);
     // The secret works against the SDK endpoint.
-    expect((await fetch(`${server.url}/sdk/v1/config`, { headers: { 'x-api-key': secret } })).status).toBe(200);
+    expect((await fetch(`${h.server.url}/sdk/v1/config`, { headers: { 'x-api-key': secret } })).status).toBe(200);
     expect(await seriousA11yViolations(page)).toEqual([]);
     await page.getByRole('button', { name: 'Done' }).click();
     // Listed without the secret.
@@ -41,12 +27,12 @@ describe('API keys and the audit log', () => {
     await row.getByRole('button', { name: 'Revoke checkout service' }).click();
     await row.getByText('revoked').waitFor();
     await vi.waitFor(async () =>
-      expect((await fetch(`${server.url}/sdk/v1/config`, { headers: { 'x-api-key': secret } })).status).toBe(401),
+      expect((await fetch(`${h.server.url}/sdk/v1/config`, { headers: { 'x-api-key': secret } })).status).toBe(401),
     );
   });
 
   it('lists audit records with filters and diffs', async () => {
-    const { page } = w;
+    const { page } = h.w;
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Audit log' }).click();
     await page.locator('tr[data-action="api-key.revoke"], tr[data-action^="api-key"]').first().waitFor();
     await page.getByLabel('Resource type').selectOption('feature-flag');
@@ -61,7 +47,7 @@ describe('API keys and the audit log', () => {
       .click();
     expect(await page.locator('figure.diff').first().textContent()).toContain('audited-flag');
     expect(await seriousA11yViolations(page)).toEqual([]);
-    expect(w.errors).toEqual([]);
-    expect(w.cspViolations).toEqual([]);
+    expect(h.w.errors).toEqual([]);
+    expect(h.w.cspViolations).toEqual([]);
   });
 });

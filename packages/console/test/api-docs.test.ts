@@ -1,24 +1,14 @@
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, openPage } from './support/browser';
-import { startConsoleServer, type ConsoleServer } from './support/server';
-
-let server: ConsoleServer;
-let browser: Browser;
-beforeAll(async () => {
-  server = await startConsoleServer();
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+import { describe, expect, it } from 'vitest';
+import { useConsoleHarness } from './support/harness';
 
 // `/docs` is the server's page, not the console's; it is tested here because this package
 // drives a real Chromium against a real server.
+
+const h = useConsoleHarness({ page: false });
+
 describe('/docs: the API reference in a browser', () => {
   it('renders every operation of the OpenAPI document under the strict CSP, from this server only', async () => {
-    const w = await openPage(browser, server.url);
+    const w = await h.blank();
     const origins = new Set<string>();
     w.page.on('request', (r) => origins.add(new URL(r.url()).origin));
     const res = await w.page.goto('/docs');
@@ -27,7 +17,7 @@ describe('/docs: the API reference in a browser', () => {
     expect(csp).toContain("style-src 'self'");
     expect(csp).not.toMatch(/unsafe-inline|unsafe-eval/);
 
-    const doc = (await server.request('GET', '/api/v1/openapi.json')).body as { paths: Record<string, Record<string, unknown>> };
+    const doc = (await h.server.request('GET', '/api/v1/openapi.json')).body as { paths: Record<string, Record<string, unknown>> };
     const operations = Object.values(doc.paths).reduce((n, p) => n + Object.keys(p).length, 0);
     await w.page.locator('.opblock').first().waitFor({ timeout: 30_000 });
     await expect.poll(() => w.page.locator('.opblock').count(), { timeout: 30_000 }).toBe(operations);
@@ -48,7 +38,7 @@ describe('/docs: the API reference in a browser', () => {
 
     expect(w.errors).toEqual([]);
     expect(w.cspViolations).toEqual([]);
-    expect([...origins]).toEqual([server.url]);
+    expect([...origins]).toEqual([h.server.url]);
     await w.context.close();
   });
 
@@ -58,12 +48,12 @@ describe('/docs: the API reference in a browser', () => {
       ['/docs/swagger-ui-bundle.js', /^text\/javascript/],
       ['/docs/init.js', /^text\/javascript/],
     ] as const) {
-      const r = await fetch(server.url + path);
+      const r = await fetch(h.server.url + path);
       expect(r.status, path).toBe(200);
       expect(r.headers.get('content-type'), path).toMatch(type);
       expect((await r.arrayBuffer()).byteLength, path).toBeGreaterThan(100);
     }
-    expect((await fetch(`${server.url}/docs/index.html`)).status).toBe(404);
-    expect((await fetch(`${server.url}/docs/../package.json`)).status).toBe(404);
+    expect((await fetch(`${h.server.url}/docs/index.html`)).status).toBe(404);
+    expect((await fetch(`${h.server.url}/docs/../package.json`)).status).toBe(404);
   });
 });

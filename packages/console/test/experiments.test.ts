@@ -1,32 +1,21 @@
 import { createClient, type SwitchyardClient } from '@switchyard/sdk-node';
-import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { launchBrowser, openPage, seriousA11yViolations, type WatchedPage } from './support/browser';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, startConsoleServer, type ConsoleServer } from './support/server';
-import { signIn } from './support/sign-in';
+import { seriousA11yViolations } from './support/browser';
+import { useConsoleHarness } from './support/harness';
 
-let server: ConsoleServer;
-let browser: Browser;
-let w: WatchedPage;
+const h = useConsoleHarness();
 let sdk: SwitchyardClient;
 
 beforeAll(async () => {
-  server = await startConsoleServer();
-  browser = await launchBrowser();
-  w = await openPage(browser, server.url);
-  sdk = createClient({ baseUrl: server.url, sdkKey: server.serverKey });
+  sdk = createClient({ baseUrl: h.server.url, sdkKey: h.server.serverKey });
   await sdk.ready({ timeoutMs: 20_000 });
-  await signIn(w.page, ADMIN_EMAIL, ADMIN_PASSWORD);
 });
 afterAll(async () => {
   await sdk?.close();
-  await browser?.close();
-  await server?.stop();
 });
-
 describe('an experiment from set-up to results', () => {
   it('is set up through the form and starts as a DRAFT', async () => {
-    const { page } = w;
+    const { page } = h.w;
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Experiments' }).click();
     await page.getByRole('button', { name: 'New experiment' }).click();
     await page.getByLabel('Key', { exact: true }).fill('green-button');
@@ -47,7 +36,7 @@ describe('an experiment from set-up to results', () => {
     expect(await lifecycle.getByRole('button', { name: 'Start' }).isEnabled()).toBe(true);
     expect(await lifecycle.getByRole('button', { name: 'Pause' }).isDisabled()).toBe(true);
     expect(await lifecycle.getByRole('button', { name: 'Complete' }).isDisabled()).toBe(true);
-    const stored = (await server.admin('GET', '/api/v1/experiments/green-button')).data.attributes;
+    const stored = (await h.server.admin('GET', '/api/v1/experiments/green-button')).data.attributes;
     expect(stored.variants).toEqual([
       { key: 'control', weight: 50 },
       { key: 'green', weight: 50 },
@@ -56,7 +45,7 @@ describe('an experiment from set-up to results', () => {
   });
 
   it('starts, pauses and resumes through the lifecycle buttons', async () => {
-    const lifecycle = w.page.getByRole('group', { name: 'Lifecycle' });
+    const lifecycle = h.w.page.getByRole('group', { name: 'Lifecycle' });
     await lifecycle.getByRole('button', { name: 'Start' }).click();
     await vi.waitFor(async () => expect(await lifecycle.getByRole('button', { name: 'Pause' }).isEnabled()).toBe(true), {
       timeout: 15_000,
@@ -70,7 +59,7 @@ describe('an experiment from set-up to results', () => {
     await vi.waitFor(async () => expect(await lifecycle.getByRole('button', { name: 'Pause' }).isEnabled()).toBe(true), {
       timeout: 15_000,
     });
-    expect((await server.admin('GET', '/api/v1/experiments/green-button')).data.attributes.status).toBe('RUNNING');
+    expect((await h.server.admin('GET', '/api/v1/experiments/green-button')).data.attributes.status).toBe('RUNNING');
   });
 
   it('shows results of seeded traffic in the table and the forest plot, live', async () => {
@@ -93,7 +82,7 @@ describe('an experiment from set-up to results', () => {
     }
     await sdk.flush();
 
-    const { page } = w;
+    const { page } = h.w;
     const plot = page.getByRole('img', { name: /Forest plot/ });
     await plot.waitFor({ timeout: 60_000 });
     const row = page.locator('tr[data-metric="purchase"][data-variant="green"]');
@@ -101,7 +90,7 @@ describe('an experiment from set-up to results', () => {
     expect(await page.locator('tr[data-metric="purchase"][data-variant="control"] td').nth(1).textContent()).toBe(String(units.control));
 
     // Read the chart: the plotted lift is the server's, and clearly positive.
-    const results = (await server.admin('GET', '/api/v1/experiments/green-button/results')).data;
+    const results = (await h.server.admin('GET', '/api/v1/experiments/green-button/results')).data;
     const lift = results.metrics.purchase.comparisons[0].relative_lift as number;
     expect(lift).toBeGreaterThan(0.5);
     const label = (await plot.getAttribute('aria-label')) ?? '';
@@ -125,7 +114,7 @@ describe('an experiment from set-up to results', () => {
   });
 
   it('exports the results as CSV with the session cookie', async () => {
-    const [download] = await Promise.all([w.page.waitForEvent('download'), w.page.getByRole('link', { name: 'Export CSV' }).click()]);
+    const [download] = await Promise.all([h.w.page.waitForEvent('download'), h.w.page.getByRole('link', { name: 'Export CSV' }).click()]);
     const path = await download.path();
     const { readFileSync } = await import('node:fs');
     const csv = readFileSync(path, 'utf8');
@@ -134,7 +123,7 @@ describe('an experiment from set-up to results', () => {
   });
 
   it('completes, after which only Archive is possible', async () => {
-    const lifecycle = w.page.getByRole('group', { name: 'Lifecycle' });
+    const lifecycle = h.w.page.getByRole('group', { name: 'Lifecycle' });
     await lifecycle.getByRole('button', { name: 'Complete' }).click();
     await vi.waitFor(async () => expect(await lifecycle.getByRole('button', { name: 'Archive' }).isEnabled()).toBe(true), {
       timeout: 15_000,
@@ -144,7 +133,7 @@ describe('an experiment from set-up to results', () => {
   });
 
   it('has no serious accessibility violations on the experiment screens, and no page error', async () => {
-    const { page } = w;
+    const { page } = h.w;
     expect(await seriousA11yViolations(page)).toEqual([]);
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Experiments' }).click();
     await page.getByRole('link', { name: 'green-button' }).waitFor();
@@ -152,7 +141,7 @@ describe('an experiment from set-up to results', () => {
     await page.getByRole('button', { name: 'New experiment' }).click();
     await page.getByLabel('Key', { exact: true }).waitFor();
     expect(await seriousA11yViolations(page)).toEqual([]);
-    expect(w.errors).toEqual([]);
-    expect(w.cspViolations).toEqual([]);
+    expect(h.w.errors).toEqual([]);
+    expect(h.w.cspViolations).toEqual([]);
   });
 });

@@ -1,42 +1,34 @@
 import { createClient, type SwitchyardClient } from '@switchyard/sdk-node';
-import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { launchBrowser, openPage, seriousA11yViolations, type WatchedPage } from './support/browser';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, startConsoleServer, type ConsoleServer } from './support/server';
+import { seriousA11yViolations } from './support/browser';
+import { ADMIN_EMAIL, ADMIN_PASSWORD } from './support/server';
 import { signIn } from './support/sign-in';
+import { useConsoleHarness } from './support/harness';
 
-let server: ConsoleServer;
-let browser: Browser;
-let w: WatchedPage;
+const h = useConsoleHarness({ signIn: false });
 let sdk: SwitchyardClient;
 
 beforeAll(async () => {
-  server = await startConsoleServer();
-  browser = await launchBrowser();
-  w = await openPage(browser, server.url);
-  sdk = createClient({ baseUrl: server.url, sdkKey: server.serverKey });
+  sdk = createClient({ baseUrl: h.server.url, sdkKey: h.server.serverKey });
   await sdk.ready({ timeoutMs: 20_000 });
 });
 afterAll(async () => {
   await sdk?.close();
-  await browser?.close();
-  await server?.stop();
 });
-
 describe('flags in the console (ADMIN)', () => {
   it('signs in with the HttpOnly session cookie and keeps no token in web storage', async () => {
-    await signIn(w.page, ADMIN_EMAIL, ADMIN_PASSWORD);
-    const cookies = await w.context.cookies();
+    await signIn(h.w.page, ADMIN_EMAIL, ADMIN_PASSWORD);
+    const cookies = await h.w.context.cookies();
     const session = cookies.find((c) => c.name === 'sy_session');
     expect(session?.httpOnly).toBe(true);
     expect(session?.sameSite).toBe('Strict');
-    const storage = await w.page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }));
+    const storage = await h.w.page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }));
     expect(storage).not.toContain(session!.value.slice(0, 20));
     expect(storage).not.toMatch(/eyJ[A-Za-z0-9_-]{10,}/);
   });
 
   it('creates a flag, sets a rule and a 30 % split, and a connected Node SDK sees it', async () => {
-    const { page } = w;
+    const { page } = h.w;
     await page.getByRole('button', { name: 'New flag' }).click();
     const dialog = page.getByRole('dialog', { name: 'New flag' });
     await dialog.getByLabel('Key').fill('new-checkout');
@@ -65,7 +57,7 @@ describe('flags in the console (ADMIN)', () => {
     await save.click();
     await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
 
-    const stored = (await server.admin('GET', '/api/v1/feature-flags/new-checkout')).data.attributes;
+    const stored = (await h.server.admin('GET', '/api/v1/feature-flags/new-checkout')).data.attributes;
     expect(stored.enabled).toBe(true);
     expect(stored.rules).toEqual([
       expect.objectContaining({ when: { attr: 'email', op: 'ends_with', values: ['@example.com'] }, serve: { variant: 'on' } }),
@@ -85,11 +77,11 @@ describe('flags in the console (ADMIN)', () => {
     for (let i = 0; i < 2000; i++) if (sdk.boolean('new-checkout', { key: `user-${i}` }, false)) on++;
     expect(on / 2000).toBeGreaterThan(0.25);
     expect(on / 2000).toBeLessThan(0.35);
-    expect(w.errors).toEqual([]);
+    expect(h.w.errors).toEqual([]);
   });
 
   it('shows a validation error from the server next to the rule it concerns', async () => {
-    const { page } = w;
+    const { page } = h.w;
     await page.getByLabel('Operator 1').selectOption('matches');
     await page.getByLabel('Values 1').fill('(unclosed');
     await page.getByRole('button', { name: /Save targeting/ }).click();
@@ -97,13 +89,13 @@ describe('flags in the console (ADMIN)', () => {
     await rule.getByRole('alert').first().waitFor();
     expect(await rule.getByRole('alert').first().textContent()).toMatch(/regex|pattern|expression/i);
     // Nothing was applied: the stored rule is still the valid one.
-    const stored = (await server.admin('GET', '/api/v1/feature-flags/new-checkout')).data.attributes;
+    const stored = (await h.server.admin('GET', '/api/v1/feature-flags/new-checkout')).data.attributes;
     expect(stored.rules[0].when.op).toBe('ends_with');
     await page.getByRole('button', { name: 'Discard changes' }).click();
   });
 
   it('tests a user with server-side evaluation', async () => {
-    const { page } = w;
+    const { page } = h.w;
     await page.getByRole('tab', { name: 'Test a user' }).click();
     await page.getByLabel('User id').fill('u1');
     await page.getByLabel(/Attributes/).fill('email=bo@example.com');
@@ -114,7 +106,7 @@ describe('flags in the console (ADMIN)', () => {
   });
 
   it('flips the kill switch from the flags list, and the SDK sees it without a reload elsewhere', async () => {
-    const { page } = w;
+    const { page } = h.w;
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Flags' }).click();
     const toggle = page.getByRole('switch', { name: /new-checkout in Production/ });
     await toggle.waitFor();
@@ -125,19 +117,19 @@ describe('flags in the console (ADMIN)', () => {
     await vi.waitFor(() => expect(sdk.boolean('new-checkout', { key: 'u1', email: 'ann@example.com' }, true)).toBe(false), {
       timeout: 20_000,
     });
-    expect((await server.admin('GET', '/api/v1/feature-flags/new-checkout')).data.attributes.enabled).toBe(false);
+    expect((await h.server.admin('GET', '/api/v1/feature-flags/new-checkout')).data.attributes.enabled).toBe(false);
   });
 
   it('shows a change made through the API without a reload', async () => {
-    const { page } = w;
-    await server.admin('PATCH', '/api/v1/feature-flags/new-checkout', { enabled: true });
+    const { page } = h.w;
+    await h.server.admin('PATCH', '/api/v1/feature-flags/new-checkout', { enabled: true });
     const toggle = page.getByRole('switch', { name: /new-checkout in Production/ });
     await vi.waitFor(async () => expect(await toggle.getAttribute('aria-checked')).toBe('true'), { timeout: 20_000 });
   });
 
   it('filters the list by search', async () => {
-    const { page } = w;
-    await server.admin('POST', '/api/v1/feature-flags', { key: 'other-flag', type: 'boolean' });
+    const { page } = h.w;
+    await h.server.admin('POST', '/api/v1/feature-flags', { key: 'other-flag', type: 'boolean' });
     await page.getByRole('row', { name: /other-flag/ }).waitFor({ timeout: 20_000 });
     await page.getByLabel('Search').fill('checkout');
     await vi.waitFor(async () => expect(await page.getByRole('row', { name: /other-flag/ }).count()).toBe(0));
@@ -146,7 +138,7 @@ describe('flags in the console (ADMIN)', () => {
   });
 
   it('has no serious or critical accessibility violations on the flags list and every flag tab', async () => {
-    const { page } = w;
+    const { page } = h.w;
     expect(await seriousA11yViolations(page)).toEqual([]);
     await page.getByRole('link', { name: 'new-checkout' }).click();
     await page.getByRole('heading', { name: 'New checkout' }).waitFor();
@@ -157,7 +149,7 @@ describe('flags in the console (ADMIN)', () => {
   });
 
   it('raised no uncaught page error and no CSP violation', () => {
-    expect(w.errors).toEqual([]);
-    expect(w.cspViolations).toEqual([]);
+    expect(h.w.errors).toEqual([]);
+    expect(h.w.cspViolations).toEqual([]);
   });
 });

@@ -1,18 +1,13 @@
 import { createClient, type SwitchyardClient } from '@switchyard/sdk-node';
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { launchBrowser, openPage, seriousA11yViolations, type WatchedPage } from './support/browser';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, startConsoleServer, type ConsoleServer } from './support/server';
+import { afterAll, describe, expect, it, vi } from 'vitest';
+import { seriousA11yViolations } from './support/browser';
+import { ADMIN_EMAIL, ADMIN_PASSWORD } from './support/server';
 import { signIn } from './support/sign-in';
+import { nav, useConsoleHarness } from './support/harness';
 
 // The release path of the console, end to end: staging first, then promoted to production, read by
 // a real Node SDK holding a production server key made in the console, then killed in production.
-let server: ConsoleServer;
-let browser: Browser;
-let w: WatchedPage;
 let sdk: SwitchyardClient | undefined;
-
-const nav = (name: string) => w.page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name, exact: true });
 
 function onShare(client: SwitchyardClient, n: number): number {
   let on = 0;
@@ -20,28 +15,21 @@ function onShare(client: SwitchyardClient, n: number): number {
   return on / n;
 }
 
-beforeAll(async () => {
-  server = await startConsoleServer();
-  browser = await launchBrowser();
-  w = await openPage(browser, server.url);
-});
+const h = useConsoleHarness({ signIn: false });
 afterAll(async () => {
   await sdk?.close();
-  await browser?.close();
-  await server?.stop();
 });
-
 describe('release flow: staging -> promote -> production SDK -> kill switch', () => {
   it('signs in and creates a staging environment on the Environments screen', async () => {
-    const { page } = w;
+    const { page } = h.w;
     await signIn(page, ADMIN_EMAIL, ADMIN_PASSWORD);
-    await nav('Environments').click();
+    await nav(page, 'Environments').click();
     await page.getByRole('heading', { name: 'Environments' }).waitFor();
     await page.getByLabel('Environment key').fill('staging');
     await page.getByLabel('Environment name').fill('Staging');
     await page.getByRole('button', { name: 'Create environment' }).click();
     await page.locator('tr[data-environment="staging"]').waitFor();
-    const stored = await server.admin('GET', '/api/v1/environments/staging');
+    const stored = await h.server.admin('GET', '/api/v1/environments/staging');
     expect(stored.data.attributes).toMatchObject({ key: 'staging', name: 'Staging', protected: false });
     // The switcher offers it at once.
     await vi.waitFor(async () =>
@@ -51,25 +39,25 @@ describe('release flow: staging -> promote -> production SDK -> kill switch', ()
   });
 
   it('creates a production server key on the API keys screen and connects a Node SDK with it', async () => {
-    const { page } = w;
-    await nav('API keys').click();
+    const { page } = h.w;
+    await nav(page, 'API keys').click();
     await page.getByLabel('Key name').fill('checkout service');
     await page.getByLabel('Key environment').selectOption('production');
     await page.getByRole('button', { name: 'Create key' }).click();
     const secret = (await page.getByTestId('new-secret').textContent())!.trim();
     await page.getByRole('button', { name: 'Done' }).click();
-    sdk = createClient({ baseUrl: server.url, sdkKey: secret });
+    sdk = createClient({ baseUrl: h.server.url, sdkKey: secret });
     await sdk.ready({ timeoutMs: 20_000 });
-    const keys = await server.admin('GET', '/api/v1/api-keys');
+    const keys = await h.server.admin('GET', '/api/v1/api-keys');
     expect(keys.data.find((k: { attributes: { name: string } }) => k.attributes.name === 'checkout service').attributes.environment).toBe(
       'production',
     );
   });
 
   it('creates a flag and sets a rule and a 30 % split in staging only', async () => {
-    const { page } = w;
+    const { page } = h.w;
     await page.getByLabel('Environment', { exact: true }).selectOption('staging');
-    await nav('Flags').click();
+    await nav(page, 'Flags').click();
     await page.getByRole('button', { name: 'New flag' }).click();
     const dialog = page.getByRole('dialog', { name: 'New flag' });
     await dialog.getByLabel('Key').fill('new-checkout');
@@ -91,7 +79,7 @@ describe('release flow: staging -> promote -> production SDK -> kill switch', ()
     await page.getByRole('button', { name: 'Save targeting in Staging' }).click();
     await page.getByRole('status').filter({ hasText: 'Saved.' }).waitFor();
 
-    const envs = (await server.admin('GET', '/api/v1/feature-flags/new-checkout')).data.attributes.environments;
+    const envs = (await h.server.admin('GET', '/api/v1/feature-flags/new-checkout')).data.attributes.environments;
     expect(envs.staging).toMatchObject({
       enabled: true,
       rules: [expect.objectContaining({ when: { attr: 'email', op: 'ends_with', values: ['@example.com'] }, serve: { variant: 'on' } })],
@@ -109,7 +97,7 @@ describe('release flow: staging -> promote -> production SDK -> kill switch', ()
   });
 
   it('promotes staging to production after a diff preview, and the production SDK changes', async () => {
-    const { page } = w;
+    const { page } = h.w;
     await page.getByRole('button', { name: 'Promote…' }).click();
     const dialog = page.getByRole('dialog', { name: 'Promote new-checkout' });
     await dialog.getByLabel('From').selectOption('staging');
@@ -134,9 +122,9 @@ describe('release flow: staging -> promote -> production SDK -> kill switch', ()
   });
 
   it('flips the production kill switch from the flags list, and the SDK serves off', async () => {
-    const { page } = w;
+    const { page } = h.w;
     await page.getByLabel('Environment', { exact: true }).selectOption('production');
-    await nav('Flags').click();
+    await nav(page, 'Flags').click();
     const toggle = page.getByRole('switch', { name: 'new-checkout in Production' });
     await vi.waitFor(async () => expect(await toggle.getAttribute('aria-checked')).toBe('true'), { timeout: 20_000 });
     // The staging switch stays on: the kill switch is per environment.
@@ -147,13 +135,13 @@ describe('release flow: staging -> promote -> production SDK -> kill switch', ()
       timeout: 20_000,
     });
     expect(sdk!.detail('new-checkout', { key: 'u1' }, true).reason).toBe('DISABLED');
-    const envs = (await server.admin('GET', '/api/v1/feature-flags/new-checkout')).data.attributes.environments;
+    const envs = (await h.server.admin('GET', '/api/v1/feature-flags/new-checkout')).data.attributes.environments;
     expect(envs.production.enabled).toBe(false);
     expect(envs.staging.enabled).toBe(true);
   });
 
   it('raised no uncaught page error and no CSP violation', () => {
-    expect(w.errors).toEqual([]);
-    expect(w.cspViolations).toEqual([]);
+    expect(h.w.errors).toEqual([]);
+    expect(h.w.cspViolations).toEqual([]);
   });
 });

@@ -1,31 +1,16 @@
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { launchBrowser, openPage, seriousA11yViolations, type WatchedPage } from './support/browser';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, startConsoleServer, type ConsoleServer } from './support/server';
-import { signIn } from './support/sign-in';
+import { describe, expect, it, vi } from 'vitest';
+import { seriousA11yViolations } from './support/browser';
+import { useConsoleHarness } from './support/harness';
 
-let server: ConsoleServer;
-let browser: Browser;
-let w: WatchedPage;
-
-const segment = async () => (await server.admin('GET', '/api/v1/segments/beta-testers')).data.attributes;
+const segment = async () => (await h.server.admin('GET', '/api/v1/segments/beta-testers')).data.attributes;
 const evaluate = async (query: string) =>
-  (await server.admin('GET', `/api/v1/feature-flags/beta-feature/evaluate?${query}`)).data as { variant: string; reason: string };
+  (await h.server.admin('GET', `/api/v1/feature-flags/beta-feature/evaluate?${query}`)).data as { variant: string; reason: string };
 
-beforeAll(async () => {
-  server = await startConsoleServer();
-  browser = await launchBrowser();
-  w = await openPage(browser, server.url);
-  await signIn(w.page, ADMIN_EMAIL, ADMIN_PASSWORD);
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const h = useConsoleHarness();
 
 describe('segments screen', () => {
   it('creates a segment with included and excluded units and a condition', async () => {
-    const { page } = w;
+    const { page } = h.w;
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Segments' }).click();
     await page.getByText('No segments yet.').waitFor();
     expect(await seriousA11yViolations(page)).toEqual([]);
@@ -52,7 +37,7 @@ describe('segments screen', () => {
   });
 
   it('is what a flag rule that names it serves to (server-side evaluation)', async () => {
-    await server.admin('POST', '/api/v1/feature-flags', {
+    await h.server.admin('POST', '/api/v1/feature-flags', {
       key: 'beta-feature',
       type: 'boolean',
       enabled: true,
@@ -66,7 +51,7 @@ describe('segments screen', () => {
   });
 
   it('shows an invalid condition under the condition and saves nothing', async () => {
-    const { page } = w;
+    const { page } = h.w;
     await page.getByLabel('Operator 1').selectOption('matches');
     await page.getByLabel('Values 1').fill('(unclosed');
     await page.getByRole('button', { name: 'Save segment' }).click();
@@ -77,7 +62,7 @@ describe('segments screen', () => {
   });
 
   it('edits the lists and removes the condition', async () => {
-    const { page } = w;
+    const { page } = h.w;
     await page.getByLabel(/Included units/).fill('u1\nu2\nu3\nu4');
     await page.getByRole('button', { name: 'Remove clause 1 of the segment' }).click();
     await page.getByRole('button', { name: 'Save segment' }).click();
@@ -91,7 +76,7 @@ describe('segments screen', () => {
   });
 
   it('lists the segment with its counts', async () => {
-    const { page } = w;
+    const { page } = h.w;
     await page.getByRole('link', { name: 'Segments' }).first().click();
     const row = page.locator('tr[data-segment="beta-testers"]');
     await row.waitFor();
@@ -100,7 +85,7 @@ describe('segments screen', () => {
   });
 
   it('raised no uncaught page error and no CSP violation', () => {
-    expect(w.errors).toEqual([]);
-    expect(w.cspViolations).toEqual([]);
+    expect(h.w.errors).toEqual([]);
+    expect(h.w.cspViolations).toEqual([]);
   });
 });

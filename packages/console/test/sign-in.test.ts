@@ -1,23 +1,14 @@
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, openPage, seriousA11yViolations } from './support/browser';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, startConsoleServer, type ConsoleServer } from './support/server';
+import { describe, expect, it } from 'vitest';
+import { seriousA11yViolations } from './support/browser';
+import { ADMIN_EMAIL, ADMIN_PASSWORD } from './support/server';
 import { signIn } from './support/sign-in';
+import { useConsoleHarness } from './support/harness';
 
-let server: ConsoleServer;
-let browser: Browser;
-beforeAll(async () => {
-  server = await startConsoleServer();
-  browser = await launchBrowser();
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
-});
+const h = useConsoleHarness({ page: false });
 
 describe('sign-in, sign-out and the page headers', () => {
   it('serves the console with a strict CSP and Permissions-Policy', async () => {
-    const w = await openPage(browser, server.url);
+    const w = await h.blank();
     const res = await w.page.goto('/flags');
     const headers = res!.headers();
     const csp = headers['content-security-policy'] ?? '';
@@ -29,7 +20,7 @@ describe('sign-in, sign-out and the page headers', () => {
   });
 
   it('refuses a wrong password with a message, then signs in and out', async () => {
-    const w = await openPage(browser, server.url);
+    const w = await h.blank();
     await w.page.goto('/flags');
     // Not signed in: the app sends the visitor to the sign-in form.
     await w.page.getByRole('heading', { name: 'Sign in to Switchyard' }).waitFor();

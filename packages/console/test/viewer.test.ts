@@ -1,44 +1,34 @@
-import type { Browser } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { launchBrowser, openPage, type WatchedPage } from './support/browser';
-import { startConsoleServer, type ConsoleServer } from './support/server';
-import { signIn } from './support/sign-in';
+import { describe, expect, it } from 'vitest';
+import { nav, useConsoleHarness } from './support/harness';
 
-let server: ConsoleServer;
-let browser: Browser;
-let w: WatchedPage;
+const VIEWER = { email: 'viewer@console.test', password: 'viewer-password-1' };
 
-beforeAll(async () => {
-  server = await startConsoleServer();
-  await server.admin('POST', '/api/v1/feature-flags', {
-    key: 'viewer-sees',
-    type: 'boolean',
-    enabled: true,
-    rules: [{ id: 'staff', when: { attr: 'email', op: 'ends_with', values: ['@example.com'] }, serve: { variant: 'on' } }],
-  });
-  await server.admin('POST', '/api/v1/experiments', {
-    key: 'viewer-exp',
-    name: 'Viewer experiment',
-    variants: [
-      { key: 'control', weight: 50 },
-      { key: 'b', weight: 50 },
-    ],
-    metrics: [{ key: 'purchase', type: 'conversion' }],
-  });
-  await server.admin('POST', '/api/v1/segments', { key: 'viewer-segment', included: ['u1'] });
-  await server.user('VIEWER', 'viewer@console.test', 'viewer-password-1');
-  browser = await launchBrowser();
-  w = await openPage(browser, server.url);
-  await signIn(w.page, 'viewer@console.test', 'viewer-password-1');
-});
-afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
+const h = useConsoleHarness({
+  signIn: VIEWER,
+  async seed(server) {
+    await server.admin('POST', '/api/v1/feature-flags', {
+      key: 'viewer-sees',
+      type: 'boolean',
+      enabled: true,
+      rules: [{ id: 'staff', when: { attr: 'email', op: 'ends_with', values: ['@example.com'] }, serve: { variant: 'on' } }],
+    });
+    await server.admin('POST', '/api/v1/experiments', {
+      key: 'viewer-exp',
+      name: 'Viewer experiment',
+      variants: [
+        { key: 'control', weight: 50 },
+        { key: 'b', weight: 50 },
+      ],
+      metrics: [{ key: 'purchase', type: 'conversion' }],
+    });
+    await server.admin('POST', '/api/v1/segments', { key: 'viewer-segment', included: ['u1'] });
+    await server.user('VIEWER', VIEWER.email, VIEWER.password);
+  },
 });
 
 describe('a VIEWER', () => {
   it('sees every flag control disabled', async () => {
-    const { page } = w;
+    const { page } = h.w;
     expect(await page.getByRole('button', { name: 'New flag' }).isDisabled()).toBe(true);
     const toggle = page.getByRole('switch', { name: /viewer-sees in Production/ });
     await toggle.waitFor();
@@ -57,7 +47,7 @@ describe('a VIEWER', () => {
   });
 
   it('still gets a 403 from the server if it tries anyway', async () => {
-    const status = await w.page.evaluate(async () => {
+    const status = await h.w.page.evaluate(async () => {
       const s = (await (await fetch('/api/v1/auth/session')).json()) as { data: { csrf_token: string } };
       const r = await fetch('/api/v1/feature-flags/viewer-sees', {
         method: 'PATCH',
@@ -67,11 +57,11 @@ describe('a VIEWER', () => {
       return r.status;
     });
     expect(status).toBe(403);
-    expect((await server.admin('GET', '/api/v1/feature-flags/viewer-sees')).data.attributes.enabled).toBe(true);
+    expect((await h.server.admin('GET', '/api/v1/feature-flags/viewer-sees')).data.attributes.enabled).toBe(true);
   });
 
   it('sees experiment creation and lifecycle disabled', async () => {
-    const { page } = w;
+    const { page } = h.w;
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Experiments' }).click();
     expect(await page.getByRole('button', { name: 'New experiment' }).isDisabled()).toBe(true);
     await page.getByRole('link', { name: 'viewer-exp' }).click();
@@ -82,27 +72,26 @@ describe('a VIEWER', () => {
   });
 
   it('sees segments, environments and users read-only', async () => {
-    const { page } = w;
-    const nav = (name: string) => page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name, exact: true });
-    await nav('Segments').click();
+    const { page } = h.w;
+    await nav(page, 'Segments').click();
     expect(await page.getByRole('button', { name: 'New segment' }).isDisabled()).toBe(true);
     await page.getByRole('link', { name: 'viewer-segment' }).click();
     await page.getByText('Viewers can read segments but not change them.').waitFor();
     expect(await page.getByLabel(/Included units/).inputValue()).toBe('u1');
     for (const name of ['Save segment', 'Delete segment']) expect(await page.getByRole('button', { name }).isDisabled(), name).toBe(true);
 
-    await nav('Environments').click();
+    await nav(page, 'Environments').click();
     const prod = page.locator('tr[data-environment="production"]');
     await prod.waitFor();
     for (const control of await page.locator('main input, main button, main select').all()) expect(await control.isDisabled()).toBe(true);
 
-    await nav('Users').click();
+    await nav(page, 'Users').click();
     const me = page.locator('tr[data-user="viewer@console.test"]');
     await me.waitFor();
     // The server shows a viewer only itself.
     expect(await page.locator('tr[data-user]').count()).toBe(1);
     for (const control of await page.locator('main input, main button, main select').all()) expect(await control.isDisabled()).toBe(true);
-    expect(w.errors).toEqual([]);
-    expect(w.cspViolations).toEqual([]);
+    expect(h.w.errors).toEqual([]);
+    expect(h.w.cspViolations).toEqual([]);
   });
 });

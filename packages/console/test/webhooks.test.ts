@@ -1,32 +1,21 @@
-import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { startReceiver, type Receiver } from '../../server/test/webhook-receiver';
-import { launchBrowser, openPage, seriousA11yViolations, type WatchedPage } from './support/browser';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, startConsoleServer, type ConsoleServer } from './support/server';
-import { signIn } from './support/sign-in';
+import { seriousA11yViolations } from './support/browser';
+import { useConsoleHarness } from './support/harness';
 
-let server: ConsoleServer;
+const h = useConsoleHarness({ serverOptions: { webhookAllowPrivate: true } });
 let receiver: Receiver;
-let browser: Browser;
-let w: WatchedPage;
 
+// The receiver listens on loopback, which only webhookAllowPrivate lets a webhook target.
 beforeAll(async () => {
-  // The receiver listens on loopback, which only this setting lets a webhook target.
-  server = await startConsoleServer({ webhookAllowPrivate: true });
   receiver = await startReceiver();
-  browser = await launchBrowser();
-  w = await openPage(browser, server.url);
-  await signIn(w.page, ADMIN_EMAIL, ADMIN_PASSWORD);
 });
 afterAll(async () => {
-  await browser?.close();
-  await server?.stop();
   await receiver?.close();
 });
-
 describe('webhooks screen', () => {
   it('subscribes a receiver, shows the secret once, lists deliveries and redelivers', async () => {
-    const { page } = w;
+    const { page } = h.w;
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Webhooks' }).click();
     await page.getByLabel('Endpoint URL').fill(receiver.url);
     await page.getByLabel('Description').fill('ops channel');
@@ -41,7 +30,7 @@ describe('webhooks screen', () => {
 
     // A flag change is delivered, signed with the secret the screen showed.
     receiver.secret = secret;
-    await server.admin('POST', '/api/v1/feature-flags', { key: 'hooked', type: 'boolean' });
+    await h.server.admin('POST', '/api/v1/feature-flags', { key: 'hooked', type: 'boolean' });
     await vi.waitFor(() => expect(receiver.received).toHaveLength(1), { timeout: 15_000 });
     expect(receiver.received[0]!).toMatchObject({ verified: true, body: { type: 'flag.created' } });
 

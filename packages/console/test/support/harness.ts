@@ -4,6 +4,8 @@ import { launchBrowser, openPage, type WatchedPage } from './browser';
 import { ADMIN_EMAIL, ADMIN_PASSWORD, startConsoleServer, type ConsoleServer } from './server';
 import { signIn } from './sign-in';
 
+type ServerOptions = Parameters<typeof startConsoleServer>[0];
+
 /** What a test file drives: a real server, one Chromium, and a first page. */
 export interface ConsoleHarness {
   readonly server: ConsoleServer;
@@ -12,16 +14,20 @@ export interface ConsoleHarness {
   readonly w: WatchedPage;
   /** Another person: a fresh browser context (own cookies), signed in as `email`. */
   open(email: string, password: string): Promise<WatchedPage>;
+  /** A fresh browser context on the server, signed out, on no page yet. */
+  blank(): Promise<WatchedPage>;
 }
 
 /** Options of {@link useConsoleHarness}. */
 export interface HarnessOptions {
-  /** Sign the first page in as the admin (default true); false leaves it on no page at all. */
-  signIn?: boolean;
-  /** Extra server options (e.g. `oidc`). */
-  serverOptions?: Parameters<typeof startConsoleServer>[0];
+  /** Open a first page (default true). */
+  page?: boolean;
+  /** Who the first page signs in as (default the admin); false leaves it signed out on no page. */
+  signIn?: false | { email: string; password: string };
+  /** Extra server options (e.g. `oidc`), or a function giving them once earlier hooks ran. */
+  serverOptions?: ServerOptions | (() => ServerOptions);
   /** Runs after the server starts and before the browser opens (seed data the first screen shows). */
-  seed?: (server: ConsoleServer) => Promise<void>;
+  seed?: (server: ConsoleServer) => Promise<unknown>;
 }
 
 /**
@@ -44,11 +50,13 @@ export function useConsoleHarness(o: HarnessOptions = {}): ConsoleHarness {
     return v;
   };
   beforeAll(async () => {
-    server = await startConsoleServer(o.serverOptions);
+    server = await startConsoleServer(typeof o.serverOptions === 'function' ? o.serverOptions() : o.serverOptions);
     await o.seed?.(server);
     browser = await launchBrowser();
+    if (o.page === false) return;
     w = await openPage(browser, server.url);
-    if (o.signIn !== false) await signIn(w.page, ADMIN_EMAIL, ADMIN_PASSWORD);
+    const who = o.signIn ?? { email: ADMIN_EMAIL, password: ADMIN_PASSWORD };
+    if (who !== false) await signIn(w.page, who.email, who.password);
   });
   afterAll(async () => {
     await browser?.close();
@@ -65,9 +73,12 @@ export function useConsoleHarness(o: HarnessOptions = {}): ConsoleHarness {
       return ready(w, 'page');
     },
     async open(email, password) {
-      const other = await openPage(ready(browser, 'browser'), ready(server, 'server').url);
+      const other = await this.blank();
       await signIn(other.page, email, password);
       return other;
+    },
+    blank() {
+      return openPage(ready(browser, 'browser'), ready(server, 'server').url);
     },
   };
 }

@@ -44,3 +44,6 @@ export const ROLES = ['VIEWER', 'EXPERIMENTER', 'ADMIN'] as const;
 
 /** A role name. */
 export type Role = (typeof ROLES)[number];
+
+/** One audit record (append-only): who did what to which resource, with before and after. */
+export type AuditRecord = Schemas['AuditRecord'];

@@ -3,21 +3,8 @@ import { useInfiniteQuery } from '@tanstack/react-query';
 import { JsonDiff } from '../../../components/diff/json-diff';
 import { ErrorBanner } from '../../../components/ui/error-banner';
 import { api, unwrap } from '../../../lib/api/client';
+import type { AuditRecord } from '../../../lib/api/resources';
 import { useMe } from '../../../lib/session';
-
-interface AuditRecord {
-  id: string;
-  attributes: {
-    at: string;
-    actor: { type: string; id: string | null; label: string | null };
-    action: string;
-    resource: { type: string; id: string; key: string | null };
-    before: unknown;
-    after: unknown;
-    request_id: string | null;
-    ip: string | null;
-  };
-}
 
 const TYPES = ['', 'feature-flag', 'segment', 'experiment', 'user', 'api-key', 'environment'];
 

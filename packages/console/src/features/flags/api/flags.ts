@@ -3,7 +3,7 @@ import { ApiError } from '../../../lib/api/api-error';
 import { api, unwrap, type Schemas } from '../../../lib/api/client';
 import { fetchAll } from '../../../lib/api/fetch-all';
 import { ifMatch } from '../../../lib/api/if-match';
-import type { FlagAttributes, Resource } from '../../../lib/api/resources';
+import type { AuditRecord, FlagAttributes, Resource } from '../../../lib/api/resources';
 import { untyped } from '../../../lib/api/untyped';
 import { useEnvironment } from '../../../lib/environment';
 
@@ -112,19 +112,6 @@ export async function evaluateOnServer(key: string, attributes: Record<string, s
   return data;
 }
 
-/** One audit record. */
-export interface AuditEntry {
-  id: string;
-  attributes: {
-    at: string;
-    actor: { type: string; id: string | null; label: string | null };
-    action: string;
-    resource: { type: string; id: string; key: string | null };
-    before: unknown;
-    after: unknown;
-  };
-}
-
 /** A flag's audit history (ADMIN only on the server; others get a 403 shown as such). */
 export function useFlagHistory(flagId: string | undefined, enabled: boolean) {
   return useQuery({
@@ -132,7 +119,7 @@ export function useFlagHistory(flagId: string | undefined, enabled: boolean) {
     enabled: enabled && flagId !== undefined,
     queryFn: async () =>
       (
-        await unwrap<AuditEntry[]>(
+        await unwrap<AuditRecord[]>(
           api.GET('/api/v1/audit-log', { params: { query: { resource_type: 'feature-flag', resource_id: flagId!, limit: 50 } } }),
         )
       ).data,

@@ -4,23 +4,8 @@ import { Dialog } from '../../../components/ui/dialog';
 import { ErrorBanner } from '../../../components/ui/error-banner';
 import { Field } from '../../../components/ui/field';
 import { ApiError } from '../../../lib/api/api-error';
+import { WEBHOOK_EVENT_TYPES } from '../../../lib/api/enums';
 import { useCreateWebhook, type WebhookEventType } from '../api/webhooks';
-
-/** Event types offered when subscribing, in the order the docs list them. */
-export const EVENT_TYPES: readonly WebhookEventType[] = [
-  'flag.created',
-  'flag.updated',
-  'flag.deleted',
-  'experiment.status_changed',
-  'experiment.auto_paused',
-  'experiment.srm_detected',
-  'rollout.started',
-  'rollout.stage_changed',
-  'rollout.paused',
-  'rollout.rolled_back',
-  'rollout.completed',
-  'rollout.stopped',
-];
 
 /** Subscribes a URL to event types and shows the signing secret once. */
 export function CreateWebhookForm() {
@@ -55,7 +40,7 @@ export function CreateWebhookForm() {
         </div>
         <fieldset>
           <legend>Events</legend>
-          {EVENT_TYPES.map((t) => (
+          {WEBHOOK_EVENT_TYPES.map((t) => (
             <label key={t} className="checkbox">
               <input type="checkbox" name="events" value={t} defaultChecked={t.startsWith('flag.')} /> {t}
             </label>
