@@ -189,4 +189,25 @@ describe.each(['sqlite', 'postgres'] as const)('guarded rollouts API: %s', (kind
     expect((await admin('GET', '/api/v1/feature-flags/edited')).body.data.attributes.default_serve).toEqual({ variant: 'on' });
     expect((await admin('GET', `/api/v1/experiments/${r.experiment}`)).body.data.attributes.status).toBe('COMPLETED');
   });
+
+  it('is stopped by the monitor when a person pauses its experiment or deletes the flag', async () => {
+    await flag('paused-by-hand');
+    const a = (await admin('POST', rolloutsPath('paused-by-hand'), rolloutBody())).body.data;
+    expect((await admin('POST', `/api/v1/experiments/${a.attributes.experiment}/pause`)).status).toBe(200);
+    expect((await t.server.jobs.rollouts.check()).get(a.id)).toBe('stopped');
+    const stopped = (await admin('GET', rolloutsPath('paused-by-hand', a.id))).body.data.attributes;
+    expect(stopped).toMatchObject({ status: 'stopped', end_reason: expect.stringContaining('experiment') });
+    // The flag serves the control again; the experiment is completed.
+    expect((await admin('GET', '/api/v1/feature-flags/paused-by-hand')).body.data.attributes.default_serve).toEqual({ variant: 'off' });
+    expect((await admin('GET', `/api/v1/experiments/${a.attributes.experiment}`)).body.data.attributes.status).toBe('COMPLETED');
+
+    await flag('deleted-flag');
+    const b = (await admin('POST', rolloutsPath('deleted-flag'), rolloutBody())).body.data;
+    expect((await admin('DELETE', '/api/v1/feature-flags/deleted-flag')).status).toBe(204);
+    expect((await t.server.jobs.rollouts.check()).get(b.id)).toBe('stopped');
+    const audit = await admin('GET', `/api/v1/audit-log?resource_id=${b.id}&action=rollout.stop`);
+    expect(audit.body.data).toHaveLength(1);
+    expect(audit.body.data[0].attributes.after.end_reason).toContain('deleted');
+    expect((await admin('GET', `/api/v1/experiments/${b.attributes.experiment}`)).body.data.attributes.status).toBe('COMPLETED');
+  });
 });

@@ -69,7 +69,15 @@ export class RolloutService {
   /** Starts a guarded rollout: the environment's `default_serve` serves its internal experiment at the first stage's share. */
   async create(origin: RequestOrigin, flagKey: string, environment: string, input: RolloutInput): Promise<ResourceRow> {
     checkRolloutPlan(input);
-    const flag = await this.flagIn(origin, flagKey, environment, 'update');
+    // The flag's row is written with a compare-and-set: an edit committed meanwhile makes it start over on the newer flag.
+    return onLatestVersion({
+      load: () => this.flagIn(origin, flagKey, environment, 'update'),
+      apply: (flag) => this.createOn(origin, flag, environment, input),
+      what: `the feature flag '${flagKey}'`,
+    });
+  }
+
+  private async createOn(origin: RequestOrigin, flag: ResourceRow, environment: string, input: RolloutInput): Promise<ResourceRow> {
     const state = stateIn(flag.data, environment);
     const variants = ((flag.data.variants as { key: string }[] | undefined) ?? []).map((v) => v.key);
     const current = (state.default_serve as { variant?: string } | undefined)?.variant;
