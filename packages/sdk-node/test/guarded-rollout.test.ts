@@ -59,7 +59,15 @@ describe('guarded rollouts through a real server and the Node SDK', () => {
     t = await startTestServer({ rolloutIntervalMs: 3_600_000, webhookAllowPrivate: true, webhookPollMs: 50 });
     const hook = await t.api('POST', '/api/v1/webhooks', {
       url: receiver.url,
-      events: ['rollout.started', 'rollout.stage_changed', 'rollout.rolled_back', 'rollout.completed', 'rollout.paused', 'rollout.stopped'],
+      events: [
+        'rollout.started',
+        'rollout.stage_changed',
+        'rollout.rolled_back',
+        'rollout.completed',
+        'rollout.paused',
+        'rollout.stopped',
+        'flag.updated',
+      ],
     });
     expect(hook.status, JSON.stringify(hook.body)).toBe(201);
     receiver.secret = hook.body.data.attributes.secret;
@@ -210,6 +218,19 @@ describe('guarded rollouts through a real server and the Node SDK', () => {
     expect(hook.verified).toBe(true);
     expect(hook.body.data).toMatchObject({ environment: 'production', flag: 'risky-checkout', variant: 'on', control: 'off', percent: 50 });
     expect(hook.body.data.reason).toContain('errors');
+    // Subscribers to flag changes hear of it too: the flag serves the control again.
+    await until(
+      () => receiver.received.some((d) => d.body.type === 'flag.updated' && d.body.data.action === 'rollout.rollback'),
+      10_000,
+      'the flag.updated webhook of the rollback',
+    );
+    const flagHook = receiver.received.find((d) => d.body.type === 'flag.updated' && d.body.data.action === 'rollout.rollback')!;
+    expect(flagHook.verified).toBe(true);
+    expect(flagHook.body.data).toMatchObject({
+      key: 'risky-checkout',
+      environment: 'production',
+      flag: { default_serve: { variant: 'off' } },
+    });
   });
 
   it('pauses instead when on_regression is pause, keeping the share; stop then serves the control', async () => {

@@ -95,6 +95,18 @@ describe.each(['sqlite', 'postgres'] as const)('guarded rollouts API: %s', (kind
 
     await flag('disabled-flag', { enabled: false });
     expectError(await admin('POST', rolloutsPath('disabled-flag'), rolloutBody()), 'CONFLICT');
+    // A flag whose default serve is someone's running A/B test is not taken over.
+    const ab = await admin('POST', '/api/v1/experiments', {
+      key: 'default-ab',
+      variants: [
+        { key: 'off', weight: 50 },
+        { key: 'on', weight: 50 },
+      ],
+    });
+    expect(ab.status, JSON.stringify(ab.body)).toBe(201);
+    await flag('ab-flag', { default_serve: { experiment: 'default-ab' } });
+    const busy = expectError(await admin('POST', rolloutsPath('ab-flag'), rolloutBody()), 'CONFLICT');
+    expect(busy.details).toMatchObject({ experiment: 'default-ab' });
   });
 
   it('serves the rollout through the flag: GET shows stage, share, arms, checks and an ETag; the experiment is marked', async () => {

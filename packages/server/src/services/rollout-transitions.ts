@@ -4,7 +4,9 @@ import { toConfigExperiment, toConfigFlag } from './config-state';
 import { commitMutation, type RequestOrigin, type ServerContext } from './context';
 import { takeResultsSnapshot } from './results-snapshot';
 import { armsAt, flagServes, withDefaultServe, type RolloutData, type RolloutHistoryEntry } from './rollout-state';
-import { emit, type WebhookEventType } from './webhook-events';
+import { emit, type WebhookEventInput, type WebhookEventType } from './webhook-events';
+import { flagAttributes } from './flag-spec';
+import { environmentKeys } from './resource-service';
 
 /** How a rollout ends. */
 export type RolloutEnding = 'completed' | 'rolled_back' | 'stopped';
@@ -23,6 +25,32 @@ export interface TransitionCause {
 }
 
 const iso = (ctx: ServerContext) => new Date(ctx.now()).toISOString();
+
+/**
+ * The `flag.updated` webhook of a rollout's change to its flag's `default_serve`, shaped as for a
+ * person's edit (`action` names the rollout transition), so subscribers to flag changes see it too.
+ */
+export async function flagUpdatedEvent(
+  ctx: ServerContext,
+  origin: RequestOrigin,
+  before: ResourceRow,
+  after: Record<string, unknown>,
+  environment: string,
+  action: string,
+): Promise<WebhookEventInput> {
+  const environments = await environmentKeys(ctx);
+  const a = origin.actor;
+  return emit('flag.updated', {
+    environment,
+    environments: [environment],
+    actor: { type: a === null ? 'system' : a.type, id: a?.id ?? null, label: ctx.options.encryptPii ? null : (a?.label ?? 'system') },
+    key: before.key,
+    id: before.id,
+    action,
+    flag: flagAttributes(after, environment, environments),
+    previous: flagAttributes(before.data, environment, environments),
+  });
+}
 
 function entry(ctx: ServerContext, action: RolloutHistoryEntry['action'], data: RolloutData, cause: TransitionCause): RolloutHistoryEntry {
   const stage = data.stages[data.stage - 1]!;
@@ -66,6 +94,8 @@ async function commitTransition(
     auditAction: string;
     event: WebhookEventType;
     extra?: Record<string, unknown>;
+    /** Other events of the same change (the flag's `flag.updated`). */
+    more?: WebhookEventInput[];
   },
 ): Promise<ResourceRow> {
   const row: ResourceRow = {
@@ -89,7 +119,7 @@ async function commitTransition(
       before: rollout.data,
       after: next,
     },
-    events: [emit(change.event, eventData(rollout, next, change.extra ?? {}))],
+    events: [emit(change.event, eventData(rollout, next, change.extra ?? {})), ...(change.more ?? [])],
   });
   ctx.onExperimentChanged?.();
   return { ...row, version: rollout.version + 1 };
@@ -111,6 +141,7 @@ export async function endRollout(
   const env = data.environment;
   const now = iso(ctx);
   const writes: WriteOp[] = [];
+  const more: WebhookEventInput[] = [];
   const patch: Omit<ConfigPatch, 'version'> = {};
   const flag = await ctx.store.getResource('flag', data.flag);
   if (flag !== null && flagServes(flag, env, data.experiment)) {
@@ -118,6 +149,7 @@ export async function endRollout(
     const next: ResourceRow = { ...flag, data: withDefaultServe(flag, env, serve), updatedAt: now };
     writes.push({ table: 'resources', action: 'update', row: next });
     patch.flags = { [flag.key]: toConfigFlag(next.data, env) };
+    more.push(await flagUpdatedEvent(ctx, origin, flag, next.data, env, AUDIT_ACTION[ending]));
   }
   const experiment = await ctx.store.getResource('experiment', data.experiment, env);
   if (experiment !== null && (experiment.status === 'RUNNING' || experiment.status === 'PAUSED')) {
@@ -145,6 +177,7 @@ export async function endRollout(
     auditAction: AUDIT_ACTION[ending],
     event: `rollout.${ending}`,
     extra: { reason: cause.reason ?? null, checks: cause.checks ?? null },
+    more,
   });
 }
 

@@ -12,7 +12,7 @@ import { assertUnprotected, environmentKeys } from './resource-service';
 import type { ResultsService } from './results';
 import { ACTIVE_ROLLOUT_STATUSES, checkRolloutPlan, storedGuardrails, storedStages, type RolloutInput } from './rollout-spec';
 import { experimentData, rolloutFigures, servesExperiment, withDefaultServe, type RolloutData } from './rollout-state';
-import { endRollout } from './rollout-transitions';
+import { endRollout, flagUpdatedEvent } from './rollout-transitions';
 import { emit } from './webhook-events';
 
 const LABEL = 'rollout';
@@ -95,6 +95,12 @@ export class RolloutService {
       (r) => r.data.flag === flag.key && ACTIVE_ROLLOUT_STATUSES.has(r.status ?? ''),
     );
     if (active !== undefined) throw this.busy(flag.key, environment, active.id);
+    const served = (state.default_serve as { experiment?: string } | undefined)?.experiment;
+    if (served !== undefined)
+      throw conflict(
+        `the default serve of '${flag.key}' in '${environment}' is the experiment '${served}': complete it or serve a variant before rolling one out`,
+        { flag: flag.key, environment, experiment: served },
+      );
     if (state.enabled !== true)
       throw conflict(`the feature flag '${flag.key}' is disabled in '${environment}': enable it before rolling out a variant`, {
         flag: flag.key,
@@ -175,6 +181,7 @@ export class RolloutService {
           after: data,
         },
         events: [
+          await flagUpdatedEvent(this.ctx, origin, flag, nextFlag.data, environment, 'rollout.create'),
           emit('rollout.started', {
             environment,
             flag: flag.key,
