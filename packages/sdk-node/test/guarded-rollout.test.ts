@@ -273,4 +273,29 @@ describe('guarded rollouts through a real server and the Node SDK', () => {
     expect(again.status).toBe(409);
     expect(again.body.error.code).toBe('INVALID_STATE_TRANSITION');
   });
+
+  it('resumes the stored stage after the server restarts; the SDK reconnects and units keep their arm', async () => {
+    const id = await start('restarted-checkout', {
+      variant: 'on',
+      stages: [{ percent: 30 }, { percent: 60, hold_minutes: 60 }, { percent: 100 }],
+      guardrails: [{ metric: 'errors', type: 'conversion', max_relative_increase: 0.2 }],
+    });
+    for (const u of users) client.boolean('restarted-checkout', u, false);
+    await delivered();
+    expect((await t.server.jobs.rollouts.check()).get(id)).toBe('advanced');
+    await synced();
+    const onAt60 = new Set(users.filter((u) => client.boolean('restarted-checkout', u, false)).map((u) => u.key));
+    const before = (await rollout('restarted-checkout', id)).attributes;
+    await t.restart();
+    const after = (await rollout('restarted-checkout', id)).attributes;
+    expect(after).toMatchObject({ status: 'running', stage: 2, share: 60, stage_started_at: before.stage_started_at });
+    // The second stage's hour has not passed: the restarted monitor holds it.
+    expect((await t.server.jobs.rollouts.check()).get(id)).toBe('held');
+    for (const u of users) expect(client.boolean('restarted-checkout', u, false), u.key).toBe(onAt60.has(u.key));
+    // The client follows the restarted server: a stop made there reaches it.
+    const stop = await t.api('POST', `/api/v1/feature-flags/restarted-checkout/environments/production/rollouts/${id}/stop`);
+    expect(stop.status).toBe(200);
+    await until(() => client.detail('restarted-checkout', users[0]!, true).reason === 'DEFAULT', 15_000, 'the stop to reach the client');
+    expect(users.every((u) => !client.boolean('restarted-checkout', u, true))).toBe(true);
+  });
 });
