@@ -23,7 +23,7 @@ describe.each(['sqlite', 'postgres'] as const)('safety monitor: %s', (kind) => {
       },
     });
     const logger = pino({ level: 'warn' }, sink);
-    const base = { apiRateBurst: 1e9, apiRatePerSecond: 1e9, logger };
+    const base = { apiRateBurst: 1e9, apiRatePerSecond: 1e9, logger, webhookAllowPrivate: true };
     if (kind === 'postgres') {
       postgres = await startPostgres();
       t = await startTestServer({ ...base, databaseUrl: await postgres.createDatabase() });
@@ -138,7 +138,12 @@ describe.each(['sqlite', 'postgres'] as const)('safety monitor: %s', (kind) => {
     await t.request('POST', '/api/v1/experiments/srm-warn/complete', { token: t.adminToken });
   });
 
-  it('fails loudly when the statistics cannot be computed: a log line, a counter, one audit record', async () => {
+  it('fails loudly when the statistics cannot be computed: a log line, a counter, one audit record, one webhook event', async () => {
+    const hook = await t.request('POST', '/api/v1/webhooks', {
+      token: t.adminToken,
+      body: { url: 'http://127.0.0.1:9/on-call', events: ['experiment.safety_check_failed'] },
+    });
+    expect(hook.status, JSON.stringify(hook.body)).toBe(201);
     await running('broken', {});
     await feed('broken', { control: { units: 100, withEvent: 5 }, treatment: { units: 100, withEvent: 5 } });
     const failures = async () => {
@@ -168,6 +173,13 @@ describe.each(['sqlite', 'postgres'] as const)('safety monitor: %s', (kind) => {
     ]);
     expect(logs.filter((l) => l.experiment === 'broken' && /safety check could not run/.test(l.msg))).toHaveLength(2);
     expect(await status('broken')).toBe('RUNNING');
+    // Queued for whoever is on call (the receiver here is down: it stays queued for retries).
+    const deliveries = (await t.request('GET', `/api/v1/webhooks/${hook.body.data.id}/deliveries`, { token: t.adminToken })).body.data;
+    expect(deliveries.map((d: { attributes: { event_type: string } }) => d.attributes.event_type)).toEqual([
+      'experiment.safety_check_failed',
+    ]);
+    // Nothing more to send: later passes of the other tests must not keep failing on it.
+    await t.request('DELETE', `/api/v1/webhooks/${hook.body.data.id}`, { token: t.adminToken });
   });
 
   it('refuses a guardrail with no threshold and an unknown srm_action', async () => {

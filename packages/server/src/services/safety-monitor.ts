@@ -5,6 +5,7 @@ import type { ExperimentService } from './experiments';
 import type { JobRunner } from './jobs/job-runner';
 import { isStaleWrite } from '../store/store-errors';
 import { metricsOf, type ResultsService } from './results';
+import { emit } from './webhook-events';
 
 const MONITOR_ORIGIN: RequestOrigin = { ...SYSTEM_ORIGIN, userAgent: 'switchyard-safety-monitor' };
 
@@ -232,6 +233,8 @@ export class SafetyMonitor {
           before: null,
           after: { by: 'safety-monitor', failures },
         },
+        // Nobody reads logs at 3 a.m.: whoever is paged for auto-pauses hears that a check cannot run.
+        events: [emit('experiment.safety_check_failed', { environment: row.environment, experiment: row.key, failures })],
       });
       this.audited.set(row.id, signature);
     } catch (err) {

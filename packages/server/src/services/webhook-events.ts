@@ -10,6 +10,7 @@ export const WEBHOOK_EVENT_TYPES = [
   'experiment.status_changed',
   'experiment.auto_paused',
   'experiment.srm_detected',
+  'experiment.safety_check_failed',
   'rollout.started',
   'rollout.stage_changed',
   'rollout.paused',

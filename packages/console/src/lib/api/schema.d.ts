@@ -1607,7 +1607,7 @@ export interface components {
             type: "webhook";
             attributes: {
                 url: string;
-                events: ("flag.created" | "flag.updated" | "flag.deleted" | "experiment.status_changed" | "experiment.auto_paused" | "experiment.srm_detected" | "rollout.started" | "rollout.stage_changed" | "rollout.paused" | "rollout.rolled_back" | "rollout.completed" | "rollout.stopped")[];
+                events: ("flag.created" | "flag.updated" | "flag.deleted" | "experiment.status_changed" | "experiment.auto_paused" | "experiment.srm_detected" | "experiment.safety_check_failed" | "rollout.started" | "rollout.stage_changed" | "rollout.paused" | "rollout.rolled_back" | "rollout.completed" | "rollout.stopped")[];
                 enabled: boolean;
                 description: string | null;
                 version: number;
@@ -1627,7 +1627,7 @@ export interface components {
             /** @description http(s) URL the deliveries are POSTed to; private and loopback addresses are refused */
             url: string;
             /** @description event types this webhook receives */
-            events: ("flag.created" | "flag.updated" | "flag.deleted" | "experiment.status_changed" | "experiment.auto_paused" | "experiment.srm_detected" | "rollout.started" | "rollout.stage_changed" | "rollout.paused" | "rollout.rolled_back" | "rollout.completed" | "rollout.stopped")[];
+            events: ("flag.created" | "flag.updated" | "flag.deleted" | "experiment.status_changed" | "experiment.auto_paused" | "experiment.srm_detected" | "experiment.safety_check_failed" | "rollout.started" | "rollout.stage_changed" | "rollout.paused" | "rollout.rolled_back" | "rollout.completed" | "rollout.stopped")[];
             /** @description default true */
             enabled?: boolean;
             description?: string | null;
@@ -1636,7 +1636,7 @@ export interface components {
             /** @description http(s) URL the deliveries are POSTed to; private and loopback addresses are refused */
             url?: string;
             /** @description event types this webhook receives */
-            events?: ("flag.created" | "flag.updated" | "flag.deleted" | "experiment.status_changed" | "experiment.auto_paused" | "experiment.srm_detected" | "rollout.started" | "rollout.stage_changed" | "rollout.paused" | "rollout.rolled_back" | "rollout.completed" | "rollout.stopped")[];
+            events?: ("flag.created" | "flag.updated" | "flag.deleted" | "experiment.status_changed" | "experiment.auto_paused" | "experiment.srm_detected" | "experiment.safety_check_failed" | "rollout.started" | "rollout.stage_changed" | "rollout.paused" | "rollout.rolled_back" | "rollout.completed" | "rollout.stopped")[];
             /** @description default true */
             enabled?: boolean;
             description?: string | null;
