@@ -7,6 +7,7 @@ import { ExperimentService } from '../services/experiments';
 import { toResource } from '../services/resource-service';
 import { resourceRoutes } from './resource-routes';
 import { forestPlotSvg } from '../services/forest-plot';
+import { resultsRebuildRoute } from './results-rebuild';
 import { resultsResponseSchema } from './results-schema';
 import { ResultsService, resultsCsv } from '../services/results';
 import { dailyResults } from '../services/results-timeseries';
@@ -121,5 +122,6 @@ export function experimentRoutes(ctx: ServerContext, service = new ExperimentSer
     ...lifecycle,
     resultsRoute,
     timeseriesRoute,
+    resultsRebuildRoute(ctx, service),
   ];
 }

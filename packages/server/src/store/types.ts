@@ -334,6 +334,12 @@ export interface Store extends WebhookReads {
   /** Retention: deletes events only; the results' summaries (exposed units, metric sums) keep counting them. */
   deleteEventsBefore(epochMs: number): Promise<number>;
   /**
+   * Replaces the results' summaries of the experiment `key` of `environment` (its current run)
+   * with ones recomputed from the stored events (see summary-rebuild.ts), in one transaction that
+   * ingestion waits for; track values outside `maxValue` are skipped. `null`: no such experiment.
+   */
+  rebuildExperimentSummaries(environment: string, key: string, maxValue: number): Promise<SummaryRebuild | null>;
+  /**
    * An experiment's day-by-day series from the stored events (see daily-series-sql.ts): new
    * units per variant and UTC day, and per metric key its daily sums and new converters, for
    * exposures between `window.from` and `window.to` (epoch ms).
@@ -344,4 +350,17 @@ export interface Store extends WebhookReads {
     window: { from: number; to: number },
     metricKeys: readonly string[],
   ): Promise<DailySeriesRows>;
+}
+
+/** What rebuilding an experiment's summaries read and wrote. */
+export interface SummaryRebuild {
+  /** The run rebuilt (the experiment's id). */
+  experimentId: string;
+  exposuresRead: number;
+  tracksRead: number;
+  /** Units counted (conflicted ones included). */
+  units: number;
+  excludedExposures: number;
+  /** Track events skipped because their value is out of bounds. */
+  skippedValues: number;
 }

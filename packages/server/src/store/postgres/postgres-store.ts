@@ -20,6 +20,7 @@ import { writeRow } from './write-row';
 import { json, ns, num, page, scoped, toApiKey, toAudit, toResource, toUser, type Row } from '../rows';
 import { postgresCovariates } from './covariates';
 import { readDailySeries } from '../daily-series-sql';
+import { rebuildSummariesPostgres } from './rebuild-summaries';
 import { postgresOutbox, postgresWebhookReads, postgresWebhookWrite } from './webhooks';
 import { classifyExposure, experimentRun, noExclusions, readExclusions, summaryKey, type ExperimentRun } from '../run-attribution';
 import { asUnavailable, isPostgresUnavailable } from '../store-errors';
@@ -754,7 +755,10 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       metrics.length === 0
         ? Promise.resolve([] as Row[])
         : q(
-            `SELECT metric, variant, COUNT(*) AS k, SUM(value) AS sum, SUM(value * value) AS sq
+            // A square that would overflow is Infinity, not an error: results then report the metric
+            // as not computable (as on SQLite) instead of failing.
+            `SELECT metric, variant, COUNT(*) AS k, SUM(value) AS sum,
+          SUM(CASE WHEN abs(value) < 1e150 THEN value * value ELSE 'Infinity'::float8 END) AS sq
         FROM unit_metrics WHERE experiment = $1 AND metric = ANY($2::text[]) GROUP BY metric, variant`,
             [experiment, metrics.map((m) => m.key)],
           ),
@@ -895,6 +899,8 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       }
     },
     experimentAggregates,
+    rebuildExperimentSummaries: (environment, key, maxValue) =>
+      tx((c) => rebuildSummariesPostgres(c, [LOCK_SPACE, INGEST_LOCK], environment, key, maxValue)),
     ...postgresWebhookReads(q),
     experimentCovariates: async (environment, experiment, metrics) =>
       postgresCovariates(q, environment, await summaryOf(environment, experiment), metrics),

@@ -224,6 +224,7 @@ export function openSqliteStore(path: string): Store {
     insertEventBatches: (batches) => writer.insertEvents(batches),
     countEvents: async () => (s.countEvents.get() as { n: number }).n,
     deleteEventsBefore: (ms) => writer.deleteEventsBefore(ms),
+    rebuildExperimentSummaries: (environment, key, maxValue) => writer.rebuildSummaries(environment, key, maxValue),
     experimentAggregates: async (environment, experiment, metrics) => {
       // The summaries trail ingestion: first bring them up to every event stored so far.
       await writer.drain();

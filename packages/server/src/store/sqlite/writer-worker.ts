@@ -12,6 +12,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { openConnection } from './connection';
 import { eventTables } from './event-tables';
+import { rebuildSummariesSqlite } from './rebuild-summaries';
 import type { WorkerReply, WorkerRequest } from './writer';
 import { storeWrites } from './writes';
 
@@ -122,6 +123,13 @@ function caughtUp(): Promise<void> {
   });
 }
 
+/** A rebuild sees exactly the summarized events: any batch stored since the catch-up is summarized first, in the same turn. */
+async function rebuild(environment: string, key: string, maxValue: number) {
+  await caughtUp();
+  while (tables.backlog() > 0) tables.aggregate({ maxEvents: 20_000, maxMs: Number.POSITIVE_INFINITY });
+  return rebuildSummariesSqlite(db, environment, key, maxValue);
+}
+
 /**
  * Retention in short transactions with requests let in between: deleting millions of rows in
  * one would hold back every acknowledgement for seconds.
@@ -164,6 +172,9 @@ port.on('message', (m: WorkerRequest) => {
         break;
       case 'delete-before':
         answer(m.id, deleteBefore(m.epochMs));
+        break;
+      case 'rebuild-summaries':
+        answer(m.id, rebuild(m.environment, m.key, m.maxValue));
         break;
       case 'close':
         closed = true;

@@ -1,8 +1,9 @@
 import type Database from 'better-sqlite3';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { CommitResult, StoredEvent, UnitOfWork } from '../types';
+import type { CommitResult, StoredEvent, SummaryRebuild, UnitOfWork } from '../types';
 import { eventTables, packBatches, type PackedBatches } from './event-tables';
+import { rebuildSummariesSqlite } from './rebuild-summaries';
 import { storeWrites } from './writes';
 
 /** A message to the writer thread. */
@@ -10,6 +11,7 @@ export type WorkerRequest =
   | { id: number; op: 'insert'; batches: PackedBatches }
   | { id: number; op: 'drain' }
   | { id: number; op: 'delete-before'; epochMs: number }
+  | { id: number; op: 'rebuild-summaries'; environment: string; key: string; maxValue: number }
   | { id: number; op: 'commit'; work: UnitOfWork }
   | { id: number; op: 'set-setting'; key: string; value: string }
   | { id: number; op: 'touch-key'; keyId: string; at: string }
@@ -33,6 +35,8 @@ export interface Writer {
   drain(): Promise<void>;
   /** Retention (after a drain): deletes events with a timestamp before `epochMs`. */
   deleteEventsBefore(epochMs: number): Promise<number>;
+  /** See {@link Store.rebuildExperimentSummaries}; summarizes every stored event first. */
+  rebuildSummaries(environment: string, key: string, maxValue: number): Promise<SummaryRebuild | null>;
   commit(work: UnitOfWork): Promise<CommitResult>;
   setSetting(key: string, value: string): Promise<void>;
   touchApiKey(id: string, at: string): Promise<void>;
@@ -85,6 +89,10 @@ function inlineWriter(db: Database.Database): Writer {
       let deleted = 0;
       for (let step = tables.deleteBefore(epochMs); !step.done; step = tables.deleteBefore(epochMs)) deleted += step.deleted;
       return deleted;
+    },
+    rebuildSummaries: async (environment, key, maxValue) => {
+      catchUp();
+      return rebuildSummariesSqlite(db, environment, key, maxValue);
     },
     commit: async (work) => writes.commit(work),
     setSetting: async (key, value) => writes.setSetting(key, value),
@@ -161,6 +169,7 @@ function threadWriter(path: string): Writer {
     insertEvents: (batches) => call({ op: 'insert', batches: packBatches(batches) }),
     drain: () => call({ op: 'drain' }),
     deleteEventsBefore: (epochMs) => call({ op: 'delete-before', epochMs }),
+    rebuildSummaries: (environment, key, maxValue) => call({ op: 'rebuild-summaries', environment, key, maxValue }),
     commit: (work) => call({ op: 'commit', work }),
     setSetting: (key, value) => call({ op: 'set-setting', key, value }),
     touchApiKey: (keyId, at) => call({ op: 'touch-key', keyId, at }),
