@@ -9,6 +9,7 @@ export const WEBHOOK_EVENT_TYPES: readonly components['schemas']['WebhookInput']
   'experiment.status_changed',
   'experiment.auto_paused',
   'experiment.srm_detected',
+  'experiment.safety_check_failed',
   'rollout.started',
   'rollout.stage_changed',
   'rollout.paused',
