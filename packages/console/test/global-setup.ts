@@ -1,10 +1,21 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-// @ts-expect-error: a plain .mjs script of the repository, without type declarations.
-import { stalePackages } from '../../../scripts/build-if-stale.mjs';
 
-/** The packages whose build the browser tests run: the console's assets and the server that serves them. */
-const BUILT = ['console', 'core', 'sdk-node', 'server'];
+/** Each package the browser tests run built, and the output every build of it rewrites. */
+const BUILT: Record<string, string> = {
+  console: 'dist/index.html',
+  core: 'dist/index.js',
+  'sdk-node': 'dist/index.js',
+  server: 'dist/index.js',
+};
+
+/** The newest modification time of the files under `path`. */
+function newest(path: string): number {
+  const st = statSync(path);
+  if (!st.isDirectory()) return st.mtimeMs;
+  return Math.max(0, ...readdirSync(path).map((e) => newest(join(path, e))));
+}
 
 /**
  * The browser tests drive the built console as the server serves it. The root `pnpm test` builds
@@ -13,12 +24,13 @@ const BUILT = ['console', 'core', 'sdk-node', 'server'];
  * (an edit not yet built looks like a console that ignores it).
  */
 export default function setup(): void {
-  for (const file of ['../dist/index.html', '../../server/dist/index.js', '../../sdk-node/dist/index.js']) {
-    if (!existsSync(fileURLToPath(new URL(file, import.meta.url))))
-      throw new Error(`${file} is missing: run \`pnpm build\` at the repository root first`);
+  const packages = fileURLToPath(new URL('../..', import.meta.url));
+  const stale: string[] = [];
+  for (const [name, output] of Object.entries(BUILT)) {
+    const built = join(packages, name, output);
+    if (!existsSync(built)) throw new Error(`${name}/${output} is missing: run \`pnpm build\` at the repository root first`);
+    if (newest(join(packages, name, 'src')) > statSync(built).mtimeMs) stale.push(name);
   }
-  const root = fileURLToPath(new URL('../../..', import.meta.url));
-  const stale = (stalePackages(root) as string[]).filter((p) => BUILT.includes(p));
   if (stale.length > 0)
     throw new Error(`the build of ${stale.join(', ')} is older than its sources: run \`pnpm build\` at the repository root first`);
 }

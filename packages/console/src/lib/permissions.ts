@@ -20,7 +20,7 @@ const RANK: Record<Role, number> = { VIEWER: 0, EXPERIMENTER: 1, ADMIN: 2 };
  *
  * @example
  * ```ts
- * can('EXPERIMENTER', 'editOwn', { ownerId: flag.owner_id, userId: me.id }); // true for own flags
+ * can('EXPERIMENTER', 'editOwn', { ownerId: ownerOf(flag), userId: me.id }); // true for own flags
  * ```
  */
 export function can(role: Role, action: Action, scope: { ownerId?: string | null; userId?: string; protectedEnv?: boolean } = {}): boolean {

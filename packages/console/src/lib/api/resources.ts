@@ -13,7 +13,6 @@ export interface Stored {
   id?: string;
   created_at?: string;
   updated_at?: string;
-  owner_id?: string;
   /** Present once the server versions resources (If-Match / 412). */
   version?: number;
 }
@@ -47,3 +46,18 @@ export type Role = (typeof ROLES)[number];
 
 /** One audit record (append-only): who did what to which resource, with before and after. */
 export type AuditRecord = Schemas['AuditRecord'];
+
+/**
+ * The id of the user who owns a stored resource (its creator), from `relationships.owner`, or
+ * `null` when nobody does (made by the system or an unowned key). Ownership decides what an
+ * EXPERIMENTER may change.
+ *
+ * @example
+ * ```ts
+ * can(me.role, 'editOwn', { ownerId: ownerOf(flag), userId: me.id });
+ * ```
+ */
+export function ownerOf(r: { relationships?: Record<string, unknown> | undefined } | null | undefined): string | null {
+  const owner = r?.relationships?.['owner'] as { data?: { id?: string } | null } | undefined;
+  return owner?.data?.id ?? null;
+}

@@ -2,6 +2,7 @@ import { Link, useParams } from 'react-router';
 import { ErrorBanner } from '../../../components/ui/error-banner';
 import { useEnvironment } from '../../../lib/environment';
 import { can } from '../../../lib/permissions';
+import { ownerOf } from '../../../lib/api/resources';
 import { useMe } from '../../../lib/session';
 import { useDailyResults, useExperiment, useResults } from '../api/experiments';
 import { CumulativeChart } from '../components/cumulative-chart';
@@ -24,7 +25,7 @@ export default function ExperimentPage() {
   if (exp.error) return <ErrorBanner error={exp.error} />;
   const e = exp.data;
   const a = e.attributes;
-  const allowed = can(me.role, 'editOwn', { ownerId: a.owner_id ?? null, userId: me.id, protectedEnv: current.protected });
+  const allowed = can(me.role, 'editOwn', { ownerId: ownerOf(e), userId: me.id, protectedEnv: current.protected });
   const reason =
     me.role === 'VIEWER'
       ? 'Viewers cannot run experiments'

@@ -1,6 +1,7 @@
 import { Toggle } from '../../../components/ui/toggle';
 import type { Environment } from '../../../lib/environment';
 import { can } from '../../../lib/permissions';
+import { ownerOf } from '../../../lib/api/resources';
 import { useMe } from '../../../lib/session';
 import { useUpdateFlag, type Flag } from '../api/flags';
 
@@ -18,7 +19,7 @@ export function enabledIn(flag: Flag, env: string, requestEnv: string): boolean 
 export function FlagToggle({ flag, env, requestEnv }: { flag: Flag; env: Environment; requestEnv: string }) {
   const me = useMe();
   const update = useUpdateFlag();
-  const allowed = can(me.role, 'editOwn', { ownerId: flag.attributes.owner_id ?? null, userId: me.id, protectedEnv: env.protected });
+  const allowed = can(me.role, 'editOwn', { ownerId: ownerOf(flag), userId: me.id, protectedEnv: env.protected });
   const on =
     update.isPending && update.variables?.environment === env.key
       ? update.variables.body.enabled === true

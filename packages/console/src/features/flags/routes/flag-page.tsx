@@ -5,12 +5,14 @@ import { Button } from '../../../components/ui/button';
 import { ErrorBanner } from '../../../components/ui/error-banner';
 import { useEnvironment } from '../../../lib/environment';
 import { can } from '../../../lib/permissions';
+import { ownerOf } from '../../../lib/api/resources';
 import { useMe } from '../../../lib/session';
 import { useFlag } from '../api/flags';
 import { EvaluateTester } from '../components/evaluate-tester';
 import { FlagHistory } from '../components/flag-history';
 import { FlagToggle } from '../components/flag-toggle';
 import { PromoteDialog } from '../components/promote-dialog';
+import { RolloutsPanel } from '../components/rollouts-panel';
 import { SdkSnippets } from '../components/sdk-snippets';
 import { TargetingEditor } from '../components/targeting-editor';
 import { VariantsPanel } from '../components/variants-panel';
@@ -27,7 +29,7 @@ export default function FlagPage() {
   if (flag.error) return <ErrorBanner error={flag.error} />;
   const f = flag.data;
   const a = f.attributes;
-  const ownerId = a.owner_id ?? null;
+  const ownerId = ownerOf(f);
   const canEdit = can(me.role, 'editOwn', { ownerId, userId: me.id, protectedEnv: current.protected });
   const reason =
     me.role === 'VIEWER'
@@ -66,6 +68,7 @@ export default function FlagPage() {
       <Tabs.Root defaultValue="targeting" className="tabs">
         <Tabs.List aria-label="Flag sections" className="tab-list">
           <Tabs.Trigger value="targeting">Targeting</Tabs.Trigger>
+          <Tabs.Trigger value="rollouts">Rollouts</Tabs.Trigger>
           <Tabs.Trigger value="variants">Variants</Tabs.Trigger>
           <Tabs.Trigger value="test">Test a user</Tabs.Trigger>
           <Tabs.Trigger value="history">History</Tabs.Trigger>
@@ -74,6 +77,9 @@ export default function FlagPage() {
         <Tabs.Content value="targeting">
           {/* Keyed by environment: a switch starts a fresh draft; a save elsewhere does not (see the editor). */}
           <TargetingEditor key={current.key} flag={f} env={current} canEdit={canEdit} reason={reason} />
+        </Tabs.Content>
+        <Tabs.Content value="rollouts">
+          <RolloutsPanel key={current.key} flag={f} env={current} canEdit={canEdit} reason={reason} />
         </Tabs.Content>
         <Tabs.Content value="variants">
           <VariantsPanel flag={f} />

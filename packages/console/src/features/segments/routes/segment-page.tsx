@@ -2,6 +2,7 @@ import { Link, useNavigate, useParams } from 'react-router';
 import { Button } from '../../../components/ui/button';
 import { ErrorBanner } from '../../../components/ui/error-banner';
 import { can } from '../../../lib/permissions';
+import { ownerOf } from '../../../lib/api/resources';
 import { useMe } from '../../../lib/session';
 import { useCreateSegment, useDeleteSegment, useSegment, useSegments, useUpdateSegment } from '../api/segments';
 import { SegmentForm, type SegmentDraft } from '../components/segment-form';
@@ -20,7 +21,7 @@ export default function SegmentPage() {
   if (!isNew && segment.isPending) return <p className="loading">Loading…</p>;
   if (!isNew && segment.error) return <ErrorBanner error={segment.error} />;
   const s = isNew ? null : (segment.data ?? null);
-  const allowed = isNew ? can(me.role, 'create') : can(me.role, 'editOwn', { ownerId: s?.attributes.owner_id ?? null, userId: me.id });
+  const allowed = isNew ? can(me.role, 'create') : can(me.role, 'editOwn', { ownerId: ownerOf(s), userId: me.id });
   const others = (all.data ?? []).map((x) => x.attributes.key).filter((k) => k !== s?.attributes.key);
   const title = isNew ? 'New segment' : (s?.attributes.name ?? s?.attributes.key ?? param);
 
