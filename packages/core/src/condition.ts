@@ -27,12 +27,28 @@ export function attributeReader(attr: string): (context: EvaluationContext) => u
  * Compiles conditions and segments of one config document. Segments are compiled on first
  * reference and memoized; a segment that reaches itself again never matches (saving rejects
  * such cycles, this only keeps a hand-made document from recursing forever).
+ *
+ * Every segment a condition names is recorded in {@link ConditionCompiler.refs} (as `'s' + key`),
+ * and each segment compiled here keeps its own in {@link ConditionCompiler.segmentRefs}: an
+ * incremental update recompiles what refers to a changed segment from these.
  */
 export class ConditionCompiler {
-  private readonly compiled = new Map<string, Predicate>();
+  /** Segments compiled by this compiler. */
+  readonly fresh = new Map<string, Predicate>();
+  /** The segments each segment in {@link fresh} names directly. */
+  readonly segmentRefs = new Map<string, string[]>();
+  /** The segments named since this was last reset (the caller resets it per flag or experiment). */
+  refs: string[] = [];
   private readonly resolving = new Set<string>();
 
-  constructor(private readonly segments: Readonly<Record<string, Segment>>) {}
+  /**
+   * @param lookup the segment with this key in the document being compiled
+   * @param cached an already compiled segment that is still valid, if any
+   */
+  constructor(
+    private readonly lookup: (key: string) => Segment | undefined,
+    private readonly cached: (key: string) => Predicate | undefined = () => undefined,
+  ) {}
 
   compile(condition: Condition | undefined): Predicate {
     if (condition === undefined || condition === null) return always;
@@ -58,7 +74,10 @@ export class ConditionCompiler {
       const inner = this.compile(condition.not);
       return (ctx) => !inner(ctx);
     }
-    if ('segment' in condition) return this.segment(condition.segment);
+    if ('segment' in condition) {
+      this.refs.push('s' + condition.segment);
+      return this.segment(condition.segment);
+    }
     const { attr } = condition;
     const read = attributeReader(attr);
     // An over-long string counts as missing, so `not_exists` is the one operator it satisfies.
@@ -74,13 +93,17 @@ export class ConditionCompiler {
   }
 
   segment(key: string): Predicate {
-    const done = this.compiled.get(key);
+    const done = this.fresh.get(key) ?? this.cached(key);
     if (done !== undefined) return done;
-    const seg = Object.prototype.hasOwnProperty.call(this.segments, key) ? this.segments[key] : undefined;
+    const seg = this.lookup(key);
     if (seg === undefined || this.resolving.has(key)) return never;
+    const outer = this.refs;
+    this.refs = [];
     this.resolving.add(key);
     const when = seg.when === undefined ? never : this.compile(seg.when);
     this.resolving.delete(key);
+    this.segmentRefs.set(key, this.refs);
+    this.refs = outer;
     const included = new Set(seg.included ?? []);
     const excluded = new Set(seg.excluded ?? []);
     // Explicit inclusion wins over exclusion, as in LaunchDarkly; both win over the condition.
@@ -92,7 +115,7 @@ export class ConditionCompiler {
       }
       return when(ctx);
     };
-    this.compiled.set(key, predicate);
+    this.fresh.set(key, predicate);
     return predicate;
   }
 }

@@ -98,7 +98,7 @@ describe('compileConfig', () => {
     });
     const c = compileConfig(d);
     expect(c.version).toBe(5);
-    expect(c.document).toBe(d);
+    expect(c.document).toEqual(d);
     expect(c.entries.get('k')?.kind).toBe('flag');
     expect(evaluate(c, 'k', {}, false)).toEqual({ value: true, variant: 'on', reason: 'DEFAULT' });
   });

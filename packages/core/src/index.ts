@@ -1,5 +1,5 @@
 export { hash32, bucket, createBucketer, toBasisPoints, BUCKETS, type Bucketer } from './hash';
-export { compileConfig, type CompiledConfig } from './compile';
+export { compileConfig, patchCompiledConfig, type CompiledConfig } from './compile';
 export { evaluate, evaluateAll } from './evaluate';
 export { applyPatch, emptyConfig, type ConfigPatch } from './patch';
 export { parseSemver, compareSemver, type SemVer } from './semver';

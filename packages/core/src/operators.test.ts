@@ -7,7 +7,8 @@ import { OPERATORS, type Condition, type ConditionValue, type Operator, type Seg
 
 const leaf = (op: Operator, values?: ConditionValue[]) =>
   compileOperator(values === undefined ? { attr: 'a', op } : { attr: 'a', op, values });
-const cond = (c: Condition, segments: Record<string, Segment> = {}) => new ConditionCompiler(segments).compile(c);
+const cond = (c: Condition, segments: Record<string, Segment> = {}) =>
+  new ConditionCompiler((k) => (Object.prototype.hasOwnProperty.call(segments, k) ? segments[k] : undefined)).compile(c);
 
 describe('parse helpers', () => {
   it('toNumber: finite numbers and trimmed numeric strings only', () => {
@@ -275,7 +276,7 @@ describe('segments', () => {
   });
 
   it('compiles each segment once per compiler', () => {
-    const c = new ConditionCompiler(segments);
+    const c = new ConditionCompiler((k) => (Object.prototype.hasOwnProperty.call(segments, k) ? segments[k] : undefined));
     expect(c.segment('beta')).toBe(c.segment('beta'));
   });
 });

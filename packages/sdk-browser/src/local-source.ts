@@ -1,4 +1,11 @@
-import { applyPatch, compileConfig, evaluateAll, type CompiledConfig, type ConfigDocument, type ConfigPatch } from '@switchyard/core';
+import {
+  compileConfig,
+  evaluateAll,
+  patchCompiledConfig,
+  type CompiledConfig,
+  type ConfigDocument,
+  type ConfigPatch,
+} from '@switchyard/core';
 import { SwitchyardError } from './errors';
 import { requestJson } from './http';
 import { patchAction, unitIdOf } from '@switchyard/core/protocol';
@@ -83,7 +90,8 @@ export function localSource(baseUrl: string, serverKey: string, net: NetOptions)
             const action = patchAction(compiled ? compiled.version : null, p.version);
             if (action === 'ignore') return;
             if (action === 'refetch') return void resync().catch((e: SwitchyardError) => sink?.error(e));
-            compiled = compileConfig(applyPatch(compiled!.document, p));
+            // Recompiles only what the patch changes (and what depends on it), in place.
+            compiled = patchCompiledConfig(compiled!, p);
             push();
           },
         },

@@ -16,3 +16,4 @@ export { configDocumentSchema, checkReferences, validateConfig, formatPath, type
 export { unsafePatternReason, MAX_PATTERN_LENGTH } from './regex-safety';
 export { compileRegex, MAX_STATES, type RegexTest } from '../re2/engine';
 export { checkRegexSyntax, MAX_REPEAT, type SyntaxProblem } from '../re2/syntax';
+export { checkPatchReferences } from './patch-references';

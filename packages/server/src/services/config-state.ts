@@ -1,7 +1,7 @@
 import {
-  applyPatch,
   compileConfig,
   emptyConfig,
+  patchCompiledConfig,
   type CompiledConfig,
   type ConfigDocument,
   type ConfigExperiment,
@@ -9,6 +9,7 @@ import {
   type Flag,
   type Segment,
 } from '@switchyard/core';
+import { checkPatchReferences, type ConfigIssue } from '@switchyard/core/schema';
 import type { ResourceRow, Store } from '../store/types';
 import { configFlagIn } from './flag-spec';
 
@@ -46,13 +47,12 @@ export function toConfigSegment(data: Record<string, unknown>): Segment {
 export type ConfigListener = (patch: ConfigPatch, doc: ConfigDocument) => void;
 
 /**
- * The live config document of one environment on this instance: loaded from the store, advanced
- * by each committed patch of that environment, compiled at most once per version (on first use,
- * never per request).
+ * The live config document of one environment on this instance: loaded from the store and
+ * compiled once, then advanced by each committed patch of that environment, which recompiles
+ * only what the patch changes (so a write costs the same at 10 flags and at 10,000).
  */
 export class ConfigState {
-  private doc: ConfigDocument = emptyConfig();
-  private compiledCache: CompiledConfig | null = null;
+  private current: CompiledConfig = compileConfig(emptyConfig());
   private readonly listeners = new Set<ConfigListener>();
   private applying: Promise<void> = Promise.resolve();
 
@@ -74,22 +74,21 @@ export class ConfigState {
     for (const r of segments) doc.segments[r.key] = toConfigSegment(r.data);
     for (const r of experiments)
       if (LIVE_EXPERIMENT_STATUSES.has(r.data.status as string)) doc.experiments[r.key] = toConfigExperiment(r.data);
-    this.doc = doc;
-    this.compiledCache = null;
+    this.current = compileConfig(doc);
   }
 
   get version(): number {
-    return this.doc.version;
+    return this.current.version;
   }
 
+  /** The current document. It is updated in place by each patch: serialize it, do not keep it. */
   get document(): ConfigDocument {
-    return this.doc;
+    return this.current.document;
   }
 
-  /** The compiled form of the current version, built once. */
+  /** The compiled form of the current version. */
   compiled(): CompiledConfig {
-    if (this.compiledCache === null || this.compiledCache.version !== this.doc.version) this.compiledCache = compileConfig(this.doc);
-    return this.compiledCache;
+    return this.current;
   }
 
   /**
@@ -105,21 +104,29 @@ export class ConfigState {
   }
 
   private async applyNow(patch: ConfigPatch): Promise<void> {
-    if (patch.version <= this.doc.version) return;
-    if (patch.version !== this.doc.version + 1) {
-      const before = this.doc.version;
+    const version = this.current.version;
+    if (patch.version <= version) return;
+    if (patch.version !== version + 1) {
       await this.load();
-      const missed = await this.store.configLogSince(this.environment, before, 10_000);
+      const missed = await this.store.configLogSince(this.environment, version, 10_000);
       for (const entry of missed) this.emit(entry.patch);
       return;
     }
-    this.doc = applyPatch(this.doc, patch);
+    try {
+      this.current = patchCompiledConfig(this.current, patch);
+    } catch {
+      // Saved patches pass the schema, so this is a damaged log entry: the rows are the truth.
+      await this.load();
+    }
     this.emit(patch);
   }
 
-  /** The document as it would be after a patch, for save-time reference checks. */
-  preview(patch: Omit<ConfigPatch, 'version'>): ConfigDocument {
-    return applyPatch(this.doc, { ...patch, version: this.doc.version });
+  /**
+   * The reference problems the document would have after a patch (save-time checks): only what
+   * the patch touches is judged, not the whole document.
+   */
+  referenceIssues(patch: Omit<ConfigPatch, 'version'>): ConfigIssue[] {
+    return checkPatchReferences(this.current, patch);
   }
 
   subscribe(listener: ConfigListener): () => void {
@@ -128,7 +135,7 @@ export class ConfigState {
   }
 
   private emit(patch: ConfigPatch): void {
-    for (const l of this.listeners) l(patch, this.doc);
+    for (const l of this.listeners) l(patch, this.current.document);
   }
 }
 

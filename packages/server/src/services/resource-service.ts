@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ConfigPatch } from '@switchyard/core';
-import { checkReferences, formatPath, segmentRefs } from '@switchyard/core/schema';
+import { formatPath, segmentRefs } from '@switchyard/core/schema';
 import type { z } from 'zod';
 import type { Action, Subject } from '../auth/permissions';
 import { can } from '../auth/permissions';
@@ -193,8 +193,7 @@ export class ResourceService {
     const out: ErrorDetail[] = [];
     const seen = new Set<string>();
     for (const [env, patch] of Object.entries(patches)) {
-      const doc = (await this.ctx.environments.get(env)).config.preview(patch);
-      for (const i of checkReferences(doc)) {
+      for (const i of (await this.ctx.environments.get(env)).config.referenceIssues(patch)) {
         const own = i.path[0] === this.spec.docField && i.path[1] === key;
         const elsewhere = env !== origin.environment;
         const path =
