@@ -38,31 +38,26 @@ function isRecord(v: unknown): v is Record<string, unknown> {
 }
 
 /**
- * Links the prerequisites of `flags` and marks those that can reach a prerequisite cycle, so
- * evaluation cannot recurse forever. Flags not in `flags` are settled already: nothing they
- * reach changed, so neither did their own mark.
+ * Links the prerequisites of `flags` and marks each that reaches a prerequisite cycle (it then
+ * always fails them), so evaluation cannot recurse forever. Flags not in `flags` are settled:
+ * nothing they reach changed, so neither did their mark.
  */
 function linkPrerequisites(flags: Map<string, CompiledFlag>, entries: Map<string, CompiledEntry>): void {
-  for (const f of flags.values()) for (const p of f.prerequisites) p.entry = entries.get(p.key);
-  const state = new Map<string, 1 | 2>(); // 1 = on the DFS stack, 2 = finished
-  const visit = (f: CompiledFlag, stack: CompiledFlag[]): void => {
-    state.set(f.key, 1);
-    stack.push(f);
+  const state = new Map<CompiledFlag, 1 | 2>(); // 1 = being visited, 2 = done
+  const visit = (f: CompiledFlag): boolean => {
+    const s = state.get(f);
+    // Meeting a flag that is being visited closes a cycle through everything visited since.
+    if (s === 1) return true;
+    if (s === 2 || flags.get(f.key) !== f) return f.cyclic;
+    state.set(f, 1);
     for (const p of f.prerequisites) {
-      const next = entries.get(p.key);
-      if (!(next instanceof CompiledFlag)) continue;
-      const s = flags.has(next.key) ? state.get(next.key) : 2;
-      if (s === 1) {
-        for (let i = stack.indexOf(next); i < stack.length; i++) stack[i]!.cyclic = true;
-      } else if (s === undefined) {
-        visit(next, stack);
-      }
-      if (next.cyclic) f.cyclic = true;
+      const next = (p.entry = entries.get(p.key));
+      if (next instanceof CompiledFlag && visit(next)) f.cyclic = true;
     }
-    stack.pop();
-    state.set(f.key, 2);
+    state.set(f, 2);
+    return f.cyclic;
   };
-  for (const f of flags.values()) if (!state.has(f.key)) visit(f, []);
+  for (const f of flags.values()) visit(f);
 }
 
 /**
@@ -134,7 +129,11 @@ function update(s: State, patch: ConfigPatch, changed?: Set<string>): void {
       else delete current[k];
     }
   doc.version = s.version = patch.version;
-  for (const t of dirty) if (t[0] === 's') (s.segments.delete(t.slice(1)), s.refs.delete(t));
+  for (const t of dirty)
+    if (t[0] === 's') {
+      s.segments.delete(t.slice(1));
+      s.refs.delete(t);
+    }
   for (const [k, p] of conditions.fresh) s.segments.set(k, p);
   for (const [k, r] of conditions.segmentRefs) if (r.length) s.refs.set('s' + k, r);
   for (const [key, entry, refs] of built) {

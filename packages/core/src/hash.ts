@@ -1,5 +1,3 @@
-import murmur from 'murmurhash3js-revisited';
-
 // MurmurHash3 x86 32-bit constants.
 const C1 = 0xcc9e2d51;
 const C2 = 0x1b873593;
@@ -8,11 +6,6 @@ const C2 = 0x1b873593;
 export const BUCKETS = 10_000;
 
 const utf8 = new TextEncoder();
-
-/** The reference path: the package named by the contract, over TextEncoder's UTF-8 bytes. */
-function referenceHash(input: string): number {
-  return murmur.x86.hash32(utf8.encode(input), 0) >>> 0;
-}
 
 /**
  * Murmur state after a fixed prefix has been consumed: full blocks mixed into `h`, the 0-3
@@ -46,8 +39,8 @@ function prefixState(prefix: string): PrefixState {
 
 /**
  * Continues the hash over `s`. ASCII strings are hashed straight from their char codes (one
- * char, one UTF-8 byte); the first non-ASCII char hands the whole input to the reference path,
- * so the result is always identical to murmurhash3js-revisited over UTF-8 bytes.
+ * char, one UTF-8 byte); the first non-ASCII char hands the whole input, as UTF-8 bytes, to
+ * {@link prefixState}, so the result is always identical to murmurhash3js-revisited over them.
  */
 function hashAfter(state: PrefixState, s: string): number {
   let h = state.h;
@@ -56,7 +49,8 @@ function hashAfter(state: PrefixState, s: string): number {
   const len = s.length;
   for (let i = 0; i < len; i++) {
     const c = s.charCodeAt(i);
-    if (c > 0x7f) return referenceHash(state.prefix + s);
+    // Over TextEncoder's UTF-8 bytes, the whole input: murmurhash3js-revisited's x86.hash32 (the tests hold them equal).
+    if (c > 0x7f) return hashAfter(prefixState(state.prefix + s), '');
     k |= c << (n << 3);
     if (++n === 4) {
       k = Math.imul(k, C1);

@@ -23,6 +23,7 @@ import { findConsoleDir } from './console/console-dir';
 import { consoleHandler } from './console/serve-console';
 import { featureFlagRoutes } from './routes/feature-flags';
 import { segmentRoutes } from './routes/segments';
+import { IMPORT_PATH, importRoutes } from './routes/import';
 import { userRoutes } from './routes/users';
 import { mountOfrep, ofrepOpenApiPaths } from './routes/ofrep';
 import { experimentRoutes } from './routes/experiments';
@@ -49,6 +50,7 @@ export function routeGroups(ctx: ServerContext): { prefix: string; routes: Route
         ...featureFlagRoutes(ctx),
         ...rolloutRoutes(ctx),
         ...segmentRoutes(ctx),
+        ...importRoutes(ctx),
         ...experimentRoutes(ctx),
         ...eventBatchRoutes(ctx),
         ...auditLogRoutes(ctx),
@@ -101,7 +103,10 @@ export function createApp(ctx: ServerContext, extraGroups: { prefix: string; rou
   );
   // Before the limits, so that the 413s and 429s they answer are counted like any other response.
   app.use('*', metricsMiddleware(ctx.metrics));
-  app.use('*', bodyLimit(ctx.options.bodyLimitBytes));
+  // A bulk import carries a whole migration in one body: it has its own, larger limit.
+  const importLimit = bodyLimit(ctx.options.importBodyLimitBytes);
+  const defaultLimit = bodyLimit(ctx.options.bodyLimitBytes);
+  app.use('*', (c, next) => (c.req.path === IMPORT_PATH ? importLimit : defaultLimit)(c, next));
   for (const path of ['/api/v1/auth/login', '/api/v1/auth/session'])
     app.use(
       path,

@@ -204,6 +204,15 @@ export const OPTION_SPECS: readonly OptionSpec[] = [
     parsePositiveInt,
   ),
   spec(
+    'importBodyLimitBytes',
+    'import-body-limit-bytes',
+    ['SWITCHYARD_IMPORT_BODY_LIMIT_BYTES'],
+    '<n>',
+    '67108864',
+    'Largest body of a bulk import (POST /api/v1/import).',
+    parsePositiveInt,
+  ),
+  spec(
     'apiRatePerSecond',
     'api-rate-per-second',
     ['SWITCHYARD_API_RATE_PER_SECOND'],

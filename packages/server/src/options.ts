@@ -51,6 +51,8 @@ export interface ServerOptions {
    * Streams are unaffected (their request ends with the headers).
    */
   requestTimeoutMs: number;
+  /** Largest body of a bulk import (`POST /api/v1/import`), which carries many resources at once. */
+  importBodyLimitBytes: number;
   logLevel: string;
   /** Requests per second per API key, with a burst of `apiRateBurst`. */
   apiRatePerSecond: number;
@@ -151,6 +153,7 @@ export function resolveOptions(
     corsOrigins: v.corsOrigins ?? ['*'],
     bodyLimitBytes: v.bodyLimitBytes ?? 1024 * 1024,
     requestTimeoutMs: v.requestTimeoutMs ?? 30_000,
+    importBodyLimitBytes: v.importBodyLimitBytes ?? 64 * 1024 * 1024,
     logLevel: v.logLevel ?? 'info',
     apiRatePerSecond: v.apiRatePerSecond ?? 1000,
     apiRateBurst: v.apiRateBurst ?? 2000,

@@ -13,15 +13,18 @@ const has = (o: object, k: string) => Object.prototype.hasOwnProperty.call(o, k)
 function view<T>(keys: ReadonlySet<string>, changes: Record<string, T | null> | undefined, current: Record<string, T>): Record<string, T> {
   const get = (k: string | symbol): T | undefined =>
     typeof k !== 'string' ? undefined : ((changes && has(changes, k) ? changes[k] : has(current, k) ? current[k] : undefined) ?? undefined);
-  return new Proxy({} as Record<string, T>, {
-    ownKeys: () => [...keys].filter((k) => get(k) !== undefined),
-    getOwnPropertyDescriptor: (_, k) => {
-      const value = get(k);
-      return value === undefined ? undefined : { value, enumerable: true, configurable: true, writable: true };
+  return new Proxy(
+    {},
+    {
+      ownKeys: () => [...keys].filter((k) => get(k) !== undefined),
+      getOwnPropertyDescriptor: (_, k) => {
+        const value = get(k);
+        return value === undefined ? undefined : { value, enumerable: true, configurable: true, writable: true };
+      },
+      get: (_, k) => get(k),
+      has: (_, k) => get(k) !== undefined,
     },
-    get: (_, k) => get(k),
-    has: (_, k) => get(k) !== undefined,
-  });
+  );
 }
 
 /**
@@ -57,9 +60,17 @@ export function checkPatchReferences(compiled: CompiledConfig, patch: Omit<Confi
   // A cycle runs through something patched, but may pass anything its references reach.
   const reach = [...keys];
   for (let i = 0; i < reach.length; i++)
-    for (const p of flags[reach[i]!]?.prerequisites ?? []) if (!keys.has(p.flag)) (keys.add(p.flag), reach.push(p.flag));
+    for (const p of flags[reach[i]!]?.prerequisites ?? [])
+      if (!keys.has(p.flag)) {
+        keys.add(p.flag);
+        reach.push(p.flag);
+      }
   const segReach = [...segments];
   for (let i = 0; i < segReach.length; i++)
-    for (const s of segmentRefs(segs[segReach[i]!]?.when)) if (!segments.has(s)) (segments.add(s), segReach.push(s));
+    for (const s of segmentRefs(segs[segReach[i]!]?.when))
+      if (!segments.has(s)) {
+        segments.add(s);
+        segReach.push(s);
+      }
   return checkReferences({ flags, segments: segs, experiments: view(keys, patch.experiments, doc.experiments) });
 }

@@ -114,6 +114,9 @@ export const systemOrigin = (environment: string): RequestOrigin => ({
 /** The system itself in the default environment of a store made before environments (`production`). */
 export const SYSTEM_ORIGIN: RequestOrigin = systemOrigin('production');
 
+/** What a service says about a change for its audit record; who, when and from where are added. */
+export type AuditInput = Pick<AuditRecord, 'action' | 'resourceType' | 'resourceId' | 'resourceKey' | 'before' | 'after' | 'environment'>;
+
 /**
  * Commits one mutation — rows, audit record and each environment's config patch in one store
  * transaction — and then advances this instance's live config of each environment, which fans
@@ -126,7 +129,8 @@ export async function commitMutation(
     writes: WriteOp[];
     /** Per environment. */
     patches?: Record<string, Omit<ConfigPatch, 'version'>>;
-    audit: Pick<AuditRecord, 'action' | 'resourceType' | 'resourceId' | 'resourceKey' | 'before' | 'after' | 'environment'>;
+    /** One record, or one per resource of a bulk change. */
+    audit: AuditInput | AuditInput[];
     /** See {@link UnitOfWork.keepAnAdmin}. */
     keepAnAdmin?: boolean;
     /** Webhook events beyond those derived from the audit record (flag and experiment changes); see `emit`. */
@@ -136,24 +140,26 @@ export async function commitMutation(
   // Before anything is written: a config too large for SDKs and streams is refused whole.
   if (change.patches !== undefined) await checkConfigSize(ctx, change.patches);
   const a = origin.actor;
-  const audit: AuditRecord = {
-    ...change.audit,
-    environment: change.audit.environment ?? null,
-    at: new Date(ctx.now()).toISOString(),
+  const at = new Date(ctx.now()).toISOString();
+  const record = (input: AuditInput): AuditRecord => ({
+    ...input,
+    environment: input.environment ?? null,
+    at,
     actorType: a === null ? 'system' : a.type,
     actorId: a?.id ?? null,
     actorLabel: a?.label ?? 'system',
     requestId: origin.requestId,
     ip: origin.ip,
     userAgent: origin.userAgent,
-  };
+  });
+  const audit = Array.isArray(change.audit) ? change.audit.map(record) : record(change.audit);
   const patches = change.patches ?? {};
   const work: UnitOfWork = { writes: change.writes, audit };
   if (Object.keys(patches).length > 0) work.configPatches = patches;
   if (change.keepAnAdmin === true) work.keepAnAdmin = true;
   // With personal data encrypted at rest, the outbox (stored in clear) does not carry the actor's label (an email).
-  const audited = ctx.options.encryptPii ? { ...audit, actorLabel: null } : audit;
-  const events = [...eventsFromAudit(audited, Object.keys(patches)), ...(change.events ?? [])];
+  const records = (Array.isArray(audit) ? audit : [audit]).map((r) => (ctx.options.encryptPii ? { ...r, actorLabel: null } : r));
+  const events = [...records.flatMap((r) => eventsFromAudit(r, Object.keys(patches))), ...(change.events ?? [])];
   if (events.length > 0) work.webhookEvents = events.map((e) => toOutbox(e, ctx.now()));
   const { versions } = await ctx.store.commit(work);
   if (events.length > 0) ctx.onWebhookEvents?.();

@@ -227,6 +227,11 @@ export class ResourceService {
     return this.validate(input);
   }
 
+  /** The stored, validated form of a new resource from its create body (bulk import); throws the 400 its create would. */
+  prepareNew(origin: RequestOrigin, input: Record<string, unknown>, environments: readonly string[]): Promise<Record<string, unknown>> {
+    return this.buildNew(origin, input, environments);
+  }
+
   /** The stored form after a PATCH (merge) or PUT (replace) of an existing row. */
   protected async buildUpdate(
     _origin: RequestOrigin,

@@ -99,7 +99,8 @@ export function withPiiEncryption(store: Store, pii: PiiCipher, encrypt: boolean
   Object.assign(wrapped, {
     async commit(work: UnitOfWork) {
       const writes = work.writes.map((w) => (w.table === 'users' && w.action !== 'delete' ? { ...w, row: sealUser(w.row) } : w));
-      const audit = work.audit === undefined || !encrypt ? work.audit : sealAudit(work.audit);
+      const audit =
+        work.audit === undefined || !encrypt ? work.audit : Array.isArray(work.audit) ? work.audit.map(sealAudit) : sealAudit(work.audit);
       return store.commit({ ...work, writes, ...(audit === undefined ? {} : { audit }) });
     },
     getUser: async (id: string) => openUser(await store.getUser(id)),

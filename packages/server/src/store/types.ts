@@ -148,7 +148,8 @@ export interface UnitOfWork {
   writes: WriteOp[];
   /** Per environment key; without `version`: the store assigns each environment's next one. */
   configPatches?: Record<string, Omit<ConfigPatch, 'version'>>;
-  audit?: AuditRecord;
+  /** One record, or one per resource of a bulk change. */
+  audit?: AuditRecord | AuditRecord[];
   /**
    * Checked inside the transaction, after the writes: at least one ADMIN must remain, else the
    * whole unit is rolled back (see {@link LAST_ADMIN_ERROR_CODE}). Two ADMINs demoting each other at
@@ -173,6 +174,11 @@ export const LAST_ADMIN_ERROR_CODE = 'SWITCHYARD_LAST_ADMIN';
 /** The error described at {@link LAST_ADMIN_ERROR_CODE}. */
 export function lastAdminError(): Error {
   return Object.assign(new Error('the server must keep at least one ADMIN'), { code: LAST_ADMIN_ERROR_CODE });
+}
+
+/** The audit records of a unit of work, as a list. */
+export function auditsOf(work: UnitOfWork): AuditRecord[] {
+  return work.audit === undefined ? [] : Array.isArray(work.audit) ? work.audit : [work.audit];
 }
 
 /** What a commit produced: the config version each patched environment got. */

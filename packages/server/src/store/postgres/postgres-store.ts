@@ -15,7 +15,7 @@ import type {
   StoredEvent,
   UnitOfWork,
 } from '../types';
-import { lastAdminError } from '../types';
+import { auditsOf, lastAdminError } from '../types';
 import { writeRow } from './write-row';
 import { json, ns, num, page, scoped, toApiKey, toAudit, toResource, toUser, type Row } from '../rows';
 import { postgresCovariates } from './covariates';
@@ -350,8 +350,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
         ]);
         versions[environment] = version;
       }
-      if (work.audit !== undefined) {
-        const a = work.audit;
+      for (const a of auditsOf(work)) {
         await c.query(
           `INSERT INTO audit_log (at, actor_type, actor_id, actor_label, action, resource_type, resource_id, resource_key, before, after,
           request_id, ip, user_agent, environment) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,

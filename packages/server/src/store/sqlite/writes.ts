@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { allowedMetricsColumn, envColumn, json, ns } from '../rows';
 import { staleWriteError } from '../store-errors';
-import { lastAdminError, versionConflictError, type CommitResult, type ResourceRow, type UnitOfWork, type WriteOp } from '../types';
+import { auditsOf, lastAdminError, versionConflictError, type CommitResult, type ResourceRow, type UnitOfWork, type WriteOp } from '../types';
 import { sqliteWebhookWrites } from './webhook-writes';
 
 /**
@@ -101,8 +101,7 @@ export function storeWrites(db: Database.Database) {
       s.insertLog.run(environment, version, JSON.stringify({ ...patch, version }), now);
       versions[environment] = version;
     }
-    if (work.audit !== undefined) {
-      const a = work.audit;
+    for (const a of auditsOf(work)) {
       s.insertAudit.run({ ...a, environment: a.environment ?? null, before: json(a.before), after: json(a.after) });
     }
     return { versions };
