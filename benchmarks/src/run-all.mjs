@@ -32,6 +32,7 @@ const BENCHMARKS = {
   'sse-environments': () => import('./server/sse-environments.mjs'),
   ingestion: () => import('./server/ingestion.mjs'),
   results: () => import('./server/results.mjs'),
+  'config-scale': () => import('./server/config-scale.mjs'),
   'console-flags-list': () => import('./console/flags-list.mjs'),
 };
 
