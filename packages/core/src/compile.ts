@@ -27,7 +27,7 @@ interface State {
   entries: Map<string, CompiledEntry>;
   /** Compiled segments by key. */
   segments: Map<string, Predicate>;
-  /** The tokens each compiled segment, or flag and experiment key, refers to directly (only non-empty lists are kept). */
+  /** The tokens each compiled segment, or flag and experiment key, refers to directly. */
   refs: Map<string, string[]>;
 }
 
@@ -81,8 +81,8 @@ function update(s: State, patch: ConfigPatch, changed?: Set<string>): void {
     for (const [t, refs] of s.refs) if (!dirty.has(t) && refs.some((r) => dirty.has(r))) grew = !!dirty.add(t);
   }
   // A resource as the patched document has it.
-  const source = <T>(changes: Record<string, T | null> | undefined, current: Record<string, T>, key: string): T | undefined =>
-    (changes && has(changes, key) ? changes[key] : has(current, key) ? current[key] : undefined) ?? undefined;
+  const source = <T>(changes: Record<string, T | null> | undefined, current: Record<string, T>, key: string): T | null | undefined =>
+    changes && has(changes, key) ? changes[key] : has(current, key) ? current[key] : undefined;
   const conditions = new ConditionCompiler(
     (key) => source(patch.segments, doc.segments, key),
     (key) => (dirty.has('s' + key) ? undefined : s.segments.get(key)),
@@ -135,7 +135,7 @@ function update(s: State, patch: ConfigPatch, changed?: Set<string>): void {
       s.refs.delete(t);
     }
   for (const [k, p] of conditions.fresh) s.segments.set(k, p);
-  for (const [k, r] of conditions.segmentRefs) if (r.length) s.refs.set('s' + k, r);
+  for (const [k, r] of conditions.segmentRefs) s.refs.set('s' + k, r);
   for (const [key, entry, refs] of built) {
     changed?.add(key);
     if (entry && refs.length) s.refs.set('k' + key, refs);
@@ -165,7 +165,7 @@ function update(s: State, patch: ConfigPatch, changed?: Set<string>): void {
  */
 export function compileConfig(doc: ConfigDocument): CompiledConfig {
   if (!isRecord(doc) || !isRecord(doc.flags ?? {}) || !isRecord(doc.segments ?? {}) || !isRecord(doc.experiments ?? {})) {
-    throw new CoreError('INVALID_CONFIG', 'config document must be an object with flags, segments and experiments objects');
+    throw new CoreError('INVALID_CONFIG', 'not a config document');
   }
   const version = typeof doc.version === 'number' ? doc.version : 0;
   const s: State = {
@@ -202,12 +202,7 @@ export function compileConfig(doc: ConfigDocument): CompiledConfig {
  * ```
  */
 export function patchCompiledConfig(compiled: CompiledConfig, patch: ConfigPatch, changed?: Set<string>): CompiledConfig {
-  const s = compiled as Partial<State>;
-  if (!(s.refs instanceof Map)) {
-    const next = compileConfig(compiled.document);
-    update(next as State, patch, changed);
-    return next;
-  }
+  const s = (compiled as Partial<State>).refs ? compiled : compileConfig(compiled.document);
   update(s as State, patch, changed);
-  return compiled;
+  return s;
 }

@@ -46,7 +46,7 @@ export class ConditionCompiler {
    * @param cached an already compiled segment that is still valid, if any
    */
   constructor(
-    private readonly lookup: (key: string) => Segment | undefined,
+    private readonly lookup: (key: string) => Segment | null | undefined,
     private readonly cached: (key: string) => Predicate | undefined = () => undefined,
   ) {}
 
@@ -96,7 +96,7 @@ export class ConditionCompiler {
     const done = this.fresh.get(key) ?? this.cached(key);
     if (done !== undefined) return done;
     const seg = this.lookup(key);
-    if (seg === undefined || this.resolving.has(key)) return never;
+    if (!seg || this.resolving.has(key)) return never;
     const outer = this.refs;
     this.refs = [];
     this.resolving.add(key);
