@@ -72,6 +72,7 @@ export default defineConfig([
     noExternal: [/.*/],
     esbuildPlugins: [murmurShim, protocolSource, lazyRegex(true)],
     minify: 'terser',
+    terserOptions: { ecma: 2020, compress: { passes: 3, keep_fargs: false } },
     sourcemap: true,
     target: 'es2022',
     platform: 'browser',

@@ -94,6 +94,59 @@ describe('patchCompiledConfig', () => {
     expect(evaluate(c, 'seg', { key: 'u2' }, true).value).toBe(false);
   });
 
+  it('recompiles the flags that serve a changed experiment, and only those', () => {
+    const exp = (weights: [number, number], status: 'RUNNING' | 'PAUSED' = 'RUNNING') => ({
+      key: 'checkout',
+      status,
+      variants: [
+        { key: 'off', weight: weights[0] },
+        { key: 'on', weight: weights[1] },
+      ],
+    });
+    const c = compileConfig({
+      schema_version: 1,
+      version: 1,
+      flags: {
+        'via-rule': flag('via-rule', { rules: [{ id: 'r', serve: { experiment: 'checkout' } }], default_serve: { variant: 'off' } }),
+        'via-default': flag('via-default', { default_serve: { experiment: 'checkout' } }),
+        plain: flag('plain'),
+      },
+      segments: {},
+      experiments: { checkout: exp([100, 0]) },
+    });
+    expect(evaluate(c, 'via-rule', { key: 'u1' }, null)).toMatchObject({ variant: 'off', reason: 'SPLIT', experiment: 'checkout' });
+    const before = new Map(c.entries);
+    const changed = new Set<string>();
+    patchCompiledConfig(c, { version: 2, experiments: { checkout: exp([0, 100]) } }, changed);
+    expect([...changed].sort()).toEqual(['checkout', 'via-default', 'via-rule']);
+    expect(c.entries.get('plain')).toBe(before.get('plain'));
+    expect(evaluate(c, 'via-rule', { key: 'u1' }, null)).toMatchObject({ variant: 'on', reason: 'SPLIT', inExperiment: true });
+    expect(evaluate(c, 'via-default', { key: 'u1' }, null)).toMatchObject({ variant: 'on', reason: 'SPLIT' });
+
+    // Paused, then deleted: the flags fall through, as a full compile has them.
+    patchCompiledConfig(c, { version: 3, experiments: { checkout: exp([0, 100], 'PAUSED') } });
+    expect(evaluate(c, 'via-rule', { key: 'u1' }, null)).toMatchObject({ variant: 'off', reason: 'DEFAULT' });
+    patchCompiledConfig(c, { version: 4, experiments: { checkout: null } });
+    expect(evaluate(c, 'via-default', { key: 'u1' }, null)).toMatchObject({ variant: 'off', reason: 'DEFAULT' });
+    const full = compileConfig(structuredClone(c.document));
+    for (const k of ['via-rule', 'via-default'])
+      expect(evaluate(c, k, { key: 'u1' }, null)).toEqual(evaluate(full, k, { key: 'u1' }, null));
+  });
+
+  it('serves an experiment whose key a flag shares after an unrelated flag changes (hand-made document)', () => {
+    const c = compileConfig({
+      schema_version: 1,
+      version: 1,
+      flags: { shared: flag('shared'), a: flag('a') },
+      segments: {},
+      experiments: { shared: { key: 'shared', status: 'RUNNING', variants: [{ key: 'on', weight: 100 }] } },
+    });
+    patchCompiledConfig(c, { version: 2, flags: { a: flag('a', { default_serve: { experiment: 'shared' } }) } });
+    const full = compileConfig(structuredClone(c.document));
+    expect(evaluate(c, 'a', { key: 'u1' }, null)).toMatchObject({ variant: 'on', reason: 'SPLIT', experiment: 'shared' });
+    expect(evaluate(c, 'a', { key: 'u1' }, null)).toEqual(evaluate(full, 'a', { key: 'u1' }, null));
+  });
+
   it('leaves the config as it was when a changed resource does not compile', () => {
     const c = compileConfig({ schema_version: 1, version: 1, flags: { a: flag('a') }, segments: {}, experiments: {} });
     const broken = { ...flag('b'), variants: 7 } as unknown as Flag;

@@ -27,6 +27,8 @@ interface State {
   entries: Map<string, CompiledEntry>;
   /** Compiled segments by key. */
   segments: Map<string, Predicate>;
+  /** Compiled experiments by key, also those whose key a flag shares (flags may serve them). */
+  experiments: Map<string, CompiledExperiment>;
   /** The tokens each compiled segment, or flag and experiment key, refers to directly. */
   refs: Map<string, string[]>;
 }
@@ -105,9 +107,7 @@ function update(s: State, patch: ConfigPatch, changed?: Set<string>): void {
   const served = {
     get: (key: string) => {
       conditions.refs.push('k' + key);
-      if (exps.has(key)) return exps.get(key);
-      const e = s.entries.get(key);
-      return e instanceof CompiledExperiment ? e : undefined;
+      return exps.has(key) ? exps.get(key) : s.experiments.get(key);
     },
   } as ReadonlyMap<string, CompiledExperiment>;
   for (const [key, e] of exps) {
@@ -136,6 +136,10 @@ function update(s: State, patch: ConfigPatch, changed?: Set<string>): void {
     }
   for (const [k, p] of conditions.fresh) s.segments.set(k, p);
   for (const [k, r] of conditions.segmentRefs) s.refs.set('s' + k, r);
+  for (const [k, e] of exps) {
+    if (e) s.experiments.set(k, e);
+    else s.experiments.delete(k);
+  }
   for (const [key, entry, refs] of built) {
     changed?.add(key);
     if (entry && refs.length) s.refs.set('k' + key, refs);
@@ -173,6 +177,7 @@ export function compileConfig(doc: ConfigDocument): CompiledConfig {
     document: { schema_version: 1, version, flags: {}, segments: {}, experiments: {} },
     entries: new Map(),
     segments: new Map(),
+    experiments: new Map(),
     refs: new Map(),
   };
   update(s, { version, flags: doc.flags ?? {}, segments: doc.segments ?? {}, experiments: doc.experiments ?? {} });

@@ -52,22 +52,14 @@ export class ConditionCompiler {
 
   compile(condition: Condition | undefined): Predicate {
     if (condition === undefined || condition === null) return always;
-    if ('all' in condition) {
-      const parts = condition.all.map((c) => this.compile(c));
-      if (parts.length === 0) return always;
+    if ('all' in condition || 'any' in condition) {
+      // `all` stops at the first part that fails, `any` at the first that holds; empty: true and false.
+      const all = 'all' in condition;
+      const parts = (all ? condition.all : condition.any).map((c) => this.compile(c));
       if (parts.length === 1) return parts[0]!;
       return (ctx) => {
-        for (const p of parts) if (!p(ctx)) return false;
-        return true;
-      };
-    }
-    if ('any' in condition) {
-      const parts = condition.any.map((c) => this.compile(c));
-      if (parts.length === 0) return never;
-      if (parts.length === 1) return parts[0]!;
-      return (ctx) => {
-        for (const p of parts) if (p(ctx)) return true;
-        return false;
+        for (const p of parts) if (p(ctx) !== all) return !all;
+        return all;
       };
     }
     if ('not' in condition) {

@@ -21,10 +21,6 @@ function comparableList(values: readonly ConditionValue[]): string[] {
 function membership(values: readonly ConditionValue[]): ValueTest {
   const list = comparableList(values);
   if (list.length === 0) return never;
-  if (list.length === 1) {
-    const only = list[0];
-    return (v) => toComparable(v) === only;
-  }
   const set = new Set(list);
   return (v) => {
     const c = toComparable(v);
@@ -35,13 +31,6 @@ function membership(values: readonly ConditionValue[]): ValueTest {
 function stringTest(values: readonly ConditionValue[], test: (s: string, needle: string) => boolean): ValueTest {
   const needles = comparableList(values);
   if (needles.length === 0) return never;
-  if (needles.length === 1) {
-    const only = needles[0]!;
-    return (v) => {
-      const s = typeof v === 'string' ? v : toComparable(v);
-      return s !== null && test(s, only);
-    };
-  }
   return (v) => {
     const s = typeof v === 'string' ? v : toComparable(v);
     if (s === null) return false;

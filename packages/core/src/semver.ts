@@ -127,7 +127,8 @@ export function parseSemver(input: unknown): SemVer | null {
 
 /**
  * `compareSemver(parseSemver(input), target)` without building the parsed version (it only
- * allocates when both sides have a pre-release), or `NaN` when `input` is not a version.
+ * allocates when the versions are equal up to the patch and the input has a pre-release), or
+ * `NaN` when `input` is not a version.
  * What the semver operators call on every evaluation.
  */
 export function compareSemverString(input: string, target: SemVer): number {
@@ -136,11 +137,6 @@ export function compareSemverString(input: string, target: SemVer): number {
   if (scanMinor !== target.minor) return scanMinor - target.minor;
   if (scanPatch !== target.patch) return scanPatch - target.patch;
   if (scanPreStart < 0) return target.pre.length;
-  if (target.pre.length === 0) {
-    let ids = 1;
-    for (let i = scanPreStart; i < scanPreEnd; i++) if (scanned.charCodeAt(i) === 46) ids++;
-    return -ids;
-  }
   return compareSemver({ major: scanMajor, minor: scanMinor, patch: scanPatch, pre: scannedPre() }, target);
 }
 

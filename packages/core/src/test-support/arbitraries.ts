@@ -69,8 +69,10 @@ export const VALUE_BY_TYPE = {
   json: (i: number) => (i % 2 ? [i, { i }] : { n: i }),
 } as const;
 
-export function serveArb(n: number): fc.Arbitrary<Flag['default_serve']> {
+/** What a rule or the default serves; with `experiments`, serving one of them is a third option. */
+export function serveArb(n: number, experiments: readonly string[] = []): fc.Arbitrary<Flag['default_serve']> {
   return fc.oneof(
+    ...(experiments.length ? [fc.constantFrom(...experiments).map((experiment) => ({ experiment }))] : []),
     fc.nat(n - 1).map((i) => ({ variant: `v${i}` })),
     fc
       .integer({ min: 1, max: n })
@@ -78,7 +80,12 @@ export function serveArb(n: number): fc.Arbitrary<Flag['default_serve']> {
   );
 }
 
-export function flagArb(key: string, index: number, prerequisitePool: readonly string[] = FLAGS.slice(0, index)): fc.Arbitrary<Flag> {
+export function flagArb(
+  key: string,
+  index: number,
+  prerequisitePool: readonly string[] = FLAGS.slice(0, index),
+  experimentPool: readonly string[] = [],
+): fc.Arbitrary<Flag> {
   const earlier = [...prerequisitePool];
   return fc
     .record({
@@ -92,8 +99,10 @@ export function flagArb(key: string, index: number, prerequisitePool: readonly s
     .chain(({ type, n, enabled, withOff, bucketBy, salt }) =>
       fc
         .record({
-          rules: fc.array(fc.record({ when: fc.option(conditionArb(SEGMENTS), { nil: undefined }), serve: serveArb(n) }), { maxLength: 3 }),
-          default_serve: serveArb(n),
+          rules: fc.array(fc.record({ when: fc.option(conditionArb(SEGMENTS), { nil: undefined }), serve: serveArb(n, experimentPool) }), {
+            maxLength: 3,
+          }),
+          default_serve: serveArb(n, experimentPool),
           off: fc.nat(n - 1),
           prerequisites: earlier.length
             ? fc.array(
@@ -132,7 +141,8 @@ export function segmentArb(key: string, index: number): fc.Arbitrary<Segment> {
     .map(({ included, excluded, when }) => (when === undefined ? { key, included, excluded } : { key, included, excluded, when }));
 }
 
-export function experimentArb(key: string): fc.Arbitrary<ConfigExperiment> {
+/** An experiment whose variant keys are `${variantPrefix}0`, `${variantPrefix}1`, ... */
+export function experimentArb(key: string, variantPrefix = 'x'): fc.Arbitrary<ConfigExperiment> {
   return fc
     .record({
       status: fc.constantFrom('DRAFT', 'RUNNING', 'RUNNING', 'PAUSED', 'COMPLETED', 'ARCHIVED' as const),
@@ -154,7 +164,9 @@ export function experimentArb(key: string): fc.Arbitrary<ConfigExperiment> {
         const e: ConfigExperiment = {
           key,
           status: r.status,
-          variants: ws.map((weight, i) => (r.withValues ? { key: `x${i}`, weight, value: `val-${i}` } : { key: `x${i}`, weight })),
+          variants: ws.map((weight, i) =>
+            r.withValues ? { key: `${variantPrefix}${i}`, weight, value: `val-${i}` } : { key: `${variantPrefix}${i}`, weight },
+          ),
         };
         if (r.targeting !== undefined) e.targeting = r.targeting;
         if (r.traffic !== undefined) e.traffic_allocation = r.traffic;

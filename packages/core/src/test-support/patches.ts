@@ -7,11 +7,15 @@ import { experimentArb, FLAGS, flagArb, SEGMENTS, segmentArb } from './arbitrari
 // Prerequisites may name any flag (cycles included), an experiment, or nothing at all; one
 // experiment shares its key with a flag. Segments name only earlier segments: a hand-made
 // segment cycle compiles to "never matches" on whichever edge is met last, which depends on
-// compile order (saving rejects such cycles).
+// compile order (saving rejects such cycles). Flags may serve any experiment, a missing one
+// included; experiment variants are named like flag variants (v0, v1, ...), so an enrolled unit
+// gets the flag's variant of that name (or an error where the flag has fewer variants).
 export const EXPERIMENTS = ['e0', 'e1', 'f3'];
 const PREREQUISITE_POOL = [...FLAGS, 'e0', 'gone'];
+const SERVED_POOL = [...EXPERIMENTS, 'gone'];
 
-const flagFor = (key: string) => flagArb(key, FLAGS.indexOf(key), PREREQUISITE_POOL);
+const flagFor = (key: string) => flagArb(key, FLAGS.indexOf(key), PREREQUISITE_POOL, SERVED_POOL);
+const experimentFor = (key: string) => experimentArb(key, 'v');
 const segmentFor = (key: string) => segmentArb(key, SEGMENTS.indexOf(key));
 
 /** Some of `keys`, each with a value from `arb` (or `null` when `deletes`). */
@@ -28,7 +32,7 @@ export const initialArb: fc.Arbitrary<ConfigDocument> = fc
   .record({
     flags: pick(FLAGS, flagFor, false),
     segments: pick(SEGMENTS, segmentFor, false),
-    experiments: pick(EXPERIMENTS, experimentArb, false),
+    experiments: pick(EXPERIMENTS, experimentFor, false),
   })
   .map((d) => ({ schema_version: 1 as const, version: 1, ...d }));
 
@@ -36,7 +40,7 @@ export const patchBodyArb = fc.record(
   {
     flags: pick(FLAGS, flagFor, true),
     segments: pick(SEGMENTS, segmentFor, true),
-    experiments: pick(EXPERIMENTS, experimentArb, true),
+    experiments: pick(EXPERIMENTS, experimentFor, true),
   },
   { requiredKeys: [] },
 );

@@ -98,6 +98,7 @@ export class ImportService {
           ownerId: ownerIdOf(origin.actor!),
           status: service.spec.statusOf(data),
           data,
+          version: 1,
           createdAt: now,
           updatedAt: now,
         });
