@@ -122,6 +122,76 @@ describe('bulk import (POST /api/v1/import)', { timeout: 180_000 }, () => {
     expect((await t.request('GET', '/api/v1/segments/seg-ok', { token: t.adminToken })).status).toBe(404);
   });
 
+  it('takes per-environment state and flags serving experiments, checked as their own creates would be', async () => {
+    const as = { token: t.adminToken };
+    const ab = await t.request('POST', '/api/v1/experiments', {
+      ...as,
+      body: {
+        key: 'imp-ab',
+        name: 'Import A/B',
+        variants: [
+          { key: 'off', weight: 0 },
+          { key: 'on', weight: 100 },
+        ],
+      },
+    });
+    expect(ab.status, JSON.stringify(ab.body)).toBe(201);
+    const onOff = {
+      variants: [
+        { key: 'on', value: true },
+        { key: 'off', value: false },
+      ],
+      off_variant: 'off',
+    };
+    // An unknown experiment, and one whose arms are not flag variants, reject the whole import.
+    const bad = await t.request('POST', '/api/v1/import', {
+      ...as,
+      body: {
+        flags: [
+          flag('imp-fine', onOff),
+          flag('imp-unknown', { ...onOff, default_serve: { experiment: 'no-such-exp' } }),
+          flag('imp-arms', {
+            type: 'string',
+            variants: [{ key: 'red', value: 'red' }],
+            rules: [{ id: 'r', serve: { experiment: 'imp-ab' } }],
+            default_serve: { variant: 'red' },
+          }),
+        ],
+      },
+    });
+    const e = expectError(bad, 'VALIDATION_ERROR');
+    expect(e.details.map((d: { path: string; index: number }) => [d.path, d.index])).toEqual([
+      ['flags.1.default_serve.experiment', 1],
+      ['flags.2.rules.0.serve.experiment', 2],
+    ]);
+    expect((await t.request('GET', '/api/v1/feature-flags/imp-fine', as)).status).toBe(404);
+
+    // Each environment's state as given; the flag serves the experiment in production only.
+    const r = await t.request('POST', '/api/v1/import', {
+      ...as,
+      body: {
+        flags: [
+          flag('imp-served', {
+            ...onOff,
+            default_serve: { experiment: 'imp-ab' },
+            environments: { development: { enabled: false, default_serve: { variant: 'on' } } },
+          }),
+        ],
+      },
+    });
+    expect(r.status, JSON.stringify(r.body)).toBe(201);
+    const got = await t.request('GET', '/api/v1/feature-flags/imp-served', as);
+    expect(got.body.data.attributes.environments.production).toMatchObject({ enabled: true, default_serve: { experiment: 'imp-ab' } });
+    expect(got.body.data.attributes.environments.development).toMatchObject({ enabled: false, default_serve: { variant: 'on' } });
+
+    // A draft enrols nobody: the default falls through to the off variant. Starting the
+    // experiment changes only the experiment, and the flag that serves it follows at once.
+    const evaluate = () => t.request('GET', '/api/v1/feature-flags/imp-served/evaluate?user_id=u1', as);
+    expect((await evaluate()).body.data).toMatchObject({ value: false, reason: 'DEFAULT' });
+    expect((await t.request('POST', '/api/v1/experiments/imp-ab/start', as)).status).toBe(200);
+    expect((await evaluate()).body.data).toMatchObject({ value: true, variant: 'on', reason: 'SPLIT' });
+  });
+
   it('needs the right to create flags: a VIEWER is refused, an EXPERIMENTER owns what it imports', async () => {
     const viewer = await t.user('VIEWER');
     expectError(

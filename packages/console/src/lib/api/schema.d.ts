@@ -630,7 +630,10 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Create many feature flags and segments at once (one transaction, one config version per environment) */
+        /**
+         * Create many feature flags and segments at once (one transaction, one config version per environment)
+         * @description Credentials: a user token (`Authorization: Bearer <JWT>`) or a management API key.
+         */
         post: operations["postApiV1Import"];
         delete?: never;
         options?: never;
