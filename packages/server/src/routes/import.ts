@@ -18,6 +18,18 @@ const importBody = z
   })
   .meta({ id: 'ImportInput' });
 
+const importResponse = z
+  .object({
+    data: z.object({
+      flags: z.number().int().meta({ description: 'feature flags created' }),
+      segments: z.number().int().meta({ description: 'segments created' }),
+      config_versions: z
+        .record(z.string(), z.number().int())
+        .meta({ description: 'the config version the import committed in each environment (one per environment)' }),
+    }),
+  })
+  .meta({ id: 'ImportResult' });
+
 /**
  * `POST /api/v1/import`: many flags and segments created in one transaction and one config
  * version per environment, validated whole (a `400` lists every bad item by its index; nothing
@@ -33,7 +45,11 @@ export function importRoutes(ctx: ServerContext): RouteDef<any, any>[] {
       tag: 'Import',
       auth: 'user',
       body: importBody,
-      success: { status: 201, description: 'How many flags and segments were created, and the config version of each environment' },
+      success: {
+        status: 201,
+        description: 'How many flags and segments were created, and the config version of each environment',
+        schema: importResponse,
+      },
       errors: ['CONFLICT', 'PAYLOAD_TOO_LARGE'],
       handler: async (c, { body }) => {
         const r = await service.run(originOf(c), body);
