@@ -1465,6 +1465,18 @@ export interface components {
             updated_at?: string;
             owner_id?: string;
         };
+        ImportResult: {
+            data: {
+                /** @description feature flags created */
+                flags: number;
+                /** @description segments created */
+                segments: number;
+                /** @description the config version the import committed in each environment (one per environment) */
+                config_versions: {
+                    [key: string]: number;
+                };
+            };
+        };
         ImportInput: {
             /** @description feature flags, each as the body of POST /feature-flags */
             flags?: components["schemas"]["FeatureFlagInput"][];
@@ -6518,10 +6530,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        data?: unknown;
-                        meta?: Record<string, never>;
-                    };
+                    "application/json": components["schemas"]["ImportResult"];
                 };
             };
             /** @description VALIDATION_ERROR */
