@@ -1,7 +1,15 @@
 import type Database from 'better-sqlite3';
 import { allowedMetricsColumn, envColumn, json, ns } from '../rows';
 import { staleWriteError } from '../store-errors';
-import { auditsOf, lastAdminError, versionConflictError, type CommitResult, type ResourceRow, type UnitOfWork, type WriteOp } from '../types';
+import {
+  auditsOf,
+  lastAdminError,
+  versionConflictError,
+  type CommitResult,
+  type ResourceRow,
+  type UnitOfWork,
+  type WriteOp,
+} from '../types';
 import { sqliteWebhookWrites } from './webhook-writes';
 
 /**
