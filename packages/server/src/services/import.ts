@@ -13,8 +13,8 @@ import { segmentSpec } from './segment-spec';
 
 /** A bulk import: flags and segments as their create bodies. */
 export interface ImportInput {
-  flags?: Record<string, unknown>[];
-  segments?: Record<string, unknown>[];
+  flags?: Record<string, unknown>[] | undefined;
+  segments?: Record<string, unknown>[] | undefined;
 }
 
 /** What an import stored: counts, and the config version it produced in each environment. */
