@@ -1,9 +1,26 @@
+import { z } from 'zod';
 import { forbidden, notFound } from '../errors';
 import { route, type RouteDef } from '../http/route';
 import { commitMutation, originOf, type ServerContext } from '../services/context';
 import type { ExperimentService } from '../services/experiments';
 import { metricsOf } from '../services/metrics-of';
 import { isFrozen, takeResultsSnapshot } from '../services/results-snapshot';
+
+const unitsPerVariant = z.record(z.string(), z.number().int());
+const rebuildResponse = z
+  .object({
+    data: z.object({
+      experiment: z.string(),
+      exposures_read: z.number().int(),
+      tracks_read: z.number().int(),
+      units: z.number().int(),
+      excluded_exposures: z.number().int(),
+      skipped_values: z.number().int(),
+      units_before: unitsPerVariant.meta({ description: 'units per variant before the rebuild' }),
+      units_after: unitsPerVariant.meta({ description: 'units per variant after the rebuild' }),
+    }),
+  })
+  .meta({ id: 'ResultsRebuild' });
 
 /**
  * `POST /api/v1/experiments/{key}/results/rebuild` (ADMIN): recomputes the experiment's results
@@ -22,6 +39,7 @@ export function resultsRebuildRoute(ctx: ServerContext, service: ExperimentServi
       status: 200,
       description:
         '{experiment, exposures_read, tracks_read, units, excluded_exposures, skipped_values, units_before, units_after}: what was read and counted',
+      schema: rebuildResponse,
     },
     handler: async (c, { params }) => {
       const origin = originOf(c);

@@ -1641,6 +1641,24 @@ export interface components {
             /** @description exposures whose variant contradicts the assignment the server computes for the unit */
             assignment_mismatch: number;
         };
+        ResultsRebuild: {
+            data: {
+                experiment: string;
+                exposures_read: number;
+                tracks_read: number;
+                units: number;
+                excluded_exposures: number;
+                skipped_values: number;
+                /** @description units per variant before the rebuild */
+                units_before: {
+                    [key: string]: number;
+                };
+                /** @description units per variant after the rebuild */
+                units_after: {
+                    [key: string]: number;
+                };
+            };
+        };
         EventBatch: {
             events: {
                 /** @description client-made unique id; a resent id is counted once */
@@ -8036,10 +8054,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": {
-                        data?: unknown;
-                        meta?: Record<string, never>;
-                    };
+                    "application/json": components["schemas"]["ResultsRebuild"];
                 };
             };
             /** @description VALIDATION_ERROR */
