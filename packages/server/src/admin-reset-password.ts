@@ -42,7 +42,19 @@ export async function resetPassword(
     const password = options.adminPassword ?? generatePassword();
     const at = new Date(now()).toISOString();
     await store.commit({
-      writes: [{ table: 'users', action: 'update', row: { ...user, passwordHash: await hashPassword(password), updatedAt: at } }],
+      writes: [
+        {
+          table: 'users',
+          action: 'update',
+          row: {
+            ...user,
+            passwordHash: await hashPassword(password),
+            // As for a password change through the API: every token issued before stops working.
+            tokenVersion: user.tokenVersion + 1,
+            updatedAt: at,
+          },
+        },
+      ],
       audit: {
         action: 'user.update',
         resourceType: 'user',

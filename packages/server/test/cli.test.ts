@@ -186,7 +186,8 @@ describe('later starts and the admin password', SLOW, () => {
     const { password } = credentialsOf(first.stdout());
     expect(await first.stop()).toBe(0);
 
-    const later = serve([], { SWITCHYARD_ADMIN_PASSWORD: 'ignored-password-1' });
+    // No credential cache: a reset password ends the tokens issued before at once.
+    const later = serve([], { SWITCHYARD_ADMIN_PASSWORD: 'ignored-password-1', SWITCHYARD_CREDENTIAL_CACHE_TTL_MS: '0' });
     const url = await later.url();
     expect(later.stdout()).not.toContain('admin login');
     expect(later.stdout()).toContain('already has users');
@@ -196,6 +197,15 @@ describe('later starts and the admin password', SLOW, () => {
     expect(await loginStatus(url, ADMIN, password)).toBe(200);
     expect(firstUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
 
+    const signedIn = await fetch(`${url}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ email: ADMIN, password }),
+    });
+    const token = ((await signedIn.json()) as { data: { access_token: string } }).data.access_token;
+    const me = () => fetch(`${url}/api/v1/auth/me`, { headers: { authorization: `Bearer ${token}` } }).then((r) => r.status);
+    expect(await me()).toBe(200);
+
     // While the server runs: a generated password, printed once.
     const reset = await runCli(['admin', 'reset-password', '--db', db]);
     expect(reset.code, reset.stderr).toBe(0);
@@ -203,6 +213,8 @@ describe('later starts and the admin password', SLOW, () => {
     expect(fresh).toBeDefined();
     expect(await loginStatus(url, ADMIN, fresh)).toBe(200);
     expect(await loginStatus(url, ADMIN, password)).toBe(401);
+    // The token issued under the old password is refused too.
+    expect(await me()).toBe(401);
 
     // From the environment: nothing secret printed.
     const fromEnv = await runCli(['admin', 'reset-password', '--db', db], { env: { SWITCHYARD_ADMIN_PASSWORD: 'chosen-password-1' } });
