@@ -31,6 +31,7 @@ import { openStore } from './store/open-store';
 import { isPostgresStore } from './store/postgres/postgres-store';
 import { postgresLeadership } from './store/postgres/control-connection';
 import { CredentialCache, type CredentialChange } from './auth/credential-cache';
+import { KeyUsage } from './auth/key-usage';
 import { JobRunner } from './services/jobs/job-runner';
 import { soleLeadership, type Leadership } from './services/jobs/leadership';
 import type { Store } from './store/types';
@@ -215,6 +216,10 @@ export async function startServer(start: StartOptions = {}): Promise<RunningServ
       credentialsChanged(change);
       leadership.publish({ type: 'credentials', ...change });
     };
+    const keyUsage = new KeyUsage(ctx, logger);
+    ctx.keyUsage = keyUsage;
+    keyUsage.start();
+    undo.push(() => keyUsage.stop());
     const app = createApp(ctx);
     // The port is bound before first-start set-up: a busy port must fail the start before the
     // once-only admin password and SDK keys exist (they would be printed, then lost). Requests
@@ -323,6 +328,8 @@ export async function startServer(start: StartOptions = {}): Promise<RunningServ
             http.closeIdleConnections?.();
           });
           await events.drain();
+          // The counts of the hour so far, before the store closes.
+          await keyUsage.stop();
           await stoppingWebhooks;
           await fanout?.close();
           await redis?.close();

@@ -57,6 +57,7 @@ export function createAuthenticator(ctx: ServerContext) {
     const key = await ctx.credentials.apiKeyByHash(hashApiKey(secret));
     if (key === null || key.revokedAt !== null) throw new ApiError('AUTHENTICATION_REQUIRED', 'the API key is invalid or has been revoked');
     const now = ctx.now();
+    ctx.keyUsage?.record(key, now);
     if ((touched.get(key.id) ?? 0) + TOUCH_EVERY_MS < now) {
       touched.set(key.id, now);
       // Off the request path: "last used" is informational and must not fail or slow a request

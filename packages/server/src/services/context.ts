@@ -10,6 +10,7 @@ import type { RateLimiter } from '../middleware/rate-limit';
 import type { ServerOptions } from '../options';
 import type { AuditRecord, Store, UnitOfWork, WriteOp } from '../store/types';
 import type { CredentialCache } from '../auth/credential-cache';
+import type { KeyUsage } from '../auth/key-usage';
 import type { JobRunner } from './jobs/job-runner';
 import type { DependencyCheck } from './readiness';
 import type { ConfigState } from './config-state';
@@ -36,6 +37,8 @@ export interface ServerContext {
   metrics: ServerMetrics;
   apiLimiter: RateLimiter;
   loginLimiter: RateLimiter;
+  /** Requests per API key per hour, written to the audit log once per key and hour. */
+  keyUsage?: KeyUsage;
   /** Per-key limits on events from client keys (metric allowlists, new units per minute); absent: none. */
   eventAdmission?: EventAdmission;
   /** Per-account lockout after repeated failed logins. */
