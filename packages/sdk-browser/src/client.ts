@@ -132,7 +132,9 @@ export function createClient(options: ClientOptions, baseUrl: string, key: strin
     // A flag serving an experiment records the exposure under the experiment.
     const key = d.experiment ?? flagKey;
     const unit = d.unitId ?? unitIdOf(context);
-    const id = `${key}\n${unit}`;
+    // Keyed by variant too: a unit whose assignment moves (a guarded rollout's growing share) is
+    // exposed again, so the server sees it in both arms.
+    const id = `${key}\n${unit}\n${d.variant}`;
     if (unit === null || exposed.has(id)) return;
     exposed.add(id);
     queue.push({ type: 'exposure', key, unit_id: unit, experiment: key, variant: d.variant! });

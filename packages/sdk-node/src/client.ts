@@ -526,7 +526,7 @@ export class SwitchyardClient {
     // `context.key` is a named (monomorphic) load; `context[attr]` is a keyed one.
     const raw = attr === 'key' ? context.key : context[attr];
     const unit = toUnitId(raw);
-    if (unit === null || !seen.add(key, unit)) return;
+    if (unit === null || !seen.add(key, unit, variant)) return;
     this.processor?.enqueue({ id: eventId(), type: 'exposure', key, unit_id: unit, experiment: key, variant, timestamp: Date.now() });
   }
 

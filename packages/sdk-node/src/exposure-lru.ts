@@ -1,6 +1,8 @@
 /**
- * Remembers which (experiment, unit) pairs already produced an exposure, so a unit evaluated a
- * million times is exposed once. Bounded, least recently used pairs forgotten first (a forgotten
+ * Remembers which variant each (experiment, unit) pair was last exposed to, so a unit evaluated a
+ * million times is exposed once, and exposed again only when its variant changes (a guarded
+ * rollout growing its share moves units from control to the new arm: the server must hear of it,
+ * or the unit stays counted under control). Bounded, least recently used pairs forgotten first (a forgotten
  * pair exposes again, which the analysis tolerates: it counts units from their first exposure).
  *
  * This runs on every evaluation of an experiment, so a hit must cost one hash lookup and nothing
@@ -14,18 +16,18 @@
  * @example
  * ```ts
  * const seen = new ExposureLru(50_000);
- * if (seen.add('checkout-exp', 'user-1')) enqueueExposure();
+ * if (seen.add('checkout-exp', 'user-1', 'treatment')) enqueueExposure();
  * ```
  */
 export class ExposureLru {
-  private young = new Map<string, Set<string>>();
-  private old = new Map<string, Set<string>>();
+  private young = new Map<string, Map<string, string>>();
+  private old = new Map<string, Map<string, string>>();
   private youngCount = 0;
   private oldCount = 0;
   private readonly generationSize: number;
   /** The experiment last written to: evaluation loops usually ask about one experiment in a row. */
   private lastExperiment: string | null = null;
-  private lastYoung: Set<string> | undefined = undefined;
+  private lastYoung: Map<string, string> | undefined = undefined;
 
   constructor(readonly capacity: number) {
     this.generationSize = Math.max(1, Math.floor(capacity / 2));
@@ -36,11 +38,11 @@ export class ExposureLru {
     return this.youngCount + this.oldCount;
   }
 
-  /** Records a sighting; `true` when the pair was not remembered (send an exposure). */
-  add(experiment: string, unit: string): boolean {
+  /** Records a sighting; `true` when the pair was not remembered with this variant (send an exposure). */
+  add(experiment: string, unit: string, variant: string): boolean {
     const young = experiment === this.lastExperiment ? this.lastYoung : this.young.get(experiment);
-    if (young !== undefined && young.has(unit)) return false;
-    return this.miss(experiment, unit, young);
+    if (young !== undefined && young.get(unit) === variant) return false;
+    return this.miss(experiment, unit, variant, young);
   }
 
   has(experiment: string, unit: string): boolean {
@@ -56,17 +58,26 @@ export class ExposureLru {
   }
 
   /** Not in the young generation: promote from old (still remembered) or remember anew. */
-  private miss(experiment: string, unit: string, young: Set<string> | undefined): boolean {
+  private miss(experiment: string, unit: string, variant: string, young: Map<string, string> | undefined): boolean {
+    if (young !== undefined && young.has(unit)) {
+      // Remembered under another variant: the assignment moved, so this is news.
+      young.set(unit, variant);
+      return true;
+    }
     if (young === undefined) {
-      young = new Set();
+      young = new Map();
       this.young.set(experiment, young);
     }
     this.lastExperiment = experiment;
     this.lastYoung = young;
     const old = this.old.get(experiment);
-    const remembered = old !== undefined && old.delete(unit);
-    if (remembered) this.oldCount--;
-    young.add(unit);
+    const oldVariant = old?.get(unit);
+    const remembered = oldVariant === variant;
+    if (old !== undefined && oldVariant !== undefined) {
+      old.delete(unit);
+      this.oldCount--;
+    }
+    young.set(unit, variant);
     if (++this.youngCount >= this.generationSize) {
       this.old = this.young;
       this.oldCount = this.youngCount;

@@ -108,23 +108,38 @@ describe('BoundedQueue', () => {
 describe('ExposureLru', () => {
   it('reports a pair once, per experiment, and forgets pairs not seen for a generation', () => {
     const lru = new ExposureLru(4); // generations of 2 pairs
-    expect(lru.add('e1', 'u1')).toBe(true);
-    expect(lru.add('e1', 'u1')).toBe(false);
-    expect(lru.add('e2', 'u1')).toBe(true); // another experiment, same unit; generation full
+    expect(lru.add('e1', 'u1', 'v')).toBe(true);
+    expect(lru.add('e1', 'u1', 'v')).toBe(false);
+    expect(lru.add('e2', 'u1', 'v')).toBe(true); // another experiment, same unit; generation full
     expect(lru.size).toBe(2);
-    expect(lru.add('e1', 'u1')).toBe(false); // in the old generation: still remembered, moved young
-    expect(lru.add('e1', 'u2')).toBe(true); // generation full again: e2/u1 (not seen since) is dropped
+    expect(lru.add('e1', 'u1', 'v')).toBe(false); // in the old generation: still remembered, moved young
+    expect(lru.add('e1', 'u2', 'v')).toBe(true); // generation full again: e2/u1 (not seen since) is dropped
     expect(lru.has('e2', 'u1')).toBe(false);
     expect(lru.has('e1', 'u1')).toBe(true);
-    expect(lru.add('e2', 'u1')).toBe(true); // forgotten, so exposed again
-    expect(lru.add('e1', 'u1')).toBe(false); // old -> young; the generation fills and turns over
-    expect(lru.add('e1', 'u2')).toBe(true); // u2 was not seen during the last generation
+    expect(lru.add('e2', 'u1', 'v')).toBe(true); // forgotten, so exposed again
+    expect(lru.add('e1', 'u1', 'v')).toBe(false); // old -> young; the generation fills and turns over
+    expect(lru.add('e1', 'u2', 'v')).toBe(true); // u2 was not seen during the last generation
+  });
+
+  it('reports a pair again when its variant changes (a rollout moving a unit to the new arm), in either generation', () => {
+    const lru = new ExposureLru(6); // generations of 3 pairs
+    expect(lru.add('r', 'u1', 'off')).toBe(true);
+    expect(lru.add('r', 'u1', 'off')).toBe(false);
+    expect(lru.add('r', 'u1', 'on')).toBe(true); // moved: expose again
+    expect(lru.add('r', 'u1', 'on')).toBe(false);
+    expect(lru.size).toBe(1); // one pair, whatever its variant
+    expect(lru.add('r', 'u2', 'off')).toBe(true);
+    expect(lru.add('r', 'u3', 'off')).toBe(true); // generation full: u1..u3 are old now
+    expect(lru.add('r', 'u2', 'off')).toBe(false); // old, same variant: remembered
+    expect(lru.add('r', 'u3', 'on')).toBe(true); // old, another variant: news
+    expect(lru.add('r', 'u3', 'on')).toBe(false);
+    expect(lru.size).toBe(3);
   });
 
   it('stays bounded under many distinct pairs and keeps the recent ones', () => {
     const lru = new ExposureLru(100);
     for (let i = 0; i < 10_000; i++) {
-      lru.add(`e${i % 7}`, `u${i}`);
+      lru.add(`e${i % 7}`, `u${i}`, 'v');
       expect(lru.size).toBeLessThanOrEqual(100);
     }
     for (let i = 9_950; i < 10_000; i++) expect(lru.has(`e${i % 7}`, `u${i}`)).toBe(true);
@@ -133,10 +148,10 @@ describe('ExposureLru', () => {
 
   it('never forgets a pair seen at least once every capacity / 2 new pairs', () => {
     const lru = new ExposureLru(10);
-    expect(lru.add('e', 'hot')).toBe(true);
+    expect(lru.add('e', 'hot', 'v')).toBe(true);
     for (let i = 0; i < 1000; i++) {
-      lru.add('e', `cold-${i}`);
-      if (i % 4 === 0) expect(lru.add('e', 'hot')).toBe(false);
+      lru.add('e', `cold-${i}`, 'v');
+      if (i % 4 === 0) expect(lru.add('e', 'hot', 'v')).toBe(false);
     }
   });
 });

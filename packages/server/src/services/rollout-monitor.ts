@@ -110,8 +110,12 @@ export class RolloutMonitor {
       await endRollout(this.ctx, origin, row, 'rolled_back', why);
       return this.applied('rolled_back');
     }
+    // At 100 % every returning unit moves to the new arm and, exposed to both, leaves the
+    // comparison: once no control unit is left there is nothing to compare, and the earlier stages
+    // were the evidence. The last stage then ships after its hold.
+    const nothingLeftToCompare = stage.percent === 100 && elapsed && figures.units.control === 0 && figures.units.variant > 0;
     // No evidence is not evidence of safety: a stage no unit of the new arm was exposed in holds.
-    if (figures.step.action !== RolloutAction.ADVANCE || figures.units.variant === 0) return 'held';
+    if (!nothingLeftToCompare && (figures.step.action !== RolloutAction.ADVANCE || figures.units.variant === 0)) return 'held';
     if (data.stage >= data.stages.length) {
       await endRollout(this.ctx, origin, row, 'completed', { ...cause, reason: 'every stage held without a regression' });
       return this.applied('completed');
