@@ -331,7 +331,7 @@ export async function run(options) {
   );
   L.push('');
   L.push(
-    `What the client adds per call: a null check for "no config yet", a \`try\` (evaluation must never throw) and, for experiments (S4), the exposure dedupe — a steady-state hit in a bounded LRU (one \`Set#has\` on the caller's unit string, no write: a hash probe into the set of exposed units, which over 10,000 distinct units mostly misses the CPU caches), since all ${users.length.toLocaleString('en-US')} units were exposed during warm-up (${afterTiming.events.delivered.toLocaleString('en-US')} exposures delivered once each to the stubbed endpoint; ${afterTiming.exposuresRemembered.toLocaleString('en-US')} pairs remembered). The client is live (events on, HTTP stubbed, the stream held open without data), not offline, so this is the production path.`,
+    `What the client adds per call: a null check for "no config yet", a \`try\` (evaluation must never throw) and, for experiments (S4), the exposure dedupe — a steady-state hit in a bounded LRU (one \`Map#get\` on the caller's unit string and a comparison with the variant, no write: a hash probe into the map of exposed units, which over 10,000 distinct units mostly misses the CPU caches), since all ${users.length.toLocaleString('en-US')} units were exposed during warm-up (${afterTiming.events.delivered.toLocaleString('en-US')} exposures delivered once each to the stubbed endpoint; ${afterTiming.exposuresRemembered.toLocaleString('en-US')} pairs remembered). The client is live (events on, HTTP stubbed, the stream held open without data), not offline, so this is the production path.`,
   );
   L.push('');
   L.push(
