@@ -24,6 +24,35 @@ const BASELINE = 100;
 const EMAIL = 'admin@bench.local';
 const PASSWORD = 'bench-password-1';
 
+const flagBody = (i) => ({ key: `flag-${String(i).padStart(5, '0')}`, type: 'boolean', enabled: i % 2 === 0, name: `Flag ${i}` });
+
+/**
+ * Seeds `count` flags: in one `POST /api/v1/import` (one transaction, one config version) when the
+ * server has bulk import, else one create per flag (servers before it), eight at a time.
+ */
+async function seed(url, token, count) {
+  const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}` };
+  const doc = await (await fetch(`${url}/api/v1/openapi.json`)).json();
+  if (doc.paths['/api/v1/import']?.post !== undefined) {
+    const r = await fetch(`${url}/api/v1/import`, {
+      method: 'POST',
+      headers,
+      body: JSON.stringify({ flags: Array.from({ length: count }, (_, i) => flagBody(i)) }),
+    });
+    if (r.status !== 201) throw new Error(`import of ${count} flags: ${r.status} ${(await r.text()).slice(0, 500)}`);
+    return;
+  }
+  let next = 0;
+  const worker = async () => {
+    while (next < count) {
+      const body = flagBody(next++);
+      const r = await fetch(`${url}/api/v1/feature-flags`, { method: 'POST', headers, body: JSON.stringify(body) });
+      if (r.status !== 201) throw new Error(`create ${body.key}: ${r.status} ${await r.text()}`);
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, worker));
+}
+
 async function startWithFlags(count) {
   const { startServer } = await import(pathToFileURL(SERVER_DIST).href);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'switchyard-bench-console-'));
@@ -47,20 +76,7 @@ async function startWithFlags(count) {
     body: JSON.stringify({ email: EMAIL, password: PASSWORD }),
   });
   const token = (await login.json()).data.access_token;
-  let next = 0;
-  const worker = async () => {
-    while (next < count) {
-      const i = next++;
-      const key = `flag-${String(i).padStart(5, '0')}`;
-      const r = await fetch(`${server.url}/api/v1/feature-flags`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-        body: JSON.stringify({ key, type: 'boolean', enabled: i % 2 === 0, name: `Flag ${i}` }),
-      });
-      if (r.status !== 201) throw new Error(`create ${key}: ${r.status} ${await r.text()}`);
-    }
-  };
-  await Promise.all(Array.from({ length: 8 }, worker));
+  await seed(server.url, token, count);
   return { server, stop: async () => (await server.close(), rmSync(dir, { recursive: true, force: true })) };
 }
 
