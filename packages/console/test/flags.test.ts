@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { seriousA11yViolations } from './support/browser';
 import { ADMIN_EMAIL, ADMIN_PASSWORD } from './support/server';
 import { signIn } from './support/sign-in';
+import { addStaffRule, createFlagInDialog } from './support/flag-steps';
 import { useConsoleHarness } from './support/harness';
 
 const h = useConsoleHarness({ signIn: false });
@@ -29,20 +30,11 @@ describe('flags in the console (ADMIN)', () => {
 
   it('creates a flag, sets a rule and a 30 % split, and a connected Node SDK sees it', async () => {
     const { page } = h.w;
-    await page.getByRole('button', { name: 'New flag' }).click();
-    const dialog = page.getByRole('dialog', { name: 'New flag' });
-    await dialog.getByLabel('Key').fill('new-checkout');
-    await dialog.getByLabel('Name').fill('New checkout');
-    await dialog.getByRole('button', { name: 'Create flag' }).click();
+    await createFlagInDialog(page, 'new-checkout', 'New checkout');
     await page.getByRole('heading', { name: 'New checkout' }).waitFor();
 
     // Rule 1: staff by email get "on".
-    await page.getByRole('button', { name: 'Add rule' }).click();
-    await page.getByRole('button', { name: 'Add attribute clause' }).click();
-    await page.getByLabel('Attribute 1').fill('email');
-    await page.getByLabel('Operator 1').selectOption('ends_with');
-    await page.getByLabel('Values 1').fill('@example.com');
-    await page.getByRole('group', { name: 'Serve for rule 1' }).getByLabel('Variant to serve').selectOption('on');
+    await addStaffRule(page);
 
     // Default: 30 % on, 70 % off. A split that does not add up to 100 cannot be saved.
     const def = page.getByRole('group', { name: 'Default (no rule matched)' });

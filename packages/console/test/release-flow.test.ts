@@ -3,6 +3,7 @@ import { afterAll, describe, expect, it, vi } from 'vitest';
 import { seriousA11yViolations } from './support/browser';
 import { ADMIN_EMAIL, ADMIN_PASSWORD } from './support/server';
 import { signIn } from './support/sign-in';
+import { addStaffRule, createFlagInDialog } from './support/flag-steps';
 import { nav, useConsoleHarness } from './support/harness';
 
 // The release path of the console, end to end: staging first, then promoted to production, read by
@@ -58,19 +59,10 @@ describe('release flow: staging -> promote -> production SDK -> kill switch', ()
     const { page } = h.w;
     await page.getByLabel('Environment', { exact: true }).selectOption('staging');
     await nav(page, 'Flags').click();
-    await page.getByRole('button', { name: 'New flag' }).click();
-    const dialog = page.getByRole('dialog', { name: 'New flag' });
-    await dialog.getByLabel('Key').fill('new-checkout');
-    await dialog.getByLabel('Name').fill('New checkout');
-    await dialog.getByRole('button', { name: 'Create flag' }).click();
+    await createFlagInDialog(page, 'new-checkout', 'New checkout');
     await page.getByRole('heading', { name: 'Targeting in Staging' }).waitFor();
 
-    await page.getByRole('button', { name: 'Add rule' }).click();
-    await page.getByRole('button', { name: 'Add attribute clause' }).click();
-    await page.getByLabel('Attribute 1').fill('email');
-    await page.getByLabel('Operator 1').selectOption('ends_with');
-    await page.getByLabel('Values 1').fill('@example.com');
-    await page.getByRole('group', { name: 'Serve for rule 1' }).getByLabel('Variant to serve').selectOption('on');
+    await addStaffRule(page);
     const def = page.getByRole('group', { name: 'Default (no rule matched)' });
     await def.getByLabel('Percentage split').check();
     await def.getByLabel(/Weight of on/).fill('30');

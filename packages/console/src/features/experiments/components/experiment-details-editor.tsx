@@ -1,4 +1,4 @@
-import { ConflictPanel } from '../../../components/conflict/conflict-panel';
+import { DraftConflict } from '../../../components/conflict/draft-conflict';
 import { Button } from '../../../components/ui/button';
 import { ErrorBanner } from '../../../components/ui/error-banner';
 import { Field } from '../../../components/ui/field';
@@ -44,7 +44,6 @@ export function ExperimentDetailsEditor({ experiment, canEdit, reason }: { exper
   const version = experiment.attributes.version;
   const d = useVersionedDraft(latest, version, update.isPending || err?.status === 412);
   const { draft, setDraft } = d;
-  const latestLoaded = d.base.version !== version;
 
   const saveFrom = (from: Draft, next: Draft, ifMatchVersion: number | undefined) =>
     update.mutate(
@@ -66,28 +65,17 @@ export function ExperimentDetailsEditor({ experiment, canEdit, reason }: { exper
   return (
     <section aria-labelledby="details-title">
       <h2 id="details-title">Details</h2>
-      {err?.status === 412 && (
-        <ConflictPanel
-          what="experiment"
-          pending={update.isPending || !latestLoaded}
-          fields={d.conflicts().map((r) => ({ ...r, label: LABELS[r.field] }))}
-          onDiscard={() => {
-            update.reset();
-            d.restart(latest, version);
-          }}
-          onReapply={() => {
-            const next = d.rebased();
-            d.restart(latest, version);
-            setDraft(next);
-            saveFrom(latest, next, version);
-          }}
-        />
-      )}
-      {d.changedUnderneath && err?.status !== 412 && (
-        <p className="banner banner-warn" role="status">
-          This experiment changed since you started editing. Saving shows both versions so you can choose.
-        </p>
-      )}
+      <DraftConflict
+        what="experiment"
+        draft={d}
+        latest={latest}
+        version={version}
+        labels={LABELS}
+        conflict={err?.status === 412}
+        pending={update.isPending}
+        reset={() => update.reset()}
+        save={saveFrom}
+      />
       <fieldset disabled={!canEdit} className="plain">
         {text('name')}
         {text('hypothesis')}

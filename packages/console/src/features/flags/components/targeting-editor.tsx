@@ -3,7 +3,7 @@ import { Button } from '../../../components/ui/button';
 import { ErrorBanner } from '../../../components/ui/error-banner';
 import { ApiError } from '../../../lib/api/api-error';
 import type { FlagState } from '../../../lib/api/resources';
-import { ConflictPanel } from '../../../components/conflict/conflict-panel';
+import { DraftConflict } from '../../../components/conflict/draft-conflict';
 import { changedFields } from '../../../lib/edit-conflict';
 import { useVersionedDraft } from '../../../lib/use-versioned-draft';
 import type { Environment } from '../../../lib/environment';
@@ -32,6 +32,14 @@ function draftOf(flag: Flag): Draft {
   };
 }
 
+const LABELS: Record<keyof Draft, string> = {
+  enabled: 'Serving',
+  off_variant: 'Off variant',
+  prerequisites: 'Prerequisites',
+  rules: 'Rules',
+  default_serve: 'Default',
+};
+
 let ruleCounter = 0;
 const newRuleId = (rules: Rule[]) => {
   let id: string;
@@ -57,8 +65,6 @@ export function TargetingEditor({ flag, env, canEdit, reason }: { flag: Flag; en
   const segments = useSegmentKeys();
   const variants = (flag.attributes.variants ?? []).map((v) => v.key);
   const err = update.error instanceof ApiError ? update.error : null;
-  // The refetch after a 412 has arrived once the screen shows a newer version than the draft's.
-  const latestLoaded = d.base.version !== version;
 
   const clientProblems = [
     ...draft.rules.flatMap((r, i) => {
@@ -86,13 +92,6 @@ export function TargetingEditor({ flag, env, canEdit, reason }: { flag: Flag; en
     );
   };
   const save = () => saveFrom(d.base.draft, draft, d.base.version);
-  const labels: Record<keyof Draft, string> = {
-    enabled: 'Serving',
-    off_variant: 'Off variant',
-    prerequisites: 'Prerequisites',
-    rules: 'Rules',
-    default_serve: 'Default',
-  };
 
   return (
     <section className="targeting" aria-labelledby="targeting-title">
@@ -100,29 +99,17 @@ export function TargetingEditor({ flag, env, canEdit, reason }: { flag: Flag; en
         Targeting in <span className="env-name">{env.name}</span>
       </h2>
       {!canEdit && <p className="banner banner-info">{reason}</p>}
-      {conflict && (
-        <ConflictPanel
-          what="flag"
-          pending={update.isPending || !latestLoaded}
-          fields={d.conflicts().map((r) => ({ ...r, label: labels[r.field] }))}
-          onDiscard={() => {
-            update.reset();
-            d.restart(latest, version);
-          }}
-          onReapply={() => {
-            // Only what this person changed goes on top of the latest version.
-            const next = d.rebased();
-            d.restart(latest, version);
-            setDraft(next);
-            saveFrom(latest, next, version);
-          }}
-        />
-      )}
-      {d.changedUnderneath && !conflict && (
-        <p className="banner banner-warn" role="status">
-          This flag changed since you started editing. Saving shows both versions so you can choose.
-        </p>
-      )}
+      <DraftConflict
+        what="flag"
+        draft={d}
+        latest={latest}
+        version={version}
+        labels={LABELS}
+        conflict={conflict}
+        pending={update.isPending}
+        reset={() => update.reset()}
+        save={saveFrom}
+      />
       <fieldset disabled={!canEdit} className="plain">
         <label className="checkbox">
           <input type="checkbox" checked={draft.enabled} onChange={(e) => setDraft({ ...draft, enabled: e.target.checked })} />
