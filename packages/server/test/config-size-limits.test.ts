@@ -92,6 +92,15 @@ describe.each(['sqlite', 'postgres'] as const)('config size limits: %s', (kind) 
     expect((await t.request('GET', '/api/v1/segments/huge-segment', admin())).status).toBe(404);
   });
 
+  it('a bulk import that would take the config document over its limit is refused whole', async () => {
+    const version = await configVersion(t);
+    const flags = Array.from({ length: 20 }, (_, i) => ({ key: `imported-${i}`, type: 'boolean', rules: [bulkyRule('r', 3_000)] }));
+    const r = await t.request('POST', '/api/v1/import', { ...admin(), body: { flags } });
+    expect(expectError(r, 'PAYLOAD_TOO_LARGE').details).toEqual([expect.objectContaining({ path: 'config', limit: MAX_CONFIG })]);
+    expect((await t.request('GET', '/api/v1/feature-flags/imported-0', admin())).status).toBe(404);
+    expect(await configVersion(t)).toBe(version);
+  });
+
   it('the write that would take the config document over its limit is refused; deleting makes room again', async () => {
     const made: string[] = [];
     let refused: Awaited<ReturnType<TestServer['request']>> | null = null;
