@@ -36,6 +36,7 @@ import {
   writeSection,
 } from './lib.mjs';
 import { machine, machineLine } from '../lib/machine.mjs';
+import { startPostgres } from './postgres.mjs';
 
 export const NAME = 'ingestion';
 /** Issue target: events/s sustained on this machine. */
@@ -66,7 +67,7 @@ function summariesBehind(dbPath) {
 
 /**
  * One run on a fresh database.
- * @param {{ runId: string, dir: string, warmupMs: number, durationMs: number, profileDir?: string, serverDist?: string }} o
+ * @param {{ runId: string, dir: string, warmupMs: number, durationMs: number, profileDir?: string, serverDist?: string, databaseUrl?: string }} o
  */
 async function oneRun(o) {
   const dbPath = path.join(o.dir, `ingest-${o.runId}.db`);
@@ -74,7 +75,14 @@ async function oneRun(o) {
     env: o.serverDist !== undefined ? { BENCH_SERVER_DIST: o.serverDist } : {},
     execArgv: o.profileDir !== undefined ? ['--cpu-prof', `--cpu-prof-dir=${o.profileDir}`] : [],
     args: [
-      JSON.stringify({ dbPath, adminPassword: 'bench-admin-password-1', apiRateBurst: 1e9, apiRatePerSecond: 1e9, heartbeatMs: 600_000 }),
+      JSON.stringify({
+        dbPath,
+        ...(o.databaseUrl !== undefined ? { databaseUrl: o.databaseUrl } : {}),
+        adminPassword: 'bench-admin-password-1',
+        apiRateBurst: 1e9,
+        apiRatePerSecond: 1e9,
+        heartbeatMs: 600_000,
+      }),
     ],
   });
   const senders = startChild(path.join(here, 'child-event-senders.mjs'));
@@ -106,7 +114,8 @@ async function oneRun(o) {
     const done = await senders.next('done', o.durationMs + 120_000);
     // The summaries trail ingestion (the writer thread's aggregator yields to batches): how far
     // behind they are when the senders stop, and how long they take to catch up.
-    const backlog = summariesBehind(dbPath);
+    // On PostgreSQL the summaries are kept in the ingesting transaction: never behind.
+    const backlog = o.databaseUrl === undefined ? summariesBehind(dbPath) : 0;
     server.send({ type: 'drain' });
     const { ms: drainMs } = await server.next('drain', 600_000);
     server.send({ type: 'count-events' });
@@ -261,14 +270,31 @@ export async function run({ resultsDir, quick = false, log = (s) => console.log(
   let profiled = null;
   /** @type {any[]} */
   const baselineResults = [];
+  // PostgreSQL runs by the same sender in the same run (BENCH_INGEST_POSTGRES=0 skips them).
+  const postgres = process.env.BENCH_INGEST_POSTGRES === '0' ? null : await startPostgres();
+  /** @type {any[]} */
+  const pgResults = [];
+  /** @param {number} i */
+  const pgRun = async (i) => {
+    if (postgres === null) return;
+    const r = await oneRun({ runId: `pg${i}`, dir: tmp.dir, warmupMs, durationMs, databaseUrl: await postgres.createDatabase() });
+    pgResults.push(r);
+    log(
+      `[ingestion] PostgreSQL run ${i + 1}: ${fmt(r.eventsPerS, 0)} events/s; latency p50 ${fmt(r.latency.p50)} p99 ${fmt(r.latency.p99)} ms; rows ${r.rows} vs acked ${r.acked}; server CPU ${fmt(100 * r.serverCpuShare, 0)} %; statuses ${JSON.stringify(r.statuses)}`,
+    );
+    execSync('sync');
+    await sleep(2000);
+  };
   try {
     for (let i = 0; i < runs; i++) {
       // With a baseline the two builds alternate which goes first, so neither always gets the
       // machine right after the other's write-back.
       if (baseline !== null && i % 2 === 0) baselineResults.push(await baselineRun(i));
+      if (i % 2 === 1) await pgRun(i);
       const r = await oneRun({ runId: `r${i}`, dir: tmp.dir, warmupMs, durationMs });
       results.push(r);
       if (baseline !== null && i % 2 === 1) baselineResults.push(await baselineRun(i));
+      if (i % 2 === 0) await pgRun(i);
       log(
         `[ingestion] run ${i + 1}: ${fmt(r.eventsPerS, 0)} events/s (${r.windowAcked} acked in ${durationMs / 1000} s); latency p50 ${fmt(r.latency.p50)} p99 ${fmt(r.latency.p99)} ms; rows ${r.rows} vs acked ${r.acked}; server CPU ${fmt(100 * r.serverCpuShare, 0)} % of one core, senders ${fmt(100 * r.senderCpuShare, 0)} %; statuses ${JSON.stringify(r.statuses)}; machine ${JSON.stringify(r.machineCpu)}; summaries ${r.backlog} events behind at the end, caught up in ${fmt(r.drainMs / 1000, 1)} s`,
       );
@@ -302,6 +328,7 @@ export async function run({ resultsDir, quick = false, log = (s) => console.log(
         [profiled.windowUs],
       );
   } finally {
+    await postgres?.stop();
     tmp.remove();
   }
   const loadAfter = load1();
@@ -336,6 +363,27 @@ export async function run({ resultsDir, quick = false, log = (s) => console.log(
     '',
     `Target: at least ${TARGET_EVENTS_PER_S.toLocaleString('en-US')} events/s sustained — **${ok ? 'met' : 'not met'}** (median ${fmt(eps, 0)} events/s, ${fmt(eps / TARGET_EVENTS_PER_S, 2)}× the target ${ok ? '✅' : '❌'}). Every acknowledged event is in the database: ${consistent ? 'yes ✅' : 'NO ❌'}. CPU columns are CPU-seconds per second over the window: the server (all its threads) and the sender process share the machine's 2 cores, and the kernel's loopback TCP work is split between them. The machine column splits all of its CPU time over the window (/proc/stat): steal is time the hypervisor gave to other guests, which shows up as lower rates on this shared machine.`,
   );
+  if (postgres !== null && pgResults.length > 0) {
+    const pgEps = median(pgResults.map((r) => r.eventsPerS));
+    lines.push(
+      '',
+      '### PostgreSQL against SQLite, same sender, same run',
+      '',
+      `The same runs against PostgreSQL ${postgres.version} on loopback (a fresh database per run, started by the harness: \`fsync\` on, \`synchronous_commit = off\` like SQLite's \`synchronous = NORMAL\`, 256 MB shared buffers), alternating with the SQLite runs above. On PostgreSQL the results' summaries are kept in the ingesting transaction, so they are never behind.`,
+      '',
+      '| store | events/s per run | median events/s | p50 ms | p99 ms | server CPU (cores) | rows = acked |',
+      '|---|---|--:|--:|--:|--:|---|',
+      ...[
+        ['SQLite', results],
+        ['PostgreSQL', pgResults],
+      ].map(
+        ([name, rs]) =>
+          `| ${name} | ${rs.map((r) => fmt(r.eventsPerS, 0)).join(', ')} | ${fmt(median(rs.map((r) => r.eventsPerS)), 0)} | ${fmt(median(rs.map((r) => r.latency.p50)))} | ${fmt(median(rs.map((r) => r.latency.p99)))} | ${fmt(median(rs.map((r) => r.serverCpuShare)), 2)} | ${rs.every((r) => r.rows === r.acked && r.errors === 0) ? '✅' : '❌'} |`,
+      ),
+      '',
+      `PostgreSQL / SQLite: **${fmt(pgEps / eps, 2)}×** (goal at least 0.4× and 50,000 events/s: **${pgEps >= 50_000 && pgEps / eps >= 0.4 ? 'met ✅' : 'not met ❌'}**).`,
+    );
+  }
   if (baseline !== null) lines.push('', ...baselineLines(baseline.label, baselineResults, results));
   if (profile !== null) {
     lines.push(

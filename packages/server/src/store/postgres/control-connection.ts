@@ -2,10 +2,8 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import { loadOptional } from '../../optional-dependency';
 import type { ClusterSignal, Leadership } from '../../services/jobs/leadership';
+import { LEADER_LOCK, LOCK_SPACE } from './locks';
 
-/** Advisory lock space of the store ("Swyd") and the key of the background-jobs lease. */
-const LOCK_SPACE = 0x5377_7964;
-const LEADER_LOCK = 5;
 /** The LISTEN/NOTIFY channel of signals between instances. */
 export const SIGNAL_CHANNEL = 'switchyard_signals';
 

@@ -47,13 +47,13 @@ export async function rebuildSummariesPostgres(
   const run = experimentRun(row.id, data);
   const columns = 'type, key, unit_id, variant, value, timestamp, sent_by';
   const exposures = // Arrival order (events have no sequence number here): it decides only which variant a unit
-  // exposed to two is counted under among the excluded, never what results count.
-  (
-    await c.query(
-      `SELECT ${columns} FROM events WHERE environment = $1 AND type = 'exposure' AND experiment = $2 ORDER BY received_at, id`,
-      [environment, key],
-    )
-  ).rows.map(toEvent);
+    // exposed to two is counted under among the excluded, never what results count.
+    (
+      await c.query(
+        `SELECT ${columns} FROM events WHERE environment = $1 AND type = 'exposure' AND experiment = $2 ORDER BY received_at, id`,
+        [environment, key],
+      )
+    ).rows.map(toEvent);
   const tracks = (await c.query(`SELECT ${columns} FROM events WHERE environment = $1 AND type = 'track'`, [environment])).rows.map(
     toEvent,
   );
