@@ -77,7 +77,8 @@ async function oneRun(o) {
     args: [
       JSON.stringify({
         dbPath,
-        ...(o.databaseUrl !== undefined ? { databaseUrl: o.databaseUrl } : {}),
+        // Several instances could share PostgreSQL, so the server wants the signing secret given.
+        ...(o.databaseUrl !== undefined ? { databaseUrl: o.databaseUrl, jwtSecret: 'bench-jwt-secret-0123456789abcdef0123456789' } : {}),
         adminPassword: 'bench-admin-password-1',
         apiRateBurst: 1e9,
         apiRatePerSecond: 1e9,
