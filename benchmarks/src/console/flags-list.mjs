@@ -181,7 +181,7 @@ export async function run({ resultsDir, quick = false, log = console.log }) {
 
 ## Console: the flags list with 10,000 flags
 
-Measured on ${machineLine()}; ${new Date().toISOString().replace('T', ' ').slice(0, 19)} UTC. Headless Debian Chromium against a real server (SQLite), signed in as admin; ${rounds} round(s) per size, each cell the median. Baseline: the same measurements with ${BASELINE} flags in the same run. ${loadNote(loadBefore, load1())} Wall time ${Math.round((Date.now() - started) / 1000)} s.
+Measured on ${machineLine()}. Headless Debian Chromium against a real server (SQLite), signed in as admin; ${rounds} round(s) per size, each cell the median. Baseline: the same measurements with ${BASELINE} flags in the same run. ${loadNote(loadBefore, load1())} Wall time ${Math.round((Date.now() - started) / 1000)} s.
 
 | measure | ${BASELINE} flags (baseline) | ${BIG.toLocaleString('en-US')} flags | ratio |
 |---|--:|--:|--:|
