@@ -107,6 +107,38 @@ describe('Redis-backed rate limiter', () => {
     expect(limiter.stats.redis).toBe(viaRedis + 1);
   });
 
+  it('a hung Redis (SIGSTOP) opens the circuit once; later requests are answered from memory, not by waiting on Redis', async () => {
+    const r = await open();
+    const limiter = redisRateLimiter({ redis: r, name: 'hung', capacity: 100, perSecond: 1, retryAfterMs: 50, budgetMs: 300 });
+    const now = Date.now();
+    expect((await limiter.take('k', now)).allowed).toBe(true);
+    expect(limiter.stats).toEqual({ redis: 1, local: 0, opened: 0 });
+    redis.freeze();
+    try {
+      // The connection stays open and ready, so the first request waits one budget and trips the circuit...
+      expect((await limiter.take('k', now)).allowed).toBe(true);
+      expect(limiter.stats).toEqual({ redis: 1, local: 1, opened: 1 });
+      expect(limiter.circuitOpen).toBe(true);
+      // ...and every later one is decided locally at once: no Redis answer is awaited on the request path.
+      for (let i = 0; i < 20; i++) expect((await limiter.take('k', now)).allowed).toBe(true);
+      expect(limiter.stats).toEqual({ redis: 1, local: 21, opened: 1 });
+      expect(limiter.circuitOpen).toBe(true);
+    } finally {
+      redis.thaw();
+    }
+    // The off-path probe closes the circuit once Redis answers again.
+    await vi.waitFor(
+      async () => {
+        if (limiter.circuitOpen) await limiter.take('probe', Date.now());
+        expect(limiter.circuitOpen).toBe(false);
+      },
+      { timeout: 15_000, interval: 50 },
+    );
+    const viaRedis = limiter.stats.redis;
+    await limiter.take('k', Date.now());
+    expect(limiter.stats.redis).toBe(viaRedis + 1);
+  });
+
   it('answers from memory without delay when Redis was never reachable', async () => {
     const port = await freePort();
     const conns = await connectRedis(`redis://127.0.0.1:${port}`, silent);
