@@ -580,6 +580,17 @@ describe.each(['sqlite', 'postgres'] as const)('store contract: %s', (kind) => {
     expect(await store.deleteEventsBefore(200)).toBe(0);
   });
 
+  it('deletes a backlog larger than one retention chunk (PostgreSQL deletes 10,000 at a time), and only what is older', async () => {
+    const batches = Array.from({ length: 25 }, (_, b) =>
+      Array.from({ length: 1000 }, (_, i) => event(`bulk-${b}-${i}`, { timestamp: 1000 + b * 1000 + i })),
+    );
+    await store.insertEventBatches(batches);
+    const before = await store.countEvents();
+    expect(await store.deleteEventsBefore(1000 + 22_000)).toBe(22_000);
+    expect(await store.countEvents()).toBe(before - 22_000);
+    expect(await store.deleteEventsBefore(1000 + 22_000)).toBe(0);
+  });
+
   it('experiment units: first variant kept, a second variant excludes the unit, resent exposures change nothing, earliest exposure wins', async () => {
     await store.insertEventBatches([
       [

@@ -60,6 +60,9 @@ export const PG_POOL_DEFAULTS = {
   statementTimeoutMs: 30_000,
 } as const satisfies Required<PostgresPoolOptions>;
 
+/** Events one retention statement deletes (see deleteEventsBefore). */
+const RETENTION_CHUNK = 10_000;
+
 /** How much longer than the server's statement timeout the client waits before it gives up itself. */
 const CLIENT_TIMEOUT_MARGIN_MS = 2000;
 
@@ -501,10 +504,23 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     insertEventBatches,
     countEvents: async () => num((await q('SELECT COUNT(*) AS n FROM events'))[0]!.n),
     deleteEventsBefore: async (ms) => {
-      try {
-        return (await pool.query('DELETE FROM events WHERE timestamp < $1', [ms])).rowCount ?? 0;
-      } catch (e) {
-        throw translate(e);
+      // In chunks, each its own short transaction (by the timestamp index): deleting 90 days of
+      // events never holds locks or one huge transaction for long, and ingestion goes on between.
+      let deleted = 0;
+      for (;;) {
+        try {
+          const n =
+            (
+              await pool.query('DELETE FROM events WHERE ctid = ANY(ARRAY(SELECT ctid FROM events WHERE timestamp < $1 LIMIT $2))', [
+                ms,
+                RETENTION_CHUNK,
+              ])
+            ).rowCount ?? 0;
+          deleted += n;
+          if (n < RETENTION_CHUNK) return deleted;
+        } catch (e) {
+          throw translate(e);
+        }
       }
     },
     experimentAggregates,
