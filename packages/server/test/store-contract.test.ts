@@ -10,9 +10,13 @@ import { noExclusions } from '../src/store/run-attribution';
 import { PG_MIGRATIONS } from '../src/store/postgres/migrations';
 import { MIGRATIONS } from '../src/store/sqlite/migrations';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-store';
+import { isUniqueViolation } from '../src/store/store-errors';
 import { isVersionConflict, VERSION_CONFLICT_ERROR_CODE } from '../src/store/types';
 import type { ApiKeyRow, AuditRecord, ResourceKind, ResourceRow, Store, StoredEvent, UnitOfWork, UserRow } from '../src/store/types';
 import { startPostgres, type TestPostgres } from './services';
+
+/** A duplicate is the typed unique violation on both stores, worded as SQLite words it. */
+const isDuplicate = (e: unknown): boolean => isUniqueViolation(e) && /^UNIQUE constraint failed/.test((e as Error).message);
 
 /**
  * One behavioural suite, run against the SQLite store and the PostgreSQL store: whatever the
@@ -263,13 +267,13 @@ describe.each(['sqlite', 'postgres'] as const)('store contract: %s', (kind) => {
         configPatches: { production: flagPatch('x') },
         audit: audit('experiment.create', exp.id),
       }),
-    ).rejects.toThrow(/UNIQUE/);
+    ).rejects.toSatisfy(isDuplicate);
     expect(await store.configVersion('production')).toBe(1);
     expect(await store.configLogSince('production', 1, 10)).toEqual([]);
     expect(await store.getResource('flag', 'innocent')).toBeNull();
     expect((await store.listAudit({ limit: 100 })).items.length).toBe(auditBefore);
-    await expect(store.commit({ writes: [{ table: 'resources', action: 'insert', row: resource('flag', 'shared') }] })).rejects.toThrow(
-      /UNIQUE/,
+    await expect(store.commit({ writes: [{ table: 'resources', action: 'insert', row: resource('flag', 'shared') }] })).rejects.toSatisfy(
+      isDuplicate,
     );
     // Segments have their own namespace.
     await store.commit({ writes: [{ table: 'resources', action: 'insert', row: resource('segment', 'shared') }] });
@@ -428,7 +432,9 @@ describe.each(['sqlite', 'postgres'] as const)('store contract: %s', (kind) => {
     const ada = user('Ada@Example.test', { role: 'ADMIN', passwordHash: null, source: 'oidc' });
     await store.commit({ writes: [{ table: 'users', action: 'insert', row: ada }] });
     expect(await store.getUserByEmail('ada@example.TEST')).toEqual({ ...ada, seq: (await store.getUser(ada.id))!.seq });
-    await expect(store.commit({ writes: [{ table: 'users', action: 'insert', row: user('ADA@example.test') }] })).rejects.toThrow(/UNIQUE/);
+    await expect(store.commit({ writes: [{ table: 'users', action: 'insert', row: user('ADA@example.test') }] })).rejects.toSatisfy(
+      isDuplicate,
+    );
     for (let i = 0; i < 4; i++) await store.commit({ writes: [{ table: 'users', action: 'insert', row: user(`u${i}@x.test`) }] });
     expect(await store.countUsers()).toBe(5);
     const first = await store.listUsers(undefined, 3);
@@ -462,7 +468,7 @@ describe.each(['sqlite', 'postgres'] as const)('store contract: %s', (kind) => {
     for (const k of keys) await store.commit({ writes: [{ table: 'api_keys', action: 'insert', row: k }] });
     await expect(
       store.commit({ writes: [{ table: 'api_keys', action: 'insert', row: apiKey('dup', null, { hash: keys[0]!.hash }) }] }),
-    ).rejects.toThrow(/UNIQUE/);
+    ).rejects.toSatisfy(isDuplicate);
     expect(await store.countApiKeys()).toBe(4);
     const k3 = await store.getApiKeyByHash(keys[2]!.hash);
     expect(k3).toEqual({ ...keys[2], seq: k3!.seq });

@@ -3,6 +3,7 @@ import type { Context } from 'hono';
 import { can } from '../auth/permissions';
 import { ApiError, conflict, forbidden, notFound } from '../errors';
 import type { AppEnv } from '../http/app-env';
+import { isUniqueViolation } from '../store/store-errors';
 import type { ResourceRow, WriteOp } from '../store/types';
 import { commitMutation, type RequestOrigin, type ServerContext } from './context';
 import { onLatestVersion } from './latest-version';
@@ -84,8 +85,7 @@ export class EnvironmentService {
         audit: this.audit('environment.create', row, null, data),
       });
     } catch (e) {
-      if (String((e as Error).message).includes('UNIQUE'))
-        throw conflict(`the environment '${input.key}' already exists`, { key: input.key });
+      if (isUniqueViolation(e)) throw conflict(`the environment '${input.key}' already exists`, { key: input.key });
       throw e;
     }
     return row;

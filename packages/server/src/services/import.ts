@@ -3,6 +3,7 @@ import type { ConfigPatch } from '@switchyard/core';
 import { formatPath } from '@switchyard/core/schema';
 import { ownerIdOf } from '../auth/actor';
 import { ApiError, conflict, forbidden, type ErrorDetail } from '../errors';
+import { isUniqueViolation } from '../store/store-errors';
 import type { AuditRecord, ResourceRow, WriteOp } from '../store/types';
 import { commitMutation, type RequestOrigin, type ServerContext } from './context';
 import { configFormOf } from './config-state';
@@ -140,8 +141,7 @@ export class ImportService {
       configVersions = await commitMutation(this.ctx, origin, { writes, patches, audit });
     } catch (e) {
       // Another request created one of these keys after the checks above.
-      if (String((e as Error).message).includes('UNIQUE') || (e as { code?: string }).code === '23505')
-        throw conflict('a key of the import was created meanwhile; nothing was stored');
+      if (isUniqueViolation(e)) throw conflict('a key of the import was created meanwhile; nothing was stored');
       throw e;
     }
     return { flags: flags.rows.length, segments: segments.rows.length, configVersions };

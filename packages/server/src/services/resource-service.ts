@@ -8,6 +8,7 @@ import { ownerIdOf } from '../auth/actor';
 import { ApiError, conflict, forbidden, notFound, type ErrorDetail } from '../errors';
 import { resource, type ResourceObject } from '../http/envelope';
 import { zodDetails } from '../http/route';
+import { isUniqueViolation } from '../store/store-errors';
 import type { Page, ResourceKind, ResourceRow } from '../store/types';
 import { commitMutation, type RequestOrigin, type ServerContext } from './context';
 import { configFormOf, toConfigExperiment } from './config-state';
@@ -312,7 +313,7 @@ export class ResourceService {
         },
       });
     } catch (e) {
-      if (String((e as Error).message).includes('UNIQUE')) throw conflict(`the key '${key}' is already in use`, { key });
+      if (isUniqueViolation(e)) throw conflict(`the key '${key}' is already in use`, { key });
       throw e;
     }
     this.changed();

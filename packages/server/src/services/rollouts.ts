@@ -4,6 +4,7 @@ import { ownerIdOf } from '../auth/actor';
 import { ApiError, conflict, forbidden, invalid, notFound, type ErrorDetail } from '../errors';
 import { resource, type ResourceObject } from '../http/envelope';
 import { onLatestVersion } from './latest-version';
+import { isUniqueViolation } from '../store/store-errors';
 import type { ResourceRow } from '../store/types';
 import { toConfigExperiment, toConfigFlag } from './config-state';
 import { commitMutation, type RequestOrigin, type ServerContext } from './context';
@@ -194,7 +195,7 @@ export class RolloutService {
         ],
       });
     } catch (e) {
-      if (String((e as Error).message).includes('UNIQUE')) throw this.busy(flag.key, environment, null);
+      if (isUniqueViolation(e)) throw this.busy(flag.key, environment, null);
       throw e;
     }
     this.ctx.onExperimentChanged?.();

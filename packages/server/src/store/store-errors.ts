@@ -20,6 +20,17 @@ export function staleWriteError(what: string): Error {
   return Object.assign(new Error(`${what} was changed by someone else meanwhile; nothing was written`), { code: STALE_WRITE_CODE });
 }
 
+/** A write would repeat a unique value (a key in its namespace, a user's email, a key hash); nothing of the unit was written. */
+export const UNIQUE_VIOLATION_CODE = 'SWITCHYARD_UNIQUE_VIOLATION';
+
+/**
+ * The error both stores raise for a unique violation. The message keeps the database's
+ * `UNIQUE constraint failed: ...` wording for logs; callers test it with {@link isUniqueViolation}.
+ */
+export function uniqueViolationError(message: string, cause?: unknown): Error {
+  return Object.assign(new Error(message, cause === undefined ? undefined : { cause }), { code: UNIQUE_VIOLATION_CODE });
+}
+
 const codeOf = (err: unknown): unknown => (err !== null && typeof err === 'object' ? (err as { code?: unknown }).code : undefined);
 
 /** `true` for {@link StoreUnavailableError} (also across a worker boundary, by its code). */
@@ -30,6 +41,41 @@ export function isStoreUnavailable(err: unknown): boolean {
 /** `true` for the error of {@link staleWriteError}. */
 export function isStaleWrite(err: unknown): boolean {
   return codeOf(err) === STALE_WRITE_CODE;
+}
+
+/**
+ * `true` for the error of {@link uniqueViolationError} (also across the SQLite writer thread, by
+ * its code), e.g. to answer a duplicate key with `409`.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await store.commit(work);
+ * } catch (e) {
+ *   if (isUniqueViolation(e)) throw conflict(`the key '${key}' is already in use`, { key });
+ *   throw e;
+ * }
+ * ```
+ */
+export function isUniqueViolation(err: unknown): boolean {
+  return codeOf(err) === UNIQUE_VIOLATION_CODE;
+}
+
+/** SQLite's extended result codes of a UNIQUE or PRIMARY KEY constraint failure (better-sqlite3 puts them in `code`). */
+const SQLITE_UNIQUE_CODES = new Set(['SQLITE_CONSTRAINT_UNIQUE', 'SQLITE_CONSTRAINT_PRIMARYKEY']);
+
+/**
+ * A SQLite unique or primary-key failure as {@link uniqueViolationError}; anything else unchanged.
+ * A uniqueness SQLite cannot declare (flags and experiments share one key namespace) is a
+ * trigger that aborts with the constraint's own wording, and a trigger cannot set a code: that
+ * wording, which the migrations own, is what marks it here, in this one place.
+ */
+export function asSqliteUniqueViolation(err: unknown): unknown {
+  const code = codeOf(err);
+  const unique =
+    (typeof code === 'string' && SQLITE_UNIQUE_CODES.has(code)) ||
+    (code === 'SQLITE_CONSTRAINT_TRIGGER' && (err as Error).message.startsWith('UNIQUE constraint failed'));
+  return unique ? uniqueViolationError((err as Error).message, err) : err;
 }
 
 /** Node socket errors that mean "the database is not there". */

@@ -10,7 +10,7 @@ import { postgresCovariates } from './covariates';
 import { readDailySeries } from '../daily-series-sql';
 import { rebuildSummariesPostgres } from './rebuild-summaries';
 import { postgresOutbox, postgresWebhookReads, postgresWebhookWrite } from './webhooks';
-import { asUnavailable, isPostgresUnavailable } from '../store-errors';
+import { asUnavailable, isPostgresUnavailable, uniqueViolationError } from '../store-errors';
 import { postgresEventWrites } from './events';
 import { postgresSummaryReads } from './summaries';
 import { CONFIG_LOCK, INGEST_LOCK, LOCK_SPACE, MIGRATION_LOCK, USERS_LOCK } from './locks';
@@ -77,17 +77,14 @@ export function isPostgresStore(store: Store): store is PostgresStore {
 }
 
 /**
- * Unique violations surface with the word UNIQUE, as SQLite reports them, so callers that map
- * them to 409 (`message.includes('UNIQUE')`) behave the same on both stores.
+ * Unique violations (SQLSTATE 23505) become the typed error SQLite's store raises too, worded as
+ * SQLite words them, so callers answer both stores' duplicates alike (`isUniqueViolation`).
  */
 function translate(e: unknown): unknown {
   if (isPostgresUnavailable(e)) return asUnavailable(e);
   const pe = e as { code?: string; table?: string; constraint?: string; message?: string };
-  if (pe !== null && typeof pe === 'object' && pe.code === '23505') {
-    const err = new Error(`UNIQUE constraint failed: ${pe.table ?? '?'} (${pe.constraint ?? '?'})`, { cause: e });
-    (err as Error & { code: string }).code = '23505';
-    return err;
-  }
+  if (pe !== null && typeof pe === 'object' && pe.code === '23505')
+    return uniqueViolationError(`UNIQUE constraint failed: ${pe.table ?? '?'} (${pe.constraint ?? '?'})`, e);
   return e;
 }
 

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import { allowedMetricsColumn, envColumn, json, ns } from '../rows';
-import { staleWriteError } from '../store-errors';
+import { asSqliteUniqueViolation, staleWriteError } from '../store-errors';
 import {
   auditsOf,
   lastAdminError,
@@ -116,7 +116,13 @@ export function storeWrites(db: Database.Database) {
   });
 
   return {
-    commit: (work: UnitOfWork): CommitResult => commit(work),
+    commit: (work: UnitOfWork): CommitResult => {
+      try {
+        return commit(work);
+      } catch (e) {
+        throw asSqliteUniqueViolation(e);
+      }
+    },
     setSetting: (key: string, value: string): void => {
       s.setSetting.run(key, value);
     },
