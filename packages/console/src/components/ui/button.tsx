@@ -18,7 +18,7 @@ export function Button({
   className,
   type = 'button',
   ...rest
-}: ButtonHTMLAttributes<HTMLButtonElement> & { variant?: ButtonVariant; disabledReason?: string }) {
+}: ButtonHTMLAttributes<HTMLButtonElement> & { variant?: ButtonVariant; disabledReason?: string | undefined }) {
   const title = rest.disabled === true && disabledReason !== undefined ? disabledReason : rest.title;
   return <button type={type} className={`btn btn-${variant}${className ? ` ${className}` : ''}`} {...rest} title={title} />;
 }

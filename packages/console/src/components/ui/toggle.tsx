@@ -18,9 +18,9 @@ export function Toggle({
 }: {
   label: string;
   checked: boolean;
-  disabled?: boolean;
+  disabled?: boolean | undefined;
   onCheckedChange: (v: boolean) => void;
-  title?: string;
+  title?: string | undefined;
 }) {
   return (
     <SwitchPrimitive.Root

@@ -48,7 +48,7 @@ const sessionMiddleware: Middleware = {
       return request;
     url.searchParams.set('environment', environment);
     // Rebuild with the body as text: Chromium sends a streamed body only over HTTP/2.
-    const body = SAFE.has(request.method) ? undefined : await request.text();
+    const body = SAFE.has(request.method) ? null : await request.text();
     return new Request(url, { method: request.method, headers: request.headers, body, credentials: 'same-origin' });
   },
 };
