@@ -333,4 +333,10 @@ ALTER TABLE resources DROP CONSTRAINT resources_kind_check;
 ALTER TABLE resources ADD CONSTRAINT resources_kind_check CHECK (kind IN ('flag','segment','experiment','environment','rollout'));
 `,
   },
+  {
+    id: 13,
+    name: 'index for the shared flag and experiment key namespace',
+    // As SQLite's 13: the shared-keys trigger's lookup across environments gets its own index.
+    sql: `CREATE INDEX resources_ns_key ON resources (ns, key);`,
+  },
 ];
