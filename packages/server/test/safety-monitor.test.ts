@@ -182,6 +182,39 @@ describe.each(['sqlite', 'postgres'] as const)('safety monitor: %s', (kind) => {
     await t.request('DELETE', `/api/v1/webhooks/${hook.body.data.id}`, { token: t.adminToken });
   });
 
+  it('with on_safety_check_failure: pause, an experiment whose checks cannot run is paused, audited as an auto-pause', async () => {
+    await running('unprotected', { on_safety_check_failure: 'pause' });
+    await feed('unprotected', { control: { units: 100, withEvent: 5 }, treatment: { units: 100, withEvent: 5 } });
+    const store = t.server.ctx.store;
+    const original = store.experimentAggregates.bind(store);
+    store.experimentAggregates = async (environment, experiment, metrics) => {
+      const agg = await original(environment, experiment, metrics);
+      if (experiment === 'unprotected') agg.metrics.errors!.treatment!.sumSquares = Number.POSITIVE_INFINITY;
+      return agg;
+    };
+    try {
+      expect(await t.server.jobs.safety.check()).toEqual([]);
+    } finally {
+      store.experimentAggregates = original;
+    }
+    expect(await status('unprotected')).toBe('PAUSED');
+    expect(await audit('unprotected', 'experiment.safety_check_failed')).toHaveLength(1);
+    const paused = await audit('unprotected', 'experiment.auto_pause');
+    expect(paused).toHaveLength(1);
+    expect(paused[0]!.attributes.after.pause_reason).toMatchObject({
+      by: 'safety-monitor',
+      rule: 'safety_check_failed',
+      failures: [{ check: 'guardrail', metric: 'errors', variant: 'treatment' }],
+    });
+    expectError(
+      await t.request('POST', '/api/v1/experiments', {
+        token: t.adminToken,
+        body: { key: 'bad-failure-action', variants: [{ key: 'a', weight: 100 }], on_safety_check_failure: 'ignore' },
+      }),
+      'VALIDATION_ERROR',
+    );
+  });
+
   it('refuses a guardrail with no threshold and an unknown srm_action', async () => {
     const bad = (extra: Record<string, unknown>) =>
       t.request('POST', '/api/v1/experiments', {

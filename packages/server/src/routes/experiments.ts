@@ -42,6 +42,11 @@ const fields = {
   primary_metric: z.string().nullable().optional(),
   guardrails: z.array(guardrailSchema).optional(),
   srm_action: z.enum(['pause', 'warn']).nullable().optional(),
+  on_safety_check_failure: z
+    .enum(['alert', 'pause'])
+    .nullable()
+    .optional()
+    .describe('a safety check that cannot run always alerts (audit record, metric, webhook); `pause` also pauses the experiment'),
   schedule: z.object({ start_at: z.string().optional(), end_at: z.string().optional() }).nullable().optional(),
   environment: keySchema.optional().describe('set at creation (default: the request environment), never changed'),
   id: z.string().optional(),

@@ -60,6 +60,8 @@ export const experimentSchema = z
     guardrails: z.array(guardrailSchema).max(20),
     /** What a sustained sample ratio mismatch does: `pause` (the default when absent) or `warn`. */
     srm_action: z.enum(['pause', 'warn']).optional(),
+    /** What a safety check that cannot run does besides alerting: `alert` (the default) or `pause`. */
+    on_safety_check_failure: z.enum(['alert', 'pause']).optional(),
     schedule: z.object({ start_at: isoDate.optional(), end_at: isoDate.optional() }).optional(),
     started_at: z.string().optional(),
     paused_at: z.string().optional(),
@@ -93,7 +95,8 @@ export function normalizeExperiment(input: Record<string, unknown>): Record<stri
   if (out.salt === undefined && typeof out.key === 'string') out.salt = out.key;
   out.metrics ??= [];
   out.guardrails ??= [];
-  for (const k of ['targeting', 'namespace', 'schedule', 'primary_metric', 'srm_action'] as const) if (out[k] === null) delete out[k];
+  for (const k of ['targeting', 'namespace', 'schedule', 'primary_metric', 'srm_action', 'on_safety_check_failure'] as const)
+    if (out[k] === null) delete out[k];
   return out;
 }
 

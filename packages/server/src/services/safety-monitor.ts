@@ -240,5 +240,32 @@ export class SafetyMonitor {
     } catch (err) {
       this.ctx.logger.error({ err, experiment: row.key }, 'could not audit a failed safety check');
     }
+    if (row.data.on_safety_check_failure === 'pause') await this.pauseUnprotected(row, failures);
+  }
+
+  /** `on_safety_check_failure: "pause"`: an experiment its guardrails cannot protect stops exposing units. */
+  private async pauseUnprotected(row: ResourceRow, failures: SafetyFailure[]): Promise<void> {
+    const fresh = await this.ctx.store.getResource('experiment', row.id);
+    if (fresh === null || fresh.data.status !== 'RUNNING') return;
+    try {
+      await this.experiments.transitionRow(
+        { ...MONITOR_ORIGIN, environment: fresh.environment ?? MONITOR_ORIGIN.environment },
+        fresh,
+        'pause',
+        { pause_reason: { by: 'safety-monitor', rule: 'safety_check_failed', failures } },
+        'experiment.auto_pause',
+      );
+      this.ctx.metrics.operations.jobTransitions.inc({ job: 'safety-monitor', outcome: 'applied' });
+      this.ctx.logger.warn(
+        { experiment: row.key, failures },
+        'safety check could not run: experiment paused (on_safety_check_failure: pause)',
+      );
+    } catch (err) {
+      if (isStaleWrite(err)) {
+        this.ctx.metrics.operations.jobTransitions.inc({ job: 'safety-monitor', outcome: 'superseded' });
+        return;
+      }
+      this.ctx.logger.error({ err, experiment: row.key }, 'could not pause an experiment whose safety check failed');
+    }
   }
 }

@@ -1519,6 +1519,11 @@ export interface components {
             }[];
             /** @enum {string|null} */
             srm_action?: "pause" | "warn" | null;
+            /**
+             * @description a safety check that cannot run always alerts (audit record, metric, webhook); `pause` also pauses the experiment
+             * @enum {string|null}
+             */
+            on_safety_check_failure?: "alert" | "pause" | null;
             schedule?: {
                 start_at?: string;
                 end_at?: string;
@@ -1572,6 +1577,11 @@ export interface components {
             }[];
             /** @enum {string|null} */
             srm_action?: "pause" | "warn" | null;
+            /**
+             * @description a safety check that cannot run always alerts (audit record, metric, webhook); `pause` also pauses the experiment
+             * @enum {string|null}
+             */
+            on_safety_check_failure?: "alert" | "pause" | null;
             schedule?: {
                 start_at?: string;
                 end_at?: string;
