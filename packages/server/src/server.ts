@@ -119,6 +119,7 @@ export async function startServer(start: StartOptions = {}): Promise<RunningServ
     undo.push(() => jobs.stop());
     metrics.operations.sources.isLeader = () => leadership.isLeader;
     if (isPostgresStore(baseStore)) metrics.operations.sources.pool = () => baseStore.poolUse();
+    metrics.operations.sources.aggregatorBacklog = () => baseStore.aggregatorBacklog();
     const environments = new EnvironmentRuntimes(
       store,
       options.defaultEnvironment,

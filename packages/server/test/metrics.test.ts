@@ -194,3 +194,38 @@ describe('/metrics counts SSE resumes the replay buffer no longer covers', () =>
     expect(await misses()).toBe(before + 1);
   });
 });
+
+describe('/metrics reports how far the results summaries are behind ingestion', () => {
+  let t: TestServer;
+  beforeAll(async () => {
+    t = await startTestServer();
+  });
+  afterAll(async () => {
+    await t.stop();
+  });
+
+  it('switchyard_aggregator_backlog_events is the stored events not yet summarized, and drains to 0', async () => {
+    const events = Array.from({ length: 400 }, (_, i) => ({
+      id: randomUUID(),
+      type: 'track',
+      key: 'purchase',
+      unit_id: `backlog-${i}`,
+      value: 1,
+      timestamp: Date.now(),
+    }));
+    const r = await t.request('POST', '/sdk/v1/events', { apiKey: t.serverKey, body: { events } });
+    expect(r.status).toBe(202);
+    const text = (await t.request('GET', '/metrics')).body as string;
+    const line = text.split('\n').find((l) => l.startsWith('switchyard_aggregator_backlog_events '));
+    expect(line, 'the gauge is exported').toBeDefined();
+    const seen = Number(line!.split(' ').pop());
+    expect(seen).toBeGreaterThanOrEqual(0);
+    expect(seen).toBeLessThanOrEqual(400);
+    // The aggregator catches up in the background; the gauge follows it down.
+    await vi.waitFor(async () => expect(await sample(t, 'switchyard_aggregator_backlog_events', '')).toBe(0), {
+      timeout: 30_000,
+      interval: 50,
+    });
+    expect(await t.server.ctx.store.aggregatorBacklog()).toBe(0);
+  });
+});

@@ -315,6 +315,11 @@ export interface Store extends WebhookReads {
   insertEventBatches(batches: StoredEvent[][]): Promise<{ accepted: number; duplicates: number }[]>;
   countEvents(): Promise<number>;
   /**
+   * Stored events the results' summaries do not count yet: SQLite's aggregator runs behind
+   * ingestion; PostgreSQL updates the summaries in the ingesting transaction, so always 0 there.
+   */
+  aggregatorBacklog(): Promise<number>;
+  /**
    * Sufficient statistics of the run of the experiment `experiment` (its key) that exists now in
    * `environment`: exposed units per variant (units exposed to more than one variant are excluded
    * and counted apart) and, per metric, the sum and sum of squares over units of each unit's value

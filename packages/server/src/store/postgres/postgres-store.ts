@@ -500,6 +500,8 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     },
     insertEventBatches,
     countEvents: async () => num((await q('SELECT COUNT(*) AS n FROM events'))[0]!.n),
+    // Summaries are updated in the ingesting transaction: nothing is ever behind.
+    aggregatorBacklog: async () => 0,
     deleteEventsBefore: async (ms) => {
       // In chunks, each its own short transaction (by the timestamp index): deleting 90 days of
       // events never holds locks or one huge transaction for long, and ingestion goes on between.

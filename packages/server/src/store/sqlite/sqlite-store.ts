@@ -67,6 +67,7 @@ export function openSqliteStore(path: string): Store {
     logSince: db.prepare('SELECT version, patch FROM config_log WHERE environment = ? AND version > ? ORDER BY version LIMIT ?'),
     getSetting: db.prepare('SELECT value FROM settings WHERE key = ?'),
     countEvents: db.prepare('SELECT COUNT(*) AS n FROM events'),
+    backlog: db.prepare('SELECT (SELECT COALESCE(MAX(seq), 0) FROM events) - (SELECT seq FROM event_aggregation WHERE id = 1)').pluck(),
     runId: db.prepare("SELECT id FROM resources WHERE kind = 'experiment' AND environment = ? AND key = ?").pluck(),
     exclusions: db.prepare('SELECT reason, sent_by, events FROM experiment_exclusions WHERE experiment = ? AND events > 0'),
     unitCounts: db.prepare('SELECT conflicted, variant, units FROM experiment_unit_counts WHERE experiment = ? AND units > 0'),
@@ -223,6 +224,7 @@ export function openSqliteStore(path: string): Store {
     setSetting: (key, value) => writer.setSetting(key, value),
     insertEventBatches: (batches) => writer.insertEvents(batches),
     countEvents: async () => (s.countEvents.get() as { n: number }).n,
+    aggregatorBacklog: async () => Math.max(0, s.backlog.get() as number),
     deleteEventsBefore: (ms) => writer.deleteEventsBefore(ms),
     rebuildExperimentSummaries: (environment, key, maxValue) => writer.rebuildSummaries(environment, key, maxValue),
     experimentAggregates: async (environment, experiment, metrics) => {
