@@ -177,9 +177,7 @@ export async function run({ resultsDir, quick = false, log = console.log }) {
   const big = figures[BIG];
   const row = (label, key, unit, digits = 1) =>
     `| ${label} | ${fmt(b[key], digits)} ${unit} | ${fmt(big[key], digits)} ${unit} | ${fmt(big[key] / b[key], 2)}× |`;
-  const md = `<a id="console-flags-list"></a>
-
-## Console: the flags list with 10,000 flags
+  const md = `## Console: the flags list with 10,000 flags
 
 Measured on ${machineLine()}. Headless Debian Chromium against a real server (SQLite), signed in as admin; ${rounds} round(s) per size, each cell the median. Baseline: the same measurements with ${BASELINE} flags in the same run. ${loadNote(loadBefore, load1())} Wall time ${Math.round((Date.now() - started) / 1000)} s.
 
