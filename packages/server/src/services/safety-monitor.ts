@@ -197,16 +197,7 @@ export class SafetyMonitor {
             srm_p_value: decision.srm.pValue,
             units,
           };
-    const fresh = await this.ctx.store.getResource('experiment', row.id);
-    if (fresh === null || fresh.data.status !== 'RUNNING') return null;
-    await this.experiments.transitionRow(
-      { ...MONITOR_ORIGIN, environment: fresh.environment ?? MONITOR_ORIGIN.environment },
-      fresh,
-      'pause',
-      { pause_reason: { by: 'safety-monitor', ...breach } },
-      'experiment.auto_pause',
-    );
-    this.ctx.metrics.operations.jobTransitions.inc({ job: 'safety-monitor', outcome: 'applied' });
+    if (!(await this.pause(row, { by: 'safety-monitor', ...breach }))) return null;
     this.srmStreak.delete(row.id);
     this.ctx.logger.warn(
       breach,
@@ -243,19 +234,29 @@ export class SafetyMonitor {
     if (row.data.on_safety_check_failure === 'pause') await this.pauseUnprotected(row, failures);
   }
 
+  /**
+   * Pauses the experiment as the monitor (audited as `experiment.auto_pause` with `pauseReason`)
+   * if it is still RUNNING when re-read; `false` when it no longer is. A write that loses a race
+   * throws the store's stale-write error for the caller to count.
+   */
+  private async pause(row: ResourceRow, pauseReason: Record<string, unknown>): Promise<boolean> {
+    const fresh = await this.ctx.store.getResource('experiment', row.id);
+    if (fresh === null || fresh.data.status !== 'RUNNING') return false;
+    await this.experiments.transitionRow(
+      { ...MONITOR_ORIGIN, environment: fresh.environment ?? MONITOR_ORIGIN.environment },
+      fresh,
+      'pause',
+      { pause_reason: pauseReason },
+      'experiment.auto_pause',
+    );
+    this.ctx.metrics.operations.jobTransitions.inc({ job: 'safety-monitor', outcome: 'applied' });
+    return true;
+  }
+
   /** `on_safety_check_failure: "pause"`: an experiment its guardrails cannot protect stops exposing units. */
   private async pauseUnprotected(row: ResourceRow, failures: SafetyFailure[]): Promise<void> {
-    const fresh = await this.ctx.store.getResource('experiment', row.id);
-    if (fresh === null || fresh.data.status !== 'RUNNING') return;
     try {
-      await this.experiments.transitionRow(
-        { ...MONITOR_ORIGIN, environment: fresh.environment ?? MONITOR_ORIGIN.environment },
-        fresh,
-        'pause',
-        { pause_reason: { by: 'safety-monitor', rule: 'safety_check_failed', failures } },
-        'experiment.auto_pause',
-      );
-      this.ctx.metrics.operations.jobTransitions.inc({ job: 'safety-monitor', outcome: 'applied' });
+      if (!(await this.pause(row, { by: 'safety-monitor', rule: 'safety_check_failed', failures }))) return;
       this.ctx.logger.warn(
         { experiment: row.key, failures },
         'safety check could not run: experiment paused (on_safety_check_failure: pause)',
