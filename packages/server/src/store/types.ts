@@ -2,6 +2,7 @@ import type { ConfigPatch } from '@switchyard/core';
 import type { DailySeriesRows } from './daily-series-sql';
 import type { OutboxEvent, WebhookReads, WebhookWriteOp } from './webhook-rows';
 import type { ExclusionReason, Exclusions } from './run-attribution';
+import { staleWriteError } from './store-errors';
 
 /**
  * Resource kinds kept in the store. Flags and experiments share one key namespace; an
@@ -132,6 +133,21 @@ export const VERSION_CONFLICT_ERROR_CODE = 'SWITCHYARD_VERSION_CONFLICT';
 /** The error described at {@link VERSION_CONFLICT_ERROR_CODE}. */
 export function versionConflictError(table: WriteOp['table'], id: string, expected: number): Error {
   return Object.assign(new Error(`${table} row '${id}' is no longer at version ${expected}`), { code: VERSION_CONFLICT_ERROR_CODE });
+}
+
+/** A compare-and-set write (given the version it read) that changed no row lost the race (see {@link WriteOp}). Both stores. */
+export function expectWritten(changed: number, table: WriteOp['table'], id: string, version: number | undefined): void {
+  if (changed === 0 && version !== undefined) throw versionConflictError(table, id, version);
+}
+
+/**
+ * Why a compare-and-set on version and status changed nothing, from the status stored now: a
+ * status that moved on is a stale write (the transition happened elsewhere); the same status
+ * with a newer version is a conflict to rebuild on. Both stores.
+ */
+export function statusCasFailure(row: ResourceRow, ifStatus: string | null, current: { status: string | null } | undefined): Error {
+  if (current === undefined || current.status !== ifStatus) return staleWriteError(`the ${row.kind} '${row.key}'`);
+  return versionConflictError('resources', row.id, row.version);
 }
 
 /** Whether an error is the one described at {@link VERSION_CONFLICT_ERROR_CODE}. */

@@ -1,15 +1,9 @@
 import { allowedMetricsColumn, envColumn, ns } from '../rows';
-import { staleWriteError } from '../store-errors';
-import { versionConflictError, type WriteOp } from '../types';
+import { expectWritten, statusCasFailure, type WriteOp } from '../types';
 
 /** What a write runs its statement on: the unit of work's transaction. */
 interface Queryable {
   query(sql: string, params?: unknown[]): Promise<{ rowCount: number | null; rows: unknown[] }>;
-}
-
-/** A compare-and-set statement that changed nothing lost the race (see {@link WriteOp}). */
-function expectOne(rowCount: number | null, table: WriteOp['table'], id: string, version: number | undefined): void {
-  if ((rowCount ?? 0) === 0 && version !== undefined) throw versionConflictError(table, id, version);
 }
 
 /**
@@ -27,7 +21,7 @@ export async function writeRow(c: Queryable, w: Extract<WriteOp, { table: 'resou
   if (w.table === 'resources') {
     if (w.action === 'delete') {
       const r = await c.query('DELETE FROM resources WHERE id = $1 AND ($2::integer IS NULL OR version = $2)', [w.id, w.version ?? null]);
-      return expectOne(r.rowCount, w.table, w.id, w.version);
+      return expectWritten(r.rowCount ?? 0, w.table, w.id, w.version);
     }
     const r = w.row;
     if (w.action === 'insert') {
@@ -45,7 +39,7 @@ export async function writeRow(c: Queryable, w: Extract<WriteOp, { table: 'resou
         WHERE id = $1 AND version = $8`,
         params,
       );
-      return expectOne(res.rowCount, w.table, r.id, r.version);
+      return expectWritten(res.rowCount ?? 0, w.table, r.id, r.version);
     }
     // Compare-and-set on the status as well: a status that moved on is a stale write (the
     // transition happened elsewhere); only a newer version with the same status is a conflict to rebuild on.
@@ -56,13 +50,12 @@ export async function writeRow(c: Queryable, w: Extract<WriteOp, { table: 'resou
     );
     if ((res.rowCount ?? 0) === 1) return;
     const current = (await c.query('SELECT status FROM resources WHERE id = $1', [r.id])).rows[0] as { status: string | null } | undefined;
-    if (current === undefined || current.status !== w.ifStatus) throw staleWriteError(`the ${r.kind} '${r.key}'`);
-    throw versionConflictError(w.table, r.id, r.version);
+    throw statusCasFailure(r, w.ifStatus, current);
   }
   if (w.table === 'users') {
     if (w.action === 'delete') {
       const r = await c.query('DELETE FROM users WHERE id = $1 AND ($2::integer IS NULL OR version = $2)', [w.id, w.version ?? null]);
-      return expectOne(r.rowCount, w.table, w.id, w.version);
+      return expectWritten(r.rowCount ?? 0, w.table, w.id, w.version);
     }
     const u = w.row;
     if (w.action === 'insert') {
@@ -78,7 +71,7 @@ export async function writeRow(c: Queryable, w: Extract<WriteOp, { table: 'resou
       version = version + 1 WHERE id = $1 AND version = $8`,
       [u.id, u.email, u.name, u.role, u.passwordHash, u.tokenVersion, u.updatedAt, u.version],
     );
-    return expectOne(res.rowCount, w.table, u.id, u.version);
+    return expectWritten(res.rowCount ?? 0, w.table, u.id, u.version);
   }
   const k = w.row;
   if (w.action === 'insert') {
@@ -106,5 +99,5 @@ export async function writeRow(c: Queryable, w: Extract<WriteOp, { table: 'resou
     'UPDATE api_keys SET name = $2, role = $3, revoked_at = $4, version = version + 1 WHERE id = $1 AND version = $5',
     [k.id, k.name, k.role, k.revokedAt, k.version],
   );
-  expectOne(res.rowCount, w.table, k.id, k.version);
+  expectWritten(res.rowCount ?? 0, w.table, k.id, k.version);
 }

@@ -1,15 +1,7 @@
 import type Database from 'better-sqlite3';
 import { allowedMetricsColumn, envColumn, json, ns } from '../rows';
-import { asSqliteUniqueViolation, staleWriteError } from '../store-errors';
-import {
-  auditsOf,
-  lastAdminError,
-  versionConflictError,
-  type CommitResult,
-  type ResourceRow,
-  type UnitOfWork,
-  type WriteOp,
-} from '../types';
+import { asSqliteUniqueViolation } from '../store-errors';
+import { auditsOf, expectWritten, lastAdminError, statusCasFailure, type CommitResult, type ResourceRow, type UnitOfWork } from '../types';
 import { sqliteWebhookWrites } from './webhook-writes';
 
 /**
@@ -69,34 +61,27 @@ export function storeWrites(db: Database.Database) {
     version: r.version,
   });
 
-  /** A compare-and-set write that changed nothing lost the race (see {@link WriteOp}). */
-  const expectOne = (changes: number, table: WriteOp['table'], id: string, version: number | undefined) => {
-    if (changes === 0 && version !== undefined) throw versionConflictError(table, id, version);
-  };
-
   const commit = db.transaction(function commitUnitOfWork(work: UnitOfWork): CommitResult {
     for (const w of work.writes) {
       if (w.table === 'resources') {
         if (w.action === 'delete')
-          expectOne(s.deleteResource.run({ id: w.id, version: w.version ?? null }).changes, w.table, w.id, w.version);
+          expectWritten(s.deleteResource.run({ id: w.id, version: w.version ?? null }).changes, w.table, w.id, w.version);
         else if (w.action === 'insert') s.insertResource.run(resourceParams(w.row));
         else if (w.ifStatus !== undefined) {
           // Compare-and-set on the status as well as the version: a status that moved on is a
           // stale write (the transition happened elsewhere); only a newer version is a conflict to rebuild on.
           const { changes } = s.updateResourceIfStatus.run({ ...resourceParams(w.row), ifStatus: w.ifStatus });
-          if (changes !== 1) {
-            const current = s.resourceStatus.get(w.row.id) as { status: string | null } | undefined;
-            if (current === undefined || current.status !== w.ifStatus) throw staleWriteError(`the ${w.row.kind} '${w.row.key}'`);
-            throw versionConflictError(w.table, w.row.id, w.row.version);
-          }
-        } else expectOne(s.updateResource.run(resourceParams(w.row)).changes, w.table, w.row.id, w.row.version);
+          if (changes !== 1)
+            throw statusCasFailure(w.row, w.ifStatus, s.resourceStatus.get(w.row.id) as { status: string | null } | undefined);
+        } else expectWritten(s.updateResource.run(resourceParams(w.row)).changes, w.table, w.row.id, w.row.version);
       } else if (w.table === 'users') {
-        if (w.action === 'delete') expectOne(s.deleteUser.run({ id: w.id, version: w.version ?? null }).changes, w.table, w.id, w.version);
+        if (w.action === 'delete')
+          expectWritten(s.deleteUser.run({ id: w.id, version: w.version ?? null }).changes, w.table, w.id, w.version);
         else if (w.action === 'insert') s.insertUser.run({ ...w.row });
-        else expectOne(s.updateUser.run({ ...w.row }).changes, w.table, w.row.id, w.row.version);
+        else expectWritten(s.updateUser.run({ ...w.row }).changes, w.table, w.row.id, w.row.version);
       } else if (w.table === 'api_keys') {
         if (w.action === 'insert') s.insertKey.run({ ...w.row, allowedMetrics: allowedMetricsColumn(w.row.allowedMetrics) });
-        else expectOne(s.updateKey.run({ ...w.row }).changes, w.table, w.row.id, w.row.version);
+        else expectWritten(s.updateKey.run({ ...w.row }).changes, w.table, w.row.id, w.row.version);
       } else webhooks.write(w);
     }
     webhooks.outbox(work.webhookEvents ?? []);
