@@ -41,7 +41,13 @@ export class ExposureLru {
   /** Records a sighting; `true` when the pair was not remembered with this variant (send an exposure). */
   add(experiment: string, unit: string, variant: string): boolean {
     const young = experiment === this.lastExperiment ? this.lastYoung : this.young.get(experiment);
-    if (young !== undefined && young.get(unit) === variant) return false;
+    const seen = young?.get(unit);
+    if (seen === variant) return false;
+    if (seen !== undefined) {
+      // Remembered under another variant: the assignment moved, so this is news.
+      young!.set(unit, variant);
+      return true;
+    }
     return this.miss(experiment, unit, variant, young);
   }
 
@@ -59,11 +65,6 @@ export class ExposureLru {
 
   /** Not in the young generation: promote from old (still remembered) or remember anew. */
   private miss(experiment: string, unit: string, variant: string, young: Map<string, string> | undefined): boolean {
-    if (young !== undefined && young.has(unit)) {
-      // Remembered under another variant: the assignment moved, so this is news.
-      young.set(unit, variant);
-      return true;
-    }
     if (young === undefined) {
       young = new Map();
       this.young.set(experiment, young);
