@@ -87,14 +87,8 @@ export interface RolloutStep {
  * ```
  */
 export function decideRolloutStep(input: RolloutStepInput): RolloutStep {
-  const decision = evaluateSafety({
-    variants: [input.control, input.treatment],
-    guardrails: input.guardrails,
-    srmAction: SrmAction.WARN,
-    ...(input.alpha === undefined ? {} : { alpha: input.alpha }),
-    ...(input.sequentialTuning === undefined ? {} : { sequentialTuning: input.sequentialTuning }),
-    ...(input.minimumCount === undefined ? {} : { minimumCount: input.minimumCount }),
-  });
+  const { control, treatment, holdElapsed: _holdElapsed, ...options } = input;
+  const decision = evaluateSafety({ ...options, variants: [control, treatment], srmAction: SrmAction.WARN });
   const failures = decision.failures.filter((f) => f.check === 'guardrail');
   const regressed = decision.breaches.length > 0;
   const action = regressed
