@@ -1,4 +1,4 @@
-import type { Condition, ConfigDocument, ConfigPatch } from '@switchyard/core';
+import type { Condition, ConfigDocument } from '@switchyard/core';
 
 /** Segment keys a condition refers to, directly. */
 function segmentRefs(c: Condition | undefined, out: Set<string>): Set<string> {
@@ -42,23 +42,16 @@ function diffKeys(prev: Record<string, unknown>, next: Record<string, unknown>, 
 /**
  * The flag and experiment keys whose evaluation may differ between two documents: the ones that
  * changed themselves, plus those that depend on a changed segment (directly or through another
- * segment) or on a changed prerequisite flag. This is what `'change'` listeners and OpenFeature's
+ * segment), on a changed prerequisite flag or on a changed experiment they serve. This is what `'change'` listeners and OpenFeature's
  * `flagsChanged` need: a segment edit changes the flags that target it, not a "segment".
- *
- * With `patch`, only what the patch names is compared (the rest is unchanged by construction).
+ * A patch's changed keys come from core's `patchCompiledConfig`; this serves a whole new document.
  */
-export function changedKeys(prev: ConfigDocument, next: ConfigDocument, patch?: ConfigPatch): string[] {
+export function changedKeys(prev: ConfigDocument, next: ConfigDocument): string[] {
   const entries = new Set<string>();
   const segments = new Set<string>();
-  if (patch !== undefined) {
-    for (const k of Object.keys(patch.flags ?? {})) entries.add(k);
-    for (const k of Object.keys(patch.experiments ?? {})) entries.add(k);
-    for (const k of Object.keys(patch.segments ?? {})) segments.add(k);
-  } else {
-    diffKeys(prev.flags, next.flags, entries);
-    diffKeys(prev.experiments, next.experiments, entries);
-    diffKeys(prev.segments, next.segments, segments);
-  }
+  diffKeys(prev.flags, next.flags, entries);
+  diffKeys(prev.experiments, next.experiments, entries);
+  diffKeys(prev.segments, next.segments, segments);
   // Segments referring to changed segments changed too (fixed point; segment graphs are tiny).
   if (segments.size > 0) {
     let grew = true;
@@ -85,13 +78,19 @@ export function changedKeys(prev: ConfigDocument, next: ConfigDocument, patch?: 
       if (!entries.has(k) && [...segmentRefs(e?.targeting, new Set())].some((r) => segments.has(r))) entries.add(k);
     }
   }
-  // Flags whose prerequisites changed.
+  // Flags whose prerequisites, or an experiment they serve, changed.
+  const serves = (s: unknown): boolean =>
+    typeof s === 'object' && s !== null && 'experiment' in s && entries.has((s as { experiment: string }).experiment);
   let grew = entries.size > 0;
   while (grew) {
     grew = false;
     for (const [k, f] of Object.entries(next.flags)) {
       if (entries.has(k)) continue;
-      if ((f?.prerequisites ?? []).some((p) => entries.has(p.flag))) {
+      if (
+        (f?.prerequisites ?? []).some((p) => entries.has(p.flag)) ||
+        (f?.rules ?? []).some((r) => serves(r.serve)) ||
+        serves(f?.default_serve)
+      ) {
         entries.add(k);
         grew = true;
       }

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it, vi } from 'vitest';
 import { ConfigStore } from '../src/config-store';
 import { changedKeys as changedKeysTyped } from '../src/changed-keys';
-import type { ConfigDocument, ConfigPatch } from '@switchyard/core';
+import type { ConfigDocument } from '@switchyard/core';
 import { Emitter } from '../src/emitter';
 import { BoundedQueue } from '../src/events/queue';
 import { ExposureLru } from '../src/exposure-lru';
@@ -289,8 +289,7 @@ describe('ConfigStore', () => {
 });
 
 // Literal test documents widen `type: 'boolean'` to string; the function only reads them.
-const changedKeys = (a: unknown, b: unknown, p?: unknown) =>
-  changedKeysTyped(a as ConfigDocument, b as ConfigDocument, p as ConfigPatch | undefined);
+const changedKeys = (a: unknown, b: unknown) => changedKeysTyped(a as ConfigDocument, b as ConfigDocument);
 
 describe('changedKeys', () => {
   const base = doc(1, {
@@ -307,7 +306,20 @@ describe('changedKeys', () => {
   it('follows segments (through segments) and prerequisites', () => {
     const next = { ...base, version: 2, segments: { ...base.segments, beta: { key: 'beta', included: ['u2'] } } };
     expect(changedKeys(base, next)).toEqual(['child', 'direct', 'exp', 'nested']);
-    expect(changedKeys(base, next, { version: 2, segments: { beta: next.segments.beta } })).toEqual(['child', 'direct', 'exp', 'nested']);
+  });
+
+  it('follows a changed experiment to the flags that serve it, and their dependents', () => {
+    const served = {
+      ...base,
+      flags: {
+        ...base.flags,
+        checkout: flag('checkout', { default_serve: { experiment: 'exp' } }),
+        ruled: flag('ruled', { rules: [{ id: 'r', when: { segment: 'beta' }, serve: { experiment: 'exp' } }] }),
+        gated: flag('gated', { prerequisites: [{ flag: 'checkout', variants: ['on'] }] }),
+      },
+    };
+    const next = { ...served, version: 2, experiments: { exp: { ...served.experiments.exp, status: 'PAUSED' } } };
+    expect(changedKeys(served, next)).toEqual(['checkout', 'exp', 'gated', 'ruled']);
   });
 
   it('reports only what changed, deletions included', () => {
