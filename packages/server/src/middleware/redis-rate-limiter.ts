@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { tokenBucketLimiter, type RateDecision, type RateLimiter } from './rate-limit';
+import { withinBudget } from '../services/redis';
 
 /**
  * One atomic token-bucket step per request: the bucket is a hash {tokens, at} refilled by the
@@ -104,16 +105,6 @@ export function redisRateLimiter(
       ? { allowed: true, limit: capacity, remaining: Math.floor(tokens), resetSeconds: Math.ceil((capacity - tokens) / perSecond) }
       : { allowed: false, limit: capacity, remaining: 0, resetSeconds: Math.max(1, Math.ceil((1 - tokens) / perSecond)) };
 
-  /** Settles with the promise, or rejects after `ms`; the promise's own failure is never left unhandled. */
-  const within = <T>(p: Promise<T>, ms: number): Promise<T> => {
-    p.catch(() => undefined);
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`redis did not answer within ${ms} ms`)), ms);
-    });
-    return Promise.race([p, late]).finally(() => clearTimeout(timer));
-  };
-
   const trip = (err: unknown) => {
     if (!open) stats.opened++;
     open = true;
@@ -131,7 +122,7 @@ export function redisRateLimiter(
   const probe = () => {
     if (probing || Date.now() - openedAt < retryAfterMs) return;
     probing = true;
-    within(redis.ping(), Math.max(budgetMs, 1000)).then(
+    withinBudget(redis.ping(), Math.max(budgetMs, 1000)).then(
       () => {
         open = false;
         probing = false;
@@ -152,7 +143,7 @@ export function redisRateLimiter(
       if (open) probe();
       else if (redis.status === 'ready') {
         try {
-          const [allowed, tokens] = await within(scripted[COMMAND]!(prefix + key, capacity, perMs, now, ttlMs), budgetMs);
+          const [allowed, tokens] = await withinBudget(scripted[COMMAND]!(prefix + key, capacity, perMs, now, ttlMs), budgetMs);
           stats.redis++;
           return decide(allowed === 1, Number(tokens));
         } catch (err) {

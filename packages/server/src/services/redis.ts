@@ -90,3 +90,21 @@ export async function connectRedis(url: string, logger: Logger, options: RedisCo
     },
   };
 }
+
+/**
+ * Settles with `p`, or rejects once `ms` have passed without an answer, so a hung Redis costs a
+ * request at most `ms`; `p`'s own late failure is never left unhandled.
+ *
+ * @example
+ * ```ts
+ * const replies = await withinBudget(pipeline.exec(), 100);
+ * ```
+ */
+export function withinBudget<T>(p: Promise<T>, ms: number): Promise<T> {
+  p.catch(() => undefined);
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`redis did not answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([p, late]).finally(() => clearTimeout(timer));
+}

@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { withinBudget } from './redis';
 
 /**
  * Remembers which units each API key has already sent, so that a key's *new* units can be
@@ -64,21 +65,13 @@ export function redisUnitLedger(options: { redis: Redis; budgetMs: number; logge
   const local = memoryUnitLedger({ ttlMs });
   const keyOf = (keyId: string, unit: string) => `switchyard:units:${keyId}:${unit}`;
   let lastWarned = 0;
-  const within = <T>(p: Promise<T>): Promise<T> => {
-    p.catch(() => undefined);
-    let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`redis did not answer within ${budgetMs} ms`)), budgetMs);
-    });
-    return Promise.race([p, late]).finally(() => clearTimeout(timer));
-  };
   return {
     async claim(keyId, units, now) {
       if (redis.status === 'ready') {
         try {
           const pipeline = redis.pipeline();
           for (const unit of units) pipeline.set(keyOf(keyId, unit), '1', 'PX', ttlMs, 'NX');
-          const replies = (await within(pipeline.exec())) ?? [];
+          const replies = (await withinBudget(pipeline.exec(), budgetMs)) ?? [];
           return units.map((_, i) => {
             const [err, reply] = replies[i] ?? [new Error('no reply'), null];
             if (err !== null) throw err;
@@ -96,7 +89,7 @@ export function redisUnitLedger(options: { redis: Redis; budgetMs: number; logge
     async release(keyId, units) {
       await local.release(keyId, units);
       if (redis.status !== 'ready' || units.length === 0) return;
-      await within(redis.del(...units.map((u) => keyOf(keyId, u)))).catch(() => undefined);
+      await withinBudget(redis.del(...units.map((u) => keyOf(keyId, u))), budgetMs).catch(() => undefined);
     },
   };
 }
