@@ -163,13 +163,12 @@ export async function endRollout(
     writes.push({ table: 'resources', action: 'update', row: next, ifStatus: experiment.status });
     patch.experiments = { [experiment.key]: null };
   }
-  const action = ending === 'completed' ? 'completed' : ending === 'rolled_back' ? 'rolled_back' : 'stopped';
   const next: RolloutData = {
     ...data,
     status: ending,
     ended_at: now,
     ...(cause.reason === undefined ? {} : { end_reason: cause.reason }),
-    history: [...data.history, entry(ctx, action, data, cause)],
+    history: [...data.history, entry(ctx, ending, data, cause)],
   };
   return commitTransition(ctx, origin, rollout, next, {
     writes,
