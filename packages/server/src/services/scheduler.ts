@@ -69,11 +69,6 @@ export class Scheduler {
     this.handle?.trigger();
   }
 
-  /** Kept for callers that stop it explicitly; the job runner stops its timer. */
-  stop(): void {
-    this.handle = null;
-  }
-
   /** Reloads schedules from the store. */
   async replan(): Promise<void> {
     const rows = await this.ctx.store.allResources('experiment');
@@ -99,8 +94,10 @@ export class Scheduler {
       .then(async () => {
         await this.replan();
         const now = this.ctx.now();
-        for (const d of this.plan.filter((p) => p.at <= now)) await this.act(d, now);
-        await this.replan();
+        const due = this.plan.filter((p) => p.at <= now);
+        for (const d of due) await this.act(d, now);
+        // Acting changed what is planned; with nothing due, the plan just read still stands.
+        if (due.length > 0) await this.replan();
         const next = this.plan[0];
         return next === undefined ? undefined : Math.min(MAX_DELAY_MS, Math.max(0, next.at - this.ctx.now()));
       });
