@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { createAuthenticator, credentialOf } from './auth/authenticate';
 import type { AppEnv } from './http/app-env';
 import { createErrorHandler, UNAVAILABLE_RETRY_AFTER_SECONDS } from './http/error-handler';
-import { checkDependencies } from './services/readiness';
+import { checkDependencies } from './services/infra/readiness';
 import { mount, type RouteDef } from './http/route';
 import { bodyLimit } from './middleware/body-limit';
 import { metricsMiddleware } from './middleware/metrics';
@@ -33,7 +33,7 @@ import { ApiError } from './errors';
 import { environmentRoutes } from './routes/environments';
 import { webhookRoutes } from './routes/webhooks';
 import { rolloutRoutes } from './routes/rollouts';
-import { resolveEnvironment } from './services/environments';
+import { resolveEnvironment } from './services/domain/environments';
 
 /** Route groups by prefix; later features add their own groups here. */
 export function routeGroups(ctx: ServerContext): { prefix: string; routes: RouteDef<any, any>[] }[] {

@@ -1,5 +1,5 @@
 import type { OidcOptions } from './auth/tokens';
-import { DEFAULT_MAX_EVENT_VALUE } from './services/event-validation';
+import { DEFAULT_MAX_EVENT_VALUE } from './services/events/event-validation';
 import { OptionError, parseSettings } from './option-specs';
 
 /** Everything the server can be told, resolved once from flags and `SWITCHYARD_*` variables. */

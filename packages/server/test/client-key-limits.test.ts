@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Actor } from '../src/auth/actor';
-import { admitEvents, createEventAdmission } from '../src/services/event-admission';
+import { admitEvents, createEventAdmission } from '../src/services/events/event-admission';
 import type { StoredEvent } from '../src/store/types';
 import { assignedVariant } from './assignment';
 import { startTestServer, type TestServer } from './helpers';

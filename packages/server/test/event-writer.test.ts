@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EventWriter } from '../src/services/event-writer';
+import { EventWriter } from '../src/services/events/event-writer';
 import type { Store, StoredEvent } from '../src/store/types';
 
 const event = (id: string): StoredEvent => ({

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { runRetention } from '../src/services/retention';
+import { runRetention } from '../src/services/jobs/retention';
 import { startTestServer, type TestServer } from './helpers';
 
 const track = (overrides: Record<string, unknown> = {}) => ({

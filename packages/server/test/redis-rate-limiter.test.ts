@@ -3,7 +3,7 @@ import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { redisRateLimiter } from '../src/middleware/redis-rate-limiter';
 import { tokenBucketLimiter, type RateDecision } from '../src/middleware/rate-limit';
-import { connectRedis } from '../src/services/redis';
+import { connectRedis } from '../src/services/infra/redis';
 import { freePort, startRedis, type TestRedis } from './services';
 
 const silent = pino({ level: 'silent' });

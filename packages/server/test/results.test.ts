@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { compileConfig, evaluate, type ConfigDocument } from '@switchyard/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from './helpers';
-import { prng } from '../src/services/prng';
+import { prng } from '../src/services/infra/prng';
 import { assignedVariant, unitsAssigned } from './assignment';
 
 const experiment = (key: string) => ({

@@ -3,9 +3,9 @@ import { expect } from 'vitest';
 import type { Actor } from '../src/auth/actor';
 import { newApiKeySecret } from '../src/auth/api-key-secret';
 import type { ServerContext } from '../src/services/context';
-import { FlagService } from '../src/services/flags';
-import { ResourceService } from '../src/services/resource-service';
-import { segmentSpec } from '../src/services/segment-spec';
+import { FlagService } from '../src/services/domain/flags';
+import { ResourceService } from '../src/services/domain/resource-service';
+import { segmentSpec } from '../src/services/domain/segment-spec';
 import type { ApiKeyKind, ApiKeyRow, ResourceRow, Role, UserRow } from '../src/store/types';
 import type { Reply, TestServer } from './helpers';
 

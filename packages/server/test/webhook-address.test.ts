@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isPrivateAddress } from '../src/services/webhook-address';
+import { isPrivateAddress } from '../src/services/webhooks/webhook-address';
 
 describe('webhook target addresses (SSRF)', () => {
   it.each([

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { retryDelay } from '../src/services/webhook-worker';
-import { emit, eventsFromAudit, toOutbox } from '../src/services/webhook-events';
+import { retryDelay } from '../src/services/webhooks/webhook-worker';
+import { emit, eventsFromAudit, toOutbox } from '../src/services/webhooks/webhook-events';
 
 describe('webhook retry schedule', () => {
   const o = { retryBaseMs: 5000, retryMaxDelayMs: 3_600_000 };

@@ -1,6 +1,6 @@
 import { commitMutation, type RequestOrigin, type ServerContext } from '../services/context';
 import { notFound } from '../errors';
-import { onLatestVersion } from '../services/latest-version';
+import { onLatestVersion } from '../services/config/latest-version';
 import type { UserRow } from '../store/types';
 
 /**

@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { tokenBucketLimiter, type RateDecision, type RateLimiter } from './rate-limit';
-import { withinBudget } from '../services/redis';
+import { withinBudget } from '../services/infra/redis';
 
 /**
  * One atomic token-bucket step per request: the bucket is a hash {tokens, at} refilled by the

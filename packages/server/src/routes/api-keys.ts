@@ -8,7 +8,7 @@ import { resource, type ResourceObject } from '../http/envelope';
 import { afterOf, pageMeta, pageQuery } from '../http/pagination';
 import { route, type RouteDef } from '../http/route';
 import { commitMutation, originOf, type ServerContext } from '../services/context';
-import { onLatestVersion } from '../services/latest-version';
+import { onLatestVersion } from '../services/config/latest-version';
 import { ROLES, type ApiKeyRow } from '../store/types';
 import { keySchema } from '@switchyard/core/schema';
 

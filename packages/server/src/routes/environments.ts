@@ -3,7 +3,7 @@ import { keySchema } from '@switchyard/core/schema';
 import { resource, type ResourceObject } from '../http/envelope';
 import { route, type RouteDef } from '../http/route';
 import { originOf, type ServerContext } from '../services/context';
-import { EnvironmentService } from '../services/environments';
+import { EnvironmentService } from '../services/domain/environments';
 import type { ResourceRow } from '../store/types';
 
 const fields = {

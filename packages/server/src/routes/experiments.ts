@@ -2,15 +2,15 @@ import { z } from 'zod';
 import { conditionSchema, experimentVariantSchema, keySchema, namespaceSchema } from '@switchyard/core/schema';
 import { route, type RouteDef } from '../http/route';
 import { originOf, type ServerContext } from '../services/context';
-import { guardrailSchema, metricSchema, TRANSITIONS, type LifecycleAction } from '../services/experiment-spec';
-import { ExperimentService } from '../services/experiments';
-import { toResource } from '../services/resource-service';
+import { guardrailSchema, metricSchema, TRANSITIONS, type LifecycleAction } from '../services/domain/experiment-spec';
+import { ExperimentService } from '../services/domain/experiments';
+import { toResource } from '../services/domain/resource-service';
 import { resourceRoutes } from './resource-routes';
-import { forestPlotSvg } from '../services/forest-plot';
+import { forestPlotSvg } from '../services/results/forest-plot';
 import { resultsRebuildRoute } from './results-rebuild';
 import { resultsResponseSchema } from './results-schema';
-import { ResultsService, resultsCsv } from '../services/results';
-import { dailyResults } from '../services/results-timeseries';
+import { ResultsService, resultsCsv } from '../services/results/results';
+import { dailyResults } from '../services/results/results-timeseries';
 
 const resultsQuery = z.object({
   format: z.enum(['json', 'csv', 'svg']).default('json'),

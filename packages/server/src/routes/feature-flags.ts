@@ -4,10 +4,10 @@ import { conditionSchema, keySchema, serveSchema } from '@switchyard/core/schema
 import { notFound } from '../errors';
 import { route, type RouteDef } from '../http/route';
 import { originOf, type ServerContext } from '../services/context';
-import { environmentKeys, toResource } from '../services/resource-service';
-import { FlagService } from '../services/flags';
+import { environmentKeys, toResource } from '../services/domain/resource-service';
+import { FlagService } from '../services/domain/flags';
 import { resourceRoutes } from './resource-routes';
-import { toWire } from '../services/wire';
+import { toWire } from '../services/config/wire';
 
 const readOnly = {
   id: z.string().optional(),

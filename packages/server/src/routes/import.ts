@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { route, type RouteDef } from '../http/route';
 import { originOf, type ServerContext } from '../services/context';
-import { ImportService } from '../services/import';
+import { ImportService } from '../services/domain/import';
 import { flagCreateBody } from './feature-flags';
 import { segmentCreateBody } from './segments';
 

@@ -4,7 +4,7 @@ import type { AppEnv } from '../http/app-env';
 import { route, type RouteDef } from '../http/route';
 import { afterOf, pageMeta, pageQuery } from '../http/pagination';
 import { originOf } from '../services/context';
-import { environmentKeys, toResource, type ResourceService } from '../services/resource-service';
+import { environmentKeys, toResource, type ResourceService } from '../services/domain/resource-service';
 
 const listQuery = pageQuery.extend({
   status: z.string().optional(),

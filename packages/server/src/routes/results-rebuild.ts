@@ -2,9 +2,9 @@ import { z } from 'zod';
 import { forbidden, notFound } from '../errors';
 import { route, type RouteDef } from '../http/route';
 import { commitMutation, originOf, type ServerContext } from '../services/context';
-import type { ExperimentService } from '../services/experiments';
-import { metricsOf } from '../services/metrics-of';
-import { isFrozen, takeResultsSnapshot } from '../services/results-snapshot';
+import type { ExperimentService } from '../services/domain/experiments';
+import { metricsOf } from '../services/results/metrics-of';
+import { isFrozen, takeResultsSnapshot } from '../services/results/results-snapshot';
 
 const unitsPerVariant = z.record(z.string(), z.number().int());
 const rebuildResponse = z

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { route, type RouteDef } from '../http/route';
 import { originOf, type ServerContext } from '../services/context';
-import { ResultsService } from '../services/results';
-import { ON_REGRESSION, ROLLOUT_STATUSES, rolloutCreateBody } from '../services/rollout-spec';
-import { RolloutService } from '../services/rollouts';
+import { ResultsService } from '../services/results/results';
+import { ON_REGRESSION, ROLLOUT_STATUSES, rolloutCreateBody } from '../services/domain/rollout-spec';
+import { RolloutService } from '../services/domain/rollouts';
 
 const stage = z.object({ percent: z.number(), hold_minutes: z.number() });
 const guardrail = z.object({

@@ -10,9 +10,9 @@ import type { AppEnv } from '../http/app-env';
 import { readBodyText } from '../http/read-body';
 import { MAX_JSON_DEPTH, parseJsonBody, route, tooDeep, type RouteDef } from '../http/route';
 import type { ServerContext } from '../services/context';
-import { admitEvents } from '../services/event-admission';
-import { MAX_EVENTS_PER_BATCH, validateBatch } from '../services/event-validation';
-import { evaluateForWire } from '../services/stream-hub';
+import { admitEvents } from '../services/events/event-admission';
+import { MAX_EVENTS_PER_BATCH, validateBatch } from '../services/events/event-validation';
+import { evaluateForWire } from '../services/config/stream-hub';
 
 const eventDoc = z.object({
   id: z.string().describe('client-made unique id; a resent id is counted once'),

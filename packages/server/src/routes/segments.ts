@@ -2,8 +2,8 @@ import { z } from 'zod';
 import { conditionSchema, keySchema } from '@switchyard/core/schema';
 import type { RouteDef } from '../http/route';
 import type { ServerContext } from '../services/context';
-import { ResourceService } from '../services/resource-service';
-import { segmentSpec } from '../services/segment-spec';
+import { ResourceService } from '../services/domain/resource-service';
+import { segmentSpec } from '../services/domain/segment-spec';
 import { resourceRoutes } from './resource-routes';
 
 const segmentFields = {

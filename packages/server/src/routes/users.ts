@@ -7,7 +7,7 @@ import { resource, type ResourceObject } from '../http/envelope';
 import { afterOf, pageMeta, pageQuery } from '../http/pagination';
 import { route, type RouteDef } from '../http/route';
 import { commitMutation, originOf, type RequestOrigin, type ServerContext } from '../services/context';
-import { onLatestVersion } from '../services/latest-version';
+import { onLatestVersion } from '../services/config/latest-version';
 import { LAST_ADMIN_ERROR_CODE, ROLES, type ApiKeyRow, type UserRow } from '../store/types';
 
 const email = z.email().max(320);

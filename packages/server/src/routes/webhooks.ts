@@ -3,8 +3,8 @@ import { resource, type ResourceObject } from '../http/envelope';
 import { afterOf, pageMeta, pageQuery } from '../http/pagination';
 import { route, type RouteDef } from '../http/route';
 import { originOf, type ServerContext } from '../services/context';
-import { WEBHOOK_EVENT_TYPES } from '../services/webhook-events';
-import { WebhookService } from '../services/webhooks';
+import { WEBHOOK_EVENT_TYPES } from '../services/webhooks/webhook-events';
+import { WebhookService } from '../services/webhooks/webhooks';
 import { DELIVERY_STATUSES, type WebhookDeliveryRow, type WebhookRow } from '../store/webhook-rows';
 
 const eventTypes = z

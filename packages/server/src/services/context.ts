@@ -12,14 +12,14 @@ import type { AuditRecord, Store, UnitOfWork, WriteOp } from '../store/types';
 import type { CredentialCache } from '../auth/credential-cache';
 import type { KeyUsage } from '../auth/key-usage';
 import type { JobRunner } from './jobs/job-runner';
-import type { DependencyCheck } from './readiness';
-import type { ConfigState } from './config-state';
-import type { EnvironmentRuntimes } from './environment-runtimes';
-import type { EventAdmission } from './event-admission';
-import type { EventWriter } from './event-writer';
-import type { StreamHub } from './stream-hub';
-import { checkConfigSize } from './config-size';
-import { eventsFromAudit, toOutbox, type WebhookEventInput } from './webhook-events';
+import type { DependencyCheck } from './infra/readiness';
+import type { ConfigState } from './config/config-state';
+import type { EnvironmentRuntimes } from './config/environment-runtimes';
+import type { EventAdmission } from './events/event-admission';
+import type { EventWriter } from './events/event-writer';
+import type { StreamHub } from './config/stream-hub';
+import { checkConfigSize } from './config/config-size';
+import { eventsFromAudit, toOutbox, type WebhookEventInput } from './webhooks/webhook-events';
 
 /** Everything a route or job needs, built once per server. */
 export interface ServerContext {
