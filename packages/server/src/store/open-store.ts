@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { ServerOptions } from '../options';
-import { isPostgresUrl, openPostgresStore, type PostgresStoreOptions } from './postgres/postgres-store';
+import { isPostgresUrl, openPostgresStore } from './postgres/postgres-store';
+import type { PostgresStoreOptions } from './postgres/connection';
 import { assertSqliteWritable } from './sqlite/check-writable';
 import { openSqliteStore } from './sqlite/sqlite-store';
 import { piiCipher, reconcileUserEmails, withPiiEncryption } from './pii-encryption';

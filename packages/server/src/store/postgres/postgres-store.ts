@@ -1,21 +1,21 @@
 import type pg from 'pg';
 import { loadOptional } from '../../optional-dependency';
 import type { ConfigPatch } from '@switchyard/core';
-import { PG_MIGRATIONS } from './migrations';
-import type { AuditFilter, AuditRow, Page, ResourceFilter, ResourceKind, CommitResult, ResourceRow, Store, UnitOfWork } from '../types';
-import { auditsOf, lastAdminError } from '../types';
-import { writeRow } from './write-row';
-import { json, ns, num, page, toApiKey, toAudit, toResource, toUser, type Row } from '../rows';
+import type { Store } from '../types';
+import { ns, num, page, toApiKey, toResource, toUser, type Row } from '../rows';
 import { postgresCovariates } from './covariates';
 import { readDailySeries } from '../daily-series-sql';
 import { rebuildSummariesPostgres } from './rebuild-summaries';
-import { postgresOutbox, postgresWebhookReads, postgresWebhookWrite } from './webhooks';
-import { asUnavailable, isPostgresUnavailable, uniqueViolationError } from '../store-errors';
+import { postgresWebhookReads } from './webhooks';
 import { postgresEventWrites } from './events';
 import { postgresSummaryReads } from './summaries';
-import { CONFIG_LOCK, INGEST_LOCK, LOCK_SPACE, MIGRATION_LOCK, USERS_LOCK } from './locks';
-
-type Queryable = Pick<pg.PoolClient, 'query'>;
+import { INGEST_LOCK, LOCK_SPACE } from './locks';
+import { checkout, openPool, translate, type PostgresStoreOptions } from './connection';
+import { transactionRunner } from './transaction';
+import { snapshotReader } from './snapshot-reads';
+import { postgresCommit } from './commit';
+import { postgresListings } from './listings';
+import { migrateDatabase } from './migrate';
 
 /** A {@link Store} on PostgreSQL, plus what several instances sharing it need. */
 export interface PostgresStore extends Store {
@@ -29,42 +29,8 @@ export interface PostgresStore extends Store {
   poolUse(): { total: number; idle: number; waiting: number; max: number };
 }
 
-/** The pool's sizing and timeouts (see docs/scaling.md); every field has a default. */
-export interface PostgresPoolOptions {
-  /** Pool size (default 10). */
-  max?: number;
-  /** An idle connection is closed after this long (default 10,000 ms). */
-  idleTimeoutMs?: number;
-  /** A connection is replaced after this many seconds of life, 0 = never (default 3,600). */
-  maxLifetimeSeconds?: number;
-  /** Giving up on opening a connection, or waiting for a free one, after this long (default 5,000 ms). */
-  connectionTimeoutMs?: number;
-  /**
-   * The server cancels a statement running longer (default 30,000 ms); the client gives up
-   * 2 s after that on its own, for a database that does not answer at all (frozen, partitioned).
-   */
-  statementTimeoutMs?: number;
-}
-
-export interface PostgresStoreOptions extends PostgresPoolOptions {
-  /** Errors of idle pooled connections (a restarted database); they are otherwise harmless. */
-  onError?: (err: Error) => void;
-}
-
-/** Defaults of {@link PostgresPoolOptions}. */
-export const PG_POOL_DEFAULTS = {
-  max: 10,
-  idleTimeoutMs: 10_000,
-  maxLifetimeSeconds: 3600,
-  connectionTimeoutMs: 5000,
-  statementTimeoutMs: 30_000,
-} as const satisfies Required<PostgresPoolOptions>;
-
 /** Events one retention statement deletes (see deleteEventsBefore). */
 const RETENTION_CHUNK = 10_000;
-
-/** How much longer than the server's statement timeout the client waits before it gives up itself. */
-const CLIENT_TIMEOUT_MARGIN_MS = 2000;
 
 /** `true` for a `postgres://` or `postgresql://` URL. */
 export function isPostgresUrl(url: string | undefined): boolean {
@@ -77,70 +43,13 @@ export function isPostgresStore(store: Store): store is PostgresStore {
 }
 
 /**
- * Unique violations (SQLSTATE 23505) become the typed error SQLite's store raises too, worded as
- * SQLite words them, so callers answer both stores' duplicates alike (`isUniqueViolation`).
- */
-function translate(e: unknown): unknown {
-  if (isPostgresUnavailable(e)) return asUnavailable(e);
-  const pe = e as { code?: string; table?: string; constraint?: string; message?: string };
-  if (pe !== null && typeof pe === 'object' && pe.code === '23505')
-    return uniqueViolationError(`UNIQUE constraint failed: ${pe.table ?? '?'} (${pe.constraint ?? '?'})`, e);
-  return e;
-}
-
-/**
- * A pooled connection that cannot crash the process when the server drops it while it is
- * checked out (pg emits 'error' on such a client and the pool only listens while it is idle);
- * a connection that failed this way is discarded on release.
- */
-async function checkout(pool: pg.Pool): Promise<pg.PoolClient> {
-  let client: pg.PoolClient;
-  try {
-    client = await pool.connect();
-  } catch (e) {
-    throw translate(e);
-  }
-  let failed: Error | undefined;
-  const onError = (err: Error) => {
-    failed = err;
-  };
-  client.on('error', onError);
-  const release = client.release.bind(client);
-  client.release = (err?: Error | boolean) => {
-    client.off('error', onError);
-    release(err ?? failed);
-  };
-  return client;
-}
-
-/** Deadlock or serialization failure: the transaction can simply run again. */
-const retryable = (e: unknown): boolean => {
-  const code = (e as { code?: string } | null)?.code;
-  return code === '40P01' || code === '40001';
-};
-
-/** BIGINT and NUMERIC as JS numbers (seqs, versions, epoch ms and counts all fit in 2^53). */
-function typesOf(driver: typeof pg): pg.CustomTypesConfig {
-  return {
-    getTypeParser: ((oid: number, format?: string) => {
-      if (oid === 20 || oid === 1700) return (v: string) => Number(v);
-      return (driver.types.getTypeParser as (o: number, f?: string) => unknown)(oid, format);
-    }) as pg.CustomTypesConfig['getTypeParser'],
-  };
-}
-
-/**
- * The multi-instance store: PostgreSQL through a `pg.Pool`, migrations applied at open under
- * an advisory lock, the same rows and semantics as the SQLite store.
+ * The multi-instance store: PostgreSQL through a `pg.Pool` (connection.ts), migrations applied
+ * at open under an advisory lock (migrate.ts), the same rows and semantics as the SQLite store.
  *
- * - `commit()` is one transaction. When it carries a config patch it first takes a
- *   transaction-level advisory lock, so config versions (an identity column, one sequence for
- *   every instance) commit in the order they are assigned: a reader never sees version N+1
- *   before N. A rolled-back commit can leave a gap; {@link ConfigState.apply} reloads on gaps.
+ * - `commit()`: see {@link postgresCommit} (commit.ts).
  * - `insertEventBatches()`: see {@link postgresEventWrites} (events.ts).
- * - `allResources()` and `configVersion()` calls issued in the same tick (as
- *   `ConfigState.load()` does) share one REPEATABLE READ snapshot, so a reload never pairs a
- *   version with resources from before or after it.
+ * - `allResources()` and `configVersion()` calls issued in the same tick share one snapshot
+ *   (see {@link snapshotReader}, snapshot-reads.ts).
  *
  * @example
  * ```ts
@@ -150,34 +59,9 @@ function typesOf(driver: typeof pg): pg.CustomTypesConfig {
 export async function openPostgresStore(url: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
   // Loaded here, not at import: SQLite-only installs do not need the optional 'pg' package.
   const { default: driver } = await loadOptional('pg', 'a postgres:// SWITCHYARD_DATABASE_URL', () => import('pg'));
-  const sizing = { ...PG_POOL_DEFAULTS, ...definedOf(options) };
-  const pool = new driver.Pool({
-    connectionString: url,
-    max: sizing.max,
-    idleTimeoutMillis: sizing.idleTimeoutMs,
-    maxLifetimeSeconds: sizing.maxLifetimeSeconds,
-    connectionTimeoutMillis: sizing.connectionTimeoutMs,
-    statement_timeout: sizing.statementTimeoutMs,
-    query_timeout: sizing.statementTimeoutMs + CLIENT_TIMEOUT_MARGIN_MS,
-    keepAlive: true,
-    types: typesOf(driver),
-  });
-  pool.on('error', (err) => options.onError?.(err));
+  const { pool, sizing } = openPool(driver, url, options);
   try {
-    // On a connection of its own without the timeouts: a migration of a large table may run long.
-    const migrator = new driver.Client({
-      connectionString: url,
-      connectionTimeoutMillis: sizing.connectionTimeoutMs,
-      types: typesOf(driver),
-    });
-    await migrator.connect().catch((e: unknown) => {
-      throw translate(e);
-    });
-    try {
-      await migrate(migrator);
-    } finally {
-      await migrator.end().catch(() => {});
-    }
+    await migrateDatabase(driver, url, sizing);
   } catch (e) {
     await pool.end().catch(() => {});
     throw e;
@@ -195,204 +79,11 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     return rows[0] === undefined ? null : map(rows[0]);
   };
 
-  /** Runs `fn` in a transaction on one connection; retried on deadlock / serialization failure. */
-  const tx = async <T>(fn: (c: Queryable) => Promise<T>): Promise<T> => {
-    for (let attempt = 1; ; attempt++) {
-      const client = await checkout(pool);
-      let broken: Error | undefined;
-      try {
-        await client.query('BEGIN');
-        const out = await fn(client);
-        await client.query('COMMIT');
-        return out;
-      } catch (e) {
-        if (isPostgresUnavailable(e)) {
-          // A timed-out or dropped connection cannot roll back (the server does when it notices): discard it.
-          broken = e as Error;
-          throw translate(e);
-        }
-        try {
-          await client.query('ROLLBACK');
-        } catch (rollbackError) {
-          broken = rollbackError as Error;
-        }
-        if (attempt < 4 && retryable(e)) continue;
-        throw translate(e);
-      } finally {
-        client.release(broken);
-      }
-    }
-  };
-
+  const tx = transactionRunner(pool);
   const { insertEventBatches } = postgresEventWrites(tx);
-
-  // Reads issued in the same tick share one REPEATABLE READ transaction (see above).
-  let snapshot: { client: Promise<pg.PoolClient>; pending: Promise<unknown>[]; tail: Promise<unknown> } | null = null;
-  const snapshotQuery = (sql: string, params: unknown[]): Promise<Row[]> => {
-    let s = snapshot;
-    if (s === null) {
-      const client = (async () => {
-        const c = await checkout(pool);
-        try {
-          await c.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-        } catch (e) {
-          c.release(e as Error);
-          throw translate(e);
-        }
-        return c;
-      })();
-      const created = { client, pending: [] as Promise<unknown>[], tail: client as Promise<unknown> };
-      s = created;
-      snapshot = created;
-      setImmediate(() => {
-        snapshot = null;
-        void Promise.allSettled(created.pending).then(async () => {
-          let c: pg.PoolClient;
-          try {
-            c = await created.client;
-          } catch {
-            return;
-          }
-          try {
-            await c.query('COMMIT');
-            c.release();
-          } catch (e) {
-            c.release(e as Error);
-          }
-        });
-      });
-    }
-    // One query at a time on the connection: each waits for the previous one.
-    const client = s.client;
-    const result = s.tail
-      .then(() => client)
-      .then((c) => c.query(sql, params))
-      .then(
-        (r) => r.rows as Row[],
-        (e: unknown) => {
-          throw translate(e);
-        },
-      );
-    const settled = result.catch(() => {});
-    s.tail = settled;
-    s.pending.push(settled);
-    return result;
-  };
-
-  const commit = (work: UnitOfWork): Promise<CommitResult> =>
-    tx(async (c) => {
-      const patches = Object.entries(work.configPatches ?? {});
-      // Taken first, before any row lock, so it cannot deadlock with the rows it protects.
-      if (patches.length > 0) await c.query('SELECT pg_advisory_xact_lock($1, $2)', [LOCK_SPACE, CONFIG_LOCK]);
-      // Serializes the units that must leave an ADMIN: two demotions at once would otherwise
-      // each count the other's ADMIN, not yet committed, and both pass.
-      if (work.keepAnAdmin === true) await c.query('SELECT pg_advisory_xact_lock($1, $2)', [LOCK_SPACE, USERS_LOCK]);
-      for (const w of work.writes) {
-        if (w.table === 'resources' || w.table === 'users' || w.table === 'api_keys') await writeRow(c, w);
-        else await postgresWebhookWrite(c, w);
-      }
-      await postgresOutbox(c, work.webhookEvents ?? []);
-      if (work.keepAnAdmin === true) {
-        const { rows } = await c.query(`SELECT COUNT(*) AS n FROM users WHERE role = 'ADMIN'`);
-        if (num((rows[0] as Row).n) < 1) throw lastAdminError();
-      }
-      // Each environment's next version; the lock above serializes every commit that logs one.
-      const versions: Record<string, number> = {};
-      const now = new Date().toISOString();
-      for (const [environment, patch] of patches) {
-        const { rows } = await c.query('SELECT COALESCE(MAX(version), 0) AS v FROM config_log WHERE environment = $1', [environment]);
-        const version = num((rows[0] as Row).v) + 1;
-        await c.query('INSERT INTO config_log (environment, version, patch, created_at) VALUES ($1, $2, $3, $4)', [
-          environment,
-          version,
-          JSON.stringify({ ...patch, version }),
-          now,
-        ]);
-        versions[environment] = version;
-      }
-      for (const a of auditsOf(work)) {
-        await c.query(
-          `INSERT INTO audit_log (at, actor_type, actor_id, actor_label, action, resource_type, resource_id, resource_key, before, after,
-          request_id, ip, user_agent, environment) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)`,
-          [
-            a.at,
-            a.actorType,
-            a.actorId,
-            a.actorLabel,
-            a.action,
-            a.resourceType,
-            a.resourceId,
-            a.resourceKey,
-            json(a.before),
-            json(a.after),
-            a.requestId,
-            a.ip,
-            a.userAgent,
-            a.environment ?? null,
-          ],
-        );
-      }
-      return { versions };
-    });
-
-  const listResources = async (kind: ResourceKind, f: ResourceFilter): Promise<Page<ResourceRow>> => {
-    const args: unknown[] = [kind, f.after ?? 0];
-    const where = ['kind = $1', 'seq > $2'];
-    if (f.environment !== undefined) {
-      args.push(f.environment);
-      where.push(`environment = $${args.length}`);
-    }
-    if (f.flagEnabled !== undefined) {
-      // A flag without state in the environment has its defaults there: disabled.
-      args.push(f.flagEnabled.environment, f.flagEnabled.enabled);
-      where.push(`COALESCE((data::json -> 'environments' -> $${args.length - 1} ->> 'enabled')::boolean, false) = $${args.length}`);
-    }
-    if (f.status !== undefined) {
-      args.push(f.status);
-      where.push(`status = $${args.length}`);
-    }
-    if (f.ownerId !== undefined) {
-      args.push(f.ownerId);
-      where.push(`owner_id = $${args.length}`);
-    }
-    if (f.q !== undefined && f.q !== '') {
-      args.push(f.q);
-      const p = `$${args.length}`;
-      where.push(`(strpos(lower(key), lower(${p})) > 0 OR strpos(lower(COALESCE(data::json->>'name', '')), lower(${p})) > 0)`);
-    }
-    args.push(f.limit + 1);
-    const rows = await q(`SELECT * FROM resources WHERE ${where.join(' AND ')} ORDER BY seq LIMIT $${args.length}`, args);
-    return page(rows.map(toResource), f.limit);
-  };
-
-  const listAudit = async (f: AuditFilter): Promise<Page<AuditRow>> => {
-    // Newest first: the cursor walks backwards through the sequence.
-    const args: unknown[] = [f.after ?? Number.MAX_SAFE_INTEGER];
-    const where = ['seq < $1'];
-    if (f.environment !== undefined) {
-      args.push(f.environment);
-      where.push(`environment = $${args.length}`);
-    }
-    if (f.actorId !== undefined) {
-      args.push(f.actorId);
-      where.push(`actor_id = $${args.length}`);
-    }
-    if (f.action !== undefined) {
-      args.push(f.action);
-      where.push(`action = $${args.length}`);
-    }
-    if (f.resourceType !== undefined) {
-      args.push(f.resourceType);
-      where.push(`resource_type = $${args.length}`);
-    }
-    if (f.resourceId !== undefined) {
-      args.push(f.resourceId);
-      where.push(`(resource_id = $${args.length} OR resource_key = $${args.length})`);
-    }
-    args.push(f.limit + 1);
-    const rows = await q(`SELECT * FROM audit_log WHERE ${where.join(' AND ')} ORDER BY seq DESC LIMIT $${args.length}`, args);
-    return page(rows.map(toAudit), f.limit);
-  };
+  const snapshotQuery = snapshotReader(pool);
+  const commit = postgresCommit(tx);
+  const { listResources, listAudit } = postgresListings(q);
 
   const { summaryOf, experimentAggregates } = postgresSummaryReads(q);
 
@@ -531,44 +222,4 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     experimentDailySeries: (environment, experiment, window, metricKeys) =>
       readDailySeries((sql, values) => q(sql, values), environment, experiment, window, metricKeys),
   };
-}
-
-/** Applies pending migrations, one transaction each, under a session advisory lock. */
-async function migrate(client: pg.Client): Promise<void> {
-  try {
-    await client.query('SELECT pg_advisory_lock($1, $2)', [LOCK_SPACE, MIGRATION_LOCK]);
-    try {
-      await client.query(
-        'CREATE TABLE IF NOT EXISTS schema_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)',
-      );
-      const applied = new Set((await client.query('SELECT id FROM schema_migrations')).rows.map((r: Row) => num(r.id)));
-      for (const m of PG_MIGRATIONS) {
-        if (applied.has(m.id)) continue;
-        await client.query('BEGIN');
-        try {
-          await client.query(m.sql);
-          await m.up?.(client);
-          await client.query('INSERT INTO schema_migrations (id, name, applied_at) VALUES ($1, $2, $3)', [
-            m.id,
-            m.name,
-            new Date().toISOString(),
-          ]);
-          await client.query('COMMIT');
-        } catch (e) {
-          await client.query('ROLLBACK');
-          throw new Error(`PostgreSQL migration ${m.id} (${m.name}) failed: ${(e as Error).message}`, { cause: e });
-        }
-      }
-    } finally {
-      // The caller closes the connection, which releases the lock if this fails.
-      await client.query('SELECT pg_advisory_unlock($1, $2)', [LOCK_SPACE, MIGRATION_LOCK]).catch(() => {});
-    }
-  } catch (e) {
-    throw translate(e);
-  }
-}
-
-/** The fields of `options` that are set (so a spread over defaults does not put `undefined` back). */
-function definedOf(options: PostgresPoolOptions): PostgresPoolOptions {
-  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
 }
