@@ -11,7 +11,8 @@ import { redisRateLimiter } from './middleware/redis-rate-limiter';
 import { resolveOptions, type ServerOptions } from './options';
 import { describeCredentials, ensureEnvironment, firstStart, type FirstStartCredentials } from './services/startup/bootstrap';
 import { resolveKeyring } from './auth/signing-keys';
-import { ConfigFanout } from './services/config/config-fanout';
+import type { ConfigFanout } from './services/config/config-fanout';
+import { ConfigPipeline } from './services/config/config-pipeline';
 import { EnvironmentRuntimes } from './services/config/environment-runtimes';
 import type { ServerContext } from './services/context';
 import { seedDemo } from './services/startup/demo';
@@ -55,6 +56,8 @@ export interface RunningServer {
     runner: JobRunner;
     leadership: Leadership;
   };
+  /** The write path: commits, config fan-out and apply, subscribers. */
+  pipeline: ConfigPipeline;
   /** Cross-instance config sync (PostgreSQL or Redis set-ups); `null` for a lone SQLite server. */
   fanout: ConfigFanout | null;
   /** Stops accepting, lets in-flight requests finish, then closes the store. */
@@ -84,9 +87,9 @@ export async function startServer(start: StartOptions = {}): Promise<RunningServ
   const { store: givenStore, logger: givenLogger, now, env, ...explicit } = start;
   const options = resolveOptions(explicit, env ?? process.env);
   const logger = givenLogger ?? pino({ level: options.logLevel, base: { service: 'switchyard' } });
-  const baseStore = givenStore ?? (await openStore(options, logger));
+  const store = givenStore ?? (await openStore(options, logger));
   // Whatever start-up opened is closed again, newest first, if a later step fails.
-  const undo: (() => unknown)[] = [() => baseStore.close()];
+  const undo: (() => unknown)[] = [() => store.close()];
   try {
     return await listen();
   } catch (err) {
@@ -100,26 +103,22 @@ export async function startServer(start: StartOptions = {}): Promise<RunningServ
   async function listen(): Promise<RunningServer> {
     const redis = options.redisUrl !== undefined ? await connectRedis(options.redisUrl, logger) : null;
     if (redis !== null) undo.push(() => redis.close());
-    const fanout =
-      baseStore.kind === 'postgres' || redis !== null ? new ConfigFanout(baseStore, { redis, pollMs: options.configPollMs, logger }) : null;
-    // Commits through `store` publish their config version to the other instances.
-    const store = fanout?.store ?? baseStore;
     // Check-then-act set-up (JWT secret, first admin, demo seed) runs once across instances starting together.
-    const once = <T>(fn: () => Promise<T>): Promise<T> => (isPostgresStore(baseStore) ? baseStore.withLock('bootstrap', fn) : fn());
-    const keyring = await once(() => resolveKeyring(baseStore, options, now ?? Date.now));
+    const once = <T>(fn: () => Promise<T>): Promise<T> => (isPostgresStore(store) ? store.withLock('bootstrap', fn) : fn());
+    const keyring = await once(() => resolveKeyring(store, options, now ?? Date.now));
     await once(() => ensureEnvironment(store, options.defaultEnvironment, (now ?? Date.now)()));
     const metrics = createMetrics();
     // Instances sharing PostgreSQL elect one leader for the background jobs; a lone SQLite server is its own.
     const leadership: Leadership =
-      isPostgresStore(baseStore) && options.databaseUrl !== undefined
+      isPostgresStore(store) && options.databaseUrl !== undefined
         ? await postgresLeadership({ url: options.databaseUrl, logger, checkMs: options.leaderCheckMs })
         : soleLeadership();
     undo.push(() => leadership.close());
     const jobs = new JobRunner(leadership, logger, { run: (job, outcome) => metrics.operations.jobRuns.inc({ job, outcome }) });
     undo.push(() => jobs.stop());
     metrics.operations.sources.isLeader = () => leadership.isLeader;
-    if (isPostgresStore(baseStore)) metrics.operations.sources.pool = () => baseStore.poolUse();
-    metrics.operations.sources.aggregatorBacklog = () => baseStore.aggregatorBacklog();
+    if (isPostgresStore(store)) metrics.operations.sources.pool = () => store.poolUse();
+    metrics.operations.sources.aggregatorBacklog = () => store.aggregatorBacklog();
     const environments = new EnvironmentRuntimes(
       store,
       options.defaultEnvironment,
@@ -137,9 +136,18 @@ export async function startServer(start: StartOptions = {}): Promise<RunningServ
     await environments.get(options.defaultEnvironment);
     metrics.sources.configVersions = () => environments.all().map((r) => ({ environment: r.environment, version: r.config.version }));
     metrics.sources.replayMisses = () => environments.all().map((r) => ({ environment: r.environment, misses: r.hub.replayMisses }));
+    // Every write that changes what instances hold in memory goes through it (see ctx.pipeline).
+    const pipeline = new ConfigPipeline({
+      store,
+      environments,
+      leadership,
+      logger,
+      // Instances that share a store keep each other's live configs in step.
+      sync: store.kind === 'postgres' || redis !== null ? { redis, pollMs: options.configPollMs } : null,
+    });
+    const fanout = pipeline.fanout;
     metrics.sources.fanout = () => fanout?.stats ?? null;
-    fanout?.start(environments);
-    if (fanout !== null) undo.push(() => fanout.close());
+    undo.push(() => pipeline.close());
     undo.push(() => environments.close());
     const events = new EventWriter(store, (environment, counts) => {
       for (const type of ['track', 'exposure'] as const) {
@@ -193,7 +201,7 @@ export async function startServer(start: StartOptions = {}): Promise<RunningServ
       jobs,
       credentials: new CredentialCache(store, options.credentialCacheTtlMs, now ?? Date.now),
       dependencies: {
-        database: () => baseStore.ping(),
+        database: () => store.ping(),
         ...(redis === null
           ? {}
           : {
@@ -205,18 +213,15 @@ export async function startServer(start: StartOptions = {}): Promise<RunningServ
             }),
       },
       now: now ?? Date.now,
+      pipeline,
     };
-    const credentialsChanged = (change: CredentialChange) => {
+    // Revoked credentials (here or on another instance): cached keys and users go, streams of revoked keys end.
+    pipeline.on('credentials', (change: CredentialChange) => {
       ctx.credentials.invalidate(change);
       if (change.apiKeyIds === undefined || change.apiKeyIds.length === 0) return;
       const ids = new Set(change.apiKeyIds);
       for (const runtime of ctx.environments.all()) runtime.hub.endStreamsOf(ids);
-    };
-    // Here at once, then on every other instance through the shared signal channel.
-    ctx.onCredentialsChanged = (change) => {
-      credentialsChanged(change);
-      leadership.publish({ type: 'credentials', ...change });
-    };
+    });
     const keyUsage = new KeyUsage(ctx, logger);
     ctx.keyUsage = keyUsage;
     keyUsage.start();
@@ -283,19 +288,10 @@ export async function startServer(start: StartOptions = {}): Promise<RunningServ
     webhooks.start();
     undo.push(() => webhooks.stop());
     // A schedule saved on any instance re-plans the leader's scheduler.
-    ctx.onExperimentChanged = () => {
-      scheduler.trigger();
-      leadership.publish({ type: 'experiments' });
-    };
-    leadership.onSignal((signal) => {
-      if (signal.type === 'experiments') scheduler.trigger();
-      else credentialsChanged(signal);
-    });
-    // Signals sent while this instance's channel was down are lost: forget what they could have changed.
-    leadership.onResync(() => {
-      ctx.credentials.invalidate();
-      scheduler.trigger();
-    });
+    pipeline.on('experiments', () => scheduler.trigger());
+    // A commit that wrote webhook events is sent without waiting for the worker's next poll.
+    pipeline.on('webhooks', () => webhooks.kick());
+    pipeline.start();
     leadership.start();
     handle = (req, env) => app.fetch(req, env);
     const port = (server.address() as AddressInfo).port;
@@ -308,6 +304,7 @@ export async function startServer(start: StartOptions = {}): Promise<RunningServ
       ctx,
       credentials,
       jobs: { scheduler, safety, rollouts, webhooks, runner: jobs, leadership },
+      pipeline,
       fanout,
       close() {
         closing ??= (async () => {
@@ -332,7 +329,7 @@ export async function startServer(start: StartOptions = {}): Promise<RunningServ
           // The counts of the hour so far, before the store closes.
           await keyUsage.stop();
           await stoppingWebhooks;
-          await fanout?.close();
+          await pipeline.close();
           await redis?.close();
           await store.close();
         })();

@@ -45,8 +45,14 @@ describe('revocation reaches every instance on one PostgreSQL', () => {
     const keptOnB = await open(b, kept.key);
     // B has the key cached now.
     expect((await b.request('GET', '/sdk/v1/config', { apiKey: revoked.key })).status).toBe(200);
+    const signalsOfA = { ...a.server.pipeline.signals };
+    const receivedByB = b.server.pipeline.signals.received;
     expect((await a.request('DELETE', `/api/v1/api-keys/${revoked.id}`, { token: a.adminToken })).status).toBe(204);
     await vi.waitFor(() => expect(onB.closed).toBe(true), { timeout: 15_000, interval: 20 });
+    // B acted on A's signal; A acted when it sent it and ignores its own echo from PostgreSQL.
+    expect(b.server.pipeline.signals.received).toBe(receivedByB + 1);
+    await vi.waitFor(() => expect(a.server.pipeline.signals.ownEchoes).toBe(signalsOfA.ownEchoes + 1), { timeout: 15_000, interval: 20 });
+    expect(a.server.pipeline.signals.received).toBe(signalsOfA.received);
     await vi.waitFor(async () => expect((await b.request('GET', '/sdk/v1/config', { apiKey: revoked.key })).status).toBe(401), {
       timeout: 15_000,
       interval: 50,

@@ -106,7 +106,7 @@ export function createAuthenticator(ctx: ServerContext) {
           return winner;
         }
         // A new role or a re-confirmed one changes what the user's management keys may do, on every instance.
-        ctx.onCredentialsChanged?.({ userId: id });
+        ctx.pipeline.credentialsChanged({ userId: id });
         return { ...row, version: existing.version + 1 };
       }
       return existing;

@@ -24,5 +24,5 @@ export async function endSessions(ctx: ServerContext, origin: RequestOrigin, use
         audit: { action: 'auth.logout', resourceType: 'user', resourceId: u.id, resourceKey: u.email, before: null, after: null },
       }),
   });
-  ctx.onCredentialsChanged?.({ userId: user.id });
+  ctx.pipeline.credentialsChanged({ userId: user.id });
 }

@@ -219,7 +219,7 @@ export function apiKeyRoutes(ctx: ServerContext): RouteDef<any, any>[] {
           },
         });
         // Also when it was revoked before: a stream that outlived an earlier revocation ends now.
-        ctx.onCredentialsChanged?.({ apiKeyIds: [k.id] });
+        ctx.pipeline.credentialsChanged({ apiKeyIds: [k.id] });
         return { status: 204, data: null };
       },
     }),

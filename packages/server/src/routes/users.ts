@@ -196,7 +196,7 @@ export function userRoutes(ctx: ServerContext): RouteDef<any, any>[] {
               },
               'the last ADMIN cannot be demoted',
             );
-            if (revokesTokens) ctx.onCredentialsChanged?.({ userId: u.id });
+            if (revokesTokens) ctx.pipeline.credentialsChanged({ userId: u.id });
             return { ...row, version: u.version + 1 };
           },
         });
@@ -239,7 +239,7 @@ export function userRoutes(ctx: ServerContext): RouteDef<any, any>[] {
               },
               'the last ADMIN cannot be deleted',
             );
-            ctx.onCredentialsChanged?.({ userId: u.id, apiKeyIds: keys.map((k) => k.id) });
+            ctx.pipeline.credentialsChanged({ userId: u.id, apiKeyIds: keys.map((k) => k.id) });
           },
         });
         return { status: 204, data: null };

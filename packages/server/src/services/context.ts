@@ -13,6 +13,7 @@ import type { CredentialCache } from '../auth/credential-cache';
 import type { KeyUsage } from '../auth/key-usage';
 import type { JobRunner } from './jobs/job-runner';
 import type { DependencyCheck } from './infra/readiness';
+import type { ConfigPipeline } from './config/config-pipeline';
 import type { ConfigState } from './config/config-state';
 import type { EnvironmentRuntimes } from './config/environment-runtimes';
 import type { EventAdmission } from './events/event-admission';
@@ -54,16 +55,12 @@ export interface ServerContext {
   dependencies?: Record<string, DependencyCheck>;
   /** Injectable for tests of scheduled behaviour; everything else uses it too. */
   now: () => number;
-  /** Set by the server: called after any experiment is created, changed or deleted (the scheduler of the leader re-plans). */
-  onExperimentChanged?: () => void;
   /**
-   * Called after credentials were revoked (a key revoked or deleted, a user deleted, demoted,
-   * given a new password or logged out): on every instance, cached keys and users are dropped
-   * and open SDK streams of those keys are closed at once.
+   * The one write path for changes instances hold in memory: commits, config fan-out and apply,
+   * and the signals that reach the scheduler, the credential cache and the webhook worker here
+   * and on every other instance.
    */
-  onCredentialsChanged?: (change: { userId?: string; apiKeyIds?: string[] }) => void;
-  /** Set by the webhook worker: called after a commit wrote webhook events, so it sends them without waiting for its next poll. */
-  onWebhookEvents?: () => void;
+  readonly pipeline: ConfigPipeline;
 }
 
 /** Who and where a mutation came from, for its audit record. */
@@ -121,9 +118,9 @@ export const SYSTEM_ORIGIN: RequestOrigin = systemOrigin('production');
 export type AuditInput = Pick<AuditRecord, 'action' | 'resourceType' | 'resourceId' | 'resourceKey' | 'before' | 'after' | 'environment'>;
 
 /**
- * Commits one mutation — rows, audit record and each environment's config patch in one store
- * transaction — and then advances this instance's live config of each environment, which fans
- * the patches out to that environment's SDK streams.
+ * Commits one mutation — rows, audit record, webhook outbox and each environment's config patch
+ * in one store transaction — through the config pipeline, which resolves once this instance's
+ * live config of each environment has the change (and so have that environment's SDK streams).
  */
 export async function commitMutation(
   ctx: ServerContext,
@@ -164,12 +161,7 @@ export async function commitMutation(
   const records = (Array.isArray(audit) ? audit : [audit]).map((r) => (ctx.options.encryptPii ? { ...r, actorLabel: null } : r));
   const events = [...records.flatMap((r) => eventsFromAudit(r, Object.keys(patches))), ...(change.events ?? [])];
   if (events.length > 0) work.webhookEvents = events.map((e) => toOutbox(e, ctx.now()));
-  const { versions } = await ctx.store.commit(work);
-  if (events.length > 0) ctx.onWebhookEvents?.();
-  for (const [environment, version] of Object.entries(versions)) {
-    const runtime = await ctx.environments.get(environment);
-    await runtime.config.apply({ ...patches[environment]!, version });
-  }
+  const { versions } = await ctx.pipeline.commit(work);
   return versions;
 }
 
@@ -184,6 +176,5 @@ export async function commitMutation(
  */
 export async function emitWebhookEvents(ctx: ServerContext, events: readonly WebhookEventInput[]): Promise<void> {
   if (events.length === 0) return;
-  await ctx.store.commit({ writes: [], webhookEvents: events.map((e) => toOutbox(e, ctx.now())) });
-  ctx.onWebhookEvents?.();
+  await ctx.pipeline.commit({ writes: [], webhookEvents: events.map((e) => toOutbox(e, ctx.now())) });
 }

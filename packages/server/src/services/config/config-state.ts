@@ -54,7 +54,6 @@ export type ConfigListener = (patch: ConfigPatch, doc: ConfigDocument) => void;
 export class ConfigState {
   private current: CompiledConfig = compileConfig(emptyConfig());
   private readonly listeners = new Set<ConfigListener>();
-  private applying: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly store: Store,
@@ -92,18 +91,12 @@ export class ConfigState {
   }
 
   /**
-   * Applies a committed patch. Patches arrive in version order from this process; one that
-   * skips a version (another instance wrote in between) triggers a reload from the store.
+   * Applies a committed patch; one this document already has is ignored, one that skips a
+   * version triggers a reload from the store. Callers run one at a time (the config pipeline's
+   * queue): a gap reload awaits the store, and an apply slipping in meanwhile would reach SSE
+   * clients ahead of the versions the reload replays.
    */
-  apply(patch: ConfigPatch): Promise<void> {
-    // One at a time: a gap reload awaits the store, and an apply slipping in meanwhile would
-    // reach SSE clients ahead of the versions the reload replays.
-    const run = this.applying.then(() => this.applyNow(patch));
-    this.applying = run.catch(() => undefined);
-    return run;
-  }
-
-  private async applyNow(patch: ConfigPatch): Promise<void> {
+  async apply(patch: ConfigPatch): Promise<void> {
     const version = this.current.version;
     if (patch.version <= version) return;
     if (patch.version !== version + 1) {

@@ -263,7 +263,7 @@ export class ResourceService {
 
   /** Lets background jobs (the scheduler) hear about experiment changes. */
   private changed(): void {
-    if (this.spec.kind === 'experiment') this.ctx.onExperimentChanged?.();
+    if (this.spec.kind === 'experiment') this.ctx.pipeline.experimentsChanged();
   }
 
   async create(origin: RequestOrigin, input: Record<string, unknown>): Promise<ResourceRow> {

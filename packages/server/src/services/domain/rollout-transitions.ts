@@ -121,7 +121,7 @@ async function commitTransition(
     },
     events: [emit(change.event, eventData(rollout, next, change.extra ?? {})), ...(change.more ?? [])],
   });
-  ctx.onExperimentChanged?.();
+  ctx.pipeline.experimentsChanged();
   return { ...row, version: rollout.version + 1 };
 }
 

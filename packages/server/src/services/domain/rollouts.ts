@@ -198,7 +198,7 @@ export class RolloutService {
       if (isUniqueViolation(e)) throw this.busy(flag.key, environment, null);
       throw e;
     }
-    this.ctx.onExperimentChanged?.();
+    this.ctx.pipeline.experimentsChanged();
     return row;
   }
 

@@ -5,11 +5,18 @@
  */
 
 /** A change another instance must hear about at once. */
-export type ClusterSignal =
-  /** Experiments were created, changed or deleted: the scheduler re-plans. */
-  | { type: 'experiments' }
-  /** Credentials were revoked or changed: cached keys and users are dropped, streams of revoked keys end. */
-  | { type: 'credentials'; userId?: string; apiKeyIds?: string[] };
+export type ClusterSignal = (
+  | /** Experiments were created, changed or deleted: the scheduler re-plans. */
+    { type: 'experiments' }
+    /** Credentials were revoked or changed: cached keys and users are dropped, streams of revoked keys end. */
+  | { type: 'credentials'; userId?: string; apiKeyIds?: string[] }
+) & {
+  /**
+   * The sending process's id: every instance receives every signal, its sender included, and
+   * the sender has already acted on it (see the config pipeline).
+   */
+  origin?: string;
+};
 
 /** The leader lease plus the signal channel between instances. */
 export interface Leadership {

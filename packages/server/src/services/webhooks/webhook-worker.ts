@@ -68,7 +68,6 @@ export class WebhookWorker {
   ) {}
 
   start(): void {
-    this.ctx.onWebhookEvents = () => this.kick();
     this.timer = setInterval(() => this.kick(), this.options.pollMs);
     this.timer.unref();
     this.kick();

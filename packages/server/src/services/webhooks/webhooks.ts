@@ -111,7 +111,7 @@ export class WebhookService {
       writes: [{ table: 'webhooks', action: 'update', row: next }],
       audit: this.audit('webhook.update', row, auditView(row), auditView(next)),
     });
-    if (enabled && !row.enabled) this.ctx.onWebhookEvents?.();
+    if (enabled && !row.enabled) this.ctx.pipeline.webhooksDue();
     return this.get(origin, id);
   }
 
@@ -159,7 +159,7 @@ export class WebhookService {
       writes: [{ table: 'webhook_deliveries', action: 'update', row: next }],
       audit: this.audit('webhook.redeliver', hook, { delivery_id: d.id, status: d.status }, { delivery_id: d.id, status: 'pending' }),
     });
-    this.ctx.onWebhookEvents?.();
+    this.ctx.pipeline.webhooksDue();
     return next;
   }
 
