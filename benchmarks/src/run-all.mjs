@@ -33,6 +33,7 @@ const BENCHMARKS = {
   ingestion: () => import('./server/ingestion.mjs'),
   results: () => import('./server/results.mjs'),
   'config-scale': () => import('./server/config-scale.mjs'),
+  soak: () => import('./server/soak.mjs'),
   'console-flags-list': () => import('./console/flags-list.mjs'),
 };
 

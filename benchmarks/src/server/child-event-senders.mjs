@@ -1,8 +1,10 @@
 /**
  * Child process: concurrent event senders for the ingestion benchmark.
  *
- * parent `{type: 'run', url, key, concurrency, batchSize, runId, startNs, windowStartNs, windowEndNs}`
- *   -> `{type: 'done', ...counts, latenciesMs}` after the last request has completed.
+ * parent `{type: 'run', url, key, concurrency, batchSize, runId, startNs, windowStartNs, windowEndNs, ratePerS?}`
+ *   -> `{type: 'done', ...counts, latenciesMs}` after the last request has completed. With
+ *   `ratePerS` (the soak) the senders together aim at that many events per second instead of
+ *   sending back to back.
  *
  * Each sender is a loop with its own keep-alive `node:http` agent (one socket), POSTing
  * `/sdk/v1/events` back to back until `windowEndNs`. Bodies come from one pre-serialized template
@@ -185,8 +187,16 @@ process.on('message', async (m) => {
   ];
   const sender = async () => {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    // Paced: this sender's share of `ratePerS`, one batch per slot (a late slot is not made up twice).
+    const slotNs = m.ratePerS === undefined ? 0 : (m.concurrency * m.batchSize * 1e9) / m.ratePerS;
+    let slot = nowNs();
     try {
       while (nowNs() < m.windowEndNs) {
+        if (slotNs > 0) {
+          slot = Math.max(slot + slotNs, nowNs() - slotNs);
+          while (nowNs() < slot && nowNs() < m.windowEndNs) await new Promise((r) => setTimeout(r, Math.max(1, (slot - nowNs()) / 1e6)));
+          if (nowNs() >= m.windowEndNs) break;
+        }
         const body = tpl.fill();
         const t0 = nowNs();
         let r;

@@ -9,7 +9,8 @@
  * when started with `instrumentAggregates: true` (the harness wraps the store method; the server
  * source is not changed); `{type: 'cpu'}` the process's CPU time so far (µs); `{type: 'count-events'}`
  * the number of rows in the events table; `{type: 'drain'}` how long (ms) until the results'
- * summaries count every stored event.
+ * summaries count every stored event; `{type: 'memory'}` the process's `memoryUsage()` and the
+ * events retention has deleted so far; `{type: 'heap-snapshot', file}` writes a V8 heap snapshot.
  */
 import { pathToFileURL } from 'node:url';
 import { childFailureHandler, nowNs } from './lib.mjs';
@@ -97,6 +98,18 @@ process.on('message', async (m) => {
     const aggregates = server.ctx.store.experimentAggregates.bind(server.ctx.store);
     await (server.ctx.store.experimentAggregates.length >= 3 ? aggregates('production', 'bench-drain', []) : aggregates('bench-drain', []));
     process.send({ type: 'drain', ms: (nowNs() - t0) / 1e6 });
+    return;
+  }
+  if (m?.type === 'memory') {
+    // The soak's sample: the process's memory and the retention job's running total.
+    const deleted =
+      (await server.ctx.metrics.registry.getSingleMetric('switchyard_retention_deleted_total')?.get())?.values[0]?.value ?? null;
+    process.send({ type: 'memory', ...process.memoryUsage(), retentionDeleted: deleted, atNs: nowNs() });
+    return;
+  }
+  if (m?.type === 'heap-snapshot') {
+    const { writeHeapSnapshot } = await import('node:v8');
+    process.send({ type: 'heap-snapshot', file: writeHeapSnapshot(m.file) });
     return;
   }
   if (m?.type === 'count-events') {

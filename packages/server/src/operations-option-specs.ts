@@ -22,7 +22,7 @@ const op = (
 
 /**
  * Settings of running several instances: the PostgreSQL pool and its timeouts, the leader
- * lease and the credential cache (see docs/scaling.md for sizing).
+ * lease, the credential cache and retention's pace (see docs/scaling.md for sizing).
  */
 export const OPERATIONS_OPTION_SPECS: readonly OptionSpec[] = [
   op('pgPoolMax', 'pg-pool-max', 'SWITCHYARD_PG_POOL_MAX', '<n>', '10', 'PostgreSQL connections per instance.', positiveInt),
@@ -88,5 +88,23 @@ export const OPERATIONS_OPTION_SPECS: readonly OptionSpec[] = [
     '30000',
     'API keys and users are re-read from the database after this long (0 = every request).',
     parseNonNegativeInt,
+  ),
+  op(
+    'retentionIntervalMs',
+    'retention-interval-ms',
+    'SWITCHYARD_RETENTION_INTERVAL_MS',
+    '<ms>',
+    '3600000',
+    'How often the retention job deletes events older than the retention window.',
+    positiveInt,
+  ),
+  op(
+    'retentionChunk',
+    'retention-chunk',
+    'SWITCHYARD_RETENTION_CHUNK',
+    '<n>',
+    '10000',
+    'Events one retention transaction deletes at most (event batches are stored between them).',
+    positiveInt,
   ),
 ];

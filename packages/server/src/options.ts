@@ -64,7 +64,12 @@ export interface ServerOptions {
    * Off by default: a client could otherwise forge it to dodge login rate limits and audit IPs.
    */
   trustProxy: boolean;
+  /** Events with a timestamp older than this many days (fractions allowed) are deleted. */
   eventRetentionDays: number;
+  /** How often the retention job runs on the leader. */
+  retentionIntervalMs: number;
+  /** Events one retention transaction deletes at most; ingestion goes on between transactions. */
+  retentionChunk: number;
   /** Largest |value| an event may carry; a batch with a larger one is refused whole (400). */
   maxEventValue: number;
   /** How often the safety monitor checks guardrails of running experiments. */
@@ -160,6 +165,8 @@ export function resolveOptions(
     loginRatePerMinute: v.loginRatePerMinute ?? 10,
     trustProxy: v.trustProxy ?? false,
     eventRetentionDays: v.eventRetentionDays ?? 90,
+    retentionIntervalMs: v.retentionIntervalMs ?? 60 * 60 * 1000,
+    retentionChunk: v.retentionChunk ?? 10_000,
     maxEventValue: v.maxEventValue ?? DEFAULT_MAX_EVENT_VALUE,
     safetyIntervalMs: v.safetyIntervalMs ?? 60_000,
     rolloutIntervalMs: v.rolloutIntervalMs ?? 60_000,

@@ -102,7 +102,7 @@ describe('event ingestion', () => {
     const old = track({ timestamp: Date.now() - 91 * 24 * 3600 * 1000 });
     const fresh = track({ timestamp: Date.now() - 89 * 24 * 3600 * 1000 });
     await t.request('POST', '/sdk/v1/events', { apiKey: t.serverKey, body: { events: [old, fresh] } });
-    const deleted = await runRetention(t.server.ctx);
+    const { deleted } = await runRetention(t.server.ctx);
     expect(deleted).toBe(1);
     const db = new Database(t.dbPath, { readonly: true });
     const ids = (db.prepare('SELECT id FROM events WHERE id IN (?, ?)').all(old.id, fresh.id) as { id: string }[]).map((r) => r.id);

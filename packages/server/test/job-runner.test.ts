@@ -103,6 +103,34 @@ describe('job runner', () => {
     await leadership.close();
   });
 
+  it('stop() tells a run in progress to stop, and waits for it to end', async () => {
+    const leadership = soleLeadership();
+    const runner = new JobRunner(leadership, silent);
+    let steps = 0;
+    let started!: () => void;
+    const running = new Promise<void>((resolve) => (started = resolve));
+    let sawAbort = false;
+    runner.register({
+      name: 'long',
+      intervalMs: 3_600_000,
+      // A long pass in steps (as retention's), checking between two whether to stop.
+      run: async (stopping) => {
+        started();
+        while (!stopping.aborted) {
+          steps++;
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        sawAbort = true;
+      },
+    });
+    leadership.start();
+    await running;
+    await runner.stop();
+    expect(sawAbort).toBe(true);
+    expect(steps).toBeGreaterThan(0);
+    await leadership.close();
+  });
+
   it('refuses two jobs with one name', () => {
     const runner = new JobRunner(soleLeadership(), silent);
     runner.register({ name: 'once', intervalMs: 1000, run: async () => undefined });

@@ -18,6 +18,8 @@ export interface OperationsMetrics {
    * nothing) or `failed`.
    */
   jobTransitions: Counter<'job' | 'outcome'>;
+  /** Events the retention job deleted (counted per transaction, as a pass goes). */
+  retentionDeleted: Counter;
   /** Where the scrape-time gauges read: set once the parts exist. */
   sources: { isLeader: () => boolean; pool: () => PoolUse | null; aggregatorBacklog: () => Promise<number | null> };
 }
@@ -77,6 +79,11 @@ export function createOperationsMetrics(registry: Registry): OperationsMetrics {
       name: 'switchyard_job_transitions_total',
       help: 'Experiment transitions attempted by the scheduler and the safety monitor, by outcome (applied, superseded, failed)',
       labelNames: ['job', 'outcome'],
+      registers: [registry],
+    }),
+    retentionDeleted: new Counter({
+      name: 'switchyard_retention_deleted_total',
+      help: 'Events deleted by the retention job (older than SWITCHYARD_EVENT_RETENTION_DAYS)',
       registers: [registry],
     }),
   };

@@ -276,6 +276,19 @@ export interface CovariateMetric {
 /** What {@link Store.experimentCovariates} returns: metric -> variant -> sums of x, x^2 and x*y. */
 export type ExperimentCovariates = Record<string, Record<string, { sum: number; sumSquares: number; sumProducts: number }>>;
 
+/** How a retention pass (see {@link Store.deleteEventsBefore}) proceeds. */
+export interface RetentionPass {
+  /** Events one transaction deletes at most (default {@link RETENTION_CHUNK}). */
+  chunk?: number;
+  /** Aborted: the pass stops after the transaction in progress; the next pass goes on from there. */
+  signal?: AbortSignal;
+  /** Called after each transaction with the number it deleted. */
+  onChunk?: (deleted: number) => void;
+}
+
+/** Events one retention transaction deletes at most, by default. */
+export const RETENTION_CHUNK = 10_000;
+
 /**
  * Persistence behind the server. Async everywhere so a PostgreSQL implementation fits the same
  * shape; the SQLite one simply resolves synchronously computed values.
@@ -358,8 +371,13 @@ export interface Store extends WebhookReads {
    * stored events, not kept at ingestion; events already deleted by retention no longer count.
    */
   experimentCovariates(environment: string, experiment: string, metrics: readonly CovariateMetric[]): Promise<ExperimentCovariates>;
-  /** Retention: deletes events only; the results' summaries (exposed units, metric sums) keep counting them. */
-  deleteEventsBefore(epochMs: number): Promise<number>;
+  /**
+   * Retention: deletes the events with a timestamp before `epochMs`, in short transactions of at
+   * most `pass.chunk` events with event batches stored in between, until none is left or
+   * `pass.signal` is aborted (resolving to the number deleted so far). Deletes events only, and
+   * only those the results' summaries already count (they keep counting them).
+   */
+  deleteEventsBefore(epochMs: number, pass?: RetentionPass): Promise<number>;
   /**
    * Replaces the results' summaries of the experiment `key` of `environment` (its current run)
    * with ones recomputed from the stored events (see summary-rebuild.ts), in one transaction that

@@ -8,11 +8,12 @@ export interface JobDefinition {
   /** Wait after a successful run before the next one. */
   intervalMs: number;
   /**
-   * One run. It may resolve to the number of milliseconds after which it wants to run again,
+   * One run; `stopping` is aborted when the server closes, so that a long run (a retention pass)
+   * can end early between two steps instead of holding the shutdown. It may resolve to the number of milliseconds after which it wants to run again,
    * when that is sooner than `intervalMs` (the scheduler aims at the next due time). A rejection
    * is logged, counted and retried with exponential backoff; it never reaches the process.
    */
-  run(): Promise<number | void>;
+  run(stopping: AbortSignal): Promise<number | void>;
 }
 
 /** A registered job. */
@@ -64,6 +65,7 @@ interface JobState {
 export class JobRunner {
   private readonly jobs = new Map<string, JobState>();
   private stopped = false;
+  private readonly stopping = new AbortController();
 
   constructor(
     private readonly leadership: Leadership,
@@ -92,9 +94,10 @@ export class JobRunner {
     return { name: def.name, trigger: () => this.trigger(job) };
   }
 
-  /** Stops every timer and waits for runs in progress. */
+  /** Stops every timer, tells runs in progress to stop (see {@link JobDefinition.run}) and waits for them. */
   async stop(): Promise<void> {
     this.stopped = true;
+    this.stopping.abort();
     for (const job of this.jobs.values()) this.clear(job);
     await Promise.all([...this.jobs.values()].map((j) => j.running ?? Promise.resolve()));
   }
@@ -129,7 +132,7 @@ export class JobRunner {
       try {
         // Through a promise: a job that throws synchronously fails like one that rejects, and this
         // never completes before `job.running` is assigned below.
-        const wanted = await Promise.resolve().then(() => job.def.run());
+        const wanted = await Promise.resolve().then(() => job.def.run(this.stopping.signal));
         job.failures = 0;
         this.observer.run(job.def.name, 'ok');
         next = typeof wanted === 'number' && Number.isFinite(wanted) ? Math.min(wanted, job.def.intervalMs) : job.def.intervalMs;

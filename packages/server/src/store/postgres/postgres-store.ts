@@ -16,6 +16,7 @@ import { snapshotReader } from './snapshot-reads';
 import { postgresCommit } from './commit';
 import { postgresListings } from './listings';
 import { migrateDatabase } from './migrate';
+import { retentionPass } from '../retention-pass';
 
 /** A {@link Store} on PostgreSQL, plus what several instances sharing it need. */
 export interface PostgresStore extends Store {
@@ -28,9 +29,6 @@ export interface PostgresStore extends Store {
   /** Connections of the pool now: open in total, idle, and requests waiting for one. */
   poolUse(): { total: number; idle: number; waiting: number; max: number };
 }
-
-/** Events one retention statement deletes (see deleteEventsBefore). */
-const RETENTION_CHUNK = 10_000;
 
 /** `true` for a `postgres://` or `postgresql://` URL. */
 export function isPostgresUrl(url: string | undefined): boolean {
@@ -193,26 +191,21 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     countEvents: async () => num((await q('SELECT COUNT(*) AS n FROM events'))[0]!.n),
     // Summaries are updated in the ingesting transaction: nothing is ever behind.
     aggregatorBacklog: async () => 0,
-    deleteEventsBefore: async (ms) => {
-      // In chunks, each its own short transaction (by the timestamp index): deleting 90 days of
-      // events never holds locks or one huge transaction for long, and ingestion goes on between.
-      let deleted = 0;
-      for (;;) {
+    deleteEventsBefore: (ms, pass) =>
+      // Each chunk its own short statement (by the timestamp index): deleting 90 days of events
+      // never holds locks or one huge transaction for long, and ingestion goes on between.
+      retentionPass(async (chunk) => {
         try {
-          const n =
-            (
-              await pool.query('DELETE FROM events WHERE ctid = ANY(ARRAY(SELECT ctid FROM events WHERE timestamp < $1 LIMIT $2))', [
-                ms,
-                RETENTION_CHUNK,
-              ])
-            ).rowCount ?? 0;
-          deleted += n;
-          if (n < RETENTION_CHUNK) return deleted;
+          const r = await pool.query('DELETE FROM events WHERE ctid = ANY(ARRAY(SELECT ctid FROM events WHERE timestamp < $1 LIMIT $2))', [
+            ms,
+            chunk,
+          ]);
+          const deleted = r.rowCount ?? 0;
+          return { deleted, done: deleted < chunk };
         } catch (e) {
           throw translate(e);
         }
-      }
-    },
+      }, pass),
     experimentAggregates,
     rebuildExperimentSummaries: (environment, key, maxValue) =>
       tx((c) => rebuildSummariesPostgres(c, [LOCK_SPACE, INGEST_LOCK], environment, key, maxValue)),

@@ -45,8 +45,6 @@ export function packBatches(batches: readonly StoredEvent[][]): PackedBatches {
 
 /** Retention's unit of time ranges: runs of 2^16 seqs (see migration 5's event_chunks). */
 const CHUNK = 65_536;
-/** Seqs retention deletes per transaction: a chunk takes 8 short ones, with batches in between. */
-const RETENTION_STEP = 8192;
 
 /** Rows per multi-row INSERT, largest first: one statement per chunk instead of one per event. */
 const CHUNKS = [64, 16, 4, 1] as const;
@@ -264,7 +262,10 @@ export function eventTables(db: Database.Database, now: () => number = () => per
   /** Where retention stopped inside the oldest chunk, so that a chunk takes several short transactions. */
   let retention: { epochMs: number; chunk: number; next: number } | null = null;
 
-  const deleteStepTx = db.transaction(function deleteOldEvents(epochMs: number): {
+  const deleteStepTx = db.transaction(function deleteOldEvents(
+    epochMs: number,
+    step: number,
+  ): {
     deleted: number;
     done: boolean;
     stored: number;
@@ -276,7 +277,7 @@ export function eventTables(db: Database.Database, now: () => number = () => per
     // Events past the cursor are not summarized yet: they stay, and widen the chunk when they are.
     const end = Math.min((chunk + 1) * CHUNK, aggregated + 1);
     const from = retention !== null && retention.epochMs === epochMs && retention.chunk === chunk ? retention.next : lo;
-    const to = Math.min(from + RETENTION_STEP, end);
+    const to = Math.min(from + step, end);
     s.deleteOldTracks.run(from, to, epochMs);
     const deleted = s.deleteOldEvents.run(from, to, epochMs).changes;
     retention = { epochMs, chunk, next: to };
@@ -317,13 +318,13 @@ export function eventTables(db: Database.Database, now: () => number = () => per
       return r.done;
     },
     /**
-     * Retention, one step of at most 8,192 seqs per call (one transaction): events with a
-     * timestamp before `epochMs`, and the aggregator's copies of those tracks. Only summarized
-     * events are deleted (summaries keep counting what it deletes); `done` once no summarized
-     * chunk holds any.
+     * Retention, one step of at most `step` seqs per call (one transaction, so at most that many
+     * events): events with a timestamp before `epochMs`, and the aggregator's copies of those
+     * tracks. Only summarized events are deleted (summaries keep counting what it deletes);
+     * `done` once no summarized chunk holds any.
      */
-    deleteBefore: (epochMs: number): { deleted: number; done: boolean } => {
-      const r = deleteStepTx(epochMs);
+    deleteBefore: (epochMs: number, step: number): { deleted: number; done: boolean } => {
+      const r = deleteStepTx(epochMs, step);
       stored = r.stored;
       aggregated = r.aggregated;
       return { deleted: r.deleted, done: r.done };

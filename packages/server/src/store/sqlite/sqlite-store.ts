@@ -11,6 +11,7 @@ import { sqliteCovariates } from './covariates';
 import { sqliteWebhookReads } from './webhook-reads';
 import { noExclusions, readExclusions } from '../run-attribution';
 import { readDailySeries } from '../daily-series-sql';
+import { retentionPass } from '../retention-pass';
 
 /**
  * The embedded default: one SQLite file in WAL mode with foreign keys on, numbered migrations
@@ -225,7 +226,11 @@ export function openSqliteStore(path: string): Store {
     insertEventBatches: (batches) => writer.insertEvents(batches),
     countEvents: async () => (s.countEvents.get() as { n: number }).n,
     aggregatorBacklog: async () => Math.max(0, s.backlog.get() as number),
-    deleteEventsBefore: (ms) => writer.deleteEventsBefore(ms),
+    deleteEventsBefore: async (ms, pass) => {
+      // Every event stored so far summarized first: only summarized events are deleted.
+      await writer.drain();
+      return retentionPass((chunk) => writer.deleteStep(ms, chunk), pass);
+    },
     rebuildExperimentSummaries: (environment, key, maxValue) => writer.rebuildSummaries(environment, key, maxValue),
     experimentAggregates: async (environment, experiment, metrics) => {
       // The summaries trail ingestion: first bring them up to every event stored so far.

@@ -44,7 +44,7 @@ let retryAfter = 0;
 /** The pending aggregation tick, if any. */
 let timer: { immediate: boolean; cancel: () => void } | null = null;
 let closed = false;
-/** Those waiting for the aggregator to reach a seq (drains, retention). */
+/** Those waiting for the aggregator to reach a seq (drains). */
 const waiters: { target: number; resolve: () => void; reject: (err: unknown) => void }[] = [];
 
 const reply = (r: WorkerReply) => port.postMessage(r);
@@ -130,22 +130,6 @@ async function rebuild(environment: string, key: string, maxValue: number) {
   return rebuildSummariesSqlite(db, environment, key, maxValue);
 }
 
-/**
- * Retention in short transactions with requests let in between: deleting millions of rows in
- * one would hold back every acknowledgement for seconds.
- */
-async function deleteBefore(epochMs: number): Promise<number> {
-  await caughtUp();
-  let deleted = 0;
-  for (;;) {
-    const step = tables.deleteBefore(epochMs);
-    deleted += step.deleted;
-    resetWalIfDue();
-    if (step.done) return deleted;
-    await new Promise((resolve) => setImmediate(resolve));
-  }
-}
-
 port.on('message', (m: WorkerRequest) => {
   try {
     switch (m.op) {
@@ -170,9 +154,12 @@ port.on('message', (m: WorkerRequest) => {
       case 'drain':
         answer(m.id, caughtUp());
         break;
-      case 'delete-before':
-        answer(m.id, deleteBefore(m.epochMs));
+      case 'delete-step': {
+        // One short transaction per request: batches that arrived meanwhile are stored between two.
+        reply({ id: m.id, ok: true, result: tables.deleteBefore(m.epochMs, m.step) });
+        resetWalIfDue();
         break;
+      }
       case 'rebuild-summaries':
         answer(m.id, rebuild(m.environment, m.key, m.maxValue));
         break;

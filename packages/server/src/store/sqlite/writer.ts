@@ -10,7 +10,7 @@ import { storeWrites } from './writes';
 export type WorkerRequest =
   | { id: number; op: 'insert'; batches: PackedBatches }
   | { id: number; op: 'drain' }
-  | { id: number; op: 'delete-before'; epochMs: number }
+  | { id: number; op: 'delete-step'; epochMs: number; step: number }
   | { id: number; op: 'rebuild-summaries'; environment: string; key: string; maxValue: number }
   | { id: number; op: 'commit'; work: UnitOfWork }
   | { id: number; op: 'set-setting'; key: string; value: string }
@@ -33,8 +33,12 @@ export interface Writer {
   insertEvents(batches: StoredEvent[][]): Promise<{ accepted: number; duplicates: number }[]>;
   /** Settles once the summaries count every event stored before the call. */
   drain(): Promise<void>;
-  /** Retention (after a drain): deletes events with a timestamp before `epochMs`. */
-  deleteEventsBefore(epochMs: number): Promise<number>;
+  /**
+   * One retention transaction (after a drain, to reach every event stored before it): deletes
+   * summarized events with a timestamp before `epochMs` among the next `step` seqs; `done` once
+   * none is left. One request per step, so batches sent meanwhile are stored in between.
+   */
+  deleteStep(epochMs: number, step: number): Promise<{ deleted: number; done: boolean }>;
   /** See {@link Store.rebuildExperimentSummaries}; summarizes every stored event first. */
   rebuildSummaries(environment: string, key: string, maxValue: number): Promise<SummaryRebuild | null>;
   commit(work: UnitOfWork): Promise<CommitResult>;
@@ -84,11 +88,9 @@ function inlineWriter(db: Database.Database): Writer {
       return results;
     },
     drain: async () => catchUp(),
-    deleteEventsBefore: async (epochMs) => {
+    deleteStep: async (epochMs, step) => {
       catchUp();
-      let deleted = 0;
-      for (let step = tables.deleteBefore(epochMs); !step.done; step = tables.deleteBefore(epochMs)) deleted += step.deleted;
-      return deleted;
+      return tables.deleteBefore(epochMs, step);
     },
     rebuildSummaries: async (environment, key, maxValue) => {
       catchUp();
@@ -168,7 +170,7 @@ function threadWriter(path: string): Writer {
   return {
     insertEvents: (batches) => call({ op: 'insert', batches: packBatches(batches) }),
     drain: () => call({ op: 'drain' }),
-    deleteEventsBefore: (epochMs) => call({ op: 'delete-before', epochMs }),
+    deleteStep: (epochMs, step) => call({ op: 'delete-step', epochMs, step }),
     rebuildSummaries: (environment, key, maxValue) => call({ op: 'rebuild-summaries', environment, key, maxValue }),
     commit: (work) => call({ op: 'commit', work }),
     setSetting: (key, value) => call({ op: 'set-setting', key, value }),
