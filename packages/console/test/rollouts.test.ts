@@ -81,9 +81,14 @@ describe('guarded rollouts in the console', () => {
     });
     expect(started!.attributes.stages.map((s: { percent: number }) => s.percent)).toEqual([5, 25, 50, 100]);
 
+    // Before any exposure the verdict says there is nothing to judge (not `ok`).
+    const section = page.locator(`[data-rollout="${started!.id}"]`);
+    expect(await section.locator('tr[data-check="errors"] td').last().textContent()).toMatch(
+      /^insufficient data · the control arm has no units yet/,
+    );
+
     // Healthy traffic through a real Node SDK: the same error rate in both arms.
     await traffic('new-checkout', 'healthy', 400, (_on, i) => i % 10 === 0);
-    const section = page.locator(`[data-rollout="${started!.id}"]`);
     await vi.waitFor(
       async () => {
         const r = (await rolloutsOf('new-checkout'))[0]!.attributes;

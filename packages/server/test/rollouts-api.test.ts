@@ -133,6 +133,17 @@ describe.each(['sqlite', 'postgres'] as const)('guarded rollouts API: %s', (kind
       version: 1,
     });
     expect(Date.parse(a.hold_ends_at) - Date.parse(a.stage_started_at)).toBe(10 * 60_000);
+    // Before any exposure there is nothing to judge, and the verdict says so rather than `ok`.
+    const empty = await admin('GET', rolloutsPath('shown', id));
+    expect(empty.body.data.attributes.units).toEqual({ variant: 0, control: 0, excluded: 0 });
+    expect(empty.body.data.attributes.guardrail_checks).toEqual([
+      expect.objectContaining({
+        metric: 'errors',
+        verdict: 'insufficient_data',
+        reason: 'the control arm has no units yet',
+        estimate: null,
+      }),
+    ]);
     const units = Array.from({ length: 500 }, (_, i) => `shown-${i}`);
     const got = await trafficThrough(t, 'shown', units);
     const on = [...got.values()].filter((v) => v === 'on').length;
@@ -140,9 +151,7 @@ describe.each(['sqlite', 'postgres'] as const)('guarded rollouts API: %s', (kind
     expect(r.status).toBe(200);
     expect(r.headers.get('etag')).toBe('"1"');
     expect(r.body.data.attributes.units).toEqual({ variant: on, control: 500 - on, excluded: 0 });
-    expect(r.body.data.attributes.guardrail_checks).toEqual([
-      expect.objectContaining({ metric: 'errors', verdict: expect.any(String), estimate: null }),
-    ]);
+    expect(r.body.data.attributes.guardrail_checks).toEqual([expect.objectContaining({ metric: 'errors', verdict: 'ok', estimate: null })]);
     // The flag's default serve is the internal experiment, which is listed with a marker.
     const f = await admin('GET', '/api/v1/feature-flags/shown');
     expect(f.body.data.attributes.default_serve).toEqual({ experiment: a.experiment });

@@ -40,6 +40,8 @@ export type GuardrailRule = (typeof GuardrailRule)[keyof typeof GuardrailRule];
 export const GuardrailStatus = {
   OK: 'ok',
   BREACH: 'breach',
+  /** An arm has no units yet: there is nothing to judge, which is not the same as passing. */
+  INSUFFICIENT_DATA: 'insufficient_data',
   /** The statistics could not be computed (non-finite input, underflow): the guardrail is not protecting anything. */
   UNCOMPUTABLE: 'uncomputable',
 } as const;
@@ -119,7 +121,7 @@ export interface GuardrailCheck {
   sequentialCi: Interval | null;
   sequentialPValue: number | null;
   eValue: number | null;
-  /** Why the check could not run; `null` unless `status` is `uncomputable`. */
+  /** Why the check could not run or has nothing to judge; `null` unless `status` is `uncomputable` or `insufficient_data`. */
   reason: string | null;
 }
 
@@ -133,7 +135,8 @@ const finiteArm = (a: GuardrailArm): boolean =>
  * with `maxRelativeIncrease` (the relative-lift interval, or the constant-control interval when
  * the control has no variance; and the count rule), one more with `maxValue`.
  *
- * Never throws for data: statistics that cannot be computed give `status: 'uncomputable'` with a reason.
+ * Never throws for data: statistics that cannot be computed give `status: 'uncomputable'` with a
+ * reason, and an arm without units gives `status: 'insufficient_data'` (neither a pass nor a failure).
  *
  * @example
  * ```ts
@@ -193,7 +196,10 @@ function decide(
   const t = metricMoments(def.type, treatment.units, treatment.sum, treatment.sumSquares);
   base.controlMean = c.mean;
   base.treatmentMean = t.mean;
-  if (c.mean === null || t.mean === null) return base; // an arm without units: nothing to judge yet
+  if (c.mean === null || t.mean === null) {
+    const empty = c.mean === null ? 'control' : 'treatment';
+    return { ...base, status: GuardrailStatus.INSUFFICIENT_DATA, reason: `the ${empty} arm has no units yet` };
+  }
   const vc = c.variance ?? 0;
   const vt = t.variance ?? 0;
   const breach = (rule: GuardrailRule, threshold: number, extra: Partial<GuardrailCheck>): GuardrailCheck => ({

@@ -49,6 +49,13 @@ describe('decideRolloutStep', () => {
     expect(step.action).toBe(RolloutAction.ADVANCE);
   });
 
+  it('says an arm without units has nothing to judge: neither a pass nor a failure', () => {
+    const step = decideRolloutStep({ control: arm('off', 100, 40, 0), treatment: arm('on', 0, 0, 0), guardrails, holdElapsed: false });
+    expect(step.checks.map((c) => [c.status, c.reason])).toEqual([['insufficient_data', 'the treatment arm has no units yet']]);
+    expect(step.failures).toEqual([]);
+    expect(step.action).toBe(RolloutAction.HOLD);
+  });
+
   it('holds (never advances) when a check cannot be computed', () => {
     const step = decideRolloutStep({
       control: arm('off', 50, 1000, 10),

@@ -70,7 +70,9 @@ export interface RolloutStep {
  * statistics: the same sequential guardrail checks and zero- or constant-control handling as the
  * safety monitor ({@link evaluateSafety}), so looking after every pass keeps the false-alarm rate
  * at `alpha`. A regression wins over everything; a stage advances only after its hold, with every
- * guardrail checked and none breached. A check that cannot run holds the stage.
+ * guardrail checked and none breached. A check that cannot run holds the stage. A check of an arm
+ * without units says `insufficient_data`: it is no failure (a stage at 100 % has no control left to
+ * compare), so the caller decides whether a stage with no exposed unit of the new arm may advance.
  *
  * The sample-ratio check of the safety monitor is not applied: the share of the new arm grows
  * stage by stage, so the units accumulated since the start are not split by any single weight.

@@ -1,3 +1,4 @@
+import { GuardrailStatus } from '@switchyard/stats';
 import { z } from 'zod';
 import { route, type RouteDef } from '../http/route';
 import { originOf, type ServerContext } from '../services/context';
@@ -15,7 +16,9 @@ const guardrail = z.object({
 const check = z
   .object({
     metric: z.string(),
-    verdict: z.enum(['ok', 'breach', 'uncomputable']).describe('uncomputable: not enough data yet, or statistics that cannot run'),
+    verdict: z
+      .enum(GuardrailStatus)
+      .describe('insufficient_data: an arm has no units yet, nothing to judge; uncomputable: statistics that cannot run (see reason)'),
     rule: z.string().nullable().describe('the rule that breached (relative_increase, rate_increase, constant_control, max_value)'),
     control_mean: z.number().nullable(),
     variant_mean: z.number().nullable(),

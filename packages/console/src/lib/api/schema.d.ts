@@ -1390,10 +1390,10 @@ export interface components {
         RolloutGuardrailCheck: {
             metric: string;
             /**
-             * @description uncomputable: not enough data yet, or statistics that cannot run
+             * @description insufficient_data: an arm has no units yet, nothing to judge; uncomputable: statistics that cannot run (see reason)
              * @enum {string}
              */
-            verdict: "ok" | "breach" | "uncomputable";
+            verdict: "ok" | "breach" | "insufficient_data" | "uncomputable";
             /** @description the rule that breached (relative_increase, rate_increase, constant_control, max_value) */
             rule: string | null;
             control_mean: number | null;

@@ -1,4 +1,4 @@
-import { decideRolloutStep, type GuardrailCheck, type GuardrailDefinition, type RolloutStep } from '@switchyard/stats';
+import { decideRolloutStep, GuardrailStatus, type GuardrailCheck, type GuardrailDefinition, type RolloutStep } from '@switchyard/stats';
 import type { ResourceRow } from '../../store/types';
 import { stateIn, type FlagState } from './flag-spec';
 import type { ResultsService } from '../results/results';
@@ -43,8 +43,8 @@ export interface RolloutHistoryEntry {
 /** One guardrail's figures as the API shows them. */
 export interface GuardrailView {
   metric: string;
-  /** `ok`, `breach` or `uncomputable` (see the statistics docs). */
-  verdict: string;
+  /** `ok`, `breach`, `insufficient_data` (an arm has no units yet) or `uncomputable` (see the statistics docs). */
+  verdict: GuardrailStatus;
   rule: string | null;
   control_mean: number | null;
   variant_mean: number | null;
@@ -164,7 +164,7 @@ export async function rolloutFigures(
       ? view(byMetric.get(g.metric)!)
       : {
           metric: g.metric,
-          verdict: 'uncomputable',
+          verdict: GuardrailStatus.UNCOMPUTABLE,
           rule: null,
           control_mean: null,
           variant_mean: null,

@@ -10,6 +10,13 @@ const STATUS_TEXT: Record<Rollout['attributes']['status'], string> = {
   rolled_back: 'Rolled back to the control',
   stopped: 'Stopped',
 };
+// The verdict as the API names it, in words; an arm without units has nothing to judge (not a pass).
+const VERDICT_TEXT: Record<RolloutCheck['verdict'], string> = {
+  ok: 'ok',
+  breach: 'breach',
+  insufficient_data: 'insufficient data',
+  uncomputable: 'uncomputable',
+};
 const num = (v: number | null, digits = 4) => (v === null ? '–' : Number(v.toFixed(digits)).toString());
 const rel = (v: number | null) => (v === null ? '–' : `${v >= 0 ? '+' : ''}${(v * 100).toFixed(1)}%`);
 const when = (iso: string) => new Date(iso).toLocaleString();
@@ -37,7 +44,7 @@ function ChecksTable({ checks, caption }: { checks: RolloutCheck[]; caption: str
             <td>{rel(c.estimate)}</td>
             <td>{c.interval ? `${rel(c.interval[0] ?? null)} to ${rel(c.interval[1] ?? null)}` : '–'}</td>
             <td className={`verdict verdict-${c.verdict}`}>
-              {c.verdict}
+              {VERDICT_TEXT[c.verdict]}
               {c.rule ? ` (${c.rule})` : ''}
               {c.reason ? <span className="muted"> · {c.reason}</span> : null}
             </td>
