@@ -1332,4 +1332,19 @@ describe('PostgreSQL store with several instances', () => {
     expect(sqlite.kind).toBe('sqlite');
     await sqlite.close();
   });
+
+  it("passes the pool options that are set to PostgreSQL and leaves the unset ones at the pool's defaults", async () => {
+    const { openStore } = await import('../src/store/open-store');
+    const { isPostgresStore } = await import('../src/store/postgres/postgres-store');
+    const { PG_POOL_DEFAULTS } = await import('../src/store/postgres/connection');
+    const url = await postgres.createDatabase();
+    const sized = await openStore({ databaseUrl: url, dbPath: ':memory:', pgPoolMax: 3, pgStatementTimeoutMs: 1000 });
+    const unset = await openStore({ databaseUrl: url, dbPath: ':memory:' });
+    try {
+      expect(isPostgresStore(sized) && sized.poolUse().max).toBe(3);
+      expect(isPostgresStore(unset) && unset.poolUse().max).toBe(PG_POOL_DEFAULTS.max);
+    } finally {
+      await Promise.all([sized.close(), unset.close()]);
+    }
+  });
 });

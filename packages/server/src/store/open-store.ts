@@ -1,7 +1,7 @@
 import type { Logger } from 'pino';
 import type { ServerOptions } from '../options';
+import { definedOf } from './defined-of';
 import { isPostgresUrl, openPostgresStore } from './postgres/postgres-store';
-import type { PostgresStoreOptions } from './postgres/connection';
 import { assertSqliteWritable } from './sqlite/check-writable';
 import { openSqliteStore } from './sqlite/sqlite-store';
 import { piiCipher, reconcileUserEmails, withPiiEncryption } from './pii-encryption';
@@ -51,14 +51,15 @@ async function openRawStore(
       `SWITCHYARD_DATABASE_URL must be a postgres:// or postgresql:// URL (got '${scheme}:…'); use SWITCHYARD_DB for a SQLite file`,
     );
   }
-  const pool: PostgresStoreOptions = {
-    onError: (err) => logger?.warn({ err: err.message }, 'an idle PostgreSQL connection failed; the pool replaces it'),
-  };
   // Unset options are left out, so the pool's defaults apply.
-  if (options.pgPoolMax !== undefined) pool.max = options.pgPoolMax;
-  if (options.pgIdleTimeoutMs !== undefined) pool.idleTimeoutMs = options.pgIdleTimeoutMs;
-  if (options.pgMaxLifetimeSeconds !== undefined) pool.maxLifetimeSeconds = options.pgMaxLifetimeSeconds;
-  if (options.pgConnectTimeoutMs !== undefined) pool.connectionTimeoutMs = options.pgConnectTimeoutMs;
-  if (options.pgStatementTimeoutMs !== undefined) pool.statementTimeoutMs = options.pgStatementTimeoutMs;
-  return openPostgresStore(url, pool);
+  return openPostgresStore(url, {
+    ...definedOf({
+      max: options.pgPoolMax,
+      idleTimeoutMs: options.pgIdleTimeoutMs,
+      maxLifetimeSeconds: options.pgMaxLifetimeSeconds,
+      connectionTimeoutMs: options.pgConnectTimeoutMs,
+      statementTimeoutMs: options.pgStatementTimeoutMs,
+    }),
+    onError: (err) => logger?.warn({ err: err.message }, 'an idle PostgreSQL connection failed; the pool replaces it'),
+  });
 }

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { definedOf } from '../defined-of';
 import { asUnavailable, isPostgresUnavailable, uniqueViolationError } from '../store-errors';
 
 /** The pool's sizing and timeouts (see docs/scaling.md); every field has a default. */
@@ -80,11 +81,6 @@ export function typesOf(driver: typeof pg): pg.CustomTypesConfig {
       return (driver.types.getTypeParser as (o: number, f?: string) => unknown)(oid, format);
     }) as pg.CustomTypesConfig['getTypeParser'],
   };
-}
-
-/** The fields of `options` that are set (so a spread over defaults does not put `undefined` back). */
-function definedOf(options: PostgresPoolOptions): PostgresPoolOptions {
-  return Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined));
 }
 
 /**
