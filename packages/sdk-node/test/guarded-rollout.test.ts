@@ -150,7 +150,15 @@ describe('guarded rollouts through a real server and the Node SDK', () => {
     expect(moved).toBeGreaterThan(0);
     expect(done.attributes.units.excluded).toBe(moved);
     expect(done.attributes.units.variant + done.attributes.units.control + moved).toBe(USERS);
-    expect(done.attributes.guardrail_checks[0]).toMatchObject({ metric: 'errors', verdict: 'ok' });
+    // At 100 % every unit is in the new arm: no control unit is left, so there is nothing to
+    // judge now (the earlier stages were the evidence it shipped on), and the verdict says so.
+    expect(done.attributes.units.control).toBe(0);
+    expect(done.attributes.guardrail_checks[0]).toMatchObject({
+      metric: 'errors',
+      verdict: 'insufficient_data',
+      reason: 'the control arm has no units',
+    });
+    expect(done.attributes.history.find((h: { action: string }) => h.action === 'advanced').checks[0].verdict).toBe('ok');
     // Shipped: the flag serves the new variant to everyone, outside any experiment.
     expect(client.detail('healthy-checkout', { key: 'someone-new' }, false)).toEqual({ value: true, variant: 'on', reason: 'DEFAULT' });
     const flag = await t.api('GET', '/api/v1/feature-flags/healthy-checkout');
@@ -231,10 +239,14 @@ describe('guarded rollouts through a real server and the Node SDK', () => {
     );
     const flagHook = receiver.received.find((d) => d.body.type === 'flag.updated' && d.body.data.action === 'rollout.rollback')!;
     expect(flagHook.verified).toBe(true);
+    // The same shape as a person's edit of the flag, by the system.
     expect(flagHook.body.data).toMatchObject({
       key: 'risky-checkout',
       environment: 'production',
+      environments: ['production'],
+      actor: { type: 'system', id: null, label: 'system' },
       flag: { default_serve: { variant: 'off' } },
+      previous: { default_serve: { experiment: r.attributes.experiment } },
     });
   });
 

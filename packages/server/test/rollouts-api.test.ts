@@ -140,7 +140,7 @@ describe.each(['sqlite', 'postgres'] as const)('guarded rollouts API: %s', (kind
       expect.objectContaining({
         metric: 'errors',
         verdict: 'insufficient_data',
-        reason: 'the control arm has no units yet',
+        reason: 'the control arm has no units',
         estimate: null,
       }),
     ]);

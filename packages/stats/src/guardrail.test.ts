@@ -107,9 +107,9 @@ describe('checkGuardrail', () => {
   it('says there is nothing to judge while an arm has no units, rather than passing it', () => {
     const def = { metric: 'e', type: 'mean', maxRelativeIncrease: 0.1, maxValue: 1 } as const;
     const noControl = checkGuardrail(def, arm('c', 0, 0), arm('t', 10, 10), options);
-    expect(noControl).toMatchObject({ status: GuardrailStatus.INSUFFICIENT_DATA, reason: 'the control arm has no units yet' });
+    expect(noControl).toMatchObject({ status: GuardrailStatus.INSUFFICIENT_DATA, reason: 'the control arm has no units' });
     const noTreatment = checkGuardrail(def, arm('c', 10, 10), arm('t', 0, 0), options);
-    expect(noTreatment).toMatchObject({ status: 'insufficient_data', reason: 'the treatment arm has no units yet', treatmentMean: null });
+    expect(noTreatment).toMatchObject({ status: 'insufficient_data', reason: 'the treatment arm has no units', treatmentMean: null });
     // Units without events are data: a zero rate in both arms passes.
     expect(checkGuardrail(def, arm('c', 10, 0), arm('t', 10, 0), options)).toMatchObject({ status: 'ok', reason: null });
   });

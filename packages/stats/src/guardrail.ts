@@ -40,7 +40,7 @@ export type GuardrailRule = (typeof GuardrailRule)[keyof typeof GuardrailRule];
 export const GuardrailStatus = {
   OK: 'ok',
   BREACH: 'breach',
-  /** An arm has no units yet: there is nothing to judge, which is not the same as passing. */
+  /** An arm has no units: there is nothing to judge, which is not the same as passing. */
   INSUFFICIENT_DATA: 'insufficient_data',
   /** The statistics could not be computed (non-finite input, underflow): the guardrail is not protecting anything. */
   UNCOMPUTABLE: 'uncomputable',
@@ -198,7 +198,7 @@ function decide(
   base.treatmentMean = t.mean;
   if (c.mean === null || t.mean === null) {
     const empty = c.mean === null ? 'control' : 'treatment';
-    return { ...base, status: GuardrailStatus.INSUFFICIENT_DATA, reason: `the ${empty} arm has no units yet` };
+    return { ...base, status: GuardrailStatus.INSUFFICIENT_DATA, reason: `the ${empty} arm has no units` };
   }
   const vc = c.variance ?? 0;
   const vt = t.variance ?? 0;

@@ -51,7 +51,7 @@ describe('decideRolloutStep', () => {
 
   it('says an arm without units has nothing to judge: neither a pass nor a failure', () => {
     const step = decideRolloutStep({ control: arm('off', 100, 40, 0), treatment: arm('on', 0, 0, 0), guardrails, holdElapsed: false });
-    expect(step.checks.map((c) => [c.status, c.reason])).toEqual([['insufficient_data', 'the treatment arm has no units yet']]);
+    expect(step.checks.map((c) => [c.status, c.reason])).toEqual([['insufficient_data', 'the treatment arm has no units']]);
     expect(step.failures).toEqual([]);
     expect(step.action).toBe(RolloutAction.HOLD);
   });

@@ -18,7 +18,7 @@ const check = z
     metric: z.string(),
     verdict: z
       .enum(GuardrailStatus)
-      .describe('insufficient_data: an arm has no units yet, nothing to judge; uncomputable: statistics that cannot run (see reason)'),
+      .describe('insufficient_data: an arm has no units, nothing to judge; uncomputable: statistics that cannot run (see reason)'),
     rule: z.string().nullable().describe('the rule that breached (relative_increase, rate_increase, constant_control, max_value)'),
     control_mean: z.number().nullable(),
     variant_mean: z.number().nullable(),

@@ -1390,7 +1390,7 @@ export interface components {
         RolloutGuardrailCheck: {
             metric: string;
             /**
-             * @description insufficient_data: an arm has no units yet, nothing to judge; uncomputable: statistics that cannot run (see reason)
+             * @description insufficient_data: an arm has no units, nothing to judge; uncomputable: statistics that cannot run (see reason)
              * @enum {string}
              */
             verdict: "ok" | "breach" | "insufficient_data" | "uncomputable";

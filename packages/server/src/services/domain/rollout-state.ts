@@ -43,7 +43,7 @@ export interface RolloutHistoryEntry {
 /** One guardrail's figures as the API shows them. */
 export interface GuardrailView {
   metric: string;
-  /** `ok`, `breach`, `insufficient_data` (an arm has no units yet) or `uncomputable` (see the statistics docs). */
+  /** `ok`, `breach`, `insufficient_data` (an arm has no units) or `uncomputable` (see the statistics docs). */
   verdict: GuardrailStatus;
   rule: string | null;
   control_mean: number | null;
