@@ -135,6 +135,11 @@ export async function commitMutation(
     keepAnAdmin?: boolean;
     /** Webhook events beyond those derived from the audit record (flag and experiment changes); see `emit`. */
     events?: WebhookEventInput[];
+    /**
+     * Changes announced by webhook as if audited (`flag.updated` of a rollout's change to its
+     * flag) whose audit record is `audit`'s, not one of their own.
+     */
+    announced?: AuditInput[];
   },
 ): Promise<Record<string, number>> {
   // Before anything is written: a config too large for SDKs and streams is refused whole.
@@ -158,7 +163,9 @@ export async function commitMutation(
   if (Object.keys(patches).length > 0) work.configPatches = patches;
   if (change.keepAnAdmin === true) work.keepAnAdmin = true;
   // With personal data encrypted at rest, the outbox (stored in clear) does not carry the actor's label (an email).
-  const records = (Array.isArray(audit) ? audit : [audit]).map((r) => (ctx.options.encryptPii ? { ...r, actorLabel: null } : r));
+  const records = [...(Array.isArray(audit) ? audit : [audit]), ...(change.announced ?? []).map(record)].map((r) =>
+    ctx.options.encryptPii ? { ...r, actorLabel: null } : r,
+  );
   const events = [...records.flatMap((r) => eventsFromAudit(r, Object.keys(patches))), ...(change.events ?? [])];
   if (events.length > 0) work.webhookEvents = events.map((e) => toOutbox(e, ctx.now()));
   const { versions } = await ctx.pipeline.commit(work);

@@ -1,10 +1,10 @@
 import type { ConfigPatch } from '@switchyard/core';
 import type { ResourceRow, WriteOp } from '../../store/types';
 import { toConfigExperiment, toConfigFlag } from '../config/config-state';
-import { commitMutation, type RequestOrigin, type ServerContext } from '../context';
+import { commitMutation, type AuditInput, type RequestOrigin, type ServerContext } from '../context';
 import { takeResultsSnapshot } from '../results/results-snapshot';
 import { armsAt, flagServes, withDefaultServe, type RolloutData, type RolloutHistoryEntry } from './rollout-state';
-import { emit, type WebhookEventInput, type WebhookEventType } from '../webhooks/webhook-events';
+import { emit, type WebhookEventType } from '../webhooks/webhook-events';
 import { flagAttributes } from './flag-spec';
 import { environmentKeys } from './resource-service';
 
@@ -27,29 +27,27 @@ export interface TransitionCause {
 const iso = (ctx: ServerContext) => new Date(ctx.now()).toISOString();
 
 /**
- * The `flag.updated` webhook of a rollout's change to its flag's `default_serve`, shaped as for a
- * person's edit (`action` names the rollout transition), so subscribers to flag changes see it too.
+ * A rollout's change to its flag's `default_serve`, announced by webhook as a person's edit would
+ * be (`flag.updated`, `action` naming the rollout transition) so subscribers to flag changes see
+ * it; its audit record is the rollout's (pass it as `announced` of the commit).
  */
-export async function flagUpdatedEvent(
+export async function flagChange(
   ctx: ServerContext,
-  origin: RequestOrigin,
   before: ResourceRow,
   after: Record<string, unknown>,
   environment: string,
   action: string,
-): Promise<WebhookEventInput> {
+): Promise<AuditInput> {
   const environments = await environmentKeys(ctx);
-  const a = origin.actor;
-  return emit('flag.updated', {
-    environment,
-    environments: [environment],
-    actor: { type: a === null ? 'system' : a.type, id: a?.id ?? null, label: ctx.options.encryptPii ? null : (a?.label ?? 'system') },
-    key: before.key,
-    id: before.id,
+  return {
     action,
-    flag: flagAttributes(after, environment, environments),
-    previous: flagAttributes(before.data, environment, environments),
-  });
+    resourceType: 'feature-flag',
+    resourceId: before.id,
+    resourceKey: before.key,
+    environment,
+    before: flagAttributes(before.data, environment, environments),
+    after: flagAttributes(after, environment, environments),
+  };
 }
 
 function entry(ctx: ServerContext, action: RolloutHistoryEntry['action'], data: RolloutData, cause: TransitionCause): RolloutHistoryEntry {
@@ -94,8 +92,8 @@ async function commitTransition(
     auditAction: string;
     event: WebhookEventType;
     extra?: Record<string, unknown>;
-    /** Other events of the same change (the flag's `flag.updated`). */
-    more?: WebhookEventInput[];
+    /** The flag's change, if any (see {@link flagChange}). */
+    announced?: AuditInput[];
   },
 ): Promise<ResourceRow> {
   const row: ResourceRow = {
@@ -119,7 +117,8 @@ async function commitTransition(
       before: rollout.data,
       after: next,
     },
-    events: [emit(change.event, eventData(rollout, next, change.extra ?? {})), ...(change.more ?? [])],
+    events: [emit(change.event, eventData(rollout, next, change.extra ?? {}))],
+    ...(change.announced === undefined ? {} : { announced: change.announced }),
   });
   ctx.pipeline.experimentsChanged();
   return { ...row, version: rollout.version + 1 };
@@ -141,7 +140,7 @@ export async function endRollout(
   const env = data.environment;
   const now = iso(ctx);
   const writes: WriteOp[] = [];
-  const more: WebhookEventInput[] = [];
+  const announced: AuditInput[] = [];
   const patch: Omit<ConfigPatch, 'version'> = {};
   const flag = await ctx.store.getResource('flag', data.flag);
   if (flag !== null && flagServes(flag, env, data.experiment)) {
@@ -149,7 +148,7 @@ export async function endRollout(
     const next: ResourceRow = { ...flag, data: withDefaultServe(flag, env, serve), updatedAt: now };
     writes.push({ table: 'resources', action: 'update', row: next });
     patch.flags = { [flag.key]: toConfigFlag(next.data, env) };
-    more.push(await flagUpdatedEvent(ctx, origin, flag, next.data, env, AUDIT_ACTION[ending]));
+    announced.push(await flagChange(ctx, flag, next.data, env, AUDIT_ACTION[ending]));
   }
   const experiment = await ctx.store.getResource('experiment', data.experiment, env);
   if (experiment !== null && (experiment.status === 'RUNNING' || experiment.status === 'PAUSED')) {
@@ -176,7 +175,7 @@ export async function endRollout(
     auditAction: AUDIT_ACTION[ending],
     event: `rollout.${ending}`,
     extra: { reason: cause.reason ?? null, checks: cause.checks ?? null },
-    more,
+    announced,
   });
 }
 

@@ -13,7 +13,7 @@ import { assertUnprotected, environmentKeys } from './resource-service';
 import type { ResultsService } from '../results/results';
 import { ACTIVE_ROLLOUT_STATUSES, checkRolloutPlan, storedGuardrails, storedStages, type RolloutInput } from './rollout-spec';
 import { experimentData, rolloutFigures, servesExperiment, withDefaultServe, type RolloutData } from './rollout-state';
-import { endRollout, flagUpdatedEvent } from './rollout-transitions';
+import { endRollout, flagChange } from './rollout-transitions';
 import { emit } from '../webhooks/webhook-events';
 
 const LABEL = 'rollout';
@@ -181,8 +181,8 @@ export class RolloutService {
           before: null,
           after: data,
         },
+        announced: [await flagChange(this.ctx, flag, nextFlag.data, environment, 'rollout.create')],
         events: [
-          await flagUpdatedEvent(this.ctx, origin, flag, nextFlag.data, environment, 'rollout.create'),
           emit('rollout.started', {
             environment,
             flag: flag.key,
