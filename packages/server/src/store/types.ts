@@ -337,15 +337,14 @@ export interface Store extends WebhookReads {
    * Stores several batches in one transaction (group commit) and resolves only once it is
    * durable; per batch, how many events were new and how many ids were already stored. New
    * events (never resent ids) update the results' summaries: the exposed units of each
-   * experiment and each unit's metric sums, whatever order events arrive in. PostgreSQL does
-   * that in the same transaction; SQLite in a background aggregator that
-   * {@link Store.experimentAggregates} waits for.
+   * experiment and each unit's metric sums, whatever order events arrive in. Both stores do that
+   * in a background aggregator behind ingestion, which {@link Store.experimentAggregates} waits for.
    */
   insertEventBatches(batches: StoredEvent[][]): Promise<{ accepted: number; duplicates: number }[]>;
   countEvents(): Promise<number>;
   /**
-   * Stored events the results' summaries do not count yet: SQLite's aggregator runs behind
-   * ingestion; PostgreSQL updates the summaries in the ingesting transaction, so always 0 there.
+   * Stored events the results' summaries do not count yet (both stores' aggregators run behind
+   * ingestion).
    */
   aggregatorBacklog(): Promise<number>;
   /**

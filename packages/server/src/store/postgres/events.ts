@@ -1,10 +1,6 @@
-import type pg from 'pg';
 import type { StoredEvent } from '../types';
-import { num, scoped, type Row } from '../rows';
-import { classifyExposure, experimentRun, summaryKey, type ExperimentRun } from '../run-attribution';
-import { INGEST_LOCK, LOCK_SPACE } from './locks';
-
-type Queryable = Pick<pg.PoolClient, 'query'>;
+import type { Row } from '../rows';
+import type { Queryable, Transaction } from './transaction';
 
 /**
  * Rows per statement. The events go in as one array per column (`unnest`), so a statement has
@@ -12,7 +8,6 @@ type Queryable = Pick<pg.PoolClient, 'query'>;
  * a 12,000-placeholder VALUES list.
  */
 const EVENT_CHUNK = 5000;
-const UNIT_CHUNK = 5000;
 
 /** One chunk of events, inserted; resolves to the ids that were new. */
 async function insertChunk(c: Queryable, chunk: StoredEvent[]): Promise<string[]> {
@@ -41,15 +36,10 @@ async function insertChunk(c: Queryable, chunk: StoredEvent[]): Promise<string[]
 
 /**
  * Event ingestion on PostgreSQL: `insertEventBatches()` is one transaction per group of batches
- * (see EventWriter): the events of every batch in one `INSERT ... SELECT FROM unnest(...) ON
- * CONFLICT (id) DO NOTHING RETURNING id` per 5,000 rows, then the results' summaries for the
- * events that were new (`unit_metrics` for the tracks, then `experiment_units`,
- * `experiment_unit_counts` and `unit_metrics` for the exposures), a few set-based statements.
- *
- * The summary upkeep runs under a transaction-level advisory lock held until commit: a track
- * and a new exposure of the same unit in two concurrent transactions would each miss the
- * other's uncommitted row (READ COMMITTED) and the track would never count. The event INSERTs
- * still run concurrently.
+ * (see EventWriter) that only appends: the events of every batch in one `INSERT ... SELECT FROM
+ * unnest(...) ON CONFLICT (id) DO NOTHING RETURNING id` per 5,000 rows. Each row records the
+ * inserting transaction's id (the `xid` column's default); the aggregator (aggregator.ts)
+ * summarizes the rows behind ingestion by that id, so ingesting transactions share no lock.
  *
  * @example
  * ```ts
@@ -57,13 +47,10 @@ async function insertChunk(c: Queryable, chunk: StoredEvent[]): Promise<string[]
  * const [{ accepted, duplicates }] = await events.insertEventBatches([batch]);
  * ```
  */
-export function postgresEventWrites(tx: <T>(fn: (c: Queryable) => Promise<T>) => Promise<T>) {
+export function postgresEventWrites(tx: Transaction) {
   const insertEventBatches = (batches: StoredEvent[][]): Promise<{ accepted: number; duplicates: number }[]> =>
     tx(async (c) => {
       const results: { accepted: number; duplicates: number }[] = [];
-      // New events in arrival order: tracks and exposures move the summaries below.
-      const tracks: StoredEvent[] = [];
-      const exposures: StoredEvent[] = [];
       // Repeats inside a batch count as duplicates, as in SQLite (the first occurrence wins);
       // the same id in two batches of one group is stored once, for the first batch.
       const firstOf = new Map<string, number>();
@@ -86,274 +73,14 @@ export function postgresEventWrites(tx: <T>(fn: (c: Queryable) => Promise<T>) =>
       batches.forEach((batch, b) => {
         let accepted = 0;
         for (const e of batch) {
-          // Only a new event moves the summaries; a resent one must not.
+          // Only a new event is stored (and summarized later); a resent one is a duplicate.
           if (firstOf.get(e.id) !== b || !inserted.delete(e.id)) continue;
           accepted++;
-          if (e.type === 'track') tracks.push(e);
-          else if (e.type === 'exposure' && e.experiment !== null && e.variant !== null) exposures.push(e);
         }
         results.push({ accepted, duplicates: batch.length - accepted });
       });
-      if (tracks.length > 0 || exposures.length > 0) {
-        // Statements after the lock see every summary committed before it (READ COMMITTED).
-        await c.query('SELECT pg_advisory_xact_lock($1, $2)', [LOCK_SPACE, INGEST_LOCK]);
-        // Tracks first, against the exposures stored before this group; the exposures then
-        // take in every stored track (this group's included) from their first exposure on.
-        await addTracks(c, tracks);
-        await applyExposures(c, exposures);
-      }
       return results;
     });
-
-  /** Each new track adds its value (1 without one) to its unit's row of every experiment it was exposed in by then. */
-  const addTracks = async (c: Queryable, tracks: StoredEvent[]): Promise<void> => {
-    if (tracks.length === 0) return;
-    // GROUP BY: one INSERT ... ON CONFLICT DO UPDATE may not touch a row twice.
-    await c.query(
-      `INSERT INTO unit_metrics AS m (experiment, metric, variant, unit_id, value)
-      SELECT a.experiment, t.key, a.variant, a.unit_id, SUM(t.value)
-      FROM unnest($1::text[], $2::text[], $3::bigint[], $4::float8[]) AS t(key, unit_id, ts, value)
-      JOIN experiment_units a ON a.unit_id = t.unit_id AND a.conflicted = 0 AND a.first_ts <= t.ts
-      GROUP BY a.experiment, t.key, a.variant, a.unit_id
-      ON CONFLICT (experiment, metric, variant, unit_id) DO UPDATE SET value = m.value + EXCLUDED.value`,
-      [
-        tracks.map((e) => e.key),
-        tracks.map((e) => scoped(e.environment, e.unitId)),
-        tracks.map((e) => e.timestamp),
-        tracks.map((e) => e.value ?? 1),
-      ],
-    );
-  };
-
-  /**
-   * Each exposure's run (the experiment of its key that exists now, see run-attribution.ts): the
-   * exposures that count, with the name the summaries give their run; the others are added to
-   * `experiment_exclusions` per run, reason and sender.
-   */
-  const attribute = async (c: Queryable, exposures: StoredEvent[]): Promise<{ event: StoredEvent; experiment: string }[]> => {
-    const keys = new Map<string, { environment: string; key: string }>();
-    for (const e of exposures) keys.set(scoped(e.environment, e.experiment!), { environment: e.environment, key: e.experiment! });
-    const found = [...keys.values()];
-    const { rows } = await c.query(
-      `SELECT r.id, r.environment, r.key, r.data FROM unnest($1::text[], $2::text[]) AS k(environment, key)
-      JOIN resources r ON r.kind = 'experiment' AND r.environment = k.environment AND r.key = k.key`,
-      [found.map((k) => k.environment), found.map((k) => k.key)],
-    );
-    const runs = new Map<string, ExperimentRun>();
-    for (const r of rows as Row[])
-      runs.set(
-        scoped(r.environment as string, r.key as string),
-        experimentRun(r.id as string, JSON.parse(r.data as string) as Record<string, unknown>),
-      );
-    const counted: { event: StoredEvent; experiment: string }[] = [];
-    const excluded = new Map<string, { experiment: string; reason: string; sentBy: string; events: number }>();
-    for (const e of exposures) {
-      const run = runs.get(scoped(e.environment, e.experiment!)) ?? null;
-      const reason = run === null ? null : classifyExposure(run, e.variant!, e.timestamp, e.unitId);
-      if (reason === null) {
-        counted.push({ event: e, experiment: summaryKey(run, e.environment, e.experiment!) });
-        continue;
-      }
-      const k = JSON.stringify([run!.id, reason, e.sentBy ?? '']);
-      const x = excluded.get(k);
-      if (x === undefined) excluded.set(k, { experiment: run!.id, reason, sentBy: e.sentBy ?? '', events: 1 });
-      else x.events++;
-    }
-    if (excluded.size > 0) {
-      // Sorted: concurrent transactions take the rows' locks in one order.
-      const xs = [...excluded.values()].sort((a, b) =>
-        a.experiment !== b.experiment
-          ? a.experiment < b.experiment
-            ? -1
-            : 1
-          : a.reason !== b.reason
-            ? a.reason < b.reason
-              ? -1
-              : 1
-            : a.sentBy < b.sentBy
-              ? -1
-              : a.sentBy > b.sentBy
-                ? 1
-                : 0,
-      );
-      await c.query(
-        `INSERT INTO experiment_exclusions AS x (experiment, reason, sent_by, events)
-        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[])
-        ON CONFLICT (experiment, reason, sent_by) DO UPDATE SET events = x.events + EXCLUDED.events`,
-        [xs.map((x) => x.experiment), xs.map((x) => x.reason), xs.map((x) => x.sentBy), xs.map((x) => x.events)],
-      );
-    }
-    return counted;
-  };
-
-  /**
-   * The same end state as SQLite's per-event upkeep. The group's exposures are folded per
-   * (experiment, unit) (first variant, earliest time, conflicted on a second variant) and
-   * compared with the unit's state before this group: a new unit is inserted and counted and
-   * takes in its stored tracks from its first exposure on; an earlier first exposure takes in
-   * the tracks between the new and the old time; a unit that turns conflicted moves to the
-   * excluded count and loses its `unit_metrics` rows; anything else (a repeat) writes nothing.
-   */
-  const applyExposures = async (c: Queryable, all: StoredEvent[]): Promise<void> => {
-    if (all.length === 0) return;
-    const exposures = await attribute(c, all);
-    // Experiments and units as the summaries name them (see scoped()); the raw unit and its
-    // environment find the unit's stored tracks.
-    const units = new Map<
-      string,
-      { experiment: string; unitId: string; raw: string; environment: string; variant: string; firstTs: number; conflicted: number }
-    >();
-    for (const { event: e, experiment } of exposures) {
-      const unitId = scoped(e.environment, e.unitId);
-      const k = JSON.stringify([experiment, unitId]);
-      const u = units.get(k);
-      if (u === undefined)
-        units.set(k, {
-          experiment,
-          unitId,
-          raw: e.unitId,
-          environment: e.environment,
-          variant: e.variant!,
-          firstTs: e.timestamp,
-          conflicted: 0,
-        });
-      else {
-        if (u.variant !== e.variant) u.conflicted = 1;
-        u.firstTs = Math.min(u.firstTs, e.timestamp);
-      }
-    }
-    const rows = [...units.values()].sort((a, b) =>
-      a.experiment < b.experiment ? -1 : a.experiment > b.experiment ? 1 : a.unitId < b.unitId ? -1 : a.unitId > b.unitId ? 1 : 0,
-    );
-    const before = new Map<string, { variant: string; firstTs: number; conflicted: number }>();
-    const { rows: old } = await c.query(
-      `SELECT a.experiment, a.unit_id, a.variant, a.first_ts, a.conflicted
-      FROM unnest($1::text[], $2::text[]) AS k(unit_id, experiment)
-      JOIN experiment_units a ON a.unit_id = k.unit_id AND a.experiment = k.experiment`,
-      [rows.map((u) => u.unitId), rows.map((u) => u.experiment)],
-    );
-    for (const r of old as Row[]) {
-      before.set(JSON.stringify([r.experiment, r.unit_id]), {
-        variant: r.variant as string,
-        firstTs: num(r.first_ts),
-        conflicted: num(r.conflicted),
-      });
-    }
-    // Tracks of [lo, hi) to add per unit, per experiment the units whose rows go, and the unit count deltas.
-    const ranges = {
-      experiment: [] as string[],
-      unitId: [] as string[],
-      raw: [] as string[],
-      environment: [] as string[],
-      variant: [] as string[],
-      lo: [] as number[],
-      hi: [] as number[],
-    };
-    const addRange = (
-      u: { experiment: string; unitId: string; raw: string; environment: string },
-      variant: string,
-      lo: number,
-      hi: number,
-    ) => {
-      ranges.experiment.push(u.experiment);
-      ranges.unitId.push(u.unitId);
-      ranges.raw.push(u.raw);
-      ranges.environment.push(u.environment);
-      ranges.variant.push(variant);
-      ranges.lo.push(lo);
-      ranges.hi.push(hi);
-    };
-    const drops = new Map<string, { unitId: string[]; variant: string[] }>();
-    const counts = new Map<string, { experiment: string; conflicted: number; variant: string; units: number }>();
-    const count = (experiment: string, conflicted: number, variant: string, units: number) => {
-      const k = JSON.stringify([experiment, conflicted, variant]);
-      const c0 = counts.get(k);
-      if (c0 === undefined) counts.set(k, { experiment, conflicted, variant, units });
-      else c0.units += units;
-    };
-    // Rows that change, written after the decisions (a repeat exposure writes nothing).
-    const changed: typeof rows = [];
-    for (const u of rows) {
-      const o = before.get(JSON.stringify([u.experiment, u.unitId]));
-      if (o === undefined) {
-        changed.push(u);
-        count(u.experiment, u.conflicted, u.variant, 1);
-        if (u.conflicted === 0) addRange(u, u.variant, u.firstTs, Number.MAX_SAFE_INTEGER);
-        continue;
-      }
-      const conflicted = o.conflicted !== 0 || u.conflicted !== 0 || u.variant !== o.variant ? 1 : 0;
-      if (conflicted === o.conflicted && u.firstTs >= o.firstTs) continue;
-      changed.push({ ...u, variant: o.variant, conflicted, firstTs: Math.min(u.firstTs, o.firstTs) });
-      if (o.conflicted !== 0) continue;
-      if (conflicted !== 0) {
-        count(u.experiment, 0, o.variant, -1);
-        count(u.experiment, 1, o.variant, 1);
-        const d = drops.get(u.experiment) ?? { unitId: [], variant: [] };
-        d.unitId.push(u.unitId);
-        d.variant.push(o.variant);
-        drops.set(u.experiment, d);
-      } else {
-        addRange(u, o.variant, u.firstTs, o.firstTs);
-      }
-    }
-    for (let i = 0; i < changed.length; i += UNIT_CHUNK) {
-      const chunk = changed.slice(i, i + UNIT_CHUNK);
-      // The values are the unit's new state, computed above.
-      await c.query(
-        `INSERT INTO experiment_units AS a (experiment, unit_id, variant, first_ts, conflicted)
-        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::smallint[])
-        ON CONFLICT (unit_id, experiment) DO UPDATE SET conflicted = EXCLUDED.conflicted, first_ts = EXCLUDED.first_ts`,
-        [
-          chunk.map((u) => u.experiment),
-          chunk.map((u) => u.unitId),
-          chunk.map((u) => u.variant),
-          chunk.map((u) => u.firstTs),
-          chunk.map((u) => u.conflicted),
-        ],
-      );
-    }
-    const deltas = [...counts.values()].filter((d) => d.units !== 0);
-    if (deltas.length > 0) {
-      deltas.sort((a, b) =>
-        a.experiment < b.experiment
-          ? -1
-          : a.experiment > b.experiment
-            ? 1
-            : a.conflicted - b.conflicted || (a.variant < b.variant ? -1 : a.variant > b.variant ? 1 : 0),
-      );
-      await c.query(
-        `INSERT INTO experiment_unit_counts AS n (experiment, conflicted, variant, units)
-        SELECT * FROM unnest($1::text[], $2::smallint[], $3::text[], $4::bigint[])
-        ON CONFLICT (experiment, conflicted, variant) DO UPDATE SET units = n.units + EXCLUDED.units`,
-        [deltas.map((d) => d.experiment), deltas.map((d) => d.conflicted), deltas.map((d) => d.variant), deltas.map((d) => d.units)],
-      );
-    }
-    if (ranges.unitId.length > 0) {
-      await c.query(
-        `INSERT INTO unit_metrics AS m (experiment, metric, variant, unit_id, value)
-        SELECT r.experiment, e.key, r.variant, r.unit_id, SUM(COALESCE(e.value, 1))
-        FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::text[])
-          AS r(experiment, unit_id, variant, lo, hi, raw, environment)
-        JOIN events e ON e.type = 'track' AND e.unit_id = r.raw AND e.environment = r.environment AND e.timestamp >= r.lo AND e.timestamp < r.hi
-        GROUP BY r.experiment, e.key, r.variant, r.unit_id
-        ON CONFLICT (experiment, metric, variant, unit_id) DO UPDATE SET value = m.value + EXCLUDED.value`,
-        [ranges.experiment, ranges.unitId, ranges.variant, ranges.lo, ranges.hi, ranges.raw, ranges.environment],
-      );
-    }
-    for (const [experiment, d] of drops) {
-      // The experiment's metric keys by a loose index scan (one seek per key), then one delete per key and unit.
-      await c.query(
-        `WITH RECURSIVE k(metric) AS (
-          (SELECT metric FROM unit_metrics WHERE experiment = $1 ORDER BY metric LIMIT 1)
-          UNION ALL
-          SELECT (SELECT n.metric FROM unit_metrics n WHERE n.experiment = $1 AND n.metric > k.metric ORDER BY n.metric LIMIT 1)
-          FROM k WHERE k.metric IS NOT NULL)
-        DELETE FROM unit_metrics m USING k, unnest($2::text[], $3::text[]) AS d(unit_id, variant)
-        WHERE m.experiment = $1 AND m.metric = k.metric AND m.variant = d.variant AND m.unit_id = d.unit_id`,
-        [experiment, d.unitId, d.variant],
-      );
-    }
-  };
 
   return { insertEventBatches };
 }

@@ -3,9 +3,10 @@ export const LOCK_SPACE = 0x5377_7964;
 export const MIGRATION_LOCK = 1;
 /** Held by every commit that writes a config version, until it commits. */
 export const CONFIG_LOCK = 2;
-/** Held by every event transaction that stores new events, from its summary upkeep until it commits. */
-export const INGEST_LOCK = 3;
+// 3 was the ingestion lock of summaries kept at ingestion; not reused.
 /** Held by a commit that must leave an ADMIN (demotions and deletions of users), until it commits. */
 export const USERS_LOCK = 4;
 /** Held by the leader of the background jobs, on its control connection. */
 export const LEADER_LOCK = 5;
+/** Held by the transaction of each aggregation slice (and by a summaries rebuild), until it commits. */
+export const AGGREGATOR_LOCK = 6;

@@ -339,4 +339,19 @@ ALTER TABLE resources ADD CONSTRAINT resources_kind_check CHECK (kind IN ('flag'
     // As SQLite's 13: the shared-keys trigger's lookup across environments gets its own index.
     sql: `CREATE INDEX resources_ns_key ON resources (ns, key);`,
   },
+  {
+    // PostgreSQL only: SQLite's summaries have been kept behind ingestion since its 5.
+    id: 14,
+    name: 'summaries behind ingestion',
+    // Ingestion only appends; the aggregator (aggregator.ts) summarizes events by the id of the
+    // transaction that stored them, past a cursor moved in its own transactions. Events stored
+    // before were summarized at ingestion: their xid 0 is below the cursor.
+    sql: `
+ALTER TABLE events ADD COLUMN xid xid8 NOT NULL DEFAULT '0';
+ALTER TABLE events ALTER COLUMN xid SET DEFAULT pg_current_xact_id();
+CREATE INDEX events_xid ON events (xid);
+CREATE TABLE event_aggregation (id SMALLINT PRIMARY KEY CHECK (id = 1), xid xid8 NOT NULL);
+INSERT INTO event_aggregation (id, xid) VALUES (1, pg_current_xact_id());
+`,
+  },
 ];

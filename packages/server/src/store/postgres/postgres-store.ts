@@ -9,7 +9,8 @@ import { rebuildSummariesPostgres } from './rebuild-summaries';
 import { postgresWebhookReads } from './webhooks';
 import { postgresEventWrites } from './events';
 import { postgresSummaryReads } from './summaries';
-import { INGEST_LOCK, LOCK_SPACE } from './locks';
+import { AGGREGATOR_LOCK, LOCK_SPACE } from './locks';
+import { postgresAggregator } from './aggregator';
 import { checkout, openPool, translate, type PostgresStoreOptions } from './connection';
 import { transactionRunner } from './transaction';
 import { snapshotReader } from './snapshot-reads';
@@ -45,7 +46,9 @@ export function isPostgresStore(store: Store): store is PostgresStore {
  * at open under an advisory lock (migrate.ts), the same rows and semantics as the SQLite store.
  *
  * - `commit()`: see {@link postgresCommit} (commit.ts).
- * - `insertEventBatches()`: see {@link postgresEventWrites} (events.ts).
+ * - `insertEventBatches()`: see {@link postgresEventWrites} (events.ts); the results' summaries
+ *   follow behind ingestion (see {@link postgresAggregator}, aggregator.ts), and every read of
+ *   them first waits until they count every event committed before it.
  * - `allResources()` and `configVersion()` calls issued in the same tick share one snapshot
  *   (see {@link snapshotReader}, snapshot-reads.ts).
  *
@@ -78,12 +81,13 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
   };
 
   const tx = transactionRunner(pool);
-  const { insertEventBatches } = postgresEventWrites(tx);
+  const events = postgresEventWrites(tx);
   const snapshotQuery = snapshotReader(pool);
   const commit = postgresCommit(tx);
   const { listResources, listAudit } = postgresListings(q);
 
   const { summaryOf, experimentAggregates } = postgresSummaryReads(q);
+  const aggregator = postgresAggregator(tx, q, options.onError === undefined ? {} : { onError: options.onError });
 
   let closed: Promise<void> | null = null;
   return {
@@ -98,7 +102,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
         return false;
       }
     },
-    close: () => (closed ??= pool.end()),
+    close: () => (closed ??= aggregator.close().then(() => pool.end())),
     poolUse: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: sizing.max }),
     async withLock(name, fn) {
       const client = await checkout(pool);
@@ -187,31 +191,46 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     setSetting: async (key, value) => {
       await q('INSERT INTO settings (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value', [key, value]);
     },
-    insertEventBatches,
+    insertEventBatches: async (batches) => {
+      const results = await events.insertEventBatches(batches);
+      aggregator.kick();
+      return results;
+    },
     countEvents: async () => num((await q('SELECT COUNT(*) AS n FROM events'))[0]!.n),
-    // Summaries are updated in the ingesting transaction: nothing is ever behind.
-    aggregatorBacklog: async () => 0,
-    deleteEventsBefore: (ms, pass) =>
+    aggregatorBacklog: () => aggregator.backlog(),
+    deleteEventsBefore: async (ms, pass) => {
+      // Only events the summaries count already (they keep counting them): first bring the
+      // summaries up to every event stored so far, then delete below the aggregator's cursor.
+      await aggregator.drain();
       // Each chunk its own short statement (by the timestamp index): deleting 90 days of events
       // never holds locks or one huge transaction for long, and ingestion goes on between.
-      retentionPass(async (chunk) => {
+      return retentionPass(async (chunk) => {
         try {
-          const r = await pool.query('DELETE FROM events WHERE ctid = ANY(ARRAY(SELECT ctid FROM events WHERE timestamp < $1 LIMIT $2))', [
-            ms,
-            chunk,
-          ]);
+          const r = await pool.query(
+            `DELETE FROM events WHERE ctid = ANY(ARRAY(SELECT ctid FROM events
+              WHERE timestamp < $1 AND xid < (SELECT xid FROM event_aggregation WHERE id = 1) LIMIT $2))`,
+            [ms, chunk],
+          );
           const deleted = r.rowCount ?? 0;
           return { deleted, done: deleted < chunk };
         } catch (e) {
           throw translate(e);
         }
-      }, pass),
-    experimentAggregates,
-    rebuildExperimentSummaries: (environment, key, maxValue) =>
-      tx((c) => rebuildSummariesPostgres(c, [LOCK_SPACE, INGEST_LOCK], environment, key, maxValue)),
+      }, pass);
+    },
+    experimentAggregates: async (environment, experiment, metrics) => {
+      await aggregator.drain();
+      return experimentAggregates(environment, experiment, metrics);
+    },
+    rebuildExperimentSummaries: async (environment, key, maxValue) => {
+      await aggregator.drain();
+      return tx((c) => rebuildSummariesPostgres(c, [LOCK_SPACE, AGGREGATOR_LOCK], environment, key, maxValue));
+    },
     ...postgresWebhookReads(q),
-    experimentCovariates: async (environment, experiment, metrics) =>
-      postgresCovariates(q, environment, await summaryOf(environment, experiment), metrics),
+    experimentCovariates: async (environment, experiment, metrics) => {
+      await aggregator.drain();
+      return postgresCovariates(q, environment, await summaryOf(environment, experiment), metrics);
+    },
     experimentDailySeries: (environment, experiment, window, metricKeys) =>
       readDailySeries((sql, values) => q(sql, values), environment, experiment, window, metricKeys),
   };

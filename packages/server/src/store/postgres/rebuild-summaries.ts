@@ -26,17 +26,19 @@ const toEvent = (r: Record<string, unknown>): RebuildEvent => ({
 
 /**
  * The PostgreSQL side of {@link Store.rebuildExperimentSummaries}: inside a transaction that holds
- * the ingestion lock (so no batch moves the summaries meanwhile), the run's summary rows are
- * replaced by ones recomputed from its events.
+ * the aggregator's lock (so no slice moves the summaries meanwhile), the run's summary rows are
+ * replaced by ones recomputed from its events that the aggregator has passed (`xid` below its
+ * cursor); later events are summarized on top by the aggregator, as if they arrived after.
  */
 export async function rebuildSummariesPostgres(
   c: Queryable,
-  ingestLock: [number, number],
+  aggregatorLock: [number, number],
   environment: string,
   key: string,
   maxValue: number,
 ): Promise<SummaryRebuild | null> {
-  await c.query('SELECT pg_advisory_xact_lock($1, $2)', ingestLock);
+  await c.query('SELECT pg_advisory_xact_lock($1, $2)', aggregatorLock);
+  const cursor = (await c.query('SELECT xid::text AS x FROM event_aggregation WHERE id = 1')).rows[0]!.x as string;
   const found = await c.query("SELECT id, data FROM resources WHERE kind = 'experiment' AND environment = $1 AND key = $2", [
     environment,
     key,
@@ -50,13 +52,14 @@ export async function rebuildSummariesPostgres(
     // exposed to two is counted under among the excluded, never what results count.
     (
       await c.query(
-        `SELECT ${columns} FROM events WHERE environment = $1 AND type = 'exposure' AND experiment = $2 ORDER BY received_at, id`,
-        [environment, key],
+        `SELECT ${columns} FROM events WHERE environment = $1 AND type = 'exposure' AND experiment = $2 AND xid < $3::xid8
+        ORDER BY received_at, id`,
+        [environment, key, cursor],
       )
     ).rows.map(toEvent);
-  const tracks = (await c.query(`SELECT ${columns} FROM events WHERE environment = $1 AND type = 'track'`, [environment])).rows.map(
-    toEvent,
-  );
+  const tracks = (
+    await c.query(`SELECT ${columns} FROM events WHERE environment = $1 AND type = 'track' AND xid < $2::xid8`, [environment, cursor])
+  ).rows.map(toEvent);
   const rows = rebuildRunSummaries(run, environment, exposures, tracks, maxValue);
   for (const table of ['experiment_units', 'experiment_unit_counts', 'unit_metrics', 'experiment_exclusions'])
     await c.query(`DELETE FROM ${table} WHERE experiment = $1`, [run.id]);

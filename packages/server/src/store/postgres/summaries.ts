@@ -3,8 +3,8 @@ import { num, scoped, type Row } from '../rows';
 import { noExclusions, readExclusions } from '../run-attribution';
 
 /**
- * Reads of the results' summaries on PostgreSQL (kept by the ingesting transaction, see
- * events.ts): units per variant, per-metric sums per variant, exclusions.
+ * Reads of the results' summaries on PostgreSQL (kept behind ingestion by the aggregator, see
+ * aggregator.ts; the store drains it before calling these): units per variant, per-metric sums per variant, exclusions.
  *
  * @example
  * ```ts

@@ -1,0 +1,234 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { openPostgresStore } from '../src/store/postgres/postgres-store';
+import { AGGREGATOR_LOCK, LOCK_SPACE } from '../src/store/postgres/locks';
+import { experimentRun } from '../src/store/run-attribution';
+import type { ResourceRow, StoredEvent } from '../src/store/types';
+import { startPostgres, type TestPostgres } from './services';
+
+/**
+ * The PostgreSQL aggregator keeps the results' summaries behind ingestion: these tests hold
+ * transactions open, run two instances at once and inject a failure into a slice, on a real
+ * PostgreSQL.
+ */
+
+let postgres: TestPostgres;
+
+beforeAll(async () => {
+  postgres = await startPostgres();
+}, 60_000);
+afterAll(async () => {
+  await postgres?.stop();
+});
+
+const METRICS = [{ key: 'purchase', type: 'mean' as const }];
+
+function event(id: string, extra: Partial<StoredEvent> = {}): StoredEvent {
+  return {
+    environment: 'production',
+    id,
+    type: 'track',
+    key: 'purchase',
+    unitId: 'u1',
+    experiment: null,
+    variant: null,
+    value: null,
+    properties: null,
+    timestamp: 1000,
+    receivedAt: 2000,
+    ...extra,
+  };
+}
+
+const exposure = (id: string, unitId: string, variant: string, timestamp = 1000): StoredEvent =>
+  event(id, { type: 'exposure', key: 'exp', unitId, experiment: 'exp', variant, timestamp });
+
+async function connect(url: string): Promise<pg.Client> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  return c;
+}
+
+describe('PostgreSQL aggregator', () => {
+  it('never moves past a transaction still open: its events, committed after a later transaction, are summarized, not skipped', async () => {
+    const url = await postgres.createDatabase();
+    const store = await openPostgresStore(url);
+    const early = await connect(url);
+    const watcher = await connect(url);
+    try {
+      // An ingesting transaction that takes its id first and commits last.
+      await early.query('BEGIN');
+      await early.query(
+        `INSERT INTO events (id, type, key, unit_id, experiment, variant, value, properties, timestamp, received_at, environment)
+        VALUES ('early', 'exposure', 'exp', 'u1', 'exp', 'a', NULL, NULL, 1000, 2000, 'production')`,
+      );
+      const earlyXid = BigInt((await early.query('SELECT pg_current_xact_id()::text AS x')).rows[0].x as string);
+      await store.insertEventBatches([[exposure('late', 'u2', 'b'), event('late-track', { unitId: 'u2', value: 5, timestamp: 1500 })]]);
+      // The later transaction committed and is visible, but the cursor cannot pass the open one.
+      expect(await store.aggregatorBacklog()).toBe(2);
+      const cursor = BigInt((await watcher.query('SELECT xid::text AS x FROM event_aggregation')).rows[0].x as string);
+      expect(cursor).toBeLessThanOrEqual(earlyXid);
+
+      // A read issued now waits for the open transaction (its id is below the read's target)...
+      let answered = false;
+      const reading = store.experimentAggregates('production', 'exp', METRICS).then((r) => {
+        answered = true;
+        return r;
+      });
+      // ...after its slices moved the cursor up to the open transaction, and no further.
+      await vi.waitFor(
+        async () =>
+          expect(BigInt((await watcher.query('SELECT xid::text AS x FROM event_aggregation')).rows[0].x as string)).toBe(earlyXid),
+        { timeout: 10_000, interval: 20 },
+      );
+      expect(answered).toBe(false);
+      await early.query('COMMIT');
+      const seen = await reading;
+      expect(seen.units).toEqual({ a: 1, b: 1 });
+      expect(seen.metrics.purchase).toEqual({ b: { sum: 5, sumSquares: 25, unitsWithEvents: 1 } });
+      expect(await store.aggregatorBacklog()).toBe(0);
+    } finally {
+      await early.end().catch(() => {});
+      await watcher.end();
+      await store.close();
+    }
+  });
+
+  it('two instances ingesting and reading at once count every event exactly once (a rebuild from the events agrees)', async () => {
+    const url = await postgres.createDatabase();
+    const a = await openPostgresStore(url);
+    const b = await openPostgresStore(url);
+    try {
+      // A running experiment: exposures are checked against its window and assignment.
+      const data = {
+        key: 'exp',
+        variants: [
+          { key: 'a', weight: 50 },
+          { key: 'b', weight: 50 },
+        ],
+        traffic_allocation: 100,
+        started_at: '1970-01-01T00:00:00.000Z',
+      };
+      const row: ResourceRow = {
+        seq: 0,
+        id: 'run-1',
+        kind: 'experiment',
+        environment: 'production',
+        key: 'exp',
+        ownerId: null,
+        status: 'RUNNING',
+        data,
+        version: 1,
+        createdAt: '2025-01-01T00:00:00.000Z',
+        updatedAt: '2025-01-01T00:00:00.000Z',
+      };
+      await a.commit({ writes: [{ table: 'resources', action: 'insert', row }] });
+      const assign = experimentRun('run-1', data).assign;
+      const variantOf = (unit: string): string => assign?.(unit) ?? (Number(unit.slice(1)) % 2 === 0 ? 'a' : 'b');
+      const units = 400;
+      const batches: StoredEvent[][] = [];
+      for (let i = 0; i < units; i += 20) {
+        const batch: StoredEvent[] = [];
+        for (let u = i; u < i + 20; u++) {
+          // Tracks before and after their unit's exposure in arrival order; each counts once.
+          batch.push(event(`t1-${u}`, { unitId: `u${u}`, value: 2, timestamp: 2000 }));
+          batch.push(exposure(`x-${u}`, `u${u}`, variantOf(`u${u}`), 1000));
+          batch.push(event(`t0-${u}`, { unitId: `u${u}`, value: 7, timestamp: 500 }));
+        }
+        batches.push(batch);
+      }
+      const reads: Promise<unknown>[] = [];
+      await Promise.all(
+        batches.map(async (batch, i) => {
+          // Every batch reaches both instances (a retried request landing elsewhere): stored once.
+          await (i % 2 === 0 ? a : b).insertEventBatches([batch]);
+          await (i % 2 === 0 ? b : a).insertEventBatches([batch.slice().reverse()]);
+          if (i % 4 === 0) reads.push((i % 8 === 0 ? a : b).experimentAggregates('production', 'exp', METRICS));
+        }),
+      );
+      await Promise.all(reads);
+      const inA = Array.from({ length: units }, (_, u) => variantOf(`u${u}`)).filter((v) => v === 'a').length;
+      const inB = units - inA;
+      expect(Math.min(inA, inB)).toBeGreaterThan(units / 4);
+      const expected = {
+        units: { a: inA, b: inB },
+        // The track at 500 is before the exposure at 1000: only the one at 2000 (value 2) counts.
+        purchase: {
+          a: { sum: 2 * inA, sumSquares: 4 * inA, unitsWithEvents: inA },
+          b: { sum: 2 * inB, sumSquares: 4 * inB, unitsWithEvents: inB },
+        },
+      };
+      for (const s of [a, b]) {
+        const got = await s.experimentAggregates('production', 'exp', METRICS);
+        expect(got.units).toEqual(expected.units);
+        expect(got.metrics.purchase).toEqual(expected.purchase);
+      }
+      expect(await a.countEvents()).toBe(units * 3);
+      const rebuilt = await a.rebuildExperimentSummaries('production', 'exp', Number.MAX_SAFE_INTEGER);
+      expect(rebuilt).toMatchObject({ exposuresRead: units, tracksRead: units * 2, units });
+      const after = await b.experimentAggregates('production', 'exp', METRICS);
+      expect(after.units).toEqual(expected.units);
+      expect(after.metrics.purchase).toEqual(expected.purchase);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it('a slice that fails rolls back with its cursor: the events are summarized once when it runs again', async () => {
+    const url = await postgres.createDatabase();
+    const errors: Error[] = [];
+    const store = await openPostgresStore(url, { onError: (e) => errors.push(e) });
+    const admin = await connect(url);
+    try {
+      // The cursor's update fails after the slice has written its summaries.
+      await admin.query(`CREATE FUNCTION fail_slice() RETURNS trigger LANGUAGE plpgsql AS $$
+        BEGIN RAISE EXCEPTION 'injected slice failure'; END $$`);
+      await admin.query('CREATE TRIGGER fail_slice BEFORE UPDATE ON event_aggregation FOR EACH ROW EXECUTE FUNCTION fail_slice()');
+      await store.insertEventBatches([[exposure('x1', 'u1', 'a'), event('t1', { unitId: 'u1', value: 3, timestamp: 1200 })]]);
+      await expect(store.experimentAggregates('production', 'exp', METRICS)).rejects.toThrow(/injected slice failure/);
+      // The background loop failed too and reported it; nothing of the slice stayed.
+      await vi.waitFor(() => expect(errors.some((e) => /injected slice failure/.test(e.message))).toBe(true), { timeout: 10_000 });
+      expect((await admin.query('SELECT COUNT(*)::int AS n FROM experiment_units')).rows[0].n).toBe(0);
+      expect((await admin.query('SELECT COUNT(*)::int AS n FROM unit_metrics')).rows[0].n).toBe(0);
+      expect(await store.aggregatorBacklog()).toBe(2);
+      await admin.query('DROP TRIGGER fail_slice ON event_aggregation');
+      const seen = await store.experimentAggregates('production', 'exp', METRICS);
+      expect(seen.units).toEqual({ a: 1 });
+      expect(seen.metrics.purchase).toEqual({ a: { sum: 3, sumSquares: 9, unitsWithEvents: 1 } });
+      expect(await store.aggregatorBacklog()).toBe(0);
+    } finally {
+      await admin.end();
+      await store.close();
+    }
+  });
+
+  it('summarizes in the background (the backlog is reported until then), also what an instance closed before summarizing left', async () => {
+    const url = await postgres.createDatabase();
+    const first = await openPostgresStore(url);
+    const holder = await connect(url);
+    let second: Awaited<ReturnType<typeof openPostgresStore>> | null = null;
+    try {
+      // Another aggregator busy: no slice can run.
+      await holder.query('SELECT pg_advisory_lock($1, $2)', [LOCK_SPACE, AGGREGATOR_LOCK]);
+      const batch = Array.from({ length: 30 }, (_, i) => exposure(`x${i}`, `u${i}`, i % 3 === 0 ? 'b' : 'a'));
+      await first.insertEventBatches([batch]);
+      expect(await first.aggregatorBacklog()).toBe(30);
+      await first.close();
+      second = await openPostgresStore(url);
+      expect(await second.aggregatorBacklog()).toBe(30);
+      await holder.query('SELECT pg_advisory_unlock($1, $2)', [LOCK_SPACE, AGGREGATOR_LOCK]);
+      // No read asks for it: the background loop catches up on its own.
+      const s = second;
+      await vi.waitFor(async () => expect(await s.aggregatorBacklog()).toBe(0), { timeout: 15_000, interval: 50 });
+      const units = (await holder.query('SELECT variant, units::int AS n FROM experiment_unit_counts ORDER BY variant')).rows;
+      expect(units).toEqual([
+        { variant: 'a', n: 20 },
+        { variant: 'b', n: 10 },
+      ]);
+    } finally {
+      await holder.end();
+      await second?.close();
+    }
+  });
+});
