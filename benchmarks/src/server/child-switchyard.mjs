@@ -8,7 +8,8 @@
  * `--cpu-prof` profile gets written). `{type: 'timings'}` answers the store-call timings recorded
  * when started with `instrumentAggregates: true` (the harness wraps the store method; the server
  * source is not changed); `{type: 'cpu'}` the process's CPU time so far (µs); `{type: 'count-events'}`
- * the number of rows in the events table; `{type: 'drain'}` how long (ms) until the results'
+ * the number of rows in the events table; `{type: 'backlog'}` the stored events the results'
+ * summaries do not count yet; `{type: 'drain'}` how long (ms) until the results'
  * summaries count every stored event; `{type: 'memory'}` the process's `memoryUsage()` and the
  * events retention has deleted so far; `{type: 'heap-snapshot', file}` writes a V8 heap snapshot.
  */
@@ -110,6 +111,10 @@ process.on('message', async (m) => {
   if (m?.type === 'heap-snapshot') {
     const { writeHeapSnapshot } = await import('node:v8');
     process.send({ type: 'heap-snapshot', file: writeHeapSnapshot(m.file) });
+    return;
+  }
+  if (m?.type === 'backlog') {
+    process.send({ type: 'backlog', count: await server.ctx.store.aggregatorBacklog() });
     return;
   }
   if (m?.type === 'count-events') {
