@@ -10,8 +10,8 @@
  * source is not changed); `{type: 'cpu'}` the process's CPU time so far (µs); `{type: 'count-events'}`
  * the number of rows in the events table; `{type: 'backlog'}` the stored events the results'
  * summaries do not count yet; `{type: 'drain'}` how long (ms) until the results'
- * summaries count every stored event; `{type: 'memory'}` the process's `memoryUsage()` and the
- * events retention has deleted so far; `{type: 'heap-snapshot', file}` writes a V8 heap snapshot.
+ * summaries count every stored event; `{type: 'memory'}` the process's `memoryUsage()`, the
+ * events retention has deleted so far and the aggregator's backlog; `{type: 'heap-snapshot', file}` writes a V8 heap snapshot.
  */
 import { pathToFileURL } from 'node:url';
 import { childFailureHandler, nowNs } from './lib.mjs';
@@ -105,7 +105,8 @@ process.on('message', async (m) => {
     // The soak's sample: the process's memory and the retention job's running total.
     const deleted =
       (await server.ctx.metrics.registry.getSingleMetric('switchyard_retention_deleted_total')?.get())?.values[0]?.value ?? null;
-    process.send({ type: 'memory', ...process.memoryUsage(), retentionDeleted: deleted, atNs: nowNs() });
+    const backlog = await server.ctx.store.aggregatorBacklog?.();
+    process.send({ type: 'memory', ...process.memoryUsage(), retentionDeleted: deleted, backlog: backlog ?? null, atNs: nowNs() });
     return;
   }
   if (m?.type === 'heap-snapshot') {

@@ -154,10 +154,11 @@ export async function run(o) {
         db: fileSize(dbPath) / MiB,
         wal: fileSize(`${dbPath}-wal`) / MiB,
         deleted: mem.retentionDeleted ?? 0,
+        backlog: mem.backlog ?? NaN,
       };
       samples.push(s);
       log(
-        `soak t=${s.tMin.toFixed(1)} min rss=${s.rss.toFixed(0)} MiB heap=${s.heapUsed.toFixed(0)}/${s.heapTotal.toFixed(0)} MiB db=${s.db.toFixed(0)} MiB wal=${s.wal.toFixed(1)} MiB deleted=${s.deleted}`,
+        `soak t=${s.tMin.toFixed(1)} min rss=${s.rss.toFixed(0)} MiB heap=${s.heapUsed.toFixed(0)}/${s.heapTotal.toFixed(0)} MiB db=${s.db.toFixed(0)} MiB wal=${s.wal.toFixed(1)} MiB deleted=${s.deleted} backlog=${s.backlog}`,
       );
     }
     const sent = await sendersDone;
@@ -214,8 +215,8 @@ export async function run(o) {
       '',
       'RSS and heap by minute (MiB):',
       '',
-      '| minute | RSS | heap used | db file | WAL | deleted so far |',
-      '| ---: | ---: | ---: | ---: | ---: | ---: |',
+      '| minute | RSS | heap used | db file | WAL | deleted so far | aggregator backlog (events) |',
+      '| ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
       ...series.map(
         (s) => `| ${fmt(s.tMin, 1)} | ${fmt(s.rss)} | ${fmt(s.heapUsed)} | ${fmt(s.db)} | ${fmt(s.wal, 1)} | ${fmt(s.deleted, 0)} |`,
       ),
