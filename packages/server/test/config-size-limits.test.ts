@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from './helpers';
 import { startPostgres, type TestPostgres } from './services';
+import { configDocumentBytes } from '../src/services/config/config-bytes';
 import { configVersion, expectError } from './support';
 
 /**
@@ -90,6 +91,41 @@ describe.each(['sqlite', 'postgres'] as const)('config size limits: %s', (kind) 
     const r = await t.request('POST', '/api/v1/segments', { ...admin(), body: { key: 'huge-segment', name: 'x', included } });
     expect(expectError(r, 'PAYLOAD_TOO_LARGE').details[0]).toMatchObject({ path: 'segments.huge-segment' });
     expect((await t.request('GET', '/api/v1/segments/huge-segment', admin())).status).toBe(404);
+  });
+
+  it('the size limits are checked against a running total that each write keeps equal to the live document', async () => {
+    const live = t.server.ctx.config;
+    const steps: [string, string, unknown?][] = [
+      ['POST', '/api/v1/feature-flags', { key: 'sized', type: 'boolean', rules: [bulkyRule('r', 1_000)] }],
+      ['PATCH', '/api/v1/feature-flags/sized', { rules: [bulkyRule('r', 2_000)] }],
+      ['PATCH', '/api/v1/feature-flags/sized', { enabled: true, rules: [] }],
+      ['POST', '/api/v1/segments', { key: 'sized-segment', name: 'x', included: ['u1', 'u2'] }],
+      ['PATCH', '/api/v1/segments/sized-segment', { included: ['u1'] }],
+      [
+        'POST',
+        '/api/v1/experiments',
+        {
+          key: 'sized-exp',
+          variants: [
+            { key: 'control', weight: 50 },
+            { key: 'treatment', weight: 50 },
+          ],
+          metrics: [{ key: 'buy', type: 'conversion' }],
+        },
+      ],
+      ['POST', '/api/v1/experiments/sized-exp/start'],
+      ['PATCH', '/api/v1/experiments/sized-exp', { traffic_allocation: 40 }],
+      ['POST', '/api/v1/experiments/sized-exp/complete'],
+      ['DELETE', '/api/v1/feature-flags/sized'],
+      ['DELETE', '/api/v1/segments/sized-segment'],
+    ];
+    for (const [method, path, body] of steps) {
+      const r = await t.request(method, path, { ...admin(), ...(body === undefined ? {} : { body }) });
+      expect(r.status, `${method} ${path}: ${JSON.stringify(r.body).slice(0, 300)}`).toBeLessThan(300);
+      // Equal to a full measurement of the document, and within the envelope's slack of its serialization.
+      expect(live.bytes, `${method} ${path}`).toBe(configDocumentBytes(live.document));
+      expect(Math.abs(live.bytes - Buffer.byteLength(JSON.stringify(live.document)))).toBeLessThan(100);
+    }
   });
 
   it('a bulk import that would take the config document over its limit is refused whole', async () => {

@@ -1,39 +1,9 @@
-import type { ConfigDocument, ConfigPatch } from '@switchyard/core';
+import type { ConfigPatch } from '@switchyard/core';
 import { ApiError, type ErrorDetail } from '../../errors';
 import type { ServerContext } from '../context';
+import { bytesOf, CONFIG_SECTIONS, entryShare, type ConfigSection } from './config-bytes';
 
-const SECTIONS = ['flags', 'segments', 'experiments'] as const;
-type Section = (typeof SECTIONS)[number];
-const NOUN: Record<Section, string> = { flags: 'flag', segments: 'segment', experiments: 'experiment' };
-
-/**
- * JSON bytes of each entry of a config document, by object identity: entries are immutable and
- * shared between successive documents, so each is measured once, not on every write.
- */
-const entryBytes = new WeakMap<object, number>();
-
-function bytesOf(value: object): number {
-  let n = entryBytes.get(value);
-  if (n === undefined) {
-    n = Buffer.byteLength(JSON.stringify(value));
-    entryBytes.set(value, n);
-  }
-  return n;
-}
-
-/** An entry's share of its document: `"key":` plus the value and a comma. */
-const entryShare = (key: string, value: object): number => Buffer.byteLength(key) + 4 + bytesOf(value);
-
-/**
- * The size of a config document in JSON bytes, as the sum of its entries (within a few bytes of
- * `JSON.stringify(doc)`): cheap enough for every write, even at thousands of flags.
- */
-export function configDocumentBytes(doc: ConfigDocument): number {
-  let total = 80;
-  for (const section of SECTIONS)
-    for (const [key, value] of Object.entries(doc[section] as Record<string, object>)) total += entryShare(key, value);
-  return total;
-}
+const NOUN: Record<ConfigSection, string> = { flags: 'flag', segments: 'segment', experiments: 'experiment' };
 
 /**
  * Refuses, before anything is written, a change that would make one flag, segment or experiment
@@ -52,9 +22,10 @@ export async function checkConfigSize(ctx: ServerContext, patches: Record<string
   const { maxFlagBytes, maxConfigBytes } = ctx.options;
   const details: ErrorDetail[] = [];
   for (const [environment, patch] of Object.entries(patches)) {
-    const doc = (await ctx.environments.get(environment)).config.document;
+    const config = (await ctx.environments.get(environment)).config;
+    const doc = config.document;
     let delta = 0;
-    for (const section of SECTIONS) {
+    for (const section of CONFIG_SECTIONS) {
       const changes = patch[section] as Record<string, object | null> | undefined;
       if (changes === undefined) continue;
       const current = doc[section] as Record<string, object>;
@@ -75,7 +46,8 @@ export async function checkConfigSize(ctx: ServerContext, patches: Record<string
       }
     }
     if (delta <= 0) continue;
-    const total = configDocumentBytes(doc) + delta;
+    // The running total the live config keeps: no walk over every flag on each write.
+    const total = config.bytes + delta;
     if (total > maxConfigBytes)
       details.push({
         path: 'config',

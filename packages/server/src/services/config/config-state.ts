@@ -11,6 +11,7 @@ import {
 } from '@switchyard/core';
 import { checkPatchReferences, type ConfigIssue } from '@switchyard/core/schema';
 import type { ResourceRow, Store } from '../../store/types';
+import { configDocumentBytes, patchBytesDelta } from './config-bytes';
 import { configFlagIn } from '../domain/flag-spec';
 
 /** Statuses whose experiments are part of the config document. */
@@ -53,6 +54,7 @@ export type ConfigListener = (patch: ConfigPatch, doc: ConfigDocument) => void;
  */
 export class ConfigState {
   private current: CompiledConfig = compileConfig(emptyConfig());
+  private currentBytes = configDocumentBytes(this.current.document);
   private readonly listeners = new Set<ConfigListener>();
 
   constructor(
@@ -74,6 +76,7 @@ export class ConfigState {
     for (const r of experiments)
       if (LIVE_EXPERIMENT_STATUSES.has(r.data.status as string)) doc.experiments[r.key] = toConfigExperiment(r.data);
     this.current = compileConfig(doc);
+    this.currentBytes = configDocumentBytes(doc);
   }
 
   get version(): number {
@@ -83,6 +86,15 @@ export class ConfigState {
   /** The current document. It is updated in place by each patch: serialize it, do not keep it. */
   get document(): ConfigDocument {
     return this.current.document;
+  }
+
+  /**
+   * The document's size in JSON bytes (within a few bytes of its serialization), kept as a
+   * running total that each patch advances: size limits are checked on every write without
+   * walking every flag.
+   */
+  get bytes(): number {
+    return this.currentBytes;
   }
 
   /** The compiled form of the current version. */
@@ -106,7 +118,10 @@ export class ConfigState {
       return;
     }
     try {
+      // Measured before the patch: it may update the document in place.
+      const delta = patchBytesDelta(this.current.document, patch);
       this.current = patchCompiledConfig(this.current, patch);
+      this.currentBytes += delta;
     } catch {
       // Saved patches pass the schema, so this is a damaged log entry: the rows are the truth.
       await this.load();

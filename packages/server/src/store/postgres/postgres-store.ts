@@ -128,8 +128,17 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
       const r = await one('SELECT * FROM resources WHERE kind = $1 AND id = $2', [kind, idOrKey], toResource);
       if (r !== null) return environment === undefined || kind !== 'experiment' || r.environment === environment ? r : null;
       return environment !== undefined && kind === 'experiment'
-        ? one('SELECT * FROM resources WHERE kind = $1 AND environment = $2 AND key = $3', [kind, environment, idOrKey], toResource)
-        : one('SELECT * FROM resources WHERE kind = $1 AND key = $2 ORDER BY seq LIMIT 1', [kind, idOrKey], toResource);
+        ? // Through the key indexes (`ns` is a function of `kind`), not a scan of every row of the kind.
+          one(
+            'SELECT * FROM resources WHERE ns = $1 AND kind = $2 AND environment = $3 AND key = $4',
+            [ns(kind), kind, environment, idOrKey],
+            toResource,
+          )
+        : one(
+            'SELECT * FROM resources WHERE ns = $1 AND kind = $2 AND key = $3 ORDER BY seq LIMIT 1',
+            [ns(kind), kind, idOrKey],
+            toResource,
+          );
     },
     findByKey: async (kinds, key, environment) => {
       for (const k of new Set(kinds.map(ns))) {
