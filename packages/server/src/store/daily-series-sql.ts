@@ -39,10 +39,19 @@ export interface DayRow {
   n: number;
 }
 
-/** What {@link readDailySeries} returns: new units per day, and per metric its daily sums and new converters. */
+/** A metric of the series: its event key, and its type, which names the one statement it needs. */
+export interface DailySeriesMetric {
+  key: string;
+  type: 'conversion' | 'mean';
+}
+
+/**
+ * What {@link readDailySeries} returns: new units per day, and per metric key its daily figure:
+ * new converters for a conversion metric, summed values for a mean metric.
+ */
 export interface DailySeriesRows {
   units: DayRow[];
-  metrics: Record<string, { sums: DayRow[]; converters: DayRow[] }>;
+  metrics: Record<string, DayRow[]>;
 }
 
 /** Runs one statement with positional values for `$1..$n`. */
@@ -52,11 +61,12 @@ const toRows = (rows: Record<string, unknown>[]): DayRow[] =>
   rows.map((r) => ({ variant: String(r.variant), day: Number(r.day), n: Number(r.n) }));
 
 /**
- * Reads an experiment's daily series with the store's own statement runner.
+ * Reads an experiment's daily series with the store's own statement runner: one statement for
+ * the units, and one per metric (the one its type needs).
  *
  * @example
  * ```ts
- * const rows = await readDailySeries(run, 'production', 'checkout-test', { from: 0, to: Date.now() }, ['purchase']);
+ * const rows = await readDailySeries(run, 'production', 'checkout-test', { from: 0, to: Date.now() }, [{ key: 'purchase', type: 'conversion' }]);
  * ```
  */
 export async function readDailySeries(
@@ -64,16 +74,12 @@ export async function readDailySeries(
   environment: string,
   experiment: string,
   window: { from: number; to: number },
-  metricKeys: readonly string[],
+  metrics: readonly DailySeriesMetric[],
 ): Promise<DailySeriesRows> {
   const base = [environment, experiment, window.from, window.to];
   const units = toRows(await run(DAILY_UNITS_SQL, base));
-  const metrics: DailySeriesRows['metrics'] = {};
-  for (const key of metricKeys) {
-    metrics[key] = {
-      sums: toRows(await run(DAILY_SUMS_SQL, [...base, key])),
-      converters: toRows(await run(DAILY_CONVERTERS_SQL, [...base, key])),
-    };
-  }
-  return { units, metrics };
+  const out: DailySeriesRows['metrics'] = {};
+  for (const m of metrics)
+    out[m.key] = toRows(await run(m.type === 'conversion' ? DAILY_CONVERTERS_SQL : DAILY_SUMS_SQL, [...base, m.key]));
+  return { units, metrics: out };
 }

@@ -1,5 +1,5 @@
 import type { ConfigPatch } from '@switchyard/core';
-import type { DailySeriesRows } from './daily-series-sql';
+import type { DailySeriesMetric, DailySeriesRows } from './daily-series-sql';
 import type { OutboxEvent, WebhookReads, WebhookWriteOp } from './webhook-rows';
 import type { ExclusionReason, Exclusions } from './run-attribution';
 import { staleWriteError } from './store-errors';
@@ -385,14 +385,14 @@ export interface Store extends WebhookReads {
   rebuildExperimentSummaries(environment: string, key: string, maxValue: number): Promise<SummaryRebuild | null>;
   /**
    * An experiment's day-by-day series from the stored events (see daily-series-sql.ts): new
-   * units per variant and UTC day, and per metric key its daily sums and new converters, for
-   * exposures between `window.from` and `window.to` (epoch ms).
+   * units per variant and UTC day, and per metric its daily new converters (conversion) or sums
+   * (mean), for exposures between `window.from` and `window.to` (epoch ms).
    */
   experimentDailySeries(
     environment: string,
     experiment: string,
     window: { from: number; to: number },
-    metricKeys: readonly string[],
+    metrics: readonly DailySeriesMetric[],
   ): Promise<DailySeriesRows>;
 }
 

@@ -59,12 +59,7 @@ export async function dailyResults(ctx: ServerContext, row: ResourceRow): Promis
   const completed = Date.parse(String(row.data.completed_at ?? ''));
   const now = ctx.now();
   const window = { from: Number.isFinite(started) ? started : 0, to: Number.isFinite(completed) ? completed : now };
-  const rows = await ctx.store.experimentDailySeries(
-    row.environment ?? ctx.options.defaultEnvironment,
-    row.key,
-    window,
-    metrics.map((m) => m.key),
-  );
+  const rows = await ctx.store.experimentDailySeries(row.environment ?? ctx.options.defaultEnvironment, row.key, window, metrics);
   const firstDay = rows.units.reduce((min, r) => Math.min(min, r.day), Infinity);
   const lastDay = Math.floor(window.to / DAY_MS);
   const days: number[] = [];
@@ -72,13 +67,13 @@ export async function dailyResults(ctx: ServerContext, row: ResourceRow): Promis
 
   const units = byVariantDay(rows.units);
   const unitSeries = new Map(variantKeys.map((k) => [k, cumulative(units.get(k), days)]));
-  const valueOf = (metricKey: string, type: 'conversion' | 'mean', variant: string): (number | null)[] => {
-    const source = type === 'conversion' ? rows.metrics[metricKey]?.converters : rows.metrics[metricKey]?.sums;
-    const totals = cumulative(byVariantDay(source ?? []).get(variant), days);
+  // Per metric, new converters (conversion) or summed values (mean) per day.
+  const valueOf = (metricKey: string, variant: string): (number | null)[] => {
+    const totals = cumulative(byVariantDay(rows.metrics[metricKey] ?? []).get(variant), days);
     const n = unitSeries.get(variant)!;
     return totals.map((t, i) => (n[i]! > 0 ? t / n[i]! : null));
   };
-  const values = new Map(metrics.map((m) => [m.key, new Map(variantKeys.map((v) => [v, valueOf(m.key, m.type, v)]))]));
+  const values = new Map(metrics.map((m) => [m.key, new Map(variantKeys.map((v) => [v, valueOf(m.key, v)]))]));
   const control = variantKeys[0];
   const variants: VariantSeries[] = variantKeys.map((key) => ({
     key,

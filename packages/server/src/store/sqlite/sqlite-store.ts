@@ -239,7 +239,7 @@ export function openSqliteStore(path: string): Store {
       return readAggregates(summaryOf(environment, experiment), metrics);
     },
     ...sqliteWebhookReads(db, (work) => writer.commit(work)),
-    experimentDailySeries: (environment, experiment, window, metricKeys) =>
+    experimentDailySeries: (environment, experiment, window, metrics) =>
       // better-sqlite3 binds named parameters: `$1` becomes `$p1`.
       readDailySeries(
         (sql, values) =>
@@ -252,7 +252,7 @@ export function openSqliteStore(path: string): Store {
         environment,
         experiment,
         window,
-        metricKeys,
+        metrics,
       ),
     experimentCovariates: async (environment, experiment, metrics) => {
       await writer.drain();
