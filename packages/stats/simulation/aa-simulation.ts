@@ -1,5 +1,6 @@
-import type { GuardrailDefinition, SafetyInput, VariantInput } from '../src/index.js';
+import type { GuardrailDefinition, SafetyInput } from '../src/index.js';
 import { evaluateSafety, SafetyAction } from '../src/index.js';
+import { addUnit, emptyArms, seededRandom, variantOf } from './simulated-units.js';
 
 /**
  * Simulated experiments checked by the safety monitor's own decision ({@link evaluateSafety}) after
@@ -31,63 +32,21 @@ export interface ScenarioResult {
   failures: number;
 }
 
-/** mulberry32: a small, fast, seedable generator (uniform in [0, 1)). */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Knuth's method: fine for the small means used here. */
-function poisson(random: () => number, mean: number): number {
-  const limit = Math.exp(-mean);
-  let k = 0;
-  for (let p = random(); p > limit; p *= random()) k++;
-  return k;
-}
-
-interface Arm {
-  units: number;
-  sum: number;
-  sumSquares: number;
-  count: number;
-}
-
 /** Runs `experiments` simulated experiments of one scenario; returns how many the monitor paused. */
 export function simulateScenario(scenario: Scenario, experiments: number, seed: number): ScenarioResult {
   const random = seededRandom(seed);
   const result: ScenarioResult = { scenario: scenario.name, experiments, paused: 0, pausedBy: {}, failures: 0 };
   const guardrail: GuardrailDefinition = { metric: 'guard', type: scenario.type, ...scenario.guardrail };
   for (let e = 0; e < experiments; e++) {
-    const arms: [Arm, Arm] = [
-      { units: 0, sum: 0, sumSquares: 0, count: 0 },
-      { units: 0, sum: 0, sumSquares: 0, count: 0 },
-    ];
+    const arms = emptyArms();
     let streak = 0;
     for (let pass = 0; pass < scenario.passes; pass++) {
       for (let u = 0; u < scenario.unitsPerPass; u++) {
         const i = random() < 0.5 ? 0 : 1;
-        const arm = arms[i]!;
-        const rate = i === 0 ? scenario.controlRate : scenario.treatmentRate;
-        const value = scenario.type === 'conversion' ? (random() < rate ? 1 : 0) : poisson(random, rate);
-        arm.units++;
-        arm.sum += value;
-        arm.sumSquares += value * value;
-        if (value > 0) arm.count++;
+        addUnit(arms[i]!, scenario.type, i === 0 ? scenario.controlRate : scenario.treatmentRate, random);
       }
-      const variant = (key: string, a: Arm): VariantInput => ({
-        key,
-        weight: 50,
-        units: a.units,
-        stats: { guard: { sum: a.sum, sumSquares: a.sumSquares, count: a.count } },
-      });
       const input: SafetyInput = {
-        variants: [variant('control', arms[0]), variant('treatment', arms[1])],
+        variants: [variantOf('control', 50, arms[0], 'guard'), variantOf('treatment', 50, arms[1], 'guard')],
         guardrails: [guardrail],
         previousSrmStreak: streak,
       };

@@ -1,6 +1,6 @@
-import type { GuardrailDefinition, VariantInput } from '../src/index.js';
+import type { GuardrailDefinition } from '../src/index.js';
 import { decideRolloutStep, RolloutAction } from '../src/index.js';
-import { seededRandom } from './aa-simulation.js';
+import { addUnit, emptyArms, seededRandom, variantOf } from './simulated-units.js';
 
 /**
  * Simulated guarded rollouts decided by {@link decideRolloutStep}, the rollout job's own decision,
@@ -40,20 +40,6 @@ export interface RolloutScenarioResult {
   failures: number;
 }
 
-function poisson(random: () => number, mean: number): number {
-  const limit = Math.exp(-mean);
-  let k = 0;
-  for (let p = random(); p > limit; p *= random()) k++;
-  return k;
-}
-
-interface Arm {
-  units: number;
-  sum: number;
-  sumSquares: number;
-  count: number;
-}
-
 /** Runs `rollouts` simulated rollouts of one scenario. */
 export function simulateRollouts(s: RolloutScenario, rollouts: number, seed: number): RolloutScenarioResult {
   const random = seededRandom(seed);
@@ -68,37 +54,22 @@ export function simulateRollouts(s: RolloutScenario, rollouts: number, seed: num
   };
   const guardrail: GuardrailDefinition = { metric: 'errors', type: s.type, ...s.guardrail };
   for (let r = 0; r < rollouts; r++) {
-    const arms: [Arm, Arm] = [
-      { units: 0, sum: 0, sumSquares: 0, count: 0 },
-      { units: 0, sum: 0, sumSquares: 0, count: 0 },
-    ];
+    const arms = emptyArms();
     let stage = 0;
     let held = 0;
     let pass = 0;
     let done = false;
     while (!done) {
-      const share = s.stages[stage]! / 100;
+      const percent = s.stages[stage]!;
       for (let u = 0; u < s.unitsPerPass; u++) {
-        const i = random() < share ? 1 : 0;
-        const arm = arms[i]!;
-        const rate = i === 0 ? s.controlRate : s.treatmentRate;
-        const value = s.type === 'conversion' ? (random() < rate ? 1 : 0) : poisson(random, rate);
-        arm.units++;
-        arm.sum += value;
-        arm.sumSquares += value * value;
-        if (value > 0) arm.count++;
+        const i = random() < percent / 100 ? 1 : 0;
+        addUnit(arms[i]!, s.type, i === 0 ? s.controlRate : s.treatmentRate, random);
       }
       pass++;
       held++;
-      const variant = (key: string, a: Arm): VariantInput => ({
-        key,
-        weight: key === 'on' ? s.stages[stage]! : 100 - s.stages[stage]!,
-        units: a.units,
-        stats: { errors: { sum: a.sum, sumSquares: a.sumSquares, count: a.count } },
-      });
       const step = decideRolloutStep({
-        control: variant('off', arms[0]),
-        treatment: variant('on', arms[1]),
+        control: variantOf('off', 100 - percent, arms[0], 'errors'),
+        treatment: variantOf('on', percent, arms[1], 'errors'),
         guardrails: [guardrail],
         holdElapsed: held >= s.holdPasses,
       });
@@ -107,7 +78,7 @@ export function simulateRollouts(s: RolloutScenario, rollouts: number, seed: num
         out.rolledBack++;
         out.passesToRollback.push(pass);
         out.exposedBeforeRollback.push(arms[1].units);
-        const at = `${s.stages[stage]} %`;
+        const at = `${percent} %`;
         out.rolledBackAtStage[at] = (out.rolledBackAtStage[at] ?? 0) + 1;
         done = true;
       } else if (step.action === RolloutAction.ADVANCE) {

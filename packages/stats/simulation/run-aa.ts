@@ -1,5 +1,6 @@
 import { DEFAULT_GUARDRAIL_ALPHA } from '../src/index.js';
 import { AA_SCENARIOS, simulateScenario, type Scenario, type ScenarioResult } from './aa-simulation.js';
+import { pct, wilson } from './simulated-units.js';
 
 /**
  * Writes the A/A report (markdown) to stdout: `pnpm --filter @switchyard/stats simulate:aa`
@@ -7,18 +8,6 @@ import { AA_SCENARIOS, simulateScenario, type Scenario, type ScenarioResult } fr
  */
 
 const EXPERIMENTS = 1000;
-
-/** Wilson score interval, 95 %. */
-function wilson(k: number, n: number): [number, number] {
-  const z = 1.959963984540054;
-  const p = k / n;
-  const d = 1 + (z * z) / n;
-  const centre = (p + (z * z) / (2 * n)) / d;
-  const half = (z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / d;
-  return [Math.max(0, centre - half), Math.min(1, centre + half)];
-}
-
-const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
 
 function row(s: Scenario, r: ScenarioResult): string {
   const [lo, hi] = wilson(r.paused, r.experiments);

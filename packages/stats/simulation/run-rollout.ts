@@ -1,4 +1,5 @@
 import { HEALTHY_ROLLOUTS, REGRESSED_ROLLOUTS, simulateRollouts, type RolloutScenario } from './rollout-simulation.js';
+import { pct, wilson } from './simulated-units.js';
 
 /**
  * Writes the guarded-rollout report (markdown) to stdout: `pnpm --filter @switchyard/stats
@@ -7,16 +8,6 @@ import { HEALTHY_ROLLOUTS, REGRESSED_ROLLOUTS, simulateRollouts, type RolloutSce
 
 const ROLLOUTS = 1000;
 
-/** Wilson score interval, 95 %. */
-function wilson(k: number, n: number): [number, number] {
-  const z = 1.959963984540054;
-  const p = k / n;
-  const d = 1 + (z * z) / n;
-  const centre = (p + (z * z) / (2 * n)) / d;
-  const half = (z * Math.sqrt((p * (1 - p)) / n + (z * z) / (4 * n * n))) / d;
-  return [Math.max(0, centre - half), Math.min(1, centre + half)];
-}
-const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
 const quantile = (xs: number[], q: number) => {
   if (xs.length === 0) return '-';
   const s = [...xs].sort((a, b) => a - b);
