@@ -7,6 +7,7 @@ export { Reason, ErrorCode, type EvaluationDetail } from './reasons';
 export { MAX_ATTRIBUTE_LENGTH } from './limits';
 export { CoreError, CoreErrorCode } from './errors';
 export type { CompiledEntry } from './flag';
+export type { EvaluationVector, EvaluationVectorConfig, EvaluationVectors } from './spec-vectors';
 export {
   OPERATORS,
   FLAG_TYPES,

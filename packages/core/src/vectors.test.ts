@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import murmur from 'murmurhash3js-revisited';
-import { bucket, compileConfig, createBucketer, evaluate, hash32, OPERATORS, Reason, type ConfigDocument } from './index';
+import { bucket, compileConfig, createBucketer, evaluate, hash32, OPERATORS, Reason } from './index';
 import { validateConfig } from './schema';
+import type { EvaluationVector, EvaluationVectors } from './spec-vectors';
 
 // The published vectors in /spec: every SDK runs the same files (see spec/README.md).
 const spec = (name: string): any => JSON.parse(readFileSync(new URL(`../../../spec/${name}`, import.meta.url), 'utf8'));
@@ -20,27 +21,9 @@ interface BucketCase {
   hash: number;
   bucket: number;
 }
-interface EvalCase {
-  name: string;
-  tags?: string[];
-  config: string | (ConfigDocument & { valid?: boolean });
-  flag: string;
-  context: Record<string, unknown>;
-  default: unknown;
-  expected: {
-    value: unknown;
-    variant: string | null;
-    reason: string;
-    ruleId?: string;
-    errorCode?: string;
-    inExperiment?: boolean;
-    experiment?: string;
-  };
-}
-
 const hashFile: { cases: HashCase[] } = spec('hash.json');
 const bucketFile: { cases: BucketCase[] } = spec('bucket.json');
-const evalFile: { configs: Record<string, ConfigDocument & { valid?: boolean }>; cases: EvalCase[] } = spec('evaluation.json');
+const evalFile: EvaluationVectors = spec('evaluation.json');
 
 const hexOf = (bytes: Uint8Array) => Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 const bytesOf = (hex: string) => Uint8Array.from(hex.match(/../g) ?? [], (h) => parseInt(h, 16));
@@ -88,9 +71,8 @@ describe('spec/bucket.json', () => {
 
 describe('spec/evaluation.json', () => {
   const compiled = new Map<string, ReturnType<typeof compileConfig>>();
-  const configOf = (c: EvalCase) => (typeof c.config === 'string' ? evalFile.configs[c.config]! : c.config);
-  const compiledOf = (c: EvalCase) => {
-    if (typeof c.config !== 'string') return compileConfig(c.config);
+  const configOf = (c: EvaluationVector) => evalFile.configs[c.config]!;
+  const compiledOf = (c: EvaluationVector) => {
     let out = compiled.get(c.config);
     if (out === undefined) compiled.set(c.config, (out = compileConfig(evalFile.configs[c.config]!)));
     return out;

@@ -2,32 +2,13 @@ import { readFileSync, mkdtempSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { compileConfig, evaluate, type Condition, type ConfigDocument } from '@switchyard/core';
+import { compileConfig, evaluate, type Condition, type ConfigDocument, type EvaluationVectors } from '@switchyard/core';
 import { createClient, type SwitchyardClient } from '../src/index';
 import { startTestServer, type TestServer } from '@switchyard/test-support/server';
 import { until } from '@switchyard/test-support/wait';
 
 /** spec/evaluation.json: every SDK runs the same vectors (see spec/README.md). */
-interface EvalCase {
-  name: string;
-  config: string;
-  flag: string;
-  context: Record<string, unknown>;
-  default: unknown;
-  expected: {
-    value: unknown;
-    variant: string | null;
-    reason: string;
-    ruleId?: string;
-    errorCode?: string;
-    inExperiment?: boolean;
-    experiment?: string;
-  };
-}
-type SpecConfig = ConfigDocument & { valid?: boolean };
-const spec: { configs: Record<string, SpecConfig>; cases: EvalCase[] } = JSON.parse(
-  readFileSync(new URL('../../../spec/evaluation.json', import.meta.url), 'utf8'),
-);
+const spec: EvaluationVectors = JSON.parse(readFileSync(new URL('../../../spec/evaluation.json', import.meta.url), 'utf8'));
 
 const documentOf = (name: string): ConfigDocument => {
   const { valid: _v, ...doc } = spec.configs[name]!;

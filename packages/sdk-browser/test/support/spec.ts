@@ -1,35 +1,9 @@
 import { readFileSync } from 'node:fs';
+import type { EvaluationVectors } from '@switchyard/core';
 import { admin, type TestServer } from '@switchyard/test-support/server';
 
-/** One case of `spec/evaluation.json`. */
-export interface EvalCase {
-  name: string;
-  config: string;
-  flag: string;
-  context: Record<string, unknown>;
-  default: unknown;
-  expected: {
-    value: unknown;
-    variant: string | null;
-    reason: string;
-    ruleId?: string;
-    errorCode?: string;
-    inExperiment?: boolean;
-    experiment?: string;
-  };
-}
-
-/** A config document of the spec, `valid: false` when saving it would be rejected. */
-export interface SpecConfig {
-  valid?: boolean;
-  version: number;
-  flags: Record<string, any>;
-  segments: Record<string, any>;
-  experiments: Record<string, any>;
-}
-
 /** The published evaluation vectors every SDK runs. */
-export const evaluationSpec: { configs: Record<string, SpecConfig>; cases: EvalCase[] } = JSON.parse(
+export const evaluationSpec: EvaluationVectors = JSON.parse(
   readFileSync(new URL('../../../../spec/evaluation.json', import.meta.url), 'utf8'),
 );
 
@@ -57,7 +31,7 @@ export async function loadSpecIntoServer(t: TestServer): Promise<void> {
     const createFlag = async (key: string): Promise<void> => {
       if (created.has(key)) return;
       created.add(key);
-      const f = c.flags[key];
+      const f = c.flags[key]!;
       for (const p of f.prerequisites ?? []) if (p.flag in c.flags) await createFlag(p.flag);
       await admin(t, 'POST', '/api/v1/feature-flags', f);
     };
