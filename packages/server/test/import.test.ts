@@ -192,6 +192,49 @@ describe('bulk import (POST /api/v1/import)', { timeout: 180_000 }, () => {
     expect((await evaluate()).body.data).toMatchObject({ value: true, variant: 'on', reason: 'SPLIT' });
   });
 
+  it("places a problem in another environment's state under that environment, as a flag create does", async () => {
+    const r = await t.request('POST', '/api/v1/import', {
+      token: t.adminToken,
+      body: {
+        flags: [
+          flag('imp-ok'),
+          flag('imp-dev-ref', {
+            environments: { development: { rules: [{ id: 'r', when: { segment: 'nowhere' }, serve: { variant: 'on' } }] } },
+          }),
+        ],
+      },
+    });
+    const single = await t.request('POST', '/api/v1/feature-flags', {
+      token: t.adminToken,
+      body: flag('imp-dev-ref', {
+        environments: { development: { rules: [{ id: 'r', when: { segment: 'nowhere' }, serve: { variant: 'on' } }] } },
+      }),
+    });
+    const own = expectError(single, 'VALIDATION_ERROR').details as { path: string; message: string }[];
+    expect(own.map((d) => d.path)).toEqual(['environments.development.rules.0.when']);
+    expect(expectError(r, 'VALIDATION_ERROR').details).toEqual(own.map((d) => ({ ...d, index: 1, path: `flags.1.${d.path}` })));
+  });
+
+  it('refuses a non-ADMIN flag state in a protected environment, and takes flags with none there', async () => {
+    const env = await t.request('PATCH', '/api/v1/environments/development', { token: t.adminToken, body: { protected: true } });
+    expect(env.status, JSON.stringify(env.body)).toBe(200);
+    try {
+      const experimenter = await t.user('EXPERIMENTER');
+      const as = { token: experimenter.token };
+      const before = await versionOf(t, 'production');
+      const refused = await t.request('POST', '/api/v1/import', {
+        ...as,
+        body: { flags: [flag('imp-prod-only'), flag('imp-in-dev', { environments: { development: { enabled: true } } })] },
+      });
+      expect(expectError(refused, 'PERMISSION_DENIED').message).toMatch(/'development' is a protected environment/);
+      expect(await versionOf(t, 'production')).toBe(before);
+      const taken = await t.request('POST', '/api/v1/import', { ...as, body: { flags: [flag('imp-prod-only')] } });
+      expect(taken.status, JSON.stringify(taken.body)).toBe(201);
+    } finally {
+      await t.request('PATCH', '/api/v1/environments/development', { token: t.adminToken, body: { protected: false } });
+    }
+  });
+
   it('needs the right to create flags: a VIEWER is refused, an EXPERIMENTER owns what it imports', async () => {
     const viewer = await t.user('VIEWER');
     expectError(

@@ -6,6 +6,7 @@ import { onLatestVersion } from '../config/latest-version';
 import { assertUnprotected, ResourceService } from './resource-service';
 import { takeResultsSnapshot } from '../results/results-snapshot';
 import { assertNotServed } from './flag-experiments';
+import { sameJson } from './same-json';
 
 /** Fields that would reassign enrolled units if they changed mid-experiment. */
 const FROZEN_WHILE_LIVE = ['variants', 'bucket_by', 'salt', 'namespace'] as const;
@@ -18,8 +19,6 @@ function withoutStamps(input: Record<string, unknown>): Record<string, unknown> 
   for (const k of STAMPS) delete out[k];
   return out;
 }
-
-const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
 
 /**
  * Experiments: the shared resource behaviour plus the lifecycle state machine
@@ -72,7 +71,7 @@ export class ExperimentService extends ResourceService {
       for (const f of FROZEN_WHILE_LIVE) {
         const next =
           mode === 'patch' && !(f in input) ? row.data[f] : (input[f] ?? (f === 'salt' ? row.key : f === 'bucket_by' ? 'key' : undefined));
-        if (!same(next, row.data[f]))
+        if (!sameJson(next, row.data[f]))
           throw new ApiError('INVALID_STATE_TRANSITION', `${f} cannot change while the experiment is ${String(row.data.status)}`, [
             { path: f, message: 'frozen while RUNNING or PAUSED' },
           ]);

@@ -1,6 +1,7 @@
 import { flagSchema } from '@switchyard/core/schema';
 import { FLAG_STATE_FIELDS } from '../../store/legacy-flags';
 import type { KindSpec } from './resource-service';
+import { sameJson } from './same-json';
 
 const BOOLEAN_VARIANTS = [
   { key: 'on', value: true },
@@ -69,6 +70,10 @@ export function stateIn(data: Record<string, unknown>, environment: string): Fla
   const own = (data.environments as Record<string, FlagState> | undefined)?.[environment];
   return own ?? normalizeState({}, data);
 }
+
+/** The environments among `environments` where a stored flag's state is not the default one (what a create or delete of it touches). */
+export const configuredEnvironments = (data: Record<string, unknown>, environments: readonly string[]): string[] =>
+  environments.filter((e) => !sameJson(stateIn(data, e), normalizeState({}, data)));
 
 /** The flag as one environment sees it: definition plus that environment's state (the config and API form). */
 export function projectFlag(data: Record<string, unknown>, environment: string): Record<string, unknown> {

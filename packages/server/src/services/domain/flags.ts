@@ -4,6 +4,7 @@ import { zodDetails } from '../../http/route';
 import type { ResourceRow } from '../../store/types';
 import type { RequestOrigin, ServerContext } from '../context';
 import {
+  configuredEnvironments,
   definitionOf,
   flagAttributes,
   flagSpec,
@@ -16,8 +17,7 @@ import {
 } from './flag-spec';
 import { assertUnprotected, environmentKeys, READ_ONLY_FIELDS, ResourceService } from './resource-service';
 import { checkServedExperiments } from './flag-experiments';
-
-const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+import { sameJson } from './same-json';
 
 function withoutReadOnly(input: Record<string, unknown>): Record<string, unknown> {
   const out = { ...input };
@@ -40,7 +40,7 @@ function givenStates(origin: RequestOrigin, input: Record<string, unknown>, envi
   }
   // The same state both ways (a GET body sent back) is accepted; different values are ambiguous.
   const mine = named[origin.environment];
-  const conflicting = mine !== undefined && Object.entries(top).some(([k, v]) => !same(v, mine[k]));
+  const conflicting = mine !== undefined && Object.entries(top).some(([k, v]) => !sameJson(v, mine[k]));
   if (conflicting) {
     problems.push({
       path: `environments.${origin.environment}`,
@@ -131,8 +131,8 @@ export class FlagService extends ResourceService {
   protected override changedIn(before: ResourceRow | null, after: ResourceRow | null, environment: string): boolean {
     if (before === null || after === null) return true;
     // A definition change reaches every environment; a state change only its own.
-    if (!same(definitionOf(before.data), definitionOf(after.data))) return true;
-    return !same(stateIn(before.data, environment), stateIn(after.data, environment));
+    if (!sameJson(definitionOf(before.data), definitionOf(after.data))) return true;
+    return !sameJson(stateIn(before.data, environment), stateIn(after.data, environment));
   }
 
   protected override async assertChange(
@@ -144,11 +144,10 @@ export class FlagService extends ResourceService {
     // State only: the definition (name, variants...) is shared by every environment and not
     // guarded per environment. A new flag touches the environments it is given non-default
     // state in; a deleted one those it has non-default state in.
-    const configured = (row: ResourceRow) => environments.filter((e) => !same(stateIn(row.data, e), normalizeState({}, row.data)));
     const touched =
       before === null || after === null
-        ? configured((before ?? after)!)
-        : environments.filter((e) => !same(stateIn(before.data, e), stateIn(after.data, e)));
+        ? configuredEnvironments((before ?? after)!.data, environments)
+        : environments.filter((e) => !sameJson(stateIn(before.data, e), stateIn(after.data, e)));
     await assertUnprotected(this.ctx, origin, touched, 'change feature flag state');
   }
 

@@ -1,15 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import type { ConfigPatch } from '@switchyard/core';
-import { formatPath } from '@switchyard/core/schema';
 import { ownerIdOf } from '../../auth/actor';
-import { ApiError, conflict, forbidden, type ErrorDetail } from '../../errors';
+import { ApiError, conflict, type ErrorDetail } from '../../errors';
 import { isUniqueViolation } from '../../store/store-errors';
 import type { AuditRecord, ResourceRow, WriteOp } from '../../store/types';
 import { commitMutation, type RequestOrigin, type ServerContext } from '../context';
 import { configFormOf } from '../config/config-state';
-import { flagAttributes, normalizeState, stateIn } from './flag-spec';
+import { configuredEnvironments, flagAttributes } from './flag-spec';
 import { FlagService } from './flags';
-import { environmentKeys, ResourceService } from './resource-service';
+import { assertUnprotected, environmentKeys, placeIssue, referenceProblemsOf, ResourceService } from './resource-service';
 import { segmentSpec } from './segment-spec';
 
 /** A bulk import: flags and segments as their create bodies. */
@@ -26,8 +25,6 @@ export interface ImportResult {
 }
 
 type Part = 'flags' | 'segments';
-
-const same = (a: unknown, b: unknown) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
 
 /**
  * Creates many flags and segments at once (a migration from another tool): everything is
@@ -109,7 +106,9 @@ export class ImportService {
     const flags = await build('flags', flagInputs, this.flags);
     const segments = await build('segments', segmentInputs, this.segments);
 
-    await this.assertUnprotected(origin, flags.rows, environments);
+    // Like each flag's create: a non-ADMIN may not give a flag non-default state in a protected environment.
+    const touched = new Set(flags.rows.flatMap((r) => configuredEnvironments(r.data, environments)));
+    await assertUnprotected(this.ctx, origin, touched, 'change feature flag state');
 
     const patches: Record<string, Omit<ConfigPatch, 'version'>> = {};
     for (const env of environments) {
@@ -147,36 +146,21 @@ export class ImportService {
     return { flags: flags.rows.length, segments: segments.rows.length, configVersions };
   }
 
-  /** Like a flag create: a non-ADMIN may not give a flag non-default state in a protected environment. */
-  private async assertUnprotected(origin: RequestOrigin, rows: ResourceRow[], environments: readonly string[]) {
-    if (origin.actor === null || origin.actor.role === 'ADMIN' || rows.length === 0) return;
-    const guarded = (await this.ctx.store.allResources('environment')).filter((r) => r.data.protected === true).map((r) => r.key);
-    for (const row of rows)
-      for (const env of guarded)
-        if (environments.includes(env) && !same(stateIn(row.data, env), normalizeState({}, row.data)))
-          throw forbidden(`'${env}' is a protected environment: only an ADMIN may change feature flag state there (flag '${row.key}')`);
-  }
-
-  /** The save-time reference checks of the whole import, by item index. */
-  private async referenceProblems(
+  /** The save-time reference checks of the whole import, by item index, placed as each item's own create would place them. */
+  private referenceProblems(
     origin: RequestOrigin,
     patches: Record<string, Omit<ConfigPatch, 'version'>>,
     index: Record<Part, Map<string, number>>,
   ): Promise<ErrorDetail[]> {
-    const out: ErrorDetail[] = [];
-    const seen = new Set<string>();
-    for (const [env, patch] of Object.entries(patches)) {
-      for (const issue of (await this.ctx.environments.get(env)).config.referenceIssues(patch)) {
-        const [part, key, ...rest] = issue.path as [Part, string, ...(string | number)[]];
-        const i = index[part]?.get(key);
-        const elsewhere = env !== origin.environment;
-        const path = i === undefined ? formatPath(issue.path) : `${part}.${i}${rest.length > 0 ? `.${formatPath(rest)}` : ''}`;
-        const message = elsewhere ? `${issue.message} (in environment '${env}')` : issue.message;
-        if (seen.has(`${path}\u0000${issue.message}`)) continue;
-        seen.add(`${path}\u0000${issue.message}`);
-        out.push(i === undefined ? { path, message } : { index: i, path, message });
-      }
-    }
-    return out;
+    return referenceProblemsOf(this.ctx, patches, (issue, env) => {
+      const [part, key] = issue.path as [Part, string];
+      const i = index[part]?.get(key);
+      if (i === undefined) return placeIssue(issue, env, origin, null);
+      const { path, message } = placeIssue(issue, env, origin, {
+        spec: part === 'flags' ? this.flags.spec : this.segments.spec,
+        key,
+      });
+      return { index: i, path: `${part}.${i}${path === '' ? '' : `.${path}`}`, message };
+    });
   }
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ConfigPatch } from '@switchyard/core';
-import { formatPath, segmentRefs } from '@switchyard/core/schema';
+import { formatPath, segmentRefs, type ConfigIssue } from '@switchyard/core/schema';
 import type { z } from 'zod';
 import type { Action, Subject } from '../../auth/permissions';
 import { can } from '../../auth/permissions';
@@ -85,6 +85,51 @@ export async function assertUnprotected(
   for (const e of environments) {
     if (await isProtected(ctx, e)) throw forbidden(`'${e}' is a protected environment: only an ADMIN may ${what} there`);
   }
+}
+
+/**
+ * Where a reference issue of `env`'s patch is reported for a resource:
+ * relative to the resource when it is inside it (under `environments.<env>.` for a flag's state
+ * in another environment than the request's), otherwise by its config path; the message names
+ * the environment when the path does not.
+ */
+export function placeIssue(
+  issue: ConfigIssue,
+  env: string,
+  origin: RequestOrigin,
+  /** The resource's kind and key; `null` for an issue reported by its config path whatever it is in. */
+  resource: { spec: Pick<KindSpec, 'kind' | 'docField'>; key: string } | null,
+): ErrorDetail & { path: string; message: string } {
+  const spec = resource?.spec;
+  const own = resource !== null && issue.path[0] === resource.spec.docField && issue.path[1] === resource.key;
+  const elsewhere = env !== origin.environment;
+  const ownState = own && spec?.kind === 'flag' && elsewhere;
+  const path = ownState ? formatPath(['environments', env, ...issue.path.slice(2)]) : formatPath(own ? issue.path.slice(2) : issue.path);
+  const message = elsewhere && !ownState ? `${issue.message} (in environment '${env}')` : issue.message;
+  return { path, message };
+}
+
+/**
+ * Core's reference issues of `patches` in every environment they go to, each placed by `place`,
+ * without repeats (the same path and message once).
+ */
+export async function referenceProblemsOf(
+  ctx: ServerContext,
+  patches: EnvironmentPatches,
+  place: (issue: ConfigIssue, env: string) => ErrorDetail & { path: string; message: string },
+): Promise<ErrorDetail[]> {
+  const out: ErrorDetail[] = [];
+  const seen = new Set<string>();
+  for (const [env, patch] of Object.entries(patches)) {
+    for (const issue of (await ctx.environments.get(env)).config.referenceIssues(patch)) {
+      const detail = place(issue, env);
+      const id = `${detail.path}\u0000${detail.message}`;
+      if (seen.has(id)) continue;
+      seen.add(id);
+      out.push(detail);
+    }
+  }
+  return out;
 }
 
 /**
@@ -185,30 +230,9 @@ export class ResourceService {
     return this.patchesFor(before, row, environments);
   }
 
-  /**
-   * Problems from core's reference checks in every environment a patch goes to, with paths
-   * relative to the resource when they are inside it (under `environments.<env>.` for a flag's
-   * state in another environment than the request's).
-   */
+  /** Problems from core's reference checks in every environment a patch goes to (see {@link placeIssue}). */
   protected async referenceProblems(origin: RequestOrigin, key: string, patches: EnvironmentPatches): Promise<ErrorDetail[]> {
-    const out: ErrorDetail[] = [];
-    const seen = new Set<string>();
-    for (const [env, patch] of Object.entries(patches)) {
-      for (const i of (await this.ctx.environments.get(env)).config.referenceIssues(patch)) {
-        const own = i.path[0] === this.spec.docField && i.path[1] === key;
-        const elsewhere = env !== origin.environment;
-        const path =
-          own && this.spec.kind === 'flag' && elsewhere
-            ? formatPath(['environments', env, ...i.path.slice(2)])
-            : formatPath(own ? i.path.slice(2) : i.path);
-        const message = elsewhere && !(own && this.spec.kind === 'flag') ? `${i.message} (in environment '${env}')` : i.message;
-        const id = `${path}\u0000${message}`;
-        if (seen.has(id)) continue;
-        seen.add(id);
-        out.push({ path, message });
-      }
-    }
-    return out;
+    return referenceProblemsOf(this.ctx, patches, (issue, env) => placeIssue(issue, env, origin, { spec: this.spec, key }));
   }
 
   /** Throws the 400 of a save whose references do not resolve. */
