@@ -1,4 +1,11 @@
-import { compileConfig, patchCompiledConfig, type CompiledConfig, type ConfigDocument, type ConfigPatch } from '@switchyard/core';
+import {
+  compileConfig,
+  patchCompiledConfig,
+  type CompiledConfig,
+  type ConfigDocument,
+  type ConfigExperiment,
+  type ConfigPatch,
+} from '@switchyard/core';
 import { changedKeys } from './changed-keys';
 
 /**
@@ -78,11 +85,17 @@ export function asPatch(raw: unknown): ConfigPatch | string {
   return patch;
 }
 
+/** The attribute an experiment is bucketed by when it is not `key`, else `null`. */
+const customUnitOf = (e: ConfigExperiment | null | undefined): string | null =>
+  typeof e?.bucket_by === 'string' && e.bucket_by !== '' && e.bucket_by !== 'key' ? e.bucket_by : null;
+
 /** Per experiment bucketed by another attribute than `key`, that attribute. */
 function unitAttributes(doc: ConfigDocument): Map<string, string> {
   const out = new Map<string, string>();
-  for (const [k, e] of Object.entries(doc.experiments))
-    if (typeof e.bucket_by === 'string' && e.bucket_by !== '' && e.bucket_by !== 'key') out.set(k, e.bucket_by);
+  for (const [k, e] of Object.entries(doc.experiments)) {
+    const unit = customUnitOf(e);
+    if (unit !== null) out.set(k, unit);
+  }
   return out;
 }
 
@@ -153,7 +166,13 @@ export class ConfigStore {
     }
     const doc = this.compiled.document;
     this.doc = doc;
-    if (patch.experiments !== undefined) this.unitAttrs = unitAttributes(doc);
+    // Only the experiments the patch names can have changed their unit: a one-experiment
+    // change costs the same at 10 experiments and at 10,000.
+    for (const k of Object.keys(patch.experiments ?? {})) {
+      const unit = customUnitOf(doc.experiments[k]);
+      if (unit === null) this.unitAttrs.delete(k);
+      else this.unitAttrs.set(k, unit);
+    }
     return { status: 'applied', change: { version: doc.version, previousVersion, keys: [...keys].sort(), source: 'server' } };
   }
 

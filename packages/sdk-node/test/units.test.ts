@@ -286,6 +286,32 @@ describe('ConfigStore', () => {
     expect(s.unitAttribute('e')).toBe('company_id');
     expect(s.unitAttribute('other')).toBe('key');
   });
+
+  it('updates the unit attributes of the experiments a patch names, and reads no other', () => {
+    const s = new ConfigStore();
+    const exp = (key: string, bucketBy?: string) => ({
+      key,
+      status: 'RUNNING',
+      variants: [{ key: 'a', weight: 100 }],
+      ...(bucketBy === undefined ? {} : { bucket_by: bucketBy }),
+    });
+    s.replace(doc(1, { experiments: { e: exp('e', 'company_id'), f: exp('f', 'org_id'), g: exp('g', 'team_id') } }), 'server');
+    // An experiment the patches below do not name: reading its unit would be a rescan.
+    let reads = 0;
+    Object.defineProperty(s.document!.experiments.g, 'bucket_by', {
+      get: () => {
+        reads++;
+        return 'team_id';
+      },
+    });
+    expect(s.patch({ version: 2, experiments: { e: exp('e'), h: exp('h', 'device_id') } }).status).toBe('applied');
+    expect(s.patch({ version: 3, experiments: { f: null } }).status).toBe('applied');
+    expect(reads).toBe(0);
+    expect(['e', 'f', 'g', 'h'].map((k) => s.unitAttribute(k))).toEqual(['key', 'key', 'team_id', 'device_id']);
+    // A whole document replaces them all.
+    s.replace(doc(4, { experiments: { e: exp('e', 'account_id') } }), 'server');
+    expect(['e', 'g', 'h'].map((k) => s.unitAttribute(k))).toEqual(['account_id', 'key', 'key']);
+  });
 });
 
 // Literal test documents widen `type: 'boolean'` to string; the function only reads them.
