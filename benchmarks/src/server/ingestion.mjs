@@ -177,6 +177,13 @@ function baselineBuild() {
 }
 
 /**
+ * The server's CPU time (all threads) per event acknowledged in the window: unlike events/s, it
+ * barely moves when other processes take the machine's cores.
+ * @param {{ serverCpuShare: number, eventsPerS: number }} r
+ */
+const cpuUsPerEvent = (r) => (1e6 * r.serverCpuShare) / r.eventsPerS;
+
+/**
  * The same-run comparison with the baseline build.
  * @param {string} label @param {any[]} base @param {any[]} current
  */
@@ -187,19 +194,23 @@ function baselineLines(label, base, current) {
     '',
     `\`BENCH_BASELINE_ROOT=<built checkout of ${label}> node --expose-gc src/run-all.mjs ingestion\`: the baseline's server runs the same runs with the same sender, alternating which build goes first.`,
     '',
-    '| build | events/s per run | median events/s | rows = acked | summaries behind at the end (median) | caught up in (median) |',
-    '|---|---|--:|---|--:|--:|',
+    '| build | events/s per run | median events/s | server CPU per event (median) | rows = acked | summaries behind at the end (median) | caught up in (median) |',
+    '|---|---|--:|--:|---|--:|--:|',
   ];
   for (const [name, rs] of /** @type {[string, any[]][]} */ ([
     [`baseline (${label})`, base],
     ['this build', current],
   ])) {
     lines.push(
-      `| ${name} | ${rs.map((r) => fmt(r.eventsPerS, 0)).join(', ')} | ${fmt(eps(rs), 0)} | ${rs.every((r) => r.rows === r.acked) ? '✅' : '❌'} | ${median(rs.map((r) => r.backlog)).toLocaleString('en-US')} | ${fmt(median(rs.map((r) => r.drainMs)) / 1000, 1)} s |`,
+      `| ${name} | ${rs.map((r) => fmt(r.eventsPerS, 0)).join(', ')} | ${fmt(eps(rs), 0)} | ${fmt(median(rs.map(cpuUsPerEvent)), 2)} µs | ${rs.every((r) => r.rows === r.acked) ? '✅' : '❌'} | ${median(rs.map((r) => r.backlog)).toLocaleString('en-US')} | ${fmt(median(rs.map((r) => r.drainMs)) / 1000, 1)} s |`,
     );
   }
   const ratio = eps(current) / eps(base);
-  lines.push('', `This build / baseline: **${fmt(ratio, 2)}×** events/s (median of runs).`);
+  const cpuRatio = median(base.map(cpuUsPerEvent)) / median(current.map(cpuUsPerEvent));
+  lines.push(
+    '',
+    `This build / baseline: **${fmt(ratio, 2)}×** events/s (median of runs); the baseline's server CPU per event / this build's: ${fmt(cpuRatio, 2)}× (above 1: this build spends less).`,
+  );
   return lines;
 }
 
@@ -259,7 +270,7 @@ export async function run({ resultsDir, quick = false, log = (s) => console.log(
     if (baseline === null) throw new Error('no baseline');
     const r = await oneRun({ runId: `b${i}`, dir: tmp.dir, warmupMs, durationMs, serverDist: baseline.dist });
     log(
-      `[ingestion] baseline ${baseline.label} run ${i + 1}: ${fmt(r.eventsPerS, 0)} events/s; rows ${r.rows} vs acked ${r.acked}; summaries ${r.backlog} behind, caught up in ${fmt(r.drainMs / 1000, 1)} s`,
+      `[ingestion] baseline ${baseline.label} run ${i + 1}: ${fmt(r.eventsPerS, 0)} events/s; server CPU ${fmt(cpuUsPerEvent(r), 2)} µs per event; rows ${r.rows} vs acked ${r.acked}; summaries ${r.backlog} behind, caught up in ${fmt(r.drainMs / 1000, 1)} s`,
     );
     execSync('sync');
     await sleep(2000);
@@ -302,7 +313,7 @@ export async function run({ resultsDir, quick = false, log = (s) => console.log(
       if (baseline !== null && i % 2 === 1) baselineResults.push(await baselineRun(i));
       if (i % 2 === 0) await pgRun(i);
       log(
-        `[ingestion] run ${i + 1}: ${fmt(r.eventsPerS, 0)} events/s (${r.windowAcked} acked in ${durationMs / 1000} s); latency p50 ${fmt(r.latency.p50)} p99 ${fmt(r.latency.p99)} ms; rows ${r.rows} vs acked ${r.acked}; server CPU ${fmt(100 * r.serverCpuShare, 0)} % of one core, senders ${fmt(100 * r.senderCpuShare, 0)} %; statuses ${JSON.stringify(r.statuses)}; machine ${JSON.stringify(r.machineCpu)}; summaries ${r.backlog} events behind at the end, caught up in ${fmt(r.drainMs / 1000, 1)} s`,
+        `[ingestion] run ${i + 1}: ${fmt(r.eventsPerS, 0)} events/s (${r.windowAcked} acked in ${durationMs / 1000} s); server CPU ${fmt(cpuUsPerEvent(r), 2)} µs per event; latency p50 ${fmt(r.latency.p50)} p99 ${fmt(r.latency.p99)} ms; rows ${r.rows} vs acked ${r.acked}; server CPU ${fmt(100 * r.serverCpuShare, 0)} % of one core, senders ${fmt(100 * r.senderCpuShare, 0)} %; statuses ${JSON.stringify(r.statuses)}; machine ${JSON.stringify(r.machineCpu)}; summaries ${r.backlog} events behind at the end, caught up in ${fmt(r.drainMs / 1000, 1)} s`,
       );
       // Each run writes gigabytes (the catch-up included): let the kernel finish writing back
       // before the next one starts, or that run competes with its predecessor's I/O. The files

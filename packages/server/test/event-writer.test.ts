@@ -55,6 +55,24 @@ describe('EventWriter group commit', () => {
     expect({ groups: writer.groups, batches: writer.batches }).toEqual({ groups: 2, batches: 6 });
   });
 
+  it('hands batches over without waiting for the commit in progress when the store groups them itself', async () => {
+    const { store, commits } = gatedStore();
+    Object.assign(store, { groupsEventBatches: true });
+    const writer = new EventWriter(store);
+    const first = writer.write([event('a')]);
+    await expect.poll(() => commits.length).toBe(1);
+    const second = writer.write([event('b')]);
+    // Handed over while the first commit is still open (the store puts it into its next transaction).
+    await expect.poll(() => commits.length).toBe(2);
+    expect(commits[1]!.batches).toEqual([[event('b')]]);
+    commits[1]!.finish();
+    commits[0]!.finish();
+    await expect(first).resolves.toEqual({ accepted: 1, duplicates: 0 });
+    await expect(second).resolves.toEqual({ accepted: 1, duplicates: 0 });
+    await writer.drain();
+    expect({ groups: writer.groups, batches: writer.batches, version: writer.version }).toEqual({ groups: 2, batches: 2, version: 2 });
+  });
+
   it('rejects every batch of a failed transaction and keeps going', async () => {
     let calls = 0;
     const store = {

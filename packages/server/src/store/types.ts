@@ -341,6 +341,12 @@ export interface Store extends WebhookReads {
    * in a background aggregator behind ingestion, which {@link Store.experimentAggregates} waits for.
    */
   insertEventBatches(batches: StoredEvent[][]): Promise<{ accepted: number; duplicates: number }[]>;
+  /**
+   * `true` when the store itself puts concurrent {@link Store.insertEventBatches} calls into one
+   * transaction (SQLite's writer thread takes every batch queued behind the one it commits), so
+   * callers hand batches over as they arrive instead of waiting for the previous commit.
+   */
+  readonly groupsEventBatches?: boolean;
   countEvents(): Promise<number>;
   /**
    * Stored events the results' summaries do not count yet (both stores' aggregators run behind

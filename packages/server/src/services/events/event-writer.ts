@@ -52,52 +52,67 @@ export class EventWriter {
   }
 
   private flush(): void {
+    if (this.store.groupsEventBatches === true) {
+      // The store groups the batches queued behind a commit itself: hand this turn's over now,
+      // so that they are ready the moment the previous transaction ends.
+      this.scheduled = false;
+      const group = this.pending;
+      this.pending = [];
+      const done = this.commit(group);
+      const before = this.inFlight;
+      this.inFlight = Promise.all([before, done]).then(() => undefined);
+      return;
+    }
     // The group is cut when the previous commit is done, not now: batches arriving meanwhile join it.
     this.inFlight = this.inFlight.then(async () => {
       this.scheduled = false;
       const group = this.pending;
       this.pending = [];
-      if (group.length === 0) return;
-      this.groups++;
-      this.batches += group.length;
-      try {
-        // Each batch goes to the store as its tracks and its exposures (same transaction): the
-        // store counts new events per batch, so this is what tells stored events from resent
-        // ones by type. Tracks first; the summaries do not depend on the order within a commit.
-        const parts: StoredEvent[][] = [];
-        const shape: { track: number; exposure: number }[] = [];
-        for (const p of group) {
-          const track = p.events.filter((e) => e.type === 'track');
-          const exposure = track.length === p.events.length ? [] : p.events.filter((e) => e.type !== 'track');
-          shape.push({
-            track: track.length > 0 ? parts.push(track) - 1 : -1,
-            exposure: exposure.length > 0 ? parts.push(exposure) - 1 : -1,
-          });
-        }
-        const results = await this.store.insertEventBatches(parts);
-        this.version++;
-        const byEnvironment = new Map<string, IngestCounts>();
-        const none = { accepted: 0, duplicates: 0 };
-        group.forEach((p, i) => {
-          const t = shape[i]!.track >= 0 ? results[shape[i]!.track]! : none;
-          const x = shape[i]!.exposure >= 0 ? results[shape[i]!.exposure]! : none;
-          // A batch is one request's, sent with one key: all its events share the key's environment.
-          const environment = p.events[0]!.environment;
-          let counts = byEnvironment.get(environment);
-          if (counts === undefined) {
-            counts = { track: { accepted: 0, duplicates: 0 }, exposure: { accepted: 0, duplicates: 0 } };
-            byEnvironment.set(environment, counts);
-          }
-          counts.track.accepted += t.accepted;
-          counts.track.duplicates += t.duplicates;
-          counts.exposure.accepted += x.accepted;
-          counts.exposure.duplicates += x.duplicates;
-          p.resolve({ accepted: t.accepted + x.accepted, duplicates: t.duplicates + x.duplicates });
-        });
-        for (const [environment, counts] of byEnvironment) this.onStored?.(environment, counts);
-      } catch (e) {
-        for (const p of group) p.reject(e);
-      }
+      await this.commit(group);
     });
+  }
+
+  private async commit(group: Pending[]): Promise<void> {
+    if (group.length === 0) return;
+    this.groups++;
+    this.batches += group.length;
+    try {
+      // Each batch goes to the store as its tracks and its exposures (same transaction): the
+      // store counts new events per batch, so this is what tells stored events from resent
+      // ones by type. Tracks first; the summaries do not depend on the order within a commit.
+      const parts: StoredEvent[][] = [];
+      const shape: { track: number; exposure: number }[] = [];
+      for (const p of group) {
+        const track = p.events.filter((e) => e.type === 'track');
+        const exposure = track.length === p.events.length ? [] : p.events.filter((e) => e.type !== 'track');
+        shape.push({
+          track: track.length > 0 ? parts.push(track) - 1 : -1,
+          exposure: exposure.length > 0 ? parts.push(exposure) - 1 : -1,
+        });
+      }
+      const results = await this.store.insertEventBatches(parts);
+      this.version++;
+      const byEnvironment = new Map<string, IngestCounts>();
+      const none = { accepted: 0, duplicates: 0 };
+      group.forEach((p, i) => {
+        const t = shape[i]!.track >= 0 ? results[shape[i]!.track]! : none;
+        const x = shape[i]!.exposure >= 0 ? results[shape[i]!.exposure]! : none;
+        // A batch is one request's, sent with one key: all its events share the key's environment.
+        const environment = p.events[0]!.environment;
+        let counts = byEnvironment.get(environment);
+        if (counts === undefined) {
+          counts = { track: { accepted: 0, duplicates: 0 }, exposure: { accepted: 0, duplicates: 0 } };
+          byEnvironment.set(environment, counts);
+        }
+        counts.track.accepted += t.accepted;
+        counts.track.duplicates += t.duplicates;
+        counts.exposure.accepted += x.accepted;
+        counts.exposure.duplicates += x.duplicates;
+        p.resolve({ accepted: t.accepted + x.accepted, duplicates: t.duplicates + x.duplicates });
+      });
+      for (const [environment, counts] of byEnvironment) this.onStored?.(environment, counts);
+    } catch (e) {
+      for (const p of group) p.reject(e);
+    }
   }
 }

@@ -1,53 +1,10 @@
 import type Database from 'better-sqlite3';
 import { scoped } from '../rows';
 import { classifyExposure, experimentRun, summaryKey, type ExclusionReason, type ExperimentRun } from '../run-attribution';
-import type { StoredEvent } from '../types';
-
-/** Columns of one event in a packed batch, in the order the insert statements bind them. */
-export const EVENT_FIELDS = 12;
-
-/**
- * Batches flattened for the trip to the writer thread: a flat array of primitives clones far
- * faster than one object per event, and binds straight into the multi-row inserts.
- */
-export interface PackedBatches {
-  /** Events per batch. */
-  sizes: number[];
-  /** `EVENT_FIELDS` values per event: id, type, key, unit_id, experiment, variant, value, properties (JSON), timestamp, received_at, environment, sent_by. */
-  values: (string | number | null)[];
-}
-
-/** Flattens batches of validated events into {@link PackedBatches}. */
-export function packBatches(batches: readonly StoredEvent[][]): PackedBatches {
-  const sizes: number[] = [];
-  const values: (string | number | null)[] = [];
-  for (const batch of batches) {
-    sizes.push(batch.length);
-    for (const e of batch) {
-      values.push(
-        e.id,
-        e.type,
-        e.key,
-        e.unitId,
-        e.experiment,
-        e.variant,
-        e.value,
-        e.properties === null ? null : JSON.stringify(e.properties),
-        e.timestamp,
-        e.receivedAt,
-        e.environment,
-        e.sentBy ?? null,
-      );
-    }
-  }
-  return { sizes, values };
-}
+import { appendEvents, type PackedBatches } from './event-append';
 
 /** Retention's unit of time ranges: runs of 2^16 seqs (see migration 5's event_chunks). */
 const CHUNK = 65_536;
-
-/** Rows per multi-row INSERT, largest first: one statement per chunk instead of one per event. */
-const CHUNKS = [64, 16, 4, 1] as const;
 
 /** How much one aggregation slice may do before it commits and lets ingestion back in. */
 export interface SliceBudget {
@@ -58,8 +15,8 @@ export interface SliceBudget {
 /** Adds `units` to the count of (experiment, conflicted, variant). */
 type UnitCounter = (experiment: string, conflicted: number, variant: string, units: number) => void;
 
-/** One event as the aggregator reads it (raw row: seq, type, key, unit_id, experiment, variant, value, timestamp, environment, sent_by). */
-type AggRow = [number, string, string, string, string | null, string | null, number | null, number, string, string | null];
+/** One exposure as the aggregator reads it (raw row: unit_id, experiment, variant, timestamp, environment, sent_by). */
+type ExposureRow = [string, string | null, string | null, number, string, string | null];
 
 /**
  * The event tables of one SQLite connection: appending batches (what a `202` waits for) and the
@@ -70,28 +27,36 @@ type AggRow = [number, string, string, string, string | null, string | null, num
  * @example
  * ```ts
  * const tables = eventTables(db);
- * tables.insert(packBatches([events]));
+ * tables.insert([packBatches([events])]);
  * while (tables.backlog() > 0) tables.aggregate({ maxEvents: 20_000, maxMs: 50 });
  * ```
  */
 export function eventTables(db: Database.Database, now: () => number = () => performance.now()) {
-  const inserts = new Map(
-    CHUNKS.map((n) => [
-      n,
-      db.prepare(`INSERT OR IGNORE INTO events
-    (id, type, key, unit_id, experiment, variant, value, properties, timestamp, received_at, environment, sent_by)
-    VALUES ${Array.from({ length: n }, () => '(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`),
-    ]),
-  );
+  const append = appendEvents(db);
   const s = {
     maxSeq: db.prepare('SELECT COALESCE(MAX(seq), 0) FROM events').pluck(),
     cursor: db.prepare('SELECT seq FROM event_aggregation WHERE id = 1').pluck(),
     setCursor: db.prepare('UPDATE event_aggregation SET seq = ? WHERE id = 1'),
-    pending: db
+    // The exposures of a range of seqs, in order (tracks are summarized by the statements below).
+    exposures: db
       .prepare(
-        'SELECT seq, type, key, unit_id, experiment, variant, value, timestamp, environment, sent_by FROM events WHERE seq > ? ORDER BY seq LIMIT ?',
+        "SELECT unit_id, experiment, variant, timestamp, environment, sent_by FROM events WHERE seq > ? AND seq <= ? AND type = 'exposure'",
       )
       .raw(),
+    // The track events of a range, added to the rows of the units exposed before the range's
+    // exposures are applied (those then take in the range's tracks from unit_tracks, below).
+    tracksAdd: db.prepare(`INSERT INTO unit_metrics (experiment, metric, variant, unit_id, value)
+      SELECT u.experiment, e.key, u.variant, u.unit_id, COALESCE(e.value, 1)
+      FROM events e JOIN experiment_units u ON u.unit_id = e.environment || ':' || e.unit_id
+      WHERE e.seq > ? AND e.seq <= ? AND e.type = 'track' AND u.conflicted = 0 AND u.first_ts <= e.timestamp
+      ON CONFLICT (experiment, metric, variant, unit_id) DO UPDATE SET value = value + excluded.value`),
+    tracksCopy: db.prepare(`INSERT INTO unit_tracks (unit_id, key, timestamp, seq, value)
+      SELECT environment || ':' || unit_id, key, timestamp, seq, COALESCE(value, 1) FROM events
+      WHERE seq > ? AND seq <= ? AND type = 'track'`),
+    // Time range of each chunk of seqs met in a range (chunks are 2^16 seqs: see CHUNK).
+    widenChunks: db.prepare(`INSERT INTO event_chunks (chunk, min_ts, max_ts)
+      SELECT seq / 65536, MIN(timestamp), MAX(timestamp) FROM events WHERE seq > ? AND seq <= ? GROUP BY seq / 65536
+      ON CONFLICT (chunk) DO UPDATE SET min_ts = MIN(min_ts, excluded.min_ts), max_ts = MAX(max_ts, excluded.max_ts)`),
     // The experiment that exists now for a key: the run its exposures are attributed to.
     run: db.prepare("SELECT id, data FROM resources WHERE kind = 'experiment' AND environment = ? AND key = ?"),
     addExclusions: db.prepare(`INSERT INTO experiment_exclusions (experiment, reason, sent_by, events) VALUES (?, ?, ?, ?)
@@ -101,12 +66,6 @@ export function eventTables(db: Database.Database, now: () => number = () => per
     unitState: db.prepare('SELECT variant, first_ts, conflicted FROM experiment_units WHERE unit_id = ? AND experiment = ?'),
     addUnitCount: db.prepare(`INSERT INTO experiment_unit_counts (experiment, conflicted, variant, units) VALUES (?, ?, ?, ?)
       ON CONFLICT (experiment, conflicted, variant) DO UPDATE SET units = units + excluded.units`),
-    insertTrack: db.prepare('INSERT INTO unit_tracks (unit_id, key, timestamp, seq, value) VALUES (?, ?, ?, ?, ?)'),
-    // A track event: added to the unit's row of every experiment it is counted in from a first
-    // exposure at or before the event (one primary-key probe when there is none).
-    trackAdd: db.prepare(`INSERT INTO unit_metrics (experiment, metric, variant, unit_id, value)
-      SELECT experiment, ?, variant, unit_id, ? FROM experiment_units WHERE unit_id = ? AND conflicted = 0 AND first_ts <= ?
-      ON CONFLICT (experiment, metric, variant, unit_id) DO UPDATE SET value = value + excluded.value`),
     hasTracks: db.prepare('SELECT 1 FROM unit_tracks WHERE unit_id = ? AND timestamp >= ? LIMIT 1').pluck(),
     // A new or earlier first exposure: the unit's track events in [lo, hi) join its sums.
     rangeAdd: db.prepare(`INSERT INTO unit_metrics (experiment, metric, variant, unit_id, value)
@@ -116,8 +75,6 @@ export function eventTables(db: Database.Database, now: () => number = () => per
     firstMetric: db.prepare('SELECT metric FROM unit_metrics WHERE experiment = ? ORDER BY metric LIMIT 1').pluck(),
     nextMetric: db.prepare('SELECT metric FROM unit_metrics WHERE experiment = ? AND metric > ? ORDER BY metric LIMIT 1').pluck(),
     deleteUnitMetric: db.prepare('DELETE FROM unit_metrics WHERE experiment = ? AND metric = ? AND variant = ? AND unit_id = ?'),
-    widenChunk: db.prepare(`INSERT INTO event_chunks (chunk, min_ts, max_ts) VALUES (?, ?, ?)
-      ON CONFLICT (chunk) DO UPDATE SET min_ts = MIN(min_ts, excluded.min_ts), max_ts = MAX(max_ts, excluded.max_ts)`),
     oldChunk: db.prepare('SELECT chunk FROM event_chunks WHERE min_ts < ? ORDER BY chunk LIMIT 1').pluck(),
     // The aggregator's copies of the chunk's old tracks go with them (one primary-key probe each).
     deleteOldTracks: db.prepare(`DELETE FROM unit_tracks WHERE (unit_id, key, timestamp, seq) IN
@@ -131,24 +88,6 @@ export function eventTables(db: Database.Database, now: () => number = () => per
   /** Highest stored seq and the aggregator's cursor, kept in memory: this connection is their only writer. */
   let stored = s.maxSeq.get() as number;
   let aggregated = s.cursor.get() as number;
-
-  const insertTx = db.transaction(function appendBatches(packed: PackedBatches) {
-    const { sizes, values } = packed;
-    let at = 0;
-    const results = sizes.map((size) => {
-      let accepted = 0;
-      let left = size;
-      for (const n of CHUNKS) {
-        const stmt = inserts.get(n)!;
-        for (; left >= n; left -= n) {
-          accepted += stmt.run(values.slice(at, at + n * EVENT_FIELDS)).changes;
-          at += n * EVENT_FIELDS;
-        }
-      }
-      return { accepted, duplicates: size - accepted };
-    });
-    return { results, stored: s.maxSeq.get() as number };
-  });
 
   /** Deletes an (experiment, unit)'s metric rows, written under `variant`: the unit became conflicted. */
   const dropUnitMetrics = (experiment: string, variant: string, unitId: string): void => {
@@ -192,8 +131,14 @@ export function eventTables(db: Database.Database, now: () => number = () => per
     }
   };
 
-  /** Reads rows in pages of this many while a slice has budget left (the budget is checked between pages). */
-  const PAGE = 500;
+  /**
+   * Seqs per step of a slice (the budget is checked between steps). Each step summarizes its
+   * tracks with two statements and walks its exposures in order; summarizing a range's tracks
+   * first, against the units exposed before the range, and then its exposures (which take in
+   * the range's tracks from unit_tracks) gives the same sums as one event at a time, since the
+   * summaries do not depend on the order events arrive in.
+   */
+  const STEP = 2048;
 
   const aggregateTx = db.transaction(function aggregateSlice(budget: SliceBudget): { done: number; cursor: number } {
     const started = now();
@@ -219,44 +164,31 @@ export function eventTables(db: Database.Database, now: () => number = () => per
       }
       return run;
     };
-    // Time range per chunk of seqs read in this slice, merged into event_chunks at the end.
-    const chunks = new Map<number, { lo: number; hi: number }>();
     let cursor = aggregated;
-    let done = 0;
-    while (done < budget.maxEvents && now() - started < budget.maxMs) {
-      const rows = s.pending.all(cursor, Math.min(PAGE, budget.maxEvents - done)) as AggRow[];
-      if (rows.length === 0) break;
-      for (const [seq, type, key, rawUnit, experiment, variant, value, ts, environment, sentBy] of rows) {
+    while (cursor < stored && cursor - aggregated < budget.maxEvents && now() - started < budget.maxMs) {
+      const from = cursor;
+      cursor = Math.min(from + STEP, stored, aggregated + budget.maxEvents);
+      s.tracksAdd.run(from, cursor);
+      s.tracksCopy.run(from, cursor);
+      s.widenChunks.run(from, cursor);
+      for (const [rawUnit, experiment, variant, ts, environment, sentBy] of s.exposures.all(from, cursor) as ExposureRow[]) {
+        if (experiment === null || variant === null) continue;
+        const run = runOf(environment, experiment);
+        const reason = run === null ? null : classifyExposure(run, variant, ts, rawUnit);
         // The summaries keep environments apart (see scoped()).
-        const unitId = scoped(environment, rawUnit);
-        // Division, not >>: seqs outgrow 32 bits.
-        const c = chunks.get(Math.floor(seq / CHUNK));
-        if (c === undefined) chunks.set(Math.floor(seq / CHUNK), { lo: ts, hi: ts });
-        else if (ts < c.lo) c.lo = ts;
-        else if (ts > c.hi) c.hi = ts;
-        if (type === 'track') {
-          s.insertTrack.run(unitId, key, ts, seq, value ?? 1);
-          s.trackAdd.run(key, value ?? 1, unitId, ts);
-        } else if (experiment !== null && variant !== null) {
-          const run = runOf(environment, experiment);
-          const reason = run === null ? null : classifyExposure(run, variant, ts, rawUnit);
-          if (reason === null) applyExposure(summaryKey(run, environment, experiment), unitId, variant, ts, count);
-          else {
-            const k = JSON.stringify([run!.id, reason, sentBy ?? '']);
-            const x = excluded.get(k);
-            if (x === undefined) excluded.set(k, { experiment: run!.id, reason, sentBy: sentBy ?? '', events: 1 });
-            else x.events++;
-          }
+        if (reason === null) applyExposure(summaryKey(run, environment, experiment), scoped(environment, rawUnit), variant, ts, count);
+        else {
+          const k = JSON.stringify([run!.id, reason, sentBy ?? '']);
+          const x = excluded.get(k);
+          if (x === undefined) excluded.set(k, { experiment: run!.id, reason, sentBy: sentBy ?? '', events: 1 });
+          else x.events++;
         }
       }
-      cursor = rows[rows.length - 1]![0];
-      done += rows.length;
     }
     for (const d of deltas.values()) if (d.units !== 0) s.addUnitCount.run(d.experiment, d.conflicted, d.variant, d.units);
     for (const x of excluded.values()) s.addExclusions.run(x.experiment, x.reason, x.sentBy, x.events);
-    for (const [chunk, r] of chunks) s.widenChunk.run(chunk, r.lo, r.hi);
     s.setCursor.run(cursor);
-    return { done, cursor };
+    return { done: cursor - aggregated, cursor };
   });
 
   /** Where retention stopped inside the oldest chunk, so that a chunk takes several short transactions. */
@@ -297,10 +229,10 @@ export function eventTables(db: Database.Database, now: () => number = () => per
   });
 
   return {
-    /** Appends batches in one transaction; per batch, new events and resent ids. */
-    insert: (packed: PackedBatches): { accepted: number; duplicates: number }[] => {
+    /** Appends every message's batches in one transaction; per message and batch, new events and resent ids. */
+    insert: (list: readonly PackedBatches[]): { accepted: number; duplicates: number }[][] => {
       // In-memory positions move only once the transaction has committed.
-      const r = insertTx(packed);
+      const r = append(list);
       stored = r.stored;
       return r.results;
     },

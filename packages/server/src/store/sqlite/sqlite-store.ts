@@ -225,6 +225,8 @@ export function openSqliteStore(path: string): Store {
     getSetting: async (key) => ((s.getSetting.get(key) as Row | undefined)?.value as string | undefined) ?? null,
     setSetting: (key, value) => writer.setSetting(key, value),
     insertEventBatches: (batches) => writer.insertEvents(batches),
+    // The writer thread commits every insert request queued behind the one it is committing together.
+    groupsEventBatches: !inMemory,
     countEvents: async () => (s.countEvents.get() as { n: number }).n,
     aggregatorBacklog: async () => Math.max(0, s.backlog.get() as number),
     deleteEventsBefore: async (ms, pass) => {

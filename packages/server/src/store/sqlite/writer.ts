@@ -2,7 +2,8 @@ import type Database from 'better-sqlite3';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { CommitResult, StoredEvent, SummaryRebuild, UnitOfWork } from '../types';
-import { eventTables, packBatches, type PackedBatches } from './event-tables';
+import { packBatches, type PackedBatches } from './event-append';
+import { eventTables } from './event-tables';
 import { rebuildSummariesSqlite } from './rebuild-summaries';
 import { storeWrites } from './writes';
 
@@ -83,7 +84,7 @@ function inlineWriter(db: Database.Database): Writer {
   };
   return {
     insertEvents: async (batches) => {
-      const results = tables.insert(packBatches(batches));
+      const results = tables.insert([packBatches(batches)])[0]!;
       catchUp();
       return results;
     },
