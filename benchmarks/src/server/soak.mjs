@@ -218,7 +218,8 @@ export async function run(o) {
       '| minute | RSS | heap used | db file | WAL | deleted so far | aggregator backlog (events) |',
       '| ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
       ...series.map(
-        (s) => `| ${fmt(s.tMin, 1)} | ${fmt(s.rss)} | ${fmt(s.heapUsed)} | ${fmt(s.db)} | ${fmt(s.wal, 1)} | ${fmt(s.deleted, 0)} |`,
+        (s) =>
+          `| ${fmt(s.tMin, 1)} | ${fmt(s.rss)} | ${fmt(s.heapUsed)} | ${fmt(s.db)} | ${fmt(s.wal, 1)} | ${fmt(s.deleted, 0)} | ${fmt(s.backlog, 0)} |`,
       ),
     ].join('\n');
     fs.writeFileSync(path.join(tmp.dir, 'samples.json'), JSON.stringify(samples));
