@@ -9,15 +9,16 @@ import type { Queryable, Transaction } from './transaction';
  */
 const EVENT_CHUNK = 5000;
 
-/** One chunk of events, inserted; resolves to the ids that were new. */
-async function insertChunk(c: Queryable, chunk: StoredEvent[]): Promise<string[]> {
-  const { rows } = await c.query(
+/** One chunk of events, inserted; resolves to the ids that were new (`null`: all of them). */
+async function insertChunk(c: Queryable, chunk: StoredEvent[]): Promise<string[] | null> {
+  const ids = chunk.map((e) => e.id);
+  const r = await c.query(
     `INSERT INTO events (id, type, key, unit_id, experiment, variant, value, properties, timestamp, received_at, environment, sent_by)
     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::float8[], $8::text[],
       $9::bigint[], $10::bigint[], $11::text[], $12::text[])
-    ON CONFLICT (id) DO NOTHING RETURNING id`,
+    ON CONFLICT (id) DO NOTHING`,
     [
-      chunk.map((e) => e.id),
+      ids,
       chunk.map((e) => e.type),
       chunk.map((e) => e.key),
       chunk.map((e) => e.unitId),
@@ -31,13 +32,17 @@ async function insertChunk(c: Queryable, chunk: StoredEvent[]): Promise<string[]
       chunk.map((e) => e.sentBy ?? null),
     ],
   );
-  return (rows as Row[]).map((r) => r.id as string);
+  // Usually every event is new: no ids come back (RETURNING would send them all). With resent
+  // ones among them, the new rows are those this transaction stored (its id is in their xid).
+  if (r.rowCount === chunk.length) return null;
+  const { rows } = await c.query('SELECT id FROM events WHERE id = ANY($1::text[]) AND xid = pg_current_xact_id()', [ids]);
+  return (rows as Row[]).map((row) => row.id as string);
 }
 
 /**
  * Event ingestion on PostgreSQL: `insertEventBatches()` is one transaction per group of batches
  * (see EventWriter) that only appends: the events of every batch in one `INSERT ... SELECT FROM
- * unnest(...) ON CONFLICT (id) DO NOTHING RETURNING id` per 5,000 rows. Each row records the
+ * unnest(...) ON CONFLICT (id) DO NOTHING` per 5,000 rows. Each row records the
  * inserting transaction's id (the `xid` column's default); the aggregator (aggregator.ts)
  * summarizes the rows behind ingestion by that id, so ingesting transactions share no lock.
  *
@@ -67,8 +72,8 @@ export function postgresEventWrites(tx: Transaction) {
       unique.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
       const inserted = new Set<string>();
       for (let i = 0; i < unique.length; i += EVENT_CHUNK) {
-        const rows = await insertChunk(c, unique.slice(i, i + EVENT_CHUNK));
-        for (const id of rows) inserted.add(id);
+        const chunk = unique.slice(i, i + EVENT_CHUNK);
+        for (const id of (await insertChunk(c, chunk)) ?? chunk.map((e) => e.id)) inserted.add(id);
       }
       batches.forEach((batch, b) => {
         let accepted = 0;
