@@ -59,7 +59,7 @@ export function createOperationsMetrics(registry: Registry): OperationsMetrics {
   });
   new Gauge({
     name: 'switchyard_aggregator_backlog_events',
-    help: "Stored events the results' summaries do not count yet (SQLite's aggregator runs behind ingestion; 0 on PostgreSQL)",
+    help: "Stored events the results' summaries do not count yet (both stores' aggregators run behind ingestion)",
     registers: [registry],
     async collect() {
       // A scrape must not fail because the database is briefly away: the gauge is then absent.
