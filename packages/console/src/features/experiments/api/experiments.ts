@@ -1,9 +1,8 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { ExperimentStatus } from '@switchyard/core';
-import { ApiError } from '../../../lib/api/api-error';
 import { api, unwrap, type Schemas } from '../../../lib/api/client';
 import { fetchAll } from '../../../lib/api/fetch-all';
-import { ifMatch } from '../../../lib/api/if-match';
+import { ifMatch, refetchWhenStale } from '../../../lib/api/if-match';
 import type { Resource, Stored } from '../../../lib/api/resources';
 import { useEnvironment } from '../../../lib/environment';
 
@@ -75,7 +74,7 @@ export function useUpdateExperiment() {
       client.setQueryData(['experiments', env, v.key], e);
       return client.invalidateQueries({ queryKey: ['experiments'] });
     },
-    onError: (err) => (err instanceof ApiError && err.status === 412 ? client.invalidateQueries({ queryKey: ['experiments'] }) : undefined),
+    onError: refetchWhenStale(client, ['experiments']),
   });
 }
 
@@ -91,7 +90,7 @@ export function useLifecycle() {
       ).data,
     onSuccess: () => client.invalidateQueries({ queryKey: ['experiments'] }),
     // Stale (412): show the experiment as it is now, so the person sees what changed.
-    onError: (err) => (err instanceof ApiError && err.status === 412 ? client.invalidateQueries({ queryKey: ['experiments'] }) : undefined),
+    onError: refetchWhenStale(client, ['experiments']),
   });
 }
 

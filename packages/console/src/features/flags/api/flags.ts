@@ -1,8 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { ApiError } from '../../../lib/api/api-error';
 import { api, unwrap, type Schemas } from '../../../lib/api/client';
 import { fetchAll } from '../../../lib/api/fetch-all';
-import { ifMatch } from '../../../lib/api/if-match';
+import { ifMatch, refetchWhenStale } from '../../../lib/api/if-match';
 import type { AuditRecord, FlagAttributes, Resource } from '../../../lib/api/resources';
 import { untyped } from '../../../lib/api/untyped';
 import { useEnvironment } from '../../../lib/environment';
@@ -72,7 +71,7 @@ export function useUpdateFlag() {
       return client.invalidateQueries({ queryKey: ['flags'] });
     },
     // A 412 means the screen's copy is stale: fetch the latest so "reapply" builds on it.
-    onError: (err) => (err instanceof ApiError && err.status === 412 ? client.invalidateQueries({ queryKey: ['flags'] }) : undefined),
+    onError: refetchWhenStale(client, ['flags']),
   });
 }
 

@@ -1,7 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { ApiError } from '../../../lib/api/api-error';
 import { api, unwrap, type Schemas } from '../../../lib/api/client';
-import { ifMatch } from '../../../lib/api/if-match';
+import { ifMatch, refetchWhenStale } from '../../../lib/api/if-match';
 
 /** A guarded rollout of a flag variant in one environment. */
 export type Rollout = Schemas['Rollout'];
@@ -67,6 +66,6 @@ export function useStopRollout(flag: string, env: string) {
         )
       ).data,
     onSuccess: () => Promise.all([client.invalidateQueries({ queryKey: ['rollouts'] }), client.invalidateQueries({ queryKey: ['flags'] })]),
-    onError: (err) => (err instanceof ApiError && err.status === 412 ? client.invalidateQueries({ queryKey: ['rollouts'] }) : undefined),
+    onError: refetchWhenStale(client, ['rollouts']),
   });
 }
