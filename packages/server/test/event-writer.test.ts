@@ -73,6 +73,34 @@ describe('EventWriter group commit', () => {
     expect({ groups: writer.groups, batches: writer.batches, version: writer.version }).toEqual({ groups: 2, batches: 2, version: 2 });
   });
 
+  it('runs as many transactions at once as the store allows; batches arriving while all are busy share the next', async () => {
+    const { store, commits } = gatedStore();
+    Object.assign(store, { eventTransactions: 2 });
+    const writer = new EventWriter(store);
+    const first = writer.write([event('a')]);
+    await expect.poll(() => commits.length).toBe(1);
+    // A second transaction starts while the first is open...
+    const second = writer.write([event('b')]);
+    await expect.poll(() => commits.length).toBe(2);
+    // ...and with both slots busy, later requests wait and go together.
+    const later: Promise<unknown>[] = [];
+    for (const id of ['c', 'd', 'e']) {
+      later.push(writer.write([event(id)]));
+      await new Promise((r) => setImmediate(r));
+    }
+    expect(commits).toHaveLength(2);
+    commits[1]!.finish();
+    await expect(second).resolves.toEqual({ accepted: 1, duplicates: 0 });
+    await expect.poll(() => commits.length).toBe(3);
+    expect(commits[2]!.batches).toHaveLength(3);
+    commits[2]!.finish();
+    commits[0]!.finish();
+    await expect(first).resolves.toEqual({ accepted: 1, duplicates: 0 });
+    for (const p of later) await expect(p).resolves.toEqual({ accepted: 1, duplicates: 0 });
+    await writer.drain();
+    expect({ groups: writer.groups, batches: writer.batches }).toEqual({ groups: 3, batches: 5 });
+  });
+
   it('rejects every batch of a failed transaction and keeps going', async () => {
     let calls = 0;
     const store = {

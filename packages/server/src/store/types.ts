@@ -347,6 +347,12 @@ export interface Store extends WebhookReads {
    * callers hand batches over as they arrive instead of waiting for the previous commit.
    */
   readonly groupsEventBatches?: boolean;
+  /**
+   * How many {@link Store.insertEventBatches} transactions may run at once (default 1). PostgreSQL
+   * ingestion takes no lock shared between event transactions, so several commits overlap and
+   * one instance is not held to one round trip and one WAL flush at a time.
+   */
+  readonly eventTransactions?: number;
   countEvents(): Promise<number>;
   /**
    * Stored events the results' summaries do not count yet (both stores' aggregators run behind

@@ -10,15 +10,19 @@ interface Pending {
 }
 
 /**
- * Group commit: one transaction at a time, and every batch that arrived while the previous one
- * was committing goes into the next, so under load a transaction carries as many requests'
- * batches as arrived during one commit (not one per request). Each caller's promise settles
- * after its batch is durable (or failed: nothing is acknowledged that was not committed).
+ * Group commit: at most {@link Store.eventTransactions} transactions at a time (one unless the
+ * store allows more), and every batch that arrived while they were all committing goes into the
+ * next, so under load a transaction carries as many requests' batches as arrived during one
+ * commit (not one per request). Each caller's promise settles after its batch is durable (or
+ * failed: nothing is acknowledged that was not committed).
  */
 export class EventWriter {
   private pending: Pending[] = [];
   private scheduled = false;
   private inFlight: Promise<void> = Promise.resolve();
+  /** Transactions running now, and how many may (see {@link Store.eventTransactions}). */
+  private running = 0;
+  private readonly slots: number;
   /** Bumped after every commit that stored events: lets caches of results notice new data. */
   version = 0;
   /** Transactions begun and the batches they carried (their ratio is the grouping achieved). */
@@ -28,7 +32,9 @@ export class EventWriter {
   constructor(
     private readonly store: Store,
     private readonly onStored?: (environment: string, counts: IngestCounts) => void,
-  ) {}
+  ) {
+    this.slots = Math.max(1, Math.floor(store.eventTransactions ?? 1));
+  }
 
   write(events: StoredEvent[]): Promise<{ accepted: number; duplicates: number }> {
     if (events.length === 0) return Promise.resolve({ accepted: 0, duplicates: 0 });
@@ -63,13 +69,18 @@ export class EventWriter {
       this.inFlight = Promise.all([before, done]).then(() => undefined);
       return;
     }
-    // The group is cut when the previous commit is done, not now: batches arriving meanwhile join it.
-    this.inFlight = this.inFlight.then(async () => {
-      this.scheduled = false;
-      const group = this.pending;
-      this.pending = [];
-      await this.commit(group);
+    this.scheduled = false;
+    // With every slot busy the group is cut when a commit ends, not now: batches arriving meanwhile join it.
+    if (this.running >= this.slots || this.pending.length === 0) return;
+    const group = this.pending;
+    this.pending = [];
+    this.running++;
+    const done = this.commit(group).finally(() => {
+      this.running--;
+      this.flush();
     });
+    const before = this.inFlight;
+    this.inFlight = Promise.all([before, done]).then(() => undefined);
   }
 
   private async commit(group: Pending[]): Promise<void> {

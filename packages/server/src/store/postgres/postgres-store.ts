@@ -104,6 +104,9 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     },
     close: () => (closed ??= aggregator.close().then(() => pool.end())),
     poolUse: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount, max: sizing.max }),
+    // Event transactions share no lock (the summaries follow behind), so several overlap; half the
+    // pool at most, so management requests, the aggregator and the job lease always find a connection.
+    eventTransactions: Math.max(1, Math.min(4, Math.floor(sizing.max / 2))),
     async withLock(name, fn) {
       const client = await checkout(pool);
       let broken: Error | undefined;
