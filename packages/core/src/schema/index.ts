@@ -5,6 +5,8 @@ export {
   percentSchema,
   serveSchema,
   flagSchema,
+  FLAG_STATE_FIELDS,
+  type FlagStateField,
   segmentSchema,
   experimentVariantSchema,
   namespaceSchema,

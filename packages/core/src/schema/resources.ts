@@ -78,6 +78,19 @@ function checkServe(serve: Serve, variants: ReadonlySet<string>, path: (string |
 }
 
 /**
+ * A flag's per-environment fields; every other field of {@link flagSchema} is its definition,
+ * shared by every environment. The server's management API bodies are built from these lists
+ * and `flagSchema.shape`, so a field added here reaches them.
+ *
+ * @example
+ * ```ts
+ * const isState = (FLAG_STATE_FIELDS as readonly string[]).includes('rules'); // true
+ * ```
+ */
+export const FLAG_STATE_FIELDS = ['enabled', 'off_variant', 'prerequisites', 'rules', 'default_serve'] as const;
+export type FlagStateField = (typeof FLAG_STATE_FIELDS)[number];
+
+/**
  * A flag as it appears in the config document, with its saving-time checks: variant values of
  * the declared type, unique variant keys and rule ids, every referenced variant defined, split
  * weights summing to 100.

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { evaluate, FLAG_TYPES } from '@switchyard/core';
-import { conditionSchema, keySchema, serveSchema } from '@switchyard/core/schema';
+import { evaluate } from '@switchyard/core';
+import { FLAG_STATE_FIELDS, flagSchema, keySchema, type FlagStateField } from '@switchyard/core/schema';
 import { notFound } from '../errors';
 import { route, type RouteDef } from '../http/route';
 import { originOf, type ServerContext } from '../services/context';
@@ -17,24 +17,25 @@ const readOnly = {
   owner_id: z.string().optional(),
 };
 
+/** Core's field schemas (what the config document holds), each made optional for a request body. */
+const fromCore = <K extends keyof typeof flagSchema.shape>(keys: readonly K[]) =>
+  Object.fromEntries(keys.map((k) => [k, flagSchema.shape[k].optional()])) as { [P in K]: z.ZodOptional<(typeof flagSchema.shape)[P]> };
+
+/** Definition fields a body may carry: core's flag fields that are not per-environment state (`key` and `type` are handled apart). */
+export const FLAG_BODY_DEFINITION_FIELDS = ['name', 'description', 'variants', 'bucket_by', 'salt'] as const satisfies readonly Exclude<
+  keyof typeof flagSchema.shape,
+  FlagStateField | 'key' | 'type'
+>[];
+
 /** One environment's state of a flag. */
-const stateFields = {
-  enabled: z.boolean().optional(),
-  off_variant: z.string().optional(),
-  prerequisites: z.array(z.object({ flag: keySchema, variants: z.array(z.string()) })).optional(),
-  rules: z.array(z.object({ id: z.string(), when: conditionSchema.optional(), serve: serveSchema })).optional(),
-  default_serve: serveSchema.optional(),
-};
+const stateFields = fromCore(FLAG_STATE_FIELDS);
 /** `PATCH /feature-flags/{key}/environments/{env}` body, and each value of `environments`. */
 export const flagStateBody = z.strictObject(stateFields).meta({ id: 'FeatureFlagEnvironmentState' });
 
 const flagFields = {
-  name: z.string().max(256).optional(),
-  description: z.string().max(4096).optional(),
-  type: z.enum(FLAG_TYPES),
-  variants: z.array(z.object({ key: keySchema, value: z.json() })).optional(),
-  bucket_by: z.string().optional(),
-  salt: z.string().optional(),
+  ...fromCore(FLAG_BODY_DEFINITION_FIELDS),
+  type: flagSchema.shape.type,
+  // Server-side only: organizes flags in the console and API, not part of the config document.
   tags: z.array(z.string().max(128)).max(50).optional(),
   ...stateFields,
   environments: z

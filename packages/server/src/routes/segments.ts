@@ -1,17 +1,20 @@
 import { z } from 'zod';
-import { conditionSchema, keySchema } from '@switchyard/core/schema';
+import { keySchema, segmentSchema } from '@switchyard/core/schema';
 import type { RouteDef } from '../http/route';
 import type { ServerContext } from '../services/context';
 import { ResourceService } from '../services/domain/resource-service';
 import { segmentSpec } from '../services/domain/segment-spec';
 import { resourceRoutes } from './resource-routes';
 
+const core = segmentSchema.shape;
+
+/** Core's segment fields (what the config document holds), each optional in a body; `when` may also be `null` (removes it). */
 const segmentFields = {
-  name: z.string().max(256).optional(),
-  description: z.string().max(4096).optional(),
-  included: z.array(z.string()).optional(),
-  excluded: z.array(z.string()).optional(),
-  when: conditionSchema.nullable().optional(),
+  name: core.name,
+  description: core.description,
+  included: core.included,
+  excluded: core.excluded,
+  when: core.when.unwrap().nullable().optional(),
   id: z.string().optional(),
   version: z.number().int().optional().describe('read-only (ignored); send If-Match to write only that version'),
   created_at: z.string().optional(),

@@ -1,5 +1,7 @@
-/** A flag's per-environment fields; everything else of a flag is its definition, shared by every environment. */
-export const FLAG_STATE_FIELDS = ['enabled', 'off_variant', 'prerequisites', 'rules', 'default_serve'] as const;
+import { FLAG_STATE_FIELDS } from '@switchyard/core/schema';
+
+/** A flag's per-environment fields (core's list); everything else of a flag is its definition, shared by every environment. */
+export { FLAG_STATE_FIELDS };
 
 /**
  * The stored form of a flag saved before environments existed: its state fields move under

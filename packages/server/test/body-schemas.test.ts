@@ -1,0 +1,56 @@
+import { FLAG_STATE_FIELDS, flagSchema, segmentSchema } from '@switchyard/core/schema';
+import { describe, expect, it } from 'vitest';
+import type { z } from 'zod';
+import { flagCreateBody, flagStateBody, flagUpdateBody } from '../src/routes/feature-flags';
+import { segmentCreateBody, segmentUpdateBody } from '../src/routes/segments';
+
+/**
+ * The management API's flag and segment bodies are built from core's shapes (the config
+ * document's): a field core adds, or a constraint it tightens, reaches the API without a second
+ * list to keep in step. These fail when the two diverge.
+ */
+
+/** The schema a body field wraps (bodies make core's fields optional, and `when` nullable too). */
+function core(field: z.ZodType): z.ZodType {
+  let s = field as z.ZodType & { unwrap?: () => z.ZodType };
+  while (s.unwrap !== undefined && ['optional', 'nullable'].includes((s as unknown as { def: { type: string } }).def.type)) s = s.unwrap();
+  return s;
+}
+
+describe('management API bodies derived from core', () => {
+  it("every field of core's flag is in the create and update bodies, with core's own schema", () => {
+    for (const [field, schema] of Object.entries(flagSchema.shape)) {
+      for (const body of [flagCreateBody, flagUpdateBody]) {
+        const mine = (body.shape as Record<string, z.ZodType>)[field];
+        expect(mine, `${field} is missing from a flag body`).toBeDefined();
+        expect(core(mine!), field).toBe(core(schema));
+      }
+    }
+    // The contract's required fields at creation.
+    expect(flagCreateBody.shape.key).toBe(flagSchema.shape.key);
+    expect(flagCreateBody.shape.type).toBe(flagSchema.shape.type);
+  });
+
+  it("a flag's per-environment state body holds exactly core's state fields", () => {
+    expect(Object.keys(flagStateBody.shape).sort()).toEqual([...FLAG_STATE_FIELDS].sort());
+    for (const field of FLAG_STATE_FIELDS) expect(core(flagStateBody.shape[field]), field).toBe(core(flagSchema.shape[field]));
+  });
+
+  it("every field of core's segment is in the segment bodies, with core's own schema", () => {
+    for (const [field, schema] of Object.entries(segmentSchema.shape)) {
+      for (const body of [segmentCreateBody, segmentUpdateBody]) {
+        const mine = (body.shape as Record<string, z.ZodType>)[field];
+        expect(mine, `${field} is missing from a segment body`).toBeDefined();
+        expect(core(mine!), field).toBe(core(schema));
+      }
+    }
+  });
+
+  it('rejects at the body what core rejects in the document (a constraint is not lost on the way)', () => {
+    const rule = { id: '', serve: { variant: 'on' } };
+    expect(flagCreateBody.safeParse({ key: 'f', type: 'boolean', rules: [rule] }).success).toBe(false);
+    expect(flagCreateBody.safeParse({ key: 'f', type: 'boolean', bucket_by: '' }).success).toBe(false);
+    expect(segmentCreateBody.safeParse({ key: 's', included: ['x'.repeat(257)] }).success).toBe(false);
+    expect(flagCreateBody.safeParse({ key: 'f', type: 'boolean', rules: [{ id: 'r', serve: { variant: 'on' } }] }).success).toBe(true);
+  });
+});
