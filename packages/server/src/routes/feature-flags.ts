@@ -21,11 +21,15 @@ const readOnly = {
 const fromCore = <K extends keyof typeof flagSchema.shape>(keys: readonly K[]) =>
   Object.fromEntries(keys.map((k) => [k, flagSchema.shape[k].optional()])) as { [P in K]: z.ZodOptional<(typeof flagSchema.shape)[P]> };
 
-/** Definition fields a body may carry: core's flag fields that are not per-environment state (`key` and `type` are handled apart). */
-export const FLAG_BODY_DEFINITION_FIELDS = ['name', 'description', 'variants', 'bucket_by', 'salt'] as const satisfies readonly Exclude<
-  keyof typeof flagSchema.shape,
-  FlagStateField | 'key' | 'type'
->[];
+/** Definition fields a body may carry: core's flag fields that are not per-environment state (`key` is handled apart). */
+export const FLAG_BODY_DEFINITION_FIELDS = [
+  'name',
+  'description',
+  'type',
+  'variants',
+  'bucket_by',
+  'salt',
+] as const satisfies readonly Exclude<keyof typeof flagSchema.shape, FlagStateField | 'key'>[];
 
 /** One environment's state of a flag. */
 const stateFields = fromCore(FLAG_STATE_FIELDS);
@@ -34,6 +38,7 @@ export const flagStateBody = z.strictObject(stateFields).meta({ id: 'FeatureFlag
 
 const flagFields = {
   ...fromCore(FLAG_BODY_DEFINITION_FIELDS),
+  // Required at creation (the update body makes it optional again); keeps its place in the order above.
   type: flagSchema.shape.type,
   // Server-side only: organizes flags in the console and API, not part of the config document.
   tags: z.array(z.string().max(128)).max(50).optional(),
