@@ -79,7 +79,15 @@ describe.each(['sqlite', 'postgres'] as const)('webhook deliveries (outbox): %s'
     expect(updated.data.actor).toMatchObject({ type: 'user' });
     expect(Date.parse(updated.timestamp)).not.toBeNaN();
 
-    const listed = await deliveries(id);
+    // The receiver has answered; the worker records each answer right after, so wait for that.
+    let listed = await deliveries(id);
+    await vi.waitFor(
+      async () => {
+        listed = await deliveries(id);
+        expect(listed.every((d) => d.attributes.status !== 'pending')).toBe(true);
+      },
+      { timeout: 15_000, interval: 20 },
+    );
     expect(listed.map((d) => d.attributes.event_type)).toEqual(['flag.deleted', 'flag.updated', 'flag.created']);
     expect(new Set(listed.map((d) => d.attributes.message_id))).toEqual(new Set(r.received.map((x) => x.id)));
     for (const d of listed)
@@ -147,6 +155,8 @@ describe.each(['sqlite', 'postgres'] as const)('webhook deliveries (outbox): %s'
     const id = await subscribe(r, ['flag.created']);
     await createFlag(`wh-redeliver-${kind}`);
     await vi.waitFor(() => expect(r.received).toHaveLength(1), { timeout: 15_000, interval: 20 });
+    // Redelivered once the first attempt is recorded (the worker writes it right after the answer).
+    await vi.waitFor(async () => expect((await deliveries(id))[0]!.attributes.status).toBe('succeeded'), { timeout: 15_000, interval: 20 });
     const [d] = await deliveries(id);
     const again = await t.request('POST', `/api/v1/webhooks/${id}/deliveries/${d!.id}/redeliver`, { token: t.adminToken });
     expect(again.status).toBe(202);
