@@ -2,8 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from './helpers';
-import { startPostgres, type TestPostgres } from './services';
+import type { TestServer } from './helpers';
+import { startTestServerOn } from './store-server';
 import { assignedVariant } from './assignment';
 
 const DAY = 86_400_000;
@@ -69,19 +69,12 @@ function dataset(start: number) {
 
 describe.each(['sqlite', 'postgres'] as const)('CUPED in experiment results: %s', (kind) => {
   let t: TestServer;
-  let postgres: TestPostgres | undefined;
   beforeAll(async () => {
     const base = { apiRateBurst: 1e9, apiRatePerSecond: 1e9 };
-    if (kind === 'postgres') {
-      postgres = await startPostgres();
-      t = await startTestServer({ ...base, databaseUrl: await postgres.createDatabase() });
-    } else {
-      t = await startTestServer(base);
-    }
+    t = await startTestServerOn(kind, base);
   }, 60_000);
   afterAll(async () => {
     await t?.stop();
-    await postgres?.stop();
   });
 
   it('adjusts with the pre-exposure window, reports the plain figures and the variance reduction, and agrees with an independent computation', async () => {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from './helpers';
-import { startPostgres, type TestPostgres } from './services';
+import type { TestServer } from './helpers';
+import { startTestServerOn } from './store-server';
 
 const DAY = 86_400_000;
 // Day 0 starts at midnight UTC five days ago: every event lies in the past of the real clock.
@@ -10,7 +10,6 @@ const iso = (ms: number) => new Date(ms).toISOString().slice(0, 10);
 
 describe.each(['sqlite', 'postgres'] as const)('daily cumulative results: %s', (kind) => {
   let t: TestServer;
-  let postgres: TestPostgres | undefined;
   let now = DAY0 + 3_600_000;
   const send = async (events: Record<string, unknown>[]) => {
     const r = await t.request('POST', '/sdk/v1/events', {
@@ -37,14 +36,10 @@ describe.each(['sqlite', 'postgres'] as const)('daily cumulative results: %s', (
 
   beforeAll(async () => {
     const base = { apiRateBurst: 1e9, apiRatePerSecond: 1e9, now: () => now };
-    if (kind === 'postgres') {
-      postgres = await startPostgres();
-      t = await startTestServer({ ...base, databaseUrl: await postgres.createDatabase() });
-    } else t = await startTestServer(base);
+    t = await startTestServerOn(kind, base);
   }, 60_000);
   afterAll(async () => {
     await t?.stop();
-    await postgres?.stop();
   });
 
   it('gives units, conversion, mean and lift per variant at the end of each day, with the results rules', async () => {

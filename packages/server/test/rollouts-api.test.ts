@@ -1,28 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from './helpers';
+import type { TestServer } from './helpers';
 import { offFlag, rolloutBody, rolloutsPath, trafficThrough } from './rollout-support';
-import { startPostgres, type TestPostgres } from './services';
+import { startTestServerOn } from './store-server';
 import { detailPaths, expectError } from './support';
 
 // The guarded-rollout API on both stores: validation, one active rollout per flag and
 // environment, permissions, what GET shows, and what the monitor does when a person edits the flag.
 describe.each(['sqlite', 'postgres'] as const)('guarded rollouts API: %s', (kind) => {
   let t: TestServer;
-  let postgres: TestPostgres | undefined;
 
   beforeAll(async () => {
     // The monitor is driven by the tests (`check()`), not by its interval.
     const base = { apiRateBurst: 1e9, apiRatePerSecond: 1e9, rolloutIntervalMs: 3_600_000 };
-    if (kind === 'postgres') {
-      postgres = await startPostgres();
-      t = await startTestServer({ ...base, databaseUrl: await postgres.createDatabase() });
-    } else {
-      t = await startTestServer(base);
-    }
+    t = await startTestServerOn(kind, base);
   }, 60_000);
   afterAll(async () => {
     await t?.stop();
-    await postgres?.stop();
   });
 
   const admin = (method: string, path: string, body?: unknown, headers?: Record<string, string>) =>

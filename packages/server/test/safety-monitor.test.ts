@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestServer, type TestServer } from './helpers';
-import { startPostgres, type TestPostgres } from './services';
+import type { TestServer } from './helpers';
+import { startTestServerOn } from './store-server';
 import { expectError } from './support';
 import { unitsAssigned } from './assignment';
 
@@ -12,7 +12,6 @@ type Arms = Record<string, { units: number; withEvent: number; value?: number }>
 
 describe.each(['sqlite', 'postgres'] as const)('safety monitor: %s', (kind) => {
   let t: TestServer;
-  let postgres: TestPostgres | undefined;
   const logs: { level: number; msg: string; experiment?: string }[] = [];
 
   beforeAll(async () => {
@@ -24,16 +23,10 @@ describe.each(['sqlite', 'postgres'] as const)('safety monitor: %s', (kind) => {
     });
     const logger = pino({ level: 'warn' }, sink);
     const base = { apiRateBurst: 1e9, apiRatePerSecond: 1e9, logger, webhookAllowPrivate: true };
-    if (kind === 'postgres') {
-      postgres = await startPostgres();
-      t = await startTestServer({ ...base, databaseUrl: await postgres.createDatabase() });
-    } else {
-      t = await startTestServer(base);
-    }
+    t = await startTestServerOn(kind, base);
   }, 60_000);
   afterAll(async () => {
     await t?.stop();
-    await postgres?.stop();
   });
 
   const status = async (key: string) =>
