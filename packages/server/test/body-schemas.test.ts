@@ -1,11 +1,12 @@
-import { FLAG_STATE_FIELDS, flagSchema, segmentSchema } from '@switchyard/core/schema';
+import { configExperimentSchema, FLAG_STATE_FIELDS, flagSchema, segmentSchema } from '@switchyard/core/schema';
 import { describe, expect, it } from 'vitest';
 import type { z } from 'zod';
+import { experimentCreateBody, experimentUpdateBody } from '../src/routes/experiments';
 import { flagCreateBody, flagStateBody, flagUpdateBody } from '../src/routes/feature-flags';
 import { segmentCreateBody, segmentUpdateBody } from '../src/routes/segments';
 
 /**
- * The management API's flag and segment bodies are built from core's shapes (the config
+ * The management API's flag, segment and experiment bodies are built from core's shapes (the config
  * document's): a field core adds, or a constraint it tightens, reaches the API without a second
  * list to keep in step. These fail when the two diverge.
  */
@@ -46,11 +47,33 @@ describe('management API bodies derived from core', () => {
     }
   });
 
+  it("every field of core's experiment (as the config document holds it) is in the experiment bodies, with core's own schema", () => {
+    for (const [field, schema] of Object.entries(configExperimentSchema.shape)) {
+      // `status` is changed by the lifecycle actions, never by a body.
+      if (field === 'status') continue;
+      for (const body of [experimentCreateBody, experimentUpdateBody]) {
+        const mine = (body.shape as Record<string, z.ZodType>)[field];
+        expect(mine, `${field} is missing from an experiment body`).toBeDefined();
+        expect(core(mine!), field).toBe(core(schema));
+      }
+    }
+    expect(experimentCreateBody.shape.variants).toBe(configExperimentSchema.shape.variants);
+  });
+
   it('rejects at the body what core rejects in the document (a constraint is not lost on the way)', () => {
     const rule = { id: '', serve: { variant: 'on' } };
     expect(flagCreateBody.safeParse({ key: 'f', type: 'boolean', rules: [rule] }).success).toBe(false);
     expect(flagCreateBody.safeParse({ key: 'f', type: 'boolean', bucket_by: '' }).success).toBe(false);
     expect(segmentCreateBody.safeParse({ key: 's', included: ['x'.repeat(257)] }).success).toBe(false);
     expect(flagCreateBody.safeParse({ key: 'f', type: 'boolean', rules: [{ id: 'r', serve: { variant: 'on' } }] }).success).toBe(true);
+    const variants = [
+      { key: 'control', weight: 50 },
+      { key: 'b', weight: 50 },
+    ];
+    expect(experimentCreateBody.safeParse({ key: 'e', variants, traffic_allocation: 101 }).success).toBe(false);
+    expect(experimentCreateBody.safeParse({ key: 'e', variants, bucket_by: '' }).success).toBe(false);
+    expect(experimentCreateBody.safeParse({ key: 'e', variants, traffic_allocation: 50, namespace: null, targeting: null }).success).toBe(
+      true,
+    );
   });
 });

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { conditionSchema, experimentVariantSchema, keySchema, namespaceSchema } from '@switchyard/core/schema';
+import { configExperimentSchema, keySchema } from '@switchyard/core/schema';
 import { route, type RouteDef } from '../http/route';
 import { originOf, type ServerContext } from '../services/context';
 import { guardrailSchema, metricSchema, TRANSITIONS, type LifecycleAction } from '../services/domain/experiment-spec';
@@ -27,17 +27,22 @@ const resultsQuery = z.object({
     .transform((v) => v === 'true'),
 });
 
+/** Core's experiment fields, as the config document holds them. */
+const core = configExperimentSchema.shape;
+
 const fields = {
   name: z.string().max(256).optional(),
   hypothesis: z.string().max(4096).optional(),
   description: z.string().max(4096).optional(),
   status: z.string().optional(),
-  variants: z.array(experimentVariantSchema).optional(),
-  targeting: conditionSchema.nullable().optional(),
-  traffic_allocation: z.number().optional(),
-  bucket_by: z.string().optional(),
-  salt: z.string().optional(),
-  namespace: namespaceSchema.nullable().optional(),
+  // What the config document carries takes core's own schema (a constraint core adds reaches the API);
+  // `targeting` and `namespace` may also be null in a body, to clear them.
+  variants: core.variants.optional(),
+  targeting: core.targeting.unwrap().nullable().optional(),
+  traffic_allocation: core.traffic_allocation,
+  bucket_by: core.bucket_by,
+  salt: core.salt,
+  namespace: core.namespace.unwrap().nullable().optional(),
   metrics: z.array(metricSchema).optional(),
   primary_metric: z.string().nullable().optional(),
   guardrails: z.array(guardrailSchema).optional(),
@@ -60,9 +65,7 @@ const fields = {
   archived_at: z.string().optional(),
 };
 
-export const experimentCreateBody = z
-  .strictObject({ key: keySchema, ...fields, variants: z.array(experimentVariantSchema) })
-  .meta({ id: 'ExperimentInput' });
+export const experimentCreateBody = z.strictObject({ key: keySchema, ...fields, variants: core.variants }).meta({ id: 'ExperimentInput' });
 export const experimentUpdateBody = z.strictObject({ key: keySchema.optional(), ...fields }).meta({ id: 'ExperimentUpdate' });
 
 /** Experiment CRUD and lifecycle actions. */
