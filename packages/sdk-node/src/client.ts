@@ -1,127 +1,17 @@
 import { emptyConfig, ErrorCode, evaluate, Reason, type EvaluationContext, type EvaluationDetail, type JsonValue } from '@switchyard/core';
 import { loadBootstrap } from './bootstrap';
-import { ConfigStore, type ConfigChange, type ConfigSource } from './config-store';
+import { ConfigStore, type ConfigChange } from './config-store';
+import type { ClientEvents, ClientStats, ReadyEvent, TrackOptions } from './client-events';
 import { Emitter, type Listener } from './emitter';
 import { SwitchyardError } from './errors';
 import { EventProcessor, type EventStats } from './events/processor';
 import { EventSender } from './events/sender';
-import type { WireEvent } from './events/types';
+import { trackEvent } from './events/track-event';
 import { ExposureLru } from './exposure-lru';
 import { createTransport, type Transport } from './http/transport';
 import { resolveOptions, type ClientOptions, type ResolvedOptions } from './options';
-import { Synchronizer, type SyncMode } from './sync/synchronizer';
+import { Synchronizer } from './sync/synchronizer';
 import { eventId, toUnitId } from '@switchyard/core/protocol';
-
-/**
- * Payload of `'ready'`.
- *
- * @example
- * ```ts
- * client.on('ready', ({ version, source }) => log.info({ version, source }, 'flags loaded'));
- * ```
- */
-export interface ReadyEvent {
-  /** Version of the first config, `null` offline without a bootstrap. */
-  version: number | null;
-  /** Where it came from: `'offline'` means an offline client with neither. */
-  source: ConfigSource | 'offline';
-}
-
-/**
- * Payload of `'stale'`.
- *
- * @example
- * ```ts
- * client.on('stale', ({ silentForMs }) => log.warn(`Switchyard silent for ${silentForMs} ms; serving the last config`));
- * ```
- */
-export interface StaleEvent {
-  /** How long nothing has been heard from the server. */
-  silentForMs: number;
-  /** When something was last heard (epoch ms). */
-  lastActivityAt: number;
-}
-
-/**
- * Payload of `'recovered'`.
- *
- * @example
- * ```ts
- * client.on('recovered', ({ version }) => log.info({ version }, 'Switchyard sync recovered'));
- * ```
- */
-export interface RecoveredEvent {
-  version: number | null;
-}
-
-/**
- * Every event a client emits, with its payload.
- *
- * - `ready`: the first config is in (once).
- * - `change`: a newer config replaced the held one; `keys` are the flags and experiments whose
- *   evaluation may differ.
- * - `stale`: nothing heard from the server for `staleAfterMs` (default 45 s). Evaluation goes on
- *   with the config held.
- * - `recovered`: heard from the server again after `stale`.
- * - `error`: something failed (stream, fetch, invalid config, rejected events); the client goes on
- *   unless the code is `UNAUTHORIZED`. Emitting `error` with no listener is harmless.
- *
- * @example
- * ```ts
- * const onChange = (change: ClientEvents['change']) => cache.invalidate(change.keys);
- * client.on('change', onChange);
- * ```
- */
-export interface ClientEvents {
-  ready: ReadyEvent;
-  change: ConfigChange;
-  stale: StaleEvent;
-  recovered: RecoveredEvent;
-  error: SwitchyardError;
-}
-
-/**
- * Options of {@link SwitchyardClient.track}.
- *
- * @example
- * ```ts
- * const options: TrackOptions = { value: 42.5, properties: { currency: 'EUR' }, unitId: company.id };
- * client.track('purchase', { key: user.id }, options);
- * ```
- */
-export interface TrackOptions {
-  /** The metric value (e.g. revenue); must be a finite number. */
-  value?: number | undefined;
-  /** Extra data, stored with the event; snapshotted as JSON when tracked. */
-  properties?: Record<string, unknown> | undefined;
-  /** When it happened: a Date, epoch milliseconds or an ISO 8601 string. Default: now. */
-  timestamp?: Date | number | string | undefined;
-  /**
-   * The unit the event belongs to. Default: `context.key`. Set it when an experiment buckets by
-   * another attribute (e.g. `company_id`), so the event joins that experiment's exposures.
-   */
-  unitId?: string | undefined;
-}
-
-/**
- * What {@link SwitchyardClient.stats} reports.
- *
- * @example
- * ```ts
- * const { configVersion, sync, stale, events } = client.stats();
- * health.report({ configVersion, sync, stale, eventsDropped: events.droppedOverflow + events.droppedRejected });
- * ```
- */
-export interface ClientStats {
-  /** The held config version, or `null`. */
-  configVersion: number | null;
-  configSource: ConfigSource | null;
-  sync: SyncMode | 'offline';
-  stale: boolean;
-  events: EventStats;
-  /** (experiment, unit) pairs currently remembered for exposure dedupe. */
-  exposuresRemembered: number;
-}
 
 interface ReadyWaiter {
   resolve: () => void;
@@ -386,42 +276,8 @@ export class SwitchyardClient {
     const log = this.options.logger;
     try {
       if (this.processor === null) return;
-      if (typeof eventKey !== 'string' || eventKey === '') {
-        log.warn('track(): the event key must be a non-empty string; dropped', { eventKey: String(eventKey) });
-        return;
-      }
-      const unit = toUnitId(options.unitId ?? context?.key);
-      if (unit === null) {
-        log.warn('track(): no unit (context.key or options.unitId); dropped', { eventKey });
-        return;
-      }
-      const event: WireEvent = { id: eventId(), type: 'track', key: eventKey, unit_id: unit, timestamp: Date.now() };
-      if (options.value !== undefined) {
-        if (typeof options.value !== 'number' || !Number.isFinite(options.value)) {
-          log.warn('track(): value must be a finite number; dropped', { eventKey });
-          return;
-        }
-        event.value = options.value;
-      }
-      if (options.properties !== undefined) {
-        // A snapshot: later mutations must not change what is sent, and an unserializable object
-        // must fail here, alone, rather than poison the whole batch it would be sent in.
-        const p = JSON.parse(JSON.stringify(options.properties)) as unknown;
-        if (typeof p !== 'object' || p === null || Array.isArray(p)) {
-          log.warn('track(): properties must be a plain object; dropped', { eventKey });
-          return;
-        }
-        event.properties = p as Record<string, unknown>;
-      }
-      if (options.timestamp !== undefined) {
-        const t = options.timestamp;
-        const ts = t instanceof Date ? t.getTime() : t;
-        if ((typeof ts === 'number' && !Number.isFinite(ts)) || (typeof ts === 'string' && Number.isNaN(Date.parse(ts)))) {
-          log.warn('track(): timestamp must be a Date, epoch ms or an ISO 8601 string; dropped', { eventKey });
-          return;
-        }
-        event.timestamp = ts;
-      }
+      const event = trackEvent(eventKey, context, options, log);
+      if (event === null) return;
       this.processor.enqueue(event);
     } catch (err) {
       log.warn('track(): event dropped', { eventKey: String(eventKey), error: String(err) });

@@ -13,16 +13,8 @@
  *
  * @packageDocumentation
  */
-export {
-  createClient,
-  SwitchyardClient,
-  type ClientEvents,
-  type ClientStats,
-  type ReadyEvent,
-  type StaleEvent,
-  type RecoveredEvent,
-  type TrackOptions,
-} from './client';
+export { createClient, SwitchyardClient } from './client';
+export type { ClientEvents, ClientStats, ReadyEvent, StaleEvent, RecoveredEvent, TrackOptions } from './client-events';
 export type { ClientOptions } from './options';
 export type { ConfigChange, ConfigSource } from './config-store';
 export type { EventStats } from './events/processor';
