@@ -8,7 +8,9 @@ import { commitMutation, type RequestOrigin, type ServerContext } from '../conte
 import { configFormOf } from '../config/config-state';
 import { configuredEnvironments, flagAttributes } from './flag-spec';
 import { FlagService } from './flags';
-import { assertUnprotected, environmentKeys, placeIssue, referenceProblemsOf, ResourceService } from './resource-service';
+import { ResourceService } from './resource-service';
+import { assertUnprotected, environmentKeys } from './environment-guards';
+import { placeIssue, referenceProblemsOf } from './reference-problems';
 import { segmentSpec } from './segment-spec';
 
 /** A bulk import: flags and segments as their create bodies. */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { ConfigPatch } from '@switchyard/core';
-import { formatPath, segmentRefs, type ConfigIssue } from '@switchyard/core/schema';
+import { formatPath, segmentRefs } from '@switchyard/core/schema';
 import type { z } from 'zod';
 import type { Action, Subject } from '../../auth/permissions';
 import { can } from '../../auth/permissions';
@@ -13,7 +13,9 @@ import type { Page, ResourceKind, ResourceRow } from '../../store/types';
 import { commitMutation, type RequestOrigin, type ServerContext } from '../context';
 import { configFormOf, toConfigExperiment } from '../config/config-state';
 import { onLatestVersion } from '../config/latest-version';
+import { environmentKeys } from './environment-guards';
 import { flagAttributes } from './flag-spec';
+import { placeIssue, referenceProblemsOf } from './reference-problems';
 
 /** Fields a client may send back from a GET that the server owns; they are ignored on write. */
 export const READ_ONLY_FIELDS = ['id', 'created_at', 'updated_at', 'owner_id', 'version'] as const;
@@ -60,76 +62,6 @@ export function toResource(
     { ...attributes, version: row.version, created_at: row.createdAt, updated_at: row.updatedAt },
     row.ownerId,
   );
-}
-
-/** The keys of every environment, oldest first. */
-export async function environmentKeys(ctx: ServerContext): Promise<string[]> {
-  return (await ctx.store.allResources('environment')).map((r) => r.key);
-}
-
-/** Whether an environment is protected: only an ADMIN changes flag state or runs experiment lifecycle actions there. */
-export async function isProtected(ctx: ServerContext, environment: string): Promise<boolean> {
-  const row = await ctx.store.getResource('environment', environment);
-  return row?.data.protected === true;
-}
-
-/** Refuses a non-ADMIN change in a protected environment. */
-export async function assertUnprotected(
-  ctx: ServerContext,
-  origin: RequestOrigin,
-  environments: Iterable<string>,
-  what: string,
-): Promise<void> {
-  const actor = origin.actor;
-  if (actor === null || actor.role === 'ADMIN') return;
-  for (const e of environments) {
-    if (await isProtected(ctx, e)) throw forbidden(`'${e}' is a protected environment: only an ADMIN may ${what} there`);
-  }
-}
-
-/**
- * Where a reference issue of `env`'s patch is reported for a resource:
- * relative to the resource when it is inside it (under `environments.<env>.` for a flag's state
- * in another environment than the request's), otherwise by its config path; the message names
- * the environment when the path does not.
- */
-export function placeIssue(
-  issue: ConfigIssue,
-  env: string,
-  origin: RequestOrigin,
-  /** The resource's kind and key; `null` for an issue reported by its config path whatever it is in. */
-  resource: { spec: Pick<KindSpec, 'kind' | 'docField'>; key: string } | null,
-): ErrorDetail & { path: string; message: string } {
-  const spec = resource?.spec;
-  const own = resource !== null && issue.path[0] === resource.spec.docField && issue.path[1] === resource.key;
-  const elsewhere = env !== origin.environment;
-  const ownState = own && spec?.kind === 'flag' && elsewhere;
-  const path = ownState ? formatPath(['environments', env, ...issue.path.slice(2)]) : formatPath(own ? issue.path.slice(2) : issue.path);
-  const message = elsewhere && !ownState ? `${issue.message} (in environment '${env}')` : issue.message;
-  return { path, message };
-}
-
-/**
- * Core's reference issues of `patches` in every environment they go to, each placed by `place`,
- * without repeats (the same path and message once).
- */
-export async function referenceProblemsOf(
-  ctx: ServerContext,
-  patches: EnvironmentPatches,
-  place: (issue: ConfigIssue, env: string) => ErrorDetail & { path: string; message: string },
-): Promise<ErrorDetail[]> {
-  const out: ErrorDetail[] = [];
-  const seen = new Set<string>();
-  for (const [env, patch] of Object.entries(patches)) {
-    for (const issue of (await ctx.environments.get(env)).config.referenceIssues(patch)) {
-      const detail = place(issue, env);
-      const id = `${detail.path}\u0000${detail.message}`;
-      if (seen.has(id)) continue;
-      seen.add(id);
-      out.push(detail);
-    }
-  }
-  return out;
 }
 
 /**

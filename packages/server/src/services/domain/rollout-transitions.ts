@@ -6,7 +6,7 @@ import { takeResultsSnapshot } from '../results/results-snapshot';
 import { armsAt, flagServes, withDefaultServe, type RolloutData, type RolloutHistoryEntry } from './rollout-state';
 import { emit, type WebhookEventType } from '../webhooks/webhook-events';
 import { flagAttributes } from './flag-spec';
-import { environmentKeys } from './resource-service';
+import { environmentKeys } from './environment-guards';
 
 /** How a rollout ends. */
 export type RolloutEnding = 'completed' | 'rolled_back' | 'stopped';

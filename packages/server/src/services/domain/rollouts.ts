@@ -9,7 +9,7 @@ import type { ResourceRow } from '../../store/types';
 import { toConfigExperiment, toConfigFlag } from '../config/config-state';
 import { commitMutation, type RequestOrigin, type ServerContext } from '../context';
 import { stateIn } from './flag-spec';
-import { assertUnprotected, environmentKeys } from './resource-service';
+import { assertUnprotected, environmentKeys } from './environment-guards';
 import type { ResultsService } from '../results/results';
 import { ACTIVE_ROLLOUT_STATUSES, checkRolloutPlan, storedGuardrails, storedStages, type RolloutInput } from './rollout-spec';
 import { experimentData, rolloutFigures, servesExperiment, withDefaultServe, type RolloutData } from './rollout-state';
