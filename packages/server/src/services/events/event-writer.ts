@@ -33,7 +33,9 @@ export class EventWriter {
     private readonly store: Store,
     private readonly onStored?: (environment: string, counts: IngestCounts) => void,
   ) {
-    this.slots = Math.max(1, Math.floor(store.eventTransactions ?? 1));
+    // A store that groups the batches queued behind a commit itself takes each turn's batches at
+    // once, so that they are ready the moment the previous transaction ends: no slot limit here.
+    this.slots = store.groupsEventBatches === true ? Infinity : Math.max(1, Math.floor(store.eventTransactions ?? 1));
   }
 
   write(events: StoredEvent[]): Promise<{ accepted: number; duplicates: number }> {
@@ -58,17 +60,6 @@ export class EventWriter {
   }
 
   private flush(): void {
-    if (this.store.groupsEventBatches === true) {
-      // The store groups the batches queued behind a commit itself: hand this turn's over now,
-      // so that they are ready the moment the previous transaction ends.
-      this.scheduled = false;
-      const group = this.pending;
-      this.pending = [];
-      const done = this.commit(group);
-      const before = this.inFlight;
-      this.inFlight = Promise.all([before, done]).then(() => undefined);
-      return;
-    }
     this.scheduled = false;
     // With every slot busy the group is cut when a commit ends, not now: batches arriving meanwhile join it.
     if (this.running >= this.slots || this.pending.length === 0) return;
