@@ -4,6 +4,7 @@ import { openPostgresStore } from '../src/store/postgres/postgres-store';
 import { AGGREGATOR_LOCK, LOCK_SPACE } from '../src/store/postgres/locks';
 import { experimentRun } from '../src/store/run-attribution';
 import type { ResourceRow, StoredEvent } from '../src/store/types';
+import { storedEvent as event, storedExposure as exposure } from './stored-events';
 import { startPostgres, type TestPostgres } from './services';
 
 /**
@@ -22,26 +23,6 @@ afterAll(async () => {
 });
 
 const METRICS = [{ key: 'purchase', type: 'mean' as const }];
-
-function event(id: string, extra: Partial<StoredEvent> = {}): StoredEvent {
-  return {
-    environment: 'production',
-    id,
-    type: 'track',
-    key: 'purchase',
-    unitId: 'u1',
-    experiment: null,
-    variant: null,
-    value: null,
-    properties: null,
-    timestamp: 1000,
-    receivedAt: 2000,
-    ...extra,
-  };
-}
-
-const exposure = (id: string, unitId: string, variant: string, timestamp = 1000): StoredEvent =>
-  event(id, { type: 'exposure', key: 'exp', unitId, experiment: 'exp', variant, timestamp });
 
 async function connect(url: string): Promise<pg.Client> {
   const c = new pg.Client({ connectionString: url });

@@ -13,6 +13,7 @@ import { openSqliteStore } from '../src/store/sqlite/sqlite-store';
 import { isUniqueViolation } from '../src/store/store-errors';
 import { isVersionConflict, VERSION_CONFLICT_ERROR_CODE } from '../src/store/types';
 import type { ApiKeyRow, AuditRecord, ResourceKind, ResourceRow, Store, StoredEvent, UnitOfWork, UserRow } from '../src/store/types';
+import { storedEvent as event, storedExposure as exposure } from './stored-events';
 import { startPostgres, type TestPostgres } from './services';
 
 /** A duplicate is the typed unique violation on both stores, worded as SQLite words it. */
@@ -156,26 +157,6 @@ function apiKey(name: string, createdBy: string | null, extra: Partial<ApiKeyRow
     ...extra,
   };
 }
-
-function event(id: string, extra: Partial<StoredEvent> = {}): StoredEvent {
-  return {
-    environment: 'production',
-    id,
-    type: 'track',
-    key: 'purchase',
-    unitId: 'u1',
-    experiment: null,
-    variant: null,
-    value: null,
-    properties: null,
-    timestamp: 1000,
-    receivedAt: 2000,
-    ...extra,
-  };
-}
-
-const exposure = (id: string, unitId: string, variant: string, timestamp: number, experiment = 'exp'): StoredEvent =>
-  event(id, { type: 'exposure', key: experiment, unitId, experiment, variant, timestamp });
 
 describe.each(['sqlite', 'postgres'] as const)('store contract: %s', (kind) => {
   let h: Harness;
