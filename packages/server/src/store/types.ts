@@ -1,206 +1,21 @@
 import type { ConfigPatch } from '@switchyard/core';
 import type { DailySeriesMetric, DailySeriesRows } from './daily-series-sql';
-import type { OutboxEvent, WebhookReads, WebhookWriteOp } from './webhook-rows';
-import type { ExclusionReason, Exclusions } from './run-attribution';
-import { staleWriteError } from './store-errors';
+import type { WebhookReads } from './webhook-rows';
+import type { ApiKeyRow, AuditRow, ResourceKind, ResourceRow, UserRow } from './row-types';
+import type { CommitResult, UnitOfWork } from './unit-of-work';
+import type {
+  CovariateMetric,
+  ExperimentAggregates,
+  ExperimentCovariates,
+  RetentionPass,
+  StoredEvent,
+  SummaryRebuild,
+} from './event-types';
 
-/**
- * Resource kinds kept in the store. Flags and experiments share one key namespace; an
- * experiment's key is unique within its environment. A guarded rollout belongs to one environment;
- * while it is active its key is its flag's key (so the store's uniqueness allows one active rollout
- * per flag and environment), and its id once it has ended.
- */
-export type ResourceKind = 'flag' | 'segment' | 'experiment' | 'environment' | 'rollout';
-
-/** A flag, segment, experiment, environment or rollout row; `data` is the resource's attributes as JSON. */
-export interface ResourceRow {
-  seq: number;
-  id: string;
-  kind: ResourceKind;
-  /** The environment an experiment or rollout belongs to; `null` for every other kind. */
-  environment: string | null;
-  key: string;
-  ownerId: string | null;
-  status: string | null;
-  data: Record<string, unknown>;
-  /** Starts at 1 and grows by one with every stored change: the resource's `version` and `ETag`. */
-  version: number;
-  createdAt: string;
-  updatedAt: string;
-}
-
-/** Roles, lowest first. */
-export const ROLES = ['VIEWER', 'EXPERIMENTER', 'ADMIN'] as const;
-/** A user's or management key's role. */
-export type Role = (typeof ROLES)[number];
-
-export interface UserRow {
-  seq: number;
-  id: string;
-  email: string;
-  name: string | null;
-  role: Role;
-  /** `null` for users provisioned from an external OIDC issuer. */
-  passwordHash: string | null;
-  source: 'local' | 'oidc';
-  /** Bumped by a password change, a role change and a logout: tokens carrying an older one are refused. */
-  tokenVersion: number;
-  /** See {@link ResourceRow.version}. */
-  version: number;
-  createdAt: string;
-  updatedAt: string;
-}
-
-export type ApiKeyKind = 'server' | 'client' | 'management';
-
-export interface ApiKeyRow {
-  seq: number;
-  id: string;
-  name: string;
-  kind: ApiKeyKind;
-  role: Role | null;
-  /** The environment of a `server` or `client` key; `null` for management keys. */
-  environment: string | null;
-  prefix: string;
-  hash: string;
-  createdBy: string | null;
-  createdAt: string;
-  lastUsedAt: string | null;
-  revokedAt: string | null;
-  /**
-   * A client key limited to these metric keys: its track events with another key are refused.
-   * Absent or `null`: any metric. Set at creation only.
-   */
-  allowedMetrics?: readonly string[] | null;
-  /** See {@link ResourceRow.version}; recording a key's use does not change it. */
-  version: number;
-}
-
-export interface AuditRecord {
-  at: string;
-  actorType: 'user' | 'api_key' | 'system';
-  actorId: string | null;
-  actorLabel: string | null;
-  action: string;
-  resourceType: string;
-  resourceId: string | null;
-  resourceKey: string | null;
-  /** The environment of what the action changed, when it belongs to one. */
-  environment?: string | null;
-  before: unknown;
-  after: unknown;
-  requestId: string | null;
-  ip: string | null;
-  userAgent: string | null;
-}
-
-export interface AuditRow extends AuditRecord {
-  seq: number;
-}
-
-/**
- * One write of a unit of work. Optimistic concurrency is the store's job: an `insert` stores
- * version 1; an `update` is a compare-and-set on `row.version`, the version the change was made
- * from (as read), and stores it + 1; a `delete` with a `version` is one too. When the stored
- * version differs (someone else's change committed first, or the row is gone), the whole unit
- * fails with {@link VERSION_CONFLICT_ERROR_CODE} and nothing of it is written.
- */
-export type WriteOp =
-  | {
-      table: 'resources';
-      action: 'insert' | 'update';
-      row: ResourceRow;
-      /**
-       * Compare-and-set (updates only): the stored row must still have this status, else the
-       * whole unit fails with a stale-write error (`isStaleWrite`) and nothing is written. Lets
-       * two instances racing to act on one transition (a takeover of the background jobs) act once.
-       */
-      ifStatus?: string | null;
-    }
-  | { table: 'resources'; action: 'delete'; id: string; version?: number }
-  | { table: 'users'; action: 'insert' | 'update'; row: UserRow }
-  | { table: 'users'; action: 'delete'; id: string; version?: number }
-  | { table: 'api_keys'; action: 'insert' | 'update'; row: ApiKeyRow }
-  | WebhookWriteOp;
-
-/**
- * The `code` of the error a unit of work fails with when one of its compare-and-set writes finds
- * another version stored (see {@link WriteOp}). A code, not a class, for the same reason as
- * {@link LAST_ADMIN_ERROR_CODE}.
- */
-export const VERSION_CONFLICT_ERROR_CODE = 'SWITCHYARD_VERSION_CONFLICT';
-
-/** The error described at {@link VERSION_CONFLICT_ERROR_CODE}. */
-export function versionConflictError(table: WriteOp['table'], id: string, expected: number): Error {
-  return Object.assign(new Error(`${table} row '${id}' is no longer at version ${expected}`), { code: VERSION_CONFLICT_ERROR_CODE });
-}
-
-/** A compare-and-set write (given the version it read) that changed no row lost the race (see {@link WriteOp}). Both stores. */
-export function expectWritten(changed: number, table: WriteOp['table'], id: string, version: number | undefined): void {
-  if (changed === 0 && version !== undefined) throw versionConflictError(table, id, version);
-}
-
-/**
- * Why a compare-and-set on version and status changed nothing, from the status stored now: a
- * status that moved on is a stale write (the transition happened elsewhere); the same status
- * with a newer version is a conflict to rebuild on. Both stores.
- */
-export function statusCasFailure(row: ResourceRow, ifStatus: string | null, current: { status: string | null } | undefined): Error {
-  if (current === undefined || current.status !== ifStatus) return staleWriteError(`the ${row.kind} '${row.key}'`);
-  return versionConflictError('resources', row.id, row.version);
-}
-
-/** Whether an error is the one described at {@link VERSION_CONFLICT_ERROR_CODE}. */
-export function isVersionConflict(err: unknown): boolean {
-  return (err as { code?: unknown } | null)?.code === VERSION_CONFLICT_ERROR_CODE;
-}
-
-/**
- * Everything one mutation writes, committed atomically: the rows, the config patches (each gets
- * the next config version of its environment) and the audit record. One call, so a PostgreSQL
- * store can map it to one transaction without routes or services knowing.
- */
-export interface UnitOfWork {
-  writes: WriteOp[];
-  /** Per environment key; without `version`: the store assigns each environment's next one. */
-  configPatches?: Record<string, Omit<ConfigPatch, 'version'>>;
-  /** One record, or one per resource of a bulk change. */
-  audit?: AuditRecord | AuditRecord[];
-  /**
-   * Checked inside the transaction, after the writes: at least one ADMIN must remain, else the
-   * whole unit is rolled back (see {@link LAST_ADMIN_ERROR_CODE}). Two ADMINs demoting each other at
-   * once cannot both pass it.
-   */
-  keepAnAdmin?: boolean;
-  /**
-   * Webhook events this change causes: in the same transaction, each becomes a pending delivery
-   * for every enabled webhook subscribed to its type (the outbox), so an event is never sent for
-   * a change that rolled back, nor lost for one that committed.
-   */
-  webhookEvents?: OutboxEvent[];
-}
-
-/**
- * The `code` of the error a unit of work with `keepAnAdmin` fails with when it would have left
- * no ADMIN (nothing of it is written). A code, not a class: SQLite commits on its writer thread
- * and only the message and code cross back.
- */
-export const LAST_ADMIN_ERROR_CODE = 'SWITCHYARD_LAST_ADMIN';
-
-/** The error described at {@link LAST_ADMIN_ERROR_CODE}. */
-export function lastAdminError(): Error {
-  return Object.assign(new Error('the server must keep at least one ADMIN'), { code: LAST_ADMIN_ERROR_CODE });
-}
-
-/** The audit records of a unit of work, as a list. */
-export function auditsOf(work: UnitOfWork): AuditRecord[] {
-  return work.audit === undefined ? [] : Array.isArray(work.audit) ? work.audit : [work.audit];
-}
-
-/** What a commit produced: the config version each patched environment got. */
-export interface CommitResult {
-  versions: Record<string, number>;
-}
+// The store's vocabulary lives in one file per concept; importers keep using this module.
+export * from './row-types';
+export * from './unit-of-work';
+export * from './event-types';
 
 export interface Page<T> {
   items: T[];
@@ -234,60 +49,6 @@ export interface ConfigLogEntry {
   version: number;
   patch: ConfigPatch;
 }
-
-/** An analytics event as stored. */
-export interface StoredEvent {
-  /** The environment of the key that sent it. */
-  environment: string;
-  id: string;
-  type: 'exposure' | 'track';
-  key: string;
-  unitId: string;
-  experiment: string | null;
-  variant: string | null;
-  value: number | null;
-  properties: Record<string, unknown> | null;
-  timestamp: number;
-  receivedAt: number;
-  /** Who sent it: `api_key:<id>` or `user:<id>` (so a key sending forged events can be found); `null` when unknown. */
-  sentBy?: string | null;
-}
-
-/** What {@link Store.experimentAggregates} returns. */
-export interface ExperimentAggregates {
-  units: Record<string, number>;
-  /** Units exposed to more than one variant (the `multiple_variants` exclusion). */
-  excludedUnits: number;
-  /** Exposures left out of the run, per reason (`multiple_variants` counts units, as `excludedUnits`). */
-  exclusions: Exclusions;
-  /** The same exposures by who sent them, largest first (`multiple_variants` is not attributed to a sender). */
-  exclusionsBySender: { reason: ExclusionReason; sentBy: string; events: number }[];
-  /** metric -> variant -> sums over exposed units (units without events add 0). */
-  metrics: Record<string, Record<string, { sum: number; sumSquares: number; unitsWithEvents: number }>>;
-}
-
-/** A metric whose CUPED covariate is wanted, and the pre-exposure window in milliseconds. */
-export interface CovariateMetric {
-  key: string;
-  type: 'conversion' | 'mean';
-  windowMs: number;
-}
-
-/** What {@link Store.experimentCovariates} returns: metric -> variant -> sums of x, x^2 and x*y. */
-export type ExperimentCovariates = Record<string, Record<string, { sum: number; sumSquares: number; sumProducts: number }>>;
-
-/** How a retention pass (see {@link Store.deleteEventsBefore}) proceeds. */
-export interface RetentionPass {
-  /** Events one transaction deletes at most (default {@link RETENTION_CHUNK}). */
-  chunk?: number;
-  /** Aborted: the pass stops after the transaction in progress; the next pass goes on from there. */
-  signal?: AbortSignal;
-  /** Called after each transaction with the number it deleted. */
-  onChunk?: (deleted: number) => void;
-}
-
-/** Events one retention transaction deletes at most, by default. */
-export const RETENTION_CHUNK = 10_000;
 
 /**
  * Persistence behind the server. Async everywhere so a PostgreSQL implementation fits the same
@@ -406,17 +167,4 @@ export interface Store extends WebhookReads {
     window: { from: number; to: number },
     metrics: readonly DailySeriesMetric[],
   ): Promise<DailySeriesRows>;
-}
-
-/** What rebuilding an experiment's summaries read and wrote. */
-export interface SummaryRebuild {
-  /** The run rebuilt (the experiment's id). */
-  experimentId: string;
-  exposuresRead: number;
-  tracksRead: number;
-  /** Units counted (conflicted ones included). */
-  units: number;
-  excludedExposures: number;
-  /** Track events skipped because their value is out of bounds. */
-  skippedValues: number;
 }
