@@ -71,8 +71,13 @@ export default defineConfig([
     outExtension: () => ({ js: '.min.js' }),
     noExternal: [/.*/],
     esbuildPlugins: [murmurShim, protocolSource, lazyRegex(true)],
+    // esbuild minifies first and terser goes over its output: each finds what the other leaves
+    // (about 180 B gzipped of the local entry, which sits at its budget).
     minify: 'terser',
-    terserOptions: { ecma: 2020, compress: { passes: 3, keep_fargs: false } },
+    minifyWhitespace: true,
+    minifyIdentifiers: true,
+    minifySyntax: true,
+    terserOptions: { ecma: 2020, compress: { passes: 5, keep_fargs: false } },
     sourcemap: true,
     target: 'es2022',
     platform: 'browser',
