@@ -86,19 +86,14 @@ export const etagOf = configEtag;
 export async function ingestEvents(ctx: ServerContext, c: Context<AppEnv>): Promise<{ status: number; data: unknown }> {
   // validateBatch bounds the nesting of each event's properties, the only part anything recurses into.
   const raw = parseJsonBody(await readBodyText(c), false);
-  const checked = validateBatch(raw, ctx.now(), ctx.options.maxEventValue);
+  // Who sent the batch is kept on each event, so that a key sending forged events can be found.
+  const actor = c.get('actor');
+  const sentBy = actor === undefined || actor === null ? null : `${actor.type}:${actor.id}`;
+  const checked = validateBatch(raw, ctx.now(), ctx.options.maxEventValue, { environment: c.get('environment'), sentBy });
   if ('details' in checked) {
     if (checked.tooMany === true)
       throw new ApiError('PAYLOAD_TOO_LARGE', `a batch may carry at most ${MAX_EVENTS_PER_BATCH} events`, checked.details);
     throw new ApiError('VALIDATION_ERROR', `${checked.details.length} event(s) are invalid; nothing was stored`, checked.details);
-  }
-  const environment = c.get('environment');
-  // Who sent the batch is kept on each event, so that a key sending forged events can be found.
-  const actor = c.get('actor');
-  const sentBy = actor === undefined || actor === null ? null : `${actor.type}:${actor.id}`;
-  for (const e of checked.events) {
-    e.environment = environment;
-    e.sentBy = sentBy;
   }
   const admitted =
     ctx.eventAdmission === undefined

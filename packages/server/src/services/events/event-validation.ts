@@ -12,6 +12,15 @@ const MAX_PROPERTIES_BYTES = 8 * 1024;
 /** Default bound on |value|: large enough for money in cents, far below what overflows sums of squares. */
 export const DEFAULT_MAX_EVENT_VALUE = 1e9;
 
+/** What every event of a batch shares: the sending key's environment, and who sent it (`api_key:<id>`, `user:<id>`; `null` when unknown). */
+export interface EventSender {
+  environment: string;
+  sentBy: string | null;
+}
+
+/** No sender known yet (a caller that only checks events). */
+const NO_SENDER: EventSender = { environment: '', sentBy: null };
+
 /** Years 0000..9999 UTC, the range of ISO 8601's four-digit years (well inside what `Date` holds). */
 const MIN_TIMESTAMP_MS = Date.parse('0000-01-01T00:00:00Z');
 const MAX_TIMESTAMP_MS = Date.parse('9999-12-31T23:59:59.999Z');
@@ -49,6 +58,7 @@ export function validateEvent(
   raw: unknown,
   receivedAt: number,
   maxValue = DEFAULT_MAX_EVENT_VALUE,
+  sender: EventSender = NO_SENDER,
 ): { event: StoredEvent } | { problems: string[] } {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) return { problems: ['an event must be an object'] };
   const e = raw as Record<string, unknown>;
@@ -98,17 +108,29 @@ export function validateEvent(
       properties,
       timestamp: timestamp!,
       receivedAt,
-      // The sending key's environment, set by the route that accepts the batch.
-      environment: '',
+      // Set here rather than by the route afterwards: every event of every batch is made with
+      // all its properties at once (adding one later reshapes each object on the hot path).
+      environment: sender.environment,
+      sentBy: sender.sentBy,
     },
   };
 }
 
-/** Validates a whole batch: all events or, with every problem by index, none. */
+/**
+ * Validates a whole batch: all events or, with every problem by index, none. Each event carries
+ * `sender`: the environment of the key that sent the batch and who sent it.
+ *
+ * @example
+ * ```ts
+ * const checked = validateBatch(body, Date.now(), DEFAULT_MAX_EVENT_VALUE, { environment: 'production', sentBy: 'api_key:k1' });
+ * if ('events' in checked) await writer.write(checked.events);
+ * ```
+ */
 export function validateBatch(
   raw: unknown,
   receivedAt: number,
   maxValue = DEFAULT_MAX_EVENT_VALUE,
+  sender: EventSender = NO_SENDER,
 ): { events: StoredEvent[] } | { details: ErrorDetail[]; tooMany?: boolean } {
   if (typeof raw !== 'object' || raw === null || !Array.isArray((raw as { events?: unknown }).events)) {
     return { details: [{ path: 'events', message: 'the body must be {"events": [...]}' }] };
@@ -122,7 +144,7 @@ export function validateBatch(
   const events: StoredEvent[] = [];
   const details: ErrorDetail[] = [];
   list.forEach((item, index) => {
-    const r = validateEvent(item, receivedAt, maxValue);
+    const r = validateEvent(item, receivedAt, maxValue, sender);
     if ('event' in r) events.push(r.event);
     else
       details.push({ index, path: `events.${index}`, message: r.problems.join('; '), reason: r.problems.join('; '), problems: r.problems });

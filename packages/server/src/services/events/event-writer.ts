@@ -85,8 +85,10 @@ export class EventWriter {
       const parts: StoredEvent[][] = [];
       const shape: { track: number; exposure: number }[] = [];
       for (const p of group) {
-        const track = p.events.filter((e) => e.type === 'track');
-        const exposure = track.length === p.events.length ? [] : p.events.filter((e) => e.type !== 'track');
+        // One pass over the batch rather than a filter per type.
+        const track: StoredEvent[] = [];
+        const exposure: StoredEvent[] = [];
+        for (const e of p.events) (e.type === 'track' ? track : exposure).push(e);
         shape.push({
           track: track.length > 0 ? parts.push(track) - 1 : -1,
           exposure: exposure.length > 0 ? parts.push(exposure) - 1 : -1,
