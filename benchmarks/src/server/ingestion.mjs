@@ -65,9 +65,52 @@ function summariesBehind(dbPath) {
   }
 }
 
+/** Clock ticks per second of /proc's CPU times (USER_HZ: 100 on Linux). */
+const TICKS_PER_S = 100;
+
+/**
+ * CPU time (s) of each thread of process `pid` so far, by thread id, from /proc (Linux only;
+ * empty elsewhere): which thread of the server spends the CPU, not only how much it spends.
+ * @param {number} pid
+ * @returns {Map<number, number>}
+ */
+function threadCpu(pid) {
+  /** @type {Map<number, number>} */
+  const out = new Map();
+  let tids;
+  try {
+    tids = fs.readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    try {
+      const stat = fs.readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      // Fields after the parenthesized name: utime and stime are the 12th and 13th.
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      out.set(Number(tid), (Number(f[11]) + Number(f[12])) / TICKS_PER_S);
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return out;
+}
+
+/**
+ * The window's CPU seconds of the server's main thread, of its busiest other thread (the SQLite
+ * writer while ingesting into SQLite), and of all the rest (checkpointer, V8's GC helpers, libuv).
+ * @param {number} pid @param {Map<number, number>} a @param {Map<number, number>} b
+ */
+function threadSplit(pid, a, b) {
+  const used = [...b].map(([tid, s]) => ({ tid, s: s - (a.get(tid) ?? 0) }));
+  const main = used.find((t) => t.tid === pid)?.s ?? NaN;
+  const others = used.filter((t) => t.tid !== pid).sort((x, y) => y.s - x.s);
+  return { main, busiest: others[0]?.s ?? NaN, rest: others.slice(1).reduce((sum, t) => sum + t.s, 0) };
+}
+
 /**
  * One run on a fresh database.
- * @param {{ runId: string, dir: string, warmupMs: number, durationMs: number, profileDir?: string, serverDist?: string, databaseUrl?: string }} o
+ * @param {{ runId: string, dir: string, warmupMs: number, durationMs: number, profileDir?: string, serverDist?: string, databaseUrl?: string, catchUp?: boolean }} o
  */
 async function oneRun(o) {
   const dbPath = path.join(o.dir, `ingest-${o.runId}.db`);
@@ -106,10 +149,12 @@ async function oneRun(o) {
     });
     await until(windowStartNs);
     const machine0 = cpuTicks();
+    const threads0 = threadCpu(server.child.pid ?? 0);
     server.send({ type: 'cpu' });
     const cpu0 = await server.next('cpu');
     await until(windowEndNs);
     const machine1 = cpuTicks();
+    const threads1 = threadCpu(server.child.pid ?? 0);
     server.send({ type: 'cpu' });
     const cpu1 = await server.next('cpu');
     const done = await senders.next('done', o.durationMs + 120_000);
@@ -122,8 +167,12 @@ async function oneRun(o) {
       server.send({ type: 'backlog' });
       backlog = (await server.next('backlog')).count;
     }
-    server.send({ type: 'drain' });
-    const { ms: drainMs } = await server.next('drain', 600_000);
+    // Without the catch-up (BENCH_INGEST_CATCH_UP=0, for quicker comparisons) "caught up in" is unknown.
+    let drainMs = NaN;
+    if (o.catchUp !== false) {
+      server.send({ type: 'drain' });
+      ({ ms: drainMs } = await server.next('drain', 600_000));
+    }
     server.send({ type: 'count-events' });
     const { count } = await server.next('count-events');
     await server.stop(60_000);
@@ -147,6 +196,7 @@ async function oneRun(o) {
       drainMs,
       machineCpu: cpuShares(machine0, machine1),
       serverCpuShare: cpuS / wallS,
+      threadCpuS: threadSplit(server.child.pid ?? 0, threads0, threads1),
       senderCpuShare: done.senderCpuShare,
       dbBytes,
       windowUs: /** @type {[number, number]} */ ([windowStartNs / 1000, windowEndNs / 1000]),
@@ -184,6 +234,16 @@ function baselineBuild() {
 const cpuUsPerEvent = (r) => (1e6 * r.serverCpuShare) / r.eventsPerS;
 
 /**
+ * Median µs of CPU per acknowledged event of the main thread, the writer (the busiest other
+ * thread) and the other threads, from /proc's per-thread times (10 ms ticks).
+ * @param {any[]} rs
+ */
+function threadUs(rs) {
+  const us = (/** @type {'main' | 'busiest' | 'rest'} */ k) => fmt(median(rs.map((r) => (1e6 * r.threadCpuS[k]) / r.windowAcked)), 2);
+  return `${us('main')} / ${us('busiest')} / ${us('rest')} µs`;
+}
+
+/**
  * The same-run comparison with the baseline build.
  * @param {string} label @param {any[]} base @param {any[]} current
  */
@@ -194,15 +254,15 @@ function baselineLines(label, base, current) {
     '',
     `\`BENCH_BASELINE_ROOT=<built checkout of ${label}> node --expose-gc src/run-all.mjs ingestion\`: the baseline's server runs the same runs with the same sender, alternating which build goes first.`,
     '',
-    '| build | events/s per run | median events/s | server CPU per event (median) | rows = acked | summaries behind at the end (median) | caught up in (median) |',
-    '|---|---|--:|--:|---|--:|--:|',
+    '| build | events/s per run | median events/s | server CPU per event (median) | of which main thread / SQLite writer / other threads | rows = acked | summaries behind at the end (median) | caught up in (median) |',
+    '|---|---|--:|--:|--:|---|--:|--:|',
   ];
   for (const [name, rs] of /** @type {[string, any[]][]} */ ([
     [`baseline (${label})`, base],
     ['this build', current],
   ])) {
     lines.push(
-      `| ${name} | ${rs.map((r) => fmt(r.eventsPerS, 0)).join(', ')} | ${fmt(eps(rs), 0)} | ${fmt(median(rs.map(cpuUsPerEvent)), 2)} µs | ${rs.every((r) => r.rows === r.acked) ? '✅' : '❌'} | ${median(rs.map((r) => r.backlog)).toLocaleString('en-US')} | ${fmt(median(rs.map((r) => r.drainMs)) / 1000, 1)} s |`,
+      `| ${name} | ${rs.map((r) => fmt(r.eventsPerS, 0)).join(', ')} | ${fmt(eps(rs), 0)} | ${fmt(median(rs.map(cpuUsPerEvent)), 2)} µs | ${threadUs(rs)} | ${rs.every((r) => r.rows === r.acked) ? '✅' : '❌'} | ${median(rs.map((r) => r.backlog)).toLocaleString('en-US')} | ${fmt(median(rs.map((r) => r.drainMs)) / 1000, 1)} s |`,
     );
   }
   const ratio = eps(current) / eps(base);
@@ -260,6 +320,10 @@ export async function run({ resultsDir, quick = false, log = (s) => console.log(
   const warmupMs = quick ? 2000 : 3000;
   // BENCH_INGEST_SECONDS: a shorter window (each run's catch-up grows with it) on a busy machine.
   const durationMs = quick ? 6000 : Number(process.env.BENCH_INGEST_SECONDS ?? 20) * 1000;
+  // BENCH_INGEST_CATCH_UP=0: no waiting for the summaries after each run (minutes on SQLite),
+  // BENCH_INGEST_PROFILE=0: no profiled run; both for quicker comparisons while iterating.
+  const catchUp = process.env.BENCH_INGEST_CATCH_UP !== '0';
+  const profiling = process.env.BENCH_INGEST_PROFILE !== '0';
   const m = machine();
   const loadBefore = load1();
   const busy = otherBusyProcesses();
@@ -269,9 +333,9 @@ export async function run({ resultsDir, quick = false, log = (s) => console.log(
   /** @param {number} i */
   const baselineRun = async (i) => {
     if (baseline === null) throw new Error('no baseline');
-    const r = await oneRun({ runId: `b${i}`, dir: tmp.dir, warmupMs, durationMs, serverDist: baseline.dist });
+    const r = await oneRun({ runId: `b${i}`, dir: tmp.dir, warmupMs, durationMs, serverDist: baseline.dist, catchUp });
     log(
-      `[ingestion] baseline ${baseline.label} run ${i + 1}: ${fmt(r.eventsPerS, 0)} events/s; server CPU ${fmt(cpuUsPerEvent(r), 2)} µs per event; rows ${r.rows} vs acked ${r.acked}; summaries ${r.backlog} behind, caught up in ${fmt(r.drainMs / 1000, 1)} s`,
+      `[ingestion] baseline ${baseline.label} run ${i + 1}: ${fmt(r.eventsPerS, 0)} events/s; server CPU ${fmt(cpuUsPerEvent(r), 2)} µs per event (main / writer / other threads ${threadUs([r])}); rows ${r.rows} vs acked ${r.acked}; summaries ${r.backlog} behind, caught up in ${fmt(r.drainMs / 1000, 1)} s`,
     );
     execSync('sync');
     await sleep(2000);
@@ -295,7 +359,7 @@ export async function run({ resultsDir, quick = false, log = (s) => console.log(
   /** @param {number} i */
   const pgRun = async (i) => {
     if (postgres === null) return;
-    const r = await oneRun({ runId: `pg${i}`, dir: tmp.dir, warmupMs, durationMs, databaseUrl: await postgres.createDatabase() });
+    const r = await oneRun({ runId: `pg${i}`, dir: tmp.dir, warmupMs, durationMs, databaseUrl: await postgres.createDatabase(), catchUp });
     pgResults.push(r);
     log(
       `[ingestion] PostgreSQL run ${i + 1}: ${fmt(r.eventsPerS, 0)} events/s; latency p50 ${fmt(r.latency.p50)} p99 ${fmt(r.latency.p99)} ms; rows ${r.rows} vs acked ${r.acked}; server CPU ${fmt(100 * r.serverCpuShare, 0)} %; statuses ${JSON.stringify(r.statuses)}; summaries ${r.backlog} events behind at the end, caught up in ${fmt(r.drainMs / 1000, 1)} s`,
@@ -309,12 +373,12 @@ export async function run({ resultsDir, quick = false, log = (s) => console.log(
       // machine right after the other's write-back.
       if (baseline !== null && i % 2 === 0) baselineResults.push(await baselineRun(i));
       if (i % 2 === 1) await pgRun(i);
-      const r = await oneRun({ runId: `r${i}`, dir: tmp.dir, warmupMs, durationMs });
+      const r = await oneRun({ runId: `r${i}`, dir: tmp.dir, warmupMs, durationMs, catchUp });
       results.push(r);
       if (baseline !== null && i % 2 === 1) baselineResults.push(await baselineRun(i));
       if (i % 2 === 0) await pgRun(i);
       log(
-        `[ingestion] run ${i + 1}: ${fmt(r.eventsPerS, 0)} events/s (${r.windowAcked} acked in ${durationMs / 1000} s); server CPU ${fmt(cpuUsPerEvent(r), 2)} µs per event; latency p50 ${fmt(r.latency.p50)} p99 ${fmt(r.latency.p99)} ms; rows ${r.rows} vs acked ${r.acked}; server CPU ${fmt(100 * r.serverCpuShare, 0)} % of one core, senders ${fmt(100 * r.senderCpuShare, 0)} %; statuses ${JSON.stringify(r.statuses)}; machine ${JSON.stringify(r.machineCpu)}; summaries ${r.backlog} events behind at the end, caught up in ${fmt(r.drainMs / 1000, 1)} s`,
+        `[ingestion] run ${i + 1}: ${fmt(r.eventsPerS, 0)} events/s (${r.windowAcked} acked in ${durationMs / 1000} s); server CPU ${fmt(cpuUsPerEvent(r), 2)} µs per event (main / writer / other threads ${threadUs([r])}); latency p50 ${fmt(r.latency.p50)} p99 ${fmt(r.latency.p99)} ms; rows ${r.rows} vs acked ${r.acked}; server CPU ${fmt(100 * r.serverCpuShare, 0)} % of one core, senders ${fmt(100 * r.senderCpuShare, 0)} %; statuses ${JSON.stringify(r.statuses)}; machine ${JSON.stringify(r.machineCpu)}; summaries ${r.backlog} events behind at the end, caught up in ${fmt(r.drainMs / 1000, 1)} s`,
       );
       // Each run writes gigabytes (the catch-up included): let the kernel finish writing back
       // before the next one starts, or that run competes with its predecessor's I/O. The files
@@ -325,26 +389,28 @@ export async function run({ resultsDir, quick = false, log = (s) => console.log(
     }
     const profDir = path.join(tmp.dir, 'prof');
     fs.mkdirSync(profDir);
-    const pw = quick ? 1000 : 2000;
-    const pd = quick ? 4000 : 8000;
-    profiled = await oneRun({ runId: 'prof', dir: tmp.dir, warmupMs: pw, durationMs: pd, profileDir: profDir });
-    log(`[ingestion] profiled run: ${fmt(profiled.eventsPerS, 0)} events/s (profiling adds overhead)`);
-    // Threads: 0 main, 1 the SQLite writer, 2 the checkpointer (started in that order).
-    const main = threadProfile(profDir, 0);
-    const writer = threadProfile(profDir, 1);
-    const checkpointer = threadProfile(profDir, 2);
-    // Only the samples of the measured window count.
-    if (main !== null) profile = summarizeProfile(main, INGEST_RULES, [profiled.windowUs]);
-    if (writer !== null) writerProfile = summarizeProfile(writer, WRITER_RULES, [profiled.windowUs]);
-    if (checkpointer !== null)
-      checkpointerProfile = summarizeProfile(
-        checkpointer,
-        [
-          { name: '(idle)', test: frameIs.idle, leafOnly: true },
-          { name: 'checkpointing', test: () => true },
-        ],
-        [profiled.windowUs],
-      );
+    if (profiling) {
+      const pw = quick ? 1000 : 2000;
+      const pd = quick ? 4000 : 8000;
+      profiled = await oneRun({ runId: 'prof', dir: tmp.dir, warmupMs: pw, durationMs: pd, profileDir: profDir });
+      log(`[ingestion] profiled run: ${fmt(profiled.eventsPerS, 0)} events/s (profiling adds overhead)`);
+      // Threads: 0 main, 1 the SQLite writer, 2 the checkpointer (started in that order).
+      const main = threadProfile(profDir, 0);
+      const writer = threadProfile(profDir, 1);
+      const checkpointer = threadProfile(profDir, 2);
+      // Only the samples of the measured window count.
+      if (main !== null) profile = summarizeProfile(main, INGEST_RULES, [profiled.windowUs]);
+      if (writer !== null) writerProfile = summarizeProfile(writer, WRITER_RULES, [profiled.windowUs]);
+      if (checkpointer !== null)
+        checkpointerProfile = summarizeProfile(
+          checkpointer,
+          [
+            { name: '(idle)', test: frameIs.idle, leafOnly: true },
+            { name: 'checkpointing', test: () => true },
+          ],
+          [profiled.windowUs],
+        );
+    }
   } finally {
     await postgres?.stop();
     tmp.remove();
