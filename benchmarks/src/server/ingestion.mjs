@@ -110,7 +110,7 @@ function threadSplit(pid, a, b) {
 
 /**
  * One run on a fresh database.
- * @param {{ runId: string, dir: string, warmupMs: number, durationMs: number, profileDir?: string, serverDist?: string, databaseUrl?: string, catchUp?: boolean }} o
+ * @param {{ runId: string, dir: string, warmupMs: number, durationMs: number, profileDir?: string, serverDist?: string, databaseUrl?: string, catchUp?: boolean, ratePerS?: number }} o
  */
 async function oneRun(o) {
   const dbPath = path.join(o.dir, `ingest-${o.runId}.db`);
@@ -146,6 +146,7 @@ async function oneRun(o) {
       startNs,
       windowStartNs,
       windowEndNs,
+      ...(o.ratePerS !== undefined ? { ratePerS: o.ratePerS } : {}),
     });
     await until(windowStartNs);
     const machine0 = cpuTicks();
@@ -274,6 +275,64 @@ function baselineLines(label, base, current) {
   return lines;
 }
 
+/** Issue goal of the sustained mode: after 60 s at 100k events/s, results at most this far behind. */
+export const TARGET_LAG_S = 5;
+
+/**
+ * The sustained mode's report: per build, the rate reached, how many events the summaries trailed
+ * by when the senders stopped (also as seconds of ingestion at the target rate) and how long a
+ * results request then waited.
+ * @param {{ header: string, ratePerS: number, durationMs: number, warmupMs: number, results: any[], baseline: { label: string, results: any[] } | null }} o
+ */
+function sustainedLines(o) {
+  const lines = [
+    '## Aggregator lag under sustained load (SQLite)',
+    '',
+    o.header,
+    '',
+    `Command: \`cd benchmarks && BENCH_INGEST_POSTGRES=0 BENCH_INGEST_RATE=${o.ratePerS} BENCH_INGEST_SECONDS=${o.durationMs / 1000} node --expose-gc src/run-all.mjs ingestion\`${o.baseline !== null ? ' with `BENCH_BASELINE_ROOT` (the baseline build, same sender, same run, alternating)' : ''}. The ingestion benchmark's senders (${CONCURRENCY} connections, ${BATCH}-event batches: 40 % exposures of new random-UUID units, 60 % tracks of them) paced together to ${o.ratePerS.toLocaleString('en-US')} events/s for ${o.warmupMs / 1000} s of warm-up and a ${o.durationMs / 1000} s window. "Behind at the end" = events stored but not yet in the results' summaries when the senders stop; "caught up in" = how long a results request made then waits for the aggregator (goal: under ${TARGET_LAG_S} s).`,
+    '',
+    '| build | run | events/s reached | p99 ms | server CPU (cores) | rows = acked | summaries behind at the end (events) | = seconds of ingestion | caught up in |',
+    '|---|--:|--:|--:|--:|---|--:|--:|--:|',
+  ];
+  const groups =
+    o.baseline === null
+      ? [['this build', o.results]]
+      : [
+          [`baseline (${o.baseline.label})`, o.baseline.results],
+          ['this build', o.results],
+        ];
+  for (const [name, rs] of /** @type {[string, any[]][]} */ (groups)) {
+    rs.forEach((r, i) =>
+      lines.push(
+        `| ${name} | ${i + 1} | ${fmt(r.eventsPerS, 0)} | ${fmt(r.latency.p99)} | ${fmt(r.serverCpuShare, 2)} | ${r.rows === r.acked ? '✅' : '❌'} | ${r.backlog.toLocaleString('en-US')} | ${fmt(r.backlog / o.ratePerS, 1)} s | ${fmt(r.drainMs / 1000, 1)} s |`,
+      ),
+    );
+  }
+  for (const [name, rs] of /** @type {[string, any[]][]} */ (groups)) {
+    const lag = median(rs.map((r) => r.drainMs)) / 1000;
+    const reached = median(rs.map((r) => r.eventsPerS));
+    // The goal is stated for 100,000 events/s reached over 60 s: a smaller run says nothing about it.
+    const judged = reached >= 0.95 * TARGET_EVENTS_PER_S && o.durationMs >= 60_000;
+    const verdict = judged
+      ? `goal (under ${TARGET_LAG_S} s after 60 s at ${TARGET_EVENTS_PER_S.toLocaleString('en-US')} events/s) **${lag < TARGET_LAG_S ? 'met ✅' : 'not met ❌'}**`
+      : `not a test of the goal (${TARGET_EVENTS_PER_S.toLocaleString('en-US')} events/s reached for 60 s)`;
+    lines.push(
+      '',
+      `${name}: median ${fmt(reached, 0)} events/s reached, ${Math.round(median(rs.map((r) => r.backlog))).toLocaleString('en-US')} events behind at the end, caught up in ${fmt(lag, 1)} s — ${verdict}.`,
+    );
+  }
+  if (o.baseline !== null) {
+    const lag = (/** @type {any[]} */ rs) => median(rs.map((r) => r.drainMs));
+    const behind = (/** @type {any[]} */ rs) => median(rs.map((r) => r.backlog));
+    lines.push(
+      '',
+      `Baseline / this build (same run): catch-up time **${fmt(lag(o.baseline.results) / lag(o.results), 2)}×**, events behind at the end ${fmt(behind(o.baseline.results) / Math.max(1, behind(o.results)), 2)}× (above 1: this build trails less).`,
+    );
+  }
+  return lines;
+}
+
 /** The main thread: HTTP, parsing, validation, handing batches to the writer thread. */
 const INGEST_RULES = [
   { name: '(idle)', test: frameIs.idle, leafOnly: true },
@@ -316,7 +375,11 @@ const WRITER_RULES = [
 /** @param {{ resultsDir: string, quick?: boolean, log?: (s: string) => void }} opts */
 export async function run({ resultsDir, quick = false, log = (s) => console.log(s) }) {
   assertBuilt();
-  const runs = quick ? 1 : 3;
+  // BENCH_INGEST_RATE: the sustained mode. The senders together aim at that many events/s (paced,
+  // not back to back) and the question is the aggregator's lag at the end, not the top rate.
+  const rate = Number(process.env.BENCH_INGEST_RATE ?? 0);
+  const ratePerS = rate > 0 ? rate : undefined;
+  const runs = Number(process.env.BENCH_INGEST_RUNS ?? (quick ? 1 : 3));
   const warmupMs = quick ? 2000 : 3000;
   // BENCH_INGEST_SECONDS: a shorter window (each run's catch-up grows with it) on a busy machine.
   const durationMs = quick ? 6000 : Number(process.env.BENCH_INGEST_SECONDS ?? 20) * 1000;
@@ -333,7 +396,7 @@ export async function run({ resultsDir, quick = false, log = (s) => console.log(
   /** @param {number} i */
   const baselineRun = async (i) => {
     if (baseline === null) throw new Error('no baseline');
-    const r = await oneRun({ runId: `b${i}`, dir: tmp.dir, warmupMs, durationMs, serverDist: baseline.dist, catchUp });
+    const r = await oneRun({ runId: `b${i}`, dir: tmp.dir, warmupMs, durationMs, serverDist: baseline.dist, catchUp, ratePerS });
     log(
       `[ingestion] baseline ${baseline.label} run ${i + 1}: ${fmt(r.eventsPerS, 0)} events/s; server CPU ${fmt(cpuUsPerEvent(r), 2)} µs per event (main / writer / other threads ${threadUs([r])}); rows ${r.rows} vs acked ${r.acked}; summaries ${r.backlog} behind, caught up in ${fmt(r.drainMs / 1000, 1)} s`,
     );
@@ -359,7 +422,15 @@ export async function run({ resultsDir, quick = false, log = (s) => console.log(
   /** @param {number} i */
   const pgRun = async (i) => {
     if (postgres === null) return;
-    const r = await oneRun({ runId: `pg${i}`, dir: tmp.dir, warmupMs, durationMs, databaseUrl: await postgres.createDatabase(), catchUp });
+    const r = await oneRun({
+      runId: `pg${i}`,
+      dir: tmp.dir,
+      warmupMs,
+      durationMs,
+      databaseUrl: await postgres.createDatabase(),
+      catchUp,
+      ratePerS,
+    });
     pgResults.push(r);
     log(
       `[ingestion] PostgreSQL run ${i + 1}: ${fmt(r.eventsPerS, 0)} events/s; latency p50 ${fmt(r.latency.p50)} p99 ${fmt(r.latency.p99)} ms; rows ${r.rows} vs acked ${r.acked}; server CPU ${fmt(100 * r.serverCpuShare, 0)} %; statuses ${JSON.stringify(r.statuses)}; summaries ${r.backlog} events behind at the end, caught up in ${fmt(r.drainMs / 1000, 1)} s`,
@@ -373,7 +444,7 @@ export async function run({ resultsDir, quick = false, log = (s) => console.log(
       // machine right after the other's write-back.
       if (baseline !== null && i % 2 === 0) baselineResults.push(await baselineRun(i));
       if (i % 2 === 1) await pgRun(i);
-      const r = await oneRun({ runId: `r${i}`, dir: tmp.dir, warmupMs, durationMs, catchUp });
+      const r = await oneRun({ runId: `r${i}`, dir: tmp.dir, warmupMs, durationMs, catchUp, ratePerS });
       results.push(r);
       if (baseline !== null && i % 2 === 1) baselineResults.push(await baselineRun(i));
       if (i % 2 === 0) await pgRun(i);
@@ -389,7 +460,8 @@ export async function run({ resultsDir, quick = false, log = (s) => console.log(
     }
     const profDir = path.join(tmp.dir, 'prof');
     fs.mkdirSync(profDir);
-    if (profiling) {
+    // The sustained mode measures lag, not where the time goes: no profiled run.
+    if (profiling && ratePerS === undefined) {
       const pw = quick ? 1000 : 2000;
       const pd = quick ? 4000 : 8000;
       profiled = await oneRun({ runId: 'prof', dir: tmp.dir, warmupMs: pw, durationMs: pd, profileDir: profDir });
@@ -417,6 +489,20 @@ export async function run({ resultsDir, quick = false, log = (s) => console.log(
   }
   const loadAfter = load1();
   const wallS = (Date.now() - started) / 1000;
+  if (ratePerS !== undefined) {
+    const header = `Measured ${m.date.slice(0, 10)} on ${machineLine(m)}. ${loadNote(loadBefore, loadAfter)}.${busy.length > 0 ? ` Busy processes at the start: ${busy.slice(0, 6).join(', ')}.` : ''} Wall time ${fmt(wallS, 0)} s.`;
+    const lines = sustainedLines({
+      header,
+      ratePerS,
+      durationMs,
+      warmupMs,
+      results,
+      baseline: baseline === null ? null : { label: baseline.label, results: baselineResults },
+    });
+    const file = writeSection(resultsDir, `${NAME}-sustained`, lines.join('\n'));
+    log(`[ingestion] wrote ${file}`);
+    return { results, profile: null };
+  }
 
   const eps = median(results.map((r) => r.eventsPerS));
   const consistent = results.every((r) => r.rows === r.acked && r.errors === 0);
@@ -428,7 +514,7 @@ export async function run({ resultsDir, quick = false, log = (s) => console.log(
     '',
     `Command: \`cd benchmarks && ${durationMs !== 20_000 && !quick ? `BENCH_INGEST_SECONDS=${durationMs / 1000} ` : ''}node --expose-gc src/run-all.mjs ingestion\`. Per run: a fresh Switchyard process (built dist, new temp SQLite file: WAL, \`synchronous = NORMAL\`, 8 KiB pages; rate limits off) and a sender process with ${CONCURRENCY} concurrent senders, each a keep-alive \`node:http\` connection POSTing \`/sdk/v1/events\` back to back with the server key; each body is ${BATCH} events (${fmt((results[0]?.bodyBytes ?? 0) / 1024, 0)} KiB), copied from a pre-encoded template whose fixed-width holes get fresh time-ordered UUIDv7 event ids (as the Switchyard SDKs make them), fresh \`crypto.randomUUID()\` unit ids and the current time per request: 40 % exposures of new units, 60 % \`purchase\` tracks of those units with a value, a third with properties. ${warmupMs / 1000} s warm-up, then a ${durationMs / 1000} s window: events/s = events acknowledged by \`202\` responses that completed in the window / window length; latency = those requests' round trips. After each run the events table's row count is compared with every acknowledged event (warm-up and tail included). ${runs} run(s); the headline is the median.`,
     '',
-    "How the server ingests (packages/server/src/store/sqlite): the main thread reads, parses and validates each batch, hands it to the SQLite writer thread at once and answers `202` once the writer has committed it; the writer thread appends every batch queued behind the commit in progress in its next transaction (group commit: multi-row INSERTs into `events` and its id index only); a checkpointer thread copies the WAL into the database file. The results' summaries (exposed units, per-unit metric sums) are maintained by an aggregator on the writer thread that reads events past a cursor, when no batch is waiting and at least one 40 ms slice a second under sustained load; results and the safety monitor wait for it to catch up (meanwhile it runs slices of up to 250 ms). The last two columns show that lag: summaries behind = stored events not yet summarized when the senders stopped; caught up in = how long until a results request could answer.",
+    "How the server ingests (packages/server/src/store/sqlite): the main thread reads, parses and validates each batch, hands it to the SQLite writer thread at once and answers `202` once the writer has committed it; the writer thread appends every batch queued behind the commit in progress in its next transaction (group commit: multi-row INSERTs into `events` and its id index only); a checkpointer thread copies the WAL into the database file. The results' summaries (exposed units, per-unit metric sums) are maintained by an aggregator on the writer thread that reads events past a cursor, when no batch is waiting and half of the writer thread's time under sustained load (slices of at most 40 ms, each summarized set-wise in key order); results and the safety monitor wait for it to catch up (meanwhile it runs slices of up to 250 ms). The last two columns show that lag: summaries behind = stored events not yet summarized when the senders stopped; caught up in = how long until a results request could answer.",
     '',
     "| run | events/s | requests/s | p50 ms | p99 ms | max ms | server CPU (cores) | senders' CPU (cores) | machine: busy / iowait / steal / idle | rows = acked | non-202 | summaries behind at the end (events) | caught up in |",
     '|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|--:|--:|--:|',
