@@ -26,6 +26,8 @@ const IDLE_MS = 50;
  * most one slice (40 ms) and lets group commit absorb what arrives meanwhile.
  */
 const INGESTING_SHARE = 0.5;
+/** The least time between two slices under ingestion: a slice takes in several batches, not one commit per batch. */
+const MIN_GAP_MS = 20;
 /** After a failed slice (disk full, say), the next try waits this long. */
 const RETRY_MS = 1000;
 /**
@@ -126,7 +128,7 @@ function tick(): void {
       for (const w of waiters.splice(0)) w.reject(err);
     }
     const end = performance.now();
-    nextShareAt = end + ((end - t) * (1 - INGESTING_SHARE)) / INGESTING_SHARE;
+    nextShareAt = end + Math.max(MIN_GAP_MS, ((end - t) * (1 - INGESTING_SHARE)) / INGESTING_SHARE);
     settleWaiters();
     resetWalIfDue();
   }
