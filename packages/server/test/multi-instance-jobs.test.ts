@@ -150,16 +150,16 @@ describe('background jobs on several instances', () => {
     });
     expect(scheduled.status).toBe(201);
 
-    // Hold the resources table: the leader's transitions get as far as their UPDATE and wait there.
-    // A table lock, not row locks: it takes no transaction id, so the results' aggregator (which
-    // never passes a writer still running) keeps summarizing the breach the monitor must see.
+    // Hold both rows: the leader's transitions get as far as their UPDATE and wait there. The
+    // locker is a write transaction left open (FOR UPDATE takes a transaction id): the results'
+    // aggregator must still summarize the breach the monitor has to see meanwhile.
     const locker = new pg.Client({ connectionString: url });
     await locker.connect();
     try {
       await locker.query('BEGIN');
-      await locker.query('LOCK TABLE resources IN SHARE MODE');
+      await locker.query("SELECT id FROM resources WHERE key IN ('killed-pause', 'killed-start') FOR UPDATE");
       await feedBreach(b, 'killed-pause');
-      // One transition waits on the table, the other behind it on the config-version lock.
+      // One transition waits on the row, the other behind it on the config-version lock.
       await vi.waitFor(
         async () => {
           const waiting = await sql(

@@ -31,50 +31,6 @@ async function connect(url: string): Promise<pg.Client> {
 }
 
 describe('PostgreSQL aggregator', () => {
-  it('never moves past a transaction still open: its events, committed after a later transaction, are summarized, not skipped', async () => {
-    const url = await postgres.createDatabase();
-    const store = await openPostgresStore(url);
-    const early = await connect(url);
-    const watcher = await connect(url);
-    try {
-      // An ingesting transaction that takes its id first and commits last.
-      await early.query('BEGIN');
-      await early.query(
-        `INSERT INTO events (id, type, key, unit_id, experiment, variant, value, properties, timestamp, received_at, environment)
-        VALUES ('early', 'exposure', 'exp', 'u1', 'exp', 'a', NULL, NULL, 1000, 2000, 'production')`,
-      );
-      const earlyXid = BigInt((await early.query('SELECT pg_current_xact_id()::text AS x')).rows[0].x as string);
-      await store.insertEventBatches([[exposure('late', 'u2', 'b'), event('late-track', { unitId: 'u2', value: 5, timestamp: 1500 })]]);
-      // The later transaction committed and is visible, but the cursor cannot pass the open one.
-      expect(await store.aggregatorBacklog()).toBe(2);
-      const cursor = BigInt((await watcher.query('SELECT xid::text AS x FROM event_aggregation')).rows[0].x as string);
-      expect(cursor).toBeLessThanOrEqual(earlyXid);
-
-      // A read issued now waits for the open transaction (its id is below the read's target)...
-      let answered = false;
-      const reading = store.experimentAggregates('production', 'exp', METRICS).then((r) => {
-        answered = true;
-        return r;
-      });
-      // ...after its slices moved the cursor up to the open transaction, and no further.
-      await vi.waitFor(
-        async () =>
-          expect(BigInt((await watcher.query('SELECT xid::text AS x FROM event_aggregation')).rows[0].x as string)).toBe(earlyXid),
-        { timeout: 10_000, interval: 20 },
-      );
-      expect(answered).toBe(false);
-      await early.query('COMMIT');
-      const seen = await reading;
-      expect(seen.units).toEqual({ a: 1, b: 1 });
-      expect(seen.metrics.purchase).toEqual({ b: { sum: 5, sumSquares: 25, unitsWithEvents: 1 } });
-      expect(await store.aggregatorBacklog()).toBe(0);
-    } finally {
-      await early.end().catch(() => {});
-      await watcher.end();
-      await store.close();
-    }
-  });
-
   it('two instances ingesting and reading at once count every event exactly once (a rebuild from the events agrees)', async () => {
     const url = await postgres.createDatabase();
     const a = await openPostgresStore(url);

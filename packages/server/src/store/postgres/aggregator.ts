@@ -1,6 +1,5 @@
 import type { StoredEvent } from '../types';
 import { num, type Row } from '../rows';
-import { StoreUnavailableError } from '../store-errors';
 import { AGGREGATOR_LOCK, LOCK_SPACE } from './locks';
 import { applySummaries } from './summary-upkeep';
 import type { Queryable, Transaction } from './transaction';
@@ -10,8 +9,6 @@ export interface PostgresAggregatorOptions {
   intervalMs?: number;
   /** At most about this many events per slice transaction (default 50,000; whole ingesting transactions). */
   sliceEvents?: number;
-  /** How long {@link PostgresAggregator.drain} waits for transactions still running (default 30,000 ms). */
-  drainTimeoutMs?: number;
   /** A background slice failed (the database is down); it is retried with backoff. */
   onError?: (err: Error) => void;
 }
@@ -28,7 +25,7 @@ export interface PostgresAggregator {
   close(): Promise<void>;
 }
 
-/** One slice: how many events it summarized and the cursor after it. */
+/** One slice: how many events it summarized and the cursor's `xmax` after it. */
 interface Slice {
   busy: boolean;
   events: number;
@@ -36,6 +33,9 @@ interface Slice {
 }
 
 const EVENT_COLUMNS = 'id, type, key, unit_id, experiment, variant, value, timestamp, received_at, environment, sent_by';
+
+/** Events of [$1, $2) and of the transactions in $3, but none of a transaction in $4 (running at the slice's snapshot). */
+const PENDING = '((xid >= $1::xid8 AND xid < $2::xid8) OR xid = ANY($3::xid8[])) AND xid <> ALL($4::xid8[])';
 
 const toEvent = (r: Row): StoredEvent => ({
   id: r.id as string,
@@ -57,18 +57,24 @@ const toEvent = (r: Row): StoredEvent => ({
  * transaction that stored it (`xid`, an `xid8`); this brings the results' summaries up to date
  * behind it, in slices.
  *
- * The cursor is a transaction id in `event_aggregation`: every event with a smaller `xid` is
- * summarized. Concurrent transactions commit out of order, so a slice never reads past the
- * oldest transaction still running (`pg_snapshot_xmin`): every transaction below it has ended,
- * its rows are all visible and no more can appear there. A slice summarizes the events of
- * `[cursor, upTo)` and moves the cursor in the same transaction, so a crash neither loses nor
- * double-counts an event. It holds a transaction-level advisory lock: instances share the work
- * (an idle instance's background loop skips a slice another instance is running), never doing
- * a range twice.
+ * The cursor in `event_aggregation` is a snapshot's bounds: `xid` (its `xmax`) and `xip` (the
+ * transactions in progress then, below `xmax`). The summaries count exactly the events whose
+ * `xid` is below `xid` and not in `xip`. Each slice takes the current snapshot and reads the
+ * events of the transactions that have ended since the cursor's snapshot: those of `xip` that
+ * are no longer running, and those from the cursor's `xmax` up to the snapshot's, leaving out
+ * the ones still running. A transaction below a snapshot's `xmax` and not in its `xip` has
+ * ended, so its rows are all there and no more appear (PostgreSQL's own MVCC rule). The new
+ * cursor is the snapshot's `xmax` with the transactions still running: a transaction left open
+ * anywhere on the server (ingesting or not) holds nothing back, and an ingesting one that commits
+ * later is read then, once. A slice summarizes and moves the cursor in the same transaction, so a
+ * crash neither loses nor double-counts an event. It holds a transaction-level advisory lock:
+ * instances share the work (an idle instance's background loop skips a slice another instance is
+ * running), never doing a transaction's events twice.
  *
  * Results call {@link PostgresAggregator.drain} first: every transaction that committed before
- * the call has an id below the snapshot's `xmax` then, so the drain runs slices until the cursor
- * passes it, waiting only for transactions that were in flight at the call.
+ * the call has an id below the snapshot's `xmax` then and is not running at any later snapshot,
+ * so the drain runs slices until the cursor's `xmax` reaches it (one slice, unless a backlog is
+ * larger than a slice) and waits for no transaction.
  *
  * @example
  * ```ts
@@ -85,7 +91,6 @@ export function postgresAggregator(
 ): PostgresAggregator {
   const intervalMs = options.intervalMs ?? 200;
   const sliceEvents = options.sliceEvents ?? 50_000;
-  const drainTimeoutMs = options.drainTimeoutMs ?? 30_000;
 
   const slice = (wait: boolean): Promise<Slice> =>
     tx(async (c) => {
@@ -96,39 +101,55 @@ export function postgresAggregator(
       }
       // Before this transaction writes anything (it has no id of its own yet, so it is not in the snapshot).
       const { rows } = await c.query(
-        'SELECT xid::text AS cursor, pg_snapshot_xmin(pg_current_snapshot())::text AS horizon FROM event_aggregation WHERE id = 1',
+        `SELECT a.xid::text AS cursor, a.xip::text[] AS pending, pg_snapshot_xmax(s)::text AS horizon,
+          ARRAY(SELECT x::text FROM pg_snapshot_xip(s) AS x) AS running
+        FROM event_aggregation a, pg_current_snapshot() AS s WHERE a.id = 1`,
       );
-      const cursor = BigInt((rows[0] as Row).cursor as string);
-      const horizon = BigInt((rows[0] as Row).horizon as string);
-      if (horizon <= cursor) return { busy: false, events: 0, cursor };
-      const { upTo, empty } = await sliceEnd(c, cursor, horizon);
+      const r = rows[0] as Row;
+      const cursor = BigInt(r.cursor as string);
+      const horizon = BigInt(r.horizon as string);
+      const running = r.running as string[];
+      // Transactions the cursor left out that have ended since (committed or rolled back).
+      const ended = (r.pending as string[]).filter((x) => !running.includes(x));
+      if (horizon <= cursor && ended.length === 0) return { busy: false, events: 0, cursor };
+      const bounds = [cursor.toString(), horizon.toString(), ended, running];
+      const { upTo, empty } = await sliceEnd(c, bounds);
       // An idle background slice writes nothing (each write would itself take a transaction id
       // and move the horizon again); a read's slice moves the cursor to tell it is caught up.
       if (empty && !wait) return { busy: false, events: 0, cursor };
+      bounds[1] = upTo.toString();
       const { rows: stored } = await c.query(
-        `SELECT ${EVENT_COLUMNS} FROM events WHERE xid >= $1::xid8 AND xid < $2::xid8
+        `SELECT ${EVENT_COLUMNS} FROM events WHERE ${PENDING}
           AND (type = 'track' OR (type = 'exposure' AND experiment IS NOT NULL AND variant IS NOT NULL))
         ORDER BY xid`,
-        [cursor.toString(), upTo.toString()],
+        bounds,
       );
       const tracks: StoredEvent[] = [];
       const exposures: StoredEvent[] = [];
-      for (const r of stored as Row[]) (r.type === 'track' ? tracks : exposures).push(toEvent(r));
-      await applySummaries(c, tracks, exposures, upTo.toString());
-      await c.query('UPDATE event_aggregation SET xid = $1::xid8 WHERE id = 1', [upTo.toString()]);
+      for (const e of stored as Row[]) (e.type === 'track' ? tracks : exposures).push(toEvent(e));
+      // Still running below the new xmax: read when they have ended.
+      const still = running.filter((x) => BigInt(x) < upTo);
+      await applySummaries(c, tracks, exposures, { xmax: upTo.toString(), xip: still });
+      await c.query('UPDATE event_aggregation SET xid = $1::xid8, xip = $2::xid8[] WHERE id = 1', [upTo.toString(), still]);
       // Counted as read: a slice of events that move no summary still moved the cursor.
       return { busy: false, events: empty ? 0 : Math.max(stored.length, 1), cursor: upTo };
     });
 
-  /** The end of a slice from `cursor`: `horizon`, or earlier to keep it near `sliceEvents` (whole transactions). */
-  const sliceEnd = async (c: Queryable, cursor: bigint, horizon: bigint): Promise<{ upTo: bigint; empty: boolean }> => {
+  /**
+   * The end of a slice: the snapshot's `xmax`, or earlier to keep it near `sliceEvents` (whole
+   * transactions; the ended transactions of the cursor's `xip` are read whatever their size).
+   */
+  const sliceEnd = async (c: Queryable, bounds: unknown[]): Promise<{ upTo: bigint; empty: boolean }> => {
+    const horizon = BigInt(bounds[1] as string);
+    const range = 'xid >= $1::xid8 AND xid < $2::xid8 AND xid <> ALL($4::xid8[])';
     const { rows } = await c.query(
-      `SELECT (SELECT xid FROM events WHERE xid >= $1::xid8 AND xid < $2::xid8 ORDER BY xid LIMIT 1)::text AS lo,
-        (SELECT xid FROM events WHERE xid >= $1::xid8 AND xid < $2::xid8 ORDER BY xid OFFSET $3 LIMIT 1)::text AS cut`,
-      [cursor.toString(), horizon.toString(), sliceEvents],
+      `SELECT (SELECT xid FROM events WHERE ${range} ORDER BY xid LIMIT 1)::text AS lo,
+        (SELECT xid FROM events WHERE ${range} ORDER BY xid OFFSET $5 LIMIT 1)::text AS cut,
+        EXISTS (SELECT 1 FROM events WHERE xid = ANY($3::xid8[])) AS late`,
+      [...bounds, sliceEvents],
     );
     const r = rows[0] as Row;
-    if (r.lo === null || r.lo === undefined) return { upTo: horizon, empty: true };
+    if (r.lo === null || r.lo === undefined) return { upTo: horizon, empty: r.late !== true };
     if (r.cut === null || r.cut === undefined) return { upTo: horizon, empty: false };
     const cut = BigInt(r.cut as string);
     // One transaction larger than a slice is still summarized whole.
@@ -180,24 +201,21 @@ export function postgresAggregator(
       else if (failures === 0) schedule(0);
     },
     drain: async () => {
-      // Every transaction that committed before now has an id below xmax.
+      // Every transaction that committed before now has an id below xmax and is not running later.
       const target = BigInt((await q('SELECT pg_snapshot_xmax(pg_current_snapshot())::text AS x'))[0]!.x as string);
-      const deadline = Date.now() + drainTimeoutMs;
-      for (let pause = 1; ;) {
-        const r = await slice(true);
-        if (r.cursor >= target) return;
-        if (r.events > 0) continue;
-        // Only transactions in flight at the call hold it back now (an ingesting one committing).
-        if (Date.now() > deadline)
-          throw new StoreUnavailableError(
-            `the results' summaries could not catch up in ${drainTimeoutMs} ms: a transaction on the database stays open`,
-          );
-        await new Promise((resolve) => setTimeout(resolve, pause));
-        pause = Math.min(pause * 2, 50);
-      }
+      // Each slice reaches the xmax of its own snapshot (no earlier than target) unless it was cut
+      // to its size, and a cut slice read events: this ends.
+      for (;;) if ((await slice(true)).cursor >= target) return;
     },
     backlog: async () =>
-      num((await q('SELECT COUNT(*) AS n FROM events WHERE xid >= (SELECT xid FROM event_aggregation WHERE id = 1)'))[0]!.n),
+      num(
+        (
+          await q(
+            `SELECT (SELECT COUNT(*) FROM events WHERE xid >= (SELECT xid FROM event_aggregation WHERE id = 1))
+              + (SELECT COUNT(*) FROM events WHERE xid = ANY((SELECT xip FROM event_aggregation WHERE id = 1)::xid8[])) AS n`,
+          )
+        )[0]!.n,
+      ),
     close: async () => {
       closed = true;
       if (timer !== undefined) clearTimeout(timer);

@@ -354,4 +354,14 @@ CREATE TABLE event_aggregation (id SMALLINT PRIMARY KEY CHECK (id = 1), xid xid8
 INSERT INTO event_aggregation (id, xid) VALUES (1, pg_current_xact_id());
 `,
   },
+  {
+    // PostgreSQL only.
+    id: 15,
+    name: 'aggregator cursor with the transactions in progress',
+    // The aggregator's cursor becomes a snapshot's bounds: the events below `xid` count, except
+    // those of the transactions in `xip` (running at that snapshot), read once they have ended,
+    // so a transaction left open no longer holds the cursor back. The cursor so far was at most
+    // the oldest running transaction: nothing below it was running, the list starts empty.
+    sql: `ALTER TABLE event_aggregation ADD COLUMN xip xid8[] NOT NULL DEFAULT '{}';`,
+  },
 ];

@@ -212,7 +212,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
     aggregatorBacklog: () => aggregator.backlog(),
     deleteEventsBefore: async (ms, pass) => {
       // Only events the summaries count already (they keep counting them): first bring the
-      // summaries up to every event stored so far, then delete below the aggregator's cursor.
+      // summaries up to every event stored so far, then delete what the aggregator's cursor has passed.
       await aggregator.drain();
       // Each chunk its own short statement (by the timestamp index): deleting 90 days of events
       // never holds locks or one huge transaction for long, and ingestion goes on between.
@@ -220,7 +220,8 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
         try {
           const r = await pool.query(
             `DELETE FROM events WHERE ctid = ANY(ARRAY(SELECT ctid FROM events
-              WHERE timestamp < $1 AND xid < (SELECT xid FROM event_aggregation WHERE id = 1) LIMIT $2))`,
+              WHERE timestamp < $1 AND xid < (SELECT xid FROM event_aggregation WHERE id = 1)
+                AND xid <> ALL((SELECT xip FROM event_aggregation WHERE id = 1)::xid8[]) LIMIT $2))`,
             [ms, chunk],
           );
           const deleted = r.rowCount ?? 0;

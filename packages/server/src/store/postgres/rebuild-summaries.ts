@@ -28,7 +28,8 @@ const toEvent = (r: Record<string, unknown>): RebuildEvent => ({
  * The PostgreSQL side of {@link Store.rebuildExperimentSummaries}: inside a transaction that holds
  * the aggregator's lock (so no slice moves the summaries meanwhile), the run's summary rows are
  * replaced by ones recomputed from its events that the aggregator has passed (`xid` below its
- * cursor); later events are summarized on top by the aggregator, as if they arrived after.
+ * cursor's and not among the transactions it left out); later events are summarized on top by
+ * the aggregator, as if they arrived after.
  */
 export async function rebuildSummariesPostgres(
   c: Queryable,
@@ -38,7 +39,12 @@ export async function rebuildSummariesPostgres(
   maxValue: number,
 ): Promise<SummaryRebuild | null> {
   await c.query('SELECT pg_advisory_xact_lock($1, $2)', aggregatorLock);
-  const cursor = (await c.query('SELECT xid::text AS x FROM event_aggregation WHERE id = 1')).rows[0]!.x as string;
+  const cursor = (await c.query('SELECT xid::text AS xmax, xip::text[] AS xip FROM event_aggregation WHERE id = 1')).rows[0] as {
+    xmax: string;
+    xip: string[];
+  };
+  // The cursor's bounds as parameters $n and $n+1.
+  const passed = (n: number) => `xid < $${n}::xid8 AND xid <> ALL($${n + 1}::xid8[])`;
   const found = await c.query("SELECT id, data FROM resources WHERE kind = 'experiment' AND environment = $1 AND key = $2", [
     environment,
     key,
@@ -52,13 +58,17 @@ export async function rebuildSummariesPostgres(
     // exposed to two is counted under among the excluded, never what results count.
     (
       await c.query(
-        `SELECT ${columns} FROM events WHERE environment = $1 AND type = 'exposure' AND experiment = $2 AND xid < $3::xid8
+        `SELECT ${columns} FROM events WHERE environment = $1 AND type = 'exposure' AND experiment = $2 AND ${passed(3)}
         ORDER BY received_at, id`,
-        [environment, key, cursor],
+        [environment, key, cursor.xmax, cursor.xip],
       )
     ).rows.map(toEvent);
   const tracks = (
-    await c.query(`SELECT ${columns} FROM events WHERE environment = $1 AND type = 'track' AND xid < $2::xid8`, [environment, cursor])
+    await c.query(`SELECT ${columns} FROM events WHERE environment = $1 AND type = 'track' AND ${passed(2)}`, [
+      environment,
+      cursor.xmax,
+      cursor.xip,
+    ])
   ).rows.map(toEvent);
   const rows = rebuildRunSummaries(run, environment, exposures, tracks, maxValue);
   for (const table of ['experiment_units', 'experiment_unit_counts', 'unit_metrics', 'experiment_exclusions'])

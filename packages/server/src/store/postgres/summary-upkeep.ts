@@ -11,18 +11,24 @@ const UNIT_CHUNK = 5000;
  * `unit_metrics` and `experiment_exclusions` for the exposures, a few set-based statements.
  *
  * Tracks go first, against the units exposed in earlier slices; the exposures then take in
- * every stored track that is summarized by the end of this slice (`xid < upTo`: earlier slices
- * and this one) from their first exposure on. A track past `upTo` is left to the slice that
- * summarizes it, which finds the unit then: each track counts once.
+ * every stored track that is summarized by the end of this slice (`after`: earlier slices and
+ * this one) from their first exposure on. A track the cursor leaves out is left to the slice
+ * that summarizes it, which finds the unit then: each track counts once.
  *
  * @example
  * ```ts
- * await applySummaries(c, tracks, exposures, '1234');
+ * await applySummaries(c, tracks, exposures, { xmax: '1234', xip: ['1201'] });
  * ```
  */
-export async function applySummaries(c: Queryable, tracks: StoredEvent[], exposures: StoredEvent[], upTo: string): Promise<void> {
+export async function applySummaries(c: Queryable, tracks: StoredEvent[], exposures: StoredEvent[], after: SummaryCursor): Promise<void> {
   await addTracks(c, tracks);
-  await applyExposures(c, exposures, upTo);
+  await applyExposures(c, exposures, after);
+}
+
+/** The aggregator's cursor: the summaries count the events with `xid` below `xmax` and not in `xip`. */
+export interface SummaryCursor {
+  xmax: string;
+  xip: string[];
 }
 
 /** Each new track adds its value (1 without one) to its unit's row of every experiment it was exposed in by then. */
@@ -114,7 +120,7 @@ async function attribute(c: Queryable, exposures: StoredEvent[]): Promise<{ even
  * the tracks between the new and the old time; a unit that turns conflicted moves to the
  * excluded count and loses its `unit_metrics` rows; anything else (a repeat) writes nothing.
  */
-async function applyExposures(c: Queryable, all: StoredEvent[], upTo: string): Promise<void> {
+async function applyExposures(c: Queryable, all: StoredEvent[], after: SummaryCursor): Promise<void> {
   if (all.length === 0) return;
   const exposures = await attribute(c, all);
   // Experiments and units as the summaries name them (see scoped()); the raw unit and its
@@ -255,10 +261,10 @@ async function applyExposures(c: Queryable, all: StoredEvent[], upTo: string): P
       FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::text[])
         AS r(experiment, unit_id, variant, lo, hi, raw, environment)
       JOIN events e ON e.type = 'track' AND e.unit_id = r.raw AND e.environment = r.environment AND e.timestamp >= r.lo AND e.timestamp < r.hi
-        AND e.xid < $8::xid8
+        AND e.xid < $8::xid8 AND e.xid <> ALL($9::xid8[])
       GROUP BY r.experiment, e.key, r.variant, r.unit_id
       ON CONFLICT (experiment, metric, variant, unit_id) DO UPDATE SET value = m.value + EXCLUDED.value`,
-      [ranges.experiment, ranges.unitId, ranges.variant, ranges.lo, ranges.hi, ranges.raw, ranges.environment, upTo],
+      [ranges.experiment, ranges.unitId, ranges.variant, ranges.lo, ranges.hi, ranges.raw, ranges.environment, after.xmax, after.xip],
     );
   }
   for (const [experiment, d] of drops) {
