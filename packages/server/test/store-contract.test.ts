@@ -1185,9 +1185,13 @@ describe('PostgreSQL store with several instances', () => {
 
   it('instances committing concurrently share one version sequence that becomes visible in order, without holes', async () => {
     const url = await postgres.createDatabase();
-    const a = await openPostgresStore(url);
-    const b = await openPostgresStore(url);
-    const reader = await openPostgresStore(url);
+    // 60 commits queue on each pool of 10 at once; on a loaded machine the last ones wait longer
+    // than the default 5 s for a free connection (which answers 503 by design). This test is about
+    // the version sequence, not that backpressure, so the queue may wait.
+    const patient = { connectionTimeoutMs: 120_000 };
+    const a = await openPostgresStore(url, patient);
+    const b = await openPostgresStore(url, patient);
+    const reader = await openPostgresStore(url, patient);
     try {
       let done = false;
       const holes: number[][] = [];
