@@ -1,19 +1,56 @@
 import type { StoredEvent } from '../types';
 import type { Row } from '../rows';
+import { isUniqueViolation } from '../store-errors';
+import { CopyIn, copyField } from './copy-in';
 import type { Queryable, Transaction } from './transaction';
 
+/** Columns of an event row, in the order of {@link copyRow} and of the `unnest` arrays. */
+const COLUMNS = 'id, type, key, unit_id, experiment, variant, value, properties, timestamp, received_at, environment, sent_by';
+
 /**
- * Rows per statement. The events go in as one array per column (`unnest`), so a statement has
- * 12 parameters whatever its size: PostgreSQL parses and plans one short statement instead of
- * a 12,000-placeholder VALUES list.
+ * Rows per `unnest` statement (the path for groups with resent events). The events go in as one
+ * array per column, so a statement has 12 parameters whatever its size: PostgreSQL parses and
+ * plans one short statement instead of a 12,000-placeholder VALUES list.
  */
 const EVENT_CHUNK = 5000;
 
-/** One chunk of events, inserted; resolves to the ids that were new (`null`: all of them). */
+/** Rows per CopyData message of a COPY (about 1 MiB). */
+const COPY_CHUNK = 5000;
+
+/** One event as a line of COPY's text format, columns as {@link COLUMNS}. */
+function copyRow(e: StoredEvent): string {
+  const properties = e.properties === null ? null : JSON.stringify(e.properties);
+  return `${copyField(e.id)}\t${copyField(e.type)}\t${copyField(e.key)}\t${copyField(e.unitId)}\t${copyField(e.experiment)}\t${copyField(
+    e.variant,
+  )}\t${copyField(e.value)}\t${copyField(properties)}\t${copyField(e.timestamp)}\t${copyField(e.receivedAt)}\t${copyField(
+    e.environment,
+  )}\t${copyField(e.sentBy ?? null)}\n`;
+}
+
+/**
+ * Every event of the group, appended by COPY (the fast path: no event of the group is stored yet).
+ * COPY appends whole pages at a time (one WAL record per page of rows, not one per row) and
+ * parses plain text instead of 12 arrays. A resent id fails it with a unique violation, which
+ * aborts the transaction: the caller then takes {@link insertSkippingStored} in a new one.
+ */
+async function copyAll(c: Queryable, events: StoredEvent[]): Promise<void> {
+  const chunks: string[] = [];
+  for (let i = 0; i < events.length; i += COPY_CHUNK) {
+    let text = '';
+    for (let j = i; j < Math.min(i + COPY_CHUNK, events.length); j++) text += copyRow(events[j]!);
+    chunks.push(text);
+  }
+  const copy = new CopyIn(`COPY events (${COLUMNS}) FROM STDIN`, chunks);
+  void c.query(copy);
+  const { rowCount } = await copy.done;
+  if (rowCount !== events.length) throw new Error(`COPY stored ${rowCount} of ${events.length} events`);
+}
+
+/** One chunk of events, inserted unless stored already; resolves to the ids that were new (`null`: all of them). */
 async function insertChunk(c: Queryable, chunk: StoredEvent[]): Promise<string[] | null> {
   const ids = chunk.map((e) => e.id);
   const r = await c.query(
-    `INSERT INTO events (id, type, key, unit_id, experiment, variant, value, properties, timestamp, received_at, environment, sent_by)
+    `INSERT INTO events (${COLUMNS})
     SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::float8[], $8::text[],
       $9::bigint[], $10::bigint[], $11::text[], $12::text[])
     ON CONFLICT (id) DO NOTHING`,
@@ -39,12 +76,26 @@ async function insertChunk(c: Queryable, chunk: StoredEvent[]): Promise<string[]
   return (rows as Row[]).map((row) => row.id as string);
 }
 
+/** The group's events, each stored unless it is already (`ON CONFLICT DO NOTHING`); resolves to the ids stored. */
+async function insertSkippingStored(c: Queryable, events: StoredEvent[]): Promise<Set<string>> {
+  const inserted = new Set<string>();
+  for (let i = 0; i < events.length; i += EVENT_CHUNK) {
+    const chunk = events.slice(i, i + EVENT_CHUNK);
+    for (const id of (await insertChunk(c, chunk)) ?? chunk.map((e) => e.id)) inserted.add(id);
+  }
+  return inserted;
+}
+
 /**
- * Event ingestion on PostgreSQL: `insertEventBatches()` is one transaction per group of batches
- * (see EventWriter) that only appends: the events of every batch in one `INSERT ... SELECT FROM
- * unnest(...) ON CONFLICT (id) DO NOTHING` per 5,000 rows. Each row records the
- * inserting transaction's id (the `xid` column's default); the aggregator (aggregator.ts)
- * summarizes the rows behind ingestion by that id, so ingesting transactions share no lock.
+ * Event ingestion on PostgreSQL: `insertEventBatches()` appends a group of batches (see
+ * EventWriter) in one transaction that only appends: one `COPY events FROM STDIN` of all their
+ * events, in id order. When the group holds an event stored before (a resent batch), the COPY
+ * fails on the id's unique index and is rolled back whole, and the group goes in again by
+ * `INSERT ... SELECT FROM unnest(...) ON CONFLICT (id) DO NOTHING`, which stores only the new
+ * ones: resending costs a second transaction, the usual all-new group pays for no conflict
+ * check of its own. Each row records the inserting transaction's id (the `xid` column's
+ * default); the aggregator (aggregator.ts) summarizes the rows behind ingestion by that id, so
+ * ingesting transactions share no lock.
  *
  * @example
  * ```ts
@@ -53,39 +104,43 @@ async function insertChunk(c: Queryable, chunk: StoredEvent[]): Promise<string[]
  * ```
  */
 export function postgresEventWrites(tx: Transaction) {
-  const insertEventBatches = (batches: StoredEvent[][]): Promise<{ accepted: number; duplicates: number }[]> =>
-    tx(async (c) => {
-      const results: { accepted: number; duplicates: number }[] = [];
-      // Repeats inside a batch count as duplicates, as in SQLite (the first occurrence wins);
-      // the same id in two batches of one group is stored once, for the first batch.
-      const firstOf = new Map<string, number>();
-      const unique: StoredEvent[] = [];
-      batches.forEach((batch, b) => {
-        for (const e of batch)
-          if (!firstOf.has(e.id)) {
-            firstOf.set(e.id, b);
-            unique.push(e);
-          }
-      });
-      // A stable order of ids keeps two instances inserting overlapping batches from deadlocking;
-      // UUIDv7 ids sort by time, so the rows land at the right edge of the id index.
-      unique.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
-      const inserted = new Set<string>();
-      for (let i = 0; i < unique.length; i += EVENT_CHUNK) {
-        const chunk = unique.slice(i, i + EVENT_CHUNK);
-        for (const id of (await insertChunk(c, chunk)) ?? chunk.map((e) => e.id)) inserted.add(id);
-      }
-      batches.forEach((batch, b) => {
-        let accepted = 0;
-        for (const e of batch) {
-          // Only a new event is stored (and summarized later); a resent one is a duplicate.
-          if (firstOf.get(e.id) !== b || !inserted.delete(e.id)) continue;
-          accepted++;
+  const insertEventBatches = async (batches: StoredEvent[][]): Promise<{ accepted: number; duplicates: number }[]> => {
+    // Repeats inside a batch count as duplicates, as in SQLite (the first occurrence wins);
+    // the same id in two batches of one group is stored once, for the first batch.
+    const firstOf = new Map<string, number>();
+    const unique: StoredEvent[] = [];
+    batches.forEach((batch, b) => {
+      for (const e of batch)
+        if (!firstOf.has(e.id)) {
+          firstOf.set(e.id, b);
+          unique.push(e);
         }
-        results.push({ accepted, duplicates: batch.length - accepted });
-      });
-      return results;
     });
+    // A stable order of ids keeps two instances inserting overlapping batches from deadlocking;
+    // UUIDv7 ids sort by time, so the rows land at the right edge of the id index.
+    unique.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    // The ids stored by this call; `null`: all of `unique`.
+    let inserted: Set<string> | null = null;
+    try {
+      await tx((c) => copyAll(c, unique));
+    } catch (e) {
+      // Some event was stored before (an SDK resending a batch whose answer it missed): nothing of
+      // the COPY stays; the whole group again, skipping what is stored.
+      if (!isUniqueViolation(e)) throw e;
+      inserted = await tx((c) => insertSkippingStored(c, unique));
+    }
+    return batches.map((batch, b) => {
+      let accepted = 0;
+      for (const e of batch) {
+        // Only a new event is stored (and summarized later); a resent one is a duplicate.
+        if (firstOf.get(e.id) !== b) continue;
+        if (inserted !== null && !inserted.delete(e.id)) continue;
+        if (inserted === null) firstOf.delete(e.id);
+        accepted++;
+      }
+      return { accepted, duplicates: batch.length - accepted };
+    });
+  };
 
   return { insertEventBatches };
 }
