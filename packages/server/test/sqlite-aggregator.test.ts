@@ -144,7 +144,7 @@ describe('SQLite aggregator', () => {
   });
 
   it('counts every event exactly once after the process is killed while the aggregator works through a backlog', async () => {
-    const UNITS = 60_000;
+    const UNITS = 100_000;
     const child = spawn(process.execPath, [join(__dirname, 'fixtures/child-aggregator.mjs'), path, String(UNITS)], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
