@@ -2,9 +2,7 @@ import { DraftConflict } from '../../../components/conflict/draft-conflict';
 import { Button } from '../../../components/ui/button';
 import { ErrorBanner } from '../../../components/ui/error-banner';
 import { Field } from '../../../components/ui/field';
-import { ApiError } from '../../../lib/api/api-error';
-import { changedFields } from '../../../lib/edit-conflict';
-import { useVersionedDraft } from '../../../lib/use-versioned-draft';
+import { useDraftSave } from '../../../lib/use-draft-save';
 import { useUpdateExperiment, type Experiment } from '../api/experiments';
 
 /** The fields this editor changes (any status: none of them moves a unit between variants). */
@@ -39,23 +37,13 @@ function draftOf(e: Experiment): Draft {
  */
 export function ExperimentDetailsEditor({ experiment, canEdit, reason }: { experiment: Experiment; canEdit: boolean; reason: string }) {
   const update = useUpdateExperiment();
-  const err = update.error instanceof ApiError ? update.error : null;
-  const latest = draftOf(experiment);
-  const version = experiment.attributes.version;
-  const d = useVersionedDraft(latest, version, update.isPending || err?.status === 412);
+  const s = useDraftSave(draftOf(experiment), experiment.attributes.version, update, {
+    request: (body, version) => ({ key: experiment.attributes.key, body, version }),
+    stored: (e) => [draftOf(e), e.attributes.version],
+  });
+  const { draft: d, error: err } = s;
   const { draft, setDraft } = d;
 
-  const saveFrom = (from: Draft, next: Draft, ifMatchVersion: number | undefined) =>
-    update.mutate(
-      {
-        key: experiment.attributes.key,
-        body: Object.fromEntries(changedFields(from, next).map((k) => [k, next[k]])),
-        version: ifMatchVersion,
-      },
-      {
-        onSuccess: (e) => d.restart(draftOf(e), e.attributes.version),
-      },
-    );
   const text = (k: 'name' | 'hypothesis' | 'description') => (
     <Field label={LABELS[k]} errors={err?.at(k)}>
       {(p) => <input {...p} value={draft[k]} onChange={(e) => setDraft({ ...draft, [k]: e.target.value })} />}
@@ -65,17 +53,7 @@ export function ExperimentDetailsEditor({ experiment, canEdit, reason }: { exper
   return (
     <section aria-labelledby="details-title">
       <h2 id="details-title">Details</h2>
-      <DraftConflict
-        what="experiment"
-        draft={d}
-        latest={latest}
-        version={version}
-        labels={LABELS}
-        conflict={err?.status === 412}
-        pending={update.isPending}
-        reset={() => update.reset()}
-        save={saveFrom}
-      />
+      <DraftConflict what="experiment" labels={LABELS} {...s.conflictProps} />
       <fieldset disabled={!canEdit} className="plain">
         {text('name')}
         {text('hypothesis')}
@@ -100,11 +78,11 @@ export function ExperimentDetailsEditor({ experiment, canEdit, reason }: { exper
           variant="primary"
           disabled={!canEdit || !d.dirty || update.isPending}
           disabledReason={!canEdit ? reason : undefined}
-          onClick={() => saveFrom(d.base.draft, draft, d.base.version)}
+          onClick={s.save}
         >
           {update.isPending ? 'Saving…' : 'Save details'}
         </Button>
-        {update.isSuccess && !d.dirty && <span role="status">Saved.</span>}
+        {s.saved && <span role="status">Saved.</span>}
       </div>
     </section>
   );

@@ -4,8 +4,7 @@ import { ErrorBanner } from '../../../components/ui/error-banner';
 import { ApiError } from '../../../lib/api/api-error';
 import type { FlagState } from '../../../lib/api/resources';
 import { DraftConflict } from '../../../components/conflict/draft-conflict';
-import { changedFields } from '../../../lib/edit-conflict';
-import { useVersionedDraft } from '../../../lib/use-versioned-draft';
+import { useDraftSave } from '../../../lib/use-draft-save';
 import type { Environment } from '../../../lib/environment';
 import { useSegmentKeys, useUpdateFlag, type Flag } from '../api/flags';
 import { ConditionEditor } from '../../../components/condition/condition-editor';
@@ -55,16 +54,18 @@ const newRuleId = (rules: Rule[]) => {
  */
 export function TargetingEditor({ flag, env, canEdit, reason }: { flag: Flag; env: Environment; canEdit: boolean; reason: string }) {
   const update = useUpdateFlag();
-  const conflict = update.error instanceof ApiError && update.error.status === 412;
   // Saves send the version the draft was made from as If-Match, so a change someone else saved
   // meanwhile is a 412, never overwritten.
   const latest = draftOf(flag);
   const version = flag.attributes.version;
-  const d = useVersionedDraft(latest, version, update.isPending || conflict);
+  const s = useDraftSave(latest, version, update, {
+    request: (body, ifMatchVersion) => ({ key: flag.attributes.key, body, version: ifMatchVersion, environment: env.key }),
+    stored: (f) => [draftOf(f), f.attributes.version],
+  });
+  const { draft: d, error: err } = s;
   const { draft, setDraft } = d;
   const segments = useSegmentKeys();
   const variants = (flag.attributes.variants ?? []).map((v) => v.key);
-  const err = update.error instanceof ApiError ? update.error : null;
 
   const clientProblems = [
     ...draft.rules.flatMap((r, i) => {
@@ -81,35 +82,13 @@ export function TargetingEditor({ flag, env, canEdit, reason }: { flag: Flag; en
     rules.splice(i + d, 0, r!);
     setDraft({ ...draft, rules });
   };
-  /** PATCHes the fields changed since `from`, only if the flag is still at `version`. */
-  const saveFrom = (from: Draft, next: Draft, ifMatchVersion: number | undefined) => {
-    const body = Object.fromEntries(changedFields(from, next).map((k) => [k, next[k]]));
-    update.mutate(
-      { key: flag.attributes.key, body, version: ifMatchVersion, environment: env.key },
-      {
-        onSuccess: (f) => d.restart(draftOf(f), f.attributes.version),
-      },
-    );
-  };
-  const save = () => saveFrom(d.base.draft, draft, d.base.version);
-
   return (
     <section className="targeting" aria-labelledby="targeting-title">
       <h2 id="targeting-title">
         Targeting in <span className="env-name">{env.name}</span>
       </h2>
       {!canEdit && <p className="banner banner-info">{reason}</p>}
-      <DraftConflict
-        what="flag"
-        draft={d}
-        latest={latest}
-        version={version}
-        labels={LABELS}
-        conflict={conflict}
-        pending={update.isPending}
-        reset={() => update.reset()}
-        save={saveFrom}
-      />
+      <DraftConflict what="flag" labels={LABELS} {...s.conflictProps} />
       <fieldset disabled={!canEdit} className="plain">
         <label className="checkbox">
           <input type="checkbox" checked={draft.enabled} onChange={(e) => setDraft({ ...draft, enabled: e.target.checked })} />
@@ -210,7 +189,7 @@ export function TargetingEditor({ flag, env, canEdit, reason }: { flag: Flag; en
           variant="primary"
           disabled={!canEdit || !d.dirty || update.isPending || clientProblems.length > 0}
           disabledReason={!canEdit ? reason : undefined}
-          onClick={save}
+          onClick={s.save}
         >
           {update.isPending ? 'Saving…' : `Save targeting in ${env.name}`}
         </Button>
@@ -223,7 +202,7 @@ export function TargetingEditor({ flag, env, canEdit, reason }: { flag: Flag; en
         >
           Discard changes
         </Button>
-        {update.isSuccess && !d.dirty && <span role="status">Saved.</span>}
+        {s.saved && <span role="status">Saved.</span>}
       </div>
     </section>
   );
