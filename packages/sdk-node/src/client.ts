@@ -10,14 +10,9 @@ import { trackEvent } from './events/track-event';
 import { ExposureLru } from './exposure-lru';
 import { createTransport, type Transport } from './http/transport';
 import { resolveOptions, type ClientOptions, type ResolvedOptions } from './options';
+import { ReadyWaiters } from './ready-waiters';
 import { Synchronizer } from './sync/synchronizer';
 import { eventId, toUnitId } from '@switchyard/core/protocol';
-
-interface ReadyWaiter {
-  resolve: () => void;
-  reject: (err: SwitchyardError) => void;
-  timer: NodeJS.Timeout | null;
-}
 
 const NO_EVENTS: EventStats = Object.freeze({
   queued: 0,
@@ -57,7 +52,7 @@ export class SwitchyardClient {
   private readonly sync: Synchronizer | null;
   private readonly processor: EventProcessor | null;
   private readonly exposures: ExposureLru | null;
-  private readonly readyWaiters = new Set<ReadyWaiter>();
+  private readonly readyWaiters = new ReadyWaiters();
   private isReadyFlag = false;
   private isStale = false;
   private fatalError: SwitchyardError | null = null;
@@ -155,20 +150,7 @@ export class SwitchyardClient {
     if (this.fatalError !== null) return Promise.reject(this.fatalError);
     if (this.closing !== null) return Promise.reject(new SwitchyardError('CLOSED', 'the client is closed'));
     const ms = options.timeoutMs ?? this.options.readyTimeoutMs;
-    return new Promise<void>((resolve, reject) => {
-      const w: ReadyWaiter = { resolve, reject, timer: null };
-      if (ms !== Infinity) {
-        // Not unref'd: a script awaiting ready() must get its answer before the process may exit.
-        w.timer = setTimeout(
-          () => {
-            this.readyWaiters.delete(w);
-            reject(new SwitchyardError('TIMEOUT', `no config from the server within ${ms} ms`));
-          },
-          Math.max(0, Number.isFinite(ms) ? ms : 0),
-        );
-      }
-      this.readyWaiters.add(w);
-    });
+    return this.readyWaiters.wait(ms);
   }
 
   /**
@@ -367,7 +349,7 @@ export class SwitchyardClient {
   close(): Promise<void> {
     this.closing ??= (async () => {
       this.sync?.stop();
-      this.rejectWaiters(new SwitchyardError('CLOSED', 'the client was closed before it was ready'));
+      this.readyWaiters.rejectAll(new SwitchyardError('CLOSED', 'the client was closed before it was ready'));
       await this.processor?.close();
       await this.transport?.close();
       this.options.logger.debug('client closed');
@@ -389,11 +371,7 @@ export class SwitchyardClient {
   private onApplied(change: ConfigChange): void {
     if (!this.isReadyFlag) {
       this.isReadyFlag = true;
-      for (const w of this.readyWaiters) {
-        if (w.timer !== null) clearTimeout(w.timer);
-        w.resolve();
-      }
-      this.readyWaiters.clear();
+      this.readyWaiters.resolveAll();
       this.emitter.emit('ready', { version: change.version, source: change.source });
       return;
     }
@@ -402,35 +380,7 @@ export class SwitchyardClient {
 
   private onFatal(err: SwitchyardError): void {
     this.fatalError = err;
-    this.rejectWaiters(err);
+    this.readyWaiters.rejectAll(err);
     this.emitter.emit('error', err);
   }
-
-  private rejectWaiters(err: SwitchyardError): void {
-    for (const w of this.readyWaiters) {
-      if (w.timer !== null) clearTimeout(w.timer);
-      w.reject(err);
-    }
-    this.readyWaiters.clear();
-  }
-}
-
-/**
- * Creates a client and starts syncing (unless `offline`). Create one per process and share it;
- * call `close()` on shutdown to deliver queued events.
- *
- * @example
- * ```ts
- * import { createClient } from '@switchyard/sdk-node';
- *
- * const client = createClient({ sdkKey: process.env.SWITCHYARD_SDK_KEY!, baseUrl: 'https://switchyard.internal' });
- * await client.ready({ timeoutMs: 2000 });
- * client.boolean('new-checkout', { key: 'user-1', country: 'US' }, false);
- *
- * // Tests: no network, a fixed config.
- * const offline = createClient({ offline: true, bootstrap: { schema_version: 1, version: 1, flags: {}, segments: {}, experiments: {} } });
- * ```
- */
-export function createClient(options: ClientOptions): SwitchyardClient {
-  return new SwitchyardClient(options);
 }

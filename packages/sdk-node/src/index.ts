@@ -13,7 +13,8 @@
  *
  * @packageDocumentation
  */
-export { createClient, SwitchyardClient } from './client';
+export { SwitchyardClient } from './client';
+export { createClient } from './create-client';
 export type { ClientEvents, ClientStats, ReadyEvent, StaleEvent, RecoveredEvent, TrackOptions } from './client-events';
 export type { ClientOptions } from './options';
 export type { ConfigChange, ConfigSource } from './config-store';

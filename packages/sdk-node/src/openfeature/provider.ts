@@ -11,7 +11,8 @@ import {
   type TrackingEventDetails,
 } from '@openfeature/server-sdk';
 import { toResolution } from '@switchyard/core/protocol';
-import { createClient, type SwitchyardClient } from '../client';
+import type { SwitchyardClient } from '../client';
+import { createClient } from '../create-client';
 import type { ClientOptions } from '../options';
 import { toSwitchyardContext } from './context';
 
