@@ -4,7 +4,7 @@ import { route, type RouteDef } from '../http/route';
 import { originOf, type ServerContext } from '../services/context';
 import { guardrailSchema, metricSchema, TRANSITIONS, type LifecycleAction } from '../services/domain/experiment-spec';
 import { ExperimentService } from '../services/domain/experiments';
-import { toResource } from '../services/domain/resource-service';
+import { toResource } from '../services/domain/kind-spec';
 import { resourceRoutes } from './resource-routes';
 import { forestPlotSvg } from '../services/results/forest-plot';
 import { resultsRebuildRoute } from './results-rebuild';

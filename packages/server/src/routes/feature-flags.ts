@@ -4,7 +4,7 @@ import { FLAG_STATE_FIELDS, flagSchema, keySchema, type FlagStateField } from '@
 import { notFound } from '../errors';
 import { route, type RouteDef } from '../http/route';
 import { originOf, type ServerContext } from '../services/context';
-import { toResource } from '../services/domain/resource-service';
+import { toResource } from '../services/domain/kind-spec';
 import { environmentKeys } from '../services/domain/environment-guards';
 import { FlagService } from '../services/domain/flags';
 import { resourceRoutes } from './resource-routes';

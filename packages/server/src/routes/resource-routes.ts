@@ -4,7 +4,8 @@ import type { AppEnv } from '../http/app-env';
 import { route, type RouteDef } from '../http/route';
 import { afterOf, pageMeta, pageQuery } from '../http/pagination';
 import { originOf } from '../services/context';
-import { toResource, type ResourceService } from '../services/domain/resource-service';
+import { toResource } from '../services/domain/kind-spec';
+import type { ResourceService } from '../services/domain/resource-service';
 import { environmentKeys } from '../services/domain/environment-guards';
 
 const listQuery = pageQuery.extend({

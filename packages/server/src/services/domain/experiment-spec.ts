@@ -8,7 +8,7 @@ import {
   percentSchema,
 } from '@switchyard/core/schema';
 import { EXPERIMENT_STATUSES } from '@switchyard/core';
-import type { KindSpec } from './resource-service';
+import type { KindSpec } from './kind-spec';
 
 /**
  * A metric an experiment measures: `conversion` (share of units with the event) or `mean` (per-unit

@@ -1,6 +1,6 @@
 import { flagSchema } from '@switchyard/core/schema';
 import { FLAG_STATE_FIELDS } from '../../store/legacy-flags';
-import type { KindSpec } from './resource-service';
+import type { KindSpec } from './kind-spec';
 import { sameJson } from './same-json';
 
 const BOOLEAN_VARIANTS = [

@@ -15,7 +15,8 @@ import {
   stateIn,
   type FlagState,
 } from './flag-spec';
-import { READ_ONLY_FIELDS, ResourceService } from './resource-service';
+import { READ_ONLY_FIELDS } from './kind-spec';
+import { ResourceService } from './resource-service';
 import { assertUnprotected, environmentKeys } from './environment-guards';
 import { checkServedExperiments } from './flag-experiments';
 import { sameJson } from './same-json';

@@ -1,7 +1,7 @@
 import { formatPath, type ConfigIssue } from '@switchyard/core/schema';
 import type { ErrorDetail } from '../../errors';
 import type { RequestOrigin, ServerContext } from '../context';
-import type { EnvironmentPatches, KindSpec } from './resource-service';
+import type { EnvironmentPatches, KindSpec } from './kind-spec';
 
 /**
  * Where a reference issue of `env`'s patch is reported for a resource:

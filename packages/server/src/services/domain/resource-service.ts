@@ -1,12 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { ConfigPatch } from '@switchyard/core';
 import { formatPath, segmentRefs } from '@switchyard/core/schema';
-import type { z } from 'zod';
-import type { Action, Subject } from '../../auth/permissions';
+import type { Action } from '../../auth/permissions';
 import { can } from '../../auth/permissions';
 import { ownerIdOf } from '../../auth/actor';
 import { ApiError, conflict, forbidden, notFound, type ErrorDetail } from '../../errors';
-import { resource, type ResourceObject } from '../../http/envelope';
 import { zodDetails } from '../../http/route';
 import { isUniqueViolation } from '../../store/store-errors';
 import type { Page, ResourceKind, ResourceRow } from '../../store/types';
@@ -14,55 +11,8 @@ import { commitMutation, type RequestOrigin, type ServerContext } from '../conte
 import { configFormOf, toConfigExperiment } from '../config/config-state';
 import { onLatestVersion } from '../config/latest-version';
 import { environmentKeys } from './environment-guards';
-import { flagAttributes } from './flag-spec';
+import { stripReadOnly, type EnvironmentPatches, type KindSpec } from './kind-spec';
 import { placeIssue, referenceProblemsOf } from './reference-problems';
-
-/** Fields a client may send back from a GET that the server owns; they are ignored on write. */
-export const READ_ONLY_FIELDS = ['id', 'created_at', 'updated_at', 'owner_id', 'version'] as const;
-
-/** How one kind of resource is named, defaulted, validated and projected into the config. */
-export interface KindSpec {
-  kind: ResourceKind;
-  /** The API's `type` and the permission subject. */
-  type: Subject & ('feature-flag' | 'segment' | 'experiment');
-  label: string;
-  /** Fills defaults of a complete input (POST, PUT, or a PATCH merged onto the stored fields). */
-  normalize(input: Record<string, unknown>): Record<string, unknown>;
-  /** The core schema the normalized resource must pass. */
-  schema: z.ZodType;
-  /** Column the `status` filter matches. */
-  statusOf(data: Record<string, unknown>): string | null;
-  /** Key of this kind's map in the config document. */
-  docField: 'flags' | 'segments' | 'experiments';
-}
-
-/** Config patches per environment key. */
-export type EnvironmentPatches = Record<string, Omit<ConfigPatch, 'version'>>;
-
-function stripReadOnly(input: Record<string, unknown>): Record<string, unknown> {
-  const out = { ...input };
-  for (const f of READ_ONLY_FIELDS) delete out[f];
-  return out;
-}
-
-/**
- * The API representation of a stored row. A flag's attributes are its definition, the state of
- * `view.environment` flattened at the top level, and every environment's state under
- * `environments`.
- */
-export function toResource(
-  spec: Pick<KindSpec, 'type'>,
-  row: ResourceRow,
-  view?: { environment: string; environments: readonly string[] },
-): ResourceObject {
-  const attributes = row.kind === 'flag' && view !== undefined ? flagAttributes(row.data, view.environment, view.environments) : row.data;
-  return resource(
-    spec.type,
-    row.id,
-    { ...attributes, version: row.version, created_at: row.createdAt, updated_at: row.updatedAt },
-    row.ownerId,
-  );
-}
 
 /**
  * Create/read/update/delete for flags, segments and experiments: ownership-aware permission

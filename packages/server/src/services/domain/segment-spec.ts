@@ -1,5 +1,5 @@
 import { segmentSchema } from '@switchyard/core/schema';
-import type { KindSpec } from './resource-service';
+import type { KindSpec } from './kind-spec';
 
 /** Segments default to empty lists and no condition. */
 export function normalizeSegment(input: Record<string, unknown>): Record<string, unknown> {
