@@ -9,6 +9,32 @@ import { usePromoteFlag, type Flag } from '../api/flags';
 const STATE_FIELDS = ['enabled', 'off_variant', 'prerequisites', 'rules', 'default_serve'] as const;
 const stateOf = (s: FlagState | undefined) => (s === undefined ? undefined : Object.fromEntries(STATE_FIELDS.map((k) => [k, s[k]])));
 
+/** One labelled choice among the environments. */
+function EnvironmentSelect({
+  label,
+  environments,
+  value,
+  onChange,
+}: {
+  label: string;
+  environments: Environment[];
+  value: string;
+  onChange: (key: string) => void;
+}) {
+  return (
+    <label className="inline-field">
+      <span>{label}</span>
+      <select value={value} onChange={(e) => onChange(e.target.value)}>
+        {environments.map((e) => (
+          <option key={e.key} value={e.key}>
+            {e.name}
+          </option>
+        ))}
+      </select>
+    </label>
+  );
+}
+
 /**
  * Promote: copies one environment's targeting onto another, after showing exactly what would
  * change in the target.
@@ -37,26 +63,8 @@ export function PromoteDialog({
   return (
     <Dialog open={open} title={`Promote ${flag.attributes.key}`} onClose={onClose}>
       <div className="toolbar">
-        <label className="inline-field">
-          <span>From</span>
-          <select value={from} onChange={(e) => setFrom(e.target.value)}>
-            {environments.map((e) => (
-              <option key={e.key} value={e.key}>
-                {e.name}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label className="inline-field">
-          <span>To</span>
-          <select value={to} onChange={(e) => setTo(e.target.value)}>
-            {environments.map((e) => (
-              <option key={e.key} value={e.key}>
-                {e.name}
-              </option>
-            ))}
-          </select>
-        </label>
+        <EnvironmentSelect label="From" environments={environments} value={from} onChange={setFrom} />
+        <EnvironmentSelect label="To" environments={environments} value={to} onChange={setTo} />
       </div>
       <JsonDiff before={stateOf(envs[to])} after={stateOf(envs[from])} label={`What changes in ${target?.name ?? to}`} />
       <ErrorBanner error={promote.error} />
