@@ -140,6 +140,48 @@ describe('PostgreSQL aggregator', () => {
     }
   });
 
+  it('an instance older than migration 14 (summaries at ingestion) cannot store events: its transaction fails whole, so nothing is counted twice', async () => {
+    const url = await postgres.createDatabase();
+    const store = await openPostgresStore(url);
+    const old = await connect(url);
+    try {
+      // What that code did in one transaction: insert the events, take the ingestion lock (3),
+      // then move the summaries (a statement that changes no row included).
+      const oldIngest = async (sql: string) => {
+        await old.query('BEGIN');
+        try {
+          await old.query(
+            `INSERT INTO events (id, type, key, unit_id, experiment, variant, value, properties, timestamp, received_at, environment)
+            VALUES ('old-x', 'exposure', 'exp', 'u1', 'exp', 'a', NULL, NULL, 1000, 2000, 'production'),
+              ('old-t', 'track', 'purchase', 'u1', NULL, NULL, 3, NULL, 1500, 2000, 'production')`,
+          );
+          await old.query('SELECT pg_advisory_xact_lock($1, 3)', [LOCK_SPACE]);
+          await old.query(sql);
+          await old.query('COMMIT');
+        } finally {
+          await old.query('ROLLBACK');
+        }
+      };
+      await expect(
+        oldIngest(
+          "INSERT INTO experiment_units (experiment, unit_id, variant, first_ts, conflicted) VALUES ('production:exp', 'production:u1', 'a', 1000, 0)",
+        ),
+      ).rejects.toThrow(/older than migration 14/);
+      await expect(oldIngest("UPDATE unit_metrics SET value = value + 3 WHERE unit_id = 'production:u1'")).rejects.toThrow(
+        /older than migration 14/,
+      );
+      expect(await store.countEvents()).toBe(0);
+      // The batch resent to an instance of this version is counted once.
+      await store.insertEventBatches([[exposure('old-x', 'u1', 'a'), event('old-t', { unitId: 'u1', value: 3, timestamp: 1500 })]]);
+      const seen = await store.experimentAggregates('production', 'exp', METRICS);
+      expect(seen.units).toEqual({ a: 1 });
+      expect(seen.metrics.purchase).toEqual({ a: { sum: 3, sumSquares: 9, unitsWithEvents: 1 } });
+    } finally {
+      await old.end();
+      await store.close();
+    }
+  });
+
   it('summarizes in the background (the backlog is reported until then), also what an instance closed before summarizing left', async () => {
     const url = await postgres.createDatabase();
     const first = await openPostgresStore(url);

@@ -1,4 +1,5 @@
 import { upgradeLegacyFlag } from '../legacy-flags';
+import { LOCK_SPACE } from './locks';
 
 /** What a migration's `up` runs its statements on: the migrating connection, inside the migration's transaction. */
 export interface Queryable {
@@ -363,5 +364,35 @@ INSERT INTO event_aggregation (id, xid) VALUES (1, pg_current_xact_id());
     // so a transaction left open no longer holds the cursor back. The cursor so far was at most
     // the oldest running transaction: nothing below it was running, the list starts empty.
     sql: `ALTER TABLE event_aggregation ADD COLUMN xip xid8[] NOT NULL DEFAULT '{}';`,
+  },
+  {
+    // PostgreSQL only.
+    id: 16,
+    name: 'summaries written by older instances refused',
+    // During a rolling upgrade past 14, an older instance still summarizes the events it stores
+    // in their own transaction, and the aggregator would count them again. That code holds the
+    // old ingestion lock (3) while it writes the summaries: such a write now fails, the whole
+    // event transaction with it (nothing stored, the batch answered 5xx), and the SDKs resend it,
+    // to an instance of this version once the old ones are gone. Statement triggers: they fire
+    // even for a statement that changes no row; the new code never takes lock 3.
+    sql: `
+CREATE FUNCTION refuse_inline_summaries() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  IF EXISTS (SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND pid = pg_backend_pid()
+      AND classid = ${LOCK_SPACE} AND objid = 3 AND objsubid = 2) THEN
+    RAISE EXCEPTION 'an instance older than migration 14 is storing events: the results'' summaries are kept by the aggregator now; stop or upgrade that instance (SDKs resend the batch)'
+      USING ERRCODE = '55000';
+  END IF;
+  RETURN NULL;
+END $$;
+CREATE TRIGGER refuse_inline_summaries BEFORE INSERT OR UPDATE OR DELETE ON experiment_units
+  FOR EACH STATEMENT EXECUTE FUNCTION refuse_inline_summaries();
+CREATE TRIGGER refuse_inline_summaries BEFORE INSERT OR UPDATE OR DELETE ON experiment_unit_counts
+  FOR EACH STATEMENT EXECUTE FUNCTION refuse_inline_summaries();
+CREATE TRIGGER refuse_inline_summaries BEFORE INSERT OR UPDATE OR DELETE ON unit_metrics
+  FOR EACH STATEMENT EXECUTE FUNCTION refuse_inline_summaries();
+CREATE TRIGGER refuse_inline_summaries BEFORE INSERT OR UPDATE OR DELETE ON experiment_exclusions
+  FOR EACH STATEMENT EXECUTE FUNCTION refuse_inline_summaries();
+`,
   },
 ];
