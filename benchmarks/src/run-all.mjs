@@ -31,6 +31,7 @@ const BENCHMARKS = {
   'sse-fanout': () => import('./server/sse-fanout.mjs'),
   'sse-environments': () => import('./server/sse-environments.mjs'),
   ingestion: () => import('./server/ingestion.mjs'),
+  'postgres-append': () => import('./server/postgres-append.mjs'),
   results: () => import('./server/results.mjs'),
   'config-scale': () => import('./server/config-scale.mjs'),
   soak: () => import('./server/soak.mjs'),
