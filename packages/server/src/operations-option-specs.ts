@@ -7,6 +7,13 @@ export const parseNonNegativeInt: OptionParser<number> = (raw, source) => {
   return n;
 };
 
+/** A fraction above 0 and at most 1. */
+export const parseShare: OptionParser<number> = (raw, source) => {
+  const n = /^\s*(0?\.\d+|1(\.0*)?|0*1)\s*$/.test(raw) ? Number(raw) : NaN;
+  if (!(n > 0 && n <= 1)) throw new OptionError(`${source}: '${raw}' is not a fraction above 0 and at most 1 (e.g. 0.04)`);
+  return n;
+};
+
 /** Deferred: this module and option-specs.ts import each other, so nothing of it is read at load time. */
 const positiveInt: OptionParser<number> = (raw, source) => parsePositiveInt(raw, source);
 
@@ -106,5 +113,14 @@ export const OPERATIONS_OPTION_SPECS: readonly OptionSpec[] = [
     '10000',
     'Events one retention transaction deletes at most (event batches are stored between them).',
     positiveInt,
+  ),
+  op(
+    'aggregatorShare',
+    'aggregator-share',
+    'SWITCHYARD_AGGREGATOR_SHARE',
+    '<fraction>',
+    '0.04',
+    'SQLite: share of the writer thread the results aggregator takes while events keep arriving (more: fresher results, fewer events/s).',
+    parseShare,
   ),
 ];

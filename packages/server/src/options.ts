@@ -111,6 +111,8 @@ export interface ServerOptions {
   pgStatementTimeoutMs: number;
   /** How often instances sharing PostgreSQL try to take the background-jobs lease. */
   leaderCheckMs: number;
+  /** SQLite: the results aggregator's share of the writer thread while events keep arriving (0 < share <= 1). */
+  aggregatorShare: number;
   /** How long authentication trusts a cached API key or user (0 = not cached). */
   credentialCacheTtlMs: number;
   /** The longest a request waits for Redis before the rate limit is decided locally and the circuit opens. */
@@ -199,6 +201,7 @@ export function resolveOptions(
     pgConnectTimeoutMs: v.pgConnectTimeoutMs ?? 5000,
     pgStatementTimeoutMs: v.pgStatementTimeoutMs ?? 30_000,
     leaderCheckMs: v.leaderCheckMs ?? 1000,
+    aggregatorShare: v.aggregatorShare ?? 0.04,
     credentialCacheTtlMs: v.credentialCacheTtlMs ?? 30_000,
     redisBudgetMs: v.redisBudgetMs ?? 100,
     newUnitsPerMinute: v.newUnitsPerMinute ?? 1000,

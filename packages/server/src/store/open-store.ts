@@ -8,7 +8,8 @@ import { piiCipher, reconcileUserEmails, withPiiEncryption } from './pii-encrypt
 import type { Store } from './types';
 
 /** The PostgreSQL pool settings among the server options. */
-type PoolOption = 'pgPoolMax' | 'pgIdleTimeoutMs' | 'pgMaxLifetimeSeconds' | 'pgConnectTimeoutMs' | 'pgStatementTimeoutMs';
+type PoolOption =
+  'pgPoolMax' | 'pgIdleTimeoutMs' | 'pgMaxLifetimeSeconds' | 'pgConnectTimeoutMs' | 'pgStatementTimeoutMs' | 'aggregatorShare';
 
 /**
  * The store the options name: PostgreSQL for a `postgres://` / `postgresql://` `databaseUrl`,
@@ -43,7 +44,7 @@ async function openRawStore(
   const url = options.databaseUrl;
   if (url === undefined || url === '') {
     assertSqliteWritable(options.dbPath);
-    return openSqliteStore(options.dbPath);
+    return openSqliteStore(options.dbPath, definedOf({ aggregatorShare: options.aggregatorShare }));
   }
   if (!isPostgresUrl(url)) {
     const scheme = url.split(':')[0];

@@ -6,7 +6,7 @@ import { MIGRATIONS } from './migrations';
 import type { AuditFilter, AuditRow, ExperimentAggregates, Page, ResourceFilter, ResourceKind, ResourceRow, Store } from '../types';
 import { ns, page, scoped, toApiKey, toAudit, toResource, toUser, type Row } from '../rows';
 import { openConnection } from './connection';
-import { isMemoryPath, openWriter } from './writer';
+import { isMemoryPath, openWriter, type WriterOptions } from './writer';
 import { sqliteCovariates } from './covariates';
 import { sqliteWebhookReads } from './webhook-reads';
 import { noExclusions, readExclusions } from '../run-attribution';
@@ -35,13 +35,16 @@ function createPrivately(path: string): void {
   if (!existsSync(path)) closeSync(openSync(path, 'a', 0o600));
 }
 
-export function openSqliteStore(path: string): Store {
+/** Settings of the SQLite store; see {@link WriterOptions}. */
+export type SqliteStoreOptions = WriterOptions;
+
+export function openSqliteStore(path: string, options: SqliteStoreOptions = {}): Store {
   const inMemory = isMemoryPath(path);
   if (!inMemory) createPrivately(path);
   // Reads only, after the migrations: every write goes through the writer thread (writer.ts).
   const db = openConnection(path, { autocheckpointPages: inMemory ? 1000 : 0 });
   migrate(db);
-  const writer = openWriter(db, path);
+  const writer = openWriter(db, path, options);
 
   const s = {
     resourceById: db.prepare('SELECT * FROM resources WHERE kind = ? AND id = ?'),

@@ -20,12 +20,15 @@ import { storeWrites } from './writes';
 /** No batch for this long counts as idle. */
 const IDLE_MS = 50;
 /**
- * Under sustained ingestion, the aggregator's share of this thread: after a slice of t ms, batches
- * have it alone for t × (1 − share) / share ms. With one slice a second (the share before) the
- * summaries fell minutes behind a steady 100k events/s; half the time keeps a batch waiting at
- * most one slice (40 ms) and lets group commit absorb what arrives meanwhile.
+ * Under sustained ingestion, the aggregator's default share of this thread: after a slice of t ms,
+ * batches have it alone for t × (1 − share) / share ms. Ingestion and the aggregator compete for
+ * the same CPU, so every bit of share costs events/s at saturation: by default ingestion comes
+ * first (one 40 ms slice a second, as in the first release), the aggregator catches up when
+ * batches pause and at once for whoever waits for it. `SWITCHYARD_AGGREGATOR_SHARE` trades the
+ * other way (0.5 kept the summaries seconds rather than minutes behind a steady 100k events/s, at
+ * about half the most events/s).
  */
-const INGESTING_SHARE = 0.5;
+const DEFAULT_INGESTING_SHARE = 0.04;
 /** The least time between two slices under ingestion: a slice takes in several batches, not one commit per batch. */
 const MIN_GAP_MS = 20;
 /** After a failed slice (disk full, say), the next try waits this long. */
@@ -49,7 +52,8 @@ const SLICES = {
 } as const;
 
 const port = parentPort!;
-const { path } = workerData as { path: string };
+const { path, aggregatorShare } = workerData as { path: string; aggregatorShare?: number };
+const INGESTING_SHARE = aggregatorShare ?? DEFAULT_INGESTING_SHARE;
 // The checkpointer thread checkpoints (checkpoint-worker.ts): a commit here never stalls on one.
 const db = openConnection(path, { autocheckpointPages: 0 });
 const tables = eventTables(db);
