@@ -243,6 +243,11 @@ export async function startServer(start: StartOptions = {}): Promise<RunningServ
             headersTimeout: Math.min(options.requestTimeoutMs, 60_000),
             // Node checks the two timeouts above only this often (30 s by default).
             connectionsCheckingInterval: Math.min(1_000, options.requestTimeoutMs),
+            // Idle keep-alive connections stay open longer than load balancers' idle timeouts
+            // (60 s is common) and than a busy client takes between two requests: a server that
+            // closes first (Node's default is 5 s) races the client's next request on that
+            // connection, which then fails with ECONNRESET although nothing was wrong.
+            keepAliveTimeout: 65_000,
           },
         },
         () => resolve(s),

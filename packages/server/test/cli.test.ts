@@ -38,7 +38,7 @@ function credentialsOf(stdout: string): { password: string; serverKey: string; c
   return { password: password as string, serverKey: serverKey as string, clientKey: clientKey as string };
 }
 
-describe('switchyard --version and help', () => {
+describe('switchyard --version and help', SLOW, () => {
   it('prints the package version', async () => {
     const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string };
     for (const flag of ['--version', '-v']) {
@@ -184,7 +184,7 @@ describe('later starts and the admin password', SLOW, () => {
     const first = serve([]);
     const firstUrl = await first.url();
     const { password } = credentialsOf(first.stdout());
-    expect(await first.stop()).toBe(0);
+    expect(await first.stop(), first.stderr()).toBe(0);
 
     // No credential cache: a reset password ends the tokens issued before at once.
     const later = serve([], { SWITCHYARD_ADMIN_PASSWORD: 'ignored-password-1', SWITCHYARD_CREDENTIAL_CACHE_TTL_MS: '0' });

@@ -165,7 +165,7 @@ describe('PostgreSQL outages', () => {
     expect(new Set(stored.map((r) => r.id))).toEqual(new Set([...before, ...during].map((e) => e.id)));
     expect((await call(base, 'POST', '/api/v1/feature-flags', { token, body: { key: 'after-outage', type: 'boolean' } })).status).toBe(201);
     expect(cli.child.exitCode).toBeNull();
-  });
+  }, 120_000);
 
   it('frozen (SIGSTOP): /ready answers 503 instead of hanging, SDK reads answer, writes get 503 once the timeouts pass; thawed, all works', async () => {
     const t = await startTestServer({

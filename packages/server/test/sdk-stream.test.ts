@@ -151,7 +151,7 @@ describe('SDK config and stream endpoints', () => {
         });
         expect(r.status).toBe(201);
       }
-      await healthy.until(() => healthy.events.filter((e) => e.event === 'patch').length >= 40, 20_000);
+      await healthy.until(() => healthy.events.filter((e) => e.event === 'patch').length >= 40, 90_000);
       expect(healthy.closed).toBe(false);
       expect(slowServer.server.ctx.hub.size).toBe(1);
       healthy.close();
@@ -159,7 +159,7 @@ describe('SDK config and stream endpoints', () => {
     } finally {
       await slowServer.stop();
     }
-  });
+  }, 120_000);
 });
 
 describe('remote evaluation details', () => {
