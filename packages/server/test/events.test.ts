@@ -66,6 +66,28 @@ describe('event ingestion', () => {
     expect(await t.server.ctx.store.countEvents()).toBe(before);
   });
 
+  it("rejects U+0000 and unpaired surrogates in an event's strings (no store can hold them as given), naming the index", async () => {
+    const before = await t.server.ctx.store.countEvents();
+    const events = [
+      track(),
+      track({ unit_id: 'u\u0000x' }),
+      track({ key: 'pur\u0000chase' }),
+      track({ id: `${randomUUID()}\ud800` }),
+      track({ type: 'exposure', key: 'exp', experiment: 'exp', variant: 'b\udc00', value: undefined }),
+      track({ unit_id: 'emoji-\ud83d\ude00-ok', properties: { note: 'a\u0000b' } }),
+    ];
+    const r = await t.request('POST', '/sdk/v1/events', { apiKey: t.serverKey, body: { events } });
+    expect(r.status).toBe(400);
+    const details = r.body.error.details as { index: number; message: string }[];
+    expect(details.map((d) => d.index)).toEqual([1, 2, 3, 4]);
+    expect(details.map((d) => d.message.split(' ')[0])).toEqual(['unit_id', 'key', 'id', 'variant']);
+    for (const d of details) expect(d.message).toContain('U+0000 or an unpaired surrogate');
+    expect(await t.server.ctx.store.countEvents()).toBe(before);
+    // What the SDKs then resend (the rejected indexes dropped) is stored; a surrogate pair and a NUL inside properties (JSON text) are fine.
+    const rest = await t.request('POST', '/sdk/v1/events', { apiKey: t.serverKey, body: { events: [events[0], events[5]] } });
+    expect(rest.body).toEqual({ data: { accepted: 2, duplicates: 0 } });
+  });
+
   it('rejects malformed JSON, a missing events array, over 1,000 events and over 1 MiB', async () => {
     const malformed = await t.request('POST', '/sdk/v1/events', {
       apiKey: t.serverKey,

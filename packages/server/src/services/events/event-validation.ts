@@ -25,6 +25,15 @@ const NO_SENDER: EventSender = { environment: '', sentBy: null };
 const MIN_TIMESTAMP_MS = Date.parse('0000-01-01T00:00:00Z');
 const MAX_TIMESTAMP_MS = Date.parse('9999-12-31T23:59:59.999Z');
 
+/**
+ * Text no store can hold as given: U+0000 (PostgreSQL refuses it in text, failing the whole group
+ * of batches it is written with, while SQLite would store it) or a lone UTF-16 surrogate (stored
+ * as U+FFFD, so the event would no longer match its own id).
+ */
+function unstorable(v: string): boolean {
+  return v.includes('\u0000') || !(v as string & { isWellFormed(): boolean }).isWellFormed();
+}
+
 function str(v: unknown, name: string, problems: string[], optional = false): string | null {
   if (v === undefined || v === null) {
     if (!optional) problems.push(`${name} is required`);
@@ -35,6 +44,7 @@ function str(v: unknown, name: string, problems: string[], optional = false): st
     return null;
   }
   if (v.length > MAX_STRING) problems.push(`${name} is longer than ${MAX_STRING} characters`);
+  else if (unstorable(v)) problems.push(`${name} must not contain U+0000 or an unpaired surrogate`);
   return v;
 }
 
@@ -71,6 +81,7 @@ export function validateEvent(
   const unitId = toUnitId(e.unit_id);
   if (unitId === null) problems.push('unit_id must be a non-empty string or a finite number');
   else if (unitId.length > MAX_STRING) problems.push(`unit_id is longer than ${MAX_STRING} characters`);
+  else if (unstorable(unitId)) problems.push('unit_id must not contain U+0000 or an unpaired surrogate');
   let experiment = str(e.experiment, 'experiment', problems, true);
   const variant = str(e.variant, 'variant', problems, true);
   if (type === 'exposure') {
