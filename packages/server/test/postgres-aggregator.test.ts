@@ -1,11 +1,10 @@
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { openPostgresStore } from '../src/store/postgres/postgres-store';
 import { AGGREGATOR_LOCK, LOCK_SPACE } from '../src/store/postgres/locks';
 import { experimentRun } from '../src/store/run-attribution';
 import type { ResourceRow, StoredEvent } from '../src/store/types';
 import { storedEvent as event, storedExposure as exposure } from './stored-events';
-import { startPostgres, type TestPostgres } from './services';
+import { connectClient, startPostgres, type TestPostgres } from './services';
 
 /**
  * The PostgreSQL aggregator keeps the results' summaries behind ingestion: these tests hold
@@ -23,12 +22,6 @@ afterAll(async () => {
 });
 
 const METRICS = [{ key: 'purchase', type: 'mean' as const }];
-
-async function connect(url: string): Promise<pg.Client> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  return c;
-}
 
 describe('PostgreSQL aggregator', () => {
   it('two instances ingesting and reading at once count every event exactly once (a rebuild from the events agrees)', async () => {
@@ -116,7 +109,7 @@ describe('PostgreSQL aggregator', () => {
     const url = await postgres.createDatabase();
     const errors: Error[] = [];
     const store = await openPostgresStore(url, { onError: (e) => errors.push(e) });
-    const admin = await connect(url);
+    const admin = await connectClient(url);
     try {
       // The cursor's update fails after the slice has written its summaries.
       await admin.query(`CREATE FUNCTION fail_slice() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -143,7 +136,7 @@ describe('PostgreSQL aggregator', () => {
   it('an instance older than migration 14 (summaries at ingestion) cannot store events: its transaction fails whole, so nothing is counted twice', async () => {
     const url = await postgres.createDatabase();
     const store = await openPostgresStore(url);
-    const old = await connect(url);
+    const old = await connectClient(url);
     try {
       // What that code did in one transaction: insert the events, take the ingestion lock (3),
       // then move the summaries (a statement that changes no row included).
@@ -185,7 +178,7 @@ describe('PostgreSQL aggregator', () => {
   it('summarizes in the background (the backlog is reported until then), also what an instance closed before summarizing left', async () => {
     const url = await postgres.createDatabase();
     const first = await openPostgresStore(url);
-    const holder = await connect(url);
+    const holder = await connectClient(url);
     let second: Awaited<ReturnType<typeof openPostgresStore>> | null = null;
     try {
       // Another aggregator busy: no slice can run.

@@ -5,7 +5,7 @@ import { openPostgresStore } from '../src/store/postgres/postgres-store';
 import { assignedVariant } from './assignment';
 import { startTestServer } from './helpers';
 import { storedEvent as event, storedExposure as exposure } from './stored-events';
-import { startPostgres, type TestPostgres } from './services';
+import { connectClient, startPostgres, type TestPostgres } from './services';
 
 /**
  * The PostgreSQL aggregator's cursor and transactions left open on the server: an unrelated one
@@ -24,12 +24,6 @@ afterAll(async () => {
 
 const METRICS = [{ key: 'purchase', type: 'mean' as const }];
 
-async function connect(url: string): Promise<pg.Client> {
-  const c = new pg.Client({ connectionString: url });
-  await c.connect();
-  return c;
-}
-
 /** A raw client with a write transaction left open (it has a transaction id); resolves to that id. */
 async function openWriter(c: pg.Client, sql: string): Promise<string> {
   await c.query('BEGIN');
@@ -47,8 +41,8 @@ describe('PostgreSQL aggregator and open transactions', () => {
   it('an unrelated write transaction left open does not hold results back: events sent after it count and results answer 200', async () => {
     const url = await postgres.createDatabase();
     const t = await startTestServer({ databaseUrl: url, apiRateBurst: 1e9, apiRatePerSecond: 1e9 });
-    const other = await connect(url);
-    const watcher = await connect(url);
+    const other = await connectClient(url);
+    const watcher = await connectClient(url);
     try {
       const key = 'open-tx';
       const admin = { token: t.adminToken };
@@ -97,8 +91,8 @@ describe('PostgreSQL aggregator and open transactions', () => {
   it('an event transaction that commits after a later one is counted once, when it commits, also by another instance after a restart', async () => {
     const url = await postgres.createDatabase();
     const first = await openPostgresStore(url);
-    const early = await connect(url);
-    const watcher = await connect(url);
+    const early = await connectClient(url);
+    const watcher = await connectClient(url);
     let second: Awaited<ReturnType<typeof openPostgresStore>> | null = null;
     try {
       // An ingesting transaction that takes its id first and commits last.
@@ -143,8 +137,8 @@ describe('PostgreSQL aggregator and open transactions', () => {
   it('crossed commits of two ingesting transactions, each seen by a pass while the other is open: each event counted once', async () => {
     const url = await postgres.createDatabase();
     const store = await openPostgresStore(url);
-    const one = await connect(url);
-    const two = await connect(url);
+    const one = await connectClient(url);
+    const two = await connectClient(url);
     const insert = (id: string, unit: string, variant: string) =>
       `INSERT INTO events (id, type, key, unit_id, experiment, variant, value, properties, timestamp, received_at, environment)
       VALUES ('${id}', 'exposure', 'exp', '${unit}', 'exp', '${variant}', NULL, NULL, 1000, 2000, 'production'),
@@ -180,8 +174,8 @@ describe('PostgreSQL aggregator and open transactions', () => {
     const url = await postgres.createDatabase();
     const errors: Error[] = [];
     const store = await openPostgresStore(url, { onError: (e) => errors.push(e) });
-    const locker = await connect(url);
-    const admin = await connect(url);
+    const locker = await connectClient(url);
+    const admin = await connectClient(url);
     try {
       const batch = [
         exposure('x1', 'u1', 'a'),

@@ -135,6 +135,13 @@ export interface TestPostgres {
 let dbCounter = 0;
 
 /** initdb into a temporary directory and start `postgres` on a free port (fsync off: throwaway). */
+/** A raw `pg` client connected to `url`, for what a test does behind the store's back (end it yourself). */
+export async function connectClient(url: string): Promise<pg.Client> {
+  const c = new pg.Client({ connectionString: url });
+  await c.connect();
+  return c;
+}
+
 export async function startPostgres(): Promise<TestPostgres> {
   const bin = postgresBinDir();
   const user = postgresUser();

@@ -9,6 +9,7 @@ import { packBatches } from '../src/store/sqlite/event-append';
 import { eventTables } from '../src/store/sqlite/event-tables';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-store';
 import type { StoredEvent } from '../src/store/types';
+import { prng } from '../src/services/infra/prng';
 
 /**
  * The SQLite aggregator summarizes events set-wise, a slice at a time (summary-slice.ts): these
@@ -23,17 +24,6 @@ beforeEach(() => {
   path = join(dir, 'store.db');
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
-
-/** A small seeded PRNG (mulberry32): the same events on every run. */
-function prng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Events that exercise every rule: conflicts, earlier first exposures, tracks before exposures, two environments and experiments. */
 function randomEvents(count: number, seed: number): StoredEvent[] {

@@ -6,28 +6,16 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-store';
 import { noExclusions } from '../src/store/run-attribution';
 import type { StoredEvent } from '../src/store/types';
+import { storedEvent, storedExposure } from './stored-events';
 
 /**
  * What only the SQLite store has: events appended by a writer thread and summarized behind it
  * by an aggregator that reads past a cursor, and retention through per-chunk time ranges.
  */
 
-const event = (id: string, extra: Partial<StoredEvent> = {}): StoredEvent => ({
-  environment: 'production',
-  id,
-  type: 'track',
-  key: 'buy',
-  unitId: 'u1',
-  experiment: null,
-  variant: null,
-  value: null,
-  properties: null,
-  timestamp: 1000,
-  receivedAt: 2000,
-  ...extra,
-});
+const event = (id: string, extra: Partial<StoredEvent> = {}): StoredEvent => storedEvent(id, { key: 'buy', ...extra });
 const exposure = (id: string, unitId: string, variant: string, timestamp: number): StoredEvent =>
-  event(id, { type: 'exposure', key: 'exp', unitId, experiment: 'exp', variant, timestamp });
+  storedExposure(id, unitId, variant, timestamp);
 const BUY = [{ key: 'buy', type: 'mean' as const }];
 
 let dir: string;

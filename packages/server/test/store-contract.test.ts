@@ -15,6 +15,7 @@ import { isVersionConflict, VERSION_CONFLICT_ERROR_CODE } from '../src/store/typ
 import type { ApiKeyRow, AuditRecord, ResourceKind, ResourceRow, Store, StoredEvent, UnitOfWork, UserRow } from '../src/store/types';
 import { storedEvent as event, storedExposure as exposure } from './stored-events';
 import { startPostgres, type TestPostgres } from './services';
+import { prng } from '../src/services/infra/prng';
 
 /** A duplicate is the typed unique violation on both stores, worded as SQLite words it. */
 const isDuplicate = (e: unknown): boolean => isUniqueViolation(e) && /^UNIQUE constraint failed/.test((e as Error).message);
@@ -860,17 +861,6 @@ describe.each(['sqlite', 'postgres'] as const)('store contract: %s', (kind) => {
     });
   });
 });
-
-/** A small deterministic PRNG (mulberry32), so both stores get exactly the same events. */
-function prng(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Groups of batches with exposures (some conflicting, some resent), metric events before and after exposure, null values. */
 function generateEvents(seed: number, idPrefix = 'ev'): StoredEvent[][][] {
