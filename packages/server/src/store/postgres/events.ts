@@ -107,14 +107,17 @@ export function postgresEventWrites(tx: Transaction) {
   const insertEventBatches = async (batches: StoredEvent[][]): Promise<{ accepted: number; duplicates: number }[]> => {
     // Repeats inside a batch count as duplicates, as in SQLite (the first occurrence wins);
     // the same id in two batches of one group is stored once, for the first batch.
-    const firstOf = new Map<string, number>();
+    const seen = new Set<string>();
     const unique: StoredEvent[] = [];
-    batches.forEach((batch, b) => {
+    /** Per batch, its events that are the first of their id (taken before `unique` is sorted). */
+    const firsts = batches.map((batch) => {
+      const before = unique.length;
       for (const e of batch)
-        if (!firstOf.has(e.id)) {
-          firstOf.set(e.id, b);
+        if (!seen.has(e.id)) {
+          seen.add(e.id);
           unique.push(e);
         }
+      return unique.slice(before);
     });
     // A stable order of ids keeps two instances inserting overlapping batches from deadlocking;
     // UUIDv7 ids sort by time, so the rows land at the right edge of the id index.
@@ -129,15 +132,10 @@ export function postgresEventWrites(tx: Transaction) {
       if (!isUniqueViolation(e)) throw e;
       inserted = await tx((c) => insertSkippingStored(c, unique));
     }
+    // Only a new event is stored (and summarized later); a resent one is a duplicate.
     return batches.map((batch, b) => {
-      let accepted = 0;
-      for (const e of batch) {
-        // Only a new event is stored (and summarized later); a resent one is a duplicate.
-        if (firstOf.get(e.id) !== b) continue;
-        if (inserted !== null && !inserted.delete(e.id)) continue;
-        if (inserted === null) firstOf.delete(e.id);
-        accepted++;
-      }
+      const stored = inserted;
+      const accepted = stored === null ? firsts[b]!.length : firsts[b]!.filter((e) => stored.has(e.id)).length;
       return { accepted, duplicates: batch.length - accepted };
     });
   };
