@@ -1,6 +1,7 @@
 import type { UseMutationResult } from '@tanstack/react-query';
 import { ApiError } from './api/api-error';
 import { changedFields } from './edit-conflict';
+import type { DraftConflictProps } from '../components/conflict/draft-conflict';
 import { useVersionedDraft, type VersionedDraft } from './use-versioned-draft';
 
 /** What {@link useDraftSave} gives an editor. */
@@ -9,24 +10,12 @@ export interface DraftSave<T extends object> {
   draft: VersionedDraft<T>;
   /** The last save's error when the server answered it (validation errors, a 412). */
   error: ApiError | null;
-  /** The last save was answered `412`: someone else saved first. */
-  conflict: boolean;
-  /** Saves the fields of `next` that differ from `from`, with `ifMatch` as If-Match. */
-  saveFrom: (from: T, next: T, ifMatch: number | undefined) => void;
   /** Saves the person's changes with the draft's version as If-Match. */
   save: () => void;
   /** The draft was saved and has not been changed since (the "Saved." note). */
   saved: boolean;
   /** The props `DraftConflict` takes from the save (spread them into it). */
-  conflictProps: {
-    conflict: boolean;
-    pending: boolean;
-    reset: () => void;
-    latest: T;
-    version: number | undefined;
-    draft: VersionedDraft<T>;
-    save: (from: T, next: T, ifMatch: number | undefined) => void;
-  };
+  conflictProps: Omit<DraftConflictProps<T>, 'what' | 'labels'>;
 }
 
 /**
@@ -64,8 +53,6 @@ export function useDraftSave<T extends object, R, V>(
   return {
     draft,
     error,
-    conflict,
-    saveFrom,
     save: () => saveFrom(draft.base.draft, draft.draft, draft.base.version),
     saved: mutation.isSuccess && !draft.dirty,
     conflictProps: { conflict, pending: mutation.isPending, reset: () => mutation.reset(), latest, version, draft, save: saveFrom },

@@ -1,6 +1,23 @@
 import type { VersionedDraft } from '../../lib/use-versioned-draft';
 import { ConflictPanel } from './conflict-panel';
 
+/** What {@link DraftConflict} takes. */
+export interface DraftConflictProps<T extends object> {
+  what: string;
+  draft: VersionedDraft<T>;
+  /** The fields as the server has them now. */
+  latest: T;
+  version: number | undefined;
+  labels: Record<keyof T, string>;
+  /** The last save was answered 412. */
+  conflict: boolean;
+  pending: boolean;
+  /** Clears the failed save. */
+  reset: () => void;
+  /** Saves the fields of `next` that differ from `from`, with `ifMatch` as If-Match. */
+  save: (from: T, next: T, ifMatch: number | undefined) => void;
+}
+
 /**
  * What an editor over a live resource shows above its form: after a `412`, the conflict panel
  * (reapply the person's changes on the latest version, or discard them); before a save, a note
@@ -22,21 +39,7 @@ export function DraftConflict<T extends object>({
   pending,
   reset,
   save,
-}: {
-  what: string;
-  draft: VersionedDraft<T>;
-  /** The fields as the server has them now. */
-  latest: T;
-  version: number | undefined;
-  labels: Record<keyof T, string>;
-  /** The last save was answered 412. */
-  conflict: boolean;
-  pending: boolean;
-  /** Clears the failed save. */
-  reset: () => void;
-  /** Saves the fields of `next` that differ from `from`, with `ifMatch` as If-Match. */
-  save: (from: T, next: T, ifMatch: number | undefined) => void;
-}) {
+}: DraftConflictProps<T>) {
   if (conflict)
     return (
       <ConflictPanel
