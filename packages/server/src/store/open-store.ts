@@ -7,8 +7,8 @@ import { openSqliteStore } from './sqlite/sqlite-store';
 import { piiCipher, reconcileUserEmails, withPiiEncryption } from './pii-encryption';
 import type { Store } from './types';
 
-/** The PostgreSQL pool settings among the server options. */
-type PoolOption =
+/** The store settings among the server options: PostgreSQL's pool, SQLite's aggregator share. */
+type StoreOption =
   'pgPoolMax' | 'pgIdleTimeoutMs' | 'pgMaxLifetimeSeconds' | 'pgConnectTimeoutMs' | 'pgStatementTimeoutMs' | 'aggregatorShare';
 
 /**
@@ -17,7 +17,7 @@ type PoolOption =
  * silently ignored (a typo must not turn a cluster into several private SQLite files).
  */
 export async function openStore(
-  options: Pick<ServerOptions, 'databaseUrl' | 'dbPath'> & Partial<Pick<ServerOptions, 'masterKey' | 'encryptPii' | PoolOption>>,
+  options: Pick<ServerOptions, 'databaseUrl' | 'dbPath'> & Partial<Pick<ServerOptions, 'masterKey' | 'encryptPii' | StoreOption>>,
   logger?: Logger,
 ): Promise<Store> {
   const raw = await openRawStore(options, logger);
@@ -38,7 +38,7 @@ export async function openStore(
 }
 
 async function openRawStore(
-  options: Pick<ServerOptions, 'databaseUrl' | 'dbPath'> & Partial<Pick<ServerOptions, PoolOption>>,
+  options: Pick<ServerOptions, 'databaseUrl' | 'dbPath'> & Partial<Pick<ServerOptions, StoreOption>>,
   logger?: Logger,
 ): Promise<Store> {
   const url = options.databaseUrl;
