@@ -34,6 +34,12 @@ function unstorable(v: string): boolean {
   return v.includes('\u0000') || !(v as string & { isWellFormed(): boolean }).isWellFormed();
 }
 
+/** The bounds every stored string of an event meets: its length, and text a store can hold. */
+function checkText(v: string, name: string, problems: string[]): void {
+  if (v.length > MAX_STRING) problems.push(`${name} is longer than ${MAX_STRING} characters`);
+  else if (unstorable(v)) problems.push(`${name} must not contain U+0000 or an unpaired surrogate`);
+}
+
 function str(v: unknown, name: string, problems: string[], optional = false): string | null {
   if (v === undefined || v === null) {
     if (!optional) problems.push(`${name} is required`);
@@ -43,8 +49,7 @@ function str(v: unknown, name: string, problems: string[], optional = false): st
     problems.push(`${name} must be a non-empty string`);
     return null;
   }
-  if (v.length > MAX_STRING) problems.push(`${name} is longer than ${MAX_STRING} characters`);
-  else if (unstorable(v)) problems.push(`${name} must not contain U+0000 or an unpaired surrogate`);
+  checkText(v, name, problems);
   return v;
 }
 
@@ -80,8 +85,7 @@ export function validateEvent(
   // The SDKs' unit rule: a non-empty string, or a finite number as its decimal string.
   const unitId = toUnitId(e.unit_id);
   if (unitId === null) problems.push('unit_id must be a non-empty string or a finite number');
-  else if (unitId.length > MAX_STRING) problems.push(`unit_id is longer than ${MAX_STRING} characters`);
-  else if (unstorable(unitId)) problems.push('unit_id must not contain U+0000 or an unpaired surrogate');
+  else checkText(unitId, 'unit_id', problems);
   let experiment = str(e.experiment, 'experiment', problems, true);
   const variant = str(e.variant, 'variant', problems, true);
   if (type === 'exposure') {
