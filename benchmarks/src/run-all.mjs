@@ -41,6 +41,13 @@ const BENCHMARKS = {
   'console-flags-list': () => import('./console/flags-list.mjs'),
 };
 
+/**
+ * Sections a benchmark writes besides `<name>`, placed right after it (e.g. the ingestion
+ * benchmark's sustained mode writes `ingestion-sustained`).
+ * @type {Record<string, string[]>}
+ */
+const MORE_SECTIONS = { ingestion: ['ingestion-sustained'] };
+
 // Heap figures need a manual GC: re-run under --expose-gc when it is missing.
 if (typeof globalThis.gc !== 'function') {
   const res = spawnSync(process.execPath, ['--expose-gc', ...process.execArgv, fileURLToPath(import.meta.url), ...process.argv.slice(2)], {
@@ -76,7 +83,8 @@ for (const name of names) {
  */
 function writeResults() {
   const present = sectionNames(resultsDir);
-  const order = [...Object.keys(BENCHMARKS).filter((n) => present.includes(n)), ...present.filter((n) => !(n in BENCHMARKS)).sort()];
+  const known = Object.keys(BENCHMARKS).flatMap((n) => [n, ...(MORE_SECTIONS[n] ?? [])]);
+  const order = [...known.filter((n) => present.includes(n)), ...present.filter((n) => !known.includes(n)).sort()];
   const parts = [
     '# Switchyard benchmark results',
     '',
