@@ -36,7 +36,7 @@ import {
   writeSection,
 } from './lib.mjs';
 import { machine, machineLine } from '../lib/machine.mjs';
-import { startPostgres } from './postgres.mjs';
+import { serverCpuMs, startPostgres } from './postgres.mjs';
 
 export const NAME = 'ingestion';
 /** Issue target: events/s sustained on this machine. */
@@ -110,7 +110,7 @@ function threadSplit(pid, a, b) {
 
 /**
  * One run on a fresh database.
- * @param {{ runId: string, dir: string, warmupMs: number, durationMs: number, profileDir?: string, serverDist?: string, databaseUrl?: string, catchUp?: boolean, ratePerS?: number }} o
+ * @param {{ runId: string, dir: string, warmupMs: number, durationMs: number, profileDir?: string, serverDist?: string, databaseUrl?: string, postgresPid?: number, catchUp?: boolean, ratePerS?: number }} o
  */
 async function oneRun(o) {
   const dbPath = path.join(o.dir, `ingest-${o.runId}.db`);
@@ -151,11 +151,13 @@ async function oneRun(o) {
     await until(windowStartNs);
     const machine0 = cpuTicks();
     const threads0 = threadCpu(server.child.pid ?? 0);
+    const pg0 = o.postgresPid !== undefined ? serverCpuMs(o.postgresPid) : NaN;
     server.send({ type: 'cpu' });
     const cpu0 = await server.next('cpu');
     await until(windowEndNs);
     const machine1 = cpuTicks();
     const threads1 = threadCpu(server.child.pid ?? 0);
+    const pg1 = o.postgresPid !== undefined ? serverCpuMs(o.postgresPid) : NaN;
     server.send({ type: 'cpu' });
     const cpu1 = await server.next('cpu');
     const done = await senders.next('done', o.durationMs + 120_000);
@@ -197,6 +199,8 @@ async function oneRun(o) {
       drainMs,
       machineCpu: cpuShares(machine0, machine1),
       serverCpuShare: cpuS / wallS,
+      // PostgreSQL's processes (all of them: backends, WAL writer, checkpointer) over the window.
+      postgresCpuShare: (pg1 - pg0) / 1000 / wallS,
       threadCpuS: threadSplit(server.child.pid ?? 0, threads0, threads1),
       senderCpuShare: done.senderCpuShare,
       dbBytes,
@@ -233,6 +237,12 @@ function baselineBuild() {
  * @param {{ serverCpuShare: number, eventsPerS: number }} r
  */
 const cpuUsPerEvent = (r) => (1e6 * r.serverCpuShare) / r.eventsPerS;
+
+/**
+ * PostgreSQL's CPU time (all its processes) per event acknowledged in the window.
+ * @param {{ postgresCpuShare: number, eventsPerS: number }} r
+ */
+const pgUsPerEvent = (r) => (1e6 * r.postgresCpuShare) / r.eventsPerS;
 
 /**
  * Median µs of CPU per acknowledged event of the main thread, the writer (the busiest other
@@ -372,6 +382,37 @@ const WRITER_RULES = [
   ...COMMON_RULES,
 ];
 
+/**
+ * The server's main thread on PostgreSQL: the same HTTP, parsing and validation, then the event
+ * writer's group commit, the COPY payload, node-postgres, and the aggregator's Node side.
+ */
+const PG_RULES = [
+  { name: '(idle)', test: frameIs.idle, leafOnly: true },
+  { name: '(garbage collector)', test: frameIs.gc, leafOnly: true },
+  { name: '(program: V8/libuv native, not attributed to JS)', test: frameIs.program, leafOnly: true },
+  { name: 'JSON.parse of the body (parseJsonBody)', test: frameIs.fn(/^parseJsonBody$/) },
+  { name: 'validation (validateBatch / validateEvent)', test: frameIs.fn(/^(validateBatch|validateEvent|parseTimestamp|tooDeep)$/) },
+  { name: 'reading the body from the IncomingMessage (readBodyText)', test: frameIs.fn(/^readBodyText$/) },
+  { name: 'COPY payload: encoding the rows into bytes (handleCopyInResponse)', test: frameIs.fn(/^handleCopyInResponse$/) },
+  { name: 'node-postgres: parsing replies (pg-protocol, pg-types)', test: frameIs.url(/\/(pg-protocol|pg-types|postgres-array)\//) },
+  { name: 'node-postgres: client, queries, parameters (pg/lib)', test: frameIs.url(/\/pg\/lib\//) },
+  {
+    name: 'COPY payload: building the text rows (copyAll, copyRow, copyField)',
+    test: frameIs.fn(/^(copyAll|copyRow|copyField|copyRows)$/),
+  },
+  {
+    name: "aggregator's Node side (slice, toEvent, applySummaries: folding exposures, building parameters)",
+    test: frameIs.fn(/^(slice|sliceEnd|toEvent|applySummaries|addTracks|applyExposures|attribute|loop)$/),
+  },
+  {
+    name: 'event writer: group commit, de-duplication, per-batch counts (EventWriter, insertEventBatches)',
+    test: frameIs.fn(/^(flush|commit|write|insertEventBatches|transactionRunner)$/),
+  },
+  { name: 'metrics: prom-client', test: frameIs.url(/prom-client/) },
+  { name: 'JWT / API-key auth (sha256 + key lookup)', test: frameIs.fn(/^(authenticate|fromApiKey|hashApiKey)$/) },
+  ...COMMON_RULES,
+];
+
 /** @param {{ resultsDir: string, quick?: boolean, log?: (s: string) => void }} opts */
 export async function run({ resultsDir, quick = false, log = (s) => console.log(s) }) {
   assertBuilt();
@@ -413,33 +454,48 @@ export async function run({ resultsDir, quick = false, log = (s) => console.log(
   /** @type {ReturnType<typeof summarizeProfile> | null} */
   let checkpointerProfile = null;
   let profiled = null;
+  /** @type {ReturnType<typeof summarizeProfile> | null} */
+  let pgProfile = null;
+  let pgProfiled = null;
+  // BENCH_INGEST_SQLITE=0: only the PostgreSQL runs (and profile), logged, no section written; for iterating.
+  const sqlite = process.env.BENCH_INGEST_SQLITE !== '0';
   /** @type {any[]} */
   const baselineResults = [];
   // PostgreSQL runs by the same sender in the same run (BENCH_INGEST_POSTGRES=0 skips them).
   const postgres = process.env.BENCH_INGEST_POSTGRES === '0' ? null : await startPostgres();
   /** @type {any[]} */
   const pgResults = [];
-  /** @param {number} i */
-  const pgRun = async (i) => {
+  /** @type {any[]} */
+  const pgBaselineResults = [];
+  /** @param {number} i @param {boolean} [ofBaseline] the baseline build's server (BENCH_INGEST_SQLITE=0 with BENCH_BASELINE_ROOT) */
+  const pgRun = async (i, ofBaseline = false) => {
     if (postgres === null) return;
     const r = await oneRun({
-      runId: `pg${i}`,
+      runId: `pg${ofBaseline ? 'b' : ''}${i}`,
+      ...(ofBaseline && baseline !== null ? { serverDist: baseline.dist } : {}),
       dir: tmp.dir,
       warmupMs,
       durationMs,
       databaseUrl: await postgres.createDatabase(),
+      postgresPid: postgres.pid,
       catchUp,
       ratePerS,
     });
-    pgResults.push(r);
+    (ofBaseline ? pgBaselineResults : pgResults).push(r);
     log(
-      `[ingestion] PostgreSQL run ${i + 1}: ${fmt(r.eventsPerS, 0)} events/s; latency p50 ${fmt(r.latency.p50)} p99 ${fmt(r.latency.p99)} ms; rows ${r.rows} vs acked ${r.acked}; server CPU ${fmt(100 * r.serverCpuShare, 0)} %; statuses ${JSON.stringify(r.statuses)}; summaries ${r.backlog} events behind at the end, caught up in ${fmt(r.drainMs / 1000, 1)} s`,
+      `[ingestion] PostgreSQL${ofBaseline ? ` baseline ${baseline?.label}` : ''} run ${i + 1}: ${fmt(r.eventsPerS, 0)} events/s; server CPU ${fmt(cpuUsPerEvent(r), 2)} µs per event (main / busiest other / other threads ${threadUs([r])}), PostgreSQL ${fmt(pgUsPerEvent(r), 2)} µs per event; latency p50 ${fmt(r.latency.p50)} p99 ${fmt(r.latency.p99)} ms; rows ${r.rows} vs acked ${r.acked}; server CPU ${fmt(100 * r.serverCpuShare, 0)} %; statuses ${JSON.stringify(r.statuses)}; summaries ${r.backlog} events behind at the end, caught up in ${fmt(r.drainMs / 1000, 1)} s`,
     );
     execSync('sync');
     await sleep(2000);
   };
   try {
     for (let i = 0; i < runs; i++) {
+      if (!sqlite) {
+        if (baseline !== null && i % 2 === 0) await pgRun(i, true);
+        await pgRun(i);
+        if (baseline !== null && i % 2 === 1) await pgRun(i, true);
+        continue;
+      }
       // With a baseline the two builds alternate which goes first, so neither always gets the
       // machine right after the other's write-back.
       if (baseline !== null && i % 2 === 0) baselineResults.push(await baselineRun(i));
@@ -461,7 +517,30 @@ export async function run({ resultsDir, quick = false, log = (s) => console.log(
     const profDir = path.join(tmp.dir, 'prof');
     fs.mkdirSync(profDir);
     // The sustained mode measures lag, not where the time goes: no profiled run.
-    if (profiling && ratePerS === undefined) {
+    if (profiling && ratePerS === undefined && postgres !== null) {
+      const pgProfDir = path.join(tmp.dir, 'pg-prof');
+      fs.mkdirSync(pgProfDir);
+      pgProfiled = await oneRun({
+        runId: 'pgprof',
+        dir: tmp.dir,
+        warmupMs: quick ? 1000 : 2000,
+        durationMs: quick ? 4000 : 8000,
+        profileDir: pgProfDir,
+        databaseUrl: await postgres.createDatabase(),
+        postgresPid: postgres.pid,
+        catchUp: false,
+      });
+      log(
+        `[ingestion] profiled PostgreSQL run: ${fmt(pgProfiled.eventsPerS, 0)} events/s (profiling adds overhead); server ${fmt(cpuUsPerEvent(pgProfiled), 2)} µs, PostgreSQL ${fmt(pgUsPerEvent(pgProfiled), 2)} µs per event`,
+      );
+      const main = threadProfile(pgProfDir, 0);
+      // BENCH_INGEST_PROFILE_KEEP=<dir>: keep the profile for a closer look.
+      if (main !== null && process.env.BENCH_INGEST_PROFILE_KEEP)
+        fs.copyFileSync(main, path.join(process.env.BENCH_INGEST_PROFILE_KEEP, 'postgres-main.cpuprofile'));
+      if (main !== null) pgProfile = summarizeProfile(main, PG_RULES, [pgProfiled.windowUs]);
+      if (pgProfile !== null) log(`${profileTable(pgProfile, 20)}\n\n${topSelfTable(pgProfile, 25)}`);
+    }
+    if (profiling && ratePerS === undefined && sqlite) {
       const pw = quick ? 1000 : 2000;
       const pd = quick ? 4000 : 8000;
       profiled = await oneRun({ runId: 'prof', dir: tmp.dir, warmupMs: pw, durationMs: pd, profileDir: profDir });
@@ -489,6 +568,18 @@ export async function run({ resultsDir, quick = false, log = (s) => console.log(
   }
   const loadAfter = load1();
   const wallS = (Date.now() - started) / 1000;
+  if (!sqlite) {
+    for (const [name, rs] of /** @type {[string, any[]][]} */ ([
+      [`baseline ${baseline?.label}`, pgBaselineResults],
+      ['this build', pgResults],
+    ]))
+      if (rs.length > 0)
+        log(
+          `[ingestion] PostgreSQL ${name}: median ${fmt(median(rs.map((r) => r.eventsPerS)), 0)} events/s, server ${fmt(median(rs.map(cpuUsPerEvent)), 2)} µs (main / busiest other / other threads ${threadUs(rs)}), PostgreSQL ${fmt(median(rs.map(pgUsPerEvent)), 2)} µs per event; rows = acked: ${rs.every((r) => r.rows === r.acked && r.errors === 0)}`,
+        );
+    log(`[ingestion] PostgreSQL only (BENCH_INGEST_SQLITE=0): no section written. ${loadNote(loadBefore, loadAfter)}.`);
+    return { results: pgResults, profile: pgProfile };
+  }
   if (ratePerS !== undefined) {
     const header = `Measured ${m.date.slice(0, 10)} on ${machineLine(m)}. ${loadNote(loadBefore, loadAfter)}.${busy.length > 0 ? ` Busy processes at the start: ${busy.slice(0, 6).join(', ')}.` : ''} Wall time ${fmt(wallS, 0)} s.`;
     const lines = sustainedLines({
@@ -541,14 +632,14 @@ export async function run({ resultsDir, quick = false, log = (s) => console.log(
       '',
       `The same runs against PostgreSQL ${postgres.version} on loopback (a fresh database per run, started by the harness: \`fsync\` on, \`synchronous_commit = off\` like SQLite's \`synchronous = NORMAL\`, 256 MB shared buffers), alternating with the SQLite runs above. On both stores the results' summaries are kept behind ingestion by an aggregator: "behind at the end" is the backlog when the senders stop, "caught up in" how long a results read then waits until the summaries count every acknowledged event.`,
       '',
-      '| store | events/s per run | median events/s | p50 ms | p99 ms | server CPU (cores) | rows = acked | summaries behind at the end (median) | caught up in (median) |',
-      '|---|---|--:|--:|--:|--:|---|--:|--:|',
+      '| store | events/s per run | median events/s | p50 ms | p99 ms | server CPU (cores) | server CPU per event: all / main thread | PostgreSQL CPU per event | rows = acked | summaries behind at the end (median) | caught up in (median) |',
+      '|---|---|--:|--:|--:|--:|--:|--:|---|--:|--:|',
       ...[
         ['SQLite', results],
         ['PostgreSQL', pgResults],
       ].map(
         ([name, rs]) =>
-          `| ${name} | ${rs.map((r) => fmt(r.eventsPerS, 0)).join(', ')} | ${fmt(median(rs.map((r) => r.eventsPerS)), 0)} | ${fmt(median(rs.map((r) => r.latency.p50)))} | ${fmt(median(rs.map((r) => r.latency.p99)))} | ${fmt(median(rs.map((r) => r.serverCpuShare)), 2)} | ${rs.every((r) => r.rows === r.acked && r.errors === 0) ? '✅' : '❌'} | ${median(rs.map((r) => r.backlog)).toLocaleString('en-US')} | ${fmt(median(rs.map((r) => r.drainMs)) / 1000, 1)} s |`,
+          `| ${name} | ${rs.map((r) => fmt(r.eventsPerS, 0)).join(', ')} | ${fmt(median(rs.map((r) => r.eventsPerS)), 0)} | ${fmt(median(rs.map((r) => r.latency.p50)))} | ${fmt(median(rs.map((r) => r.latency.p99)))} | ${fmt(median(rs.map((r) => r.serverCpuShare)), 2)} | ${fmt(median(rs.map(cpuUsPerEvent)), 2)} / ${fmt(median(rs.map((r) => (1e6 * r.threadCpuS.main) / r.windowAcked)), 2)} µs | ${name === 'PostgreSQL' ? `${fmt(median(rs.map(pgUsPerEvent)), 2)} µs` : '–'} | ${rs.every((r) => r.rows === r.acked && r.errors === 0) ? '✅' : '❌'} | ${median(rs.map((r) => r.backlog)).toLocaleString('en-US')} | ${fmt(median(rs.map((r) => r.drainMs)) / 1000, 1)} s |`,
       ),
       '',
       `PostgreSQL / SQLite: **${fmt(pgEps / eps, 2)}×** (goal at least 0.4× and 50,000 events/s: **${pgEps >= 50_000 && pgEps / eps >= 0.4 ? 'met ✅' : 'not met ❌'}**).`,
@@ -573,6 +664,20 @@ export async function run({ resultsDir, quick = false, log = (s) => console.log(
       const busy = checkpointerProfile.categories.find((c) => c.name === 'checkpointing');
       lines.push('', `**Checkpointer thread**: busy ${fmt(busy?.pct ?? 0, 1)} % of the window (PASSIVE checkpoints every 250 ms).`);
     }
+  }
+  if (pgProfile !== null && pgProfiled !== null) {
+    const ms = (/** @type {string} */ name) => pgProfile?.categories.find((c) => c.name === name)?.ms ?? 0;
+    const busyMs = pgProfile.totalMs - ms('(idle)');
+    lines.push(
+      '',
+      "### Where the server's time goes on PostgreSQL",
+      '',
+      `One more run against PostgreSQL (${fmt(pgProfiled.eventsPerS, 0)} events/s; not in the table) with the server under \`--cpu-prof\`, the samples of its ${quick ? 4 : 8} s window: the main thread was busy ${fmt(busyMs, 0)} of ${fmt(pgProfile.totalMs, 0)} ms, about ${fmt((1000 * busyMs) / pgProfiled.windowAcked, 2)} µs per event (all threads: ${fmt(cpuUsPerEvent(pgProfiled), 2)} µs; PostgreSQL's processes ${fmt(pgUsPerEvent(pgProfiled), 2)} µs). Each sample goes to the first category that matches any frame of its stack, in this order.`,
+      '',
+      profileTable(pgProfile, 16),
+      '',
+      topSelfTable(pgProfile, 10),
+    );
   }
   const file = writeSection(resultsDir, NAME, lines.join('\n'));
   log(`[ingestion] wrote ${file}`);

@@ -18,7 +18,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { SERVER_DIST, assertBuilt, fmt, load1, loadNote, median, repoRoot, writeSection } from './lib.mjs';
 import { machine, machineLine } from '../lib/machine.mjs';
-import { startPostgres } from './postgres.mjs';
+import { serverCpuMs, startPostgres } from './postgres.mjs';
 
 export const NAME = 'postgres-append';
 
@@ -132,30 +132,6 @@ const STATEMENTS = {
   'INSERT ... SELECT FROM unnest(...) ON CONFLICT DO NOTHING (before)': viaUnnest,
   'COPY events FROM STDIN (now)': viaCopy,
 };
-
-/** CPU milliseconds of `pid` so far. */
-function cpuMs(pid) {
-  try {
-    const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(f[11]) + Number(f[12])) * 10;
-  } catch {
-    return 0; // exited meanwhile
-  }
-}
-
-/** CPU milliseconds of the PostgreSQL server: the postmaster and every process it started. */
-function serverCpuMs(postmaster) {
-  let ms = cpuMs(postmaster);
-  for (const d of fs.readdirSync('/proc')) {
-    if (!/^\d+$/.test(d)) continue;
-    try {
-      if (Number(fs.readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1].split(' ')[1]) === postmaster) ms += cpuMs(Number(d));
-    } catch {
-      // exited meanwhile
-    }
-  }
-  return ms;
-}
 
 /** One run of `statement` on a fresh database; `groups` from `pre`. */
 async function oneRun(postgres, statement, groups) {

@@ -6,7 +6,7 @@
  * SQLite runs: a crash may lose the last moments, never corrupt the database.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import fs, { chownSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -27,6 +27,34 @@ function binDir() {
   return path.join(root, versions[0], 'bin');
 }
 
+/** CPU milliseconds of `pid` so far. */
+function cpuMs(pid) {
+  try {
+    const f = fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(f[11]) + Number(f[12])) * 10;
+  } catch {
+    return 0; // exited meanwhile
+  }
+}
+
+/**
+ * CPU milliseconds of the PostgreSQL server so far: the postmaster and every process it started
+ * (backends, WAL writer, checkpointer), from /proc (Linux only).
+ * @param {number} postmaster
+ */
+export function serverCpuMs(postmaster) {
+  let ms = cpuMs(postmaster);
+  for (const d of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      if (Number(fs.readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1].split(' ')[1]) === postmaster) ms += cpuMs(Number(d));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return ms;
+}
+
 /** @returns {Promise<number>} */
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -41,7 +69,8 @@ function freePort() {
 
 /**
  * Starts PostgreSQL; `createDatabase()` makes a fresh database and answers its URL.
- * @returns {Promise<{ createDatabase: () => Promise<string>, stop: () => Promise<void>, version: string }>}
+ * `pid` is the postmaster's (its children are the backends, WAL writer, checkpointer...).
+ * @returns {Promise<{ createDatabase: () => Promise<string>, stop: () => Promise<void>, version: string, pid: number }>}
  */
 export async function startPostgres() {
   const bin = binDir();
@@ -105,6 +134,7 @@ export async function startPostgres() {
   let n = 0;
   return {
     version,
+    pid: child.pid ?? 0,
     async createDatabase() {
       const name = `bench_${process.pid}_${++n}`;
       await query(`CREATE DATABASE ${name}`);
