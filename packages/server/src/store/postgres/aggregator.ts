@@ -1,7 +1,6 @@
-import type { StoredEvent } from '../types';
 import { num, type Row } from '../rows';
 import { AGGREGATOR_LOCK, LOCK_SPACE } from './locks';
-import { applySummaries } from './summary-upkeep';
+import { applySummaries, type SummaryExposure } from './summary-upkeep';
 import type { Queryable, Transaction } from './transaction';
 
 export interface PostgresAggregatorOptions {
@@ -32,24 +31,23 @@ interface Slice {
   cursor: bigint;
 }
 
-const EVENT_COLUMNS = 'id, type, key, unit_id, experiment, variant, value, timestamp, received_at, environment, sent_by';
-
 /** Events of [$1, $2) and of the transactions in $3, but none of a transaction in $4 (running at the slice's snapshot). */
 const PENDING = '((xid >= $1::xid8 AND xid < $2::xid8) OR xid = ANY($3::xid8[])) AND xid <> ALL($4::xid8[])';
 
-const toEvent = (r: Row): StoredEvent => ({
-  id: r.id as string,
-  type: r.type as StoredEvent['type'],
-  key: r.key as string,
-  unitId: r.unit_id as string,
-  experiment: (r.experiment as string | null) ?? null,
-  variant: (r.variant as string | null) ?? null,
-  value: r.value === null || r.value === undefined ? null : Number(r.value),
-  properties: null,
-  timestamp: num(r.timestamp),
-  receivedAt: num(r.received_at),
-  environment: r.environment as string,
-  sentBy: (r.sent_by as string | null) ?? null,
+/**
+ * The slice's exposures that can count, as arrays (node-postgres' `rowMode: 'array'`: no object
+ * per row), only the columns the summaries use; in the order they were stored.
+ */
+const EXPOSURES = `SELECT environment, experiment, variant, unit_id, timestamp, sent_by FROM events
+  WHERE ${PENDING} AND type = 'exposure' AND experiment IS NOT NULL AND variant IS NOT NULL ORDER BY xid`;
+
+const toExposure = (r: unknown[]): SummaryExposure => ({
+  environment: r[0] as string,
+  experiment: r[1] as string,
+  variant: r[2] as string,
+  unitId: r[3] as string,
+  timestamp: num(r[4]),
+  sentBy: (r[5] as string | null) ?? null,
 });
 
 /**
@@ -118,18 +116,11 @@ export function postgresAggregator(
       // and move the horizon again); a read's slice moves the cursor to tell it is caught up.
       if (empty && !wait) return { busy: false, events: 0, cursor };
       bounds[1] = upTo.toString();
-      const { rows: stored } = await c.query(
-        `SELECT ${EVENT_COLUMNS} FROM events WHERE ${PENDING}
-          AND (type = 'track' OR (type = 'exposure' AND experiment IS NOT NULL AND variant IS NOT NULL))
-        ORDER BY xid`,
-        bounds,
-      );
-      const tracks: StoredEvent[] = [];
-      const exposures: StoredEvent[] = [];
-      for (const e of stored as Row[]) (e.type === 'track' ? tracks : exposures).push(toEvent(e));
+      const { rows: stored } = await c.query<unknown[]>({ text: EXPOSURES, values: bounds, rowMode: 'array' });
       // Still running below the new xmax: read when they have ended.
       const still = running.filter((x) => BigInt(x) < upTo);
-      await applySummaries(c, tracks, exposures, { xmax: upTo.toString(), xip: still });
+      // The tracks are summarized in the database, by the same condition (see applySummaries).
+      await applySummaries(c, { where: PENDING, params: bounds }, stored.map(toExposure), { xmax: upTo.toString(), xip: still });
       await c.query('UPDATE event_aggregation SET xid = $1::xid8, xip = $2::xid8[] WHERE id = 1', [upTo.toString(), still]);
       // Counted as read: a slice of events that move no summary still moved the cursor.
       return { busy: false, events: empty ? 0 : Math.max(stored.length, 1), cursor: upTo };

@@ -7,23 +7,38 @@ const UNIT_CHUNK = 5000;
 
 /**
  * The results' summaries on PostgreSQL, moved by one slice of stored events (see aggregator.ts):
- * `unit_metrics` for the tracks, then `experiment_units`, `experiment_unit_counts`,
- * `unit_metrics` and `experiment_exclusions` for the exposures, a few set-based statements.
+ * `unit_metrics` for the slice's tracks, then `experiment_units`, `experiment_unit_counts`,
+ * `unit_metrics` and `experiment_exclusions` for its exposures, a few set-based statements.
  *
  * Tracks go first, against the units exposed in earlier slices; the exposures then take in
  * every stored track that is summarized by the end of this slice (`after`: earlier slices and
  * this one) from their first exposure on. A track the cursor leaves out is left to the slice
  * that summarizes it, which finds the unit then: each track counts once.
  *
+ * The tracks are summarized where they are stored (`slice` selects the slice's events by a
+ * condition on `events` and its parameters): most events are tracks, and none of them needs
+ * anything only Node knows, so their rows never travel to the server and back as arrays.
+ * Exposures are attributed to runs here (run-attribution.ts), so they come as read.
+ *
  * @example
  * ```ts
- * await applySummaries(c, tracks, exposures, { xmax: '1234', xip: ['1201'] });
+ * const slice = { where: 'xid >= $1::xid8 AND xid < $2::xid8', params: ['1200', '1234'] };
+ * await applySummaries(c, slice, exposures, { xmax: '1234', xip: ['1201'] });
  * ```
  */
-export async function applySummaries(c: Queryable, tracks: StoredEvent[], exposures: StoredEvent[], after: SummaryCursor): Promise<void> {
-  await addTracks(c, tracks);
+export async function applySummaries(c: Queryable, slice: EventSlice, exposures: SummaryExposure[], after: SummaryCursor): Promise<void> {
+  await addTracks(c, slice);
   await applyExposures(c, exposures, after);
 }
+
+/** The events of one slice: a condition on `events` (its columns unqualified) and the parameters it names. */
+export interface EventSlice {
+  where: string;
+  params: unknown[];
+}
+
+/** What the summaries use of an exposure (as the aggregator reads it back). */
+export type SummaryExposure = Pick<StoredEvent, 'environment' | 'experiment' | 'variant' | 'unitId' | 'timestamp' | 'sentBy'>;
 
 /** The aggregator's cursor: the summaries count the events with `xid` below `xmax` and not in `xip`. */
 export interface SummaryCursor {
@@ -31,23 +46,21 @@ export interface SummaryCursor {
   xip: string[];
 }
 
-/** Each new track adds its value (1 without one) to its unit's row of every experiment it was exposed in by then. */
-async function addTracks(c: Queryable, tracks: StoredEvent[]): Promise<void> {
-  if (tracks.length === 0) return;
+/**
+ * Each new track of the slice adds its value (1 without one) to its unit's row of every
+ * experiment it was exposed in by then. The unit is named as the summaries name it (scoped():
+ * `<environment>:<unit_id>`).
+ */
+async function addTracks(c: Queryable, slice: EventSlice): Promise<void> {
   // GROUP BY: one INSERT ... ON CONFLICT DO UPDATE may not touch a row twice.
   await c.query(
     `INSERT INTO unit_metrics AS m (experiment, metric, variant, unit_id, value)
-    SELECT a.experiment, t.key, a.variant, a.unit_id, SUM(t.value)
-    FROM unnest($1::text[], $2::text[], $3::bigint[], $4::float8[]) AS t(key, unit_id, ts, value)
-    JOIN experiment_units a ON a.unit_id = t.unit_id AND a.conflicted = 0 AND a.first_ts <= t.ts
+    SELECT a.experiment, t.key, a.variant, a.unit_id, SUM(COALESCE(t.value, 1))
+    FROM (SELECT key, environment || ':' || unit_id AS unit_id, timestamp, value FROM events WHERE type = 'track' AND (${slice.where})) AS t
+    JOIN experiment_units a ON a.unit_id = t.unit_id AND a.conflicted = 0 AND a.first_ts <= t.timestamp
     GROUP BY a.experiment, t.key, a.variant, a.unit_id
     ON CONFLICT (experiment, metric, variant, unit_id) DO UPDATE SET value = m.value + EXCLUDED.value`,
-    [
-      tracks.map((e) => e.key),
-      tracks.map((e) => scoped(e.environment, e.unitId)),
-      tracks.map((e) => e.timestamp),
-      tracks.map((e) => e.value ?? 1),
-    ],
+    slice.params,
   );
 }
 
@@ -56,7 +69,7 @@ async function addTracks(c: Queryable, tracks: StoredEvent[]): Promise<void> {
  * exposures that count, with the name the summaries give their run; the others are added to
  * `experiment_exclusions` per run, reason and sender.
  */
-async function attribute(c: Queryable, exposures: StoredEvent[]): Promise<{ event: StoredEvent; experiment: string }[]> {
+async function attribute(c: Queryable, exposures: SummaryExposure[]): Promise<{ event: SummaryExposure; experiment: string }[]> {
   const keys = new Map<string, { environment: string; key: string }>();
   for (const e of exposures) keys.set(scoped(e.environment, e.experiment!), { environment: e.environment, key: e.experiment! });
   const found = [...keys.values()];
@@ -71,7 +84,7 @@ async function attribute(c: Queryable, exposures: StoredEvent[]): Promise<{ even
       scoped(r.environment as string, r.key as string),
       experimentRun(r.id as string, JSON.parse(r.data as string) as Record<string, unknown>),
     );
-  const counted: { event: StoredEvent; experiment: string }[] = [];
+  const counted: { event: SummaryExposure; experiment: string }[] = [];
   const excluded = new Map<string, { experiment: string; reason: string; sentBy: string; events: number }>();
   for (const e of exposures) {
     const run = runs.get(scoped(e.environment, e.experiment!)) ?? null;
@@ -120,7 +133,7 @@ async function attribute(c: Queryable, exposures: StoredEvent[]): Promise<{ even
  * the tracks between the new and the old time; a unit that turns conflicted moves to the
  * excluded count and loses its `unit_metrics` rows; anything else (a repeat) writes nothing.
  */
-async function applyExposures(c: Queryable, all: StoredEvent[], after: SummaryCursor): Promise<void> {
+async function applyExposures(c: Queryable, all: SummaryExposure[], after: SummaryCursor): Promise<void> {
   if (all.length === 0) return;
   const exposures = await attribute(c, all);
   // Experiments and units as the summaries name them (see scoped()); the raw unit and its
