@@ -37,6 +37,7 @@ import {
 } from './lib.mjs';
 import { machine, machineLine } from '../lib/machine.mjs';
 import { serverCpuMs, startPostgres } from './postgres.mjs';
+import { baselineBuild } from './baseline.mjs';
 
 export const NAME = 'ingestion';
 /** Issue target: events/s sustained on this machine. */
@@ -210,25 +211,6 @@ async function oneRun(o) {
     await senders.stop();
     await server.stop();
   }
-}
-
-/**
- * `BENCH_BASELINE_ROOT`: a built checkout of an earlier release (e.g. a `git worktree` of its
- * commit) whose server is measured by the same sender in the same run.
- * @returns {{ dist: string, label: string } | null}
- */
-function baselineBuild() {
-  const root = process.env.BENCH_BASELINE_ROOT;
-  if (root === undefined || root === '') return null;
-  const dist = path.join(path.resolve(root), 'packages/server/dist/index.js');
-  if (!fs.existsSync(dist)) throw new Error(`BENCH_BASELINE_ROOT: ${dist} is missing (build that checkout first)`);
-  let label = path.basename(path.resolve(root));
-  try {
-    label = `commit ${execSync('git rev-parse --short HEAD', { cwd: root, encoding: 'utf8' }).trim()}`;
-  } catch {
-    // not a git checkout: the folder name is the label
-  }
-  return { dist, label };
 }
 
 /**

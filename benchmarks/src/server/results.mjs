@@ -16,11 +16,17 @@
  *    (served from the results cache). The server child wraps `store.experimentAggregates` to time
  *    the SQL part (harness-side wrapper; no server source changed).
  * 4. Each of the store's result queries is also timed on its own, on a read-only connection.
+ *
+ * `BENCH_BASELINE_ROOT=<built checkout>`: the same data is also written through the baseline
+ * build's own store into a second file, and its server is timed in the same rounds, the two builds
+ * alternating which goes first; the section then compares them (ratios, same run).
  */
 import fs from 'node:fs';
 import http from 'node:http';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { baselineBuild } from './baseline.mjs';
 import {
   SERVER_DIST,
   assertBuilt,
@@ -40,224 +46,30 @@ import {
   tempDir,
   writeSection,
 } from './lib.mjs';
+import { CHUNK_UNITS, EXPERIMENT, build, buildBase, timeQueries } from './results-data.mjs';
 import { machine, machineLine } from '../lib/machine.mjs';
 
 export const NAME = 'results';
 /** Issue target: results of 1M units / 2M metric events in under this many ms. */
 export const TARGET_MS = 2000;
 
-const EXPERIMENT = 'results-bench';
 const ADMIN_PASSWORD = 'bench-admin-password-1';
-const CHUNK_UNITS = 20_000;
-
-/** mulberry32: a small seeded PRNG. */
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-const pad = (n) => String(n).padStart(8, '0');
-
-/** The variant the experiment (50/50, salt = its key, all traffic) assigns a unit, by the built core. */
-async function assigner() {
-  const { compileConfig, evaluate } = await import(path.join(repoRoot, 'packages/core/dist/index.js'));
-  const compiled = compileConfig({
-    schema_version: 1,
-    version: 1,
-    flags: {},
-    segments: {},
-    experiments: {
-      [EXPERIMENT]: {
-        status: 'RUNNING',
-        variants: [
-          { key: 'control', weight: 50 },
-          { key: 'treatment', weight: 50 },
-        ],
-      },
-    },
-  });
-  return (unit) => evaluate(compiled, EXPERIMENT, { key: unit }, null).variant;
-}
-
-/**
- * When the simulated traffic begins: a week ago, so that the retention job (90 days by default)
- * deletes nothing when the server starts. The experiment's run is backdated to it (results count
- * exposures from `started_at` on).
- */
-export const buildBase = () => Math.floor((Date.now() - 7 * 86_400_000) / 1000) * 1000;
-
-/**
- * Fills the store: `units` exposed units (variant by PRNG, 50/50) and about `2 * units` metric
- * events: `purchase` for ~40 % of control / ~42 % of treatment units (1-4 each, mean 2.5) and
- * `revenue` for ~50 % of units (1-3 each, with a value); 2 % of the metric events are
- * timestamped before the unit's exposure (they must not count).
- * @param {import('../../../packages/server/dist/index.js').Store} store
- * @param {number} units
- * @param {(s: string) => void} log
- */
-export async function build(store, units, log, base = buildBase()) {
-  const rand = prng(42);
-  const assign = await assigner();
-  const counts = { exposures: 0, purchase: 0, revenue: 0, before: 0 };
-  /** Independent tallies to check the server's answer: converters and revenue units per variant. */
-  const expected = {
-    converters: { control: 0, treatment: 0 },
-    revenueUnits: { control: 0, treatment: 0 },
-    revenueSum: { control: 0, treatment: 0 },
-  };
-  const t0 = nowNs();
-  for (let start = 0; start < units; start += CHUNK_UNITS) {
-    const exposures = [];
-    const purchases = [];
-    const revenues = [];
-    const end = Math.min(units, start + CHUNK_UNITS);
-    for (let i = start; i < end; i++) {
-      const unit = `u${pad(i)}`;
-      // The variant core assigns the unit (the server leaves out exposures that contradict it);
-      // the PRNG draw stays so that the rest of the data is what it always was.
-      rand();
-      const variant = assign(unit);
-      const ts = base + i * 50;
-      exposures.push({
-        id: `x${pad(i)}`,
-        type: 'exposure',
-        key: EXPERIMENT,
-        unitId: unit,
-        experiment: EXPERIMENT,
-        variant,
-        value: null,
-        properties: null,
-        timestamp: ts,
-        receivedAt: ts,
-        environment: 'production',
-      });
-      let after = false;
-      const metricTs = () => {
-        if (rand() < 0.02) {
-          counts.before++;
-          after = false;
-          return ts - 1000 - Math.floor(rand() * 60_000);
-        }
-        after = true;
-        return ts + 1000 + Math.floor(rand() * 86_400_000);
-      };
-      if (rand() < (variant === 'control' ? 0.4 : 0.42)) {
-        const k = 1 + Math.floor(rand() * 4);
-        let converted = false;
-        for (let j = 0; j < k; j++) {
-          const t = metricTs();
-          converted ||= after;
-          purchases.push({
-            id: `p${pad(i)}-${j}`,
-            type: 'track',
-            key: 'purchase',
-            unitId: unit,
-            experiment: null,
-            variant: null,
-            value: null,
-            properties: null,
-            timestamp: t,
-            receivedAt: t,
-            environment: 'production',
-          });
-        }
-        if (converted) expected.converters[variant]++;
-      }
-      if (rand() < 0.5) {
-        const k = 1 + Math.floor(rand() * 3);
-        let sum = 0;
-        let any = false;
-        for (let j = 0; j < k; j++) {
-          const t = metricTs();
-          const value = Math.round((5 + rand() * 95 * (variant === 'control' ? 1 : 1.03)) * 100) / 100;
-          revenues.push({
-            id: `r${pad(i)}-${j}`,
-            type: 'track',
-            key: 'revenue',
-            unitId: unit,
-            experiment: null,
-            variant: null,
-            value,
-            properties: null,
-            timestamp: t,
-            receivedAt: t,
-            environment: 'production',
-          });
-          if (after) {
-            sum += value;
-            any = true;
-          }
-        }
-        if (any) {
-          expected.revenueUnits[variant]++;
-          expected.revenueSum[variant] += sum;
-        }
-      }
-    }
-    counts.exposures += exposures.length;
-    counts.purchase += purchases.length;
-    counts.revenue += revenues.length;
-    // Batches of 500 as a server would receive them, many per transaction.
-    const all = [...exposures, ...purchases, ...revenues];
-    const batches = [];
-    for (let k = 0; k < all.length; k += 500) batches.push(all.slice(k, k + 500));
-    const res = await store.insertEventBatches(batches);
-    const accepted = res.reduce((a, r) => a + r.accepted, 0);
-    if (accepted !== all.length) throw new Error(`only ${accepted} of ${all.length} events were stored`);
-    if ((start / CHUNK_UNITS) % 10 === 9) log(`[results] built ${end.toLocaleString('en-US')} units (${fmt((nowNs() - t0) / 1e9, 0)} s)`);
-  }
-  const stored = nowNs();
-  // SQLite summarizes behind ingestion (the writer thread's aggregator): wait until the summaries
-  // count everything, so that the timed requests below measure results, not the catch-up.
-  await store.experimentAggregates('production', EXPERIMENT, []);
-  // Metric events are stamped up to a day after the last exposure: the experiment is still running.
-  return { ...counts, expected, ms: (nowNs() - t0) / 1e6, summarizeMs: (nowNs() - stored) / 1e6 };
-}
-
-/**
- * The store's result queries (copied from packages/server/src/store/sqlite/sqlite-store.ts), timed
- * alone. The summaries name the experiment's run by its id.
- * @param {string} run
- */
-export const queriesOf = (run) => ({
-  'units per variant and excluded units': [
-    'SELECT conflicted, variant, units FROM experiment_unit_counts WHERE experiment = ? AND units > 0',
-    [run],
-  ],
-  'exclusions by reason and sender': [
-    'SELECT reason, sent_by, events FROM experiment_exclusions WHERE experiment = ? AND events > 0',
-    [run],
-  ],
-  'conversion sums (purchase)': [
-    `SELECT variant, COUNT(*) AS k, SUM(value) AS sum, SUM(value * value) AS sq FROM unit_metrics
-        WHERE experiment = ? AND metric = ? GROUP BY variant`,
-    [run, 'purchase'],
-  ],
-  'mean sums (revenue)': [
-    `SELECT variant, COUNT(*) AS k, SUM(value) AS sum, SUM(value * value) AS sq FROM unit_metrics
-        WHERE experiment = ? AND metric = ? GROUP BY variant`,
-    [run, 'revenue'],
-  ],
-});
 
 /**
  * Creates and starts the experiment through the API of a first server process (which also
  * creates the admin and keys, saved to `keysFile`), then backdates its `started_at` in the file to
- * `base`, when the simulated traffic begins: the API stamps the real time. Returns the run's id.
+ * `base`, when the simulated traffic begins: the API stamps the real time. Returns the
+ * experiment's id.
  * @param {string} dbPath
  * @param {string} keysFile
  * @param {number} base
  * @param {http.Agent} agent
+ * @param {Record<string, string>} env the child's environment (`BENCH_SERVER_DIST` for a baseline)
  */
-async function setUpExperiment(dbPath, keysFile, base, agent) {
+async function setUpExperiment(dbPath, keysFile, base, agent, env) {
   const server = startChild(path.join(here, 'child-switchyard.mjs'), {
     args: [JSON.stringify({ dbPath, adminPassword: ADMIN_PASSWORD, apiRateBurst: 1e9, apiRatePerSecond: 1e9 })],
+    env,
   });
   try {
     const ready = await server.next('ready', 120_000);
@@ -305,34 +117,187 @@ async function setUpExperiment(dbPath, keysFile, base, agent) {
 }
 
 /**
- * @param {string} dbPath
- * @param {string} run
+ * One build's measurements: its own file (written through its own store) and server processes.
+ * @typedef {{
+ *   name: string, dist: string, env: Record<string, string>, dbPath: string, keysFile: string, id?: string,
+ *   built?: any, dbBytes: number, sample: any, queries: { name: string, ms: number[], plan: string }[],
+ *   t: Record<'cold' | 'coldSql' | 'coldCpu' | 'recompute' | 'recomputeSql' | 'recomputeCpu' | 'cached' | 'stall', number[]>,
+ * }} Build
  */
-function timeQueries(dbPath, run) {
-  const Database = createRequire(path.join(repoRoot, 'packages/server/package.json'))('better-sqlite3');
-  const db = new Database(dbPath, { readonly: true });
+
+/**
+ * @param {string} name @param {string} dist @param {Record<string, string>} env @param {string} dir
+ * @returns {Build}
+ */
+const newBuild = (name, dist, env, dir) => ({
+  name,
+  dist,
+  env,
+  dbPath: path.join(dir, 'results.db'),
+  keysFile: path.join(dir, 'keys.json'),
+  dbBytes: 0,
+  sample: null,
+  queries: [],
+  t: { cold: [], coldSql: [], coldCpu: [], recompute: [], recomputeSql: [], recomputeCpu: [], cached: [], stall: [] },
+});
+
+/**
+ * Creates the experiment and writes the data through the build's own store.
+ * @param {Build} b @param {number} units @param {http.Agent} agent @param {(s: string) => void} log
+ */
+async function prepare(b, units, agent, log) {
+  fs.mkdirSync(path.dirname(b.dbPath), { recursive: true });
+  const trafficBase = buildBase();
+  b.id = await setUpExperiment(b.dbPath, b.keysFile, trafficBase, agent, b.env);
+  const { openSqliteStore } = await import(pathToFileURL(b.dist).href);
+  const store = openSqliteStore(b.dbPath);
   try {
-    /** @type {{ name: string, ms: number[], plan: string }[]} */
-    const out = [];
-    for (const [name, [sql, args]] of Object.entries(queriesOf(run))) {
-      const stmt = db.prepare(sql);
-      const plan = db
-        .prepare(`EXPLAIN QUERY PLAN ${sql}`)
-        .all(...args)
-        .map((r) => r.detail)
-        .join('; ');
-      const ms = [];
-      for (let i = 0; i < 3; i++) {
-        const t0 = nowNs();
-        stmt.all(...args);
-        ms.push((nowNs() - t0) / 1e6);
-      }
-      out.push({ name, ms, plan });
-    }
-    return out;
+    b.built = await build(store, units, log, trafficBase);
   } finally {
-    db.close();
+    await store.close();
   }
+  b.dbBytes = ['', '-wal'].reduce((a, s) => a + (fs.existsSync(b.dbPath + s) ? fs.statSync(b.dbPath + s).size : 0), 0);
+  log(
+    `[results] ${b.name}: built ${b.built.exposures.toLocaleString('en-US')} exposures + ${(b.built.purchase + b.built.revenue).toLocaleString('en-US')} metric events in ${fmt(b.built.ms / 1000, 1)} s, of which ${fmt(b.built.summarizeMs / 1000, 1)} s waiting for the aggregator after the last batch (${fmt(b.dbBytes / 2 ** 20, 0)} MiB)`,
+  );
+}
+
+/**
+ * One round on a fresh server process of the build: cold GET, `invalidations` x (new event, GET),
+ * one cached GET.
+ * @param {Build} b @param {number} r @param {number} invalidations
+ * @param {{ agent: http.Agent, probeAgent: http.Agent, log: (s: string) => void }} o
+ */
+async function round(b, r, invalidations, { agent, probeAgent, log }) {
+  const { t } = b;
+  const server = startChild(path.join(here, 'child-switchyard.mjs'), {
+    args: [
+      JSON.stringify({
+        dbPath: b.dbPath,
+        adminPassword: ADMIN_PASSWORD,
+        apiRateBurst: 1e9,
+        apiRatePerSecond: 1e9,
+        instrumentAggregates: true,
+      }),
+    ],
+    env: b.env,
+  });
+  try {
+    const ready = await server.next('ready', 120_000);
+    const base = ready.url;
+    // The set-up created the admin and keys, and the experiment.
+    const creds = JSON.parse(fs.readFileSync(b.keysFile, 'utf8'));
+    const auth = await login(agent, base, creds.adminEmail, ADMIN_PASSWORD);
+    const cpu = async () => {
+      server.send({ type: 'cpu' });
+      const c = await server.next('cpu');
+      return (c.user + c.system) / 1000;
+    };
+    // While a results request runs, `GET /health` is polled every 20 ms on another connection:
+    // its slowest answer shows how long the server's event loop was blocked for everyone else.
+    const get = async (probe = false) => {
+      const c0 = await cpu();
+      let polling = probe;
+      let worst = 0;
+      const poller = (async () => {
+        while (polling) {
+          const p0 = nowNs();
+          expectStatus(await request(probeAgent, base, 'GET', '/health'), 200);
+          worst = Math.max(worst, (nowNs() - p0) / 1e6);
+          await sleep(20);
+        }
+      })();
+      const t0 = nowNs();
+      const res = expectStatus(
+        await request(agent, base, 'GET', `/api/v1/experiments/${EXPERIMENT}/results`, { headers: { authorization: auth } }),
+        200,
+      );
+      const ms = (nowNs() - t0) / 1e6;
+      polling = false;
+      await poller;
+      return { ms, cpuMs: (await cpu()) - c0, body: res.json.data, stallMs: worst };
+    };
+    const sqlTimes = async () => {
+      server.send({ type: 'timings' });
+      return (await server.next('timings')).aggregatesMs;
+    };
+    await sqlTimes();
+    const cold = await get(true);
+    t.stall.push(cold.stallMs);
+    t.cold.push(cold.ms);
+    t.coldCpu.push(cold.cpuMs);
+    t.coldSql.push(...(await sqlTimes()));
+    b.sample ??= cold.body;
+    for (let i = 0; i < invalidations; i++) {
+      const ts = Date.now();
+      expectStatus(
+        await request(agent, base, 'POST', '/sdk/v1/events', {
+          headers: { 'x-api-key': creds.serverKey },
+          body: { events: [{ id: `inv-${r}-${i}-${ts}`, type: 'track', key: 'page_view', unit_id: 'nobody', timestamp: ts }] },
+        }),
+        202,
+      );
+      const x = await get(true);
+      t.stall.push(x.stallMs);
+      t.recompute.push(x.ms);
+      t.recomputeCpu.push(x.cpuMs);
+      t.recomputeSql.push(...(await sqlTimes()));
+    }
+    const c = await get();
+    t.cached.push(c.ms);
+    if ((await sqlTimes()).length > 0) throw new Error(`${b.name}: a GET without new events recomputed the results`);
+    log(
+      `[results] ${b.name} round ${r + 1}: cold ${fmt(cold.ms, 0)} ms, recomputed ${t.recompute
+        .slice(-invalidations)
+        .map((x) => fmt(x, 0))
+        .join(' / ')} ms, cached ${fmt(c.ms, 1)} ms`,
+    );
+  } finally {
+    await server.stop(60_000);
+  }
+}
+
+/**
+ * Whether the build's answer agrees with the tallies made while generating the data: converters
+ * and revenue per unit of each variant.
+ * @param {Build} b
+ */
+function answerIsCorrect(b) {
+  const v = b.sample?.variants ?? [];
+  const pm = b.sample?.metrics?.purchase;
+  const rm = b.sample?.metrics?.revenue;
+  return ['control', 'treatment'].every((k) => {
+    const pv = (pm?.variants ?? []).find((/** @type {any} */ x) => x.key === k);
+    const units = v.find((/** @type {any} */ x) => x.key === k)?.units;
+    const rv = (rm?.variants ?? []).find((/** @type {any} */ x) => x.key === k);
+    const revenueMean = units > 0 ? b.built.expected.revenueSum[k] / units : NaN;
+    return (
+      pv?.count === b.built.expected.converters[k] && rv !== undefined && Math.abs(rv.mean - revenueMean) < 1e-6 * Math.max(1, revenueMean)
+    );
+  });
+}
+
+/**
+ * The same-run comparison with the baseline build.
+ * @param {string} label @param {Build} base @param {Build} current
+ */
+function baselineLines(label, base, current) {
+  const row = (/** @type {Build} */ b) =>
+    `| ${b.name} | ${fmt(median(b.t.cold), 0)} | ${fmt(median(b.t.recompute), 0)} | ${fmt(median(b.t.cached), 1)} | ${fmt(median([...b.t.coldSql, ...b.t.recomputeSql]), 0)} | ${fmt(median([...b.t.coldCpu, ...b.t.recomputeCpu]), 0)} | ${fmt(median(b.t.stall), 0)} | ${fmt(b.built.ms / 1000, 1)} s, ${fmt(b.dbBytes / 2 ** 20, 0)} MiB | ${answerIsCorrect(b) ? '✅' : '❌'} |`;
+  const ratio = (/** @type {'cold' | 'recompute'} */ k) => median(base.t[k]) / median(current.t[k]);
+  const cpu = (/** @type {Build} */ b) => median([...b.t.coldCpu, ...b.t.recomputeCpu]);
+  return [
+    `### Same run: this build against the baseline (${label})`,
+    '',
+    `\`BENCH_BASELINE_ROOT=<built checkout of ${label}> node --expose-gc src/run-all.mjs results\`: the same data written through the baseline's own store into its own file, and its server timed in the same rounds, the two builds alternating which goes first. Medians over rounds.`,
+    '',
+    '| build | cold ms | recomputed ms | cached ms | SQL ms (cold and recomputed) | server CPU ms (cold and recomputed) | event-loop stall ms | build the data | answer = tallies |',
+    '|---|--:|--:|--:|--:|--:|--:|--:|---|',
+    row(base),
+    row(current),
+    '',
+    `Baseline / this build: cold **${fmt(ratio('cold'), 2)}×**, recomputed **${fmt(ratio('recompute'), 2)}×**, server CPU per request ${fmt(cpu(base) / cpu(current), 2)}× (above 1: this build is faster).`,
+  ];
 }
 
 /** @param {{ resultsDir: string, quick?: boolean, log?: (s: string) => void }} opts */
@@ -346,138 +311,44 @@ export async function run({ resultsDir, quick = false, log = (s) => console.log(
   const busy = otherBusyProcesses();
   const started = Date.now();
   const tmp = tempDir('results');
-  const dbPath = path.join(tmp.dir, 'results.db');
   const agent = new http.Agent({ keepAlive: true, maxSockets: 2 });
   const probeAgent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  /** Wall ms of each GET, ms inside `experimentAggregates`, and the server process's CPU ms during the GET. */
-  const t = { cold: [], coldSql: [], coldCpu: [], recompute: [], recomputeSql: [], recomputeCpu: [], cached: [], stall: [] };
-  let built;
-  let dbBytes = 0;
-  let sample = null;
-  let queries = [];
+  const baseline = baselineBuild();
+  const current = newBuild('this build', SERVER_DIST, {}, path.join(tmp.dir, 'current'));
+  const base =
+    baseline === null
+      ? null
+      : newBuild(`baseline (${baseline.label})`, baseline.dist, { BENCH_SERVER_DIST: baseline.dist }, path.join(tmp.dir, 'baseline'));
   try {
-    const trafficBase = buildBase();
-    const run = await setUpExperiment(dbPath, path.join(tmp.dir, 'keys.json'), trafficBase, agent);
-    const { openSqliteStore } = await import(SERVER_DIST);
-    const store = openSqliteStore(dbPath);
-    try {
-      built = await build(store, units, log, trafficBase);
-    } finally {
-      await store.close();
-    }
-    dbBytes = ['', '-wal'].reduce((a, s) => a + (fs.existsSync(dbPath + s) ? fs.statSync(dbPath + s).size : 0), 0);
-    log(
-      `[results] built ${built.exposures.toLocaleString('en-US')} exposures + ${(built.purchase + built.revenue).toLocaleString('en-US')} metric events in ${fmt(built.ms / 1000, 1)} s, of which ${fmt(built.summarizeMs / 1000, 1)} s waiting for the aggregator after the last batch (${fmt(dbBytes / 2 ** 20, 0)} MiB)`,
-    );
-
+    await prepare(current, units, agent, log);
+    if (base !== null) await prepare(base, units, agent, log);
     for (let r = 0; r < rounds; r++) {
-      const server = startChild(path.join(here, 'child-switchyard.mjs'), {
-        args: [
-          JSON.stringify({ dbPath, adminPassword: ADMIN_PASSWORD, apiRateBurst: 1e9, apiRatePerSecond: 1e9, instrumentAggregates: true }),
-        ],
-      });
-      try {
-        const ready = await server.next('ready', 120_000);
-        const base = ready.url;
-        // The set-up created the admin and keys, and the experiment.
-        const creds = JSON.parse(fs.readFileSync(path.join(tmp.dir, 'keys.json'), 'utf8'));
-        const auth = await login(agent, base, creds.adminEmail, ADMIN_PASSWORD);
-        const cpu = async () => {
-          server.send({ type: 'cpu' });
-          const c = await server.next('cpu');
-          return (c.user + c.system) / 1000;
-        };
-        // While a results request runs, `GET /health` is polled every 20 ms on another connection:
-        // its slowest answer shows how long the server's event loop was blocked for everyone else.
-        const get = async (probe = false) => {
-          const c0 = await cpu();
-          let polling = probe;
-          let worst = 0;
-          const poller = (async () => {
-            while (polling) {
-              const p0 = nowNs();
-              expectStatus(await request(probeAgent, base, 'GET', '/health'), 200);
-              worst = Math.max(worst, (nowNs() - p0) / 1e6);
-              await sleep(20);
-            }
-          })();
-          const t0 = nowNs();
-          const res = expectStatus(
-            await request(agent, base, 'GET', `/api/v1/experiments/${EXPERIMENT}/results`, { headers: { authorization: auth } }),
-            200,
-          );
-          const ms = (nowNs() - t0) / 1e6;
-          polling = false;
-          await poller;
-          return { ms, cpuMs: (await cpu()) - c0, body: res.json.data, stallMs: worst };
-        };
-        const sqlTimes = async () => {
-          server.send({ type: 'timings' });
-          return (await server.next('timings')).aggregatesMs;
-        };
-        await sqlTimes();
-        const cold = await get(true);
-        t.stall.push(cold.stallMs);
-        t.cold.push(cold.ms);
-        t.coldCpu.push(cold.cpuMs);
-        t.coldSql.push(...(await sqlTimes()));
-        sample ??= cold.body;
-        for (let i = 0; i < invalidations; i++) {
-          const ts = Date.now();
-          expectStatus(
-            await request(agent, base, 'POST', '/sdk/v1/events', {
-              headers: { 'x-api-key': creds.serverKey },
-              body: { events: [{ id: `inv-${r}-${i}-${ts}`, type: 'track', key: 'page_view', unit_id: 'nobody', timestamp: ts }] },
-            }),
-            202,
-          );
-          const x = await get(true);
-          t.stall.push(x.stallMs);
-          t.recompute.push(x.ms);
-          t.recomputeCpu.push(x.cpuMs);
-          t.recomputeSql.push(...(await sqlTimes()));
-        }
-        const c = await get();
-        t.cached.push(c.ms);
-        if ((await sqlTimes()).length > 0) throw new Error('a GET without new events recomputed the results');
-        log(
-          `[results] round ${r + 1}: cold ${fmt(cold.ms, 0)} ms, recomputed ${t.recompute
-            .slice(-invalidations)
-            .map((x) => fmt(x, 0))
-            .join(' / ')} ms, cached ${fmt(c.ms, 1)} ms`,
-        );
-      } finally {
-        await server.stop(60_000);
-      }
+      // With a baseline the two builds alternate which goes first.
+      const order = base === null ? [current] : r % 2 === 0 ? [base, current] : [current, base];
+      for (const b of order) await round(b, r, invalidations, { agent, probeAgent, log });
     }
-    queries = timeQueries(dbPath, run);
-    for (const q of queries) log(`[results] ${q.name}: ${q.ms.map((x) => fmt(x, 0)).join(' / ')} ms; plan: ${q.plan}`);
+    for (const b of base === null ? [current] : [current, base]) {
+      if (b.id === undefined) continue;
+      b.queries = timeQueries(b.dbPath, b.id);
+      for (const q of b.queries) log(`[results] ${b.name}: ${q.name}: ${q.ms.map((x) => fmt(x, 0)).join(' / ')} ms; plan: ${q.plan}`);
+    }
   } finally {
     agent.destroy();
     probeAgent.destroy();
-    if (process.env.BENCH_KEEP_DB === '1') log(`[results] kept ${dbPath} (BENCH_KEEP_DB=1)`);
+    if (process.env.BENCH_KEEP_DB === '1') log(`[results] kept ${tmp.dir} (BENCH_KEEP_DB=1)`);
     else tmp.remove();
   }
   const loadAfter = load1();
   const wallS = (Date.now() - started) / 1000;
 
+  const { t, built, dbBytes, sample, queries } = current;
   const cold = median(t.cold);
   const recompute = median(t.recompute);
   const ok = cold < TARGET_MS && recompute < TARGET_MS;
   const v = sample?.variants ?? [];
   const pm = sample?.metrics?.purchase;
   const rm = sample?.metrics?.revenue;
-  // The server's counts against the tallies made while generating the data.
-  const checks = ['control', 'treatment'].map((k) => {
-    const pv = (pm?.variants ?? []).find((x) => x.key === k);
-    const units = v.find((x) => x.key === k)?.units;
-    const rv = (rm?.variants ?? []).find((x) => x.key === k);
-    const revenueMean = units > 0 ? built.expected.revenueSum[k] / units : NaN;
-    return (
-      pv?.count === built.expected.converters[k] && rv !== undefined && Math.abs(rv.mean - revenueMean) < 1e-6 * Math.max(1, revenueMean)
-    );
-  });
-  const correct = checks.every(Boolean);
+  const correct = answerIsCorrect(current);
   const lines = [
     '## Results at scale: 1M exposed units, 2M metric events',
     '',
@@ -506,6 +377,7 @@ export async function run({ resultsDir, quick = false, log = (s) => console.log(
     '|---|---|---|',
     ...queries.map((q) => `| ${q.name} | ${q.ms.map((x) => fmt(x, 0)).join(', ')} | ${q.plan.replace(/\|/g, '\\|')} |`),
   ];
+  if (base !== null && baseline !== null) lines.push('', ...baselineLines(baseline.label, base, current));
   const file = writeSection(resultsDir, NAME, lines.join('\n'));
   log(`[results] wrote ${file}`);
   return { t, built, queries };
