@@ -1,15 +1,15 @@
-import { OptionError, parsePositiveInt, type OptionParser, type OptionSpec } from './option-specs';
+import { OptionError, decimalOf, parsePositiveInt, wholeNumberOf, type OptionParser, type OptionSpec } from './option-specs';
 
 /** A whole number of at least 0 (0 switches the setting off). */
 export const parseNonNegativeInt: OptionParser<number> = (raw, source) => {
-  const n = /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : NaN;
+  const n = wholeNumberOf(raw);
   if (!Number.isSafeInteger(n)) throw new OptionError(`${source}: '${raw}' is not a whole number of at least 0`);
   return n;
 };
 
-/** A fraction above 0 and at most 1. */
+/** A fraction above 0 and at most 1, spelled as any other number setting (`0.04`, `.5`, `1`, `5e-2`). */
 export const parseShare: OptionParser<number> = (raw, source) => {
-  const n = /^\s*(0?\.\d+|1(\.0*)?|0*1)\s*$/.test(raw) ? Number(raw) : NaN;
+  const n = decimalOf(raw);
   if (!(n > 0 && n <= 1)) throw new OptionError(`${source}: '${raw}' is not a fraction above 0 and at most 1 (e.g. 0.04)`);
   return n;
 };

@@ -33,22 +33,47 @@ const fail = (source: string, raw: string, what: string): never => {
   throw new OptionError(`${source}: '${raw}' ${what}`);
 };
 
+/**
+ * The one way settings read numbers: the value a decimal text spells (`12`, `0.5`, `.25`, `5e-2`;
+ * surrounding spaces ignored), NaN for anything else (empty, hex, `Infinity`, units).
+ *
+ * @example
+ * decimalOf(' 0.04 '); // 0.04
+ * decimalOf('0x10'); // NaN
+ */
+export function decimalOf(raw: string): number {
+  const t = raw.trim();
+  return /^[+-]?(\d+(\.\d*)?|\.\d+)(e[+-]?\d+)?$/i.test(t) ? Number(t) : NaN;
+}
+
+/**
+ * A whole number spelled with digits only (no sign, fraction or exponent), NaN for anything else.
+ *
+ * @example
+ * wholeNumberOf('8080'); // 8080
+ * wholeNumberOf('1e3'); // NaN
+ */
+export function wholeNumberOf(raw: string): number {
+  const t = raw.trim();
+  return /^\d+$/.test(t) ? Number(t) : NaN;
+}
+
 /** A TCP port; 0 asks the system for any free port (tests and throwaway servers). */
 export const parsePort: OptionParser<number> = (raw, source) => {
-  const n = /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : NaN;
+  const n = wholeNumberOf(raw);
   return Number.isInteger(n) && n >= 0 && n <= 65535 ? n : fail(source, raw, 'is not a port (1-65535, or 0 for any free port)');
 };
 
 /** A whole number of at least 1. */
 export const parsePositiveInt: OptionParser<number> = (raw, source) => {
-  const n = /^\d+$/.test(raw.trim()) ? Number(raw.trim()) : NaN;
+  const n = wholeNumberOf(raw);
   return Number.isSafeInteger(n) && n >= 1 ? n : fail(source, raw, 'is not a whole number of at least 1');
 };
 
 /** A number greater than 0 (rates may be fractional). */
 export const parsePositiveNumber: OptionParser<number> = (raw, source) => {
-  const n = raw.trim() === '' ? NaN : Number(raw);
-  return Number.isFinite(n) && n > 0 ? n : fail(source, raw, 'is not a number greater than 0');
+  const n = decimalOf(raw);
+  return n > 0 && Number.isFinite(n) ? n : fail(source, raw, 'is not a number greater than 0');
 };
 
 const TRUE = ['1', 'true', 'yes', 'on'];
