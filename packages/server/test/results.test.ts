@@ -150,4 +150,15 @@ describe('experiment results', () => {
     expect(assignedVariant(key, lateUnit)).toBe('control');
     expect((await t.request('GET', '/api/v1/experiments/nope/results', { token: viewer.token })).status).toBe(404);
   });
+
+  it('makes the first metric the primary one when the experiment names none', async () => {
+    const key = 'no-primary';
+    const { primary_metric: _named, ...body } = experiment(key);
+    expect((await t.request('POST', '/api/v1/experiments', { token: t.adminToken, body })).status).toBe(201);
+    await t.request('POST', `/api/v1/experiments/${key}/start`, { token: t.adminToken });
+    const metrics = (await t.request('GET', `/api/v1/experiments/${key}/results`, { token: t.adminToken })).body.data.metrics;
+    expect([metrics.purchase.role, metrics.revenue.role, metrics.errors.role]).toEqual(['primary', 'secondary', 'guardrail']);
+    const csv = await t.request('GET', `/api/v1/experiments/${key}/results?format=csv`, { token: t.adminToken });
+    expect(csv.body).toContain('purchase,primary,control');
+  });
 });
