@@ -11,6 +11,7 @@ describe('API keys and the audit log', () => {
     const { page } = h.w;
     await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'API keys' }).click();
     await page.getByLabel('Key name').fill('checkout service');
+    await page.getByLabel('Key environment').selectOption('development');
     await page.getByRole('button', { name: 'Create key' }).click();
     const secret = (await page.getByTestId('new-secret').textContent())!.trim();
     expect(secret).toMatch(/^sy_srv_/);
@@ -21,6 +22,9 @@ describe('API keys and the audit log', () => {
     // Listed without the secret.
     const row = page.locator('tr[data-key="checkout service"]');
     await row.waitFor();
+    // Which environment the key works in is part of the row.
+    const headers = await page.locator('thead th').allTextContents();
+    expect((await row.locator('td').allTextContents())[headers.indexOf('Environment')]).toBe('development');
     expect(await page.content()).not.toContain(secret);
 
     page.once('dialog', (d) => void d.accept());

@@ -19,6 +19,7 @@ export default function ApiKeysPage() {
           <tr>
             <th scope="col">Name</th>
             <th scope="col">Kind</th>
+            <th scope="col">Environment</th>
             <th scope="col">Role</th>
             <th scope="col">Prefix</th>
             <th scope="col">Last used</th>
@@ -30,6 +31,8 @@ export default function ApiKeysPage() {
             <tr key={k.id} data-key={k.attributes.name}>
               <td>{k.attributes.name}</td>
               <td>{k.attributes.kind}</td>
+              {/* Server and client keys work only in their own environment; management keys in all. */}
+              <td>{k.attributes.kind === 'management' ? 'all' : (k.attributes.environment ?? '—')}</td>
               <td>{k.attributes.role ?? '—'}</td>
               <td>
                 <code>{k.attributes.prefix}…</code>
