@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Runs the service: SWITCHYARD_URL, SWITCHYARD_SDK_KEY (a server key) and PORT.
-//   SWITCHYARD_URL=http://127.0.0.1:8787 SWITCHYARD_SDK_KEY=sy_server_... PORT=3000 node src/main.mjs
+//   SWITCHYARD_URL=http://127.0.0.1:8787 SWITCHYARD_SDK_KEY=sy_srv_... PORT=3000 node src/main.mjs
 import { consoleLogger } from './sdk.mjs';
 import { startService } from './service.mjs';
 

@@ -2,9 +2,10 @@ import { createServer } from 'node:http';
 import { createClient } from './sdk.mjs';
 
 /**
- * A checkout service: `GET /checkout?user=&country=` answers which checkout the user gets (the
- * `new-checkout` flag) and which layout (the `checkout-layout` experiment); `POST /purchase`
- * records a conversion; `GET /health` reports whether flags are loaded.
+ * A checkout service: `GET /checkout?user=&email=&country=` answers which checkout the user gets
+ * (the `new-checkout` flag) and which buy button (the `checkout-cta` experiment, which the
+ * server's demo data runs); `POST /purchase` records a conversion; `GET /health` reports whether
+ * flags are loaded.
  *
  * One Switchyard client per process, created at start-up and closed on shutdown: evaluation is
  * in-process (no network per request) and the config follows the server over SSE.
@@ -18,7 +19,12 @@ export async function startService(options) {
 
   const server = createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://service.local');
-    const user = { key: url.searchParams.get('user') ?? 'anonymous', country: url.searchParams.get('country') ?? '' };
+    const user = { key: url.searchParams.get('user') ?? 'anonymous' };
+    // Only the attributes the request gives: a missing one fails every operator but not_exists.
+    for (const attr of ['email', 'country']) {
+      const value = url.searchParams.get(attr);
+      if (value !== null) user[attr] = value;
+    }
     const send = (status, body) => {
       res.writeHead(status, { 'content-type': 'application/json' });
       res.end(JSON.stringify(body));
@@ -26,8 +32,8 @@ export async function startService(options) {
     if (req.method === 'GET' && url.pathname === '/checkout') {
       const detail = client.detail('new-checkout', user, false);
       // `variant` records one exposure per user; null means "not in the experiment".
-      const layout = client.variant('checkout-layout', user) ?? 'control';
-      send(200, { user: user.key, checkout: detail.value ? 'new' : 'classic', reason: detail.reason, layout });
+      const cta = client.variant('checkout-cta', user) ?? 'control';
+      send(200, { user: user.key, checkout: detail.value ? 'new' : 'classic', reason: detail.reason, cta });
       return;
     }
     if (req.method === 'POST' && url.pathname === '/purchase') {

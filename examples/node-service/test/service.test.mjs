@@ -38,6 +38,8 @@ describe('examples/node-service', () => {
       adminEmail: 'admin@example.test',
       adminPassword: 'admin-password-1',
       jwtSecret: 'example-secret-long-enough-for-hs256',
+      // What the README runs the example against (`pnpm start`): the demo's flags and experiment.
+      demo: true,
       env: {},
     });
     const login = await fetch(`${server.url}/api/v1/auth/login`, {
@@ -46,27 +48,6 @@ describe('examples/node-service', () => {
       body: JSON.stringify({ email: 'admin@example.test', password: 'admin-password-1' }),
     });
     token = (await login.json()).data.access_token;
-    const flag = await api('POST', '/api/v1/feature-flags', {
-      key: 'new-checkout',
-      type: 'boolean',
-      enabled: true,
-      rules: [{ id: 'us', when: { attr: 'country', op: 'eq', values: ['US'] }, serve: { variant: 'on' } }],
-      default_serve: { variant: 'off' },
-    });
-    expect(flag.status).toBe(201);
-    expect(
-      (
-        await api('POST', '/api/v1/experiments', {
-          key: 'checkout-layout',
-          variants: [
-            { key: 'control', weight: 50 },
-            { key: 'one-page', weight: 50 },
-          ],
-          metrics: [{ key: 'purchase', type: 'conversion' }],
-        })
-      ).status,
-    ).toBe(201);
-    expect((await api('POST', '/api/v1/experiments/checkout-layout/start')).status).toBe(200);
     service = await startService({
       sdkKey: server.credentials.serverKey,
       baseUrl: server.url,
@@ -82,18 +63,19 @@ describe('examples/node-service', () => {
 
   it('serves the flag and the experiment from the server config', async () => {
     expect((await (await fetch(`${service.url}/health`)).json()).ready).toBe(true);
-    expect(await checkout('user=alice&country=US')).toMatchObject({ checkout: 'new', reason: 'TARGETING_MATCH' });
-    expect(await checkout('user=bob&country=FR')).toMatchObject({ checkout: 'classic', reason: 'DEFAULT' });
-    expect(['control', 'one-page']).toContain((await checkout('user=alice')).layout);
+    expect(await checkout('user=alice&email=alice@example.com')).toMatchObject({ checkout: 'new', reason: 'TARGETING_MATCH' });
+    expect(await checkout('user=bob&email=bob@shop.test&country=FR')).toMatchObject({ checkout: 'classic', reason: 'DEFAULT' });
+    expect(['control', 'green']).toContain((await checkout('user=alice')).cta);
   });
 
   it('changes its answer when the flag is flipped on the server', async () => {
-    expect((await checkout('user=carol&country=US')).checkout).toBe('new');
+    const carol = 'user=carol&email=carol@example.com';
+    expect((await checkout(carol)).checkout).toBe('new');
     expect((await api('PATCH', '/api/v1/feature-flags/new-checkout', { enabled: false })).status).toBe(200);
-    await waitFor(async () => (await checkout('user=carol&country=US')).checkout === 'classic', 2000, 'the flip to reach the service');
-    expect(await checkout('user=carol&country=US')).toMatchObject({ checkout: 'classic', reason: 'DISABLED' });
+    await waitFor(async () => (await checkout(carol)).checkout === 'classic', 2000, 'the flip to reach the service');
+    expect(await checkout(carol)).toMatchObject({ checkout: 'classic', reason: 'DISABLED' });
     expect((await api('PATCH', '/api/v1/feature-flags/new-checkout', { enabled: true })).status).toBe(200);
-    await waitFor(async () => (await checkout('user=carol&country=US')).checkout === 'new', 2000, 'the flip back');
+    await waitFor(async () => (await checkout(carol)).checkout === 'new', 2000, 'the flip back');
   });
 
   it('sends exposures and purchases to the server', async () => {
