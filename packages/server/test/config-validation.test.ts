@@ -206,6 +206,8 @@ describe('config validation: flags and segments', () => {
       });
       const e = expectError(r, 'VALIDATION_ERROR');
       expect(JSON.stringify(e.details)).toMatch(/cycle/);
+      // Both flags exist: the summary must not say otherwise.
+      expect(e.message).toBe("the feature flag's references are invalid (see details)");
       expect(detailPaths(r).some((p) => p.endsWith('prerequisites'))).toBe(true);
     }
     expect(await configVersion(t)).toBe(version);

@@ -113,6 +113,11 @@ describe('experiments', () => {
     const r = await t.request('POST', '/api/v1/experiments', { token: t.adminToken, body: experiment('shared-key') });
     expect(r.status).toBe(409);
     expect(r.body.error.code).toBe('CONFLICT');
+    // The other way round too, and the message names what holds the key.
+    await t.request('POST', '/api/v1/experiments', { token: t.adminToken, body: experiment('shared-exp') });
+    const flag = await t.request('POST', '/api/v1/feature-flags', { token: t.adminToken, body: { key: 'shared-exp', type: 'boolean' } });
+    expect(flag.status).toBe(409);
+    expect(flag.body.error.message).toBe("the key 'shared-exp' is already used by an experiment in environment 'production'");
   });
 
   it('freezes variants while RUNNING or PAUSED, allows other edits', async () => {

@@ -121,7 +121,8 @@ export class ResourceService {
   protected async checkReferencesOf(origin: RequestOrigin, before: ResourceRow | null, row: ResourceRow, environments: readonly string[]) {
     const problems = await this.referenceProblems(origin, row.key, this.checkedPatches(before, row, environments));
     if (problems.length > 0)
-      throw new ApiError('VALIDATION_ERROR', `the ${this.spec.label} refers to something that does not exist`, problems);
+      // Not only missing resources: a prerequisite cycle, or an experiment whose arms are not flag variants.
+      throw new ApiError('VALIDATION_ERROR', `the ${this.spec.label}'s references are invalid (see details)`, problems);
   }
 
   /** The stored form of a new resource from its input (flags and experiments refine this). */
@@ -182,7 +183,7 @@ export class ResourceService {
     const existing = await this.ctx.store.findByKey(kinds, key, environment ?? undefined);
     if (existing !== null)
       throw conflict(
-        `the key '${key}' is already used by a ${existing.kind === 'flag' ? 'feature flag' : existing.kind}${
+        `the key '${key}' is already used by ${existing.kind === 'flag' ? 'a feature flag' : existing.kind === 'experiment' ? 'an experiment' : `a ${existing.kind}`}${
           existing.environment !== null ? ` in environment '${existing.environment}'` : ''
         }`,
         { key },
