@@ -208,7 +208,9 @@ describe('experiments', () => {
     expect((await t.request('POST', '/api/v1/experiments', { token: viewer.token, body: experiment('viewer-exp') })).status).toBe(403);
     expect((await t.request('POST', '/api/v1/experiments', { token: owner.token, body: experiment('owned-exp') })).status).toBe(201);
     expect((await t.request('GET', '/api/v1/experiments/owned-exp', { token: viewer.token })).status).toBe(200);
-    expect((await t.request('POST', '/api/v1/experiments/owned-exp/start', { token: other.token })).status).toBe(403);
+    const notOwner = await t.request('POST', '/api/v1/experiments/owned-exp/start', { token: other.token });
+    expect(notOwner.status).toBe(403);
+    expect(notOwner.body.error.message).toBe('only the owner or an ADMIN may start, pause, resume, complete or archive this experiment');
     expect((await t.request('PATCH', '/api/v1/experiments/owned-exp', { token: other.token, body: { name: 'x' } })).status).toBe(403);
     expect((await t.request('POST', '/api/v1/experiments/owned-exp/start', { token: owner.token })).status).toBe(200);
     expect((await t.request('POST', '/api/v1/experiments/owned-exp/pause', { token: t.adminToken })).status).toBe(200);

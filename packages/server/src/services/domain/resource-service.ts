@@ -35,9 +35,11 @@ export class ResourceService {
     if (actor === null) throw new ApiError('AUTHENTICATION_REQUIRED', 'authentication required');
     const target = row === undefined ? {} : { ownerId: row.ownerId };
     if (!can(actor, action, this.spec.type, target)) {
+      // `lifecycle` is a permission name, not a verb a person reads well in a sentence.
+      const verb = action === 'lifecycle' ? 'start, pause, resume, complete or archive' : action;
       throw forbidden(
         row !== undefined && action !== 'read' && actor.role === 'EXPERIMENTER'
-          ? `only the owner or an ADMIN may ${action} this ${this.spec.label}`
+          ? `only the owner or an ADMIN may ${verb} this ${this.spec.label}`
           : `your role does not allow ${action} on ${this.spec.label}s`,
       );
     }
