@@ -111,9 +111,11 @@ describe.each(['sqlite', 'postgres'] as const)('rebuilding results from events: 
 
     // Tampering: units gone, 500 units invented, a sum replaced, and a value of 1e160 stored as if before the bound.
     const runId = created.body.data.id as string;
-    await sql("DELETE FROM experiment_units WHERE experiment = ? AND unit_id LIKE 'production:u-1%'", [runId]);
+    // SQLite keys the summaries' units by number (migration 14), PostgreSQL by id.
+    const unitIs = kind === 'sqlite' ? 'unit_no IN (SELECT no FROM units WHERE unit_id LIKE ?)' : 'unit_id LIKE ?';
+    await sql(`DELETE FROM experiment_units WHERE experiment = ? AND ${unitIs}`, [runId, 'production:u-1%']);
     await sql("UPDATE experiment_unit_counts SET units = units + 500 WHERE experiment = ? AND variant = 'control'", [runId]);
-    await sql("UPDATE unit_metrics SET value = 1e160 WHERE experiment = ? AND metric = 'revenue' AND unit_id = 'production:u-0'", [runId]);
+    await sql(`UPDATE unit_metrics SET value = 1e160 WHERE experiment = ? AND metric = 'revenue' AND ${unitIs}`, [runId, 'production:u-0']);
     await sql(
       'INSERT INTO events (id, type, key, unit_id, experiment, variant, value, properties, timestamp, received_at, environment, sent_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
       [randomUUID(), 'track', 'revenue', 'u-3', null, null, 1e160, null, at + 500, at + 500, 'production', null],

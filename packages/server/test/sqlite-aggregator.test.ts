@@ -5,8 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { openConnection } from '../src/store/sqlite/connection';
-import { packBatches } from '../src/store/sqlite/event-append';
+import { appendEvents, packBatches } from '../src/store/sqlite/event-append';
 import { eventTables } from '../src/store/sqlite/event-tables';
+import { MIGRATIONS } from '../src/store/sqlite/migrations';
 import { openSqliteStore } from '../src/store/sqlite/sqlite-store';
 import type { StoredEvent } from '../src/store/types';
 import { prng } from '../src/services/infra/prng';
@@ -95,8 +96,11 @@ function expectedSummaries(events: readonly StoredEvent[]) {
 function storedSummaries(db: Database.Database) {
   const sorted = (sql: string) => (db.prepare(sql).all() as object[]).map((x) => JSON.stringify(x)).sort();
   return {
-    units: sorted('SELECT experiment, unit_id, variant, first_ts, conflicted FROM experiment_units'),
-    metrics: sorted('SELECT experiment, metric, variant, unit_id, value FROM unit_metrics'),
+    // Units are stored by number (migration 14): compared by their ids.
+    units: sorted(
+      'SELECT a.experiment, n.unit_id, a.variant, a.first_ts, a.conflicted FROM experiment_units a JOIN units n ON n.no = a.unit_no',
+    ),
+    metrics: sorted('SELECT m.experiment, m.metric, m.variant, n.unit_id, m.value FROM unit_metrics m JOIN units n ON n.no = m.unit_no'),
     counts: sorted('SELECT experiment, conflicted, variant, units FROM experiment_unit_counts WHERE units <> 0'),
   };
 }
@@ -128,6 +132,56 @@ describe('SQLite aggregator', () => {
       expect(storedSummaries(db)).toEqual(expected);
       // Every track was copied once for later exposures and CUPED.
       expect(db.prepare('SELECT COUNT(*) FROM unit_tracks').pluck().get()).toBe(events.filter((e) => e.type === 'track').length);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('migration 14 numbers the units of summaries kept by unit id; the aggregator carries on from them', async () => {
+    const events = randomEvents(3000, 4);
+    const before = events.slice(0, 2000);
+    // A database at migration 13 whose summaries (keyed by the unit id text) count the first 2,000 events.
+    const old = new Database(path);
+    try {
+      old.exec('CREATE TABLE schema_migrations (id INTEGER PRIMARY KEY, name TEXT NOT NULL, applied_at TEXT NOT NULL)');
+      for (const m of MIGRATIONS.filter((x) => x.id <= 13)) {
+        old.exec(m.sql);
+        m.up?.(old);
+        old.prepare('INSERT INTO schema_migrations (id, name, applied_at) VALUES (?, ?, ?)').run(m.id, m.name, '2026-01-01T00:00:00Z');
+      }
+      appendEvents(old)([packBatches([before])]);
+      const summaries = expectedSummaries(before);
+      const rows = (table: string, list: string[]) => {
+        for (const json of list) {
+          const row = JSON.parse(json) as Record<string, unknown>;
+          const columns = Object.keys(row);
+          old
+            .prepare(`INSERT INTO ${table} (${columns.join(', ')}) VALUES (${columns.map(() => '?').join(', ')})`)
+            .run(...Object.values(row));
+        }
+      };
+      rows('experiment_units', summaries.units);
+      rows('unit_metrics', summaries.metrics);
+      rows('experiment_unit_counts', summaries.counts);
+      old.exec(`INSERT INTO unit_tracks (unit_id, key, timestamp, seq, value)
+        SELECT environment || ':' || unit_id, key, timestamp, seq, COALESCE(value, 1) FROM events WHERE type = 'track'`);
+      old.exec('UPDATE event_aggregation SET seq = (SELECT MAX(seq) FROM events)');
+    } finally {
+      old.close();
+    }
+    const migrated = openSqliteStore(path);
+    await migrated.close();
+    const db = openConnection(path, { autocheckpointPages: 1000 });
+    try {
+      expect(storedSummaries(db)).toEqual(expectedSummaries(before));
+      // The rest arrives after the upgrade: later and earlier first exposures, conflicts and tracks of the migrated units.
+      const tables = eventTables(db);
+      tables.insert([packBatches([events.slice(2000)])]);
+      while (tables.backlog() > 0) tables.aggregate({ maxEvents: 300, maxMs: Number.POSITIVE_INFINITY });
+      expect(storedSummaries(db)).toEqual(expectedSummaries(events));
+      expect(db.prepare('SELECT COUNT(*) FROM unit_tracks').pluck().get()).toBe(events.filter((e) => e.type === 'track').length);
+      // One number per unit, whichever release met it first.
+      expect(db.prepare('SELECT COUNT(*) FROM units').pluck().get()).toBe(new Set(events.map((e) => `${e.environment}:${e.unitId}`)).size);
     } finally {
       db.close();
     }

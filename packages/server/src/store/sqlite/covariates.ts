@@ -12,10 +12,10 @@ const sql = (conversion: boolean) => `
 SELECT variant, SUM(x) AS sx, SUM(x * x) AS sxx, SUM(x * y) AS sxy FROM (
   SELECT a.variant AS variant,
     (SELECT ${conversion ? '1' : 'SUM(t.value)'} FROM unit_tracks t
-      WHERE t.unit_id = a.unit_id AND t.key = @metric AND t.timestamp >= a.first_ts - @window AND t.timestamp < a.first_ts
+      WHERE t.unit_no = a.unit_no AND t.key = @metric AND t.timestamp >= a.first_ts - @window AND t.timestamp < a.first_ts
       ${conversion ? 'LIMIT 1' : ''}) AS x,
     COALESCE((SELECT ${conversion ? '1' : 'm.value'} FROM unit_metrics m
-      WHERE m.experiment = a.experiment AND m.metric = @metric AND m.variant = a.variant AND m.unit_id = a.unit_id), 0) AS y
+      WHERE m.experiment = a.experiment AND m.metric = @metric AND m.variant = a.variant AND m.unit_no = a.unit_no), 0) AS y
   FROM experiment_units a WHERE a.experiment = @experiment AND a.conflicted = 0
 ) WHERE x IS NOT NULL GROUP BY variant`;
 

@@ -27,8 +27,9 @@ export function eventTables(db: Database.Database, now: () => number = () => per
     setCursor: db.prepare('UPDATE event_aggregation SET seq = ? WHERE id = 1'),
     oldChunk: db.prepare('SELECT chunk FROM event_chunks WHERE min_ts < ? ORDER BY chunk LIMIT 1').pluck(),
     // The aggregator's copies of the chunk's old tracks go with them (one primary-key probe each).
-    deleteOldTracks: db.prepare(`DELETE FROM unit_tracks WHERE (unit_id, key, timestamp, seq) IN
-      (SELECT environment || ':' || unit_id, key, timestamp, seq FROM events WHERE seq >= ? AND seq < ? AND type = 'track' AND timestamp < ?)`),
+    deleteOldTracks: db.prepare(`DELETE FROM unit_tracks WHERE (unit_no, key, timestamp, seq) IN
+      (SELECT n.no, e.key, e.timestamp, e.seq FROM events e JOIN units n ON n.unit_id = e.environment || ':' || e.unit_id
+        WHERE e.seq >= ? AND e.seq < ? AND e.type = 'track' AND e.timestamp < ?)`),
     deleteOldEvents: db.prepare('DELETE FROM events WHERE seq >= ? AND seq < ? AND timestamp < ?'),
     chunkRange: db.prepare('SELECT MIN(timestamp) AS lo, MAX(timestamp) AS hi FROM events WHERE seq >= ? AND seq < ?'),
     setChunk: db.prepare('UPDATE event_chunks SET min_ts = ?, max_ts = ? WHERE chunk = ?'),

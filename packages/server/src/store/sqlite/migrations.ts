@@ -2,6 +2,7 @@ import { INITIAL_SCHEMA } from './migrations/001-initial';
 import { EVENT_SUMMARY_MIGRATIONS } from './migrations/002-005-event-summaries';
 import { ENVIRONMENT_MIGRATIONS } from './migrations/006-009-environments-webhooks-runs';
 import { VERSION_AND_ROLLOUT_MIGRATIONS } from './migrations/010-013-versions-and-rollouts';
+import { UNIT_NUMBER_MIGRATIONS } from './migrations/014-unit-numbers';
 import type { SqliteMigration } from './migrations/migration';
 
 export type { SqliteMigration } from './migrations/migration';
@@ -22,4 +23,5 @@ export const MIGRATIONS: readonly SqliteMigration[] = [
   ...EVENT_SUMMARY_MIGRATIONS,
   ...ENVIRONMENT_MIGRATIONS,
   ...VERSION_AND_ROLLOUT_MIGRATIONS,
+  ...UNIT_NUMBER_MIGRATIONS,
 ];

@@ -40,12 +40,26 @@ export function rebuildSummariesSqlite(db: Database.Database, environment: strin
     const rows = rebuildRunSummaries(run, environment, exposures, tracks, maxValue);
     for (const table of ['experiment_units', 'experiment_unit_counts', 'unit_metrics', 'experiment_exclusions'])
       db.prepare(`DELETE FROM ${table} WHERE experiment = ?`).run(run.id);
-    const unit = db.prepare('INSERT INTO experiment_units (experiment, unit_id, variant, first_ts, conflicted) VALUES (?, ?, ?, ?, ?)');
-    for (const u of rows.units) unit.run(run.id, u.unitId, u.variant, u.firstTs, u.conflicted);
+    // Units are keyed by their number (migration 14): every summarized unit has one already, but
+    // numbering here too keeps a rebuild right whatever `units` holds.
+    const numberUnit = db.prepare('INSERT INTO units (unit_id) VALUES (?) ON CONFLICT (unit_id) DO NOTHING');
+    const unitNo = db.prepare('SELECT no FROM units WHERE unit_id = ?').pluck();
+    const numbers = new Map<string, number>();
+    const numberOf = (unitId: string): number => {
+      let no = numbers.get(unitId);
+      if (no === undefined) {
+        numberUnit.run(unitId);
+        no = unitNo.get(unitId) as number;
+        numbers.set(unitId, no);
+      }
+      return no;
+    };
+    const unit = db.prepare('INSERT INTO experiment_units (experiment, unit_no, variant, first_ts, conflicted) VALUES (?, ?, ?, ?, ?)');
+    for (const u of rows.units) unit.run(run.id, numberOf(u.unitId), u.variant, u.firstTs, u.conflicted);
     const count = db.prepare('INSERT INTO experiment_unit_counts (experiment, conflicted, variant, units) VALUES (?, ?, ?, ?)');
     for (const c of rows.counts) count.run(run.id, c.conflicted, c.variant, c.units);
-    const metric = db.prepare('INSERT INTO unit_metrics (experiment, metric, variant, unit_id, value) VALUES (?, ?, ?, ?, ?)');
-    for (const m of rows.metrics) metric.run(run.id, m.metric, m.variant, m.unitId, m.value);
+    const metric = db.prepare('INSERT INTO unit_metrics (experiment, metric, variant, unit_no, value) VALUES (?, ?, ?, ?, ?)');
+    for (const m of rows.metrics) metric.run(run.id, m.metric, m.variant, numberOf(m.unitId), m.value);
     const exclusion = db.prepare('INSERT INTO experiment_exclusions (experiment, reason, sent_by, events) VALUES (?, ?, ?, ?)');
     for (const x of rows.exclusions) exclusion.run(run.id, x.reason, x.sentBy, x.events);
     return {

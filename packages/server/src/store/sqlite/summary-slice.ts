@@ -8,13 +8,14 @@ export interface SliceBudget {
   maxMs: number;
 }
 
-/** One exposure as the aggregator reads it (raw row: unit_id, experiment, variant, timestamp, environment, sent_by). */
-type ExposureRow = [string, string | null, string | null, number, string, string | null];
+/** One exposure as the aggregator reads it (raw row: unit number, unit_id, experiment, variant, timestamp, environment, sent_by). */
+type ExposureRow = [number, string, string | null, string | null, number, string, string | null];
 
 /** What a slice's exposures say about one (run, unit): the first variant in seq order, the earliest time, a second variant. */
 interface UnitExposures {
   experiment: string;
-  unitId: string;
+  /** The unit's number in `units` (see migration 14). */
+  unitNo: number;
   variant: string;
   firstTs: number;
   conflicted: boolean;
@@ -33,11 +34,13 @@ const MIN_SLICE = 2048;
  * moves the cursor to `to`, in one transaction: a crash before the commit leaves both as they
  * were, and the next run reads the same range again.
  *
- * Set-wise rather than event by event, because the summaries are keyed by random unit ids and
- * each row written at random dirties a page of its own: the slice's exposures are first folded
- * per (run, unit) in memory and applied in primary-key order, then its track events are summed
- * per (run, metric, unit) and upserted in primary-key order, then copied to `unit_tracks` in
- * key order. Sorted writes touch each page once per slice and walk the B-trees in order.
+ * Set-wise rather than event by event, because each row written at random dirties a page of
+ * its own: the slice first numbers the units it meets for the first time (`units`, the one
+ * table keyed by the unit id text, usually random), so that the summaries, keyed by those
+ * numbers, take new units at their right edge; then its exposures are folded per (run, unit)
+ * in memory and applied in primary-key order, its track events summed per (run, metric, unit)
+ * and upserted in primary-key order, and copied to `unit_tracks` in key order. Sorted writes
+ * touch each page once per slice and walk the B-trees in order.
  * Applying exposures before tracks gives the same sums as one event at a time: a unit exposed
  * in the slice takes in the tracks stored before it from `unit_tracks` and the slice's own
  * tracks through the join, and the summaries do not depend on the order events arrive in
@@ -52,22 +55,31 @@ const MIN_SLICE = 2048;
 export function summarySlices(db: Database.Database, now: () => number = () => performance.now()) {
   const s = {
     setCursor: db.prepare('UPDATE event_aggregation SET seq = ? WHERE id = 1'),
+    lastUnitNo: db.prepare('SELECT COALESCE(MAX(no), 0) FROM units').pluck(),
+    // Numbers for the range's units met for the first time, given in text order so that the
+    // inserts walk the text index in order.
+    numberUnits: db.prepare(`INSERT INTO units (unit_id)
+      SELECT u FROM (SELECT DISTINCT environment || ':' || unit_id AS u FROM events WHERE seq > ? AND seq <= ?) WHERE true ORDER BY u
+      ON CONFLICT (unit_id) DO NOTHING`),
     exposures: db
       .prepare(
-        "SELECT unit_id, experiment, variant, timestamp, environment, sent_by FROM events WHERE seq > ? AND seq <= ? AND type = 'exposure' ORDER BY seq",
+        `SELECT n.no, e.unit_id, e.experiment, e.variant, e.timestamp, e.environment, e.sent_by
+        FROM events e JOIN units n ON n.unit_id = e.environment || ':' || e.unit_id
+        WHERE e.seq > ? AND e.seq <= ? AND e.type = 'exposure' ORDER BY e.seq`,
       )
       .raw(),
     // The range's tracks, summed per (run, metric, unit) after the range's exposures are applied;
     // grouped in unit_metrics' key order, so the upserts walk its B-tree in order.
-    tracksAdd: db.prepare(`INSERT INTO unit_metrics (experiment, metric, variant, unit_id, value)
-      SELECT u.experiment, e.key, u.variant, u.unit_id, SUM(COALESCE(e.value, 1))
-      FROM events e JOIN experiment_units u ON u.unit_id = e.environment || ':' || e.unit_id
+    tracksAdd: db.prepare(`INSERT INTO unit_metrics (experiment, metric, variant, unit_no, value)
+      SELECT u.experiment, e.key, u.variant, u.unit_no, SUM(COALESCE(e.value, 1))
+      FROM events e JOIN units n ON n.unit_id = e.environment || ':' || e.unit_id JOIN experiment_units u ON u.unit_no = n.no
       WHERE e.seq > ? AND e.seq <= ? AND e.type = 'track' AND u.conflicted = 0 AND u.first_ts <= e.timestamp
-      GROUP BY u.experiment, e.key, u.variant, u.unit_id
-      ON CONFLICT (experiment, metric, variant, unit_id) DO UPDATE SET value = value + excluded.value`),
-    tracksCopy: db.prepare(`INSERT INTO unit_tracks (unit_id, key, timestamp, seq, value)
-      SELECT environment || ':' || unit_id AS u, key, timestamp, seq, COALESCE(value, 1) FROM events
-      WHERE seq > ? AND seq <= ? AND type = 'track' ORDER BY u, key, timestamp, seq`),
+      GROUP BY u.experiment, e.key, u.variant, u.unit_no
+      ON CONFLICT (experiment, metric, variant, unit_no) DO UPDATE SET value = value + excluded.value`),
+    tracksCopy: db.prepare(`INSERT INTO unit_tracks (unit_no, key, timestamp, seq, value)
+      SELECT n.no, e.key, e.timestamp, e.seq, COALESCE(e.value, 1)
+      FROM events e JOIN units n ON n.unit_id = e.environment || ':' || e.unit_id
+      WHERE e.seq > ? AND e.seq <= ? AND e.type = 'track' ORDER BY n.no, e.key, e.timestamp, e.seq`),
     // Time range of each chunk of seqs met in a range (chunks are 2^16 seqs: see event-tables.ts).
     widenChunks: db.prepare(`INSERT INTO event_chunks (chunk, min_ts, max_ts)
       SELECT seq / 65536, MIN(timestamp), MAX(timestamp) FROM events WHERE seq > ? AND seq <= ? GROUP BY seq / 65536
@@ -76,30 +88,30 @@ export function summarySlices(db: Database.Database, now: () => number = () => p
     run: db.prepare("SELECT id, data FROM resources WHERE kind = 'experiment' AND environment = ? AND key = ?"),
     addExclusions: db.prepare(`INSERT INTO experiment_exclusions (experiment, reason, sent_by, events) VALUES (?, ?, ?, ?)
       ON CONFLICT (experiment, reason, sent_by) DO UPDATE SET events = events + excluded.events`),
-    insertUnit: db.prepare('INSERT INTO experiment_units (experiment, unit_id, variant, first_ts, conflicted) VALUES (?, ?, ?, ?, ?)'),
-    updateUnit: db.prepare('UPDATE experiment_units SET conflicted = ?, first_ts = ? WHERE unit_id = ? AND experiment = ?'),
-    unitState: db.prepare('SELECT variant, first_ts, conflicted FROM experiment_units WHERE unit_id = ? AND experiment = ?'),
+    insertUnit: db.prepare('INSERT INTO experiment_units (experiment, unit_no, variant, first_ts, conflicted) VALUES (?, ?, ?, ?, ?)'),
+    updateUnit: db.prepare('UPDATE experiment_units SET conflicted = ?, first_ts = ? WHERE unit_no = ? AND experiment = ?'),
+    unitState: db.prepare('SELECT variant, first_ts, conflicted FROM experiment_units WHERE unit_no = ? AND experiment = ?'),
     addUnitCount: db.prepare(`INSERT INTO experiment_unit_counts (experiment, conflicted, variant, units) VALUES (?, ?, ?, ?)
       ON CONFLICT (experiment, conflicted, variant) DO UPDATE SET units = units + excluded.units`),
-    hasTracks: db.prepare('SELECT 1 FROM unit_tracks WHERE unit_id = ? AND timestamp >= ? LIMIT 1').pluck(),
+    hasTracks: db.prepare('SELECT 1 FROM unit_tracks WHERE unit_no = ? AND timestamp >= ? LIMIT 1').pluck(),
     // A new or earlier first exposure: the unit's stored track events in [lo, hi) join its sums.
-    rangeAdd: db.prepare(`INSERT INTO unit_metrics (experiment, metric, variant, unit_id, value)
-      SELECT ?, key, ?, unit_id, SUM(value) FROM unit_tracks WHERE unit_id = ? AND timestamp >= ? AND timestamp < ? GROUP BY key
-      ON CONFLICT (experiment, metric, variant, unit_id) DO UPDATE SET value = value + excluded.value`),
+    rangeAdd: db.prepare(`INSERT INTO unit_metrics (experiment, metric, variant, unit_no, value)
+      SELECT ?, key, ?, unit_no, SUM(value) FROM unit_tracks WHERE unit_no = ? AND timestamp >= ? AND timestamp < ? GROUP BY key
+      ON CONFLICT (experiment, metric, variant, unit_no) DO UPDATE SET value = value + excluded.value`),
     // The metric keys of an experiment, one index seek each (a loose index scan).
     firstMetric: db.prepare('SELECT metric FROM unit_metrics WHERE experiment = ? ORDER BY metric LIMIT 1').pluck(),
     nextMetric: db.prepare('SELECT metric FROM unit_metrics WHERE experiment = ? AND metric > ? ORDER BY metric LIMIT 1').pluck(),
-    deleteUnitMetric: db.prepare('DELETE FROM unit_metrics WHERE experiment = ? AND metric = ? AND variant = ? AND unit_id = ?'),
+    deleteUnitMetric: db.prepare('DELETE FROM unit_metrics WHERE experiment = ? AND metric = ? AND variant = ? AND unit_no = ?'),
   };
 
   /** Deletes an (experiment, unit)'s metric rows, written under `variant`: the unit became conflicted. */
-  const dropUnitMetrics = (experiment: string, variant: string, unitId: string): void => {
+  const dropUnitMetrics = (experiment: string, variant: string, unitNo: number): void => {
     for (
       let m = s.firstMetric.get(experiment) as string | undefined;
       m !== undefined;
       m = s.nextMetric.get(experiment, m) as string | undefined
     ) {
-      s.deleteUnitMetric.run(experiment, m, variant, unitId);
+      s.deleteUnitMetric.run(experiment, m, variant, unitNo);
     }
   };
 
@@ -109,29 +121,33 @@ export function summarySlices(db: Database.Database, now: () => number = () => p
    * a new unit is counted and takes in its stored tracks from its first exposure on; an earlier
    * first exposure takes in those between the new and the old time; a second variant moves the
    * unit to the excluded count and deletes its rows (a conflicted unit never counts again).
+   * A unit numbered by this slice (`unitNo > known`) has no stored rows at all: no probe.
    */
-  const applyUnit = (u: UnitExposures, count: UnitCounter): void => {
-    const old = s.unitState.get(u.unitId, u.experiment) as { variant: string; first_ts: number; conflicted: number } | undefined;
+  const applyUnit = (u: UnitExposures, known: number, count: UnitCounter): void => {
+    const old =
+      u.unitNo > known
+        ? undefined
+        : (s.unitState.get(u.unitNo, u.experiment) as { variant: string; first_ts: number; conflicted: number } | undefined);
     if (old === undefined) {
-      s.insertUnit.run(u.experiment, u.unitId, u.variant, u.firstTs, u.conflicted ? 1 : 0);
+      s.insertUnit.run(u.experiment, u.unitNo, u.variant, u.firstTs, u.conflicted ? 1 : 0);
       count(u.experiment, u.conflicted ? 1 : 0, u.variant, 1);
       // Usually the unit has no stored track events yet: one probe, no write.
-      if (!u.conflicted && s.hasTracks.get(u.unitId, u.firstTs) !== undefined)
-        s.rangeAdd.run(u.experiment, u.variant, u.unitId, u.firstTs, Number.MAX_SAFE_INTEGER);
+      if (!u.conflicted && u.unitNo <= known && s.hasTracks.get(u.unitNo, u.firstTs) !== undefined)
+        s.rangeAdd.run(u.experiment, u.variant, u.unitNo, u.firstTs, Number.MAX_SAFE_INTEGER);
       return;
     }
     // The stored variant came first; a second one makes the unit conflicted for good; the earliest time wins.
     const wasConflicted = old.conflicted !== 0;
     const conflicted = wasConflicted || u.conflicted || old.variant !== u.variant;
     if (conflicted === wasConflicted && u.firstTs >= old.first_ts) return; // the common repeat exposure: nothing to write
-    s.updateUnit.run(conflicted ? 1 : 0, Math.min(u.firstTs, old.first_ts), u.unitId, u.experiment);
+    s.updateUnit.run(conflicted ? 1 : 0, Math.min(u.firstTs, old.first_ts), u.unitNo, u.experiment);
     if (wasConflicted) return;
     if (conflicted) {
       count(u.experiment, 0, old.variant, -1);
       count(u.experiment, 1, old.variant, 1);
-      dropUnitMetrics(u.experiment, old.variant, u.unitId);
+      dropUnitMetrics(u.experiment, old.variant, u.unitNo);
     } else {
-      s.rangeAdd.run(u.experiment, u.variant, u.unitId, u.firstTs, old.first_ts);
+      s.rangeAdd.run(u.experiment, u.variant, u.unitNo, u.firstTs, old.first_ts);
     }
   };
 
@@ -157,9 +173,12 @@ export function summarySlices(db: Database.Database, now: () => number = () => p
       }
       return run;
     };
+    // Units met for the first time get the next numbers; those up to `known` were met before.
+    const known = s.lastUnitNo.get() as number;
+    s.numberUnits.run(from, to);
     // The slice's exposures folded per (unit, run), in seq order so the first variant is the first sent.
     const units = new Map<string, UnitExposures>();
-    for (const [rawUnit, experiment, variant, ts, environment, sentBy] of s.exposures.all(from, to) as ExposureRow[]) {
+    for (const [unitNo, rawUnit, experiment, variant, ts, environment, sentBy] of s.exposures.all(from, to) as ExposureRow[]) {
       if (experiment === null || variant === null) continue;
       const run = runOf(environment, experiment);
       const reason = run === null ? null : classifyExposure(run, variant, ts, rawUnit);
@@ -170,20 +189,21 @@ export function summarySlices(db: Database.Database, now: () => number = () => p
         else x.events++;
         continue;
       }
-      // The summaries keep environments apart (see scoped()).
-      const unitId = scoped(environment, rawUnit);
+      // The summaries keep environments apart: units are numbered by their scoped id (see scoped()).
       const key = summaryKey(run, environment, experiment);
-      const k = `${unitId}\u0000${key}`;
+      const k = `${unitNo}\u0000${key}`;
       const u = units.get(k);
-      if (u === undefined) units.set(k, { experiment: key, unitId, variant, firstTs: ts, conflicted: false });
+      if (u === undefined) units.set(k, { experiment: key, unitNo, variant, firstTs: ts, conflicted: false });
       else {
         if (variant !== u.variant) u.conflicted = true;
         if (ts < u.firstTs) u.firstTs = ts;
       }
     }
-    // experiment_units' key order: (unit_id, experiment), which is how the map keys sort.
-    const keys = [...units.keys()].sort();
-    for (const k of keys) applyUnit(units.get(k)!, count);
+    // experiment_units' key order: (unit_no, experiment).
+    const ordered = [...units.values()].sort((a, b) =>
+      a.unitNo !== b.unitNo ? a.unitNo - b.unitNo : a.experiment < b.experiment ? -1 : a.experiment > b.experiment ? 1 : 0,
+    );
+    for (const u of ordered) applyUnit(u, known, count);
     s.tracksAdd.run(from, to);
     s.tracksCopy.run(from, to);
     s.widenChunks.run(from, to);
