@@ -7,7 +7,7 @@
  * the server (draining queued events), answers `{type: 'closed'}` and exits normally (so that a
  * `--cpu-prof` profile gets written). `{type: 'timings'}` answers the store-call timings recorded
  * when started with `instrumentAggregates: true` (the harness wraps the store method; the server
- * source is not changed); `{type: 'cpu'}` the process's CPU time so far (µs); `{type: 'count-events'}`
+ * source is not changed); `{type: 'cpu'}` the process's CPU time so far (µs) and the event writer's transactions and batches so far; `{type: 'count-events'}`
  * the number of rows in the events table; `{type: 'backlog'}` the stored events the results'
  * summaries do not count yet; `{type: 'drain'}` how long (ms) until the results'
  * summaries count every stored event; `{type: 'memory'}` the process's `memoryUsage()`, the
@@ -89,7 +89,9 @@ if (whatIfFlushInLoop) {
 
 process.on('message', async (m) => {
   if (m?.type === 'cpu') {
-    process.send({ type: 'cpu', ...process.cpuUsage(), atNs: nowNs() });
+    // With the event writer's transactions and the batches they carried (group commit), when it counts them.
+    const writer = server.ctx.events;
+    process.send({ type: 'cpu', ...process.cpuUsage(), atNs: nowNs(), groups: writer?.groups, batches: writer?.batches });
     return;
   }
   if (m?.type === 'drain') {

@@ -202,6 +202,8 @@ async function oneRun(o) {
       serverCpuShare: cpuS / wallS,
       // PostgreSQL's processes (all of them: backends, WAL writer, checkpointer) over the window.
       postgresCpuShare: (pg1 - pg0) / 1000 / wallS,
+      // Batches per event transaction in the window (group commit; NaN for a build that does not count them).
+      batchesPerGroup: (cpu1.batches - cpu0.batches) / (cpu1.groups - cpu0.groups),
       threadCpuS: threadSplit(server.child.pid ?? 0, threads0, threads1),
       senderCpuShare: done.senderCpuShare,
       dbBytes,
@@ -465,7 +467,7 @@ export async function run({ resultsDir, quick = false, log = (s) => console.log(
     });
     (ofBaseline ? pgBaselineResults : pgResults).push(r);
     log(
-      `[ingestion] PostgreSQL${ofBaseline ? ` baseline ${baseline?.label}` : ''} run ${i + 1}: ${fmt(r.eventsPerS, 0)} events/s; server CPU ${fmt(cpuUsPerEvent(r), 2)} µs per event (main / busiest other / other threads ${threadUs([r])}), PostgreSQL ${fmt(pgUsPerEvent(r), 2)} µs per event; latency p50 ${fmt(r.latency.p50)} p99 ${fmt(r.latency.p99)} ms; rows ${r.rows} vs acked ${r.acked}; server CPU ${fmt(100 * r.serverCpuShare, 0)} %; statuses ${JSON.stringify(r.statuses)}; summaries ${r.backlog} events behind at the end, caught up in ${fmt(r.drainMs / 1000, 1)} s`,
+      `[ingestion] PostgreSQL${ofBaseline ? ` baseline ${baseline?.label}` : ''} run ${i + 1}: ${fmt(r.eventsPerS, 0)} events/s; server CPU ${fmt(cpuUsPerEvent(r), 2)} µs per event (main / busiest other / other threads ${threadUs([r])}), PostgreSQL ${fmt(pgUsPerEvent(r), 2)} µs per event; ${fmt(r.batchesPerGroup, 2)} batches per transaction; latency p50 ${fmt(r.latency.p50)} p99 ${fmt(r.latency.p99)} ms; rows ${r.rows} vs acked ${r.acked}; server CPU ${fmt(100 * r.serverCpuShare, 0)} %; statuses ${JSON.stringify(r.statuses)}; summaries ${r.backlog} events behind at the end, caught up in ${fmt(r.drainMs / 1000, 1)} s`,
     );
     execSync('sync');
     await sleep(2000);

@@ -2,7 +2,7 @@ import type { StoredEvent } from '../types';
 import type { Row } from '../rows';
 import { isUniqueViolation } from '../store-errors';
 import { CopyIn, copyField } from './copy-in';
-import type { Queryable, Transaction } from './transaction';
+import { retryable, type Queryable, type Transaction } from './transaction';
 
 /** Columns of an event row, in the order of {@link copyRow} and of the `unnest` arrays. */
 const COLUMNS = 'id, type, key, unit_id, experiment, variant, value, properties, timestamp, received_at, environment, sent_by';
@@ -30,8 +30,11 @@ function copyRow(e: StoredEvent): string {
 /**
  * Every event of the group, appended by COPY (the fast path: no event of the group is stored yet).
  * COPY appends whole pages at a time (one WAL record per page of rows, not one per row) and
- * parses plain text instead of 12 arrays. A resent id fails it with a unique violation, which
- * aborts the transaction: the caller then takes {@link insertSkippingStored} in a new one.
+ * parses plain text instead of 12 arrays. It runs as a statement of its own, outside a
+ * transaction block: one statement is one transaction, committed before its answer, so the group
+ * costs one exchange with the server instead of three (BEGIN, COPY, COMMIT). A resent id fails it
+ * with a unique violation, which stores nothing of it: the caller then takes
+ * {@link insertSkippingStored} in a transaction.
  */
 async function copyAll(c: Queryable, events: StoredEvent[]): Promise<void> {
   const chunks: string[] = [];
@@ -88,9 +91,10 @@ async function insertSkippingStored(c: Queryable, events: StoredEvent[]): Promis
 
 /**
  * Event ingestion on PostgreSQL: `insertEventBatches()` appends a group of batches (see
- * EventWriter) in one transaction that only appends: one `COPY events FROM STDIN` of all their
- * events, in id order. When the group holds an event stored before (a resent batch), the COPY
- * fails on the id's unique index and is rolled back whole, and the group goes in again by
+ * EventWriter) by one transaction that only appends: one `COPY events FROM STDIN` of all their
+ * events, in id order, as a statement of its own (`statement`: no BEGIN or COMMIT around it).
+ * When the group holds an event stored before (a resent batch), the COPY fails on the id's
+ * unique index and stores nothing, and the group goes in again, in a transaction (`tx`), by
  * `INSERT ... SELECT FROM unnest(...) ON CONFLICT (id) DO NOTHING`, which stores only the new
  * ones: resending costs a second transaction, the usual all-new group pays for no conflict
  * check of its own. Each row records the inserting transaction's id (the `xid` column's
@@ -99,11 +103,11 @@ async function insertSkippingStored(c: Queryable, events: StoredEvent[]): Promis
  *
  * @example
  * ```ts
- * const events = postgresEventWrites(tx);
+ * const events = postgresEventWrites(transactionRunner(pool), autocommitRunner(pool));
  * const [{ accepted, duplicates }] = await events.insertEventBatches([batch]);
  * ```
  */
-export function postgresEventWrites(tx: Transaction) {
+export function postgresEventWrites(tx: Transaction, statement: Transaction) {
   const insertEventBatches = async (batches: StoredEvent[][]): Promise<{ accepted: number; duplicates: number }[]> => {
     // Repeats inside a batch count as duplicates, as in SQLite (the first occurrence wins);
     // the same id in two batches of one group is stored once, for the first batch.
@@ -125,11 +129,11 @@ export function postgresEventWrites(tx: Transaction) {
     // The ids stored by this call; `null`: all of `unique`.
     let inserted: Set<string> | null = null;
     try {
-      await tx((c) => copyAll(c, unique));
+      await statement((c) => copyAll(c, unique));
     } catch (e) {
-      // Some event was stored before (an SDK resending a batch whose answer it missed): nothing of
-      // the COPY stays; the whole group again, skipping what is stored.
-      if (!isUniqueViolation(e)) throw e;
+      // Some event was stored before (an SDK resending a batch whose answer it missed), or a
+      // deadlock: nothing of the COPY stays; the whole group again, skipping what is stored.
+      if (!isUniqueViolation(e) && !retryable(e)) throw e;
       inserted = await tx((c) => insertSkippingStored(c, unique));
     }
     // Only a new event is stored (and summarized later); a resent one is a duplicate.

@@ -12,7 +12,7 @@ import { postgresSummaryReads } from './summaries';
 import { AGGREGATOR_LOCK, LOCK_SPACE } from './locks';
 import { postgresAggregator } from './aggregator';
 import { checkout, openPool, translate, type PostgresStoreOptions } from './connection';
-import { transactionRunner } from './transaction';
+import { autocommitRunner, transactionRunner } from './transaction';
 import { snapshotReader } from './snapshot-reads';
 import { postgresCommit } from './commit';
 import { postgresListings } from './listings';
@@ -81,7 +81,7 @@ export async function openPostgresStore(url: string, options: PostgresStoreOptio
   };
 
   const tx = transactionRunner(pool);
-  const events = postgresEventWrites(tx);
+  const events = postgresEventWrites(tx, autocommitRunner(pool));
   const snapshotQuery = snapshotReader(pool);
   const commit = postgresCommit(tx);
   const { listResources, listAudit } = postgresListings(q);

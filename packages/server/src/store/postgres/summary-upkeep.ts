@@ -6,6 +6,13 @@ import type { Queryable } from './transaction';
 const UNIT_CHUNK = 5000;
 
 /**
+ * A map key of an experiment and a unit, once per exposure: joined by U+0000, which no stored
+ * text holds (PostgreSQL refuses it in text), so two pairs never share a key; cheaper than a
+ * JSON array.
+ */
+const unitKey = (experiment: string, unitId: string): string => `${experiment}\u0000${unitId}`;
+
+/**
  * The results' summaries on PostgreSQL, moved by one slice of stored events (see aggregator.ts):
  * `unit_metrics` for the slice's tracks, then `experiment_units`, `experiment_unit_counts`,
  * `unit_metrics` and `experiment_exclusions` for its exposures, a few set-based statements.
@@ -144,7 +151,7 @@ async function applyExposures(c: Queryable, all: SummaryExposure[], after: Summa
   >();
   for (const { event: e, experiment } of exposures) {
     const unitId = scoped(e.environment, e.unitId);
-    const k = JSON.stringify([experiment, unitId]);
+    const k = unitKey(experiment, unitId);
     const u = units.get(k);
     if (u === undefined)
       units.set(k, {
@@ -172,7 +179,7 @@ async function applyExposures(c: Queryable, all: SummaryExposure[], after: Summa
     [rows.map((u) => u.unitId), rows.map((u) => u.experiment)],
   );
   for (const r of old as Row[]) {
-    before.set(JSON.stringify([r.experiment, r.unit_id]), {
+    before.set(unitKey(r.experiment as string, r.unit_id as string), {
       variant: r.variant as string,
       firstTs: num(r.first_ts),
       conflicted: num(r.conflicted),
@@ -213,7 +220,7 @@ async function applyExposures(c: Queryable, all: SummaryExposure[], after: Summa
   // Rows that change, written after the decisions (a repeat exposure writes nothing).
   const changed: typeof rows = [];
   for (const u of rows) {
-    const o = before.get(JSON.stringify([u.experiment, u.unitId]));
+    const o = before.get(unitKey(u.experiment, u.unitId));
     if (o === undefined) {
       changed.push(u);
       count(u.experiment, u.conflicted, u.variant, 1);

@@ -9,7 +9,7 @@ export type Queryable = Pick<pg.PoolClient, 'query'>;
 export type Transaction = <T>(fn: (c: Queryable) => Promise<T>) => Promise<T>;
 
 /** Deadlock or serialization failure: the transaction can simply run again. */
-const retryable = (e: unknown): boolean => {
+export const retryable = (e: unknown): boolean => {
   const code = (e as { code?: string } | null)?.code;
   return code === '40P01' || code === '40001';
 };
@@ -51,6 +51,33 @@ export function transactionRunner(pool: pg.Pool): Transaction {
       } finally {
         client.release(broken);
       }
+    }
+  };
+}
+
+/**
+ * Statements on `pool` outside a transaction block: each statement `fn` runs is a transaction of
+ * its own, committed before its answer arrives (one round trip instead of BEGIN, the statement
+ * and COMMIT). A connection that timed out or dropped is discarded; after any other error it
+ * is as good as before (there is no transaction to roll back).
+ *
+ * @example
+ * ```ts
+ * const statement = autocommitRunner(pool);
+ * await statement((c) => c.query('UPDATE settings SET value = $1 WHERE key = $2', ['on', 'k']));
+ * ```
+ */
+export function autocommitRunner(pool: pg.Pool): Transaction {
+  return async <T>(fn: (c: Queryable) => Promise<T>): Promise<T> => {
+    const client = await checkout(pool);
+    let broken: Error | undefined;
+    try {
+      return await fn(client);
+    } catch (e) {
+      if (isPostgresUnavailable(e)) broken = e as Error;
+      throw translate(e);
+    } finally {
+      client.release(broken);
     }
   };
 }
