@@ -111,7 +111,7 @@ function threadSplit(pid, a, b) {
 
 /**
  * One run on a fresh database.
- * @param {{ runId: string, dir: string, warmupMs: number, durationMs: number, profileDir?: string, serverDist?: string, databaseUrl?: string, postgresPid?: number, catchUp?: boolean, ratePerS?: number }} o
+ * @param {{ runId: string, dir: string, warmupMs: number, durationMs: number, profileDir?: string, serverDist?: string, databaseUrl?: string, postgresPid?: number, pgPoolMax?: number, catchUp?: boolean, ratePerS?: number }} o
  */
 async function oneRun(o) {
   const dbPath = path.join(o.dir, `ingest-${o.runId}.db`);
@@ -123,6 +123,7 @@ async function oneRun(o) {
         dbPath,
         // Several instances could share PostgreSQL, so the server wants the signing secret given.
         ...(o.databaseUrl !== undefined ? { databaseUrl: o.databaseUrl, jwtSecret: 'bench-jwt-secret-0123456789abcdef0123456789' } : {}),
+        ...(o.pgPoolMax !== undefined ? { pgPoolMax: o.pgPoolMax } : {}),
         adminPassword: 'bench-admin-password-1',
         apiRateBurst: 1e9,
         apiRatePerSecond: 1e9,
@@ -457,6 +458,8 @@ export async function run({ resultsDir, quick = false, log = (s) => console.log(
     const r = await oneRun({
       runId: `pg${ofBaseline ? 'b' : ''}${i}`,
       ...(ofBaseline && baseline !== null ? { serverDist: baseline.dist } : {}),
+      // BENCH_INGEST_PG_POOL_MAX: this build's PostgreSQL pool size (SWITCHYARD_PG_POOL_MAX), to compare settings.
+      ...(!ofBaseline && process.env.BENCH_INGEST_PG_POOL_MAX ? { pgPoolMax: Number(process.env.BENCH_INGEST_PG_POOL_MAX) } : {}),
       dir: tmp.dir,
       warmupMs,
       durationMs,
