@@ -91,6 +91,16 @@ describe('a VIEWER', () => {
     // The server shows a viewer only itself.
     expect(await page.locator('tr[data-user]').count()).toBe(1);
     for (const control of await page.locator('main input, main button, main select').all()) expect(await control.isDisabled()).toBe(true);
+
+    // Webhooks are an ADMIN's: no form that can only fail, and no request the server refuses.
+    const asked: string[] = [];
+    page.on('request', (r) => {
+      if (new URL(r.url()).pathname.startsWith('/api/v1/webhooks')) asked.push(r.url());
+    });
+    await nav(page, 'Webhooks').click();
+    await page.getByText('Only admins manage webhooks.').waitFor();
+    expect(await page.locator('main input, main button').count()).toBe(0);
+    expect(asked).toEqual([]);
     expect(h.w.errors).toEqual([]);
     expect(h.w.cspViolations).toEqual([]);
   });

@@ -11,9 +11,10 @@ export type Delivery = Resource<Schemas['WebhookDelivery']['attributes']>;
 export type WebhookEventType = Schemas['WebhookInput']['events'][number];
 
 /** Every webhook (ADMIN only; others get a 403). */
-export function useWebhooks() {
+export function useWebhooks(enabled = true) {
   return useQuery({
     queryKey: ['webhooks'],
+    enabled,
     queryFn: () =>
       fetchAll<Webhook>((cursor) =>
         unwrap<Webhook[]>(api.GET('/api/v1/webhooks', { params: { query: { limit: 200, ...(cursor ? { cursor } : {}) } } })),
