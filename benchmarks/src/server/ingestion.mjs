@@ -379,7 +379,11 @@ const PG_RULES = [
   { name: 'validation (validateBatch / validateEvent)', test: frameIs.fn(/^(validateBatch|validateEvent|parseTimestamp|tooDeep)$/) },
   { name: 'reading the body from the IncomingMessage (readBodyText)', test: frameIs.fn(/^readBodyText$/) },
   { name: 'COPY payload: encoding the rows into bytes (handleCopyInResponse)', test: frameIs.fn(/^handleCopyInResponse$/) },
-  { name: 'node-postgres: parsing replies (pg-protocol, pg-types)', test: frameIs.url(/\/(pg-protocol|pg-types|postgres-array)\//) },
+  // Whatever runs synchronously from a reply: parsing rows, callbacks, and sending the client's next queued query.
+  {
+    name: "node-postgres: reading replies and what runs from them (rows, callbacks, the next queued query's parameters)",
+    test: frameIs.url(/\/(pg-protocol|pg-types|postgres-array)\//),
+  },
   { name: 'node-postgres: client, queries, parameters (pg/lib)', test: frameIs.url(/\/pg\/lib\//) },
   {
     name: 'COPY payload: building the text rows (copyAll, copyRow, copyField)',
@@ -504,6 +508,30 @@ export async function run({ resultsDir, quick = false, log = (s) => console.log(
     const profDir = path.join(tmp.dir, 'prof');
     fs.mkdirSync(profDir);
     // The sustained mode measures lag, not where the time goes: no profiled run.
+    // PostgreSQL only, with a baseline: the baseline's server profiled the same way first (logged).
+    if (profiling && ratePerS === undefined && postgres !== null && !sqlite && baseline !== null) {
+      const dir = path.join(tmp.dir, 'pg-prof-baseline');
+      fs.mkdirSync(dir);
+      const r = await oneRun({
+        runId: 'pgprofb',
+        dir: tmp.dir,
+        warmupMs: quick ? 1000 : 2000,
+        durationMs: quick ? 4000 : 8000,
+        profileDir: dir,
+        serverDist: baseline.dist,
+        databaseUrl: await postgres.createDatabase(),
+        postgresPid: postgres.pid,
+        catchUp: false,
+      });
+      const main = threadProfile(dir, 0);
+      log(
+        `[ingestion] profiled PostgreSQL run of the baseline ${baseline.label}: ${fmt(r.eventsPerS, 0)} events/s; server ${fmt(cpuUsPerEvent(r), 2)} µs, PostgreSQL ${fmt(pgUsPerEvent(r), 2)} µs per event`,
+      );
+      if (main !== null) {
+        const p = summarizeProfile(main, PG_RULES, [r.windowUs]);
+        log(`${profileTable(p, 20)}\n\n${topSelfTable(p, 12)}`);
+      }
+    }
     if (profiling && ratePerS === undefined && postgres !== null) {
       const pgProfDir = path.join(tmp.dir, 'pg-prof');
       fs.mkdirSync(pgProfDir);
