@@ -92,6 +92,18 @@ describe('a VIEWER', () => {
     expect(await page.locator('tr[data-user]').count()).toBe(1);
     for (const control of await page.locator('main input, main button, main select').all()) expect(await control.isDisabled()).toBe(true);
 
+    // API keys: a VIEWER may create only management keys with its own role, so that is all it is offered.
+    await nav(page, 'API keys').click();
+    const kinds = await page
+      .getByLabel('Kind')
+      .locator('option')
+      .evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
+    expect(kinds).toEqual(['management']);
+    await page.getByLabel('Key name').fill('viewer script');
+    await page.getByRole('button', { name: 'Create key' }).click();
+    expect((await page.getByTestId('new-secret').textContent())!.trim()).toMatch(/^sy_mgt_/);
+    await page.getByRole('button', { name: 'Done' }).click();
+
     // Webhooks are an ADMIN's: no form that can only fail, and no request the server refuses.
     const asked: string[] = [];
     page.on('request', (r) => {

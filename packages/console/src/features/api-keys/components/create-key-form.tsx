@@ -14,7 +14,9 @@ type Kind = 'server' | 'client' | 'management';
 export function CreateKeyForm({ myRole }: { myRole: Role }) {
   const create = useCreateApiKey();
   const { environments, current, supported } = useEnvironment();
-  const [kind, setKind] = useState<Kind>('server');
+  // Only an ADMIN may create server and client keys; others, management keys up to their own role.
+  const admin = myRole === 'ADMIN';
+  const [kind, setKind] = useState<Kind>(admin ? 'server' : 'management');
   const [secret, setSecret] = useState<{ name: string; key: string } | null>(null);
   const err = create.error instanceof ApiError ? create.error : null;
   const roles = ROLES.slice(0, ROLES.indexOf(myRole) + 1);
@@ -45,8 +47,8 @@ export function CreateKeyForm({ myRole }: { myRole: Role }) {
         <Field label="Kind" errors={err?.at('kind')}>
           {(p) => (
             <select {...p} value={kind} onChange={(e) => setKind(e.target.value as Kind)}>
-              <option value="server">server (reads the whole config)</option>
-              <option value="client">client (browser-safe: evaluated values only)</option>
+              {admin && <option value="server">server (reads the whole config)</option>}
+              {admin && <option value="client">client (browser-safe: evaluated values only)</option>}
               <option value="management">management (the API, with a role)</option>
             </select>
           )}
