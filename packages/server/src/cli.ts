@@ -1,12 +1,9 @@
 #!/usr/bin/env node
 import { readFileSync } from 'node:fs';
-import { resetPassword } from './admin-reset-password';
-import { rotateSigningKey } from './admin-rotate-signing-key';
 import { parseArgs, suggest, UsageError, type FlagTable } from './cli-args';
 import { helpTopics, MAIN_HELP, optionHelp, RESET_PASSWORD_HELP, ROTATE_SIGNING_KEY_HELP, serveHelp, USAGE_LINE } from './cli-help';
 import { OPTION_SPECS, OptionError } from './option-specs';
 import { resolveOptions } from './options';
-import { startServer } from './server';
 
 const COMMON: FlagTable = { help: { takesValue: false }, debug: { takesValue: false } };
 const SHORTS = { h: 'help', v: 'version' };
@@ -49,6 +46,9 @@ async function serve(argv: string[]): Promise<number> {
   if (positionals.length > 0) throw new UsageError(`serve takes no arguments (got '${positionals[0]}')`);
   // Every flag and variable is checked here, before a database file is created or opened.
   const options = resolveOptions({}, process.env, settingsOf(flags));
+  // The server, the stores and their drivers are loaded only by the commands that run them, so
+  // help, --version and a mistyped flag answer without loading them (most of the start-up time).
+  const { startServer } = await import('./server');
   const server = await startServer({ ...options, env: {} });
   out(`Switchyard is listening on ${server.url} (API docs: ${server.url}/docs)`);
   const stop = (signal: string) => {
@@ -86,6 +86,7 @@ async function admin(argv: string[]): Promise<number> {
   const { email, ...settings } = settingsOf(flags);
   const options = resolveOptions({}, process.env, settings);
   if (email === true) throw new UsageError('--email needs a value');
+  const { resetPassword } = await import('./admin-reset-password');
   const result = await resetPassword(options, typeof email === 'string' ? email : options.adminEmail);
   out(
     result.password === null
@@ -101,6 +102,7 @@ async function rotateKey(argv: string[]): Promise<number> {
   if (positionals.length > 0) throw new UsageError(`rotate-signing-key takes no arguments (got '${positionals[0]}')`);
   const { 'retire-now': retireNow, ...settings } = settingsOf(flags);
   const options = resolveOptions({}, process.env, settings);
+  const { rotateSigningKey } = await import('./admin-rotate-signing-key');
   const result = await rotateSigningKey(options, retireNow === true);
   out(
     `New signing key ${result.kid} (${result.source}); running instances use it within seconds.\n` +
