@@ -118,8 +118,11 @@ export interface TestPostgres {
   /** `postgres://postgres@127.0.0.1:<port>/postgres` (superuser, trust authentication). */
   adminUrl: string;
   port: number;
-  /** Creates an empty database and returns its URL. */
-  createDatabase(name?: string): Promise<string>;
+  /**
+   * Creates a database and returns its URL: empty, or a copy of `template` (a database of this
+   * server nobody is connected to, e.g. one migrated once per file instead of once per test).
+   */
+  createDatabase(name?: string, template?: string): Promise<string>;
   /** Shuts the server down, keeping its data, for {@link TestPostgres.start}. */
   halt(): Promise<void>;
   /** Starts it again on the same port and data after {@link TestPostgres.halt}. */
@@ -229,12 +232,14 @@ export async function startPostgres(): Promise<TestPostgres> {
   return {
     adminUrl,
     port,
-    async createDatabase(name) {
+    async createDatabase(name, template) {
       const db = name ?? `sy_${process.pid}_${++dbCounter}`;
       const c = new pg.Client({ connectionString: adminUrl });
       await c.connect();
       try {
-        await c.query(`CREATE DATABASE "${db}"`);
+        // FILE_COPY copies the template's files; the default (WAL_LOG) writes all of them through
+        // the WAL, which while other tests wrote took ~3x as long (store-contract: 360 -> 130 ms).
+        await c.query(`CREATE DATABASE "${db}"${template === undefined ? '' : ` TEMPLATE "${template}"`} STRATEGY = FILE_COPY`);
       } finally {
         await c.end();
       }

@@ -56,7 +56,7 @@ const harnesses: Record<'sqlite' | 'postgres', () => Promise<Harness>> = {
     };
   },
   async postgres() {
-    const url = await postgres.createDatabase();
+    const url = await postgres.createDatabase(undefined, migratedTemplate);
     const store = await openPostgresStore(url);
     return {
       store,
@@ -74,8 +74,13 @@ const harnesses: Record<'sqlite' | 'postgres', () => Promise<Harness>> = {
   },
 };
 
+/** A database the store migrated once: each test's database is a copy of it, not migrated again. */
+let migratedTemplate: string;
+
 beforeAll(async () => {
   postgres = await startPostgres();
+  migratedTemplate = 'contract_migrated';
+  await (await openPostgresStore(await postgres.createDatabase(migratedTemplate))).close();
 });
 afterAll(async () => {
   await postgres?.stop();
