@@ -93,7 +93,8 @@ describe('guarded rollouts in the console', () => {
       async () => {
         const r = (await rolloutsOf('new-checkout'))[0]!.attributes;
         expect(r.units.variant + r.units.control).toBeGreaterThanOrEqual(400);
-        expect(await section.textContent()).toContain(`${r.units.variant} on on, ${r.units.control} on off`);
+        expect(await section.textContent()).toContain(`${r.units.variant} served on, ${r.units.control} served off`);
+        expect(await section.textContent()).toContain('Share served on');
       },
       { timeout: 30_000 },
     );

@@ -91,7 +91,10 @@ export function RolloutStatus({
         <dd>
           {a.stage} of {a.stages.length}
         </dd>
-        <dt>Share on {a.variant}</dt>
+        {/* "served", not "on": variants are often called on and off ("Share on on"). */}
+        <dt>
+          Share served <code>{a.variant}</code>
+        </dt>
         <dd>{a.share}%</dd>
         <dt>Stages</dt>
         <dd>{a.stages.map((s) => `${s.percent}%${s.hold_minutes ? ` for ${s.hold_minutes} min` : ''}`).join(' → ')}</dd>
@@ -106,7 +109,7 @@ export function RolloutStatus({
         <dt>Units</dt>
         <dd>
           {a.units
-            ? `${a.units.variant} on ${a.variant}, ${a.units.control} on ${a.control}${a.units.excluded ? `, ${a.units.excluded} excluded (saw both)` : ''}`
+            ? `${a.units.variant} served ${a.variant}, ${a.units.control} served ${a.control}${a.units.excluded ? `, ${a.units.excluded} excluded (saw both)` : ''}`
             : (a.figures_error ?? '–')}
         </dd>
       </dl>
