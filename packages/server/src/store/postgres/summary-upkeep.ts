@@ -13,6 +13,23 @@ const UNIT_CHUNK = 5000;
 const unitKey = (experiment: string, unitId: string): string => `${experiment}\u0000${unitId}`;
 
 /**
+ * Index probes for the slice's statements. Each joins a slice-sized list (the slice's tracks, its
+ * exposed units, the units whose stored tracks to take in) against a table that grows with every
+ * event (`experiment_units`, `events`), written as a LATERAL subquery per list entry (`OFFSET 0`
+ * keeps the planner from turning it back into a join) on the table's key: `experiment_units` by
+ * unit, `events_track` by unit. The slice's own events are read by `xid` alone, in a subquery
+ * without the `type = 'track'` that lets the planner walk the whole partial `events_track`
+ * instead. As plain joins, with statistics that lag ingestion (autovacuum analyzes now and then,
+ * never during a burst), the planner hashed or looped over a whole table or index every slice: a
+ * slice cost grew with the table instead of with the slice, and the aggregator cost PostgreSQL
+ * more CPU per event than the append. Sequential scans are off for the rest of the slice's
+ * transaction for the same reason (a table's page count may be stale too), and so is JIT
+ * compilation: a probe per entry of a list of thousands looks costly to the planner, which then
+ * spent a second or more compiling statements that run in tens of milliseconds.
+ */
+const SLICE_PLANS = `SELECT set_config('enable_seqscan', 'off', true), set_config('jit', 'off', true)`;
+
+/**
  * The results' summaries on PostgreSQL, moved by one slice of stored events (see aggregator.ts):
  * `unit_metrics` for the slice's tracks, then `experiment_units`, `experiment_unit_counts`,
  * `unit_metrics` and `experiment_exclusions` for its exposures, a few set-based statements.
@@ -34,6 +51,7 @@ const unitKey = (experiment: string, unitId: string): string => `${experiment}\u
  * ```
  */
 export async function applySummaries(c: Queryable, slice: EventSlice, exposures: SummaryExposure[], after: SummaryCursor): Promise<void> {
+  await c.query(SLICE_PLANS);
   await addTracks(c, slice);
   await applyExposures(c, exposures, after);
 }
@@ -63,8 +81,10 @@ async function addTracks(c: Queryable, slice: EventSlice): Promise<void> {
   await c.query(
     `INSERT INTO unit_metrics AS m (experiment, metric, variant, unit_id, value)
     SELECT a.experiment, t.key, a.variant, a.unit_id, SUM(COALESCE(t.value, 1))
-    FROM (SELECT key, environment || ':' || unit_id AS unit_id, timestamp, value FROM events WHERE type = 'track' AND (${slice.where})) AS t
-    JOIN experiment_units a ON a.unit_id = t.unit_id AND a.conflicted = 0 AND a.first_ts <= t.timestamp
+    FROM (SELECT key, environment || ':' || unit_id AS unit_id, timestamp, value
+      FROM (SELECT type, key, environment, unit_id, timestamp, value FROM events WHERE ${slice.where} OFFSET 0) AS e WHERE type = 'track') AS t
+    CROSS JOIN LATERAL (SELECT experiment, variant, unit_id FROM experiment_units
+      WHERE unit_id = t.unit_id AND conflicted = 0 AND first_ts <= t.timestamp OFFSET 0) a
     GROUP BY a.experiment, t.key, a.variant, a.unit_id
     ON CONFLICT (experiment, metric, variant, unit_id) DO UPDATE SET value = m.value + EXCLUDED.value`,
     slice.params,
@@ -175,7 +195,7 @@ async function applyExposures(c: Queryable, all: SummaryExposure[], after: Summa
   const { rows: old } = await c.query(
     `SELECT a.experiment, a.unit_id, a.variant, a.first_ts, a.conflicted
     FROM unnest($1::text[], $2::text[]) AS k(unit_id, experiment)
-    JOIN experiment_units a ON a.unit_id = k.unit_id AND a.experiment = k.experiment`,
+    CROSS JOIN LATERAL (SELECT * FROM experiment_units WHERE unit_id = k.unit_id AND experiment = k.experiment OFFSET 0) a`,
     [rows.map((u) => u.unitId), rows.map((u) => u.experiment)],
   );
   for (const r of old as Row[]) {
@@ -280,8 +300,9 @@ async function applyExposures(c: Queryable, all: SummaryExposure[], after: Summa
       SELECT r.experiment, e.key, r.variant, r.unit_id, SUM(COALESCE(e.value, 1))
       FROM unnest($1::text[], $2::text[], $3::text[], $4::bigint[], $5::bigint[], $6::text[], $7::text[])
         AS r(experiment, unit_id, variant, lo, hi, raw, environment)
-      JOIN events e ON e.type = 'track' AND e.unit_id = r.raw AND e.environment = r.environment AND e.timestamp >= r.lo AND e.timestamp < r.hi
-        AND e.xid < $8::xid8 AND e.xid <> ALL($9::xid8[])
+      CROSS JOIN LATERAL (SELECT key, value FROM events
+        WHERE type = 'track' AND unit_id = r.raw AND environment = r.environment AND timestamp >= r.lo AND timestamp < r.hi
+          AND xid < $8::xid8 AND xid <> ALL($9::xid8[]) OFFSET 0) e
       GROUP BY r.experiment, e.key, r.variant, r.unit_id
       ON CONFLICT (experiment, metric, variant, unit_id) DO UPDATE SET value = m.value + EXCLUDED.value`,
       [ranges.experiment, ranges.unitId, ranges.variant, ranges.lo, ranges.hi, ranges.raw, ranges.environment, after.xmax, after.xip],
