@@ -58,6 +58,13 @@ describe.each(['sqlite', 'postgres'] as const)('environments: %s', (kind) => {
     expect(r.body.data.map((e: any) => e.attributes.key)).toEqual(['development', 'production']);
     expect(r.body.data.every((e: any) => e.attributes.protected === false)).toBe(true);
     expect(r.body.meta.default_environment).toBe('production');
+    // Paged like every list: a page of one, then the rest by cursor.
+    const first = await t.request('GET', '/api/v1/environments?limit=1', admin());
+    expect(first.body.data.map((e: any) => e.attributes.key)).toEqual(['development']);
+    expect(first.body.meta).toMatchObject({ default_environment: 'production', pagination: { limit: 1, has_more: true } });
+    const rest = await t.request('GET', `/api/v1/environments?limit=1&cursor=${first.body.meta.pagination.next_cursor}`, admin());
+    expect(rest.body.data.map((e: any) => e.attributes.key)).toEqual(['production']);
+    expect(rest.body.meta.pagination).toEqual({ limit: 1, next_cursor: null, has_more: false });
     expect(t.server.credentials?.environment).toBe('production');
     const keys = await t.request('GET', '/api/v1/api-keys', admin());
     for (const k of keys.body.data) expect(k.attributes.environment).toBe(k.attributes.kind === 'management' ? null : 'production');

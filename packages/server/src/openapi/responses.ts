@@ -181,7 +181,7 @@ function crud(base: string, name: string, methods: string[], listMeta?: Schema):
 crud('/api/v1/feature-flags', 'FeatureFlag', ['get', 'patch', 'put']);
 crud('/api/v1/segments', 'Segment', ['get', 'patch', 'put']);
 crud('/api/v1/experiments', 'Experiment', ['get', 'patch', 'put']);
-crud('/api/v1/environments', 'Environment', ['get', 'patch', 'put'], obj({ default_environment: str() }));
+crud('/api/v1/environments', 'Environment', ['get', 'patch', 'put'], obj({ pagination: ref('Pagination'), default_environment: str() }));
 crud('/api/v1/users', 'User', ['get', 'patch']);
 crud('/api/v1/api-keys', 'ApiKey', ['get']);
 SUCCESS_RESPONSES['post /api/v1/api-keys'] = { content: json(single('ApiKeyCreated')) };

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { keySchema } from '@switchyard/core/schema';
 import { resource, type ResourceObject } from '../http/envelope';
+import { afterOf, pageMeta, pageQuery } from '../http/pagination';
 import { route, type RouteDef } from '../http/route';
 import { originOf, type ServerContext } from '../services/context';
 import { EnvironmentService } from '../services/domain/environments';
@@ -43,11 +44,19 @@ export function environmentRoutes(ctx: ServerContext): RouteDef<any, any>[] {
       summary: 'List environments (oldest first)',
       tag,
       auth: 'user',
-      success: { status: 200, description: 'Every environment, with meta.default_environment' },
-      handler: async (c) => ({
-        data: (await service.list(originOf(c))).map(environmentResource),
-        meta: { default_environment: ctx.options.defaultEnvironment },
-      }),
+      query: pageQuery,
+      success: { status: 200, description: 'A page of environments, with meta.default_environment' },
+      handler: async (c, { query }) => {
+        // Paged like every other list (a store holds few environments, so the page is cut here).
+        const after = afterOf(query.cursor);
+        const rows = (await service.list(originOf(c))).filter((r) => after === undefined || r.seq > after);
+        const page = rows.slice(0, query.limit);
+        const next = rows.length > query.limit ? page[page.length - 1]!.seq : null;
+        return {
+          data: page.map(environmentResource),
+          meta: { ...pageMeta(next, query.limit), default_environment: ctx.options.defaultEnvironment },
+        };
+      },
     }),
     route({
       method: 'post',

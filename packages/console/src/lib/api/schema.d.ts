@@ -3961,6 +3961,8 @@ export interface operations {
     getApiV1Environments: {
         parameters: {
             query?: {
+                limit?: number;
+                cursor?: string;
                 /** @description the environment to act in (default: the default environment; an SDK key's own always wins); unknown: 404 */
                 environment?: string;
             };
@@ -3970,7 +3972,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description Every environment, with meta.default_environment */
+            /** @description A page of environments, with meta.default_environment */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -3979,6 +3981,7 @@ export interface operations {
                     "application/json": {
                         data: components["schemas"]["Environment"][];
                         meta: {
+                            pagination: components["schemas"]["Pagination"];
                             default_environment: string;
                         };
                     };
