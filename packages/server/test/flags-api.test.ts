@@ -213,6 +213,19 @@ describe('feature flag API: lists, lookups, updates and config versions', () => 
     expect(patch.body.data.attributes).not.toHaveProperty('owner_id');
   });
 
+  it('a string, number or json flag without variants is one problem: its variants', async () => {
+    for (const type of ['string', 'number', 'json']) {
+      const e = expectError(
+        await t.request('POST', '/api/v1/feature-flags', { ...admin(), body: { key: `no-variants-${type}`, type } }),
+        'VALIDATION_ERROR',
+      );
+      expect(e.details).toEqual([{ path: 'variants', message: expect.stringContaining(`a ${type} flag needs its variants`) }]);
+    }
+    expect(
+      (await t.request('POST', '/api/v1/feature-flags', { ...admin(), body: { key: 'no-variants-boolean', type: 'boolean' } })).status,
+    ).toBe(201);
+  });
+
   it('the key cannot change', async () => {
     for (const method of ['PATCH', 'PUT']) {
       const r = await t.request(method, '/api/v1/feature-flags/page-02', { ...admin(), body: { key: 'renamed', type: 'boolean' } });

@@ -71,6 +71,15 @@ export class FlagService extends ResourceService {
 
   /** Validates every environment's projection; throws one 400 listing every problem. */
   private validateFlag(origin: RequestOrigin, data: Record<string, unknown>, environments: readonly string[]): Record<string, unknown> {
+    // Only a boolean flag gets variants by default; without this one problem, the missing list
+    // also fails every environment's default_serve and buries the one thing to fix.
+    if (data.variants === undefined && (data.type === 'string' || data.type === 'number' || data.type === 'json'))
+      throw new ApiError('VALIDATION_ERROR', 'the feature flag is invalid', [
+        {
+          path: 'variants',
+          message: `a ${data.type} flag needs its variants ([{"key", "value"}, ...]); only a boolean flag gets on/off by default`,
+        },
+      ]);
     const problems: ErrorDetail[] = [];
     const order = [origin.environment, ...environments.filter((e) => e !== origin.environment)];
     for (const env of order) {
