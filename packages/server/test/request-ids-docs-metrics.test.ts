@@ -54,6 +54,12 @@ describe('request ids, docs and metrics', () => {
     expect(r.headers.get('content-type')).toMatch(/^text\/html/);
     expect(r.body).toMatch(/^<!doctype html>/i);
     expect(r.body).toContain('/api/v1/openapi.json');
+    // Every file the page names is served (an icon it does not name is a 404 in the browser's console).
+    for (const [, path] of (r.body as string).matchAll(/(?:href|src)="(\/docs\/[^"]+)"/g)) {
+      const file = await fetch(`${t.url}${path}`);
+      expect(file.status, path).toBe(200);
+    }
+    expect(r.body).toMatch(/<link rel="icon"[^>]*href="\/docs\//);
     const doc = await t.request('GET', '/api/v1/openapi.json');
     for (const p of [
       '/api/v1/feature-flags',

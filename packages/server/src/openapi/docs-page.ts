@@ -15,6 +15,7 @@ const DOCS_HTML = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Switchyard API</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <link rel="stylesheet" href="/docs/swagger-ui.css">
+<link rel="icon" type="image/png" href="/docs/favicon-32x32.png">
 </head><body>
 <noscript>This page needs JavaScript. The OpenAPI document itself is at <a href="/api/v1/openapi.json">/api/v1/openapi.json</a>.</noscript>
 <div id="swagger-ui"></div>
@@ -41,6 +42,8 @@ const FILES: Record<string, { from: 'dist' | 'inline'; type: string }> = {
   'swagger-ui.css': { from: 'dist', type: 'text/css; charset=utf-8' },
   'swagger-ui-bundle.js': { from: 'dist', type: 'text/javascript; charset=utf-8' },
   'init.js': { from: 'inline', type: 'text/javascript; charset=utf-8' },
+  // Named in the page, so a browser does not ask for /favicon.ico and log a 404.
+  'favicon-32x32.png': { from: 'dist', type: 'image/png' },
 };
 
 let distDir: string | undefined;
