@@ -138,6 +138,8 @@ describe('flags in the console (ADMIN)', () => {
       await page.getByRole('tab', { name: tab }).click();
       expect(await seriousA11yViolations(page), tab).toEqual([]);
     }
+    // The browser snippet points at this server (the console's own origin), ready to paste.
+    expect(await page.locator('figure.snippet', { hasText: 'Browser' }).textContent()).toContain(`baseUrl: '${h.server.url}'`);
   });
 
   it('raised no uncaught page error and no CSP violation', () => {

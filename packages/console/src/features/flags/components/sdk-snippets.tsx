@@ -10,9 +10,10 @@ export function SdkSnippets({ flagKey, type }: { flagKey: string; type: string }
 const client = createClient({ baseUrl: process.env.SWITCHYARD_URL, sdkKey: process.env.SWITCHYARD_SERVER_KEY });
 await client.ready();
 const value = client.${accessor(type)}('${flagKey}', { key: user.id }, ${fallback(type)});`;
+  // The console is served by the Switchyard server itself, so its origin is the SDK's baseUrl.
   const browser = `import { createBrowserClient } from '@switchyard/sdk-browser';
 
-const client = createBrowserClient({ baseUrl: 'https://flags.example.com', clientKey: 'sy_cli_…', context: { key: user.id } });
+const client = createBrowserClient({ baseUrl: '${window.location.origin}', clientKey: 'sy_cli_…', context: { key: user.id } });
 await client.ready();
 const value = client.${accessor(type)}('${flagKey}', ${fallback(type)});`;
   return (
