@@ -187,6 +187,77 @@ describe('SQLite aggregator', () => {
     }
   });
 
+  it('retention drops the numbers of units no summary names any more; units met again count once', async () => {
+    const created = openSqliteStore(path);
+    await created.close();
+    const db = openConnection(path, { autocheckpointPages: 1000 });
+    try {
+      const tables = eventTables(db);
+      const drain = () => {
+        while (tables.backlog() > 0) tables.aggregate({ maxEvents: 500, maxMs: Number.POSITIVE_INFINITY });
+      };
+      // Exposed units and their tracks at 0-999, then visitors that only send tracks (at 100):
+      // numbered last, so the highest numbers go and are handed out again below.
+      const first = randomEvents(2000, 5);
+      const visitors = Array.from({ length: 300 }, (_, n): StoredEvent => ({
+        ...first[0]!,
+        id: `v${n}`,
+        type: 'track',
+        key: 'view',
+        unitId: `visitor-${n % 100}`,
+        experiment: null,
+        variant: null,
+        value: null,
+        timestamp: 100,
+      }));
+      tables.insert([packBatches([first])]);
+      drain();
+      tables.insert([packBatches([visitors])]);
+      drain();
+      const numbered = (like: string) => db.prepare('SELECT COUNT(*) FROM units WHERE unit_id LIKE ?').pluck().get(like) as number;
+      expect(numbered('%:visitor-%')).toBe(100);
+      const exposedUnits = numbered('%:u%');
+      while (!tables.deleteBefore(500, 700).done);
+      // The visitors' numbers went with their tracks; every exposed unit keeps its number.
+      expect(numbered('%:visitor-%')).toBe(0);
+      expect(numbered('%:u%')).toBe(exposedUnits);
+      // Later: the visitors exposed after their deleted tracks, new units, more of the old ones.
+      const later = randomEvents(1000, 6).map((e, n) => ({ ...e, id: `l${n}`, timestamp: 1000 + e.timestamp }));
+      const returning = Array.from({ length: 100 }, (_, n): StoredEvent[] => [
+        {
+          ...later[0]!,
+          id: `rx${n}`,
+          type: 'exposure',
+          key: 'k',
+          unitId: `visitor-${n}`,
+          experiment: 'exp-a',
+          variant: n % 2 === 0 ? 'A' : 'B',
+          value: null,
+          timestamp: 1500,
+        },
+        {
+          ...later[0]!,
+          id: `rt${n}`,
+          type: 'track',
+          key: 'buy',
+          unitId: `visitor-${n}`,
+          experiment: null,
+          variant: null,
+          value: n,
+          timestamp: 1600,
+        },
+      ]).flat();
+      const fresh = later.map((e, n) => (n % 3 === 0 ? { ...e, id: `f${n}`, unitId: `new-${e.unitId}` } : e));
+      tables.insert([packBatches([returning, fresh])]);
+      drain();
+      // Deleted tracks were all before the later first exposures, so the definition holds over every event.
+      expect(storedSummaries(db)).toEqual(expectedSummaries([...first, ...visitors, ...returning, ...fresh]));
+      expect(numbered('%:visitor-%')).toBe(100);
+    } finally {
+      db.close();
+    }
+  });
+
   it('counts every event exactly once after the process is killed while the aggregator works through a backlog', async () => {
     const UNITS = 100_000;
     const child = spawn(process.execPath, [join(__dirname, 'fixtures/child-aggregator.mjs'), path, String(UNITS)], {

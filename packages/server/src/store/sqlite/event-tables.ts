@@ -30,6 +30,13 @@ export function eventTables(db: Database.Database, now: () => number = () => per
     deleteOldTracks: db.prepare(`DELETE FROM unit_tracks WHERE (unit_no, key, timestamp, seq) IN
       (SELECT n.no, e.key, e.timestamp, e.seq FROM events e JOIN units n ON n.unit_id = e.environment || ':' || e.unit_id
         WHERE e.seq >= ? AND e.seq < ? AND e.type = 'track' AND e.timestamp < ?)`),
+    // The numbers (`units`, migration 14) of the step's units that no summary row names any more:
+    // else every unit ever seen, track-only visitors included, would stay for good. A number
+    // goes only with no row naming it, so a number reused later names nothing from before.
+    deleteOldUnits: db.prepare(`DELETE FROM units WHERE unit_id IN
+      (SELECT environment || ':' || unit_id FROM events WHERE seq >= ? AND seq < ? AND timestamp < ?)
+      AND NOT EXISTS (SELECT 1 FROM unit_tracks t WHERE t.unit_no = units.no)
+      AND NOT EXISTS (SELECT 1 FROM experiment_units a WHERE a.unit_no = units.no)`),
     deleteOldEvents: db.prepare('DELETE FROM events WHERE seq >= ? AND seq < ? AND timestamp < ?'),
     chunkRange: db.prepare('SELECT MIN(timestamp) AS lo, MAX(timestamp) AS hi FROM events WHERE seq >= ? AND seq < ?'),
     setChunk: db.prepare('UPDATE event_chunks SET min_ts = ?, max_ts = ? WHERE chunk = ?'),
@@ -60,6 +67,7 @@ export function eventTables(db: Database.Database, now: () => number = () => per
     const from = retention !== null && retention.epochMs === epochMs && retention.chunk === chunk ? retention.next : lo;
     const to = Math.min(from + step, end);
     s.deleteOldTracks.run(from, to, epochMs);
+    s.deleteOldUnits.run(from, to, epochMs);
     const deleted = s.deleteOldEvents.run(from, to, epochMs).changes;
     retention = { epochMs, chunk, next: to };
     if (to === end) {
