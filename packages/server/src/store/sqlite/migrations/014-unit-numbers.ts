@@ -10,8 +10,8 @@ export const UNIT_NUMBER_MIGRATIONS: readonly SqliteMigration[] = [
     // dirtied (and wrote to the WAL) nearly every page of all three. Numbered in the order the
     // aggregator first meets them, a new unit's rows land at the right edge of experiment_units,
     // unit_metrics (per experiment, metric and variant) and unit_tracks; only `units`' index of
-    // the text takes a random insert per new unit. Summarized units are never deleted, so a
-    // number always names the same unit.
+    // the text takes a random insert per new unit. Retention deletes a number once no summary row
+    // names it (event-tables.ts); a freed number handed out again names nothing old.
     sql: `
 CREATE TABLE units (
   no INTEGER PRIMARY KEY,
