@@ -230,6 +230,26 @@ describe('evaluateAll', () => {
     expect(all.exp!.reason).toBe('SPLIT');
     expect(evaluateAll(compiled, {}).exp).toEqual({ value: null, variant: null, reason: 'DEFAULT', inExperiment: false });
   });
+
+  it("leaves a guarded rollout's experiment out of the listing, while the flag serving it names it and evaluate() answers it", () => {
+    const arms = [
+      { key: 'on', weight: 100 },
+      { key: 'off', weight: 0 },
+    ];
+    const c = compileConfig(
+      doc({
+        flags: { shipped: flag('shipped', { default_serve: { experiment: 'rollout.ab12cd34' } }) },
+        experiments: {
+          'rollout.ab12cd34': { status: 'RUNNING', variants: arms, rollout: { id: 'ab12cd34-0000', flag: 'shipped' } },
+          ab: { status: 'RUNNING', variants: arms },
+        },
+      }),
+    );
+    const all = evaluateAll(c, { key: 'user-1' });
+    expect(Object.keys(all).sort()).toEqual(['ab', 'shipped']);
+    expect(all.shipped).toMatchObject({ variant: 'on', inExperiment: true, experiment: 'rollout.ab12cd34' });
+    expect(evaluate(c, 'rollout.ab12cd34', { key: 'user-1' }, null)).toMatchObject({ variant: 'on', inExperiment: true });
+  });
 });
 
 describe('dates without an offset', () => {

@@ -49,7 +49,10 @@ export function evaluate<T>(compiled: CompiledConfig, flagKey: string, context: 
 
 /**
  * Evaluates every flag and experiment for one context, without type checks (there is no
- * caller default): what the server's remote-evaluation endpoint returns.
+ * caller default): what the server's remote-evaluation endpoint returns. A guarded rollout's
+ * internal experiment (one with `rollout` set) is left out: it is no flag of the application,
+ * and the flag that serves it already names it in its own result (`experiment`). `evaluate()`
+ * still answers it by key.
  *
  * @example
  * ```ts
@@ -59,6 +62,10 @@ export function evaluate<T>(compiled: CompiledConfig, flagKey: string, context: 
  */
 export function evaluateAll(compiled: CompiledConfig, context: EvaluationContext): Record<string, EvaluationDetail> {
   const out: Record<string, EvaluationDetail> = {};
-  for (const key of compiled.entries.keys()) out[key] = evaluate(compiled, key, context, null);
+  const experiments = compiled.document.experiments;
+  for (const [key, entry] of compiled.entries) {
+    if (entry.kind === 'experiment' && experiments[key]?.rollout !== undefined) continue;
+    out[key] = evaluate(compiled, key, context, null);
+  }
   return out;
 }

@@ -143,6 +143,11 @@ export interface ConfigExperiment {
   namespace?: NamespaceRange;
   bucket_by?: string;
   salt?: string;
+  /**
+   * Set on the internal experiment of a guarded rollout: the rollout and the flag that serves it.
+   * Such an experiment is evaluable by its key but left out of {@link evaluateAll}'s listing.
+   */
+  rollout?: { id: string; flag: string };
 }
 
 /** The document the server streams and every SDK compiles. */

@@ -191,6 +191,30 @@ describe('local mode (server key): core evaluating in Chromium', () => {
     await context.close();
   });
 
+  it("lists a guarded rollout's flag but not its internal experiment, and records the flag's exposure under it", async () => {
+    await createFlag(t, 'rolled-local', { default_serve: { variant: 'off' } });
+    const rollout = await admin(t, 'POST', '/api/v1/feature-flags/rolled-local/environments/production/rollouts', {
+      variant: 'on',
+      stages: [{ percent: 100 }],
+      guardrails: [{ metric: 'errors', type: 'conversion', max_relative_increase: 0.1 }],
+    });
+    const experiment = rollout.data.attributes.experiment as string;
+    const before = await t.server.ctx.store.countEvents();
+    const { page, context } = await openPage(browser, localPage);
+    await createClientInPage(page, { serverKey: t.serverKey, baseUrl: t.url, context: { key: 'rolled-local-user' } });
+    const got = await page.evaluate(async () => {
+      await window.client.ready();
+      const detail = window.client.detail('rolled-local', false);
+      await window.client.flush();
+      return { detail, all: Object.keys(window.client.all()) };
+    });
+    expect(got.all).toContain('rolled-local');
+    expect(got.all.filter((k) => k.startsWith('rollout.'))).toEqual([]);
+    expect(got.detail).toMatchObject({ value: true, variant: 'on', inExperiment: true, experiment });
+    await until(async () => (await t.server.ctx.store.countEvents()) === before + 1, 10_000, 'the exposure');
+    await context.close();
+  });
+
   it('starts warm from localStorage after a reload', async () => {
     await createFlag(t, 'local-warm', { type: 'number', variants: [{ key: 'n', value: 7 }] });
     const { page, context } = await openPage(browser, localPage);

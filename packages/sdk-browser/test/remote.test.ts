@@ -386,6 +386,30 @@ describe('remote mode (client key) in Chromium against a real server', () => {
     await context.close();
   });
 
+  it("lists a guarded rollout's flag but not its internal experiment, and records the flag's exposure under it", async () => {
+    await createFlag(t, 'rolled-remote', { default_serve: { variant: 'off' } });
+    const rollout = await admin(t, 'POST', '/api/v1/feature-flags/rolled-remote/environments/production/rollouts', {
+      variant: 'on',
+      stages: [{ percent: 100 }],
+      guardrails: [{ metric: 'errors', type: 'conversion', max_relative_increase: 0.1 }],
+    });
+    const experiment = rollout.data.attributes.experiment as string;
+    const before = await t.server.ctx.store.countEvents();
+    const { page, context } = await openPage(browser, remotePage);
+    await createClientInPage(page, { clientKey: t.clientKey, baseUrl: t.url, context: { key: 'rolled-remote-user' } });
+    const got = await page.evaluate(async () => {
+      await window.client.ready();
+      const detail = window.client.detail('rolled-remote', false);
+      await window.client.flush();
+      return { detail, all: Object.keys(window.client.all()) };
+    });
+    expect(got.all).toContain('rolled-remote');
+    expect(got.all.filter((k) => k.startsWith('rollout.'))).toEqual([]);
+    expect(got.detail).toMatchObject({ value: true, variant: 'on', inExperiment: true, experiment });
+    await until(async () => (await t.server.ctx.store.countEvents()) === before + 1, 10_000, 'the exposure');
+    await context.close();
+  });
+
   it('rejects ready() with UNAUTHORIZED for a bad key and keeps serving defaults', async () => {
     const { page, context, errors } = await openPage(browser, remotePage);
     await createClientInPage(page, { clientKey: 'sy_cli_not-a-real-key', baseUrl: t.url, context: { key: 'u' } });

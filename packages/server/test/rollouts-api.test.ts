@@ -158,6 +158,34 @@ describe.each(['sqlite', 'postgres'] as const)('guarded rollouts API: %s', (kind
     expect((await t.server.jobs.rollouts.check()).get(id)).toBe('held');
   });
 
+  it('leaves its experiment out of every-flag listings (evaluate endpoint, OFREP bulk) while the flag names it', async () => {
+    await flag('listed');
+    const exp = (await admin('POST', rolloutsPath('listed'), rolloutBody({ stages: [{ percent: 100 }] }))).body.data.attributes
+      .experiment as string;
+    // The config document keeps it, marked, for local-mode SDKs to evaluate the flag.
+    const doc = (await t.request('GET', '/sdk/v1/config', { apiKey: t.serverKey })).body;
+    expect(doc.experiments[exp]).toMatchObject({ status: 'RUNNING', rollout: { flag: 'listed' } });
+    const internal = (keys: string[]) => keys.filter((k) => k.startsWith('rollout.'));
+
+    const all = await t.request('POST', '/sdk/v1/evaluate', { apiKey: t.clientKey, body: { context: { key: 'u1' } } });
+    expect(all.status).toBe(200);
+    expect(internal(Object.keys(all.body.data.flags))).toEqual([]);
+    expect(all.body.data.flags.listed).toMatchObject({ value: true, variant: 'on', in_experiment: true, experiment: exp });
+
+    const bulk = await t.request('POST', '/ofrep/v1/evaluate/flags', { apiKey: t.clientKey, body: { context: { targetingKey: 'u1' } } });
+    expect(bulk.status).toBe(200);
+    const keys = (bulk.body.flags as { key: string }[]).map((f) => f.key);
+    expect(keys).toContain('listed');
+    expect(internal(keys)).toEqual([]);
+    // Asked for by its key, it still answers.
+    const one = await t.request('POST', `/ofrep/v1/evaluate/flags/${exp}`, {
+      apiKey: t.clientKey,
+      body: { context: { targetingKey: 'u1' } },
+    });
+    expect(one.status).toBe(200);
+    expect(one.body).toMatchObject({ key: exp, variant: 'on', metadata: { in_experiment: true } });
+  });
+
   it('checks permissions as for changing the flag in that environment', async () => {
     await flag('guarded-perms');
     const viewer = await t.user('VIEWER');

@@ -199,6 +199,7 @@ export const configExperimentSchema = z
     namespace: namespaceSchema.optional(),
     bucket_by: z.string().min(1).max(128).optional(),
     salt: z.string().max(256).optional(),
+    rollout: z.object({ id: z.string().min(1).max(128), flag: keySchema }).optional(),
   })
   .superRefine((exp, ctx) => checkExperimentVariants(exp.variants, (message, path) => ctx.addIssue({ code: 'custom', message, path })))
   .meta({ id: 'ConfigExperiment' });

@@ -1,6 +1,6 @@
 import type { Context, Hono } from 'hono';
 import { createHash } from 'node:crypto';
-import { evaluate, type CompiledConfig, type EvaluationDetail } from '@switchyard/core';
+import { evaluate, evaluateAll, type CompiledConfig, type EvaluationDetail } from '@switchyard/core';
 import type { Actor } from '../auth/actor';
 import type { Authenticator } from '../auth/authenticate';
 import { ApiError } from '../errors';
@@ -224,7 +224,7 @@ export function mountOfrep(app: Hono<AppEnv>, ctx: ServerContext, authenticate: 
       c.header('ETag', etag);
       if (matchesIfNoneMatch(c.req.header('if-none-match'), etag)) return c.body(null, 304);
       const flags: OfrepFlag[] = [];
-      for (const key of compiled.entries.keys()) flags.push(toOfrep(key, evaluate(compiled, key, context, null), compiled.version));
+      for (const [key, d] of Object.entries(evaluateAll(compiled, context))) flags.push(toOfrep(key, d, compiled.version));
       return c.json({ flags }, 200);
     } catch (e) {
       return fail(c, e, null);

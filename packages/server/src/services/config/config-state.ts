@@ -31,6 +31,11 @@ export function toConfigExperiment(data: Record<string, unknown>): ConfigExperim
   };
   if (data.targeting !== undefined && data.targeting !== null) e.targeting = data.targeting as NonNullable<ConfigExperiment['targeting']>;
   if (data.namespace !== undefined && data.namespace !== null) e.namespace = data.namespace as NonNullable<ConfigExperiment['namespace']>;
+  // Marks a guarded rollout's experiment, which SDKs leave out of their every-flag listings.
+  if (data.rollout !== undefined && data.rollout !== null) {
+    const r = data.rollout as { id: string; flag: string };
+    e.rollout = { id: r.id, flag: r.flag };
+  }
   return e;
 }
 
