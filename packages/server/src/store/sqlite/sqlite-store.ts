@@ -35,6 +35,9 @@ function createPrivately(path: string): void {
   if (!existsSync(path)) closeSync(openSync(path, 'a', 0o600));
 }
 
+/** Page cache of the store's read connection, in KiB (the writer thread's keeps 64 MiB). */
+const READ_CACHE_KIB = 8192;
+
 /** Settings of the SQLite store; see {@link WriterOptions}. */
 export type SqliteStoreOptions = WriterOptions;
 
@@ -44,6 +47,12 @@ export function openSqliteStore(path: string, options: SqliteStoreOptions = {}):
   // Reads only, after the migrations: every write goes through the writer thread (writer.ts).
   const db = openConnection(path, { autocheckpointPages: inMemory ? 1000 : 0 });
   migrate(db);
+  // This connection only reads, and every commit of the writer thread makes SQLite drop its whole
+  // page cache at the next read. A 64 MiB cache then costs a refill of freshly allocated memory
+  // per read (results over 1M units: ~8,000 page faults, 270 ms instead of 125 ms after one new
+  // event) and saves nothing: a read re-fetching a page from the OS cache costs less. 8 MiB
+  // still holds the B-tree interior pages of point lookups. (In-memory: one connection, kept.)
+  if (!inMemory) db.pragma(`cache_size = -${READ_CACHE_KIB}`);
   const writer = openWriter(db, path, options);
 
   const s = {
