@@ -49,8 +49,8 @@ describe('management API bodies derived from core', () => {
 
   it("every field of core's experiment (as the config document holds it) is in the experiment bodies, with core's own schema", () => {
     for (const [field, schema] of Object.entries(configExperimentSchema.shape)) {
-      // `status` is changed by the lifecycle actions, never by a body.
-      if (field === 'status') continue;
+      // `status` is changed by the lifecycle actions and `rollout` set by a guarded rollout, never by a body.
+      if (field === 'status' || field === 'rollout') continue;
       for (const body of [experimentCreateBody, experimentUpdateBody]) {
         const mine = (body.shape as Record<string, z.ZodType>)[field];
         expect(mine, `${field} is missing from an experiment body`).toBeDefined();
@@ -58,6 +58,11 @@ describe('management API bodies derived from core', () => {
       }
     }
     expect(experimentCreateBody.shape.variants).toBe(configExperimentSchema.shape.variants);
+    // A body cannot mark an experiment as a rollout's (that would hide it from every-flag listings).
+    const variants = [{ key: 'control', weight: 100 }];
+    const rollout = { id: 'r1', flag: 'f' };
+    expect(experimentCreateBody.safeParse({ key: 'e', variants, rollout }).success).toBe(false);
+    expect(experimentUpdateBody.safeParse({ rollout }).success).toBe(false);
   });
 
   it('rejects at the body what core rejects in the document (a constraint is not lost on the way)', () => {
