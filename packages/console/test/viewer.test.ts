@@ -94,11 +94,10 @@ describe('a VIEWER', () => {
 
     // API keys: a VIEWER may create only management keys with its own role, so that is all it is offered.
     await nav(page, 'API keys').click();
-    const kinds = await page
-      .getByLabel('Kind')
-      .locator('option')
-      .evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value));
-    expect(kinds).toEqual(['management']);
+    // The screen renders after the click resolves: wait for its options rather than read none.
+    const kinds = page.getByLabel('Kind').locator('option');
+    await kinds.first().waitFor({ state: 'attached' });
+    expect(await kinds.evaluateAll((os) => os.map((o) => (o as HTMLOptionElement).value))).toEqual(['management']);
     await page.getByLabel('Key name').fill('viewer script');
     await page.getByRole('button', { name: 'Create key' }).click();
     expect((await page.getByTestId('new-secret').textContent())!.trim()).toMatch(/^sy_mgt_/);
