@@ -3,6 +3,7 @@ import { keySchema } from '@switchyard/core/schema';
 import { resource, type ResourceObject } from '../http/envelope';
 import { afterOf, pageMeta, pageQuery } from '../http/pagination';
 import { route, type RouteDef } from '../http/route';
+import { page } from '../store/rows';
 import { originOf, type ServerContext } from '../services/context';
 import { EnvironmentService } from '../services/domain/environments';
 import type { ResourceRow } from '../store/types';
@@ -50,11 +51,10 @@ export function environmentRoutes(ctx: ServerContext): RouteDef<any, any>[] {
         // Paged like every other list (a store holds few environments, so the page is cut here).
         const after = afterOf(query.cursor);
         const rows = (await service.list(originOf(c))).filter((r) => after === undefined || r.seq > after);
-        const page = rows.slice(0, query.limit);
-        const next = rows.length > query.limit ? page[page.length - 1]!.seq : null;
+        const { items, nextCursor } = page(rows, query.limit);
         return {
-          data: page.map(environmentResource),
-          meta: { ...pageMeta(next, query.limit), default_environment: ctx.options.defaultEnvironment },
+          data: items.map(environmentResource),
+          meta: { ...pageMeta(nextCursor, query.limit), default_environment: ctx.options.defaultEnvironment },
         };
       },
     }),
