@@ -6,6 +6,7 @@ import { Field } from '../../../components/ui/field';
 import { ApiError } from '../../../lib/api/api-error';
 import { ROLES, type Role } from '../../../lib/api/resources';
 import { useEnvironment } from '../../../lib/environment';
+import { can } from '../../../lib/permissions';
 import { useCreateApiKey } from '../api/api-keys';
 
 type Kind = 'server' | 'client' | 'management';
@@ -15,7 +16,7 @@ export function CreateKeyForm({ myRole }: { myRole: Role }) {
   const create = useCreateApiKey();
   const { environments, current, supported } = useEnvironment();
   // Only an ADMIN may create server and client keys; others, management keys up to their own role.
-  const admin = myRole === 'ADMIN';
+  const admin = can(myRole, 'admin');
   const [kind, setKind] = useState<Kind>(admin ? 'server' : 'management');
   const [secret, setSecret] = useState<{ name: string; key: string } | null>(null);
   const err = create.error instanceof ApiError ? create.error : null;

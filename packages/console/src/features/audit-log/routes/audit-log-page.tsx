@@ -4,6 +4,7 @@ import { JsonDiff } from '../../../components/diff/json-diff';
 import { ErrorBanner } from '../../../components/ui/error-banner';
 import { api, unwrap } from '../../../lib/api/client';
 import type { AuditRecord } from '../../../lib/api/resources';
+import { can } from '../../../lib/permissions';
 import { useMe } from '../../../lib/session';
 
 const TYPES = ['', 'feature-flag', 'segment', 'experiment', 'user', 'api-key', 'environment'];
@@ -11,12 +12,13 @@ const TYPES = ['', 'feature-flag', 'segment', 'experiment', 'user', 'api-key', '
 /** The append-only audit log (ADMIN), newest first, filtered by resource type, action and actor. */
 export default function AuditLogPage() {
   const me = useMe();
+  const admin = can(me.role, 'admin');
   const [filters, setFilters] = useState({ resource_type: '', action: '', actor_id: '' });
   const [open, setOpen] = useState<string | null>(null);
   const query = Object.fromEntries(Object.entries(filters).filter(([, v]) => v !== ''));
   const log = useInfiniteQuery({
     queryKey: ['audit-log', query],
-    enabled: me.role === 'ADMIN',
+    enabled: admin,
     initialPageParam: undefined as string | undefined,
     queryFn: ({ pageParam }) =>
       unwrap<AuditRecord[]>(
@@ -24,7 +26,7 @@ export default function AuditLogPage() {
       ),
     getNextPageParam: (last) => last.meta?.pagination?.next_cursor ?? undefined,
   });
-  if (me.role !== 'ADMIN') return <p className="banner banner-info">Only admins can read the audit log.</p>;
+  if (!admin) return <p className="banner banner-info">Only admins can read the audit log.</p>;
   const rows = log.data?.pages.flatMap((p) => p.data) ?? [];
   return (
     <section aria-labelledby="audit-title">

@@ -88,7 +88,7 @@ export default function FlagPage() {
           <EvaluateTester flagKey={a.key} envName={current.name} />
         </Tabs.Content>
         <Tabs.Content value="history">
-          <FlagHistory flagId={f.id} isAdmin={me.role === 'ADMIN'} />
+          <FlagHistory flagId={f.id} isAdmin={can(me.role, 'admin')} />
         </Tabs.Content>
         <Tabs.Content value="code">
           <SdkSnippets flagKey={a.key} type={a.type} />

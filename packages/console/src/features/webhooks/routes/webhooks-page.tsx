@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { Button } from '../../../components/ui/button';
 import { ErrorBanner } from '../../../components/ui/error-banner';
+import { can } from '../../../lib/permissions';
 import { useMe } from '../../../lib/session';
 import { useDeleteWebhook, useUpdateWebhook, useWebhooks } from '../api/webhooks';
 import { CreateWebhookForm } from '../components/create-webhook-form';
@@ -9,13 +10,14 @@ import { DeliveryLog } from '../components/delivery-log';
 /** Webhooks (ADMIN): subscribe (secret shown once), enable/disable, delete, and each one's delivery log. */
 export default function WebhooksPage() {
   const me = useMe();
-  const hooks = useWebhooks(me.role === 'ADMIN');
+  const admin = can(me.role, 'admin');
+  const hooks = useWebhooks(admin);
   const update = useUpdateWebhook();
   const remove = useDeleteWebhook();
   const [selected, setSelected] = useState<string | null>(null);
   const shown = hooks.data?.find((w) => w.id === selected) ?? null;
   // The server refuses every webhook request of other roles: say so instead of offering a form that fails.
-  if (me.role !== 'ADMIN') return <p className="banner banner-info">Only admins manage webhooks.</p>;
+  if (!admin) return <p className="banner banner-info">Only admins manage webhooks.</p>;
   return (
     <section aria-labelledby="webhooks-title">
       <h1 id="webhooks-title">Webhooks</h1>
